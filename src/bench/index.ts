@@ -1,0 +1,316 @@
+/**
+ * `wasmhive bench`: run the compute kernels of `bench/kernels` on V8's own
+ * WebAssembly and on the wasmhive interpreter in the same process, check that
+ * both compute the same checksums, and print a table of median times and the
+ * ratio wasmhive / V8 for the same work.
+ *
+ * Usage: wasmhive bench [--quick] [--filter NAME[,NAME...]] [--json FILE]
+ * Also runnable directly: `node dist/bench/index.js [options]`.
+ *
+ * Exit code: 0 when every kernel ran on both engines with equal results,
+ * 1 when any kernel failed (mismatch, error or trap), 2 on a usage error.
+ */
+import { writeFileSync, realpathSync } from 'node:fs';
+import { cpus, platform, arch } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { formatResult, jsTypeOf, sameResult, v8Engine, wasmhiveEngine, type Engine, type RunFn } from './engines.js';
+import { KERNELS, kernelsDir, loadKernelBytes, selectKernels, type Kernel } from './kernels.js';
+import { measure, type MeasureOptions, type Timing } from './measure.js';
+
+export { KERNELS, type Kernel } from './kernels.js';
+
+/** Timing options per engine, for full and quick runs. */
+const PLANS: Record<'full' | 'quick', Record<Engine['name'], MeasureOptions>> = {
+  full: {
+    v8: { warmupCalls: 3, warmupMs: 300, samples: 11, minSampleMs: 40, budgetMs: 2_000 },
+    // The correctness-check call is the interpreter's warm-up.
+    wasmhive: { warmupCalls: 0, warmupMs: 0, samples: 5, minSampleMs: 50, budgetMs: 6_000 },
+  },
+  quick: {
+    v8: { warmupCalls: 2, warmupMs: 100, samples: 5, minSampleMs: 20, budgetMs: 500 },
+    wasmhive: { warmupCalls: 0, warmupMs: 0, samples: 3, minSampleMs: 20, budgetMs: 1_500 },
+  },
+};
+
+/** One row of the results: a kernel and how each engine did. */
+export interface KernelResult {
+  readonly kernel: string;
+  readonly stresses: string;
+  readonly n: number;
+  /** Whether both engines ran and returned the same checksum. */
+  ok: boolean;
+  /** Why not, when `ok` is false. */
+  error?: string;
+  /** The checksum both returned (as text: i64 as a decimal with an `n` suffix). */
+  result?: string;
+  v8?: Timing;
+  wasmhive?: Timing;
+  /** wasmhive median / V8 median, for the same n. */
+  ratio?: number;
+}
+
+/** Everything `--json` writes. */
+export interface BenchReport {
+  readonly date: string;
+  readonly mode: 'full' | 'quick';
+  readonly node: string;
+  readonly v8: string;
+  readonly platform: string;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly kernels: KernelResult[];
+  /** Geometric mean of the ratios of the kernels that succeeded. */
+  geomeanRatio?: number;
+  failures: number;
+}
+
+const USAGE = `usage: wasmhive bench [--quick] [--filter NAME[,NAME...]] [--json FILE]
+
+Runs each compute kernel of bench/kernels on V8's WebAssembly and on the
+wasmhive interpreter, checks both give the same result, and prints the median
+time per run and the ratio wasmhive / V8 for the same work.
+
+  --quick          smaller inputs and fewer repetitions (a smoke run)
+  --filter NAMES   only kernels whose name contains one of NAMES (comma-separated)
+  --json FILE      also write the results as JSON to FILE
+  -h, --help       show this help
+
+kernels: ${KERNELS.map((k) => k.name).join(', ')}`;
+
+function cpuModel(): { model: string; cores: number } {
+  const list = cpus();
+  const model = list[0]?.model.trim() || 'unknown CPU';
+  return { model, cores: list.length };
+}
+
+function fmtMs(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  if (ms >= 100) return ms.toFixed(0);
+  if (ms >= 10) return ms.toFixed(1);
+  if (ms >= 1) return ms.toFixed(2);
+  return ms.toFixed(3);
+}
+
+function fmtRatio(r: number | undefined): string {
+  if (r === undefined) return '-';
+  return r >= 100 ? `${r.toFixed(0)}x` : r >= 10 ? `${r.toFixed(1)}x` : `${r.toFixed(2)}x`;
+}
+
+const COLUMNS = [
+  { title: 'kernel', width: 12, left: true },
+  { title: 'stresses', width: 28, left: true },
+  { title: 'n', width: 9, left: false },
+  { title: 'V8 ms', width: 9, left: false },
+  { title: 'wasmhive ms', width: 12, left: false },
+  { title: 'ratio', width: 8, left: false },
+] as const;
+
+function tableLine(cells: readonly string[]): string {
+  return cells
+    .map((c, i) => {
+      const col = COLUMNS[i]!;
+      return col.left ? c.padEnd(col.width) : c.padStart(col.width);
+    })
+    .join('  ')
+    .trimEnd();
+}
+
+function rowOf(r: KernelResult): string {
+  return tableLine([
+    r.kernel,
+    r.stresses,
+    String(r.n),
+    fmtMs(r.v8?.medianMs),
+    fmtMs(r.wasmhive?.medianMs),
+    r.ok ? fmtRatio(r.ratio) : 'FAILED',
+  ]);
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+/** Instantiate and make the first call (the correctness check), timing the call. */
+async function firstRun(
+  engine: Engine,
+  bytes: Uint8Array,
+  n: number,
+): Promise<{ run: RunFn; result: number | bigint; callMs: number }> {
+  const run = await engine.instantiate(bytes);
+  const t0 = process.hrtime.bigint();
+  const result = run(n);
+  const callMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { run, result, callMs };
+}
+
+/** Run one kernel on both engines: check, then time. Never throws; failures are in the result. */
+async function benchKernel(kernel: Kernel, dir: string, mode: 'full' | 'quick'): Promise<KernelResult> {
+  const n = mode === 'quick' ? kernel.quickN : kernel.n;
+  const row: KernelResult = { kernel: kernel.name, stresses: kernel.stresses, n, ok: false };
+  let bytes: Uint8Array;
+  try {
+    bytes = loadKernelBytes(kernel, dir);
+  } catch (e) {
+    row.error = errorText(e);
+    return row;
+  }
+
+  const first: Partial<Record<Engine['name'], Awaited<ReturnType<typeof firstRun>>>> = {};
+  for (const engine of [v8Engine, wasmhiveEngine]) {
+    try {
+      first[engine.name] = await firstRun(engine, bytes, n);
+    } catch (e) {
+      row.error = `${engine.name} failed on run(${n}): ${errorText(e)}`;
+      return row;
+    }
+  }
+  const v8 = first.v8!;
+  const wh = first.wasmhive!;
+  const want = jsTypeOf(kernel.result);
+  if (typeof v8.result !== want) {
+    row.error = `V8 returned a ${typeof v8.result} for an ${kernel.result} result (is the kernel table out of date?)`;
+    return row;
+  }
+  if (!sameResult(v8.result, wh.result)) {
+    row.error =
+      `MISMATCH: run(${n}) returned ${formatResult(v8.result)} on V8 ` +
+      `but ${formatResult(wh.result)} (${typeof wh.result}) on wasmhive`;
+    return row;
+  }
+  row.result = formatResult(v8.result);
+
+  const plan = PLANS[mode];
+  try {
+    row.v8 = measure(v8.run, n, v8.result, plan.v8, `${kernel.name} on v8`, v8.callMs);
+    row.wasmhive = measure(wh.run, n, wh.result, plan.wasmhive, `${kernel.name} on wasmhive`, wh.callMs);
+  } catch (e) {
+    row.error = errorText(e);
+    return row;
+  }
+  row.ratio = row.wasmhive.medianMs / row.v8.medianMs;
+  row.ok = true;
+  return row;
+}
+
+/**
+ * The `bench` command. `argv` is the arguments after `bench`. Prints the
+ * table to stdout and failures to stderr; resolves to the exit code.
+ */
+export async function main(argv: string[]): Promise<number> {
+  let values: { quick?: boolean; filter?: string; json?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        quick: { type: 'boolean' },
+        filter: { type: 'string' },
+        json: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    console.error(`wasmhive bench: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const kernels = selectKernels(values.filter);
+  if (kernels.length === 0) {
+    console.error(`wasmhive bench: no kernel matches --filter ${values.filter}\n\n${USAGE}`);
+    return 2;
+  }
+  let dir: string;
+  try {
+    dir = kernelsDir();
+  } catch (e) {
+    console.error(`wasmhive bench: ${errorText(e)}`);
+    return 1;
+  }
+
+  const mode = values.quick ? 'quick' : 'full';
+  const { model, cores } = cpuModel();
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    mode,
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${platform()} ${arch()}`,
+    cpu: model,
+    cores,
+    kernels: [],
+    failures: 0,
+  };
+
+  console.log(`wasmhive bench (${mode}): ${kernels.length} kernel${kernels.length === 1 ? '' : 's'} from ${dir}`);
+  console.log(`Node ${report.node}, V8 ${report.v8}, ${report.platform}`);
+  console.log(`CPU: ${model} (${cores} logical core${cores === 1 ? '' : 's'})`);
+  console.log('times are the median ms of one run(n); ratio = wasmhive / V8 for the same n');
+  console.log('');
+  console.log(tableLine(COLUMNS.map((c) => c.title)));
+  console.log(tableLine(COLUMNS.map((c) => '-'.repeat(c.width))));
+
+  for (const kernel of kernels) {
+    const r = await benchKernel(kernel, dir, mode);
+    report.kernels.push(r);
+    console.log(rowOf(r));
+    if (!r.ok) {
+      report.failures++;
+      console.error(`\n!!! ${kernel.name} FAILED: ${r.error}\n`);
+    }
+  }
+
+  const ratios = report.kernels.flatMap((r) => (r.ok && r.ratio !== undefined ? [r.ratio] : []));
+  if (ratios.length > 0) {
+    report.geomeanRatio = Math.exp(ratios.reduce((s, x) => s + Math.log(x), 0) / ratios.length);
+  }
+  console.log('');
+  if (report.geomeanRatio !== undefined) {
+    console.log(`geometric mean ratio: ${fmtRatio(report.geomeanRatio)} over ${ratios.length} kernel${ratios.length === 1 ? '' : 's'}`);
+  }
+
+  if (values.json !== undefined) {
+    try {
+      writeFileSync(values.json, JSON.stringify(report, null, 2) + '\n');
+      console.log(`results written to ${values.json}`);
+    } catch (e) {
+      console.error(`wasmhive bench: cannot write ${values.json}: ${errorText(e)}`);
+      return 1;
+    }
+  }
+
+  if (report.failures > 0) {
+    const names = report.kernels.filter((r) => !r.ok).map((r) => r.kernel);
+    console.error(`\n!!! BENCH FAILED: ${report.failures} of ${kernels.length} kernels failed: ${names.join(', ')}`);
+    return 1;
+  }
+  return 0;
+}
+
+function isMainModule(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+}

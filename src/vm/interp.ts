@@ -1,0 +1,1806 @@
+/**
+ * The interpreter: one loop over lowered code (an Int32Array), with explicit
+ * frames, so a wasm call never recurses in JS.
+ *
+ * Frame layout (see docs/architecture.md): every value takes one 8-byte slot,
+ * two 32-bit words of the machine's stack `S`. A function's frame starts at
+ * word `fp` (always even): its locals (parameters first), then its operand
+ * stack. Lowered instructions name their operands as word offsets from `fp`,
+ * so locals and stack entries are read alike. i64 is two words (low, high);
+ * f32 and f64 are read through Float32Array / Float64Array views of the same
+ * buffer and moved as raw words, so NaN payloads survive copies.
+ *
+ * The internal opcodes are a const enum in this file so that every `case`
+ * below is a literal and V8 compiles the switch to a jump table.
+ */
+import { Exhaustion, Trap, type StackFrame } from './errors.js';
+import { asTrap, idToRef, refToId, readValue, writeValue, type Func, type Inst, type Memory } from './runtime.js';
+import type { Lowered } from './lower.js';
+import type { Value } from './values.js';
+
+/** Internal opcodes. Operands follow each opcode in the code array; `d`, `a`, `b`, `c` are word offsets from fp. */
+export const enum K {
+  UNREACHABLE, // -
+  BR, // target
+  BR_IF, // c target
+  BR_UNLESS, // c target
+  BR_TABLE, // c n target*(n+1)
+  RETURN0, //
+  RETURN1, // a
+  RETURN_N, // a n
+  CALL, // func base
+  CALL_INDIRECT, // typeIdx table c base
+  COPY, // d a
+  CONST32, // d v
+  CONST64, // d lo hi
+  SELECT, // d a b c
+  GLOBAL_GET, // d g(word)
+  GLOBAL_SET, // g(word) a
+  GLOBAL_GET_EXT, // d globalIdx
+  GLOBAL_SET_EXT, // globalIdx a
+
+  LOAD_32, // d a offset
+  LOAD_64,
+  LOAD_I32_8S,
+  LOAD_I32_8U,
+  LOAD_I32_16S,
+  LOAD_I32_16U,
+  LOAD_I64_8S,
+  LOAD_I64_8U,
+  LOAD_I64_16S,
+  LOAD_I64_16U,
+  LOAD_I64_32S,
+  LOAD_I64_32U,
+  STORE_32, // a v offset
+  STORE_64,
+  STORE_8,
+  STORE_16,
+  MEMORY_SIZE, // d
+  MEMORY_GROW, // d a
+  MEMORY_INIT, // seg d s n
+  DATA_DROP, // seg
+  MEMORY_COPY, // d s n
+  MEMORY_FILL, // d v n
+
+  TABLE_GET, // d table i
+  TABLE_SET, // table i v
+  TABLE_SIZE, // d table
+  TABLE_GROW, // d table init n
+  TABLE_FILL, // table i v n
+  TABLE_COPY, // dstTable srcTable d s n
+  TABLE_INIT, // seg table d s n
+  ELEM_DROP, // seg
+  REF_IS_NULL, // d a
+  REF_FUNC, // d func
+
+  I32_EQZ, // d a
+  I32_EQ, // d a b (and so on for binary ops)
+  I32_NE,
+  I32_LT_S,
+  I32_LT_U,
+  I32_GT_S,
+  I32_GT_U,
+  I32_LE_S,
+  I32_LE_U,
+  I32_GE_S,
+  I32_GE_U,
+  I32_CLZ,
+  I32_CTZ,
+  I32_POPCNT,
+  I32_ADD,
+  I32_SUB,
+  I32_MUL,
+  I32_DIV_S,
+  I32_DIV_U,
+  I32_REM_S,
+  I32_REM_U,
+  I32_AND,
+  I32_OR,
+  I32_XOR,
+  I32_SHL,
+  I32_SHR_S,
+  I32_SHR_U,
+  I32_ROTL,
+  I32_ROTR,
+
+  I64_EQZ,
+  I64_EQ,
+  I64_NE,
+  I64_LT_S,
+  I64_LT_U,
+  I64_GT_S,
+  I64_GT_U,
+  I64_LE_S,
+  I64_LE_U,
+  I64_GE_S,
+  I64_GE_U,
+  I64_CLZ,
+  I64_CTZ,
+  I64_POPCNT,
+  I64_ADD,
+  I64_SUB,
+  I64_MUL,
+  I64_DIV_S,
+  I64_DIV_U,
+  I64_REM_S,
+  I64_REM_U,
+  I64_AND,
+  I64_OR,
+  I64_XOR,
+  I64_SHL,
+  I64_SHR_S,
+  I64_SHR_U,
+  I64_ROTL,
+  I64_ROTR,
+
+  F32_EQ,
+  F32_NE,
+  F32_LT,
+  F32_GT,
+  F32_LE,
+  F32_GE,
+  F64_EQ,
+  F64_NE,
+  F64_LT,
+  F64_GT,
+  F64_LE,
+  F64_GE,
+  F32_ABS,
+  F32_NEG,
+  F32_CEIL,
+  F32_FLOOR,
+  F32_TRUNC,
+  F32_NEAREST,
+  F32_SQRT,
+  F32_ADD,
+  F32_SUB,
+  F32_MUL,
+  F32_DIV,
+  F32_MIN,
+  F32_MAX,
+  F32_COPYSIGN,
+  F64_ABS,
+  F64_NEG,
+  F64_CEIL,
+  F64_FLOOR,
+  F64_TRUNC,
+  F64_NEAREST,
+  F64_SQRT,
+  F64_ADD,
+  F64_SUB,
+  F64_MUL,
+  F64_DIV,
+  F64_MIN,
+  F64_MAX,
+  F64_COPYSIGN,
+
+  MOV32, // d a: one word (i32.wrap_i64, f32/i32 reinterpret)
+  I32_TRUNC_F32_S,
+  I32_TRUNC_F32_U,
+  I32_TRUNC_F64_S,
+  I32_TRUNC_F64_U,
+  I64_EXTEND_I32_S,
+  I64_EXTEND_I32_U,
+  I64_TRUNC_F32_S,
+  I64_TRUNC_F32_U,
+  I64_TRUNC_F64_S,
+  I64_TRUNC_F64_U,
+  F32_CONVERT_I32_S,
+  F32_CONVERT_I32_U,
+  F32_CONVERT_I64_S,
+  F32_CONVERT_I64_U,
+  F32_DEMOTE_F64,
+  F64_CONVERT_I32_S,
+  F64_CONVERT_I32_U,
+  F64_CONVERT_I64_S,
+  F64_CONVERT_I64_U,
+  F64_PROMOTE_F32,
+  I32_EXTEND8_S,
+  I32_EXTEND16_S,
+  I64_EXTEND8_S,
+  I64_EXTEND16_S,
+  I64_EXTEND32_S,
+  I32_TRUNC_SAT_F32_S,
+  I32_TRUNC_SAT_F32_U,
+  I32_TRUNC_SAT_F64_S,
+  I32_TRUNC_SAT_F64_U,
+  I64_TRUNC_SAT_F32_S,
+  I64_TRUNC_SAT_F32_U,
+  I64_TRUNC_SAT_F64_S,
+  I64_TRUNC_SAT_F64_U,
+
+  // Superinstructions (see lower.ts for when they are chosen).
+  I32_ADD_I, // d a imm
+  I32_AND_I,
+  I32_OR_I,
+  I32_XOR_I,
+  I32_SHL_I,
+  I32_SHR_S_I,
+  I32_SHR_U_I,
+  I32_MUL_I,
+  I32_EQ_I,
+  I32_NE_I,
+  I32_LT_S_I,
+  I32_LT_U_I,
+  I32_GT_S_I,
+  I32_GT_U_I,
+  I32_LE_S_I,
+  I32_LE_U_I,
+  I32_GE_S_I,
+  I32_GE_U_I,
+  BR_IF_EQ, // a b target: compare two i32 slots and branch
+  BR_IF_NE,
+  BR_IF_LT_S,
+  BR_IF_LT_U,
+  BR_IF_GT_S,
+  BR_IF_GT_U,
+  BR_IF_LE_S,
+  BR_IF_LE_U,
+  BR_IF_GE_S,
+  BR_IF_GE_U,
+  BR_IF_EQ_I, // a imm target
+  BR_IF_NE_I,
+  BR_IF_LT_S_I,
+  BR_IF_LT_U_I,
+  BR_IF_GT_S_I,
+  BR_IF_GT_U_I,
+  BR_IF_LE_S_I,
+  BR_IF_LE_U_I,
+  BR_IF_GE_S_I,
+  BR_IF_GE_U_I,
+
+  COUNT,
+}
+
+/** Number of operand words after each opcode (-1: variable, BR_TABLE). Used by the disassembler and the lowering's checks. */
+export const OPERANDS: Int8Array = (() => {
+  const n = new Int8Array(K.COUNT).fill(3); // most ops: d a b
+  const set = (ops: K[], v: number) => ops.forEach((o) => (n[o] = v));
+  set([K.UNREACHABLE, K.RETURN0], 0);
+  set([K.BR, K.RETURN1, K.MEMORY_SIZE, K.DATA_DROP, K.ELEM_DROP], 1);
+  set([K.BR_IF, K.BR_UNLESS, K.RETURN_N, K.CALL, K.COPY, K.CONST32, K.GLOBAL_GET, K.GLOBAL_SET, K.GLOBAL_GET_EXT, K.GLOBAL_SET_EXT, K.MEMORY_GROW, K.TABLE_SIZE, K.REF_IS_NULL, K.REF_FUNC, K.MOV32], 2);
+  set([K.I32_EQZ, K.I32_CLZ, K.I32_CTZ, K.I32_POPCNT, K.I64_EQZ, K.I64_CLZ, K.I64_CTZ, K.I64_POPCNT, K.I32_EXTEND8_S, K.I32_EXTEND16_S, K.I64_EXTEND8_S, K.I64_EXTEND16_S, K.I64_EXTEND32_S], 2);
+  for (let o = K.F32_ABS; o <= K.F32_SQRT; o++) n[o] = 2;
+  for (let o = K.F64_ABS; o <= K.F64_SQRT; o++) n[o] = 2;
+  for (let o = K.I32_TRUNC_F32_S; o <= K.I64_TRUNC_SAT_F64_U; o++) n[o] = 2;
+  set([K.CALL_INDIRECT, K.SELECT, K.MEMORY_INIT, K.TABLE_GROW, K.TABLE_FILL], 4);
+  set([K.TABLE_COPY, K.TABLE_INIT], 5);
+  n[K.BR_TABLE] = -1;
+  return n;
+})();
+
+/** Execution state of one instance. Every field that a snapshot needs is a number or a typed array. */
+export class Machine {
+  /** Words of the stack: frames' locals and operand stacks. */
+  S: Int32Array;
+  D: Float64Array;
+  F: Float32Array;
+  /** Frame records, 3 words each: return pc, caller fp, caller function index. */
+  frames: Int32Array;
+  /** Number of frame records in use. */
+  depth = 0;
+  /** First free word of S (where the next invocation's frame starts). */
+  top = 0;
+  readonly maxDepth: number;
+  readonly maxWords: number;
+  readonly inst: Inst;
+  /** Lowers a function on its first call. */
+  readonly lower: (inst: Inst, funcIdx: number) => Lowered;
+  // Where a trap happened, for stack traces.
+  trapPc = 0;
+  trapFn = 0;
+
+  constructor(inst: Inst, lower: (inst: Inst, funcIdx: number) => Lowered, opts: { maxCallDepth?: number; maxStackBytes?: number } = {}) {
+    this.inst = inst;
+    this.lower = lower;
+    this.maxDepth = opts.maxCallDepth ?? 200_000;
+    this.maxWords = Math.floor((opts.maxStackBytes ?? 128 * 1024 * 1024) / 4);
+    this.S = new Int32Array(1024);
+    this.D = new Float64Array(this.S.buffer);
+    this.F = new Float32Array(this.S.buffer);
+    this.frames = new Int32Array(3 * 64);
+  }
+
+  /** Makes room for `words` words of stack; false when the limit forbids it. */
+  ensureStack(words: number): boolean {
+    if (words <= this.S.length) return true;
+    if (words > this.maxWords) return false;
+    let n = this.S.length * 2;
+    while (n < words) n *= 2;
+    if (n > this.maxWords) n = this.maxWords + (this.maxWords & 1);
+    const S = new Int32Array(n);
+    S.set(this.S);
+    this.S = S;
+    this.D = new Float64Array(S.buffer);
+    this.F = new Float32Array(S.buffer);
+    return true;
+  }
+
+  /** Makes room for one more frame record; false at the call-depth limit. */
+  ensureFrames(depth: number): boolean {
+    if (depth >= this.maxDepth) return false;
+    if (3 * (depth + 1) <= this.frames.length) return true;
+    const f = new Int32Array(this.frames.length * 2);
+    f.set(this.frames);
+    this.frames = f;
+    return true;
+  }
+
+  /** The wasm stack at a trap, innermost first. */
+  stackTrace(fn: number, pc: number, depth: number, entryDepth: number): StackFrame[] {
+    const out: StackFrame[] = [{ func: fn, name: this.inst.funcName(fn), pc }];
+    for (let i = depth - 1; i >= entryDepth && out.length < 64; i--) {
+      const f = this.frames[3 * i + 2]!;
+      out.push({ func: f, name: this.inst.funcName(f), pc: this.frames[3 * i]! });
+    }
+    return out;
+  }
+
+  /**
+   * Calls defined function `fn` with its arguments already in S at word
+   * `base`; leaves its results there. Returns null when it returned, or the trap.
+   */
+  call(fn: number, base: number): Trap | null {
+    const inst = this.inst;
+    const nImp = inst.module.ast.numImportedFuncs;
+    const lw = inst.lowered[fn - nImp] ?? this.lower(inst, fn);
+    if (!this.ensureStack(base + lw.frameWords)) return new Exhaustion('call stack exhausted');
+    this.S.fill(0, base + 2 * lw.nparams, base + 2 * lw.nlocals);
+    const savedTop = this.top;
+    const entryDepth = this.depth;
+    this.top = base + lw.frameWords;
+    let r: Trap | null;
+    try {
+      r = run(this, fn, base, lw.code, entryDepth);
+    } catch (e) {
+      // A JS error inside the loop is an engine bug or a resource failure (e.g. out of memory); keep it contained.
+      r = e instanceof RangeError && /call stack/i.test(e.message) ? new Exhaustion('call stack exhausted') : asTrap(e);
+    }
+    this.depth = entryDepth;
+    this.top = savedTop;
+    return r;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers kept out of the loop so that it stays small.
+
+const TWO32 = 4294967296;
+const f64tmp = new Float64Array(1);
+const i32tmp = new Int32Array(f64tmp.buffer);
+
+function ctz32(x: number): number {
+  return x === 0 ? 32 : 31 - Math.clz32(x & -x);
+}
+
+function popcnt32(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+/** Round half to even, keeping the sign of zero. */
+function nearest(x: number): number {
+  if (x !== x || x === 0 || !Number.isFinite(x)) return x;
+  const r = Math.round(x);
+  const v = r - x === 0.5 && (r & 1) !== 0 ? r - 1 : r;
+  return v === 0 && x < 0 ? -0 : v;
+}
+
+function i64mul(S: Int32Array, d: number, a: number, b: number): void {
+  const al = S[a]!, ah = S[a + 1]!, bl = S[b]!, bh = S[b + 1]!;
+  const a0 = al & 0xffff, a1 = al >>> 16, b0 = bl & 0xffff, b1 = bl >>> 16;
+  const mid = a0 * b1 + a1 * b0;
+  const lo = a0 * b0 + (mid % 65536) * 65536;
+  const hi = a1 * b1 + Math.floor(mid / 65536) + Math.floor(lo / TWO32) + Math.imul(ah, bl) + Math.imul(al, bh);
+  S[d] = lo | 0;
+  S[d + 1] = hi | 0;
+}
+
+function toBig(S: Int32Array, a: number, signed: boolean): bigint {
+  const v = (BigInt(S[a + 1]! >>> 0) << 32n) | BigInt(S[a]! >>> 0);
+  return signed ? BigInt.asIntN(64, v) : v;
+}
+
+function fromBig(S: Int32Array, d: number, v: bigint): void {
+  S[d] = Number(BigInt.asIntN(32, v));
+  S[d + 1] = Number(BigInt.asIntN(32, v >> 32n));
+}
+
+/** i64 division and remainder. Returns a trap message or null. */
+function i64divrem(S: Int32Array, d: number, a: number, b: number, op: K): string | null {
+  const bl = S[b]!, bh = S[b + 1]!;
+  if (bl === 0 && bh === 0) return 'integer divide by zero';
+  const al = S[a]!, ah = S[a + 1]!;
+  const signed = op === K.I64_DIV_S || op === K.I64_REM_S;
+  // Fast path: both operands are non-negative and below 2^53, so doubles are exact.
+  if (ah >= 0 && bh >= 0 && ah < 0x200000 && bh < 0x200000) {
+    const x = ah * TWO32 + (al >>> 0);
+    const y = bh * TWO32 + (bl >>> 0);
+    const r = op === K.I64_DIV_S || op === K.I64_DIV_U ? Math.floor(x / y) : x % y;
+    const hi = Math.floor(r / TWO32);
+    S[d] = (r - hi * TWO32) | 0;
+    S[d + 1] = hi;
+    return null;
+  }
+  const x = toBig(S, a, signed);
+  const y = toBig(S, b, signed);
+  if (op === K.I64_DIV_S) {
+    if (x === -(1n << 63n) && y === -1n) return 'integer overflow';
+    fromBig(S, d, x / y);
+  } else if (op === K.I64_DIV_U) fromBig(S, d, x / y);
+  else fromBig(S, d, x % y);
+  return null;
+}
+
+function i64shift(S: Int32Array, d: number, a: number, b: number, op: K): void {
+  const lo = S[a]!, hi = S[a + 1]!;
+  let k = S[b]! & 63;
+  if (op === K.I64_ROTL || op === K.I64_ROTR) {
+    if (op === K.I64_ROTR) k = (64 - k) & 63;
+    // rotl by k
+    let l = lo, h = hi;
+    if (k >= 32) {
+      l = hi;
+      h = lo;
+      k -= 32;
+    }
+    if (k === 0) {
+      S[d] = l;
+      S[d + 1] = h;
+    } else {
+      S[d] = (l << k) | (h >>> (32 - k));
+      S[d + 1] = (h << k) | (l >>> (32 - k));
+    }
+    return;
+  }
+  if (k === 0) {
+    S[d] = lo;
+    S[d + 1] = hi;
+    return;
+  }
+  if (op === K.I64_SHL) {
+    if (k < 32) {
+      S[d + 1] = (hi << k) | (lo >>> (32 - k));
+      S[d] = lo << k;
+    } else {
+      S[d + 1] = lo << (k - 32);
+      S[d] = 0;
+    }
+  } else if (op === K.I64_SHR_U) {
+    if (k < 32) {
+      S[d] = (lo >>> k) | (hi << (32 - k));
+      S[d + 1] = hi >>> k;
+    } else {
+      S[d] = hi >>> (k - 32);
+      S[d + 1] = 0;
+    }
+  } else {
+    if (k < 32) {
+      S[d] = (lo >>> k) | (hi << (32 - k));
+      S[d + 1] = hi >> k;
+    } else {
+      S[d] = hi >> (k - 32);
+      S[d + 1] = hi >> 31;
+    }
+  }
+}
+
+/** Writes the integer `t` (|t| < 2^64, already truncated) as i64 words. */
+function putI64(S: Int32Array, d: number, t: number): void {
+  if (t >= 0) {
+    const hi = Math.floor(t / TWO32);
+    S[d] = (t - hi * TWO32) | 0;
+    S[d + 1] = hi | 0;
+  } else {
+    const m = -t;
+    const hi = Math.floor(m / TWO32);
+    const lo = m - hi * TWO32;
+    S[d] = -lo | 0;
+    S[d + 1] = (~hi + (lo === 0 ? 1 : 0)) | 0;
+  }
+}
+
+/** Float to i64 conversions, trapping and saturating. Returns a trap message or null. */
+function truncToI64(S: Int32Array, d: number, x: number, signed: boolean, sat: boolean): string | null {
+  if (x !== x) {
+    if (!sat) return 'invalid conversion to integer';
+    S[d] = 0;
+    S[d + 1] = 0;
+    return null;
+  }
+  if (signed) {
+    if (!(x >= -9223372036854775808 && x < 9223372036854775808)) {
+      if (!sat) return 'integer overflow';
+      S[d] = x < 0 ? 0 : -1;
+      S[d + 1] = x < 0 ? -0x80000000 : 0x7fffffff;
+      return null;
+    }
+  } else if (!(x > -1 && x < 18446744073709551616)) {
+    if (!sat) return 'integer overflow';
+    S[d] = x < 0 ? 0 : -1;
+    S[d + 1] = x < 0 ? 0 : -1;
+    return null;
+  }
+  putI64(S, d, Math.trunc(x));
+  return null;
+}
+
+function truncToI32(x: number, signed: boolean, sat: boolean): number | string {
+  if (x !== x) return sat ? 0 : 'invalid conversion to integer';
+  if (signed) {
+    if (x > -2147483649 && x < 2147483648) return x | 0;
+    if (!sat) return 'integer overflow';
+    return x < 0 ? -2147483648 : 2147483647;
+  }
+  if (x > -1 && x < 4294967296) return (x >>> 0) | 0;
+  if (!sat) return 'integer overflow';
+  return x < 0 ? 0 : -1;
+}
+
+/** i64 (as words) to a double with one rounding; to f32 with round-to-odd first so the final rounding is the only one. */
+function i64ToFloat(S: Int32Array, a: number, signed: boolean, toF32: boolean): number {
+  let lo = S[a]!, hi = S[a + 1]!;
+  let neg = false;
+  if (signed && hi < 0) {
+    neg = true;
+    // two's complement negation
+    lo = -lo | 0;
+    hi = (~hi + (lo === 0 ? 1 : 0)) | 0;
+  }
+  let loU = lo >>> 0;
+  const hiU = hi >>> 0;
+  if (toF32 && hiU >= 0x200000 && (loU & 0x7ff) !== 0) {
+    // Beyond 53 bits: fold the bits a double would drop into a sticky bit (round to odd).
+    loU = ((loU | 0x800) & ~0x7ff) >>> 0;
+  }
+  const v = hiU * TWO32 + loU;
+  const r = toF32 ? Math.fround(v) : v;
+  return neg ? -r : r;
+}
+
+function copysignHi(x: number, sgn: number): number {
+  return (x & 0x7fffffff) | (sgn & 0x80000000);
+}
+
+/** Calls a function that is not this instance's own code: a host function or another instance's wasm function. */
+function callOther(m: Machine, f: Func, base: number): Trap | null {
+  const type = f.type;
+  if (f.host !== null) {
+    const args: Value[] = new Array(type.params.length);
+    for (let i = 0; i < args.length; i++) args[i] = readValue(type.params[i]!, m.S, base + 2 * i);
+    let results: Value[];
+    try {
+      results = f.host(args);
+    } catch (e) {
+      return asTrap(e);
+    }
+    if (!Array.isArray(results) || results.length !== type.results.length) {
+      return new Trap(`host function returned ${Array.isArray(results) ? results.length : 'no'} results, expected ${type.results.length}`);
+    }
+    if (!m.ensureStack(base + 2 * results.length)) return new Exhaustion('call stack exhausted');
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]!;
+      try {
+        writeValue(r, m.S, base + 2 * i);
+      } catch (e) {
+        return asTrap(e);
+      }
+    }
+    return null;
+  }
+  // Another instance's function: pass raw words, so NaN payloads and references survive.
+  const other = f.inst!.machine as Machine;
+  const n = Math.max(type.params.length, type.results.length);
+  const ob = other.top;
+  if (!other.ensureStack(ob + 2 * n)) return new Exhaustion('call stack exhausted');
+  other.S.set(m.S.subarray(base, base + 2 * type.params.length), ob);
+  const t = other.call(f.index, ob);
+  if (t !== null) return t;
+  if (!m.ensureStack(base + 2 * type.results.length)) return new Exhaustion('call stack exhausted');
+  m.S.set(other.S.subarray(ob, ob + 2 * type.results.length), base);
+  return null;
+}
+
+const EMPTY_MEM = { buffer: new ArrayBuffer(0), u8: new Uint8Array(0), dv: new DataView(new ArrayBuffer(0)) } as unknown as Memory;
+
+/**
+ * The loop. Runs function `fn` (already set up at `fp` with code `code`)
+ * until the frame depth returns to `entryDepth`. Returns null or a Trap.
+ */
+function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: number): Trap | null {
+  const inst = m.inst;
+  const nImp = inst.module.ast.numImportedFuncs;
+  const lowered = inst.lowered;
+  const G = inst.globalWords;
+  const mem: Memory = inst.memories[0] ?? EMPTY_MEM;
+  let S = m.S;
+  let D = m.D;
+  let F = m.F;
+  let dv = mem.dv;
+  let memLen = mem.buffer.byteLength;
+  let pc = 0;
+  let depth = m.depth;
+  let msg = '';
+
+  for (;;) {
+    switch (code[pc]) {
+      case K.UNREACHABLE:
+        msg = 'unreachable';
+        break;
+      case K.BR:
+        pc = code[pc + 1]!;
+        continue;
+      case K.BR_IF:
+        pc = S[fp + code[pc + 1]!] !== 0 ? code[pc + 2]! : pc + 3;
+        continue;
+      case K.BR_UNLESS:
+        pc = S[fp + code[pc + 1]!] === 0 ? code[pc + 2]! : pc + 3;
+        continue;
+      case K.BR_TABLE: {
+        const i = S[fp + code[pc + 1]!]! >>> 0;
+        const n = code[pc + 2]!;
+        pc = code[pc + 3 + (i < n ? i : n)]!;
+        continue;
+      }
+      case K.RETURN1: {
+        const a = fp + code[pc + 1]!;
+        S[fp] = S[a]!;
+        S[fp + 1] = S[a + 1]!;
+      }
+      // falls through
+      case K.RETURN0:
+        if (depth === entryDepth) {
+          m.depth = depth;
+          return null;
+        }
+        depth--;
+        pc = m.frames[3 * depth]!;
+        fp = m.frames[3 * depth + 1]!;
+        fn = m.frames[3 * depth + 2]!;
+        code = lowered[fn - nImp]!.code;
+        continue;
+      case K.RETURN_N: {
+        const a = fp + code[pc + 1]!;
+        const n = 2 * code[pc + 2]!;
+        for (let i = 0; i < n; i++) S[fp + i] = S[a + i]!;
+        if (depth === entryDepth) {
+          m.depth = depth;
+          return null;
+        }
+        depth--;
+        pc = m.frames[3 * depth]!;
+        fp = m.frames[3 * depth + 1]!;
+        fn = m.frames[3 * depth + 2]!;
+        code = lowered[fn - nImp]!.code;
+        continue;
+      }
+      case K.CALL:
+      case K.CALL_INDIRECT: {
+        let callee: number;
+        let base: number;
+        let next: number;
+        if (code[pc] === K.CALL) {
+          callee = code[pc + 1]!;
+          base = fp + code[pc + 2]!;
+          next = pc + 3;
+          if (callee < nImp) {
+            m.depth = depth;
+            const t = callOther(m, inst.funcs[callee]!, base);
+            if (t !== null) return withTrace(m, t, fn, pc, depth, entryDepth);
+            S = m.S;
+            D = m.D;
+            F = m.F;
+            dv = mem.dv;
+            memLen = mem.buffer.byteLength;
+            pc = next;
+            continue;
+          }
+        } else {
+          const table = inst.tables[code[pc + 2]!]!;
+          const i = S[fp + code[pc + 3]!]! >>> 0;
+          base = fp + code[pc + 4]!;
+          next = pc + 5;
+          if (i >= table.elements.length) {
+            msg = 'undefined element';
+            break;
+          }
+          const f = table.elements[i] as Func | null;
+          if (f === null) {
+            msg = 'uninitialized element';
+            break;
+          }
+          if (f.typeId !== inst.typeIds[code[pc + 1]!]) {
+            msg = 'indirect call type mismatch';
+            break;
+          }
+          if (f.inst !== inst) {
+            m.depth = depth;
+            const t = callOther(m, f, base);
+            if (t !== null) return withTrace(m, t, fn, pc, depth, entryDepth);
+            S = m.S;
+            D = m.D;
+            F = m.F;
+            dv = mem.dv;
+            memLen = mem.buffer.byteLength;
+            pc = next;
+            continue;
+          }
+          callee = f.index;
+        }
+        const lw = lowered[callee - nImp] ?? m.lower(inst, callee);
+        if (!m.ensureFrames(depth)) {
+          m.depth = depth;
+          return withTrace(m, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
+        }
+        if (base + lw.frameWords > S.length) {
+          if (!m.ensureStack(base + lw.frameWords)) {
+            return withTrace(m, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
+          }
+          S = m.S;
+          D = m.D;
+          F = m.F;
+        }
+        const fr = m.frames;
+        fr[3 * depth] = next;
+        fr[3 * depth + 1] = fp;
+        fr[3 * depth + 2] = fn;
+        depth++;
+        fp = base;
+        fn = callee;
+        code = lw.code;
+        pc = 0;
+        for (let i = fp + 2 * lw.nparams, e = fp + 2 * lw.nlocals; i < e; i++) S[i] = 0;
+        continue;
+      }
+      case K.COPY: {
+        const d = fp + code[pc + 1]!;
+        const a = fp + code[pc + 2]!;
+        S[d] = S[a]!;
+        S[d + 1] = S[a + 1]!;
+        pc += 3;
+        continue;
+      }
+      case K.CONST32:
+        S[fp + code[pc + 1]!] = code[pc + 2]!;
+        pc += 3;
+        continue;
+      case K.CONST64: {
+        const d = fp + code[pc + 1]!;
+        S[d] = code[pc + 2]!;
+        S[d + 1] = code[pc + 3]!;
+        pc += 4;
+        continue;
+      }
+      case K.SELECT: {
+        const d = fp + code[pc + 1]!;
+        const s = S[fp + code[pc + 4]!] !== 0 ? fp + code[pc + 2]! : fp + code[pc + 3]!;
+        S[d] = S[s]!;
+        S[d + 1] = S[s + 1]!;
+        pc += 5;
+        continue;
+      }
+      case K.GLOBAL_GET: {
+        const d = fp + code[pc + 1]!;
+        const g = code[pc + 2]!;
+        S[d] = G[g]!;
+        S[d + 1] = G[g + 1]!;
+        pc += 3;
+        continue;
+      }
+      case K.GLOBAL_SET: {
+        const g = code[pc + 1]!;
+        const a = fp + code[pc + 2]!;
+        G[g] = S[a]!;
+        G[g + 1] = S[a + 1]!;
+        pc += 3;
+        continue;
+      }
+      case K.GLOBAL_GET_EXT: {
+        const d = fp + code[pc + 1]!;
+        const g = inst.globals[code[pc + 2]!]!;
+        S[d] = g.cell[g.idx]!;
+        S[d + 1] = g.cell[g.idx + 1]!;
+        pc += 3;
+        continue;
+      }
+      case K.GLOBAL_SET_EXT: {
+        const g = inst.globals[code[pc + 1]!]!;
+        const a = fp + code[pc + 2]!;
+        g.cell[g.idx] = S[a]!;
+        g.cell[g.idx + 1] = S[a + 1]!;
+        pc += 3;
+        continue;
+      }
+
+      // Memory. The effective address is computed as a double, so it cannot wrap.
+      case K.LOAD_32: {
+        const ea = (S[fp + code[pc + 2]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        if (ea + 4 > memLen) break;
+        S[fp + code[pc + 1]!] = dv.getInt32(ea, true);
+        pc += 4;
+        continue;
+      }
+      case K.LOAD_64: {
+        const ea = (S[fp + code[pc + 2]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        if (ea + 8 > memLen) break;
+        const d = fp + code[pc + 1]!;
+        S[d] = dv.getInt32(ea, true);
+        S[d + 1] = dv.getInt32(ea + 4, true);
+        pc += 4;
+        continue;
+      }
+      case K.LOAD_I32_8S: {
+        const ea = (S[fp + code[pc + 2]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        if (ea + 1 > memLen) break;
+        S[fp + code[pc + 1]!] = dv.getInt8(ea);
+        pc += 4;
+        continue;
+      }
+      case K.LOAD_I32_8U: {
+        const ea = (S[fp + code[pc + 2]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        if (ea + 1 > memLen) break;
+        S[fp + code[pc + 1]!] = dv.getUint8(ea);
+        pc += 4;
+        continue;
+      }
+      case K.LOAD_I32_16S: {
+        const ea = (S[fp + code[pc + 2]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        if (ea + 2 > memLen) break;
+        S[fp + code[pc + 1]!] = dv.getInt16(ea, true);
+        pc += 4;
+        continue;
+      }
+      case K.LOAD_I32_16U: {
+        const ea = (S[fp + code[pc + 2]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        if (ea + 2 > memLen) break;
+        S[fp + code[pc + 1]!] = dv.getUint16(ea, true);
+        pc += 4;
+        continue;
+      }
+      case K.LOAD_I64_8S:
+      case K.LOAD_I64_8U:
+      case K.LOAD_I64_16S:
+      case K.LOAD_I64_16U:
+      case K.LOAD_I64_32S:
+      case K.LOAD_I64_32U: {
+        const op = code[pc]!;
+        const ea = (S[fp + code[pc + 2]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        const w = op <= K.LOAD_I64_8U ? 1 : op <= K.LOAD_I64_16U ? 2 : 4;
+        if (ea + w > memLen) break;
+        let v: number;
+        let h = 0;
+        switch (op) {
+          case K.LOAD_I64_8S: v = dv.getInt8(ea); h = v >> 31; break;
+          case K.LOAD_I64_8U: v = dv.getUint8(ea); break;
+          case K.LOAD_I64_16S: v = dv.getInt16(ea, true); h = v >> 31; break;
+          case K.LOAD_I64_16U: v = dv.getUint16(ea, true); break;
+          case K.LOAD_I64_32S: v = dv.getInt32(ea, true); h = v >> 31; break;
+          default: v = dv.getInt32(ea, true); break;
+        }
+        const d = fp + code[pc + 1]!;
+        S[d] = v;
+        S[d + 1] = h;
+        pc += 4;
+        continue;
+      }
+      case K.STORE_32: {
+        const ea = (S[fp + code[pc + 1]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        if (ea + 4 > memLen) break;
+        dv.setInt32(ea, S[fp + code[pc + 2]!]!, true);
+        pc += 4;
+        continue;
+      }
+      case K.STORE_64: {
+        const ea = (S[fp + code[pc + 1]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        if (ea + 8 > memLen) break;
+        const v = fp + code[pc + 2]!;
+        dv.setInt32(ea, S[v]!, true);
+        dv.setInt32(ea + 4, S[v + 1]!, true);
+        pc += 4;
+        continue;
+      }
+      case K.STORE_8: {
+        const ea = (S[fp + code[pc + 1]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        if (ea + 1 > memLen) break;
+        dv.setInt8(ea, S[fp + code[pc + 2]!]!);
+        pc += 4;
+        continue;
+      }
+      case K.STORE_16: {
+        const ea = (S[fp + code[pc + 1]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        if (ea + 2 > memLen) break;
+        dv.setInt16(ea, S[fp + code[pc + 2]!]!, true);
+        pc += 4;
+        continue;
+      }
+      case K.MEMORY_SIZE:
+        S[fp + code[pc + 1]!] = memLen / 65536;
+        pc += 2;
+        continue;
+      case K.MEMORY_GROW: {
+        const r = mem.grow(S[fp + code[pc + 2]!]! >>> 0);
+        S[fp + code[pc + 1]!] = r;
+        dv = mem.dv;
+        memLen = mem.buffer.byteLength;
+        pc += 3;
+        continue;
+      }
+      case K.MEMORY_INIT:
+      case K.MEMORY_COPY:
+      case K.MEMORY_FILL:
+      case K.DATA_DROP:
+        msg = bulkMemory(m, code, pc, fp, mem);
+        if (msg !== '') break;
+        pc += code[pc] === K.DATA_DROP ? 2 : code[pc] === K.MEMORY_INIT ? 5 : 4;
+        continue;
+
+      case K.TABLE_GET:
+      case K.TABLE_SET:
+      case K.TABLE_SIZE:
+      case K.TABLE_GROW:
+      case K.TABLE_FILL:
+      case K.TABLE_COPY:
+      case K.TABLE_INIT:
+      case K.ELEM_DROP:
+        msg = tableOp(m, code, pc, fp);
+        if (msg !== '') break;
+        pc += 1 + OPERANDS[code[pc]!]!;
+        continue;
+      case K.REF_IS_NULL:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === 0 ? 1 : 0;
+        pc += 3;
+        continue;
+      case K.REF_FUNC:
+        S[fp + code[pc + 1]!] = refToId(inst.funcs[code[pc + 2]!]!);
+        pc += 3;
+        continue;
+
+      // i32
+      case K.I32_EQZ:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === 0 ? 1 : 0;
+        pc += 3;
+        continue;
+      case K.I32_EQ:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === S[fp + code[pc + 3]!] ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_NE:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] !== S[fp + code[pc + 3]!] ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_LT_S:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! < S[fp + code[pc + 3]!]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_LT_U:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 < S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_GT_S:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! > S[fp + code[pc + 3]!]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_GT_U:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 > S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_LE_S:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! <= S[fp + code[pc + 3]!]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_LE_U:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 <= S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_GE_S:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >= S[fp + code[pc + 3]!]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_GE_U:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 >= S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_CLZ:
+        S[fp + code[pc + 1]!] = Math.clz32(S[fp + code[pc + 2]!]!);
+        pc += 3;
+        continue;
+      case K.I32_CTZ:
+        S[fp + code[pc + 1]!] = ctz32(S[fp + code[pc + 2]!]!);
+        pc += 3;
+        continue;
+      case K.I32_POPCNT:
+        S[fp + code[pc + 1]!] = popcnt32(S[fp + code[pc + 2]!]!);
+        pc += 3;
+        continue;
+      case K.I32_ADD:
+        S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! + S[fp + code[pc + 3]!]!) | 0;
+        pc += 4;
+        continue;
+      case K.I32_SUB:
+        S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! - S[fp + code[pc + 3]!]!) | 0;
+        pc += 4;
+        continue;
+      case K.I32_MUL:
+        S[fp + code[pc + 1]!] = Math.imul(S[fp + code[pc + 2]!]!, S[fp + code[pc + 3]!]!);
+        pc += 4;
+        continue;
+      case K.I32_DIV_S: {
+        const x = S[fp + code[pc + 2]!]!;
+        const y = S[fp + code[pc + 3]!]!;
+        if (y === 0) {
+          msg = 'integer divide by zero';
+          break;
+        }
+        if (x === -2147483648 && y === -1) {
+          msg = 'integer overflow';
+          break;
+        }
+        S[fp + code[pc + 1]!] = (x / y) | 0;
+        pc += 4;
+        continue;
+      }
+      case K.I32_DIV_U: {
+        const y = S[fp + code[pc + 3]!]! >>> 0;
+        if (y === 0) {
+          msg = 'integer divide by zero';
+          break;
+        }
+        S[fp + code[pc + 1]!] = ((S[fp + code[pc + 2]!]! >>> 0) / y) | 0;
+        pc += 4;
+        continue;
+      }
+      case K.I32_REM_S: {
+        const y = S[fp + code[pc + 3]!]!;
+        if (y === 0) {
+          msg = 'integer divide by zero';
+          break;
+        }
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! % y | 0;
+        pc += 4;
+        continue;
+      }
+      case K.I32_REM_U: {
+        const y = S[fp + code[pc + 3]!]! >>> 0;
+        if (y === 0) {
+          msg = 'integer divide by zero';
+          break;
+        }
+        S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! >>> 0) % y | 0;
+        pc += 4;
+        continue;
+      }
+      case K.I32_AND:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & S[fp + code[pc + 3]!]!;
+        pc += 4;
+        continue;
+      case K.I32_OR:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! | S[fp + code[pc + 3]!]!;
+        pc += 4;
+        continue;
+      case K.I32_XOR:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ S[fp + code[pc + 3]!]!;
+        pc += 4;
+        continue;
+      case K.I32_SHL:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! << S[fp + code[pc + 3]!]!;
+        pc += 4;
+        continue;
+      case K.I32_SHR_S:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >> S[fp + code[pc + 3]!]!;
+        pc += 4;
+        continue;
+      case K.I32_SHR_U:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> S[fp + code[pc + 3]!]!;
+        pc += 4;
+        continue;
+      case K.I32_ROTL: {
+        const x = S[fp + code[pc + 2]!]!;
+        const k = S[fp + code[pc + 3]!]! & 31;
+        S[fp + code[pc + 1]!] = (x << k) | (x >>> (32 - k));
+        pc += 4;
+        continue;
+      }
+      case K.I32_ROTR: {
+        const x = S[fp + code[pc + 2]!]!;
+        const k = S[fp + code[pc + 3]!]! & 31;
+        S[fp + code[pc + 1]!] = (x >>> k) | (x << (32 - k));
+        pc += 4;
+        continue;
+      }
+
+      // i64 (two words: low at d, high at d+1)
+      case K.I64_EQZ: {
+        const a = fp + code[pc + 2]!;
+        S[fp + code[pc + 1]!] = (S[a]! | S[a + 1]!) === 0 ? 1 : 0;
+        pc += 3;
+        continue;
+      }
+      case K.I64_EQ: {
+        const a = fp + code[pc + 2]!;
+        const b = fp + code[pc + 3]!;
+        S[fp + code[pc + 1]!] = S[a] === S[b] && S[a + 1] === S[b + 1] ? 1 : 0;
+        pc += 4;
+        continue;
+      }
+      case K.I64_NE: {
+        const a = fp + code[pc + 2]!;
+        const b = fp + code[pc + 3]!;
+        S[fp + code[pc + 1]!] = S[a] !== S[b] || S[a + 1] !== S[b + 1] ? 1 : 0;
+        pc += 4;
+        continue;
+      }
+      case K.I64_LT_S:
+      case K.I64_LT_U:
+      case K.I64_GT_S:
+      case K.I64_GT_U:
+      case K.I64_LE_S:
+      case K.I64_LE_U:
+      case K.I64_GE_S:
+      case K.I64_GE_U: {
+        const op = code[pc]!;
+        const a = fp + code[pc + 2]!;
+        const b = fp + code[pc + 3]!;
+        const signed = op === K.I64_LT_S || op === K.I64_GT_S || op === K.I64_LE_S || op === K.I64_GE_S;
+        const ah = signed ? S[a + 1]! : S[a + 1]! >>> 0;
+        const bh = signed ? S[b + 1]! : S[b + 1]! >>> 0;
+        // -1, 0, 1 as a compares to b
+        const c = ah < bh ? -1 : ah > bh ? 1 : S[a]! >>> 0 < S[b]! >>> 0 ? -1 : S[a]! >>> 0 > S[b]! >>> 0 ? 1 : 0;
+        let r: boolean;
+        if (op === K.I64_LT_S || op === K.I64_LT_U) r = c < 0;
+        else if (op === K.I64_GT_S || op === K.I64_GT_U) r = c > 0;
+        else if (op === K.I64_LE_S || op === K.I64_LE_U) r = c <= 0;
+        else r = c >= 0;
+        S[fp + code[pc + 1]!] = r ? 1 : 0;
+        pc += 4;
+        continue;
+      }
+      case K.I64_CLZ: {
+        const a = fp + code[pc + 2]!;
+        const d = fp + code[pc + 1]!;
+        const h = S[a + 1]!;
+        S[d] = h !== 0 ? Math.clz32(h) : 32 + Math.clz32(S[a]!);
+        S[d + 1] = 0;
+        pc += 3;
+        continue;
+      }
+      case K.I64_CTZ: {
+        const a = fp + code[pc + 2]!;
+        const d = fp + code[pc + 1]!;
+        const l = S[a]!;
+        S[d] = l !== 0 ? ctz32(l) : 32 + ctz32(S[a + 1]!);
+        S[d + 1] = 0;
+        pc += 3;
+        continue;
+      }
+      case K.I64_POPCNT: {
+        const a = fp + code[pc + 2]!;
+        const d = fp + code[pc + 1]!;
+        S[d] = popcnt32(S[a]!) + popcnt32(S[a + 1]!);
+        S[d + 1] = 0;
+        pc += 3;
+        continue;
+      }
+      case K.I64_ADD: {
+        const a = fp + code[pc + 2]!;
+        const b = fp + code[pc + 3]!;
+        const d = fp + code[pc + 1]!;
+        const al = S[a]!;
+        const lo = (al + S[b]!) | 0;
+        S[d + 1] = (S[a + 1]! + S[b + 1]! + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+        S[d] = lo;
+        pc += 4;
+        continue;
+      }
+      case K.I64_SUB: {
+        const a = fp + code[pc + 2]!;
+        const b = fp + code[pc + 3]!;
+        const d = fp + code[pc + 1]!;
+        const al = S[a]!;
+        const bl = S[b]!;
+        S[d + 1] = (S[a + 1]! - S[b + 1]! - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
+        S[d] = (al - bl) | 0;
+        pc += 4;
+        continue;
+      }
+      case K.I64_MUL:
+        i64mul(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!);
+        pc += 4;
+        continue;
+      case K.I64_DIV_S:
+      case K.I64_DIV_U:
+      case K.I64_REM_S:
+      case K.I64_REM_U: {
+        const r = i64divrem(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!, code[pc]!);
+        if (r !== null) {
+          msg = r;
+          break;
+        }
+        pc += 4;
+        continue;
+      }
+      case K.I64_AND: {
+        const a = fp + code[pc + 2]!;
+        const b = fp + code[pc + 3]!;
+        const d = fp + code[pc + 1]!;
+        S[d] = S[a]! & S[b]!;
+        S[d + 1] = S[a + 1]! & S[b + 1]!;
+        pc += 4;
+        continue;
+      }
+      case K.I64_OR: {
+        const a = fp + code[pc + 2]!;
+        const b = fp + code[pc + 3]!;
+        const d = fp + code[pc + 1]!;
+        S[d] = S[a]! | S[b]!;
+        S[d + 1] = S[a + 1]! | S[b + 1]!;
+        pc += 4;
+        continue;
+      }
+      case K.I64_XOR: {
+        const a = fp + code[pc + 2]!;
+        const b = fp + code[pc + 3]!;
+        const d = fp + code[pc + 1]!;
+        S[d] = S[a]! ^ S[b]!;
+        S[d + 1] = S[a + 1]! ^ S[b + 1]!;
+        pc += 4;
+        continue;
+      }
+      case K.I64_SHL:
+      case K.I64_SHR_S:
+      case K.I64_SHR_U:
+      case K.I64_ROTL:
+      case K.I64_ROTR:
+        i64shift(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!, code[pc]!);
+        pc += 4;
+        continue;
+
+      // f32 / f64 comparisons
+      case K.F32_EQ:
+        S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!] === F[fp + code[pc + 3]!] ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.F32_NE:
+        S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!] !== F[fp + code[pc + 3]!] ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.F32_LT:
+        S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! < F[fp + code[pc + 3]!]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.F32_GT:
+        S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! > F[fp + code[pc + 3]!]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.F32_LE:
+        S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! <= F[fp + code[pc + 3]!]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.F32_GE:
+        S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! >= F[fp + code[pc + 3]!]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.F64_EQ:
+        S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1] === D[(fp + code[pc + 3]!) >> 1] ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.F64_NE:
+        S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1] !== D[(fp + code[pc + 3]!) >> 1] ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.F64_LT:
+        S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! < D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.F64_GT:
+        S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! > D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.F64_LE:
+        S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! <= D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.F64_GE:
+        S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! >= D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
+        pc += 4;
+        continue;
+
+      // f32 arithmetic: a Float32Array store rounds the double result once, which is exact for + - * / sqrt.
+      case K.F32_ABS:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & 0x7fffffff;
+        pc += 3;
+        continue;
+      case K.F32_NEG:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ -0x80000000;
+        pc += 3;
+        continue;
+      case K.F32_CEIL:
+        F[fp + code[pc + 1]!] = Math.ceil(F[fp + code[pc + 2]!]!);
+        pc += 3;
+        continue;
+      case K.F32_FLOOR:
+        F[fp + code[pc + 1]!] = Math.floor(F[fp + code[pc + 2]!]!);
+        pc += 3;
+        continue;
+      case K.F32_TRUNC:
+        F[fp + code[pc + 1]!] = Math.trunc(F[fp + code[pc + 2]!]!);
+        pc += 3;
+        continue;
+      case K.F32_NEAREST:
+        F[fp + code[pc + 1]!] = nearest(F[fp + code[pc + 2]!]!);
+        pc += 3;
+        continue;
+      case K.F32_SQRT:
+        F[fp + code[pc + 1]!] = Math.sqrt(F[fp + code[pc + 2]!]!);
+        pc += 3;
+        continue;
+      case K.F32_ADD:
+        F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! + F[fp + code[pc + 3]!]!;
+        pc += 4;
+        continue;
+      case K.F32_SUB:
+        F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! - F[fp + code[pc + 3]!]!;
+        pc += 4;
+        continue;
+      case K.F32_MUL:
+        F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! * F[fp + code[pc + 3]!]!;
+        pc += 4;
+        continue;
+      case K.F32_DIV:
+        F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! / F[fp + code[pc + 3]!]!;
+        pc += 4;
+        continue;
+      case K.F32_MIN:
+        F[fp + code[pc + 1]!] = Math.min(F[fp + code[pc + 2]!]!, F[fp + code[pc + 3]!]!);
+        pc += 4;
+        continue;
+      case K.F32_MAX:
+        F[fp + code[pc + 1]!] = Math.max(F[fp + code[pc + 2]!]!, F[fp + code[pc + 3]!]!);
+        pc += 4;
+        continue;
+      case K.F32_COPYSIGN:
+        S[fp + code[pc + 1]!] = copysignHi(S[fp + code[pc + 2]!]!, S[fp + code[pc + 3]!]!);
+        pc += 4;
+        continue;
+      case K.F64_ABS: {
+        const d = fp + code[pc + 1]!;
+        const a = fp + code[pc + 2]!;
+        S[d] = S[a]!;
+        S[d + 1] = S[a + 1]! & 0x7fffffff;
+        pc += 3;
+        continue;
+      }
+      case K.F64_NEG: {
+        const d = fp + code[pc + 1]!;
+        const a = fp + code[pc + 2]!;
+        S[d] = S[a]!;
+        S[d + 1] = S[a + 1]! ^ -0x80000000;
+        pc += 3;
+        continue;
+      }
+      case K.F64_CEIL:
+        D[(fp + code[pc + 1]!) >> 1] = Math.ceil(D[(fp + code[pc + 2]!) >> 1]!);
+        pc += 3;
+        continue;
+      case K.F64_FLOOR:
+        D[(fp + code[pc + 1]!) >> 1] = Math.floor(D[(fp + code[pc + 2]!) >> 1]!);
+        pc += 3;
+        continue;
+      case K.F64_TRUNC:
+        D[(fp + code[pc + 1]!) >> 1] = Math.trunc(D[(fp + code[pc + 2]!) >> 1]!);
+        pc += 3;
+        continue;
+      case K.F64_NEAREST:
+        D[(fp + code[pc + 1]!) >> 1] = nearest(D[(fp + code[pc + 2]!) >> 1]!);
+        pc += 3;
+        continue;
+      case K.F64_SQRT:
+        D[(fp + code[pc + 1]!) >> 1] = Math.sqrt(D[(fp + code[pc + 2]!) >> 1]!);
+        pc += 3;
+        continue;
+      case K.F64_ADD:
+        D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! + D[(fp + code[pc + 3]!) >> 1]!;
+        pc += 4;
+        continue;
+      case K.F64_SUB:
+        D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! - D[(fp + code[pc + 3]!) >> 1]!;
+        pc += 4;
+        continue;
+      case K.F64_MUL:
+        D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! * D[(fp + code[pc + 3]!) >> 1]!;
+        pc += 4;
+        continue;
+      case K.F64_DIV:
+        D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! / D[(fp + code[pc + 3]!) >> 1]!;
+        pc += 4;
+        continue;
+      case K.F64_MIN:
+        D[(fp + code[pc + 1]!) >> 1] = Math.min(D[(fp + code[pc + 2]!) >> 1]!, D[(fp + code[pc + 3]!) >> 1]!);
+        pc += 4;
+        continue;
+      case K.F64_MAX:
+        D[(fp + code[pc + 1]!) >> 1] = Math.max(D[(fp + code[pc + 2]!) >> 1]!, D[(fp + code[pc + 3]!) >> 1]!);
+        pc += 4;
+        continue;
+      case K.F64_COPYSIGN: {
+        const d = fp + code[pc + 1]!;
+        const a = fp + code[pc + 2]!;
+        const sgn = S[fp + code[pc + 3]! + 1]!;
+        S[d] = S[a]!;
+        S[d + 1] = copysignHi(S[a + 1]!, sgn);
+        pc += 4;
+        continue;
+      }
+
+      // Conversions
+      case K.MOV32:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]!;
+        pc += 3;
+        continue;
+      case K.I32_TRUNC_F32_S:
+      case K.I32_TRUNC_F32_U:
+      case K.I32_TRUNC_F64_S:
+      case K.I32_TRUNC_F64_U:
+      case K.I32_TRUNC_SAT_F32_S:
+      case K.I32_TRUNC_SAT_F32_U:
+      case K.I32_TRUNC_SAT_F64_S:
+      case K.I32_TRUNC_SAT_F64_U: {
+        const op = code[pc]!;
+        const a = fp + code[pc + 2]!;
+        const isF32 = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F32_U || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F32_U;
+        const signed = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F64_S || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F64_S;
+        const r = truncToI32(isF32 ? F[a]! : D[a >> 1]!, signed, op >= K.I32_TRUNC_SAT_F32_S);
+        if (typeof r === 'string') {
+          msg = r;
+          break;
+        }
+        S[fp + code[pc + 1]!] = r;
+        pc += 3;
+        continue;
+      }
+      case K.I64_TRUNC_F32_S:
+      case K.I64_TRUNC_F32_U:
+      case K.I64_TRUNC_F64_S:
+      case K.I64_TRUNC_F64_U:
+      case K.I64_TRUNC_SAT_F32_S:
+      case K.I64_TRUNC_SAT_F32_U:
+      case K.I64_TRUNC_SAT_F64_S:
+      case K.I64_TRUNC_SAT_F64_U: {
+        const op = code[pc]!;
+        const a = fp + code[pc + 2]!;
+        const isF32 = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F32_U || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F32_U;
+        const signed = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F64_S || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F64_S;
+        const r = truncToI64(S, fp + code[pc + 1]!, isF32 ? F[a]! : D[a >> 1]!, signed, op >= K.I64_TRUNC_SAT_F32_S);
+        if (r !== null) {
+          msg = r;
+          break;
+        }
+        pc += 3;
+        continue;
+      }
+      case K.I64_EXTEND_I32_S: {
+        const d = fp + code[pc + 1]!;
+        const v = S[fp + code[pc + 2]!]!;
+        S[d] = v;
+        S[d + 1] = v >> 31;
+        pc += 3;
+        continue;
+      }
+      case K.I64_EXTEND_I32_U: {
+        const d = fp + code[pc + 1]!;
+        S[d] = S[fp + code[pc + 2]!]!;
+        S[d + 1] = 0;
+        pc += 3;
+        continue;
+      }
+      case K.F32_CONVERT_I32_S:
+        F[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]!;
+        pc += 3;
+        continue;
+      case K.F32_CONVERT_I32_U:
+        F[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0;
+        pc += 3;
+        continue;
+      case K.F32_CONVERT_I64_S:
+      case K.F32_CONVERT_I64_U:
+        F[fp + code[pc + 1]!] = i64ToFloat(S, fp + code[pc + 2]!, code[pc] === K.F32_CONVERT_I64_S, true);
+        pc += 3;
+        continue;
+      case K.F32_DEMOTE_F64:
+        F[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]!;
+        pc += 3;
+        continue;
+      case K.F64_CONVERT_I32_S:
+        D[(fp + code[pc + 1]!) >> 1] = S[fp + code[pc + 2]!]!;
+        pc += 3;
+        continue;
+      case K.F64_CONVERT_I32_U:
+        D[(fp + code[pc + 1]!) >> 1] = S[fp + code[pc + 2]!]! >>> 0;
+        pc += 3;
+        continue;
+      case K.F64_CONVERT_I64_S:
+      case K.F64_CONVERT_I64_U:
+        D[(fp + code[pc + 1]!) >> 1] = i64ToFloat(S, fp + code[pc + 2]!, code[pc] === K.F64_CONVERT_I64_S, false);
+        pc += 3;
+        continue;
+      case K.F64_PROMOTE_F32:
+        D[(fp + code[pc + 1]!) >> 1] = F[fp + code[pc + 2]!]!;
+        pc += 3;
+        continue;
+      case K.I32_EXTEND8_S:
+        S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! << 24) >> 24;
+        pc += 3;
+        continue;
+      case K.I32_EXTEND16_S:
+        S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! << 16) >> 16;
+        pc += 3;
+        continue;
+      case K.I64_EXTEND8_S:
+      case K.I64_EXTEND16_S:
+      case K.I64_EXTEND32_S: {
+        const d = fp + code[pc + 1]!;
+        const x = S[fp + code[pc + 2]!]!;
+        const v = code[pc] === K.I64_EXTEND8_S ? (x << 24) >> 24 : code[pc] === K.I64_EXTEND16_S ? (x << 16) >> 16 : x;
+        S[d] = v;
+        S[d + 1] = v >> 31;
+        pc += 3;
+        continue;
+      }
+
+      // Superinstructions: i32 op with an immediate.
+      case K.I32_ADD_I:
+        S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! + code[pc + 3]!) | 0;
+        pc += 4;
+        continue;
+      case K.I32_AND_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & code[pc + 3]!;
+        pc += 4;
+        continue;
+      case K.I32_OR_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! | code[pc + 3]!;
+        pc += 4;
+        continue;
+      case K.I32_XOR_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ code[pc + 3]!;
+        pc += 4;
+        continue;
+      case K.I32_SHL_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! << code[pc + 3]!;
+        pc += 4;
+        continue;
+      case K.I32_SHR_S_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >> code[pc + 3]!;
+        pc += 4;
+        continue;
+      case K.I32_SHR_U_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> code[pc + 3]!;
+        pc += 4;
+        continue;
+      case K.I32_MUL_I:
+        S[fp + code[pc + 1]!] = Math.imul(S[fp + code[pc + 2]!]!, code[pc + 3]!);
+        pc += 4;
+        continue;
+      case K.I32_EQ_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === code[pc + 3] ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_NE_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] !== code[pc + 3] ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_LT_S_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! < code[pc + 3]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_LT_U_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 < code[pc + 3]! >>> 0 ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_GT_S_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! > code[pc + 3]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_GT_U_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 > code[pc + 3]! >>> 0 ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_LE_S_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! <= code[pc + 3]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_LE_U_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 <= code[pc + 3]! >>> 0 ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_GE_S_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >= code[pc + 3]! ? 1 : 0;
+        pc += 4;
+        continue;
+      case K.I32_GE_U_I:
+        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 >= code[pc + 3]! >>> 0 ? 1 : 0;
+        pc += 4;
+        continue;
+
+      // Superinstructions: compare two i32 and branch.
+      case K.BR_IF_EQ:
+        pc = S[fp + code[pc + 1]!] === S[fp + code[pc + 2]!] ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_NE:
+        pc = S[fp + code[pc + 1]!] !== S[fp + code[pc + 2]!] ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_LT_S:
+        pc = S[fp + code[pc + 1]!]! < S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_LT_U:
+        pc = S[fp + code[pc + 1]!]! >>> 0 < S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_GT_S:
+        pc = S[fp + code[pc + 1]!]! > S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_GT_U:
+        pc = S[fp + code[pc + 1]!]! >>> 0 > S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_LE_S:
+        pc = S[fp + code[pc + 1]!]! <= S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_LE_U:
+        pc = S[fp + code[pc + 1]!]! >>> 0 <= S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_GE_S:
+        pc = S[fp + code[pc + 1]!]! >= S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_GE_U:
+        pc = S[fp + code[pc + 1]!]! >>> 0 >= S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_EQ_I:
+        pc = S[fp + code[pc + 1]!] === code[pc + 2] ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_NE_I:
+        pc = S[fp + code[pc + 1]!] !== code[pc + 2] ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_LT_S_I:
+        pc = S[fp + code[pc + 1]!]! < code[pc + 2]! ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_LT_U_I:
+        pc = S[fp + code[pc + 1]!]! >>> 0 < code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_GT_S_I:
+        pc = S[fp + code[pc + 1]!]! > code[pc + 2]! ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_GT_U_I:
+        pc = S[fp + code[pc + 1]!]! >>> 0 > code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_LE_S_I:
+        pc = S[fp + code[pc + 1]!]! <= code[pc + 2]! ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_LE_U_I:
+        pc = S[fp + code[pc + 1]!]! >>> 0 <= code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_GE_S_I:
+        pc = S[fp + code[pc + 1]!]! >= code[pc + 2]! ? code[pc + 3]! : pc + 4;
+        continue;
+      case K.BR_IF_GE_U_I:
+        pc = S[fp + code[pc + 1]!]! >>> 0 >= code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
+        continue;
+
+      default:
+        msg = `internal error: bad opcode ${code[pc]} at ${pc}`;
+        break;
+    }
+    // Only traps leave the switch with `break`.
+    m.depth = depth;
+    return withTrace(m, new Trap(msg === '' ? 'out of bounds memory access' : msg), fn, pc, depth, entryDepth);
+  }
+}
+
+function withTrace(m: Machine, t: Trap, fn: number, pc: number, depth: number, entryDepth: number): Trap {
+  const frames = m.stackTrace(fn, pc, depth, entryDepth);
+  t.wasmStack = frames.concat(t.wasmStack);
+  t.stack = `${t.name}: ${t.message}\n` + t.wasmStack.map((f) => `    at ${f.name} (wasm-function[${f.func}]:pc=${f.pc})`).join('\n');
+  return t;
+}
+
+/** memory.init / memory.copy / memory.fill / data.drop. Returns '' or a trap message. */
+function bulkMemory(m: Machine, code: Int32Array, pc: number, fp: number, mem: Memory): string {
+  const S = m.S;
+  const inst = m.inst;
+  switch (code[pc]) {
+    case K.DATA_DROP:
+      inst.datas[code[pc + 1]!] = null;
+      return '';
+    case K.MEMORY_INIT: {
+      const data = inst.datas[code[pc + 1]!] ?? EMPTY_BYTES;
+      const d = S[fp + code[pc + 2]!]! >>> 0;
+      const s = S[fp + code[pc + 3]!]! >>> 0;
+      const n = S[fp + code[pc + 4]!]! >>> 0;
+      if (s + n > data.length || d + n > mem.buffer.byteLength) return 'out of bounds memory access';
+      mem.u8.set(data.subarray(s, s + n), d);
+      return '';
+    }
+    case K.MEMORY_COPY: {
+      const d = S[fp + code[pc + 1]!]! >>> 0;
+      const s = S[fp + code[pc + 2]!]! >>> 0;
+      const n = S[fp + code[pc + 3]!]! >>> 0;
+      const len = mem.buffer.byteLength;
+      if (s + n > len || d + n > len) return 'out of bounds memory access';
+      mem.u8.copyWithin(d, s, s + n);
+      return '';
+    }
+    default: {
+      const d = S[fp + code[pc + 1]!]! >>> 0;
+      const v = S[fp + code[pc + 2]!]! & 0xff;
+      const n = S[fp + code[pc + 3]!]! >>> 0;
+      if (d + n > mem.buffer.byteLength) return 'out of bounds memory access';
+      mem.u8.fill(v, d, d + n);
+      return '';
+    }
+  }
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_ELEMS: unknown[] = [];
+
+/** Table instructions. Returns '' or a trap message. */
+function tableOp(m: Machine, code: Int32Array, pc: number, fp: number): string {
+  const S = m.S;
+  const inst = m.inst;
+  const OOB = 'out of bounds table access';
+  switch (code[pc]) {
+    case K.TABLE_GET: {
+      const t = inst.tables[code[pc + 2]!]!;
+      const i = S[fp + code[pc + 3]!]! >>> 0;
+      if (i >= t.elements.length) return OOB;
+      S[fp + code[pc + 1]!] = refToId(t.elements[i]);
+      return '';
+    }
+    case K.TABLE_SET: {
+      const t = inst.tables[code[pc + 1]!]!;
+      const i = S[fp + code[pc + 2]!]! >>> 0;
+      if (i >= t.elements.length) return OOB;
+      t.elements[i] = idToRef(S[fp + code[pc + 3]!]!);
+      return '';
+    }
+    case K.TABLE_SIZE:
+      S[fp + code[pc + 1]!] = inst.tables[code[pc + 2]!]!.elements.length;
+      return '';
+    case K.TABLE_GROW: {
+      const t = inst.tables[code[pc + 2]!]!;
+      const init = idToRef(S[fp + code[pc + 3]!]!);
+      S[fp + code[pc + 1]!] = t.grow(S[fp + code[pc + 4]!]! >>> 0, init);
+      return '';
+    }
+    case K.TABLE_FILL: {
+      const t = inst.tables[code[pc + 1]!]!;
+      const i = S[fp + code[pc + 2]!]! >>> 0;
+      const v = idToRef(S[fp + code[pc + 3]!]!);
+      const n = S[fp + code[pc + 4]!]! >>> 0;
+      if (i + n > t.elements.length) return OOB;
+      t.elements.fill(v, i, i + n);
+      return '';
+    }
+    case K.TABLE_COPY: {
+      const dt = inst.tables[code[pc + 1]!]!;
+      const st = inst.tables[code[pc + 2]!]!;
+      const d = S[fp + code[pc + 3]!]! >>> 0;
+      const s = S[fp + code[pc + 4]!]! >>> 0;
+      const n = S[fp + code[pc + 5]!]! >>> 0;
+      if (s + n > st.elements.length || d + n > dt.elements.length) return OOB;
+      if (dt === st) dt.elements.copyWithin(d, s, s + n);
+      else for (let i = 0; i < n; i++) dt.elements[d + i] = st.elements[s + i];
+      return '';
+    }
+    case K.TABLE_INIT: {
+      const seg = inst.elems[code[pc + 1]!] ?? EMPTY_ELEMS;
+      const t = inst.tables[code[pc + 2]!]!;
+      const d = S[fp + code[pc + 3]!]! >>> 0;
+      const s = S[fp + code[pc + 4]!]! >>> 0;
+      const n = S[fp + code[pc + 5]!]! >>> 0;
+      if (s + n > seg.length || d + n > t.elements.length) return OOB;
+      for (let i = 0; i < n; i++) t.elements[d + i] = seg[s + i];
+      return '';
+    }
+    default:
+      inst.elems[code[pc + 1]!] = null;
+      return '';
+  }
+}

@@ -1,0 +1,753 @@
+/**
+ * Lowering: a validated wasm function body to the interpreter's internal code.
+ *
+ * The wasm operand stack becomes numbered slots of the frame (the validator
+ * guarantees every instruction's stack height is known), so each internal
+ * instruction names where its operands are and where its result goes, and
+ * branch targets and the moves a branch needs are resolved here, once.
+ *
+ * A virtual stack tracks what each stack entry holds without emitting code
+ * for it yet: a value already in its own slot, a local (after local.get) or a
+ * constant. Operands are then read straight from locals, constants become
+ * immediates where an instruction form exists, and a result followed by
+ * local.set is written straight into the local. Pending entries are written
+ * to their slots ("materialized") before anything could change what they
+ * stand for: a local.set of that local, entering a block, a call.
+ */
+import { CodeReader } from './reader.js';
+import { BLOCK_EMPTY, Op, OPS, op } from './opcodes.js';
+import { funcTypeOf, type ModuleAst, type ValidatedModule } from './types.js';
+import { K } from './interp.js';
+
+/** A function ready to run. */
+export interface Lowered {
+  code: Int32Array;
+  nparams: number;
+  /** Parameters plus declared locals. */
+  nlocals: number;
+  nresults: number;
+  /** Words of stack the frame needs: 2 per local and per operand slot. */
+  frameWords: number;
+}
+
+// Kinds of virtual stack entries.
+const SLOT = 0;
+const LOCAL = 1;
+const C32 = 2;
+const C64 = 3;
+
+const enum Ctl {
+  FUNC,
+  BLOCK,
+  LOOP,
+  IF,
+  ELSE,
+}
+
+interface Frame {
+  kind: Ctl;
+  /** Stack height at entry, below the block's parameters. */
+  height: number;
+  nparams: number;
+  nresults: number;
+  /** For loops: the pc of the loop's start. */
+  loopPc: number;
+  /** Code positions waiting for this block's end pc. */
+  fixups: number[];
+  /** For if: the position of the BR_UNLESS target to patch with the else pc. */
+  elseFix: number;
+}
+
+/** wasm opcode -> internal opcode for instructions that map one to one (d a [b]). */
+const SIMPLE = new Int16Array(0x400).fill(-1);
+/** Internal binary i32 op -> its immediate form. */
+const IMM_FORM = new Map<number, number>([
+  [K.I32_ADD, K.I32_ADD_I], [K.I32_AND, K.I32_AND_I], [K.I32_OR, K.I32_OR_I], [K.I32_XOR, K.I32_XOR_I],
+  [K.I32_SHL, K.I32_SHL_I], [K.I32_SHR_S, K.I32_SHR_S_I], [K.I32_SHR_U, K.I32_SHR_U_I], [K.I32_MUL, K.I32_MUL_I],
+  [K.I32_EQ, K.I32_EQ_I], [K.I32_NE, K.I32_NE_I], [K.I32_LT_S, K.I32_LT_S_I], [K.I32_LT_U, K.I32_LT_U_I],
+  [K.I32_GT_S, K.I32_GT_S_I], [K.I32_GT_U, K.I32_GT_U_I], [K.I32_LE_S, K.I32_LE_S_I], [K.I32_LE_U, K.I32_LE_U_I],
+  [K.I32_GE_S, K.I32_GE_S_I], [K.I32_GE_U, K.I32_GE_U_I],
+]);
+const COMMUTATIVE = new Set<number>([K.I32_ADD, K.I32_AND, K.I32_OR, K.I32_XOR, K.I32_MUL, K.I32_EQ, K.I32_NE]);
+/** Compare op (register or immediate form) -> [branch-if-true op, branch-if-false op]. */
+const CMP_BRANCH = new Map<number, [number, number]>();
+{
+  const base = [K.I32_EQ, K.I32_NE, K.I32_LT_S, K.I32_LT_U, K.I32_GT_S, K.I32_GT_U, K.I32_LE_S, K.I32_LE_U, K.I32_GE_S, K.I32_GE_U];
+  const baseI = [K.I32_EQ_I, K.I32_NE_I, K.I32_LT_S_I, K.I32_LT_U_I, K.I32_GT_S_I, K.I32_GT_U_I, K.I32_LE_S_I, K.I32_LE_U_I, K.I32_GE_S_I, K.I32_GE_U_I];
+  const br = [K.BR_IF_EQ, K.BR_IF_NE, K.BR_IF_LT_S, K.BR_IF_LT_U, K.BR_IF_GT_S, K.BR_IF_GT_U, K.BR_IF_LE_S, K.BR_IF_LE_U, K.BR_IF_GE_S, K.BR_IF_GE_U];
+  const brI = [K.BR_IF_EQ_I, K.BR_IF_NE_I, K.BR_IF_LT_S_I, K.BR_IF_LT_U_I, K.BR_IF_GT_S_I, K.BR_IF_GT_U_I, K.BR_IF_LE_S_I, K.BR_IF_LE_U_I, K.BR_IF_GE_S_I, K.BR_IF_GE_U_I];
+  // Negation of each comparison: EQ<->NE, LT_S<->GE_S, LT_U<->GE_U, GT_S<->LE_S, GT_U<->LE_U
+  const neg = [1, 0, 8, 9, 6, 7, 4, 5, 2, 3];
+  for (let i = 0; i < 10; i++) {
+    CMP_BRANCH.set(base[i]!, [br[i]!, br[neg[i]!]!]);
+    CMP_BRANCH.set(baseI[i]!, [brI[i]!, brI[neg[i]!]!]);
+  }
+}
+
+{
+  const map: Record<string, number> = {
+    'i32.load': K.LOAD_32, 'f32.load': K.LOAD_32, 'i64.load': K.LOAD_64, 'f64.load': K.LOAD_64,
+    'i32.load8_s': K.LOAD_I32_8S, 'i32.load8_u': K.LOAD_I32_8U, 'i32.load16_s': K.LOAD_I32_16S, 'i32.load16_u': K.LOAD_I32_16U,
+    'i64.load8_s': K.LOAD_I64_8S, 'i64.load8_u': K.LOAD_I64_8U, 'i64.load16_s': K.LOAD_I64_16S, 'i64.load16_u': K.LOAD_I64_16U,
+    'i64.load32_s': K.LOAD_I64_32S, 'i64.load32_u': K.LOAD_I64_32U,
+    'i32.store': K.STORE_32, 'f32.store': K.STORE_32, 'i64.store32': K.STORE_32, 'i64.store': K.STORE_64, 'f64.store': K.STORE_64,
+    'i32.store8': K.STORE_8, 'i64.store8': K.STORE_8, 'i32.store16': K.STORE_16, 'i64.store16': K.STORE_16,
+    'i32.eqz': K.I32_EQZ, 'i32.eq': K.I32_EQ, 'i32.ne': K.I32_NE, 'i32.lt_s': K.I32_LT_S, 'i32.lt_u': K.I32_LT_U,
+    'i32.gt_s': K.I32_GT_S, 'i32.gt_u': K.I32_GT_U, 'i32.le_s': K.I32_LE_S, 'i32.le_u': K.I32_LE_U, 'i32.ge_s': K.I32_GE_S,
+    'i32.ge_u': K.I32_GE_U, 'i32.clz': K.I32_CLZ, 'i32.ctz': K.I32_CTZ, 'i32.popcnt': K.I32_POPCNT, 'i32.add': K.I32_ADD,
+    'i32.sub': K.I32_SUB, 'i32.mul': K.I32_MUL, 'i32.div_s': K.I32_DIV_S, 'i32.div_u': K.I32_DIV_U, 'i32.rem_s': K.I32_REM_S,
+    'i32.rem_u': K.I32_REM_U, 'i32.and': K.I32_AND, 'i32.or': K.I32_OR, 'i32.xor': K.I32_XOR, 'i32.shl': K.I32_SHL,
+    'i32.shr_s': K.I32_SHR_S, 'i32.shr_u': K.I32_SHR_U, 'i32.rotl': K.I32_ROTL, 'i32.rotr': K.I32_ROTR,
+    'i64.eqz': K.I64_EQZ, 'i64.eq': K.I64_EQ, 'i64.ne': K.I64_NE, 'i64.lt_s': K.I64_LT_S, 'i64.lt_u': K.I64_LT_U,
+    'i64.gt_s': K.I64_GT_S, 'i64.gt_u': K.I64_GT_U, 'i64.le_s': K.I64_LE_S, 'i64.le_u': K.I64_LE_U, 'i64.ge_s': K.I64_GE_S,
+    'i64.ge_u': K.I64_GE_U, 'i64.clz': K.I64_CLZ, 'i64.ctz': K.I64_CTZ, 'i64.popcnt': K.I64_POPCNT, 'i64.add': K.I64_ADD,
+    'i64.sub': K.I64_SUB, 'i64.mul': K.I64_MUL, 'i64.div_s': K.I64_DIV_S, 'i64.div_u': K.I64_DIV_U, 'i64.rem_s': K.I64_REM_S,
+    'i64.rem_u': K.I64_REM_U, 'i64.and': K.I64_AND, 'i64.or': K.I64_OR, 'i64.xor': K.I64_XOR, 'i64.shl': K.I64_SHL,
+    'i64.shr_s': K.I64_SHR_S, 'i64.shr_u': K.I64_SHR_U, 'i64.rotl': K.I64_ROTL, 'i64.rotr': K.I64_ROTR,
+    'f32.eq': K.F32_EQ, 'f32.ne': K.F32_NE, 'f32.lt': K.F32_LT, 'f32.gt': K.F32_GT, 'f32.le': K.F32_LE, 'f32.ge': K.F32_GE,
+    'f64.eq': K.F64_EQ, 'f64.ne': K.F64_NE, 'f64.lt': K.F64_LT, 'f64.gt': K.F64_GT, 'f64.le': K.F64_LE, 'f64.ge': K.F64_GE,
+    'f32.abs': K.F32_ABS, 'f32.neg': K.F32_NEG, 'f32.ceil': K.F32_CEIL, 'f32.floor': K.F32_FLOOR, 'f32.trunc': K.F32_TRUNC,
+    'f32.nearest': K.F32_NEAREST, 'f32.sqrt': K.F32_SQRT, 'f32.add': K.F32_ADD, 'f32.sub': K.F32_SUB, 'f32.mul': K.F32_MUL,
+    'f32.div': K.F32_DIV, 'f32.min': K.F32_MIN, 'f32.max': K.F32_MAX, 'f32.copysign': K.F32_COPYSIGN,
+    'f64.abs': K.F64_ABS, 'f64.neg': K.F64_NEG, 'f64.ceil': K.F64_CEIL, 'f64.floor': K.F64_FLOOR, 'f64.trunc': K.F64_TRUNC,
+    'f64.nearest': K.F64_NEAREST, 'f64.sqrt': K.F64_SQRT, 'f64.add': K.F64_ADD, 'f64.sub': K.F64_SUB, 'f64.mul': K.F64_MUL,
+    'f64.div': K.F64_DIV, 'f64.min': K.F64_MIN, 'f64.max': K.F64_MAX, 'f64.copysign': K.F64_COPYSIGN,
+    'i32.trunc_f32_s': K.I32_TRUNC_F32_S, 'i32.trunc_f32_u': K.I32_TRUNC_F32_U, 'i32.trunc_f64_s': K.I32_TRUNC_F64_S,
+    'i32.trunc_f64_u': K.I32_TRUNC_F64_U, 'i64.extend_i32_s': K.I64_EXTEND_I32_S, 'i64.extend_i32_u': K.I64_EXTEND_I32_U,
+    'i64.trunc_f32_s': K.I64_TRUNC_F32_S, 'i64.trunc_f32_u': K.I64_TRUNC_F32_U, 'i64.trunc_f64_s': K.I64_TRUNC_F64_S,
+    'i64.trunc_f64_u': K.I64_TRUNC_F64_U, 'f32.convert_i32_s': K.F32_CONVERT_I32_S, 'f32.convert_i32_u': K.F32_CONVERT_I32_U,
+    'f32.convert_i64_s': K.F32_CONVERT_I64_S, 'f32.convert_i64_u': K.F32_CONVERT_I64_U, 'f32.demote_f64': K.F32_DEMOTE_F64,
+    'f64.convert_i32_s': K.F64_CONVERT_I32_S, 'f64.convert_i32_u': K.F64_CONVERT_I32_U, 'f64.convert_i64_s': K.F64_CONVERT_I64_S,
+    'f64.convert_i64_u': K.F64_CONVERT_I64_U, 'f64.promote_f32': K.F64_PROMOTE_F32,
+    'i32.extend8_s': K.I32_EXTEND8_S, 'i32.extend16_s': K.I32_EXTEND16_S, 'i64.extend8_s': K.I64_EXTEND8_S,
+    'i64.extend16_s': K.I64_EXTEND16_S, 'i64.extend32_s': K.I64_EXTEND32_S,
+    'i32.trunc_sat_f32_s': K.I32_TRUNC_SAT_F32_S, 'i32.trunc_sat_f32_u': K.I32_TRUNC_SAT_F32_U,
+    'i32.trunc_sat_f64_s': K.I32_TRUNC_SAT_F64_S, 'i32.trunc_sat_f64_u': K.I32_TRUNC_SAT_F64_U,
+    'i64.trunc_sat_f32_s': K.I64_TRUNC_SAT_F32_S, 'i64.trunc_sat_f32_u': K.I64_TRUNC_SAT_F32_U,
+    'i64.trunc_sat_f64_s': K.I64_TRUNC_SAT_F64_S, 'i64.trunc_sat_f64_u': K.I64_TRUNC_SAT_F64_U,
+    'ref.is_null': K.REF_IS_NULL,
+  };
+  for (const [name, k] of Object.entries(map)) SIMPLE[op(name)] = k;
+}
+
+/** Instructions that only change how bits are read: on the virtual stack they are no-ops. */
+const REINTERPRET = new Set(['i32.wrap_i64', 'i32.reinterpret_f32', 'f32.reinterpret_i32', 'i64.reinterpret_f64', 'f64.reinterpret_i64'].map(op));
+
+/** Lowers defined function `funcIdx` (in the function index space) of a validated module. */
+export function lowerFunction(vm: ValidatedModule, funcIdx: number, mutableImportedGlobals: ReadonlySet<number>): Lowered {
+  return new Lowerer(vm, funcIdx, mutableImportedGlobals).run();
+}
+
+class Lowerer {
+  private readonly ast: ModuleAst;
+  private readonly r: CodeReader;
+  private readonly code: number[] = [];
+  private readonly kind: number[] = [];
+  private readonly val: number[] = [];
+  private readonly val2: number[] = [];
+  private h = 0;
+  private readonly L: number;
+  private readonly nparams: number;
+  private readonly nresults: number;
+  private readonly maxStack: number;
+  private readonly ctrl: Frame[] = [];
+  /** Position in `code` of the result operand of the last instruction, while its result is still the top entry and nothing was emitted since. */
+  private lastDst = -1;
+  private lastDstH = -1;
+  /** Start of that instruction. */
+  private lastInsn = -1;
+
+  constructor(
+    vm: ValidatedModule,
+    private readonly funcIdx: number,
+    private readonly extGlobals: ReadonlySet<number>,
+  ) {
+    const ast = vm.ast;
+    this.ast = ast;
+    const def = funcIdx - ast.numImportedFuncs;
+    const body = ast.codes[def]!;
+    const type = funcTypeOf(ast, funcIdx);
+    this.nparams = type.params.length;
+    this.nresults = type.results.length;
+    this.L = this.nparams + body.localCount;
+    this.maxStack = vm.funcInfo[def]!.maxStack;
+    this.r = new CodeReader(ast.bytes, body.start, body.end);
+  }
+
+  run(): Lowered {
+    const r = this.r;
+    this.ctrl.push({ kind: Ctl.FUNC, height: 0, nparams: 0, nresults: this.nresults, loopPc: -1, fixups: [], elseFix: -1 });
+    let dead = false;
+    let deadDepth = 0;
+    while (this.ctrl.length > 0) {
+      const info = r.next();
+      const id = info.id;
+      if (dead) {
+        if (id === Op.block || id === Op.loop || id === Op.if) deadDepth++;
+        else if (id === Op.end) {
+          if (deadDepth > 0) deadDepth--;
+          else {
+            this.end(false);
+            dead = false;
+          }
+        } else if (id === Op.else && deadDepth === 0) {
+          this.else(false);
+          dead = false;
+        }
+        continue;
+      }
+      dead = this.instr(id);
+    }
+    const code = Int32Array.from(this.code);
+    return {
+      code,
+      nparams: this.nparams,
+      nlocals: this.L,
+      nresults: this.nresults,
+      frameWords: 2 * (this.L + this.maxStack + 2),
+    };
+  }
+
+  // ---- emission -----------------------------------------------------------
+
+  private emit(...words: number[]): number {
+    const at = this.code.length;
+    for (const w of words) this.code.push(w);
+    this.lastDst = -1;
+    return at;
+  }
+
+  /** Emits an instruction whose operand 1 is its result slot (the new top entry). */
+  private emitResult(...words: number[]): void {
+    const at = this.emit(...words);
+    this.lastInsn = at;
+    this.lastDst = at + 1;
+    this.lastDstH = this.h - 1;
+  }
+
+  private slot(i: number): number {
+    return 2 * (this.L + i);
+  }
+
+  private push(kind: number, v = 0, v2 = 0): void {
+    const h = this.h++;
+    this.kind[h] = kind;
+    this.val[h] = v;
+    this.val2[h] = v2;
+  }
+
+  /** Writes entry i's value into word `dst` without changing the virtual stack. */
+  private moveTo(dst: number, i: number): void {
+    switch (this.kind[i]) {
+      case LOCAL:
+        if (dst !== 2 * this.val[i]!) this.emit(K.COPY, dst, 2 * this.val[i]!);
+        break;
+      case C32:
+        this.emit(K.CONST32, dst, this.val[i]!);
+        break;
+      case C64:
+        this.emit(K.CONST64, dst, this.val[i]!, this.val2[i]!);
+        break;
+      default:
+        if (dst !== this.slot(i)) this.emit(K.COPY, dst, this.slot(i));
+    }
+  }
+
+  private materialize(i: number): void {
+    if (this.kind[i] !== SLOT) {
+      this.moveTo(this.slot(i), i);
+      this.kind[i] = SLOT;
+    }
+  }
+
+  private materializeFrom(from: number): void {
+    for (let i = from; i < this.h; i++) this.materialize(i);
+  }
+
+  /** Where to read entry i: a local's slot, or its own slot (constants are written there first). */
+  private src(i: number): number {
+    const k = this.kind[i];
+    if (k === LOCAL) return 2 * this.val[i]!;
+    if (k !== SLOT) this.materialize(i);
+    return this.slot(i);
+  }
+
+  private top(): Frame {
+    return this.ctrl[this.ctrl.length - 1]!;
+  }
+
+  private blockArity(bt: number): [number, number] {
+    if (bt === BLOCK_EMPTY) return [0, 0];
+    if (bt < 0) return [0, 1];
+    const t = this.ast.types[bt]!;
+    return [t.params.length, t.results.length];
+  }
+
+  // ---- branches -----------------------------------------------------------
+
+  private arity(f: Frame): number {
+    return f.kind === Ctl.LOOP ? f.nparams : f.nresults;
+  }
+
+  /** Whether branching to f needs moves (its values are not already where f wants them). */
+  private needsMoves(f: Frame): boolean {
+    const n = this.arity(f);
+    for (let i = 0; i < n; i++) {
+      const e = this.h - n + i;
+      if (this.kind[e] !== SLOT || e !== f.height + i) return true;
+    }
+    return false;
+  }
+
+  private emitMoves(f: Frame): void {
+    const n = this.arity(f);
+    for (let i = 0; i < n; i++) {
+      const e = this.h - n + i;
+      if (this.kind[e] !== SLOT || e !== f.height + i) this.moveTo(this.slot(f.height + i), e);
+    }
+  }
+
+  /** Emits a jump word for frame f: the loop start, or a fixup patched at f's end. `at` is where the target word goes. */
+  private target(f: Frame, at: number): void {
+    if (f.kind === Ctl.LOOP) this.code[at] = f.loopPc;
+    else f.fixups.push(at);
+  }
+
+  /** Unconditional branch to label depth l (with its moves), or a return for the function's label. */
+  private branch(l: number): void {
+    const f = this.ctrl[this.ctrl.length - 1 - l]!;
+    if (f.kind === Ctl.FUNC) {
+      this.ret();
+      return;
+    }
+    this.emitMoves(f);
+    const at = this.emit(K.BR, 0);
+    this.target(f, at + 1);
+  }
+
+  private ret(): void {
+    const n = this.nresults;
+    if (n === 0) this.emit(K.RETURN0);
+    else if (n === 1) {
+      const s = this.src(this.h - 1);
+      this.emit(K.RETURN1, s);
+    } else {
+      this.materializeFrom(this.h - n);
+      this.emit(K.RETURN_N, this.slot(this.h - n), n);
+    }
+  }
+
+  private brIf(l: number): void {
+    const f = this.ctrl[this.ctrl.length - 1 - l]!;
+    const condAt = this.h - 1;
+    this.h--;
+    const direct = f.kind !== Ctl.FUNC && !this.needsMoves(f);
+    // Fuse a just-computed i32 comparison into the branch.
+    if (direct && this.lastDst >= 0 && this.lastDstH === condAt) {
+      const fused = this.fuseCompare(true);
+      if (fused >= 0) {
+        this.target(f, fused);
+        return;
+      }
+    }
+    const c = this.src(condAt);
+    if (direct) {
+      const at = this.emit(K.BR_IF, c, 0);
+      this.target(f, at + 2);
+      return;
+    }
+    // The moves happen only on the taken path, so first put the carried
+    // values in their own slots on both paths; the moves then change nothing
+    // in the virtual stack.
+    this.materializeFrom(this.h - this.arity(f));
+    const skip = this.emit(K.BR_UNLESS, c, 0);
+    this.branch(l);
+    this.code[skip + 2] = this.code.length;
+  }
+
+  /**
+   * If the last instruction is an i32 comparison (or eqz) producing the top
+   * entry, replaces it with a compare-and-branch (branch when the comparison
+   * is `when`) and returns the position of its target word; else -1.
+   */
+  private fuseCompare(when: boolean): number {
+    const at = this.lastInsn;
+    const k = this.code[at]!;
+    let a: number, b: number, br: number;
+    if (k === K.I32_EQZ) {
+      a = this.code[at + 2]!;
+      b = 0;
+      br = when ? K.BR_IF_EQ_I : K.BR_IF_NE_I;
+    } else {
+      const pair = CMP_BRANCH.get(k);
+      if (pair === undefined) return -1;
+      a = this.code[at + 2]!;
+      b = this.code[at + 3]!;
+      br = when ? pair[0] : pair[1];
+    }
+    this.code.length = at;
+    this.emit(br, a, b, 0);
+    return at + 3;
+  }
+
+  private brTable(): void {
+    const r = this.r;
+    const labels = [...r.targets, r.a];
+    const c = this.src(this.h - 1);
+    this.h--;
+    // Stubs run on one path each: make every entry a slot first, so no stub changes the virtual stack.
+    this.materializeFrom(this.top().height);
+    const at = this.emit(K.BR_TABLE, c, labels.length - 1, ...labels.map(() => 0));
+    const stubs = new Map<number, number[]>();
+    labels.forEach((l, i) => {
+      const f = this.ctrl[this.ctrl.length - 1 - l]!;
+      if (f.kind !== Ctl.FUNC && !this.needsMoves(f)) this.target(f, at + 3 + i);
+      else {
+        const list = stubs.get(l) ?? [];
+        list.push(at + 3 + i);
+        stubs.set(l, list);
+      }
+    });
+    for (const [l, positions] of stubs) {
+      const pc = this.code.length;
+      for (const p of positions) this.code[p] = pc;
+      this.branch(l);
+    }
+  }
+
+  // ---- blocks -------------------------------------------------------------
+
+  private enter(kind: Ctl, bt: number): Frame {
+    const [np, nr] = this.blockArity(bt);
+    this.materializeFrom(this.top().height);
+    const f: Frame = { kind, height: this.h - np, nparams: np, nresults: nr, loopPc: -1, fixups: [], elseFix: -1 };
+    this.ctrl.push(f);
+    this.lastDst = -1;
+    return f;
+  }
+
+  private else(reachable: boolean): void {
+    const f = this.top();
+    if (reachable) {
+      this.materializeFrom(f.height);
+      const at = this.emit(K.BR, 0);
+      f.fixups.push(at + 1);
+    }
+    this.code[f.elseFix] = this.code.length;
+    f.elseFix = -1;
+    f.kind = Ctl.ELSE;
+    this.h = f.height + f.nparams;
+    for (let i = f.height; i < this.h; i++) this.kind[i] = SLOT;
+    this.lastDst = -1;
+  }
+
+  private end(reachable: boolean): void {
+    const f = this.ctrl.pop()!;
+    if (f.kind === Ctl.FUNC) {
+      if (reachable) this.ret();
+      return;
+    }
+    if (reachable) this.materializeFrom(f.height);
+    const pc = this.code.length;
+    if (f.elseFix >= 0) this.code[f.elseFix] = pc;
+    for (const p of f.fixups) this.code[p] = pc;
+    this.h = f.height + f.nresults;
+    for (let i = f.height; i < this.h; i++) this.kind[i] = SLOT;
+    this.lastDst = -1;
+  }
+
+  // ---- locals -------------------------------------------------------------
+
+  private localSet(x: number, tee: boolean): void {
+    const t = this.h - 1;
+    if (this.kind[t] === LOCAL && this.val[t] === x) {
+      if (!tee) this.h--;
+      return;
+    }
+    let refs = false;
+    for (let i = this.top().height; i < t; i++) {
+      if (this.kind[i] === LOCAL && this.val[i] === x) {
+        refs = true;
+        break;
+      }
+    }
+    if (!refs && this.kind[t] === SLOT && this.lastDst >= 0 && this.lastDstH === t) {
+      this.code[this.lastDst] = 2 * x;
+      this.lastDst = -1;
+    } else {
+      if (refs) {
+        for (let i = this.top().height; i < t; i++) if (this.kind[i] === LOCAL && this.val[i] === x) this.materialize(i);
+      }
+      this.moveTo(2 * x, t);
+    }
+    this.h--;
+    if (tee) this.push(LOCAL, x);
+  }
+
+  // ---- the instruction switch ---------------------------------------------
+
+  /** Lowers one reachable instruction; returns true when the code after it is unreachable. */
+  private instr(id: number): boolean {
+    const r = this.r;
+    switch (id) {
+      case Op.unreachable:
+        this.emit(K.UNREACHABLE);
+        return true;
+      case Op.nop:
+        return false;
+      case Op.block:
+        this.enter(Ctl.BLOCK, r.a);
+        return false;
+      case Op.loop:
+        this.enter(Ctl.LOOP, r.a).loopPc = this.code.length;
+        return false;
+      case Op.if: {
+        const bt = r.a;
+        const condAt = this.h - 1;
+        const canFuse = this.lastDst >= 0 && this.lastDstH === condAt;
+        // Entries below the condition go to their slots first (as at any block entry).
+        for (let i = this.top().height; i < condAt; i++) this.materialize(i);
+        // A comparison right before `if` becomes a compare-and-branch to the else part,
+        // unless materializing emitted code after it.
+        let fixAt = canFuse && this.lastDst >= 0 ? this.fuseCompare(false) : -1;
+        if (fixAt < 0) fixAt = this.emit(K.BR_UNLESS, this.src(condAt), 0) + 2;
+        this.h--;
+        const f = this.enter(Ctl.IF, bt);
+        f.elseFix = fixAt;
+        return false;
+      }
+      case Op.else:
+        this.else(true);
+        return false;
+      case Op.end:
+        this.end(true);
+        return false;
+      case Op.br:
+        this.branch(r.a);
+        return true;
+      case Op.br_if:
+        this.brIf(r.a);
+        return false;
+      case Op.br_table:
+        this.brTable();
+        return true;
+      case Op.return:
+        this.ret();
+        return true;
+      case Op.call: {
+        const t = funcTypeOf(this.ast, r.a);
+        const np = t.params.length;
+        this.materializeFrom(this.h - np);
+        this.emit(K.CALL, r.a, this.slot(this.h - np));
+        this.h -= np;
+        for (let i = 0; i < t.results.length; i++) this.push(SLOT);
+        return false;
+      }
+      case Op.call_indirect: {
+        const t = this.ast.types[r.a]!;
+        const np = t.params.length;
+        const c = this.src(this.h - 1);
+        this.h--;
+        this.materializeFrom(this.h - np);
+        this.emit(K.CALL_INDIRECT, r.a, r.b, c, this.slot(this.h - np));
+        this.h -= np;
+        for (let i = 0; i < t.results.length; i++) this.push(SLOT);
+        return false;
+      }
+      case Op.drop:
+        this.h--;
+        return false;
+      case Op.select:
+      case Op.select_t: {
+        const c = this.src(this.h - 1);
+        const b = this.src(this.h - 2);
+        const a = this.src(this.h - 3);
+        this.h -= 3;
+        this.push(SLOT);
+        this.emitResult(K.SELECT, this.slot(this.h - 1), a, b, c);
+        return false;
+      }
+      case Op.local_get:
+        this.push(LOCAL, r.a);
+        return false;
+      case Op.local_set:
+        this.localSet(r.a, false);
+        return false;
+      case Op.local_tee:
+        this.localSet(r.a, true);
+        return false;
+      case Op.global_get:
+        this.push(SLOT);
+        if (this.extGlobals.has(r.a)) this.emitResult(K.GLOBAL_GET_EXT, this.slot(this.h - 1), r.a);
+        else this.emitResult(K.GLOBAL_GET, this.slot(this.h - 1), 2 * r.a);
+        return false;
+      case Op.global_set: {
+        const a = this.src(this.h - 1);
+        this.h--;
+        if (this.extGlobals.has(r.a)) this.emit(K.GLOBAL_SET_EXT, r.a, a);
+        else this.emit(K.GLOBAL_SET, 2 * r.a, a);
+        return false;
+      }
+      case Op.table_get: {
+        const i = this.src(this.h - 1);
+        this.h--;
+        this.push(SLOT);
+        this.emitResult(K.TABLE_GET, this.slot(this.h - 1), r.a, i);
+        return false;
+      }
+      case Op.table_set: {
+        const v = this.src(this.h - 1);
+        const i = this.src(this.h - 2);
+        this.h -= 2;
+        this.emit(K.TABLE_SET, r.a, i, v);
+        return false;
+      }
+      case Op.memory_size:
+        this.push(SLOT);
+        this.emitResult(K.MEMORY_SIZE, this.slot(this.h - 1));
+        return false;
+      case Op.memory_grow: {
+        const a = this.src(this.h - 1);
+        this.h--;
+        this.push(SLOT);
+        this.emitResult(K.MEMORY_GROW, this.slot(this.h - 1), a);
+        return false;
+      }
+      case Op.i32_const:
+      case Op.f32_const:
+        this.push(C32, r.a);
+        return false;
+      case Op.i64_const:
+        this.push(C64, r.lo, r.hi);
+        return false;
+      case Op.f64_const:
+        this.push(C64, r.lo, r.hi);
+        return false;
+      case Op.ref_null:
+        this.push(C32, 0);
+        return false;
+      case Op.ref_func:
+        this.push(SLOT);
+        this.emitResult(K.REF_FUNC, this.slot(this.h - 1), r.a);
+        return false;
+      case Op.memory_init: {
+        const [d, s, n] = this.pop3();
+        this.emit(K.MEMORY_INIT, r.a, d, s, n);
+        return false;
+      }
+      case Op.data_drop:
+        this.emit(K.DATA_DROP, r.a);
+        return false;
+      case Op.memory_copy: {
+        const [d, s, n] = this.pop3();
+        this.emit(K.MEMORY_COPY, d, s, n);
+        return false;
+      }
+      case Op.memory_fill: {
+        const [d, v, n] = this.pop3();
+        this.emit(K.MEMORY_FILL, d, v, n);
+        return false;
+      }
+      case Op.table_init: {
+        const [d, s, n] = this.pop3();
+        this.emit(K.TABLE_INIT, r.a, r.b, d, s, n);
+        return false;
+      }
+      case Op.elem_drop:
+        this.emit(K.ELEM_DROP, r.a);
+        return false;
+      case Op.table_copy: {
+        const [d, s, n] = this.pop3();
+        this.emit(K.TABLE_COPY, r.a, r.b, d, s, n);
+        return false;
+      }
+      case Op.table_grow: {
+        const n = this.src(this.h - 1);
+        const init = this.src(this.h - 2);
+        this.h -= 2;
+        this.push(SLOT);
+        this.emitResult(K.TABLE_GROW, this.slot(this.h - 1), r.a, init, n);
+        return false;
+      }
+      case Op.table_size:
+        this.push(SLOT);
+        this.emitResult(K.TABLE_SIZE, this.slot(this.h - 1), r.a);
+        return false;
+      case Op.table_fill: {
+        const [i, v, n] = this.pop3();
+        this.emit(K.TABLE_FILL, r.a, i, v, n);
+        return false;
+      }
+      default:
+        this.simple(id);
+        return false;
+    }
+  }
+
+  private pop3(): [number, number, number] {
+    const z = this.src(this.h - 1);
+    const y = this.src(this.h - 2);
+    const x = this.src(this.h - 3);
+    this.h -= 3;
+    return [x, y, z];
+  }
+
+  /** Instructions with a fixed type that map to one internal instruction. */
+  private simple(id: number): void {
+    const info = OPS[id]!;
+    if (REINTERPRET.has(id)) return;
+    const k = SIMPLE[id]!;
+    if (k < 0) throw new Error(`lowering: no internal form for ${info.name}`);
+    const r = this.r;
+    if (k >= K.LOAD_32 && k <= K.LOAD_I64_32U) {
+      const a = this.src(this.h - 1);
+      this.h--;
+      this.push(SLOT);
+      this.emitResult(k, this.slot(this.h - 1), a, r.b);
+      return;
+    }
+    if (k >= K.STORE_32 && k <= K.STORE_16) {
+      const v = this.src(this.h - 1);
+      const a = this.src(this.h - 2);
+      this.h -= 2;
+      this.emit(k, a, v, r.b);
+      return;
+    }
+    if (info.pops!.length === 1) {
+      const a = this.src(this.h - 1);
+      this.h--;
+      this.push(SLOT);
+      this.emitResult(k, this.slot(this.h - 1), a);
+      return;
+    }
+    // Binary. An i32 constant operand becomes an immediate where a form exists.
+    const immK = IMM_FORM.get(k);
+    const tb = this.h - 1;
+    const ta = this.h - 2;
+    if (immK !== undefined || k === K.I32_SUB) {
+      let imm: number | undefined;
+      let x = -1;
+      const kk = immK ?? K.I32_ADD_I;
+      if (this.kind[tb] === C32) {
+        imm = k === K.I32_SUB ? -this.val[tb]! | 0 : this.val[tb]!;
+        x = ta;
+      } else if (this.kind[ta] === C32 && COMMUTATIVE.has(k)) {
+        imm = this.val[ta]!;
+        x = tb;
+      }
+      if (imm !== undefined) {
+        if (kk === K.I32_SHL_I || kk === K.I32_SHR_S_I || kk === K.I32_SHR_U_I) imm &= 31;
+        const a = this.src(x);
+        this.h -= 2;
+        this.push(SLOT);
+        this.emitResult(kk, this.slot(this.h - 1), a, imm);
+        return;
+      }
+    }
+    const b = this.src(tb);
+    const a = this.src(ta);
+    this.h -= 2;
+    this.push(SLOT);
+    this.emitResult(k, this.slot(this.h - 1), a, b);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * A compiled module: decoded and validated once, instantiated many times.
+ * Function bodies are lowered lazily, on their first call, and the lowered
+ * code is shared by every instance of the module.
+ */
+import { decodeModule } from './decode.js';
+import { validateModule } from './validate.js';
+import { lowerFunction, type Lowered } from './lower.js';
+import type { Features } from './api.js';
+import type { ExternKind, ModuleAst, ValidatedModule } from './types.js';
+
+/** Options for compiling a module. */
+export interface CompileOptions {
+  features?: Features;
+}
+
+/** A validated WebAssembly module. Construction throws DecodeError or ValidationError. */
+export class Module {
+  readonly ast: ModuleAst;
+  readonly validated: ValidatedModule;
+  readonly features: Features;
+  /** Lowered code per defined function, filled on first call. */
+  readonly lowered: (Lowered | undefined)[];
+  /** Indices of imported mutable globals: read and written through the Global object, not the instance's words. */
+  readonly extGlobals: ReadonlySet<number>;
+
+  constructor(bytes: Uint8Array | ArrayBuffer, options: CompileOptions = {}) {
+    // Copy, so that later changes to the caller's buffer cannot change a validated module.
+    const own = new Uint8Array(bytes instanceof ArrayBuffer ? bytes.slice(0) : bytes.slice());
+    this.features = { ...options.features };
+    this.ast = decodeModule(own, this.features);
+    this.validated = validateModule(this.ast, this.features);
+    this.lowered = new Array(this.ast.funcs.length);
+    const ext = new Set<number>();
+    let g = 0;
+    for (const imp of this.ast.imports) {
+      if (imp.desc.kind === 'global') {
+        if (imp.desc.type.mutable) ext.add(g);
+        g++;
+      }
+    }
+    this.extGlobals = ext;
+  }
+
+  /** Lowers (once) and returns the code of function `funcIdx`. */
+  lower(funcIdx: number): Lowered {
+    const d = funcIdx - this.ast.numImportedFuncs;
+    let lw = this.lowered[d];
+    if (lw === undefined) {
+      lw = lowerFunction(this.validated, funcIdx, this.extGlobals);
+      this.lowered[d] = lw;
+    }
+    return lw;
+  }
+
+  /** Lowers every function now (instead of on first call). */
+  lowerAll(): void {
+    for (let i = 0; i < this.ast.funcs.length; i++) this.lower(this.ast.numImportedFuncs + i);
+  }
+
+  /** The module's imports, in order. */
+  imports(): { module: string; name: string; kind: ExternKind }[] {
+    return this.ast.imports.map((i) => ({ module: i.module, name: i.name, kind: i.desc.kind }));
+  }
+
+  /** The module's exports, in order. */
+  exports(): { name: string; kind: ExternKind }[] {
+    return this.ast.exports.map((e) => ({ name: e.name, kind: e.kind }));
+  }
+
+  /** Payloads of the custom sections with this name. */
+  customSections(name: string): Uint8Array[] {
+    return this.ast.customs.filter((c) => c.name === name).map((c) => c.data);
+  }
+
+  /** A function's name for stack traces: from the name section, else its export name, else `func[N]`. */
+  funcName(idx: number): string {
+    const n = this.ast.names?.functions.get(idx);
+    if (n !== undefined) return n;
+    const e = this.ast.exports.find((x) => x.kind === 'func' && x.index === idx);
+    return e !== undefined ? e.name : `func[${idx}]`;
+  }
+}

@@ -1,0 +1,342 @@
+/**
+ * Runtime objects: functions, memories, tables and globals, the shape of an
+ * instance as the interpreter sees it, and the registry that turns references
+ * into the 32-bit ids that operand slots hold.
+ */
+import { Trap } from './errors.js';
+import { funcTypeKey, type FuncType, type ValidatedModule } from './types.js';
+import { typeCode, typeName, type FuncRefValue, type Value, type ValueTypeName } from './values.js';
+import type { Outcome } from './api.js';
+import type { Lowered } from './lower.js';
+
+export const PAGE = 65536;
+/** 65536 pages: the 4 GiB limit of a 32-bit memory. */
+export const MAX_PAGES = 65536;
+
+// ---------------------------------------------------------------------------
+// Canonical function type ids: equal types get equal ids across modules, so
+// call_indirect compares one integer.
+
+const typeIds = new Map<string, number>();
+
+/** The canonical id of a function type. */
+export function canonicalTypeId(t: FuncType): number {
+  const key = funcTypeKey(t);
+  let id = typeIds.get(key);
+  if (id === undefined) {
+    id = typeIds.size + 1;
+    typeIds.set(key, id);
+  }
+  return id;
+}
+
+// ---------------------------------------------------------------------------
+// References in slots. A slot holds 0 for null, or the id of the referenced
+// object in this process-wide registry.
+
+const refObjects: unknown[] = [null];
+const refIds = new Map<unknown, number>();
+
+/** The slot representation of a reference (0 is null). */
+export function refToId(x: unknown): number {
+  if (x === null || x === undefined) return 0;
+  if (x instanceof Func) {
+    if (x.refId === 0) {
+      x.refId = refObjects.length;
+      refObjects.push(x);
+    }
+    return x.refId;
+  }
+  let id = refIds.get(x);
+  if (id === undefined) {
+    id = refObjects.length;
+    refObjects.push(x);
+    refIds.set(x, id);
+  }
+  return id;
+}
+
+/** The reference a slot id stands for. */
+export function idToRef(id: number): unknown {
+  return refObjects[id] ?? null;
+}
+
+// ---------------------------------------------------------------------------
+
+/** What an instance is to the interpreter: plain fields, read in the hot loop. */
+export interface Inst {
+  module: ValidatedModule;
+  /** Lowered code of defined functions, filled on first call. */
+  lowered: (Lowered | undefined)[];
+  /** Function index space: imports first. */
+  funcs: Func[];
+  tables: Table[];
+  memories: Memory[];
+  /** Global index space. */
+  globals: Global[];
+  /** Values of the globals, 2 words each, by global index (imported mutable globals are read through `globals` instead). */
+  globalWords: Int32Array;
+  /** Canonical type id of each type index. */
+  typeIds: Int32Array;
+  /** Data segments; null once dropped. */
+  datas: (Uint8Array | null)[];
+  /** Element segments as resolved references; null once dropped. */
+  elems: (unknown[] | null)[];
+  /** The machine that runs this instance's code (set by the interpreter). */
+  machine: unknown;
+  /** Function names for stack traces. */
+  funcName(idx: number): string;
+}
+
+/** A host function: takes and returns raw values. It may throw a Trap to trap the caller. */
+export type HostFn = (args: Value[]) => Value[];
+
+/** A function: defined in a wasm instance, or provided by the host. */
+export class Func implements FuncRefValue {
+  readonly kind = 'funcref' as const;
+  readonly type: FuncType;
+  /** Canonical id of the type, compared by call_indirect. */
+  readonly typeId: number;
+  /** For a wasm function: its instance and index there. */
+  readonly inst: Inst | null;
+  readonly index: number;
+  /** For a host function. */
+  readonly host: HostFn | null;
+  /** Registry id once the function has been used as a reference. */
+  refId = 0;
+  /** Set by the interpreter module: runs a wasm function. */
+  static invoker: (f: Func, args: Value[]) => Outcome;
+
+  constructor(type: FuncType, inst: Inst | null, index: number, host: HostFn | null) {
+    this.type = type;
+    this.typeId = canonicalTypeId(type);
+    this.inst = inst;
+    this.index = index;
+    this.host = host;
+  }
+
+  /** A host function with an explicit type, taking and returning raw values. */
+  static host(type: FuncType, fn: HostFn): Func {
+    return new Func(type, null, -1, fn);
+  }
+
+  /** Calls the function with raw values. Guest traps come back as an outcome, never as an exception. */
+  invoke(args: Value[]): Outcome {
+    checkArgs(this.type, args);
+    if (this.host !== null) {
+      try {
+        return { kind: 'done', results: this.host(args) };
+      } catch (e) {
+        return { kind: 'trapped', trap: asTrap(e) };
+      }
+    }
+    return Func.invoker(this, args);
+  }
+}
+
+function checkArgs(type: FuncType, args: Value[]): void {
+  if (args.length !== type.params.length) {
+    throw new TypeError(`expected ${type.params.length} arguments, got ${args.length}`);
+  }
+  for (let i = 0; i < args.length; i++) {
+    if (typeCode(args[i]!.type) !== type.params[i]) {
+      throw new TypeError(`argument ${i}: expected ${typeName(type.params[i]!)}, got ${args[i]!.type}`);
+    }
+  }
+}
+
+/** A thrown value from host code as a Trap (a Trap stays itself). */
+export function asTrap(e: unknown): Trap {
+  if (e instanceof Trap) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  const t = new Trap(`host function failed: ${msg}`);
+  (t as { cause?: unknown }).cause = e;
+  return t;
+}
+
+// ---------------------------------------------------------------------------
+
+/** A linear memory of 64 KiB pages. */
+export class Memory {
+  buffer: ArrayBuffer;
+  u8: Uint8Array;
+  dv: DataView;
+  /** Maximum in pages (65536 when the type gives none). */
+  readonly max: number;
+  /** Whether the type declared a maximum (for import matching). */
+  readonly hasMax: boolean;
+
+  constructor(desc: { initial: number; maximum?: number }) {
+    const max = desc.maximum ?? MAX_PAGES;
+    if (!(desc.initial >= 0 && desc.initial <= MAX_PAGES) || !(max >= desc.initial && max <= MAX_PAGES)) {
+      throw new RangeError('invalid memory limits');
+    }
+    this.max = max;
+    this.hasMax = desc.maximum !== undefined;
+    this.buffer = new ArrayBuffer(desc.initial * PAGE);
+    this.u8 = new Uint8Array(this.buffer);
+    this.dv = new DataView(this.buffer);
+  }
+
+  /** Current size in pages. */
+  get pages(): number {
+    return this.buffer.byteLength / PAGE;
+  }
+
+  /** Grows by `delta` pages; returns the old size, or -1 when the maximum or the host's memory forbids it (the memory is then unchanged). */
+  grow(delta: number): number {
+    const old = this.pages;
+    if (delta === 0) return old;
+    if (delta < 0 || old + delta > this.max) return -1;
+    let next: ArrayBuffer;
+    try {
+      next = new ArrayBuffer((old + delta) * PAGE);
+    } catch {
+      return -1;
+    }
+    new Uint8Array(next).set(this.u8);
+    this.buffer = next;
+    this.u8 = new Uint8Array(next);
+    this.dv = new DataView(next);
+    return old;
+  }
+}
+
+/** A table of references (funcref: Func or null; externref: any host value, null for null). */
+export class Table {
+  readonly elemType: number;
+  elements: unknown[];
+  readonly max: number;
+  readonly hasMax: boolean;
+
+  constructor(desc: { element: 'funcref' | 'externref'; initial: number; maximum?: number }, init: unknown = null) {
+    this.elemType = typeCode(desc.element);
+    const max = desc.maximum ?? 0xffffffff;
+    if (!(desc.initial >= 0 && desc.initial <= 0xffffffff) || !(max >= desc.initial && max <= 0xffffffff)) {
+      throw new RangeError('invalid table limits');
+    }
+    if (desc.initial > 10_000_000) throw new RangeError('table too large');
+    this.max = max;
+    this.hasMax = desc.maximum !== undefined;
+    this.elements = new Array<unknown>(desc.initial).fill(init);
+  }
+
+  get length(): number {
+    return this.elements.length;
+  }
+
+  get(i: number): Value {
+    if (!(i >= 0 && i < this.elements.length)) throw new RangeError('table index out of bounds');
+    const v = this.elements[i];
+    return this.elemType === 0x70 ? { type: 'funcref', value: (v as Func | null) ?? null } : { type: 'externref', value: v };
+  }
+
+  set(i: number, v: Value): void {
+    if (!(i >= 0 && i < this.elements.length)) throw new RangeError('table index out of bounds');
+    if (typeCode(v.type) !== this.elemType) throw new TypeError('table element type mismatch');
+    this.elements[i] = v.type === 'funcref' || v.type === 'externref' ? (v.value ?? null) : null;
+  }
+
+  /** Grows by `delta` elements set to `init`; returns the old length or -1. */
+  grow(delta: number, init: unknown = null): number {
+    const old = this.elements.length;
+    if (delta < 0 || old + delta > this.max || old + delta > 10_000_000) return -1;
+    for (let i = 0; i < delta; i++) this.elements.push(init);
+    return old;
+  }
+}
+
+/** A global variable. Its value lives in `cell[idx]` and `cell[idx+1]` (bit pattern; a reference id for reference types). */
+export class Global {
+  readonly type: number;
+  readonly mutable: boolean;
+  cell: Int32Array;
+  idx: number;
+
+  constructor(desc: { type: ValueTypeName; mutable?: boolean }, init?: Value) {
+    this.type = typeCode(desc.type);
+    this.mutable = desc.mutable ?? false;
+    this.cell = new Int32Array(2);
+    this.idx = 0;
+    if (init !== undefined) this.setValue(init);
+  }
+
+  /** The current value. */
+  get(): Value {
+    return readValue(this.type, this.cell, this.idx);
+  }
+
+  /** Sets the value (from the host; allowed on immutable globals only through `setValue`). */
+  set(v: Value): void {
+    if (!this.mutable) throw new TypeError('global is immutable');
+    this.setValue(v);
+  }
+
+  /** Sets the value regardless of mutability (initialisation). */
+  setValue(v: Value): void {
+    if (typeCode(v.type) !== this.type) throw new TypeError(`global of type ${typeName(this.type)} given ${v.type}`);
+    writeValue(v, this.cell, this.idx);
+  }
+
+  /** The value as a plain JS value. */
+  get value(): unknown {
+    const v = this.get();
+    return v.type === 'f32' || v.type === 'f64' ? toNumber(v) : v.value;
+  }
+}
+
+function toNumber(v: Value): number {
+  const f = new Float64Array(1);
+  if (v.type === 'f32') return new Float32Array(new Int32Array([v.bits]).buffer)[0]!;
+  if (v.type === 'f64') {
+    new BigUint64Array(f.buffer)[0] = v.bits;
+    return f[0]!;
+  }
+  return NaN;
+}
+
+/** Writes a value's bits into two words. */
+export function writeValue(v: Value, w: Int32Array, at: number): void {
+  switch (v.type) {
+    case 'i32':
+      w[at] = v.value;
+      w[at + 1] = 0;
+      break;
+    case 'f32':
+      w[at] = v.bits;
+      w[at + 1] = 0;
+      break;
+    case 'i64':
+    case 'f64': {
+      const x = v.type === 'i64' ? v.value : v.bits;
+      w[at] = Number(BigInt.asIntN(32, x));
+      w[at + 1] = Number(BigInt.asIntN(32, x >> 32n));
+      break;
+    }
+    case 'funcref':
+    case 'externref':
+      w[at] = refToId(v.value);
+      w[at + 1] = 0;
+      break;
+  }
+}
+
+/** Reads a value of a type from two words. */
+export function readValue(type: number, w: Int32Array, at: number): Value {
+  switch (type) {
+    case 0x7f:
+      return { type: 'i32', value: w[at]! };
+    case 0x7d:
+      return { type: 'f32', bits: w[at]! >>> 0 };
+    case 0x7e:
+      return { type: 'i64', value: (BigInt(w[at + 1]!) << 32n) | BigInt(w[at]! >>> 0) };
+    case 0x7c:
+      return { type: 'f64', bits: (BigInt(w[at + 1]! >>> 0) << 32n) | BigInt(w[at]! >>> 0) };
+    case 0x70:
+      return { type: 'funcref', value: idToRef(w[at]!) as Func | null };
+    case 0x6f:
+      return { type: 'externref', value: idToRef(w[at]!) };
+    default:
+      throw new TypeError(`no value of type 0x${type.toString(16)}`);
+  }
+}
