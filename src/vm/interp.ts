@@ -379,6 +379,14 @@ function popcnt32(x: number): number {
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
+/**
+ * Math.floor and friends return a NaN argument unchanged, signalling bit
+ * pattern included; wasm wants a quiet (arithmetic) NaN there.
+ */
+function quiet(x: number): number {
+  return x === x ? x : NaN;
+}
+
 /** Round half to even, keeping the sign of zero. */
 function nearest(x: number): number {
   if (x !== x || x === 0 || !Number.isFinite(x)) return x;
@@ -707,7 +715,7 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
           }
           const f = table.elements[i] as Func | null;
           if (f === null) {
-            msg = 'uninitialized element';
+            msg = `uninitialized element ${i}`;
             break;
           }
           if (f.typeId !== inst.typeIds[code[pc + 1]!]) {
@@ -1379,19 +1387,19 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
         continue;
       }
       case K.F64_CEIL:
-        D[(fp + code[pc + 1]!) >> 1] = Math.ceil(D[(fp + code[pc + 2]!) >> 1]!);
+        D[(fp + code[pc + 1]!) >> 1] = quiet(Math.ceil(D[(fp + code[pc + 2]!) >> 1]!));
         pc += 3;
         continue;
       case K.F64_FLOOR:
-        D[(fp + code[pc + 1]!) >> 1] = Math.floor(D[(fp + code[pc + 2]!) >> 1]!);
+        D[(fp + code[pc + 1]!) >> 1] = quiet(Math.floor(D[(fp + code[pc + 2]!) >> 1]!));
         pc += 3;
         continue;
       case K.F64_TRUNC:
-        D[(fp + code[pc + 1]!) >> 1] = Math.trunc(D[(fp + code[pc + 2]!) >> 1]!);
+        D[(fp + code[pc + 1]!) >> 1] = quiet(Math.trunc(D[(fp + code[pc + 2]!) >> 1]!));
         pc += 3;
         continue;
       case K.F64_NEAREST:
-        D[(fp + code[pc + 1]!) >> 1] = nearest(D[(fp + code[pc + 2]!) >> 1]!);
+        D[(fp + code[pc + 1]!) >> 1] = quiet(nearest(D[(fp + code[pc + 2]!) >> 1]!));
         pc += 3;
         continue;
       case K.F64_SQRT:

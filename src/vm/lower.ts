@@ -713,7 +713,7 @@ class Lowerer {
       this.emit(k, a, v, r.b);
       return;
     }
-    if (info.pops!.length === 1) {
+    if (k === K.REF_IS_NULL || info.pops!.length === 1) {
       const a = this.src(this.h - 1);
       this.h--;
       this.push(SLOT);
