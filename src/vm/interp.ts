@@ -1704,8 +1704,22 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
 function withTrace(m: Machine, t: Trap, fn: number, pc: number, depth: number, entryDepth: number): Trap {
   const frames = m.stackTrace(fn, pc, depth, entryDepth);
   t.wasmStack = frames.concat(t.wasmStack);
-  t.stack = `${t.name}: ${t.message}\n` + t.wasmStack.map((f) => `    at ${f.name} (wasm-function[${f.func}]:pc=${f.pc})`).join('\n');
+  t.stack = `${t.name}: ${t.message}\n` + formatFrames(t.wasmStack, depth - entryDepth + 1);
   return t;
+}
+
+/** Stack trace lines, with runs of the same frame folded into one line. */
+function formatFrames(frames: StackFrame[], total: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < frames.length; ) {
+    const f = frames[i]!;
+    let j = i + 1;
+    while (j < frames.length && frames[j]!.func === f.func && frames[j]!.pc === f.pc) j++;
+    lines.push(`    at ${f.name} (wasm-function[${f.func}]:pc=${f.pc})` + (j - i > 1 ? ` x${j - i}` : ''));
+    i = j;
+  }
+  if (total > frames.length) lines.push(`    ... ${total - frames.length} more frames`);
+  return lines.join('\n');
 }
 
 /** memory.init / memory.copy / memory.fill / data.drop. Returns '' or a trap message. */
