@@ -27,6 +27,10 @@ export interface InstanceOptions {
   maxCallDepth?: number;
   /** Maximum bytes of the value stack (default 128 MiB). */
   maxStackBytes?: number;
+  /** Pages the instance's own memories may have, initially or by growing (default 65536, the 4 GiB maximum). */
+  maxMemoryPages?: number;
+  /** Elements the instance's own tables may have (default 10,000,000). */
+  maxTableElements?: number;
 }
 
 /** JS functions made for exported wasm functions, mapped back to their Func so that re-importing keeps identity. */
@@ -122,10 +126,10 @@ export class Instance {
     }
     for (const t of ast.tables) {
       const el = t.elem === 0x70 ? 'funcref' : 'externref';
-      inst.tables.push(new Table({ element: el, initial: t.limits.min, maximum: t.limits.max }));
+      inst.tables.push(new Table({ element: el, initial: t.limits.min, maximum: t.limits.max, limit: options.maxTableElements }));
     }
     for (const m of ast.memories) {
-      inst.memories.push(new Memory({ initial: m.limits.min, maximum: m.limits.max }));
+      inst.memories.push(new Memory({ initial: m.limits.min, maximum: m.limits.max, limit: options.maxMemoryPages }));
     }
 
     for (const e of ast.exports) {

@@ -3,7 +3,7 @@
  * instance as the interpreter sees it, and the registry that turns references
  * into the 32-bit ids that operand slots hold.
  */
-import { Trap } from './errors.js';
+import { Exhaustion, Trap } from './errors.js';
 import { funcTypeKey, type FuncType, type ValidatedModule } from './types.js';
 import { typeCode, typeName, type FuncRefValue, type Value, type ValueTypeName } from './values.js';
 import type { Outcome } from './api.js';
@@ -12,6 +12,8 @@ import type { Lowered } from './lower.js';
 export const PAGE = 65536;
 /** 65536 pages: the 4 GiB limit of a 32-bit memory. */
 export const MAX_PAGES = 65536;
+/** Default host limit on a table's elements. */
+export const MAX_TABLE_ELEMENTS = 10_000_000;
 
 // ---------------------------------------------------------------------------
 // Canonical function type ids: equal types get equal ids across modules, so
@@ -165,15 +167,29 @@ export class Memory {
   readonly max: number;
   /** Whether the type declared a maximum (for import matching). */
   readonly hasMax: boolean;
+  /** The host's limit in pages (at most `max`): growing past it fails like growing past the maximum. */
+  readonly limit: number;
 
-  constructor(desc: { initial: number; maximum?: number }) {
+  /**
+   * A memory of `initial` pages. `limit` caps growth below the declared maximum (a host resource limit).
+   * Throws Exhaustion when `initial` exceeds the limit or the host cannot allocate it.
+   */
+  constructor(desc: { initial: number; maximum?: number; limit?: number }) {
     const max = desc.maximum ?? MAX_PAGES;
     if (!(desc.initial >= 0 && desc.initial <= MAX_PAGES) || !(max >= desc.initial && max <= MAX_PAGES)) {
       throw new RangeError('invalid memory limits');
     }
     this.max = max;
     this.hasMax = desc.maximum !== undefined;
-    this.buffer = new ArrayBuffer(desc.initial * PAGE);
+    this.limit = Math.min(max, desc.limit ?? MAX_PAGES);
+    if (desc.initial > this.limit) {
+      throw new Exhaustion(`memory of ${desc.initial} pages exceeds the limit of ${this.limit} pages`);
+    }
+    try {
+      this.buffer = new ArrayBuffer(desc.initial * PAGE);
+    } catch {
+      throw new Exhaustion(`out of memory: cannot allocate ${desc.initial} pages`);
+    }
     this.u8 = new Uint8Array(this.buffer);
     this.dv = new DataView(this.buffer);
   }
@@ -187,7 +203,7 @@ export class Memory {
   grow(delta: number): number {
     const old = this.pages;
     if (delta === 0) return old;
-    if (delta < 0 || old + delta > this.max) return -1;
+    if (delta < 0 || old + delta > this.limit) return -1;
     let next: ArrayBuffer;
     try {
       next = new ArrayBuffer((old + delta) * PAGE);
@@ -209,15 +225,22 @@ export class Table {
   readonly max: number;
   readonly hasMax: boolean;
 
-  constructor(desc: { element: 'funcref' | 'externref'; initial: number; maximum?: number }, init: unknown = null) {
+  /** The host's limit on the number of elements (at most `max`). */
+  readonly limit: number;
+
+  /** A table of `initial` elements set to `init`. Throws Exhaustion when `initial` exceeds `limit` (default 10,000,000). */
+  constructor(desc: { element: 'funcref' | 'externref'; initial: number; maximum?: number; limit?: number }, init: unknown = null) {
     this.elemType = typeCode(desc.element);
     const max = desc.maximum ?? 0xffffffff;
     if (!(desc.initial >= 0 && desc.initial <= 0xffffffff) || !(max >= desc.initial && max <= 0xffffffff)) {
       throw new RangeError('invalid table limits');
     }
-    if (desc.initial > 10_000_000) throw new RangeError('table too large');
     this.max = max;
     this.hasMax = desc.maximum !== undefined;
+    this.limit = Math.min(max, desc.limit ?? MAX_TABLE_ELEMENTS);
+    if (desc.initial > this.limit) {
+      throw new Exhaustion(`table of ${desc.initial} elements exceeds the limit of ${this.limit} elements`);
+    }
     this.elements = new Array<unknown>(desc.initial).fill(init);
   }
 
@@ -240,7 +263,7 @@ export class Table {
   /** Grows by `delta` elements set to `init`; returns the old length or -1. */
   grow(delta: number, init: unknown = null): number {
     const old = this.elements.length;
-    if (delta < 0 || old + delta > this.max || old + delta > 10_000_000) return -1;
+    if (delta < 0 || old + delta > this.limit) return -1;
     for (let i = 0; i < delta; i++) this.elements.push(init);
     return old;
   }

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { wat } from '../../test/helpers/wat.js';
+import { DecodeError, Exhaustion, Instance, LinkError, Memory, Module, Trap, ValidationError, i32 } from './index.js';
+
+/** Runs f and returns how long it took, in ms. */
+function timed(f: () => void): number {
+  const t = performance.now();
+  f();
+  return performance.now() - t;
+}
+
+describe('hostile and oversized modules', () => {
+  it('refuses a 4 GiB initial memory above the instance limit with Exhaustion, fast', () => {
+    const m = new Module(wat('(module (memory 65536))'));
+    const ms = timed(() => expect(() => new Instance(m, {}, { maxMemoryPages: 1024 })).toThrow(Exhaustion));
+    expect(ms).toBeLessThan(1000);
+  });
+
+  it('lets memory.grow fail with -1 at the instance limit, below the declared maximum', () => {
+    const i = new Instance(new Module(wat(`(module (memory 1 100)
+      (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))`)), {}, { maxMemoryPages: 4 });
+    const grow = i.exports.grow as (n: number) => number;
+    expect(grow(3)).toBe(1);
+    expect(grow(1)).toBe(-1);
+    expect(grow(0xffffffff)).toBe(-1);
+  });
+
+  it('refuses a table of 2^32-1 elements with Exhaustion instead of allocating', () => {
+    const m = new Module(wat('(module (table 0xffffffff funcref))'));
+    expect(() => new Instance(m)).toThrow(Exhaustion);
+  });
+
+  it('lets table.grow fail with -1 past the limit', () => {
+    const i = new Instance(new Module(wat(`(module (table 1 funcref)
+      (func (export "grow") (param i32) (result i32) (table.grow (ref.null func) (local.get 0))))`)), {}, { maxTableElements: 100 });
+    const grow = i.exports.grow as (n: number) => number;
+    expect(grow(99)).toBe(1);
+    expect(grow(1)).toBe(-1);
+    expect(grow(0x7fffffff)).toBe(-1);
+  });
+
+  it('traps out-of-bounds data segments at instantiation, before the start function', () => {
+    const m = new Module(wat(`(module (memory 1) (data (i32.const 0xffffff00) "abc")
+      (func $start unreachable) (start $start))`));
+    expect(() => new Instance(m)).toThrow(/out of bounds memory access/);
+  });
+
+  it('gives a typed error for garbage, truncated and empty input', () => {
+    expect(() => new Module(new Uint8Array([]))).toThrow(DecodeError);
+    expect(() => new Module(new Uint8Array(1000).fill(0xff))).toThrow(DecodeError);
+    const good = wat('(module (func (export "f") (result i32) i32.const 1))');
+    // A prefix ending exactly at a section boundary is a valid module; every other prefix is malformed.
+    let valid = 0;
+    for (let n = 0; n < good.length; n++) {
+      try {
+        new Module(good.subarray(0, n));
+        valid++;
+      } catch (e) {
+        expect(e).toBeInstanceOf(DecodeError);
+      }
+    }
+    expect(valid).toBeLessThanOrEqual(5);
+  });
+
+  it('gives a ValidationError, not a crash, for a type-incorrect body', () => {
+    const bytes = wat('(module (func (result i32) i32.const 1))');
+    // Patch i32.const (0x41) into i64.const (0x42): the body now returns an i64.
+    const at = bytes.lastIndexOf(0x41);
+    const bad = bytes.slice();
+    bad[at] = 0x42;
+    expect(() => new Module(bad)).toThrow(ValidationError);
+  });
+
+  it('reports an unknown import as a LinkError', () => {
+    const m = new Module(wat('(module (import "env" "f" (func)))'));
+    expect(() => new Instance(m, {})).toThrow(LinkError);
+    expect(() => new Instance(m, { env: { f: new Memory({ initial: 1 }) } })).toThrow(/incompatible import type/);
+  });
+
+  it('contains a host function that throws a non-Error value as a trap', () => {
+    const i = new Instance(new Module(wat(`(module (import "env" "f" (func))
+      (func (export "g") (call 0)))`)), { env: { f: () => { throw 42; } } });
+    const out = i.func('g').invoke([]);
+    expect(out.kind).toBe('trapped');
+    if (out.kind === 'trapped') expect(out.trap).toBeInstanceOf(Trap);
+  });
+
+  it('contains a host function returning the wrong value type as a trap', () => {
+    const i = new Instance(new Module(wat(`(module (import "env" "f" (func (result i32)))
+      (func (export "g") (result i32) (call 0)))`)), { env: { f: () => [] as unknown as number } });
+    // A JS function gets the import's type; `[]` converts to 0 as in the JS API.
+    expect(i.func('g').invoke([])).toEqual({ kind: 'done', results: [i32(0)] });
+  });
+
+  it('bounds the value stack: a huge frame recursing ends in Exhaustion', () => {
+    const locals = Array.from({ length: 5000 }, () => 'i64').join(' ');
+    const i = new Instance(new Module(wat(`(module (func $r (export "r") (local ${locals}) call $r))`)), {}, { maxStackBytes: 8 * 1024 * 1024 });
+    const out = i.func('r').invoke([]);
+    expect(out.kind === 'trapped' && out.trap).toBeInstanceOf(Exhaustion);
+  });
+});
