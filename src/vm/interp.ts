@@ -39,7 +39,7 @@ export const enum K {
   GLOBAL_GET_EXT, // d globalIdx
   GLOBAL_SET_EXT, // globalIdx a
 
-  LOAD_32, // d a offset
+  LOAD_32, // d a k offset: address (S[a] + k) mod 2^32, plus offset
   LOAD_64,
   LOAD_I32_8S,
   LOAD_I32_8U,
@@ -51,7 +51,7 @@ export const enum K {
   LOAD_I64_16U,
   LOAD_I64_32S,
   LOAD_I64_32U,
-  STORE_32, // a v offset
+  STORE_32, // a v k offset
   STORE_64,
   STORE_8,
   STORE_16,
@@ -264,6 +264,7 @@ export const OPERANDS: Int8Array = (() => {
   for (let o = K.F64_ABS; o <= K.F64_SQRT; o++) n[o] = 2;
   for (let o = K.I32_TRUNC_F32_S; o <= K.I64_TRUNC_SAT_F64_U; o++) n[o] = 2;
   set([K.CALL_INDIRECT, K.SELECT, K.MEMORY_INIT, K.TABLE_GROW, K.TABLE_FILL], 4);
+  for (let o = K.LOAD_32; o <= K.STORE_16; o++) n[o] = 4;
   set([K.TABLE_COPY, K.TABLE_INIT], 5);
   n[K.BR_TABLE] = -1;
   return n;
@@ -345,7 +346,7 @@ export class Machine {
     const nImp = inst.module.ast.numImportedFuncs;
     const lw = inst.lowered[fn - nImp] ?? this.lower(inst, fn);
     if (!this.ensureStack(base + lw.frameWords)) return new Exhaustion('call stack exhausted');
-    this.S.fill(0, base + 2 * lw.nparams, base + 2 * lw.nlocals);
+    this.S.set(lw.init, base + 2 * lw.nparams);
     const savedTop = this.top;
     const entryDepth = this.depth;
     this.top = base + lw.frameWords;
@@ -758,7 +759,8 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
         fn = callee;
         code = lw.code;
         pc = 0;
-        for (let i = fp + 2 * lw.nparams, e = fp + 2 * lw.nlocals; i < e; i++) S[i] = 0;
+        const init = lw.init;
+        for (let i = 0, b = fp + 2 * lw.nparams; i < init.length; i++) S[b + i] = init[i]!;
         continue;
       }
       case K.COPY: {
@@ -821,49 +823,50 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
         continue;
       }
 
-      // Memory. The effective address is computed as a double, so it cannot wrap.
+      // Memory: `op d|v a k offset` accesses ((S[a] + k) mod 2^32) + offset. The effective
+      // address is computed as a double, so adding the offset cannot wrap.
       case K.LOAD_32: {
-        const ea = (S[fp + code[pc + 2]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
         if (ea + 4 > memLen) break;
         S[fp + code[pc + 1]!] = dv.getInt32(ea, true);
-        pc += 4;
+        pc += 5;
         continue;
       }
       case K.LOAD_64: {
-        const ea = (S[fp + code[pc + 2]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
         if (ea + 8 > memLen) break;
         const d = fp + code[pc + 1]!;
         S[d] = dv.getInt32(ea, true);
         S[d + 1] = dv.getInt32(ea + 4, true);
-        pc += 4;
+        pc += 5;
         continue;
       }
       case K.LOAD_I32_8S: {
-        const ea = (S[fp + code[pc + 2]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
         if (ea + 1 > memLen) break;
         S[fp + code[pc + 1]!] = dv.getInt8(ea);
-        pc += 4;
+        pc += 5;
         continue;
       }
       case K.LOAD_I32_8U: {
-        const ea = (S[fp + code[pc + 2]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
         if (ea + 1 > memLen) break;
         S[fp + code[pc + 1]!] = dv.getUint8(ea);
-        pc += 4;
+        pc += 5;
         continue;
       }
       case K.LOAD_I32_16S: {
-        const ea = (S[fp + code[pc + 2]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
         if (ea + 2 > memLen) break;
         S[fp + code[pc + 1]!] = dv.getInt16(ea, true);
-        pc += 4;
+        pc += 5;
         continue;
       }
       case K.LOAD_I32_16U: {
-        const ea = (S[fp + code[pc + 2]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
         if (ea + 2 > memLen) break;
         S[fp + code[pc + 1]!] = dv.getUint16(ea, true);
-        pc += 4;
+        pc += 5;
         continue;
       }
       case K.LOAD_I64_8S:
@@ -873,7 +876,7 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
       case K.LOAD_I64_32S:
       case K.LOAD_I64_32U: {
         const op = code[pc]!;
-        const ea = (S[fp + code[pc + 2]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
         const w = op <= K.LOAD_I64_8U ? 1 : op <= K.LOAD_I64_16U ? 2 : 4;
         if (ea + w > memLen) break;
         let v: number;
@@ -889,37 +892,37 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
         const d = fp + code[pc + 1]!;
         S[d] = v;
         S[d + 1] = h;
-        pc += 4;
+        pc += 5;
         continue;
       }
       case K.STORE_32: {
-        const ea = (S[fp + code[pc + 1]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
         if (ea + 4 > memLen) break;
         dv.setInt32(ea, S[fp + code[pc + 2]!]!, true);
-        pc += 4;
+        pc += 5;
         continue;
       }
       case K.STORE_64: {
-        const ea = (S[fp + code[pc + 1]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
         if (ea + 8 > memLen) break;
         const v = fp + code[pc + 2]!;
         dv.setInt32(ea, S[v]!, true);
         dv.setInt32(ea + 4, S[v + 1]!, true);
-        pc += 4;
+        pc += 5;
         continue;
       }
       case K.STORE_8: {
-        const ea = (S[fp + code[pc + 1]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
         if (ea + 1 > memLen) break;
         dv.setInt8(ea, S[fp + code[pc + 2]!]!);
-        pc += 4;
+        pc += 5;
         continue;
       }
       case K.STORE_16: {
-        const ea = (S[fp + code[pc + 1]!]! >>> 0) + (code[pc + 3]! >>> 0);
+        const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
         if (ea + 2 > memLen) break;
         dv.setInt16(ea, S[fp + code[pc + 2]!]!, true);
-        pc += 4;
+        pc += 5;
         continue;
       }
       case K.MEMORY_SIZE:

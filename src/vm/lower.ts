@@ -26,9 +26,17 @@ export interface Lowered {
   /** Parameters plus declared locals. */
   nlocals: number;
   nresults: number;
-  /** Words of stack the frame needs: 2 per local and per operand slot. */
+  /**
+   * Words written at a call's entry after the parameters: zeros for the
+   * declared locals, then the function's constant slots (see `constSlots`).
+   */
+  init: Int32Array;
+  /** Words of stack the frame needs: 2 per local, constant and operand slot. */
   frameWords: number;
 }
+
+/** At most this many constants get slots of their own in a function's frame. */
+const MAX_CONST_SLOTS = 64;
 
 // Kinds of virtual stack entries.
 const SLOT = 0;
@@ -130,6 +138,10 @@ const CMP_BRANCH = new Map<number, [number, number]>();
   for (const [name, k] of Object.entries(map)) SIMPLE[op(name)] = k;
 }
 
+/** i32 ops that take a constant right operand as an immediate (a constant before them needs no slot). */
+const IMM_NEXT = new Set(['i32.add', 'i32.sub', 'i32.and', 'i32.or', 'i32.xor', 'i32.shl', 'i32.shr_s', 'i32.shr_u', 'i32.mul',
+  'i32.eq', 'i32.ne', 'i32.lt_s', 'i32.lt_u', 'i32.gt_s', 'i32.gt_u', 'i32.le_s', 'i32.le_u', 'i32.ge_s', 'i32.ge_u'].map(op));
+
 /** Instructions that only change how bits are read: on the virtual stack they are no-ops. */
 const REINTERPRET = new Set(['i32.wrap_i64', 'i32.reinterpret_f32', 'f32.reinterpret_i32', 'i64.reinterpret_f64', 'f64.reinterpret_i64'].map(op));
 
@@ -146,7 +158,12 @@ class Lowerer {
   private readonly val: number[] = [];
   private readonly val2: number[] = [];
   private h = 0;
+  /** Slots before the operand stack: parameters, declared locals, then constant slots. */
   private readonly L: number;
+  private readonly nlocals: number;
+  /** Constant -> its slot, for constants kept in the frame (key: low word, high word). */
+  private readonly constSlots = new Map<string, number>();
+  private readonly constWords: number[] = [];
   private readonly nparams: number;
   private readonly nresults: number;
   private readonly maxStack: number;
@@ -169,9 +186,43 @@ class Lowerer {
     const type = funcTypeOf(ast, funcIdx);
     this.nparams = type.params.length;
     this.nresults = type.results.length;
-    this.L = this.nparams + body.localCount;
+    this.nlocals = this.nparams + body.localCount;
     this.maxStack = vm.funcInfo[def]!.maxStack;
     this.r = new CodeReader(ast.bytes, body.start, body.end);
+    this.collectConstants(body.start, body.end);
+    this.L = this.nlocals + this.constWords.length / 2;
+  }
+
+  /**
+   * In a function with a loop, constants are read many times per call:
+   * give each (up to MAX_CONST_SLOTS) a slot after the locals, written once
+   * at entry, so instructions read them like locals instead of each use
+   * costing a CONST instruction. An i32 constant that an immediate form
+   * will absorb (it is followed by an op that has one) gets no slot.
+   */
+  private collectConstants(start: number, end: number): void {
+    const r = new CodeReader(this.ast.bytes, start, end);
+    r.multiMemory = true;
+    const found: [string, number, number][] = [];
+    let loop = false;
+    let pending: [string, number, number] | null = null;
+    while (r.pos < r.end) {
+      const id = r.next().id;
+      if (pending !== null) {
+        if (!(pending[2] === 0 && IMM_NEXT.has(id))) found.push(pending);
+        pending = null;
+      }
+      if (id === Op.loop) loop = true;
+      else if (id === Op.i32_const || id === Op.f32_const) pending = [`${r.a},0`, r.a, 0];
+      else if (id === Op.i64_const || id === Op.f64_const) found.push([`${r.lo},${r.hi}`, r.lo, r.hi]);
+    }
+    if (!loop) return;
+    for (const [key, lo, hi] of found) {
+      if (this.constSlots.has(key)) continue;
+      if (this.constSlots.size >= MAX_CONST_SLOTS) break;
+      this.constSlots.set(key, this.nlocals + this.constSlots.size);
+      this.constWords.push(lo, hi);
+    }
   }
 
   run(): Lowered {
@@ -199,11 +250,14 @@ class Lowerer {
       dead = this.instr(id);
     }
     const code = Int32Array.from(this.code);
+    const init = new Int32Array(2 * (this.L - this.nparams));
+    init.set(this.constWords, 2 * (this.nlocals - this.nparams));
     return {
       code,
       nparams: this.nparams,
-      nlocals: this.L,
+      nlocals: this.nlocals,
       nresults: this.nresults,
+      init,
       frameWords: 2 * (this.L + this.maxStack + 2),
     };
   }
@@ -264,11 +318,15 @@ class Lowerer {
     for (let i = from; i < this.h; i++) this.materialize(i);
   }
 
-  /** Where to read entry i: a local's slot, or its own slot (constants are written there first). */
+  /** Where to read entry i: a local's slot, a constant's slot, or its own slot (other constants are written there first). */
   private src(i: number): number {
     const k = this.kind[i];
     if (k === LOCAL) return 2 * this.val[i]!;
-    if (k !== SLOT) this.materialize(i);
+    if (k !== SLOT) {
+      const c = this.constSlots.get(`${this.val[i]!},${k === C64 ? this.val2[i]! : 0}`);
+      if (c !== undefined) return 2 * c;
+      this.materialize(i);
+    }
     return this.slot(i);
   }
 
@@ -684,6 +742,11 @@ class Lowerer {
     }
   }
 
+  /** Whether entry i was just computed by an I32_ADD_I that nothing has followed yet. */
+  private addrAdd(i: number): boolean {
+    return this.lastDst >= 0 && this.lastDstH === i && this.code[this.lastInsn] === K.I32_ADD_I;
+  }
+
   private pop3(): [number, number, number] {
     const z = this.src(this.h - 1);
     const y = this.src(this.h - 2);
@@ -699,18 +762,35 @@ class Lowerer {
     const k = SIMPLE[id]!;
     if (k < 0) throw new Error(`lowering: no internal form for ${info.name}`);
     const r = this.r;
+    // Memory access: `op d|v a k offset` addresses ((a + k) mod 2^32) + offset; an
+    // `i32.add imm` that just computed the address is folded in as k.
     if (k >= K.LOAD_32 && k <= K.LOAD_I64_32U) {
-      const a = this.src(this.h - 1);
+      let a: number;
+      let add = 0;
+      if (this.addrAdd(this.h - 1)) {
+        a = this.code[this.lastInsn + 2]!;
+        add = this.code[this.lastInsn + 3]!;
+        this.code.length = this.lastInsn;
+      } else a = this.src(this.h - 1);
       this.h--;
       this.push(SLOT);
-      this.emitResult(k, this.slot(this.h - 1), a, r.b);
+      this.emitResult(k, this.slot(this.h - 1), a, add, r.b);
       return;
     }
     if (k >= K.STORE_32 && k <= K.STORE_16) {
+      let a = -1;
+      let add = 0;
+      // Only when the value is not in a slot: then no instruction came between the add and here.
+      if (this.kind[this.h - 1] !== SLOT && this.addrAdd(this.h - 2)) {
+        a = this.code[this.lastInsn + 2]!;
+        add = this.code[this.lastInsn + 3]!;
+        this.code.length = this.lastInsn;
+        this.lastDst = -1;
+      }
       const v = this.src(this.h - 1);
-      const a = this.src(this.h - 2);
+      if (a < 0) a = this.src(this.h - 2);
       this.h -= 2;
-      this.emit(k, a, v, r.b);
+      this.emit(k, a, v, add, r.b);
       return;
     }
     if (k === K.REF_IS_NULL || info.pops!.length === 1) {
