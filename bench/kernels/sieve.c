@@ -1,17 +1,17 @@
 /*
  * sieve.c: integer arithmetic over a byte array.
  *
- * Sieve of Eratosthenes over a byte-per-number flag array (at most 2 MiB),
+ * Sieve of Eratosthenes over a byte-per-number flag array (at most 4 MiB),
  * then a scan that counts the primes and sums them. Stresses i32 compare and
  * branch, i32.store8 with large strides and i32.load8_u in a linear scan
  * (clang turns the clearing loop into i64 stores).
  *
- * run(n): for the primes below n (n is clamped to [2, 2^21]), returns
+ * run(n): for the primes below n (n is clamped to [2, 2^22]), returns
  * count * 31 + (sum of the primes, wrapped to 32 bits). Work ~ n log log n.
  */
 #include "common.h"
 
-#define LIMIT (1 << 21)
+#define LIMIT (1 << 22)
 static u8 composite[LIMIT];
 
 i32 run(i32 n) {

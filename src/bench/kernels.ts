@@ -34,16 +34,16 @@ export interface Kernel {
 /** All kernels, in the order the table prints them. */
 export const KERNELS: readonly Kernel[] = [
   { name: 'crc32', stresses: 'i32 ALU', result: 'i32', n: 2_000_000, quickN: 200_000, testN: 5_000 },
-  { name: 'sieve', stresses: 'i32 + byte stores', result: 'i32', n: 2_097_152, quickN: 200_000, testN: 10_000 },
+  { name: 'sieve', stresses: 'i32 + byte stores', result: 'i32', n: 4_194_304, quickN: 400_000, testN: 10_000 },
   { name: 'hash64', stresses: 'i64 mul/xor/shift', result: 'i64', n: 1_000_000, quickN: 100_000, testN: 1_000 },
-  { name: 'millerrabin', stresses: 'i64 mul/rem_u', result: 'i64', n: 25_000, quickN: 2_500, testN: 100 },
+  { name: 'millerrabin', stresses: 'i64 mul/rem_u', result: 'i64', n: 40_000, quickN: 4_000, testN: 100 },
   { name: 'mandelbrot', stresses: 'f64 arithmetic', result: 'i32', n: 400, quickN: 128, testN: 24 },
   { name: 'nbody', stresses: 'f64 + sqrt via memory', result: 'f64', n: 50_000, quickN: 5_000, testN: 100 },
   { name: 'matmul', stresses: 'f32 loads/stores', result: 'f64', n: 256, quickN: 96, testN: 16 },
-  { name: 'sort', stresses: 'random access + branches', result: 'i32', n: 200_000, quickN: 20_000, testN: 1_000 },
+  { name: 'sort', stresses: 'random access + branches', result: 'i32', n: 400_000, quickN: 40_000, testN: 1_000 },
   { name: 'memops', stresses: 'loads/stores 8-64 bit, bulk', result: 'i64', n: 256, quickN: 24, testN: 1 },
-  { name: 'fib', stresses: 'direct calls', result: 'i32', n: 31, quickN: 26, testN: 15 },
-  { name: 'indirect', stresses: 'call_indirect', result: 'i32', n: 1_500_000, quickN: 150_000, testN: 2_000 },
+  { name: 'fib', stresses: 'direct calls', result: 'i32', n: 32, quickN: 26, testN: 15 },
+  { name: 'indirect', stresses: 'call_indirect', result: 'i32', n: 2_500_000, quickN: 250_000, testN: 2_000 },
 ];
 
 /**
