@@ -236,7 +236,7 @@ export function matches(expected: Expectation, actual: SpecValue, hostRefs: Host
       if (!('ref' in expected)) return false;
       if (expected.ref === 'null') return actual.value === null;
       if (expected.ref === 'nonnull') return actual.value !== null && actual.value !== undefined;
-      return actual.value === hostRefs.get(expected.host);
+      return 'host' in expected && actual.value === hostRefs.get(expected.host);
     }
   }
 }
@@ -292,8 +292,8 @@ export function formatExpectation(e: Expectation): string {
   }
   if ('ref' in e) {
     if (e.ref === 'null') return `ref.null ${e.type === 'funcref' ? 'func' : 'extern'}`;
-    if (e.ref === 'nonnull') return e.type === 'funcref' ? 'ref.func (any)' : 'ref.extern (any)';
-    return `ref.extern ${e.host}`;
+    if ('host' in e) return `ref.extern ${e.host}`;
+    return e.type === 'funcref' ? 'ref.func (any)' : 'ref.extern (any)';
   }
   const width = e.type === 'i32' || e.type === 'f32' ? 32 : 64;
   if (e.type === 'i32' || e.type === 'i64') return `${e.type}:${e.bits} (${hex(e.bits, width)})`;

@@ -272,7 +272,7 @@ export class Instance {
   private evalWords(e: ConstExpr): number[] {
     const inst = this.inst;
     const r = new CodeReader(this.module.ast.bytes, e.start, e.end);
-    r.multiMemory = this.module.features.multiMemory === true;
+    r.multiMemory = true; // validated: a u32 memory index reads every encoding it can hold
     const st: number[] = [];
     for (;;) {
       const info = r.next();

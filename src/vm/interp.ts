@@ -249,6 +249,9 @@ export const enum K {
   BR_IF_GE_S_I,
   BR_IF_GE_U_I,
 
+  RETURN_CALL, // func base: tail call (tail-call proposal)
+  RETURN_CALL_INDIRECT, // typeIdx table c base
+
   COUNT,
 }
 
@@ -258,6 +261,8 @@ export const OPERANDS: Int8Array = (() => {
   const set = (ops: K[], v: number) => ops.forEach((o) => (n[o] = v));
   set([K.UNREACHABLE, K.RETURN0], 0);
   set([K.BR, K.RETURN1, K.MEMORY_SIZE, K.DATA_DROP, K.ELEM_DROP], 1);
+  set([K.RETURN_CALL], 2);
+  set([K.RETURN_CALL_INDIRECT], 4);
   set([K.BR_IF, K.BR_UNLESS, K.RETURN_N, K.CALL, K.COPY, K.CONST32, K.GLOBAL_GET, K.GLOBAL_SET, K.GLOBAL_GET_EXT, K.GLOBAL_SET_EXT, K.MEMORY_GROW, K.TABLE_SIZE, K.REF_IS_NULL, K.REF_FUNC, K.MOV32], 2);
   set([K.I32_EQZ, K.I32_CLZ, K.I32_CTZ, K.I32_POPCNT, K.I64_EQZ, K.I64_CLZ, K.I64_CTZ, K.I64_POPCNT, K.I32_EXTEND8_S, K.I32_EXTEND16_S, K.I64_EXTEND8_S, K.I64_EXTEND16_S, K.I64_EXTEND32_S], 2);
   for (let o = K.F32_ABS; o <= K.F32_SQRT; o++) n[o] = 2;
@@ -355,12 +360,21 @@ export class Machine {
       r = run(this, fn, base, lw.code, entryDepth);
     } catch (e) {
       // A JS error inside the loop is an engine bug or a resource failure (e.g. out of memory); keep it contained.
-      r = e instanceof RangeError && /call stack/i.test(e.message) ? new Exhaustion('call stack exhausted') : asTrap(e);
+      r = e instanceof RangeError && /call stack/i.test(e.message)
+        ? new Exhaustion('call stack exhausted')
+        : internalError(e);
     }
     this.depth = entryDepth;
     this.top = savedTop;
     return r;
   }
+}
+
+/** An exception from inside the engine (a bug, or the host out of memory) as a trap, so it stays contained. */
+function internalError(e: unknown): Trap {
+  const t = new Trap(`internal error: ${e instanceof Error ? e.message : String(e)}`);
+  (t as { cause?: unknown }).cause = e;
+  return t;
 }
 
 // ---------------------------------------------------------------------------
@@ -574,6 +588,20 @@ function copysignHi(x: number, sgn: number): number {
 
 /** Calls a function that is not this instance's own code: a host function or another instance's wasm function. */
 function callOther(m: Machine, f: Func, base: number): Trap | null {
+  // While control is outside, this machine's live frames end at the call's
+  // argument/result slots (m.top only covers the outermost frame): a call back
+  // into this instance, from the host or through another instance, must put
+  // its frame above them.
+  const savedTop = m.top;
+  m.top = base + 2 * Math.max(f.type.params.length, f.type.results.length);
+  try {
+    return callOut(m, f, base);
+  } finally {
+    m.top = savedTop;
+  }
+}
+
+function callOut(m: Machine, f: Func, base: number): Trap | null {
   const type = f.type;
   if (f.host !== null) {
     const args: Value[] = new Array(type.params.length);
@@ -757,6 +785,71 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
         depth++;
         fp = base;
         fn = callee;
+        code = lw.code;
+        pc = 0;
+        const init = lw.init;
+        for (let i = 0, b = fp + 2 * lw.nparams; i < init.length; i++) S[b + i] = init[i]!;
+        continue;
+      }
+      case K.RETURN_CALL:
+      case K.RETURN_CALL_INDIRECT: {
+        // The callee replaces this frame: its arguments move down to fp.
+        let f: Func;
+        let base: number;
+        if (code[pc] === K.RETURN_CALL) {
+          f = inst.funcs[code[pc + 1]!]!;
+          base = fp + code[pc + 2]!;
+        } else {
+          const table = inst.tables[code[pc + 2]!]!;
+          const i = S[fp + code[pc + 3]!]! >>> 0;
+          base = fp + code[pc + 4]!;
+          if (i >= table.elements.length) {
+            msg = 'undefined element';
+            break;
+          }
+          const g = table.elements[i] as Func | null;
+          if (g === null) {
+            msg = `uninitialized element ${i}`;
+            break;
+          }
+          if (g.typeId !== inst.typeIds[code[pc + 1]!]) {
+            msg = 'indirect call type mismatch';
+            break;
+          }
+          f = g;
+        }
+        if (f.inst !== inst) {
+          m.depth = depth;
+          const t = callOther(m, f, base);
+          if (t !== null) return withTrace(m, t, fn, pc, depth, entryDepth);
+          S = m.S;
+          D = m.D;
+          F = m.F;
+          dv = mem.dv;
+          memLen = mem.buffer.byteLength;
+          for (let i = 0, n = 2 * f.type.results.length; i < n; i++) S[fp + i] = S[base + i]!;
+          if (depth === entryDepth) {
+            m.depth = depth;
+            return null;
+          }
+          depth--;
+          pc = m.frames[3 * depth]!;
+          fp = m.frames[3 * depth + 1]!;
+          fn = m.frames[3 * depth + 2]!;
+          code = lowered[fn - nImp]!.code;
+          continue;
+        }
+        const lw = lowered[f.index - nImp] ?? m.lower(inst, f.index);
+        for (let i = 0, n = 2 * lw.nparams; i < n; i++) S[fp + i] = S[base + i]!;
+        if (fp + lw.frameWords > S.length) {
+          if (!m.ensureStack(fp + lw.frameWords)) {
+            return withTrace(m, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
+          }
+          S = m.S;
+          D = m.D;
+          F = m.F;
+        }
+        fn = f.index;
         code = lw.code;
         pc = 0;
         const init = lw.init;

@@ -189,6 +189,8 @@ class Lowerer {
     this.nlocals = this.nparams + body.localCount;
     this.maxStack = vm.funcInfo[def]!.maxStack;
     this.r = new CodeReader(ast.bytes, body.start, body.end);
+    // The body is validated: reading memory indices as u32s is right for every encoding it can hold.
+    this.r.multiMemory = true;
     this.collectConstants(body.start, body.end);
     this.L = this.nlocals + this.constWords.length / 2;
   }
@@ -612,7 +614,24 @@ class Lowerer {
         for (let i = 0; i < t.results.length; i++) this.push(SLOT);
         return false;
       }
+      case Op.return_call: {
+        const np = funcTypeOf(this.ast, r.a).params.length;
+        this.materializeFrom(this.h - np);
+        this.emit(K.RETURN_CALL, r.a, this.slot(this.h - np));
+        return true;
+      }
+      case Op.return_call_indirect: {
+        const np = this.ast.types[r.a]!.params.length;
+        const c = this.src(this.h - 1);
+        this.h--;
+        this.materializeFrom(this.h - np);
+        this.emit(K.RETURN_CALL_INDIRECT, r.a, r.b, c, this.slot(this.h - np));
+        return true;
+      }
       case Op.drop:
+        // The dropped entry may be the last instruction's result: then a later
+        // entry at the same height is not it (no fusing with a stale result).
+        if (this.lastDstH === this.h - 1) this.lastDst = -1;
         this.h--;
         return false;
       case Op.select:

@@ -13,19 +13,8 @@ import { setFlagsFromString } from 'node:v8';
 import type { ClassifiedError, EngineInstance, EngineModule, ImportObject, SpecEngine, SpecFeatures } from '../engine.js';
 import type { SpecTypeName, SpecValue } from '../values.js';
 
-/** The parts of the WebAssembly JS API this adapter uses (Node's type definitions do not declare it). */
-interface WasmJsApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports?: ImportObject) => { exports: Record<string, unknown> };
-  Global: new (desc: { value: string; mutable?: boolean }, value?: unknown) => { value: unknown };
-  Table: new (desc: { element: string; initial: number; maximum?: number }) => object;
-  Memory: new (desc: { initial: number; maximum?: number }) => object;
-  CompileError: new (message?: string) => Error;
-  LinkError: new (message?: string) => Error;
-  RuntimeError: new (message?: string) => Error;
-}
-
-const WA = (globalThis as unknown as { WebAssembly: WasmJsApi }).WebAssembly;
+/** V8's WebAssembly (typed by src/webassembly.d.ts). */
+const WA = WebAssembly;
 
 const TYPE_CODE: Record<SpecTypeName, number> = {
   i32: 0x7f,
@@ -181,11 +170,11 @@ function fromJs(t: SpecTypeName, x: unknown): SpecValue {
   }
 }
 
-const wrapperModules = new Map<string, object>();
+const wrapperModules = new Map<string, WebAssembly.Module>();
 
 class V8Instance implements EngineInstance {
   private readonly wrappers = new Map<string, (...args: unknown[]) => unknown>();
-  constructor(private readonly instance: { exports: Record<string, unknown> }) {}
+  constructor(private readonly instance: WebAssembly.Instance) {}
 
   invoke(field: string, args: SpecValue[], resultTypes?: SpecTypeName[]): SpecValue[] {
     const f = this.instance.exports[field];
@@ -237,15 +226,17 @@ class V8Instance implements EngineInstance {
 
 let flagsSet = false;
 
-/** The V8 adapter. Proposal features are switched on through V8 flags the first time a script needs them. */
+/**
+ * The V8 adapter. Proposal features are switched on through V8 flags the first
+ * time a script needs them (multi-memory is unavailable in Node 20's V8).
+ */
 export class V8Engine implements SpecEngine {
   readonly name = 'v8';
 
   compile(bytes: Uint8Array, features: SpecFeatures): EngineModule {
     if (!flagsSet && (features.multiMemory || features.tailCall || features.extendedConst)) {
       flagsSet = true;
-      // Harmless when a feature has shipped already; unknown flags are ignored.
-      setFlagsFromString('--experimental-wasm-multi-memory');
+      // Node 20's V8 ships tail calls and has extended-const behind a flag; it has no multi-memory at all.
       setFlagsFromString('--experimental-wasm-return-call');
       setFlagsFromString('--experimental-wasm-extended-const');
     }

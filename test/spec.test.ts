@@ -1,0 +1,57 @@
+/**
+ * Spec conformance: every script of the WebAssembly core testsuite, run on
+ * wasmhive's VM through the runner in src/spec, one test per script. Any
+ * failed command fails its script's test, except in `simd_*` scripts (SIMD is
+ * not implemented yet), whose numbers are only printed. Totals are printed at
+ * the end. The suite is found at $WASM_SPEC_DIR or ../shared/spec.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { WasmhiveEngine } from '../src/spec/engines/wasmhive.js';
+import { discoverScripts, formatDetails, formatTable, isSimdScript, makeReport, runScript, specRoot, type ScriptResult } from '../src/spec/index.js';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const coreDir = join(specRoot(repoRoot), 'core');
+const scripts = existsSync(coreDir) ? discoverScripts(coreDir) : [];
+const engine = new WasmhiveEngine();
+const results: ScriptResult[] = [];
+
+/** At most `max` lines of a failure listing. */
+function clip(text: string, max: number): string {
+  const lines = text.split('\n');
+  return lines.length <= max ? text : [...lines.slice(0, max), `  ... (${lines.length - max} more lines)`].join('\n');
+}
+
+describe('spec testsuite (core)', () => {
+  it('finds the testsuite', () => {
+    if (!existsSync(coreDir)) {
+      throw new Error(`spec testsuite not found at ${coreDir}: set WASM_SPEC_DIR to the suite's root or put it at ../shared/spec`);
+    }
+    expect(scripts.length, `no scripts under ${coreDir}`).toBeGreaterThan(0);
+  });
+
+  for (const script of scripts) {
+    it(script.name, () => {
+      const r = runScript(engine, script);
+      results.push(r);
+      if (isSimdScript(script.name)) {
+        console.log(`${r.name} (not gating): ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+        return;
+      }
+      if (r.failed > 0) {
+        expect.fail(`${r.failed} of ${r.passed + r.failed} commands failed:\n${clip(formatDetails(r), 60)}`);
+      }
+    });
+  }
+
+  afterAll(() => {
+    if (results.length === 0) return;
+    const report = makeReport(engine.name, coreDir, results);
+    // The totals rows of the table: all, without simd_*, simd_* only.
+    const table = formatTable(report).split('\n');
+    const dash = table.findIndex((l) => l.startsWith('---'));
+    console.log(['spec totals (wasmhive, core):', table[0], ...table.slice(dash)].join('\n'));
+  });
+});
