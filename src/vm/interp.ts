@@ -661,95 +661,147 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
   let msg = '';
 
   for (;;) {
-    switch (code[pc]) {
-      case K.UNREACHABLE:
-        msg = 'unreachable';
-        break;
-      case K.BR:
-        pc = code[pc + 1]!;
-        continue;
-      case K.BR_IF:
-        pc = S[fp + code[pc + 1]!] !== 0 ? code[pc + 2]! : pc + 3;
-        continue;
-      case K.BR_UNLESS:
-        pc = S[fp + code[pc + 1]!] === 0 ? code[pc + 2]! : pc + 3;
-        continue;
-      case K.BR_TABLE: {
-        const i = S[fp + code[pc + 1]!]! >>> 0;
-        const n = code[pc + 2]!;
-        pc = code[pc + 3 + (i < n ? i : n)]!;
-        continue;
-      }
-      case K.RETURN1: {
-        const a = fp + code[pc + 1]!;
-        S[fp] = S[a]!;
-        S[fp + 1] = S[a + 1]!;
-      }
-      // falls through
-      case K.RETURN0:
-        if (depth === entryDepth) {
-          m.depth = depth;
-          return null;
+    // Returns leave this block with `break ret` (to the frame pop below); traps leave
+    // the switch with `break` and end here.
+    ret: {
+      switch (code[pc]) {
+        case K.UNREACHABLE:
+          msg = 'unreachable';
+          break;
+        case K.BR:
+          pc = code[pc + 1]!;
+          continue;
+        case K.BR_IF:
+          pc = S[fp + code[pc + 1]!] !== 0 ? code[pc + 2]! : pc + 3;
+          continue;
+        case K.BR_UNLESS:
+          pc = S[fp + code[pc + 1]!] === 0 ? code[pc + 2]! : pc + 3;
+          continue;
+        case K.BR_TABLE: {
+          const i = S[fp + code[pc + 1]!]! >>> 0;
+          const n = code[pc + 2]!;
+          pc = code[pc + 3 + (i < n ? i : n)]!;
+          continue;
         }
-        depth--;
-        pc = m.frames[3 * depth]!;
-        fp = m.frames[3 * depth + 1]!;
-        fn = m.frames[3 * depth + 2]!;
-        code = lowered[fn - nImp]!.code;
-        continue;
-      case K.RETURN_N: {
-        const a = fp + code[pc + 1]!;
-        const n = 2 * code[pc + 2]!;
-        for (let i = 0; i < n; i++) S[fp + i] = S[a + i]!;
-        if (depth === entryDepth) {
-          m.depth = depth;
-          return null;
+        case K.RETURN0:
+          break ret;
+        case K.RETURN1: {
+          const a = fp + code[pc + 1]!;
+          S[fp] = S[a]!;
+          S[fp + 1] = S[a + 1]!;
+          break ret;
         }
-        depth--;
-        pc = m.frames[3 * depth]!;
-        fp = m.frames[3 * depth + 1]!;
-        fn = m.frames[3 * depth + 2]!;
-        code = lowered[fn - nImp]!.code;
-        continue;
-      }
-      case K.CALL:
-      case K.CALL_INDIRECT: {
-        let callee: number;
-        let base: number;
-        let next: number;
-        if (code[pc] === K.CALL) {
-          callee = code[pc + 1]!;
-          base = fp + code[pc + 2]!;
-          next = pc + 3;
-          if (callee < nImp) {
+        case K.RETURN_N: {
+          const a = fp + code[pc + 1]!;
+          const n = 2 * code[pc + 2]!;
+          for (let i = 0; i < n; i++) S[fp + i] = S[a + i]!;
+          break ret;
+        }
+        case K.CALL:
+        case K.CALL_INDIRECT: {
+          let callee: number;
+          let base: number;
+          let next: number;
+          if (code[pc] === K.CALL) {
+            callee = code[pc + 1]!;
+            base = fp + code[pc + 2]!;
+            next = pc + 3;
+            if (callee < nImp) {
+              m.depth = depth;
+              const t = callOther(m, inst.funcs[callee]!, base);
+              if (t !== null) return withTrace(m, t, fn, pc, depth, entryDepth);
+              S = m.S;
+              D = m.D;
+              F = m.F;
+              dv = mem.dv;
+              memLen = mem.buffer.byteLength;
+              pc = next;
+              continue;
+            }
+          } else {
+            const table = inst.tables[code[pc + 2]!]!;
+            const i = S[fp + code[pc + 3]!]! >>> 0;
+            base = fp + code[pc + 4]!;
+            next = pc + 5;
+            if (i >= table.elements.length) {
+              msg = 'undefined element';
+              break;
+            }
+            const f = table.elements[i] as Func | null;
+            if (f === null) {
+              msg = `uninitialized element ${i}`;
+              break;
+            }
+            if (f.typeId !== inst.typeIds[code[pc + 1]!]) {
+              msg = 'indirect call type mismatch';
+              break;
+            }
+            if (f.inst !== inst) {
+              m.depth = depth;
+              const t = callOther(m, f, base);
+              if (t !== null) return withTrace(m, t, fn, pc, depth, entryDepth);
+              S = m.S;
+              D = m.D;
+              F = m.F;
+              dv = mem.dv;
+              memLen = mem.buffer.byteLength;
+              pc = next;
+              continue;
+            }
+            callee = f.index;
+          }
+          const lw = lowered[callee - nImp] ?? m.lower(inst, callee);
+          if (!m.ensureFrames(depth)) {
             m.depth = depth;
-            const t = callOther(m, inst.funcs[callee]!, base);
-            if (t !== null) return withTrace(m, t, fn, pc, depth, entryDepth);
+            return withTrace(m, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
+          }
+          if (base + lw.frameWords > S.length) {
+            if (!m.ensureStack(base + lw.frameWords)) {
+              return withTrace(m, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
+            }
             S = m.S;
             D = m.D;
             F = m.F;
-            dv = mem.dv;
-            memLen = mem.buffer.byteLength;
-            pc = next;
-            continue;
           }
-        } else {
-          const table = inst.tables[code[pc + 2]!]!;
-          const i = S[fp + code[pc + 3]!]! >>> 0;
-          base = fp + code[pc + 4]!;
-          next = pc + 5;
-          if (i >= table.elements.length) {
-            msg = 'undefined element';
-            break;
-          }
-          const f = table.elements[i] as Func | null;
-          if (f === null) {
-            msg = `uninitialized element ${i}`;
-            break;
-          }
-          if (f.typeId !== inst.typeIds[code[pc + 1]!]) {
-            msg = 'indirect call type mismatch';
-            break;
+          const fr = m.frames;
+          fr[3 * depth] = next;
+          fr[3 * depth + 1] = fp;
+          fr[3 * depth + 2] = fn;
+          depth++;
+          fp = base;
+          fn = callee;
+          code = lw.code;
+          pc = 0;
+          const init = lw.init;
+          for (let i = 0, b = fp + 2 * lw.nparams; i < init.length; i++) S[b + i] = init[i]!;
+          continue;
+        }
+        case K.RETURN_CALL:
+        case K.RETURN_CALL_INDIRECT: {
+          // The callee replaces this frame: its arguments move down to fp.
+          let f: Func;
+          let base: number;
+          if (code[pc] === K.RETURN_CALL) {
+            f = inst.funcs[code[pc + 1]!]!;
+            base = fp + code[pc + 2]!;
+          } else {
+            const table = inst.tables[code[pc + 2]!]!;
+            const i = S[fp + code[pc + 3]!]! >>> 0;
+            base = fp + code[pc + 4]!;
+            if (i >= table.elements.length) {
+              msg = 'undefined element';
+              break;
+            }
+            const g = table.elements[i] as Func | null;
+            if (g === null) {
+              msg = `uninitialized element ${i}`;
+              break;
+            }
+            if (g.typeId !== inst.typeIds[code[pc + 1]!]) {
+              msg = 'indirect call type mismatch';
+              break;
+            }
+            f = g;
           }
           if (f.inst !== inst) {
             m.depth = depth;
@@ -760,1040 +812,975 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
             F = m.F;
             dv = mem.dv;
             memLen = mem.buffer.byteLength;
-            pc = next;
-            continue;
+            for (let i = 0, n = 2 * f.type.results.length; i < n; i++) S[fp + i] = S[base + i]!;
+            break ret;
           }
-          callee = f.index;
-        }
-        const lw = lowered[callee - nImp] ?? m.lower(inst, callee);
-        if (!m.ensureFrames(depth)) {
-          m.depth = depth;
-          return withTrace(m, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
-        }
-        if (base + lw.frameWords > S.length) {
-          if (!m.ensureStack(base + lw.frameWords)) {
-            return withTrace(m, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
+          const lw = lowered[f.index - nImp] ?? m.lower(inst, f.index);
+          for (let i = 0, n = 2 * lw.nparams; i < n; i++) S[fp + i] = S[base + i]!;
+          if (fp + lw.frameWords > S.length) {
+            if (!m.ensureStack(fp + lw.frameWords)) {
+              return withTrace(m, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
+            }
+            S = m.S;
+            D = m.D;
+            F = m.F;
           }
-          S = m.S;
-          D = m.D;
-          F = m.F;
-        }
-        const fr = m.frames;
-        fr[3 * depth] = next;
-        fr[3 * depth + 1] = fp;
-        fr[3 * depth + 2] = fn;
-        depth++;
-        fp = base;
-        fn = callee;
-        code = lw.code;
-        pc = 0;
-        const init = lw.init;
-        for (let i = 0, b = fp + 2 * lw.nparams; i < init.length; i++) S[b + i] = init[i]!;
-        continue;
-      }
-      case K.RETURN_CALL:
-      case K.RETURN_CALL_INDIRECT: {
-        // The callee replaces this frame: its arguments move down to fp.
-        let f: Func;
-        let base: number;
-        if (code[pc] === K.RETURN_CALL) {
-          f = inst.funcs[code[pc + 1]!]!;
-          base = fp + code[pc + 2]!;
-        } else {
-          const table = inst.tables[code[pc + 2]!]!;
-          const i = S[fp + code[pc + 3]!]! >>> 0;
-          base = fp + code[pc + 4]!;
-          if (i >= table.elements.length) {
-            msg = 'undefined element';
-            break;
-          }
-          const g = table.elements[i] as Func | null;
-          if (g === null) {
-            msg = `uninitialized element ${i}`;
-            break;
-          }
-          if (g.typeId !== inst.typeIds[code[pc + 1]!]) {
-            msg = 'indirect call type mismatch';
-            break;
-          }
-          f = g;
-        }
-        if (f.inst !== inst) {
-          m.depth = depth;
-          const t = callOther(m, f, base);
-          if (t !== null) return withTrace(m, t, fn, pc, depth, entryDepth);
-          S = m.S;
-          D = m.D;
-          F = m.F;
-          dv = mem.dv;
-          memLen = mem.buffer.byteLength;
-          for (let i = 0, n = 2 * f.type.results.length; i < n; i++) S[fp + i] = S[base + i]!;
-          if (depth === entryDepth) {
-            m.depth = depth;
-            return null;
-          }
-          depth--;
-          pc = m.frames[3 * depth]!;
-          fp = m.frames[3 * depth + 1]!;
-          fn = m.frames[3 * depth + 2]!;
-          code = lowered[fn - nImp]!.code;
+          fn = f.index;
+          code = lw.code;
+          pc = 0;
+          const init = lw.init;
+          for (let i = 0, b = fp + 2 * lw.nparams; i < init.length; i++) S[b + i] = init[i]!;
           continue;
         }
-        const lw = lowered[f.index - nImp] ?? m.lower(inst, f.index);
-        for (let i = 0, n = 2 * lw.nparams; i < n; i++) S[fp + i] = S[base + i]!;
-        if (fp + lw.frameWords > S.length) {
-          if (!m.ensureStack(fp + lw.frameWords)) {
-            return withTrace(m, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
+        case K.COPY: {
+          const d = fp + code[pc + 1]!;
+          const a = fp + code[pc + 2]!;
+          S[d] = S[a]!;
+          S[d + 1] = S[a + 1]!;
+          pc += 3;
+          continue;
+        }
+        case K.CONST32:
+          S[fp + code[pc + 1]!] = code[pc + 2]!;
+          pc += 3;
+          continue;
+        case K.CONST64: {
+          const d = fp + code[pc + 1]!;
+          S[d] = code[pc + 2]!;
+          S[d + 1] = code[pc + 3]!;
+          pc += 4;
+          continue;
+        }
+        case K.SELECT: {
+          const d = fp + code[pc + 1]!;
+          const s = S[fp + code[pc + 4]!] !== 0 ? fp + code[pc + 2]! : fp + code[pc + 3]!;
+          S[d] = S[s]!;
+          S[d + 1] = S[s + 1]!;
+          pc += 5;
+          continue;
+        }
+        case K.GLOBAL_GET: {
+          const d = fp + code[pc + 1]!;
+          const g = code[pc + 2]!;
+          S[d] = G[g]!;
+          S[d + 1] = G[g + 1]!;
+          pc += 3;
+          continue;
+        }
+        case K.GLOBAL_SET: {
+          const g = code[pc + 1]!;
+          const a = fp + code[pc + 2]!;
+          G[g] = S[a]!;
+          G[g + 1] = S[a + 1]!;
+          pc += 3;
+          continue;
+        }
+        case K.GLOBAL_GET_EXT: {
+          const d = fp + code[pc + 1]!;
+          const g = inst.globals[code[pc + 2]!]!;
+          S[d] = g.cell[g.idx]!;
+          S[d + 1] = g.cell[g.idx + 1]!;
+          pc += 3;
+          continue;
+        }
+        case K.GLOBAL_SET_EXT: {
+          const g = inst.globals[code[pc + 1]!]!;
+          const a = fp + code[pc + 2]!;
+          g.cell[g.idx] = S[a]!;
+          g.cell[g.idx + 1] = S[a + 1]!;
+          pc += 3;
+          continue;
+        }
+
+        // Memory: `op d|v a k offset` accesses ((S[a] + k) mod 2^32) + offset. The effective
+        // address is computed as a double, so adding the offset cannot wrap.
+        case K.LOAD_32: {
+          const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+          if (ea + 4 > memLen) break;
+          S[fp + code[pc + 1]!] = dv.getInt32(ea, true);
+          pc += 5;
+          continue;
+        }
+        case K.LOAD_64: {
+          const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+          if (ea + 8 > memLen) break;
+          const d = fp + code[pc + 1]!;
+          S[d] = dv.getInt32(ea, true);
+          S[d + 1] = dv.getInt32(ea + 4, true);
+          pc += 5;
+          continue;
+        }
+        case K.LOAD_I32_8S: {
+          const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+          if (ea + 1 > memLen) break;
+          S[fp + code[pc + 1]!] = dv.getInt8(ea);
+          pc += 5;
+          continue;
+        }
+        case K.LOAD_I32_8U: {
+          const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+          if (ea + 1 > memLen) break;
+          S[fp + code[pc + 1]!] = dv.getUint8(ea);
+          pc += 5;
+          continue;
+        }
+        case K.LOAD_I32_16S: {
+          const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+          if (ea + 2 > memLen) break;
+          S[fp + code[pc + 1]!] = dv.getInt16(ea, true);
+          pc += 5;
+          continue;
+        }
+        case K.LOAD_I32_16U: {
+          const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+          if (ea + 2 > memLen) break;
+          S[fp + code[pc + 1]!] = dv.getUint16(ea, true);
+          pc += 5;
+          continue;
+        }
+        case K.LOAD_I64_8S:
+        case K.LOAD_I64_8U:
+        case K.LOAD_I64_16S:
+        case K.LOAD_I64_16U:
+        case K.LOAD_I64_32S:
+        case K.LOAD_I64_32U: {
+          const op = code[pc]!;
+          const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+          const w = op <= K.LOAD_I64_8U ? 1 : op <= K.LOAD_I64_16U ? 2 : 4;
+          if (ea + w > memLen) break;
+          let v: number;
+          let h = 0;
+          switch (op) {
+            case K.LOAD_I64_8S: v = dv.getInt8(ea); h = v >> 31; break;
+            case K.LOAD_I64_8U: v = dv.getUint8(ea); break;
+            case K.LOAD_I64_16S: v = dv.getInt16(ea, true); h = v >> 31; break;
+            case K.LOAD_I64_16U: v = dv.getUint16(ea, true); break;
+            case K.LOAD_I64_32S: v = dv.getInt32(ea, true); h = v >> 31; break;
+            default: v = dv.getInt32(ea, true); break;
           }
-          S = m.S;
-          D = m.D;
-          F = m.F;
+          const d = fp + code[pc + 1]!;
+          S[d] = v;
+          S[d + 1] = h;
+          pc += 5;
+          continue;
         }
-        fn = f.index;
-        code = lw.code;
-        pc = 0;
-        const init = lw.init;
-        for (let i = 0, b = fp + 2 * lw.nparams; i < init.length; i++) S[b + i] = init[i]!;
-        continue;
-      }
-      case K.COPY: {
-        const d = fp + code[pc + 1]!;
-        const a = fp + code[pc + 2]!;
-        S[d] = S[a]!;
-        S[d + 1] = S[a + 1]!;
-        pc += 3;
-        continue;
-      }
-      case K.CONST32:
-        S[fp + code[pc + 1]!] = code[pc + 2]!;
-        pc += 3;
-        continue;
-      case K.CONST64: {
-        const d = fp + code[pc + 1]!;
-        S[d] = code[pc + 2]!;
-        S[d + 1] = code[pc + 3]!;
-        pc += 4;
-        continue;
-      }
-      case K.SELECT: {
-        const d = fp + code[pc + 1]!;
-        const s = S[fp + code[pc + 4]!] !== 0 ? fp + code[pc + 2]! : fp + code[pc + 3]!;
-        S[d] = S[s]!;
-        S[d + 1] = S[s + 1]!;
-        pc += 5;
-        continue;
-      }
-      case K.GLOBAL_GET: {
-        const d = fp + code[pc + 1]!;
-        const g = code[pc + 2]!;
-        S[d] = G[g]!;
-        S[d + 1] = G[g + 1]!;
-        pc += 3;
-        continue;
-      }
-      case K.GLOBAL_SET: {
-        const g = code[pc + 1]!;
-        const a = fp + code[pc + 2]!;
-        G[g] = S[a]!;
-        G[g + 1] = S[a + 1]!;
-        pc += 3;
-        continue;
-      }
-      case K.GLOBAL_GET_EXT: {
-        const d = fp + code[pc + 1]!;
-        const g = inst.globals[code[pc + 2]!]!;
-        S[d] = g.cell[g.idx]!;
-        S[d + 1] = g.cell[g.idx + 1]!;
-        pc += 3;
-        continue;
-      }
-      case K.GLOBAL_SET_EXT: {
-        const g = inst.globals[code[pc + 1]!]!;
-        const a = fp + code[pc + 2]!;
-        g.cell[g.idx] = S[a]!;
-        g.cell[g.idx + 1] = S[a + 1]!;
-        pc += 3;
-        continue;
-      }
-
-      // Memory: `op d|v a k offset` accesses ((S[a] + k) mod 2^32) + offset. The effective
-      // address is computed as a double, so adding the offset cannot wrap.
-      case K.LOAD_32: {
-        const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-        if (ea + 4 > memLen) break;
-        S[fp + code[pc + 1]!] = dv.getInt32(ea, true);
-        pc += 5;
-        continue;
-      }
-      case K.LOAD_64: {
-        const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-        if (ea + 8 > memLen) break;
-        const d = fp + code[pc + 1]!;
-        S[d] = dv.getInt32(ea, true);
-        S[d + 1] = dv.getInt32(ea + 4, true);
-        pc += 5;
-        continue;
-      }
-      case K.LOAD_I32_8S: {
-        const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-        if (ea + 1 > memLen) break;
-        S[fp + code[pc + 1]!] = dv.getInt8(ea);
-        pc += 5;
-        continue;
-      }
-      case K.LOAD_I32_8U: {
-        const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-        if (ea + 1 > memLen) break;
-        S[fp + code[pc + 1]!] = dv.getUint8(ea);
-        pc += 5;
-        continue;
-      }
-      case K.LOAD_I32_16S: {
-        const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-        if (ea + 2 > memLen) break;
-        S[fp + code[pc + 1]!] = dv.getInt16(ea, true);
-        pc += 5;
-        continue;
-      }
-      case K.LOAD_I32_16U: {
-        const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-        if (ea + 2 > memLen) break;
-        S[fp + code[pc + 1]!] = dv.getUint16(ea, true);
-        pc += 5;
-        continue;
-      }
-      case K.LOAD_I64_8S:
-      case K.LOAD_I64_8U:
-      case K.LOAD_I64_16S:
-      case K.LOAD_I64_16U:
-      case K.LOAD_I64_32S:
-      case K.LOAD_I64_32U: {
-        const op = code[pc]!;
-        const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-        const w = op <= K.LOAD_I64_8U ? 1 : op <= K.LOAD_I64_16U ? 2 : 4;
-        if (ea + w > memLen) break;
-        let v: number;
-        let h = 0;
-        switch (op) {
-          case K.LOAD_I64_8S: v = dv.getInt8(ea); h = v >> 31; break;
-          case K.LOAD_I64_8U: v = dv.getUint8(ea); break;
-          case K.LOAD_I64_16S: v = dv.getInt16(ea, true); h = v >> 31; break;
-          case K.LOAD_I64_16U: v = dv.getUint16(ea, true); break;
-          case K.LOAD_I64_32S: v = dv.getInt32(ea, true); h = v >> 31; break;
-          default: v = dv.getInt32(ea, true); break;
+        case K.STORE_32: {
+          const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+          if (ea + 4 > memLen) break;
+          dv.setInt32(ea, S[fp + code[pc + 2]!]!, true);
+          pc += 5;
+          continue;
         }
-        const d = fp + code[pc + 1]!;
-        S[d] = v;
-        S[d + 1] = h;
-        pc += 5;
-        continue;
-      }
-      case K.STORE_32: {
-        const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-        if (ea + 4 > memLen) break;
-        dv.setInt32(ea, S[fp + code[pc + 2]!]!, true);
-        pc += 5;
-        continue;
-      }
-      case K.STORE_64: {
-        const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-        if (ea + 8 > memLen) break;
-        const v = fp + code[pc + 2]!;
-        dv.setInt32(ea, S[v]!, true);
-        dv.setInt32(ea + 4, S[v + 1]!, true);
-        pc += 5;
-        continue;
-      }
-      case K.STORE_8: {
-        const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-        if (ea + 1 > memLen) break;
-        dv.setInt8(ea, S[fp + code[pc + 2]!]!);
-        pc += 5;
-        continue;
-      }
-      case K.STORE_16: {
-        const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-        if (ea + 2 > memLen) break;
-        dv.setInt16(ea, S[fp + code[pc + 2]!]!, true);
-        pc += 5;
-        continue;
-      }
-      case K.MEMORY_SIZE:
-        S[fp + code[pc + 1]!] = memLen / 65536;
-        pc += 2;
-        continue;
-      case K.MEMORY_GROW: {
-        const r = mem.grow(S[fp + code[pc + 2]!]! >>> 0);
-        S[fp + code[pc + 1]!] = r;
-        dv = mem.dv;
-        memLen = mem.buffer.byteLength;
-        pc += 3;
-        continue;
-      }
-      case K.MEMORY_INIT:
-      case K.MEMORY_COPY:
-      case K.MEMORY_FILL:
-      case K.DATA_DROP:
-        msg = bulkMemory(m, code, pc, fp, mem);
-        if (msg !== '') break;
-        pc += code[pc] === K.DATA_DROP ? 2 : code[pc] === K.MEMORY_INIT ? 5 : 4;
-        continue;
+        case K.STORE_64: {
+          const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+          if (ea + 8 > memLen) break;
+          const v = fp + code[pc + 2]!;
+          dv.setInt32(ea, S[v]!, true);
+          dv.setInt32(ea + 4, S[v + 1]!, true);
+          pc += 5;
+          continue;
+        }
+        case K.STORE_8: {
+          const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+          if (ea + 1 > memLen) break;
+          dv.setInt8(ea, S[fp + code[pc + 2]!]!);
+          pc += 5;
+          continue;
+        }
+        case K.STORE_16: {
+          const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+          if (ea + 2 > memLen) break;
+          dv.setInt16(ea, S[fp + code[pc + 2]!]!, true);
+          pc += 5;
+          continue;
+        }
+        case K.MEMORY_SIZE:
+          S[fp + code[pc + 1]!] = memLen / 65536;
+          pc += 2;
+          continue;
+        case K.MEMORY_GROW: {
+          const r = mem.grow(S[fp + code[pc + 2]!]! >>> 0);
+          S[fp + code[pc + 1]!] = r;
+          dv = mem.dv;
+          memLen = mem.buffer.byteLength;
+          pc += 3;
+          continue;
+        }
+        case K.MEMORY_INIT:
+        case K.MEMORY_COPY:
+        case K.MEMORY_FILL:
+        case K.DATA_DROP:
+          msg = bulkMemory(m, code, pc, fp, mem);
+          if (msg !== '') break;
+          pc += code[pc] === K.DATA_DROP ? 2 : code[pc] === K.MEMORY_INIT ? 5 : 4;
+          continue;
 
-      case K.TABLE_GET:
-      case K.TABLE_SET:
-      case K.TABLE_SIZE:
-      case K.TABLE_GROW:
-      case K.TABLE_FILL:
-      case K.TABLE_COPY:
-      case K.TABLE_INIT:
-      case K.ELEM_DROP:
-        msg = tableOp(m, code, pc, fp);
-        if (msg !== '') break;
-        pc += 1 + OPERANDS[code[pc]!]!;
-        continue;
-      case K.REF_IS_NULL:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === 0 ? 1 : 0;
-        pc += 3;
-        continue;
-      case K.REF_FUNC:
-        S[fp + code[pc + 1]!] = refToId(inst.funcs[code[pc + 2]!]!);
-        pc += 3;
-        continue;
+        case K.TABLE_GET:
+        case K.TABLE_SET:
+        case K.TABLE_SIZE:
+        case K.TABLE_GROW:
+        case K.TABLE_FILL:
+        case K.TABLE_COPY:
+        case K.TABLE_INIT:
+        case K.ELEM_DROP:
+          msg = tableOp(m, code, pc, fp);
+          if (msg !== '') break;
+          pc += 1 + OPERANDS[code[pc]!]!;
+          continue;
+        case K.REF_IS_NULL:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === 0 ? 1 : 0;
+          pc += 3;
+          continue;
+        case K.REF_FUNC:
+          S[fp + code[pc + 1]!] = refToId(inst.funcs[code[pc + 2]!]!);
+          pc += 3;
+          continue;
 
-      // i32
-      case K.I32_EQZ:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === 0 ? 1 : 0;
-        pc += 3;
-        continue;
-      case K.I32_EQ:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === S[fp + code[pc + 3]!] ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_NE:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] !== S[fp + code[pc + 3]!] ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_LT_S:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! < S[fp + code[pc + 3]!]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_LT_U:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 < S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_GT_S:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! > S[fp + code[pc + 3]!]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_GT_U:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 > S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_LE_S:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! <= S[fp + code[pc + 3]!]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_LE_U:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 <= S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_GE_S:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >= S[fp + code[pc + 3]!]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_GE_U:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 >= S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_CLZ:
-        S[fp + code[pc + 1]!] = Math.clz32(S[fp + code[pc + 2]!]!);
-        pc += 3;
-        continue;
-      case K.I32_CTZ:
-        S[fp + code[pc + 1]!] = ctz32(S[fp + code[pc + 2]!]!);
-        pc += 3;
-        continue;
-      case K.I32_POPCNT:
-        S[fp + code[pc + 1]!] = popcnt32(S[fp + code[pc + 2]!]!);
-        pc += 3;
-        continue;
-      case K.I32_ADD:
-        S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! + S[fp + code[pc + 3]!]!) | 0;
-        pc += 4;
-        continue;
-      case K.I32_SUB:
-        S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! - S[fp + code[pc + 3]!]!) | 0;
-        pc += 4;
-        continue;
-      case K.I32_MUL:
-        S[fp + code[pc + 1]!] = Math.imul(S[fp + code[pc + 2]!]!, S[fp + code[pc + 3]!]!);
-        pc += 4;
-        continue;
-      case K.I32_DIV_S: {
-        const x = S[fp + code[pc + 2]!]!;
-        const y = S[fp + code[pc + 3]!]!;
-        if (y === 0) {
-          msg = 'integer divide by zero';
+        // i32
+        case K.I32_EQZ:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === 0 ? 1 : 0;
+          pc += 3;
+          continue;
+        case K.I32_EQ:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === S[fp + code[pc + 3]!] ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_NE:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] !== S[fp + code[pc + 3]!] ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_LT_S:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! < S[fp + code[pc + 3]!]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_LT_U:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 < S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_GT_S:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! > S[fp + code[pc + 3]!]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_GT_U:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 > S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_LE_S:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! <= S[fp + code[pc + 3]!]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_LE_U:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 <= S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_GE_S:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >= S[fp + code[pc + 3]!]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_GE_U:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 >= S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_CLZ:
+          S[fp + code[pc + 1]!] = Math.clz32(S[fp + code[pc + 2]!]!);
+          pc += 3;
+          continue;
+        case K.I32_CTZ:
+          S[fp + code[pc + 1]!] = ctz32(S[fp + code[pc + 2]!]!);
+          pc += 3;
+          continue;
+        case K.I32_POPCNT:
+          S[fp + code[pc + 1]!] = popcnt32(S[fp + code[pc + 2]!]!);
+          pc += 3;
+          continue;
+        case K.I32_ADD:
+          S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! + S[fp + code[pc + 3]!]!) | 0;
+          pc += 4;
+          continue;
+        case K.I32_SUB:
+          S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! - S[fp + code[pc + 3]!]!) | 0;
+          pc += 4;
+          continue;
+        case K.I32_MUL:
+          S[fp + code[pc + 1]!] = Math.imul(S[fp + code[pc + 2]!]!, S[fp + code[pc + 3]!]!);
+          pc += 4;
+          continue;
+        case K.I32_DIV_S: {
+          const x = S[fp + code[pc + 2]!]!;
+          const y = S[fp + code[pc + 3]!]!;
+          if (y === 0) {
+            msg = 'integer divide by zero';
+            break;
+          }
+          if (x === -2147483648 && y === -1) {
+            msg = 'integer overflow';
+            break;
+          }
+          S[fp + code[pc + 1]!] = (x / y) | 0;
+          pc += 4;
+          continue;
+        }
+        case K.I32_DIV_U: {
+          const y = S[fp + code[pc + 3]!]! >>> 0;
+          if (y === 0) {
+            msg = 'integer divide by zero';
+            break;
+          }
+          S[fp + code[pc + 1]!] = ((S[fp + code[pc + 2]!]! >>> 0) / y) | 0;
+          pc += 4;
+          continue;
+        }
+        case K.I32_REM_S: {
+          const y = S[fp + code[pc + 3]!]!;
+          if (y === 0) {
+            msg = 'integer divide by zero';
+            break;
+          }
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! % y | 0;
+          pc += 4;
+          continue;
+        }
+        case K.I32_REM_U: {
+          const y = S[fp + code[pc + 3]!]! >>> 0;
+          if (y === 0) {
+            msg = 'integer divide by zero';
+            break;
+          }
+          S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! >>> 0) % y | 0;
+          pc += 4;
+          continue;
+        }
+        case K.I32_AND:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & S[fp + code[pc + 3]!]!;
+          pc += 4;
+          continue;
+        case K.I32_OR:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! | S[fp + code[pc + 3]!]!;
+          pc += 4;
+          continue;
+        case K.I32_XOR:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ S[fp + code[pc + 3]!]!;
+          pc += 4;
+          continue;
+        case K.I32_SHL:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! << S[fp + code[pc + 3]!]!;
+          pc += 4;
+          continue;
+        case K.I32_SHR_S:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >> S[fp + code[pc + 3]!]!;
+          pc += 4;
+          continue;
+        case K.I32_SHR_U:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> S[fp + code[pc + 3]!]!;
+          pc += 4;
+          continue;
+        case K.I32_ROTL: {
+          const x = S[fp + code[pc + 2]!]!;
+          const k = S[fp + code[pc + 3]!]! & 31;
+          S[fp + code[pc + 1]!] = (x << k) | (x >>> (32 - k));
+          pc += 4;
+          continue;
+        }
+        case K.I32_ROTR: {
+          const x = S[fp + code[pc + 2]!]!;
+          const k = S[fp + code[pc + 3]!]! & 31;
+          S[fp + code[pc + 1]!] = (x >>> k) | (x << (32 - k));
+          pc += 4;
+          continue;
+        }
+
+        // i64 (two words: low at d, high at d+1)
+        case K.I64_EQZ: {
+          const a = fp + code[pc + 2]!;
+          S[fp + code[pc + 1]!] = (S[a]! | S[a + 1]!) === 0 ? 1 : 0;
+          pc += 3;
+          continue;
+        }
+        case K.I64_EQ: {
+          const a = fp + code[pc + 2]!;
+          const b = fp + code[pc + 3]!;
+          S[fp + code[pc + 1]!] = S[a] === S[b] && S[a + 1] === S[b + 1] ? 1 : 0;
+          pc += 4;
+          continue;
+        }
+        case K.I64_NE: {
+          const a = fp + code[pc + 2]!;
+          const b = fp + code[pc + 3]!;
+          S[fp + code[pc + 1]!] = S[a] !== S[b] || S[a + 1] !== S[b + 1] ? 1 : 0;
+          pc += 4;
+          continue;
+        }
+        case K.I64_LT_S:
+        case K.I64_LT_U:
+        case K.I64_GT_S:
+        case K.I64_GT_U:
+        case K.I64_LE_S:
+        case K.I64_LE_U:
+        case K.I64_GE_S:
+        case K.I64_GE_U: {
+          const op = code[pc]!;
+          const a = fp + code[pc + 2]!;
+          const b = fp + code[pc + 3]!;
+          const signed = op === K.I64_LT_S || op === K.I64_GT_S || op === K.I64_LE_S || op === K.I64_GE_S;
+          const ah = signed ? S[a + 1]! : S[a + 1]! >>> 0;
+          const bh = signed ? S[b + 1]! : S[b + 1]! >>> 0;
+          // -1, 0, 1 as a compares to b
+          const c = ah < bh ? -1 : ah > bh ? 1 : S[a]! >>> 0 < S[b]! >>> 0 ? -1 : S[a]! >>> 0 > S[b]! >>> 0 ? 1 : 0;
+          let r: boolean;
+          if (op === K.I64_LT_S || op === K.I64_LT_U) r = c < 0;
+          else if (op === K.I64_GT_S || op === K.I64_GT_U) r = c > 0;
+          else if (op === K.I64_LE_S || op === K.I64_LE_U) r = c <= 0;
+          else r = c >= 0;
+          S[fp + code[pc + 1]!] = r ? 1 : 0;
+          pc += 4;
+          continue;
+        }
+        case K.I64_CLZ: {
+          const a = fp + code[pc + 2]!;
+          const d = fp + code[pc + 1]!;
+          const h = S[a + 1]!;
+          S[d] = h !== 0 ? Math.clz32(h) : 32 + Math.clz32(S[a]!);
+          S[d + 1] = 0;
+          pc += 3;
+          continue;
+        }
+        case K.I64_CTZ: {
+          const a = fp + code[pc + 2]!;
+          const d = fp + code[pc + 1]!;
+          const l = S[a]!;
+          S[d] = l !== 0 ? ctz32(l) : 32 + ctz32(S[a + 1]!);
+          S[d + 1] = 0;
+          pc += 3;
+          continue;
+        }
+        case K.I64_POPCNT: {
+          const a = fp + code[pc + 2]!;
+          const d = fp + code[pc + 1]!;
+          S[d] = popcnt32(S[a]!) + popcnt32(S[a + 1]!);
+          S[d + 1] = 0;
+          pc += 3;
+          continue;
+        }
+        case K.I64_ADD: {
+          const a = fp + code[pc + 2]!;
+          const b = fp + code[pc + 3]!;
+          const d = fp + code[pc + 1]!;
+          const al = S[a]!;
+          const lo = (al + S[b]!) | 0;
+          S[d + 1] = (S[a + 1]! + S[b + 1]! + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+          S[d] = lo;
+          pc += 4;
+          continue;
+        }
+        case K.I64_SUB: {
+          const a = fp + code[pc + 2]!;
+          const b = fp + code[pc + 3]!;
+          const d = fp + code[pc + 1]!;
+          const al = S[a]!;
+          const bl = S[b]!;
+          S[d + 1] = (S[a + 1]! - S[b + 1]! - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
+          S[d] = (al - bl) | 0;
+          pc += 4;
+          continue;
+        }
+        case K.I64_MUL:
+          i64mul(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!);
+          pc += 4;
+          continue;
+        case K.I64_DIV_S:
+        case K.I64_DIV_U:
+        case K.I64_REM_S:
+        case K.I64_REM_U: {
+          const r = i64divrem(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!, code[pc]!);
+          if (r !== null) {
+            msg = r;
+            break;
+          }
+          pc += 4;
+          continue;
+        }
+        case K.I64_AND: {
+          const a = fp + code[pc + 2]!;
+          const b = fp + code[pc + 3]!;
+          const d = fp + code[pc + 1]!;
+          S[d] = S[a]! & S[b]!;
+          S[d + 1] = S[a + 1]! & S[b + 1]!;
+          pc += 4;
+          continue;
+        }
+        case K.I64_OR: {
+          const a = fp + code[pc + 2]!;
+          const b = fp + code[pc + 3]!;
+          const d = fp + code[pc + 1]!;
+          S[d] = S[a]! | S[b]!;
+          S[d + 1] = S[a + 1]! | S[b + 1]!;
+          pc += 4;
+          continue;
+        }
+        case K.I64_XOR: {
+          const a = fp + code[pc + 2]!;
+          const b = fp + code[pc + 3]!;
+          const d = fp + code[pc + 1]!;
+          S[d] = S[a]! ^ S[b]!;
+          S[d + 1] = S[a + 1]! ^ S[b + 1]!;
+          pc += 4;
+          continue;
+        }
+        case K.I64_SHL:
+        case K.I64_SHR_S:
+        case K.I64_SHR_U:
+        case K.I64_ROTL:
+        case K.I64_ROTR:
+          i64shift(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!, code[pc]!);
+          pc += 4;
+          continue;
+
+        // f32 / f64 comparisons
+        case K.F32_EQ:
+          S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!] === F[fp + code[pc + 3]!] ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.F32_NE:
+          S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!] !== F[fp + code[pc + 3]!] ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.F32_LT:
+          S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! < F[fp + code[pc + 3]!]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.F32_GT:
+          S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! > F[fp + code[pc + 3]!]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.F32_LE:
+          S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! <= F[fp + code[pc + 3]!]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.F32_GE:
+          S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! >= F[fp + code[pc + 3]!]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.F64_EQ:
+          S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1] === D[(fp + code[pc + 3]!) >> 1] ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.F64_NE:
+          S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1] !== D[(fp + code[pc + 3]!) >> 1] ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.F64_LT:
+          S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! < D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.F64_GT:
+          S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! > D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.F64_LE:
+          S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! <= D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.F64_GE:
+          S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! >= D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
+          pc += 4;
+          continue;
+
+        // f32 arithmetic: a Float32Array store rounds the double result once, which is exact for + - * / sqrt.
+        case K.F32_ABS:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & 0x7fffffff;
+          pc += 3;
+          continue;
+        case K.F32_NEG:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ -0x80000000;
+          pc += 3;
+          continue;
+        case K.F32_CEIL:
+          F[fp + code[pc + 1]!] = Math.ceil(F[fp + code[pc + 2]!]!);
+          pc += 3;
+          continue;
+        case K.F32_FLOOR:
+          F[fp + code[pc + 1]!] = Math.floor(F[fp + code[pc + 2]!]!);
+          pc += 3;
+          continue;
+        case K.F32_TRUNC:
+          F[fp + code[pc + 1]!] = Math.trunc(F[fp + code[pc + 2]!]!);
+          pc += 3;
+          continue;
+        case K.F32_NEAREST:
+          F[fp + code[pc + 1]!] = nearest(F[fp + code[pc + 2]!]!);
+          pc += 3;
+          continue;
+        case K.F32_SQRT:
+          F[fp + code[pc + 1]!] = Math.sqrt(F[fp + code[pc + 2]!]!);
+          pc += 3;
+          continue;
+        case K.F32_ADD:
+          F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! + F[fp + code[pc + 3]!]!;
+          pc += 4;
+          continue;
+        case K.F32_SUB:
+          F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! - F[fp + code[pc + 3]!]!;
+          pc += 4;
+          continue;
+        case K.F32_MUL:
+          F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! * F[fp + code[pc + 3]!]!;
+          pc += 4;
+          continue;
+        case K.F32_DIV:
+          F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! / F[fp + code[pc + 3]!]!;
+          pc += 4;
+          continue;
+        case K.F32_MIN:
+          F[fp + code[pc + 1]!] = Math.min(F[fp + code[pc + 2]!]!, F[fp + code[pc + 3]!]!);
+          pc += 4;
+          continue;
+        case K.F32_MAX:
+          F[fp + code[pc + 1]!] = Math.max(F[fp + code[pc + 2]!]!, F[fp + code[pc + 3]!]!);
+          pc += 4;
+          continue;
+        case K.F32_COPYSIGN:
+          S[fp + code[pc + 1]!] = copysignHi(S[fp + code[pc + 2]!]!, S[fp + code[pc + 3]!]!);
+          pc += 4;
+          continue;
+        case K.F64_ABS: {
+          const d = fp + code[pc + 1]!;
+          const a = fp + code[pc + 2]!;
+          S[d] = S[a]!;
+          S[d + 1] = S[a + 1]! & 0x7fffffff;
+          pc += 3;
+          continue;
+        }
+        case K.F64_NEG: {
+          const d = fp + code[pc + 1]!;
+          const a = fp + code[pc + 2]!;
+          S[d] = S[a]!;
+          S[d + 1] = S[a + 1]! ^ -0x80000000;
+          pc += 3;
+          continue;
+        }
+        case K.F64_CEIL:
+          D[(fp + code[pc + 1]!) >> 1] = quiet(Math.ceil(D[(fp + code[pc + 2]!) >> 1]!));
+          pc += 3;
+          continue;
+        case K.F64_FLOOR:
+          D[(fp + code[pc + 1]!) >> 1] = quiet(Math.floor(D[(fp + code[pc + 2]!) >> 1]!));
+          pc += 3;
+          continue;
+        case K.F64_TRUNC:
+          D[(fp + code[pc + 1]!) >> 1] = quiet(Math.trunc(D[(fp + code[pc + 2]!) >> 1]!));
+          pc += 3;
+          continue;
+        case K.F64_NEAREST:
+          D[(fp + code[pc + 1]!) >> 1] = quiet(nearest(D[(fp + code[pc + 2]!) >> 1]!));
+          pc += 3;
+          continue;
+        case K.F64_SQRT:
+          D[(fp + code[pc + 1]!) >> 1] = Math.sqrt(D[(fp + code[pc + 2]!) >> 1]!);
+          pc += 3;
+          continue;
+        case K.F64_ADD:
+          D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! + D[(fp + code[pc + 3]!) >> 1]!;
+          pc += 4;
+          continue;
+        case K.F64_SUB:
+          D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! - D[(fp + code[pc + 3]!) >> 1]!;
+          pc += 4;
+          continue;
+        case K.F64_MUL:
+          D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! * D[(fp + code[pc + 3]!) >> 1]!;
+          pc += 4;
+          continue;
+        case K.F64_DIV:
+          D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! / D[(fp + code[pc + 3]!) >> 1]!;
+          pc += 4;
+          continue;
+        case K.F64_MIN:
+          D[(fp + code[pc + 1]!) >> 1] = Math.min(D[(fp + code[pc + 2]!) >> 1]!, D[(fp + code[pc + 3]!) >> 1]!);
+          pc += 4;
+          continue;
+        case K.F64_MAX:
+          D[(fp + code[pc + 1]!) >> 1] = Math.max(D[(fp + code[pc + 2]!) >> 1]!, D[(fp + code[pc + 3]!) >> 1]!);
+          pc += 4;
+          continue;
+        case K.F64_COPYSIGN: {
+          const d = fp + code[pc + 1]!;
+          const a = fp + code[pc + 2]!;
+          const sgn = S[fp + code[pc + 3]! + 1]!;
+          S[d] = S[a]!;
+          S[d + 1] = copysignHi(S[a + 1]!, sgn);
+          pc += 4;
+          continue;
+        }
+
+        // Conversions
+        case K.MOV32:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]!;
+          pc += 3;
+          continue;
+        case K.I32_TRUNC_F32_S:
+        case K.I32_TRUNC_F32_U:
+        case K.I32_TRUNC_F64_S:
+        case K.I32_TRUNC_F64_U:
+        case K.I32_TRUNC_SAT_F32_S:
+        case K.I32_TRUNC_SAT_F32_U:
+        case K.I32_TRUNC_SAT_F64_S:
+        case K.I32_TRUNC_SAT_F64_U: {
+          const op = code[pc]!;
+          const a = fp + code[pc + 2]!;
+          const isF32 = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F32_U || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F32_U;
+          const signed = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F64_S || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F64_S;
+          const r = truncToI32(isF32 ? F[a]! : D[a >> 1]!, signed, op >= K.I32_TRUNC_SAT_F32_S);
+          if (typeof r === 'string') {
+            msg = r;
+            break;
+          }
+          S[fp + code[pc + 1]!] = r;
+          pc += 3;
+          continue;
+        }
+        case K.I64_TRUNC_F32_S:
+        case K.I64_TRUNC_F32_U:
+        case K.I64_TRUNC_F64_S:
+        case K.I64_TRUNC_F64_U:
+        case K.I64_TRUNC_SAT_F32_S:
+        case K.I64_TRUNC_SAT_F32_U:
+        case K.I64_TRUNC_SAT_F64_S:
+        case K.I64_TRUNC_SAT_F64_U: {
+          const op = code[pc]!;
+          const a = fp + code[pc + 2]!;
+          const isF32 = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F32_U || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F32_U;
+          const signed = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F64_S || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F64_S;
+          const r = truncToI64(S, fp + code[pc + 1]!, isF32 ? F[a]! : D[a >> 1]!, signed, op >= K.I64_TRUNC_SAT_F32_S);
+          if (r !== null) {
+            msg = r;
+            break;
+          }
+          pc += 3;
+          continue;
+        }
+        case K.I64_EXTEND_I32_S: {
+          const d = fp + code[pc + 1]!;
+          const v = S[fp + code[pc + 2]!]!;
+          S[d] = v;
+          S[d + 1] = v >> 31;
+          pc += 3;
+          continue;
+        }
+        case K.I64_EXTEND_I32_U: {
+          const d = fp + code[pc + 1]!;
+          S[d] = S[fp + code[pc + 2]!]!;
+          S[d + 1] = 0;
+          pc += 3;
+          continue;
+        }
+        case K.F32_CONVERT_I32_S:
+          F[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]!;
+          pc += 3;
+          continue;
+        case K.F32_CONVERT_I32_U:
+          F[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0;
+          pc += 3;
+          continue;
+        case K.F32_CONVERT_I64_S:
+        case K.F32_CONVERT_I64_U:
+          F[fp + code[pc + 1]!] = i64ToFloat(S, fp + code[pc + 2]!, code[pc] === K.F32_CONVERT_I64_S, true);
+          pc += 3;
+          continue;
+        case K.F32_DEMOTE_F64:
+          F[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]!;
+          pc += 3;
+          continue;
+        case K.F64_CONVERT_I32_S:
+          D[(fp + code[pc + 1]!) >> 1] = S[fp + code[pc + 2]!]!;
+          pc += 3;
+          continue;
+        case K.F64_CONVERT_I32_U:
+          D[(fp + code[pc + 1]!) >> 1] = S[fp + code[pc + 2]!]! >>> 0;
+          pc += 3;
+          continue;
+        case K.F64_CONVERT_I64_S:
+        case K.F64_CONVERT_I64_U:
+          D[(fp + code[pc + 1]!) >> 1] = i64ToFloat(S, fp + code[pc + 2]!, code[pc] === K.F64_CONVERT_I64_S, false);
+          pc += 3;
+          continue;
+        case K.F64_PROMOTE_F32:
+          D[(fp + code[pc + 1]!) >> 1] = F[fp + code[pc + 2]!]!;
+          pc += 3;
+          continue;
+        case K.I32_EXTEND8_S:
+          S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! << 24) >> 24;
+          pc += 3;
+          continue;
+        case K.I32_EXTEND16_S:
+          S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! << 16) >> 16;
+          pc += 3;
+          continue;
+        case K.I64_EXTEND8_S:
+        case K.I64_EXTEND16_S:
+        case K.I64_EXTEND32_S: {
+          const d = fp + code[pc + 1]!;
+          const x = S[fp + code[pc + 2]!]!;
+          const v = code[pc] === K.I64_EXTEND8_S ? (x << 24) >> 24 : code[pc] === K.I64_EXTEND16_S ? (x << 16) >> 16 : x;
+          S[d] = v;
+          S[d + 1] = v >> 31;
+          pc += 3;
+          continue;
+        }
+
+        // Superinstructions: i32 op with an immediate.
+        case K.I32_ADD_I:
+          S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! + code[pc + 3]!) | 0;
+          pc += 4;
+          continue;
+        case K.I32_AND_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & code[pc + 3]!;
+          pc += 4;
+          continue;
+        case K.I32_OR_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! | code[pc + 3]!;
+          pc += 4;
+          continue;
+        case K.I32_XOR_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ code[pc + 3]!;
+          pc += 4;
+          continue;
+        case K.I32_SHL_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! << code[pc + 3]!;
+          pc += 4;
+          continue;
+        case K.I32_SHR_S_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >> code[pc + 3]!;
+          pc += 4;
+          continue;
+        case K.I32_SHR_U_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> code[pc + 3]!;
+          pc += 4;
+          continue;
+        case K.I32_MUL_I:
+          S[fp + code[pc + 1]!] = Math.imul(S[fp + code[pc + 2]!]!, code[pc + 3]!);
+          pc += 4;
+          continue;
+        case K.I32_EQ_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === code[pc + 3] ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_NE_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] !== code[pc + 3] ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_LT_S_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! < code[pc + 3]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_LT_U_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 < code[pc + 3]! >>> 0 ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_GT_S_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! > code[pc + 3]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_GT_U_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 > code[pc + 3]! >>> 0 ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_LE_S_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! <= code[pc + 3]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_LE_U_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 <= code[pc + 3]! >>> 0 ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_GE_S_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >= code[pc + 3]! ? 1 : 0;
+          pc += 4;
+          continue;
+        case K.I32_GE_U_I:
+          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 >= code[pc + 3]! >>> 0 ? 1 : 0;
+          pc += 4;
+          continue;
+
+        // Superinstructions: compare two i32 and branch.
+        case K.BR_IF_EQ:
+          pc = S[fp + code[pc + 1]!] === S[fp + code[pc + 2]!] ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_NE:
+          pc = S[fp + code[pc + 1]!] !== S[fp + code[pc + 2]!] ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_LT_S:
+          pc = S[fp + code[pc + 1]!]! < S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_LT_U:
+          pc = S[fp + code[pc + 1]!]! >>> 0 < S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_GT_S:
+          pc = S[fp + code[pc + 1]!]! > S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_GT_U:
+          pc = S[fp + code[pc + 1]!]! >>> 0 > S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_LE_S:
+          pc = S[fp + code[pc + 1]!]! <= S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_LE_U:
+          pc = S[fp + code[pc + 1]!]! >>> 0 <= S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_GE_S:
+          pc = S[fp + code[pc + 1]!]! >= S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_GE_U:
+          pc = S[fp + code[pc + 1]!]! >>> 0 >= S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_EQ_I:
+          pc = S[fp + code[pc + 1]!] === code[pc + 2] ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_NE_I:
+          pc = S[fp + code[pc + 1]!] !== code[pc + 2] ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_LT_S_I:
+          pc = S[fp + code[pc + 1]!]! < code[pc + 2]! ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_LT_U_I:
+          pc = S[fp + code[pc + 1]!]! >>> 0 < code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_GT_S_I:
+          pc = S[fp + code[pc + 1]!]! > code[pc + 2]! ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_GT_U_I:
+          pc = S[fp + code[pc + 1]!]! >>> 0 > code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_LE_S_I:
+          pc = S[fp + code[pc + 1]!]! <= code[pc + 2]! ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_LE_U_I:
+          pc = S[fp + code[pc + 1]!]! >>> 0 <= code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_GE_S_I:
+          pc = S[fp + code[pc + 1]!]! >= code[pc + 2]! ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_GE_U_I:
+          pc = S[fp + code[pc + 1]!]! >>> 0 >= code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
+          continue;
+
+        default:
+          msg = `internal error: bad opcode ${code[pc]} at ${pc}`;
           break;
-        }
-        if (x === -2147483648 && y === -1) {
-          msg = 'integer overflow';
-          break;
-        }
-        S[fp + code[pc + 1]!] = (x / y) | 0;
-        pc += 4;
-        continue;
       }
-      case K.I32_DIV_U: {
-        const y = S[fp + code[pc + 3]!]! >>> 0;
-        if (y === 0) {
-          msg = 'integer divide by zero';
-          break;
-        }
-        S[fp + code[pc + 1]!] = ((S[fp + code[pc + 2]!]! >>> 0) / y) | 0;
-        pc += 4;
-        continue;
-      }
-      case K.I32_REM_S: {
-        const y = S[fp + code[pc + 3]!]!;
-        if (y === 0) {
-          msg = 'integer divide by zero';
-          break;
-        }
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! % y | 0;
-        pc += 4;
-        continue;
-      }
-      case K.I32_REM_U: {
-        const y = S[fp + code[pc + 3]!]! >>> 0;
-        if (y === 0) {
-          msg = 'integer divide by zero';
-          break;
-        }
-        S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! >>> 0) % y | 0;
-        pc += 4;
-        continue;
-      }
-      case K.I32_AND:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & S[fp + code[pc + 3]!]!;
-        pc += 4;
-        continue;
-      case K.I32_OR:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! | S[fp + code[pc + 3]!]!;
-        pc += 4;
-        continue;
-      case K.I32_XOR:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ S[fp + code[pc + 3]!]!;
-        pc += 4;
-        continue;
-      case K.I32_SHL:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! << S[fp + code[pc + 3]!]!;
-        pc += 4;
-        continue;
-      case K.I32_SHR_S:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >> S[fp + code[pc + 3]!]!;
-        pc += 4;
-        continue;
-      case K.I32_SHR_U:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> S[fp + code[pc + 3]!]!;
-        pc += 4;
-        continue;
-      case K.I32_ROTL: {
-        const x = S[fp + code[pc + 2]!]!;
-        const k = S[fp + code[pc + 3]!]! & 31;
-        S[fp + code[pc + 1]!] = (x << k) | (x >>> (32 - k));
-        pc += 4;
-        continue;
-      }
-      case K.I32_ROTR: {
-        const x = S[fp + code[pc + 2]!]!;
-        const k = S[fp + code[pc + 3]!]! & 31;
-        S[fp + code[pc + 1]!] = (x >>> k) | (x << (32 - k));
-        pc += 4;
-        continue;
-      }
-
-      // i64 (two words: low at d, high at d+1)
-      case K.I64_EQZ: {
-        const a = fp + code[pc + 2]!;
-        S[fp + code[pc + 1]!] = (S[a]! | S[a + 1]!) === 0 ? 1 : 0;
-        pc += 3;
-        continue;
-      }
-      case K.I64_EQ: {
-        const a = fp + code[pc + 2]!;
-        const b = fp + code[pc + 3]!;
-        S[fp + code[pc + 1]!] = S[a] === S[b] && S[a + 1] === S[b + 1] ? 1 : 0;
-        pc += 4;
-        continue;
-      }
-      case K.I64_NE: {
-        const a = fp + code[pc + 2]!;
-        const b = fp + code[pc + 3]!;
-        S[fp + code[pc + 1]!] = S[a] !== S[b] || S[a + 1] !== S[b + 1] ? 1 : 0;
-        pc += 4;
-        continue;
-      }
-      case K.I64_LT_S:
-      case K.I64_LT_U:
-      case K.I64_GT_S:
-      case K.I64_GT_U:
-      case K.I64_LE_S:
-      case K.I64_LE_U:
-      case K.I64_GE_S:
-      case K.I64_GE_U: {
-        const op = code[pc]!;
-        const a = fp + code[pc + 2]!;
-        const b = fp + code[pc + 3]!;
-        const signed = op === K.I64_LT_S || op === K.I64_GT_S || op === K.I64_LE_S || op === K.I64_GE_S;
-        const ah = signed ? S[a + 1]! : S[a + 1]! >>> 0;
-        const bh = signed ? S[b + 1]! : S[b + 1]! >>> 0;
-        // -1, 0, 1 as a compares to b
-        const c = ah < bh ? -1 : ah > bh ? 1 : S[a]! >>> 0 < S[b]! >>> 0 ? -1 : S[a]! >>> 0 > S[b]! >>> 0 ? 1 : 0;
-        let r: boolean;
-        if (op === K.I64_LT_S || op === K.I64_LT_U) r = c < 0;
-        else if (op === K.I64_GT_S || op === K.I64_GT_U) r = c > 0;
-        else if (op === K.I64_LE_S || op === K.I64_LE_U) r = c <= 0;
-        else r = c >= 0;
-        S[fp + code[pc + 1]!] = r ? 1 : 0;
-        pc += 4;
-        continue;
-      }
-      case K.I64_CLZ: {
-        const a = fp + code[pc + 2]!;
-        const d = fp + code[pc + 1]!;
-        const h = S[a + 1]!;
-        S[d] = h !== 0 ? Math.clz32(h) : 32 + Math.clz32(S[a]!);
-        S[d + 1] = 0;
-        pc += 3;
-        continue;
-      }
-      case K.I64_CTZ: {
-        const a = fp + code[pc + 2]!;
-        const d = fp + code[pc + 1]!;
-        const l = S[a]!;
-        S[d] = l !== 0 ? ctz32(l) : 32 + ctz32(S[a + 1]!);
-        S[d + 1] = 0;
-        pc += 3;
-        continue;
-      }
-      case K.I64_POPCNT: {
-        const a = fp + code[pc + 2]!;
-        const d = fp + code[pc + 1]!;
-        S[d] = popcnt32(S[a]!) + popcnt32(S[a + 1]!);
-        S[d + 1] = 0;
-        pc += 3;
-        continue;
-      }
-      case K.I64_ADD: {
-        const a = fp + code[pc + 2]!;
-        const b = fp + code[pc + 3]!;
-        const d = fp + code[pc + 1]!;
-        const al = S[a]!;
-        const lo = (al + S[b]!) | 0;
-        S[d + 1] = (S[a + 1]! + S[b + 1]! + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
-        S[d] = lo;
-        pc += 4;
-        continue;
-      }
-      case K.I64_SUB: {
-        const a = fp + code[pc + 2]!;
-        const b = fp + code[pc + 3]!;
-        const d = fp + code[pc + 1]!;
-        const al = S[a]!;
-        const bl = S[b]!;
-        S[d + 1] = (S[a + 1]! - S[b + 1]! - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
-        S[d] = (al - bl) | 0;
-        pc += 4;
-        continue;
-      }
-      case K.I64_MUL:
-        i64mul(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!);
-        pc += 4;
-        continue;
-      case K.I64_DIV_S:
-      case K.I64_DIV_U:
-      case K.I64_REM_S:
-      case K.I64_REM_U: {
-        const r = i64divrem(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!, code[pc]!);
-        if (r !== null) {
-          msg = r;
-          break;
-        }
-        pc += 4;
-        continue;
-      }
-      case K.I64_AND: {
-        const a = fp + code[pc + 2]!;
-        const b = fp + code[pc + 3]!;
-        const d = fp + code[pc + 1]!;
-        S[d] = S[a]! & S[b]!;
-        S[d + 1] = S[a + 1]! & S[b + 1]!;
-        pc += 4;
-        continue;
-      }
-      case K.I64_OR: {
-        const a = fp + code[pc + 2]!;
-        const b = fp + code[pc + 3]!;
-        const d = fp + code[pc + 1]!;
-        S[d] = S[a]! | S[b]!;
-        S[d + 1] = S[a + 1]! | S[b + 1]!;
-        pc += 4;
-        continue;
-      }
-      case K.I64_XOR: {
-        const a = fp + code[pc + 2]!;
-        const b = fp + code[pc + 3]!;
-        const d = fp + code[pc + 1]!;
-        S[d] = S[a]! ^ S[b]!;
-        S[d + 1] = S[a + 1]! ^ S[b + 1]!;
-        pc += 4;
-        continue;
-      }
-      case K.I64_SHL:
-      case K.I64_SHR_S:
-      case K.I64_SHR_U:
-      case K.I64_ROTL:
-      case K.I64_ROTR:
-        i64shift(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!, code[pc]!);
-        pc += 4;
-        continue;
-
-      // f32 / f64 comparisons
-      case K.F32_EQ:
-        S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!] === F[fp + code[pc + 3]!] ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.F32_NE:
-        S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!] !== F[fp + code[pc + 3]!] ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.F32_LT:
-        S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! < F[fp + code[pc + 3]!]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.F32_GT:
-        S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! > F[fp + code[pc + 3]!]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.F32_LE:
-        S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! <= F[fp + code[pc + 3]!]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.F32_GE:
-        S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! >= F[fp + code[pc + 3]!]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.F64_EQ:
-        S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1] === D[(fp + code[pc + 3]!) >> 1] ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.F64_NE:
-        S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1] !== D[(fp + code[pc + 3]!) >> 1] ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.F64_LT:
-        S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! < D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.F64_GT:
-        S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! > D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.F64_LE:
-        S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! <= D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.F64_GE:
-        S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! >= D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
-        pc += 4;
-        continue;
-
-      // f32 arithmetic: a Float32Array store rounds the double result once, which is exact for + - * / sqrt.
-      case K.F32_ABS:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & 0x7fffffff;
-        pc += 3;
-        continue;
-      case K.F32_NEG:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ -0x80000000;
-        pc += 3;
-        continue;
-      case K.F32_CEIL:
-        F[fp + code[pc + 1]!] = Math.ceil(F[fp + code[pc + 2]!]!);
-        pc += 3;
-        continue;
-      case K.F32_FLOOR:
-        F[fp + code[pc + 1]!] = Math.floor(F[fp + code[pc + 2]!]!);
-        pc += 3;
-        continue;
-      case K.F32_TRUNC:
-        F[fp + code[pc + 1]!] = Math.trunc(F[fp + code[pc + 2]!]!);
-        pc += 3;
-        continue;
-      case K.F32_NEAREST:
-        F[fp + code[pc + 1]!] = nearest(F[fp + code[pc + 2]!]!);
-        pc += 3;
-        continue;
-      case K.F32_SQRT:
-        F[fp + code[pc + 1]!] = Math.sqrt(F[fp + code[pc + 2]!]!);
-        pc += 3;
-        continue;
-      case K.F32_ADD:
-        F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! + F[fp + code[pc + 3]!]!;
-        pc += 4;
-        continue;
-      case K.F32_SUB:
-        F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! - F[fp + code[pc + 3]!]!;
-        pc += 4;
-        continue;
-      case K.F32_MUL:
-        F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! * F[fp + code[pc + 3]!]!;
-        pc += 4;
-        continue;
-      case K.F32_DIV:
-        F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! / F[fp + code[pc + 3]!]!;
-        pc += 4;
-        continue;
-      case K.F32_MIN:
-        F[fp + code[pc + 1]!] = Math.min(F[fp + code[pc + 2]!]!, F[fp + code[pc + 3]!]!);
-        pc += 4;
-        continue;
-      case K.F32_MAX:
-        F[fp + code[pc + 1]!] = Math.max(F[fp + code[pc + 2]!]!, F[fp + code[pc + 3]!]!);
-        pc += 4;
-        continue;
-      case K.F32_COPYSIGN:
-        S[fp + code[pc + 1]!] = copysignHi(S[fp + code[pc + 2]!]!, S[fp + code[pc + 3]!]!);
-        pc += 4;
-        continue;
-      case K.F64_ABS: {
-        const d = fp + code[pc + 1]!;
-        const a = fp + code[pc + 2]!;
-        S[d] = S[a]!;
-        S[d + 1] = S[a + 1]! & 0x7fffffff;
-        pc += 3;
-        continue;
-      }
-      case K.F64_NEG: {
-        const d = fp + code[pc + 1]!;
-        const a = fp + code[pc + 2]!;
-        S[d] = S[a]!;
-        S[d + 1] = S[a + 1]! ^ -0x80000000;
-        pc += 3;
-        continue;
-      }
-      case K.F64_CEIL:
-        D[(fp + code[pc + 1]!) >> 1] = quiet(Math.ceil(D[(fp + code[pc + 2]!) >> 1]!));
-        pc += 3;
-        continue;
-      case K.F64_FLOOR:
-        D[(fp + code[pc + 1]!) >> 1] = quiet(Math.floor(D[(fp + code[pc + 2]!) >> 1]!));
-        pc += 3;
-        continue;
-      case K.F64_TRUNC:
-        D[(fp + code[pc + 1]!) >> 1] = quiet(Math.trunc(D[(fp + code[pc + 2]!) >> 1]!));
-        pc += 3;
-        continue;
-      case K.F64_NEAREST:
-        D[(fp + code[pc + 1]!) >> 1] = quiet(nearest(D[(fp + code[pc + 2]!) >> 1]!));
-        pc += 3;
-        continue;
-      case K.F64_SQRT:
-        D[(fp + code[pc + 1]!) >> 1] = Math.sqrt(D[(fp + code[pc + 2]!) >> 1]!);
-        pc += 3;
-        continue;
-      case K.F64_ADD:
-        D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! + D[(fp + code[pc + 3]!) >> 1]!;
-        pc += 4;
-        continue;
-      case K.F64_SUB:
-        D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! - D[(fp + code[pc + 3]!) >> 1]!;
-        pc += 4;
-        continue;
-      case K.F64_MUL:
-        D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! * D[(fp + code[pc + 3]!) >> 1]!;
-        pc += 4;
-        continue;
-      case K.F64_DIV:
-        D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! / D[(fp + code[pc + 3]!) >> 1]!;
-        pc += 4;
-        continue;
-      case K.F64_MIN:
-        D[(fp + code[pc + 1]!) >> 1] = Math.min(D[(fp + code[pc + 2]!) >> 1]!, D[(fp + code[pc + 3]!) >> 1]!);
-        pc += 4;
-        continue;
-      case K.F64_MAX:
-        D[(fp + code[pc + 1]!) >> 1] = Math.max(D[(fp + code[pc + 2]!) >> 1]!, D[(fp + code[pc + 3]!) >> 1]!);
-        pc += 4;
-        continue;
-      case K.F64_COPYSIGN: {
-        const d = fp + code[pc + 1]!;
-        const a = fp + code[pc + 2]!;
-        const sgn = S[fp + code[pc + 3]! + 1]!;
-        S[d] = S[a]!;
-        S[d + 1] = copysignHi(S[a + 1]!, sgn);
-        pc += 4;
-        continue;
-      }
-
-      // Conversions
-      case K.MOV32:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]!;
-        pc += 3;
-        continue;
-      case K.I32_TRUNC_F32_S:
-      case K.I32_TRUNC_F32_U:
-      case K.I32_TRUNC_F64_S:
-      case K.I32_TRUNC_F64_U:
-      case K.I32_TRUNC_SAT_F32_S:
-      case K.I32_TRUNC_SAT_F32_U:
-      case K.I32_TRUNC_SAT_F64_S:
-      case K.I32_TRUNC_SAT_F64_U: {
-        const op = code[pc]!;
-        const a = fp + code[pc + 2]!;
-        const isF32 = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F32_U || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F32_U;
-        const signed = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F64_S || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F64_S;
-        const r = truncToI32(isF32 ? F[a]! : D[a >> 1]!, signed, op >= K.I32_TRUNC_SAT_F32_S);
-        if (typeof r === 'string') {
-          msg = r;
-          break;
-        }
-        S[fp + code[pc + 1]!] = r;
-        pc += 3;
-        continue;
-      }
-      case K.I64_TRUNC_F32_S:
-      case K.I64_TRUNC_F32_U:
-      case K.I64_TRUNC_F64_S:
-      case K.I64_TRUNC_F64_U:
-      case K.I64_TRUNC_SAT_F32_S:
-      case K.I64_TRUNC_SAT_F32_U:
-      case K.I64_TRUNC_SAT_F64_S:
-      case K.I64_TRUNC_SAT_F64_U: {
-        const op = code[pc]!;
-        const a = fp + code[pc + 2]!;
-        const isF32 = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F32_U || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F32_U;
-        const signed = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F64_S || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F64_S;
-        const r = truncToI64(S, fp + code[pc + 1]!, isF32 ? F[a]! : D[a >> 1]!, signed, op >= K.I64_TRUNC_SAT_F32_S);
-        if (r !== null) {
-          msg = r;
-          break;
-        }
-        pc += 3;
-        continue;
-      }
-      case K.I64_EXTEND_I32_S: {
-        const d = fp + code[pc + 1]!;
-        const v = S[fp + code[pc + 2]!]!;
-        S[d] = v;
-        S[d + 1] = v >> 31;
-        pc += 3;
-        continue;
-      }
-      case K.I64_EXTEND_I32_U: {
-        const d = fp + code[pc + 1]!;
-        S[d] = S[fp + code[pc + 2]!]!;
-        S[d + 1] = 0;
-        pc += 3;
-        continue;
-      }
-      case K.F32_CONVERT_I32_S:
-        F[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]!;
-        pc += 3;
-        continue;
-      case K.F32_CONVERT_I32_U:
-        F[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0;
-        pc += 3;
-        continue;
-      case K.F32_CONVERT_I64_S:
-      case K.F32_CONVERT_I64_U:
-        F[fp + code[pc + 1]!] = i64ToFloat(S, fp + code[pc + 2]!, code[pc] === K.F32_CONVERT_I64_S, true);
-        pc += 3;
-        continue;
-      case K.F32_DEMOTE_F64:
-        F[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]!;
-        pc += 3;
-        continue;
-      case K.F64_CONVERT_I32_S:
-        D[(fp + code[pc + 1]!) >> 1] = S[fp + code[pc + 2]!]!;
-        pc += 3;
-        continue;
-      case K.F64_CONVERT_I32_U:
-        D[(fp + code[pc + 1]!) >> 1] = S[fp + code[pc + 2]!]! >>> 0;
-        pc += 3;
-        continue;
-      case K.F64_CONVERT_I64_S:
-      case K.F64_CONVERT_I64_U:
-        D[(fp + code[pc + 1]!) >> 1] = i64ToFloat(S, fp + code[pc + 2]!, code[pc] === K.F64_CONVERT_I64_S, false);
-        pc += 3;
-        continue;
-      case K.F64_PROMOTE_F32:
-        D[(fp + code[pc + 1]!) >> 1] = F[fp + code[pc + 2]!]!;
-        pc += 3;
-        continue;
-      case K.I32_EXTEND8_S:
-        S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! << 24) >> 24;
-        pc += 3;
-        continue;
-      case K.I32_EXTEND16_S:
-        S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! << 16) >> 16;
-        pc += 3;
-        continue;
-      case K.I64_EXTEND8_S:
-      case K.I64_EXTEND16_S:
-      case K.I64_EXTEND32_S: {
-        const d = fp + code[pc + 1]!;
-        const x = S[fp + code[pc + 2]!]!;
-        const v = code[pc] === K.I64_EXTEND8_S ? (x << 24) >> 24 : code[pc] === K.I64_EXTEND16_S ? (x << 16) >> 16 : x;
-        S[d] = v;
-        S[d + 1] = v >> 31;
-        pc += 3;
-        continue;
-      }
-
-      // Superinstructions: i32 op with an immediate.
-      case K.I32_ADD_I:
-        S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! + code[pc + 3]!) | 0;
-        pc += 4;
-        continue;
-      case K.I32_AND_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & code[pc + 3]!;
-        pc += 4;
-        continue;
-      case K.I32_OR_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! | code[pc + 3]!;
-        pc += 4;
-        continue;
-      case K.I32_XOR_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ code[pc + 3]!;
-        pc += 4;
-        continue;
-      case K.I32_SHL_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! << code[pc + 3]!;
-        pc += 4;
-        continue;
-      case K.I32_SHR_S_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >> code[pc + 3]!;
-        pc += 4;
-        continue;
-      case K.I32_SHR_U_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> code[pc + 3]!;
-        pc += 4;
-        continue;
-      case K.I32_MUL_I:
-        S[fp + code[pc + 1]!] = Math.imul(S[fp + code[pc + 2]!]!, code[pc + 3]!);
-        pc += 4;
-        continue;
-      case K.I32_EQ_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === code[pc + 3] ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_NE_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] !== code[pc + 3] ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_LT_S_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! < code[pc + 3]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_LT_U_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 < code[pc + 3]! >>> 0 ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_GT_S_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! > code[pc + 3]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_GT_U_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 > code[pc + 3]! >>> 0 ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_LE_S_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! <= code[pc + 3]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_LE_U_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 <= code[pc + 3]! >>> 0 ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_GE_S_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >= code[pc + 3]! ? 1 : 0;
-        pc += 4;
-        continue;
-      case K.I32_GE_U_I:
-        S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 >= code[pc + 3]! >>> 0 ? 1 : 0;
-        pc += 4;
-        continue;
-
-      // Superinstructions: compare two i32 and branch.
-      case K.BR_IF_EQ:
-        pc = S[fp + code[pc + 1]!] === S[fp + code[pc + 2]!] ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_NE:
-        pc = S[fp + code[pc + 1]!] !== S[fp + code[pc + 2]!] ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_LT_S:
-        pc = S[fp + code[pc + 1]!]! < S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_LT_U:
-        pc = S[fp + code[pc + 1]!]! >>> 0 < S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_GT_S:
-        pc = S[fp + code[pc + 1]!]! > S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_GT_U:
-        pc = S[fp + code[pc + 1]!]! >>> 0 > S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_LE_S:
-        pc = S[fp + code[pc + 1]!]! <= S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_LE_U:
-        pc = S[fp + code[pc + 1]!]! >>> 0 <= S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_GE_S:
-        pc = S[fp + code[pc + 1]!]! >= S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_GE_U:
-        pc = S[fp + code[pc + 1]!]! >>> 0 >= S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_EQ_I:
-        pc = S[fp + code[pc + 1]!] === code[pc + 2] ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_NE_I:
-        pc = S[fp + code[pc + 1]!] !== code[pc + 2] ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_LT_S_I:
-        pc = S[fp + code[pc + 1]!]! < code[pc + 2]! ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_LT_U_I:
-        pc = S[fp + code[pc + 1]!]! >>> 0 < code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_GT_S_I:
-        pc = S[fp + code[pc + 1]!]! > code[pc + 2]! ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_GT_U_I:
-        pc = S[fp + code[pc + 1]!]! >>> 0 > code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_LE_S_I:
-        pc = S[fp + code[pc + 1]!]! <= code[pc + 2]! ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_LE_U_I:
-        pc = S[fp + code[pc + 1]!]! >>> 0 <= code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_GE_S_I:
-        pc = S[fp + code[pc + 1]!]! >= code[pc + 2]! ? code[pc + 3]! : pc + 4;
-        continue;
-      case K.BR_IF_GE_U_I:
-        pc = S[fp + code[pc + 1]!]! >>> 0 >= code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
-        continue;
-
-      default:
-        msg = `internal error: bad opcode ${code[pc]} at ${pc}`;
-        break;
+      // Only traps leave the switch with `break`.
+      m.depth = depth;
+      return withTrace(m, new Trap(msg === '' ? 'out of bounds memory access' : msg), fn, pc, depth, entryDepth);
     }
-    // Only traps leave the switch with `break`.
-    m.depth = depth;
-    return withTrace(m, new Trap(msg === '' ? 'out of bounds memory access' : msg), fn, pc, depth, entryDepth);
+    // Return: the results are at fp; pop the caller's frame, or leave the loop at the entry frame.
+    if (depth === entryDepth) {
+      m.depth = depth;
+      return null;
+    }
+    depth--;
+    pc = m.frames[3 * depth]!;
+    fp = m.frames[3 * depth + 1]!;
+    fn = m.frames[3 * depth + 2]!;
+    code = lowered[fn - nImp]!.code;
   }
 }
 
