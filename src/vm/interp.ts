@@ -420,39 +420,120 @@ function i64mul(S: Int32Array, d: number, a: number, b: number): void {
   S[d + 1] = hi | 0;
 }
 
-function toBig(S: Int32Array, a: number, signed: boolean): bigint {
-  const v = (BigInt(S[a + 1]! >>> 0) << 32n) | BigInt(S[a]! >>> 0);
-  return signed ? BigInt.asIntN(64, v) : v;
+// Quotient and remainder of the last divU64, as uint32 halves (module state: no allocation per division).
+let QL = 0;
+let QH = 0;
+let RL = 0;
+let RH = 0;
+
+/**
+ * Unsigned 64-bit division on uint32 halves (given as non-negative numbers),
+ * divisor non-zero. Doubles are exact below 2^53; beyond that a divisor
+ * below 2^32 is divided 16 bits at a time (partial remainders stay below
+ * 2^48), and a larger one by shift and subtract (its quotient has at most
+ * 32 bits).
+ */
+function divU64(nl: number, nh: number, dl: number, dh: number): void {
+  if (nh < 0x200000 && dh < 0x200000) {
+    const x = nh * TWO32 + nl;
+    const y = dh * TWO32 + dl;
+    let q = Math.floor(x / y);
+    let r = x - q * y;
+    // Guard against the quotient's rounding (exact below 2^53 in practice).
+    if (r < 0) {
+      q--;
+      r += y;
+    } else if (r >= y) {
+      q++;
+      r -= y;
+    }
+    QH = Math.floor(q / TWO32);
+    QL = q - QH * TWO32;
+    RH = Math.floor(r / TWO32);
+    RL = r - RH * TWO32;
+    return;
+  }
+  if (dh === 0) {
+    let r = 0;
+    let q3 = 0, q2 = 0, q1 = 0, q0 = 0;
+    let t = r * 65536 + (nh >>> 16); q3 = Math.floor(t / dl); r = t - q3 * dl;
+    t = r * 65536 + (nh & 0xffff); q2 = Math.floor(t / dl); r = t - q2 * dl;
+    t = r * 65536 + (nl >>> 16); q1 = Math.floor(t / dl); r = t - q1 * dl;
+    t = r * 65536 + (nl & 0xffff); q0 = Math.floor(t / dl); r = t - q0 * dl;
+    QH = q3 * 65536 + q2;
+    QL = q1 * 65536 + q0;
+    RH = 0;
+    RL = r;
+    return;
+  }
+  // Align the divisor's top bit with the dividend's, then subtract down.
+  const s = clz64(dl, dh) - clz64(nl, nh);
+  if (s < 0) {
+    QL = QH = 0;
+    RL = nl;
+    RH = nh;
+    return;
+  }
+  let ml = dl, mh = dh;
+  if (s >= 32) {
+    mh = ml * 2 ** (s - 32);
+    ml = 0;
+  } else if (s > 0) {
+    mh = ((mh << s) | (ml >>> (32 - s))) >>> 0;
+    ml = (ml << s) >>> 0;
+  }
+  let q = 0;
+  for (let i = 0; i <= s; i++) {
+    q *= 2;
+    if (nh > mh || (nh === mh && nl >= ml)) {
+      const borrow = nl < ml ? 1 : 0;
+      nl = nl - ml + borrow * TWO32;
+      nh = nh - mh - borrow;
+      q += 1;
+    }
+    ml = (ml >>> 1) + (mh % 2) * 0x80000000;
+    mh = Math.floor(mh / 2);
+  }
+  QH = 0;
+  QL = q;
+  RH = nh;
+  RL = nl;
 }
 
-function fromBig(S: Int32Array, d: number, v: bigint): void {
-  S[d] = Number(BigInt.asIntN(32, v));
-  S[d + 1] = Number(BigInt.asIntN(32, v >> 32n));
+function clz64(lo: number, hi: number): number {
+  return hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo);
 }
 
 /** i64 division and remainder. Returns a trap message or null. */
 function i64divrem(S: Int32Array, d: number, a: number, b: number, op: K): string | null {
-  const bl = S[b]!, bh = S[b + 1]!;
+  let bl = S[b]! >>> 0, bh = S[b + 1]! >>> 0;
   if (bl === 0 && bh === 0) return 'integer divide by zero';
-  const al = S[a]!, ah = S[a + 1]!;
-  const signed = op === K.I64_DIV_S || op === K.I64_REM_S;
-  // Fast path: both operands are non-negative and below 2^53, so doubles are exact.
-  if (ah >= 0 && bh >= 0 && ah < 0x200000 && bh < 0x200000) {
-    const x = ah * TWO32 + (al >>> 0);
-    const y = bh * TWO32 + (bl >>> 0);
-    const r = op === K.I64_DIV_S || op === K.I64_DIV_U ? Math.floor(x / y) : x % y;
-    const hi = Math.floor(r / TWO32);
-    S[d] = (r - hi * TWO32) | 0;
-    S[d + 1] = hi;
-    return null;
+  let al = S[a]! >>> 0, ah = S[a + 1]! >>> 0;
+  const isDiv = op === K.I64_DIV_S || op === K.I64_DIV_U;
+  let negQ = false;
+  let negR = false;
+  if (op === K.I64_DIV_S || op === K.I64_REM_S) {
+    if (ah >= 0x80000000) {
+      if (isDiv && ah === 0x80000000 && al === 0 && bl === 0xffffffff && bh === 0xffffffff) return 'integer overflow';
+      negQ = negR = true;
+      al = (-al) >>> 0;
+      ah = (~ah + (al === 0 ? 1 : 0)) >>> 0;
+    }
+    if (bh >= 0x80000000) {
+      negQ = !negQ;
+      bl = (-bl) >>> 0;
+      bh = (~bh + (bl === 0 ? 1 : 0)) >>> 0;
+    }
   }
-  const x = toBig(S, a, signed);
-  const y = toBig(S, b, signed);
-  if (op === K.I64_DIV_S) {
-    if (x === -(1n << 63n) && y === -1n) return 'integer overflow';
-    fromBig(S, d, x / y);
-  } else if (op === K.I64_DIV_U) fromBig(S, d, x / y);
-  else fromBig(S, d, x % y);
+  divU64(al, ah, bl, bh);
+  let lo = isDiv ? QL : RL;
+  let hi = isDiv ? QH : RH;
+  if (isDiv ? negQ : negR) {
+    lo = (-lo) >>> 0;
+    hi = (~hi + (lo === 0 ? 1 : 0)) >>> 0;
+  }
+  S[d] = lo | 0;
+  S[d + 1] = hi | 0;
   return null;
 }
 

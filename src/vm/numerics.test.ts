@@ -152,6 +152,32 @@ describe('numeric instructions agree with V8', () => {
     });
   }
 
+  it('i64 division and remainder match BigInt arithmetic over the whole range', () => {
+    const ops = ['i64.div_s', 'i64.div_u', 'i64.rem_s', 'i64.rem_u'] as const;
+    // Operands of every magnitude: mostly small, some near 2^32 and 2^53, some full width.
+    const mag = fc.oneof(
+      fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }),
+      fc.integer({ min: 0, max: 64 }).chain((bits) => fc.bigInt({ min: -(1n << BigInt(bits)), max: (1n << BigInt(bits)) })),
+      i64Edge,
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...ops), mag, mag, (name, x, y) => {
+        x = BigInt.asIntN(64, x);
+        y = BigInt.asIntN(64, y);
+        const out = ours.func(name).invoke([{ type: 'i64', value: x }, { type: 'i64', value: y }]);
+        const unsigned = name.endsWith('_u');
+        const ux = unsigned ? BigInt.asUintN(64, x) : x;
+        const uy = unsigned ? BigInt.asUintN(64, y) : y;
+        if (uy === 0n) return out.kind === 'trapped';
+        if (name === 'i64.div_s' && x === -(1n << 63n) && y === -1n) return out.kind === 'trapped';
+        const want = BigInt.asIntN(64, name.includes('div') ? ux / uy : ux % uy);
+        expect(out).toEqual({ kind: 'done', results: [{ type: 'i64', value: want }] });
+        return true;
+      }),
+      { numRuns: 20000 },
+    );
+  });
+
   it('i32 binary ops with an immediate operand, on either side', () => {
     fc.assert(
       fc.property(fc.constantFrom(...I32_IMM_OPS), fc.integer({ min: 0, max: IMMS.length - 1 }), fc.boolean(), arbI32, (name, j, left, x) => {
