@@ -112,3 +112,42 @@ describe('interpreter', () => {
     expect(() => (i.exports.load as Function)(2 * 65536 - 2)).toThrow('out of bounds memory access');
   });
 });
+
+describe('compare-and-branch fusion', () => {
+  const cmps = ['eq', 'ne', 'lt', 'gt', 'le', 'ge'];
+  const funcs = cmps.flatMap((c) => [
+    `(func (export "br_if_${c}") (param f64 f64) (result i32)
+       (block $b (br_if $b (f64.${c} (local.get 0) (local.get 1))) (return (i32.const 0))) (i32.const 1))`,
+    `(func (export "if_${c}") (param f64 f64) (result i32)
+       (if (result i32) (f64.${c} (local.get 0) (local.get 1)) (then (i32.const 1)) (else (i32.const 0))))`,
+  ]);
+  funcs.push(
+    `(func (export "br_if_i64_eqz") (param i64) (result i32)
+       (block $b (br_if $b (i64.eqz (local.get 0))) (return (i32.const 0))) (i32.const 1))`,
+    `(func (export "if_i64_eqz") (param i64) (result i32)
+       (if (result i32) (i64.eqz (local.get 0)) (then (i32.const 1)) (else (i32.const 0))))`,
+  );
+  const bytes = wat(`(module ${funcs.join('\n')})`);
+  const ours = new Instance(new Module(bytes)).exports as Record<string, Function>;
+  const v8 = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as Record<string, Function>;
+  const values = [NaN, -Infinity, -1.5, -0, 0, 1, 1.5, Infinity];
+
+  it('branches on f64 comparisons as V8 does, NaN included, for br_if and if', () => {
+    for (const c of cmps) {
+      for (const x of values) {
+        for (const y of values) {
+          for (const form of ['br_if', 'if']) {
+            expect(ours[`${form}_${c}`]!(x, y), `${form} f64.${c}(${x}, ${y})`).toBe(v8[`${form}_${c}`]!(x, y));
+          }
+        }
+      }
+    }
+  });
+
+  it('branches on i64.eqz for br_if and if', () => {
+    for (const x of [0n, 1n, -1n, 1n << 32n, 1n << 63n]) {
+      expect(ours.br_if_i64_eqz!(x)).toBe(x === 0n ? 1 : 0);
+      expect(ours.if_i64_eqz!(x)).toBe(x === 0n ? 1 : 0);
+    }
+  });
+});

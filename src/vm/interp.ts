@@ -249,6 +249,21 @@ export const enum K {
   BR_IF_GE_S_I,
   BR_IF_GE_U_I,
 
+  BR_IF_F64_EQ, // a b target: branch when the f64 comparison holds
+  BR_IF_F64_NE,
+  BR_IF_F64_LT,
+  BR_IF_F64_GT,
+  BR_IF_F64_LE,
+  BR_IF_F64_GE,
+  BR_IFNOT_F64_EQ, // a b target: branch when it does not (not the opposite comparison: NaN)
+  BR_IFNOT_F64_NE,
+  BR_IFNOT_F64_LT,
+  BR_IFNOT_F64_GT,
+  BR_IFNOT_F64_LE,
+  BR_IFNOT_F64_GE,
+  BR_IF_I64_EQZ, // a _ target
+  BR_IF_I64_NEZ,
+
   RETURN_CALL, // func base: tail call (tail-call proposal)
   RETURN_CALL_INDIRECT, // typeIdx table c base
 
@@ -1843,6 +1858,53 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
         case K.BR_IF_GE_U_I:
           pc = S[fp + code[pc + 1]!]! >>> 0 >= code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
           continue;
+
+        case K.BR_IF_F64_EQ:
+          pc = D[(fp + code[pc + 1]!) >> 1]! === D[(fp + code[pc + 2]!) >> 1]! ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_F64_NE:
+          pc = D[(fp + code[pc + 1]!) >> 1]! !== D[(fp + code[pc + 2]!) >> 1]! ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_F64_LT:
+          pc = D[(fp + code[pc + 1]!) >> 1]! < D[(fp + code[pc + 2]!) >> 1]! ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_F64_GT:
+          pc = D[(fp + code[pc + 1]!) >> 1]! > D[(fp + code[pc + 2]!) >> 1]! ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_F64_LE:
+          pc = D[(fp + code[pc + 1]!) >> 1]! <= D[(fp + code[pc + 2]!) >> 1]! ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_F64_GE:
+          pc = D[(fp + code[pc + 1]!) >> 1]! >= D[(fp + code[pc + 2]!) >> 1]! ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IFNOT_F64_EQ:
+          pc = !(D[(fp + code[pc + 1]!) >> 1]! === D[(fp + code[pc + 2]!) >> 1]!) ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IFNOT_F64_NE:
+          pc = !(D[(fp + code[pc + 1]!) >> 1]! !== D[(fp + code[pc + 2]!) >> 1]!) ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IFNOT_F64_LT:
+          pc = !(D[(fp + code[pc + 1]!) >> 1]! < D[(fp + code[pc + 2]!) >> 1]!) ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IFNOT_F64_GT:
+          pc = !(D[(fp + code[pc + 1]!) >> 1]! > D[(fp + code[pc + 2]!) >> 1]!) ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IFNOT_F64_LE:
+          pc = !(D[(fp + code[pc + 1]!) >> 1]! <= D[(fp + code[pc + 2]!) >> 1]!) ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IFNOT_F64_GE:
+          pc = !(D[(fp + code[pc + 1]!) >> 1]! >= D[(fp + code[pc + 2]!) >> 1]!) ? code[pc + 3]! : pc + 4;
+          continue;
+        case K.BR_IF_I64_EQZ: {
+          const a = fp + code[pc + 1]!;
+          pc = (S[a]! | S[a + 1]!) === 0 ? code[pc + 3]! : pc + 4;
+          continue;
+        }
+        case K.BR_IF_I64_NEZ: {
+          const a = fp + code[pc + 1]!;
+          pc = (S[a]! | S[a + 1]!) !== 0 ? code[pc + 3]! : pc + 4;
+          continue;
+        }
 
         default:
           msg = `internal error: bad opcode ${code[pc]} at ${pc}`;

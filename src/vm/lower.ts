@@ -77,7 +77,7 @@ const IMM_FORM = new Map<number, number>([
   [K.I32_GE_S, K.I32_GE_S_I], [K.I32_GE_U, K.I32_GE_U_I],
 ]);
 const COMMUTATIVE = new Set<number>([K.I32_ADD, K.I32_AND, K.I32_OR, K.I32_XOR, K.I32_MUL, K.I32_EQ, K.I32_NE]);
-/** Compare op (register or immediate form) -> [branch-if-true op, branch-if-false op]. */
+/** Compare op (i32 register or immediate form, f64) -> [branch-if-true op, branch-if-false op]. */
 const CMP_BRANCH = new Map<number, [number, number]>();
 {
   const base = [K.I32_EQ, K.I32_NE, K.I32_LT_S, K.I32_LT_U, K.I32_GT_S, K.I32_GT_U, K.I32_LE_S, K.I32_LE_U, K.I32_GE_S, K.I32_GE_U];
@@ -86,6 +86,10 @@ const CMP_BRANCH = new Map<number, [number, number]>();
   const brI = [K.BR_IF_EQ_I, K.BR_IF_NE_I, K.BR_IF_LT_S_I, K.BR_IF_LT_U_I, K.BR_IF_GT_S_I, K.BR_IF_GT_U_I, K.BR_IF_LE_S_I, K.BR_IF_LE_U_I, K.BR_IF_GE_S_I, K.BR_IF_GE_U_I];
   // Negation of each comparison: EQ<->NE, LT_S<->GE_S, LT_U<->GE_U, GT_S<->LE_S, GT_U<->LE_U
   const neg = [1, 0, 8, 9, 6, 7, 4, 5, 2, 3];
+  const f64 = [K.F64_EQ, K.F64_NE, K.F64_LT, K.F64_GT, K.F64_LE, K.F64_GE];
+  const f64br = [K.BR_IF_F64_EQ, K.BR_IF_F64_NE, K.BR_IF_F64_LT, K.BR_IF_F64_GT, K.BR_IF_F64_LE, K.BR_IF_F64_GE];
+  const f64not = [K.BR_IFNOT_F64_EQ, K.BR_IFNOT_F64_NE, K.BR_IFNOT_F64_LT, K.BR_IFNOT_F64_GT, K.BR_IFNOT_F64_LE, K.BR_IFNOT_F64_GE];
+  f64.forEach((k, i) => CMP_BRANCH.set(k, [f64br[i]!, f64not[i]!]));
   for (let i = 0; i < 10; i++) {
     CMP_BRANCH.set(base[i]!, [br[i]!, br[neg[i]!]!]);
     CMP_BRANCH.set(baseI[i]!, [brI[i]!, brI[neg[i]!]!]);
@@ -438,6 +442,10 @@ class Lowerer {
       a = this.code[at + 2]!;
       b = 0;
       br = when ? K.BR_IF_EQ_I : K.BR_IF_NE_I;
+    } else if (k === K.I64_EQZ) {
+      a = this.code[at + 2]!;
+      b = 0;
+      br = when ? K.BR_IF_I64_EQZ : K.BR_IF_I64_NEZ;
     } else {
       const pair = CMP_BRANCH.get(k);
       if (pair === undefined) return -1;
