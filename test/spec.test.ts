@@ -1,5 +1,6 @@
 /**
- * Spec conformance: every script of the WebAssembly core testsuite, run on
+ * Spec conformance: every script of the WebAssembly core testsuite and of the
+ * proposals we implement (tail-call, extended-const, multi-memory), run on
  * wasmhive's VM through the runner in src/spec, one test per script. Any
  * failed command fails its script's test, except in `simd_*` scripts (SIMD is
  * not implemented yet), whose numbers are only printed. Totals are printed at
@@ -13,10 +14,7 @@ import { WasmhiveEngine } from '../src/spec/engines/wasmhive.js';
 import { discoverScripts, formatDetails, formatTable, isSimdScript, makeReport, runScript, specRoot, type ScriptResult } from '../src/spec/index.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const coreDir = join(specRoot(repoRoot), 'core');
-const scripts = existsSync(coreDir) ? discoverScripts(coreDir) : [];
 const engine = new WasmhiveEngine();
-const results: ScriptResult[] = [];
 
 /** At most `max` lines of a failure listing. */
 function clip(text: string, max: number): string {
@@ -24,34 +22,42 @@ function clip(text: string, max: number): string {
   return lines.length <= max ? text : [...lines.slice(0, max), `  ... (${lines.length - max} more lines)`].join('\n');
 }
 
-describe('spec testsuite (core)', () => {
-  it('finds the testsuite', () => {
-    if (!existsSync(coreDir)) {
-      throw new Error(`spec testsuite not found at ${coreDir}: set WASM_SPEC_DIR to the suite's root or put it at ../shared/spec`);
-    }
-    expect(scripts.length, `no scripts under ${coreDir}`).toBeGreaterThan(0);
-  });
-
-  for (const script of scripts) {
-    it(script.name, () => {
-      const r = runScript(engine, script);
-      results.push(r);
-      if (isSimdScript(script.name)) {
-        console.log(`${r.name} (not gating): ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
-        return;
+/** One test per script of a suite directory (features follow the directory, see featuresFor). */
+function suite(name: string, dir: string): void {
+  const scripts = existsSync(dir) ? discoverScripts(dir) : [];
+  const results: ScriptResult[] = [];
+  describe(`spec testsuite (${name})`, () => {
+    it('finds the testsuite', () => {
+      if (!existsSync(dir)) {
+        throw new Error(`spec testsuite not found at ${dir}: set WASM_SPEC_DIR to the suite's root or put it at ../shared/spec`);
       }
-      if (r.failed > 0) {
-        expect.fail(`${r.failed} of ${r.passed + r.failed} commands failed:\n${clip(formatDetails(r), 60)}`);
-      }
+      expect(scripts.length, `no scripts under ${dir}`).toBeGreaterThan(0);
     });
-  }
 
-  afterAll(() => {
-    if (results.length === 0) return;
-    const report = makeReport(engine.name, coreDir, results);
-    // The totals rows of the table: all, without simd_*, simd_* only.
-    const table = formatTable(report).split('\n');
-    const dash = table.findIndex((l) => l.startsWith('---'));
-    console.log(['spec totals (wasmhive, core):', table[0], ...table.slice(dash)].join('\n'));
+    for (const script of scripts) {
+      it(script.name, () => {
+        const r = runScript(engine, script);
+        results.push(r);
+        if (isSimdScript(script.name)) {
+          console.log(`${r.name} (not gating): ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+          return;
+        }
+        if (r.failed > 0) {
+          expect.fail(`${r.failed} of ${r.passed + r.failed} commands failed:\n${clip(formatDetails(r), 60)}`);
+        }
+      });
+    }
+
+    afterAll(() => {
+      if (results.length === 0) return;
+      const report = makeReport(engine.name, dir, results);
+      // The totals rows of the table: all, without simd_*, simd_* only.
+      const table = formatTable(report).split('\n');
+      const dash = table.findIndex((l) => l.startsWith('---'));
+      console.log([`spec totals (wasmhive, ${name}):`, table[0], ...table.slice(dash)].join('\n'));
+    });
   });
-});
+}
+
+suite('core', join(specRoot(repoRoot), 'core'));
+suite('proposals', join(specRoot(repoRoot), 'proposals'));

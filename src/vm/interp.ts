@@ -16,6 +16,7 @@
 import { Exhaustion, Trap, type StackFrame } from './errors.js';
 import { asTrap, idToRef, refToId, readValue, writeValue, type Func, type Inst, type Memory } from './runtime.js';
 import type { Lowered } from './lower.js';
+import { OPS } from './opcodes.js';
 import type { Value } from './values.js';
 
 /** Internal opcodes. Operands follow each opcode in the code array; `d`, `a`, `b`, `c` are word offsets from fp. */
@@ -55,12 +56,15 @@ export const enum K {
   STORE_64,
   STORE_8,
   STORE_16,
-  MEMORY_SIZE, // d
-  MEMORY_GROW, // d a
-  MEMORY_INIT, // seg d s n
+  MEMORY_SIZE, // d (memory 0)
+  MEMORY_GROW, // d a (memory 0)
+  MEMORY_INIT, // seg d s n mem
   DATA_DROP, // seg
-  MEMORY_COPY, // d s n
-  MEMORY_FILL, // d v n
+  MEMORY_COPY, // d s n dstMem srcMem
+  MEMORY_FILL, // d v n mem
+  MEM_ACCESS_M, // wasmOp mem d|a a|v k offset: a load or store on a memory other than 0 (multi-memory)
+  MEMORY_SIZE_M, // d mem
+  MEMORY_GROW_M, // d a mem
 
   TABLE_GET, // d table i
   TABLE_SET, // table i v
@@ -283,7 +287,10 @@ export const OPERANDS: Int8Array = (() => {
   for (let o = K.F32_ABS; o <= K.F32_SQRT; o++) n[o] = 2;
   for (let o = K.F64_ABS; o <= K.F64_SQRT; o++) n[o] = 2;
   for (let o = K.I32_TRUNC_F32_S; o <= K.I64_TRUNC_SAT_F64_U; o++) n[o] = 2;
-  set([K.CALL_INDIRECT, K.SELECT, K.MEMORY_INIT, K.TABLE_GROW, K.TABLE_FILL], 4);
+  set([K.CALL_INDIRECT, K.SELECT, K.MEMORY_FILL, K.TABLE_GROW, K.TABLE_FILL], 4);
+  set([K.MEMORY_INIT, K.MEMORY_COPY], 5);
+  set([K.MEMORY_SIZE_M], 2);
+  set([K.MEM_ACCESS_M], 6);
   for (let o = K.LOAD_32; o <= K.STORE_16; o++) n[o] = 4;
   set([K.TABLE_COPY, K.TABLE_INIT], 5);
   n[K.BR_TABLE] = -1;
@@ -1106,9 +1113,13 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
         case K.MEMORY_COPY:
         case K.MEMORY_FILL:
         case K.DATA_DROP:
-          msg = bulkMemory(m, code, pc, fp, mem);
+        case K.MEM_ACCESS_M:
+        case K.MEMORY_SIZE_M:
+        case K.MEMORY_GROW_M:
+          // Bulk operations and memories other than 0: out of the loop. None of them resizes memory 0.
+          msg = memoryOp(m, code, pc, fp);
           if (msg !== '') break;
-          pc += code[pc] === K.DATA_DROP ? 2 : code[pc] === K.MEMORY_INIT ? 5 : 4;
+          pc += 1 + OPERANDS[code[pc]!]!;
           continue;
 
         case K.TABLE_GET:
@@ -1948,38 +1959,91 @@ function formatFrames(frames: StackFrame[], total: number): string {
   return lines.join('\n');
 }
 
-/** memory.init / memory.copy / memory.fill / data.drop. Returns '' or a trap message. */
-function bulkMemory(m: Machine, code: Int32Array, pc: number, fp: number, mem: Memory): string {
+/** Width in bytes, and flags, of each load and store by wasm opcode (for memories other than 0). */
+const MEM_OPS = new Map<number, { width: number; store: boolean; signed: boolean; i64: boolean }>();
+for (const o of OPS) {
+  if (o === undefined || o.imm !== 9 /* Imm.memarg */) continue;
+  const w = /(8|16|32)(_[su])?$/.exec(o.name);
+  const store = o.name.includes('.store');
+  const width = w !== null ? Number(w[1]) / 8 : o.name.startsWith('i64') || o.name.startsWith('f64') ? 8 : 4;
+  MEM_OPS.set(o.id, { width, store, signed: o.name.endsWith('_s'), i64: o.name.startsWith('i64') });
+}
+
+/** Bulk memory operations, data.drop, and memory instructions on memories other than 0. Returns '' or a trap message. */
+function memoryOp(m: Machine, code: Int32Array, pc: number, fp: number): string {
   const S = m.S;
   const inst = m.inst;
+  const OOB = 'out of bounds memory access';
   switch (code[pc]) {
     case K.DATA_DROP:
       inst.datas[code[pc + 1]!] = null;
       return '';
     case K.MEMORY_INIT: {
+      const mem = inst.memories[code[pc + 5]!]!;
       const data = inst.datas[code[pc + 1]!] ?? EMPTY_BYTES;
       const d = S[fp + code[pc + 2]!]! >>> 0;
       const s = S[fp + code[pc + 3]!]! >>> 0;
       const n = S[fp + code[pc + 4]!]! >>> 0;
-      if (s + n > data.length || d + n > mem.buffer.byteLength) return 'out of bounds memory access';
+      if (s + n > data.length || d + n > mem.buffer.byteLength) return OOB;
       mem.u8.set(data.subarray(s, s + n), d);
       return '';
     }
     case K.MEMORY_COPY: {
+      const dm = inst.memories[code[pc + 4]!]!;
+      const sm = inst.memories[code[pc + 5]!]!;
       const d = S[fp + code[pc + 1]!]! >>> 0;
       const s = S[fp + code[pc + 2]!]! >>> 0;
       const n = S[fp + code[pc + 3]!]! >>> 0;
-      const len = mem.buffer.byteLength;
-      if (s + n > len || d + n > len) return 'out of bounds memory access';
-      mem.u8.copyWithin(d, s, s + n);
+      if (s + n > sm.buffer.byteLength || d + n > dm.buffer.byteLength) return OOB;
+      if (dm === sm) dm.u8.copyWithin(d, s, s + n);
+      else dm.u8.set(sm.u8.subarray(s, s + n), d);
       return '';
     }
-    default: {
+    case K.MEMORY_FILL: {
+      const mem = inst.memories[code[pc + 4]!]!;
       const d = S[fp + code[pc + 1]!]! >>> 0;
       const v = S[fp + code[pc + 2]!]! & 0xff;
       const n = S[fp + code[pc + 3]!]! >>> 0;
-      if (d + n > mem.buffer.byteLength) return 'out of bounds memory access';
+      if (d + n > mem.buffer.byteLength) return OOB;
       mem.u8.fill(v, d, d + n);
+      return '';
+    }
+    case K.MEMORY_SIZE_M:
+      S[fp + code[pc + 1]!] = inst.memories[code[pc + 2]!]!.buffer.byteLength / 65536;
+      return '';
+    case K.MEMORY_GROW_M:
+      S[fp + code[pc + 1]!] = inst.memories[code[pc + 3]!]!.grow(S[fp + code[pc + 2]!]! >>> 0);
+      return '';
+    default: {
+      // MEM_ACCESS_M wasmOp mem x y k offset
+      const op = MEM_OPS.get(code[pc + 1]!)!;
+      const mem = inst.memories[code[pc + 2]!]!;
+      const x = fp + code[pc + 3]!;
+      const y = fp + code[pc + 4]!;
+      const ea = ((S[op.store ? x : y]! + code[pc + 5]!) >>> 0) + (code[pc + 6]! >>> 0);
+      if (ea + op.width > mem.buffer.byteLength) return OOB;
+      const dv = mem.dv;
+      if (op.store) {
+        const lo = S[y]!;
+        if (op.width === 1) dv.setInt8(ea, lo);
+        else if (op.width === 2) dv.setInt16(ea, lo, true);
+        else {
+          dv.setInt32(ea, lo, true);
+          if (op.width === 8) dv.setInt32(ea + 4, S[y + 1]!, true);
+        }
+        return '';
+      }
+      let lo: number;
+      let hi = 0;
+      if (op.width === 1) lo = op.signed ? dv.getInt8(ea) : dv.getUint8(ea);
+      else if (op.width === 2) lo = op.signed ? dv.getInt16(ea, true) : dv.getUint16(ea, true);
+      else {
+        lo = dv.getInt32(ea, true);
+        if (op.width === 8) hi = dv.getInt32(ea + 4, true);
+      }
+      if (op.i64 && op.width < 8) hi = op.signed ? lo >> 31 : 0;
+      S[x] = lo;
+      S[x + 1] = hi;
       return '';
     }
   }

@@ -15,7 +15,7 @@
  * stand for: a local.set of that local, entering a block, a call.
  */
 import { CodeReader } from './reader.js';
-import { BLOCK_EMPTY, Op, OPS, op } from './opcodes.js';
+import { BLOCK_EMPTY, Imm, Op, OPS, op } from './opcodes.js';
 import { funcTypeOf, type ModuleAst, type ValidatedModule } from './types.js';
 import { K } from './interp.js';
 
@@ -689,13 +689,15 @@ class Lowerer {
       }
       case Op.memory_size:
         this.push(SLOT);
-        this.emitResult(K.MEMORY_SIZE, this.slot(this.h - 1));
+        if (r.a === 0) this.emitResult(K.MEMORY_SIZE, this.slot(this.h - 1));
+        else this.emitResult(K.MEMORY_SIZE_M, this.slot(this.h - 1), r.a);
         return false;
       case Op.memory_grow: {
         const a = this.src(this.h - 1);
         this.h--;
         this.push(SLOT);
-        this.emitResult(K.MEMORY_GROW, this.slot(this.h - 1), a);
+        if (r.a === 0) this.emitResult(K.MEMORY_GROW, this.slot(this.h - 1), a);
+        else this.emitResult(K.MEMORY_GROW_M, this.slot(this.h - 1), a, r.a);
         return false;
       }
       case Op.i32_const:
@@ -717,7 +719,7 @@ class Lowerer {
         return false;
       case Op.memory_init: {
         const [d, s, n] = this.pop3();
-        this.emit(K.MEMORY_INIT, r.a, d, s, n);
+        this.emit(K.MEMORY_INIT, r.a, d, s, n, r.b);
         return false;
       }
       case Op.data_drop:
@@ -725,12 +727,12 @@ class Lowerer {
         return false;
       case Op.memory_copy: {
         const [d, s, n] = this.pop3();
-        this.emit(K.MEMORY_COPY, d, s, n);
+        this.emit(K.MEMORY_COPY, d, s, n, r.a, r.b);
         return false;
       }
       case Op.memory_fill: {
         const [d, v, n] = this.pop3();
-        this.emit(K.MEMORY_FILL, d, v, n);
+        this.emit(K.MEMORY_FILL, d, v, n, r.a);
         return false;
       }
       case Op.table_init: {
@@ -791,6 +793,22 @@ class Lowerer {
     const r = this.r;
     // Memory access: `op d|v a k offset` addresses ((a + k) mod 2^32) + offset; an
     // `i32.add imm` that just computed the address is folded in as k.
+    if (r.c !== 0 && info.imm === Imm.memarg) {
+      // A memory other than 0 (multi-memory): one generic instruction, out of the fast paths.
+      if (k >= K.STORE_32) {
+        const v = this.src(this.h - 1);
+        const a = this.src(this.h - 2);
+        this.h -= 2;
+        this.emit(K.MEM_ACCESS_M, id, r.c, a, v, 0, r.b);
+      } else {
+        const a = this.src(this.h - 1);
+        this.h--;
+        this.push(SLOT);
+        this.emitResult(K.MEM_ACCESS_M, id, r.c, this.slot(this.h - 1), a, 0, r.b);
+        this.lastDst = -1; // its result operand is not operand 1
+      }
+      return;
+    }
     if (k >= K.LOAD_32 && k <= K.LOAD_I64_32U) {
       let a: number;
       let add = 0;

@@ -7,7 +7,6 @@ import { decodeModule } from './decode.js';
 import { validateModule } from './validate.js';
 import { lowerFunction, type Lowered } from './lower.js';
 import type { Features } from './api.js';
-import { ValidationError } from './errors.js';
 import type { ExternKind, ModuleAst, ValidatedModule } from './types.js';
 
 /** Options for compiling a module. */
@@ -31,11 +30,7 @@ export class Module {
     this.features = { ...options.features };
     this.ast = decodeModule(own, this.features);
     this.validated = validateModule(this.ast, this.features);
-    // The interpreter runs memory instructions on memory 0 only: refuse, rather than
-    // misrun, a module with more (multi-memory validates them).
-    if (this.ast.numImportedMemories + this.ast.memories.length > 1) {
-      throw new ValidationError('multiple memories: multi-memory is not supported by the interpreter yet');
-    }
+
     this.lowered = new Array(this.ast.funcs.length);
     const ext = new Set<number>();
     let g = 0;
