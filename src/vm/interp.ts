@@ -761,6 +761,7 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
   let memLen = mem.buffer.byteLength;
   let pc = 0;
   let depth = m.depth;
+  const maxDepth = m.maxDepth;
   let msg = '';
 
   for (;;) {
@@ -805,22 +806,13 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
           let callee: number;
           let base: number;
           let next: number;
+          // A function that is not this instance's own code: a host function or another instance's.
+          let other: Func | null = null;
           if (code[pc] === K.CALL) {
             callee = code[pc + 1]!;
             base = fp + code[pc + 2]!;
             next = pc + 3;
-            if (callee < nImp) {
-              m.depth = depth;
-              const t = callOther(m, inst.funcs[callee]!, base);
-              if (t !== null) return withTrace(m, t, fn, pc, depth, entryDepth);
-              S = m.S;
-              D = m.D;
-              F = m.F;
-              dv = mem.dv;
-              memLen = mem.buffer.byteLength;
-              pc = next;
-              continue;
-            }
+            if (callee < nImp) other = inst.funcs[callee]!;
           } else {
             const table = inst.tables[code[pc + 2]!]!;
             const i = S[fp + code[pc + 3]!]! >>> 0;
@@ -839,24 +831,30 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
               msg = 'indirect call type mismatch';
               break;
             }
-            if (f.inst !== inst) {
-              m.depth = depth;
-              const t = callOther(m, f, base);
-              if (t !== null) return withTrace(m, t, fn, pc, depth, entryDepth);
-              S = m.S;
-              D = m.D;
-              F = m.F;
-              dv = mem.dv;
-              memLen = mem.buffer.byteLength;
-              pc = next;
-              continue;
-            }
             callee = f.index;
+            if (f.inst !== inst) other = f;
+          }
+          if (other !== null) {
+            m.depth = depth;
+            const t = callOther(m, other, base);
+            if (t !== null) return withTrace(m, t, fn, pc, depth, entryDepth);
+            // The callee may have grown this machine's stack or memory 0.
+            S = m.S;
+            D = m.D;
+            F = m.F;
+            dv = mem.dv;
+            memLen = mem.buffer.byteLength;
+            pc = next;
+            continue;
           }
           const lw = lowered[callee - nImp] ?? m.lower(inst, callee);
-          if (!m.ensureFrames(depth)) {
-            m.depth = depth;
-            return withTrace(m, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
+          let fr = m.frames;
+          if (3 * depth + 3 > fr.length || depth >= maxDepth) {
+            if (!m.ensureFrames(depth)) {
+              m.depth = depth;
+              return withTrace(m, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
+            }
+            fr = m.frames;
           }
           if (base + lw.frameWords > S.length) {
             if (!m.ensureStack(base + lw.frameWords)) {
@@ -866,7 +864,6 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
             D = m.D;
             F = m.F;
           }
-          const fr = m.frames;
           fr[3 * depth] = next;
           fr[3 * depth + 1] = fp;
           fr[3 * depth + 2] = fn;
