@@ -14,7 +14,7 @@
  * below is a literal and V8 compiles the switch to a jump table.
  */
 import { Exhaustion, Trap, type StackFrame } from './errors.js';
-import { asTrap, idToRef, refToId, readValue, writeValue, type Func, type Inst, type Memory } from './runtime.js';
+import { asTrap, idToRef, isStackOverflow, refToId, readValue, writeValue, type Func, type Inst, type Memory } from './runtime.js';
 import type { Lowered } from './lower.js';
 import { OPS } from './opcodes.js';
 import type { Value } from './values.js';
@@ -382,9 +382,7 @@ export class Machine {
       r = run(this, fn, base, lw.code, entryDepth);
     } catch (e) {
       // A JS error inside the loop is an engine bug or a resource failure (e.g. out of memory); keep it contained.
-      r = e instanceof RangeError && /call stack/i.test(e.message)
-        ? new Exhaustion('call stack exhausted')
-        : internalError(e);
+      r = isStackOverflow(e) ? new Exhaustion('call stack exhausted') : internalError(e);
     }
     this.depth = entryDepth;
     this.top = savedTop;

@@ -99,3 +99,20 @@ describe('hostile and oversized modules', () => {
     expect(out.kind === 'trapped' && out.trap).toBeInstanceOf(Exhaustion);
   });
 });
+
+describe('recursion through the host', () => {
+  it('ends endless wasm -> host -> wasm recursion in Exhaustion, and the instance stays usable', () => {
+    let self: Instance;
+    self = new Instance(new Module(wat(`(module (import "env" "again" (func $again (param i32) (result i32)))
+      (func (export "f") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+          (else (call $again (i32.sub (local.get 0) (i32.const 1)))))))`)), {
+      env: { again: (n: number) => (self.exports.f as (n: number) => number)(n) },
+    });
+    expect((self.exports.f as (n: number) => number)(100)).toBe(0);
+    const out = self.func('f').invoke([i32(10_000_000)]);
+    expect(out.kind).toBe('trapped');
+    if (out.kind === 'trapped') expect(out.trap).toBeInstanceOf(Exhaustion);
+    expect((self.exports.f as (n: number) => number)(5)).toBe(0);
+  });
+});

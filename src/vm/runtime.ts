@@ -147,9 +147,19 @@ function checkArgs(type: FuncType, args: Value[]): void {
   }
 }
 
-/** A thrown value from host code as a Trap (a Trap stays itself). */
+/**
+ * Whether a JS exception is V8's stack overflow. Compared as a plain string:
+ * this runs with the stack nearly exhausted, where even compiling a regular
+ * expression can overflow again.
+ */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && e.message === 'Maximum call stack size exceeded';
+}
+
+/** A thrown value from host code as a Trap (a Trap stays itself; a JS stack overflow is an Exhaustion). */
 export function asTrap(e: unknown): Trap {
   if (e instanceof Trap) return e;
+  if (isStackOverflow(e)) return new Exhaustion('call stack exhausted');
   const msg = e instanceof Error ? e.message : String(e);
   const t = new Trap(`host function failed: ${msg}`);
   (t as { cause?: unknown }).cause = e;
