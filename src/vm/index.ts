@@ -8,7 +8,7 @@
  * plus `Func.invoke`, which takes raw values and returns an `Outcome`.
  * This folder knows nothing of actors.
  */
-export { Module, type CompileOptions } from './module.js';
+export { Module, compile, type CompileOptions } from './module.js';
 export { Instance, instantiate, funcOfJs, type Imports, type ImportValue, type ExportValue, type InstanceOptions } from './instance.js';
 export { Func, Memory, Table, Global, type HostFn } from './runtime.js';
 export type { Outcome, Features } from './api.js';

@@ -11,7 +11,7 @@ import { Op } from './opcodes.js';
 import { Func, Global, Memory, Table, idToRef, readValue, writeValue, type Inst } from './runtime.js';
 import { funcTypeKey, type ConstExpr, type FuncType, type ModuleAst } from './types.js';
 import { fromJs, toJs, typeName, type Value } from './values.js';
-import type { Module } from './module.js';
+import { Module, type CompileOptions } from './module.js';
 import type { Outcome } from './api.js';
 
 /** What can be given for an import. A plain JS function gets the type the import declares. */
@@ -326,7 +326,8 @@ function limitsMatch(actualMin: number, actualMax: number | undefined, min: numb
   return actualMax !== undefined && actualMax <= max;
 }
 
-/** Compiles and instantiates in one step. */
-export function instantiate(module: Module, imports?: Imports, options?: InstanceOptions): Instance {
+/** Instantiates a module, or compiles and instantiates bytes in one step (synchronously, unlike WebAssembly.instantiate). */
+export function instantiate(source: Module | Uint8Array | ArrayBuffer, imports?: Imports, options?: InstanceOptions & CompileOptions): Instance {
+  const module = source instanceof Module ? source : new Module(source, options);
   return new Instance(module, imports, options);
 }

@@ -151,3 +151,12 @@ describe('compare-and-branch fusion', () => {
     }
   });
 });
+
+describe('API shorthands', () => {
+  it('compiles and instantiates bytes in one call', async () => {
+    const { compile, instantiate } = await import('./index.js');
+    const bytes = wat('(module (func (export "two") (result i32) i32.const 2))');
+    expect((instantiate(bytes).exports.two as Function)()).toBe(2);
+    expect((instantiate(compile(bytes)).exports.two as Function)()).toBe(2);
+  });
+});

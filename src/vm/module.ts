@@ -82,3 +82,8 @@ export class Module {
     return e !== undefined ? e.name : `func[${idx}]`;
   }
 }
+
+/** Decodes and validates `bytes` (the same as `new Module(bytes, options)`). */
+export function compile(bytes: Uint8Array | ArrayBuffer, options?: CompileOptions): Module {
+  return new Module(bytes, options);
+}
