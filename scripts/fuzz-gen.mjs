@@ -21,8 +21,8 @@ const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c;
 const FR = 0x70; // funcref
 const NUM = [I32, I64, F32, F64];
 
-/** mulberry32 */
-function prng(seed) {
+/** A seeded random number generator (mulberry32): seed -> () => [0, 1). */
+export function prng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -41,7 +41,7 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { register } from 'tsx/esm/api';
-import { generateStackModule } from './fuzz-gen.mjs';
+import { generateStackModule, prng } from './fuzz-gen.mjs';
 
 register();
 const here = dirname(fileURLToPath(import.meta.url));
@@ -73,17 +73,6 @@ function mutate(gen, seed, i, p) {
   return { wasm: new Uint8Array(b), flags: [...gen.flags, `mutated: ${what.join(' ')}`] };
 }
 
-/** mulberry32 */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The wasm-opt flags and input bytes of case i of seed s. */
 export function caseInput(seed, i, minBytes = 1000, maxBytes = 12000) {
