@@ -304,7 +304,7 @@ export function runOurs(bytes: Uint8Array, opts: { maxCallDepth?: number; tailCa
   }
   for (const e of ast.exports) {
     const x = inst.getExport(e.name);
-    if (x instanceof Memory) run.memories[e.name] = x.u8.slice();
+    if (x instanceof Memory) run.memories[e.name] = x.bytes().slice();
     else if (x instanceof Global) {
       const v = x.get();
       run.globals[e.name] = showValue(v);

@@ -167,7 +167,7 @@ export class Instance {
       if (seg.mode === 'active') {
         const mem = inst.memories[seg.memory]!;
         const off = this.evalI32(seg.offset!);
-        if (off + seg.bytes.length > mem.buffer.byteLength) throw new Trap('out of bounds memory access');
+        if (off + seg.bytes.length > mem.byteLength) throw new Trap('out of bounds memory access');
         mem.u8.set(seg.bytes, off);
         inst.datas[i] = null;
       }

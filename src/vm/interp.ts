@@ -740,7 +740,7 @@ function callOut(m: Machine, f: Func, base: number): Trap | null {
   return null;
 }
 
-const EMPTY_MEM = { buffer: new ArrayBuffer(0), u8: new Uint8Array(0), dv: new DataView(new ArrayBuffer(0)) } as unknown as Memory;
+const EMPTY_MEM = { byteLength: 0, buffer: new ArrayBuffer(0), u8: new Uint8Array(0), dv: new DataView(new ArrayBuffer(0)) } as unknown as Memory;
 
 /**
  * The loop. Runs function `fn` (already set up at `fp` with code `code`)
@@ -756,7 +756,7 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
   let D = m.D;
   let F = m.F;
   let dv = mem.dv;
-  let memLen = mem.buffer.byteLength;
+  let memLen = mem.byteLength;
   let pc = 0;
   let depth = m.depth;
   const maxDepth = m.maxDepth;
@@ -841,7 +841,7 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
             D = m.D;
             F = m.F;
             dv = mem.dv;
-            memLen = mem.buffer.byteLength;
+            memLen = mem.byteLength;
             pc = next;
             continue;
           }
@@ -909,7 +909,7 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
             D = m.D;
             F = m.F;
             dv = mem.dv;
-            memLen = mem.buffer.byteLength;
+            memLen = mem.byteLength;
             for (let i = 0, n = 2 * f.type.results.length; i < n; i++) S[fp + i] = S[base + i]!;
             break ret;
           }
@@ -1100,7 +1100,7 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
           const r = mem.grow(S[fp + code[pc + 2]!]! >>> 0);
           S[fp + code[pc + 1]!] = r;
           dv = mem.dv;
-          memLen = mem.buffer.byteLength;
+          memLen = mem.byteLength;
           pc += 3;
           continue;
         }
@@ -1979,7 +1979,7 @@ function memoryOp(m: Machine, code: Int32Array, pc: number, fp: number): string 
       const d = S[fp + code[pc + 2]!]! >>> 0;
       const s = S[fp + code[pc + 3]!]! >>> 0;
       const n = S[fp + code[pc + 4]!]! >>> 0;
-      if (s + n > data.length || d + n > mem.buffer.byteLength) return OOB;
+      if (s + n > data.length || d + n > mem.byteLength) return OOB;
       mem.u8.set(data.subarray(s, s + n), d);
       return '';
     }
@@ -1989,7 +1989,7 @@ function memoryOp(m: Machine, code: Int32Array, pc: number, fp: number): string 
       const d = S[fp + code[pc + 1]!]! >>> 0;
       const s = S[fp + code[pc + 2]!]! >>> 0;
       const n = S[fp + code[pc + 3]!]! >>> 0;
-      if (s + n > sm.buffer.byteLength || d + n > dm.buffer.byteLength) return OOB;
+      if (s + n > sm.byteLength || d + n > dm.byteLength) return OOB;
       if (dm === sm) dm.u8.copyWithin(d, s, s + n);
       else dm.u8.set(sm.u8.subarray(s, s + n), d);
       return '';
@@ -1999,12 +1999,12 @@ function memoryOp(m: Machine, code: Int32Array, pc: number, fp: number): string 
       const d = S[fp + code[pc + 1]!]! >>> 0;
       const v = S[fp + code[pc + 2]!]! & 0xff;
       const n = S[fp + code[pc + 3]!]! >>> 0;
-      if (d + n > mem.buffer.byteLength) return OOB;
+      if (d + n > mem.byteLength) return OOB;
       mem.u8.fill(v, d, d + n);
       return '';
     }
     case K.MEMORY_SIZE_M:
-      S[fp + code[pc + 1]!] = inst.memories[code[pc + 2]!]!.buffer.byteLength / 65536;
+      S[fp + code[pc + 1]!] = inst.memories[code[pc + 2]!]!.byteLength / 65536;
       return '';
     case K.MEMORY_GROW_M:
       S[fp + code[pc + 1]!] = inst.memories[code[pc + 3]!]!.grow(S[fp + code[pc + 2]!]! >>> 0);
@@ -2016,7 +2016,7 @@ function memoryOp(m: Machine, code: Int32Array, pc: number, fp: number): string 
       const x = fp + code[pc + 3]!;
       const y = fp + code[pc + 4]!;
       const ea = ((S[op.store ? x : y]! + code[pc + 5]!) >>> 0) + (code[pc + 6]! >>> 0);
-      if (ea + op.width > mem.buffer.byteLength) return OOB;
+      if (ea + op.width > mem.byteLength) return OOB;
       const dv = mem.dv;
       if (op.store) {
         const lo = S[y]!;

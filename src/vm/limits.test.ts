@@ -116,3 +116,33 @@ describe('recursion through the host', () => {
     expect((self.exports.f as (n: number) => number)(5)).toBe(0);
   });
 });
+
+describe('memory growth', () => {
+  it('grows page by page to 64 MiB with few reallocations, new pages zeroed and old bytes kept', () => {
+    const i = new Instance(new Module(wat(`(module (memory (export "mem") 1)
+      (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+      (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+      (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0))))`)));
+    const grow = i.exports.grow as () => number;
+    const poke = i.exports.poke as (a: number, v: number) => void;
+    const peek = i.exports.peek as (a: number) => number;
+    poke(65535, 42);
+    const mem = i.getExport('mem') as Memory;
+    const buffers = new Set<ArrayBuffer>([mem.buffer]);
+    for (let p = 1; p < 1024; p++) {
+      expect(grow()).toBe(p);
+      poke(p * 65536 + 7, p & 0xff);
+      buffers.add(mem.buffer);
+    }
+    expect(mem.pages).toBe(1024);
+    expect(mem.byteLength).toBe(64 * 1024 * 1024);
+    expect(mem.bytes().length).toBe(64 * 1024 * 1024);
+    expect(peek(65535)).toBe(42);
+    expect(peek(1023 * 65536 + 7)).toBe(1023 & 0xff);
+    expect(peek(1023 * 65536 + 8)).toBe(0);
+    expect(() => peek(64 * 1024 * 1024)).toThrow('out of bounds memory access');
+    // The backing store doubles: 11 buffers for 1,024 grows, not 1,024 copies
+    // of a growing memory (which took 22 s to reach 64 MiB).
+    expect(buffers.size).toBeLessThanOrEqual(12);
+  });
+});
