@@ -8,7 +8,7 @@ import { LinkError, Trap } from './errors.js';
 import { Machine } from './interp.js';
 import { CodeReader } from './reader.js';
 import { Op } from './opcodes.js';
-import { Func, Global, Memory, Table, idToRef, readValue, writeValue, type Inst } from './runtime.js';
+import { Func, Global, Memory, Table, canonicalTypeId, idToRef, readValue, writeValue, type Inst } from './runtime.js';
 import { funcTypeKey, type ConstExpr, type FuncType, type ModuleAst } from './types.js';
 import { fromJs, toJs, typeName, type Value } from './values.js';
 import { Module, type CompileOptions } from './module.js';
@@ -109,13 +109,13 @@ export class Instance {
       funcName: (i) => module.funcName(i),
     };
     this.inst = inst;
-    ast.types.forEach((t, i) => (inst.typeIds[i] = new Func(t, null, -1, null).typeId));
+    ast.types.forEach((t, i) => (inst.typeIds[i] = canonicalTypeId(t)));
     inst.machine = new Machine(inst, (_inst, idx) => module.lower(idx), options);
 
     this.link(ast, imports);
 
     // Defined functions, then globals (their initialisers may use ref.func), tables and memories.
-    ast.funcs.forEach((t, i) => inst.funcs.push(new Func(ast.types[t]!, inst, ast.numImportedFuncs + i, null)));
+    ast.funcs.forEach((t, i) => inst.funcs.push(new Func(ast.types[t]!, inst, ast.numImportedFuncs + i, null, inst.typeIds[t]!)));
     for (const g of ast.globals) {
       const idx = inst.globals.length;
       const glob = new Global({ type: typeName(g.type.type), mutable: g.type.mutable });

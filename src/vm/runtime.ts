@@ -109,9 +109,10 @@ export class Func implements FuncRefValue {
   /** Set by the interpreter module: runs a wasm function. */
   static invoker: (f: Func, args: Value[]) => Outcome;
 
-  constructor(type: FuncType, inst: Inst | null, index: number, host: HostFn | null) {
+  /** `typeId`, when given, must be `canonicalTypeId(type)` (instances pass the id they computed per type). */
+  constructor(type: FuncType, inst: Inst | null, index: number, host: HostFn | null, typeId = canonicalTypeId(type)) {
     this.type = type;
-    this.typeId = canonicalTypeId(type);
+    this.typeId = typeId;
     this.inst = inst;
     this.index = index;
     this.host = host;
