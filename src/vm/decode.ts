@@ -55,6 +55,14 @@ import type {
  */
 export const MAX_LOCALS = 50_000;
 
+/**
+ * Most params, and most results, of one function type: the WebAssembly JS
+ * API's implementation limit (V8's too). Validating or lowering a call or a
+ * block costs time in its type's arity, so without a bound a small module
+ * (one type of 100,000 params, 100,000 calls) would cost 10^10 steps.
+ */
+export const MAX_FUNC_ARITY = 1000;
+
 const MAGIC = 0x6d736100; // "\0asm", little-endian
 const VERSION = 1;
 
@@ -245,8 +253,12 @@ class ModuleDecoder {
     const r = this.r;
     const form = r.typeCode();
     if (form !== 0x60) throw new DecodeError('malformed function type', r.pos - 1);
+    const at = r.pos;
     const params = this.valTypes();
     const results = this.valTypes();
+    if (params.length > MAX_FUNC_ARITY || results.length > MAX_FUNC_ARITY) {
+      throw new DecodeError(`function type with ${params.length} params and ${results.length} results: more than the limit of ${MAX_FUNC_ARITY}`, at);
+    }
     return { params, results };
   }
 

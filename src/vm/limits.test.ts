@@ -146,3 +146,27 @@ describe('memory growth', () => {
     expect(buffers.size).toBeLessThanOrEqual(12);
   });
 });
+
+describe('implementation limits', () => {
+  /** A module whose only type has `n` i32 params (hand-encoded: WAT would be large). */
+  function typeWithParams(n: number): Uint8Array {
+    const leb = (x: number): number[] => {
+      const out: number[] = [];
+      do {
+        let b = x & 0x7f;
+        x >>>= 7;
+        if (x !== 0) b |= 0x80;
+        out.push(b);
+      } while (x !== 0);
+      return out;
+    };
+    const body = [1, 0x60, ...leb(n), ...new Array<number>(n).fill(0x7f), 0];
+    return new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, ...leb(body.length), ...body]);
+  }
+
+  it('accepts function types of up to 1,000 params and refuses more with a DecodeError', () => {
+    expect(() => new Module(typeWithParams(1000))).not.toThrow();
+    expect(() => new Module(typeWithParams(100_000))).toThrow(DecodeError);
+    expect(() => new Module(typeWithParams(100_000))).toThrow(/more than the limit of 1000/);
+  });
+});
