@@ -170,3 +170,24 @@ describe('implementation limits', () => {
     expect(() => new Module(typeWithParams(100_000))).toThrow(/more than the limit of 1000/);
   });
 });
+
+describe('lowering stays linear on adversarial code', () => {
+  // Each body keeps 200,000 values pending on the stack and then repeats an
+  // instruction 200,000 times that used to rescan them all: 4 * 10^10 steps
+  // on first call (measured at 60,000: 4 to 12 s a test; at 200,000 about
+  // ten times that), a hang in practice. The timeout is the hang guard;
+  // linear lowering takes about a second.
+  const N = 200_000;
+  const run = (body: string, tail: string) => {
+    const text = `(module (func (export "f") (param i32) (local i32 i32) ${body} ${tail}))`;
+    const i = new Instance(new Module(wat(text)));
+    expect(i.func('f').invoke([i32(1)]).kind).toBe('done');
+  };
+  const pending = 'local.get 0 '.repeat(N);
+  const drops = 'drop '.repeat(N);
+
+  it('enters many blocks with many values pending', () => run(pending + '(block) '.repeat(N), drops), 20_000);
+  it('runs many ifs with many values pending', () => run(pending + '(if (i32.const 0) (then)) '.repeat(N), drops), 20_000);
+  it('sets another local many times with many references pending', () => run(pending + '(local.set 2 (local.get 1)) '.repeat(N), drops), 20_000);
+  it('sets the referenced local many times', () => run(pending + '(local.set 0 (local.get 1)) '.repeat(N), drops), 20_000);
+});

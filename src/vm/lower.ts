@@ -172,6 +172,15 @@ class Lowerer {
   private readonly nresults: number;
   private readonly maxStack: number;
   private readonly ctrl: Frame[] = [];
+  /** Every entry below this height is in its own slot (so materializing can start here). */
+  private lazyFrom = 0;
+  /**
+   * For each local, heights where an entry standing for it was pushed (some
+   * may since have been popped or materialized: checked when used). With
+   * `lazyFrom`, this keeps the lowering linear on adversarial code: no scan
+   * of the whole stack per block entry or per local.set.
+   */
+  private readonly refsTo: (number[] | undefined)[] = [];
   /** Position in `code` of the result operand of the last instruction, while its result is still the top entry and nothing was emitted since. */
   private lastDst = -1;
   private lastDstH = -1;
@@ -294,6 +303,8 @@ class Lowerer {
     this.kind[h] = kind;
     this.val[h] = v;
     this.val2[h] = v2;
+    if (kind !== SLOT && h < this.lazyFrom) this.lazyFrom = h;
+    if (kind === LOCAL) (this.refsTo[v] ??= []).push(h);
   }
 
   /** Writes entry i's value into word `dst` without changing the virtual stack. */
@@ -321,7 +332,8 @@ class Lowerer {
   }
 
   private materializeFrom(from: number): void {
-    for (let i = from; i < this.h; i++) this.materialize(i);
+    for (let i = Math.max(from, this.lazyFrom); i < this.h; i++) this.materialize(i);
+    if (from <= this.lazyFrom) this.lazyFrom = this.h;
   }
 
   /** Where to read entry i: a local's slot, a constant's slot, or its own slot (other constants are written there first). */
@@ -532,22 +544,19 @@ class Lowerer {
       if (!tee) this.h--;
       return;
     }
-    let refs = false;
-    for (let i = this.top().height; i < t; i++) {
-      if (this.kind[i] === LOCAL && this.val[i] === x) {
-        refs = true;
-        break;
-      }
-    }
+    // Entries below the top that still stand for local x must keep its old value.
+    const list = this.refsTo[x];
+    const isRef = (i: number) => i < t && this.kind[i] === LOCAL && this.val[i] === x;
+    const refs = list !== undefined && list.some(isRef);
     if (!refs && this.kind[t] === SLOT && this.lastDst >= 0 && this.lastDstH === t) {
       this.code[this.lastDst] = 2 * x;
       this.lastDst = -1;
     } else {
-      if (refs) {
-        for (let i = this.top().height; i < t; i++) if (this.kind[i] === LOCAL && this.val[i] === x) this.materialize(i);
-      }
+      if (refs) for (const i of list!) if (isRef(i)) this.materialize(i);
       this.moveTo(2 * x, t);
     }
+    // No entry below the top stands for x now (and the top is consumed).
+    if (list !== undefined) list.length = 0;
     this.h--;
     if (tee) this.push(LOCAL, x);
   }
@@ -574,7 +583,9 @@ class Lowerer {
         const condAt = this.h - 1;
         const canFuse = this.lastDst >= 0 && this.lastDstH === condAt;
         // Entries below the condition go to their slots first (as at any block entry).
-        for (let i = this.top().height; i < condAt; i++) this.materialize(i);
+        const from = this.top().height;
+        for (let i = Math.max(from, this.lazyFrom); i < condAt; i++) this.materialize(i);
+        if (from <= this.lazyFrom) this.lazyFrom = condAt;
         // A comparison right before `if` becomes a compare-and-branch to the else part,
         // unless materializing emitted code after it.
         let fixAt = canFuse && this.lastDst >= 0 ? this.fuseCompare(false) : -1;
