@@ -128,6 +128,25 @@ function isV8Exhaustion(e: unknown): boolean {
 }
 
 /** Runs a module on V8. `types` are the functions' types (from our decoder) when it could decode the module. */
+/**
+ * Records a trap or an exhaustion into a run's event log; returns true for an
+ * exhaustion (the caller stops calling exports then).
+ */
+function trapRecorder(run: Run, isExhaustion: (e: unknown) => boolean): (e: unknown) => boolean {
+  const ev = run.events;
+  return (e) => {
+    if (isExhaustion(e)) {
+      ev.push('exhausted');
+      run.exhausted = true;
+      return true;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    run.messages[ev.length] = msg;
+    ev.push(`trap ${trapKind(msg)}`);
+    return false;
+  };
+}
+
 export function runV8(bytes: Uint8Array): Run {
   const run = empty();
   const t0 = performance.now();
@@ -150,7 +169,6 @@ export function runV8(bytes: Uint8Array): Run {
   const funcIndex = types === null ? null : exportFuncIndices(bytes);
   let exps: Record<string, unknown> = {};
   let nested = 0;
-  let fi = 0;
   for (const imp of WebAssembly.Module.imports(mod)) {
     if (imp.kind !== 'function') {
       run.compile = `unsupported import ${imp.module}.${imp.name} (${imp.kind})`;
@@ -170,20 +188,8 @@ export function runV8(bytes: Uint8Array): Run {
         }
       }
     };
-    fi++;
   }
-  void fi;
-  const trap = (e: unknown): boolean => {
-    if (isV8Exhaustion(e)) {
-      ev.push('exhausted');
-      run.exhausted = true;
-      return true;
-    }
-    const msg = e instanceof Error ? e.message : String(e);
-    run.messages[ev.length] = msg;
-    ev.push(`trap ${trapKind(msg)}`);
-    return false;
-  };
+  const trap = trapRecorder(run, isV8Exhaustion);
   let inst: WebAssembly.Instance;
   try {
     inst = new WebAssembly.Instance(mod, imports);
@@ -266,17 +272,7 @@ export function runOurs(bytes: Uint8Array, opts: { maxCallDepth?: number; tailCa
       return [];
     });
   }
-  const trap = (e: unknown): boolean => {
-    if (e instanceof Exhaustion) {
-      ev.push('exhausted');
-      run.exhausted = true;
-      return true;
-    }
-    const msg = e instanceof Error ? e.message : String(e);
-    run.messages[ev.length] = msg;
-    ev.push(`trap ${trapKind(msg)}`);
-    return false;
-  };
+  const trap = trapRecorder(run, (e) => e instanceof Exhaustion);
   try {
     inst = new Instance(mod, imports, { maxCallDepth: opts.maxCallDepth ?? 20_000 });
   } catch (e) {
