@@ -401,8 +401,6 @@ function internalError(e: unknown): Trap {
 // Helpers kept out of the loop so that it stays small.
 
 const TWO32 = 4294967296;
-const f64tmp = new Float64Array(1);
-const i32tmp = new Int32Array(f64tmp.buffer);
 
 function ctz32(x: number): number {
   return x === 0 ? 32 : 31 - Math.clz32(x & -x);

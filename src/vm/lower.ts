@@ -189,7 +189,7 @@ class Lowerer {
 
   constructor(
     vm: ValidatedModule,
-    private readonly funcIdx: number,
+    funcIdx: number,
     private readonly extGlobals: ReadonlySet<number>,
   ) {
     const ast = vm.ast;

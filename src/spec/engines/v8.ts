@@ -10,7 +10,7 @@
  * errors alike as CompileError, which classifies as `compile`.
  */
 import { setFlagsFromString } from 'node:v8';
-import type { ClassifiedError, EngineInstance, EngineModule, ImportObject, SpecEngine, SpecFeatures } from '../engine.js';
+import type { ClassifiedError, EngineInstance, EngineModule, SpecEngine, SpecFeatures } from '../engine.js';
 import type { SpecTypeName, SpecValue } from '../values.js';
 
 /** V8's WebAssembly (typed by src/webassembly.d.ts). */
