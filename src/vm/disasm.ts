@@ -3,8 +3,8 @@
  * each instruction's text name and immediates, indented by nesting.
  */
 import { CodeReader } from './reader.js';
-import { Imm, Op } from './opcodes.js';
-import type { ModuleAst } from './types.js';
+import { BLOCK_EMPTY, Imm, Op, blockValType } from './opcodes.js';
+import { valTypeName, type ModuleAst } from './types.js';
 
 /** The instructions of defined function `funcIdx` (in the function index space) as text, one per line. */
 export function disassemble(ast: ModuleAst, funcIdx: number): string {
@@ -26,13 +26,13 @@ export function disassemble(ast: ModuleAst, funcIdx: number): string {
 function immediates(r: CodeReader, imm: number): string {
   switch (imm) {
     case Imm.none: return '';
-    case Imm.block: return r.a === -64 ? '' : ` (type ${r.a})`;
+    case Imm.block: return r.a === BLOCK_EMPTY ? '' : r.a < 0 ? ` (result ${valTypeName(blockValType(r.a))})` : ` (type ${r.a})`;
     case Imm.brTable: return ` ${r.targets.join(' ')} ${r.a}`;
     case Imm.callIndirect: case Imm.memInit: case Imm.memCopy: case Imm.tableInit: case Imm.tableCopy: return ` ${r.a} ${r.b}`;
     case Imm.memarg: return ` align=${1 << r.a} offset=${r.b >>> 0}`;
     case Imm.i64: case Imm.f64: return ` 0x${(r.hi >>> 0).toString(16).padStart(8, '0')}${(r.lo >>> 0).toString(16).padStart(8, '0')}`;
     case Imm.f32: return ` 0x${(r.a >>> 0).toString(16)}`;
-    case Imm.selectT: return ` ${r.types.map((t) => t.toString(16)).join(' ')}`;
+    case Imm.selectT: return ` (result ${r.types.map(valTypeName).join(' ')})`;
     default: return ` ${r.a}`;
   }
 }
