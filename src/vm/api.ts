@@ -6,7 +6,6 @@
  * instead of throwing.
  */
 import type { Trap } from './errors.js';
-import type { FuncType } from './types.js';
 import type { Value } from './values.js';
 
 /** Optional features beyond WebAssembly 2.0. All off by default. */
@@ -21,4 +20,3 @@ export type Outcome =
   | { kind: 'done'; results: Value[] }
   | { kind: 'trapped'; trap: Trap };
 
-export type { FuncType };

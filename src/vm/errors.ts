@@ -60,10 +60,28 @@ export class Trap extends WasmError {
   constructor(message: string, wasmStack: StackFrame[] = [], phase: 'trap' | 'exhaustion' = 'trap') {
     super(phase, message);
     this.wasmStack = wasmStack;
-    if (wasmStack.length > 0) {
-      this.stack = `${this.name}: ${message}\n` + wasmStack.map((f) => `    at ${f.name} (wasm-function[${f.func}]:pc=${f.pc})`).join('\n');
-    }
+    if (wasmStack.length > 0) this.setWasmStack(wasmStack, wasmStack.length);
   }
+
+  /** Sets the wasm frames (innermost first) of a trap that happened `depth` calls deep, and its `stack` text. */
+  setWasmStack(frames: StackFrame[], depth: number): void {
+    this.wasmStack = frames;
+    this.stack = `${this.name}: ${this.message}\n` + formatFrames(frames, depth);
+  }
+}
+
+/** Stack trace lines, with runs of the same frame folded into one line. */
+function formatFrames(frames: StackFrame[], total: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < frames.length; ) {
+    const f = frames[i]!;
+    let j = i + 1;
+    while (j < frames.length && frames[j]!.func === f.func && frames[j]!.pc === f.pc) j++;
+    lines.push(`    at ${f.name} (wasm-function[${f.func}]:pc=${f.pc})` + (j - i > 1 ? ` x${j - i}` : ''));
+    i = j;
+  }
+  if (total > frames.length) lines.push(`    ... ${total - frames.length} more frames`);
+  return lines.join('\n');
 }
 
 /** A resource limit ran out ("call stack exhausted"). A kind of trap: the instance stays usable. */

@@ -4,7 +4,7 @@
  * and presents the exports (both as raw handles and in the shape of the
  * WebAssembly JS API).
  */
-import { LinkError, Trap } from './errors.js';
+import { Exhaustion, LinkError, Trap } from './errors.js';
 import { Machine } from './interp.js';
 import { CodeReader } from './reader.js';
 import { Op } from './opcodes.js';
@@ -73,7 +73,7 @@ Func.invoker = (f: Func, args: Value[]): Outcome => {
   const { params, results } = f.type;
   const base = m.top;
   const words = 2 * Math.max(params.length, results.length);
-  if (!m.ensureStack(base + words)) return { kind: 'trapped', trap: new Trap('call stack exhausted') };
+  if (!m.ensureStack(base + words)) return { kind: 'trapped', trap: new Exhaustion('call stack exhausted') };
   for (let i = 0; i < args.length; i++) writeValue(args[i]!, m.S, base + 2 * i);
   const t = m.call(f.index, base);
   if (t !== null) return { kind: 'trapped', trap: t };

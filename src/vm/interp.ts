@@ -16,7 +16,7 @@
 import { Exhaustion, Trap, type StackFrame } from './errors.js';
 import { asTrap, idToRef, isStackOverflow, refToId, readValue, writeValue, type Func, type Inst, type Memory } from './runtime.js';
 import type { Lowered } from './lower.js';
-import { OPS } from './opcodes.js';
+import { Imm, OPS } from './opcodes.js';
 import type { Value } from './values.js';
 
 /** Internal opcodes. Operands follow each opcode in the code array; `d`, `a`, `b`, `c` are word offsets from fp. */
@@ -314,9 +314,6 @@ export class Machine {
   readonly inst: Inst;
   /** Lowers a function on its first call. */
   readonly lower: (inst: Inst, funcIdx: number) => Lowered;
-  // Where a trap happened, for stack traces.
-  trapPc = 0;
-  trapFn = 0;
 
   constructor(inst: Inst, lower: (inst: Inst, funcIdx: number) => Lowered, opts: { maxCallDepth?: number; maxStackBytes?: number } = {}) {
     this.inst = inst;
@@ -1933,29 +1930,14 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
 
 function withTrace(m: Machine, t: Trap, fn: number, pc: number, depth: number, entryDepth: number): Trap {
   const frames = m.stackTrace(fn, pc, depth, entryDepth);
-  t.wasmStack = frames.concat(t.wasmStack);
-  t.stack = `${t.name}: ${t.message}\n` + formatFrames(t.wasmStack, depth - entryDepth + 1);
+  t.setWasmStack(frames.concat(t.wasmStack), depth - entryDepth + 1 + t.wasmStack.length);
   return t;
-}
-
-/** Stack trace lines, with runs of the same frame folded into one line. */
-function formatFrames(frames: StackFrame[], total: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < frames.length; ) {
-    const f = frames[i]!;
-    let j = i + 1;
-    while (j < frames.length && frames[j]!.func === f.func && frames[j]!.pc === f.pc) j++;
-    lines.push(`    at ${f.name} (wasm-function[${f.func}]:pc=${f.pc})` + (j - i > 1 ? ` x${j - i}` : ''));
-    i = j;
-  }
-  if (total > frames.length) lines.push(`    ... ${total - frames.length} more frames`);
-  return lines.join('\n');
 }
 
 /** Width in bytes, and flags, of each load and store by wasm opcode (for memories other than 0). */
 const MEM_OPS = new Map<number, { width: number; store: boolean; signed: boolean; i64: boolean }>();
 for (const o of OPS) {
-  if (o === undefined || o.imm !== 9 /* Imm.memarg */) continue;
+  if (o === undefined || o.imm !== Imm.memarg) continue;
   const w = /(8|16|32)(_[su])?$/.exec(o.name);
   const store = o.name.includes('.store');
   const width = w !== null ? Number(w[1]) / 8 : o.name.startsWith('i64') || o.name.startsWith('f64') ? 8 : 4;

@@ -5,7 +5,7 @@
  */
 import { Exhaustion, Trap } from './errors.js';
 import { funcTypeKey, type FuncType, type ValidatedModule } from './types.js';
-import { typeCode, typeName, type FuncRefValue, type Value, type ValueTypeName } from './values.js';
+import { toJs, typeCode, typeName, type FuncRefValue, type Value, type ValueTypeName } from './values.js';
 import type { Outcome } from './api.js';
 import type { Lowered } from './lower.js';
 
@@ -344,19 +344,8 @@ export class Global {
 
   /** The value as a plain JS value. */
   get value(): unknown {
-    const v = this.get();
-    return v.type === 'f32' || v.type === 'f64' ? toNumber(v) : v.value;
+    return toJs(this.get());
   }
-}
-
-function toNumber(v: Value): number {
-  const f = new Float64Array(1);
-  if (v.type === 'f32') return new Float32Array(new Int32Array([v.bits]).buffer)[0]!;
-  if (v.type === 'f64') {
-    new BigUint64Array(f.buffer)[0] = v.bits;
-    return f[0]!;
-  }
-  return NaN;
 }
 
 /** Writes a value's bits into two words. */

@@ -30,11 +30,7 @@ export function valTypeName(t: number): string {
   }
 }
 
-export function isRefType(t: number): boolean {
-  return t === ValType.funcref || t === ValType.externref;
-}
-
-/** Number of 32-bit words a value of this type takes in an operand slot's payload (slots are 2 words; v128 will take 2 slots). */
+/** Whether a value type is one of the four number types. */
 export function isNumType(t: number): boolean {
   return t === ValType.i32 || t === ValType.i64 || t === ValType.f32 || t === ValType.f64;
 }
