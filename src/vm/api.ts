@@ -6,6 +6,7 @@
  * instead of throwing.
  */
 import type { Trap } from './errors.js';
+import type { Func, Suspend } from './runtime.js';
 import type { Value } from './values.js';
 
 /** Optional features beyond WebAssembly 2.0. All off by default. */
@@ -15,8 +16,31 @@ export interface Features {
   extendedConst?: boolean;
 }
 
-/** How a call ended. More kinds ("out of fuel", "waiting on the host") come with fuel and pausing. */
-export type Outcome =
+/**
+ * How a call ended, or why it stopped. "out-of-fuel" and "waiting" leave the
+ * call paused with all its state: `Instance.resume` continues it.
+ */
+export type Outcome = Completion | { kind: 'out-of-fuel' } | { kind: 'waiting'; call: HostCall };
+
+/** How a call that cannot pause ended (`Func.invoke`, the JS API). */
+export type Completion =
   | { kind: 'done'; results: Value[] }
   | { kind: 'trapped'; trap: Trap };
+
+/** The host call a paused guest waits on. */
+export interface HostCall {
+  /** The import's module and field name ('' for a host function that is not an import, reached through a table). */
+  module: string;
+  name: string;
+  /** Index of the function in the instance's function index space (-1 when it has none). */
+  index: number;
+  func: Func;
+  args: Value[];
+  /**
+   * What the host function returned to pause: a Promise of its results, or a
+   * Suspend. After a restore from a snapshot it is always a Suspend (a
+   * Promise cannot be saved): the host answers the call again from `args`.
+   */
+  answer: PromiseLike<Value[]> | Suspend;
+}
 

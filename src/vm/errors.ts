@@ -8,7 +8,7 @@
 /** Base class of every error the engine reports. */
 export class WasmError extends Error {
   /** The phase that failed. */
-  readonly phase: 'decode' | 'validate' | 'link' | 'trap' | 'exhaustion' | 'snapshot';
+  readonly phase: 'decode' | 'validate' | 'link' | 'trap' | 'exhaustion' | 'snapshot' | 'state';
   constructor(phase: WasmError['phase'], message: string) {
     super(message);
     this.phase = phase;
@@ -95,5 +95,12 @@ export class Exhaustion extends Trap {
 export class SnapshotError extends WasmError {
   constructor(message: string) {
     super('snapshot', message);
+  }
+}
+
+/** The host asked an instance for something its state does not allow (calling it while a call is paused, resuming one that is not). */
+export class StateError extends WasmError {
+  constructor(message: string) {
+    super('state', message);
   }
 }

@@ -4,15 +4,15 @@
  * and presents the exports (both as raw handles and in the shape of the
  * WebAssembly JS API).
  */
-import { Exhaustion, LinkError, Trap } from './errors.js';
-import { Machine } from './interp.js';
+import { Exhaustion, LinkError, StateError, Trap } from './errors.js';
+import { Machine, Paused, type RunResult } from './interp.js';
 import { CodeReader } from './reader.js';
 import { Op } from './opcodes.js';
-import { Func, Global, Memory, Table, canonicalTypeId, idToRef, readValue, writeValue, type Inst } from './runtime.js';
+import { Func, Global, Memory, Suspend, Table, asTrap, canonicalTypeId, checkArgs, checkResults, idToRef, readValue, refToId, writeValue, type Inst } from './runtime.js';
 import { funcTypeKey, type ConstExpr, type FuncType, type ModuleAst } from './types.js';
 import { fromJs, toJs, typeName, type Value } from './values.js';
 import { Module, type CompileOptions } from './module.js';
-import type { Outcome } from './api.js';
+import type { Completion, HostCall, Outcome } from './api.js';
 
 /** What can be given for an import. A plain JS function gets the type the import declares. */
 export type ImportValue = Func | Memory | Table | Global | ((...args: any[]) => unknown) | number | bigint;
@@ -56,31 +56,56 @@ export function jsFunction(f: Func): (...args: unknown[]) => unknown {
   return fn;
 }
 
-/** Wraps a plain JS function as a host function of the given type (JS values in and out). */
+/**
+ * Wraps a plain JS function as a host function of the given type (JS values
+ * in and out). A Promise it returns pauses the guest until it settles (in a
+ * call that can wait), and a Suspend pauses it until the host resumes it.
+ */
 function hostFromJs(type: FuncType, fn: (...args: any[]) => unknown): Func {
-  return Func.host(type, (args) => {
-    const r = fn(...args.map(toJs));
+  const convert = (r: unknown): Value[] => {
     if (type.results.length === 0) return [];
     if (type.results.length === 1) return [fromJs(typeName(type.results[0]!), r)];
     const arr = Array.from(r as Iterable<unknown>);
     return type.results.map((t, i) => fromJs(typeName(t), arr[i]));
+  };
+  return Func.host(type, (args) => {
+    const r = fn(...args.map(toJs));
+    if (r instanceof Suspend) return r;
+    if (typeof r === 'object' && r !== null && typeof (r as PromiseLike<unknown>).then === 'function') {
+      return (r as PromiseLike<unknown>).then(convert);
+    }
+    return convert(r);
   });
 }
 
-// Calls of wasm functions from outside: arguments into the machine's stack, run, results out.
-Func.invoker = (f: Func, args: Value[]): Outcome => {
+// Calls of wasm functions from outside, through the JS API and Func.invoke:
+// arguments into the machine's stack above whatever is live, run, results out.
+// These calls cannot pause (they run with the instance's fuel and trap when it runs out).
+Func.invoker = (f: Func, args: Value[]): Completion => {
   const m = f.inst!.machine as Machine;
   const { params, results } = f.type;
   const base = m.top;
   const words = 2 * Math.max(params.length, results.length);
   if (!m.ensureStack(base + words)) return { kind: 'trapped', trap: new Exhaustion('call stack exhausted') };
-  for (let i = 0; i < args.length; i++) writeValue(args[i]!, m.S, base + 2 * i);
+  for (let i = 0; i < args.length; i++) writeValue(args[i]!, m.S, base + 2 * i, f.inst);
   const t = m.call(f.index, base);
-  if (t !== null) return { kind: 'trapped', trap: t };
-  const out: Value[] = new Array(results.length);
-  for (let i = 0; i < results.length; i++) out[i] = readValue(results[i]!, m.S, base + 2 * i);
-  return { kind: 'done', results: out };
+  if (t !== null) return { kind: 'trapped', trap: t instanceof Paused ? new Trap('internal error: paused call') : t };
+  return { kind: 'done', results: readResults(m, results, base) };
 };
+
+function readResults(m: Machine, types: readonly number[], base: number): Value[] {
+  const out: Value[] = new Array(types.length);
+  for (let i = 0; i < types.length; i++) out[i] = readValue(types[i]!, m.S, base + 2 * i, m.inst);
+  return out;
+}
+
+/** What `Instance.resume` is given: the results of the host call the guest waits on, or an error that traps it; and optionally new fuel. */
+export interface ResumeInput {
+  results?: Value[];
+  error?: unknown;
+  /** Sets the fuel left before continuing (as `instance.fuel = n`). */
+  fuel?: number;
+}
 
 /** An instance of a module. Construction throws LinkError, or a Trap when initialisation or the start function traps. */
 export class Instance {
@@ -90,6 +115,10 @@ export class Instance {
   private readonly handles = new Map<string, ExportValue>();
   /** The engine's view of this instance. */
   readonly inst: Inst;
+  /** The interpreter state of this instance. */
+  readonly machine: Machine;
+  /** The function of the call that is paused (see `call`), or null. */
+  private entry: Func | null = null;
 
   constructor(module: Module, imports: Imports = {}, options: InstanceOptions = {}) {
     this.module = module;
@@ -107,10 +136,13 @@ export class Instance {
       elems: [],
       machine: null,
       funcName: (i) => module.funcName(i),
+      refs: [null],
+      refIds: new Map(),
     };
     this.inst = inst;
     ast.types.forEach((t, i) => (inst.typeIds[i] = canonicalTypeId(t)));
-    inst.machine = new Machine(inst, (_inst, idx) => module.lower(idx), options);
+    this.machine = new Machine(inst, (_inst, idx) => module.lower(idx), options);
+    inst.machine = this.machine;
 
     this.link(ast, imports);
 
@@ -179,6 +211,174 @@ export class Instance {
     }
   }
 
+  /**
+   * Calls a function of this instance in a way that can pause: the outcome
+   * is "done", "trapped", "out-of-fuel" (the fuel set with `fuel` ran out)
+   * or "waiting" (a host function returned a Promise or a Suspend). A paused
+   * call keeps all its state, can be snapshotted, and continues with
+   * `resume`. Throws StateError while another call is paused or running.
+   */
+  call(target: string | Func, args: Value[] = []): Outcome {
+    const f = typeof target === 'string' ? this.func(target) : target;
+    if (f.inst !== this.inst) throw new TypeError('the function is not defined by this instance');
+    const m = this.machine;
+    if (m.paused) throw new StateError('a call is paused in this instance: resume or abort it first');
+    if (m.nest > 0) throw new StateError('the instance is running: a host function cannot start a pausable call into it');
+    checkArgs(f.type, args);
+    const n = Math.max(f.type.params.length, f.type.results.length);
+    if (!m.ensureStack(2 * n)) return { kind: 'trapped', trap: new Exhaustion('call stack exhausted') };
+    m.depth = 0;
+    m.top = 0;
+    for (let i = 0; i < args.length; i++) writeValue(args[i]!, m.S, 2 * i, this.inst);
+    this.entry = f;
+    m.suspendable = true;
+    return this.outcome(m.call(f.index, 0));
+  }
+
+  /**
+   * Continues the paused call. After "out-of-fuel", give more fuel (here or
+   * with `fuel`). After "waiting", give the host call's `results` (checked
+   * against its type), or an `error` that traps the guest at the call.
+   */
+  resume(input: ResumeInput = {}): Outcome {
+    const m = this.machine;
+    if (!m.paused) throw new StateError('no call is paused in this instance');
+    if (m.nest > 0) throw new StateError('the instance is running');
+    if (input.fuel !== undefined) this.fuel = input.fuel;
+    let results: Value[] | null = null;
+    let error: Trap | null = null;
+    const pending = m.pending;
+    if (pending !== null) {
+      if (input.error !== undefined) error = asTrap(input.error);
+      else {
+        try {
+          checkResults(pending.func.type, input.results);
+          results = input.results;
+        } catch (e) {
+          error = asTrap(e);
+        }
+      }
+    } else if (input.results !== undefined || input.error !== undefined) {
+      throw new StateError('the paused call is out of fuel, not waiting on the host: resume it without results');
+    }
+    m.suspendable = true;
+    return this.outcome(m.resume(results, error));
+  }
+
+  /**
+   * Runs `call` to its end, asynchronously: awaits the Promises that host
+   * functions return, and runs in slices of `slice` units of fuel, yielding
+   * to the event loop between them. Ends with "done", "trapped", or
+   * "waiting" on a Suspend (which only the host can answer).
+   */
+  async callAsync(target: string | Func, args: Value[] = [], options: { slice?: number } = {}): Promise<Outcome> {
+    const slice = options.slice ?? 10_000_000;
+    const metered = this.fuel !== Infinity;
+    let budget = this.fuel;
+    const give = (): void => {
+      const n = metered ? Math.min(slice, Math.max(budget, 0)) : slice;
+      budget -= n;
+      this.fuel = n;
+    };
+    give();
+    let out = this.call(target, args);
+    for (;;) {
+      if (out.kind === 'out-of-fuel') {
+        if (metered && budget <= 0) {
+          this.fuel = 0;
+          return out;
+        }
+        await new Promise((r) => setImmediate(r));
+        give();
+        out = this.resume();
+      } else if (out.kind === 'waiting' && !(out.call.answer instanceof Suspend)) {
+        let input: ResumeInput;
+        try {
+          input = { results: await out.call.answer };
+        } catch (e) {
+          input = { error: e };
+        }
+        out = this.resume(input);
+      } else {
+        if (!metered) this.fuel = Infinity;
+        return out;
+      }
+    }
+  }
+
+  /** Ends the paused call, if any, without running it further. */
+  abort(): void {
+    const m = this.machine;
+    if (m.nest > 0) throw new StateError('the instance is running');
+    m.pFn = -1;
+    m.pending = null;
+    m.depth = 0;
+    m.top = 0;
+    this.entry = null;
+  }
+
+  /** Whether a call is paused, and why. */
+  get status(): 'idle' | 'out-of-fuel' | 'waiting' {
+    const m = this.machine;
+    return !m.paused ? 'idle' : m.pending === null ? 'out-of-fuel' : 'waiting';
+  }
+
+  /** The host call a paused call waits on, or null. */
+  get pending(): HostCall | null {
+    const p = this.machine.pending;
+    if (p === null) return null;
+    const index = this.inst.funcs.indexOf(p.func);
+    const imp = index >= 0 && index < this.module.ast.numImportedFuncs ? this.module.ast.imports.filter((i) => i.desc.kind === 'func')[index] : undefined;
+    return { module: imp?.module ?? '', name: imp?.name ?? '', index, func: p.func, args: p.args, answer: p.answer };
+  }
+
+  /** The function of the paused call, or null. */
+  get pausedFunc(): Func | null {
+    return this.machine.paused ? this.entry : null;
+  }
+
+  /**
+   * Fuel left: units the instance may still execute (Infinity, the default,
+   * means unmetered). One unit per instruction of the engine's internal code,
+   * plus one per 64 bytes of bulk memory instructions and one per 8 elements
+   * of bulk table instructions. A bulk instruction may leave it negative
+   * (a debt paid from the next fuel added with `addFuel`).
+   */
+  get fuel(): number {
+    return this.machine.reserve;
+  }
+
+  set fuel(n: number) {
+    if (!(n === Infinity || (Number.isSafeInteger(n) && n >= 0))) throw new RangeError(`fuel must be a non-negative integer or Infinity, got ${n}`);
+    if (this.machine.nest > 0) throw new StateError('the instance is running');
+    this.machine.reserve = n;
+  }
+
+  /** Adds fuel to what is left (keeping a debt). */
+  addFuel(n: number): void {
+    if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`fuel must be a non-negative integer, got ${n}`);
+    if (this.machine.nest > 0) throw new StateError('the instance is running');
+    this.machine.reserve += n;
+  }
+
+  /** Units of fuel used since the instance was made (restored from its snapshot, when restored): deterministic. */
+  get fuelUsed(): number {
+    return this.machine.used;
+  }
+
+  private outcome(r: RunResult): Outcome {
+    const m = this.machine;
+    m.suspendable = false;
+    if (r instanceof Paused) {
+      const call = this.pending;
+      return call === null ? { kind: 'out-of-fuel' } : { kind: 'waiting', call };
+    }
+    const f = this.entry!;
+    this.entry = null;
+    if (r !== null) return { kind: 'trapped', trap: r };
+    return { kind: 'done', results: readResults(m, f.type.results, 0) };
+  }
+
   /** The raw handle of an export (a Func for functions), or undefined. */
   getExport(name: string): ExportValue | undefined {
     return this.handles.get(name);
@@ -237,9 +437,11 @@ export class Instance {
           if (g.type !== gt.type || g.mutable !== gt.mutable) throw bad('global type');
           const idx = inst.globals.length;
           inst.globals.push(g);
-          // Immutable imports are copied; mutable ones are read through the Global (see Module.extGlobals).
-          inst.globalWords[2 * idx] = g.cell[g.idx]!;
-          inst.globalWords[2 * idx + 1] = g.cell[g.idx + 1]!;
+          // Immutable numeric imports are copied; the rest are read through the Global (see Module.extGlobals).
+          if (!g.isRef) {
+            inst.globalWords[2 * idx] = g.cell[g.idx]!;
+            inst.globalWords[2 * idx + 1] = g.cell[g.idx + 1]!;
+          }
           break;
         }
       }
@@ -252,7 +454,7 @@ export class Instance {
     const w = new Int32Array(2);
     w[0] = stack[0]!;
     w[1] = stack[1]!;
-    return readValue(type, w, 0);
+    return readValue(type, w, 0, this.inst);
   }
 
   private evalI32(e: ConstExpr): number {
@@ -261,7 +463,7 @@ export class Instance {
 
   /** A reference-typed constant expression's value (a Func, a host value, or null). */
   private evalRef(e: ConstExpr): unknown {
-    return idToRef(this.evalWords(e)[0]!);
+    return idToRef(this.inst, this.evalWords(e)[0]!);
   }
 
   /**
@@ -290,15 +492,13 @@ export class Instance {
         case Op.ref_null:
           st.push(0, 0);
           break;
-        case Op.ref_func: {
-          const w = new Int32Array(2);
-          writeValue({ type: 'funcref', value: inst.funcs[r.a]! }, w, 0);
-          st.push(w[0]!, 0);
+        case Op.ref_func:
+          st.push(refToId(inst, inst.funcs[r.a]!), 0);
           break;
-        }
         case Op.global_get: {
           const g = inst.globals[r.a]!;
-          st.push(g.cell[g.idx]!, g.cell[g.idx + 1]!);
+          if (g.isRef) st.push(refToId(inst, g.ref), 0);
+          else st.push(g.cell[g.idx]!, g.cell[g.idx + 1]!);
           break;
         }
         default: {

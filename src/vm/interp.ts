@@ -14,8 +14,9 @@
  * below is a literal and V8 compiles the switch to a jump table.
  */
 import { Exhaustion, Trap, type StackFrame } from './errors.js';
-import { asTrap, idToRef, isStackOverflow, refToId, readValue, writeValue, type Func, type Inst, type Memory } from './runtime.js';
+import { Func, Suspend, asTrap, checkResults, idToRef, isPause, isStackOverflow, refToId, readValue, writeValue, type Inst, type Memory } from './runtime.js';
 import type { Lowered } from './lower.js';
+import type { Table } from './runtime.js';
 import { Imm, OPS } from './opcodes.js';
 import type { Value } from './values.js';
 
@@ -279,10 +280,14 @@ export const OPERANDS: Int8Array = (() => {
   const n = new Int8Array(K.COUNT).fill(3); // most ops: d a b
   const set = (ops: K[], v: number) => ops.forEach((o) => (n[o] = v));
   set([K.UNREACHABLE, K.RETURN0], 0);
-  set([K.BR, K.RETURN1, K.MEMORY_SIZE, K.DATA_DROP, K.ELEM_DROP], 1);
+  set([K.RETURN1, K.MEMORY_SIZE, K.DATA_DROP, K.ELEM_DROP], 1);
+  // Branches end with the fuel cost of the runs they start (see chargeRuns in lower.ts).
+  set([K.BR], 2);
+  set([K.BR_IF, K.BR_UNLESS], 4);
+  for (let o = K.BR_IF_EQ; o <= K.BR_IF_I64_NEZ; o++) n[o] = 5;
   set([K.RETURN_CALL], 2);
   set([K.RETURN_CALL_INDIRECT], 4);
-  set([K.BR_IF, K.BR_UNLESS, K.RETURN_N, K.CALL, K.COPY, K.CONST32, K.GLOBAL_GET, K.GLOBAL_SET, K.GLOBAL_GET_EXT, K.GLOBAL_SET_EXT, K.MEMORY_GROW, K.TABLE_SIZE, K.REF_IS_NULL, K.REF_FUNC, K.MOV32], 2);
+  set([K.RETURN_N, K.CALL, K.COPY, K.CONST32, K.GLOBAL_GET, K.GLOBAL_SET, K.GLOBAL_GET_EXT, K.GLOBAL_SET_EXT, K.MEMORY_GROW, K.TABLE_SIZE, K.REF_IS_NULL, K.REF_FUNC, K.MOV32], 2);
   set([K.I32_EQZ, K.I32_CLZ, K.I32_CTZ, K.I32_POPCNT, K.I64_EQZ, K.I64_CLZ, K.I64_CTZ, K.I64_POPCNT, K.I32_EXTEND8_S, K.I32_EXTEND16_S, K.I64_EXTEND8_S, K.I64_EXTEND16_S, K.I64_EXTEND32_S], 2);
   for (let o = K.F32_ABS; o <= K.F32_SQRT; o++) n[o] = 2;
   for (let o = K.F64_ABS; o <= K.F64_SQRT; o++) n[o] = 2;
@@ -296,6 +301,52 @@ export const OPERANDS: Int8Array = (() => {
   n[K.BR_TABLE] = -1;
   return n;
 })();
+
+/** 1 for the instructions that end a run of fuel: branches, returns, tail calls, unreachable. */
+export const ENDS_RUN: Uint8Array = (() => {
+  const e = new Uint8Array(K.COUNT);
+  for (const o of [K.BR, K.BR_IF, K.BR_UNLESS, K.BR_TABLE, K.RETURN0, K.RETURN1, K.RETURN_N, K.RETURN_CALL, K.RETURN_CALL_INDIRECT, K.UNREACHABLE]) e[o] = 1;
+  for (let o = K.BR_IF_EQ; o <= K.BR_IF_I64_NEZ; o++) e[o] = 1;
+  return e;
+})();
+
+/** Words of the instruction at pc (opcode and operands). */
+export function insnLength(code: Int32Array, pc: number): number {
+  const n = OPERANDS[code[pc]!]!;
+  return n >= 0 ? 1 + n : 3 + 2 * (code[pc + 2]! + 1);
+}
+
+/** Fuel of the run that starts at pc (pc must be an instruction start). */
+export function runCost(code: Int32Array, pc: number): number {
+  let c = 0;
+  while (pc < code.length) {
+    c++;
+    if (ENDS_RUN[code[pc]!] === 1) break;
+    pc += insnLength(code, pc);
+  }
+  return c;
+}
+
+/** What run() returns when execution stopped and can continue: out of fuel, or waiting on the host. */
+export class Paused {
+  private constructor() {}
+  static readonly it = new Paused();
+}
+export const PAUSE = Paused.it;
+/** How a run of the loop ended: returned (null), trapped, or paused. */
+export type RunResult = Trap | null | Paused;
+
+/** A host call a paused invocation waits on. */
+export interface Pending {
+  /** The host function called. */
+  func: Func;
+  args: Value[];
+  /** What the host function returned to pause: a Promise of the results, or a Suspend. */
+  answer: PromiseLike<Value[]> | Suspend;
+}
+
+/** Fuel handed to the loop at a time: small enough to stay a small integer in V8. */
+const FUEL_SLICE = 0x3fffffff;
 
 /** Execution state of one instance. Every field that a snapshot needs is a number or a typed array. */
 export class Machine {
@@ -314,6 +365,25 @@ export class Machine {
   readonly inst: Inst;
   /** Lowers a function on its first call. */
   readonly lower: (inst: Inst, funcIdx: number) => Lowered;
+
+  // Fuel: one unit per instruction of lowered code, plus the size-dependent part of bulk instructions.
+  /** Fuel not yet handed to the loop (Infinity: unmetered). Negative after a bulk instruction ran into debt. */
+  reserve = Infinity;
+  /** Fuel handed to the loop at its last refill (to count what it used). */
+  slice = 0;
+  /** Units of fuel consumed so far. */
+  used = 0;
+
+  /** Active runs of the loop on this machine (more than one when the host or another instance calls back in). */
+  nest = 0;
+  /** Whether the outermost run may pause (only for Instance.call and resume; the JS API's calls cannot). */
+  suspendable = false;
+  /** Where a paused invocation stopped: its innermost function (-1: not paused), pc and frame. */
+  pFn = -1;
+  pPc = 0;
+  pFp = 0;
+  /** The host call the paused invocation waits on (its pc is at the call instruction); null when out of fuel. */
+  pending: Pending | null = null;
 
   constructor(inst: Inst, lower: (inst: Inst, funcIdx: number) => Lowered, opts: { maxCallDepth?: number; maxStackBytes?: number } = {}) {
     this.inst = inst;
@@ -345,10 +415,18 @@ export class Machine {
   ensureFrames(depth: number): boolean {
     if (depth >= this.maxDepth) return false;
     if (3 * (depth + 1) <= this.frames.length) return true;
-    const f = new Int32Array(this.frames.length * 2);
+    let n = this.frames.length * 2;
+    while (n < 3 * (depth + 1)) n *= 2;
+    const f = new Int32Array(n);
     f.set(this.frames);
     this.frames = f;
     return true;
+  }
+
+  /** The lowered code of defined function `fn`. */
+  code(fn: number): Lowered {
+    const inst = this.inst;
+    return inst.lowered[fn - inst.module.ast.numImportedFuncs] ?? this.lower(inst, fn);
   }
 
   /** The wasm stack at a trap, innermost first. */
@@ -361,30 +439,175 @@ export class Machine {
     return out;
   }
 
+  /** Whether an invocation is paused (out of fuel, or waiting on the host). */
+  get paused(): boolean {
+    return this.pFn >= 0;
+  }
+
   /**
    * Calls defined function `fn` with its arguments already in S at word
-   * `base`; leaves its results there. Returns null when it returned, or the trap.
+   * `base`; leaves its results there. Returns null when it returned, the
+   * trap, or PAUSE when it paused (only an outermost, suspendable call can).
    */
-  call(fn: number, base: number): Trap | null {
-    const inst = this.inst;
-    const nImp = inst.module.ast.numImportedFuncs;
-    const lw = inst.lowered[fn - nImp] ?? this.lower(inst, fn);
+  call(fn: number, base: number): RunResult {
+    const lw = this.code(fn);
     if (!this.ensureStack(base + lw.frameWords)) return new Exhaustion('call stack exhausted');
     this.S.set(lw.init, base + 2 * lw.nparams);
     const savedTop = this.top;
-    const entryDepth = this.depth;
     this.top = base + lw.frameWords;
-    let r: Trap | null;
+    return this.enter(fn, base, lw.code, 0, this.depth, savedTop, lw.entry);
+  }
+
+  /**
+   * Continues the paused invocation (which started at word 0 with no frames
+   * below it): after running out of fuel, or with the results of the host
+   * call it waits on (already checked against the callee's type), or with
+   * the host's error, which traps it.
+   */
+  resume(results: Value[] | null, error: Trap | null): RunResult {
+    let fn = this.pFn;
+    let pc = this.pPc;
+    let fp = this.pFp;
+    const pending = this.pending;
+    this.pFn = -1;
+    this.pending = null;
+    let code = this.code(fn).code;
+    // Out of fuel, it stopped before a run, which it pays for now; a host call was paid for with its run.
+    const charge = pending === null ? runCost(code, pc) : 0;
+    if (pending !== null) {
+      if (error !== null) return this.finish(withTrace(this, error, fn, pc, this.depth, 0));
+      const op = code[pc]!;
+      const base = fp + code[pc + (op === K.CALL || op === K.RETURN_CALL ? 2 : 4)]!;
+      const n = results === null ? 0 : results.length;
+      if (!this.ensureStack(base + 2 * n)) return this.finish(withTrace(this, new Exhaustion('call stack exhausted'), fn, pc, this.depth, 0));
+      for (let i = 0; i < n; i++) writeValue(results![i]!, this.S, base + 2 * i, this.inst);
+      if (op === K.CALL || op === K.CALL_INDIRECT) {
+        pc += 1 + OPERANDS[op]!;
+      } else {
+        // A tail call of a host function: its results are this frame's; return from it.
+        this.S.copyWithin(fp, base, base + 2 * n);
+        if (this.depth === 0) return this.finish(null);
+        const d = --this.depth;
+        pc = this.frames[3 * d]!;
+        fp = this.frames[3 * d + 1]!;
+        fn = this.frames[3 * d + 2]!;
+        code = this.code(fn).code;
+      }
+    }
+    return this.enter(fn, fp, code, pc, 0, 0, charge);
+  }
+
+  /** Ends the outermost invocation without running: no frames left. */
+  private finish(r: Trap | null): RunResult {
+    this.depth = 0;
+    this.top = 0;
+    return r;
+  }
+
+  /** Runs the loop from (fn, pc) with frame fp until the depth returns to entryDepth. */
+  private enter(fn: number, fp: number, code: Int32Array, pc: number, entryDepth: number, savedTop: number, charge: number): RunResult {
+    let r: RunResult;
+    this.nest++;
     try {
-      r = run(this, fn, base, lw.code, entryDepth);
+      r = run(this, fn, fp, code, pc, entryDepth, charge);
     } catch (e) {
       // A JS error inside the loop is an engine bug or a resource failure (e.g. out of memory); keep it contained.
       r = isStackOverflow(e) ? new Exhaustion('call stack exhausted') : internalError(e);
+      this.slice = 0;
+    } finally {
+      this.nest--;
     }
-    this.depth = entryDepth;
-    this.top = savedTop;
+    // A paused invocation keeps its frames (run set depth and top); otherwise they are gone.
+    if (!(r instanceof Paused)) {
+      this.depth = entryDepth;
+      this.top = savedTop;
+    }
     return r;
   }
+}
+
+// ---------------------------------------------------------------------------
+// Fuel. The loop keeps its share in a local (`fuel`), from which each run of
+// instructions is paid when control enters it (see chargeRuns in lower.ts);
+// these helpers move fuel between that local and the machine, out of the loop. Invariant: fuel left = m.reserve + local, and
+// fuel used = m.used + m.slice - local.
+
+/** Hands the loop its next share of fuel. */
+function take(m: Machine): number {
+  const r = m.reserve;
+  const t = r <= 0 ? 0 : r < FUEL_SLICE ? r : FUEL_SLICE;
+  m.reserve = r - t;
+  m.slice = t;
+  return t;
+}
+
+/** Gives the loop's unused fuel back to the machine. */
+function settle(m: Machine, fuel: number): void {
+  m.used += m.slice - fuel;
+  m.reserve += fuel;
+  m.slice = 0;
+}
+
+/**
+ * Called when the local went below zero after paying for the run at pc: a
+ * new share when the machine has fuel for it, else -1 (the run is then not
+ * paid for, and does not start).
+ */
+function refuel(m: Machine, fuel: number, code: Int32Array, pc: number): number {
+  const total = m.reserve + fuel;
+  if (total < 0) {
+    settle(m, fuel + runCost(code, pc));
+    return -1;
+  }
+  m.used += m.slice - fuel;
+  const t = total < FUEL_SLICE ? total : FUEL_SLICE;
+  m.reserve = total - t;
+  m.slice = t;
+  return t;
+}
+
+/** Out of fuel before the instruction at pc: pause there, or trap when this run cannot pause. */
+function outOfFuel(m: Machine, fn: number, pc: number, fp: number, depth: number, entryDepth: number): Trap | Paused {
+  if (m.nest === 1 && m.suspendable) return stop(m, 0, fn, pc, fp, depth);
+  m.depth = depth;
+  return withTrace(m, new Exhaustion('out of fuel'), fn, pc, depth, entryDepth);
+}
+
+/** Pauses the outermost invocation at (fn, pc, fp), keeping its frames. */
+function stop(m: Machine, fuel: number, fn: number, pc: number, fp: number, depth: number): Paused {
+  settle(m, fuel);
+  m.depth = depth;
+  m.pFn = fn;
+  m.pPc = pc;
+  m.pFp = fp;
+  m.top = fp + m.code(fn).frameWords;
+  return PAUSE;
+}
+
+/** Fuel beyond one unit for bulk instructions: one unit per 64 bytes, or per 8 table elements. */
+function bulkCost(S: Int32Array, code: Int32Array, pc: number, fp: number): number {
+  switch (code[pc]) {
+    case K.MEMORY_COPY:
+    case K.MEMORY_FILL:
+      return (S[fp + code[pc + 3]!]! >>> 0) >>> 6;
+    case K.MEMORY_INIT:
+      return (S[fp + code[pc + 4]!]! >>> 0) >>> 6;
+    case K.TABLE_GROW:
+    case K.TABLE_FILL:
+      return (S[fp + code[pc + 4]!]! >>> 0) >>> 3;
+    case K.TABLE_COPY:
+    case K.TABLE_INIT:
+      return (S[fp + code[pc + 5]!]! >>> 0) >>> 3;
+    default:
+      return 0;
+  }
+}
+
+/** A trap at (fn, pc): gives back the loop's fuel and adds the wasm stack. */
+function trapAt(m: Machine, fuel: number, t: Trap, fn: number, pc: number, depth: number, entryDepth: number): Trap {
+  settle(m, fuel);
+  m.depth = depth;
+  return withTrace(m, t, fn, pc, depth, entryDepth);
 }
 
 /** An exception from inside the engine (a bug, or the host out of memory) as a trap, so it stays contained. */
@@ -683,7 +906,7 @@ function copysignHi(x: number, sgn: number): number {
 }
 
 /** Calls a function that is not this instance's own code: a host function or another instance's wasm function. */
-function callOther(m: Machine, f: Func, base: number): Trap | null {
+function callOther(m: Machine, f: Func, base: number): RunResult {
   // While control is outside, this machine's live frames end at the call's
   // argument/result slots (m.top only covers the outermost frame): a call back
   // into this instance, from the host or through another instance, must put
@@ -697,42 +920,62 @@ function callOther(m: Machine, f: Func, base: number): Trap | null {
   }
 }
 
-function callOut(m: Machine, f: Func, base: number): Trap | null {
+function callOut(m: Machine, f: Func, base: number): RunResult {
   const type = f.type;
   if (f.host !== null) {
     const args: Value[] = new Array(type.params.length);
-    for (let i = 0; i < args.length; i++) args[i] = readValue(type.params[i]!, m.S, base + 2 * i);
-    let results: Value[];
     try {
-      results = f.host(args);
+      for (let i = 0; i < args.length; i++) args[i] = readValue(type.params[i]!, m.S, base + 2 * i, m.inst);
+      const results = f.host(args);
+      if (isPause(results)) {
+        if (m.nest !== 1 || !m.suspendable) {
+          return new Trap('host function paused outside a call that can wait (use Instance.call, with no host function on the stack)');
+        }
+        m.pending = { func: f, args, answer: results };
+        return PAUSE;
+      }
+      checkResults(type, results);
+      if (!m.ensureStack(base + 2 * results.length)) return new Exhaustion('call stack exhausted');
+      for (let i = 0; i < results.length; i++) writeValue(results[i]!, m.S, base + 2 * i, m.inst);
     } catch (e) {
       return asTrap(e);
     }
-    if (!Array.isArray(results) || results.length !== type.results.length) {
-      return new Trap(`host function returned ${Array.isArray(results) ? results.length : 'no'} results, expected ${type.results.length}`);
-    }
-    if (!m.ensureStack(base + 2 * results.length)) return new Exhaustion('call stack exhausted');
-    for (let i = 0; i < results.length; i++) {
-      const r = results[i]!;
-      try {
-        writeValue(r, m.S, base + 2 * i);
-      } catch (e) {
-        return asTrap(e);
-      }
-    }
     return null;
   }
-  // Another instance's function: pass raw words, so NaN payloads and references survive.
+  // Another instance's function. Numbers pass as raw words, so NaN payloads
+  // survive; references are translated between the two instances' ids. The
+  // caller's fuel pays for the callee.
   const other = f.inst!.machine as Machine;
   const n = Math.max(type.params.length, type.results.length);
   const ob = other.top;
   if (!other.ensureStack(ob + 2 * n)) return new Exhaustion('call stack exhausted');
-  other.S.set(m.S.subarray(base, base + 2 * type.params.length), ob);
+  passWords(m.inst, m.S, base, other.inst, other.S, ob, type.params);
+  const reserve = other.reserve;
+  const used = other.used;
+  other.reserve = m.reserve;
   const t = other.call(f.index, ob);
+  m.reserve = other.reserve;
+  m.used += other.used - used;
+  other.reserve = reserve;
+  other.used = used;
   if (t !== null) return t;
   if (!m.ensureStack(base + 2 * type.results.length)) return new Exhaustion('call stack exhausted');
-  m.S.set(other.S.subarray(ob, ob + 2 * type.results.length), base);
+  passWords(other.inst, other.S, ob, m.inst, m.S, base, type.results);
   return null;
+}
+
+/** Copies values of the given types between two instances' stacks. */
+function passWords(from: Inst, src: Int32Array, at: number, to: Inst, dst: Int32Array, into: number, types: readonly number[]): void {
+  for (let i = 0; i < types.length; i++) {
+    const t = types[i]!;
+    if (t === 0x70 || t === 0x6f) {
+      dst[into + 2 * i] = refToId(to, idToRef(from, src[at + 2 * i]!) ?? null);
+      dst[into + 2 * i + 1] = 0;
+    } else {
+      dst[into + 2 * i] = src[at + 2 * i]!;
+      dst[into + 2 * i + 1] = src[at + 2 * i + 1]!;
+    }
+  }
 }
 
 const EMPTY_MEM = { byteLength: 0, buffer: new ArrayBuffer(0), u8: new Uint8Array(0), dv: new DataView(new ArrayBuffer(0)) } as unknown as Memory;
@@ -741,7 +984,7 @@ const EMPTY_MEM = { byteLength: 0, buffer: new ArrayBuffer(0), u8: new Uint8Arra
  * The loop. Runs function `fn` (already set up at `fp` with code `code`)
  * until the frame depth returns to `entryDepth`. Returns null or a Trap.
  */
-function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: number): Trap | null {
+function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, entryDepth: number, charge: number): RunResult {
   const inst = m.inst;
   const nImp = inst.module.ast.numImportedFuncs;
   const lowered = inst.lowered;
@@ -752,1179 +995,1451 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, entryDepth: n
   let F = m.F;
   let dv = mem.dv;
   let memLen = mem.byteLength;
-  let pc = 0;
   let depth = m.depth;
   const maxDepth = m.maxDepth;
   let msg = '';
+  // The loop's share of fuel; the run at pc is paid for here.
+  let fuel = take(m) - charge;
 
   for (;;) {
-    // Returns leave this block with `break ret` (to the frame pop below); traps leave
-    // the switch with `break` and end here.
-    ret: {
-      switch (code[pc]) {
-        case K.UNREACHABLE:
-          msg = 'unreachable';
-          break;
-        case K.BR:
-          pc = code[pc + 1]!;
-          continue;
-        case K.BR_IF:
-          pc = S[fp + code[pc + 1]!] !== 0 ? code[pc + 2]! : pc + 3;
-          continue;
-        case K.BR_UNLESS:
-          pc = S[fp + code[pc + 1]!] === 0 ? code[pc + 2]! : pc + 3;
-          continue;
-        case K.BR_TABLE: {
-          const i = S[fp + code[pc + 1]!]! >>> 0;
-          const n = code[pc + 2]!;
-          pc = code[pc + 3 + (i < n ? i : n)]!;
-          continue;
-        }
-        case K.RETURN0:
-          break ret;
-        case K.RETURN1: {
-          const a = fp + code[pc + 1]!;
-          S[fp] = S[a]!;
-          S[fp + 1] = S[a + 1]!;
-          break ret;
-        }
-        case K.RETURN_N: {
-          const a = fp + code[pc + 1]!;
-          const n = 2 * code[pc + 2]!;
-          for (let i = 0; i < n; i++) S[fp + i] = S[a + i]!;
-          break ret;
-        }
-        case K.CALL:
-        case K.CALL_INDIRECT: {
-          let callee: number;
-          let base: number;
-          let next: number;
-          // A function that is not this instance's own code: a host function or another instance's.
-          let other: Func | null = null;
-          if (code[pc] === K.CALL) {
-            callee = code[pc + 1]!;
-            base = fp + code[pc + 2]!;
-            next = pc + 3;
-            if (callee < nImp) other = inst.funcs[callee]!;
-          } else {
-            const table = inst.tables[code[pc + 2]!]!;
-            const i = S[fp + code[pc + 3]!]! >>> 0;
-            base = fp + code[pc + 4]!;
-            next = pc + 5;
-            if (i >= table.elements.length) {
-              msg = 'undefined element';
-              break;
+    // Reached at the start and when a branch or call left `fuel` negative:
+    // take more from the machine, or stop before the run at pc.
+    if (fuel < 0) {
+      fuel = refuel(m, fuel, code, pc);
+      if (fuel < 0) return outOfFuel(m, fn, pc, fp, depth, entryDepth);
+    }
+    exec: for (;;) {
+      // Returns leave this block with `break ret` (to the frame pop below); traps leave
+      // the switch with `break` and end here.
+      ret: {
+        switch (code[pc]) {
+          case K.UNREACHABLE:
+            msg = 'unreachable';
+            break;
+          // Branches pay for the run they start (see chargeRuns in lower.ts).
+          case K.BR:
+            fuel -= code[pc + 2]!;
+            pc = code[pc + 1]!;
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF:
+            if (S[fp + code[pc + 1]!] !== 0) {
+              fuel -= code[pc + 3]!;
+              pc = code[pc + 2]!;
+            } else {
+              fuel -= code[pc + 4]!;
+              pc += 5;
             }
-            const f = table.elements[i] as Func | null;
-            if (f === null) {
-              msg = `uninitialized element ${i}`;
-              break;
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_UNLESS:
+            if (S[fp + code[pc + 1]!] === 0) {
+              fuel -= code[pc + 3]!;
+              pc = code[pc + 2]!;
+            } else {
+              fuel -= code[pc + 4]!;
+              pc += 5;
             }
-            if (f.typeId !== inst.typeIds[code[pc + 1]!]) {
-              msg = 'indirect call type mismatch';
-              break;
-            }
-            callee = f.index;
-            if (f.inst !== inst) other = f;
-          }
-          if (other !== null) {
-            m.depth = depth;
-            const t = callOther(m, other, base);
-            if (t !== null) return withTrace(m, t, fn, pc, depth, entryDepth);
-            // The callee may have grown this machine's stack or memory 0.
-            S = m.S;
-            D = m.D;
-            F = m.F;
-            dv = mem.dv;
-            memLen = mem.byteLength;
-            pc = next;
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_TABLE: {
+            const i = S[fp + code[pc + 1]!]! >>> 0;
+            const n = code[pc + 2]!;
+            const k = i < n ? i : n;
+            fuel -= code[pc + 4 + n + k]!;
+            pc = code[pc + 3 + k]!;
+            if (fuel < 0) break exec;
             continue;
           }
-          const lw = lowered[callee - nImp] ?? m.lower(inst, callee);
-          let fr = m.frames;
-          if (3 * depth + 3 > fr.length || depth >= maxDepth) {
-            if (!m.ensureFrames(depth)) {
-              m.depth = depth;
-              return withTrace(m, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
-            }
-            fr = m.frames;
-          }
-          if (base + lw.frameWords > S.length) {
-            if (!m.ensureStack(base + lw.frameWords)) {
-              return withTrace(m, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
-            }
-            S = m.S;
-            D = m.D;
-            F = m.F;
-          }
-          fr[3 * depth] = next;
-          fr[3 * depth + 1] = fp;
-          fr[3 * depth + 2] = fn;
-          depth++;
-          fp = base;
-          fn = callee;
-          code = lw.code;
-          pc = 0;
-          const init = lw.init;
-          for (let i = 0, b = fp + 2 * lw.nparams; i < init.length; i++) S[b + i] = init[i]!;
-          continue;
-        }
-        case K.RETURN_CALL:
-        case K.RETURN_CALL_INDIRECT: {
-          // The callee replaces this frame: its arguments move down to fp.
-          let f: Func;
-          let base: number;
-          if (code[pc] === K.RETURN_CALL) {
-            f = inst.funcs[code[pc + 1]!]!;
-            base = fp + code[pc + 2]!;
-          } else {
-            const table = inst.tables[code[pc + 2]!]!;
-            const i = S[fp + code[pc + 3]!]! >>> 0;
-            base = fp + code[pc + 4]!;
-            if (i >= table.elements.length) {
-              msg = 'undefined element';
-              break;
-            }
-            const g = table.elements[i] as Func | null;
-            if (g === null) {
-              msg = `uninitialized element ${i}`;
-              break;
-            }
-            if (g.typeId !== inst.typeIds[code[pc + 1]!]) {
-              msg = 'indirect call type mismatch';
-              break;
-            }
-            f = g;
-          }
-          if (f.inst !== inst) {
-            m.depth = depth;
-            const t = callOther(m, f, base);
-            if (t !== null) return withTrace(m, t, fn, pc, depth, entryDepth);
-            S = m.S;
-            D = m.D;
-            F = m.F;
-            dv = mem.dv;
-            memLen = mem.byteLength;
-            for (let i = 0, n = 2 * f.type.results.length; i < n; i++) S[fp + i] = S[base + i]!;
+          case K.RETURN0:
+            break ret;
+          case K.RETURN1: {
+            const a = fp + code[pc + 1]!;
+            S[fp] = S[a]!;
+            S[fp + 1] = S[a + 1]!;
             break ret;
           }
-          const lw = lowered[f.index - nImp] ?? m.lower(inst, f.index);
-          for (let i = 0, n = 2 * lw.nparams; i < n; i++) S[fp + i] = S[base + i]!;
-          if (fp + lw.frameWords > S.length) {
-            if (!m.ensureStack(fp + lw.frameWords)) {
-              return withTrace(m, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
+          case K.RETURN_N: {
+            const a = fp + code[pc + 1]!;
+            const n = 2 * code[pc + 2]!;
+            for (let i = 0; i < n; i++) S[fp + i] = S[a + i]!;
+            break ret;
+          }
+          case K.CALL:
+          case K.CALL_INDIRECT: {
+            let callee: number;
+            let base: number;
+            let next: number;
+            // A function that is not this instance's own code: a host function or another instance's.
+            let other: Func | null = null;
+            if (code[pc] === K.CALL) {
+              callee = code[pc + 1]!;
+              base = fp + code[pc + 2]!;
+              next = pc + 3;
+              if (callee < nImp) other = inst.funcs[callee]!;
+            } else {
+              const table = inst.tables[code[pc + 2]!]!;
+              const i = S[fp + code[pc + 3]!]! >>> 0;
+              base = fp + code[pc + 4]!;
+              next = pc + 5;
+              if (i >= table.elements.length) {
+                msg = 'undefined element';
+                break;
+              }
+              const f = table.elements[i] as Func | null;
+              if (f === null) {
+                msg = `uninitialized element ${i}`;
+                break;
+              }
+              if (f.typeId !== inst.typeIds[code[pc + 1]!]) {
+                msg = 'indirect call type mismatch';
+                break;
+              }
+              callee = f.index;
+              if (f.inst !== inst) other = f;
             }
-            S = m.S;
-            D = m.D;
-            F = m.F;
+            if (other !== null) {
+              m.depth = depth;
+              settle(m, fuel);
+              const t = callOther(m, other, base);
+              fuel = take(m);
+              if (t !== null) {
+                if (t instanceof Paused) return stop(m, fuel, fn, pc, fp, depth);
+                return trapAt(m, fuel, t, fn, pc, depth, entryDepth);
+              }
+              // The callee may have grown this machine's stack or memory 0.
+              S = m.S;
+              D = m.D;
+              F = m.F;
+              dv = mem.dv;
+              memLen = mem.byteLength;
+              pc = next;
+              continue;
+            }
+            const lw = lowered[callee - nImp] ?? m.lower(inst, callee);
+            let fr = m.frames;
+            if (3 * depth + 3 > fr.length || depth >= maxDepth) {
+              if (!m.ensureFrames(depth)) {
+                return trapAt(m, fuel, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
+              }
+              fr = m.frames;
+            }
+            if (base + lw.frameWords > S.length) {
+              if (!m.ensureStack(base + lw.frameWords)) {
+                return trapAt(m, fuel, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
+              }
+              S = m.S;
+              D = m.D;
+              F = m.F;
+            }
+            fr[3 * depth] = next;
+            fr[3 * depth + 1] = fp;
+            fr[3 * depth + 2] = fn;
+            depth++;
+            fp = base;
+            fn = callee;
+            code = lw.code;
+            pc = 0;
+            const init = lw.init;
+            for (let i = 0, b = fp + 2 * lw.nparams; i < init.length; i++) S[b + i] = init[i]!;
+            fuel -= lw.entry;
+            if (fuel < 0) break exec;
+            continue;
           }
-          fn = f.index;
-          code = lw.code;
-          pc = 0;
-          const init = lw.init;
-          for (let i = 0, b = fp + 2 * lw.nparams; i < init.length; i++) S[b + i] = init[i]!;
-          continue;
-        }
-        case K.COPY: {
-          const d = fp + code[pc + 1]!;
-          const a = fp + code[pc + 2]!;
-          S[d] = S[a]!;
-          S[d + 1] = S[a + 1]!;
-          pc += 3;
-          continue;
-        }
-        case K.CONST32:
-          S[fp + code[pc + 1]!] = code[pc + 2]!;
-          pc += 3;
-          continue;
-        case K.CONST64: {
-          const d = fp + code[pc + 1]!;
-          S[d] = code[pc + 2]!;
-          S[d + 1] = code[pc + 3]!;
-          pc += 4;
-          continue;
-        }
-        case K.SELECT: {
-          const d = fp + code[pc + 1]!;
-          const s = S[fp + code[pc + 4]!] !== 0 ? fp + code[pc + 2]! : fp + code[pc + 3]!;
-          S[d] = S[s]!;
-          S[d + 1] = S[s + 1]!;
-          pc += 5;
-          continue;
-        }
-        case K.GLOBAL_GET: {
-          const d = fp + code[pc + 1]!;
-          const g = code[pc + 2]!;
-          S[d] = G[g]!;
-          S[d + 1] = G[g + 1]!;
-          pc += 3;
-          continue;
-        }
-        case K.GLOBAL_SET: {
-          const g = code[pc + 1]!;
-          const a = fp + code[pc + 2]!;
-          G[g] = S[a]!;
-          G[g + 1] = S[a + 1]!;
-          pc += 3;
-          continue;
-        }
-        case K.GLOBAL_GET_EXT: {
-          const d = fp + code[pc + 1]!;
-          const g = inst.globals[code[pc + 2]!]!;
-          S[d] = g.cell[g.idx]!;
-          S[d + 1] = g.cell[g.idx + 1]!;
-          pc += 3;
-          continue;
-        }
-        case K.GLOBAL_SET_EXT: {
-          const g = inst.globals[code[pc + 1]!]!;
-          const a = fp + code[pc + 2]!;
-          g.cell[g.idx] = S[a]!;
-          g.cell[g.idx + 1] = S[a + 1]!;
-          pc += 3;
-          continue;
-        }
-
-        // Memory: `op d|v a k offset` accesses ((S[a] + k) mod 2^32) + offset. The effective
-        // address is computed as a double, so adding the offset cannot wrap.
-        case K.LOAD_32: {
-          const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-          if (ea + 4 > memLen) break;
-          S[fp + code[pc + 1]!] = dv.getInt32(ea, true);
-          pc += 5;
-          continue;
-        }
-        case K.LOAD_64: {
-          const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-          if (ea + 8 > memLen) break;
-          const d = fp + code[pc + 1]!;
-          S[d] = dv.getInt32(ea, true);
-          S[d + 1] = dv.getInt32(ea + 4, true);
-          pc += 5;
-          continue;
-        }
-        case K.LOAD_I32_8S: {
-          const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-          if (ea + 1 > memLen) break;
-          S[fp + code[pc + 1]!] = dv.getInt8(ea);
-          pc += 5;
-          continue;
-        }
-        case K.LOAD_I32_8U: {
-          const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-          if (ea + 1 > memLen) break;
-          S[fp + code[pc + 1]!] = dv.getUint8(ea);
-          pc += 5;
-          continue;
-        }
-        case K.LOAD_I32_16S: {
-          const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-          if (ea + 2 > memLen) break;
-          S[fp + code[pc + 1]!] = dv.getInt16(ea, true);
-          pc += 5;
-          continue;
-        }
-        case K.LOAD_I32_16U: {
-          const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-          if (ea + 2 > memLen) break;
-          S[fp + code[pc + 1]!] = dv.getUint16(ea, true);
-          pc += 5;
-          continue;
-        }
-        case K.LOAD_I64_8S:
-        case K.LOAD_I64_8U:
-        case K.LOAD_I64_16S:
-        case K.LOAD_I64_16U:
-        case K.LOAD_I64_32S:
-        case K.LOAD_I64_32U: {
-          const op = code[pc]!;
-          const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-          const w = op <= K.LOAD_I64_8U ? 1 : op <= K.LOAD_I64_16U ? 2 : 4;
-          if (ea + w > memLen) break;
-          let v: number;
-          let h = 0;
-          switch (op) {
-            case K.LOAD_I64_8S: v = dv.getInt8(ea); h = v >> 31; break;
-            case K.LOAD_I64_8U: v = dv.getUint8(ea); break;
-            case K.LOAD_I64_16S: v = dv.getInt16(ea, true); h = v >> 31; break;
-            case K.LOAD_I64_16U: v = dv.getUint16(ea, true); break;
-            case K.LOAD_I64_32S: v = dv.getInt32(ea, true); h = v >> 31; break;
-            default: v = dv.getInt32(ea, true); break;
+          case K.RETURN_CALL:
+          case K.RETURN_CALL_INDIRECT: {
+            // The callee replaces this frame: its arguments move down to fp.
+            let f: Func;
+            let base: number;
+            if (code[pc] === K.RETURN_CALL) {
+              f = inst.funcs[code[pc + 1]!]!;
+              base = fp + code[pc + 2]!;
+            } else {
+              const table = inst.tables[code[pc + 2]!]!;
+              const i = S[fp + code[pc + 3]!]! >>> 0;
+              base = fp + code[pc + 4]!;
+              if (i >= table.elements.length) {
+                msg = 'undefined element';
+                break;
+              }
+              const g = table.elements[i] as Func | null;
+              if (g === null) {
+                msg = `uninitialized element ${i}`;
+                break;
+              }
+              if (g.typeId !== inst.typeIds[code[pc + 1]!]) {
+                msg = 'indirect call type mismatch';
+                break;
+              }
+              f = g;
+            }
+            if (f.inst !== inst) {
+              m.depth = depth;
+              settle(m, fuel);
+              const t = callOther(m, f, base);
+              fuel = take(m);
+              if (t !== null) {
+                if (t instanceof Paused) return stop(m, fuel, fn, pc, fp, depth);
+                return trapAt(m, fuel, t, fn, pc, depth, entryDepth);
+              }
+              S = m.S;
+              D = m.D;
+              F = m.F;
+              dv = mem.dv;
+              memLen = mem.byteLength;
+              for (let i = 0, n = 2 * f.type.results.length; i < n; i++) S[fp + i] = S[base + i]!;
+              break ret;
+            }
+            const lw = lowered[f.index - nImp] ?? m.lower(inst, f.index);
+            for (let i = 0, n = 2 * lw.nparams; i < n; i++) S[fp + i] = S[base + i]!;
+            if (fp + lw.frameWords > S.length) {
+              if (!m.ensureStack(fp + lw.frameWords)) {
+                return trapAt(m, fuel, new Exhaustion('call stack exhausted'), fn, pc, depth, entryDepth);
+              }
+              S = m.S;
+              D = m.D;
+              F = m.F;
+            }
+            fn = f.index;
+            code = lw.code;
+            pc = 0;
+            const init = lw.init;
+            for (let i = 0, b = fp + 2 * lw.nparams; i < init.length; i++) S[b + i] = init[i]!;
+            fuel -= lw.entry;
+            if (fuel < 0) break exec;
+            continue;
           }
-          const d = fp + code[pc + 1]!;
-          S[d] = v;
-          S[d + 1] = h;
-          pc += 5;
-          continue;
-        }
-        case K.STORE_32: {
-          const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-          if (ea + 4 > memLen) break;
-          dv.setInt32(ea, S[fp + code[pc + 2]!]!, true);
-          pc += 5;
-          continue;
-        }
-        case K.STORE_64: {
-          const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-          if (ea + 8 > memLen) break;
-          const v = fp + code[pc + 2]!;
-          dv.setInt32(ea, S[v]!, true);
-          dv.setInt32(ea + 4, S[v + 1]!, true);
-          pc += 5;
-          continue;
-        }
-        case K.STORE_8: {
-          const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-          if (ea + 1 > memLen) break;
-          dv.setInt8(ea, S[fp + code[pc + 2]!]!);
-          pc += 5;
-          continue;
-        }
-        case K.STORE_16: {
-          const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
-          if (ea + 2 > memLen) break;
-          dv.setInt16(ea, S[fp + code[pc + 2]!]!, true);
-          pc += 5;
-          continue;
-        }
-        case K.MEMORY_SIZE:
-          S[fp + code[pc + 1]!] = memLen / 65536;
-          pc += 2;
-          continue;
-        case K.MEMORY_GROW: {
-          const r = mem.grow(S[fp + code[pc + 2]!]! >>> 0);
-          S[fp + code[pc + 1]!] = r;
-          dv = mem.dv;
-          memLen = mem.byteLength;
-          pc += 3;
-          continue;
-        }
-        case K.MEMORY_INIT:
-        case K.MEMORY_COPY:
-        case K.MEMORY_FILL:
-        case K.DATA_DROP:
-        case K.MEM_ACCESS_M:
-        case K.MEMORY_SIZE_M:
-        case K.MEMORY_GROW_M:
-          // Bulk operations and memories other than 0: out of the loop. None of them resizes memory 0.
-          msg = memoryOp(m, code, pc, fp);
-          if (msg !== '') break;
-          pc += 1 + OPERANDS[code[pc]!]!;
-          continue;
+          case K.COPY: {
+            const d = fp + code[pc + 1]!;
+            const a = fp + code[pc + 2]!;
+            S[d] = S[a]!;
+            S[d + 1] = S[a + 1]!;
+            pc += 3;
+            continue;
+          }
+          case K.CONST32:
+            S[fp + code[pc + 1]!] = code[pc + 2]!;
+            pc += 3;
+            continue;
+          case K.CONST64: {
+            const d = fp + code[pc + 1]!;
+            S[d] = code[pc + 2]!;
+            S[d + 1] = code[pc + 3]!;
+            pc += 4;
+            continue;
+          }
+          case K.SELECT: {
+            const d = fp + code[pc + 1]!;
+            const s = S[fp + code[pc + 4]!] !== 0 ? fp + code[pc + 2]! : fp + code[pc + 3]!;
+            S[d] = S[s]!;
+            S[d + 1] = S[s + 1]!;
+            pc += 5;
+            continue;
+          }
+          case K.GLOBAL_GET: {
+            const d = fp + code[pc + 1]!;
+            const g = code[pc + 2]!;
+            S[d] = G[g]!;
+            S[d + 1] = G[g + 1]!;
+            pc += 3;
+            continue;
+          }
+          case K.GLOBAL_SET: {
+            const g = code[pc + 1]!;
+            const a = fp + code[pc + 2]!;
+            G[g] = S[a]!;
+            G[g + 1] = S[a + 1]!;
+            pc += 3;
+            continue;
+          }
+          case K.GLOBAL_GET_EXT:
+          case K.GLOBAL_SET_EXT:
+            msg = globalExt(inst, S, code, pc, fp);
+            if (msg !== '') break;
+            pc += 3;
+            continue;
 
-        case K.TABLE_GET:
-        case K.TABLE_SET:
-        case K.TABLE_SIZE:
-        case K.TABLE_GROW:
-        case K.TABLE_FILL:
-        case K.TABLE_COPY:
-        case K.TABLE_INIT:
-        case K.ELEM_DROP:
-          msg = tableOp(m, code, pc, fp);
-          if (msg !== '') break;
-          pc += 1 + OPERANDS[code[pc]!]!;
-          continue;
-        case K.REF_IS_NULL:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === 0 ? 1 : 0;
-          pc += 3;
-          continue;
-        case K.REF_FUNC:
-          S[fp + code[pc + 1]!] = refToId(inst.funcs[code[pc + 2]!]!);
-          pc += 3;
-          continue;
+          // Memory: `op d|v a k offset` accesses ((S[a] + k) mod 2^32) + offset. The effective
+          // address is computed as a double, so adding the offset cannot wrap.
+          case K.LOAD_32: {
+            const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+            if (ea + 4 > memLen) break;
+            S[fp + code[pc + 1]!] = dv.getInt32(ea, true);
+            pc += 5;
+            continue;
+          }
+          case K.LOAD_64: {
+            const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+            if (ea + 8 > memLen) break;
+            const d = fp + code[pc + 1]!;
+            S[d] = dv.getInt32(ea, true);
+            S[d + 1] = dv.getInt32(ea + 4, true);
+            pc += 5;
+            continue;
+          }
+          case K.LOAD_I32_8S: {
+            const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+            if (ea + 1 > memLen) break;
+            S[fp + code[pc + 1]!] = dv.getInt8(ea);
+            pc += 5;
+            continue;
+          }
+          case K.LOAD_I32_8U: {
+            const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+            if (ea + 1 > memLen) break;
+            S[fp + code[pc + 1]!] = dv.getUint8(ea);
+            pc += 5;
+            continue;
+          }
+          case K.LOAD_I32_16S: {
+            const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+            if (ea + 2 > memLen) break;
+            S[fp + code[pc + 1]!] = dv.getInt16(ea, true);
+            pc += 5;
+            continue;
+          }
+          case K.LOAD_I32_16U: {
+            const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+            if (ea + 2 > memLen) break;
+            S[fp + code[pc + 1]!] = dv.getUint16(ea, true);
+            pc += 5;
+            continue;
+          }
+          case K.LOAD_I64_8S:
+          case K.LOAD_I64_8U:
+          case K.LOAD_I64_16S:
+          case K.LOAD_I64_16U:
+          case K.LOAD_I64_32S:
+          case K.LOAD_I64_32U: {
+            const op = code[pc]!;
+            const ea = ((S[fp + code[pc + 2]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+            const w = op <= K.LOAD_I64_8U ? 1 : op <= K.LOAD_I64_16U ? 2 : 4;
+            if (ea + w > memLen) break;
+            let v: number;
+            let h = 0;
+            switch (op) {
+              case K.LOAD_I64_8S: v = dv.getInt8(ea); h = v >> 31; break;
+              case K.LOAD_I64_8U: v = dv.getUint8(ea); break;
+              case K.LOAD_I64_16S: v = dv.getInt16(ea, true); h = v >> 31; break;
+              case K.LOAD_I64_16U: v = dv.getUint16(ea, true); break;
+              case K.LOAD_I64_32S: v = dv.getInt32(ea, true); h = v >> 31; break;
+              default: v = dv.getInt32(ea, true); break;
+            }
+            const d = fp + code[pc + 1]!;
+            S[d] = v;
+            S[d + 1] = h;
+            pc += 5;
+            continue;
+          }
+          case K.STORE_32: {
+            const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+            if (ea + 4 > memLen) break;
+            dv.setInt32(ea, S[fp + code[pc + 2]!]!, true);
+            pc += 5;
+            continue;
+          }
+          case K.STORE_64: {
+            const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+            if (ea + 8 > memLen) break;
+            const v = fp + code[pc + 2]!;
+            dv.setInt32(ea, S[v]!, true);
+            dv.setInt32(ea + 4, S[v + 1]!, true);
+            pc += 5;
+            continue;
+          }
+          case K.STORE_8: {
+            const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+            if (ea + 1 > memLen) break;
+            dv.setInt8(ea, S[fp + code[pc + 2]!]!);
+            pc += 5;
+            continue;
+          }
+          case K.STORE_16: {
+            const ea = ((S[fp + code[pc + 1]!]! + code[pc + 3]!) >>> 0) + (code[pc + 4]! >>> 0);
+            if (ea + 2 > memLen) break;
+            dv.setInt16(ea, S[fp + code[pc + 2]!]!, true);
+            pc += 5;
+            continue;
+          }
+          case K.MEMORY_SIZE:
+            S[fp + code[pc + 1]!] = memLen / 65536;
+            pc += 2;
+            continue;
+          case K.MEMORY_GROW: {
+            const r = mem.grow(S[fp + code[pc + 2]!]! >>> 0);
+            S[fp + code[pc + 1]!] = r;
+            dv = mem.dv;
+            memLen = mem.byteLength;
+            pc += 3;
+            continue;
+          }
+          case K.MEMORY_INIT:
+          case K.MEMORY_COPY:
+          case K.MEMORY_FILL:
+          case K.DATA_DROP:
+          case K.MEM_ACCESS_M:
+          case K.MEMORY_SIZE_M:
+          case K.MEMORY_GROW_M:
+            // Bulk operations and memories other than 0: out of the loop. None of them resizes memory 0.
+            fuel -= bulkCost(S, code, pc, fp);
+            msg = memoryOp(m, code, pc, fp);
+            if (msg !== '') break;
+            pc += 1 + OPERANDS[code[pc]!]!;
+            continue;
 
-        // i32
-        case K.I32_EQZ:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === 0 ? 1 : 0;
-          pc += 3;
-          continue;
-        case K.I32_EQ:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === S[fp + code[pc + 3]!] ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_NE:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] !== S[fp + code[pc + 3]!] ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_LT_S:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! < S[fp + code[pc + 3]!]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_LT_U:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 < S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_GT_S:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! > S[fp + code[pc + 3]!]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_GT_U:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 > S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_LE_S:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! <= S[fp + code[pc + 3]!]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_LE_U:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 <= S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_GE_S:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >= S[fp + code[pc + 3]!]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_GE_U:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 >= S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_CLZ:
-          S[fp + code[pc + 1]!] = Math.clz32(S[fp + code[pc + 2]!]!);
-          pc += 3;
-          continue;
-        case K.I32_CTZ:
-          S[fp + code[pc + 1]!] = ctz32(S[fp + code[pc + 2]!]!);
-          pc += 3;
-          continue;
-        case K.I32_POPCNT:
-          S[fp + code[pc + 1]!] = popcnt32(S[fp + code[pc + 2]!]!);
-          pc += 3;
-          continue;
-        case K.I32_ADD:
-          S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! + S[fp + code[pc + 3]!]!) | 0;
-          pc += 4;
-          continue;
-        case K.I32_SUB:
-          S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! - S[fp + code[pc + 3]!]!) | 0;
-          pc += 4;
-          continue;
-        case K.I32_MUL:
-          S[fp + code[pc + 1]!] = Math.imul(S[fp + code[pc + 2]!]!, S[fp + code[pc + 3]!]!);
-          pc += 4;
-          continue;
-        case K.I32_DIV_S: {
-          const x = S[fp + code[pc + 2]!]!;
-          const y = S[fp + code[pc + 3]!]!;
-          if (y === 0) {
-            msg = 'integer divide by zero';
+          case K.TABLE_GET:
+          case K.TABLE_SET:
+          case K.TABLE_SIZE:
+          case K.TABLE_GROW:
+          case K.TABLE_FILL:
+          case K.TABLE_COPY:
+          case K.TABLE_INIT:
+          case K.ELEM_DROP:
+            fuel -= bulkCost(S, code, pc, fp);
+            msg = tableOp(m, code, pc, fp);
+            if (msg !== '') break;
+            pc += 1 + OPERANDS[code[pc]!]!;
+            continue;
+          case K.REF_IS_NULL:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === 0 ? 1 : 0;
+            pc += 3;
+            continue;
+          case K.REF_FUNC:
+            S[fp + code[pc + 1]!] = refToId(inst, inst.funcs[code[pc + 2]!]!);
+            pc += 3;
+            continue;
+
+          // i32
+          case K.I32_EQZ:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === 0 ? 1 : 0;
+            pc += 3;
+            continue;
+          case K.I32_EQ:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === S[fp + code[pc + 3]!] ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_NE:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] !== S[fp + code[pc + 3]!] ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_LT_S:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! < S[fp + code[pc + 3]!]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_LT_U:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 < S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_GT_S:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! > S[fp + code[pc + 3]!]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_GT_U:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 > S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_LE_S:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! <= S[fp + code[pc + 3]!]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_LE_U:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 <= S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_GE_S:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >= S[fp + code[pc + 3]!]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_GE_U:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 >= S[fp + code[pc + 3]!]! >>> 0 ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_CLZ:
+            S[fp + code[pc + 1]!] = Math.clz32(S[fp + code[pc + 2]!]!);
+            pc += 3;
+            continue;
+          case K.I32_CTZ:
+            S[fp + code[pc + 1]!] = ctz32(S[fp + code[pc + 2]!]!);
+            pc += 3;
+            continue;
+          case K.I32_POPCNT:
+            S[fp + code[pc + 1]!] = popcnt32(S[fp + code[pc + 2]!]!);
+            pc += 3;
+            continue;
+          case K.I32_ADD:
+            S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! + S[fp + code[pc + 3]!]!) | 0;
+            pc += 4;
+            continue;
+          case K.I32_SUB:
+            S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! - S[fp + code[pc + 3]!]!) | 0;
+            pc += 4;
+            continue;
+          case K.I32_MUL:
+            S[fp + code[pc + 1]!] = Math.imul(S[fp + code[pc + 2]!]!, S[fp + code[pc + 3]!]!);
+            pc += 4;
+            continue;
+          case K.I32_DIV_S: {
+            const x = S[fp + code[pc + 2]!]!;
+            const y = S[fp + code[pc + 3]!]!;
+            if (y === 0) {
+              msg = 'integer divide by zero';
+              break;
+            }
+            if (x === -2147483648 && y === -1) {
+              msg = 'integer overflow';
+              break;
+            }
+            S[fp + code[pc + 1]!] = (x / y) | 0;
+            pc += 4;
+            continue;
+          }
+          case K.I32_DIV_U: {
+            const y = S[fp + code[pc + 3]!]! >>> 0;
+            if (y === 0) {
+              msg = 'integer divide by zero';
+              break;
+            }
+            S[fp + code[pc + 1]!] = ((S[fp + code[pc + 2]!]! >>> 0) / y) | 0;
+            pc += 4;
+            continue;
+          }
+          case K.I32_REM_S: {
+            const y = S[fp + code[pc + 3]!]!;
+            if (y === 0) {
+              msg = 'integer divide by zero';
+              break;
+            }
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! % y | 0;
+            pc += 4;
+            continue;
+          }
+          case K.I32_REM_U: {
+            const y = S[fp + code[pc + 3]!]! >>> 0;
+            if (y === 0) {
+              msg = 'integer divide by zero';
+              break;
+            }
+            S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! >>> 0) % y | 0;
+            pc += 4;
+            continue;
+          }
+          case K.I32_AND:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & S[fp + code[pc + 3]!]!;
+            pc += 4;
+            continue;
+          case K.I32_OR:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! | S[fp + code[pc + 3]!]!;
+            pc += 4;
+            continue;
+          case K.I32_XOR:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ S[fp + code[pc + 3]!]!;
+            pc += 4;
+            continue;
+          case K.I32_SHL:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! << S[fp + code[pc + 3]!]!;
+            pc += 4;
+            continue;
+          case K.I32_SHR_S:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >> S[fp + code[pc + 3]!]!;
+            pc += 4;
+            continue;
+          case K.I32_SHR_U:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> S[fp + code[pc + 3]!]!;
+            pc += 4;
+            continue;
+          case K.I32_ROTL: {
+            const x = S[fp + code[pc + 2]!]!;
+            const k = S[fp + code[pc + 3]!]! & 31;
+            S[fp + code[pc + 1]!] = (x << k) | (x >>> (32 - k));
+            pc += 4;
+            continue;
+          }
+          case K.I32_ROTR: {
+            const x = S[fp + code[pc + 2]!]!;
+            const k = S[fp + code[pc + 3]!]! & 31;
+            S[fp + code[pc + 1]!] = (x >>> k) | (x << (32 - k));
+            pc += 4;
+            continue;
+          }
+
+          // i64 (two words: low at d, high at d+1)
+          case K.I64_EQZ: {
+            const a = fp + code[pc + 2]!;
+            S[fp + code[pc + 1]!] = (S[a]! | S[a + 1]!) === 0 ? 1 : 0;
+            pc += 3;
+            continue;
+          }
+          case K.I64_EQ: {
+            const a = fp + code[pc + 2]!;
+            const b = fp + code[pc + 3]!;
+            S[fp + code[pc + 1]!] = S[a] === S[b] && S[a + 1] === S[b + 1] ? 1 : 0;
+            pc += 4;
+            continue;
+          }
+          case K.I64_NE: {
+            const a = fp + code[pc + 2]!;
+            const b = fp + code[pc + 3]!;
+            S[fp + code[pc + 1]!] = S[a] !== S[b] || S[a + 1] !== S[b + 1] ? 1 : 0;
+            pc += 4;
+            continue;
+          }
+          case K.I64_LT_S:
+          case K.I64_LT_U:
+          case K.I64_GT_S:
+          case K.I64_GT_U:
+          case K.I64_LE_S:
+          case K.I64_LE_U:
+          case K.I64_GE_S:
+          case K.I64_GE_U: {
+            const op = code[pc]!;
+            const a = fp + code[pc + 2]!;
+            const b = fp + code[pc + 3]!;
+            const signed = op === K.I64_LT_S || op === K.I64_GT_S || op === K.I64_LE_S || op === K.I64_GE_S;
+            const ah = signed ? S[a + 1]! : S[a + 1]! >>> 0;
+            const bh = signed ? S[b + 1]! : S[b + 1]! >>> 0;
+            // -1, 0, 1 as a compares to b
+            const c = ah < bh ? -1 : ah > bh ? 1 : S[a]! >>> 0 < S[b]! >>> 0 ? -1 : S[a]! >>> 0 > S[b]! >>> 0 ? 1 : 0;
+            let r: boolean;
+            if (op === K.I64_LT_S || op === K.I64_LT_U) r = c < 0;
+            else if (op === K.I64_GT_S || op === K.I64_GT_U) r = c > 0;
+            else if (op === K.I64_LE_S || op === K.I64_LE_U) r = c <= 0;
+            else r = c >= 0;
+            S[fp + code[pc + 1]!] = r ? 1 : 0;
+            pc += 4;
+            continue;
+          }
+          case K.I64_CLZ: {
+            const a = fp + code[pc + 2]!;
+            const d = fp + code[pc + 1]!;
+            const h = S[a + 1]!;
+            S[d] = h !== 0 ? Math.clz32(h) : 32 + Math.clz32(S[a]!);
+            S[d + 1] = 0;
+            pc += 3;
+            continue;
+          }
+          case K.I64_CTZ: {
+            const a = fp + code[pc + 2]!;
+            const d = fp + code[pc + 1]!;
+            const l = S[a]!;
+            S[d] = l !== 0 ? ctz32(l) : 32 + ctz32(S[a + 1]!);
+            S[d + 1] = 0;
+            pc += 3;
+            continue;
+          }
+          case K.I64_POPCNT: {
+            const a = fp + code[pc + 2]!;
+            const d = fp + code[pc + 1]!;
+            S[d] = popcnt32(S[a]!) + popcnt32(S[a + 1]!);
+            S[d + 1] = 0;
+            pc += 3;
+            continue;
+          }
+          case K.I64_ADD: {
+            const a = fp + code[pc + 2]!;
+            const b = fp + code[pc + 3]!;
+            const d = fp + code[pc + 1]!;
+            const al = S[a]!;
+            const lo = (al + S[b]!) | 0;
+            S[d + 1] = (S[a + 1]! + S[b + 1]! + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+            S[d] = lo;
+            pc += 4;
+            continue;
+          }
+          case K.I64_SUB: {
+            const a = fp + code[pc + 2]!;
+            const b = fp + code[pc + 3]!;
+            const d = fp + code[pc + 1]!;
+            const al = S[a]!;
+            const bl = S[b]!;
+            S[d + 1] = (S[a + 1]! - S[b + 1]! - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
+            S[d] = (al - bl) | 0;
+            pc += 4;
+            continue;
+          }
+          case K.I64_MUL:
+            i64mul(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!);
+            pc += 4;
+            continue;
+          case K.I64_DIV_S:
+          case K.I64_DIV_U:
+          case K.I64_REM_S:
+          case K.I64_REM_U: {
+            const r = i64divrem(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!, code[pc]!);
+            if (r !== null) {
+              msg = r;
+              break;
+            }
+            pc += 4;
+            continue;
+          }
+          case K.I64_AND: {
+            const a = fp + code[pc + 2]!;
+            const b = fp + code[pc + 3]!;
+            const d = fp + code[pc + 1]!;
+            S[d] = S[a]! & S[b]!;
+            S[d + 1] = S[a + 1]! & S[b + 1]!;
+            pc += 4;
+            continue;
+          }
+          case K.I64_OR: {
+            const a = fp + code[pc + 2]!;
+            const b = fp + code[pc + 3]!;
+            const d = fp + code[pc + 1]!;
+            S[d] = S[a]! | S[b]!;
+            S[d + 1] = S[a + 1]! | S[b + 1]!;
+            pc += 4;
+            continue;
+          }
+          case K.I64_XOR: {
+            const a = fp + code[pc + 2]!;
+            const b = fp + code[pc + 3]!;
+            const d = fp + code[pc + 1]!;
+            S[d] = S[a]! ^ S[b]!;
+            S[d + 1] = S[a + 1]! ^ S[b + 1]!;
+            pc += 4;
+            continue;
+          }
+          case K.I64_SHL:
+          case K.I64_SHR_S:
+          case K.I64_SHR_U:
+          case K.I64_ROTL:
+          case K.I64_ROTR:
+            i64shift(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!, code[pc]!);
+            pc += 4;
+            continue;
+
+          // f32 / f64 comparisons
+          case K.F32_EQ:
+            S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!] === F[fp + code[pc + 3]!] ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.F32_NE:
+            S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!] !== F[fp + code[pc + 3]!] ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.F32_LT:
+            S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! < F[fp + code[pc + 3]!]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.F32_GT:
+            S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! > F[fp + code[pc + 3]!]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.F32_LE:
+            S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! <= F[fp + code[pc + 3]!]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.F32_GE:
+            S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! >= F[fp + code[pc + 3]!]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.F64_EQ:
+            S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1] === D[(fp + code[pc + 3]!) >> 1] ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.F64_NE:
+            S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1] !== D[(fp + code[pc + 3]!) >> 1] ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.F64_LT:
+            S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! < D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.F64_GT:
+            S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! > D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.F64_LE:
+            S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! <= D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.F64_GE:
+            S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! >= D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
+            pc += 4;
+            continue;
+
+          // f32 arithmetic: a Float32Array store rounds the double result once, which is exact for + - * / sqrt.
+          case K.F32_ABS:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & 0x7fffffff;
+            pc += 3;
+            continue;
+          case K.F32_NEG:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ -0x80000000;
+            pc += 3;
+            continue;
+          case K.F32_CEIL:
+            F[fp + code[pc + 1]!] = Math.ceil(F[fp + code[pc + 2]!]!);
+            pc += 3;
+            continue;
+          case K.F32_FLOOR:
+            F[fp + code[pc + 1]!] = Math.floor(F[fp + code[pc + 2]!]!);
+            pc += 3;
+            continue;
+          case K.F32_TRUNC:
+            F[fp + code[pc + 1]!] = Math.trunc(F[fp + code[pc + 2]!]!);
+            pc += 3;
+            continue;
+          case K.F32_NEAREST:
+            F[fp + code[pc + 1]!] = nearest(F[fp + code[pc + 2]!]!);
+            pc += 3;
+            continue;
+          case K.F32_SQRT:
+            F[fp + code[pc + 1]!] = Math.sqrt(F[fp + code[pc + 2]!]!);
+            pc += 3;
+            continue;
+          case K.F32_ADD:
+            F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! + F[fp + code[pc + 3]!]!;
+            pc += 4;
+            continue;
+          case K.F32_SUB:
+            F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! - F[fp + code[pc + 3]!]!;
+            pc += 4;
+            continue;
+          case K.F32_MUL:
+            F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! * F[fp + code[pc + 3]!]!;
+            pc += 4;
+            continue;
+          case K.F32_DIV:
+            F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! / F[fp + code[pc + 3]!]!;
+            pc += 4;
+            continue;
+          case K.F32_MIN:
+            F[fp + code[pc + 1]!] = Math.min(F[fp + code[pc + 2]!]!, F[fp + code[pc + 3]!]!);
+            pc += 4;
+            continue;
+          case K.F32_MAX:
+            F[fp + code[pc + 1]!] = Math.max(F[fp + code[pc + 2]!]!, F[fp + code[pc + 3]!]!);
+            pc += 4;
+            continue;
+          case K.F32_COPYSIGN:
+            S[fp + code[pc + 1]!] = copysignHi(S[fp + code[pc + 2]!]!, S[fp + code[pc + 3]!]!);
+            pc += 4;
+            continue;
+          case K.F64_ABS: {
+            const d = fp + code[pc + 1]!;
+            const a = fp + code[pc + 2]!;
+            S[d] = S[a]!;
+            S[d + 1] = S[a + 1]! & 0x7fffffff;
+            pc += 3;
+            continue;
+          }
+          case K.F64_NEG: {
+            const d = fp + code[pc + 1]!;
+            const a = fp + code[pc + 2]!;
+            S[d] = S[a]!;
+            S[d + 1] = S[a + 1]! ^ -0x80000000;
+            pc += 3;
+            continue;
+          }
+          case K.F64_CEIL:
+            D[(fp + code[pc + 1]!) >> 1] = quiet(Math.ceil(D[(fp + code[pc + 2]!) >> 1]!));
+            pc += 3;
+            continue;
+          case K.F64_FLOOR:
+            D[(fp + code[pc + 1]!) >> 1] = quiet(Math.floor(D[(fp + code[pc + 2]!) >> 1]!));
+            pc += 3;
+            continue;
+          case K.F64_TRUNC:
+            D[(fp + code[pc + 1]!) >> 1] = quiet(Math.trunc(D[(fp + code[pc + 2]!) >> 1]!));
+            pc += 3;
+            continue;
+          case K.F64_NEAREST:
+            D[(fp + code[pc + 1]!) >> 1] = quiet(nearest(D[(fp + code[pc + 2]!) >> 1]!));
+            pc += 3;
+            continue;
+          case K.F64_SQRT:
+            D[(fp + code[pc + 1]!) >> 1] = Math.sqrt(D[(fp + code[pc + 2]!) >> 1]!);
+            pc += 3;
+            continue;
+          case K.F64_ADD:
+            D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! + D[(fp + code[pc + 3]!) >> 1]!;
+            pc += 4;
+            continue;
+          case K.F64_SUB:
+            D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! - D[(fp + code[pc + 3]!) >> 1]!;
+            pc += 4;
+            continue;
+          case K.F64_MUL:
+            D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! * D[(fp + code[pc + 3]!) >> 1]!;
+            pc += 4;
+            continue;
+          case K.F64_DIV:
+            D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! / D[(fp + code[pc + 3]!) >> 1]!;
+            pc += 4;
+            continue;
+          case K.F64_MIN:
+            D[(fp + code[pc + 1]!) >> 1] = Math.min(D[(fp + code[pc + 2]!) >> 1]!, D[(fp + code[pc + 3]!) >> 1]!);
+            pc += 4;
+            continue;
+          case K.F64_MAX:
+            D[(fp + code[pc + 1]!) >> 1] = Math.max(D[(fp + code[pc + 2]!) >> 1]!, D[(fp + code[pc + 3]!) >> 1]!);
+            pc += 4;
+            continue;
+          case K.F64_COPYSIGN: {
+            const d = fp + code[pc + 1]!;
+            const a = fp + code[pc + 2]!;
+            const sgn = S[fp + code[pc + 3]! + 1]!;
+            S[d] = S[a]!;
+            S[d + 1] = copysignHi(S[a + 1]!, sgn);
+            pc += 4;
+            continue;
+          }
+
+          // Conversions
+          case K.MOV32:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]!;
+            pc += 3;
+            continue;
+          case K.I32_TRUNC_F32_S:
+          case K.I32_TRUNC_F32_U:
+          case K.I32_TRUNC_F64_S:
+          case K.I32_TRUNC_F64_U:
+          case K.I32_TRUNC_SAT_F32_S:
+          case K.I32_TRUNC_SAT_F32_U:
+          case K.I32_TRUNC_SAT_F64_S:
+          case K.I32_TRUNC_SAT_F64_U: {
+            const op = code[pc]!;
+            const a = fp + code[pc + 2]!;
+            const isF32 = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F32_U || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F32_U;
+            const signed = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F64_S || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F64_S;
+            const r = truncToI32(isF32 ? F[a]! : D[a >> 1]!, signed, op >= K.I32_TRUNC_SAT_F32_S);
+            if (typeof r === 'string') {
+              msg = r;
+              break;
+            }
+            S[fp + code[pc + 1]!] = r;
+            pc += 3;
+            continue;
+          }
+          case K.I64_TRUNC_F32_S:
+          case K.I64_TRUNC_F32_U:
+          case K.I64_TRUNC_F64_S:
+          case K.I64_TRUNC_F64_U:
+          case K.I64_TRUNC_SAT_F32_S:
+          case K.I64_TRUNC_SAT_F32_U:
+          case K.I64_TRUNC_SAT_F64_S:
+          case K.I64_TRUNC_SAT_F64_U: {
+            const op = code[pc]!;
+            const a = fp + code[pc + 2]!;
+            const isF32 = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F32_U || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F32_U;
+            const signed = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F64_S || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F64_S;
+            const r = truncToI64(S, fp + code[pc + 1]!, isF32 ? F[a]! : D[a >> 1]!, signed, op >= K.I64_TRUNC_SAT_F32_S);
+            if (r !== null) {
+              msg = r;
+              break;
+            }
+            pc += 3;
+            continue;
+          }
+          case K.I64_EXTEND_I32_S: {
+            const d = fp + code[pc + 1]!;
+            const v = S[fp + code[pc + 2]!]!;
+            S[d] = v;
+            S[d + 1] = v >> 31;
+            pc += 3;
+            continue;
+          }
+          case K.I64_EXTEND_I32_U: {
+            const d = fp + code[pc + 1]!;
+            S[d] = S[fp + code[pc + 2]!]!;
+            S[d + 1] = 0;
+            pc += 3;
+            continue;
+          }
+          case K.F32_CONVERT_I32_S:
+            F[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]!;
+            pc += 3;
+            continue;
+          case K.F32_CONVERT_I32_U:
+            F[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0;
+            pc += 3;
+            continue;
+          case K.F32_CONVERT_I64_S:
+          case K.F32_CONVERT_I64_U:
+            F[fp + code[pc + 1]!] = i64ToFloat(S, fp + code[pc + 2]!, code[pc] === K.F32_CONVERT_I64_S, true);
+            pc += 3;
+            continue;
+          case K.F32_DEMOTE_F64:
+            F[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]!;
+            pc += 3;
+            continue;
+          case K.F64_CONVERT_I32_S:
+            D[(fp + code[pc + 1]!) >> 1] = S[fp + code[pc + 2]!]!;
+            pc += 3;
+            continue;
+          case K.F64_CONVERT_I32_U:
+            D[(fp + code[pc + 1]!) >> 1] = S[fp + code[pc + 2]!]! >>> 0;
+            pc += 3;
+            continue;
+          case K.F64_CONVERT_I64_S:
+          case K.F64_CONVERT_I64_U:
+            D[(fp + code[pc + 1]!) >> 1] = i64ToFloat(S, fp + code[pc + 2]!, code[pc] === K.F64_CONVERT_I64_S, false);
+            pc += 3;
+            continue;
+          case K.F64_PROMOTE_F32:
+            D[(fp + code[pc + 1]!) >> 1] = F[fp + code[pc + 2]!]!;
+            pc += 3;
+            continue;
+          case K.I32_EXTEND8_S:
+            S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! << 24) >> 24;
+            pc += 3;
+            continue;
+          case K.I32_EXTEND16_S:
+            S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! << 16) >> 16;
+            pc += 3;
+            continue;
+          case K.I64_EXTEND8_S:
+          case K.I64_EXTEND16_S:
+          case K.I64_EXTEND32_S: {
+            const d = fp + code[pc + 1]!;
+            const x = S[fp + code[pc + 2]!]!;
+            const v = code[pc] === K.I64_EXTEND8_S ? (x << 24) >> 24 : code[pc] === K.I64_EXTEND16_S ? (x << 16) >> 16 : x;
+            S[d] = v;
+            S[d + 1] = v >> 31;
+            pc += 3;
+            continue;
+          }
+
+          // Superinstructions: i32 op with an immediate.
+          case K.I32_ADD_I:
+            S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! + code[pc + 3]!) | 0;
+            pc += 4;
+            continue;
+          case K.I32_AND_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & code[pc + 3]!;
+            pc += 4;
+            continue;
+          case K.I32_OR_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! | code[pc + 3]!;
+            pc += 4;
+            continue;
+          case K.I32_XOR_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ code[pc + 3]!;
+            pc += 4;
+            continue;
+          case K.I32_SHL_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! << code[pc + 3]!;
+            pc += 4;
+            continue;
+          case K.I32_SHR_S_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >> code[pc + 3]!;
+            pc += 4;
+            continue;
+          case K.I32_SHR_U_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> code[pc + 3]!;
+            pc += 4;
+            continue;
+          case K.I32_MUL_I:
+            S[fp + code[pc + 1]!] = Math.imul(S[fp + code[pc + 2]!]!, code[pc + 3]!);
+            pc += 4;
+            continue;
+          case K.I32_EQ_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === code[pc + 3] ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_NE_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] !== code[pc + 3] ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_LT_S_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! < code[pc + 3]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_LT_U_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 < code[pc + 3]! >>> 0 ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_GT_S_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! > code[pc + 3]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_GT_U_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 > code[pc + 3]! >>> 0 ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_LE_S_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! <= code[pc + 3]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_LE_U_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 <= code[pc + 3]! >>> 0 ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_GE_S_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >= code[pc + 3]! ? 1 : 0;
+            pc += 4;
+            continue;
+          case K.I32_GE_U_I:
+            S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 >= code[pc + 3]! >>> 0 ? 1 : 0;
+            pc += 4;
+            continue;
+
+          // Superinstructions: compare two i32 and branch.
+          case K.BR_IF_EQ:
+            if (S[fp + code[pc + 1]!] === S[fp + code[pc + 2]!]) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_NE:
+            if (S[fp + code[pc + 1]!] !== S[fp + code[pc + 2]!]) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_LT_S:
+            if (S[fp + code[pc + 1]!]! < S[fp + code[pc + 2]!]!) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_LT_U:
+            if (S[fp + code[pc + 1]!]! >>> 0 < S[fp + code[pc + 2]!]! >>> 0) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_GT_S:
+            if (S[fp + code[pc + 1]!]! > S[fp + code[pc + 2]!]!) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_GT_U:
+            if (S[fp + code[pc + 1]!]! >>> 0 > S[fp + code[pc + 2]!]! >>> 0) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_LE_S:
+            if (S[fp + code[pc + 1]!]! <= S[fp + code[pc + 2]!]!) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_LE_U:
+            if (S[fp + code[pc + 1]!]! >>> 0 <= S[fp + code[pc + 2]!]! >>> 0) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_GE_S:
+            if (S[fp + code[pc + 1]!]! >= S[fp + code[pc + 2]!]!) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_GE_U:
+            if (S[fp + code[pc + 1]!]! >>> 0 >= S[fp + code[pc + 2]!]! >>> 0) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_EQ_I:
+            if (S[fp + code[pc + 1]!] === code[pc + 2]) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_NE_I:
+            if (S[fp + code[pc + 1]!] !== code[pc + 2]) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_LT_S_I:
+            if (S[fp + code[pc + 1]!]! < code[pc + 2]!) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_LT_U_I:
+            if (S[fp + code[pc + 1]!]! >>> 0 < code[pc + 2]! >>> 0) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_GT_S_I:
+            if (S[fp + code[pc + 1]!]! > code[pc + 2]!) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_GT_U_I:
+            if (S[fp + code[pc + 1]!]! >>> 0 > code[pc + 2]! >>> 0) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_LE_S_I:
+            if (S[fp + code[pc + 1]!]! <= code[pc + 2]!) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_LE_U_I:
+            if (S[fp + code[pc + 1]!]! >>> 0 <= code[pc + 2]! >>> 0) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_GE_S_I:
+            if (S[fp + code[pc + 1]!]! >= code[pc + 2]!) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_GE_U_I:
+            if (S[fp + code[pc + 1]!]! >>> 0 >= code[pc + 2]! >>> 0) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+
+          case K.BR_IF_F64_EQ:
+            if (D[(fp + code[pc + 1]!) >> 1]! === D[(fp + code[pc + 2]!) >> 1]!) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_F64_NE:
+            if (D[(fp + code[pc + 1]!) >> 1]! !== D[(fp + code[pc + 2]!) >> 1]!) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_F64_LT:
+            if (D[(fp + code[pc + 1]!) >> 1]! < D[(fp + code[pc + 2]!) >> 1]!) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_F64_GT:
+            if (D[(fp + code[pc + 1]!) >> 1]! > D[(fp + code[pc + 2]!) >> 1]!) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_F64_LE:
+            if (D[(fp + code[pc + 1]!) >> 1]! <= D[(fp + code[pc + 2]!) >> 1]!) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_F64_GE:
+            if (D[(fp + code[pc + 1]!) >> 1]! >= D[(fp + code[pc + 2]!) >> 1]!) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IFNOT_F64_EQ:
+            if (!(D[(fp + code[pc + 1]!) >> 1]! === D[(fp + code[pc + 2]!) >> 1]!)) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IFNOT_F64_NE:
+            if (!(D[(fp + code[pc + 1]!) >> 1]! !== D[(fp + code[pc + 2]!) >> 1]!)) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IFNOT_F64_LT:
+            if (!(D[(fp + code[pc + 1]!) >> 1]! < D[(fp + code[pc + 2]!) >> 1]!)) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IFNOT_F64_GT:
+            if (!(D[(fp + code[pc + 1]!) >> 1]! > D[(fp + code[pc + 2]!) >> 1]!)) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IFNOT_F64_LE:
+            if (!(D[(fp + code[pc + 1]!) >> 1]! <= D[(fp + code[pc + 2]!) >> 1]!)) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IFNOT_F64_GE:
+            if (!(D[(fp + code[pc + 1]!) >> 1]! >= D[(fp + code[pc + 2]!) >> 1]!)) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          case K.BR_IF_I64_EQZ: {
+            const a = fp + code[pc + 1]!;
+            if ((S[a]! | S[a + 1]!) === 0) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          }
+          case K.BR_IF_I64_NEZ: {
+            const a = fp + code[pc + 1]!;
+            if ((S[a]! | S[a + 1]!) !== 0) {
+              fuel -= code[pc + 4]!;
+              pc = code[pc + 3]!;
+            } else {
+              fuel -= code[pc + 5]!;
+              pc += 6;
+            }
+            if (fuel < 0) break exec;
+            continue;
+          }
+
+          default:
+            msg = `internal error: bad opcode ${code[pc]} at ${pc}`;
             break;
-          }
-          if (x === -2147483648 && y === -1) {
-            msg = 'integer overflow';
-            break;
-          }
-          S[fp + code[pc + 1]!] = (x / y) | 0;
-          pc += 4;
-          continue;
         }
-        case K.I32_DIV_U: {
-          const y = S[fp + code[pc + 3]!]! >>> 0;
-          if (y === 0) {
-            msg = 'integer divide by zero';
-            break;
-          }
-          S[fp + code[pc + 1]!] = ((S[fp + code[pc + 2]!]! >>> 0) / y) | 0;
-          pc += 4;
-          continue;
-        }
-        case K.I32_REM_S: {
-          const y = S[fp + code[pc + 3]!]!;
-          if (y === 0) {
-            msg = 'integer divide by zero';
-            break;
-          }
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! % y | 0;
-          pc += 4;
-          continue;
-        }
-        case K.I32_REM_U: {
-          const y = S[fp + code[pc + 3]!]! >>> 0;
-          if (y === 0) {
-            msg = 'integer divide by zero';
-            break;
-          }
-          S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! >>> 0) % y | 0;
-          pc += 4;
-          continue;
-        }
-        case K.I32_AND:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & S[fp + code[pc + 3]!]!;
-          pc += 4;
-          continue;
-        case K.I32_OR:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! | S[fp + code[pc + 3]!]!;
-          pc += 4;
-          continue;
-        case K.I32_XOR:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ S[fp + code[pc + 3]!]!;
-          pc += 4;
-          continue;
-        case K.I32_SHL:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! << S[fp + code[pc + 3]!]!;
-          pc += 4;
-          continue;
-        case K.I32_SHR_S:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >> S[fp + code[pc + 3]!]!;
-          pc += 4;
-          continue;
-        case K.I32_SHR_U:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> S[fp + code[pc + 3]!]!;
-          pc += 4;
-          continue;
-        case K.I32_ROTL: {
-          const x = S[fp + code[pc + 2]!]!;
-          const k = S[fp + code[pc + 3]!]! & 31;
-          S[fp + code[pc + 1]!] = (x << k) | (x >>> (32 - k));
-          pc += 4;
-          continue;
-        }
-        case K.I32_ROTR: {
-          const x = S[fp + code[pc + 2]!]!;
-          const k = S[fp + code[pc + 3]!]! & 31;
-          S[fp + code[pc + 1]!] = (x >>> k) | (x << (32 - k));
-          pc += 4;
-          continue;
-        }
-
-        // i64 (two words: low at d, high at d+1)
-        case K.I64_EQZ: {
-          const a = fp + code[pc + 2]!;
-          S[fp + code[pc + 1]!] = (S[a]! | S[a + 1]!) === 0 ? 1 : 0;
-          pc += 3;
-          continue;
-        }
-        case K.I64_EQ: {
-          const a = fp + code[pc + 2]!;
-          const b = fp + code[pc + 3]!;
-          S[fp + code[pc + 1]!] = S[a] === S[b] && S[a + 1] === S[b + 1] ? 1 : 0;
-          pc += 4;
-          continue;
-        }
-        case K.I64_NE: {
-          const a = fp + code[pc + 2]!;
-          const b = fp + code[pc + 3]!;
-          S[fp + code[pc + 1]!] = S[a] !== S[b] || S[a + 1] !== S[b + 1] ? 1 : 0;
-          pc += 4;
-          continue;
-        }
-        case K.I64_LT_S:
-        case K.I64_LT_U:
-        case K.I64_GT_S:
-        case K.I64_GT_U:
-        case K.I64_LE_S:
-        case K.I64_LE_U:
-        case K.I64_GE_S:
-        case K.I64_GE_U: {
-          const op = code[pc]!;
-          const a = fp + code[pc + 2]!;
-          const b = fp + code[pc + 3]!;
-          const signed = op === K.I64_LT_S || op === K.I64_GT_S || op === K.I64_LE_S || op === K.I64_GE_S;
-          const ah = signed ? S[a + 1]! : S[a + 1]! >>> 0;
-          const bh = signed ? S[b + 1]! : S[b + 1]! >>> 0;
-          // -1, 0, 1 as a compares to b
-          const c = ah < bh ? -1 : ah > bh ? 1 : S[a]! >>> 0 < S[b]! >>> 0 ? -1 : S[a]! >>> 0 > S[b]! >>> 0 ? 1 : 0;
-          let r: boolean;
-          if (op === K.I64_LT_S || op === K.I64_LT_U) r = c < 0;
-          else if (op === K.I64_GT_S || op === K.I64_GT_U) r = c > 0;
-          else if (op === K.I64_LE_S || op === K.I64_LE_U) r = c <= 0;
-          else r = c >= 0;
-          S[fp + code[pc + 1]!] = r ? 1 : 0;
-          pc += 4;
-          continue;
-        }
-        case K.I64_CLZ: {
-          const a = fp + code[pc + 2]!;
-          const d = fp + code[pc + 1]!;
-          const h = S[a + 1]!;
-          S[d] = h !== 0 ? Math.clz32(h) : 32 + Math.clz32(S[a]!);
-          S[d + 1] = 0;
-          pc += 3;
-          continue;
-        }
-        case K.I64_CTZ: {
-          const a = fp + code[pc + 2]!;
-          const d = fp + code[pc + 1]!;
-          const l = S[a]!;
-          S[d] = l !== 0 ? ctz32(l) : 32 + ctz32(S[a + 1]!);
-          S[d + 1] = 0;
-          pc += 3;
-          continue;
-        }
-        case K.I64_POPCNT: {
-          const a = fp + code[pc + 2]!;
-          const d = fp + code[pc + 1]!;
-          S[d] = popcnt32(S[a]!) + popcnt32(S[a + 1]!);
-          S[d + 1] = 0;
-          pc += 3;
-          continue;
-        }
-        case K.I64_ADD: {
-          const a = fp + code[pc + 2]!;
-          const b = fp + code[pc + 3]!;
-          const d = fp + code[pc + 1]!;
-          const al = S[a]!;
-          const lo = (al + S[b]!) | 0;
-          S[d + 1] = (S[a + 1]! + S[b + 1]! + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
-          S[d] = lo;
-          pc += 4;
-          continue;
-        }
-        case K.I64_SUB: {
-          const a = fp + code[pc + 2]!;
-          const b = fp + code[pc + 3]!;
-          const d = fp + code[pc + 1]!;
-          const al = S[a]!;
-          const bl = S[b]!;
-          S[d + 1] = (S[a + 1]! - S[b + 1]! - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
-          S[d] = (al - bl) | 0;
-          pc += 4;
-          continue;
-        }
-        case K.I64_MUL:
-          i64mul(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!);
-          pc += 4;
-          continue;
-        case K.I64_DIV_S:
-        case K.I64_DIV_U:
-        case K.I64_REM_S:
-        case K.I64_REM_U: {
-          const r = i64divrem(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!, code[pc]!);
-          if (r !== null) {
-            msg = r;
-            break;
-          }
-          pc += 4;
-          continue;
-        }
-        case K.I64_AND: {
-          const a = fp + code[pc + 2]!;
-          const b = fp + code[pc + 3]!;
-          const d = fp + code[pc + 1]!;
-          S[d] = S[a]! & S[b]!;
-          S[d + 1] = S[a + 1]! & S[b + 1]!;
-          pc += 4;
-          continue;
-        }
-        case K.I64_OR: {
-          const a = fp + code[pc + 2]!;
-          const b = fp + code[pc + 3]!;
-          const d = fp + code[pc + 1]!;
-          S[d] = S[a]! | S[b]!;
-          S[d + 1] = S[a + 1]! | S[b + 1]!;
-          pc += 4;
-          continue;
-        }
-        case K.I64_XOR: {
-          const a = fp + code[pc + 2]!;
-          const b = fp + code[pc + 3]!;
-          const d = fp + code[pc + 1]!;
-          S[d] = S[a]! ^ S[b]!;
-          S[d + 1] = S[a + 1]! ^ S[b + 1]!;
-          pc += 4;
-          continue;
-        }
-        case K.I64_SHL:
-        case K.I64_SHR_S:
-        case K.I64_SHR_U:
-        case K.I64_ROTL:
-        case K.I64_ROTR:
-          i64shift(S, fp + code[pc + 1]!, fp + code[pc + 2]!, fp + code[pc + 3]!, code[pc]!);
-          pc += 4;
-          continue;
-
-        // f32 / f64 comparisons
-        case K.F32_EQ:
-          S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!] === F[fp + code[pc + 3]!] ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.F32_NE:
-          S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!] !== F[fp + code[pc + 3]!] ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.F32_LT:
-          S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! < F[fp + code[pc + 3]!]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.F32_GT:
-          S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! > F[fp + code[pc + 3]!]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.F32_LE:
-          S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! <= F[fp + code[pc + 3]!]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.F32_GE:
-          S[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! >= F[fp + code[pc + 3]!]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.F64_EQ:
-          S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1] === D[(fp + code[pc + 3]!) >> 1] ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.F64_NE:
-          S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1] !== D[(fp + code[pc + 3]!) >> 1] ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.F64_LT:
-          S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! < D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.F64_GT:
-          S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! > D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.F64_LE:
-          S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! <= D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.F64_GE:
-          S[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]! >= D[(fp + code[pc + 3]!) >> 1]! ? 1 : 0;
-          pc += 4;
-          continue;
-
-        // f32 arithmetic: a Float32Array store rounds the double result once, which is exact for + - * / sqrt.
-        case K.F32_ABS:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & 0x7fffffff;
-          pc += 3;
-          continue;
-        case K.F32_NEG:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ -0x80000000;
-          pc += 3;
-          continue;
-        case K.F32_CEIL:
-          F[fp + code[pc + 1]!] = Math.ceil(F[fp + code[pc + 2]!]!);
-          pc += 3;
-          continue;
-        case K.F32_FLOOR:
-          F[fp + code[pc + 1]!] = Math.floor(F[fp + code[pc + 2]!]!);
-          pc += 3;
-          continue;
-        case K.F32_TRUNC:
-          F[fp + code[pc + 1]!] = Math.trunc(F[fp + code[pc + 2]!]!);
-          pc += 3;
-          continue;
-        case K.F32_NEAREST:
-          F[fp + code[pc + 1]!] = nearest(F[fp + code[pc + 2]!]!);
-          pc += 3;
-          continue;
-        case K.F32_SQRT:
-          F[fp + code[pc + 1]!] = Math.sqrt(F[fp + code[pc + 2]!]!);
-          pc += 3;
-          continue;
-        case K.F32_ADD:
-          F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! + F[fp + code[pc + 3]!]!;
-          pc += 4;
-          continue;
-        case K.F32_SUB:
-          F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! - F[fp + code[pc + 3]!]!;
-          pc += 4;
-          continue;
-        case K.F32_MUL:
-          F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! * F[fp + code[pc + 3]!]!;
-          pc += 4;
-          continue;
-        case K.F32_DIV:
-          F[fp + code[pc + 1]!] = F[fp + code[pc + 2]!]! / F[fp + code[pc + 3]!]!;
-          pc += 4;
-          continue;
-        case K.F32_MIN:
-          F[fp + code[pc + 1]!] = Math.min(F[fp + code[pc + 2]!]!, F[fp + code[pc + 3]!]!);
-          pc += 4;
-          continue;
-        case K.F32_MAX:
-          F[fp + code[pc + 1]!] = Math.max(F[fp + code[pc + 2]!]!, F[fp + code[pc + 3]!]!);
-          pc += 4;
-          continue;
-        case K.F32_COPYSIGN:
-          S[fp + code[pc + 1]!] = copysignHi(S[fp + code[pc + 2]!]!, S[fp + code[pc + 3]!]!);
-          pc += 4;
-          continue;
-        case K.F64_ABS: {
-          const d = fp + code[pc + 1]!;
-          const a = fp + code[pc + 2]!;
-          S[d] = S[a]!;
-          S[d + 1] = S[a + 1]! & 0x7fffffff;
-          pc += 3;
-          continue;
-        }
-        case K.F64_NEG: {
-          const d = fp + code[pc + 1]!;
-          const a = fp + code[pc + 2]!;
-          S[d] = S[a]!;
-          S[d + 1] = S[a + 1]! ^ -0x80000000;
-          pc += 3;
-          continue;
-        }
-        case K.F64_CEIL:
-          D[(fp + code[pc + 1]!) >> 1] = quiet(Math.ceil(D[(fp + code[pc + 2]!) >> 1]!));
-          pc += 3;
-          continue;
-        case K.F64_FLOOR:
-          D[(fp + code[pc + 1]!) >> 1] = quiet(Math.floor(D[(fp + code[pc + 2]!) >> 1]!));
-          pc += 3;
-          continue;
-        case K.F64_TRUNC:
-          D[(fp + code[pc + 1]!) >> 1] = quiet(Math.trunc(D[(fp + code[pc + 2]!) >> 1]!));
-          pc += 3;
-          continue;
-        case K.F64_NEAREST:
-          D[(fp + code[pc + 1]!) >> 1] = quiet(nearest(D[(fp + code[pc + 2]!) >> 1]!));
-          pc += 3;
-          continue;
-        case K.F64_SQRT:
-          D[(fp + code[pc + 1]!) >> 1] = Math.sqrt(D[(fp + code[pc + 2]!) >> 1]!);
-          pc += 3;
-          continue;
-        case K.F64_ADD:
-          D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! + D[(fp + code[pc + 3]!) >> 1]!;
-          pc += 4;
-          continue;
-        case K.F64_SUB:
-          D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! - D[(fp + code[pc + 3]!) >> 1]!;
-          pc += 4;
-          continue;
-        case K.F64_MUL:
-          D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! * D[(fp + code[pc + 3]!) >> 1]!;
-          pc += 4;
-          continue;
-        case K.F64_DIV:
-          D[(fp + code[pc + 1]!) >> 1] = D[(fp + code[pc + 2]!) >> 1]! / D[(fp + code[pc + 3]!) >> 1]!;
-          pc += 4;
-          continue;
-        case K.F64_MIN:
-          D[(fp + code[pc + 1]!) >> 1] = Math.min(D[(fp + code[pc + 2]!) >> 1]!, D[(fp + code[pc + 3]!) >> 1]!);
-          pc += 4;
-          continue;
-        case K.F64_MAX:
-          D[(fp + code[pc + 1]!) >> 1] = Math.max(D[(fp + code[pc + 2]!) >> 1]!, D[(fp + code[pc + 3]!) >> 1]!);
-          pc += 4;
-          continue;
-        case K.F64_COPYSIGN: {
-          const d = fp + code[pc + 1]!;
-          const a = fp + code[pc + 2]!;
-          const sgn = S[fp + code[pc + 3]! + 1]!;
-          S[d] = S[a]!;
-          S[d + 1] = copysignHi(S[a + 1]!, sgn);
-          pc += 4;
-          continue;
-        }
-
-        // Conversions
-        case K.MOV32:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]!;
-          pc += 3;
-          continue;
-        case K.I32_TRUNC_F32_S:
-        case K.I32_TRUNC_F32_U:
-        case K.I32_TRUNC_F64_S:
-        case K.I32_TRUNC_F64_U:
-        case K.I32_TRUNC_SAT_F32_S:
-        case K.I32_TRUNC_SAT_F32_U:
-        case K.I32_TRUNC_SAT_F64_S:
-        case K.I32_TRUNC_SAT_F64_U: {
-          const op = code[pc]!;
-          const a = fp + code[pc + 2]!;
-          const isF32 = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F32_U || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F32_U;
-          const signed = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F64_S || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F64_S;
-          const r = truncToI32(isF32 ? F[a]! : D[a >> 1]!, signed, op >= K.I32_TRUNC_SAT_F32_S);
-          if (typeof r === 'string') {
-            msg = r;
-            break;
-          }
-          S[fp + code[pc + 1]!] = r;
-          pc += 3;
-          continue;
-        }
-        case K.I64_TRUNC_F32_S:
-        case K.I64_TRUNC_F32_U:
-        case K.I64_TRUNC_F64_S:
-        case K.I64_TRUNC_F64_U:
-        case K.I64_TRUNC_SAT_F32_S:
-        case K.I64_TRUNC_SAT_F32_U:
-        case K.I64_TRUNC_SAT_F64_S:
-        case K.I64_TRUNC_SAT_F64_U: {
-          const op = code[pc]!;
-          const a = fp + code[pc + 2]!;
-          const isF32 = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F32_U || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F32_U;
-          const signed = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F64_S || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F64_S;
-          const r = truncToI64(S, fp + code[pc + 1]!, isF32 ? F[a]! : D[a >> 1]!, signed, op >= K.I64_TRUNC_SAT_F32_S);
-          if (r !== null) {
-            msg = r;
-            break;
-          }
-          pc += 3;
-          continue;
-        }
-        case K.I64_EXTEND_I32_S: {
-          const d = fp + code[pc + 1]!;
-          const v = S[fp + code[pc + 2]!]!;
-          S[d] = v;
-          S[d + 1] = v >> 31;
-          pc += 3;
-          continue;
-        }
-        case K.I64_EXTEND_I32_U: {
-          const d = fp + code[pc + 1]!;
-          S[d] = S[fp + code[pc + 2]!]!;
-          S[d + 1] = 0;
-          pc += 3;
-          continue;
-        }
-        case K.F32_CONVERT_I32_S:
-          F[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]!;
-          pc += 3;
-          continue;
-        case K.F32_CONVERT_I32_U:
-          F[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0;
-          pc += 3;
-          continue;
-        case K.F32_CONVERT_I64_S:
-        case K.F32_CONVERT_I64_U:
-          F[fp + code[pc + 1]!] = i64ToFloat(S, fp + code[pc + 2]!, code[pc] === K.F32_CONVERT_I64_S, true);
-          pc += 3;
-          continue;
-        case K.F32_DEMOTE_F64:
-          F[fp + code[pc + 1]!] = D[(fp + code[pc + 2]!) >> 1]!;
-          pc += 3;
-          continue;
-        case K.F64_CONVERT_I32_S:
-          D[(fp + code[pc + 1]!) >> 1] = S[fp + code[pc + 2]!]!;
-          pc += 3;
-          continue;
-        case K.F64_CONVERT_I32_U:
-          D[(fp + code[pc + 1]!) >> 1] = S[fp + code[pc + 2]!]! >>> 0;
-          pc += 3;
-          continue;
-        case K.F64_CONVERT_I64_S:
-        case K.F64_CONVERT_I64_U:
-          D[(fp + code[pc + 1]!) >> 1] = i64ToFloat(S, fp + code[pc + 2]!, code[pc] === K.F64_CONVERT_I64_S, false);
-          pc += 3;
-          continue;
-        case K.F64_PROMOTE_F32:
-          D[(fp + code[pc + 1]!) >> 1] = F[fp + code[pc + 2]!]!;
-          pc += 3;
-          continue;
-        case K.I32_EXTEND8_S:
-          S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! << 24) >> 24;
-          pc += 3;
-          continue;
-        case K.I32_EXTEND16_S:
-          S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! << 16) >> 16;
-          pc += 3;
-          continue;
-        case K.I64_EXTEND8_S:
-        case K.I64_EXTEND16_S:
-        case K.I64_EXTEND32_S: {
-          const d = fp + code[pc + 1]!;
-          const x = S[fp + code[pc + 2]!]!;
-          const v = code[pc] === K.I64_EXTEND8_S ? (x << 24) >> 24 : code[pc] === K.I64_EXTEND16_S ? (x << 16) >> 16 : x;
-          S[d] = v;
-          S[d + 1] = v >> 31;
-          pc += 3;
-          continue;
-        }
-
-        // Superinstructions: i32 op with an immediate.
-        case K.I32_ADD_I:
-          S[fp + code[pc + 1]!] = (S[fp + code[pc + 2]!]! + code[pc + 3]!) | 0;
-          pc += 4;
-          continue;
-        case K.I32_AND_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! & code[pc + 3]!;
-          pc += 4;
-          continue;
-        case K.I32_OR_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! | code[pc + 3]!;
-          pc += 4;
-          continue;
-        case K.I32_XOR_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! ^ code[pc + 3]!;
-          pc += 4;
-          continue;
-        case K.I32_SHL_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! << code[pc + 3]!;
-          pc += 4;
-          continue;
-        case K.I32_SHR_S_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >> code[pc + 3]!;
-          pc += 4;
-          continue;
-        case K.I32_SHR_U_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> code[pc + 3]!;
-          pc += 4;
-          continue;
-        case K.I32_MUL_I:
-          S[fp + code[pc + 1]!] = Math.imul(S[fp + code[pc + 2]!]!, code[pc + 3]!);
-          pc += 4;
-          continue;
-        case K.I32_EQ_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === code[pc + 3] ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_NE_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] !== code[pc + 3] ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_LT_S_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! < code[pc + 3]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_LT_U_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 < code[pc + 3]! >>> 0 ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_GT_S_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! > code[pc + 3]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_GT_U_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 > code[pc + 3]! >>> 0 ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_LE_S_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! <= code[pc + 3]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_LE_U_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 <= code[pc + 3]! >>> 0 ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_GE_S_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >= code[pc + 3]! ? 1 : 0;
-          pc += 4;
-          continue;
-        case K.I32_GE_U_I:
-          S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!]! >>> 0 >= code[pc + 3]! >>> 0 ? 1 : 0;
-          pc += 4;
-          continue;
-
-        // Superinstructions: compare two i32 and branch.
-        case K.BR_IF_EQ:
-          pc = S[fp + code[pc + 1]!] === S[fp + code[pc + 2]!] ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_NE:
-          pc = S[fp + code[pc + 1]!] !== S[fp + code[pc + 2]!] ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_LT_S:
-          pc = S[fp + code[pc + 1]!]! < S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_LT_U:
-          pc = S[fp + code[pc + 1]!]! >>> 0 < S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_GT_S:
-          pc = S[fp + code[pc + 1]!]! > S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_GT_U:
-          pc = S[fp + code[pc + 1]!]! >>> 0 > S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_LE_S:
-          pc = S[fp + code[pc + 1]!]! <= S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_LE_U:
-          pc = S[fp + code[pc + 1]!]! >>> 0 <= S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_GE_S:
-          pc = S[fp + code[pc + 1]!]! >= S[fp + code[pc + 2]!]! ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_GE_U:
-          pc = S[fp + code[pc + 1]!]! >>> 0 >= S[fp + code[pc + 2]!]! >>> 0 ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_EQ_I:
-          pc = S[fp + code[pc + 1]!] === code[pc + 2] ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_NE_I:
-          pc = S[fp + code[pc + 1]!] !== code[pc + 2] ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_LT_S_I:
-          pc = S[fp + code[pc + 1]!]! < code[pc + 2]! ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_LT_U_I:
-          pc = S[fp + code[pc + 1]!]! >>> 0 < code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_GT_S_I:
-          pc = S[fp + code[pc + 1]!]! > code[pc + 2]! ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_GT_U_I:
-          pc = S[fp + code[pc + 1]!]! >>> 0 > code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_LE_S_I:
-          pc = S[fp + code[pc + 1]!]! <= code[pc + 2]! ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_LE_U_I:
-          pc = S[fp + code[pc + 1]!]! >>> 0 <= code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_GE_S_I:
-          pc = S[fp + code[pc + 1]!]! >= code[pc + 2]! ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_GE_U_I:
-          pc = S[fp + code[pc + 1]!]! >>> 0 >= code[pc + 2]! >>> 0 ? code[pc + 3]! : pc + 4;
-          continue;
-
-        case K.BR_IF_F64_EQ:
-          pc = D[(fp + code[pc + 1]!) >> 1]! === D[(fp + code[pc + 2]!) >> 1]! ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_F64_NE:
-          pc = D[(fp + code[pc + 1]!) >> 1]! !== D[(fp + code[pc + 2]!) >> 1]! ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_F64_LT:
-          pc = D[(fp + code[pc + 1]!) >> 1]! < D[(fp + code[pc + 2]!) >> 1]! ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_F64_GT:
-          pc = D[(fp + code[pc + 1]!) >> 1]! > D[(fp + code[pc + 2]!) >> 1]! ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_F64_LE:
-          pc = D[(fp + code[pc + 1]!) >> 1]! <= D[(fp + code[pc + 2]!) >> 1]! ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_F64_GE:
-          pc = D[(fp + code[pc + 1]!) >> 1]! >= D[(fp + code[pc + 2]!) >> 1]! ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IFNOT_F64_EQ:
-          pc = !(D[(fp + code[pc + 1]!) >> 1]! === D[(fp + code[pc + 2]!) >> 1]!) ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IFNOT_F64_NE:
-          pc = !(D[(fp + code[pc + 1]!) >> 1]! !== D[(fp + code[pc + 2]!) >> 1]!) ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IFNOT_F64_LT:
-          pc = !(D[(fp + code[pc + 1]!) >> 1]! < D[(fp + code[pc + 2]!) >> 1]!) ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IFNOT_F64_GT:
-          pc = !(D[(fp + code[pc + 1]!) >> 1]! > D[(fp + code[pc + 2]!) >> 1]!) ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IFNOT_F64_LE:
-          pc = !(D[(fp + code[pc + 1]!) >> 1]! <= D[(fp + code[pc + 2]!) >> 1]!) ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IFNOT_F64_GE:
-          pc = !(D[(fp + code[pc + 1]!) >> 1]! >= D[(fp + code[pc + 2]!) >> 1]!) ? code[pc + 3]! : pc + 4;
-          continue;
-        case K.BR_IF_I64_EQZ: {
-          const a = fp + code[pc + 1]!;
-          pc = (S[a]! | S[a + 1]!) === 0 ? code[pc + 3]! : pc + 4;
-          continue;
-        }
-        case K.BR_IF_I64_NEZ: {
-          const a = fp + code[pc + 1]!;
-          pc = (S[a]! | S[a + 1]!) !== 0 ? code[pc + 3]! : pc + 4;
-          continue;
-        }
-
-        default:
-          msg = `internal error: bad opcode ${code[pc]} at ${pc}`;
-          break;
+        // Only traps leave the switch with `break`.
+        return trapAt(m, fuel, new Trap(msg === '' ? 'out of bounds memory access' : msg), fn, pc, depth, entryDepth);
       }
-      // Only traps leave the switch with `break`.
-      m.depth = depth;
-      return withTrace(m, new Trap(msg === '' ? 'out of bounds memory access' : msg), fn, pc, depth, entryDepth);
+      // Return: the results are at fp; pop the caller's frame, or leave the loop at the entry frame.
+      if (depth === entryDepth) {
+        m.depth = depth;
+        settle(m, fuel);
+        return null;
+      }
+      depth--;
+      pc = m.frames[3 * depth]!;
+      fp = m.frames[3 * depth + 1]!;
+      fn = m.frames[3 * depth + 2]!;
+      code = lowered[fn - nImp]!.code;
     }
-    // Return: the results are at fp; pop the caller's frame, or leave the loop at the entry frame.
-    if (depth === entryDepth) {
-      m.depth = depth;
-      return null;
-    }
-    depth--;
-    pc = m.frames[3 * depth]!;
-    fp = m.frames[3 * depth + 1]!;
-    fn = m.frames[3 * depth + 2]!;
-    code = lowered[fn - nImp]!.code;
   }
 }
 
@@ -2026,6 +2541,42 @@ function memoryOp(m: Machine, code: Int32Array, pc: number, fp: number): string 
 
 const EMPTY_BYTES = new Uint8Array(0);
 const EMPTY_ELEMS: unknown[] = [];
+/** Only a slot forged in an untrusted snapshot can hold an id that is no reference of the instance. */
+const BAD_REF = 'invalid reference';
+
+/** The reference a slot id names, checked against the table's element type; undefined when invalid. */
+function elemRef(inst: Inst, t: Table, id: number): unknown {
+  const x = idToRef(inst, id);
+  if (x === undefined || (t.elemType === 0x70 && x !== null && !(x instanceof Func))) return undefined;
+  return x;
+}
+
+/** global.get and global.set through the Global object: imported mutable globals, and globals of reference types. */
+function globalExt(inst: Inst, S: Int32Array, code: Int32Array, pc: number, fp: number): string {
+  if (code[pc] === K.GLOBAL_GET_EXT) {
+    const d = fp + code[pc + 1]!;
+    const g = inst.globals[code[pc + 2]!]!;
+    if (g.isRef) {
+      S[d] = refToId(inst, g.ref);
+      S[d + 1] = 0;
+    } else {
+      S[d] = g.cell[g.idx]!;
+      S[d + 1] = g.cell[g.idx + 1]!;
+    }
+    return '';
+  }
+  const g = inst.globals[code[pc + 1]!]!;
+  const a = fp + code[pc + 2]!;
+  if (g.isRef) {
+    const x = idToRef(inst, S[a]!);
+    if (x === undefined || (g.type === 0x70 && x !== null && !(x instanceof Func))) return BAD_REF;
+    g.ref = x;
+  } else {
+    g.cell[g.idx] = S[a]!;
+    g.cell[g.idx + 1] = S[a + 1]!;
+  }
+  return '';
+}
 
 /** Table instructions. Returns '' or a trap message. */
 function tableOp(m: Machine, code: Int32Array, pc: number, fp: number): string {
@@ -2037,14 +2588,16 @@ function tableOp(m: Machine, code: Int32Array, pc: number, fp: number): string {
       const t = inst.tables[code[pc + 2]!]!;
       const i = S[fp + code[pc + 3]!]! >>> 0;
       if (i >= t.elements.length) return OOB;
-      S[fp + code[pc + 1]!] = refToId(t.elements[i]);
+      S[fp + code[pc + 1]!] = refToId(inst, t.elements[i]);
       return '';
     }
     case K.TABLE_SET: {
       const t = inst.tables[code[pc + 1]!]!;
       const i = S[fp + code[pc + 2]!]! >>> 0;
       if (i >= t.elements.length) return OOB;
-      t.elements[i] = idToRef(S[fp + code[pc + 3]!]!);
+      const v = elemRef(inst, t, S[fp + code[pc + 3]!]!);
+      if (v === undefined) return BAD_REF;
+      t.elements[i] = v;
       return '';
     }
     case K.TABLE_SIZE:
@@ -2052,14 +2605,16 @@ function tableOp(m: Machine, code: Int32Array, pc: number, fp: number): string {
       return '';
     case K.TABLE_GROW: {
       const t = inst.tables[code[pc + 2]!]!;
-      const init = idToRef(S[fp + code[pc + 3]!]!);
+      const init = elemRef(inst, t, S[fp + code[pc + 3]!]!);
+      if (init === undefined) return BAD_REF;
       S[fp + code[pc + 1]!] = t.grow(S[fp + code[pc + 4]!]! >>> 0, init);
       return '';
     }
     case K.TABLE_FILL: {
       const t = inst.tables[code[pc + 1]!]!;
       const i = S[fp + code[pc + 2]!]! >>> 0;
-      const v = idToRef(S[fp + code[pc + 3]!]!);
+      const v = elemRef(inst, t, S[fp + code[pc + 3]!]!);
+      if (v === undefined) return BAD_REF;
       const n = S[fp + code[pc + 4]!]! >>> 0;
       if (i + n > t.elements.length) return OOB;
       t.elements.fill(v, i, i + n);

@@ -17,7 +17,7 @@
 import { CodeReader } from './reader.js';
 import { BLOCK_EMPTY, Imm, Op, OPS, op } from './opcodes.js';
 import { funcTypeOf, type ModuleAst, type ValidatedModule } from './types.js';
-import { K } from './interp.js';
+import { ENDS_RUN, K, insnLength } from './interp.js';
 
 /** A function ready to run. */
 export interface Lowered {
@@ -33,6 +33,51 @@ export interface Lowered {
   init: Int32Array;
   /** Words of stack the frame needs: 2 per local, constant and operand slot. */
   frameWords: number;
+  /** Fuel of the run at pc 0, charged when the function is entered (see `chargeRuns`). */
+  entry: number;
+}
+
+/**
+ * Fuel is charged per run: the instructions from where control arrives (a
+ * function's entry, a branch target, the instruction after a conditional
+ * branch) up to and including the next branch, return or tail call. Calls
+ * do not end a run: the callee charges its own runs. Every branch carries
+ * the cost of the runs it may start, so the loop pays for many instructions
+ * with one subtraction and one check per branch.
+ *
+ * Fills the cost words of every branch in `code` and returns the cost of
+ * the run at pc 0. Layouts: `BR target cost`; conditional branches
+ * `... target costTaken costNext`; `BR_TABLE c n target*(n+1) cost*(n+1)`.
+ */
+function chargeRuns(code: Int32Array): number {
+  // Instruction starts, then each one's run cost, from the end backwards.
+  const starts: number[] = [];
+  for (let pc = 0; pc < code.length; pc += insnLength(code, pc)) starts.push(pc);
+  const cost = new Map<number, number>();
+  let next = 0;
+  for (let i = starts.length - 1; i >= 0; i--) {
+    const pc = starts[i]!;
+    next = ENDS_RUN[code[pc]!] === 1 ? 1 : next + 1;
+    cost.set(pc, next);
+  }
+  const at = (pc: number): number => cost.get(pc) ?? 0;
+  for (const pc of starts) {
+    const op = code[pc]!;
+    if (op === K.BR) code[pc + 2] = at(code[pc + 1]!);
+    else if (op === K.BR_TABLE) {
+      const n = code[pc + 2]!;
+      for (let k = 0; k <= n; k++) code[pc + 4 + n + k] = at(code[pc + 3 + k]!);
+    } else if (op === K.BR_IF || op === K.BR_UNLESS) {
+      // `c target costTaken costNext`
+      code[pc + 3] = at(code[pc + 2]!);
+      code[pc + 4] = at(pc + 5);
+    } else if (op >= K.BR_IF_EQ && op <= K.BR_IF_I64_NEZ) {
+      // compare-and-branch: `a b target costTaken costNext`
+      code[pc + 4] = at(code[pc + 3]!);
+      code[pc + 5] = at(pc + 6);
+    }
+  }
+  return at(0);
 }
 
 /** At most this many constants get slots of their own in a function's frame. */
@@ -265,10 +310,12 @@ class Lowerer {
       dead = this.instr(id);
     }
     const code = Int32Array.from(this.code);
+    const entry = chargeRuns(code);
     const init = new Int32Array(2 * (this.L - this.nparams));
     init.set(this.constWords, 2 * (this.nlocals - this.nparams));
     return {
       code,
+      entry,
       nparams: this.nparams,
       nlocals: this.nlocals,
       nresults: this.nresults,
@@ -397,7 +444,7 @@ class Lowerer {
       return;
     }
     this.emitMoves(f);
-    const at = this.emit(K.BR, 0);
+    const at = this.emit(K.BR, 0, 0);
     this.target(f, at + 1);
   }
 
@@ -428,7 +475,7 @@ class Lowerer {
     }
     const c = this.src(condAt);
     if (direct) {
-      const at = this.emit(K.BR_IF, c, 0);
+      const at = this.emit(K.BR_IF, c, 0, 0, 0);
       this.target(f, at + 2);
       return;
     }
@@ -436,7 +483,7 @@ class Lowerer {
     // values in their own slots on both paths; the moves then change nothing
     // in the virtual stack.
     this.materializeFrom(this.h - this.arity(f));
-    const skip = this.emit(K.BR_UNLESS, c, 0);
+    const skip = this.emit(K.BR_UNLESS, c, 0, 0, 0);
     this.branch(l);
     this.code[skip + 2] = this.code.length;
   }
@@ -466,7 +513,7 @@ class Lowerer {
       br = when ? pair[0] : pair[1];
     }
     this.code.length = at;
-    this.emit(br, a, b, 0);
+    this.emit(br, a, b, 0, 0, 0);
     return at + 3;
   }
 
@@ -477,7 +524,7 @@ class Lowerer {
     this.h--;
     // Stubs run on one path each: make every entry a slot first, so no stub changes the virtual stack.
     this.materializeFrom(this.top().height);
-    const at = this.emit(K.BR_TABLE, c, labels.length - 1, ...labels.map(() => 0));
+    const at = this.emit(K.BR_TABLE, c, labels.length - 1, ...labels.map(() => 0), ...labels.map(() => 0));
     const stubs = new Map<number, number[]>();
     labels.forEach((l, i) => {
       const f = this.ctrl[this.ctrl.length - 1 - l]!;
@@ -510,7 +557,7 @@ class Lowerer {
     const f = this.top();
     if (reachable) {
       this.materializeFrom(f.height);
-      const at = this.emit(K.BR, 0);
+      const at = this.emit(K.BR, 0, 0);
       f.fixups.push(at + 1);
     }
     this.code[f.elseFix] = this.code.length;
@@ -589,7 +636,7 @@ class Lowerer {
         // A comparison right before `if` becomes a compare-and-branch to the else part,
         // unless materializing emitted code after it.
         let fixAt = canFuse && this.lastDst >= 0 ? this.fuseCompare(false) : -1;
-        if (fixAt < 0) fixAt = this.emit(K.BR_UNLESS, this.src(condAt), 0) + 2;
+        if (fixAt < 0) fixAt = this.emit(K.BR_UNLESS, this.src(condAt), 0, 0, 0) + 2;
         this.h--;
         const f = this.enter(Ctl.IF, bt);
         f.elseFix = fixAt;

@@ -21,7 +21,11 @@ export class Module {
   readonly features: Features;
   /** Lowered code per defined function, filled on first call. */
   readonly lowered: (Lowered | undefined)[];
-  /** Indices of imported mutable globals: read and written through the Global object, not the instance's words. */
+  /**
+   * Globals read and written through their Global object, not the instance's
+   * words: imported mutable globals (shared with others), and every global of
+   * a reference type (a slot id is only meaningful in one instance).
+   */
   readonly extGlobals: ReadonlySet<number>;
 
   constructor(bytes: Uint8Array | ArrayBuffer, options: CompileOptions = {}) {
@@ -36,9 +40,13 @@ export class Module {
     let g = 0;
     for (const imp of this.ast.imports) {
       if (imp.desc.kind === 'global') {
-        if (imp.desc.type.mutable) ext.add(g);
+        if (imp.desc.type.mutable || isRefType(imp.desc.type.type)) ext.add(g);
         g++;
       }
+    }
+    for (const def of this.ast.globals) {
+      if (isRefType(def.type.type)) ext.add(g);
+      g++;
     }
     this.extGlobals = ext;
   }
@@ -81,6 +89,10 @@ export class Module {
     const e = this.ast.exports.find((x) => x.kind === 'func' && x.index === idx);
     return e !== undefined ? e.name : `func[${idx}]`;
   }
+}
+
+function isRefType(t: number): boolean {
+  return t === 0x70 || t === 0x6f;
 }
 
 /** Decodes and validates `bytes` (the same as `new Module(bytes, options)`). */

@@ -6,7 +6,7 @@
 import { Exhaustion, Trap } from './errors.js';
 import { funcTypeKey, type FuncType, type ValidatedModule } from './types.js';
 import { toJs, typeCode, typeName, type FuncRefValue, type Value, type ValueTypeName } from './values.js';
-import type { Outcome } from './api.js';
+import type { Completion } from './api.js';
 import type { Lowered } from './lower.js';
 
 export const PAGE = 65536;
@@ -33,34 +33,26 @@ export function canonicalTypeId(t: FuncType): number {
 }
 
 // ---------------------------------------------------------------------------
-// References in slots. A slot holds 0 for null, or the id of the referenced
-// object in this process-wide registry.
+// References in slots. A slot of reference type holds 0 for null, or an index
+// into its instance's table of references (`Inst.refs`). The table is per
+// instance, so that a snapshot can carry it, and so that a slot forged in an
+// untrusted snapshot can at worst name a reference its instance already held.
 
-const refObjects: unknown[] = [null];
-const refIds = new Map<unknown, number>();
-
-/** The slot representation of a reference (0 is null). */
-export function refToId(x: unknown): number {
+/** The slot representation of a reference in `inst` (0 is null); registers the reference on first use. */
+export function refToId(inst: Inst, x: unknown): number {
   if (x === null || x === undefined) return 0;
-  if (x instanceof Func) {
-    if (x.refId === 0) {
-      x.refId = refObjects.length;
-      refObjects.push(x);
-    }
-    return x.refId;
-  }
-  let id = refIds.get(x);
+  let id = inst.refIds.get(x);
   if (id === undefined) {
-    id = refObjects.length;
-    refObjects.push(x);
-    refIds.set(x, id);
+    id = inst.refs.length;
+    inst.refs.push(x);
+    inst.refIds.set(x, id);
   }
   return id;
 }
 
-/** The reference a slot id stands for. */
-export function idToRef(id: number): unknown {
-  return refObjects[id] ?? null;
+/** The reference a slot id stands for in `inst`: null for 0, undefined for an id the instance never gave out. */
+export function idToRef(inst: Inst, id: number): unknown {
+  return id === 0 ? null : inst.refs[id >>> 0];
 }
 
 // ---------------------------------------------------------------------------
@@ -88,10 +80,34 @@ export interface Inst {
   machine: unknown;
   /** Function names for stack traces. */
   funcName(idx: number): string;
+  /** References held in slots, by id (see refToId); entry 0 is null. */
+  refs: unknown[];
+  refIds: Map<unknown, number>;
 }
 
-/** A host function: takes and returns raw values. It may throw a Trap to trap the caller. */
-export type HostFn = (args: Value[]) => Value[];
+/**
+ * What a host function may return to pause its caller instead of returning
+ * at once: the call's outcome is then "waiting" (see `Instance.resume`). The
+ * data is for the host (for example, what the guest is waiting for).
+ */
+export class Suspend {
+  constructor(readonly data?: unknown) {}
+}
+
+/** A host function's answer: its results, a Promise of them, or `Suspend` (the last two pause the guest). */
+export type HostResult = Value[] | PromiseLike<Value[]> | Suspend;
+
+/**
+ * A host function: takes raw values, returns its results, or pauses the
+ * guest by returning a Promise or a `Suspend`. It may throw a Trap to trap
+ * the caller; any other exception traps it too.
+ */
+export type HostFn = (args: Value[]) => HostResult;
+
+/** Whether a host function's answer pauses the caller. */
+export function isPause(r: HostResult): r is PromiseLike<Value[]> | Suspend {
+  return r instanceof Suspend || (typeof r === 'object' && r !== null && !Array.isArray(r) && typeof (r as PromiseLike<Value[]>).then === 'function');
+}
 
 /** A function: defined in a wasm instance, or provided by the host. */
 export class Func implements FuncRefValue {
@@ -104,10 +120,8 @@ export class Func implements FuncRefValue {
   readonly index: number;
   /** For a host function. */
   readonly host: HostFn | null;
-  /** Registry id once the function has been used as a reference. */
-  refId = 0;
   /** Set by the interpreter module: runs a wasm function. */
-  static invoker: (f: Func, args: Value[]) => Outcome;
+  static invoker: (f: Func, args: Value[]) => Completion;
 
   /** `typeId`, when given, must be `canonicalTypeId(type)` (instances pass the id they computed per type). */
   constructor(type: FuncType, inst: Inst | null, index: number, host: HostFn | null, typeId = canonicalTypeId(type)) {
@@ -124,11 +138,14 @@ export class Func implements FuncRefValue {
   }
 
   /** Calls the function with raw values. Guest traps come back as an outcome, never as an exception. */
-  invoke(args: Value[]): Outcome {
+  invoke(args: Value[]): Completion {
     checkArgs(this.type, args);
     if (this.host !== null) {
       try {
-        return { kind: 'done', results: this.host(args) };
+        const r = this.host(args);
+        if (isPause(r)) return { kind: 'trapped', trap: new Trap('host function paused outside a call that can wait (use Instance.call)') };
+        checkResults(this.type, r);
+        return { kind: 'done', results: r };
       } catch (e) {
         return { kind: 'trapped', trap: asTrap(e) };
       }
@@ -137,7 +154,21 @@ export class Func implements FuncRefValue {
   }
 }
 
-function checkArgs(type: FuncType, args: Value[]): void {
+/** Checks a host function's results against its type; throws a Trap when they do not match. */
+export function checkResults(type: FuncType, results: unknown): asserts results is Value[] {
+  if (!Array.isArray(results) || results.length !== type.results.length) {
+    throw new Trap(`host function returned ${Array.isArray(results) ? results.length : 'no'} results, expected ${type.results.length}`);
+  }
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i] as Value | undefined;
+    if (typeof r !== 'object' || r === null || typeCode(r.type) !== type.results[i]) {
+      throw new Trap(`host function result ${i}: expected ${typeName(type.results[i]!)}`);
+    }
+  }
+}
+
+/** Checks arguments against a function type; throws TypeError. */
+export function checkArgs(type: FuncType, args: Value[]): void {
   if (args.length !== type.params.length) {
     throw new TypeError(`expected ${type.params.length} arguments, got ${args.length}`);
   }
@@ -310,16 +341,24 @@ export class Table {
   }
 }
 
-/** A global variable. Its value lives in `cell[idx]` and `cell[idx+1]` (bit pattern; a reference id for reference types). */
+/**
+ * A global variable. A numeric value lives in `cell[idx]` and `cell[idx+1]`
+ * (its bit pattern); a reference is kept as the object in `ref`, since slot
+ * ids of references belong to one instance and a global may be shared.
+ */
 export class Global {
   readonly type: number;
   readonly mutable: boolean;
+  /** Whether the type is a reference type (the value is in `ref`). */
+  readonly isRef: boolean;
   cell: Int32Array;
   idx: number;
+  ref: unknown = null;
 
   constructor(desc: { type: ValueTypeName; mutable?: boolean }, init?: Value) {
     this.type = typeCode(desc.type);
     this.mutable = desc.mutable ?? false;
+    this.isRef = this.type === 0x70 || this.type === 0x6f;
     this.cell = new Int32Array(2);
     this.idx = 0;
     if (init !== undefined) this.setValue(init);
@@ -327,7 +366,9 @@ export class Global {
 
   /** The current value. */
   get(): Value {
-    return readValue(this.type, this.cell, this.idx);
+    if (this.type === 0x70) return { type: 'funcref', value: this.ref as Func | null };
+    if (this.type === 0x6f) return { type: 'externref', value: this.ref };
+    return readValue(this.type, this.cell, this.idx, null);
   }
 
   /** Sets the value (from the host; allowed on immutable globals only through `setValue`). */
@@ -339,7 +380,8 @@ export class Global {
   /** Sets the value regardless of mutability (initialisation). */
   setValue(v: Value): void {
     if (typeCode(v.type) !== this.type) throw new TypeError(`global of type ${typeName(this.type)} given ${v.type}`);
-    writeValue(v, this.cell, this.idx);
+    if (v.type === 'funcref' || v.type === 'externref') this.ref = v.value ?? null;
+    else writeValue(v, this.cell, this.idx, null);
   }
 
   /** The value as a plain JS value. */
@@ -348,8 +390,8 @@ export class Global {
   }
 }
 
-/** Writes a value's bits into two words. */
-export function writeValue(v: Value, w: Int32Array, at: number): void {
+/** Writes a value's bits into two words (a reference as its id in `inst`). */
+export function writeValue(v: Value, w: Int32Array, at: number, inst: Inst | null): void {
   switch (v.type) {
     case 'i32':
       w[at] = v.value;
@@ -368,14 +410,15 @@ export function writeValue(v: Value, w: Int32Array, at: number): void {
     }
     case 'funcref':
     case 'externref':
-      w[at] = refToId(v.value);
+      if (inst === null) throw new TypeError('a reference needs an instance');
+      w[at] = refToId(inst, v.value);
       w[at + 1] = 0;
       break;
   }
 }
 
-/** Reads a value of a type from two words. */
-export function readValue(type: number, w: Int32Array, at: number): Value {
+/** Reads a value of a type from two words (a reference from its id in `inst`). */
+export function readValue(type: number, w: Int32Array, at: number, inst: Inst | null): Value {
   switch (type) {
     case 0x7f:
       return { type: 'i32', value: w[at]! };
@@ -385,10 +428,16 @@ export function readValue(type: number, w: Int32Array, at: number): Value {
       return { type: 'i64', value: (BigInt(w[at + 1]!) << 32n) | BigInt(w[at]! >>> 0) };
     case 0x7c:
       return { type: 'f64', bits: (BigInt(w[at + 1]! >>> 0) << 32n) | BigInt(w[at]! >>> 0) };
-    case 0x70:
-      return { type: 'funcref', value: idToRef(w[at]!) as Func | null };
-    case 0x6f:
-      return { type: 'externref', value: idToRef(w[at]!) };
+    case 0x70: {
+      const f = inst === null ? undefined : idToRef(inst, w[at]!);
+      if (f !== null && !(f instanceof Func)) throw new Trap('invalid reference');
+      return { type: 'funcref', value: f };
+    }
+    case 0x6f: {
+      const x = inst === null ? undefined : idToRef(inst, w[at]!);
+      if (x === undefined) throw new Trap('invalid reference');
+      return { type: 'externref', value: x };
+    }
     default:
       throw new TypeError(`no value of type 0x${type.toString(16)}`);
   }
