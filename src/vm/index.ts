@@ -5,16 +5,19 @@
  * heights) -> lower (function bodies -> compact Int32Array code, on first
  * call) -> run (one loop over explicit frames). The surface is close to the
  * WebAssembly JS API (`Module`, `Instance`, `Memory`, `Table`, `Global`),
- * plus `Func.invoke`, which takes raw values and returns an `Outcome`.
+ * plus `Func.invoke`, which takes raw values and returns a `Completion`, and
+ * `Instance.call` / `resume`, calls that can pause (out of fuel, or waiting
+ * on a host function) and continue.
  * This folder knows nothing of actors.
  */
 export { Module, compile, type CompileOptions } from './module.js';
-export { Instance, instantiate, funcOfJs, type Imports, type ImportValue, type ExportValue, type InstanceOptions } from './instance.js';
-export { Func, Memory, Table, Global, type HostFn } from './runtime.js';
-export type { Outcome, Features } from './api.js';
-export { WasmError, DecodeError, ValidationError, LinkError, Trap, Exhaustion, SnapshotError, type StackFrame } from './errors.js';
+export { Instance, instantiate, funcOfJs, type Imports, type ImportValue, type ExportValue, type InstanceOptions, type ResumeInput } from './instance.js';
+export { Func, Memory, Table, Global, Suspend, type HostFn, type HostResult } from './runtime.js';
+export type { Outcome, Completion, HostCall, Features } from './api.js';
+export { WasmError, DecodeError, ValidationError, LinkError, Trap, Exhaustion, SnapshotError, StateError, type StackFrame } from './errors.js';
 export { i32, i64, f32, f64, f32bits, f64bits, f32FromBits, f64FromBits, toJs, fromJs, type Value, type ValueTypeName } from './values.js';
 export { ValType, type FuncType } from './types.js';
+export { snapshot, restore, readSnapshot, snapshotHostState, SNAPSHOT_FORMAT, CODE_VERSION, type SnapshotOptions, type RestoreOptions, type SnapshotInfo, type ExternCodec } from './snapshot.js';
 export { decodeModule } from './decode.js';
 export { validateModule } from './validate.js';
 export { disassemble } from './disasm.js';

@@ -33,6 +33,13 @@ export interface InstanceOptions {
   maxTableElements?: number;
 }
 
+/**
+ * @internal An instance option set by `restore`: create the instance's
+ * objects but do not initialise them (no segments, no start function); the
+ * snapshot gives their state.
+ */
+export const RESTORING: unique symbol = Symbol('restoring');
+
 /** JS functions made for exported wasm functions, mapped back to their Func so that re-importing keeps identity. */
 const jsFuncs = new WeakMap<object, Func>();
 
@@ -117,8 +124,8 @@ export class Instance {
   readonly inst: Inst;
   /** The interpreter state of this instance. */
   readonly machine: Machine;
-  /** The function of the call that is paused (see `call`), or null. */
-  private entry: Func | null = null;
+  /** @internal The function of the pausable call in progress or paused (see `call`), or null. */
+  entry: Func | null = null;
 
   constructor(module: Module, imports: Imports = {}, options: InstanceOptions = {}) {
     this.module = module;
@@ -183,6 +190,8 @@ export class Instance {
       inst.elems.push(seg.funcs !== null ? seg.funcs.map((i) => inst.funcs[i]!) : seg.init.map((x) => this.evalRef(x)));
     }
     for (const d of ast.datas) inst.datas.push(d.bytes);
+
+    if ((options as { [RESTORING]?: boolean })[RESTORING] === true) return;
 
     // Active and declarative element segments, then active data segments, in order; a trap stops here.
     ast.elems.forEach((seg, i) => {

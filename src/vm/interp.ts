@@ -550,14 +550,23 @@ function settle(m: Machine, fuel: number): void {
 
 /**
  * Called when the local went below zero after paying for the run at pc: a
- * new share when the machine has fuel for it, else -1 (the run is then not
- * paid for, and does not start).
+ * new share when the machine has fuel for it, else -1 when no fuel at all
+ * was left (the run is then not paid for, and does not start).
  */
 function refuel(m: Machine, fuel: number, code: Int32Array, pc: number): number {
   const total = m.reserve + fuel;
   if (total < 0) {
-    settle(m, fuel + runCost(code, pc));
-    return -1;
+    const cost = runCost(code, pc);
+    if (total + cost <= 0) {
+      settle(m, fuel + cost);
+      return -1;
+    }
+    // Some fuel was left, only not enough for the whole run: run it into debt,
+    // so that a run longer than the budget still makes progress.
+    m.used += m.slice - fuel;
+    m.reserve = total;
+    m.slice = 0;
+    return 0;
   }
   m.used += m.slice - fuel;
   const t = total < FUEL_SLICE ? total : FUEL_SLICE;

@@ -1,0 +1,231 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { wat } from '../../test/helpers/wat.js';
+import { Exhaustion, Func, Instance, Module, StateError, Suspend, Trap, ValType, i32, type Outcome, type Value } from './index.js';
+
+function inst(text: string, imports = {}, options = {}): Instance {
+  return new Instance(new Module(wat(text)), imports, options);
+}
+
+const I32 = ValType.i32;
+
+/** A program with loops, calls, an indirect call and memory: sum over i of f(i), f through a table. */
+const PROGRAM = `(module
+  (memory 1)
+  (table 2 funcref)
+  (elem (i32.const 0) $sq $cube)
+  (type $t (func (param i32) (result i32)))
+  (func $sq (type $t) (i32.mul (local.get 0) (local.get 0)))
+  (func $cube (type $t) (i32.mul (local.get 0) (call $sq (local.get 0))))
+  (func $fib (param i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+      (then (local.get 0))
+      (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1))) (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+  (func (export "run") (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (block $done (loop $top
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $s (i32.add (local.get $s)
+        (call_indirect (type $t) (local.get $i) (i32.and (local.get $i) (i32.const 1)))))
+      (i32.store (i32.shl (i32.and (local.get $i) (i32.const 255)) (i32.const 2)) (local.get $s))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $top)))
+    (i32.add (local.get $s) (call $fib (i32.const 15)))))`;
+
+/** Runs `run(n)` to the end in slices of the given sizes (cycled); returns the outcome and the fuel used. */
+function sliced(slices: number[], n: number): { out: Outcome; used: number; stops: number; memory: Uint8Array } {
+  const i = inst(PROGRAM);
+  let k = 0;
+  i.fuel = slices[k++ % slices.length]!;
+  let out = i.call('run', [i32(n)]);
+  let stops = 0;
+  while (out.kind === 'out-of-fuel') {
+    stops++;
+    out = i.resume({ fuel: slices[k++ % slices.length]! });
+  }
+  const mem = i.getExport('memory');
+  return { out, used: i.fuelUsed, stops, memory: mem === undefined ? new Uint8Array() : (mem as { bytes(): Uint8Array }).bytes().slice() };
+}
+
+describe('fuel', () => {
+  it('stops an endless loop and resumes it where it stopped', () => {
+    const i = inst(`(module (global $g (export "g") (mut i32) (i32.const 0))
+      (func (export "spin") (loop $l (global.set $g (i32.add (global.get $g) (i32.const 1))) (br $l))))`);
+    i.fuel = 10_000;
+    expect(i.call('spin')).toEqual({ kind: 'out-of-fuel' });
+    expect(i.status).toBe('out-of-fuel');
+    const g = (i.exports.g as { value: number }).value;
+    expect(g).toBeGreaterThan(1000);
+    expect(i.fuelUsed).toBeLessThanOrEqual(10_000);
+    expect(i.resume({ fuel: 10_000 }).kind).toBe('out-of-fuel');
+    expect((i.exports.g as { value: number }).value).toBeGreaterThan(g);
+    i.abort();
+    expect(i.status).toBe('idle');
+  });
+
+  it('stops at the same point for the same budget, every time', () => {
+    const a = sliced([777], 300);
+    const b = sliced([777], 300);
+    expect(a.stops).toBeGreaterThan(3);
+    expect(b).toEqual(a);
+  });
+
+  it('counts the same fuel and computes the same results however the run is sliced', () => {
+    const whole = sliced([Number.MAX_SAFE_INTEGER], 200);
+    expect(whole.out.kind).toBe('done');
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 8 }), (slices) => {
+        const r = sliced(slices, 200);
+        expect(r.out).toEqual(whole.out);
+        expect(r.used).toBe(whole.used);
+        expect(r.memory).toEqual(whole.memory);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('pays for a finished call exactly what an unmetered run reports as used', () => {
+    const i = inst(PROGRAM);
+    expect(i.call('run', [i32(50)]).kind).toBe('done');
+    const used = i.fuelUsed;
+    const j = inst(PROGRAM);
+    j.fuel = used;
+    expect(j.call('run', [i32(50)]).kind).toBe('done');
+    expect(j.fuel).toBe(0);
+    const k = inst(PROGRAM);
+    k.fuel = used - 1;
+    expect(k.call('run', [i32(50)]).kind).toBe('out-of-fuel');
+  });
+
+  it('charges bulk memory instructions by size, running into debt rather than never fitting a slice', () => {
+    const i = inst(`(module (memory 32)
+      (func (export "fill") (memory.fill (i32.const 0) (i32.const 7) (i32.const 1048576))))`);
+    i.fuel = 100;
+    const out = i.call('fill');
+    expect(out.kind).toBe('done');
+    expect(i.fuelUsed).toBeGreaterThanOrEqual(16_384);
+    expect(i.fuel).toBeLessThan(0);
+  });
+
+  it('traps with Exhaustion when a call that cannot pause runs out of fuel', () => {
+    const i = inst(`(module (func (export "spin") (loop $l (br $l))))`);
+    i.fuel = 1000;
+    expect(() => (i.exports.spin as () => void)()).toThrow(Exhaustion);
+    expect(() => (i.exports.spin as () => void)()).toThrow(/out of fuel/);
+  });
+
+  it('refuses fuel that is not a non-negative integer', () => {
+    const i = inst(`(module)`);
+    expect(() => (i.fuel = -1)).toThrow(RangeError);
+    expect(() => (i.fuel = 1.5)).toThrow(RangeError);
+    expect(() => (i.fuel = NaN)).toThrow(RangeError);
+  });
+});
+
+describe('host calls that pause', () => {
+  const HOST = `(module
+    (import "host" "get" (func $get (param i32) (result i32)))
+    (global $acc (export "acc") (mut i32) (i32.const 0))
+    (func (export "peek") (result i32) (global.get $acc))
+    (func (export "run") (param $n i32) (result i32) (local $i i32)
+      (block $done (loop $top
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (global.set $acc (i32.add (global.get $acc) (call $get (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $top)))
+      (global.get $acc))
+    (func (export "tail") (param i32) (result i32) (return_call $get (local.get 0))))`;
+
+  it('pauses the guest inside the call when the host returns a Promise, and resumes it with the results', async () => {
+    const seen: number[] = [];
+    const get = (x: number) => {
+      seen.push(x);
+      return Promise.resolve(x * 10);
+    };
+    const i = new Instance(new Module(wat(HOST), { features: { tailCall: true } }), { host: { get } });
+    let out = i.call('run', [i32(3)]);
+    let waits = 0;
+    while (out.kind === 'waiting') {
+      waits++;
+      expect(out.call.module).toBe('host');
+      expect(out.call.name).toBe('get');
+      const results = await out.call.answer;
+      out = i.resume({ results: results as Value[] });
+    }
+    expect(waits).toBe(3);
+    expect(out).toEqual({ kind: 'done', results: [i32(30)] });
+    expect(seen).toEqual([0, 1, 2]);
+  });
+
+  it('pauses on a Suspend until the host resumes, and lets the host call other exports meanwhile', () => {
+    const i = new Instance(new Module(wat(HOST), { features: { tailCall: true } }), { host: { get: () => new Suspend('wait') } });
+    const out = i.call('run', [i32(2)]);
+    expect(out.kind).toBe('waiting');
+    if (out.kind !== 'waiting') return;
+    expect(out.call.answer).toBeInstanceOf(Suspend);
+    expect((out.call.answer as Suspend).data).toBe('wait');
+    expect(out.call.args).toEqual([i32(0)]);
+    expect((i.exports.peek as () => number)()).toBe(0);
+    expect(() => i.call('run', [i32(1)])).toThrow(StateError);
+    const next = i.resume({ results: [i32(5)] });
+    expect(next.kind).toBe('waiting');
+    expect(i.resume({ results: [i32(7)] })).toEqual({ kind: 'done', results: [i32(12)] });
+    expect(() => i.resume()).toThrow(StateError);
+  });
+
+  it('traps the guest at the call when resumed with an error', () => {
+    const i = new Instance(new Module(wat(HOST), { features: { tailCall: true } }), { host: { get: () => new Suspend() } });
+    expect(i.call('run', [i32(2)]).kind).toBe('waiting');
+    const out = i.resume({ error: new Error('disk on fire') });
+    expect(out.kind).toBe('trapped');
+    if (out.kind === 'trapped') {
+      expect(out.trap).toBeInstanceOf(Trap);
+      expect(out.trap.message).toMatch(/disk on fire/);
+      expect(out.trap.wasmStack[0]!.name).toBe('run');
+    }
+    expect(i.status).toBe('idle');
+  });
+
+  it('traps when resumed with results of the wrong type', () => {
+    const i = new Instance(new Module(wat(HOST), { features: { tailCall: true } }), { host: { get: () => new Suspend() } });
+    i.call('run', [i32(1)]);
+    const out = i.resume({ results: [] });
+    expect(out.kind).toBe('trapped');
+  });
+
+  it('pauses in a tail call of a host function and returns its results', () => {
+    const i = new Instance(new Module(wat(HOST), { features: { tailCall: true } }), { host: { get: () => new Suspend() } });
+    expect(i.call('tail', [i32(4)]).kind).toBe('waiting');
+    expect(i.resume({ results: [i32(99)] })).toEqual({ kind: 'done', results: [i32(99)] });
+  });
+
+  it('traps instead of pausing where it cannot: through the JS API, or with a host function on the stack', () => {
+    const i = new Instance(new Module(wat(HOST), { features: { tailCall: true } }), { host: { get: () => Promise.resolve(1) } });
+    expect(() => (i.exports.run as (n: number) => number)(1)).toThrow(/paused outside a call that can wait/);
+
+    // The outer host function calls back into the instance, whose callee pauses: not allowed.
+    let inner: Instance | null = null;
+    const j = new Instance(
+      new Module(wat(`(module (import "h" "outer" (func $o (result i32))) (import "h" "inner" (func $i (result i32)))
+        (func (export "a") (result i32) (call $o)) (func (export "b") (result i32) (call $i)))`)),
+      { h: { outer: () => (inner!.exports.b as () => number)(), inner: () => new Suspend() } },
+    );
+    inner = j;
+    const out = j.call('a');
+    expect(out.kind).toBe('trapped');
+  });
+
+  it('runs to the end with callAsync, awaiting Promises and slicing fuel', async () => {
+    const i = new Instance(new Module(wat(HOST), { features: { tailCall: true } }), {
+      host: { get: (x: number) => new Promise((r) => setTimeout(() => r(x + 1), 1)) },
+    });
+    const out = await i.callAsync('run', [i32(4)], { slice: 5 });
+    expect(out).toEqual({ kind: 'done', results: [i32(10)] });
+  });
+
+  it('rejects raw host functions that return malformed results with a trap', () => {
+    const bad = Func.host({ params: [I32], results: [I32] }, () => [{ type: 'i64', value: 1n }]);
+    const i = new Instance(new Module(wat(HOST), { features: { tailCall: true } }), { host: { get: bad } });
+    const out = i.call('run', [i32(1)]);
+    expect(out.kind).toBe('trapped');
+  });
+});

@@ -1,0 +1,718 @@
+/**
+ * Snapshots: the complete state of an instance that is idle or paused (out
+ * of fuel, or waiting on a host call) as bytes, and an instance made from
+ * them that continues exactly where the original stopped: in another
+ * thread, another process, or after a restart.
+ *
+ * Layout (docs/snapshot-format.md): a 48-byte header (magic, format
+ * version, code version, flags, SHA-256 of the module bytes), then one
+ * msgpack map. Memory pages that are all zero are left out; memory, stack
+ * and tables are deflated. An incremental snapshot carries only the pages
+ * that changed since the last snapshot of the same instance.
+ *
+ * Snapshot bytes may come from anywhere, so `restore` checks every field
+ * against the module and the instance's limits before it uses it: a bad
+ * snapshot is refused with a SnapshotError. The operand slots are raw bits
+ * and need no check, except references, which name entries of the
+ * snapshot's own reference table and are checked where they are used.
+ */
+import { createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { Packr, Unpackr } from 'msgpackr';
+import { SnapshotError, StateError, WasmError } from './errors.js';
+import { Instance, RESTORING, type Imports, type InstanceOptions } from './instance.js';
+import { ENDS_RUN, K, insnLength } from './interp.js';
+import { Func, PAGE, Suspend, canonicalTypeId, readValue, refToId } from './runtime.js';
+import { funcTypeOf, type FuncType, type ModuleAst } from './types.js';
+import type { Lowered } from './lower.js';
+import type { Module } from './module.js';
+import type { Value } from './values.js';
+
+const MAGIC = [0x57, 0x48, 0x53, 0x4e, 0x41, 0x50]; // "WHSNAP"
+/** Version of the snapshot layout. */
+export const SNAPSHOT_FORMAT = 1;
+/**
+ * Version of what a snapshot's program counters and fuel counts mean: the
+ * lowering, the fuel costs and the frame layout. A snapshot only restores
+ * into an engine with the same code version.
+ */
+export const CODE_VERSION = 1;
+const HEADER_BYTES = 48;
+const FLAG_INCREMENTAL = 1;
+
+const STATUS = ['idle', 'out-of-fuel', 'waiting'] as const;
+type Status = (typeof STATUS)[number];
+
+/** Saves and loads externref values that are not null, booleans, numbers or strings. */
+export interface ExternCodec {
+  encode(x: unknown): unknown;
+  decode(data: unknown): unknown;
+}
+
+/** Options of `snapshot`. */
+export interface SnapshotOptions {
+  /** State of the host to carry along (for example the WASI state): msgpack-encodable values. */
+  host?: Record<string, unknown>;
+  /**
+   * Only the memory pages changed since the last snapshot of this instance
+   * (taken, or restored from, in this process); restoring needs that
+   * snapshot and its own bases. Without a previous snapshot it is full.
+   */
+  incremental?: boolean;
+  /** zlib level for memory, stack and tables, 0-9 (default 1: fast). */
+  level?: number;
+  externs?: ExternCodec;
+}
+
+/** Options of `restore`: the instance's limits, and what restoring needs besides the snapshot. */
+export interface RestoreOptions extends InstanceOptions {
+  /** For an incremental snapshot: the snapshots it builds on, the full one first. */
+  bases?: Uint8Array[];
+  externs?: ExternCodec;
+}
+
+/** What `readSnapshot` finds in a snapshot, without the module. */
+export interface SnapshotInfo {
+  format: number;
+  codeVersion: number;
+  /** SHA-256 of the module bytes, hex. */
+  moduleHash: string;
+  incremental: boolean;
+  /** SHA-256 of the snapshot this one builds on, hex (incremental only). */
+  base: string | null;
+  status: Status;
+  /** Fuel left (Infinity: unmetered) and used. */
+  fuel: number;
+  fuelUsed: number;
+  /** The function of the paused call (index), or -1. */
+  entry: number;
+  /** Frames of the paused call, outermost first. `name` is as recorded by the snapshot (for display only). */
+  frames: { func: number; name: string; pc: number }[];
+  /** The host call a waiting snapshot waits on. */
+  pending: { func: number; module: string; name: string; data: unknown } | null;
+  /** Defined memories: size in pages and pages stored in this snapshot. */
+  memories: { pages: number; stored: number }[];
+  tables: { size: number }[];
+  globals: number;
+  stackBytes: number;
+  refs: number;
+  host: Record<string, unknown>;
+  /** Bytes of the whole snapshot. */
+  bytes: number;
+}
+
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+
+// ---------------------------------------------------------------------------
+// Hashes
+
+const moduleHashes = new WeakMap<Module, Uint8Array>();
+
+function sha256(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest());
+}
+
+function moduleHash(module: Module): Uint8Array {
+  let h = moduleHashes.get(module);
+  if (h === undefined) {
+    h = sha256(module.ast.bytes);
+    moduleHashes.set(module, h);
+  }
+  return h;
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}
+
+/** What the last snapshot of an instance held: its hash, and a hash per memory page (null: all zero). */
+interface Tracked {
+  id: Uint8Array;
+  pages: (Uint8Array | null)[][];
+}
+const tracked = new WeakMap<Instance, Tracked>();
+
+const ZERO_PAGE = Buffer.alloc(PAGE);
+
+/** Hash of one page, or null when it is all zero. */
+function pageHash(u8: Uint8Array, p: number): Uint8Array | null {
+  const page = Buffer.from(u8.buffer, u8.byteOffset + p * PAGE, PAGE);
+  if (page.equals(ZERO_PAGE)) return null;
+  return new Uint8Array(createHash('sha256').update(page).digest());
+}
+
+// ---------------------------------------------------------------------------
+// Words as bytes (little-endian, whatever the host)
+
+const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function wordsToBytes(w: Int32Array | Uint32Array): Uint8Array {
+  if (LE) return new Uint8Array(w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength));
+  const out = new Uint8Array(w.length * 4);
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < w.length; i++) dv.setInt32(4 * i, w[i]!, true);
+  return out;
+}
+
+function bytesToWords(b: Uint8Array, what: string): Int32Array {
+  if (b.length % 4 !== 0) throw bad(`${what}: ${b.length} bytes is not a whole number of words`);
+  const out = new Int32Array(b.length / 4);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = dv.getInt32(4 * i, true);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Taking a snapshot
+
+/**
+ * The state of an instance that is idle or paused, as bytes. Throws
+ * StateError while the instance is running (from inside a host function),
+ * and SnapshotError when some state cannot be saved (a reference to a
+ * function of another instance, or an externref the codec cannot encode).
+ */
+export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uint8Array {
+  const m = instance.machine;
+  if (m.nest > 0) throw new StateError('cannot snapshot an instance while it runs');
+  const module = instance.module;
+  const ast = module.ast;
+  const inst = instance.inst;
+  const level = options.level ?? 1;
+  const prev = options.incremental === true ? tracked.get(instance) : undefined;
+  const status: Status = instance.status;
+
+  // Frames, outermost first: (function, pc) pairs; fps follow from the code.
+  const frames = new Int32Array(status === 'idle' ? 0 : 2 * (m.depth + 1));
+  const names: string[] = [];
+  if (status !== 'idle') {
+    for (let i = 0; i < m.depth; i++) {
+      frames[2 * i] = m.frames[3 * i + 2]!;
+      frames[2 * i + 1] = m.frames[3 * i]!;
+    }
+    frames[2 * m.depth] = m.pFn;
+    frames[2 * m.depth + 1] = m.pPc;
+    for (let i = 0; i <= m.depth; i++) names.push(inst.funcName(frames[2 * i]!));
+  }
+  // Words the frames cover (a caller's frame may reach above its callee's).
+  let stackWords = 0;
+  if (status !== 'idle') {
+    for (let i = 0; i <= m.depth; i++) {
+      const fp = i < m.depth ? m.frames[3 * i + 1]! : m.pFp;
+      stackWords = Math.max(stackWords, fp + m.code(frames[2 * i]!).frameWords);
+    }
+  }
+
+  // Tables and globals hold references as ids into the reference table, which is saved last (they may add to it).
+  const tables = inst.tables.slice(ast.numImportedTables).map((t) => {
+    const ids = new Int32Array(t.elements.length);
+    for (let i = 0; i < ids.length; i++) ids[i] = refToId(inst, t.elements[i]);
+    return { size: ids.length, ids: deflateRawSync(wordsToBytes(ids), { level }) };
+  });
+  const g0 = ast.numImportedGlobals;
+  const gw = new Int32Array(2 * ast.globals.length);
+  for (let i = 0; i < ast.globals.length; i++) {
+    const g = inst.globals[g0 + i]!;
+    if (g.isRef) gw[2 * i] = refToId(inst, g.ref);
+    else {
+      gw[2 * i] = g.cell[g.idx]!;
+      gw[2 * i + 1] = g.cell[g.idx + 1]!;
+    }
+  }
+
+  let pending: { func: number; data?: unknown } | null = null;
+  if (m.pending !== null) {
+    const idx = inst.funcs.indexOf(m.pending.func);
+    if (idx < 0) throw new SnapshotError('the paused call waits on a host function that is not in the instance\'s function index space');
+    pending = { func: idx };
+    if (m.pending.answer instanceof Suspend && m.pending.answer.data !== undefined) pending.data = m.pending.answer.data;
+  }
+
+  // Memories: the pages that are not all zero (or, incrementally, that changed).
+  const hashes: (Uint8Array | null)[][] = [];
+  const memories = inst.memories.slice(ast.numImportedMemories).map((mem, k) => {
+    const pages = mem.pages;
+    const u8 = mem.u8;
+    const hs: (Uint8Array | null)[] = new Array(pages);
+    const keep: number[] = [];
+    const before = prev?.pages[k];
+    for (let p = 0; p < pages; p++) {
+      const h = pageHash(u8, p);
+      hs[p] = h;
+      if (before === undefined) {
+        if (h !== null) keep.push(p);
+      } else {
+        const was = p < before.length ? before[p]! : null;
+        if (!(h === null ? was === null : was !== null && sameBytes(h, was))) keep.push(p);
+      }
+    }
+    hashes.push(hs);
+    const raw = new Uint8Array(keep.length * PAGE);
+    keep.forEach((p, i) => raw.set(u8.subarray(p * PAGE, (p + 1) * PAGE), i * PAGE));
+    return { pages, index: wordsToBytes(Uint32Array.from(keep)), data: deflateRawSync(raw, { level }) };
+  });
+
+  const refs: unknown[] = [];
+  for (let id = 1; id < inst.refs.length; id++) refs.push(encodeRef(inst.refs[id], inst.funcs, options.externs));
+
+  const body: Record<string, unknown> = {
+    status: STATUS.indexOf(status),
+    entry: status === 'idle' || instance.entry === null ? -1 : instance.entry.index,
+    fuel: m.reserve,
+    used: m.used,
+    frames: wordsToBytes(frames),
+    names,
+    stackWords,
+    stack: deflateRawSync(wordsToBytes(m.S.subarray(0, stackWords)), { level }),
+    pending,
+    globals: wordsToBytes(gw),
+    memories,
+    tables,
+    refs,
+    datas: Uint8Array.from(inst.datas, (d) => (d === null ? 1 : 0)),
+    elems: Uint8Array.from(inst.elems, (e) => (e === null ? 1 : 0)),
+    host: options.host ?? {},
+  };
+  if (pending !== null) {
+    const call = instance.pending!;
+    body['pendingName'] = { module: call.module, name: call.name };
+  } else body['pendingName'] = null;
+  if (prev !== undefined) body['base'] = prev.id;
+
+  let encoded: Uint8Array;
+  try {
+    encoded = packr.pack(body);
+  } catch (e) {
+    throw new SnapshotError(`cannot encode the snapshot: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const out = new Uint8Array(HEADER_BYTES + encoded.length);
+  const dv = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  dv.setUint16(6, SNAPSHOT_FORMAT, true);
+  dv.setUint32(8, CODE_VERSION, true);
+  dv.setUint32(12, prev !== undefined ? FLAG_INCREMENTAL : 0, true);
+  out.set(moduleHash(module), 16);
+  out.set(encoded, HEADER_BYTES);
+  tracked.set(instance, { id: sha256(out), pages: hashes });
+  return out;
+}
+
+/** A reference as saved: a function by its index in the instance, an extern value as itself or through the codec. */
+function encodeRef(x: unknown, funcs: Func[], codec: ExternCodec | undefined): unknown {
+  if (x instanceof Func) {
+    const i = funcs.indexOf(x);
+    if (i < 0) throw new SnapshotError('cannot snapshot a reference to a function of another instance');
+    return { f: i };
+  }
+  if (codec !== undefined) return { x: codec.encode(x) };
+  if (x === null || typeof x === 'boolean' || typeof x === 'number' || typeof x === 'string') return { x };
+  throw new SnapshotError(`cannot snapshot an externref holding a ${typeof x === 'object' ? (x as object).constructor?.name ?? 'object' : typeof x} (give an ExternCodec)`);
+}
+
+// ---------------------------------------------------------------------------
+// Reading
+
+function bad(msg: string): SnapshotError {
+  return new SnapshotError(`malformed snapshot: ${msg}`);
+}
+
+interface Parsed {
+  bytes: Uint8Array;
+  incremental: boolean;
+  hash: Uint8Array;
+  codeVersion: number;
+  format: number;
+  body: Record<string, unknown>;
+}
+
+function parse(bytes: Uint8Array): Parsed {
+  if (!(bytes instanceof Uint8Array)) throw new SnapshotError('a snapshot must be a Uint8Array');
+  if (bytes.length < HEADER_BYTES || MAGIC.some((b, i) => bytes[i] !== b)) throw new SnapshotError('not a wasmhive snapshot (bad magic)');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const format = dv.getUint16(6, true);
+  if (format !== SNAPSHOT_FORMAT) throw new SnapshotError(`unsupported snapshot format ${format} (this engine reads format ${SNAPSHOT_FORMAT})`);
+  const codeVersion = dv.getUint32(8, true);
+  const flags = dv.getUint32(12, true);
+  if ((flags & ~FLAG_INCREMENTAL) !== 0) throw bad(`unknown flags ${flags}`);
+  let body: unknown;
+  try {
+    body = unpackr.unpack(bytes.subarray(HEADER_BYTES));
+  } catch (e) {
+    throw bad(`body does not decode: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return { bytes, incremental: (flags & FLAG_INCREMENTAL) !== 0, hash: bytes.slice(16, 48), codeVersion, format, body: obj(body, 'body') };
+}
+
+function obj(x: unknown, what: string): Record<string, unknown> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x) || x instanceof Uint8Array) throw bad(`${what} is not a map`);
+  return x as Record<string, unknown>;
+}
+
+function arr(x: unknown, what: string, max = Infinity): unknown[] {
+  if (!Array.isArray(x)) throw bad(`${what} is not an array`);
+  if (x.length > max) throw bad(`${what} has ${x.length} entries, at most ${max} allowed`);
+  return x;
+}
+
+function int(x: unknown, what: string, min: number, max: number): number {
+  if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max) throw bad(`${what} is ${describe(x)}, not an integer in [${min}, ${max}]`);
+  return x;
+}
+
+function bin(x: unknown, what: string): Uint8Array {
+  if (!(x instanceof Uint8Array)) throw bad(`${what} is not bytes`);
+  return x;
+}
+
+function describe(x: unknown): string {
+  if (typeof x === 'number' || typeof x === 'boolean') return String(x);
+  if (typeof x === 'string') return JSON.stringify(x.slice(0, 40));
+  return x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x;
+}
+
+/** Inflates exactly `size` bytes (a larger or smaller result is an error; a bomb cannot allocate more). */
+function inflate(data: Uint8Array, size: number, what: string): Uint8Array {
+  let out: Uint8Array;
+  try {
+    out = inflateRawSync(data, { maxOutputLength: Math.max(size, 1) });
+  } catch (e) {
+    throw bad(`${what} does not inflate: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (out.length !== size) throw bad(`${what} inflates to ${out.length} bytes, expected ${size}`);
+  return out;
+}
+
+function fuelValue(x: unknown): number {
+  if (x === Infinity) return Infinity;
+  return int(x, 'fuel', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+}
+
+/** What a snapshot holds, read without the module (for `wasmhive inspect`). Throws SnapshotError. */
+export function readSnapshot(bytes: Uint8Array): SnapshotInfo {
+  const p = parse(bytes);
+  const b = p.body;
+  const status = STATUS[int(b['status'], 'status', 0, 2)]!;
+  const fr = bytesToWords(bin(b['frames'], 'frames'), 'frames');
+  const names = arr(b['names'] ?? [], 'names');
+  const frames: SnapshotInfo['frames'] = [];
+  for (let i = 0; i + 1 < fr.length; i += 2) frames.push({ func: fr[i]!, name: typeof names[i / 2] === 'string' ? (names[i / 2] as string) : `func[${fr[i]}]`, pc: fr[i + 1]! });
+  let pending: SnapshotInfo['pending'] = null;
+  if (b['pending'] !== null && b['pending'] !== undefined) {
+    const pd = obj(b['pending'], 'pending');
+    const pn = b['pendingName'] === null || b['pendingName'] === undefined ? {} : obj(b['pendingName'], 'pendingName');
+    pending = { func: int(pd['func'], 'pending.func', 0, 0xffffffff), module: String(pn['module'] ?? ''), name: String(pn['name'] ?? ''), data: pd['data'] };
+  }
+  return {
+    format: p.format,
+    codeVersion: p.codeVersion,
+    moduleHash: hex(p.hash),
+    incremental: p.incremental,
+    base: b['base'] instanceof Uint8Array ? hex(b['base']) : null,
+    status,
+    fuel: fuelValue(b['fuel']),
+    fuelUsed: int(b['used'], 'used', 0, Number.MAX_SAFE_INTEGER),
+    entry: int(b['entry'], 'entry', -1, 0xffffffff),
+    frames,
+    pending,
+    memories: arr(b['memories'], 'memories').map((x, i) => {
+      const mm = obj(x, `memory ${i}`);
+      return { pages: int(mm['pages'], `memory ${i} pages`, 0, 65536), stored: bin(mm['index'], `memory ${i} index`).length / 4 };
+    }),
+    tables: arr(b['tables'], 'tables').map((x, i) => ({ size: int(obj(x, `table ${i}`)['size'], `table ${i} size`, 0, 0xffffffff) })),
+    globals: bin(b['globals'], 'globals').length / 8,
+    stackBytes: 4 * int(b['stackWords'], 'stackWords', 0, 2 ** 31),
+    refs: arr(b['refs'], 'refs').length,
+    host: b['host'] === undefined ? {} : obj(b['host'], 'host'),
+    bytes: bytes.length,
+  };
+}
+
+/** The host state saved with a snapshot (see SnapshotOptions.host), read without restoring it. Throws SnapshotError. */
+export function snapshotHostState(bytes: Uint8Array): Record<string, unknown> {
+  const b = parse(bytes).body;
+  return b['host'] === undefined ? {} : obj(b['host'], 'host');
+}
+
+// ---------------------------------------------------------------------------
+// Restoring
+
+/** Facts about a function's lowered code that restoring checks pcs against. */
+interface CodeFacts {
+  /** Instruction starts. */
+  starts: Set<number>;
+  /** Where a run of fuel starts: where an out-of-fuel pause can be. */
+  runStarts: Set<number>;
+  /** Return address (pc after the call) -> pc of the call, for CALL and CALL_INDIRECT. */
+  callAt: Map<number, number>;
+}
+const facts = new WeakMap<Lowered, CodeFacts>();
+
+function codeFacts(lw: Lowered): CodeFacts {
+  let f = facts.get(lw);
+  if (f !== undefined) return f;
+  const code = lw.code;
+  const starts = new Set<number>();
+  const runStarts = new Set<number>([0]);
+  const callAt = new Map<number, number>();
+  for (let pc = 0; pc < code.length; ) {
+    starts.add(pc);
+    const op = code[pc]!;
+    const len = insnLength(code, pc);
+    if (op === K.CALL || op === K.CALL_INDIRECT) callAt.set(pc + len, pc);
+    if (ENDS_RUN[op] === 1) {
+      if (op === K.BR) runStarts.add(code[pc + 1]!);
+      else if (op === K.BR_IF || op === K.BR_UNLESS) {
+        runStarts.add(code[pc + 2]!);
+        runStarts.add(pc + len);
+      } else if (op >= K.BR_IF_EQ && op <= K.BR_IF_I64_NEZ) {
+        runStarts.add(code[pc + 3]!);
+        runStarts.add(pc + len);
+      } else if (op === K.BR_TABLE) {
+        for (let k = 0; k <= code[pc + 2]!; k++) runStarts.add(code[pc + 3 + k]!);
+      }
+    }
+    pc += len;
+  }
+  f = { starts, runStarts, callAt };
+  facts.set(lw, f);
+  return f;
+}
+
+function sameResults(a: FuncType, b: FuncType): boolean {
+  return a.results.length === b.results.length && a.results.every((t, i) => t === b.results[i]);
+}
+
+/**
+ * Makes an instance of `module` from a snapshot, linked to `imports`, in
+ * the state the snapshot recorded: a paused call continues with
+ * `instance.resume()`. Throws SnapshotError when the bytes are not a
+ * snapshot of this module or break any rule (LinkError when the imports do
+ * not fit the module). The start function does not run again.
+ */
+export function restore(module: Module, bytes: Uint8Array, imports: Imports = {}, options: RestoreOptions = {}): Instance {
+  const chain = [...(options.bases ?? []), bytes].map(parse);
+  const want = moduleHash(module);
+  chain.forEach((p, i) => {
+    if (!sameBytes(p.hash, want)) {
+      throw new SnapshotError(`the snapshot is of another module (module SHA-256 ${hex(p.hash)}, this module ${hex(want)})`);
+    }
+    if (p.codeVersion !== CODE_VERSION) {
+      throw new SnapshotError(`the snapshot was taken by an engine with code version ${p.codeVersion} (this engine: ${CODE_VERSION})`);
+    }
+    if (i === 0 && p.incremental) throw new SnapshotError('an incremental snapshot needs its base snapshots (RestoreOptions.bases)');
+    if (i > 0) {
+      if (!p.incremental) throw new SnapshotError(`snapshot ${i} of the chain is not incremental`);
+      const base = p.body['base'];
+      if (!(base instanceof Uint8Array) || !sameBytes(base, sha256(chain[i - 1]!.bytes))) {
+        throw new SnapshotError(`snapshot ${i} of the chain does not build on the snapshot before it`);
+      }
+    }
+  });
+
+  const instance = new Instance(module, imports, { ...options, [RESTORING]: true } as InstanceOptions);
+  try {
+    load(instance, chain, options.externs);
+  } catch (e) {
+    if (e instanceof SnapshotError) throw e;
+    const msg = e instanceof WasmError || e instanceof Error ? e.message : String(e);
+    throw bad(msg);
+  }
+  trackRestored(instance, bytes);
+  return instance;
+}
+
+function load(instance: Instance, chain: Parsed[], codec: ExternCodec | undefined): void {
+  const module = instance.module;
+  const ast = module.ast;
+  const inst = instance.inst;
+  const m = instance.machine;
+  const last = chain[chain.length - 1]!;
+  const b = last.body;
+
+  // References first: tables, globals and slots name them.
+  const refList = arr(b['refs'], 'refs', 1 << 26);
+  inst.refs.length = 1;
+  inst.refIds.clear();
+  refList.forEach((r, i) => {
+    const e = obj(r, `ref ${i + 1}`);
+    let x: unknown;
+    if ('f' in e) x = inst.funcs[int(e['f'], `ref ${i + 1}`, 0, inst.funcs.length - 1)]!;
+    else if ('x' in e) x = codec !== undefined ? codec.decode(e['x']) : e['x'];
+    else throw bad(`ref ${i + 1} is neither a function nor an extern value`);
+    if (codec === undefined && !('f' in e) && !(x === null || typeof x === 'boolean' || typeof x === 'number' || typeof x === 'string')) {
+      throw bad(`ref ${i + 1} is not a plain value`);
+    }
+    inst.refs.push(x);
+    if (!inst.refIds.has(x)) inst.refIds.set(x, i + 1);
+  });
+  const ref = (id: number, funcref: boolean, what: string): unknown => {
+    if (!Number.isInteger(id) || id < 0 || id >= inst.refs.length) throw bad(`${what}: reference ${id} is not in the reference table`);
+    const x = inst.refs[id];
+    if (funcref && x !== null && !(x instanceof Func)) throw bad(`${what}: reference ${id} is not a function`);
+    return x;
+  };
+
+  // Globals.
+  const gw = bytesToWords(bin(b['globals'], 'globals'), 'globals');
+  if (gw.length !== 2 * ast.globals.length) throw bad(`${gw.length / 2} globals, the module defines ${ast.globals.length}`);
+  ast.globals.forEach((def, i) => {
+    const g = inst.globals[ast.numImportedGlobals + i]!;
+    if (g.isRef) g.ref = ref(gw[2 * i]!, def.type.type === 0x70, `global ${i}`);
+    else {
+      g.cell[g.idx] = gw[2 * i]!;
+      g.cell[g.idx + 1] = gw[2 * i + 1]!;
+    }
+  });
+
+  // Tables.
+  const tables = arr(b['tables'], 'tables');
+  const ownTables = inst.tables.slice(ast.numImportedTables);
+  if (tables.length !== ownTables.length) throw bad(`${tables.length} tables, the module defines ${ownTables.length}`);
+  tables.forEach((x, i) => {
+    const t = ownTables[i]!;
+    const e = obj(x, `table ${i}`);
+    const size = int(e['size'], `table ${i} size`, t.elements.length, t.limit);
+    if (t.grow(size - t.elements.length) < 0) throw bad(`table ${i} cannot have ${size} elements`);
+    const ids = bytesToWords(inflate(bin(e['ids'], `table ${i}`), 4 * size, `table ${i}`), `table ${i}`);
+    for (let k = 0; k < size; k++) t.elements[k] = ref(ids[k]!, t.elemType === 0x70, `table ${i} element ${k}`);
+  });
+
+  // Memories: the first snapshot of the chain, then each one's changed pages.
+  const own = inst.memories.slice(ast.numImportedMemories);
+  for (const snap of chain) {
+    const mems = arr(snap.body['memories'], 'memories');
+    if (mems.length !== own.length) throw bad(`${mems.length} memories, the module defines ${own.length}`);
+    mems.forEach((x, i) => {
+      const mem = own[i]!;
+      const e = obj(x, `memory ${i}`);
+      const pages = int(e['pages'], `memory ${i} pages`, mem.pages, mem.limit);
+      if (mem.grow(pages - mem.pages) < 0) throw bad(`memory ${i} cannot have ${pages} pages`);
+      const index = new Uint32Array(bytesToWords(bin(e['index'], `memory ${i} index`), `memory ${i} index`).buffer);
+      for (let k = 0; k < index.length; k++) {
+        if (index[k]! >= pages || (k > 0 && index[k]! <= index[k - 1]!)) throw bad(`memory ${i}: page list is not increasing page numbers below ${pages}`);
+      }
+      const data = inflate(bin(e['data'], `memory ${i} data`), index.length * PAGE, `memory ${i} data`);
+      const u8 = mem.u8;
+      for (let k = 0; k < index.length; k++) u8.set(data.subarray(k * PAGE, (k + 1) * PAGE), index[k]! * PAGE);
+    });
+  }
+
+  // Dropped segments.
+  const datas = bin(b['datas'], 'datas');
+  const elems = bin(b['elems'], 'elems');
+  if (datas.length !== inst.datas.length || elems.length !== inst.elems.length) throw bad('segment counts do not match the module');
+  datas.forEach((d, i) => {
+    if (d > 1) throw bad(`data segment ${i}: dropped flag ${d}`);
+    if (d === 1) inst.datas[i] = null;
+  });
+  elems.forEach((d, i) => {
+    if (d > 1) throw bad(`element segment ${i}: dropped flag ${d}`);
+    if (d === 1) inst.elems[i] = null;
+  });
+
+  // Fuel.
+  m.reserve = fuelValue(b['fuel']);
+  m.used = int(b['used'], 'used', 0, Number.MAX_SAFE_INTEGER);
+
+  // The paused call: frames, stack, pending host call.
+  const status = STATUS[int(b['status'], 'status', 0, 2)]!;
+  const fr = bytesToWords(bin(b['frames'], 'frames'), 'frames');
+  const stackWords = int(b['stackWords'], 'stackWords', 0, m.maxWords);
+  if (status === 'idle') {
+    if (fr.length !== 0 || stackWords !== 0) throw bad('an idle snapshot with frames');
+    if (b['pending'] !== null && b['pending'] !== undefined) throw bad('an idle snapshot with a pending call');
+    return;
+  }
+  const nframes = fr.length / 2;
+  if (nframes < 1 || !Number.isInteger(nframes)) throw bad('a paused snapshot without frames');
+  const depth = nframes - 1;
+  if (depth >= m.maxDepth) throw bad(`${nframes} frames exceed the call depth limit of ${m.maxDepth}`);
+  const nImp = ast.numImportedFuncs;
+  const nFuncs = nImp + ast.funcs.length;
+  const entry = int(b['entry'], 'entry', nImp, nFuncs - 1);
+
+  if (!m.ensureFrames(depth)) throw bad('frames exceed the call depth limit');
+  let fp = 0;
+  let fn = -1;
+  let lw: Lowered | undefined;
+  // Words the frames cover (a caller's frame may reach above its callee's).
+  let extent = 0;
+  for (let i = 0; i < nframes; i++) {
+    fn = int(fr[2 * i], `frame ${i} function`, nImp, nFuncs - 1);
+    const pc = fr[2 * i + 1]!;
+    lw = m.code(fn);
+    extent = Math.max(extent, fp + lw.frameWords);
+    const type = funcTypeOf(ast, fn);
+    if (i === 0 && !sameResults(type, funcTypeOf(ast, entry))) throw bad('the outermost frame does not return what the paused call does');
+    const cf = codeFacts(lw);
+    if (i < depth) {
+      // A caller: pc is the return address after a call.
+      const callPc = cf.callAt.get(pc);
+      if (callPc === undefined) throw bad(`frame ${i}: pc ${pc} is not a return address in ${inst.funcName(fn)}`);
+      const code = lw.code;
+      const direct = code[callPc] === K.CALL;
+      const calleeType = direct ? funcTypeOf(ast, code[callPc + 1]!) : ast.types[code[callPc + 1]!]!;
+      const next = int(fr[2 * (i + 1)], `frame ${i + 1} function`, nImp, nFuncs - 1);
+      // The callee may have been replaced by a tail call; its results are the same.
+      if (!sameResults(calleeType, funcTypeOf(ast, next))) throw bad(`frame ${i + 1} does not return what the call in frame ${i} expects`);
+      m.frames[3 * i] = pc;
+      m.frames[3 * i + 1] = fp;
+      m.frames[3 * i + 2] = fn;
+      fp += code[callPc + (direct ? 2 : 4)]!;
+    } else if (status === 'out-of-fuel') {
+      if (!cf.runStarts.has(pc)) throw bad(`top frame: pc ${pc} is not where a run of ${inst.funcName(fn)} starts`);
+    } else {
+      const op = lw.code[pc];
+      if (!cf.starts.has(pc) || !(op === K.CALL || op === K.CALL_INDIRECT || op === K.RETURN_CALL || op === K.RETURN_CALL_INDIRECT)) {
+        throw bad(`top frame: pc ${pc} is not a call in ${inst.funcName(fn)}`);
+      }
+    }
+    m.pPc = pc;
+  }
+  if (stackWords !== extent) throw bad(`the stack has ${stackWords} words, the frames cover ${extent}`);
+  if (!m.ensureStack(stackWords)) throw bad('the stack exceeds the stack limit');
+  const words = bytesToWords(inflate(bin(b['stack'], 'stack'), 4 * stackWords, 'stack'), 'stack');
+  m.S.set(words, 0);
+  m.S.fill(0, stackWords);
+  m.depth = depth;
+  m.top = fp + lw!.frameWords;
+  m.pFn = fn;
+  m.pFp = fp;
+
+  if (status === 'waiting') {
+    const pd = obj(b['pending'], 'pending');
+    const idx = int(pd['func'], 'pending function', 0, nImp - 1);
+    const f = inst.funcs[idx]!;
+    if (f.host === null) throw bad('the pending call is not a host function');
+    const code = lw!.code;
+    const pc = m.pPc;
+    const op = code[pc]!;
+    if (op === K.CALL || op === K.RETURN_CALL) {
+      if (code[pc + 1] !== idx) throw bad('the pending call is not the function the code calls');
+    } else if (canonicalTypeId(f.type) !== inst.typeIds[code[pc + 1]!]) {
+      throw bad('the pending call does not have the type of the indirect call');
+    }
+    const base = fp + code[pc + (op === K.CALL || op === K.RETURN_CALL ? 2 : 4)]!;
+    const args: Value[] = f.type.params.map((t, i) => readValue(t, m.S, base + 2 * i, inst));
+    m.pending = { func: f, args, answer: new Suspend(pd['data']) };
+  } else if (b['pending'] !== null && b['pending'] !== undefined) {
+    throw bad('an out-of-fuel snapshot with a pending call');
+  }
+  instance.entry = inst.funcs[entry]!;
+}
+
+/** Records the restored instance's memory as the base of its later incremental snapshots. */
+function trackRestored(instance: Instance, bytes: Uint8Array): void {
+  const ast: ModuleAst = instance.module.ast;
+  const pages = instance.inst.memories.slice(ast.numImportedMemories).map((mem) => {
+    const hs: (Uint8Array | null)[] = [];
+    for (let p = 0; p < mem.pages; p++) hs.push(pageHash(mem.u8, p));
+    return hs;
+  });
+  tracked.set(instance, { id: sha256(bytes), pages });
+}
+
