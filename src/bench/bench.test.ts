@@ -65,13 +65,14 @@ describe('bench harness', () => {
   it('rejects bad options with exit code 2', async () => {
     expect(await main(['--filter', 'nothing-like-this'])).toBe(2);
     expect(await main(['--no-such-option'])).toBe(2);
+    expect(await main(['--part', 'everything'])).toBe(2);
   });
 
   it('runs a quick filtered bench and writes JSON', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wasmhive-bench-'));
     try {
       const file = join(dir, 'out.json');
-      expect(await main(['--quick', '--filter', 'fib', '--json', file])).toBe(0);
+      expect(await main(['--quick', '--filter', 'fib', '--part', 'kernels', '--json', file])).toBe(0);
       const report = JSON.parse(readFileSync(file, 'utf8')) as {
         mode: string;
         failures: number;

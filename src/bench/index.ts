@@ -4,7 +4,11 @@
  * both compute the same checksums, and print a table of median times and the
  * ratio wasmhive / V8 for the same work.
  *
- * Usage: wasmhive bench [--quick] [--filter NAME[,NAME...]] [--json FILE]
+ * Then, on the same machine in the same run: the cost of fuel metering (the
+ * kernels on the engine with and without its metering statements), and the
+ * time and size of snapshots and restores for memories of 1, 16 and 64 MiB.
+ *
+ * Usage: wasmhive bench [--quick] [--filter NAME[,NAME...]] [--part PARTS] [--json FILE]
  * Also runnable directly: `node dist/bench/index.js [options]`.
  *
  * Exit code: 0 when every kernel ran on both engines with equal results,
@@ -18,6 +22,8 @@ import { parseArgs } from 'node:util';
 import { formatResult, jsTypeOf, sameResult, v8Engine, wasmhiveEngine, type Engine, type RunFn } from './engines.js';
 import { KERNELS, kernelsDir, loadKernelBytes, selectKernels, type Kernel } from './kernels.js';
 import { measure, type MeasureOptions, type Timing } from './measure.js';
+import { benchMetering, type MeteringResult } from './metering.js';
+import { benchSnapshots, type SnapshotResult } from './snapshots.js';
 
 export { KERNELS, type Kernel } from './kernels.js';
 
@@ -63,17 +69,28 @@ export interface BenchReport {
   readonly kernels: KernelResult[];
   /** Geometric mean of the ratios of the kernels that succeeded. */
   geomeanRatio?: number;
+  /** Per kernel: time with and without fuel metering. */
+  metering?: MeteringResult[];
+  /** Geometric mean of metered / unmetered time, minus 1. */
+  meteringCost?: number;
+  snapshots?: SnapshotResult[];
   failures: number;
 }
 
-const USAGE = `usage: wasmhive bench [--quick] [--filter NAME[,NAME...]] [--json FILE]
+const PARTS = ['kernels', 'metering', 'snapshots'] as const;
+type Part = (typeof PARTS)[number];
+
+const USAGE = `usage: wasmhive bench [--quick] [--filter NAME[,NAME...]] [--part PARTS] [--json FILE]
 
 Runs each compute kernel of bench/kernels on V8's WebAssembly and on the
 wasmhive interpreter, checks both give the same result, and prints the median
-time per run and the ratio wasmhive / V8 for the same work.
+time per run and the ratio wasmhive / V8 for the same work. Then measures the
+cost of fuel metering (the kernels with and without the interpreter's metering
+statements) and the time and size of snapshots of 1, 16 and 64 MiB memories.
 
   --quick          smaller inputs and fewer repetitions (a smoke run)
   --filter NAMES   only kernels whose name contains one of NAMES (comma-separated)
+  --part PARTS     only these parts: kernels, metering, snapshots (comma-separated; default all)
   --json FILE      also write the results as JSON to FILE
   -h, --help       show this help
 
@@ -91,6 +108,10 @@ function fmtMs(ms: number | undefined): string {
   if (ms >= 10) return ms.toFixed(1);
   if (ms >= 1) return ms.toFixed(2);
   return ms.toFixed(3);
+}
+
+function fmtPct(x: number): string {
+  return `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
 }
 
 function fmtRatio(r: number | undefined): string {
@@ -200,13 +221,14 @@ async function benchKernel(kernel: Kernel, dir: string, mode: 'full' | 'quick'):
  * table to stdout and failures to stderr; resolves to the exit code.
  */
 export async function main(argv: string[]): Promise<number> {
-  let values: { quick?: boolean; filter?: string; json?: string; help?: boolean };
+  let values: { quick?: boolean; filter?: string; part?: string; json?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
         quick: { type: 'boolean' },
         filter: { type: 'string' },
+        part: { type: 'string' },
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -220,6 +242,13 @@ export async function main(argv: string[]): Promise<number> {
   if (values.help) {
     console.log(USAGE);
     return 0;
+  }
+  const parts = new Set((values.part ?? PARTS.join(',')).split(',').map((p) => p.trim()));
+  for (const p of parts) {
+    if (!PARTS.includes(p as Part)) {
+      console.error(`wasmhive bench: unknown part ${JSON.stringify(p)}\n\n${USAGE}`);
+      return 2;
+    }
   }
   const kernels = selectKernels(values.filter);
   if (kernels.length === 0) {
@@ -251,28 +280,68 @@ export async function main(argv: string[]): Promise<number> {
   console.log(`wasmhive bench (${mode}): ${kernels.length} kernel${kernels.length === 1 ? '' : 's'} from ${dir}`);
   console.log(`Node ${report.node}, V8 ${report.v8}, ${report.platform}`);
   console.log(`CPU: ${model} (${cores} logical core${cores === 1 ? '' : 's'})`);
-  console.log('times are the median ms of one run(n); ratio = wasmhive / V8 for the same n');
-  console.log('');
-  console.log(tableLine(COLUMNS.map((c) => c.title)));
-  console.log(tableLine(COLUMNS.map((c) => '-'.repeat(c.width))));
+  if (parts.has('kernels')) {
+    console.log('times are the median ms of one run(n); ratio = wasmhive / V8 for the same n');
+    console.log('');
+    console.log(tableLine(COLUMNS.map((c) => c.title)));
+    console.log(tableLine(COLUMNS.map((c) => '-'.repeat(c.width))));
 
-  for (const kernel of kernels) {
-    const r = await benchKernel(kernel, dir, mode);
-    report.kernels.push(r);
-    console.log(rowOf(r));
-    if (!r.ok) {
-      report.failures++;
-      console.error(`\n!!! ${kernel.name} FAILED: ${r.error}\n`);
+    for (const kernel of kernels) {
+      const r = await benchKernel(kernel, dir, mode);
+      report.kernels.push(r);
+      console.log(rowOf(r));
+      if (!r.ok) {
+        report.failures++;
+        console.error(`\n!!! ${kernel.name} FAILED: ${r.error}\n`);
+      }
+    }
+
+    const ratios = report.kernels.flatMap((r) => (r.ok && r.ratio !== undefined ? [r.ratio] : []));
+    if (ratios.length > 0) {
+      report.geomeanRatio = Math.exp(ratios.reduce((s, x) => s + Math.log(x), 0) / ratios.length);
+    }
+    console.log('');
+    if (report.geomeanRatio !== undefined) {
+      console.log(`geometric mean ratio: ${fmtRatio(report.geomeanRatio)} over ${ratios.length} kernel${ratios.length === 1 ? '' : 's'}`);
     }
   }
 
-  const ratios = report.kernels.flatMap((r) => (r.ok && r.ratio !== undefined ? [r.ratio] : []));
-  if (ratios.length > 0) {
-    report.geomeanRatio = Math.exp(ratios.reduce((s, x) => s + Math.log(x), 0) / ratios.length);
+  if (parts.has('metering')) {
+    console.log('');
+    console.log('fuel metering: median ms of one run(n) on the engine as built and with its metering statements taken out');
+    try {
+      const rows = await benchMetering(kernels, dir, (k) => (mode === 'quick' ? k.quickN : k.n), mode === 'quick' ? 3 : 7);
+      report.metering = rows;
+      console.log(`${'kernel'.padEnd(12)}  ${'metered ms'.padStart(11)}  ${'unmetered ms'.padStart(13)}  ${'cost'.padStart(7)}`);
+      for (const r of rows) {
+        console.log(`${r.kernel.padEnd(12)}  ${fmtMs(r.meteredMs).padStart(11)}  ${fmtMs(r.unmeteredMs).padStart(13)}  ${fmtPct(r.cost).padStart(7)}`);
+      }
+      report.meteringCost = Math.exp(rows.reduce((s, r) => s + Math.log(r.meteredMs / r.unmeteredMs), 0) / rows.length) - 1;
+      console.log(`geometric mean cost of metering: ${fmtPct(report.meteringCost)}`);
+    } catch (e) {
+      report.failures++;
+      console.error(`\n!!! metering FAILED: ${errorText(e)}\n`);
+    }
   }
-  console.log('');
-  if (report.geomeanRatio !== undefined) {
-    console.log(`geometric mean ratio: ${fmtRatio(report.geomeanRatio)} over ${ratios.length} kernel${ratios.length === 1 ? '' : 's'}`);
+
+  if (parts.has('snapshots')) {
+    console.log('');
+    console.log('snapshots of a paused instance: median ms, and bytes; "little" = 1 page in 64 touched; random words unless compressible');
+    try {
+      const rows = benchSnapshots(mode === 'quick' ? [1, 16] : [1, 16, 64], mode === 'quick' ? 3 : 5);
+      report.snapshots = rows;
+      console.log(
+        `${'memory'.padEnd(7)}  ${'touched'.padEnd(17)}  ${'snapshot ms'.padStart(11)}  ${'bytes'.padStart(10)}  ${'restore ms'.padStart(10)}  ${'incr. ms'.padStart(8)}  ${'incr. bytes'.padStart(11)}`,
+      );
+      for (const r of rows) {
+        console.log(
+          `${(r.memoryMiB + ' MiB').padEnd(7)}  ${r.touched.padEnd(17)}  ${fmtMs(r.snapshotMs).padStart(11)}  ${String(r.bytes).padStart(10)}  ${fmtMs(r.restoreMs).padStart(10)}  ${fmtMs(r.incrementalMs).padStart(8)}  ${String(r.incrementalBytes).padStart(11)}`,
+        );
+      }
+    } catch (e) {
+      report.failures++;
+      console.error(`\n!!! snapshots FAILED: ${errorText(e)}\n`);
+    }
   }
 
   if (values.json !== undefined) {
@@ -287,7 +356,7 @@ export async function main(argv: string[]): Promise<number> {
 
   if (report.failures > 0) {
     const names = report.kernels.filter((r) => !r.ok).map((r) => r.kernel);
-    console.error(`\n!!! BENCH FAILED: ${report.failures} of ${kernels.length} kernels failed: ${names.join(', ')}`);
+    console.error(`\n!!! BENCH FAILED: ${report.failures} failure${report.failures === 1 ? '' : 's'}${names.length > 0 ? `; kernels: ${names.join(', ')}` : ''}`);
     return 1;
   }
   return 0;

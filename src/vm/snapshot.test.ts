@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import { wat } from '../../test/helpers/wat.js';
 import {
@@ -345,17 +345,17 @@ describe('untrusted snapshots', () => {
         const old = (leaf.parent as Record<string | number, unknown>)[leaf.key];
         let value: unknown;
         if (old instanceof Uint8Array && how % 3 !== 0) {
-          // Change one word of the bytes; inside deflated data, of the inflated words.
+          // Change one word of the bytes; inside compressed data, of the decompressed words.
           const key = String(leaf.key);
-          const deflated = ['stack', 'data', 'ids'].includes(key);
-          const raw = deflated ? new Uint8Array(inflateRawSync(old)) : old.slice();
+          const compressed = ['stack', 'data', 'ids'].includes(key);
+          const raw = compressed ? new Uint8Array(brotliDecompressSync(old)) : old.slice();
           if (raw.length >= 4) {
             const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
             const at = 4 * (word % (raw.length >> 2));
             const v = strange[how % strange.length];
             dv.setInt32(at, typeof v === 'number' && Number.isFinite(v) ? v : word, true);
           }
-          value = deflated ? new Uint8Array(deflateRawSync(raw)) : raw;
+          value = compressed ? new Uint8Array(brotliCompressSync(raw)) : raw;
         } else if (typeof old === 'number' && how % 2 === 0) {
           value = old + ((word % 7) - 3);
         } else {
