@@ -283,8 +283,8 @@ export const OPERANDS: Int8Array = (() => {
   set([K.RETURN1, K.MEMORY_SIZE, K.DATA_DROP, K.ELEM_DROP], 1);
   // Branches end with the fuel cost of the runs they start (see chargeRuns in lower.ts).
   set([K.BR], 2);
-  set([K.BR_IF, K.BR_UNLESS], 4);
-  for (let o = K.BR_IF_EQ; o <= K.BR_IF_I64_NEZ; o++) n[o] = 5;
+  set([K.BR_IF, K.BR_UNLESS], 3);
+  for (let o = K.BR_IF_EQ; o <= K.BR_IF_I64_NEZ; o++) n[o] = 4;
   set([K.RETURN_CALL], 2);
   set([K.RETURN_CALL_INDIRECT], 4);
   set([K.RETURN_N, K.CALL, K.COPY, K.CONST32, K.GLOBAL_GET, K.GLOBAL_SET, K.GLOBAL_GET_EXT, K.GLOBAL_SET_EXT, K.MEMORY_GROW, K.TABLE_SIZE, K.REF_IS_NULL, K.REF_FUNC, K.MOV32], 2);
@@ -302,13 +302,17 @@ export const OPERANDS: Int8Array = (() => {
   return n;
 })();
 
-/** 1 for the instructions that end a run of fuel: branches, returns, tail calls, unreachable. */
+/** 1 for the instructions that end a run of fuel: unconditional branches, returns, tail calls, unreachable. */
 export const ENDS_RUN: Uint8Array = (() => {
   const e = new Uint8Array(K.COUNT);
-  for (const o of [K.BR, K.BR_IF, K.BR_UNLESS, K.BR_TABLE, K.RETURN0, K.RETURN1, K.RETURN_N, K.RETURN_CALL, K.RETURN_CALL_INDIRECT, K.UNREACHABLE]) e[o] = 1;
-  for (let o = K.BR_IF_EQ; o <= K.BR_IF_I64_NEZ; o++) e[o] = 1;
+  for (const o of [K.BR, K.BR_TABLE, K.RETURN0, K.RETURN1, K.RETURN_N, K.RETURN_CALL, K.RETURN_CALL_INDIRECT, K.UNREACHABLE]) e[o] = 1;
   return e;
 })();
+
+/** Whether an internal opcode is a conditional branch (`BR_IF`, `BR_UNLESS`, compare-and-branch). */
+export function isCondBranch(op: number): boolean {
+  return op === K.BR_IF || op === K.BR_UNLESS || (op >= K.BR_IF_EQ && op <= K.BR_IF_I64_NEZ);
+}
 
 /** Words of the instruction at pc (opcode and operands). */
 export function insnLength(code: Int32Array, pc: number): number {
@@ -1035,21 +1039,19 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, e
             if (S[fp + code[pc + 1]!] !== 0) {
               fuel -= code[pc + 3]!;
               pc = code[pc + 2]!;
-            } else {
-              fuel -= code[pc + 4]!;
-              pc += 5;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 4;
             continue;
           case K.BR_UNLESS:
             if (S[fp + code[pc + 1]!] === 0) {
               fuel -= code[pc + 3]!;
               pc = code[pc + 2]!;
-            } else {
-              fuel -= code[pc + 4]!;
-              pc += 5;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 4;
             continue;
           case K.BR_TABLE: {
             const i = S[fp + code[pc + 1]!]! >>> 0;
@@ -2088,333 +2090,300 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, e
             if (S[fp + code[pc + 1]!] === S[fp + code[pc + 2]!]) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_NE:
             if (S[fp + code[pc + 1]!] !== S[fp + code[pc + 2]!]) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_LT_S:
             if (S[fp + code[pc + 1]!]! < S[fp + code[pc + 2]!]!) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_LT_U:
             if (S[fp + code[pc + 1]!]! >>> 0 < S[fp + code[pc + 2]!]! >>> 0) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_GT_S:
             if (S[fp + code[pc + 1]!]! > S[fp + code[pc + 2]!]!) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_GT_U:
             if (S[fp + code[pc + 1]!]! >>> 0 > S[fp + code[pc + 2]!]! >>> 0) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_LE_S:
             if (S[fp + code[pc + 1]!]! <= S[fp + code[pc + 2]!]!) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_LE_U:
             if (S[fp + code[pc + 1]!]! >>> 0 <= S[fp + code[pc + 2]!]! >>> 0) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_GE_S:
             if (S[fp + code[pc + 1]!]! >= S[fp + code[pc + 2]!]!) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_GE_U:
             if (S[fp + code[pc + 1]!]! >>> 0 >= S[fp + code[pc + 2]!]! >>> 0) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_EQ_I:
             if (S[fp + code[pc + 1]!] === code[pc + 2]) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_NE_I:
             if (S[fp + code[pc + 1]!] !== code[pc + 2]) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_LT_S_I:
             if (S[fp + code[pc + 1]!]! < code[pc + 2]!) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_LT_U_I:
             if (S[fp + code[pc + 1]!]! >>> 0 < code[pc + 2]! >>> 0) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_GT_S_I:
             if (S[fp + code[pc + 1]!]! > code[pc + 2]!) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_GT_U_I:
             if (S[fp + code[pc + 1]!]! >>> 0 > code[pc + 2]! >>> 0) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_LE_S_I:
             if (S[fp + code[pc + 1]!]! <= code[pc + 2]!) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_LE_U_I:
             if (S[fp + code[pc + 1]!]! >>> 0 <= code[pc + 2]! >>> 0) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_GE_S_I:
             if (S[fp + code[pc + 1]!]! >= code[pc + 2]!) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_GE_U_I:
             if (S[fp + code[pc + 1]!]! >>> 0 >= code[pc + 2]! >>> 0) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
 
           case K.BR_IF_F64_EQ:
             if (D[(fp + code[pc + 1]!) >> 1]! === D[(fp + code[pc + 2]!) >> 1]!) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_F64_NE:
             if (D[(fp + code[pc + 1]!) >> 1]! !== D[(fp + code[pc + 2]!) >> 1]!) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_F64_LT:
             if (D[(fp + code[pc + 1]!) >> 1]! < D[(fp + code[pc + 2]!) >> 1]!) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_F64_GT:
             if (D[(fp + code[pc + 1]!) >> 1]! > D[(fp + code[pc + 2]!) >> 1]!) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_F64_LE:
             if (D[(fp + code[pc + 1]!) >> 1]! <= D[(fp + code[pc + 2]!) >> 1]!) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_F64_GE:
             if (D[(fp + code[pc + 1]!) >> 1]! >= D[(fp + code[pc + 2]!) >> 1]!) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IFNOT_F64_EQ:
             if (!(D[(fp + code[pc + 1]!) >> 1]! === D[(fp + code[pc + 2]!) >> 1]!)) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IFNOT_F64_NE:
             if (!(D[(fp + code[pc + 1]!) >> 1]! !== D[(fp + code[pc + 2]!) >> 1]!)) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IFNOT_F64_LT:
             if (!(D[(fp + code[pc + 1]!) >> 1]! < D[(fp + code[pc + 2]!) >> 1]!)) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IFNOT_F64_GT:
             if (!(D[(fp + code[pc + 1]!) >> 1]! > D[(fp + code[pc + 2]!) >> 1]!)) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IFNOT_F64_LE:
             if (!(D[(fp + code[pc + 1]!) >> 1]! <= D[(fp + code[pc + 2]!) >> 1]!)) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IFNOT_F64_GE:
             if (!(D[(fp + code[pc + 1]!) >> 1]! >= D[(fp + code[pc + 2]!) >> 1]!)) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           case K.BR_IF_I64_EQZ: {
             const a = fp + code[pc + 1]!;
             if ((S[a]! | S[a + 1]!) === 0) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           }
           case K.BR_IF_I64_NEZ: {
@@ -2422,11 +2391,10 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, e
             if ((S[a]! | S[a + 1]!) !== 0) {
               fuel -= code[pc + 4]!;
               pc = code[pc + 3]!;
-            } else {
-              fuel -= code[pc + 5]!;
-              pc += 6;
+              if (fuel < 0) break exec;
+              continue;
             }
-            if (fuel < 0) break exec;
+            pc += 5;
             continue;
           }
 

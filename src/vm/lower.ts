@@ -17,7 +17,7 @@
 import { CodeReader } from './reader.js';
 import { BLOCK_EMPTY, Imm, Op, OPS, op } from './opcodes.js';
 import { funcTypeOf, type ModuleAst, type ValidatedModule } from './types.js';
-import { ENDS_RUN, K, insnLength } from './interp.js';
+import { ENDS_RUN, K, insnLength, isCondBranch } from './interp.js';
 
 /** A function ready to run. */
 export interface Lowered {
@@ -39,15 +39,19 @@ export interface Lowered {
 
 /**
  * Fuel is charged per run: the instructions from where control arrives (a
- * function's entry, a branch target, the instruction after a conditional
- * branch) up to and including the next branch, return or tail call. Calls
- * do not end a run: the callee charges its own runs. Every branch carries
- * the cost of the runs it may start, so the loop pays for many instructions
- * with one subtraction and one check per branch.
+ * function's entry, a branch target) up to and including the next
+ * unconditional branch, return or tail call, straight through conditional
+ * branches that are not taken. Calls do not end a run: the callee charges
+ * its own runs. So the loop pays for many instructions with one subtraction
+ * and one check, at a taken branch or a call, and a branch not taken costs
+ * nothing. A taken conditional branch leaves its run early: it pays for the
+ * run at its target less the rest of its own run, which was paid for and
+ * will not execute (a difference that may be negative). When a call ends,
+ * the fuel it used is exactly the number of instructions it executed.
  *
- * Fills the cost words of every branch in `code` and returns the cost of
- * the run at pc 0. Layouts: `BR target cost`; conditional branches
- * `... target costTaken costNext`; `BR_TABLE c n target*(n+1) cost*(n+1)`.
+ * Fills the cost words of every branch in `code` and returns the cost of the
+ * run at pc 0. Layouts: `BR target cost`; conditional branches `... target
+ * delta`; `BR_TABLE c n target*(n+1) cost*(n+1)`.
  */
 function chargeRuns(code: Int32Array): number {
   // Instruction starts, then each one's run cost, from the end backwards.
@@ -67,14 +71,10 @@ function chargeRuns(code: Int32Array): number {
     else if (op === K.BR_TABLE) {
       const n = code[pc + 2]!;
       for (let k = 0; k <= n; k++) code[pc + 4 + n + k] = at(code[pc + 3 + k]!);
-    } else if (op === K.BR_IF || op === K.BR_UNLESS) {
-      // `c target costTaken costNext`
-      code[pc + 3] = at(code[pc + 2]!);
-      code[pc + 4] = at(pc + 5);
-    } else if (op >= K.BR_IF_EQ && op <= K.BR_IF_I64_NEZ) {
-      // compare-and-branch: `a b target costTaken costNext`
-      code[pc + 4] = at(code[pc + 3]!);
-      code[pc + 5] = at(pc + 6);
+    } else if (isCondBranch(op)) {
+      // `c target delta` (BR_IF, BR_UNLESS) or `a b target delta` (compare-and-branch)
+      const len = insnLength(code, pc);
+      code[pc + len - 1] = at(code[pc + len - 2]!) - at(pc + len);
     }
   }
   return at(0);
@@ -475,7 +475,7 @@ class Lowerer {
     }
     const c = this.src(condAt);
     if (direct) {
-      const at = this.emit(K.BR_IF, c, 0, 0, 0);
+      const at = this.emit(K.BR_IF, c, 0, 0);
       this.target(f, at + 2);
       return;
     }
@@ -483,7 +483,7 @@ class Lowerer {
     // values in their own slots on both paths; the moves then change nothing
     // in the virtual stack.
     this.materializeFrom(this.h - this.arity(f));
-    const skip = this.emit(K.BR_UNLESS, c, 0, 0, 0);
+    const skip = this.emit(K.BR_UNLESS, c, 0, 0);
     this.branch(l);
     this.code[skip + 2] = this.code.length;
   }
@@ -513,7 +513,7 @@ class Lowerer {
       br = when ? pair[0] : pair[1];
     }
     this.code.length = at;
-    this.emit(br, a, b, 0, 0, 0);
+    this.emit(br, a, b, 0, 0);
     return at + 3;
   }
 
@@ -636,7 +636,7 @@ class Lowerer {
         // A comparison right before `if` becomes a compare-and-branch to the else part,
         // unless materializing emitted code after it.
         let fixAt = canFuse && this.lastDst >= 0 ? this.fuseCompare(false) : -1;
-        if (fixAt < 0) fixAt = this.emit(K.BR_UNLESS, this.src(condAt), 0, 0, 0) + 2;
+        if (fixAt < 0) fixAt = this.emit(K.BR_UNLESS, this.src(condAt), 0, 0) + 2;
         this.h--;
         const f = this.enter(Ctl.IF, bt);
         f.elseFix = fixAt;

@@ -69,7 +69,8 @@ describe('snapshots', () => {
   it('restores a call cut anywhere into a fresh module, and it ends as an uninterrupted run does', () => {
     expect(whole.out.kind).toBe('done');
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: whole.used - 1 }), fc.integer({ min: 500, max: 20_000 }), (cut, slice) => {
+      // Cuts short of the end: a budget within one run of the end may finish the call (its last run overdraws).
+      fc.property(fc.integer({ min: 1, max: Math.floor(whole.used * 0.95) }), fc.integer({ min: 500, max: 20_000 }), (cut, slice) => {
         const a = fresh();
         a.fuel = cut;
         expect(a.call('run', [i32(N)]).kind).toBe('out-of-fuel');

@@ -21,7 +21,7 @@ import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'nod
 import { Packr, Unpackr } from 'msgpackr';
 import { SnapshotError, StateError, WasmError } from './errors.js';
 import { Instance, RESTORING, type Imports, type InstanceOptions } from './instance.js';
-import { ENDS_RUN, K, insnLength } from './interp.js';
+import { K, insnLength, isCondBranch } from './interp.js';
 import { Func, PAGE, Suspend, canonicalTypeId, readValue, refToId } from './runtime.js';
 import { funcTypeOf, type FuncType, type ModuleAst } from './types.js';
 import type { Lowered } from './lower.js';
@@ -476,17 +476,10 @@ function codeFacts(lw: Lowered): CodeFacts {
     const op = code[pc]!;
     const len = insnLength(code, pc);
     if (op === K.CALL || op === K.CALL_INDIRECT) callAt.set(pc + len, pc);
-    if (ENDS_RUN[op] === 1) {
-      if (op === K.BR) runStarts.add(code[pc + 1]!);
-      else if (op === K.BR_IF || op === K.BR_UNLESS) {
-        runStarts.add(code[pc + 2]!);
-        runStarts.add(pc + len);
-      } else if (op >= K.BR_IF_EQ && op <= K.BR_IF_I64_NEZ) {
-        runStarts.add(code[pc + 3]!);
-        runStarts.add(pc + len);
-      } else if (op === K.BR_TABLE) {
-        for (let k = 0; k <= code[pc + 2]!; k++) runStarts.add(code[pc + 3 + k]!);
-      }
+    if (op === K.BR) runStarts.add(code[pc + 1]!);
+    else if (isCondBranch(op)) runStarts.add(code[pc + len - 2]!);
+    else if (op === K.BR_TABLE) {
+      for (let k = 0; k <= code[pc + 2]!; k++) runStarts.add(code[pc + 3 + k]!);
     }
     pc += len;
   }
