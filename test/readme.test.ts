@@ -6,14 +6,25 @@ import { describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** The README's ```js blocks, in order. */
+function blocks(): string[] {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  return [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+/** Runs a block; it imports 'wasmhive' itself, which resolves to the build in dist/ (made by `npm install`). */
+function run(block: string): string[] {
+  return execFileSync(process.execPath, ['--input-type=module', '-e', block], { cwd: root, encoding: 'utf8' }).split('\n');
+}
+
 describe('README', () => {
+  it('has three examples', () => {
+    expect(blocks()).toHaveLength(3);
+  });
+
   it('runs its API example against the built package and prints what the comments say', () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const block = /```js\n([\s\S]*?)```/.exec(readme);
-    expect(block).not.toBeNull();
-    // The example imports 'wasmhive' itself, which resolves to the build in dist/ (made by `npm install`).
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', block![1]!], { cwd: root, encoding: 'utf8' });
-    expect(out.split('\n').slice(0, 6)).toEqual([
+    const out = run(blocks()[0]!);
+    expect(out.slice(0, 6)).toEqual([
       '2432902008176640000n',
       '332833500',
       'true integer divide by zero',
@@ -21,5 +32,16 @@ describe('README', () => {
       "{ kind: 'done', results: [ { type: 'i32', value: 14 } ] }",
       'trapped',
     ]);
+  });
+
+  it('runs its fuel and snapshot example and prints what the comments say', () => {
+    expect(run(blocks()[1]!).slice(0, 3)).toEqual(['out-of-fuel 20007', 'out-of-fuel', '-594264128 true']);
+  });
+
+  it('runs its WASI example: the program prints its arguments and exits 0', () => {
+    const out = run(blocks()[2]!);
+    expect(out).toContain('argv[1]="x" (1 bytes)');
+    expect(out).toContain('GREETING is hi');
+    expect(out.filter((l) => l !== '').slice(-2)).toEqual(['exiting with 0', '0']);
   });
 });

@@ -1,16 +1,25 @@
 /**
- * The `wasmhive` command line: dispatches `wasmhive <command> [args]` to the
- * spec runner, the benchmarks and the demo. Dependency-free (node:util
+ * The `wasmhive` command line: dispatches `wasmhive <command> [args]` to
+ * running WASI programs (run, resume, inspect), the spec runner, the
+ * benchmarks and the demo. Dependency-free (node:util
  * parseArgs). `bin/wasmhive.js` calls {@link main} from the built `dist/`.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { specCommand } from './spec.js';
+import { inspectMain, resumeMain, runMain } from './run.js';
 
 /** Top-level help text. */
 export const USAGE = `Usage: wasmhive <command> [options]
 
 Commands:
+  run [options] PROG.wasm [ARGS...]
+                 run a WASI command (deterministic clocks and random by default;
+                 --snapshot-every N --snapshot-dir DIR writes snapshots as it runs)
+  resume SNAPSHOT --module PROG.wasm
+                 continue a run from one of its snapshots
+  inspect SNAPSHOT
+                 show what a snapshot holds
   spec DIR [--json FILE] [--verbose] [--filter NAME] [--engine wasmhive|v8]
                  run the WebAssembly spec testsuite under DIR
   bench [...]    run the benchmarks
@@ -56,6 +65,12 @@ export async function main(argv: string[]): Promise<number> {
     case '-h':
       console.log(USAGE);
       return 0;
+    case 'run':
+      return runMain(rest);
+    case 'resume':
+      return resumeMain(rest);
+    case 'inspect':
+      return inspectMain(rest);
     case 'spec':
       return specCommand(rest);
     case 'bench':
