@@ -149,6 +149,17 @@ describe('poll_oneoff on the virtual clock', () => {
     return { wasi, memory, clockSub, fdSub, poll, now };
   }
 
+  it('lets the host move the virtual clocks forward, never back, and not the real ones', () => {
+    const { wasi, now } = rig();
+    const before = now(MONOTONIC);
+    wasi.advanceClock(5_000_000_000n);
+    expect(now(MONOTONIC) - before).toBe(5_000_000_000n);
+    expect(now(REALTIME)).toBe(1_704_067_200_000_000_000n + now(MONOTONIC));
+    expect(now(CPUTIME)).toBe(0n);
+    expect(() => wasi.advanceClock(-1)).toThrow(RangeError);
+    expect(() => new Wasi({ clock: 'real' }).advanceClock(1)).toThrow(TypeError);
+  });
+
   it('jumps to the earliest of several timeouts and reports only the timers due then', () => {
     const { clockSub, poll, now } = rig();
     clockSub(0, 1, MONOTONIC, 5_000n);

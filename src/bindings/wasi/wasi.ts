@@ -134,6 +134,19 @@ export class Wasi {
     return { ...this.core.stats };
   }
 
+  /**
+   * Moves the virtual clocks forward by `ns` nanoseconds (the host setting
+   * the time, for example while the guest waits on it). Throws RangeError
+   * for a negative amount and TypeError when the clock is the real one.
+   */
+  advanceClock(ns: bigint | number): void {
+    const clock = this.core.clock;
+    if (!(clock instanceof VirtualClock)) throw new TypeError('advanceClock: the clock is real, not virtual');
+    const n = typeof ns === 'bigint' ? ns : BigInt(Math.trunc(ns));
+    if (n < 0n) throw new RangeError('advanceClock: time only moves forward');
+    clock.sleep(n);
+  }
+
   /** Closes the host descriptors of the files the guest has open. The Wasi must not run a guest afterwards. */
   close(): void {
     this.core.fds.closeAll();
