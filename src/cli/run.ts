@@ -169,12 +169,14 @@ function loadModule(path: string): Module {
 async function drive(inst: Instance, wasi: Wasi, opts: Common, start: boolean, program: string): Promise<number> {
   const slice = opts.snapshotEvery > 0 ? opts.snapshotEvery : 50_000_000;
   let budget = opts.fuel;
+  // Fuel is added slice by slice, so a run's small overdraft (a debt) is paid from the next slice, not forgiven.
   const give = (): void => {
     const n = Math.min(slice, budget);
     budget -= n;
-    inst.fuel = n;
+    inst.addFuel(n);
   };
   if (opts.snapshotDir !== null) mkdirSync(opts.snapshotDir, { recursive: true });
+  if (start || inst.fuel === Infinity) inst.fuel = 0;
   give();
   let out: Outcome = start ? inst.call('_start') : inst.resume();
   for (;;) {
@@ -333,6 +335,10 @@ export async function resumeMain(argv: string[]): Promise<number> {
     const program = typeof host['program'] === 'string' ? host['program'] : basename(values.module);
     try {
       if (inst.status === 'idle') throw new SnapshotError('the snapshot is of an idle instance: nothing to resume');
+      if (inst.status === 'waiting') {
+        const p = inst.pending!;
+        throw new SnapshotError(`the snapshot waits on ${p.module}.${p.name}, which nothing here can answer`);
+      }
       return await drive(inst, wasi, c, false, program);
     } finally {
       wasi.close();
@@ -398,10 +404,20 @@ export async function inspectMain(argv: string[]): Promise<number> {
     if (info.pending !== null) {
       lines.push(`pending call: ${info.pending.module}.${info.pending.name} (func ${info.pending.func})${info.pending.data === undefined ? '' : ` data ${JSON.stringify(info.pending.data)}`}`);
     }
-    const w = info.host['wasi'] as { args?: unknown; clock?: { mode?: unknown; slept?: unknown }; random?: { mode?: unknown; seed?: unknown }; stats?: Record<string, unknown>; exitCode?: unknown } | undefined;
-    if (w !== undefined && typeof w === 'object' && w !== null) {
-      lines.push(`wasi: args ${JSON.stringify(w.args)}; clock ${String(w.clock?.mode)}; random ${String(w.random?.mode)}${w.random?.seed !== undefined ? ` seed ${JSON.stringify(w.random.seed)}` : ''}`);
-      if (w.stats !== undefined) lines.push(`wasi: stdout ${String(w.stats['stdoutBytes'])} bytes written, stderr ${String(w.stats['stderrBytes'])}, stdin ${String(w.stats['stdinBytes'])} read`);
+    // The host state is untrusted too: show only what has the expected shape.
+    const field = (x: unknown, k: string): unknown => (typeof x === 'object' && x !== null ? (x as Record<string, unknown>)[k] : undefined);
+    const show = (x: unknown): string => (typeof x === 'string' || typeof x === 'number' ? String(x) : '?');
+    const w = info.host['wasi'];
+    if (typeof w === 'object' && w !== null) {
+      const args = field(w, 'args');
+      const seed = field(field(w, 'random'), 'seed');
+      lines.push(
+        `wasi: args ${Array.isArray(args) && args.every((a) => typeof a === 'string') ? JSON.stringify(args) : '?'}; clock ${show(field(field(w, 'clock'), 'mode'))}; random ${show(field(field(w, 'random'), 'mode'))}${typeof seed === 'string' ? ` seed ${JSON.stringify(seed)}` : ''}`,
+      );
+      const st = field(w, 'stats');
+      if (typeof st === 'object' && st !== null) {
+        lines.push(`wasi: stdout ${show(field(st, 'stdoutBytes'))} bytes written, stderr ${show(field(st, 'stderrBytes'))}, stdin ${show(field(st, 'stdinBytes'))} read`);
+      }
     }
     const others = Object.keys(info.host).filter((k) => k !== 'wasi' && k !== 'program');
     if (others.length > 0) lines.push(`host state: ${others.join(', ')}`);

@@ -229,3 +229,50 @@ describe('host calls that pause', () => {
     expect(out.kind).toBe('trapped');
   });
 });
+
+describe('regressions found in review', () => {
+  it('a resume with results of the wrong JS type traps the call, and the instance cannot pause from the JS API afterwards', () => {
+    const i = new Instance(
+      new Module(wat(`(module (import "h" "get" (func $get (result i64))) (import "h" "cb" (func $cb (result i32)))
+        (func (export "run") (result i64) (call $get)) (func (export "other") (result i32) (call $cb)))`)),
+      { h: { get: Func.host({ params: [], results: [ValType.i64] }, () => new Suspend()), cb: Func.host({ params: [], results: [I32] }, () => new Suspend()) } },
+    );
+    expect(i.call('run').kind).toBe('waiting');
+    const out = i.resume({ results: [{ type: 'i64', value: 5 } as unknown as Value] });
+    expect(out.kind).toBe('trapped');
+    expect(i.status).toBe('idle');
+    expect(() => (i.exports.other as () => number)()).toThrow(/paused outside a call that can wait/);
+    expect(i.status).toBe('idle');
+  });
+
+  it('callAsync through calls into another instance ends alike whatever the slice (nested runs overdraw instead of trapping)', async () => {
+    const b = new Instance(new Module(wat(`(module (func (export "work") (param i32) (result i32) (local $i i32)
+      (loop $l (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get 0)))) (local.get $i)))`)));
+    const a = new Instance(
+      new Module(wat(`(module (import "b" "work" (func $w (param i32) (result i32)))
+        (func (export "run") (result i32) (local $i i32) (local $s i32)
+          (loop $l (local.set $s (i32.add (local.get $s) (call $w (i32.const 100))))
+            (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 50)))) (local.get $s)))`)),
+      { b: { work: b.exports.work as (n: number) => number } },
+    );
+    for (const slice of [1_000_000, 1000, 7]) expect(await a.callAsync('run', [], { slice })).toEqual({ kind: 'done', results: [i32(5000)] });
+  });
+
+  it('a nested run that never ends still stops, with Exhaustion', () => {
+    let outer: Instance | null = null;
+    outer = new Instance(new Module(wat(`(module (import "h" "f" (func $f)) (func (export "run") (call $f)) (func (export "spin") (loop $l (br $l))))`)), {
+      h: { f: () => (outer!.exports.spin as () => void)() },
+    });
+    outer.fuel = 1000;
+    const out = outer.call('run');
+    expect(out.kind).toBe('trapped');
+    if (out.kind === 'trapped') expect(out.trap.message).toMatch(/out of fuel/);
+  });
+
+  it('callAsync gives back the fuel it did not use', async () => {
+    const i = inst(`(module (func (export "f") (result i32) (i32.const 7)))`);
+    i.fuel = 1_000_000_000;
+    expect((await i.callAsync('f', [], { slice: 1000 })).kind).toBe('done');
+    expect(i.fuel + i.fuelUsed).toBe(1_000_000_000);
+  });
+});

@@ -5,7 +5,7 @@
  * WebAssembly JS API).
  */
 import { Exhaustion, LinkError, StateError, Trap } from './errors.js';
-import { Machine, Paused, type RunResult } from './interp.js';
+import { K, Machine, Paused, type RunResult } from './interp.js';
 import { CodeReader } from './reader.js';
 import { Op } from './opcodes.js';
 import { Func, Global, Memory, Suspend, Table, asTrap, canonicalTypeId, checkArgs, checkResults, idToRef, readValue, refToId, writeValue, type Inst } from './runtime.js';
@@ -97,13 +97,18 @@ Func.invoker = (f: Func, args: Value[]): Completion => {
   for (let i = 0; i < args.length; i++) writeValue(args[i]!, m.S, base + 2 * i, f.inst);
   const t = m.call(f.index, base);
   if (t !== null) return { kind: 'trapped', trap: t instanceof Paused ? new Trap('internal error: paused call') : t };
-  return { kind: 'done', results: readResults(m, results, base) };
+  return readResults(m, results, base);
 };
 
-function readResults(m: Machine, types: readonly number[], base: number): Value[] {
+/** The results of a finished call, or a trap when one is a reference the instance does not hold (a forged snapshot). */
+function readResults(m: Machine, types: readonly number[], base: number): Completion {
   const out: Value[] = new Array(types.length);
-  for (let i = 0; i < types.length; i++) out[i] = readValue(types[i]!, m.S, base + 2 * i, m.inst);
-  return out;
+  try {
+    for (let i = 0; i < types.length; i++) out[i] = readValue(types[i]!, m.S, base + 2 * i, m.inst);
+  } catch (e) {
+    return { kind: 'trapped', trap: asTrap(e) };
+  }
+  return { kind: 'done', results: out };
 }
 
 /** What `Instance.resume` is given: the results of the host call the guest waits on, or an error that traps it; and optionally new fuel. */
@@ -241,7 +246,13 @@ export class Instance {
     for (let i = 0; i < args.length; i++) writeValue(args[i]!, m.S, 2 * i, this.inst);
     this.entry = f;
     m.suspendable = true;
-    return this.outcome(m.call(f.index, 0));
+    let r: RunResult;
+    try {
+      r = m.call(f.index, 0);
+    } finally {
+      m.suspendable = false;
+    }
+    return this.outcome(r);
   }
 
   /**
@@ -271,7 +282,13 @@ export class Instance {
       throw new StateError('the paused call is out of fuel, not waiting on the host: resume it without results');
     }
     m.suspendable = true;
-    return this.outcome(m.resume(results, error));
+    let r: RunResult;
+    try {
+      r = m.resume(results, error);
+    } finally {
+      m.suspendable = false;
+    }
+    return this.outcome(r);
   }
 
   /**
@@ -282,19 +299,34 @@ export class Instance {
    */
   async callAsync(target: string | Func, args: Value[] = [], options: { slice?: number } = {}): Promise<Outcome> {
     const slice = options.slice ?? 10_000_000;
-    const metered = this.fuel !== Infinity;
-    let budget = this.fuel;
+    if (!(Number.isSafeInteger(slice) && slice > 0)) throw new RangeError(`slice must be a positive integer, got ${slice}`);
+    const m = this.machine;
+    const metered = m.reserve !== Infinity;
+    // Fuel not yet handed out in slices; the machine holds at most one slice (plus any debt) at a time.
+    let budget = metered ? Math.max(m.reserve, 0) : Infinity;
+    const debt = metered ? Math.min(m.reserve, 0) : 0;
     const give = (): void => {
-      const n = metered ? Math.min(slice, Math.max(budget, 0)) : slice;
+      const n = Math.min(slice, budget);
       budget -= n;
-      this.fuel = n;
+      m.reserve = n + Math.min(m.reserve, 0);
     };
+    // Whatever the end, the instance keeps the fuel it did not use.
+    const settleBudget = (): void => {
+      m.reserve = metered ? m.reserve + budget : Infinity;
+    };
+    m.reserve = debt;
     give();
-    let out = this.call(target, args);
+    let out: Outcome;
+    try {
+      out = this.call(target, args);
+    } catch (e) {
+      settleBudget();
+      throw e;
+    }
     for (;;) {
       if (out.kind === 'out-of-fuel') {
-        if (metered && budget <= 0) {
-          this.fuel = 0;
+        if (budget <= 0) {
+          settleBudget();
           return out;
         }
         await new Promise((r) => setImmediate(r));
@@ -309,7 +341,7 @@ export class Instance {
         }
         out = this.resume(input);
       } else {
-        if (!metered) this.fuel = Infinity;
+        settleBudget();
         return out;
       }
     }
@@ -334,9 +366,13 @@ export class Instance {
 
   /** The host call a paused call waits on, or null. */
   get pending(): HostCall | null {
-    const p = this.machine.pending;
+    const m = this.machine;
+    const p = m.pending;
     if (p === null) return null;
-    const index = this.inst.funcs.indexOf(p.func);
+    // A direct call names its import (the same Func may be given for two imports); an indirect one only its target.
+    const code = m.code(m.pFn).code;
+    const op = code[m.pPc]!;
+    const index = op === K.CALL || op === K.RETURN_CALL ? code[m.pPc + 1]! : this.inst.funcs.indexOf(p.func);
     const imp = index >= 0 && index < this.module.ast.numImportedFuncs ? this.module.ast.imports.filter((i) => i.desc.kind === 'func')[index] : undefined;
     return { module: imp?.module ?? '', name: imp?.name ?? '', index, func: p.func, args: p.args, answer: p.answer };
   }
@@ -377,7 +413,6 @@ export class Instance {
 
   private outcome(r: RunResult): Outcome {
     const m = this.machine;
-    m.suspendable = false;
     if (r instanceof Paused) {
       const call = this.pending;
       return call === null ? { kind: 'out-of-fuel' } : { kind: 'waiting', call };
@@ -385,7 +420,7 @@ export class Instance {
     const f = this.entry!;
     this.entry = null;
     if (r !== null) return { kind: 'trapped', trap: r };
-    return { kind: 'done', results: readResults(m, f.type.results, 0) };
+    return readResults(m, f.type.results, 0);
   }
 
   /** The raw handle of an export (a Func for functions), or undefined. */

@@ -351,6 +351,8 @@ export interface Pending {
 
 /** Fuel handed to the loop at a time: small enough to stay a small integer in V8. */
 const FUEL_SLICE = 0x3fffffff;
+/** How far a nested run may overdraw when its pausable caller is out of fuel (see refuel). */
+const NESTED_DEBT = 1 << 24;
 
 /** Execution state of one instance. Every field that a snapshot needs is a number or a typed array. */
 export class Machine {
@@ -371,7 +373,7 @@ export class Machine {
   readonly lower: (inst: Inst, funcIdx: number) => Lowered;
 
   // Fuel: one unit per instruction of lowered code, plus the size-dependent part of bulk instructions.
-  /** Fuel not yet handed to the loop (Infinity: unmetered). Negative after a bulk instruction ran into debt. */
+  /** Fuel not yet handed to the loop (Infinity: unmetered). Negative after a run or a bulk instruction ran into debt. */
   reserve = Infinity;
   /** Fuel handed to the loop at its last refill (to count what it used). */
   slice = 0;
@@ -382,6 +384,11 @@ export class Machine {
   nest = 0;
   /** Whether the outermost run may pause (only for Instance.call and resume; the JS API's calls cannot). */
   suspendable = false;
+  /**
+   * Set while this machine runs for a caller that can pause (a call from a
+   * pausable run of another instance): its runs may then overdraw (see refuel).
+   */
+  overdraw = false;
   /** Where a paused invocation stopped: its innermost function (-1: not paused), pc and frame. */
   pFn = -1;
   pPc = 0;
@@ -484,7 +491,11 @@ export class Machine {
       const base = fp + code[pc + (op === K.CALL || op === K.RETURN_CALL ? 2 : 4)]!;
       const n = results === null ? 0 : results.length;
       if (!this.ensureStack(base + 2 * n)) return this.finish(withTrace(this, new Exhaustion('call stack exhausted'), fn, pc, this.depth, 0));
-      for (let i = 0; i < n; i++) writeValue(results![i]!, this.S, base + 2 * i, this.inst);
+      try {
+        for (let i = 0; i < n; i++) writeValue(results![i]!, this.S, base + 2 * i, this.inst);
+      } catch (e) {
+        return this.finish(withTrace(this, asTrap(e), fn, pc, this.depth, 0));
+      }
       if (op === K.CALL || op === K.CALL_INDIRECT) {
         pc += 1 + OPERANDS[op]!;
       } else {
@@ -517,7 +528,8 @@ export class Machine {
     } catch (e) {
       // A JS error inside the loop is an engine bug or a resource failure (e.g. out of memory); keep it contained.
       r = isStackOverflow(e) ? new Exhaustion('call stack exhausted') : internalError(e);
-      this.slice = 0;
+      settle(this, 0); // the loop's share is lost with it: count it as used
+
     } finally {
       this.nest--;
     }
@@ -561,7 +573,12 @@ function refuel(m: Machine, fuel: number, code: Int32Array, pc: number): number 
   const total = m.reserve + fuel;
   if (total < 0) {
     const cost = runCost(code, pc);
-    if (total + cost <= 0) {
+    // A run nested inside a pausable call (a host function calling back in, or
+    // a call from a pausable run of another instance) cannot pause; it goes on
+    // into debt, up to a bound, and the pausable run pauses when control is
+    // back. Past the bound it ends in Exhaustion, so an endless loop there stops.
+    const nested = (m.overdraw || (m.suspendable && m.nest > 1)) && total > -NESTED_DEBT;
+    if (total + cost <= 0 && !nested) {
       settle(m, fuel + cost);
       return -1;
     }
@@ -962,40 +979,47 @@ function callOut(m: Machine, f: Func, base: number): RunResult {
   const n = Math.max(type.params.length, type.results.length);
   const ob = other.top;
   if (!other.ensureStack(ob + 2 * n)) return new Exhaustion('call stack exhausted');
-  passWords(m.inst, m.S, base, other.inst, other.S, ob, type.params);
+  if (!passWords(m.inst, m.S, base, other.inst, other.S, ob, type.params)) return new Trap(BAD_REF);
   const reserve = other.reserve;
   const used = other.used;
+  const overdraw = other.overdraw;
   other.reserve = m.reserve;
+  other.overdraw = m.overdraw || m.suspendable;
   const t = other.call(f.index, ob);
   m.reserve = other.reserve;
   m.used += other.used - used;
   other.reserve = reserve;
   other.used = used;
+  other.overdraw = overdraw;
   if (t !== null) return t;
   if (!m.ensureStack(base + 2 * type.results.length)) return new Exhaustion('call stack exhausted');
-  passWords(other.inst, other.S, ob, m.inst, m.S, base, type.results);
+  if (!passWords(other.inst, other.S, ob, m.inst, m.S, base, type.results)) return new Trap(BAD_REF);
   return null;
 }
 
-/** Copies values of the given types between two instances' stacks. */
-function passWords(from: Inst, src: Int32Array, at: number, to: Inst, dst: Int32Array, into: number, types: readonly number[]): void {
+/** Copies values of the given types between two instances' stacks; false when a reference id is invalid. */
+function passWords(from: Inst, src: Int32Array, at: number, to: Inst, dst: Int32Array, into: number, types: readonly number[]): boolean {
   for (let i = 0; i < types.length; i++) {
     const t = types[i]!;
     if (t === 0x70 || t === 0x6f) {
-      dst[into + 2 * i] = refToId(to, idToRef(from, src[at + 2 * i]!) ?? null);
+      const x = idToRef(from, src[at + 2 * i]!);
+      if (x === undefined || (t === 0x70 && x !== null && !(x instanceof Func))) return false;
+      dst[into + 2 * i] = refToId(to, x);
       dst[into + 2 * i + 1] = 0;
     } else {
       dst[into + 2 * i] = src[at + 2 * i]!;
       dst[into + 2 * i + 1] = src[at + 2 * i + 1]!;
     }
   }
+  return true;
 }
 
 const EMPTY_MEM = { byteLength: 0, buffer: new ArrayBuffer(0), u8: new Uint8Array(0), dv: new DataView(new ArrayBuffer(0)) } as unknown as Memory;
 
 /**
  * The loop. Runs function `fn` (already set up at `fp` with code `code`)
- * until the frame depth returns to `entryDepth`. Returns null or a Trap.
+ * from `pc`, having `charge` to pay for the run there, until the frame depth
+ * returns to `entryDepth`. Returns null, a Trap, or PAUSE.
  */
 function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, entryDepth: number, charge: number): RunResult {
   const inst = m.inst;

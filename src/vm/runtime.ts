@@ -160,10 +160,23 @@ export function checkResults(type: FuncType, results: unknown): asserts results 
     throw new Trap(`host function returned ${Array.isArray(results) ? results.length : 'no'} results, expected ${type.results.length}`);
   }
   for (let i = 0; i < results.length; i++) {
-    const r = results[i] as Value | undefined;
-    if (typeof r !== 'object' || r === null || typeCode(r.type) !== type.results[i]) {
-      throw new Trap(`host function result ${i}: expected ${typeName(type.results[i]!)}`);
-    }
+    if (!isValueOf(results[i], type.results[i]!)) throw new Trap(`host function result ${i}: expected ${typeName(type.results[i]!)}`);
+  }
+}
+
+/** Whether `v` is a well-formed Value of type `code`: the right tag, and a payload of the right JS type. */
+function isValueOf(v: unknown, code: number): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const x = v as { type?: unknown; value?: unknown; bits?: unknown };
+  if (typeof x.type !== 'string') return false;
+  switch (code) {
+    case 0x7f: return x.type === 'i32' && typeof x.value === 'number';
+    case 0x7e: return x.type === 'i64' && typeof x.value === 'bigint';
+    case 0x7d: return x.type === 'f32' && typeof x.bits === 'number';
+    case 0x7c: return x.type === 'f64' && typeof x.bits === 'bigint';
+    case 0x70: return x.type === 'funcref' && (x.value === null || x.value instanceof Func);
+    case 0x6f: return x.type === 'externref';
+    default: return false;
   }
 }
 
@@ -173,8 +186,10 @@ export function checkArgs(type: FuncType, args: Value[]): void {
     throw new TypeError(`expected ${type.params.length} arguments, got ${args.length}`);
   }
   for (let i = 0; i < args.length; i++) {
-    if (typeCode(args[i]!.type) !== type.params[i]) {
-      throw new TypeError(`argument ${i}: expected ${typeName(type.params[i]!)}, got ${args[i]!.type}`);
+    if (!isValueOf(args[i], type.params[i]!)) {
+      const want = typeName(type.params[i]!);
+      const t = typeof args[i] === 'object' && args[i] !== null ? (args[i] as { type?: unknown }).type : undefined;
+      throw new TypeError(`argument ${i}: expected ${want}, got ${t === want ? `a malformed ${want}` : typeof t === 'string' ? t : typeof args[i]}`);
     }
   }
 }

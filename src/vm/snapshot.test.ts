@@ -390,3 +390,55 @@ describe('untrusted snapshots', () => {
     expect(restored).toBeGreaterThan(300);
   }, 120_000);
 });
+
+describe('snapshot regressions found in review', () => {
+  it('names the pending import by the call instruction when one function is given for two imports', () => {
+    const bytes = wat(`(module (import "h" "a" (func $a (result i32))) (import "h" "b" (func $b (result i32)))
+      (func (export "run") (result i32) (call $b)))`);
+    const f = () => new Suspend();
+    const a = new Instance(new Module(bytes), { h: { a: f, b: f } });
+    const out = a.call('run');
+    expect(out.kind === 'waiting' && `${out.call.module}.${out.call.name}`).toBe('h.b');
+    const b = restore(new Module(bytes), snapshot(a), { h: { a: f, b: f } });
+    expect(b.resume({ results: [i32(4)] })).toEqual({ kind: 'done', results: [i32(4)] });
+  });
+
+  it('taking a snapshot does not change the bytes of a later one', () => {
+    const bytes = wat(`(module (table 3 funcref) (elem (i32.const 0) $f $g) (elem declare func $h) (func $f) (func $g) (func $h)
+      (func (export "run") (table.set (i32.const 2) (ref.func $h))))`);
+    const x = new Instance(new Module(bytes));
+    snapshot(x);
+    x.call('run');
+    const y = new Instance(new Module(bytes));
+    y.call('run');
+    expect(snapshot(x)).toEqual(snapshot(y));
+  });
+
+  it('an instance and its restored copy, continued alike, give the same later snapshots (dead stack words are zero in both)', () => {
+    for (const [c1, c2] of [[400, 333], [1234, 50], [77, 5000], [9000, 21]] as const) {
+      const a = fresh();
+      a.fuel = c1;
+      a.call('run', [i32(N)]);
+      const b = restore(new Module(PROGRAM), snapshot(a));
+      a.resume({ fuel: c2 });
+      b.resume({ fuel: c2 });
+      expect(snapshot(b)).toEqual(snapshot(a));
+    }
+  });
+
+  it('restores a call paused at the call depth limit', () => {
+    const bytes = wat(`(module (func $r (export "r") (param i32) (result i32)
+      (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0)) (else (i32.add (i32.const 1) (call $r (i32.sub (local.get 0) (i32.const 1))))))))`);
+    const opts = { maxCallDepth: 5 };
+    let deepest = 0;
+    for (let cut = 1; cut < 200; cut++) {
+      const a = new Instance(new Module(bytes), {}, opts);
+      a.fuel = cut;
+      if (a.call('r', [i32(5)]).kind !== 'out-of-fuel') break;
+      deepest = Math.max(deepest, a.machine.depth);
+      const b = restore(new Module(bytes), snapshot(a), {}, opts);
+      expect(finish(b, b.resume({ fuel: 1000 }))).toEqual({ kind: 'done', results: [i32(5)] });
+    }
+    expect(deepest).toBe(5);
+  });
+});

@@ -14,7 +14,8 @@
  * against the module and the instance's limits before it uses it: a bad
  * snapshot is refused with a SnapshotError. The operand slots are raw bits
  * and need no check, except references, which name entries of the
- * snapshot's own reference table and are checked where they are used.
+ * snapshot's own reference table and are checked where they are used (a
+ * forged one traps the call with "invalid reference").
  */
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
@@ -22,7 +23,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import { SnapshotError, StateError, WasmError } from './errors.js';
 import { Instance, RESTORING, type Imports, type InstanceOptions } from './instance.js';
 import { K, insnLength, isCondBranch } from './interp.js';
-import { Func, PAGE, Suspend, canonicalTypeId, readValue, refToId } from './runtime.js';
+import { Func, PAGE, Suspend, canonicalTypeId, readValue, refToId, type Inst } from './runtime.js';
 import { funcTypeOf, type FuncType, type ModuleAst } from './types.js';
 import type { Lowered } from './lower.js';
 import type { Module } from './module.js';
@@ -219,18 +220,23 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
       stackWords = Math.max(stackWords, fp + m.code(frames[2 * i]!).frameWords);
     }
   }
+  // Words above the frames are dead; a restored instance has zeros there, and so must this one, or later
+  // snapshots of the two (which may cover more words) would differ in dead slots.
+  m.S.fill(0, stackWords);
 
-  // Tables and globals hold references as ids into the reference table, which is saved last (they may add to it).
+  // Tables and globals hold references as ids into the reference table, which is saved last (they may add to
+  // it). The ids are given in a copy, so that taking a snapshot changes nothing a later snapshot would see.
+  const refs = { refs: inst.refs.slice(), refIds: new Map(inst.refIds) } as Inst;
   const tables = inst.tables.slice(ast.numImportedTables).map((t) => {
     const ids = new Int32Array(t.elements.length);
-    for (let i = 0; i < ids.length; i++) ids[i] = refToId(inst, t.elements[i]);
+    for (let i = 0; i < ids.length; i++) ids[i] = refToId(refs, t.elements[i]);
     return { size: ids.length, ids: compress(wordsToBytes(ids), level) };
   });
   const g0 = ast.numImportedGlobals;
   const gw = new Int32Array(2 * ast.globals.length);
   for (let i = 0; i < ast.globals.length; i++) {
     const g = inst.globals[g0 + i]!;
-    if (g.isRef) gw[2 * i] = refToId(inst, g.ref);
+    if (g.isRef) gw[2 * i] = refToId(refs, g.ref);
     else {
       gw[2 * i] = g.cell[g.idx]!;
       gw[2 * i + 1] = g.cell[g.idx + 1]!;
@@ -239,7 +245,7 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
 
   let pending: { func: number; data?: unknown } | null = null;
   if (m.pending !== null) {
-    const idx = inst.funcs.indexOf(m.pending.func);
+    const idx = instance.pending!.index;
     if (idx < 0) throw new SnapshotError('the paused call waits on a host function that is not in the instance\'s function index space');
     pending = { func: idx };
     if (m.pending.answer instanceof Suspend && m.pending.answer.data !== undefined) pending.data = m.pending.answer.data;
@@ -269,8 +275,8 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
     return { pages, index: wordsToBytes(Uint32Array.from(keep)), data: compress(raw, level) };
   });
 
-  const refs: unknown[] = [];
-  for (let id = 1; id < inst.refs.length; id++) refs.push(encodeRef(inst.refs[id], inst.funcs, options.externs));
+  const refList: unknown[] = [];
+  for (let id = 1; id < refs.refs.length; id++) refList.push(encodeRef(refs.refs[id], inst.funcs, options.externs));
 
   const body: Record<string, unknown> = {
     status: STATUS.indexOf(status),
@@ -285,7 +291,7 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
     globals: wordsToBytes(gw),
     memories,
     tables,
-    refs,
+    refs: refList,
     datas: Uint8Array.from(inst.datas, (d) => (d === null ? 1 : 0)),
     elems: Uint8Array.from(inst.elems, (e) => (e === null ? 1 : 0)),
     host: options.host ?? {},
@@ -417,7 +423,8 @@ export function readSnapshot(bytes: Uint8Array): SnapshotInfo {
   if (b['pending'] !== null && b['pending'] !== undefined) {
     const pd = obj(b['pending'], 'pending');
     const pn = b['pendingName'] === null || b['pendingName'] === undefined ? {} : obj(b['pendingName'], 'pendingName');
-    pending = { func: int(pd['func'], 'pending.func', 0, 0xffffffff), module: String(pn['module'] ?? ''), name: String(pn['name'] ?? ''), data: pd['data'] };
+    const text = (x: unknown): string => (typeof x === 'string' ? x : '');
+    pending = { func: int(pd['func'], 'pending.func', 0, 0xffffffff), module: text(pn['module']), name: text(pn['name']), data: pd['data'] };
   }
   return {
     format: p.format,
@@ -636,12 +643,13 @@ function load(instance: Instance, chain: Parsed[], codec: ExternCodec | undefine
   const nframes = fr.length / 2;
   if (nframes < 1 || !Number.isInteger(nframes)) throw bad('a paused snapshot without frames');
   const depth = nframes - 1;
-  if (depth >= m.maxDepth) throw bad(`${nframes} frames exceed the call depth limit of ${m.maxDepth}`);
+  // Frame records 0 .. depth-1 hold the callers; a call may run at depth maxDepth (as the interpreter allows).
+  if (depth > m.maxDepth) throw bad(`${nframes} frames exceed the call depth limit of ${m.maxDepth}`);
   const nImp = ast.numImportedFuncs;
   const nFuncs = nImp + ast.funcs.length;
   const entry = int(b['entry'], 'entry', nImp, nFuncs - 1);
 
-  if (!m.ensureFrames(depth)) throw bad('frames exceed the call depth limit');
+  if (depth > 0 && !m.ensureFrames(depth - 1)) throw bad('frames exceed the call depth limit');
   let fp = 0;
   let fn = -1;
   let lw: Lowered | undefined;
@@ -677,8 +685,8 @@ function load(instance: Instance, chain: Parsed[], codec: ExternCodec | undefine
         throw bad(`top frame: pc ${pc} is not a call in ${inst.funcName(fn)}`);
       }
     }
-    m.pPc = pc;
   }
+  m.pPc = fr[2 * depth + 1]!;
   if (stackWords !== extent) throw bad(`the stack has ${stackWords} words, the frames cover ${extent}`);
   if (!m.ensureStack(stackWords)) throw bad('the stack exceeds the stack limit');
   const words = bytesToWords(inflate(bin(b['stack'], 'stack'), 4 * stackWords, 'stack'), 'stack');
