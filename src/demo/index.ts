@@ -1,13 +1,15 @@
 /**
  * `wasmhive demo` (`npm run demo`): a short tour of the engine on
  * `examples/engine/demo.wasm`: calls checked against V8's own WebAssembly,
- * a trap with its wasm stack trace, recursion 100,000 deep, and the raw
- * `Func.invoke` handle that returns an outcome instead of throwing.
+ * a trap with its wasm stack trace, recursion 100,000 deep, the raw
+ * `Func.invoke` handle that returns an outcome instead of throwing, and a
+ * running call paused by fuel, snapshotted to bytes, restored into a freshly
+ * compiled module and finished there.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Instance, Module, Trap, i32, type Func } from '../vm/index.js';
+import { Instance, Module, Trap, i32, readSnapshot, restore, snapshot, type Func } from '../vm/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -60,8 +62,28 @@ export async function main(_argv: string[] = []): Promise<number> {
   const out = average.invoke([i32(1), i32(0)]);
   say(`  invoke([1, 0])   -> { kind: '${out.kind}', trap: '${out.kind === 'trapped' ? out.trap.message : ''}' }`);
 
+  say('\n5. A running call is a value: pause it with fuel, snapshot it, finish it elsewhere:');
+  const paused = new Instance(module, {}, { maxCallDepth: 2_000_000 });
+  paused.fuel = 300_000;
+  const first = paused.call('depth', [i32(100_000)]);
+  const bytesOut = snapshot(paused);
+  const info = readSnapshot(bytesOut);
+  say(`  depth(100000) with 300,000 units of fuel: ${first.kind}, ${info.frames.length.toLocaleString('en')} frames deep`);
+  say(`  snapshot: ${bytesOut.length.toLocaleString('en')} bytes (memory, ${info.stackBytes.toLocaleString('en')} bytes of stack, frames, fuel)`);
+  const again = restore(new Module(bytes), bytesOut, {}, { maxCallDepth: 2_000_000 });
+  const done = again.resume({ fuel: Infinity });
+  check('finished after restore', done.kind === 'done' ? (done.results[0] as { value: number }).value : done.kind, 100_000);
+  say(`  fuel used in all: ${again.fuelUsed.toLocaleString('en')} units, the same as without the pause: ${countFuel(module) === again.fuelUsed}`);
+
   say(ok ? '\nAll results agree with V8.' : '\nSome results differ from V8!');
   return ok ? 0 : 1;
+}
+
+/** Fuel an uninterrupted depth(100000) uses. */
+function countFuel(module: Module): number {
+  const i = new Instance(module, {}, { maxCallDepth: 2_000_000 });
+  i.call('depth', [i32(100_000)]);
+  return i.fuelUsed;
 }
 
 function overflows(f: () => unknown): boolean {

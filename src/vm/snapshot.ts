@@ -202,7 +202,8 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
 
   // Frames, outermost first: (function, pc) pairs; fps follow from the code.
   const frames = new Int32Array(status === 'idle' ? 0 : 2 * (m.depth + 1));
-  const names: string[] = [];
+  // Names of the frames' functions, by function index (for display only).
+  const names: Record<number, string> = {};
   if (status !== 'idle') {
     for (let i = 0; i < m.depth; i++) {
       frames[2 * i] = m.frames[3 * i + 2]!;
@@ -210,7 +211,7 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
     }
     frames[2 * m.depth] = m.pFn;
     frames[2 * m.depth + 1] = m.pPc;
-    for (let i = 0; i <= m.depth; i++) names.push(inst.funcName(frames[2 * i]!));
+    for (let i = 0; i <= m.depth; i++) names[frames[2 * i]!] ??= inst.funcName(frames[2 * i]!);
   }
   // Words the frames cover (a caller's frame may reach above its callee's).
   let stackWords = 0;
@@ -283,7 +284,7 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
     entry: status === 'idle' || instance.entry === null ? -1 : instance.entry.index,
     fuel: m.reserve,
     used: m.used,
-    frames: wordsToBytes(frames),
+    frames: compress(wordsToBytes(frames), level),
     names,
     stackWords,
     stack: compress(wordsToBytes(m.S.subarray(0, stackWords)), level),
@@ -395,14 +396,25 @@ function describe(x: unknown): string {
 
 /** Decompresses exactly `size` bytes (a larger or smaller result is an error; a bomb cannot allocate more). */
 function inflate(data: Uint8Array, size: number, what: string): Uint8Array {
+  const out = inflateUpTo(data, size, what);
+  if (out.length !== size) throw bad(`${what} decompresses to ${out.length} bytes, expected ${size}`);
+  return out;
+}
+
+/** Decompresses at most `max` bytes. */
+function inflateUpTo(data: Uint8Array, max: number, what: string): Uint8Array {
   let out: Uint8Array;
   try {
-    out = brotliDecompressSync(data, { maxOutputLength: Math.max(size, 1) });
+    out = brotliDecompressSync(data, { maxOutputLength: Math.max(max, 1) });
   } catch (e) {
     throw bad(`${what} does not decompress: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (out.length !== size) throw bad(`${what} decompresses to ${out.length} bytes, expected ${size}`);
   return out;
+}
+
+/** The frames' (function, pc) words, for at most `maxFrames` frames. */
+function frameWords(b: Record<string, unknown>, maxFrames: number): Int32Array {
+  return bytesToWords(inflateUpTo(bin(b['frames'], 'frames'), 8 * maxFrames, 'frames'), 'frames');
 }
 
 function fuelValue(x: unknown): number {
@@ -410,15 +422,21 @@ function fuelValue(x: unknown): number {
   return int(x, 'fuel', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
 }
 
+/** The most frames `readSnapshot` reads (it has no instance limits to go by). */
+const READ_MAX_FRAMES = 1 << 24;
+
 /** What a snapshot holds, read without the module (for `wasmhive inspect`). Throws SnapshotError. */
 export function readSnapshot(bytes: Uint8Array): SnapshotInfo {
   const p = parse(bytes);
   const b = p.body;
   const status = STATUS[int(b['status'], 'status', 0, 2)]!;
-  const fr = bytesToWords(bin(b['frames'], 'frames'), 'frames');
-  const names = arr(b['names'] ?? [], 'names');
+  const fr = frameWords(b, READ_MAX_FRAMES);
+  const names = b['names'] === undefined ? {} : obj(b['names'], 'names');
   const frames: SnapshotInfo['frames'] = [];
-  for (let i = 0; i + 1 < fr.length; i += 2) frames.push({ func: fr[i]!, name: typeof names[i / 2] === 'string' ? (names[i / 2] as string) : `func[${fr[i]}]`, pc: fr[i + 1]! });
+  for (let i = 0; i + 1 < fr.length; i += 2) {
+    const name = Object.hasOwn(names, String(fr[i])) ? names[String(fr[i])] : undefined;
+    frames.push({ func: fr[i]!, name: typeof name === 'string' ? name : `func[${fr[i]}]`, pc: fr[i + 1]! });
+  }
   let pending: SnapshotInfo['pending'] = null;
   if (b['pending'] !== null && b['pending'] !== undefined) {
     const pd = obj(b['pending'], 'pending');
@@ -633,8 +651,8 @@ function load(instance: Instance, chain: Parsed[], codec: ExternCodec | undefine
 
   // The paused call: frames, stack, pending host call.
   const status = STATUS[int(b['status'], 'status', 0, 2)]!;
-  const fr = bytesToWords(bin(b['frames'], 'frames'), 'frames');
   const stackWords = int(b['stackWords'], 'stackWords', 0, m.maxWords);
+  const fr = frameWords(b, m.maxDepth + 1);
   if (status === 'idle') {
     if (fr.length !== 0 || stackWords !== 0) throw bad('an idle snapshot with frames');
     if (b['pending'] !== null && b['pending'] !== undefined) throw bad('an idle snapshot with a pending call');
