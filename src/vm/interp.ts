@@ -584,19 +584,14 @@ function refuel(m: Machine, fuel: number, code: Int32Array, pc: number): number 
     }
     // Some fuel was left, only not enough for the whole run: run it into debt,
     // so that a run longer than the budget still makes progress.
-    m.used += m.slice - fuel;
-    m.reserve = total;
-    m.slice = 0;
+    settle(m, fuel);
     return 0;
   }
-  m.used += m.slice - fuel;
-  const t = total < FUEL_SLICE ? total : FUEL_SLICE;
-  m.reserve = total - t;
-  m.slice = t;
-  return t;
+  settle(m, fuel);
+  return take(m);
 }
 
-/** Out of fuel before the instruction at pc: pause there, or trap when this run cannot pause. */
+/** Out of fuel before the run at pc: pause there, or trap when this run cannot pause. */
 function outOfFuel(m: Machine, fn: number, pc: number, fp: number, depth: number, entryDepth: number): Trap | Paused {
   if (m.nest === 1 && m.suspendable) return stop(m, 0, fn, pc, fp, depth);
   m.depth = depth;
