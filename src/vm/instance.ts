@@ -31,6 +31,12 @@ export interface InstanceOptions {
   maxMemoryPages?: number;
   /** Elements the instance's own tables may have (default 10,000,000). */
   maxTableElements?: number;
+  /**
+   * Fuel the instance starts with (default Infinity). It meters the start
+   * function too: a start function that runs out ends the construction with
+   * `Exhaustion("out of fuel")`.
+   */
+  fuel?: number;
 }
 
 /**
@@ -155,6 +161,7 @@ export class Instance {
     ast.types.forEach((t, i) => (inst.typeIds[i] = canonicalTypeId(t)));
     this.machine = new Machine(inst, (_inst, idx) => module.lower(idx), options);
     inst.machine = this.machine;
+    if (options.fuel !== undefined) this.fuel = options.fuel;
 
     this.link(ast, imports);
 

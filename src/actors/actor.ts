@@ -1,0 +1,303 @@
+/**
+ * One actor: a wasm instance running `main` a fuel slice at a time, its
+ * mailbox (ordinary messages, bounded) and signal queue (exit signals and
+ * down messages, which overtake), its links and monitors, and what it waits
+ * for when it is parked. The `hive` imports it gives its guest are in
+ * `abi.ts`; routing, names and exits across actors are the hive's.
+ */
+import type { Logger } from 'pino';
+import { Func, Instance, Memory, Suspend, Trap, type Outcome, type Value } from '../vm/index.js';
+import type { Runnable } from '../scheduler/index.js';
+import type { TimerHandle } from '../scheduler/index.js';
+import type { ActorSchema } from './codec.js';
+import { Deque, Kind, Status, type Envelope } from './envelope.js';
+import type { BlockedSend, Process } from './process.js';
+import type { Rng } from './rng.js';
+import type { HiveCore, ModuleDef } from './hive.js';
+
+/** Limits of one actor. */
+export interface ActorLimits {
+  /** Fuel (instructions, roughly) the actor runs before others get a turn (default 20,000). */
+  fuelPerSlice: number;
+  /** Pages (64 KiB) its memory may grow to (default 256, 16 MiB). */
+  maxMemoryPages: number;
+  /** Ordinary messages its mailbox holds; senders wait or fail beyond it (default 10,000). */
+  mailbox: number;
+  /** Nested wasm calls before "call stack exhausted" (default 10,000). */
+  maxCallDepth: number;
+}
+
+/** What a parked actor waits for. */
+export type Wait =
+  | { kind: 'receive'; deadline: number; timer: TimerHandle | null }
+  | { kind: 'sleep'; deadline: number; timer: TimerHandle | null }
+  | { kind: 'call'; deadline: number; timer: TimerHandle | null; replyId: number; target: number; sending: BlockedSend | null }
+  | { kind: 'send'; deadline: number; timer: TimerHandle | null; to: number; sending: BlockedSend }
+  | { kind: 'host' };
+
+/** Where an actor is in its life. */
+export type ActorState = 'ready' | 'running' | 'parked' | 'exited';
+
+/** The one Suspend an import returns to park its caller; what it waits for is `Actor.wait`. */
+export const PARK = new Suspend('park');
+
+/** A Suspend asking to end the actor with a reason. */
+export class ExitRequest extends Suspend {
+  constructor(readonly reason: string) {
+    super('exit');
+  }
+}
+
+const NO_RESULTS: Value[] = [];
+
+/** An actor of a hive. */
+export class Actor implements Process, Runnable {
+  readonly id: number;
+  readonly hive: HiveCore;
+  readonly def: ModuleDef;
+  readonly limits: ActorLimits;
+  readonly schema: ActorSchema | undefined;
+  readonly hostSide = false;
+  /** The guest; null once the actor has exited. */
+  instance: Instance | null = null;
+  entry: Func | null = null;
+  name: string | null = null;
+  /** The name it had when it exited. */
+  lastName: string | null = null;
+  state: ActorState = 'ready';
+  /** Whether `main` has been called. */
+  started = false;
+  /** Results to resume the paused guest with (it was woken), or null. */
+  resumeWith: Value[] | null = null;
+  /** An error to trap the paused guest with (a host import's promise rejected), or null. */
+  resumeError: unknown = null;
+  wait: Wait | null = null;
+  /** An exit decided while the actor was running (a signal it caused reached it): applied when its slice ends. */
+  pendingExit: string | null = null;
+  reason: string | null = null;
+
+  readonly mailbox = new Deque<Envelope>();
+  readonly signals = new Deque<Envelope>();
+  /** Senders waiting for room in the mailbox, in order. */
+  readonly blocked = new Deque<BlockedSend>();
+  current: Envelope | null = null;
+  trapExit = false;
+  readonly links = new Set<number>();
+  readonly monitoredBy = new Map<number, Set<number>>();
+  /** Monitors this actor holds: reference -> monitored id. */
+  readonly monitors = new Map<number, number>();
+  nextMonitorRef = 1;
+  /** Reply addresses of calls waiting on this actor (they fail when it exits). */
+  readonly callers = new Set<number>();
+  rng: Rng;
+  private log: Logger | null = null;
+  /** Resolves with the exit reason. */
+  readonly exited: Promise<string>;
+  resolveExited!: (reason: string) => void;
+  /** The last snapshot taken of this actor (supervisors restart from it). */
+  lastSnapshot: Uint8Array | null = null;
+
+  constructor(hive: HiveCore, id: number, def: ModuleDef, limits: ActorLimits, schema: ActorSchema | undefined, rng: Rng) {
+    this.hive = hive;
+    this.id = id;
+    this.def = def;
+    this.limits = limits;
+    this.schema = schema;
+    this.rng = rng;
+    this.exited = new Promise((r) => (this.resolveExited = r));
+  }
+
+  get alive(): boolean {
+    return this.state !== 'exited';
+  }
+
+  /** The actor's logger: the hive's, with the actor's id and name on every line. */
+  get logger(): Logger {
+    if (this.log === null) this.log = this.hive.logger.child(this.name === null ? { actor: this.id } : { actor: this.id, name: this.name });
+    return this.log;
+  }
+
+  /** Forgets the cached logger (the name changed). */
+  renamed(): void {
+    this.log = null;
+  }
+
+  // ---------------------------------------------------------------------
+  // Running
+
+  runSlice(): boolean {
+    if (this.state !== 'ready') return false;
+    const inst = this.instance!;
+    this.state = 'running';
+    // A new slice; a debt from overdrawing the last one is carried, unused fuel is not.
+    if (inst.fuel < 0) inst.addFuel(this.limits.fuelPerSlice);
+    else inst.fuel = this.limits.fuelPerSlice;
+    let out: Outcome;
+    try {
+      if (!this.started) {
+        this.started = true;
+        out = inst.call(this.entry!, NO_RESULTS);
+      } else if (this.resumeError !== null) {
+        const error = this.resumeError;
+        this.resumeError = null;
+        out = inst.resume({ error });
+      } else if (this.resumeWith !== null) {
+        const results = this.resumeWith;
+        this.resumeWith = null;
+        out = inst.resume({ results });
+      } else {
+        out = inst.resume();
+      }
+    } catch (e) {
+      // The engine returns outcomes; an exception here is a bug of the runtime, kept to this actor.
+      out = { kind: 'trapped', trap: new Trap(`internal error: ${e instanceof Error ? e.message : String(e)}`) };
+    }
+    return this.settle(out);
+  }
+
+  /** Acts on how a slice ended; true when the actor is still ready. */
+  private settle(out: Outcome): boolean {
+    if (this.pendingExit !== null) {
+      const r = this.pendingExit;
+      this.state = 'parked';
+      this.hive.terminate(this, r);
+      return false;
+    }
+    switch (out.kind) {
+      case 'out-of-fuel':
+        this.state = 'ready';
+        return true;
+      case 'done':
+        this.state = 'parked';
+        this.hive.terminate(this, 'normal');
+        return false;
+      case 'trapped':
+        this.state = 'parked';
+        this.hive.terminate(this, `trap: ${out.trap.message}`, out.trap);
+        return false;
+      case 'waiting': {
+        const answer = out.call.answer;
+        this.state = 'parked';
+        if (answer === PARK) return false;
+        if (answer instanceof ExitRequest) {
+          this.hive.terminate(this, answer.reason);
+          return false;
+        }
+        if (answer instanceof Suspend) {
+          // A user import paused with its own Suspend: only the host can answer it (not through the hive).
+          this.hive.terminate(this, `trap: host function ${out.call.module}.${out.call.name} suspended the actor, which only the hive may do`);
+          return false;
+        }
+        this.awaitHost(answer);
+        return false;
+      }
+    }
+  }
+
+  /** Parks on a host import's promise; resumes with its results or traps with its error. */
+  awaitHost(answer: PromiseLike<Value[]>): void {
+    const w: Wait = { kind: 'host' };
+    this.wait = w;
+    answer.then(
+      (results) => {
+        if (this.wait === w) this.wakeWith(results);
+      },
+      (error) => {
+        if (this.wait !== w) return;
+        this.wait = null;
+        this.resumeError = error ?? new Error('host function failed');
+        this.makeReady();
+      },
+    );
+  }
+
+  /** Wakes the parked actor: its pending import returns these results. */
+  wakeWith(results: Value[]): void {
+    const w = this.wait;
+    if (w !== null && w.kind !== 'host' && w.timer !== null) this.hive.clock.clearTimer(w.timer);
+    this.wait = null;
+    this.resumeWith = results;
+    this.makeReady();
+  }
+
+  makeReady(): void {
+    if (this.state !== 'parked') return;
+    this.state = 'ready';
+    this.hive.executor.schedule(this);
+  }
+
+  // ---------------------------------------------------------------------
+  // Mailbox
+
+  hasRoom(): boolean {
+    return this.mailbox.length < this.limits.mailbox && this.blocked.length === 0;
+  }
+
+  deliver(env: Envelope): void {
+    if (this.state === 'exited') return;
+    this.mailbox.push(env);
+    if (this.wait !== null && this.wait.kind === 'receive') this.receiveNow();
+  }
+
+  block(b: BlockedSend): void {
+    this.blocked.push(b);
+  }
+
+  unblock(b: BlockedSend): void {
+    this.blocked.remove((x) => x === b);
+  }
+
+  /** Takes the next message: signals first, then the mailbox (admitting a waiting sender). */
+  take(): Envelope | undefined {
+    const s = this.signals.shift();
+    if (s !== undefined) return s;
+    const m = this.mailbox.shift();
+    if (m !== undefined && this.blocked.length > 0 && this.mailbox.length < this.limits.mailbox) {
+      const b = this.blocked.shift()!;
+      this.mailbox.push(b.env);
+      b.done(Status.OK);
+    }
+    return m;
+  }
+
+  /** A parked receive gets the next message now. */
+  private receiveNow(): void {
+    const env = this.take();
+    if (env === undefined) return;
+    this.current = env;
+    this.wakeWith([{ type: 'i32', value: env.bytes.length }]);
+  }
+
+  /** Puts a signal-class message (EXIT, DOWN) in the queue that overtakes the mailbox. */
+  pushSignal(env: Envelope): void {
+    this.signals.push(env);
+    if (this.wait !== null && this.wait.kind === 'receive') this.receiveNow();
+  }
+
+  exitSignal(from: number, reason: string, untrappable: boolean): void {
+    if (this.state === 'exited') return;
+    if (untrappable) return this.hive.terminate(this, 'killed');
+    if (this.trapExit) {
+      this.pushSignal({ kind: Kind.EXIT, from, bytes: this.hive.encodeExit(from, reason), ref: 0 });
+      return;
+    }
+    if (reason === 'normal') return;
+    this.hive.terminate(this, reason);
+  }
+
+  down(ref: number, from: number, reason: string): void {
+    if (this.state === 'exited') return;
+    this.monitors.delete(ref);
+    this.pushSignal({ kind: Kind.DOWN, from, bytes: this.hive.encodeDown(ref, from, reason), ref });
+  }
+
+  /** The guest's exported memory (imports that take pointers need it). */
+  memory(): Memory {
+    const m = this.mem;
+    if (m === null) throw new Trap('the actor exports no memory named "memory"');
+    return m;
+  }
+
+  /** The exported memory, set when the instance is made. */
+  mem: Memory | null = null;
+}

@@ -1,0 +1,102 @@
+/**
+ * What travels between actors: envelopes (kind, sender, bytes), the status
+ * codes of the guest ABI, and the queue that mailboxes are made of.
+ */
+
+/** Kinds of messages, as the guest ABI numbers them (docs/guest-abi.md). */
+export const Kind = { MESSAGE: 0, EXIT: 1, DOWN: 2, INIT: 3 } as const;
+/** A message kind. */
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+/** One message in a mailbox. `ref` is the monitor reference of a DOWN message (0 otherwise). */
+export interface Envelope {
+  kind: Kind;
+  from: number;
+  bytes: Uint8Array;
+  ref: number;
+}
+
+/** Statuses the guest ABI returns (docs/guest-abi.md). */
+export const Status = {
+  OK: 0,
+  TIMEOUT: -1,
+  NOT_FOUND: -2,
+  FULL: -3,
+  INVALID: -4,
+  TAKEN: -5,
+  NO_MODULE: -6,
+  SPAWN_FAILED: -7,
+  BAD_ARGUMENT: -8,
+  TOO_LARGE: -9,
+} as const;
+
+/** Exit reasons that are not failures: `normal` and `shutdown`. */
+export function isNormalExit(reason: string): boolean {
+  return reason === 'normal' || reason === 'shutdown';
+}
+
+/** A FIFO queue on a growable ring buffer: O(1) push and shift. */
+export class Deque<T> {
+  private items: (T | undefined)[] = new Array(4);
+  private head = 0;
+  length = 0;
+
+  push(v: T): void {
+    if (this.length === this.items.length) this.grow();
+    this.items[(this.head + this.length) & (this.items.length - 1)] = v;
+    this.length++;
+  }
+
+  shift(): T | undefined {
+    if (this.length === 0) return undefined;
+    const v = this.items[this.head];
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) & (this.items.length - 1);
+    this.length--;
+    return v;
+  }
+
+  peek(): T | undefined {
+    return this.length === 0 ? undefined : this.items[this.head];
+  }
+
+  /** Removes the first item matching; true when one was removed. O(n). */
+  remove(pred: (v: T) => boolean): boolean {
+    const all = this.toArray();
+    const i = all.findIndex(pred);
+    if (i < 0) return false;
+    all.splice(i, 1);
+    this.clear();
+    for (const v of all) this.push(v);
+    return true;
+  }
+
+  /** Removes every item matching. O(n). */
+  removeAll(pred: (v: T) => boolean): number {
+    const all = this.toArray();
+    const keep = all.filter((v) => !pred(v));
+    this.clear();
+    for (const v of keep) this.push(v);
+    return all.length - keep.length;
+  }
+
+  clear(): void {
+    this.items = new Array(4);
+    this.head = 0;
+    this.length = 0;
+  }
+
+  toArray(): T[] {
+    const out: T[] = new Array(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = this.items[(this.head + i) & (this.items.length - 1)]!;
+    return out;
+  }
+
+  private grow(): void {
+    const old = this.items;
+    const next: (T | undefined)[] = new Array(old.length * 2);
+    for (let i = 0; i < this.length; i++) next[i] = old[(this.head + i) & (old.length - 1)];
+    this.items = next;
+    this.head = 0;
+  }
+}

@@ -1,0 +1,952 @@
+/**
+ * The hive: the registry of addresses (actors, host mailboxes, reply
+ * addresses, supervisors), names, modules guests can spawn, routing with
+ * bounded mailboxes and schemas, and Erlang's exit semantics (links, trapped
+ * exits, monitors). Actors run on an `Executor`; time comes from a `Clock`.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'eventemitter3';
+import { pino, type Logger } from 'pino';
+import { Global, Instance, LinkError, Memory, Module, SnapshotError, Trap, type Imports } from '../vm/index.js';
+import { InlineExecutor, SystemClock, type Clock, type Executor } from '../scheduler/index.js';
+import { ABI_VERSION, hiveImports } from './abi.js';
+import { Actor, type ActorLimits } from './actor.js';
+import { assertSchema, checkBytes, decode, encode, Pid, type ActorSchema } from './codec.js';
+import { Kind, Status, isNormalExit, type Envelope } from './envelope.js';
+import { ActorExitedError, CallTimeoutError, HiveStateError, MailboxFullError, MessageTooLargeError, NameTakenError, NotFoundError, SchemaError } from './errors.js';
+import { isProcess, type BlockedSend, type Endpoint, type Process } from './process.js';
+import { ActorRef, Inbox, type Received } from './ref.js';
+import { Rng } from './rng.js';
+import { Supervisor, type SupervisorSpec } from './supervisor.js';
+import { readActorSnapshot, restoreActor, snapshotActor, type RestoreActorOptions } from './snapshot.js';
+
+/** Options of a hive. */
+export interface HiveOptions {
+  /** Time for timeouts, sleeps and `now` (default: the system clock). Pass a `ManualClock` in tests. */
+  clock?: Clock;
+  /** What runs actors (default: an `InlineExecutor` on the main thread). */
+  executor?: Executor;
+  /** Where logs go (default: pino at level `info`, or `$WASMHIVE_LOG_LEVEL`, to stdout). */
+  logger?: Logger;
+  /** Seed of the actors' random generators (default 0): the same seed gives the same numbers. */
+  seed?: string | number;
+  /** Largest message in bytes (default 1 MiB). */
+  maxMessageBytes?: number;
+  /** Limits of actors that neither their module definition nor their spawn set. */
+  limits?: Partial<ActorLimits>;
+  /** First id to give out (default 1). */
+  firstId?: number;
+}
+
+/** What a module definition (and a spawn) may set for its actors. */
+export interface ActorOptions {
+  /** Limits of the actor (merged over the definition's and the hive's). */
+  limits?: Partial<ActorLimits>;
+  /** Schemas checked at the boundary. */
+  schema?: ActorSchema;
+  /** More imports for the guest (host functions; a Promise they return parks the actor until it settles). */
+  imports?: Imports;
+}
+
+/** Options of `Hive.spawn`. */
+export interface SpawnOptions extends ActorOptions {
+  /** Registers the actor under this name. */
+  name?: string;
+  /** The init message (any value; bytes pass through): the guest's current message before its first receive. */
+  init?: unknown;
+}
+
+/** What a guest can spawn by name, and what an actor is an instance of. */
+export interface ModuleDef {
+  /** The name guests spawn it by; null for modules spawned directly. */
+  readonly name: string | null;
+  readonly module: Module;
+  /** SHA-256 of the module bytes, hex. */
+  readonly hash: string;
+  readonly options: ActorOptions;
+}
+
+/** Payload of the `spawned`, `exited` and `crashed` events. */
+export interface ActorEvent {
+  ref: ActorRef;
+  id: number;
+  name: string | null;
+}
+/** Payload of the `exited` and `crashed` events. */
+export interface ExitEvent extends ActorEvent {
+  reason: string;
+  /** The trap, when the actor trapped. */
+  trap?: Trap;
+}
+/** Payload of the `restarted` event. */
+export interface RestartEvent {
+  supervisor: number;
+  child: string;
+  /** The actor that exited, and the one that replaces it. */
+  old: number;
+  ref: ActorRef;
+  reason: string;
+  from: 'initial' | 'snapshot';
+}
+/** Payload of the `deadLetter` event: a message nobody took. */
+export interface DeadLetter {
+  from: number;
+  to: number;
+  bytes: Uint8Array;
+  reason: 'no such actor' | 'exited' | 'call ended';
+}
+
+/** Events of a hive. */
+export interface HiveEvents {
+  spawned: (e: ActorEvent) => void;
+  exited: (e: ExitEvent) => void;
+  crashed: (e: ExitEvent) => void;
+  restarted: (e: RestartEvent) => void;
+  deadLetter: (e: DeadLetter) => void;
+}
+
+/** Fuel a module's start function may use (it runs when the actor is made, before any slice). */
+const START_FUEL = 10_000_000;
+
+const DEFAULT_LIMITS: ActorLimits = { fuelPerSlice: 20_000, maxMemoryPages: 256, mailbox: 10_000, maxCallDepth: 10_000 };
+
+/** The reply address of a call (one message, then it closes). */
+class ReplyTo implements Endpoint {
+  readonly schema = undefined;
+  readonly hostSide: boolean;
+  constructor(
+    readonly hive: Hive,
+    readonly id: number,
+    readonly target: number,
+    /** A guest caller, or the host's callbacks. */
+    readonly owner: Actor | { resolve(env: Envelope): void; reject(e: Error): void },
+  ) {
+    this.hostSide = !(owner instanceof Actor);
+  }
+  hasRoom(): boolean {
+    return true;
+  }
+  deliver(env: Envelope): void {
+    this.hive.closeReply(this.id);
+    const o = this.owner;
+    if (o instanceof Actor) {
+      const w = o.wait;
+      if (w === null || w.kind !== 'call' || w.replyId !== this.id) return;
+      o.current = { kind: Kind.MESSAGE, from: env.from, bytes: env.bytes, ref: 0 };
+      o.wakeWith([{ type: 'i32', value: env.bytes.length }]);
+    } else {
+      o.resolve(env);
+    }
+  }
+  /** The target exited before answering. */
+  targetExited(reason: string): void {
+    this.hive.closeReply(this.id);
+    const o = this.owner;
+    if (o instanceof Actor) {
+      const w = o.wait;
+      if (w === null || w.kind !== 'call' || w.replyId !== this.id) return;
+      o.wakeWith([{ type: 'i32', value: Status.NOT_FOUND }]);
+    } else {
+      o.reject(new ActorExitedError(this.target, reason));
+    }
+  }
+  /** The answer was refused by the replier's `out` schema. */
+  refuse(e: Error): void {
+    if (this.owner instanceof Actor) return;
+    this.hive.closeReply(this.id);
+    this.owner.reject(e);
+  }
+}
+
+/**
+ * A hive of actors. Spawn actors from wasm modules, talk to them through
+ * `ActorRef`s, supervise them, snapshot and restore them.
+ */
+export class Hive extends EventEmitter<HiveEvents> {
+  readonly clock: Clock;
+  readonly executor: Executor;
+  readonly logger: Logger;
+  readonly seed: string;
+  readonly maxMessageBytes: number;
+  private readonly limits: ActorLimits;
+  private readonly endpoints = new Map<number, Endpoint>();
+  private readonly names = new Map<string, number>();
+  private readonly defs = new Map<string, ModuleDef>();
+  private readonly anonymous = new WeakMap<Module, ModuleDef>();
+  private readonly files = new Map<string, ModuleDef>();
+  private nextId: number;
+  private closed = false;
+  private dying: [Process, string, Trap | undefined][] = [];
+  private terminating = false;
+  private afterExits: (() => void)[] = [];
+
+  constructor(options: HiveOptions = {}) {
+    super();
+    this.clock = options.clock ?? new SystemClock();
+    this.executor = options.executor ?? new InlineExecutor();
+    this.logger = options.logger ?? pino({ level: process.env['WASMHIVE_LOG_LEVEL'] ?? 'info' });
+    this.seed = String(options.seed ?? 0);
+    this.maxMessageBytes = options.maxMessageBytes ?? 1 << 20;
+    this.limits = checkLimits({ ...DEFAULT_LIMITS, ...options.limits });
+    this.nextId = options.firstId ?? 1;
+    if (!(Number.isInteger(this.nextId) && this.nextId >= 1 && this.nextId <= 0x7fffffff)) throw new RangeError('firstId must be an integer from 1 to 2^31-1');
+  }
+
+  // ---------------------------------------------------------------------
+  // Modules and spawning
+
+  /**
+   * Defines a module under a name: guests spawn it by that name, and
+   * `spawn(name)` finds it. The options are defaults for its actors.
+   */
+  define(name: string, source: Module | Uint8Array | string, options: ActorOptions = {}): void {
+    if (this.defs.has(name)) throw new HiveStateError(`a module named '${name}' is defined already`);
+    const module = source instanceof Module ? source : new Module(typeof source === 'string' ? readFileSync(source) : source);
+    this.defs.set(name, { name, module, hash: moduleHash(module), options });
+  }
+
+  /** The module definitions, by name. */
+  get modules(): ReadonlyMap<string, ModuleDef> {
+    return this.defs;
+  }
+
+  /**
+   * Spawns an actor from a compiled module, module bytes, the name of a
+   * defined module, or a path to a `.wasm` file. Throws DecodeError,
+   * ValidationError, LinkError (imports it cannot have, ABI version), a Trap
+   * or Exhaustion from its start function, NameTakenError, SchemaError.
+   */
+  spawn<In = unknown, Out = unknown>(source: Module | Uint8Array | string, options: SpawnOptions = {}): ActorRef<In, Out> {
+    this.open();
+    const def = this.defOf(source);
+    const schema = options.schema ?? def.options.schema;
+    let init: Uint8Array | null = null;
+    if (options.init !== undefined) {
+      assertSchema(schema?.init, options.init, 'init', 0);
+      init = this.checkSize(encode(options.init));
+    }
+    const actor = this.start(def, { name: options.name ?? null, init, from: 0, linkTo: null, options });
+    return this.refOf(actor.id) as ActorRef<In, Out>;
+  }
+
+  private defOf(source: Module | Uint8Array | string): ModuleDef {
+    if (source instanceof Module) {
+      let d = this.anonymous.get(source);
+      if (d === undefined) this.anonymous.set(source, (d = { name: null, module: source, hash: moduleHash(source), options: {} }));
+      return d;
+    }
+    if (typeof source === 'string') {
+      const named = this.defs.get(source);
+      if (named !== undefined) return named;
+      const path = resolvePath(source);
+      let d = this.files.get(path);
+      if (d === undefined) {
+        let bytes: Uint8Array;
+        try {
+          bytes = readFileSync(path);
+        } catch (e) {
+          throw new NotFoundError(`no module named '${source}' is defined, and no file '${source}' can be read (${(e as Error).message})`);
+        }
+        const module = new Module(bytes);
+        this.files.set(path, (d = { name: null, module, hash: moduleHash(module), options: {} }));
+      }
+      return d;
+    }
+    const module = new Module(source);
+    return { name: null, module, hash: moduleHash(module), options: {} };
+  }
+
+  /** Makes, links and schedules an actor. Throws what instantiation throws. */
+  private start(def: ModuleDef, s: { name: string | null; init: Uint8Array | null; from: number; linkTo: Process | null; options: ActorOptions }): Actor {
+    if (s.name !== null) this.checkName(s.name);
+    const limits = checkLimits({ ...this.limits, ...def.options.limits, ...s.options.limits });
+    const id = this.allocId();
+    const actor = new Actor(this, id, def, limits, s.options.schema ?? def.options.schema, Rng.forActor(this.seed, id));
+    this.instantiate(actor, (imports, opts) => new Instance(def.module, imports, { ...opts, fuel: START_FUEL }), s.options.imports);
+    this.endpoints.set(id, actor);
+    if (s.name !== null) this.setName(actor, s.name);
+    if (s.init !== null) actor.current = { kind: Kind.INIT, from: s.from, bytes: s.init, ref: 0 };
+    if (s.linkTo !== null) {
+      actor.links.add(s.linkTo.id);
+      s.linkTo.links.add(id);
+    }
+    this.executor.schedule(actor);
+    this.emit('spawned', { ref: this.refOf(id), id, name: actor.name });
+    actor.logger.debug({ module: def.name ?? def.hash.slice(0, 12) }, 'spawned');
+    return actor;
+  }
+
+  /**
+   * Makes the actor's instance with its imports (the `hive` module, the
+   * definition's and the spawn's own), checks the ABI version and finds
+   * `main`. Used by spawning and restoring.
+   */
+  instantiate(actor: Actor, make: (imports: Imports, opts: { maxMemoryPages: number; maxCallDepth: number }) => Instance, extra?: Imports): void {
+    const imports: Imports = { ...hiveImports(actor) };
+    for (const more of [actor.def.options.imports, extra]) {
+      if (more === undefined) continue;
+      for (const [mod, fields] of Object.entries(more)) {
+        if (mod === 'hive') throw new LinkError('the import module "hive" is the runtime\'s own: host functions go in another module');
+        imports[mod] = { ...imports[mod], ...fields };
+      }
+    }
+    const instance = make(imports, { maxMemoryPages: actor.limits.maxMemoryPages, maxCallDepth: actor.limits.maxCallDepth });
+    const version = instance.getExport('hive_abi_version');
+    if (version instanceof Global) {
+      const v = version.value;
+      if (v !== ABI_VERSION) throw new LinkError(`the module is built for the hive ABI version ${String(v)}, this runtime has version ${ABI_VERSION}`);
+    }
+    const entry = instance.getExport('main') ?? instance.getExport('_start');
+    if (entry === undefined || !('invoke' in entry)) throw new LinkError('an actor module must export a function "main" (or "_start")');
+    if (entry.type.params.length !== 0) throw new LinkError('the actor\'s "main" must take no parameters');
+    const mem = instance.getExport('memory');
+    actor.instance = instance;
+    actor.entry = entry;
+    actor.mem = mem instanceof Memory ? mem : null;
+  }
+
+  /** `spawn` from a guest: a status or the new id. */
+  spawnFromGuest(parent: Actor, module: string, init: Uint8Array | null, link: boolean): number {
+    const def = this.defs.get(module);
+    if (def === undefined) return Status.NO_MODULE;
+    if (init !== null && init.length > this.maxMessageBytes) return Status.TOO_LARGE;
+    const schema = def.options.schema;
+    if (init !== null && schema?.init !== undefined && checkBytes(schema.init, init).length > 0) return Status.INVALID;
+    try {
+      return this.start(def, { name: null, init, from: parent.id, linkTo: link ? parent : null, options: {} }).id;
+    } catch (e) {
+      parent.logger.warn({ module, err: e }, 'spawn failed');
+      return Status.SPAWN_FAILED;
+    }
+  }
+
+  /** A free id. */
+  allocId(): number {
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = id >= 0x7fffffff ? 1 : id + 1;
+      if (!this.endpoints.has(id)) return id;
+    }
+  }
+
+  // ---------------------------------------------------------------------
+  // Addresses
+
+  /** The endpoint with this id. */
+  endpoint(id: number): Endpoint | undefined {
+    return this.endpoints.get(id);
+  }
+
+  /** @internal Adds an endpoint (host mailboxes, supervisors, restored actors). */
+  addEndpoint(e: Endpoint): void {
+    if (this.endpoints.has(e.id)) throw new HiveStateError(`id ${e.id} is in use`);
+    this.endpoints.set(e.id, e);
+  }
+
+  /** @internal Removes an endpoint. */
+  removeEndpoint(id: number): void {
+    this.endpoints.delete(id);
+  }
+
+  /** The actor with this id, alive. */
+  actor(id: number): Actor | undefined {
+    const e = this.endpoints.get(id);
+    return e instanceof Actor ? e : undefined;
+  }
+
+  /** A handle on an id (which may not be, or no longer be, an actor). */
+  ref<In = unknown, Out = unknown>(id: number | Pid): ActorRef<In, Out> {
+    return this.refOf(typeof id === 'number' ? id : id.id) as ActorRef<In, Out>;
+  }
+
+  private readonly refs = new Map<number, WeakRef<ActorRef>>();
+  private refOf(id: number): ActorRef {
+    let r = this.refs.get(id)?.deref();
+    if (r === undefined) {
+      r = new ActorRef(this, id);
+      this.refs.set(id, new WeakRef(r));
+    }
+    const a = this.endpoints.get(id);
+    if (a instanceof Actor) r.cell = a;
+    return r;
+  }
+
+  /** The actor registered under a name. */
+  whereis<In = unknown, Out = unknown>(name: string): ActorRef<In, Out> | undefined {
+    const id = this.names.get(name);
+    return id === undefined ? undefined : (this.refOf(id) as ActorRef<In, Out>);
+  }
+
+  /**
+   * A mailbox on the host side, with an address actors can send to. `id`
+   * claims a given address (for instance the one a restored actor answers).
+   */
+  inbox<T = unknown>(options: { id?: number } = {}): Inbox<T> {
+    this.open();
+    if (options.id !== undefined && this.endpoints.has(options.id)) throw new HiveStateError(`id ${options.id} is in use`);
+    if (options.id !== undefined && !(Number.isInteger(options.id) && options.id >= 1 && options.id <= 0x7fffffff)) throw new RangeError('an id is an integer from 1 to 2^31-1');
+    const box = new Inbox<T>(this, options.id ?? this.allocId());
+    this.endpoints.set(box.id, box);
+    return box;
+  }
+
+  /**
+   * Starts a supervisor and its children (in order). Throws what spawning a
+   * child throws (the children started are stopped first).
+   */
+  supervise(spec: SupervisorSpec): Supervisor {
+    this.open();
+    return this.startSupervisor(spec, null);
+  }
+
+  /** @internal Starts a supervisor, linked to its parent supervisor if any. */
+  startSupervisor(spec: SupervisorSpec, parent: Supervisor | null): Supervisor {
+    const s = new Supervisor(this, this.allocId(), spec);
+    this.endpoints.set(s.id, s);
+    if (parent !== null) this.link(parent, s.id);
+    s.startChildren();
+    return s;
+  }
+
+  // ---------------------------------------------------------------------
+  // Names
+
+  private checkName(name: string): void {
+    if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > 255) throw new RangeError('a name is 1 to 255 bytes of UTF-8');
+    const holder = this.names.get(name);
+    if (holder !== undefined) throw new NameTakenError(name, holder);
+  }
+
+  private setName(actor: Actor, name: string): void {
+    this.names.set(name, actor.id);
+    actor.name = name;
+    actor.renamed();
+  }
+
+  /** `register` from a guest (or the host). */
+  registerName(actor: Actor, name: string): number {
+    if (actor.name !== null || this.names.has(name)) return Status.TAKEN;
+    this.setName(actor, name);
+    return Status.OK;
+  }
+
+  unregisterName(actor: Actor): number {
+    if (actor.name === null) return Status.NOT_FOUND;
+    this.names.delete(actor.name);
+    actor.name = null;
+    actor.renamed();
+    return Status.OK;
+  }
+
+  lookupName(name: string): number | undefined {
+    return this.names.get(name);
+  }
+
+  // ---------------------------------------------------------------------
+  // Messages
+
+  /** Checks a message's size. */
+  checkSize(bytes: Uint8Array): Uint8Array {
+    if (bytes.length > this.maxMessageBytes) throw new MessageTooLargeError(bytes.length, this.maxMessageBytes);
+    return bytes;
+  }
+
+  /**
+   * Routes an ordinary message: size, existence, the receiver's `in` schema
+   * (and, towards the host, the sending actor's `out` schema), room. Returns
+   * a status; on FULL nothing was sent, and the caller may block.
+   */
+  route(sender: Actor | null, from: number, to: number, bytes: Uint8Array): number {
+    if (bytes.length > this.maxMessageBytes) return Status.TOO_LARGE;
+    const ep = this.endpoints.get(to);
+    if (ep === undefined) {
+      this.deadLetter(from, to, bytes, 'no such actor');
+      return Status.NOT_FOUND;
+    }
+    const inSchema = ep.schema?.in;
+    if (inSchema !== undefined) {
+      const issues = checkBytes(inSchema, bytes);
+      if (issues.length > 0) {
+        sender?.logger.warn({ to, issues }, 'message refused by the receiver\'s schema');
+        return Status.INVALID;
+      }
+    }
+    if (ep.hostSide && sender !== null) {
+      const outSchema = sender.schema?.out;
+      if (outSchema !== undefined) {
+        const issues = checkBytes(outSchema, bytes);
+        if (issues.length > 0) {
+          sender.logger.warn({ to, issues }, 'answer refused by the actor\'s out schema');
+          (ep as ReplyTo).refuse?.(new SchemaError('out', sender.id, issues));
+          return Status.INVALID;
+        }
+      }
+    }
+    if (!ep.hasRoom()) return Status.FULL;
+    ep.deliver({ kind: Kind.MESSAGE, from, bytes, ref: 0 });
+    return Status.OK;
+  }
+
+  /** Sends from the host: throws on every failure (nothing was sent). */
+  hostSend(to: number, value: unknown, from = 0): void {
+    const bytes = this.hostBytes(to, value);
+    const st = this.route(null, from, to, bytes);
+    this.throwStatus(st, to);
+  }
+
+  /** Sends from the host, waiting up to `timeout` ms for room. */
+  hostSendWait(to: number, value: unknown, timeout: number, from = 0): Promise<void> {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.hostBytes(to, value);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const st = this.route(null, from, to, bytes);
+    if (st !== Status.FULL || timeout === 0) {
+      try {
+        this.throwStatus(st, to);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return Promise.resolve();
+    }
+    const ep = this.endpoints.get(to)!;
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<Clock['setTimer']> | null = null;
+      const b: BlockedSend = {
+        env: { kind: Kind.MESSAGE, from, bytes, ref: 0 },
+        done: (status) => {
+          if (timer !== null) this.clock.clearTimer(timer);
+          if (status === Status.OK) resolve();
+          else reject(this.statusError(status, to));
+        },
+      };
+      ep.block!(b);
+      if (timeout > 0 && timeout !== Infinity) {
+        timer = this.clock.setTimer(this.clock.now() + timeout, () => {
+          timer = null;
+          this.endpoints.get(to)?.unblock?.(b);
+          reject(this.statusError(Status.FULL, to));
+        });
+      }
+    });
+  }
+
+  /** Encodes a host value for `to`, checking its schema and size. */
+  private hostBytes(to: number, value: unknown): Uint8Array {
+    this.open();
+    const ep = this.endpoints.get(to);
+    if (ep === undefined) throw new ActorExitedError(to, 'noproc');
+    if (!(value instanceof Uint8Array)) assertSchema(ep.schema?.in, value, 'in', to);
+    const bytes = this.checkSize(encode(value));
+    if (value instanceof Uint8Array && ep.schema?.in !== undefined) {
+      const issues = checkBytes(ep.schema.in, bytes);
+      if (issues.length > 0) throw new SchemaError('in', to, issues);
+    }
+    return bytes;
+  }
+
+  private statusError(st: number, to: number): Error {
+    switch (st) {
+      case Status.NOT_FOUND:
+        return new ActorExitedError(to, 'noproc');
+      case Status.FULL: {
+        const a = this.actor(to);
+        return new MailboxFullError(to, a?.limits.mailbox ?? 0);
+      }
+      case Status.INVALID:
+        return new SchemaError('in', to, ['refused']);
+      case Status.TOO_LARGE:
+        return new MessageTooLargeError(0, this.maxMessageBytes);
+      default:
+        return new HiveStateError(`send failed with status ${st}`);
+    }
+  }
+
+  private throwStatus(st: number, to: number): void {
+    if (st !== Status.OK) throw this.statusError(st, to);
+  }
+
+  /** A request from the host: resolves with the first message sent to its reply address. */
+  hostCall(to: number, value: unknown, timeout: number, raw: boolean): Promise<unknown> {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.hostBytes(to, value);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<Clock['setTimer']> | null = null;
+      let blocked: BlockedSend | null = null;
+      const finish = (): void => {
+        if (timer !== null) this.clock.clearTimer(timer);
+        timer = null;
+      };
+      const id = this.allocId();
+      const reply = new ReplyTo(this, id, to, {
+        resolve: (env) => {
+          finish();
+          if (raw) return resolve(env.bytes);
+          try {
+            resolve(decode(env.bytes));
+          } catch (e) {
+            reject(new SchemaError('out', to, [`the answer is not MessagePack: ${(e as Error).message}`]));
+          }
+        },
+        reject: (e) => {
+          finish();
+          reject(e);
+        },
+      });
+      this.endpoints.set(id, reply);
+      const target = this.endpoints.get(to);
+      if (target instanceof Actor) target.callers.add(id);
+      const st = this.route(null, id, to, bytes);
+      if (st === Status.FULL && timeout !== 0) {
+        blocked = {
+          env: { kind: Kind.MESSAGE, from: id, bytes, ref: 0 },
+          done: (status) => {
+            blocked = null;
+            if (status !== Status.OK) {
+              this.closeReply(id);
+              finish();
+              reject(this.statusError(status, to));
+            }
+          },
+        };
+        this.endpoints.get(to)!.block!(blocked);
+      } else if (st !== Status.OK) {
+        this.closeReply(id);
+        return reject(this.statusError(st, to));
+      }
+      if (timeout !== Infinity) {
+        timer = this.clock.setTimer(this.clock.now() + timeout, () => {
+          timer = null;
+          if (blocked !== null) this.endpoints.get(to)?.unblock?.(blocked);
+          this.closeReply(id);
+          reject(new CallTimeoutError(to, timeout));
+        });
+      }
+    });
+  }
+
+  /** Opens the reply address of a guest's call. */
+  openReply(owner: Actor, target: number): number {
+    const id = this.allocId();
+    this.endpoints.set(id, new ReplyTo(this, id, target, owner));
+    const t = this.endpoints.get(target);
+    if (t instanceof Actor) t.callers.add(id);
+    return id;
+  }
+
+  /** Closes a reply address (answered, timed out, or its owner exited). */
+  closeReply(id: number): void {
+    const r = this.endpoints.get(id);
+    if (!(r instanceof ReplyTo)) return;
+    this.endpoints.delete(id);
+    const t = this.endpoints.get(r.target);
+    if (t instanceof Actor) t.callers.delete(id);
+  }
+
+  /** Re-opens a restored actor's pending call's reply address under its id (false when the id is taken). */
+  reopenReply(owner: Actor, id: number, target: number): boolean {
+    if (this.endpoints.has(id)) return false;
+    this.endpoints.set(id, new ReplyTo(this, id, target, owner));
+    const t = this.endpoints.get(target);
+    if (t instanceof Actor) t.callers.add(id);
+    return true;
+  }
+
+  private deadLetter(from: number, to: number, bytes: Uint8Array, reason: DeadLetter['reason']): void {
+    if (this.listenerCount('deadLetter') > 0) this.emit('deadLetter', { from, to, bytes, reason });
+  }
+
+  /** The payload of an EXIT message. */
+  encodeExit(from: number, reason: string): Uint8Array {
+    return encode({ from: new Pid(from), reason });
+  }
+
+  /** The payload of a DOWN message. */
+  encodeDown(ref: number, from: number, reason: string): Uint8Array {
+    return encode({ ref, from: new Pid(from), reason });
+  }
+
+  // ---------------------------------------------------------------------
+  // Links, monitors, exits
+
+  /** Links an actor (or any process) with `to`, both ways. */
+  link(p: Process, to: number): number {
+    const other = this.endpoints.get(to);
+    if (!isProcess(other) || !other.alive) return Status.NOT_FOUND;
+    if (other === p) return Status.OK;
+    p.links.add(to);
+    other.links.add(p.id);
+    return Status.OK;
+  }
+
+  unlink(p: Process, to: number): void {
+    p.links.delete(to);
+    const other = this.endpoints.get(to);
+    if (isProcess(other)) other.links.delete(p.id);
+  }
+
+  /** Starts a monitor held by an actor; returns its reference. */
+  monitor(watcher: Actor, target: number): number {
+    const ref = watcher.nextMonitorRef;
+    watcher.nextMonitorRef = ref >= 0x7fffffff ? 1 : ref + 1;
+    const t = this.endpoints.get(target);
+    if (!isProcess(t) || !t.alive) {
+      watcher.down(ref, target, 'noproc');
+      return ref;
+    }
+    watcher.monitors.set(ref, target);
+    let refs = t.monitoredBy.get(watcher.id);
+    if (refs === undefined) t.monitoredBy.set(watcher.id, (refs = new Set()));
+    refs.add(ref);
+    return ref;
+  }
+
+  demonitor(watcher: Actor, ref: number): number {
+    const target = watcher.monitors.get(ref);
+    const queued = watcher.signals.removeAll((e) => e.kind === Kind.DOWN && e.ref === ref);
+    if (target === undefined) return queued > 0 ? Status.OK : Status.NOT_FOUND;
+    watcher.monitors.delete(ref);
+    const t = this.endpoints.get(target);
+    if (isProcess(t)) {
+      const refs = t.monitoredBy.get(watcher.id);
+      refs?.delete(ref);
+      if (refs !== undefined && refs.size === 0) t.monitoredBy.delete(watcher.id);
+    }
+    return Status.OK;
+  }
+
+  /** An exit signal from `from` to `to` (Erlang's exit/2): `kill` cannot be trapped. */
+  sendExit(from: number, to: number, reason: string): number {
+    const t = this.endpoints.get(to);
+    if (!isProcess(t) || !t.alive) return Status.NOT_FOUND;
+    t.exitSignal(from, reason, reason === 'kill');
+    return Status.OK;
+  }
+
+  /**
+   * Ends a process with a reason: its links get exit signals, its monitors
+   * down messages, its callers and waiting senders fail. Exits caused by
+   * exits are handled in a queue (not recursively), in order; `after`
+   * actions (supervisor restarts) run when the queue is empty.
+   */
+  terminate(p: Process, reason: string, trap?: Trap): void {
+    this.dying.push([p, reason, trap]);
+    if (this.terminating) return;
+    this.terminating = true;
+    try {
+      for (;;) {
+        const next = this.dying.shift();
+        if (next !== undefined) {
+          this.finish(next[0], next[1], next[2]);
+          continue;
+        }
+        const after = this.afterExits.shift();
+        if (after === undefined) break;
+        after();
+      }
+    } finally {
+      this.terminating = false;
+    }
+  }
+
+  /** Runs `fn` once pending exits have been handled. */
+  afterExit(fn: () => void): void {
+    if (this.terminating) this.afterExits.push(fn);
+    else fn();
+  }
+
+  private finish(p: Process, reason: string, trap: Trap | undefined): void {
+    if (!p.alive) return;
+    if (p instanceof Actor) {
+      if (p.state === 'running') {
+        // Its own import caused this (a signal came back along links): it stops when the import returns.
+        p.pendingExit ??= reason;
+        return;
+      }
+      this.finishActor(p, reason);
+    } else {
+      (p as Process & { finish(reason: string): void }).finish(reason);
+    }
+    this.endpoints.delete(p.id);
+    const ref = this.refs.get(p.id)?.deref() ?? new ActorRef(this, p.id);
+    this.refs.delete(p.id);
+    for (const l of p.links) {
+      const peer = this.endpoints.get(l);
+      if (isProcess(peer)) {
+        peer.links.delete(p.id);
+        peer.exitSignal(p.id, reason, false);
+      }
+    }
+    p.links.clear();
+    for (const [watcher, refs] of p.monitoredBy) {
+      const w = this.endpoints.get(watcher);
+      if (isProcess(w)) for (const ref of refs) w.down(ref, p.id, reason);
+    }
+    p.monitoredBy.clear();
+    if (p instanceof Actor) {
+      ref.cell = p;
+      const ev: ExitEvent = { ref, id: p.id, name: p.lastName, reason, ...(trap ? { trap } : {}) };
+      this.emit('exited', ev);
+      if (!isNormalExit(reason)) {
+        this.emit('crashed', ev);
+        p.logger.warn({ reason }, 'crashed');
+      } else {
+        p.logger.debug({ reason }, 'exited');
+      }
+      p.resolveExited(reason);
+    }
+  }
+
+  private finishActor(a: Actor, reason: string): void {
+    const w = a.wait;
+    a.state = 'exited';
+    a.reason = reason;
+    a.wait = null;
+    if (w !== null && w.kind !== 'host') {
+      if (w.timer !== null) this.clock.clearTimer(w.timer);
+      if (w.kind === 'send') this.endpoints.get(w.to)?.unblock?.(w.sending);
+      if (w.kind === 'call') {
+        if (w.sending !== null) this.endpoints.get(w.target)?.unblock?.(w.sending);
+        this.closeReply(w.replyId);
+      }
+    }
+    try {
+      a.instance?.abort();
+    } catch {
+      // not paused
+    }
+    a.lastName = a.name;
+    if (a.name !== null) this.names.delete(a.name);
+    // Senders waiting for room, and callers waiting for answers, fail.
+    for (let b = a.blocked.shift(); b !== undefined; b = a.blocked.shift()) b.done(Status.NOT_FOUND);
+    for (const id of [...a.callers]) {
+      const r = this.endpoints.get(id);
+      if (r instanceof ReplyTo) r.targetExited(reason);
+    }
+    a.callers.clear();
+    for (let m = a.mailbox.shift(); m !== undefined; m = a.mailbox.shift()) this.deadLetter(m.from, a.id, m.bytes, 'exited');
+    a.signals.clear();
+    for (const [ref, target] of a.monitors) {
+      const t = this.endpoints.get(target);
+      if (isProcess(t)) {
+        const refs = t.monitoredBy.get(a.id);
+        refs?.delete(ref);
+        if (refs !== undefined && refs.size === 0) t.monitoredBy.delete(a.id);
+      }
+    }
+    a.monitors.clear();
+    a.instance = null;
+    a.mem = null;
+  }
+
+  // ---------------------------------------------------------------------
+  // Snapshots
+
+  /**
+   * Snapshots one actor to bytes (format in docs/snapshot-format.md) without
+   * stopping it or the others: its VM, mailbox, name, links, monitors, and
+   * what it waits for. Throws ActorExitedError, or HiveStateError when called
+   * from the actor's own host function.
+   */
+  snapshot(target: ActorRef | number): Uint8Array {
+    const id = typeof target === 'number' ? target : target.id;
+    const a = this.actor(id);
+    if (a === undefined || !a.alive) throw new ActorExitedError(id, 'noproc');
+    return snapshotActor(this, a);
+  }
+
+  /**
+   * Restores an actor from a snapshot into this hive (the same or another),
+   * where it carries on: same id and name unless told otherwise, its mailbox,
+   * links to actors of this hive, monitors, timers with the time they had
+   * left. Throws SnapshotError (malformed bytes, another module),
+   * HiveStateError (id in use), NameTakenError.
+   */
+  restore<In = unknown, Out = unknown>(bytes: Uint8Array, options: RestoreActorOptions = {}): ActorRef<In, Out> {
+    this.open();
+    const def = options.module !== undefined ? this.defOf(options.module) : this.defForSnapshot(bytes);
+    const a = restoreActor(this, bytes, def, options);
+    const ref = this.refOf(a.id) as ActorRef<In, Out>;
+    if (a.alive) {
+      this.emit('spawned', { ref, id: a.id, name: a.name });
+      a.logger.debug({ module: def.name ?? def.hash.slice(0, 12) }, 'restored');
+    }
+    return ref;
+  }
+
+  private defForSnapshot(bytes: Uint8Array): ModuleDef {
+    const m = readActorSnapshot(bytes)['module'] as { name?: unknown; hash?: unknown } | undefined;
+    const name = typeof m?.name === 'string' ? m.name : null;
+    const hash = typeof m?.hash === 'string' ? m.hash : '';
+    if (name !== null) {
+      const d = this.defs.get(name);
+      if (d !== undefined && d.hash === hash) return d;
+    }
+    for (const d of this.defs.values()) if (d.hash === hash) return d;
+    throw new SnapshotError(`the snapshot's module${name === null ? '' : ` '${name}'`} (SHA-256 ${hash}) is not defined in this hive: define it, or pass { module }`);
+  }
+
+  // ---------------------------------------------------------------------
+  // Life of the hive
+
+  /** Resolves when no actor is ready to run (all wait or have exited). */
+  idle(): Promise<void> {
+    return this.executor.idle();
+  }
+
+  /** Ids of the live actors. */
+  actorIds(): number[] {
+    const out: number[] = [];
+    for (const e of this.endpoints.values()) if (e instanceof Actor) out.push(e.id);
+    return out;
+  }
+
+  /** Kills every actor and stops the executor. */
+  close(): void {
+    if (this.closed) return;
+    for (const e of [...this.endpoints.values()]) if (e instanceof Actor && e.alive) this.terminate(e, 'shutdown');
+    for (const e of [...this.endpoints.values()]) if (isProcess(e) && e.alive) this.terminate(e, 'shutdown');
+    this.closed = true;
+    this.executor.close();
+  }
+
+  private open(): void {
+    if (this.closed) throw new HiveStateError('the hive is closed');
+  }
+
+  /** @internal Decodes a received envelope for the host. */
+  received<T>(env: Envelope): Received<T> {
+    const kindName = (['message', 'exit', 'down', 'init'] as const)[env.kind];
+    return { kind: kindName, from: env.from, bytes: env.bytes, get value(): T { return decode(env.bytes) as T; } };
+  }
+}
+
+/** The hive type the rest of the folder programs against. */
+export type HiveCore = Hive;
+
+const hashes = new WeakMap<Module, string>();
+/** SHA-256 of a module's bytes, hex. */
+export function moduleHash(m: Module): string {
+  let h = hashes.get(m);
+  if (h === undefined) hashes.set(m, (h = createHash('sha256').update(m.ast.bytes).digest('hex')));
+  return h;
+}
+
+function checkLimits(l: ActorLimits): ActorLimits {
+  const pos = (n: number, what: string, max = Number.MAX_SAFE_INTEGER): void => {
+    if (!(Number.isSafeInteger(n) && n >= 1 && n <= max)) throw new RangeError(`${what} must be an integer from 1 to ${max}, got ${n}`);
+  };
+  pos(l.fuelPerSlice, 'fuelPerSlice');
+  pos(l.maxMemoryPages, 'maxMemoryPages', 65536);
+  pos(l.mailbox, 'mailbox');
+  pos(l.maxCallDepth, 'maxCallDepth');
+  return l;
+}

@@ -1,0 +1,261 @@
+/**
+ * The host's handles: `ActorRef` (send, call, stop, kill, snapshot an actor)
+ * and `Inbox` (a mailbox on the host side, with an address actors can send
+ * to). Both encode as pids inside messages.
+ */
+import { encodeAsPid } from './codec.js';
+import { Kind, Status, Deque, type Envelope } from './envelope.js';
+import { ActorExitedError, CallTimeoutError } from './errors.js';
+import type { Endpoint } from './process.js';
+import type { Hive } from './hive.js';
+
+/** Options of `ActorRef.call`. */
+export interface CallOptions {
+  /** Milliseconds of the hive's clock to wait for the answer (default 5,000; Infinity waits forever). */
+  timeout?: number;
+  /** Resolve with the answer's bytes instead of decoding them. */
+  raw?: boolean;
+}
+
+/** Options of `ActorRef.send`. */
+export interface SendOptions {
+  /** The sender the actor sees (`sender()`, where `reply` goes): an inbox, an actor, or an id. Default 0, nobody. */
+  from?: { readonly id: number } | number;
+}
+
+function fromId(from: SendOptions['from']): number {
+  if (from === undefined) return 0;
+  const id = typeof from === 'number' ? from : from.id;
+  if (!(Number.isInteger(id) && id >= 0 && id <= 0x7fffffff)) throw new RangeError(`not an id: ${String(id)}`);
+  return id;
+}
+
+/** A message as the host receives it. */
+export interface Received<T = unknown> {
+  kind: 'message' | 'exit' | 'down' | 'init';
+  /** The sender's id (for exit and down: the actor that exited). */
+  from: number;
+  bytes: Uint8Array;
+  /** The payload decoded from MessagePack (throws when it is not). */
+  readonly value: T;
+}
+
+/** What a live actor looks like from the host. */
+export interface ActorInfo {
+  id: number;
+  name: string | null;
+  state: 'ready' | 'running' | 'parked' | 'exited';
+  /** What it waits for when parked. */
+  waiting: 'receive' | 'sleep' | 'call' | 'send' | 'host' | null;
+  mailbox: number;
+  links: number[];
+  trapExit: boolean;
+  fuelUsed: number;
+  memoryPages: number;
+}
+
+/**
+ * A handle on an actor, typed by what it accepts (`In`) and answers (`Out`).
+ * It stays valid after the actor exits: sends then fail with
+ * `ActorExitedError`.
+ */
+export class ActorRef<In = unknown, Out = unknown> {
+  /** @internal The actor this ref last saw under its id (kept so that `exited` answers after the exit). */
+  cell: { readonly exited: Promise<string> } | null = null;
+
+  constructor(
+    readonly hive: Hive,
+    readonly id: number,
+  ) {}
+
+  /**
+   * Puts a message in the actor's mailbox (values are MessagePack-encoded,
+   * bytes pass through). Throws MailboxFullError (nothing was sent),
+   * ActorExitedError, SchemaError, MessageTooLargeError.
+   */
+  send(message: In, options: SendOptions = {}): void {
+    this.hive.hostSend(this.id, message, fromId(options.from));
+  }
+
+  /** Like `send`, but waits up to `timeout` ms (default: forever) for room in a full mailbox. */
+  sendWait(message: In, options: SendOptions & { timeout?: number } = {}): Promise<void> {
+    return this.hive.hostSendWait(this.id, message, options.timeout ?? Infinity, fromId(options.from));
+  }
+
+  /**
+   * Sends a request and resolves with the first message the actor sends to
+   * its reply address (`reply`, or a send to `sender()`). Rejects with
+   * CallTimeoutError, ActorExitedError (it exited first), MailboxFullError,
+   * SchemaError.
+   */
+  call(message: In, options: CallOptions & { raw: true }): Promise<Uint8Array>;
+  call(message: In, options?: CallOptions): Promise<Out>;
+  call(message: In, options: CallOptions = {}): Promise<Out | Uint8Array> {
+    return this.hive.hostCall(this.id, message, options.timeout ?? 5000, options.raw === true) as Promise<Out | Uint8Array>;
+  }
+
+  /**
+   * Asks the actor to stop: an exit signal `shutdown` (an actor that traps
+   * exits gets it as a message and may finish its work); kills it if it is
+   * still alive after `timeout` ms (default 5,000). Resolves with the exit reason.
+   */
+  stop(options: { timeout?: number; reason?: string } = {}): Promise<string> {
+    const a = this.hive.actor(this.id);
+    if (a === undefined) return Promise.resolve('noproc');
+    this.hive.sendExit(0, this.id, options.reason ?? 'shutdown');
+    if (!a.alive) return a.exited;
+    const timeout = options.timeout ?? 5000;
+    const timer = this.hive.clock.setTimer(this.hive.clock.now() + timeout, () => {
+      if (a.alive) this.hive.terminate(a, 'killed');
+    });
+    return a.exited.then((r) => {
+      this.hive.clock.clearTimer(timer);
+      return r;
+    });
+  }
+
+  /** Ends the actor at once with reason `killed` (it cannot trap this). */
+  kill(): void {
+    const a = this.hive.actor(this.id);
+    if (a !== undefined) this.hive.terminate(a, 'killed');
+  }
+
+  /** Resolves with the exit reason when the actor exits ('noproc' if there was no such actor). */
+  get exited(): Promise<string> {
+    const a = this.hive.actor(this.id) ?? this.cell;
+    return a === null ? Promise.resolve('noproc') : a.exited;
+  }
+
+  /** Whether the actor is alive. */
+  get alive(): boolean {
+    return this.hive.actor(this.id)?.alive === true;
+  }
+
+  /** The actor's registered name. */
+  get name(): string | null {
+    return this.hive.actor(this.id)?.name ?? null;
+  }
+
+  /** The actor's state, or undefined once it has exited. */
+  info(): ActorInfo | undefined {
+    const a = this.hive.actor(this.id);
+    if (a === undefined) return undefined;
+    return {
+      id: a.id,
+      name: a.name,
+      state: a.state,
+      waiting: a.wait?.kind ?? null,
+      mailbox: a.mailbox.length,
+      links: [...a.links],
+      trapExit: a.trapExit,
+      fuelUsed: a.instance?.fuelUsed ?? 0,
+      memoryPages: a.mem?.pages ?? 0,
+    };
+  }
+
+  /** Snapshots the actor to bytes (see `Hive.snapshot`). */
+  snapshot(): Uint8Array {
+    return this.hive.snapshot(this);
+  }
+
+  toString(): string {
+    return `ActorRef<${this.id}>`;
+  }
+}
+
+/**
+ * A mailbox on the host side: it has an id (put `inbox.ref` in messages), and
+ * `receive` resolves with what actors send to it, in order. Exit signals of
+ * actors it is not linked to do not reach it.
+ */
+export class Inbox<T = unknown> implements Endpoint {
+  readonly schema = undefined;
+  readonly hostSide = true;
+  private readonly queue = new Deque<Envelope>();
+  private readonly waiters = new Deque<{ resolve(r: Received<T>): void; reject(e: Error): void; timer: ReturnType<Hive['clock']['setTimer']> | null }>();
+  private closed = false;
+
+  constructor(
+    readonly hive: Hive,
+    readonly id: number,
+  ) {}
+
+  /** An ActorRef of this address (sending to it from the host puts messages here too). */
+  get ref(): ActorRef<T, never> {
+    return this.hive.ref<T, never>(this.id);
+  }
+
+  /** Messages waiting. */
+  get size(): number {
+    return this.queue.length;
+  }
+
+  hasRoom(): boolean {
+    return !this.closed;
+  }
+
+  deliver(env: Envelope): void {
+    const w = this.waiters.shift();
+    if (w !== undefined) {
+      if (w.timer !== null) this.hive.clock.clearTimer(w.timer);
+      w.resolve(this.hive.received<T>(env));
+    } else {
+      this.queue.push(env);
+    }
+  }
+
+  /**
+   * The next message; rejects with CallTimeoutError after `timeout` ms of the
+   * hive's clock (default: waits forever), ActorExitedError once closed.
+   */
+  receive(options: { timeout?: number } = {}): Promise<Received<T>> {
+    const env = this.queue.shift();
+    if (env !== undefined) return Promise.resolve(this.hive.received<T>(env));
+    if (this.closed) return Promise.reject(new ActorExitedError(this.id, 'closed'));
+    const timeout = options.timeout ?? Infinity;
+    return new Promise((resolve, reject) => {
+      const w = { resolve, reject, timer: null as ReturnType<Hive['clock']['setTimer']> | null };
+      if (timeout !== Infinity) {
+        w.timer = this.hive.clock.setTimer(this.hive.clock.now() + timeout, () => {
+          this.waiters.remove((x) => x === w);
+          reject(new CallTimeoutError(this.id, timeout));
+        });
+      }
+      this.waiters.push(w);
+    });
+  }
+
+  /** The next message's decoded value. */
+  async next(options: { timeout?: number } = {}): Promise<T> {
+    return (await this.receive(options)).value;
+  }
+
+  /** Messages as they come, until the inbox is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Received<T>> {
+    for (;;) {
+      try {
+        yield await this.receive();
+      } catch (e) {
+        if (this.closed) return;
+        throw e;
+      }
+    }
+  }
+
+  /** Frees the address; waiting receives reject; later sends to it fail with NOT_FOUND. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.hive.removeEndpoint(this.id);
+    for (let w = this.waiters.shift(); w !== undefined; w = this.waiters.shift()) {
+      if (w.timer !== null) this.hive.clock.clearTimer(w.timer);
+      w.reject(new ActorExitedError(this.id, 'closed'));
+    }
+  }
+}
+
+encodeAsPid(ActorRef);
+encodeAsPid(Inbox as unknown as new (...args: any[]) => { readonly id: number });
+
+/** Statuses and kinds, for hosts that read raw envelopes. */
+export { Status, Kind };

@@ -1,0 +1,58 @@
+/**
+ * Each actor's own pseudo-random generator: xoshiro128** seeded from
+ * SHA-256 of the hive's seed and the actor's id. Small state (four words),
+ * so snapshots carry it and a restored actor draws the same numbers next.
+ */
+import { createHash } from 'node:crypto';
+
+/** A seeded generator whose state is four 32-bit words. */
+export class Rng {
+  readonly s: Uint32Array;
+
+  constructor(state: Uint32Array) {
+    if (state.length !== 4) throw new RangeError('generator state is four words');
+    this.s = state;
+    if ((state[0] | state[1] | state[2] | state[3]) === 0) state[0] = 1; // the all-zero state is a fixed point
+  }
+
+  /** The generator of an actor, from the hive's seed and the actor's id. */
+  static forActor(seed: string, id: number): Rng {
+    const h = createHash('sha256').update(`wasmhive actor rng\0${seed}\0${id}`).digest();
+    return new Rng(new Uint32Array([h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8), h.readUInt32LE(12)]));
+  }
+
+  /** The next 32 random bits, unsigned. */
+  next(): number {
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
+    const t = s[1] << 9;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
+    return result;
+  }
+
+  /** Fills the bytes. */
+  fill(out: Uint8Array): void {
+    let i = 0;
+    while (i < out.length) {
+      let w = this.next();
+      for (let k = 0; k < 4 && i < out.length; k++, i++) {
+        out[i] = w & 0xff;
+        w >>>= 8;
+      }
+    }
+  }
+
+  /** A float in [0, 1) with 53 random bits. */
+  float(): number {
+    return ((this.next() >>> 5) * 67108864 + (this.next() >>> 6)) / 9007199254740992;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}

@@ -1,0 +1,417 @@
+/**
+ * An actor as bytes: its VM (an engine snapshot), mailbox and signal queue,
+ * current message, name, links, monitors, trap-exit flag, random generator,
+ * and what it was waiting for (a receive or sleep with the time left, a call
+ * with its reply address, a send to a full mailbox, a host call). Format in
+ * docs/snapshot-format.md ("Actor snapshots"). Restoring checks every field:
+ * the bytes may come from anywhere.
+ */
+import { Packr } from 'msgpackr';
+import { restore as restoreVm, snapshot as snapshotVm, SnapshotError, Suspend, type Value, type Module, type Imports } from '../vm/index.js';
+import { Actor, type ActorLimits } from './actor.js';
+import type { ActorSchema } from './codec.js';
+import { Kind, Status, type Envelope } from './envelope.js';
+import { HiveStateError, NameTakenError } from './errors.js';
+import type { Hive, ModuleDef } from './hive.js';
+import { isProcess } from './process.js';
+import { Rng } from './rng.js';
+
+/** First bytes of an actor snapshot. */
+const MAGIC = new Uint8Array([0x57, 0x48, 0x41, 0x43, 0x54, 0x4f, 0x52, 0x00]); // "WHACTOR\0"
+/** Version of the actor snapshot format. */
+export const ACTOR_SNAPSHOT_FORMAT = 1;
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'bigint' });
+
+type EnvelopeTuple = [kind: number, from: number, bytes: Uint8Array, ref: number];
+
+/** Options of `Hive.restore`. */
+export interface RestoreActorOptions {
+  /** The module to restore into (default: the module defined in this hive with the snapshot's name or hash). */
+  module?: Module | Uint8Array | string;
+  /** Keep the snapshot's id (default; fails when the id is in use) or take a new one. */
+  id?: 'same' | 'new';
+  /** The name to register (default: the snapshot's; null: none). Fails when the name is taken. */
+  name?: string | null;
+  /**
+   * Links to actors not in this hive: dropped (default), or turned into
+   * exit signals `noproc` as Erlang does for links to dead processes.
+   */
+  missingLinks?: 'drop' | 'signal';
+  limits?: Partial<ActorLimits>;
+  schema?: ActorSchema;
+  imports?: Imports;
+}
+
+function tuple(e: Envelope): EnvelopeTuple {
+  return [e.kind, e.from, e.bytes, e.ref];
+}
+
+function valueTuple(v: Value): [string, unknown] {
+  switch (v.type) {
+    case 'i32':
+    case 'i64':
+      return [v.type, v.value];
+    case 'f32':
+    case 'f64':
+      return [v.type, v.bits];
+    default:
+      throw new HiveStateError('cannot snapshot an actor waiting to be resumed with a reference value');
+  }
+}
+
+/** Snapshots an actor that is not running. */
+export function snapshotActor(hive: Hive, a: Actor): Uint8Array {
+  if (a.state === 'exited') throw new HiveStateError(`actor ${a.id} has exited`);
+  if (a.state === 'running') throw new HiveStateError(`actor ${a.id} is running: snapshot it between slices, not from its own host calls`);
+  const now = hive.clock.now();
+  const left = (deadline: number): number | null => (deadline === Infinity ? null : Math.max(0, deadline - now));
+  const w = a.wait;
+  let wait: Record<string, unknown> | null = null;
+  if (w !== null) {
+    switch (w.kind) {
+      case 'receive':
+      case 'sleep':
+        wait = { kind: w.kind, left: left(w.deadline) };
+        break;
+      case 'call':
+        wait = { kind: 'call', left: left(w.deadline), reply: w.replyId, target: w.target, request: w.sending?.env.bytes ?? null };
+        break;
+      case 'send':
+        wait = { kind: 'send', left: left(w.deadline), to: w.to, bytes: w.sending.env.bytes };
+        break;
+      case 'host':
+        wait = { kind: 'host' };
+        break;
+    }
+  }
+  const body = {
+    format: ACTOR_SNAPSHOT_FORMAT,
+    id: a.id,
+    name: a.name,
+    module: { name: a.def.name, hash: a.def.hash },
+    limits: { ...a.limits },
+    started: a.started,
+    resume: a.resumeWith === null ? null : a.resumeWith.map(valueTuple),
+    resumeError: a.resumeError === null ? null : String(a.resumeError instanceof Error ? a.resumeError.message : a.resumeError),
+    wait,
+    current: a.current === null ? null : tuple(a.current),
+    mailbox: a.mailbox.toArray().map(tuple),
+    signals: a.signals.toArray().map(tuple),
+    trapExit: a.trapExit,
+    links: [...a.links],
+    monitors: [...a.monitors].map(([ref, target]) => [ref, target]),
+    monitoredBy: [...a.monitoredBy].map(([watcher, refs]) => [watcher, [...refs]]),
+    nextMonitorRef: a.nextMonitorRef,
+    rng: [...a.rng.s],
+    vm: snapshotVm(a.instance!),
+  };
+  const packed = packr.pack(body);
+  const out = new Uint8Array(MAGIC.length + packed.length);
+  out.set(MAGIC, 0);
+  out.set(packed, MAGIC.length);
+  a.lastSnapshot = out;
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Reading (untrusted)
+
+function fail(what: string): never {
+  throw new SnapshotError(`malformed actor snapshot: ${what}`);
+}
+function int(v: unknown, what: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(`${what} must be an integer from ${min} to ${max}`);
+  return v;
+}
+function bool(v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') fail(`${what} must be a boolean`);
+  return v;
+}
+function str(v: unknown, what: string): string {
+  if (typeof v !== 'string') fail(`${what} must be a string`);
+  return v;
+}
+function bytes(v: unknown, what: string, max: number): Uint8Array {
+  if (!(v instanceof Uint8Array)) fail(`${what} must be bytes`);
+  if (v.length > max) fail(`${what} is larger than ${max} bytes`);
+  return v;
+}
+function arr(v: unknown, what: string, max: number): unknown[] {
+  if (!Array.isArray(v)) fail(`${what} must be an array`);
+  if (v.length > max) fail(`${what} has more than ${max} items`);
+  return v;
+}
+function obj(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) fail(`${what} must be a map`);
+  return v as Record<string, unknown>;
+}
+const ID_MAX = 0x7fffffff;
+
+function envelope(v: unknown, what: string, maxBytes: number): Envelope {
+  const t = arr(v, what, 4);
+  if (t.length !== 4) fail(`${what} must have 4 fields`);
+  const kind = int(t[0], `${what} kind`, 0, 3) as Envelope['kind'];
+  return { kind, from: int(t[1], `${what} sender`, 0, ID_MAX), bytes: bytes(t[2], `${what} payload`, maxBytes), ref: int(t[3], `${what} ref`, 0, ID_MAX) };
+}
+
+function value(v: unknown, what: string): Value {
+  const t = arr(v, what, 2);
+  const type = str(t[0], `${what} type`);
+  const x = t[1];
+  switch (type) {
+    case 'i32':
+      return { type, value: int(x, what, -0x80000000, 0x7fffffff) };
+    case 'f32':
+      return { type, bits: int(x, what, 0, 0xffffffff) };
+    case 'i64':
+    case 'f64': {
+      const b = typeof x === 'bigint' ? x : typeof x === 'number' && Number.isSafeInteger(x) ? BigInt(x) : fail(`${what} must be a 64-bit integer`);
+      return type === 'i64' ? { type, value: BigInt.asIntN(64, b) } : { type, bits: BigInt.asUintN(64, b) };
+    }
+    default:
+      fail(`${what} has an unknown type`);
+  }
+}
+
+/** Decodes the outer layer of an actor snapshot. */
+export function readActorSnapshot(data: Uint8Array): Record<string, unknown> {
+  if (!(data instanceof Uint8Array) || data.length < MAGIC.length || MAGIC.some((b, i) => data[i] !== b)) {
+    throw new SnapshotError('not an actor snapshot (bad magic bytes)');
+  }
+  let body: unknown;
+  try {
+    body = packr.unpack(data.subarray(MAGIC.length));
+  } catch (e) {
+    fail(`cannot decode the body (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const b = obj(body, 'body');
+  const format = int(b['format'], 'format', 0, 1 << 30);
+  if (format !== ACTOR_SNAPSHOT_FORMAT) throw new SnapshotError(`actor snapshot format ${format} is not supported (this runtime reads format ${ACTOR_SNAPSHOT_FORMAT})`);
+  return b;
+}
+
+/** Restores an actor from bytes into the hive. */
+export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, options: RestoreActorOptions): Actor {
+  const b = readActorSnapshot(data);
+  const maxBytes = hive.maxMessageBytes;
+  const m = obj(b['module'], 'module');
+  const hash = str(m['hash'], 'module hash');
+  if (hash !== def.hash) throw new SnapshotError(`the snapshot is of another module (module SHA-256 ${hash}, this module ${def.hash})`);
+
+  const oldId = int(b['id'], 'id', 1, ID_MAX);
+  let id = oldId;
+  if (options.id === 'new') id = hive.allocId();
+  else if (hive.endpoint(oldId) !== undefined) throw new HiveStateError(`id ${oldId} is in use in this hive: restore with { id: 'new' }, or stop the actor that has it`);
+
+  const name = options.name !== undefined ? options.name : b['name'] === null ? null : str(b['name'], 'name');
+  if (name !== null) {
+    const holder = hive.lookupName(name);
+    if (holder !== undefined) throw new NameTakenError(name, holder);
+    if (name.length === 0 || Buffer.byteLength(name) > 255) fail('name must be 1 to 255 bytes');
+  }
+
+  const lim = obj(b['limits'], 'limits');
+  const limits: ActorLimits = {
+    fuelPerSlice: int(lim['fuelPerSlice'], 'fuelPerSlice', 1, Number.MAX_SAFE_INTEGER),
+    maxMemoryPages: int(lim['maxMemoryPages'], 'maxMemoryPages', 1, 65536),
+    mailbox: int(lim['mailbox'], 'mailbox', 1, Number.MAX_SAFE_INTEGER),
+    maxCallDepth: int(lim['maxCallDepth'], 'maxCallDepth', 1, 1 << 24),
+    ...options.limits,
+  };
+  const rngWords = arr(b['rng'], 'rng', 4).map((x, i) => int(x, `rng[${i}]`, 0, 0xffffffff));
+  if (rngWords.length !== 4) fail('rng must have 4 words');
+
+  const started = bool(b['started'], 'started');
+  const resume = b['resume'] === null ? null : arr(b['resume'], 'resume', 1000).map((v, i) => value(v, `resume[${i}]`));
+  const resumeError = b['resumeError'] === null ? null : str(b['resumeError'], 'resumeError');
+  const current = b['current'] === null ? null : envelope(b['current'], 'current', maxBytes);
+  const mailbox = arr(b['mailbox'], 'mailbox', limits.mailbox).map((v, i) => envelope(v, `mailbox[${i}]`, maxBytes));
+  const signals = arr(b['signals'], 'signals', 1 << 24).map((v, i) => envelope(v, `signals[${i}]`, maxBytes));
+  if (mailbox.some((e) => e.kind !== Kind.MESSAGE)) fail('mailbox holds only ordinary messages');
+  if (signals.some((e) => e.kind !== Kind.EXIT && e.kind !== Kind.DOWN)) fail('the signal queue holds only exit and down messages');
+  const trapExit = bool(b['trapExit'], 'trapExit');
+  const links = arr(b['links'], 'links', 1 << 24).map((v, i) => int(v, `links[${i}]`, 1, ID_MAX));
+  const monitors = arr(b['monitors'], 'monitors', 1 << 24).map((v, i) => {
+    const t = arr(v, `monitors[${i}]`, 2);
+    return [int(t[0], 'monitor ref', 1, ID_MAX), int(t[1], 'monitor target', 0, ID_MAX)] as const;
+  });
+  const monitoredBy = arr(b['monitoredBy'], 'monitoredBy', 1 << 24).map((v, i) => {
+    const t = arr(v, `monitoredBy[${i}]`, 2);
+    return [int(t[0], 'watcher', 1, ID_MAX), arr(t[1], 'watcher refs', 1 << 24).map((r) => int(r, 'watcher ref', 1, ID_MAX))] as const;
+  });
+  const nextMonitorRef = int(b['nextMonitorRef'], 'nextMonitorRef', 1, ID_MAX);
+  const wait = b['wait'] === null ? null : obj(b['wait'], 'wait');
+  const vm = bytes(b['vm'], 'vm', Number.MAX_SAFE_INTEGER);
+  if (!started && (wait !== null || resume !== null || resumeError !== null)) fail('an actor that has not started cannot wait');
+  if (wait !== null && (resume !== null || resumeError !== null)) fail('an actor cannot both wait and be woken');
+
+  // The VM (checked by the engine), with this actor's imports.
+  const a = new Actor(hive, id, def, limits, options.schema ?? def.options.schema, new Rng(new Uint32Array(rngWords)));
+  hive.instantiate(a, (imports, o) => restoreVm(def.module, vm, imports, o), options.imports);
+  const inst = a.instance!;
+  if (!started && inst.status !== 'idle') fail('an actor that has not started has a paused call');
+  if (started && inst.status === 'idle') fail('a started actor has no paused call');
+  if (wait !== null && inst.status !== 'waiting') fail('a waiting actor is not paused in a host call');
+  if (resume !== null && inst.status !== 'waiting') fail('an actor to be resumed with results is not paused in a host call');
+  a.started = started;
+  a.resumeWith = resume;
+  a.resumeError = resumeError === null ? null : new Error(resumeError);
+  a.current = current;
+  for (const e of mailbox) a.mailbox.push(e);
+  for (const e of signals) a.signals.push(e);
+  a.trapExit = trapExit;
+  a.nextMonitorRef = nextMonitorRef;
+  a.state = 'parked';
+
+  hive.addEndpoint(a);
+  if (name !== null) hive.registerName(a, name);
+
+  // Links and monitors with whoever is in this hive.
+  for (const l of links) {
+    const peer = hive.endpoint(l === oldId ? id : l);
+    if (isProcess(peer) && peer.alive) {
+      a.links.add(peer.id);
+      peer.links.add(id);
+    } else if (options.missingLinks === 'signal') {
+      a.exitSignal(l, 'noproc', false);
+    }
+  }
+  for (const [ref, target] of monitors) {
+    const t = hive.endpoint(target);
+    if (isProcess(t) && t.alive) {
+      a.monitors.set(ref, target);
+      let refs = t.monitoredBy.get(id);
+      if (refs === undefined) t.monitoredBy.set(id, (refs = new Set()));
+      refs.add(ref);
+    } else {
+      a.down(ref, target, 'noproc');
+    }
+  }
+  for (const [watcher, refs] of monitoredBy) {
+    const w = hive.endpoint(watcher);
+    if (!(w instanceof Actor) || !w.alive) continue;
+    const kept = refs.filter((r) => w.monitors.get(r) === oldId);
+    for (const r of kept) w.monitors.set(r, id);
+    if (kept.length > 0) a.monitoredBy.set(watcher, new Set(kept));
+  }
+  if (!a.alive) return a; // a noproc signal ended it
+
+  // What it waited for.
+  if (wait === null) {
+    a.makeReady();
+    return a;
+  }
+  const kind = str(wait['kind'], 'wait kind');
+  const now = hive.clock.now();
+  const deadlineOf = (): number => (wait['left'] === null ? Infinity : now + int(wait['left'], 'time left', 0, Number.MAX_SAFE_INTEGER));
+  const i32 = (n: number): Value[] => [{ type: 'i32', value: n }];
+  const pending = inst.pending!;
+  const expect = (name: string): void => {
+    if (pending.module !== 'hive' || pending.name !== name) fail(`the actor waits in a ${kind} but its VM is paused in ${pending.module}.${pending.name}`);
+  };
+  switch (kind) {
+    case 'receive': {
+      expect('receive');
+      const deadline = deadlineOf();
+      const env = a.take();
+      if (env !== undefined) {
+        a.current = env;
+        a.wakeWith(i32(env.bytes.length));
+        break;
+      }
+      const w = { kind: 'receive' as const, deadline, timer: null as ReturnType<typeof hive.clock.setTimer> | null };
+      if (deadline !== Infinity) w.timer = hive.clock.setTimer(deadline, () => a.wait === w && a.wakeWith(i32(Status.TIMEOUT)));
+      a.wait = w;
+      break;
+    }
+    case 'sleep': {
+      expect('sleep');
+      const deadline = deadlineOf();
+      const w = { kind: 'sleep' as const, deadline, timer: null as ReturnType<typeof hive.clock.setTimer> | null };
+      w.timer = hive.clock.setTimer(deadline === Infinity ? now : deadline, () => a.wait === w && a.wakeWith([]));
+      a.wait = w;
+      break;
+    }
+    case 'send': {
+      expect(pending.name === 'reply' ? 'reply' : 'send');
+      const to = int(wait['to'], 'send target', 0, ID_MAX);
+      const msg = bytes(wait['bytes'], 'send payload', maxBytes);
+      resend(hive, a, to, a.id, msg, deadlineOf(), (st) => a.wakeWith(i32(st)), null);
+      break;
+    }
+    case 'call': {
+      expect('call');
+      const reply = int(wait['reply'], 'reply address', 1, ID_MAX);
+      const target = int(wait['target'], 'call target', 0, ID_MAX);
+      const request = wait['request'] === null ? null : bytes(wait['request'], 'call request', maxBytes);
+      const deadline = deadlineOf();
+      const t = hive.endpoint(target);
+      if (!(t instanceof Actor) || !t.alive || !hive.reopenReply(a, reply, target)) {
+        a.wakeWith(i32(Status.NOT_FOUND));
+        break;
+      }
+      const w = { kind: 'call' as const, deadline, replyId: reply, target, sending: null as import('./process.js').BlockedSend | null, timer: null as ReturnType<typeof hive.clock.setTimer> | null };
+      a.wait = w;
+      if (deadline !== Infinity) {
+        w.timer = hive.clock.setTimer(deadline, () => {
+          if (a.wait !== w) return;
+          if (w.sending !== null) hive.endpoint(target)?.unblock?.(w.sending);
+          hive.closeReply(reply);
+          a.wakeWith(i32(Status.TIMEOUT));
+        });
+      }
+      if (request !== null) {
+        resend(hive, a, target, reply, request, Infinity, (st) => {
+          if (a.wait !== w) return;
+          w.sending = null;
+          if (st === Status.OK) return;
+          hive.closeReply(reply);
+          a.wakeWith(i32(st));
+        }, (s) => (w.sending = s));
+      }
+      break;
+    }
+    case 'host': {
+      // The promise was not saved: ask the host function again, with the same arguments.
+      const f = pending.func;
+      if (f.host === null) fail('the pending host call is not a host function');
+      let r: ReturnType<NonNullable<typeof f.host>>;
+      try {
+        r = f.host(pending.args);
+      } catch (e) {
+        a.resumeError = e;
+        a.makeReady();
+        break;
+      }
+      if (Array.isArray(r)) a.wakeWith(r);
+      else if (r instanceof Suspend) fail('the pending host call suspended again');
+      else a.awaitHost(r);
+      break;
+    }
+    default:
+      fail(`unknown wait kind '${kind}'`);
+  }
+  return a;
+}
+
+/** Sends a message saved in a snapshot: at once, or waiting for room. */
+function resend(hive: Hive, a: Actor, to: number, from: number, msg: Uint8Array, deadline: number, done: (status: number) => void, onBlocked: ((b: import('./process.js').BlockedSend) => void) | null): void {
+  const st = hive.route(a, from, to, msg);
+  if (st !== Status.FULL) return done(st);
+  const b = { env: { kind: Kind.MESSAGE, from, bytes: msg, ref: 0 }, done };
+  hive.endpoint(to)!.block!(b);
+  if (onBlocked !== null) return onBlocked(b);
+  const w = { kind: 'send' as const, deadline, to, sending: b, timer: null as ReturnType<typeof hive.clock.setTimer> | null };
+  b.done = (s) => {
+    if (a.wait === w) done(s);
+  };
+  if (deadline !== Infinity) {
+    w.timer = hive.clock.setTimer(deadline, () => {
+      if (a.wait !== w) return;
+      hive.endpoint(to)?.unblock?.(b);
+      done(Status.FULL);
+    });
+  }
+  a.wait = w;
+}

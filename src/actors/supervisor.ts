@@ -1,0 +1,270 @@
+/**
+ * Supervisors, as in Erlang/OTP: a process linked to its children that
+ * restarts them when they exit, by strategy (one-for-one, one-for-all,
+ * rest-for-one), up to a restart intensity (at most `maxRestarts` in
+ * `withinMs`); past it, it stops its children and exits with `shutdown`,
+ * which its own links see (so supervisors nest). A child restarts from its
+ * initial state (a new actor from its module and init message) or from its
+ * last snapshot (the same id, carrying on from there).
+ */
+import type { Module } from '../vm/index.js';
+import type { TimerHandle } from '../scheduler/index.js';
+import { Actor } from './actor.js';
+import type { Hive, ActorOptions } from './hive.js';
+import { isNormalExit, type Envelope } from './envelope.js';
+import type { Process } from './process.js';
+import type { ActorRef } from './ref.js';
+
+/** Restart strategies. */
+export type Strategy = 'one-for-one' | 'one-for-all' | 'rest-for-one';
+
+/** How a supervisor starts and restarts one child. */
+export interface ChildSpec extends ActorOptions {
+  /** Unique among the supervisor's children. */
+  id: string;
+  /** The child's module (a Module, bytes, a defined module's name, a file path), or... */
+  module?: Module | Uint8Array | string;
+  /** ...a nested supervisor. */
+  supervisor?: SupervisorSpec;
+  /** The init message (for modules). */
+  init?: unknown;
+  /** Registers the child under this name (again after each restart). */
+  name?: string;
+  /** permanent (default): always restarted; transient: restarted when it fails (not on normal or shutdown); temporary: never. */
+  restart?: 'permanent' | 'transient' | 'temporary';
+  /** Restart from the initial state (default), or from the child's last snapshot when it has one. */
+  from?: 'initial' | 'snapshot';
+  /** Snapshots the child every so many ms of the hive's clock (for `from: 'snapshot'`). */
+  checkpointEvery?: number;
+}
+
+/** A supervisor's configuration. */
+export interface SupervisorSpec {
+  strategy?: Strategy;
+  /** Restarts allowed within `withinMs` (default 3). */
+  maxRestarts?: number;
+  /** The period of the restart intensity in ms (default 5,000). */
+  withinMs?: number;
+  children: ChildSpec[];
+}
+
+interface Child {
+  spec: ChildSpec;
+  /** The running actor or supervisor, or null. */
+  proc: Actor | Supervisor | null;
+  /** Being stopped by the supervisor itself: its exit is expected. */
+  stopping: boolean;
+  /** The last snapshot of the child (from a checkpoint, or any `snapshot` of it). */
+  snapshot: Uint8Array | null;
+  timer: TimerHandle | null;
+}
+
+/** A supervisor: a process of the hive, linked to its children. */
+export class Supervisor implements Process {
+  readonly schema = undefined;
+  readonly hostSide = true;
+  readonly links = new Set<number>();
+  readonly monitoredBy = new Map<number, Set<number>>();
+  alive = true;
+  reason: string | null = null;
+  readonly strategy: Strategy;
+  readonly maxRestarts: number;
+  readonly withinMs: number;
+  private readonly children: Child[];
+  private restarts: number[] = [];
+  /** Resolves with the supervisor's exit reason. */
+  readonly exited: Promise<string>;
+  private resolveExited!: (r: string) => void;
+
+  constructor(
+    readonly hive: Hive,
+    readonly id: number,
+    spec: SupervisorSpec,
+  ) {
+    this.strategy = spec.strategy ?? 'one-for-one';
+    this.maxRestarts = spec.maxRestarts ?? 3;
+    this.withinMs = spec.withinMs ?? 5000;
+    if (!['one-for-one', 'one-for-all', 'rest-for-one'].includes(this.strategy)) throw new RangeError(`unknown strategy '${String(this.strategy)}'`);
+    if (!(Number.isInteger(this.maxRestarts) && this.maxRestarts >= 0)) throw new RangeError('maxRestarts must be a non-negative integer');
+    if (!(this.withinMs > 0)) throw new RangeError('withinMs must be positive');
+    const ids = new Set<string>();
+    for (const c of spec.children) {
+      if (ids.has(c.id)) throw new RangeError(`two children have the id '${c.id}'`);
+      ids.add(c.id);
+      if ((c.module === undefined) === (c.supervisor === undefined)) throw new RangeError(`child '${c.id}' needs either a module or a supervisor`);
+    }
+    this.children = spec.children.map((s) => ({ spec: s, proc: null, stopping: false, snapshot: null, timer: null }));
+    this.exited = new Promise((r) => (this.resolveExited = r));
+  }
+
+  /** @internal Starts the children in order; if one fails to start, stops those started and throws. */
+  startChildren(): void {
+    for (const c of this.children) {
+      try {
+        this.startChild(c, 'initial');
+      } catch (e) {
+        this.shutdown('shutdown');
+        throw e;
+      }
+    }
+  }
+
+  /** The ref of a running child, by its spec id. */
+  child<In = unknown, Out = unknown>(id: string): ActorRef<In, Out> | undefined {
+    const c = this.children.find((x) => x.spec.id === id);
+    return c?.proc instanceof Actor && c.proc.alive ? this.hive.ref<In, Out>(c.proc.id) : undefined;
+  }
+
+  /** A running nested supervisor, by its spec id. */
+  childSupervisor(id: string): Supervisor | undefined {
+    const c = this.children.find((x) => x.spec.id === id);
+    return c?.proc instanceof Supervisor && c.proc.alive ? c.proc : undefined;
+  }
+
+  /** Ids of the children and whether each is running. */
+  which(): { id: string; pid: number | null }[] {
+    return this.children.map((c) => ({ id: c.spec.id, pid: c.proc !== null && c.proc.alive ? c.proc.id : null }));
+  }
+
+  /** Snapshots a child now and keeps it for restarts `from: 'snapshot'`. */
+  checkpoint(id: string): Uint8Array {
+    const c = this.children.find((x) => x.spec.id === id);
+    if (!(c?.proc instanceof Actor) || !c.proc.alive) throw new RangeError(`no running actor child '${id}'`);
+    c.snapshot = this.hive.snapshot(c.proc.id);
+    return c.snapshot;
+  }
+
+  /** Stops the children (last started first) and the supervisor, with reason `shutdown`. */
+  stop(): Promise<string> {
+    if (this.alive) this.shutdown('shutdown');
+    return this.exited;
+  }
+
+  // -------------------------------------------------------------------
+  // Process
+
+  hasRoom(): boolean {
+    return true;
+  }
+
+  deliver(_env: Envelope): void {
+    // Supervisors take no messages.
+  }
+
+  down(): void {}
+
+  exitSignal(from: number, reason: string, untrappable: boolean): void {
+    if (!this.alive) return;
+    if (untrappable) return this.shutdown('killed');
+    const c = this.children.find((x) => x.proc !== null && x.proc.id === from);
+    if (c === undefined) {
+      // A link that is not a child (a parent supervisor, or `exit` called on it): Erlang's supervisors exit too.
+      if (reason !== 'normal') this.shutdown(reason);
+      return;
+    }
+    const proc = c.proc!;
+    if (proc instanceof Actor && proc.lastSnapshot !== null) c.snapshot = proc.lastSnapshot;
+    c.proc = null;
+    if (c.timer !== null) {
+      this.hive.clock.clearTimer(c.timer);
+      c.timer = null;
+    }
+    if (c.stopping) {
+      c.stopping = false;
+      return;
+    }
+    this.childExited(c, proc.id, reason);
+  }
+
+  /** @internal Called by the hive when the supervisor ends. */
+  finish(reason: string): void {
+    this.alive = false;
+    this.reason = reason;
+    for (const c of this.children) {
+      if (c.timer !== null) this.hive.clock.clearTimer(c.timer);
+      c.timer = null;
+    }
+    this.hive.logger.debug({ supervisor: this.id, reason }, 'supervisor exited');
+    this.resolveExited(reason);
+  }
+
+  // -------------------------------------------------------------------
+
+  private childExited(c: Child, oldId: number, reason: string): void {
+    const restart = c.spec.restart ?? 'permanent';
+    if (restart === 'temporary' || (restart === 'transient' && isNormalExit(reason))) return;
+    // Restart intensity: more than maxRestarts within withinMs ends the supervisor.
+    const now = this.hive.clock.now();
+    this.restarts = this.restarts.filter((t) => t > now - this.withinMs);
+    this.restarts.push(now);
+    if (this.restarts.length > this.maxRestarts) {
+      this.hive.logger.warn({ supervisor: this.id, child: c.spec.id, reason }, 'restart intensity reached: shutting down');
+      return this.shutdown('shutdown');
+    }
+    const i = this.children.indexOf(c);
+    const group = this.strategy === 'one-for-one' ? [c] : this.strategy === 'one-for-all' ? this.children.slice() : this.children.slice(i);
+    // Stop the rest of the group, last started first.
+    for (const o of group.slice().reverse()) {
+      if (o === c || o.proc === null || !o.proc.alive) continue;
+      o.stopping = true;
+      this.hive.terminate(o.proc, 'shutdown');
+    }
+    // Restart the group in order once those exits have been handled.
+    this.hive.afterExit(() => {
+      if (!this.alive) return;
+      for (const o of group) {
+        if (o.proc !== null && o.proc.alive) continue;
+        if (o !== c && (o.spec.restart ?? 'permanent') === 'temporary') continue;
+        try {
+          const from = o.spec.from === 'snapshot' && o.snapshot !== null ? 'snapshot' : 'initial';
+          const proc = this.startChild(o, from);
+          this.hive.emit('restarted', { supervisor: this.id, child: o.spec.id, old: o === c ? oldId : proc.id, ref: this.hive.ref(proc.id), reason: o === c ? reason : 'shutdown', from });
+        } catch (e) {
+          this.hive.logger.error({ supervisor: this.id, child: o.spec.id, err: e }, 'restart failed: shutting down');
+          return this.shutdown('shutdown');
+        }
+      }
+    });
+  }
+
+  private startChild(c: Child, from: 'initial' | 'snapshot'): Actor | Supervisor {
+    const s = c.spec;
+    let proc: Actor | Supervisor;
+    if (s.supervisor !== undefined) {
+      proc = this.hive.startSupervisor(s.supervisor, this);
+    } else if (from === 'snapshot') {
+      const ref = this.hive.restore(c.snapshot!, { module: s.module, ...(s.name !== undefined ? { name: s.name } : {}), limits: s.limits, schema: s.schema, imports: s.imports, missingLinks: 'drop' });
+      proc = this.hive.actor(ref.id)!;
+      if (proc === undefined) throw new Error(`child '${s.id}' exited while being restored`);
+      this.hive.link(this, proc.id);
+    } else {
+      const ref = this.hive.spawn(s.module!, { name: s.name, init: s.init, limits: s.limits, schema: s.schema, imports: s.imports });
+      proc = this.hive.actor(ref.id)!;
+      this.hive.link(this, proc.id);
+    }
+    c.proc = proc;
+    if (s.checkpointEvery !== undefined && proc instanceof Actor) this.armCheckpoint(c, proc);
+    return proc;
+  }
+
+  private armCheckpoint(c: Child, a: Actor): void {
+    const every = c.spec.checkpointEvery!;
+    c.timer = this.hive.clock.setTimer(this.hive.clock.now() + every, () => {
+      c.timer = null;
+      if (c.proc !== a || !a.alive) return;
+      if (a.state !== 'running') c.snapshot = this.hive.snapshot(a.id);
+      this.armCheckpoint(c, a);
+    });
+  }
+
+  /** Stops all children, last first, then the supervisor itself. */
+  private shutdown(reason: string): void {
+    if (!this.alive) return;
+    for (const c of this.children.slice().reverse()) {
+      if (c.proc === null || !c.proc.alive) continue;
+      c.stopping = true;
+      this.hive.terminate(c.proc, 'shutdown');
+    }
+    this.hive.terminate(this, reason);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Helpers for tests of the actor runtime: the committed guest modules
+ * (test/guests, built by guest/assemblyscript/build.mjs), a quiet hive on a
+ * manual clock, and the probe guest's command calls.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { Module } from '../../src/vm/index.js';
+import { ManualClock } from '../../src/scheduler/index.js';
+import { Hive, type ActorRef, type HiveOptions } from '../../src/actors/index.js';
+
+const modules = new Map<string, Module>();
+
+/** A guest module of test/guests, compiled once. */
+export function guest(name: string): Module {
+  let m = modules.get(name);
+  if (m === undefined) {
+    m = new Module(readFileSync(fileURLToPath(new URL(`../guests/${name}.wasm`, import.meta.url))));
+    modules.set(name, m);
+  }
+  return m;
+}
+
+/** A hive on a manual clock (unless one is given), with logs off and the test guests defined by name. */
+export function testHive(options: HiveOptions = {}): { hive: Hive; clock: ManualClock } {
+  const clock = (options.clock as ManualClock | undefined) ?? new ManualClock(1_700_000_000_000);
+  const hive = new Hive({ logger: pino({ level: 'silent' }), ...options, clock });
+  for (const g of ['probe', 'counter', 'ping', 'pong', 'ring', 'spinner']) hive.define(g, guest(g));
+  return { hive, clock };
+}
+
+/** Runs a probe command and resolves with its answer. */
+export function cmd(probe: ActorRef, ...command: unknown[]): Promise<unknown> {
+  return probe.call(command, { timeout: Infinity });
+}
+
+/** Lets the hive run until every actor waits, `rounds` times over (for work that enables more work across event-loop turns). */
+export async function settle(hive: Hive, rounds = 3): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    await hive.idle();
+    await new Promise((r) => setImmediate(r));
+  }
+}
