@@ -37,7 +37,9 @@ function registerPid(): void {
 }
 registerPid();
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+// 64-bit integers decode as numbers when they are safe integers, as BigInts otherwise ('auto' is
+// supported by msgpackr but missing from its type declarations).
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'auto' as 'number' });
 
 /** Encodes a message: bytes as they are, anything else as MessagePack. */
 export function encode(value: unknown): Uint8Array {

@@ -1,0 +1,458 @@
+// wasmhive guest SDK for AssemblyScript: typed wrappers over the `hive` ABI v1
+// (docs/guest-abi.md) and MessagePack helpers.
+//
+// Error convention
+// - Wrappers whose result is an i32 return the ABI's value unchanged: a pid,
+//   a size, a reference, 0, or a negative status (TIMEOUT ... TOO_LARGE).
+// - Wrappers that return a decoded value (`receive<T>`, `call<Req,Res>`,
+//   `initValue<T>`, `Message.decode<T>`) cannot return a status in band: on a
+//   negative status or a payload that is not a T they return T's default
+//   (0, false, "", an empty Uint8Array/Array, a nil Value, or null for a
+//   nullable T) and record why in `lastStatus()`.
+// - Wrappers returning `Message | null` return null on a negative status,
+//   recorded in `lastStatus()`.
+// - `lastStatus()` is set by every wrapper that can fail: 0 (OK) on success,
+//   the ABI status, or DECODE_ERROR (-100, SDK only) for a payload of the
+//   wrong type.
+//
+// Do not call these functions from top-level code (module start): the host
+// links the `hive` imports but an actor only runs inside `main`.
+
+import * as abi from "./abi";
+import { Decoder, Encoder, Value, decodeFrom, encodeInto } from "./msgpack";
+
+export * from "./msgpack";
+export {
+  ABI_VERSION,
+  OK, TIMEOUT, NOT_FOUND, FULL, INVALID, TAKEN, NO_MODULE, SPAWN_FAILED, BAD_ARGUMENT, TOO_LARGE,
+  DECODE_ERROR,
+  MESSAGE, EXIT, DOWN, INIT,
+  LINK, FOREVER, NO_WAIT,
+  LEVEL_TRACE, LEVEL_DEBUG, LEVEL_INFO, LEVEL_WARN, LEVEL_ERROR, LEVEL_FATAL,
+} from "./abi";
+
+// ---------------------------------------------------------------------------
+// Status
+// ---------------------------------------------------------------------------
+
+let status: i32 = 0;
+
+/** Why the last wrapper that can fail failed (0 when it succeeded). */
+export function lastStatus(): i32 {
+  return status;
+}
+
+/** A readable name for a status (for logs). */
+export function statusName(s: i32): string {
+  switch (s) {
+    case 0: return "OK";
+    case -1: return "TIMEOUT";
+    case -2: return "NOT_FOUND";
+    case -3: return "FULL";
+    case -4: return "INVALID";
+    case -5: return "TAKEN";
+    case -6: return "NO_MODULE";
+    case -7: return "SPAWN_FAILED";
+    case -8: return "BAD_ARGUMENT";
+    case -9: return "TOO_LARGE";
+    case -100: return "DECODE_ERROR";
+  }
+  return s >= 0 ? "OK" : "UNKNOWN(" + s.toString() + ")";
+}
+
+@inline function track(r: i32): i32 {
+  status = r < 0 ? r : 0;
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// Scratch buffers (no allocation for the common send/receive of small values)
+// ---------------------------------------------------------------------------
+
+let scratchEnc: Encoder | null = null;
+let scratchIn: Uint8Array | null = null;
+let scratchDec: Decoder | null = null;
+let failed: Decoder | null = null;
+
+function encoder(): Encoder {
+  let e = scratchEnc;
+  if (e == null) scratchEnc = e = new Encoder(256);
+  else e.reset();
+  return e;
+}
+
+// Copies the current message (n bytes) into the scratch input buffer and
+// returns a decoder over it.
+function currentDecoder(n: i32): Decoder {
+  let buf = scratchIn;
+  if (buf == null || buf.length < n || buf.length > 65536 && n <= 256) {
+    scratchIn = buf = new Uint8Array(n > 256 ? n : 256);
+  }
+  if (n > 0) abi.read(buf.dataStart, n);
+  let d = scratchDec;
+  if (d == null) scratchDec = d = new Decoder(buf, n);
+  else d.reset(buf, n);
+  return d;
+}
+
+// The default of T (what decodeFrom returns from a failed decoder).
+function defaultOf<T>(): T {
+  let d = failed;
+  if (d == null) {
+    failed = d = new Decoder(new Uint8Array(0));
+    d.fail();
+  }
+  return decodeFrom<T>(d);
+}
+
+// Decodes all of d as a T; sets status.
+function decodeAll<T>(d: Decoder): T {
+  const v = decodeFrom<T>(d);
+  if (!d.error && d.pos != d.end) d.fail();
+  status = d.error ? abi.DECODE_ERROR : 0;
+  return v;
+}
+
+function utf8(s: string): ArrayBuffer {
+  return String.UTF8.encode(s, false, String.UTF8.ErrorMode.REPLACE);
+}
+
+// ---------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------
+
+/** A message: its kind (MESSAGE, EXIT, DOWN, INIT), sender, and payload bytes. */
+export class Message {
+  constructor(
+    public kind: i32,
+    public sender: i32,
+    public bytes: Uint8Array,
+  ) {}
+
+  get size(): i32 {
+    return this.bytes.length;
+  }
+  get isMessage(): bool { return this.kind == abi.MESSAGE; }
+  get isExit(): bool { return this.kind == abi.EXIT; }
+  get isDown(): bool { return this.kind == abi.DOWN; }
+  get isInit(): bool { return this.kind == abi.INIT; }
+
+  /** The payload as a T (see the error convention at the top). */
+  decode<T>(): T {
+    return decodeAll<T>(new Decoder(this.bytes));
+  }
+
+  /** The payload as a dynamic Value (nil when malformed; lastStatus says). */
+  value(): Value {
+    return this.decode<Value>();
+  }
+
+  /** A Decoder over the payload. */
+  decoder(): Decoder {
+    return new Decoder(this.bytes);
+  }
+
+  /** The payload is the str `s`. */
+  is(s: string): bool {
+    const d = new Decoder(this.bytes);
+    return d.isString(s);
+  }
+
+  /** EXIT and DOWN: the exit reason ("" for other kinds). */
+  get reason(): string {
+    if (this.kind != abi.EXIT && this.kind != abi.DOWN) return "";
+    return this.value().get("reason").asString();
+  }
+
+  /** DOWN: the monitor reference (0 for other kinds). */
+  get ref(): i32 {
+    if (this.kind != abi.DOWN) return 0;
+    return this.value().get("ref").asI32();
+  }
+}
+
+/** The kind of the current message, or NOT_FOUND when there is none. */
+export function kind(): i32 {
+  return abi.kind();
+}
+
+/** The sender of the current message (0 when there is none). */
+export function sender(): i32 {
+  return abi.sender();
+}
+
+/** The size of the current message, or NOT_FOUND when there is none. */
+export function size(): i32 {
+  return abi.size();
+}
+
+/** Copies the start of the current message into buf; returns the number of bytes copied, or NOT_FOUND. */
+export function readInto(buf: Uint8Array): i32 {
+  return track(abi.read(buf.dataStart, buf.length));
+}
+
+/** The current message (copied), or null when there is none (lastStatus NOT_FOUND). */
+export function current(): Message | null {
+  const k = abi.kind();
+  const n = abi.size();
+  if (k < 0 || n < 0) {
+    status = abi.NOT_FOUND;
+    return null;
+  }
+  const bytes = new Uint8Array(n);
+  if (n > 0) abi.read(bytes.dataStart, n);
+  status = 0;
+  return new Message(k, abi.sender(), bytes);
+}
+
+/**
+ * The init message given to `spawn`, or null when there was none (lastStatus
+ * NOT_FOUND). Call it before the first receive or call: those replace the
+ * current message.
+ */
+export function init(): Message | null {
+  if (abi.kind() != abi.INIT) {
+    status = abi.NOT_FOUND;
+    return null;
+  }
+  return current();
+}
+
+/** The init message decoded as a T; T's default when there is none (NOT_FOUND) or it is not a T (DECODE_ERROR). */
+export function initValue<T>(): T {
+  if (abi.kind() != abi.INIT) {
+    status = abi.NOT_FOUND;
+    return defaultOf<T>();
+  }
+  return decodeAll<T>(currentDecoder(abi.size()));
+}
+
+/** Waits for the next message (of any kind). Null on TIMEOUT (lastStatus). */
+export function receiveMessage(timeout: i32 = -1): Message | null {
+  const n = abi.receive(timeout);
+  if (n < 0) {
+    status = n;
+    return null;
+  }
+  const bytes = new Uint8Array(n);
+  if (n > 0) abi.read(bytes.dataStart, n);
+  status = 0;
+  return new Message(abi.kind(), abi.sender(), bytes);
+}
+
+/**
+ * Waits for the next message and decodes it as a T. On TIMEOUT, or when the
+ * payload is not a T, returns T's default; lastStatus() says which (TIMEOUT,
+ * DECODE_ERROR). `kind()` and `sender()` describe the message received.
+ */
+export function receive<T>(timeout: i32 = -1): T {
+  const n = abi.receive(timeout);
+  if (n < 0) {
+    status = n;
+    return defaultOf<T>();
+  }
+  return decodeAll<T>(currentDecoder(n));
+}
+
+/** Sends bytes to `to`. Returns 0 or a negative status. */
+export function sendBytes(to: i32, bytes: Uint8Array, timeout: i32 = -1): i32 {
+  return track(abi.send(to, bytes.dataStart, bytes.length, timeout));
+}
+
+/** Sends `value`, MessagePack-encoded (see encodeInto), to `to`. Returns 0 or a negative status. */
+export function send<T>(to: i32, value: T, timeout: i32 = -1): i32 {
+  const e = encoder();
+  encodeInto<T>(e, value);
+  return track(abi.send(to, e.ptr, e.length, timeout));
+}
+
+/** Sends bytes to the sender of the current message. Returns 0 or a negative status. */
+export function replyBytes(bytes: Uint8Array): i32 {
+  return track(abi.reply(bytes.dataStart, bytes.length));
+}
+
+/** Sends `value`, MessagePack-encoded, to the sender of the current message. Returns 0 or a negative status. */
+export function reply<T>(value: T): i32 {
+  const e = encoder();
+  encodeInto<T>(e, value);
+  return track(abi.reply(e.ptr, e.length));
+}
+
+/** Request/reply with raw bytes: the answer, or null on a negative status (lastStatus). */
+export function callBytes(to: i32, request: Uint8Array, timeout: i32 = -1): Message | null {
+  const n = abi.call(to, request.dataStart, request.length, timeout);
+  if (n < 0) {
+    status = n;
+    return null;
+  }
+  const bytes = new Uint8Array(n);
+  if (n > 0) abi.read(bytes.dataStart, n);
+  status = 0;
+  return new Message(abi.kind(), abi.sender(), bytes);
+}
+
+/** Request/reply: the answer as a Message, or null on a negative status (lastStatus). */
+export function callMessage<Req>(to: i32, request: Req, timeout: i32 = -1): Message | null {
+  const e = encoder();
+  encodeInto<Req>(e, request);
+  const n = abi.call(to, e.ptr, e.length, timeout);
+  if (n < 0) {
+    status = n;
+    return null;
+  }
+  const bytes = new Uint8Array(n);
+  if (n > 0) abi.read(bytes.dataStart, n);
+  status = 0;
+  return new Message(abi.kind(), abi.sender(), bytes);
+}
+
+/**
+ * Request/reply: sends `request`, waits up to `timeout` for the answer and
+ * decodes it as a Res. On a negative status, or an answer that is not a Res,
+ * returns Res's default; lastStatus() says why.
+ */
+export function call<Req, Res>(to: i32, request: Req, timeout: i32 = -1): Res {
+  const e = encoder();
+  encodeInto<Req>(e, request);
+  const n = abi.call(to, e.ptr, e.length, timeout);
+  if (n < 0) {
+    status = n;
+    return defaultOf<Res>();
+  }
+  return decodeAll<Res>(currentDecoder(n));
+}
+
+// ---------------------------------------------------------------------------
+// Actors
+// ---------------------------------------------------------------------------
+
+/** This actor's pid. */
+export function self(): i32 {
+  return abi.self();
+}
+
+/**
+ * Spawns an actor of the module defined under `module`, with `init` as its
+ * init message (null: none), linked to this actor when `link`. Returns the
+ * new pid or a negative status (NO_MODULE, SPAWN_FAILED, BAD_ARGUMENT).
+ */
+export function spawn(module: string, init: Uint8Array | null = null, link: bool = false): i32 {
+  const name = utf8(module);
+  const flags = link ? abi.LINK : 0;
+  if (init == null) return track(abi.spawn(changetype<usize>(name), name.byteLength, 0, -1, flags));
+  return track(abi.spawn(changetype<usize>(name), name.byteLength, init.dataStart, init.length, flags));
+}
+
+/** `spawn` with a typed init value, MessagePack-encoded (e.g. a Value map). */
+export function spawnWith<T>(module: string, init: T, link: bool = false): i32 {
+  const name = utf8(module);
+  const e = encoder();
+  encodeInto<T>(e, init);
+  return track(abi.spawn(changetype<usize>(name), name.byteLength, e.ptr, e.length, link ? abi.LINK : 0));
+}
+
+/** Registers this actor under `name`. 0, TAKEN or BAD_ARGUMENT. */
+export function register(name: string): i32 {
+  const b = utf8(name);
+  return track(abi.register(changetype<usize>(b), b.byteLength));
+}
+
+/** Drops this actor's name. 0 or NOT_FOUND. */
+export function unregister(): i32 {
+  return track(abi.unregister());
+}
+
+/** The pid registered under `name`, or NOT_FOUND. */
+export function lookup(name: string): i32 {
+  const b = utf8(name);
+  return track(abi.lookup(changetype<usize>(b), b.byteLength));
+}
+
+// ---------------------------------------------------------------------------
+// Failure
+// ---------------------------------------------------------------------------
+
+/** Links this actor and `pid`. 0 or NOT_FOUND. */
+export function link(pid: i32): i32 {
+  return track(abi.link(pid));
+}
+
+/** Removes the link with `pid`. 0. */
+export function unlink(pid: i32): i32 {
+  return track(abi.unlink(pid));
+}
+
+/** Monitors `pid`; returns the reference (positive). */
+export function monitor(pid: i32): i32 {
+  return track(abi.monitor(pid));
+}
+
+/** Stops a monitor. 0 or NOT_FOUND. */
+export function demonitor(ref: i32): i32 {
+  return track(abi.demonitor(ref));
+}
+
+/** Exits this actor with `reason`. Does not return. */
+export function exit(reason: string = "normal"): void {
+  const b = utf8(reason);
+  abi.exit(abi.self(), changetype<usize>(b), b.byteLength);
+  unreachable(); // the host does not return from an exit of the caller
+}
+
+/**
+ * Sends `pid` an exit signal with `reason` ("kill": untrappable). 0 or
+ * NOT_FOUND. With this actor's own pid it is `exit(reason)` and does not return.
+ */
+export function exitActor(pid: i32, reason: string): i32 {
+  const b = utf8(reason);
+  return track(abi.exit(pid, changetype<usize>(b), b.byteLength));
+}
+
+/** Sets whether exit signals arrive as EXIT messages; returns the previous setting. */
+export function trapExit(on: bool): bool {
+  return abi.trap_exit(on ? 1 : 0) != 0;
+}
+
+// ---------------------------------------------------------------------------
+// Time, randomness, logs
+// ---------------------------------------------------------------------------
+
+/** Waits `ms` milliseconds of the hive's clock. */
+export function sleep(ms: i32): void {
+  abi.sleep(ms);
+}
+
+/** Milliseconds since the Unix epoch on the hive's clock. */
+export function now(): i64 {
+  return abi.now();
+}
+
+/** `n` pseudo-random bytes from this actor's generator. */
+export function random(n: i32): Uint8Array {
+  const b = new Uint8Array(n);
+  if (n > 0) abi.random(b.dataStart, n);
+  return b;
+}
+
+/** Fills `buf` with pseudo-random bytes. */
+export function randomFill(buf: Uint8Array): void {
+  if (buf.length > 0) abi.random(buf.dataStart, buf.length);
+}
+
+/** A log line at a pino level (LEVEL_TRACE ... LEVEL_FATAL). */
+export function log(level: i32, text: string): void {
+  const b = utf8(text);
+  abi.log(level, changetype<usize>(b), b.byteLength);
+}
+
+export function logTrace(text: string): void { log(abi.LEVEL_TRACE, text); }
+export function logDebug(text: string): void { log(abi.LEVEL_DEBUG, text); }
+export function logInfo(text: string): void { log(abi.LEVEL_INFO, text); }
+export function logWarn(text: string): void { log(abi.LEVEL_WARN, text); }
+export function logError(text: string): void { log(abi.LEVEL_ERROR, text); }
+export function logFatal(text: string): void { log(abi.LEVEL_FATAL, text); }
+
+/** The host's ABI version (1). */
+export function abiVersion(): i32 {
+  return abi.abi_version();
+}
