@@ -94,6 +94,8 @@ export class Actor implements Process, Runnable {
   /** Resolves with the exit reason. */
   readonly exited: Promise<string>;
   resolveExited!: (reason: string) => void;
+  /** Fuel used in all, recorded when it exits. */
+  finalFuel = 0;
   /** The last snapshot taken of this actor (supervisors restart from it). */
   lastSnapshot: Uint8Array | null = null;
 

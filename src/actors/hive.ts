@@ -79,6 +79,8 @@ export interface ExitEvent extends ActorEvent {
   reason: string;
   /** The trap, when the actor trapped. */
   trap?: Trap;
+  /** Fuel the actor used in all (deterministic for the same inputs). */
+  fuelUsed: number;
 }
 /** Payload of the `restarted` event. */
 export interface RestartEvent {
@@ -793,7 +795,7 @@ export class Hive extends EventEmitter<HiveEvents> {
     p.monitoredBy.clear();
     if (p instanceof Actor) {
       ref.cell = p;
-      const ev: ExitEvent = { ref, id: p.id, name: p.lastName, reason, ...(trap ? { trap } : {}) };
+      const ev: ExitEvent = { ref, id: p.id, name: p.lastName, reason, fuelUsed: p.finalFuel, ...(trap ? { trap } : {}) };
       this.emit('exited', ev);
       if (!isNormalExit(reason)) {
         this.emit('crashed', ev);
@@ -843,6 +845,7 @@ export class Hive extends EventEmitter<HiveEvents> {
       }
     }
     a.monitors.clear();
+    a.finalFuel = a.instance?.fuelUsed ?? 0;
     a.instance = null;
     a.mem = null;
   }
