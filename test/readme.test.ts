@@ -18,12 +18,16 @@ function run(block: string): string[] {
 }
 
 describe('README', () => {
-  it('has three examples', () => {
-    expect(blocks()).toHaveLength(3);
+  it('has four examples', () => {
+    expect(blocks()).toHaveLength(4);
+  });
+
+  it('runs the counter example (host side of examples/counter) and prints what the comments say', () => {
+    expect(run(blocks()[0]!).slice(0, 4)).toEqual(['value=1', 'value=2', 'value=1', 'value=2']);
   });
 
   it('runs its API example against the built package and prints what the comments say', () => {
-    const out = run(blocks()[0]!);
+    const out = run(blocks()[1]!);
     expect(out.slice(0, 6)).toEqual([
       '2432902008176640000n',
       '332833500',
@@ -35,11 +39,11 @@ describe('README', () => {
   });
 
   it('runs its fuel and snapshot example and prints what the comments say', () => {
-    expect(run(blocks()[1]!).slice(0, 3)).toEqual(['out-of-fuel 20007', 'out-of-fuel', '-594264128 true']);
+    expect(run(blocks()[2]!).slice(0, 3)).toEqual(['out-of-fuel 20007', 'out-of-fuel', '-594264128 true']);
   });
 
   it('runs its WASI example: the program prints its arguments and exits 0', () => {
-    const out = run(blocks()[2]!);
+    const out = run(blocks()[3]!);
     expect(out).toContain('argv[1]="x" (1 bytes)');
     expect(out).toContain('GREETING is hi');
     expect(out.filter((l) => l !== '').slice(-2)).toEqual(['exiting with 0', '0']);

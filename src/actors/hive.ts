@@ -799,7 +799,9 @@ export class Hive extends EventEmitter<HiveEvents> {
       this.emit('exited', ev);
       if (!isNormalExit(reason)) {
         this.emit('crashed', ev);
-        p.logger.warn({ reason }, 'crashed');
+        // The guest's own failures are warnings; exits caused by others (killed, linked exits) are information.
+        if (trap !== undefined || reason.startsWith('abort: ')) p.logger.warn({ reason }, 'crashed');
+        else p.logger.info({ reason }, 'exited');
       } else {
         p.logger.debug({ reason }, 'exited');
       }

@@ -23,7 +23,7 @@ Commands:
   spec DIR [--json FILE] [--verbose] [--filter NAME] [--engine wasmhive|v8]
                  run the WebAssembly spec testsuite under DIR
   bench [...]    run the benchmarks
-  demo [...]     run the demo
+  demo [engine]  run the actors demo (or the engine tour)
   help           this help
 
 Run \`wasmhive <command> --help\` for a command's options.`;

@@ -1,98 +1,86 @@
 /**
- * `wasmhive demo` (`npm run demo`): a short tour of the engine on
- * `examples/engine/demo.wasm`: calls checked against V8's own WebAssembly,
- * a trap with its wasm stack trace, recursion 100,000 deep, the raw
- * `Func.invoke` handle that returns an outcome instead of throwing, and a
- * running call paused by fuel, snapshotted to bytes, restored into a freshly
- * compiled module and finished there.
+ * `wasmhive demo` (`npm run demo`): the actor runtime in a minute, on the
+ * guests of examples/ and test/guests (AssemblyScript, built and committed):
+ * the WasmBox counter, ping-pong between two wasm actors, a ring of 1,000
+ * actors spawned by a guest, a crash handled by a supervisor while spinning
+ * actors run, and an actor moved mid-conversation to a second hive as bytes.
+ * `wasmhive demo engine` runs the tour of the engine instead.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Instance, Module, Trap, i32, readSnapshot, restore, snapshot, type Func } from '../vm/index.js';
+import { pino } from 'pino';
+import { Hive } from '../actors/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const guest = (name: string): string => join(root, 'test', 'guests', `${name}.wasm`);
 
 /** Runs the demo; returns the exit code. */
-export async function main(_argv: string[] = []): Promise<number> {
-  const path = join(root, 'examples', 'engine', 'demo.wasm');
-  const bytes = readFileSync(path);
-  const say = (s = '') => process.stdout.write(s + '\n');
-
-  say(`wasmhive engine demo: ${path}`);
-  const t0 = performance.now();
-  const module = new Module(bytes);
-  // Call depth is a per-instance limit (200,000 by default); this demo raises it.
-  const instance = new Instance(module, {}, { maxCallDepth: 2_000_000 });
-  say(`compiled and instantiated in ${(performance.now() - t0).toFixed(1)} ms; exports: ${instance.exportNames().join(', ')}`);
-
-  const v8 = (await WebAssembly.instantiate(bytes)).instance.exports as Record<string, (...a: unknown[]) => unknown>;
-  const ours = instance.exports as Record<string, (...a: unknown[]) => unknown>;
+export async function main(argv: string[] = []): Promise<number> {
+  if (argv[0] === 'engine') return (await import('./engine.js')).main(argv.slice(1));
+  const say = (s = ''): void => void process.stdout.write(s + '\n');
   let ok = true;
-  const check = (label: string, a: unknown, b: unknown) => {
-    const same = a === b;
+  const expect = (label: string, got: unknown, want: unknown): void => {
+    const same = JSON.stringify(got) === JSON.stringify(want);
     ok &&= same;
-    say(`  ${label.padEnd(22)} wasmhive ${String(a).padEnd(22)} V8 ${String(b)}${same ? '' : '   <-- MISMATCH'}`);
+    say(`  ${label.padEnd(34)} ${JSON.stringify(got)}${same ? '' : `   <-- expected ${JSON.stringify(want)}`}`);
   };
 
-  say('\n1. Calls, compared with V8 running the same bytes:');
-  check('fac(20)', ours.fac!(20n), v8.fac!(20n));
-  check('squares(10000)', ours.squares!(10000), v8.squares!(10000));
-  check('average(100, 7)', ours.average!(100, 7), v8.average!(100, 7));
+  // Logs are JSON lines from pino, with the actor's id and name on each.
+  const hive = new Hive({ logger: pino({ level: 'info' }, pino.destination({ dest: 1, sync: true })) });
+  for (const g of ['ping', 'pong', 'ring', 'spinner', 'probe']) hive.define(g, guest(g));
+  const crashes: string[] = [];
+  hive.on('crashed', (e) => crashes.push(`${e.name ?? e.id}: ${e.reason}`));
 
-  say('\n2. A trap is a typed error with the spec message and a wasm stack trace:');
-  try {
-    ours.average!(1, 0);
-    ok = false;
-  } catch (e) {
-    if (!(e instanceof Trap)) throw e;
-    say(`  ${e.name}: ${e.message}`);
-    for (const f of e.wasmStack) say(`    at ${f.name} (func ${f.func})`);
-  }
+  say('wasmhive actors demo\n');
+  say('1. The WasmBox counter (examples/counter: a dozen lines of AssemblyScript):');
+  const counter = hive.spawn<string, string>(join(root, 'examples', 'counter', 'counter.wasm'), { name: 'counter' });
+  expect("call('up'), call('up'), call('down')", [await counter.call('up'), await counter.call('up'), await counter.call('down')], ['value=1', 'value=2', 'value=1']);
 
-  say('\n3. Explicit frames: recursion 100,000 deep does not touch the JS stack:');
-  const t1 = performance.now();
-  check('depth(100000)', ours.depth!(100_000), 100_000);
-  say(`  (${(performance.now() - t1).toFixed(1)} ms; V8's own stack overflows long before 1,000,000: `
-    + `${overflows(() => v8.depth!(1_000_000)) ? 'it did' : 'it did not'}; wasmhive at 1,000,000: ${ours.depth!(1_000_000)})`);
+  say('\n2. Ping-pong between two wasm actors (blocking receive, no callbacks):');
+  const inbox = hive.inbox<number>();
+  const pong = hive.spawn('pong');
+  const n = 20_000;
+  let t = performance.now();
+  hive.spawn('ping', { init: { peer: pong, n, report: inbox.ref } });
+  expect('round trips reported by ping', await inbox.next(), n);
+  say(`  ${((2 * n) / ((performance.now() - t) / 1000)).toLocaleString('en', { maximumFractionDigits: 0 })} messages/s`);
 
-  say('\n4. The low-level handle returns an outcome instead of throwing:');
-  const average = instance.getExport('average') as Func;
-  say(`  invoke([100, 7]) -> ${JSON.stringify(average.invoke([i32(100), i32(7)]))}`);
-  const out = average.invoke([i32(1), i32(0)]);
-  say(`  invoke([1, 0])   -> { kind: '${out.kind}', trap: '${out.kind === 'trapped' ? out.trap.message : ''}' }`);
+  say('\n3. A ring of 1,000 actors, spawned by the first one, passing a token 10 times round:');
+  t = performance.now();
+  hive.spawn('ring', { init: { n: 1000, rounds: 10, report: inbox.ref } });
+  expect('token after 10,000 hops', await inbox.next(), 10_000);
+  say(`  ${(performance.now() - t).toFixed(0)} ms, spawning included`);
 
-  say('\n5. A running call is a value: pause it with fuel, snapshot it, finish it elsewhere:');
-  const paused = new Instance(module, {}, { maxCallDepth: 2_000_000 });
-  paused.fuel = 300_000;
-  const first = paused.call('depth', [i32(100_000)]);
-  const bytesOut = snapshot(paused);
-  const info = readSnapshot(bytesOut);
-  say(`  depth(100000) with 300,000 units of fuel: ${first.kind}, ${info.frames.length.toLocaleString('en')} frames deep`);
-  say(`  snapshot: ${bytesOut.length.toLocaleString('en')} bytes (memory, ${info.stackBytes.toLocaleString('en')} bytes of stack, frames, fuel)`);
-  const again = restore(new Module(bytes), bytesOut, {}, { maxCallDepth: 2_000_000 });
-  const done = again.resume({ fuel: Infinity });
-  check('finished after restore', done.kind === 'done' ? (done.results[0] as { value: number }).value : done.kind, 100_000);
-  say(`  fuel used in all: ${again.fuelUsed.toLocaleString('en')} units, the same as without the pause: ${countFuel(module) === again.fuelUsed}`);
+  say('\n4. A crash is contained and restarted by a supervisor, while 10 actors spin forever:');
+  const spinners = Array.from({ length: 10 }, () => hive.spawn('spinner'));
+  const sup = hive.supervise({ strategy: 'one-for-one', children: [{ id: 'worker', module: 'probe', name: 'worker' }] });
+  const worker = hive.whereis('worker')!;
+  await worker.call(['log', 30, 'hello from a guest: about to divide by zero']);
+  await worker.call(['trap', 'div0']).catch(() => {});
+  await worker.exited;
+  const restarted = hive.whereis('worker');
+  expect('crashes seen', crashes, ['worker: trap: integer divide by zero']);
+  expect('worker restarted with a new id', restarted !== undefined && restarted.id !== worker.id, true);
+  t = performance.now();
+  expect('a call to it, spinners running', await restarted!.call(['inc']), 1);
+  say(`  answered in ${(performance.now() - t).toFixed(1)} ms`);
+  await sup.stop();
+  void spinners; // still spinning: hive.close() stops them at the end
 
-  say(ok ? '\nAll results agree with V8.' : '\nSome results differ from V8!');
+  say('\n5. An actor is a value: the counter, with a message still in its mailbox, moves to a second hive:');
+  counter.send('up');
+  counter.send('up');
+  const bytes = hive.snapshot(counter);
+  void counter.stop();
+  const other = new Hive({ logger: pino({ level: 'silent' }) });
+  const moved = other.restore<string, string>(bytes, { module: join(root, 'examples', 'counter', 'counter.wasm') });
+  say(`  snapshot: ${bytes.length.toLocaleString('en')} bytes (VM, mailbox, name, links, timers)`);
+  expect("call('up') in the second hive", await moved.call('up'), 'value=4');
+  hive.close();
+  other.close();
+
+  say(ok ? '\nAll as expected. `wasmhive demo engine` tours the engine itself.' : '\nSomething differed!');
   return ok ? 0 : 1;
-}
-
-/** Fuel an uninterrupted depth(100000) uses. */
-function countFuel(module: Module): number {
-  const i = new Instance(module, {}, { maxCallDepth: 2_000_000 });
-  i.call('depth', [i32(100_000)]);
-  return i.fuelUsed;
-}
-
-function overflows(f: () => unknown): boolean {
-  try {
-    f();
-    return false;
-  } catch (e) {
-    return e instanceof RangeError;
-  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
