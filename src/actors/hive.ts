@@ -139,6 +139,7 @@ class ReplyTo implements Endpoint {
       o.current = { kind: Kind.MESSAGE, from: env.from, bytes: env.bytes, ref: 0 };
       o.wakeWith([{ type: 'i32', value: env.bytes.length }]);
     } else {
+      this.hive.executor.yieldSoon();
       o.resolve(env);
     }
   }
@@ -151,6 +152,7 @@ class ReplyTo implements Endpoint {
       if (w === null || w.kind !== 'call' || w.replyId !== this.id) return;
       o.wakeWith([{ type: 'i32', value: Status.NOT_FOUND }]);
     } else {
+      this.hive.executor.yieldSoon();
       o.reject(new ActorExitedError(this.target, reason));
     }
   }
@@ -805,6 +807,7 @@ export class Hive extends EventEmitter<HiveEvents> {
       } else {
         p.logger.debug({ reason }, 'exited');
       }
+      this.executor.yieldSoon();
       p.resolveExited(reason);
     }
   }

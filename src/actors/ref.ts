@@ -198,6 +198,7 @@ export class Inbox<T = unknown> implements Endpoint {
     const w = this.waiters.shift();
     if (w !== undefined) {
       if (w.timer !== null) this.hive.clock.clearTimer(w.timer);
+      this.hive.executor.yieldSoon();
       w.resolve(this.hive.received<T>(env));
     } else {
       this.queue.push(env);

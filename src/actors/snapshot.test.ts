@@ -30,6 +30,7 @@ class StepExecutor implements Executor {
     this.runAll();
     return Promise.resolve();
   }
+  yieldSoon(): void {}
   close(): void {
     this.q = [];
   }

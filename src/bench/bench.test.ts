@@ -1,12 +1,15 @@
 /**
  * Smoke test of the benchmark: every kernel module is well formed and
  * import-free, and each one, run once at a small n, gives the same checksum
- * on wasmhive as on V8. A correctness test, not a timing one.
+ * on wasmhive as on V8; the actor part runs at a tiny size and ends the
+ * output with its JSON. Correctness tests, not timing ones.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+import { ACTOR_PLANS, actorsJsonLine, benchActors, type ActorsPlan } from './actors.js';
 
 import { formatResult, jsTypeOf, sameResult, v8Engine, wasmhiveEngine } from './engines.js';
 import { main } from './index.js';
@@ -88,4 +91,61 @@ describe('bench harness', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('actor bench', () => {
+  const tiny: ActorsPlan = {
+    ...ACTOR_PLANS.quick,
+    samples: 1,
+    roundTrips: 50,
+    hostCalls: 50,
+    speedMs: 10,
+    spawnActors: 20,
+    idleActors: 50,
+    memoryInChild: false,
+    spinners: 3,
+    latencyCalls: 20,
+    latencyCallsSpinning: 5,
+    roundTripsSpinning: 5,
+    snapshotMiB: [1],
+    snapshotSamples: 1,
+  };
+
+  it('measures every figure the issue asks for, from guests that did the work', async () => {
+    const lines: string[] = [];
+    const r = await benchActors(tiny, (l) => lines.push(l));
+    expect(r.pingPong.messagesPerSecond).toBeGreaterThan(0);
+    // ping's and pong's fuel show the messages really went through the guests.
+    expect(r.pingPong.pingFuelPerRoundTrip).toBeGreaterThan(10);
+    expect(r.pingPong.pongFuelPerRoundTrip).toBeGreaterThan(10);
+    expect(r.hostCall.callsPerSecond).toBeGreaterThan(0);
+    expect(r.spawn.spawnsPerSecond).toBeGreaterThan(0);
+    expect(r.memory.actors).toBe(50);
+    expect(r.memory.wasmMemoryBytes).toBe(65536);
+    expect(r.fairness.spinning.p50).toBeGreaterThan(0);
+    expect(r.fairness.spinning.max).toBeGreaterThanOrEqual(r.fairness.spinning.p99);
+    expect(r.snapshots.map((s) => s.actor)).toEqual([
+      'counter after 100 messages',
+      'probe grown to 1 MiB, new pages zero',
+      'probe grown to 1 MiB, new pages random',
+    ]);
+    // Random pages do not compress: the snapshot holds them.
+    expect(r.snapshots[2]!.bytes).toBeGreaterThan(900_000);
+    expect(lines.some((l) => l.startsWith('ping <-> pong'))).toBe(true);
+    const json = JSON.parse(actorsJsonLine(r)) as { actors: { pingPong: { samples?: unknown; messagesPerSecond: number } } };
+    expect(json.actors.pingPong.messagesPerSecond).toBe(r.pingPong.messagesPerSecond);
+    expect(json.actors.pingPong.samples).toBeUndefined();
+  }, 60_000);
+
+  it('ends the output of `bench --part actors` with one JSON object', async () => {
+    const out: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void out.push(args.join(' ')));
+    try {
+      expect(await main(['--quick', '--part', 'actors'])).toBe(0);
+    } finally {
+      log.mockRestore();
+    }
+    const last = JSON.parse(out[out.length - 1]!) as { actors: { memory: { actors: number } } };
+    expect(last.actors.memory.actors).toBe(ACTOR_PLANS.quick.idleActors);
+  }, 120_000);
 });

@@ -7,6 +7,9 @@
  * Then, on the same machine in the same run: the cost of fuel metering (the
  * kernels on the engine with and without its metering statements), and the
  * time and size of snapshots and restores for memories of 1, 16 and 64 MiB.
+ * Last, the actor runtime (`./actors.ts`): ping-pong, spawning, memory per
+ * idle actor, fairness with spinning actors and one actor's snapshot; this
+ * part ends the output with one line of JSON holding its figures.
  *
  * Usage: wasmhive bench [--quick] [--filter NAME[,NAME...]] [--part PARTS] [--json FILE]
  * Also runnable directly: `node dist/bench/index.js [options]`.
@@ -24,6 +27,7 @@ import { KERNELS, kernelsDir, loadKernelBytes, selectKernels, type Kernel } from
 import { measure, type MeasureOptions, type Timing } from './measure.js';
 import { benchMetering, type MeteringResult } from './metering.js';
 import { benchSnapshots, type SnapshotResult } from './snapshots.js';
+import { ACTOR_PLANS, actorsJsonLine, benchActors, type ActorsResult } from './actors.js';
 
 export { KERNELS, type Kernel } from './kernels.js';
 
@@ -74,10 +78,12 @@ export interface BenchReport {
   /** Geometric mean of metered / unmetered time, minus 1. */
   meteringCost?: number;
   snapshots?: SnapshotResult[];
+  /** The actor runtime's figures. */
+  actors?: ActorsResult;
   failures: number;
 }
 
-const PARTS = ['kernels', 'metering', 'snapshots'] as const;
+const PARTS = ['kernels', 'metering', 'snapshots', 'actors'] as const;
 type Part = (typeof PARTS)[number];
 
 const USAGE = `usage: wasmhive bench [--quick] [--filter NAME[,NAME...]] [--part PARTS] [--json FILE]
@@ -87,10 +93,13 @@ wasmhive interpreter, checks both give the same result, and prints the median
 time per run and the ratio wasmhive / V8 for the same work. Then measures the
 cost of fuel metering (the kernels with and without the interpreter's metering
 statements) and the time and size of snapshots of 1, 16 and 64 MiB memories.
+Last, the actor runtime: ping-pong messages per second, spawns per second,
+memory per idle actor, call latency with spinning actors, one actor's
+snapshot; its figures end the output as one line of JSON.
 
   --quick          smaller inputs and fewer repetitions (a smoke run)
   --filter NAMES   only kernels whose name contains one of NAMES (comma-separated)
-  --part PARTS     only these parts: kernels, metering, snapshots (comma-separated; default all)
+  --part PARTS     only these parts: kernels, metering, snapshots, actors (comma-separated; default all)
   --json FILE      also write the results as JSON to FILE
   -h, --help       show this help
 
@@ -344,6 +353,18 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
+  let actorsLine: string | undefined;
+  if (parts.has('actors')) {
+    console.log('');
+    try {
+      report.actors = await benchActors(ACTOR_PLANS[mode]);
+      actorsLine = actorsJsonLine(report.actors);
+    } catch (e) {
+      report.failures++;
+      console.error(`\n!!! actors FAILED: ${errorText(e)}\n`);
+    }
+  }
+
   if (values.json !== undefined) {
     try {
       writeFileSync(values.json, JSON.stringify(report, null, 2) + '\n');
@@ -352,6 +373,12 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`wasmhive bench: cannot write ${values.json}: ${errorText(e)}`);
       return 1;
     }
+  }
+
+  // The actor figures as one JSON object, the last line of stdout (failures go to stderr).
+  if (actorsLine !== undefined) {
+    console.log('');
+    console.log(actorsLine);
   }
 
   if (report.failures > 0) {

@@ -23,6 +23,13 @@ export interface Executor {
   idle(): Promise<void>;
   /** Number of runnables waiting for a slice. */
   readonly queued: number;
+  /**
+   * Asks the executor to let the host run soon: a promise the host awaits
+   * has just been settled (a reply, an inbox message), and its continuation
+   * runs only once the executor hands the thread back. The inline executor
+   * yields to the event loop after the current slice.
+   */
+  yieldSoon(): void;
   /** Stops running; queued runnables are dropped. */
   close(): void;
 }

@@ -3,7 +3,10 @@
  * runnable gets one slice, then goes to the back of the queue; so an actor
  * in an endless loop delays the others by at most one slice per round. The
  * loop hands control back to Node's event loop (setImmediate) after
- * `maxBusyMs` of work, so host I/O, timers and promises keep flowing.
+ * `maxBusyMs` of work, so host I/O, timers and promises keep flowing, and
+ * at once when the runtime settled a promise the host awaits (`yieldSoon`),
+ * so a host call answered during a busy round is not held up for the rest
+ * of it.
  */
 import type { Executor, Runnable } from './executor.js';
 
@@ -21,6 +24,7 @@ export class InlineExecutor implements Executor {
   private scheduled = false;
   private running = false;
   private closed = false;
+  private yieldRequested = false;
   private readonly maxBusyMs: number;
   private idleWaiters: (() => void)[] = [];
 
@@ -48,6 +52,10 @@ export class InlineExecutor implements Executor {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  yieldSoon(): void {
+    if (this.running) this.yieldRequested = true;
+  }
+
   close(): void {
     this.closed = true;
     this.queue = new Array(16);
@@ -68,6 +76,7 @@ export class InlineExecutor implements Executor {
     this.scheduled = false;
     if (this.closed) return;
     this.running = true;
+    this.yieldRequested = false;
     const deadline = performance.now() + this.maxBusyMs;
     try {
       while (this.size > 0) {
@@ -77,7 +86,7 @@ export class InlineExecutor implements Executor {
         this.head = (this.head + 1) & mask;
         this.size--;
         if (r.runSlice()) this.schedule(r);
-        if (performance.now() >= deadline) break;
+        if (this.yieldRequested || performance.now() >= deadline) break;
       }
     } finally {
       this.running = false;

@@ -1,0 +1,689 @@
+/**
+ * The actor runtime's own costs (`wasmhive bench --part actors`), on the
+ * guests of test/guests (AssemblyScript, built and committed) and the
+ * default inline executor (one thread):
+ *
+ * - ping-pong: messages per second between two wasm actors (ping <-> pong),
+ *   the fuel each side spends per round trip (guest work) against the
+ *   interpreter's speed (so: how much of a message is runtime overhead), and
+ *   host <-> actor calls per second;
+ * - spawning: counters spawned per second, started (run to their first
+ *   receive) per second, and the time to kill them all;
+ * - memory per idle actor: 10,000 counters waiting in receive, measured in a
+ *   child process run with --expose-gc (in this process when that cannot be);
+ * - fairness: latency percentiles of host calls to a pong actor, and the
+ *   wasm ping-pong round trip, with and without 10 actors spinning forever;
+ * - snapshots of one actor: a counter, and a probe grown to 1 and 16 MiB
+ *   (pages left zero, or filled with random words), restored into a second hive.
+ *
+ * `benchActors` prints a table as it goes and returns the figures;
+ * `actorsJsonLine` makes the one-line JSON summary the bench prints last.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { pino } from 'pino';
+
+import { Hive, type ActorRef } from '../actors/index.js';
+import { Module } from '../vm/index.js';
+import { packageRoot } from './kernels.js';
+import { median } from './measure.js';
+
+/** Sizes of one run of the actor benchmark. */
+export interface ActorsPlan {
+  /** Timed samples of each throughput figure (the median is reported), after one warm-up sample. */
+  readonly samples: number;
+  /** Round trips ping <-> pong per sample (each is two messages). */
+  readonly roundTrips: number;
+  /** Host calls to pong per sample. */
+  readonly hostCalls: number;
+  /** Milliseconds a lone spinner runs to measure the interpreter's fuel per second. */
+  readonly speedMs: number;
+  /** Counters spawned (then killed) per sample. */
+  readonly spawnActors: number;
+  /** Idle counters for the memory figure. */
+  readonly idleActors: number;
+  /** Measure memory in a child process run with --expose-gc (falls back to this process when it cannot start one). */
+  readonly memoryInChild: boolean;
+  /** Spinning actors of the fairness figure, and the fuel slice of every actor. */
+  readonly spinners: number;
+  readonly fuelPerSlice: number;
+  /** Timed host calls without spinners, and with them. */
+  readonly latencyCalls: number;
+  readonly latencyCallsSpinning: number;
+  /** Wasm ping-pong round trips with the spinners running. */
+  readonly roundTripsSpinning: number;
+  /** Memory sizes (MiB) of the probe snapshots, and samples of each snapshot and restore. */
+  readonly snapshotMiB: readonly number[];
+  readonly snapshotSamples: number;
+}
+
+/** Plans of a full and a quick (`--quick`) run. */
+export const ACTOR_PLANS: Record<'full' | 'quick', ActorsPlan> = {
+  full: {
+    samples: 7,
+    roundTrips: 20_000,
+    hostCalls: 20_000,
+    speedMs: 300,
+    spawnActors: 2_000,
+    idleActors: 10_000,
+    memoryInChild: true,
+    spinners: 10,
+    fuelPerSlice: 20_000,
+    latencyCalls: 2_000,
+    latencyCallsSpinning: 500,
+    roundTripsSpinning: 500,
+    snapshotMiB: [1, 16],
+    snapshotSamples: 5,
+  },
+  quick: {
+    samples: 3,
+    roundTrips: 2_000,
+    hostCalls: 2_000,
+    speedMs: 60,
+    spawnActors: 200,
+    idleActors: 1_000,
+    memoryInChild: true,
+    spinners: 10,
+    fuelPerSlice: 20_000,
+    latencyCalls: 300,
+    latencyCallsSpinning: 50,
+    roundTripsSpinning: 50,
+    snapshotMiB: [1, 16],
+    snapshotSamples: 3,
+  },
+};
+
+/** Latency percentiles, in milliseconds. */
+export interface Percentiles {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** One actor snapshot figure. */
+export interface ActorSnapshotResult {
+  /** What was snapshotted. */
+  readonly actor: string;
+  /** Its wasm memory, in bytes. */
+  readonly memoryBytes: number;
+  /** Median ms of `hive.snapshot(ref)`, and the snapshot's size. */
+  readonly snapshotMs: number;
+  readonly bytes: number;
+  /** Median ms of `hive.restore(bytes)` into a second hive. */
+  readonly restoreMs: number;
+}
+
+/** Memory of idle actors, per actor. */
+export interface IdleMemoryResult {
+  readonly actors: number;
+  /** 'child process' (node --expose-gc) or 'in process'. */
+  readonly measuredIn: string;
+  /** Whether a full garbage collection ran before each reading. */
+  readonly gc: boolean;
+  /** Deltas of process.memoryUsage() divided by the number of actors, in bytes. */
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  /** Memory outside the JS heap; includes `arrayBuffersBytes` (wasm memories are ArrayBuffers). */
+  readonly externalBytes: number;
+  readonly arrayBuffersBytes: number;
+  /** heapUsed + external. */
+  readonly totalBytes: number;
+  /** Wasm memory of one counter, in bytes. */
+  readonly wasmMemoryBytes: number;
+}
+
+/** Everything the actor benchmark measures. */
+export interface ActorsResult {
+  readonly samples: number;
+  readonly pingPong: {
+    readonly roundTrips: number;
+    /** Median messages per second, counting both directions. */
+    readonly messagesPerSecond: number;
+    /** Median wall time of one round trip, in microseconds. */
+    readonly roundTripUs: number;
+    /** Fuel (wasm instructions, roughly) per round trip on each side: each sends one message and receives one. */
+    readonly pingFuelPerRoundTrip: number;
+    readonly pongFuelPerRoundTrip: number;
+    /** The interpreter's speed on a spinning guest, fuel per second. */
+    readonly fuelPerSecond: number;
+    /** Share of a round trip's time that is guest work: (ping + pong fuel) / fuelPerSecond / round trip time. */
+    readonly guestShare: number;
+    /** Messages per second of each timed sample. */
+    readonly samples: number[];
+  };
+  readonly hostCall: {
+    readonly calls: number;
+    /** Median host `call`s per second to the pong actor (awaited one after the other). */
+    readonly callsPerSecond: number;
+    readonly callUs: number;
+    readonly samples: number[];
+  };
+  readonly spawn: {
+    readonly actors: number;
+    /** Median `hive.spawn` calls per second (instantiation and start function included). */
+    readonly spawnsPerSecond: number;
+    /** Median actors per second spawned and run to their first receive (`await hive.idle()`). */
+    readonly startedPerSecond: number;
+    /** Median ms to kill them all, and kills per second. */
+    readonly killMs: number;
+    readonly killsPerSecond: number;
+  };
+  readonly memory: IdleMemoryResult;
+  readonly fairness: {
+    readonly spinners: number;
+    readonly fuelPerSlice: number;
+    /** Host call latency to pong, ms. */
+    readonly idle: Percentiles;
+    readonly spinning: Percentiles;
+    readonly calls: number;
+    readonly callsSpinning: number;
+    /** Mean wasm ping-pong round trip, ms, without and with the spinners. */
+    readonly roundTripMs: number;
+    readonly roundTripMsSpinning: number;
+    /** Wall ms of one slice of a spinner (fuelPerSlice at the spinners' measured speed). */
+    readonly sliceMs: number;
+  };
+  readonly snapshots: ActorSnapshotResult[];
+}
+
+const GUESTS = ['ping', 'pong', 'counter', 'spinner', 'probe'] as const;
+type GuestName = (typeof GUESTS)[number];
+
+/** The guest modules of test/guests, compiled once. */
+function loadGuests(): Record<GuestName, Module> {
+  const dir = join(packageRoot(), 'test', 'guests');
+  const out = {} as Record<GuestName, Module>;
+  for (const g of GUESTS) out[g] = new Module(new Uint8Array(readFileSync(join(dir, `${g}.wasm`))));
+  return out;
+}
+
+function newHive(guests: Record<GuestName, Module>, fuelPerSlice?: number): Hive {
+  const hive = new Hive({ logger: pino({ level: 'silent' }), ...(fuelPerSlice !== undefined ? { limits: { fuelPerSlice } } : {}) });
+  for (const g of GUESTS) hive.define(g, guests[g]);
+  return hive;
+}
+
+const now = (): number => performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Nearest-rank percentiles of a list of ms. */
+function percentiles(xs: readonly number[]): Percentiles {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+  return { p50: round(at(0.5), 3), p90: round(at(0.9), 3), p99: round(at(0.99), 3), max: round(s[s.length - 1]!, 3) };
+}
+
+function round(x: number, digits = 0): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+// ---------------------------------------------------------------------------
+// Ping-pong
+
+/** One ping <-> pong run of n round trips: wall ms and each side's fuel. */
+async function pingPongOnce(hive: Hive, n: number): Promise<{ ms: number; pingFuel: number; pongFuel: number }> {
+  const inbox = hive.inbox<number>();
+  const pong = hive.spawn('pong');
+  await hive.idle();
+  const pongFuel0 = pong.info()!.fuelUsed;
+  let pingFuel = -1;
+  const onExit = (e: { id: number; fuelUsed: number }): void => {
+    if (e.id === ping.id) pingFuel = e.fuelUsed;
+  };
+  hive.on('exited', onExit);
+  const t0 = now();
+  const ping: ActorRef = hive.spawn('ping', { init: { peer: pong, n, report: inbox.ref } });
+  const got = await inbox.next();
+  const ms = now() - t0;
+  const reason = await ping.exited;
+  hive.off('exited', onExit);
+  if (got !== n || reason !== 'normal') throw new Error(`actors bench: ping reported ${String(got)} and exited with ${reason}, expected ${n} and normal`);
+  const pongFuel = pong.info()!.fuelUsed - pongFuel0;
+  pong.kill();
+  inbox.close();
+  return { ms, pingFuel, pongFuel };
+}
+
+/**
+ * Fuel per second of the interpreter: one spinner alone for `ms`, after as
+ * long a warm-up. (Right after another guest ran, V8 re-optimizes the
+ * interpreter loop for this one: measured, the first 100-150 ms run at a few
+ * percent of the steady speed.)
+ */
+async function fuelPerSecond(hive: Hive, ms: number): Promise<number> {
+  const spinner = hive.spawn('spinner');
+  await sleep(Math.max(200, ms));
+  const f0 = spinner.info()!.fuelUsed;
+  const t0 = now();
+  await sleep(ms);
+  const f1 = spinner.info()!.fuelUsed;
+  const t1 = now();
+  spinner.kill();
+  return (f1 - f0) / ((t1 - t0) / 1000);
+}
+
+async function hostCallsOnce(pong: ActorRef, n: number): Promise<number> {
+  const t0 = now();
+  for (let i = 0; i < n; i++) {
+    if ((await pong.call(i)) !== i) throw new Error('actors bench: pong answered something else');
+  }
+  return now() - t0;
+}
+
+// ---------------------------------------------------------------------------
+// Spawning
+
+async function spawnOnce(guests: Record<GuestName, Module>, n: number): Promise<{ spawnMs: number; startMs: number; killMs: number }> {
+  const hive = newHive(guests);
+  try {
+    const refs: ActorRef[] = new Array(n);
+    const t0 = now();
+    for (let i = 0; i < n; i++) refs[i] = hive.spawn('counter');
+    const t1 = now();
+    await hive.idle();
+    const t2 = now();
+    for (const r of refs) r.kill();
+    const t3 = now();
+    if (hive.actorIds().length !== 0) throw new Error('actors bench: counters left alive after kill');
+    return { spawnMs: t1 - t0, startMs: t2 - t0, killMs: t3 - t2 };
+  } finally {
+    hive.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Memory per idle actor
+
+/** A function running a full garbage collection, if one can be had. */
+function gcFunction(): (() => void) | null {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (typeof g === 'function') return g;
+  try {
+    setFlagsFromString('--expose-gc');
+    const f = runInNewContext('gc') as unknown;
+    return typeof f === 'function' ? (f as () => void) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Spawns n idle counters in a fresh hive and measures what they add to the process. */
+export async function measureIdleMemory(n: number, measuredIn: string): Promise<IdleMemoryResult> {
+  const gc = gcFunction();
+  const guests = loadGuests();
+  const hive = newHive(guests);
+  const usage = async (): Promise<NodeJS.MemoryUsage> => {
+    await new Promise((r) => setImmediate(r));
+    if (gc !== null) {
+      gc();
+      gc();
+    }
+    return process.memoryUsage();
+  };
+  try {
+    // Warm up the code paths (and let their garbage go) before the baseline.
+    const warm = Array.from({ length: Math.min(100, n) }, () => hive.spawn('counter'));
+    await hive.idle();
+    for (const r of warm) r.kill();
+    const before = await usage();
+    const refs: ActorRef[] = new Array(n);
+    for (let i = 0; i < n; i++) refs[i] = hive.spawn('counter');
+    await hive.idle();
+    const after = await usage();
+    for (const r of refs) {
+      if (r.info()?.waiting !== 'receive') throw new Error(`actors bench: counter ${r.id} is not waiting in receive`);
+    }
+    const per = (k: 'rss' | 'heapUsed' | 'external' | 'arrayBuffers'): number => round((after[k] - before[k]) / n);
+    return {
+      actors: n,
+      measuredIn,
+      gc: gc !== null,
+      rssBytes: per('rss'),
+      heapUsedBytes: per('heapUsed'),
+      externalBytes: per('external'),
+      arrayBuffersBytes: per('arrayBuffers'),
+      totalBytes: round((after.heapUsed + after.external - before.heapUsed - before.external) / n),
+      wasmMemoryBytes: refs[0]!.info()!.memoryPages * 65536,
+    };
+  } finally {
+    hive.close();
+  }
+}
+
+/** Runs `measureIdleMemory` in `node --expose-gc` on this file, when it is built JavaScript. */
+function idleMemoryInChild(n: number): Promise<IdleMemoryResult> | null {
+  const self = fileURLToPath(import.meta.url);
+  if (!self.endsWith('.js')) return null; // run from source (tests): no child
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--expose-gc', self, '--idle-memory', String(n)], { timeout: 300_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err !== null) return reject(new Error(`the memory child process failed: ${err.message}${stderr ? `\n${stderr}` : ''}`));
+      try {
+        const lines = stdout.trim().split('\n');
+        resolve(JSON.parse(lines[lines.length - 1]!) as IdleMemoryResult);
+      } catch (e) {
+        reject(new Error(`the memory child process printed no result: ${(e as Error).message}\n${stdout}`));
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Fairness
+
+async function callLatencies(pong: ActorRef, n: number): Promise<number[]> {
+  const out: number[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const t0 = now();
+    await pong.call(i, { timeout: 60_000 });
+    out[i] = now() - t0;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Snapshots
+
+/** Pseudo-random words (a 32-bit LCG) into bytes [from, to) of a memory. */
+function scribble(bytes: Uint8Array, from: number, to: number, seed: number): void {
+  const words = new Int32Array(bytes.buffer, bytes.byteOffset + from, (to - from) >> 2);
+  let x = seed | 0;
+  for (let i = 0; i < words.length; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) | 0;
+    words[i] = x;
+  }
+}
+
+/** Times snapshot and restore of one actor; `check` verifies one restored copy. */
+async function snapshotActor(
+  hive: Hive,
+  other: Hive,
+  ref: ActorRef,
+  actor: string,
+  samples: number,
+  check: (restored: ActorRef) => Promise<void>,
+): Promise<ActorSnapshotResult> {
+  await hive.idle();
+  let bytes: Uint8Array = new Uint8Array();
+  const snapTimes: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const t0 = now();
+    bytes = hive.snapshot(ref);
+    snapTimes.push(now() - t0);
+  }
+  const restoreTimes: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const t0 = now();
+    const back = other.restore(bytes, { id: 'new', name: null });
+    restoreTimes.push(now() - t0);
+    if (s === 0) await check(back);
+    back.kill();
+  }
+  return {
+    actor,
+    memoryBytes: ref.info()!.memoryPages * 65536,
+    snapshotMs: round(median(snapTimes), 3),
+    bytes: bytes.length,
+    restoreMs: round(median(restoreTimes), 3),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Printing
+
+function fmtInt(x: number): string {
+  return Math.round(x).toLocaleString('en');
+}
+
+function fmtMs(ms: number): string {
+  if (ms >= 100) return ms.toFixed(0);
+  if (ms >= 10) return ms.toFixed(1);
+  if (ms >= 1) return ms.toFixed(2);
+  return ms.toFixed(3);
+}
+
+function fmtKiB(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function fmtSize(bytes: number): string {
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(0)} MiB` : fmtKiB(bytes);
+}
+
+/** A row of label + value + detail, aligned. */
+function row(label: string, value: string, detail = ''): string {
+  return `${label.padEnd(34)}  ${value.padStart(14)}  ${detail}`.trimEnd();
+}
+
+// ---------------------------------------------------------------------------
+// The benchmark
+
+/**
+ * Runs the actor benchmark with a plan, printing a table through `print` as
+ * it goes; resolves with the figures. Throws when a guest misbehaves.
+ */
+export async function benchActors(plan: ActorsPlan, print: (line: string) => void = console.log): Promise<ActorsResult> {
+  const guests = loadGuests();
+  const { samples } = plan;
+  print(`actors: test/guests on the inline executor (one thread); throughputs are medians of ${samples} samples after a warm-up`);
+  print('');
+
+  // 1. Ping-pong between two wasm actors, and host calls.
+  const hive = newHive(guests, plan.fuelPerSlice);
+  let ping: ActorsResult['pingPong'];
+  let hostCall: ActorsResult['hostCall'];
+  let rtFairMs: number;
+  try {
+    await pingPongOnce(hive, Math.max(1, plan.roundTrips >> 1));
+    const runs: { ms: number; pingFuel: number; pongFuel: number }[] = [];
+    for (let s = 0; s < samples; s++) runs.push(await pingPongOnce(hive, plan.roundTrips));
+    const rates = runs.map((r) => (2 * plan.roundTrips) / (r.ms / 1000));
+    const msgs = median(rates);
+    const rtUs = (2 / msgs) * 1e6;
+    const fps = await fuelPerSecond(hive, plan.speedMs);
+    const pingF = median(runs.map((r) => r.pingFuel)) / plan.roundTrips;
+    const pongF = median(runs.map((r) => r.pongFuel)) / plan.roundTrips;
+    ping = {
+      roundTrips: plan.roundTrips,
+      messagesPerSecond: round(msgs),
+      roundTripUs: round(rtUs, 2),
+      pingFuelPerRoundTrip: round(pingF, 1),
+      pongFuelPerRoundTrip: round(pongF, 1),
+      fuelPerSecond: round(fps),
+      guestShare: round(((pingF + pongF) / fps) * 1e6 / rtUs, 3),
+      samples: rates.map((r) => round(r)),
+    };
+    rtFairMs = rtUs / 1000;
+    print(row('ping <-> pong, wasm to wasm', `${fmtInt(msgs)} msg/s`, `${fmtInt(plan.roundTrips)} round trips a sample, ${rtUs.toFixed(1)} us per round trip`));
+    print(
+      row(
+        '  guest fuel per round trip',
+        `${fmtInt(pingF + pongF)}`,
+        `ping ${pingF.toFixed(0)}, pong ${pongF.toFixed(0)}; at ${(fps / 1e6).toFixed(0)}M fuel/s that is ${(100 * ping.guestShare).toFixed(0)}% of the time, the rest is the runtime`,
+      ),
+    );
+
+    const pong = hive.spawn('pong');
+    await hostCallsOnce(pong, Math.max(1, plan.hostCalls >> 1));
+    const callRates: number[] = [];
+    for (let s = 0; s < samples; s++) callRates.push(plan.hostCalls / ((await hostCallsOnce(pong, plan.hostCalls)) / 1000));
+    const cps = median(callRates);
+    hostCall = { calls: plan.hostCalls, callsPerSecond: round(cps), callUs: round(1e6 / cps, 2), samples: callRates.map((r) => round(r)) };
+    print(row('host call -> pong, awaited in turn', `${fmtInt(cps)} calls/s`, `${fmtInt(plan.hostCalls)} calls a sample, ${(1e6 / cps).toFixed(1)} us per call`));
+    pong.kill();
+  } finally {
+    hive.close();
+  }
+
+  // 2. Spawning and killing.
+  await spawnOnce(guests, Math.max(1, plan.spawnActors >> 2));
+  const spawns: { spawnMs: number; startMs: number; killMs: number }[] = [];
+  for (let s = 0; s < samples; s++) spawns.push(await spawnOnce(guests, plan.spawnActors));
+  const n = plan.spawnActors;
+  const spawnMs = median(spawns.map((x) => x.spawnMs));
+  const startMs = median(spawns.map((x) => x.startMs));
+  const killMs = median(spawns.map((x) => x.killMs));
+  const spawn: ActorsResult['spawn'] = {
+    actors: n,
+    spawnsPerSecond: round(n / (spawnMs / 1000)),
+    startedPerSecond: round(n / (startMs / 1000)),
+    killMs: round(killMs, 3),
+    killsPerSecond: round(n / (killMs / 1000)),
+  };
+  print(row('spawn counters', `${fmtInt(spawn.spawnsPerSecond)} /s`, `${fmtInt(n)} hive.spawn() calls (instantiation + start function), ${fmtMs(spawnMs)} ms`));
+  print(row('  ...and run to their first receive', `${fmtInt(spawn.startedPerSecond)} /s`, `${fmtMs(startMs)} ms until hive.idle()`));
+  print(row('kill them', `${fmtInt(spawn.killsPerSecond)} /s`, `${fmtMs(killMs)} ms for ${fmtInt(n)} ref.kill()`));
+
+  // 3. Memory per idle actor.
+  let memory: IdleMemoryResult | null = null;
+  if (plan.memoryInChild) {
+    const child = idleMemoryInChild(plan.idleActors);
+    if (child !== null) memory = await child;
+  }
+  memory ??= await measureIdleMemory(plan.idleActors, 'in process');
+  print(
+    row(
+      'memory per idle counter',
+      fmtKiB(memory.rssBytes) + ' rss',
+      `${fmtInt(memory.actors)} counters waiting in receive (${memory.measuredIn}${memory.gc ? ', after gc' : ', no gc'}): ` +
+        `JS heap ${fmtKiB(memory.heapUsedBytes)} + external ${fmtKiB(memory.externalBytes)} (array buffers ${fmtKiB(memory.arrayBuffersBytes)}; wasm memory ${fmtKiB(memory.wasmMemoryBytes)})`,
+    ),
+  );
+
+  // 4. Fairness: latency with spinners.
+  const fhive = newHive(guests, plan.fuelPerSlice);
+  let fairness: ActorsResult['fairness'];
+  try {
+    const pong = fhive.spawn('pong');
+    await callLatencies(pong, Math.min(200, plan.latencyCalls));
+    const idle = percentiles(await callLatencies(pong, plan.latencyCalls));
+    const spinners = Array.from({ length: plan.spinners }, () => fhive.spawn('spinner'));
+    await sleep(Math.max(200, plan.speedMs)); // let V8 re-optimize the interpreter for the spinners
+    const spun0 = spinners.reduce((s, r) => s + r.info()!.fuelUsed, 0);
+    const t0 = now();
+    const spinning = percentiles(await callLatencies(pong, plan.latencyCallsSpinning));
+    const spinFps = (spinners.reduce((s, r) => s + r.info()!.fuelUsed, 0) - spun0) / ((now() - t0) / 1000);
+    const inbox = fhive.inbox<number>();
+    const t1 = now();
+    fhive.spawn('ping', { init: { peer: pong, n: plan.roundTripsSpinning, report: inbox.ref } });
+    if ((await inbox.next({ timeout: 600_000 })) !== plan.roundTripsSpinning) throw new Error('actors bench: ping reported a wrong count');
+    const rtSpin = (now() - t1) / plan.roundTripsSpinning;
+    for (const s of spinners) {
+      if (!s.alive) throw new Error('actors bench: a spinner exited');
+      s.kill();
+    }
+    fairness = {
+      spinners: plan.spinners,
+      fuelPerSlice: plan.fuelPerSlice,
+      idle,
+      spinning,
+      calls: plan.latencyCalls,
+      callsSpinning: plan.latencyCallsSpinning,
+      roundTripMs: round(rtFairMs, 4),
+      roundTripMsSpinning: round(rtSpin, 3),
+      sliceMs: round((plan.fuelPerSlice / spinFps) * 1000, 4),
+    };
+  } finally {
+    fhive.close();
+  }
+  print('');
+  print(`fairness: host call -> pong latency, ms, with ${fairness.spinners} actors spinning forever (fuel slice ${fmtInt(fairness.fuelPerSlice)} for every actor)`);
+  const lat = (label: string, p: Percentiles, calls: number): string =>
+    `${label.padEnd(22)}  ${[p.p50, p.p90, p.p99, p.max].map((x) => fmtMs(x).padStart(8)).join('  ')}  ${fmtInt(calls).padStart(7)}`;
+  print(`${''.padEnd(22)}  ${['p50', 'p90', 'p99', 'max'].map((x) => x.padStart(8)).join('  ')}  ${'calls'.padStart(7)}`);
+  print(lat('no spinners', fairness.idle, fairness.calls));
+  print(lat(`${fairness.spinners} spinners`, fairness.spinning, fairness.callsSpinning));
+  print(
+    `wasm ping-pong round trip: ${fmtMs(fairness.roundTripMs)} ms alone, ${fmtMs(fairness.roundTripMsSpinning)} ms with the spinners ` +
+      `(one spinner slice = ${fmtMs(fairness.sliceMs)} ms, a round of ${fairness.spinners} = ${fmtMs(fairness.sliceMs * fairness.spinners)} ms)`,
+  );
+
+  // 5. Snapshots of one actor.
+  print('');
+  print(`snapshot of one actor (hive.snapshot) and restore into a second hive: median ms of ${plan.snapshotSamples}`);
+  print(`${'actor'.padEnd(40)}  ${'memory'.padStart(8)}  ${'snapshot ms'.padStart(11)}  ${'bytes'.padStart(10)}  ${'restore ms'.padStart(10)}`);
+  const shive = newHive(guests);
+  const other = newHive(guests);
+  const snapshots: ActorSnapshotResult[] = [];
+  const printSnap = (r: ActorSnapshotResult): void => {
+    snapshots.push(r);
+    print(`${r.actor.padEnd(40)}  ${fmtSize(r.memoryBytes).padStart(8)}  ${fmtMs(r.snapshotMs).padStart(11)}  ${String(r.bytes).padStart(10)}  ${fmtMs(r.restoreMs).padStart(10)}`);
+  };
+  try {
+    const counter = shive.spawn<string, string>('counter');
+    for (let i = 0; i < 100; i++) await counter.call('up');
+    printSnap(
+      await snapshotActor(shive, other, counter, 'counter after 100 messages', Math.max(plan.snapshotSamples, 9), async (back) => {
+        const v = await back.call('up');
+        if (v !== 'value=101') throw new Error(`actors bench: the restored counter answered ${String(v)}, expected value=101`);
+      }),
+    );
+    for (const mib of plan.snapshotMiB) {
+      for (const fill of ['zero', 'random'] as const) {
+        const probe = shive.spawn('probe', { limits: { maxMemoryPages: Math.max(256, mib * 16) } });
+        for (let i = 0; i < 3; i++) await probe.call(['inc']);
+        const pages0 = probe.info()!.memoryPages;
+        const want = mib * 16;
+        if (want > pages0 && (await probe.call(['grow', want - pages0])) !== pages0) throw new Error(`actors bench: the probe could not grow to ${mib} MiB`);
+        if (fill === 'random') {
+          const mem = shive.actor(probe.id)?.mem;
+          if (mem == null) throw new Error('actors bench: the probe has no memory');
+          // Only the grown pages: the guest never uses them (its allocator grows memory on its own).
+          scribble(mem.bytes(), pages0 * 65536, want * 65536, mib);
+        }
+        const label = `probe grown to ${mib} MiB, ${fill === 'zero' ? 'new pages zero' : 'new pages random'}`;
+        printSnap(
+          await snapshotActor(shive, other, probe, label, plan.snapshotSamples, async (back) => {
+            if ((await back.call(['get'])) !== 3) throw new Error('actors bench: the restored probe lost its counter');
+            if (fill === 'random') {
+              // The scribbled pages (the rest changed when the copy answered).
+              const a = shive.actor(probe.id)!.mem!.bytes().subarray(pages0 * 65536, want * 65536);
+              const b = other.actor(back.id)!.mem!.bytes().subarray(pages0 * 65536, want * 65536);
+              if (!Buffer.from(a).equals(Buffer.from(b))) throw new Error(`actors bench: the restored probe's memory of ${mib} MiB differs`);
+            }
+          }),
+        );
+        probe.kill();
+      }
+    }
+  } finally {
+    shive.close();
+    other.close();
+  }
+
+  return { samples, pingPong: ping, hostCall, spawn, memory, fairness, snapshots };
+}
+
+/** The one-line JSON summary of the actor figures (without per-sample lists). */
+export function actorsJsonLine(r: ActorsResult): string {
+  return JSON.stringify({ actors: r }, (key, value: unknown) => (key === 'samples' && Array.isArray(value) ? undefined : value));
+}
+
+// The memory child process: `node --expose-gc actors.js --idle-memory N` prints one JSON line.
+function isMainModule(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule() && process.argv[2] === '--idle-memory') {
+  const n = Number(process.argv[3]);
+  measureIdleMemory(Number.isInteger(n) && n > 0 ? n : 10_000, 'child process').then(
+    (r) => {
+      process.stdout.write(JSON.stringify(r) + '\n');
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+}
