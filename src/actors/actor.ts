@@ -41,6 +41,12 @@ export type ActorState = 'ready' | 'running' | 'parked' | 'exited';
 /** The one Suspend an import returns to park its caller; what it waits for is `Actor.wait`. */
 export const PARK = new Suspend('park');
 
+/**
+ * The Suspend an import returns to end the slice at once, its work done and
+ * its results in `Actor.resumeWith`: host work it did spent the slice's fuel.
+ */
+export const YIELD = new Suspend('yield');
+
 /** A Suspend asking to end the actor with a reason. */
 export class ExitRequest extends Suspend {
   constructor(readonly reason: string) {
@@ -72,8 +78,7 @@ export class Actor implements Process, Runnable {
   /** An error to trap the paused guest with (a host import's promise rejected), or null. */
   resumeError: unknown = null;
   wait: Wait | null = null;
-  /** An exit decided while the actor was running (a signal it caused reached it): applied when its slice ends. */
-  pendingExit: string | null = null;
+  private exitDecided: string | null = null;
   reason: string | null = null;
 
   readonly mailbox = new Deque<Envelope>();
@@ -113,6 +118,37 @@ export class Actor implements Process, Runnable {
     return this.state !== 'exited';
   }
 
+  /**
+   * An exit decided while the actor was running (its own import caused it, or
+   * a host function killed it): applied when its slice ends. Nothing the guest
+   * does after it may take effect: its `hive` imports refuse to run (abi.ts),
+   * and setting it takes the slice's fuel away, so the guest stops at its next
+   * branch or call.
+   */
+  get pendingExit(): string | null {
+    return this.exitDecided;
+  }
+
+  set pendingExit(reason: string | null) {
+    this.exitDecided = reason;
+    // While running, the guest is inside a host call.
+    if (reason !== null && this.state === 'running') this.instance?.dropFuel();
+  }
+
+  /**
+   * Charges fuel for host work one of its imports did (a copy, random bytes,
+   * a spawn). It may go below zero: a debt the next slices pay.
+   */
+  charge(units: number): void {
+    if (units > 0) this.instance?.charge(Math.ceil(units));
+  }
+
+  /** During one of its imports: whether the slice's fuel is spent and the slice can end there (the import was called by the slice's own run). */
+  get sliceSpent(): boolean {
+    const inst = this.instance;
+    return inst !== null && this.state === 'running' && inst.fuel <= 0 && inst.canSuspend;
+  }
+
   /** The actor's logger: the hive's, with the actor's id and name on every line. */
   get logger(): Logger {
     if (this.log === null) this.log = this.hive.logger.child(this.name === null ? { actor: this.id } : { actor: this.id, name: this.name });
@@ -130,10 +166,12 @@ export class Actor implements Process, Runnable {
   runSlice(): boolean {
     if (this.state !== 'ready') return false;
     const inst = this.instance!;
-    this.state = 'running';
     // A new slice; a debt from overdrawing the last one is carried, unused fuel is not.
     if (inst.fuel < 0) inst.addFuel(this.limits.fuelPerSlice);
     else inst.fuel = this.limits.fuelPerSlice;
+    // Still in debt (host work of its imports cost more than a slice): this slice only pays it.
+    if (inst.fuel <= 0 && this.started) return true;
+    this.state = 'running';
     let out: Outcome;
     try {
       if (!this.started) {
@@ -181,6 +219,10 @@ export class Actor implements Process, Runnable {
         const answer = out.call.answer;
         this.state = 'parked';
         if (answer === PARK) return false;
+        if (answer === YIELD) {
+          this.state = 'ready';
+          return true;
+        }
         if (answer instanceof ExitRequest) {
           this.hive.terminate(this, answer.reason);
           return false;

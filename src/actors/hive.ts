@@ -97,7 +97,7 @@ export interface DeadLetter {
   from: number;
   to: number;
   bytes: Uint8Array;
-  reason: 'no such actor' | 'exited' | 'call ended';
+  reason: 'no such actor' | 'exited' | 'call ended' | 'no mailbox';
 }
 
 /** Events of a hive. */
@@ -107,6 +107,13 @@ export interface HiveEvents {
   crashed: (e: ExitEvent) => void;
   restarted: (e: RestartEvent) => void;
   deadLetter: (e: DeadLetter) => void;
+}
+
+/** An eventemitter3 listener entry. */
+interface Listener {
+  fn: (...args: unknown[]) => void;
+  context: unknown;
+  once: boolean;
 }
 
 /** Fuel a module's start function may use (it runs when the actor is made, before any slice). */
@@ -182,6 +189,8 @@ export class Hive extends EventEmitter<HiveEvents> {
   private readonly files = new Map<string, ModuleDef>();
   private nextId: number;
   private closed = false;
+  /** Set while `close` stops everything: exits then restart nobody. */
+  private closing = false;
   private dying: [Process, string, Trap | undefined][] = [];
   private terminating = false;
   private afterExits: (() => void)[] = [];
@@ -189,13 +198,38 @@ export class Hive extends EventEmitter<HiveEvents> {
   constructor(options: HiveOptions = {}) {
     super();
     this.clock = options.clock ?? new SystemClock();
-    this.executor = options.executor ?? new InlineExecutor();
     this.logger = options.logger ?? pino({ level: process.env['WASMHIVE_LOG_LEVEL'] ?? 'info' });
+    this.executor = options.executor ?? new InlineExecutor({ onError: (err) => this.logger.error({ err }, 'a slice threw (a bug in the runtime); that actor is not run again') });
     this.seed = String(options.seed ?? 0);
     this.maxMessageBytes = options.maxMessageBytes ?? 1 << 20;
     this.limits = checkLimits({ ...DEFAULT_LIMITS, ...options.limits });
     this.nextId = options.firstId ?? 1;
     if (!(Number.isInteger(this.nextId) && this.nextId >= 1 && this.nextId <= 0x7fffffff)) throw new RangeError('firstId must be an integer from 1 to 2^31-1');
+  }
+
+  /**
+   * Emits an event to each listener in turn. A listener that throws is
+   * logged (level error) and does not disturb the hive or the listeners
+   * after it: events are emitted from the middle of exits and slices, where
+   * an exception would leave the runtime half way through a change.
+   */
+  override emit<E extends EventEmitter.EventNames<HiveEvents>>(event: E, ...args: EventEmitter.EventArgs<HiveEvents, E>): boolean {
+    // eventemitter3 keeps one listener as an object and several as an array
+    // (its documented internal layout since 1.x); `once` entries are removed
+    // before their call, as its own emit does.
+    const key = EventEmitter.prefixed ? `${EventEmitter.prefixed}${event}` : event;
+    const held = (this as unknown as { _events: Record<string, Listener | Listener[] | undefined> })._events[key];
+    if (held === undefined) return false;
+    const list = Array.isArray(held) ? held.slice() : [held];
+    for (const l of list) {
+      if (l.once) this.removeListener(event, l.fn as EventEmitter.EventListener<HiveEvents, E>, undefined, true);
+      try {
+        l.fn.apply(l.context, args);
+      } catch (err) {
+        this.logger.error({ err, event }, 'an event listener threw');
+      }
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------------
@@ -206,6 +240,8 @@ export class Hive extends EventEmitter<HiveEvents> {
    * `spawn(name)` finds it. The options are defaults for its actors.
    */
   define(name: string, source: Module | Uint8Array | string, options: ActorOptions = {}): void {
+    // The guest ABI reads module names of up to 255 bytes.
+    if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > 255) throw new RangeError('a module name is 1 to 255 bytes of UTF-8');
     if (this.defs.has(name)) throw new HiveStateError(`a module named '${name}' is defined already`);
     const module = source instanceof Module ? source : new Module(typeof source === 'string' ? readFileSync(source) : source);
     this.defs.set(name, { name, module, hash: moduleHash(module), options });
@@ -263,12 +299,16 @@ export class Hive extends EventEmitter<HiveEvents> {
   }
 
   /** Makes, links and schedules an actor. Throws what instantiation throws. */
-  private start(def: ModuleDef, s: { name: string | null; init: Uint8Array | null; from: number; linkTo: Process | null; options: ActorOptions }): Actor {
+  private start(
+    def: ModuleDef,
+    s: { name: string | null; init: Uint8Array | null; from: number; linkTo: Process | null; options: ActorOptions; onStartFuel?: (used: number) => void },
+  ): Actor {
     if (s.name !== null) this.checkName(s.name);
     const limits = checkLimits({ ...this.limits, ...def.options.limits, ...s.options.limits });
     const id = this.allocId();
     const actor = new Actor(this, id, def, limits, s.options.schema ?? def.options.schema, Rng.forActor(this.seed, id));
-    this.instantiate(actor, (imports, opts) => new Instance(def.module, imports, { ...opts, fuel: START_FUEL }), s.options.imports);
+    const onStartFuel = s.onStartFuel;
+    this.instantiate(actor, (imports, opts) => new Instance(def.module, imports, { ...opts, fuel: START_FUEL, ...(onStartFuel ? { onStartFuel } : {}) }), s.options.imports);
     this.endpoints.set(id, actor);
     if (s.name !== null) this.setName(actor, s.name);
     if (s.init !== null) actor.current = { kind: Kind.INIT, from: s.from, bytes: s.init, ref: 0 };
@@ -319,7 +359,9 @@ export class Hive extends EventEmitter<HiveEvents> {
     const schema = def.options.schema;
     if (init !== null && schema?.init !== undefined && checkBytes(schema.init, init).length > 0) return Status.INVALID;
     try {
-      return this.start(def, { name: null, init, from: parent.id, linkTo: link ? parent : null, options: {} }).id;
+      // The start function's fuel is the spawner's to pay, also when it traps or runs out.
+      const onStartFuel = (used: number): void => parent.charge(used);
+      return this.start(def, { name: null, init, from: parent.id, linkTo: link ? parent : null, options: {}, onStartFuel }).id;
     } catch (e) {
       parent.logger.warn({ module, err: e }, 'spawn failed');
       return Status.SPAWN_FAILED;
@@ -352,6 +394,7 @@ export class Hive extends EventEmitter<HiveEvents> {
   /** @internal Removes an endpoint. */
   removeEndpoint(id: number): void {
     this.endpoints.delete(id);
+    this.refs.delete(id);
   }
 
   /** The actor with this id, alive. */
@@ -365,12 +408,17 @@ export class Hive extends EventEmitter<HiveEvents> {
     return this.refOf(typeof id === 'number' ? id : id.id) as ActorRef<In, Out>;
   }
 
+  /** One ActorRef per id while anyone holds it; entries go when their ref is collected or their id ends. */
   private readonly refs = new Map<number, WeakRef<ActorRef>>();
+  private readonly refsGone = new FinalizationRegistry<number>((id) => {
+    if (this.refs.get(id)?.deref() === undefined) this.refs.delete(id);
+  });
   private refOf(id: number): ActorRef {
     let r = this.refs.get(id)?.deref();
     if (r === undefined) {
       r = new ActorRef(this, id);
       this.refs.set(id, new WeakRef(r));
+      this.refsGone.register(r, id);
     }
     const a = this.endpoints.get(id);
     if (a instanceof Actor) r.cell = a;
@@ -469,6 +517,11 @@ export class Hive extends EventEmitter<HiveEvents> {
       this.deadLetter(from, to, bytes, 'no such actor');
       return Status.NOT_FOUND;
     }
+    if (ep instanceof Supervisor) {
+      // A supervisor has an address (to link, monitor, stop) but no mailbox.
+      this.deadLetter(from, to, bytes, 'no mailbox');
+      return Status.NOT_FOUND;
+    }
     const inSchema = ep.schema?.in;
     if (inSchema !== undefined) {
       const issues = checkBytes(inSchema, bytes);
@@ -544,6 +597,7 @@ export class Hive extends EventEmitter<HiveEvents> {
     this.open();
     const ep = this.endpoints.get(to);
     if (ep === undefined) throw new ActorExitedError(to, 'noproc');
+    if (ep instanceof Supervisor) throw new HiveStateError(`${to} is a supervisor: it takes no messages`);
     if (!(value instanceof Uint8Array)) assertSchema(ep.schema?.in, value, 'in', to);
     const bytes = this.checkSize(encode(value));
     if (value instanceof Uint8Array && ep.schema?.in !== undefined) {
@@ -606,8 +660,7 @@ export class Hive extends EventEmitter<HiveEvents> {
         },
       });
       this.endpoints.set(id, reply);
-      const target = this.endpoints.get(to);
-      if (target instanceof Actor) target.callers.add(id);
+      this.endpoints.get(to)?.callers?.add(id);
       const st = this.route(null, id, to, bytes);
       if (st === Status.FULL && timeout !== 0) {
         blocked = {
@@ -641,8 +694,7 @@ export class Hive extends EventEmitter<HiveEvents> {
   openReply(owner: Actor, target: number): number {
     const id = this.allocId();
     this.endpoints.set(id, new ReplyTo(this, id, target, owner));
-    const t = this.endpoints.get(target);
-    if (t instanceof Actor) t.callers.add(id);
+    this.endpoints.get(target)?.callers?.add(id);
     return id;
   }
 
@@ -651,16 +703,26 @@ export class Hive extends EventEmitter<HiveEvents> {
     const r = this.endpoints.get(id);
     if (!(r instanceof ReplyTo)) return;
     this.endpoints.delete(id);
-    const t = this.endpoints.get(r.target);
-    if (t instanceof Actor) t.callers.delete(id);
+    this.endpoints.get(r.target)?.callers?.delete(id);
+    this.refs.delete(id);
+  }
+
+  /** Fails the calls waiting on an endpoint that is going away (an actor exited, an inbox closed). */
+  failCallers(ep: Endpoint, reason: string): void {
+    const callers = ep.callers;
+    if (callers === undefined) return;
+    for (const id of [...callers]) {
+      const r = this.endpoints.get(id);
+      if (r instanceof ReplyTo) r.targetExited(reason);
+    }
+    callers.clear();
   }
 
   /** Re-opens a restored actor's pending call's reply address under its id (false when the id is taken). */
   reopenReply(owner: Actor, id: number, target: number): boolean {
     if (this.endpoints.has(id)) return false;
     this.endpoints.set(id, new ReplyTo(this, id, target, owner));
-    const t = this.endpoints.get(target);
-    if (t instanceof Actor) t.callers.add(id);
+    this.endpoints.get(target)?.callers?.add(id);
     return true;
   }
 
@@ -761,8 +823,9 @@ export class Hive extends EventEmitter<HiveEvents> {
     }
   }
 
-  /** Runs `fn` once pending exits have been handled. */
+  /** Runs `fn` once pending exits have been handled (never while the hive closes). */
   afterExit(fn: () => void): void {
+    if (this.closing) return;
     if (this.terminating) this.afterExits.push(fn);
     else fn();
   }
@@ -771,7 +834,9 @@ export class Hive extends EventEmitter<HiveEvents> {
     if (!p.alive) return;
     if (p instanceof Actor) {
       if (p.state === 'running') {
-        // Its own import caused this (a signal came back along links): it stops when the import returns.
+        // Its own import caused this (a signal came back along links), or a host
+        // function killed it: the slice ends at once (Actor.pendingExit) and the
+        // exit is applied then.
         p.pendingExit ??= reason;
         return;
       }
@@ -797,6 +862,8 @@ export class Hive extends EventEmitter<HiveEvents> {
     p.monitoredBy.clear();
     if (p instanceof Actor) {
       ref.cell = p;
+      this.executor.yieldSoon();
+      p.resolveExited(reason);
       const ev: ExitEvent = { ref, id: p.id, name: p.lastName, reason, fuelUsed: p.finalFuel, ...(trap ? { trap } : {}) };
       this.emit('exited', ev);
       if (!isNormalExit(reason)) {
@@ -807,8 +874,6 @@ export class Hive extends EventEmitter<HiveEvents> {
       } else {
         p.logger.debug({ reason }, 'exited');
       }
-      this.executor.yieldSoon();
-      p.resolveExited(reason);
     }
   }
 
@@ -834,11 +899,7 @@ export class Hive extends EventEmitter<HiveEvents> {
     if (a.name !== null) this.names.delete(a.name);
     // Senders waiting for room, and callers waiting for answers, fail.
     for (let b = a.blocked.shift(); b !== undefined; b = a.blocked.shift()) b.done(Status.NOT_FOUND);
-    for (const id of [...a.callers]) {
-      const r = this.endpoints.get(id);
-      if (r instanceof ReplyTo) r.targetExited(reason);
-    }
-    a.callers.clear();
+    this.failCallers(a, reason);
     for (let m = a.mailbox.shift(); m !== undefined; m = a.mailbox.shift()) this.deadLetter(m.from, a.id, m.bytes, 'exited');
     a.signals.clear();
     for (const [ref, target] of a.monitors) {
@@ -917,11 +978,18 @@ export class Hive extends EventEmitter<HiveEvents> {
     return out;
   }
 
-  /** Kills every actor and stops the executor. */
+  /**
+   * Kills every actor (reason 'shutdown'; supervisors restart nobody), closes
+   * every inbox (waiting receives reject), fails pending host calls, and
+   * stops the executor. Later calls on the hive throw HiveStateError.
+   */
   close(): void {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    this.closing = true;
     for (const e of [...this.endpoints.values()]) if (e instanceof Actor && e.alive) this.terminate(e, 'shutdown');
     for (const e of [...this.endpoints.values()]) if (isProcess(e) && e.alive) this.terminate(e, 'shutdown');
+    for (const e of [...this.endpoints.values()]) if (e instanceof Inbox) e.close();
+    this.afterExits = [];
     this.closed = true;
     this.executor.close();
   }

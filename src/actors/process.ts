@@ -21,6 +21,8 @@ export interface Endpoint {
   block?(b: BlockedSend): void;
   /** Drops a waiting sender (its timeout passed). */
   unblock?(b: BlockedSend): void;
+  /** Reply addresses of calls waiting on this endpoint (they fail when it goes away). */
+  readonly callers?: Set<number>;
 }
 
 /** A sender waiting for room in a full mailbox. `done` gets the send's status. */

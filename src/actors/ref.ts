@@ -101,7 +101,7 @@ export class ActorRef<In = unknown, Out = unknown> {
    */
   stop(options: { timeout?: number; reason?: string } = {}): Promise<string> {
     const a = this.hive.actor(this.id);
-    if (a === undefined) return Promise.resolve('noproc');
+    if (a === undefined) return this.exited; // gone already: its reason, or 'noproc'
     this.hive.sendExit(0, this.id, options.reason ?? 'shutdown');
     if (!a.alive) return a.exited;
     const timeout = options.timeout ?? 5000;
@@ -171,6 +171,7 @@ export class ActorRef<In = unknown, Out = unknown> {
 export class Inbox<T = unknown> implements Endpoint {
   readonly schema = undefined;
   readonly hostSide = true;
+  readonly callers = new Set<number>();
   private readonly queue = new Deque<Envelope>();
   private readonly waiters = new Deque<{ resolve(r: Received<T>): void; reject(e: Error): void; timer: ReturnType<Hive['clock']['setTimer']> | null }>();
   private closed = false;
@@ -243,11 +244,15 @@ export class Inbox<T = unknown> implements Endpoint {
     }
   }
 
-  /** Frees the address; waiting receives reject; later sends to it fail with NOT_FOUND. */
+  /**
+   * Frees the address; waiting receives reject; calls actors made to it fail
+   * (NOT_FOUND, as when an actor exits); later sends to it fail with NOT_FOUND.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.hive.removeEndpoint(this.id);
+    this.hive.failCallers(this, 'closed');
     for (let w = this.waiters.shift(); w !== undefined; w = this.waiters.shift()) {
       if (w.timer !== null) this.hive.clock.clearTimer(w.timer);
       w.reject(new ActorExitedError(this.id, 'closed'));

@@ -7,7 +7,7 @@
  * the bytes may come from anywhere.
  */
 import { Packr } from 'msgpackr';
-import { restore as restoreVm, snapshot as snapshotVm, SnapshotError, Suspend, type Value, type Module, type Imports } from '../vm/index.js';
+import { restore as restoreVm, snapshot as snapshotVm, SnapshotError, Suspend, Trap, type Instance, type Value, type Module, type Imports } from '../vm/index.js';
 import { Actor, type ActorLimits } from './actor.js';
 import type { ActorSchema } from './codec.js';
 import { Kind, Status, type Envelope } from './envelope.js';
@@ -254,6 +254,10 @@ export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, optio
   if (started && inst.status === 'idle') fail('a started actor has no paused call');
   if (wait !== null && inst.status !== 'waiting') fail('a waiting actor is not paused in a host call');
   if (resume !== null && inst.status !== 'waiting') fail('an actor to be resumed with results is not paused in a host call');
+  // What it waits for, checked in full before the actor is registered: from
+  // here on nothing may fail (a failure would leave a half-restored actor).
+  const plan = waitPlan(wait, inst, maxBytes);
+
   a.started = started;
   a.resumeWith = resume;
   a.resumeError = resumeError === null ? null : new Error(resumeError);
@@ -288,32 +292,29 @@ export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, optio
       a.down(ref, target, 'noproc');
     }
   }
-  for (const [watcher, refs] of monitoredBy) {
-    const w = hive.endpoint(watcher);
-    if (!(w instanceof Actor) || !w.alive) continue;
-    const kept = refs.filter((r) => w.monitors.get(r) === oldId);
-    for (const r of kept) w.monitors.set(r, id);
-    if (kept.length > 0) a.monitoredBy.set(watcher, new Set(kept));
+  // Monitors on it move to the restored actor only when the one it was is
+  // gone: a copy made beside a living original leaves them on the original
+  // (a monitor is one reference to one process, and fires once).
+  const original = id === oldId ? undefined : hive.endpoint(oldId);
+  if (!(isProcess(original) && original.alive)) {
+    for (const [watcher, refs] of monitoredBy) {
+      const w = hive.endpoint(watcher);
+      if (!(w instanceof Actor) || !w.alive) continue;
+      const kept = refs.filter((r) => w.monitors.get(r) === oldId);
+      for (const r of kept) w.monitors.set(r, id);
+      if (kept.length > 0) a.monitoredBy.set(watcher, new Set(kept));
+    }
   }
   if (!a.alive) return a; // a noproc signal ended it
 
-  // What it waited for.
-  if (wait === null) {
-    a.makeReady();
-    return a;
-  }
-  const kind = str(wait['kind'], 'wait kind');
-  const now = hive.clock.now();
-  const deadlineOf = (): number => (wait['left'] === null ? Infinity : now + int(wait['left'], 'time left', 0, Number.MAX_SAFE_INTEGER));
   const i32 = (n: number): Value[] => [{ type: 'i32', value: n }];
-  const pending = inst.pending!;
-  const expect = (name: string): void => {
-    if (pending.module !== 'hive' || pending.name !== name) fail(`the actor waits in a ${kind} but its VM is paused in ${pending.module}.${pending.name}`);
-  };
-  switch (kind) {
+  const now = hive.clock.now();
+  switch (plan.kind) {
+    case 'none':
+      a.makeReady();
+      break;
     case 'receive': {
-      expect('receive');
-      const deadline = deadlineOf();
+      const deadline = now + plan.left;
       const env = a.take();
       if (env !== undefined) {
         a.current = env;
@@ -326,26 +327,18 @@ export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, optio
       break;
     }
     case 'sleep': {
-      expect('sleep');
-      const deadline = deadlineOf();
+      const deadline = now + plan.left;
       const w = { kind: 'sleep' as const, deadline, timer: null as ReturnType<typeof hive.clock.setTimer> | null };
       w.timer = hive.clock.setTimer(deadline === Infinity ? now : deadline, () => a.wait === w && a.wakeWith([]));
       a.wait = w;
       break;
     }
-    case 'send': {
-      expect(pending.name === 'reply' ? 'reply' : 'send');
-      const to = int(wait['to'], 'send target', 0, ID_MAX);
-      const msg = bytes(wait['bytes'], 'send payload', maxBytes);
-      resend(hive, a, to, a.id, msg, deadlineOf(), (st) => a.wakeWith(i32(st)), null);
+    case 'send':
+      resend(hive, a, plan.to, a.id, plan.bytes, now + plan.left, (st) => a.wakeWith(i32(st)), null);
       break;
-    }
     case 'call': {
-      expect('call');
-      const reply = int(wait['reply'], 'reply address', 1, ID_MAX);
-      const target = int(wait['target'], 'call target', 0, ID_MAX);
-      const request = wait['request'] === null ? null : bytes(wait['request'], 'call request', maxBytes);
-      const deadline = deadlineOf();
+      const { reply, target, request } = plan;
+      const deadline = now + plan.left;
       const t = hive.endpoint(target);
       if (!(t instanceof Actor) || !t.alive || !hive.reopenReply(a, reply, target)) {
         a.wakeWith(i32(Status.NOT_FOUND));
@@ -374,25 +367,67 @@ export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, optio
     }
     case 'host': {
       // The promise was not saved: ask the host function again, with the same arguments.
-      const f = pending.func;
-      if (f.host === null) fail('the pending host call is not a host function');
-      let r: ReturnType<NonNullable<typeof f.host>>;
+      const pending = inst.pending!;
+      let r: ReturnType<NonNullable<typeof pending.func.host>>;
       try {
-        r = f.host(pending.args);
+        r = pending.func.host!(pending.args);
       } catch (e) {
         a.resumeError = e;
         a.makeReady();
         break;
       }
       if (Array.isArray(r)) a.wakeWith(r);
-      else if (r instanceof Suspend) fail('the pending host call suspended again');
-      else a.awaitHost(r);
+      else if (r instanceof Suspend) {
+        // As in a slice: a user import may not pause the actor with its own Suspend.
+        a.resumeError = new Trap(`host function ${pending.module}.${pending.name} suspended the actor, which only the hive may do`);
+        a.makeReady();
+      } else a.awaitHost(r);
       break;
     }
+  }
+  return a;
+}
+
+/** What a restored actor waits for, with times left (Infinity: no deadline). */
+type WaitPlan =
+  | { kind: 'none' }
+  | { kind: 'receive' | 'sleep'; left: number }
+  | { kind: 'send'; to: number; bytes: Uint8Array; left: number }
+  | { kind: 'call'; reply: number; target: number; request: Uint8Array | null; left: number }
+  | { kind: 'host' };
+
+/** Checks a snapshot's `wait` against the paused VM; throws SnapshotError. */
+function waitPlan(wait: Record<string, unknown> | null, inst: Instance, maxBytes: number): WaitPlan {
+  if (wait === null) return { kind: 'none' };
+  const kind = str(wait['kind'], 'wait kind');
+  const left = kind === 'host' || wait['left'] === null ? Infinity : int(wait['left'], 'time left', 0, Number.MAX_SAFE_INTEGER);
+  const pending = inst.pending!;
+  const expect = (...names: string[]): void => {
+    if (pending.module !== 'hive' || !names.includes(pending.name)) fail(`the actor waits in a ${kind} but its VM is paused in ${pending.module}.${pending.name}`);
+  };
+  switch (kind) {
+    case 'receive':
+    case 'sleep':
+      expect(kind);
+      return { kind, left };
+    case 'send':
+      expect('send', 'reply');
+      return { kind, to: int(wait['to'], 'send target', 0, ID_MAX), bytes: bytes(wait['bytes'], 'send payload', maxBytes), left };
+    case 'call': {
+      expect('call');
+      const reply = int(wait['reply'], 'reply address', 1, ID_MAX);
+      const target = int(wait['target'], 'call target', 0, ID_MAX);
+      const request = wait['request'] === null ? null : bytes(wait['request'], 'call request', maxBytes);
+      return { kind, reply, target, request, left };
+    }
+    case 'host':
+      // Only the host's own functions are asked again: a paused `hive` import is the runtime's, and saved as its own kind.
+      if (pending.module === 'hive') fail(`the actor waits on a host function but its VM is paused in hive.${pending.name}`);
+      if (pending.func.host === null) fail('the pending host call is not a host function');
+      return { kind };
     default:
       fail(`unknown wait kind '${kind}'`);
   }
-  return a;
 }
 
 /** Sends a message saved in a snapshot: at once, or waiting for room. */

@@ -148,6 +148,161 @@ describe('supervisors', () => {
     hive.close();
   });
 
+  it('one_for_all restarts a sibling that was running when the group restart began', async () => {
+    const { hive } = testHive();
+    const restarted: RestartEvent[] = [];
+    hive.on('restarted', (e) => restarted.push(e));
+    const sup = hive.supervise({ strategy: 'one-for-all', children: [{ id: 'a', module: 'probe' }, { id: 'b', module: 'probe' }] });
+    const a = sup.child('a')!;
+    const b = sup.child('b')!;
+    // a's slice makes b fail, so a is running when the supervisor stops it.
+    void cmd(a, 'exit', b.id, 'boom').catch(() => {});
+    await a.exited;
+    await settle(hive);
+    const after = sup.which();
+    expect(after.every((c) => c.pid !== null)).toBe(true);
+    expect(after[0]!.pid).not.toBe(a.id);
+    expect(after[1]!.pid).not.toBe(b.id);
+    expect(after[0]!.pid!).toBeLessThan(after[1]!.pid!); // in start order
+    // Each once, after both had exited.
+    expect(restarted.map((e) => [e.child, e.old, e.ref.id, e.reason])).toEqual([
+      ['a', a.id, after[0]!.pid, 'shutdown'],
+      ['b', b.id, after[1]!.pid, 'boom'],
+    ]);
+    expect(await cmd(sup.child('a')!, 'inc')).toBe(1);
+    expect(hive.actorIds().sort()).toEqual(after.map((c) => c.pid).sort());
+    hive.close();
+  });
+
+  it('rest_for_one restarts a later sibling that was running when the group restart began', async () => {
+    const { hive } = testHive();
+    const sup = hive.supervise({ strategy: 'rest-for-one', children: [{ id: 'x', module: 'probe' }, { id: 'b', module: 'probe' }, { id: 'a', module: 'probe' }] });
+    const [x, b, a] = [sup.child('x')!, sup.child('b')!, sup.child('a')!];
+    void cmd(a, 'exit', b.id, 'boom').catch(() => {});
+    await a.exited;
+    await settle(hive);
+    const after = sup.which().map((c) => c.pid);
+    expect(after[0]).toBe(x.id);
+    expect(after[1]).not.toBeNull();
+    expect(after[2]).not.toBeNull();
+    expect(after[1]).not.toBe(b.id);
+    expect(after[2]).not.toBe(a.id);
+    expect(after[1]!).toBeLessThan(after[2]!);
+    hive.close();
+  });
+
+  it('restarted events of group siblings report the id each had before the restart', async () => {
+    const { hive } = testHive();
+    const restarted: RestartEvent[] = [];
+    hive.on('restarted', (e) => restarted.push(e));
+    hive.supervise({ strategy: 'one-for-all', children: children(3) });
+    const before = pids(hive, 3);
+    await crash(hive, 'child-1');
+    const after = pids(hive, 3);
+    expect(restarted.map((e) => [e.child, e.old, e.ref.id, e.reason])).toEqual([
+      ['c0', before[0], after[0], 'shutdown'],
+      ['c1', before[1], after[1], 'trap: integer divide by zero'],
+      ['c2', before[2], after[2], 'shutdown'],
+    ]);
+    hive.close();
+  });
+
+  it('stopping a nested supervisor also stops grandchildren that trap exits', async () => {
+    const { hive } = testHive();
+    const top = hive.supervise({ children: [{ id: 'inner', supervisor: { children: [{ id: 'w', module: 'probe' }, { id: 'w2', module: 'probe' }] } }] });
+    const inner = top.childSupervisor('inner')!;
+    const w = inner.child('w')!;
+    const w2 = inner.child('w2')!;
+    await cmd(w, 'trap_exit', true);
+    const order: number[] = [];
+    hive.on('exited', (e) => order.push(e.id));
+    expect(await top.stop()).toBe('shutdown');
+    await settle(hive);
+    expect(inner.alive).toBe(false);
+    expect(w.alive).toBe(false);
+    expect(hive.actorIds()).toEqual([]);
+    expect(order).toEqual([w2.id, w.id]); // last started first
+    hive.close();
+  });
+
+  it('a supervisor that is killed stops its children, also those that trap exits', async () => {
+    const { hive } = testHive();
+    const sup = hive.supervise({ children: [{ id: 'inner', supervisor: { children: [{ id: 'w', module: 'probe' }] } }, { id: 'v', module: 'probe' }] });
+    const w = sup.childSupervisor('inner')!.child('w')!;
+    const v = sup.child('v')!;
+    await cmd(w, 'trap_exit', true);
+    await cmd(v, 'trap_exit', true);
+    const killer = hive.spawn('probe');
+    expect(await cmd(killer, 'exit', sup.id, 'kill')).toBe(0);
+    expect(await sup.exited).toBe('killed');
+    await settle(hive);
+    expect(w.alive).toBe(false);
+    expect(v.alive).toBe(false);
+    expect(hive.actorIds()).toEqual([killer.id]);
+    hive.close();
+  });
+
+  it('a nested supervisor that gives up while its child is running exits after that child, and is restarted', async () => {
+    const { hive } = testHive();
+    const outer = hive.supervise({
+      children: [{ id: 'inner', supervisor: { maxRestarts: 0, children: [{ id: 'a', module: 'probe', name: 'wa' }, { id: 'b', module: 'probe', name: 'wb' }] } }],
+    });
+    const inner = outer.childSupervisor('inner')!;
+    const a = hive.whereis('wa')!;
+    const b = hive.whereis('wb')!;
+    // a's slice makes b fail: the inner supervisor gives up while a is running (and holds its name).
+    void cmd(a, 'exit', b.id, 'boom').catch(() => {});
+    expect(await inner.exited).toBe('shutdown');
+    expect(a.alive).toBe(false);
+    await settle(hive);
+    expect(outer.alive).toBe(true);
+    const inner2 = outer.childSupervisor('inner')!;
+    expect(inner2.which().every((c) => c.pid !== null)).toBe(true);
+    expect(await cmd(hive.whereis('wa')!, 'inc')).toBe(1);
+    hive.close();
+  });
+
+  it('a supervisor ignores the exits of processes that linked to it, and exit signals other than kill', async () => {
+    const { hive } = testHive();
+    const sup = hive.supervise({ children: [{ id: 'w', module: 'probe' }] });
+    const w = sup.child('w')!;
+    const stranger = hive.spawn('probe');
+    expect(await cmd(stranger, 'link', sup.id)).toBe(0);
+    expect(await cmd(stranger, 'exit', sup.id, 'boom')).toBe(0);
+    void cmd(stranger, 'trap', 'div0').catch(() => {});
+    expect(await stranger.exited).toBe('trap: integer divide by zero');
+    await settle(hive);
+    expect(sup.alive).toBe(true);
+    expect(sup.which()).toEqual([{ id: 'w', pid: w.id }]);
+    hive.close();
+  });
+
+  it('a child that calls exit on its supervisor is not taken for exited', async () => {
+    const { hive } = testHive();
+    const restarted: RestartEvent[] = [];
+    hive.on('restarted', (e) => restarted.push(e));
+    const sup = hive.supervise({ children: [{ id: 'w', module: 'probe' }] });
+    const w = sup.child('w')!;
+    expect(await cmd(w, 'exit', sup.id, 'boom')).toBe(0);
+    await settle(hive);
+    expect(sup.alive).toBe(true);
+    expect(restarted).toEqual([]);
+    expect(sup.which()).toEqual([{ id: 'w', pid: w.id }]);
+    expect(hive.actorIds()).toEqual([w.id]);
+    hive.close();
+  });
+
+  it('a nested supervisor still ends when its parent is killed', async () => {
+    const { hive } = testHive();
+    const top = hive.supervise({ children: [{ id: 'inner', supervisor: { children: [{ id: 'w', module: 'probe' }] } }] });
+    const inner = top.childSupervisor('inner')!;
+    const killer = hive.spawn('probe');
+    await cmd(killer, 'exit', top.id, 'kill');
+    expect(await inner.exited).toBe('shutdown');
+    expect(hive.actorIds()).toEqual([killer.id]);
+    hive.close();
+  });
+
   it('refuses bad specs', () => {
     const { hive } = testHive();
     expect(() => hive.supervise({ children: [{ id: 'a', module: 'probe' }, { id: 'a', module: 'probe' }] })).toThrow(/two children/);

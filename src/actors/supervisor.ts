@@ -3,9 +3,14 @@
  * restarts them when they exit, by strategy (one-for-one, one-for-all,
  * rest-for-one), up to a restart intensity (at most `maxRestarts` in
  * `withinMs`); past it, it stops its children and exits with `shutdown`,
- * which its own links see (so supervisors nest). A child restarts from its
- * initial state (a new actor from its module and init message) or from its
- * last snapshot (the same id, carrying on from there).
+ * which its own links see (so supervisors nest). A group is stopped last
+ * started first and restarted in start order once all of it has exited. A
+ * supervisor that ends for any reason stops its children first, so a whole
+ * tree goes; like Erlang's, it traps exits: only its parent's exit signal (or
+ * an untrappable `kill`) ends it, those of other processes are ignored. A
+ * child restarts from its initial state (a new actor from its module and
+ * init message) or from its last snapshot (the same id, carrying on from
+ * there).
  */
 import type { Module } from '../vm/index.js';
 import type { TimerHandle } from '../scheduler/index.js';
@@ -52,8 +57,8 @@ interface Child {
   spec: ChildSpec;
   /** The running actor or supervisor, or null. */
   proc: Actor | Supervisor | null;
-  /** Being stopped by the supervisor itself: its exit is expected. */
-  stopping: boolean;
+  /** The id of the last actor or supervisor started for it (the `old` of its next restart). */
+  lastId: number;
   /** The last snapshot of the child (from a checkpoint, or any `snapshot` of it). */
   snapshot: Uint8Array | null;
   timer: TimerHandle | null;
@@ -72,6 +77,13 @@ export class Supervisor implements Process {
   readonly withinMs: number;
   private readonly children: Child[];
   private restarts: number[] = [];
+  /** The parent supervisor's id (null at the top): the only link whose exit ends this one. */
+  private parent: number | null = null;
+  /** Children of a group restart, waiting until all have exited, with the reason each is restarted for. */
+  private restarting = new Map<Child, string>();
+  private restartQueued = false;
+  /** Set when shutting down: the reason it exits with once its children have exited. */
+  private exiting: string | null = null;
   /** Resolves with the supervisor's exit reason. */
   readonly exited: Promise<string>;
   private resolveExited!: (r: string) => void;
@@ -93,7 +105,7 @@ export class Supervisor implements Process {
       ids.add(c.id);
       if ((c.module === undefined) === (c.supervisor === undefined)) throw new RangeError(`child '${c.id}' needs either a module or a supervisor`);
     }
-    this.children = spec.children.map((s) => ({ spec: s, proc: null, stopping: false, snapshot: null, timer: null }));
+    this.children = spec.children.map((s) => ({ spec: s, proc: null, lastId: 0, snapshot: null, timer: null }));
     this.exited = new Promise((r) => (this.resolveExited = r));
   }
 
@@ -155,11 +167,14 @@ export class Supervisor implements Process {
 
   exitSignal(from: number, reason: string, untrappable: boolean): void {
     if (!this.alive) return;
-    if (untrappable) return this.shutdown('killed');
+    // At once, without waiting for the children: finish stops them.
+    if (untrappable) return this.hive.terminate(this, 'killed');
     const c = this.children.find((x) => x.proc !== null && x.proc.id === from);
-    if (c === undefined) {
-      // A link that is not a child (a parent supervisor, or `exit` called on it): Erlang's supervisors exit too.
-      if (reason !== 'normal') this.shutdown(reason);
+    // A child still alive sent it with `exit`: that is not the child's exit.
+    if (c === undefined || c.proc!.alive) {
+      // Erlang's supervisors trap exits: the parent's exit signal ends them, others are ignored.
+      if (from === this.parent) this.shutdown(reason);
+      else this.hive.logger.debug({ supervisor: this.id, from, reason }, 'exit signal ignored');
       return;
     }
     const proc = c.proc!;
@@ -169,28 +184,30 @@ export class Supervisor implements Process {
       this.hive.clock.clearTimer(c.timer);
       c.timer = null;
     }
-    if (c.stopping) {
-      c.stopping = false;
-      return;
-    }
-    this.childExited(c, proc.id, reason);
+    // Exits the supervisor caused itself are expected.
+    if (this.exiting !== null) return this.exitWhenStopped();
+    if (this.restarting.has(c)) return this.restartWhenStopped();
+    this.childExited(c, reason);
   }
 
   /** @internal Called by the hive when the supervisor ends. */
   finish(reason: string): void {
     this.alive = false;
     this.reason = reason;
+    this.restarting.clear();
     for (const c of this.children) {
       if (c.timer !== null) this.hive.clock.clearTimer(c.timer);
       c.timer = null;
     }
+    // Ended from outside (killed, the hive closing) with children left: they go too, last started first.
+    for (const c of this.children.slice().reverse()) if (c.proc !== null && c.proc.alive) this.stopChild(c);
     this.hive.logger.debug({ supervisor: this.id, reason }, 'supervisor exited');
     this.resolveExited(reason);
   }
 
   // -------------------------------------------------------------------
 
-  private childExited(c: Child, oldId: number, reason: string): void {
+  private childExited(c: Child, reason: string): void {
     const restart = c.spec.restart ?? 'permanent';
     if (restart === 'temporary' || (restart === 'transient' && isNormalExit(reason))) return;
     // Restart intensity: more than maxRestarts within withinMs ends the supervisor.
@@ -202,36 +219,60 @@ export class Supervisor implements Process {
       return this.shutdown('shutdown');
     }
     const i = this.children.indexOf(c);
-    const group = this.strategy === 'one-for-one' ? [c] : this.strategy === 'one-for-all' ? this.children.slice() : this.children.slice(i);
-    // Stop the rest of the group, last started first.
+    const group = this.strategy === 'one-for-one' ? [c] : this.strategy === 'one-for-all' ? this.children : this.children.slice(i);
+    this.restarting.set(c, reason);
+    // Stop the rest of the group, last started first. One may be running (its
+    // slice made c fail): it exits only when its slice ends, so the restart
+    // waits for every exit rather than for the current queue of exits.
     for (const o of group.slice().reverse()) {
-      if (o === c || o.proc === null || !o.proc.alive) continue;
-      o.stopping = true;
-      this.hive.terminate(o.proc, 'shutdown');
+      if (o === c || this.restarting.has(o)) continue;
+      this.restarting.set(o, 'shutdown');
+      if (o.proc !== null && o.proc.alive) this.stopChild(o);
     }
-    // Restart the group in order once those exits have been handled.
-    this.hive.afterExit(() => {
-      if (!this.alive) return;
-      for (const o of group) {
-        if (o.proc !== null && o.proc.alive) continue;
-        if (o !== c && (o.spec.restart ?? 'permanent') === 'temporary') continue;
-        try {
-          const from = o.spec.from === 'snapshot' && o.snapshot !== null ? 'snapshot' : 'initial';
-          const proc = this.startChild(o, from);
-          this.hive.emit('restarted', { supervisor: this.id, child: o.spec.id, old: o === c ? oldId : proc.id, ref: this.hive.ref(proc.id), reason: o === c ? reason : 'shutdown', from });
-        } catch (e) {
-          this.hive.logger.error({ supervisor: this.id, child: o.spec.id, err: e }, 'restart failed: shutting down');
-          return this.shutdown('shutdown');
-        }
+    this.restartWhenStopped();
+  }
+
+  /** Queues the group restart once every child of the group has exited. */
+  private restartWhenStopped(): void {
+    if (this.restartQueued || !this.groupStopped()) return;
+    this.restartQueued = true;
+    this.hive.afterExit(() => this.restartGroup());
+  }
+
+  private groupStopped(): boolean {
+    for (const o of this.restarting.keys()) if (o.proc !== null && o.proc.alive) return false;
+    return true;
+  }
+
+  /** Restarts the children of the group in start order (temporary ones stay down). */
+  private restartGroup(): void {
+    this.restartQueued = false;
+    // Another child failed meanwhile and its group is still exiting: the last exit calls again.
+    if (!this.alive || this.exiting !== null || !this.groupStopped()) return;
+    const reasons = this.restarting;
+    this.restarting = new Map();
+    for (const o of this.children) {
+      const reason = reasons.get(o);
+      if (reason === undefined || (o.spec.restart ?? 'permanent') === 'temporary') continue;
+      try {
+        const old = o.lastId;
+        const from = o.spec.from === 'snapshot' && o.snapshot !== null ? 'snapshot' : 'initial';
+        const proc = this.startChild(o, from);
+        this.hive.emit('restarted', { supervisor: this.id, child: o.spec.id, old, ref: this.hive.ref(proc.id), reason, from });
+      } catch (e) {
+        this.hive.logger.error({ supervisor: this.id, child: o.spec.id, err: e }, 'restart failed: shutting down');
+        return this.shutdown('shutdown');
       }
-    });
+    }
   }
 
   private startChild(c: Child, from: 'initial' | 'snapshot'): Actor | Supervisor {
     const s = c.spec;
     let proc: Actor | Supervisor;
     if (s.supervisor !== undefined) {
-      proc = this.hive.startSupervisor(s.supervisor, this);
+      const sup = this.hive.startSupervisor(s.supervisor, this);
+      sup.parent = this.id;
+      proc = sup;
     } else if (from === 'snapshot') {
       const ref = this.hive.restore(c.snapshot!, { module: s.module, ...(s.name !== undefined ? { name: s.name } : {}), limits: s.limits, schema: s.schema, imports: s.imports, missingLinks: 'drop' });
       proc = this.hive.actor(ref.id)!;
@@ -243,6 +284,7 @@ export class Supervisor implements Process {
       this.hive.link(this, proc.id);
     }
     c.proc = proc;
+    c.lastId = proc.id;
     if (s.checkpointEvery !== undefined && proc instanceof Actor) this.armCheckpoint(c, proc);
     return proc;
   }
@@ -257,14 +299,29 @@ export class Supervisor implements Process {
     });
   }
 
-  /** Stops all children, last first, then the supervisor itself. */
+  /** Stops all children, last first, then the supervisor itself once they have all exited. */
   private shutdown(reason: string): void {
-    if (!this.alive) return;
-    for (const c of this.children.slice().reverse()) {
-      if (c.proc === null || !c.proc.alive) continue;
-      c.stopping = true;
-      this.hive.terminate(c.proc, 'shutdown');
-    }
-    this.hive.terminate(this, reason);
+    if (!this.alive || this.exiting !== null) return;
+    this.exiting = reason;
+    this.restarting.clear();
+    for (const c of this.children.slice().reverse()) if (c.proc !== null && c.proc.alive) this.stopChild(c);
+    this.exitWhenStopped();
+  }
+
+  private exitWhenStopped(): void {
+    if (!this.alive || this.exiting === null) return;
+    if (this.children.some((c) => c.proc !== null && c.proc.alive)) return;
+    this.hive.terminate(this, this.exiting);
+  }
+
+  /**
+   * Stops a child with `shutdown`. A nested supervisor shuts its own children
+   * down first and exits after them; an actor that is running exits when its
+   * slice ends (its exit signal comes then).
+   */
+  private stopChild(c: Child): void {
+    const p = c.proc!;
+    if (p instanceof Supervisor) p.shutdown('shutdown');
+    else this.hive.terminate(p, 'shutdown');
   }
 }

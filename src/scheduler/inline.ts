@@ -14,6 +14,11 @@ import type { Executor, Runnable } from './executor.js';
 export interface InlineExecutorOptions {
   /** Milliseconds of slices to run before yielding to the event loop (default 4). */
   maxBusyMs?: number;
+  /**
+   * Called when a runnable's slice throws (runnables are expected not to):
+   * that runnable is dropped and the others go on. Default: console.error.
+   */
+  onError?: (error: unknown, r: Runnable) => void;
 }
 
 /** Runs runnables on the calling thread, in turn, yielding to the event loop regularly. */
@@ -26,10 +31,12 @@ export class InlineExecutor implements Executor {
   private closed = false;
   private yieldRequested = false;
   private readonly maxBusyMs: number;
+  private readonly onError: (error: unknown, r: Runnable) => void;
   private idleWaiters: (() => void)[] = [];
 
   constructor(options: InlineExecutorOptions = {}) {
     this.maxBusyMs = options.maxBusyMs ?? 4;
+    this.onError = options.onError ?? ((e) => console.error('wasmhive: a slice threw', e));
   }
 
   get queued(): number {
@@ -85,7 +92,13 @@ export class InlineExecutor implements Executor {
         this.queue[this.head] = undefined;
         this.head = (this.head + 1) & mask;
         this.size--;
-        if (r.runSlice()) this.schedule(r);
+        let again = false;
+        try {
+          again = r.runSlice();
+        } catch (e) {
+          this.report(e, r);
+        }
+        if (again) this.schedule(r);
         if (this.yieldRequested || performance.now() >= deadline) break;
       }
     } finally {
@@ -100,6 +113,14 @@ export class InlineExecutor implements Executor {
       this.wakeIdle();
     }
   };
+
+  private report(e: unknown, r: Runnable): void {
+    try {
+      this.onError(e, r);
+    } catch {
+      // an error handler that throws must not stop the loop either
+    }
+  }
 
   private wakeIdle(): void {
     const w = this.idleWaiters;

@@ -230,6 +230,73 @@ describe('host calls that pause', () => {
   });
 });
 
+describe('fuel from inside host calls', () => {
+  const LOOP = `(module
+    (import "host" "work" (func $work (param i32)))
+    (func (export "run") (param $n i32) (local $i i32)
+      (block $done (loop $top
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (call $work (local.get $i))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $top)))))`;
+
+  it('charges host work as used fuel, running into debt', () => {
+    let self: Instance | null = null;
+    const i = inst(LOOP, { host: { work: () => self!.charge(1000) } });
+    self = i;
+    i.fuel = 100_000;
+    const plain = inst(LOOP, { host: { work: () => undefined } });
+    plain.fuel = 100_000;
+    expect(i.call('run', [i32(10)]).kind).toBe('done');
+    expect(plain.call('run', [i32(10)]).kind).toBe('done');
+    expect(i.fuelUsed - plain.fuelUsed).toBe(10_000);
+    // A charge larger than what is left leaves a debt: the run stops at its next branch.
+    i.fuel = 500;
+    expect(i.call('run', [i32(1)]).kind).toBe('out-of-fuel');
+    expect(i.fuel).toBeLessThan(0);
+    i.addFuel(1_000);
+    expect(i.resume().kind).toBe('done');
+    expect(() => i.charge(-1)).toThrow(RangeError);
+  });
+
+  it('drops the fuel left so the run stops at its next branch, not counted as used', () => {
+    let self: Instance | null = null;
+    let calls = 0;
+    const i = inst(LOOP, {
+      host: {
+        work: () => {
+          if (++calls === 3) self!.dropFuel();
+        },
+      },
+    });
+    self = i;
+    i.fuel = 1_000_000;
+    const out = i.call('run', [i32(100)]);
+    expect(out.kind).toBe('out-of-fuel');
+    expect(calls).toBe(3);
+    expect(i.fuelUsed).toBeLessThan(100);
+  });
+
+  it('says whether a host call can pause where it is', () => {
+    let self: Instance | null = null;
+    const seen: boolean[] = [];
+    const i = inst(LOOP, { host: { work: () => void seen.push(self!.canSuspend) } });
+    self = i;
+    i.call('run', [i32(1)]); // resumable
+    (i.exports.run as (n: number) => void)(1); // through the JS API: cannot pause
+    expect(seen).toEqual([true, false]);
+  });
+
+  it('reports the fuel of the start function, also when it runs out', () => {
+    const used: number[] = [];
+    const ok = inst('(module (func $s (local i32) (loop (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br_if 0 (i32.lt_u (local.get 0) (i32.const 100))))) (start $s))', {}, { fuel: 1_000_000, onStartFuel: (u: number) => used.push(u) });
+    expect(used).toHaveLength(1);
+    expect(used[0]).toBe(ok.fuelUsed);
+    expect(() => inst('(module (func $s (loop (br 0))) (start $s))', {}, { fuel: 5_000, onStartFuel: (u: number) => used.push(u) })).toThrow(Exhaustion);
+    expect(used[1]).toBeGreaterThanOrEqual(5_000);
+  });
+});
+
 describe('regressions found in review', () => {
   it('a resume with results of the wrong JS type traps the call, and the instance cannot pause from the JS API afterwards', () => {
     const i = new Instance(

@@ -37,6 +37,12 @@ export interface InstanceOptions {
    * `Exhaustion("out of fuel")`.
    */
   fuel?: number;
+  /**
+   * Told the fuel the start function used, when there is one, also when it
+   * trapped or ran out (the instance is then lost with the exception): for
+   * a host that charges someone for the instantiation.
+   */
+  onStartFuel?: (used: number) => void;
 }
 
 /**
@@ -227,7 +233,13 @@ export class Instance {
     });
 
     if (ast.start !== null) {
-      const out = inst.funcs[ast.start]!.invoke([]);
+      const before = this.machine.used;
+      let out: Completion;
+      try {
+        out = inst.funcs[ast.start]!.invoke([]);
+      } finally {
+        options.onStartFuel?.(this.machine.used - before);
+      }
       if (out.kind === 'trapped') throw out.trap;
     }
   }
@@ -411,6 +423,33 @@ export class Instance {
     if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`fuel must be a non-negative integer, got ${n}`);
     if (this.machine.nest > 0) throw new StateError('the instance is running');
     this.machine.reserve += n;
+  }
+
+  /**
+   * From inside a host call: charges fuel for work the host function did for
+   * the guest (a copy, random bytes), counted as used. It may leave a debt.
+   * No effect on an unmetered instance.
+   */
+  charge(units: number): void {
+    if (!(Number.isSafeInteger(units) && units >= 0)) throw new RangeError(`units must be a non-negative integer, got ${units}`);
+    const m = this.machine;
+    if (m.reserve === Infinity) return;
+    m.reserve -= units;
+    m.used += units;
+  }
+
+  /**
+   * From inside a host call: drops the fuel left (not counted as used), so
+   * the run stops at its next branch or call with "out of fuel". A debt is kept.
+   */
+  dropFuel(): void {
+    const m = this.machine;
+    if (m.reserve !== Infinity && m.reserve > 0) m.reserve = 0;
+  }
+
+  /** From inside a host call: whether the call can pause here (returning a Suspend), i.e. it came from `callAsync`-style resumable execution, not a nested call. */
+  get canSuspend(): boolean {
+    return this.machine.nest === 1 && this.machine.suspendable;
   }
 
   /** Units of fuel used since the instance was made (restored from its snapshot, when restored): deterministic. */
