@@ -9,7 +9,7 @@ import { resolve as resolvePath } from 'node:path';
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { pino, type Logger } from 'pino';
-import { Global, Instance, LinkError, Memory, Module, SnapshotError, Trap, type Imports } from '../vm/index.js';
+import { Global, Instance, LinkError, Memory, Module, SnapshotError, Trap, warmUp, type Imports } from '../vm/index.js';
 import { InlineExecutor, SystemClock, type Clock, type Executor } from '../scheduler/index.js';
 import { ABI_VERSION, hiveImports } from './abi.js';
 import { Actor, type ActorLimits } from './actor.js';
@@ -197,6 +197,7 @@ export class Hive extends EventEmitter<HiveEvents> {
 
   constructor(options: HiveOptions = {}) {
     super();
+    warmUp(); // once per process: V8 then optimizes the interpreter for every instruction (see vm/warmup.ts)
     this.clock = options.clock ?? new SystemClock();
     this.logger = options.logger ?? pino({ level: process.env['WASMHIVE_LOG_LEVEL'] ?? 'info' });
     this.executor = options.executor ?? new InlineExecutor({ onError: (err) => this.logger.error({ err }, 'a slice threw (a bug in the runtime); that actor is not run again') });

@@ -21,3 +21,5 @@ export { snapshot, restore, readSnapshot, snapshotHostState, SNAPSHOT_FORMAT, CO
 export { decodeModule } from './decode.js';
 export { validateModule } from './validate.js';
 export { disassemble } from './disasm.js';
+/** Warms up the interpreter so that V8 optimizes its loop for every instruction (once per process; `Hive` calls it). */
+export { warmUp } from './warmup.js';
