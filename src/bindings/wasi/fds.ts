@@ -1,13 +1,13 @@
 /**
  * The guest's file descriptor table. A descriptor is a stdio stream, a
  * directory inside a mount, or an open file inside a mount; each carries its
- * WASI rights and flags. Files hold a host file descriptor; directories are
- * kept as paths (Node has no openat, so path operations need the path anyway).
+ * WASI rights and flags. Files and directories each hold a host file
+ * descriptor: a descriptor is bound to the file or directory itself (its
+ * identity), wherever it is moved, never to the path it was opened by.
  */
-import * as fs from 'node:fs';
 import { Errno, Rights } from './abi.js';
 import { fail } from './memory.js';
-import type { Mount } from './sandbox.js';
+import { closeQuietly, type Mount } from './sandbox.js';
 
 interface Common {
   rightsBase: number;
@@ -26,8 +26,10 @@ export interface StdioFd extends Common {
 export interface DirFd extends Common {
   kind: 'dir';
   mount: Mount;
-  /** Components below the mount's root. */
-  parts: string[];
+  /** The host descriptor of the directory (opened O_DIRECTORY); paths under it resolve from it. */
+  host: number;
+  /** Its path below the mount's root when it was opened, saved only if the kernel cannot tell where it is now. */
+  openedAs: string;
   /** Whether this is the mount's preopened descriptor (reported by fd_prestat_get). */
   preopen: boolean;
 }
@@ -36,7 +38,8 @@ export interface DirFd extends Common {
 export interface FileFd extends Common {
   kind: 'file';
   mount: Mount;
-  parts: string[];
+  /** Its path below the mount's root when it was opened, saved only if the kernel cannot tell where it is now (deleted). */
+  openedAs: string;
   /** The host file descriptor. */
   host: number;
   /** WASI file type of what was opened (a regular file, or a device a mount happens to contain). */
@@ -101,7 +104,7 @@ export class FdTable {
   close(fd: number): void {
     const e = this.get(fd);
     this.map.delete(fd);
-    if (e.kind === 'file') closeQuietly(e.host);
+    if (e.kind !== 'stdio') closeQuietly(e.host);
   }
 
   /** Moves `from` to `to`, closing what `to` was. Both must be open. */
@@ -121,15 +124,7 @@ export class FdTable {
 
   /** Closes every host descriptor and empties the table. */
   closeAll(): void {
-    for (const e of this.map.values()) if (e.kind === 'file') closeQuietly(e.host);
+    for (const e of this.map.values()) if (e.kind !== 'stdio') closeQuietly(e.host);
     this.map.clear();
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // Already closed: nothing left to release.
   }
 }

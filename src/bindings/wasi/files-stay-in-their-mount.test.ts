@@ -12,7 +12,7 @@ import { callWasi as call, runOnWasmhive } from '../../../test/programs/harness.
 import { DIR_RIGHTS, FILE_RIGHTS, Rights } from './abi.js';
 import { Wasi } from './index.js';
 import { SyscallError } from './memory.js';
-import { makeMount, resolvePath } from './sandbox.js';
+import { Mount } from './sandbox.js';
 
 const temp = mkdtempSync(join(tmpdir(), 'wasmhive-files-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
@@ -105,6 +105,23 @@ describe('preopens', () => {
 
 describe('path resolution', () => {
   const ENOTCAPABLE = 76, ELOOP = 32;
+  /** The components below the root that `path` resolves to from the root (as the old lexical resolver reported them). */
+  const resolvePath = (m: Mount, base: string[], path: string, follow: boolean) => {
+    const r = m.resolve(m.root, [...base, path].join('/'), follow);
+    try {
+      const dir = m.pathOf(r.dir)!;
+      return { parts: [...(dir === '' ? [] : dir.split('/')), ...(r.name === null ? [] : [r.name])] };
+    } finally {
+      r.release();
+    }
+  };
+  const mounts: Mount[] = [];
+  const makeMount = (g: string, host: string) => {
+    const m = Mount.open(g, host);
+    mounts.push(m);
+    return m;
+  };
+  afterAll(() => mounts.forEach((m) => m.close()));
   const errnoOf = (f: () => unknown): number | null => {
     try {
       f();

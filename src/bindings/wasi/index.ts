@@ -12,3 +12,4 @@ export type { WasiStats, StdinSource, OutputSink } from './preview1.js';
 /** Every preview1 function with its signature; `Wasi.imports` provides all of them. */
 export { PREVIEW1_SIGNATURES } from './preview1.js';
 export { DEFAULT_START_TIME } from './clock.js';
+export { WASI_LIMITS } from './limits.js';

@@ -19,7 +19,10 @@ import { WasiExit } from './errors.js';
 import { FdTable, type DirFd, type FdEntry, type FileFd } from './fds.js';
 import { GuestMemory, SyscallError, encodeUtf8, fail, type Iovec } from './memory.js';
 import type { WasiRandom } from './random.js';
-import { WRITE_RIGHTS, fileTypeOf, filestatOf, hostPath, openFile, resolvePath, targetStaysInside, type Filestat, type Located } from './sandbox.js';
+import {
+  WRITE_RIGHTS, closeQuietly, fileTypeOf, filestatOf, lstatOrNull, openDirectory, openFile, procPath, targetStaysInside,
+  type Filestat, type Resolved,
+} from './sandbox.js';
 
 /**
  * Every preview1 function with its parameters, 'i' for i32 and 'I' for i64,
@@ -112,10 +115,51 @@ const u = (x: number): number => x >>> 0;
 /** Bytes asked of a stdin function per read: a short read is always allowed, and this bounds the scratch buffer. */
 const STDIN_CHUNK = 1 << 16;
 
+/**
+ * Bytes one read or write call moves at most (fd_read, fd_pread, fd_write,
+ * fd_pwrite, stdin and stdout included): more is a short count, which POSIX
+ * allows and libc loops over. Bounds both the host's time in one call and
+ * what it allocates (stdout's copy for its sink), whatever iovecs the guest
+ * passes (1024 iovecs may all alias the same 16 MiB).
+ */
+export const MAX_IO_BYTES = 1 << 20;
+/**
+ * Entries of one directory listing. A larger directory cannot be listed
+ * (fd_readdir gives EOVERFLOW): the listing is read whole, sorted, when a
+ * pass starts, so this bounds that call's time and memory.
+ */
+export const MAX_DIR_ENTRIES = 1 << 16;
+/** Subscriptions of one poll_oneoff call; more is EINVAL. */
+export const MAX_SUBSCRIPTIONS = 4096;
+
+/**
+ * Fuel for host work, charged through the hook given to Wasi.bind (none, and
+ * nothing is charged, without one). One unit is about one instruction of
+ * the engine; a system call is a few microseconds.
+ */
+const FUEL = {
+  /** Each component walked in a path resolution (an lstat, an open, an fstat and a close at most). */
+  PATH_STEP: 500,
+  /** Each byte of a path argument decoded. */
+  PATH_BYTE: 1,
+  /** Bytes read or written per unit, as the bulk memory instructions count them. */
+  BYTES_PER_UNIT: 64,
+  /** Each call that reads or writes, besides its bytes (the system call). */
+  IO_CALL: 200,
+  /** Each directory entry read from the host or written to the guest. */
+  DIRENT: 200,
+  /** Each poll subscription. */
+  SUBSCRIPTION: 20,
+  /** Random bytes per unit. */
+  RANDOM_BYTES_PER_UNIT: 1,
+} as const;
+
 /** The preview1 functions over one guest's state. */
 export class Preview1 implements Preview1Functions {
   /** The guest's memory; set by Wasi.bind. */
   memory: Memory | null = null;
+  /** Charges the instance fuel for host work (Wasi.bind's hook); null: nothing is charged. */
+  charge: ((units: number) => void) | null = null;
   /** The guest's exit code, once it called proc_exit. */
   exitCode: number | null = null;
   readonly fds: FdTable;
@@ -127,8 +171,13 @@ export class Preview1 implements Preview1Functions {
   /** argv and environ strings, NUL-terminated, encoded once. */
   private readonly argv: Uint8Array[];
   private readonly environ: Uint8Array[];
-  /** The listing of each directory descriptor's current fd_readdir pass. */
-  private readonly listings = new WeakMap<DirFd, DirEntry[]>();
+  /**
+   * The listing of the latest fd_readdir pass, and its descriptor. One only:
+   * 1024 descriptors each holding a listing of MAX_DIR_ENTRIES would be a lot
+   * of host memory. A pass interleaved with another's on a second descriptor
+   * reads its listing again.
+   */
+  private listing: { dir: DirFd; entries: DirEntry[] } | null = null;
 
   constructor(cfg: Preview1Config) {
     this.cfg = cfg;
@@ -153,6 +202,16 @@ export class Preview1 implements Preview1Functions {
       });
     }
     return out;
+  }
+
+  /** Charges `units` of fuel (rounded up) when a hook is bound. */
+  private pay(units: number): void {
+    if (this.charge !== null && units > 0) this.charge(Math.ceil(units));
+  }
+
+  /** Charges for moving `bytes` between guest memory and the host. */
+  private payIo(bytes: number): void {
+    this.pay(FUEL.IO_CALL + bytes / FUEL.BYTES_PER_UNIT);
   }
 
   private mem(): GuestMemory {
@@ -213,7 +272,9 @@ export class Preview1 implements Preview1Functions {
   }
 
   random_get(buf: number, len: number): number {
-    this.random.fill(this.mem().bytes(u(buf), u(len)));
+    const bytes = this.mem().bytes(u(buf), u(len));
+    this.pay(bytes.length / FUEL.RANDOM_BYTES_PER_UNIT);
+    this.random.fill(bytes);
     return Errno.SUCCESS;
   }
 
@@ -240,7 +301,8 @@ export class Preview1 implements Preview1Functions {
   poll_oneoff(inPtr: number, outPtr: number, count: number, countOut: number): number {
     const m = this.mem();
     const n = u(count);
-    if (n === 0) fail(Errno.INVAL);
+    if (n === 0 || n > MAX_SUBSCRIPTIONS) fail(Errno.INVAL);
+    this.pay(n * FUEL.SUBSCRIPTION);
     const ins = u(inPtr), outs = u(outPtr);
     m.check(ins, n * Size.SUBSCRIPTION);
     m.check(outs, n * Size.EVENT);
@@ -418,8 +480,6 @@ export class Preview1 implements Preview1Functions {
     let st: Filestat;
     if (e.kind === 'stdio') {
       st = { dev: 0n, ino: 0n, filetype: FileType.CHARACTER_DEVICE, nlink: 1n, size: 0n, atim: 0n, mtim: 0n, ctim: 0n };
-    } else if (e.kind === 'dir') {
-      st = filestatOf(fs.statSync(hostPath(e.mount, e.parts), { bigint: true }));
     } else {
       st = filestatOf(fs.fstatSync(e.host, { bigint: true }));
     }
@@ -440,8 +500,7 @@ export class Preview1 implements Preview1Functions {
     if (e.kind === 'file') {
       this.setTimes(() => fs.fstatSync(e.host, { bigint: true }), (a, m) => fs.futimesSync(e.host, a, m), atim, mtim, flags);
     } else if (e.kind === 'dir') {
-      const p = hostPath(e.mount, e.parts);
-      this.setTimes(() => fs.statSync(p, { bigint: true }), (a, m) => fs.utimesSync(p, a, m), atim, mtim, flags);
+      this.setTimes(() => fs.fstatSync(e.host, { bigint: true }), (a, m) => fs.futimesSync(e.host, a, m), atim, mtim, flags);
     }
     return Errno.SUCCESS;
   }
@@ -464,8 +523,9 @@ export class Preview1 implements Preview1Functions {
     const e = this.fds.get(u(fd));
     if (e.kind === 'dir') fail(Errno.ISDIR);
     this.fds.need(u(fd), Rights.FD_READ);
-    const vecs = m.iovecs(u(iovs), u(count));
+    const vecs = capped(m.iovecs(u(iovs), u(count)));
     m.check(u(nread), 4);
+    this.payIo(total(vecs));
     let n: number;
     if (e.kind === 'stdio') {
       n = this.readStdin(m, vecs);
@@ -480,8 +540,9 @@ export class Preview1 implements Preview1Functions {
   fd_pread(fd: number, iovs: number, count: number, offset: bigint, nread: number): number {
     const m = this.mem();
     const e = this.positional(u(fd), Rights.FD_READ);
-    const vecs = m.iovecs(u(iovs), u(count));
+    const vecs = capped(m.iovecs(u(iovs), u(count)));
     m.check(u(nread), 4);
+    this.payIo(total(vecs));
     m.setU32(u(nread), readFile(e.host, m, vecs, offsetArg(offset)));
     return Errno.SUCCESS;
   }
@@ -489,8 +550,9 @@ export class Preview1 implements Preview1Functions {
   fd_write(fd: number, iovs: number, count: number, nwritten: number): number {
     const m = this.mem();
     const e = this.fds.need(u(fd), Rights.FD_WRITE);
-    const vecs = m.iovecs(u(iovs), u(count));
+    const vecs = capped(m.iovecs(u(iovs), u(count)));
     m.check(u(nwritten), 4);
+    this.payIo(total(vecs));
     let n: number;
     if (e.kind === 'stdio') {
       n = this.writeStdout(e.stream, m, vecs);
@@ -508,8 +570,9 @@ export class Preview1 implements Preview1Functions {
   fd_pwrite(fd: number, iovs: number, count: number, offset: bigint, nwritten: number): number {
     const m = this.mem();
     const e = this.positional(u(fd), Rights.FD_WRITE);
-    const vecs = m.iovecs(u(iovs), u(count));
+    const vecs = capped(m.iovecs(u(iovs), u(count)));
     m.check(u(nwritten), 4);
+    this.payIo(total(vecs));
     m.setU32(u(nwritten), writeFile(e.host, m, vecs, offsetArg(offset)));
     return Errno.SUCCESS;
   }
@@ -563,11 +626,13 @@ export class Preview1 implements Preview1Functions {
     const start = u(buf), size = u(len);
     m.check(start, size);
     m.check(u(bufused), 4);
-    let list = this.listings.get(e);
-    if (list === undefined || cookie === 0n) {
-      list = listDirectory(e);
-      this.listings.set(e, list);
+    if (this.listing === null || this.listing.dir !== e || cookie === 0n) {
+      this.listing = null;
+      const entries = listDirectory(e);
+      this.pay(entries.length * FUEL.DIRENT);
+      this.listing = { dir: e, entries };
     }
+    const list = this.listing.entries;
     let used = 0;
     const header = new Uint8Array(Size.DIRENT);
     const dv = new DataView(header.buffer);
@@ -575,9 +640,10 @@ export class Preview1 implements Preview1Functions {
     for (let i = first; i < list.length && used < size; i++) {
       const d = list[i]!;
       const name = encodeUtf8(d.name);
+      this.pay(FUEL.DIRENT + name.length);
       header.fill(0);
       dv.setBigUint64(0, BigInt(i + 1), true); // d_next: the cookie of the entry after this one
-      dv.setBigUint64(8, inodeOf(d.path), true);
+      dv.setBigUint64(8, inodeOf(e, d.name), true);
       dv.setUint32(16, name.length, true);
       dv.setUint8(20, d.type);
       for (const part of [header, name]) {
@@ -591,7 +657,9 @@ export class Preview1 implements Preview1Functions {
   }
 
   // -------------------------------------------------------------------------
-  // Paths
+  // Paths. Each resolves its path from the directory descriptor's host
+  // descriptor (see sandbox.ts) and works on the entry through /proc, never
+  // following a link in the last place unless resolution already did.
 
   path_open(dirFd: number, dirflags: number, path: number, len: number, oflags: number, base: bigint, inheriting: bigint, fdflags: number, out: number): number {
     const m = this.mem();
@@ -606,30 +674,30 @@ export class Preview1 implements Preview1Functions {
     const rb = Number(b), ri = Number(i);
     if ((rb & ~d.rightsInheriting) !== 0 || (ri & ~d.rightsInheriting) !== 0) fail(Errno.NOTCAPABLE);
 
-    const loc = this.resolve(d, p, (u(dirflags) & LOOKUP_SYMLINK_FOLLOW) !== 0);
-    const st = lstatOrNull(loc.host);
-    if (st !== null && o & OFlags.CREAT && o & OFlags.EXCL) fail(Errno.EXIST);
-    let entry: FdEntry;
-    if (st !== null && st.isDirectory()) {
-      if (o & (OFlags.CREAT | OFlags.TRUNC) || rb & WRITE_RIGHTS) fail(Errno.ISDIR);
-      entry = { kind: 'dir', mount: loc.mount, parts: loc.parts, preopen: false, rightsBase: rb & DIR_RIGHTS, rightsInheriting: ri, flags: ff };
-    } else {
+    const entry = this.walk(d, p, (u(dirflags) & LOOKUP_SYMLINK_FOLLOW) !== 0, (r): DirFd | FileFd => {
+      const st = lstatOrNull(r.host);
+      if (st !== null && o & OFlags.CREAT && o & OFlags.EXCL) fail(Errno.EXIST);
+      if (st !== null && st.isDirectory()) {
+        if (o & (OFlags.CREAT | OFlags.TRUNC) || rb & WRITE_RIGHTS) fail(Errno.ISDIR);
+        const host = openDirectory(r.host, st);
+        return { kind: 'dir', mount: r.mount, host, openedAs: r.mount.pathOf(host) ?? '', preopen: false, rightsBase: rb & DIR_RIGHTS, rightsInheriting: ri, flags: ff };
+      }
       if (st !== null && st.isSymbolicLink()) fail(Errno.LOOP); // not following it (POSIX O_NOFOLLOW)
       if (o & OFlags.DIRECTORY) fail(st === null ? Errno.NOENT : Errno.NOTDIR);
-      const host = openFile(loc.host, rb, o);
+      const host = openFile(r.host, rb, o);
       try {
         const s = fs.fstatSync(host);
-        entry = { kind: 'file', mount: loc.mount, parts: loc.parts, host, filetype: fileTypeOf(s), offset: 0, rightsBase: rb & FILE_RIGHTS, rightsInheriting: ri, flags: ff };
+        return { kind: 'file', mount: r.mount, host, openedAs: r.mount.pathOf(host) ?? '', filetype: fileTypeOf(s), offset: 0, rightsBase: rb & FILE_RIGHTS, rightsInheriting: ri, flags: ff };
       } catch (err) {
-        fs.closeSync(host);
+        closeQuietly(host);
         throw err;
       }
-    }
+    });
     let fd: number;
     try {
       fd = this.fds.add(entry);
     } catch (err) {
-      if (entry.kind === 'file') fs.closeSync(entry.host);
+      closeQuietly(entry.host);
       throw err;
     }
     m.setU32(u(out), fd);
@@ -637,37 +705,42 @@ export class Preview1 implements Preview1Functions {
   }
 
   path_create_directory(fd: number, path: number, len: number): number {
-    const loc = this.at(fd, Rights.PATH_CREATE_DIRECTORY, path, len, false);
-    fs.mkdirSync(loc.host);
+    this.at(fd, Rights.PATH_CREATE_DIRECTORY, path, len, false, (r) => {
+      if (r.name === null) fail(Errno.EXIST);
+      fs.mkdirSync(r.host);
+    });
     return Errno.SUCCESS;
   }
 
   path_remove_directory(fd: number, path: number, len: number): number {
-    const loc = this.at(fd, Rights.PATH_REMOVE_DIRECTORY, path, len, false);
-    if (loc.parts.length === 0) fail(Errno.BUSY); // a mount's root stays
-    fs.rmdirSync(loc.host);
+    this.at(fd, Rights.PATH_REMOVE_DIRECTORY, path, len, false, (r) => {
+      if (r.name === null) fail(Errno.BUSY); // "." or "..": a mount's root, or a directory in use as the base
+      fs.rmdirSync(r.host);
+    });
     return Errno.SUCCESS;
   }
 
   path_unlink_file(fd: number, path: number, len: number): number {
-    const loc = this.at(fd, Rights.PATH_UNLINK_FILE, path, len, false);
-    if (loc.parts.length === 0) fail(Errno.ISDIR);
-    fs.unlinkSync(loc.host);
+    this.at(fd, Rights.PATH_UNLINK_FILE, path, len, false, (r) => {
+      if (r.name === null) fail(Errno.ISDIR);
+      fs.unlinkSync(r.host);
+    });
     return Errno.SUCCESS;
   }
 
   path_filestat_get(fd: number, flags: number, path: number, len: number, out: number): number {
     const m = this.mem();
     m.check(u(out), Size.FILESTAT);
-    const loc = this.at(fd, Rights.PATH_FILESTAT_GET, path, len, (u(flags) & LOOKUP_SYMLINK_FOLLOW) !== 0);
     // lstat: resolution has already followed the last link if asked to; a link left is one not to follow.
-    writeFilestat(m, u(out), filestatOf(fs.lstatSync(loc.host, { bigint: true })));
+    const st = this.at(fd, Rights.PATH_FILESTAT_GET, path, len, (u(flags) & LOOKUP_SYMLINK_FOLLOW) !== 0, (r) => fs.lstatSync(r.host, { bigint: true }));
+    writeFilestat(m, u(out), filestatOf(st));
     return Errno.SUCCESS;
   }
 
   path_filestat_set_times(fd: number, flags: number, path: number, len: number, atim: bigint, mtim: bigint, fstFlags: number): number {
-    const loc = this.at(fd, Rights.PATH_FILESTAT_SET_TIMES, path, len, (u(flags) & LOOKUP_SYMLINK_FOLLOW) !== 0);
-    this.setTimes(() => fs.lstatSync(loc.host, { bigint: true }), (a, m) => fs.lutimesSync(loc.host, a, m), atim, mtim, fstFlags);
+    this.at(fd, Rights.PATH_FILESTAT_SET_TIMES, path, len, (u(flags) & LOOKUP_SYMLINK_FOLLOW) !== 0, (r) => {
+      this.setTimes(() => fs.lstatSync(r.host, { bigint: true }), (a, m) => fs.lutimesSync(r.host, a, m), atim, mtim, fstFlags);
+    });
     return Errno.SUCCESS;
   }
 
@@ -675,8 +748,10 @@ export class Preview1 implements Preview1Functions {
     const m = this.mem();
     m.check(u(buf), u(bufLen));
     m.check(u(bufused), 4);
-    const loc = this.at(fd, Rights.PATH_READLINK, path, len, false);
-    const target = fs.readlinkSync(loc.host, { encoding: 'buffer' });
+    const target = this.at(fd, Rights.PATH_READLINK, path, len, false, (r) => {
+      if (r.name === null) fail(Errno.INVAL);
+      return fs.readlinkSync(r.host, { encoding: 'buffer' });
+    });
     // Truncated to the buffer, as POSIX readlink does.
     const n = Math.min(target.length, u(bufLen));
     m.write(u(buf), target.subarray(0, n));
@@ -686,36 +761,56 @@ export class Preview1 implements Preview1Functions {
 
   path_symlink(target: number, targetLen: number, fd: number, path: number, len: number): number {
     const t = this.mem().path(u(target), u(targetLen));
-    const loc = this.at(fd, Rights.PATH_SYMLINK, path, len, false);
-    // A link the guest makes must point inside its mount, so that nothing on the host (which may follow it) is led outside.
-    if (loc.parts.length === 0 || !targetStaysInside(loc.parts.slice(0, -1), t)) fail(Errno.NOTCAPABLE);
-    fs.symlinkSync(t, loc.host);
+    this.at(fd, Rights.PATH_SYMLINK, path, len, false, (r) => {
+      if (r.name === null) fail(Errno.EXIST);
+      // A link the guest makes must point inside its mount where it is made, so that
+      // host programs (which may follow it) are not led outside. The binding's own
+      // resolution does not rely on this: a link moved elsewhere points elsewhere.
+      const here = r.mount.pathOf(r.dir);
+      if (here === null || !targetStaysInside(here === '' ? 0 : here.split('/').length, t)) fail(Errno.NOTCAPABLE);
+      fs.symlinkSync(t, r.host);
+    });
     return Errno.SUCCESS;
   }
 
   path_link(oldFd: number, oldFlags: number, oldPath: number, oldLen: number, newFd: number, newPath: number, newLen: number): number {
-    const from = this.at(oldFd, Rights.PATH_LINK_SOURCE, oldPath, oldLen, (u(oldFlags) & LOOKUP_SYMLINK_FOLLOW) !== 0);
-    const to = this.at(newFd, Rights.PATH_LINK_TARGET, newPath, newLen, false);
-    fs.linkSync(from.host, to.host);
+    this.at(oldFd, Rights.PATH_LINK_SOURCE, oldPath, oldLen, (u(oldFlags) & LOOKUP_SYMLINK_FOLLOW) !== 0, (from) =>
+      this.at(newFd, Rights.PATH_LINK_TARGET, newPath, newLen, false, (to) => {
+        if (from.mount !== to.mount) fail(Errno.XDEV); // mounts stay apart: nothing moves between them
+        if (to.name === null) fail(Errno.EXIST);
+        if (from.name === null) fail(Errno.PERM); // a directory
+        fs.linkSync(from.host, to.host);
+      }),
+    );
     return Errno.SUCCESS;
   }
 
   path_rename(oldFd: number, oldPath: number, oldLen: number, newFd: number, newPath: number, newLen: number): number {
-    const from = this.at(oldFd, Rights.PATH_RENAME_SOURCE, oldPath, oldLen, false);
-    const to = this.at(newFd, Rights.PATH_RENAME_TARGET, newPath, newLen, false);
-    if (from.parts.length === 0 || to.parts.length === 0) fail(Errno.BUSY);
-    fs.renameSync(from.host, to.host);
+    this.at(oldFd, Rights.PATH_RENAME_SOURCE, oldPath, oldLen, false, (from) =>
+      this.at(newFd, Rights.PATH_RENAME_TARGET, newPath, newLen, false, (to) => {
+        if (from.name === null || to.name === null) fail(Errno.BUSY);
+        if (from.mount !== to.mount) fail(Errno.XDEV);
+        fs.renameSync(from.host, to.host);
+      }),
+    );
     return Errno.SUCCESS;
   }
 
-  /** The guest path (ptr, len) under directory descriptor `fd`, which must have `rights`. */
-  private at(fd: number, rights: number, path: number, len: number, followLast: boolean): Located {
+  /** Runs `f` on the guest path (ptr, len) resolved under directory descriptor `fd`, which must have `rights`. */
+  private at<T>(fd: number, rights: number, path: number, len: number, followLast: boolean, f: (r: Resolved) => T): T {
     const d = this.fds.dir(u(fd), rights);
-    return this.resolve(d, this.mem().path(u(path), u(len)), followLast);
+    return this.walk(d, this.mem().path(u(path), u(len)), followLast, f);
   }
 
-  private resolve(d: DirFd, path: string, followLast: boolean): Located {
-    return resolvePath(d.mount, d.parts, path, followLast);
+  /** Resolves `path` from the directory `d`, runs `f` on it, and releases what the resolution holds. */
+  private walk<T>(d: DirFd, path: string, followLast: boolean, f: (r: Resolved) => T): T {
+    this.pay(path.length * FUEL.PATH_BYTE);
+    const r = d.mount.resolve(d.host, path, followLast, () => this.pay(FUEL.PATH_STEP));
+    try {
+      return f(r);
+    } finally {
+      r.release();
+    }
   }
 
   // -------------------------------------------------------------------------
@@ -786,7 +881,7 @@ export class Preview1 implements Preview1Functions {
     return total;
   }
 
-  /** Gathers the iovecs and hands them to the stream's sink in one piece. */
+  /** Gathers the iovecs (at most MAX_IO_BYTES: see `capped`) and hands them to the stream's sink in one piece. */
   private writeStdout(stream: 0 | 1 | 2, m: GuestMemory, vecs: Iovec[]): number {
     const total = vecs.reduce((n, v) => n + v.len, 0);
     const sink = stream === 1 ? this.cfg.stdout : this.cfg.stderr;
@@ -854,42 +949,60 @@ function writeFile(host: number, m: GuestMemory, vecs: Iovec[], at: number): num
   return total;
 }
 
-/** lstat, or null when nothing is there. */
-function lstatOrNull(path: string): fs.Stats | null {
-  try {
-    return fs.lstatSync(path);
-  } catch (e) {
-    if ((e as { code?: unknown }).code === 'ENOENT') return null;
-    throw e;
-  }
-}
-
-/** A directory entry for fd_readdir: its name, WASI file type, and host path (for its inode). */
+/** A directory entry for fd_readdir: its name and WASI file type. */
 interface DirEntry {
   name: string;
   type: number;
-  path: string;
 }
 
-/** A directory's entries: ".", "..", then the rest sorted by name (UTF-16 order: the same on every host). */
+/**
+ * A directory's entries: ".", "..", then the rest sorted by name (UTF-16
+ * order: the same on every host). EOVERFLOW past MAX_DIR_ENTRIES.
+ */
 function listDirectory(d: DirFd): DirEntry[] {
-  const dir = hostPath(d.mount, d.parts);
-  const names = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const names: fs.Dirent[] = [];
+  const dir = fs.opendirSync(procPath(d.host, null));
+  try {
+    for (let n = dir.readSync(); n !== null; n = dir.readSync()) {
+      if (names.length >= MAX_DIR_ENTRIES - 2) fail(Errno.OVERFLOW);
+      names.push(n);
+    }
+  } finally {
+    dir.closeSync();
+  }
+  names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return [
-    { name: '.', type: FileType.DIRECTORY, path: dir },
-    // The root's ".." would be outside the mount: it shows the root again.
-    { name: '..', type: FileType.DIRECTORY, path: hostPath(d.mount, d.parts.slice(0, -1)) },
-    ...names.map((n) => ({ name: n.name, type: fileTypeOf(n), path: `${dir}/${n.name}` })),
+    { name: '.', type: FileType.DIRECTORY },
+    { name: '..', type: FileType.DIRECTORY },
+    ...names.map((n) => ({ name: n.name, type: fileTypeOf(n) })),
   ];
 }
 
-/** The inode number of a directory entry for fd_readdir; 0 if it vanished meanwhile. */
-function inodeOf(path: string): bigint {
+/** The inode number of a directory entry for fd_readdir; 0 if it vanished meanwhile. The root's ".." shows the root again (its parent is outside the mount). */
+function inodeOf(d: DirFd, name: string): bigint {
   try {
-    return fs.lstatSync(path, { bigint: true }).ino;
+    if (name === '.' || (name === '..' && d.mount.isRoot(d.host))) return fs.fstatSync(d.host, { bigint: true }).ino;
+    return fs.lstatSync(procPath(d.host, name), { bigint: true }).ino;
   } catch {
     return 0n;
   }
+}
+
+/** The iovecs cut to MAX_IO_BYTES in all: a longer read or write is a short one. */
+function capped(vecs: Iovec[]): Iovec[] {
+  const out: Iovec[] = [];
+  let left = MAX_IO_BYTES;
+  for (const v of vecs) {
+    if (left === 0) break;
+    const len = Math.min(v.len, left);
+    out.push({ ptr: v.ptr, len });
+    left -= len;
+  }
+  return out;
+}
+
+function total(vecs: Iovec[]): number {
+  return vecs.reduce((n, v) => n + v.len, 0);
 }
 
 function writeFilestat(m: GuestMemory, p: number, s: Filestat): void {

@@ -2,112 +2,320 @@
  * The guest's view of the host file system: mounts (guest path -> host
  * directory) and the resolution of guest paths inside them.
  *
- * A guest path never resolves outside its mount. Resolution walks the path
- * one component at a time on our side, expanding symbolic links itself, and
- * refuses absolute paths, `..` above the mount's root and links whose target
- * is absolute or climbs above the root (ENOTCAPABLE). The host calls then get
- * a path with no symbolic link left except, where the operation asks not to
- * follow one, the last component; files are opened with O_NOFOLLOW so that
- * even that one is not followed. This assumes the host does not change the
- * mounted trees concurrently; it protects the host from the guest.
+ * What is guaranteed: whatever the guest does through WASI (renames, link
+ * swaps, stale descriptors, `..`, links made anywhere), no host path outside
+ * its mount is read, written, listed or stat'ed. How:
+ *
+ * - Every directory the binding works in is a host file descriptor held open
+ *   (a mount's root, each directory descriptor, each directory on the way
+ *   during a resolution), reached as `/proc/self/fd/N/`: the kernel resolves
+ *   what follows relative to the directory itself, wherever it has been moved
+ *   since. No host path is stored and used again later.
+ * - A guest path is resolved one component at a time against what is on disk
+ *   at the time of use. Each directory on the way is opened with
+ *   O_DIRECTORY|O_NOFOLLOW (and its identity checked against the lstat just
+ *   made); symbolic links are expanded here, their targets continuing from the
+ *   link's own directory; an absolute target is refused (ENOTCAPABLE).
+ * - `..` is not lexical: it opens the parent of the directory on disk, and is
+ *   refused (ENOTCAPABLE) at the mount's root, recognised by its identity
+ *   (device and inode), not by its path.
+ * - The last component is handed to the host as `/proc/self/fd/N/<name>`
+ *   with operations that do not follow a link there (lstat, O_NOFOLLOW,
+ *   lutimes, unlink, rename ...).
+ * - A guest cannot move anything out of its mount: rename and link targets are
+ *   resolved the same way, and mounts may not overlap (a guest could move a
+ *   directory from one into the other, and climb from there) nor move things
+ *   between each other (EXDEV).
+ *
+ * All of this is synchronous: no other guest operation runs between a check
+ * and its use. Another host process changing the tree at the same time can
+ * make a walk fail (ENOTDIR, ELOOP, or EAGAIN when a directory on the way is
+ * no longer the one just checked), not lead it out, with one exception, not
+ * protected: a directory the guest holds (a descriptor, or the walk's current
+ * directory) that another process moves out of the mount stays reachable,
+ * and `..` climbs from where it now is. Mounting a directory grants
+ * everything below it, including hard links and file systems mounted there.
+ *
+ * Needs Linux's /proc/self/fd: where it is missing, mounting fails (it never
+ * falls back to path-based resolution).
  */
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { Errno, FileType, OFlags, Rights } from './abi.js';
 import { fail } from './memory.js';
 
-/** A host directory visible to the guest under `guestPath`. */
-export interface Mount {
-  /** The path the guest sees (its preopen name), e.g. "/data". */
-  readonly guestPath: string;
-  /** The host directory, as a real path (no symbolic links). */
-  readonly hostRoot: string;
-}
+const PROC_FD = '/proc/self/fd';
 
-/** A resolved guest path: its mount and its components below the mount's root. */
-export interface Located {
-  mount: Mount;
-  /** Components below the root, no "", "." or ".."; empty for the root itself. */
-  parts: string[];
-  /** The host path. It keeps a trailing slash the guest wrote, so that "file/" fails as POSIX says. */
-  host: string;
-}
-
-/** Makes a mount, checking that the host directory exists. Throws a plain Error when it does not. */
-export function makeMount(guestPath: string, hostDir: string): Mount {
-  if (guestPath.length === 0 || guestPath.includes('\0')) throw new TypeError(`invalid guest path ${JSON.stringify(guestPath)} for a mount`);
-  const hostRoot = fs.realpathSync(hostDir);
-  if (!fs.statSync(hostRoot).isDirectory()) throw new Error(`mount ${guestPath}: ${hostDir} is not a directory`);
-  return { guestPath, hostRoot };
-}
-
-/** The host path of components below a mount's root. */
-export function hostPath(mount: Mount, parts: readonly string[]): string {
-  return parts.length === 0 ? mount.hostRoot : nodePath.join(mount.hostRoot, ...parts);
+/** The host path of `name` (or the directory itself, for null) in the directory held open as host descriptor `dir`. */
+export function procPath(dir: number, name: string | null): string {
+  return `${PROC_FD}/${dir}/${name ?? '.'}`;
 }
 
 /** POSIX's SYMLOOP_MAX: more link expansions than this in one resolution is ELOOP. */
-const MAX_LINKS = 40;
-/** Components walked in one resolution, links included, before giving up with ENAMETOOLONG: bounds the host's work. */
-const MAX_WALK = 16384;
+export const MAX_LINKS = 40;
+/**
+ * Components walked in one resolution, links' included, before giving up
+ * with ENAMETOOLONG. Each costs a few system calls (~10 us), so this bounds
+ * one resolution to some tens of milliseconds.
+ */
+export const MAX_WALK = 4096;
 
 const isName = (c: string): boolean => c !== '' && c !== '.';
 
+/** A file's identity on the host: its device and inode. */
+export interface Identity {
+  dev: bigint;
+  ino: bigint;
+}
+
+const sameId = (a: Identity, b: Identity): boolean => a.dev === b.dev && a.ino === b.ino;
+
 /**
- * Resolves `path` relative to the directory `base` (components below the
- * mount's root). The last component is a symbolic link's target when
- * `followLast`, and the link itself otherwise (a trailing slash always
- * follows, as in POSIX).
+ * A resolved guest path: the directory it is in (a host descriptor, held
+ * until `release`) and its last component, or null when the path names that
+ * directory itself ("." or ".." last).
  */
-export function resolvePath(mount: Mount, base: readonly string[], path: string, followLast: boolean): Located {
-  if (path.length === 0) fail(Errno.NOENT);
-  if (path.startsWith('/')) fail(Errno.NOTCAPABLE);
-  const trailingSlash = path.endsWith('/');
-  const out = [...base];
-  // Components still to walk, last one first, so that a link's target goes in front of the rest.
-  const pending = path.split('/').reverse();
-  let names = pending.filter(isName).length; // components in `pending` that are not "" or "."
-  let links = 0;
-  let walked = 0;
-  while (pending.length > 0) {
-    if (++walked > MAX_WALK) fail(Errno.NAMETOOLONG);
-    const c = pending.pop()!;
-    if (!isName(c)) continue;
-    names--;
-    if (c === '..') {
-      if (out.length === 0) fail(Errno.NOTCAPABLE);
-      out.pop();
-      continue;
-    }
-    out.push(c);
-    if (names === 0 && !followLast && !trailingSlash) continue;
-    const target = linkTarget(hostPath(mount, out));
-    if (target === null) continue;
-    if (++links > MAX_LINKS) fail(Errno.LOOP);
-    if (target.startsWith('/')) fail(Errno.NOTCAPABLE);
-    out.pop();
-    for (const t of target.split('/').reverse()) {
-      pending.push(t);
-      if (isName(t)) names++;
-    }
+export class Resolved {
+  /** The host descriptor of the directory holding the entry. */
+  readonly dir: number;
+  /** The entry's name in `dir` (no "/", never "." or ".."), or null for `dir` itself. */
+  readonly name: string | null;
+  /** Whether the guest path ended with "/" or "/." (the entry must be a directory). */
+  readonly slash: boolean;
+  /** The mount it is in. */
+  readonly mount: Mount;
+  private readonly owned: boolean;
+
+  constructor(mount: Mount, dir: number, owned: boolean, name: string | null, slash: boolean) {
+    this.mount = mount;
+    this.dir = dir;
+    this.owned = owned;
+    this.name = name;
+    this.slash = slash;
   }
-  const host = hostPath(mount, out);
-  return { mount, parts: out, host: trailingSlash && out.length > 0 ? host + '/' : host };
+
+  /** The host path to operate on: through /proc, keeping the guest's trailing slash so that "file/" fails as POSIX says. */
+  get host(): string {
+    return procPath(this.dir, this.name) + (this.slash && this.name !== null ? '/' : '');
+  }
+
+  /** Closes the directory's descriptor when the resolution opened it. */
+  release(): void {
+    if (this.owned) closeQuietly(this.dir);
+  }
 }
 
-/** The target of a symbolic link, or null when `host` is not one (or does not exist: the operation itself will say so). */
-function linkTarget(host: string): string | null {
+/** A host directory visible to the guest under `guestPath`. Holds its root open until `close`. */
+export class Mount {
+  /** The path the guest sees (its preopen name), e.g. "/data". */
+  readonly guestPath: string;
+  /** The host directory as it was mounted, a real path (for messages; never used to reach files). */
+  readonly hostRoot: string;
+  private rootFd: number;
+  private readonly rootId: Identity;
+
+  private constructor(guestPath: string, hostRoot: string, rootFd: number, rootId: Identity) {
+    this.guestPath = guestPath;
+    this.hostRoot = hostRoot;
+    this.rootFd = rootFd;
+    this.rootId = rootId;
+  }
+
+  /**
+   * Opens the host directory `hostDir` as the mount `guestPath`. Throws a
+   * plain Error when it is not a directory, or when /proc/self/fd is not
+   * available (the sandbox needs it, and does not work without it).
+   */
+  static open(guestPath: string, hostDir: string): Mount {
+    if (guestPath.length === 0 || guestPath.includes('\0')) throw new TypeError(`invalid guest path ${JSON.stringify(guestPath)} for a mount`);
+    const hostRoot = fs.realpathSync(hostDir);
+    const fd = fs.openSync(hostRoot, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    try {
+      const id = idOf(fs.fstatSync(fd, { bigint: true }));
+      let viaProc: Identity | null = null;
+      try {
+        viaProc = idOf(fs.statSync(procPath(fd, null), { bigint: true }));
+      } catch {
+        // handled below
+      }
+      if (viaProc === null || !sameId(id, viaProc)) {
+        throw new Error(`mount ${guestPath}: directories can only be mounted where /proc/self/fd is available (Linux): the sandbox needs it`);
+      }
+      return new Mount(guestPath, hostRoot, fd, id);
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+  }
+
+  /** The host descriptor of the root (borrowed: the mount keeps it). */
+  get root(): number {
+    if (this.rootFd < 0) throw new Error(`mount ${this.guestPath} is closed`);
+    return this.rootFd;
+  }
+
+  /** Whether the directory held as host descriptor `fd` is this mount's root (by identity). */
+  isRoot(fd: number): boolean {
+    return sameId(idOf(fs.fstatSync(fd, { bigint: true })), this.rootId);
+  }
+
+  /** Whether two mounts' host directories overlap (one is the other, or inside it). */
+  overlaps(other: Mount): boolean {
+    const inside = (a: string, b: string) => a === b || a.startsWith(b.endsWith('/') ? b : b + '/');
+    return inside(this.hostRoot, other.hostRoot) || inside(other.hostRoot, this.hostRoot);
+  }
+
+  /** A new host descriptor on the directory `dir` itself (for a new directory descriptor). */
+  reopenDir(dir: number): number {
+    return openDirectory(procPath(dir, null), idOf(fs.fstatSync(dir, { bigint: true })));
+  }
+
+  /**
+   * Resolves the guest path `path` from the directory held as `start` (a
+   * descriptor inside this mount; borrowed). The last component is a
+   * symbolic link's target when `followLast`, and the link itself otherwise
+   * (a trailing slash always follows, as in POSIX). `step` is called for
+   * each component walked (to charge for it). Throws SyscallError:
+   * ENOTCAPABLE for absolute paths, absolute link targets and `..` above the
+   * root; ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG as POSIX would.
+   */
+  resolve(start: number, path: string, followLast: boolean, step?: () => void): Resolved {
+    if (path.length === 0) fail(Errno.NOENT);
+    if (path.startsWith('/')) fail(Errno.NOTCAPABLE);
+    const slash = path.endsWith('/') || path.endsWith('/.');
+    let cur = start;
+    let owned = false;
+    const moveTo = (next: number): void => {
+      if (owned) closeQuietly(cur);
+      cur = next;
+      owned = true;
+    };
+    try {
+      // Components still to walk, last one first, so that a link's target goes in front of the rest.
+      const pending = path.split('/').reverse();
+      let names = pending.filter(isName).length; // components in `pending` that are not "" or "."
+      let links = 0;
+      let walked = 0;
+      while (pending.length > 0) {
+        if (++walked > MAX_WALK) fail(Errno.NAMETOOLONG);
+        step?.();
+        const c = pending.pop()!;
+        if (!isName(c)) continue;
+        names--;
+        if (c === '..') {
+          if (this.isRoot(cur)) fail(Errno.NOTCAPABLE);
+          moveTo(openDirectory(procPath(cur, '..'), null));
+          continue;
+        }
+        const last = names === 0;
+        if (last && !followLast && !slash) return new Resolved(this, cur, owned, c, slash);
+        const at = procPath(cur, c);
+        const st = lstatOrNull(at);
+        if (st === null) {
+          if (last) return new Resolved(this, cur, owned, c, slash);
+          fail(Errno.NOENT);
+        }
+        if (st.isSymbolicLink()) {
+          if (++links > MAX_LINKS) fail(Errno.LOOP);
+          const target = fs.readlinkSync(at, 'utf8');
+          if (target.startsWith('/')) fail(Errno.NOTCAPABLE);
+          if (target === '') fail(Errno.NOENT);
+          for (const t of target.split('/').reverse()) {
+            pending.push(t);
+            if (isName(t)) names++;
+          }
+          continue;
+        }
+        if (last) return new Resolved(this, cur, owned, c, slash);
+        if (!st.isDirectory()) fail(Errno.NOTDIR);
+        moveTo(openDirectory(at, idOf(st)));
+      }
+      return new Resolved(this, cur, owned, null, slash);
+    } catch (e) {
+      if (owned) closeQuietly(cur);
+      throw e;
+    }
+  }
+
+  /**
+   * Where the file or directory held as host descriptor `fd` now is, as a
+   * path below the root ("" for the root), or null when the kernel cannot
+   * say (deleted, or no longer below the root). Used to save descriptors
+   * only: resolution never goes through it.
+   */
+  pathOf(fd: number): string | null {
+    let at: string, root: string;
+    try {
+      at = fs.readlinkSync(`${PROC_FD}/${fd}`, 'utf8');
+      root = fs.readlinkSync(`${PROC_FD}/${this.root}`, 'utf8');
+    } catch {
+      return null;
+    }
+    if (at.endsWith(' (deleted)') || root.endsWith(' (deleted)')) return null;
+    if (at === root) return '';
+    const rel = nodePath.relative(root, at);
+    if (rel === '' || rel.startsWith('..') || nodePath.isAbsolute(rel)) return null;
+    return rel;
+  }
+
+  /** Closes the root's descriptor. */
+  close(): void {
+    if (this.rootFd >= 0) closeQuietly(this.rootFd);
+    this.rootFd = -1;
+  }
+}
+
+/**
+ * Opens a directory (never a link to one) and checks it is the one `expected`
+ * names, when given: a mismatch means the tree changed under us (another
+ * process), and the walk stops (EAGAIN) rather than go on somewhere else.
+ */
+export function openDirectory(path: string, expected: Identity | fs.BigIntStats | null): number {
+  const c = fs.constants;
+  const fd = fs.openSync(path, c.O_RDONLY | c.O_DIRECTORY | c.O_NOFOLLOW);
+  if (expected !== null) {
+    let ok = false;
+    try {
+      ok = sameId(idOf(fs.fstatSync(fd, { bigint: true })), { dev: expected.dev, ino: expected.ino });
+    } finally {
+      if (!ok) closeQuietly(fd);
+    }
+    if (!ok) fail(Errno.AGAIN);
+  }
+  return fd;
+}
+
+function idOf(s: fs.BigIntStats): Identity {
+  return { dev: s.dev, ino: s.ino };
+}
+
+/** lstat, or null when nothing is there. */
+export function lstatOrNull(path: string): fs.BigIntStats | null {
   try {
-    return fs.readlinkSync(host, 'utf8');
-  } catch {
-    return null;
+    return fs.lstatSync(path, { bigint: true });
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ENOENT') return null;
+    throw e;
   }
 }
 
-/** Whether a link target, taken relative to the directory `dir` (components below the root), stays inside the mount. */
-export function targetStaysInside(dir: readonly string[], target: string): boolean {
+/** Closes a host descriptor, ignoring one already closed. */
+export function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Already closed: nothing left to release.
+  }
+}
+
+/**
+ * Whether a link target, made in a directory `depth` levels below the root,
+ * stays inside the mount read lexically. Only a courtesy to host programs
+ * that may follow the guest's links: the binding's own resolution does not
+ * rely on it (a link moved elsewhere means something else).
+ */
+export function targetStaysInside(depth: number, target: string): boolean {
   if (target.startsWith('/')) return false;
-  let depth = dir.length;
   for (const c of target.split('/')) {
     if (c === '..') {
       if (--depth < 0) return false;
@@ -160,12 +368,14 @@ export const WRITE_RIGHTS = Rights.FD_WRITE | Rights.FD_ALLOCATE | Rights.FD_FIL
  * Opens a resolved file on the host: the access mode follows the rights,
  * `oflags` are WASI's (CREAT, EXCL, TRUNC), and a link in the last place is
  * never followed (resolution already followed it if it was asked to).
+ * O_NONBLOCK keeps a FIFO the host left in the mount from blocking the
+ * process at open (it does nothing to regular files).
  */
 export function openFile(host: string, rights: number, oflags: number): number {
   const c = fs.constants;
   const read = (rights & (Rights.FD_READ | Rights.FD_READDIR)) !== 0;
   const write = (rights & WRITE_RIGHTS) !== 0;
-  let flags = (write ? (read ? c.O_RDWR : c.O_WRONLY) : c.O_RDONLY) | c.O_NOFOLLOW;
+  let flags = (write ? (read ? c.O_RDWR : c.O_WRONLY) : c.O_RDONLY) | c.O_NOFOLLOW | c.O_NONBLOCK;
   if (oflags & OFlags.CREAT) flags |= c.O_CREAT;
   if (oflags & OFlags.EXCL) flags |= c.O_EXCL;
   if (oflags & OFlags.TRUNC) flags |= c.O_TRUNC;

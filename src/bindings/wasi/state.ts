@@ -47,7 +47,11 @@ interface FdCommon {
   flags: number;
 }
 
-/** A descriptor: a standard stream, or a directory or file named by its mount and its path below the mount's root ("" for the root). */
+/**
+ * A descriptor: a standard stream, or a directory or file named by its mount
+ * and its path below the mount's root ("" for the root): where it was when
+ * saved. Restored, it is bound to what that path names then (see Wasi.save).
+ */
 export type FdState =
   | (FdCommon & { kind: 'stdio'; stream: 0 | 1 | 2 })
   | (FdCommon & { kind: 'dir'; mount: string; path: string; preopen: boolean })

@@ -17,7 +17,7 @@ import { FdTable, type FdEntry } from './fds.js';
 import { SyscallError } from './memory.js';
 import { Preview1, type OutputSink, type StdinSource, type WasiStats } from './preview1.js';
 import { RealRandom, SeededRandom, type WasiRandom } from './random.js';
-import { fileTypeOf, hostPath, makeMount, openFile, resolvePath, type Mount } from './sandbox.js';
+import { Mount, closeQuietly, fileTypeOf, lstatOrNull, openDirectory, openFile } from './sandbox.js';
 import { parseState, STATE_VERSION, type FdState, type WasiState } from './state.js';
 
 /** How a Wasi is set up. Everything is optional; the defaults make a run deterministic. */
@@ -42,7 +42,11 @@ export interface WasiOptions {
   random?: 'seeded' | 'real';
   /** Seed of the seeded stream (default 0); a number counts as its decimal string. */
   seed?: number | string;
-  /** Guest path -> host directory, each preopened (fds 3, 4, ... in this order). Default none: no file access at all. */
+  /**
+   * Guest path -> host directory, each preopened (fds 3, 4, ... in this order).
+   * Default none: no file access at all. Mounts may not overlap (one inside
+   * another), and need Linux's /proc/self/fd (see sandbox.ts).
+   */
   mounts?: Record<string, string>;
 }
 
@@ -91,11 +95,22 @@ export class Wasi {
     fds.set(0, { kind: 'stdio', stream: 0, rightsBase: TTY_RIGHTS & ~Rights.FD_WRITE, rightsInheriting: 0, flags: 0 });
     fds.set(1, { kind: 'stdio', stream: 1, rightsBase: TTY_RIGHTS & ~Rights.FD_READ, rightsInheriting: 0, flags: 0 });
     fds.set(2, { kind: 'stdio', stream: 2, rightsBase: TTY_RIGHTS & ~Rights.FD_READ, rightsInheriting: 0, flags: 0 });
-    for (const [guest, host] of Object.entries(options.mounts ?? {})) {
-      if (typeof host !== 'string') throw new TypeError(`mounts.${guest}: expected a host directory path`);
-      const mount = makeMount(guest, host);
-      this.mounts.set(guest, mount);
-      fds.add({ kind: 'dir', mount, parts: [], preopen: true, rightsBase: DIR_RIGHTS, rightsInheriting: DIR_RIGHTS | FILE_RIGHTS, flags: 0 });
+    try {
+      for (const [guest, host] of Object.entries(options.mounts ?? {})) {
+        if (typeof host !== 'string') throw new TypeError(`mounts.${guest}: expected a host directory path`);
+        const mount = Mount.open(guest, host);
+        this.mounts.set(guest, mount);
+        // A guest could move a directory from one of two overlapping mounts into the other and climb out from there.
+        for (const other of this.mounts.values()) {
+          if (other !== mount && other.overlaps(mount)) throw new Error(`mounts ${other.guestPath} (${other.hostRoot}) and ${guest} (${mount.hostRoot}) overlap: give directories that are not inside one another`);
+        }
+        const root = mount.reopenDir(mount.root);
+        fds.add({ kind: 'dir', mount, host: root, openedAs: '', preopen: true, rightsBase: DIR_RIGHTS, rightsInheriting: DIR_RIGHTS | FILE_RIGHTS, flags: 0 });
+      }
+    } catch (e) {
+      fds.closeAll();
+      for (const m of this.mounts.values()) m.close();
+      throw e;
     }
 
     this.core = new Preview1({
@@ -116,11 +131,16 @@ export class Wasi {
    * Connects the instance: its memory (the guest's "memory" export), and the
    * fuel units it has used so far (`() => instance.fuelUsed`, cumulative
    * across snapshots), which drive the virtual clock. Without `fuelUsed`
-   * virtual time moves only when the guest sleeps.
+   * virtual time moves only when the guest sleeps. `charge` (e.g.
+   * `(n) => instance.charge(n)`) makes the guest pay fuel for the host work
+   * of its calls (path components walked, bytes moved, directory entries,
+   * random bytes, poll subscriptions); without it nothing is charged.
    */
-  bind(memory: Memory, fuelUsed?: () => number): void {
+  bind(memory: Memory, fuelUsed?: () => number, charge?: (units: number) => void): void {
     if (!(memory instanceof Memory)) throw new TypeError('Wasi.bind: expected the instance\'s Memory (its "memory" export)');
+    if (charge !== undefined && typeof charge !== 'function') throw new TypeError('Wasi.bind: charge must be a function (units) => void');
     this.core.memory = memory;
+    this.core.charge = charge ?? null;
     if (fuelUsed !== undefined && this.core.clock instanceof VirtualClock) this.core.clock.fuelUsed = fuelUsed;
   }
 
@@ -147,9 +167,10 @@ export class Wasi {
     clock.sleep(n);
   }
 
-  /** Closes the host descriptors of the files the guest has open. The Wasi must not run a guest afterwards. */
+  /** Closes the host descriptors it holds (open files and directories, mounts' roots). The Wasi must not run a guest afterwards. */
   close(): void {
     this.core.fds.closeAll();
+    for (const m of this.mounts.values()) m.close();
   }
 
   /** Everything needed to continue later, as plain data (see WasiState). The Wasi itself is unchanged. */
@@ -200,7 +221,12 @@ export class Wasi {
     } catch (e) {
       throw new WasiStateError(`cannot restore: ${e instanceof Error ? e.message : String(e)}`);
     }
-    w.resume(s);
+    try {
+      w.resume(s);
+    } catch (e) {
+      w.close();
+      throw e;
+    }
     return w;
   }
 
@@ -222,7 +248,12 @@ export class Wasi {
     }
   }
 
-  /** The descriptor of a saved entry, reopening files on the host. */
+  /**
+   * The descriptor of a saved entry, reopening files and directories on the
+   * host: its saved path is resolved again from the mount's root, as a guest
+   * path is (so a link placed on the host since the save cannot lead out),
+   * and the descriptor is bound to what that path names now.
+   */
   private reopen(f: FdState): FdEntry {
     const { rightsBase, rightsInheriting, flags } = f;
     if (f.kind === 'stdio') return { kind: 'stdio', stream: f.stream, rightsBase, rightsInheriting, flags };
@@ -234,26 +265,28 @@ export class Wasi {
         : (e as { code?: unknown }).code ?? (e instanceof Error ? e.message : String(e));
       throw new WasiStateError(`cannot reopen ${where}: ${String(why)}`);
     };
-    let parts: string[];
-    let host: string;
+    let r;
     try {
-      // Resolved again, so that a link placed on the host since the save cannot lead outside the mount.
-      ({ parts, host } = resolvePath(mount, [], f.path === '' ? '.' : f.path, false));
+      r = mount.resolve(mount.root, f.path === '' ? '.' : f.path, false);
     } catch (e) {
       return fail(e);
-    }
-    if (f.kind === 'dir') {
-      if (!isDirectory(hostPath(mount, parts))) fail(new Error('not a directory any more'));
-      return { kind: 'dir', mount, parts, preopen: f.preopen, rightsBase, rightsInheriting, flags };
     }
     let fd = -1;
     try {
-      fd = openFile(host, rightsBase, 0);
+      if (f.kind === 'dir') {
+        const st = lstatOrNull(r.host);
+        if (st === null || !st.isDirectory()) throw new Error('not a directory any more');
+        fd = openDirectory(r.host, st);
+        return { kind: 'dir', mount, host: fd, openedAs: f.path, preopen: f.preopen, rightsBase, rightsInheriting, flags };
+      }
+      fd = openFile(r.host, rightsBase, 0);
       const filetype = fileTypeOf(fs.fstatSync(fd));
-      return { kind: 'file', mount, parts, host: fd, filetype, offset: f.offset, rightsBase, rightsInheriting, flags };
+      return { kind: 'file', mount, host: fd, openedAs: f.path, filetype, offset: f.offset, rightsBase, rightsInheriting, flags };
     } catch (e) {
-      if (fd >= 0) fs.closeSync(fd);
+      if (fd >= 0) closeQuietly(fd);
       return fail(e);
+    } finally {
+      r.release();
     }
   }
 }
@@ -308,19 +341,18 @@ function savedClock(c: VirtualClock): WasiState['clock'] {
   return { mode: 'virtual', startTime: String(s.startTime), nsPerUnit: s.nsPerUnit, slept: String(s.slept), high: String(s.high) };
 }
 
+/**
+ * A descriptor as saved. A directory or file is saved as the path where the
+ * kernel reports it now (it may have been renamed since it was opened), or,
+ * when the kernel cannot say (a file deleted while open), the path it was
+ * opened by. A restored descriptor is bound to whatever that path names
+ * inside the mount when it is restored.
+ */
 function savedFd(fd: number, e: FdEntry): FdState {
   const { rightsBase, rightsInheriting, flags } = e;
   switch (e.kind) {
     case 'stdio': return { fd, kind: 'stdio', stream: e.stream, rightsBase, rightsInheriting, flags };
-    case 'dir': return { fd, kind: 'dir', mount: e.mount.guestPath, path: e.parts.join('/'), preopen: e.preopen, rightsBase, rightsInheriting, flags };
-    case 'file': return { fd, kind: 'file', mount: e.mount.guestPath, path: e.parts.join('/'), offset: e.offset, rightsBase, rightsInheriting, flags };
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return fs.lstatSync(path).isDirectory();
-  } catch {
-    return false;
+    case 'dir': return { fd, kind: 'dir', mount: e.mount.guestPath, path: e.mount.pathOf(e.host) ?? e.openedAs, preopen: e.preopen, rightsBase, rightsInheriting, flags };
+    case 'file': return { fd, kind: 'file', mount: e.mount.guestPath, path: e.mount.pathOf(e.host) || e.openedAs, offset: e.offset, rightsBase, rightsInheriting, flags };
   }
 }
