@@ -191,46 +191,56 @@ describe('host work in imports is paid for in fuel', () => {
     hive.close();
   });
 
-  it('a guest spawn pays a fixed cost, its init message, the new actor\'s memory and the fuel of its start function', async () => {
+  it('a guest spawn pays a fixed cost, its init message and the new actor\'s memory; the child pays for its own start function', async () => {
     const { hive } = testHive();
     // A child with 2 pages whose start function loops 1,000 times.
     hive.define('child', guestOf(`(func $start (local i32) (loop (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br_if 0 (i32.lt_u (local.get 0) (i32.const 1000))))) (start $start) (func (export "main") (drop (call $receive (i32.const -1))))`, 2));
     const fuel: number[] = [];
     hive.on('exited', (e) => fuel.push(e.fuelUsed));
-    // Fuel the child's start function used, when it is spawned.
-    let start = 0;
-    hive.on('spawned', (e) => (start = hive.actor(e.id)!.instance!.fuelUsed));
+    const children: number[] = [];
+    hive.on('spawned', (e) => children.push(e.id));
     const spawner = (call: string): Uint8Array => guestOf(`(data (i32.const 0) "child") (func (export "main") (drop ${call}))`);
     // The same call with a bad flag: refused after reading the name, before anything else.
     hive.spawn(spawner(`(call $spawn (i32.const 0) (i32.const 5) (i32.const 0) (i32.const ${4 * KiB}) (i32.const 2))`));
     hive.spawn(spawner(`(call $spawn (i32.const 0) (i32.const 5) (i32.const 0) (i32.const ${4 * KiB}) (i32.const 0))`));
     await settle(hive);
-    expect(start).toBeGreaterThan(2000);
-    expect(fuel[1]! - fuel[0]!).toBe(10_000 + (4 * KiB) / 16 + (2 * 64 * KiB) / 64 + start);
+    expect(fuel[1]! - fuel[0]!).toBe(10_000 + (4 * KiB) / 16 + (2 * 64 * KiB) / 64);
+    // The child ran its start function (1,000 iterations) on its own fuel.
+    expect(fuelOf(hive, hive.ref(children[2]!))).toBeGreaterThan(2000);
     hive.close();
   });
 
-  // What broke: a spawn whose start function spun until the start fuel (10M)
-  // ran out cost the spawner 10,000 units, so a guest could burn seconds of
-  // host time per slice spawning it.
-  it('a guest spawn whose start function runs out of fuel or traps pays the fuel the start function burnt', async () => {
-    const { hive } = testHive();
+  // What broke: a guest spawn ran the child's start function inside the
+  // spawner's import (up to 10M fuel, ~70 ms in one slice), so one spawn
+  // held the event loop far longer than a slice.
+  it('regression: a start function ran in the spawner\'s slice; now it runs in the child\'s own slices, and a trap there crashes the child', async () => {
+    const exec = new StepExecutor();
+    const { hive } = testHive({ executor: exec });
     hive.define('forever', guestOf('(func $start (loop (br 0))) (start $start) (func (export "main"))'));
     hive.define('trapper', guestOf('(func $start (local i32) (loop (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br_if 0 (i32.lt_u (local.get 0) (i32.const 1000)))) unreachable) (start $start) (func (export "main"))'));
+    const crashed: string[] = [];
+    hive.on('crashed', (e) => crashed.push(e.reason));
     const spawner = (name: string): ActorRef =>
       hive.spawn(statuses([`(call $spawn (i32.const 64) (i32.const ${name.length}) (i32.const 0) (i32.const -1) (i32.const 0))`], 1, `(data (i32.const 64) "${name}")`));
     const forever = spawner('forever');
     const trapper = spawner('trapper');
     const missing = spawner('nobody!');
-    await settle(hive);
-    expect(word(hive, forever, 0)).toBe(Status.SPAWN_FAILED);
-    expect(word(hive, trapper, 0)).toBe(Status.SPAWN_FAILED);
+    for (let i = 0; i < 100; i++) exec.step();
+    const foreverChild = word(hive, forever, 0);
+    expect(foreverChild).toBeGreaterThan(0);
+    expect(word(hive, trapper, 0)).toBeGreaterThan(0);
     expect(word(hive, missing, 0)).toBe(Status.NO_MODULE);
-    const base = fuelOf(hive, missing); // the same guest, with no start function run
-    expect(fuelOf(hive, forever) - base).toBeGreaterThanOrEqual(10_000 + 10_000_000);
-    const trapperCost = fuelOf(hive, trapper) - base - 10_000;
-    expect(trapperCost).toBeGreaterThan(2_000);
-    expect(trapperCost).toBeLessThan(10_000);
+    // The spawner paid the fixed cost and the child's memory, not the start function.
+    const base = fuelOf(hive, missing);
+    expect(fuelOf(hive, forever) - base).toBe(10_000 + (64 * KiB) / 64);
+    expect(fuelOf(hive, trapper) - base).toBe(10_000 + (64 * KiB) / 64);
+    // The endless start function spins in its own slices (each at most fuelPerSlice), and can be killed.
+    const child = hive.ref(foreverChild);
+    expect(child.alive).toBe(true);
+    expect(child.info()!.fuelUsed).toBeGreaterThan(20_000 * 10);
+    expect(crashed).toEqual(['trap: unreachable']);
+    child.kill();
+    expect(await child.exited).toBe('killed');
     hive.close();
   });
 
@@ -250,7 +260,7 @@ describe('host work in imports is paid for in fuel', () => {
 
 describe('strings have caps', () => {
   it('exit reasons longer than 1 KiB are refused with BAD_ARGUMENT, so EXIT and DOWN messages stay small', async () => {
-    const { hive } = testHive();
+    const { hive } = testHive({ signals: 'open' });
     const target = hive.spawn('probe');
     await settle(hive);
     await cmd(target, 'trap_exit', true);
@@ -364,12 +374,13 @@ describe('imports called from a start function', () => {
     ['monitor, then a trap', '(drop (call $monitor (i32.const TARGET))) unreachable'],
   ];
   for (const [what, body] of cases) {
-    it(`${what} in a start function traps the spawn and leaves no timer, link or monitor behind`, async () => {
+    it(`${what} in a start function crashes the new actor and leaves no timer, link or monitor behind`, async () => {
       const { hive, clock } = testHive();
       const target = hive.spawn('probe');
       await settle(hive);
       const m = guestOf(`(func $start ${body.replace('TARGET', String(target.id))}) (start $start) (func (export "main"))`);
-      expect(() => hive.spawn(m)).toThrow(/hive\.(receive|sleep|link|monitor) called from the start function: the actor does not exist yet/);
+      const a = hive.spawn(m);
+      expect(await a.exited).toMatch(/^trap: hive\.(receive|sleep|link|monitor) called from the start function: the actor does not exist yet/);
       expect(clock.timers).toBe(0);
       expect(target.info()!.links).toEqual([]);
       expect(hive.actor(target.id)!.monitoredBy.size).toBe(0);
@@ -381,20 +392,25 @@ describe('imports called from a start function', () => {
     const { hive } = testHive();
     const r = hive.spawn(
       wat(`(module (import "hive" "abi_version" (func $v (result i32))) (import "env" "seed" (func $seed (result f64)))
+        (import "hive" "receive" (func $receive (param i32) (result i32)))
         (memory (export "memory") 1)
         (func $start (i32.store (i32.const 0) (call $v)) (f64.store (i32.const 8) (call $seed))) (start $start)
-        (func (export "main")))`),
+        (func (export "main") (drop (call $receive (i32.const -1)))))`),
     );
+    await settle(hive);
     expect(word(hive, r, 0)).toBe(1);
     hive.close();
   });
 
-  it('a guest spawning a module that calls the hive from its start function gets SPAWN_FAILED', async () => {
+  it('a guest spawning a module that calls the hive from its start function gets a pid, and the child crashes', async () => {
     const { hive, clock } = testHive();
     hive.define('early', guestOf('(func $start (call $sleep (i32.const 1000))) (start $start) (func (export "main"))'));
+    const crashed: string[] = [];
+    hive.on('crashed', (e) => crashed.push(e.reason));
     const r = hive.spawn(statuses(['(call $spawn (i32.const 64) (i32.const 5) (i32.const 0) (i32.const -1) (i32.const 0))'], 1, '(data (i32.const 64) "early")'));
     await settle(hive);
-    expect(word(hive, r, 0)).toBe(Status.SPAWN_FAILED);
+    expect(word(hive, r, 0)).toBeGreaterThan(0);
+    expect(crashed).toEqual(['trap: hive.sleep called from the start function: the actor does not exist yet']);
     expect(clock.timers).toBe(0);
     hive.close();
   });

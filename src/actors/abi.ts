@@ -187,7 +187,7 @@ export function hiveImports(actor: Actor): Imports {
       deadline,
       to,
       sending: {
-        env: { kind: Kind.MESSAGE, from: actor.id, bytes, ref: 0 },
+        env: { kind: Kind.MESSAGE, from: actor.id, bytes, ref: 0, payer: actor.tree },
         done: (status) => {
           if (actor.wait === w) actor.wakeWith(r32(status));
         },
@@ -288,7 +288,7 @@ export function hiveImports(actor: Actor): Imports {
       };
       if (st === Status.FULL) {
         w.sending = {
-          env: { kind: Kind.MESSAGE, from: replyId, bytes, ref: 0 },
+          env: { kind: Kind.MESSAGE, from: replyId, bytes, ref: 0, payer: actor.tree },
           done: (status) => {
             if (actor.wait !== w) return;
             w.sending = null;
@@ -317,8 +317,8 @@ export function hiveImports(actor: Actor): Imports {
       const flags = arg(args, 4);
       if ((flags & ~1) !== 0) return r32(Status.BAD_ARGUMENT);
       const st = hive.spawnFromGuest(actor, name, init === null ? null : copy(init), (flags & 1) !== 0);
-      if (st > 0 || st === Status.SPAWN_FAILED) charge(SPAWN_FUEL);
-      // The new actor's memory is the spawner's to pay (and the fuel of its start function, charged by the hive).
+      if (st > 0 || st === Status.SPAWN_FAILED || st === Status.LIMIT) charge(SPAWN_FUEL);
+      // The new actor's memory is the spawner's to pay; its start function runs in its own slices, on its own fuel.
       const child = st > 0 ? hive.actor(st) : undefined;
       if (child !== undefined && child.instance !== null) {
         let bytes = 0;
@@ -342,7 +342,7 @@ export function hiveImports(actor: Actor): Imports {
       return r32(hive.lookupName(name) ?? Status.NOT_FOUND);
     }],
 
-    link: [[I32], [I32], (args) => r32(hive.link(actor, arg(args, 0)))],
+    link: [[I32], [I32], (args) => r32(hive.guestLink(actor, arg(args, 0)))],
 
     unlink: [[I32], [I32], (args) => {
       hive.unlink(actor, arg(args, 0));
@@ -363,7 +363,7 @@ export function hiveImports(actor: Actor): Imports {
       const to = arg(args, 0);
       if (to === actor.id) return new ExitRequest(reason);
       // The signal may come back along links and end this actor: the guard then stops it.
-      return r32(hive.sendExit(actor.id, to, reason));
+      return r32(hive.guestExit(actor, to, reason));
     }],
 
     trap_exit: [[I32], [I32], (args) => {
@@ -403,7 +403,7 @@ export function hiveImports(actor: Actor): Imports {
       const bytes = head(all, MAX_LOG_BYTES);
       charge(LOG_FUEL + bytes.length * FUEL_PER_TEXT_BYTE);
       const line = decode(bytes) ?? '<not UTF-8>';
-      actor.logger[levelName(arg(args, 0))](bytes.length < all.length ? `${line}…` : line);
+      actor.log(levelName(arg(args, 0)), bytes.length < all.length ? `${line}…` : line);
       return VOID;
     }],
   };
@@ -431,7 +431,7 @@ export function hiveImports(actor: Actor): Imports {
       }
       const msg = asString(mem(), arg(args, 0), 2 * MAX_LOG_BYTES);
       charge(LOG_FUEL + 2 * msg.length * FUEL_PER_TEXT_BYTE);
-      actor.logger.debug({ values: nums }, msg);
+      actor.log('debug', msg, { values: nums });
       return VOID;
     }, true)),
     seed: Func.host({ params: [], results: [F64] }, guard('env.seed', () => {

@@ -10,22 +10,14 @@ import { Func, Instance, Memory, Suspend, Trap, type Outcome, type Value } from 
 import type { Runnable } from '../scheduler/index.js';
 import type { TimerHandle } from '../scheduler/index.js';
 import type { ActorSchema } from './codec.js';
-import { Deque, Kind, Status, type Envelope } from './envelope.js';
+import { CountedDeque, Kind, type Envelope } from './envelope.js';
+import { CountedMap, CountedSet, LogGate, type ActorLimits, type Tree } from './limits.js';
+import { Mailbox } from './mailbox.js';
 import type { BlockedSend, Process } from './process.js';
 import type { Rng } from './rng.js';
 import type { HiveCore, ModuleDef } from './hive.js';
 
-/** Limits of one actor. */
-export interface ActorLimits {
-  /** Fuel (instructions, roughly) the actor runs before others get a turn (default 20,000). */
-  fuelPerSlice: number;
-  /** Pages (64 KiB) its memory may grow to (default 256, 16 MiB). */
-  maxMemoryPages: number;
-  /** Ordinary messages its mailbox holds; senders wait or fail beyond it (default 10,000). */
-  mailbox: number;
-  /** Nested wasm calls before "call stack exhausted" (default 10,000). */
-  maxCallDepth: number;
-}
+export type { ActorLimits } from './limits.js';
 
 /** What a parked actor waits for. */
 export type Wait =
@@ -73,6 +65,14 @@ export class Actor implements Process, Runnable {
   state: ActorState = 'ready';
   /** Whether `main` has been called. */
   started = false;
+  /**
+   * The module's start function while it has yet to run or is running (it
+   * runs in the actor's own slices, paid from its own fuel, before `main`);
+   * null once it has returned, or when there is none.
+   */
+  startFn: Func | null = null;
+  /** Whether the paused call is the start function's. */
+  starting = false;
   /** Results to resume the paused guest with (it was woken), or null. */
   resumeWith: Value[] | null = null;
   /** An error to trap the paused guest with (a host import's promise rejected), or null. */
@@ -81,21 +81,23 @@ export class Actor implements Process, Runnable {
   private exitDecided: string | null = null;
   reason: string | null = null;
 
-  readonly mailbox = new Deque<Envelope>();
-  readonly signals = new Deque<Envelope>();
-  /** Senders waiting for room in the mailbox, in order. */
-  readonly blocked = new Deque<BlockedSend>();
+  readonly mailbox: Mailbox;
+  readonly signals: CountedDeque<Envelope>;
+  /** The spawn tree it belongs to (its resources are counted there too). */
+  readonly tree: Tree;
+  /** Its log lines per second. */
+  private readonly logGate: LogGate;
   current: Envelope | null = null;
   trapExit = false;
-  readonly links = new Set<number>();
+  readonly links: CountedSet;
   readonly monitoredBy = new Map<number, Set<number>>();
   /** Monitors this actor holds: reference -> monitored id. */
-  readonly monitors = new Map<number, number>();
+  readonly monitors: CountedMap;
   nextMonitorRef = 1;
   /** Reply addresses of calls waiting on this actor (they fail when it exits). */
   readonly callers = new Set<number>();
   rng: Rng;
-  private log: Logger | null = null;
+  private childLogger: Logger | null = null;
   /** Resolves with the exit reason. */
   readonly exited: Promise<string>;
   resolveExited!: (reason: string) => void;
@@ -104,14 +106,26 @@ export class Actor implements Process, Runnable {
   /** The last snapshot taken of this actor (supervisors restart from it). */
   lastSnapshot: Uint8Array | null = null;
 
-  constructor(hive: HiveCore, id: number, def: ModuleDef, limits: ActorLimits, schema: ActorSchema | undefined, rng: Rng) {
+  constructor(hive: HiveCore, id: number, def: ModuleDef, limits: ActorLimits, schema: ActorSchema | undefined, rng: Rng, tree: Tree) {
     this.hive = hive;
     this.id = id;
     this.def = def;
     this.limits = limits;
+    this.tree = tree;
+    // Counted in the tree as they come and go: one tree's links, monitors and queued signals are bounded together.
+    this.links = new CountedSet(tree);
+    this.monitors = new CountedMap(tree);
+    this.signals = new CountedDeque(tree);
+    this.mailbox = new Mailbox(limits.mailbox, limits.mailboxBytes);
+    this.logGate = new LogGate(limits.logLinesPerSecond);
     this.schema = schema;
     this.rng = rng;
     this.exited = new Promise((r) => (this.resolveExited = r));
+  }
+
+  /** The executor gives its spawn tree one turn per round (see Runnable.group). */
+  get group(): object {
+    return this.tree;
   }
 
   get alive(): boolean {
@@ -151,13 +165,43 @@ export class Actor implements Process, Runnable {
 
   /** The actor's logger: the hive's, with the actor's id and name on every line. */
   get logger(): Logger {
-    if (this.log === null) this.log = this.hive.logger.child(this.name === null ? { actor: this.id } : { actor: this.id, name: this.name });
-    return this.log;
+    if (this.childLogger === null) this.childLogger = this.hive.logger.child(this.name === null ? { actor: this.id } : { actor: this.id, name: this.name });
+    return this.childLogger;
+  }
+
+  /** Log lines dropped by its rate limit (`logLinesPerSecond`, and the hive's). */
+  get logsDropped(): number {
+    return this.logGate.dropped;
+  }
+
+  /**
+   * Writes a line the guest caused (its `log`, or the runtime's warnings
+   * about what it did), within its log lines per second and the hive's:
+   * excess lines are dropped and counted, and one line per second says how
+   * many were.
+   */
+  log(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal', msg: string, obj?: object): void {
+    const logger = this.logger;
+    if (!logger.isLevelEnabled(level)) return;
+    const now = this.hive.clock.now();
+    if (!this.logGate.admit(now, this.reportDropped)) return;
+    if (!this.hive.admitLog(now)) return this.logGate.drop();
+    if (obj === undefined) logger[level](msg);
+    else logger[level](obj, msg);
+  }
+
+  private readonly reportDropped = (n: number): void => {
+    this.logger.warn({ dropped: n }, `dropped ${n} log lines (over the actor's ${this.limits.logLinesPerSecond} or the hive's bound a second)`);
+  };
+
+  /** Reports the log lines dropped in the current second (the actor exits). */
+  flushLogs(): void {
+    this.logGate.flush(this.reportDropped);
   }
 
   /** Forgets the cached logger (the name changed). */
   renamed(): void {
-    this.log = null;
+    this.childLogger = null;
   }
 
   // ---------------------------------------------------------------------
@@ -170,11 +214,14 @@ export class Actor implements Process, Runnable {
     if (inst.fuel < 0) inst.addFuel(this.limits.fuelPerSlice);
     else inst.fuel = this.limits.fuelPerSlice;
     // Still in debt (host work of its imports cost more than a slice): this slice only pays it.
-    if (inst.fuel <= 0 && this.started) return true;
+    if (inst.fuel <= 0 && (this.started || this.starting)) return true;
     this.state = 'running';
     let out: Outcome;
     try {
-      if (!this.started) {
+      if (this.startFn !== null && !this.starting) {
+        this.starting = true;
+        out = inst.call(this.startFn, NO_RESULTS);
+      } else if (!this.started && !this.starting) {
         this.started = true;
         out = inst.call(this.entry!, NO_RESULTS);
       } else if (this.resumeError !== null) {
@@ -208,6 +255,13 @@ export class Actor implements Process, Runnable {
         this.state = 'ready';
         return true;
       case 'done':
+        if (this.starting) {
+          // The start function returned: `main` is called in the next slice.
+          this.starting = false;
+          this.startFn = null;
+          this.state = 'ready';
+          return true;
+        }
         this.state = 'parked';
         this.hive.terminate(this, 'normal');
         return false;
@@ -273,8 +327,8 @@ export class Actor implements Process, Runnable {
   // ---------------------------------------------------------------------
   // Mailbox
 
-  hasRoom(): boolean {
-    return this.mailbox.length < this.limits.mailbox && this.blocked.length === 0;
+  hasRoom(size: number): boolean {
+    return this.mailbox.fits(size);
   }
 
   deliver(env: Envelope): void {
@@ -284,24 +338,16 @@ export class Actor implements Process, Runnable {
   }
 
   block(b: BlockedSend): void {
-    this.blocked.push(b);
+    this.mailbox.block(b);
   }
 
   unblock(b: BlockedSend): void {
-    this.blocked.remove((x) => x === b);
+    this.mailbox.unblock(b);
   }
 
-  /** Takes the next message: signals first, then the mailbox (admitting a waiting sender). */
+  /** Takes the next message: signals first, then the mailbox (admitting waiting senders that now fit). */
   take(): Envelope | undefined {
-    const s = this.signals.shift();
-    if (s !== undefined) return s;
-    const m = this.mailbox.shift();
-    if (m !== undefined && this.blocked.length > 0 && this.mailbox.length < this.limits.mailbox) {
-      const b = this.blocked.shift()!;
-      this.mailbox.push(b.env);
-      b.done(Status.OK);
-    }
-    return m;
+    return this.signals.shift() ?? this.mailbox.shift();
   }
 
   /** A parked receive gets the next message now. */
@@ -312,7 +358,16 @@ export class Actor implements Process, Runnable {
     this.wakeWith([{ type: 'i32', value: env.bytes.length }]);
   }
 
-  /** Puts a signal-class message (EXIT, DOWN) in the queue that overtakes the mailbox. */
+  /** Whether the signal queue has room for a signal of `exit` or a `noproc` down message (`maxSignals`). */
+  get signalRoom(): boolean {
+    return this.signals.length < this.limits.maxSignals;
+  }
+
+  /**
+   * Puts a signal-class message (EXIT, DOWN) in the queue that overtakes the
+   * mailbox. Those of links and monitors are always taken (they are bounded
+   * by `maxLinks` and `maxMonitors`); callers check `signalRoom` for others.
+   */
   pushSignal(env: Envelope): void {
     this.signals.push(env);
     if (this.wait !== null && this.wait.kind === 'receive') this.receiveNow();

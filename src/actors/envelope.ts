@@ -3,6 +3,8 @@
  * codes of the guest ABI, and the queue that mailboxes are made of.
  */
 
+import type { Tree } from './limits.js';
+
 /** Kinds of messages, as the guest ABI numbers them (docs/guest-abi.md). */
 export const Kind = { MESSAGE: 0, EXIT: 1, DOWN: 2, INIT: 3 } as const;
 /** A message kind. */
@@ -14,6 +16,8 @@ export interface Envelope {
   from: number;
   bytes: Uint8Array;
   ref: number;
+  /** The spawn tree whose actor sent it (its bytes count against the tree while it waits); none for the host's. */
+  payer?: Tree | null;
 }
 
 /** Statuses the guest ABI returns (docs/guest-abi.md). */
@@ -28,6 +32,7 @@ export const Status = {
   SPAWN_FAILED: -7,
   BAD_ARGUMENT: -8,
   TOO_LARGE: -9,
+  LIMIT: -10,
 } as const;
 
 /** Exit reasons that are not failures: `normal` and `shutdown`. */
@@ -35,7 +40,7 @@ export function isNormalExit(reason: string): boolean {
   return reason === 'normal' || reason === 'shutdown';
 }
 
-/** A FIFO queue on a growable ring buffer: O(1) push and shift. */
+/** A FIFO queue on a growable ring buffer: O(1) push and shift. `remove` and `removeAll` work through `clear` and `push`. */
 export class Deque<T> {
   private items: (T | undefined)[] = new Array(4);
   private head = 0;
@@ -98,5 +103,25 @@ export class Deque<T> {
     for (let i = 0; i < this.length; i++) next[i] = old[(this.head + i) & (old.length - 1)];
     this.items = next;
     this.head = 0;
+  }
+}
+
+/** A queue whose length is also counted in a spawn tree's `entries` (an actor's signal queue). */
+export class CountedDeque<T> extends Deque<T> {
+  constructor(private readonly tree: Tree) {
+    super();
+  }
+  override push(v: T): void {
+    super.push(v);
+    this.tree.entries++;
+  }
+  override shift(): T | undefined {
+    const v = super.shift();
+    if (v !== undefined) this.tree.entries--;
+    return v;
+  }
+  override clear(): void {
+    this.tree.entries -= this.length;
+    super.clear();
   }
 }

@@ -66,3 +66,16 @@ export class NameTakenError extends ActorError {
 export class HiveStateError extends ActorError {
   override name = 'HiveStateError';
 }
+
+/**
+ * A resource limit of the hive, a spawn tree or an actor was reached
+ * (src/actors/limits.ts): nothing was made or sent. `limit` names it (as in
+ * `ActorLimits`/`HiveLimits`), `value` is its bound, `pid` the actor it is
+ * counted against (0 for the hive).
+ */
+export class LimitError extends ActorError {
+  override name = 'LimitError';
+  constructor(readonly limit: string, readonly value: number, readonly pid: number) {
+    super(`limit ${limit} (${value}) reached${pid === 0 ? '' : ` for actor ${pid}`}`);
+  }
+}

@@ -29,11 +29,15 @@ describe('traps are contained to one actor', () => {
     hive.close();
   });
 
-  it('an endless loop in a start function or a missing main fails the spawn, not the hive', async () => {
+  it('an endless loop in a start function runs in the actor\'s own slices; a missing main fails the spawn, not the hive', async () => {
     const { hive } = testHive();
     const { wat } = await import('../../test/helpers/wat.js');
     const looping = await wat('(module (func $s (loop (br 0))) (start $s) (func (export "main")))');
-    expect(() => hive.spawn(looping)).toThrow(/out of fuel/);
+    const spinner = hive.spawn(looping);
+    const bystander = hive.spawn<string, string>('counter');
+    expect(await bystander.call('up')).toBe('value=1');
+    spinner.kill();
+    expect(await spinner.exited).toBe('killed');
     const noMain = await wat('(module (memory (export "memory") 1))');
     expect(() => hive.spawn(noMain)).toThrow(/must export a function "main"/);
     const wrongAbi = await wat('(module (global (export "hive_abi_version") i32 (i32.const 2)) (func (export "main")))');
@@ -42,7 +46,7 @@ describe('traps are contained to one actor', () => {
     expect(() => hive.spawn(badImport)).toThrow(/import/);
     const unknownImport = await wat('(module (import "hive" "teleport" (func)) (func (export "main")))');
     expect(() => hive.spawn(unknownImport)).toThrow(/teleport/);
-    expect(hive.actorIds()).toEqual([]);
+    expect(hive.actorIds()).toEqual([bystander.id]);
     hive.close();
   });
 
@@ -59,7 +63,7 @@ describe('traps are contained to one actor', () => {
 
 describe('links', () => {
   it('an abnormal exit propagates along links both ways, and on along chains', async () => {
-    const { hive } = testHive();
+    const { hive } = testHive({ signals: 'open' });
     const a = hive.spawn('probe');
     const b = hive.spawn('probe');
     const c = hive.spawn('probe');
@@ -86,7 +90,7 @@ describe('links', () => {
   });
 
   it('unlink removes the link both ways; link to nobody is NOT_FOUND', async () => {
-    const { hive } = testHive();
+    const { hive } = testHive({ signals: 'open' });
     const a = hive.spawn('probe');
     const b = hive.spawn('probe');
     await cmd(a, 'link', b.id);
@@ -122,7 +126,7 @@ describe('links', () => {
 
 describe('trapped exits', () => {
   it('an actor that traps exits gets them as EXIT messages and lives on', async () => {
-    const { hive } = testHive();
+    const { hive } = testHive({ signals: 'open' });
     const inbox = hive.inbox<Report>();
     const watcher = hive.spawn('probe');
     const worker = hive.spawn('probe');
@@ -143,7 +147,7 @@ describe('trapped exits', () => {
   });
 
   it('exit with reason kill cannot be trapped; the killed actor\'s links see killed', async () => {
-    const { hive } = testHive();
+    const { hive } = testHive({ signals: 'open' });
     const inbox = hive.inbox<Report>();
     const target = hive.spawn('probe');
     const friend = hive.spawn('probe');
@@ -159,7 +163,7 @@ describe('trapped exits', () => {
   });
 
   it('exit signals overtake ordinary messages waiting in the mailbox', async () => {
-    const { hive, clock } = testHive();
+    const { hive, clock } = testHive({ signals: 'open' });
     const inbox = hive.inbox<Report | number>();
     const a = hive.spawn('probe');
     const b = hive.spawn('probe');

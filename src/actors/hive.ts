@@ -15,9 +15,10 @@ import { ABI_VERSION, hiveImports } from './abi.js';
 import { Actor, type ActorLimits } from './actor.js';
 import { assertSchema, checkBytes, decode, encode, Pid, type ActorSchema } from './codec.js';
 import { Kind, Status, isNormalExit, type Envelope } from './envelope.js';
-import { ActorExitedError, CallTimeoutError, HiveStateError, MailboxFullError, MessageTooLargeError, NameTakenError, NotFoundError, SchemaError } from './errors.js';
+import { ActorExitedError, CallTimeoutError, HiveStateError, LimitError, MailboxFullError, MessageTooLargeError, NameTakenError, NotFoundError, SchemaError } from './errors.js';
+import { checkLimits, DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS, LogGate, MESSAGE_OVERHEAD, Tree, type HiveLimits } from './limits.js';
 import { isProcess, type BlockedSend, type Endpoint, type Process } from './process.js';
-import { ActorRef, Inbox, type Received } from './ref.js';
+import { ActorRef, Inbox, type InboxOptions, type Received } from './ref.js';
 import { Rng } from './rng.js';
 import { Supervisor, type SupervisorSpec } from './supervisor.js';
 import { readActorSnapshot, restoreActor, snapshotActor, type RestoreActorOptions } from './snapshot.js';
@@ -28,14 +29,27 @@ export interface HiveOptions {
   clock?: Clock;
   /** What runs actors (default: an `InlineExecutor` on the main thread). */
   executor?: Executor;
-  /** Where logs go (default: pino at level `info`, or `$WASMHIVE_LOG_LEVEL`, to stdout). */
+  /**
+   * Where logs go (default: pino at level `info`, or `$WASMHIVE_LOG_LEVEL`,
+   * to stderr, written synchronously so that nothing is buffered without
+   * bound; guests' lines are rate-limited, see `ActorLimits.logLinesPerSecond`).
+   */
   logger?: Logger;
   /** Seed of the actors' random generators (default 0): the same seed gives the same numbers. */
   seed?: string | number;
   /** Largest message in bytes (default 1 MiB). */
   maxMessageBytes?: number;
-  /** Limits of actors that neither their module definition nor their spawn set. */
+  /** Limits of actors that neither their module definition nor their spawn set (defaults: `DEFAULT_ACTOR_LIMITS`). */
   limits?: Partial<ActorLimits>;
+  /** Limits of the hive and of each spawn tree (defaults: `DEFAULT_HIVE_LIMITS`). */
+  hiveLimits?: Partial<HiveLimits>;
+  /**
+   * Who a guest may send exit signals to (`exit`) and link with (`link`):
+   * `'tree'` (default) only actors of its own spawn tree, `'open'` any
+   * actor (Erlang's rule). Others look as if they did not exist (NOT_FOUND).
+   * Monitors, which only observe, are open either way.
+   */
+  signals?: 'tree' | 'open';
   /** First id to give out (default 1). */
   firstId?: number;
 }
@@ -56,6 +70,12 @@ export interface SpawnOptions extends ActorOptions {
   name?: string;
   /** The init message (any value; bytes pass through): the guest's current message before its first receive. */
   init?: unknown;
+  /**
+   * Puts the actor in the spawn tree of this live actor (a host-declared
+   * group: counted together, and under `signals: 'tree'` they may link and
+   * send exit signals to each other). Default: a tree of its own.
+   */
+  tree?: ActorRef | number;
 }
 
 /** What a guest can spawn by name, and what an actor is an instance of. */
@@ -100,8 +120,21 @@ export interface DeadLetter {
   reason: 'no such actor' | 'exited' | 'call ended' | 'no mailbox';
 }
 
+/** Payload of the `limit` event: a limit was reached and what needed it was refused. */
+export interface LimitEvent {
+  /** The limit's name, as in `ActorLimits` or `HiveLimits`. */
+  limit: string;
+  /** Its bound. */
+  value: number;
+  /** The actor it was counted against (0 for the host). */
+  id: number;
+  /** The root of the actor's spawn tree (0 for the host). */
+  tree: number;
+}
+
 /** Events of a hive. */
 export interface HiveEvents {
+  limit: (e: LimitEvent) => void;
   spawned: (e: ActorEvent) => void;
   exited: (e: ExitEvent) => void;
   crashed: (e: ExitEvent) => void;
@@ -116,10 +149,6 @@ interface Listener {
   once: boolean;
 }
 
-/** Fuel a module's start function may use (it runs when the actor is made, before any slice). */
-const START_FUEL = 10_000_000;
-
-const DEFAULT_LIMITS: ActorLimits = { fuelPerSlice: 20_000, maxMemoryPages: 256, mailbox: 10_000, maxCallDepth: 10_000 };
 
 /** The reply address of a call (one message, then it closes). */
 class ReplyTo implements Endpoint {
@@ -136,6 +165,10 @@ class ReplyTo implements Endpoint {
   }
   hasRoom(): boolean {
     return true;
+  }
+  /** Whether a guest may answer here: only the callee, so that guessing the address gains nothing. */
+  accepts(sender: Actor | null): boolean {
+    return sender === null || sender.id === this.target;
   }
   deliver(env: Envelope): void {
     this.hive.closeReply(this.id);
@@ -182,6 +215,12 @@ export class Hive extends EventEmitter<HiveEvents> {
   readonly seed: string;
   readonly maxMessageBytes: number;
   private readonly limits: ActorLimits;
+  private readonly hiveLimits: HiveLimits;
+  private readonly signalPolicy: 'tree' | 'open';
+  /** Live actors. */
+  private actorCount = 0;
+  /** All actors' log lines per second. */
+  private readonly logGate: LogGate;
   private readonly endpoints = new Map<number, Endpoint>();
   private readonly names = new Map<string, number>();
   private readonly defs = new Map<string, ModuleDef>();
@@ -199,11 +238,16 @@ export class Hive extends EventEmitter<HiveEvents> {
     super();
     warmUp(); // once per process: V8 then optimizes the interpreter for every instruction (see vm/warmup.ts)
     this.clock = options.clock ?? new SystemClock();
-    this.logger = options.logger ?? pino({ level: process.env['WASMHIVE_LOG_LEVEL'] ?? 'info' });
+    // A synchronous destination: an asynchronous one buffers what it cannot write yet, without bound.
+    this.logger = options.logger ?? pino({ level: process.env['WASMHIVE_LOG_LEVEL'] ?? 'info' }, pino.destination({ dest: 2, sync: true }));
     this.executor = options.executor ?? new InlineExecutor({ onError: (err) => this.logger.error({ err }, 'a slice threw (a bug in the runtime); that actor is not run again') });
     this.seed = String(options.seed ?? 0);
     this.maxMessageBytes = options.maxMessageBytes ?? 1 << 20;
-    this.limits = checkLimits({ ...DEFAULT_LIMITS, ...options.limits });
+    this.limits = checkLimits({ ...DEFAULT_ACTOR_LIMITS, ...options.limits });
+    this.hiveLimits = checkLimits({ ...DEFAULT_HIVE_LIMITS, ...options.hiveLimits });
+    this.signalPolicy = options.signals ?? 'tree';
+    if (this.signalPolicy !== 'tree' && this.signalPolicy !== 'open') throw new RangeError(`signals must be 'tree' or 'open'`);
+    this.logGate = new LogGate(this.hiveLimits.logLinesPerSecond);
     this.nextId = options.firstId ?? 1;
     if (!(Number.isInteger(this.nextId) && this.nextId >= 1 && this.nextId <= 0x7fffffff)) throw new RangeError('firstId must be an integer from 1 to 2^31-1');
   }
@@ -257,7 +301,11 @@ export class Hive extends EventEmitter<HiveEvents> {
    * Spawns an actor from a compiled module, module bytes, the name of a
    * defined module, or a path to a `.wasm` file. Throws DecodeError,
    * ValidationError, LinkError (imports it cannot have, ABI version), a Trap
-   * or Exhaustion from its start function, NameTakenError, SchemaError.
+   * or Exhaustion from instantiation (a data segment out of bounds, memory
+   * or tables over the limits), NameTakenError, SchemaError, LimitError
+   * (`maxActors`, `maxTreeActors`, `maxTreeMemoryPages`). The module's start
+   * function runs in the actor's own first slices, as `main` does: a trap
+   * there makes the actor exit (crash) with the trap as reason.
    */
   spawn<In = unknown, Out = unknown>(source: Module | Uint8Array | string, options: SpawnOptions = {}): ActorRef<In, Out> {
     this.open();
@@ -268,8 +316,17 @@ export class Hive extends EventEmitter<HiveEvents> {
       assertSchema(schema?.init, options.init, 'init', 0);
       init = this.checkSize(encode(options.init));
     }
-    const actor = this.start(def, { name: options.name ?? null, init, from: 0, linkTo: null, options });
+    const tree = options.tree === undefined ? null : this.treeOf(options.tree);
+    const actor = this.start(def, { name: options.name ?? null, init, from: 0, linkTo: null, options, tree, by: null })!;
     return this.refOf(actor.id) as ActorRef<In, Out>;
+  }
+
+  /** The spawn tree of a live actor (a host spawning into it). */
+  private treeOf(t: ActorRef | number): Tree {
+    const id = typeof t === 'number' ? t : t.id;
+    const a = this.actor(id);
+    if (a === undefined || !a.alive) throw new ActorExitedError(id, 'noproc');
+    return a.tree;
   }
 
   private defOf(source: Module | Uint8Array | string): ModuleDef {
@@ -299,18 +356,33 @@ export class Hive extends EventEmitter<HiveEvents> {
     return { name: null, module, hash: moduleHash(module), options: {} };
   }
 
-  /** Makes, links and schedules an actor. Throws what instantiation throws. */
+  /**
+   * Makes, links and schedules an actor. Throws what instantiation throws;
+   * a limit reached throws LimitError for the host, and returns null for a
+   * guest (`by`).
+   */
   private start(
     def: ModuleDef,
-    s: { name: string | null; init: Uint8Array | null; from: number; linkTo: Process | null; options: ActorOptions; onStartFuel?: (used: number) => void },
-  ): Actor {
+    s: { name: string | null; init: Uint8Array | null; from: number; linkTo: Process | null; options: ActorOptions; tree: Tree | null; by: Actor | null },
+  ): Actor | null {
     if (s.name !== null) this.checkName(s.name);
-    const limits = checkLimits({ ...this.limits, ...def.options.limits, ...s.options.limits });
+    const limits = this.limitsFor(def, s.options.limits);
+    // Checked before anything is allocated: the memory the module declares.
+    let pages = 0;
+    for (const m of def.module.ast.memories) pages += m.limits.min;
+    // A guest's spawn refused by a limit is a status: no Error is made for it (see limitHit).
+    const hit = this.roomFor(s.tree, pages, s.by) ?? (s.linkTo instanceof Actor && s.linkTo.links.size >= s.linkTo.limits.maxLinks ? this.linkLimit(s.linkTo) : null);
+    if (hit !== null) {
+      if (s.by !== null) return null;
+      throw new LimitError(hit[0], hit[1], 0);
+    }
     const id = this.allocId();
-    const actor = new Actor(this, id, def, limits, s.options.schema ?? def.options.schema, Rng.forActor(this.seed, id));
-    const onStartFuel = s.onStartFuel;
-    this.instantiate(actor, (imports, opts) => new Instance(def.module, imports, { ...opts, fuel: START_FUEL, ...(onStartFuel ? { onStartFuel } : {}) }), s.options.imports);
+    const actor = new Actor(this, id, def, limits, s.options.schema ?? def.options.schema, Rng.forActor(this.seed, id), s.tree ?? new Tree(id));
+    // The start function is not run here but in the actor's own slices (Actor.runSlice).
+    this.instantiate(actor, (imports, opts) => new Instance(def.module, imports, { ...opts, runStart: false }), s.options.imports);
+    actor.startFn = actor.instance!.startFunction;
     this.endpoints.set(id, actor);
+    this.admit(actor);
     if (s.name !== null) this.setName(actor, s.name);
     if (s.init !== null) actor.current = { kind: Kind.INIT, from: s.from, bytes: s.init, ref: 0 };
     if (s.linkTo !== null) {
@@ -323,12 +395,87 @@ export class Hive extends EventEmitter<HiveEvents> {
     return actor;
   }
 
+  /** @internal An actor's limits: the spawn's (or restore's) over the definition's over the hive's. */
+  limitsFor(def: ModuleDef, own: Partial<ActorLimits> | undefined): ActorLimits {
+    return checkLimits({ ...this.limits, ...def.options.limits, ...own });
+  }
+
+  /**
+   * @internal Which limit one more actor, with `pages` of memory, would pass
+   * in the hive and its tree (null: a new tree), after emitting its `limit`
+   * event; null when it fits.
+   */
+  roomFor(tree: Tree | null, pages: number, by: Actor | null): [limit: string, value: number] | null {
+    const h = this.hiveLimits;
+    let hit: [string, number] | null = null;
+    if (this.actorCount >= h.maxActors) hit = ['maxActors', h.maxActors];
+    else if (tree !== null && tree.actors >= h.maxTreeActors) hit = ['maxTreeActors', h.maxTreeActors];
+    else if ((tree?.pages ?? 0) + pages > h.maxTreeMemoryPages) hit = ['maxTreeMemoryPages', h.maxTreeMemoryPages];
+    if (hit !== null) this.limitHit(hit[0], hit[1], by);
+    return hit;
+  }
+
+  /** @internal As `roomFor`, for the host: throws LimitError. */
+  checkRoom(tree: Tree | null, pages: number): void {
+    const hit = this.roomFor(tree, pages, null);
+    if (hit !== null) throw new LimitError(hit[0], hit[1], 0);
+  }
+
+  /**
+   * @internal Counts a new (or restored) actor in the hive and its tree, and
+   * meters its memories' growth against the tree's `maxTreeMemoryPages`.
+   */
+  admit(a: Actor): void {
+    this.actorCount++;
+    a.tree.actors++;
+    for (const mem of ownMemories(a)) {
+      a.tree.pages += mem.pages;
+      // The engine grows a memory through its `grow` method (memory.grow, and
+      // nothing else after instantiation): metering it here bounds a tree's
+      // memory however many of its actors grow theirs.
+      const grow = Memory.prototype.grow;
+      const limit = this.hiveLimits.maxTreeMemoryPages;
+      Object.defineProperty(mem, 'grow', {
+        configurable: true,
+        value: (delta: number): number => {
+          if (delta > 0 && a.tree.pages + delta > limit) {
+            this.limitHit('maxTreeMemoryPages', limit, a);
+            return -1;
+          }
+          const old = grow.call(mem, delta);
+          if (old >= 0) a.tree.pages += delta;
+          return old;
+        },
+      });
+    }
+  }
+
+  /**
+   * Emits the `limit` event (when anyone listens). Guests get a status and
+   * no Error is made for them (a guest hitting a limit in a loop must not
+   * make the host capture stack traces); the host's calls throw LimitError.
+   */
+  limitHit(limit: string, value: number, a: Actor | null): void {
+    if (this.listenerCount('limit') > 0) this.emit('limit', { limit, value, id: a?.id ?? 0, tree: a?.tree.root ?? 0 });
+  }
+
+  /** The `maxLinks` of an actor, reached (its event emitted). */
+  private linkLimit(a: Actor): [limit: string, value: number] {
+    this.limitHit('maxLinks', a.limits.maxLinks, a);
+    return ['maxLinks', a.limits.maxLinks];
+  }
+
+  /** @internal Whether one more log line of any actor may be written now (the hive's `logLinesPerSecond`). */
+  admitLog(now: number): boolean {
+    return this.logGate.admit(now, (n) => this.logger.warn({ dropped: n }, `dropped ${n} log lines of actors (over ${this.hiveLimits.logLinesPerSecond} a second in the hive)`));
+  }
+
   /**
    * Makes the actor's instance with its imports (the `hive` module, the
    * definition's and the spawn's own), checks the ABI version and finds
    * `main`. Used by spawning and restoring.
    */
-  instantiate(actor: Actor, make: (imports: Imports, opts: { maxMemoryPages: number; maxCallDepth: number }) => Instance, extra?: Imports): void {
+  instantiate(actor: Actor, make: (imports: Imports, opts: { maxMemoryPages: number; maxTableElements: number; maxCallDepth: number }) => Instance, extra?: Imports): void {
     const imports: Imports = { ...hiveImports(actor) };
     for (const more of [actor.def.options.imports, extra]) {
       if (more === undefined) continue;
@@ -337,7 +484,8 @@ export class Hive extends EventEmitter<HiveEvents> {
         imports[mod] = { ...imports[mod], ...fields };
       }
     }
-    const instance = make(imports, { maxMemoryPages: actor.limits.maxMemoryPages, maxCallDepth: actor.limits.maxCallDepth });
+    const l = actor.limits;
+    const instance = make(imports, { maxMemoryPages: l.maxMemoryPages, maxTableElements: l.maxTableElements, maxCallDepth: l.maxCallDepth });
     const version = instance.getExport('hive_abi_version');
     if (version instanceof Global) {
       const v = version.value;
@@ -360,11 +508,10 @@ export class Hive extends EventEmitter<HiveEvents> {
     const schema = def.options.schema;
     if (init !== null && schema?.init !== undefined && checkBytes(schema.init, init).length > 0) return Status.INVALID;
     try {
-      // The start function's fuel is the spawner's to pay, also when it traps or runs out.
-      const onStartFuel = (used: number): void => parent.charge(used);
-      return this.start(def, { name: null, init, from: parent.id, linkTo: link ? parent : null, options: {}, onStartFuel }).id;
+      const child = this.start(def, { name: null, init, from: parent.id, linkTo: link ? parent : null, options: {}, tree: parent.tree, by: parent });
+      return child === null ? Status.LIMIT : child.id;
     } catch (e) {
-      parent.logger.warn({ module, err: e }, 'spawn failed');
+      parent.log('warn', 'spawn failed', { module, err: e });
       return Status.SPAWN_FAILED;
     }
   }
@@ -435,12 +582,14 @@ export class Hive extends EventEmitter<HiveEvents> {
   /**
    * A mailbox on the host side, with an address actors can send to. `id`
    * claims a given address (for instance the one a restored actor answers).
+   * It is bounded (`maxMessages`, default 10,000; `maxBytes`, default
+   * 16 MiB): past that, senders wait for room or get FULL.
    */
-  inbox<T = unknown>(options: { id?: number } = {}): Inbox<T> {
+  inbox<T = unknown>(options: InboxOptions = {}): Inbox<T> {
     this.open();
     if (options.id !== undefined && this.endpoints.has(options.id)) throw new HiveStateError(`id ${options.id} is in use`);
     if (options.id !== undefined && !(Number.isInteger(options.id) && options.id >= 1 && options.id <= 0x7fffffff)) throw new RangeError('an id is an integer from 1 to 2^31-1');
-    const box = new Inbox<T>(this, options.id ?? this.allocId());
+    const box = new Inbox<T>(this, options.id ?? this.allocId(), options);
     this.endpoints.set(box.id, box);
     return box;
   }
@@ -514,7 +663,9 @@ export class Hive extends EventEmitter<HiveEvents> {
   route(sender: Actor | null, from: number, to: number, bytes: Uint8Array): number {
     if (bytes.length > this.maxMessageBytes) return Status.TOO_LARGE;
     const ep = this.endpoints.get(to);
-    if (ep === undefined) {
+    // A reply address takes its one answer from the callee only: to anyone
+    // else it does not exist, so guessing reply addresses gains nothing.
+    if (ep === undefined || (ep instanceof ReplyTo && !ep.accepts(sender))) {
       this.deadLetter(from, to, bytes, 'no such actor');
       return Status.NOT_FOUND;
     }
@@ -527,7 +678,7 @@ export class Hive extends EventEmitter<HiveEvents> {
     if (inSchema !== undefined) {
       const issues = checkBytes(inSchema, bytes);
       if (issues.length > 0) {
-        sender?.logger.warn({ to, issues }, 'message refused by the receiver\'s schema');
+        sender?.log('warn', 'message refused by the receiver\'s schema', { to, issues });
         return Status.INVALID;
       }
     }
@@ -536,14 +687,20 @@ export class Hive extends EventEmitter<HiveEvents> {
       if (outSchema !== undefined) {
         const issues = checkBytes(outSchema, bytes);
         if (issues.length > 0) {
-          sender.logger.warn({ to, issues }, 'answer refused by the actor\'s out schema');
+          sender.log('warn', 'answer refused by the actor\'s out schema', { to, issues });
           (ep as ReplyTo).refuse?.(new SchemaError('out', sender.id, issues));
           return Status.INVALID;
         }
       }
     }
-    if (!ep.hasRoom()) return Status.FULL;
-    ep.deliver({ kind: Kind.MESSAGE, from, bytes, ref: 0 });
+    // Checked before FULL: a sender that then waits for room holds its bytes too (Mailbox.block).
+    const payer = sender?.tree ?? null;
+    if (payer !== null && !(ep instanceof ReplyTo) && payer.queuedBytes + bytes.length + MESSAGE_OVERHEAD > this.hiveLimits.maxTreeQueuedBytes) {
+      this.limitHit('maxTreeQueuedBytes', this.hiveLimits.maxTreeQueuedBytes, sender);
+      return Status.LIMIT;
+    }
+    if (!ep.hasRoom(bytes.length)) return Status.FULL;
+    ep.deliver({ kind: Kind.MESSAGE, from, bytes, ref: 0, payer });
     return Status.OK;
   }
 
@@ -614,7 +771,8 @@ export class Hive extends EventEmitter<HiveEvents> {
         return new ActorExitedError(to, 'noproc');
       case Status.FULL: {
         const a = this.actor(to);
-        return new MailboxFullError(to, a?.limits.mailbox ?? 0);
+        const ep = this.endpoints.get(to);
+        return new MailboxFullError(to, a?.limits.mailbox ?? (ep instanceof Inbox ? ep.maxMessages : 0));
       }
       case Status.INVALID:
         return new SchemaError('in', to, ['refused']);
@@ -748,7 +906,15 @@ export class Hive extends EventEmitter<HiveEvents> {
   link(p: Process, to: number): number {
     const other = this.endpoints.get(to);
     if (!isProcess(other) || !other.alive) return Status.NOT_FOUND;
-    if (other === p) return Status.OK;
+    if (other === p || p.links.has(to)) return Status.OK;
+    for (const side of [p, other]) {
+      if (!(side instanceof Actor)) continue;
+      if (side.links.size >= side.limits.maxLinks) {
+        this.limitHit('maxLinks', side.limits.maxLinks, side);
+        return Status.LIMIT;
+      }
+      if (!this.entryRoom(side)) return Status.LIMIT;
+    }
     p.links.add(to);
     other.links.add(p.id);
     return Status.OK;
@@ -760,12 +926,51 @@ export class Hive extends EventEmitter<HiveEvents> {
     if (isProcess(other)) other.links.delete(p.id);
   }
 
-  /** Starts a monitor held by an actor; returns its reference. */
+  /** Whether an actor's tree may hold one more link, monitor or queued signal (`maxTreeEntries`); emits the event when not. */
+  private entryRoom(a: Actor): boolean {
+    if (a.tree.entries < this.hiveLimits.maxTreeEntries) return true;
+    this.limitHit('maxTreeEntries', this.hiveLimits.maxTreeEntries, a);
+    return false;
+  }
+
+  /** `link` from a guest: only with the actors the hive's `signals` policy lets it signal. */
+  guestLink(a: Actor, to: number): number {
+    return this.maySignal(a, to) ? this.link(a, to) : Status.NOT_FOUND;
+  }
+
+  /**
+   * Whether a guest may send exit signals to (or link with) `to`: under
+   * `signals: 'tree'`, only actors of its own spawn tree, never supervisors
+   * or host addresses (a link is a way to send an exit signal too).
+   */
+  private maySignal(a: Actor, to: number): boolean {
+    if (this.signalPolicy === 'open') return true;
+    const t = this.endpoints.get(to);
+    return t instanceof Actor && t.tree === a.tree;
+  }
+
+  /**
+   * Starts a monitor held by an actor; returns its reference, or LIMIT
+   * (`maxMonitors`; or `maxSignals` for the `noproc` down message of a
+   * process that does not exist).
+   */
   monitor(watcher: Actor, target: number): number {
-    const ref = watcher.nextMonitorRef;
-    watcher.nextMonitorRef = ref >= 0x7fffffff ? 1 : ref + 1;
+    if (watcher.monitors.size >= watcher.limits.maxMonitors) {
+      this.limitHit('maxMonitors', watcher.limits.maxMonitors, watcher);
+      return Status.LIMIT;
+    }
+    if (!this.entryRoom(watcher)) return Status.LIMIT;
     const t = this.endpoints.get(target);
-    if (!isProcess(t) || !t.alive) {
+    const alive = isProcess(t) && t.alive;
+    if (!alive && !watcher.signalRoom) {
+      this.limitHit('maxSignals', watcher.limits.maxSignals, watcher);
+      return Status.LIMIT;
+    }
+    let ref = watcher.nextMonitorRef;
+    // After 2^31 monitors the references wrap: skip those still held.
+    while (watcher.monitors.has(ref)) ref = ref >= 0x7fffffff ? 1 : ref + 1;
+    watcher.nextMonitorRef = ref >= 0x7fffffff ? 1 : ref + 1;
+    if (!alive) {
       watcher.down(ref, target, 'noproc');
       return ref;
     }
@@ -788,6 +993,24 @@ export class Hive extends EventEmitter<HiveEvents> {
       if (refs !== undefined && refs.size === 0) t.monitoredBy.delete(watcher.id);
     }
     return Status.OK;
+  }
+
+  /**
+   * `exit` from a guest to another process: refused (NOT_FOUND) by the
+   * `signals` policy, and LIMIT when it would be queued in a full signal
+   * queue (`maxSignals`) of an actor that traps exits.
+   */
+  guestExit(a: Actor, to: number, reason: string): number {
+    if (!this.maySignal(a, to)) return Status.NOT_FOUND;
+    const t = this.endpoints.get(to);
+    if (t instanceof Actor && t.alive && t.trapExit && reason !== 'kill') {
+      if (!t.signalRoom) {
+        this.limitHit('maxSignals', t.limits.maxSignals, t);
+        return Status.LIMIT;
+      }
+      if (!this.entryRoom(t)) return Status.LIMIT;
+    }
+    return this.sendExit(a.id, to, reason);
   }
 
   /** An exit signal from `from` to `to` (Erlang's exit/2): `kill` cannot be trapped. */
@@ -870,8 +1093,9 @@ export class Hive extends EventEmitter<HiveEvents> {
       if (!isNormalExit(reason)) {
         this.emit('crashed', ev);
         // The guest's own failures are warnings; exits caused by others (killed, linked exits) are information.
-        if (trap !== undefined || reason.startsWith('abort: ')) p.logger.warn({ reason }, 'crashed');
-        else p.logger.info({ reason }, 'exited');
+        // Through the rate limits: a guest may spawn actors that crash, in a loop.
+        if (trap !== undefined || reason.startsWith('abort: ')) p.log('warn', 'crashed', { reason });
+        else p.log('info', 'exited', { reason });
       } else {
         p.logger.debug({ reason }, 'exited');
       }
@@ -899,10 +1123,10 @@ export class Hive extends EventEmitter<HiveEvents> {
     a.lastName = a.name;
     if (a.name !== null) this.names.delete(a.name);
     // Senders waiting for room, and callers waiting for answers, fail.
-    for (let b = a.blocked.shift(); b !== undefined; b = a.blocked.shift()) b.done(Status.NOT_FOUND);
+    a.mailbox.drain((m) => this.deadLetter(m.from, a.id, m.bytes, 'exited'));
     this.failCallers(a, reason);
-    for (let m = a.mailbox.shift(); m !== undefined; m = a.mailbox.shift()) this.deadLetter(m.from, a.id, m.bytes, 'exited');
     a.signals.clear();
+    a.flushLogs();
     for (const [ref, target] of a.monitors) {
       const t = this.endpoints.get(target);
       if (isProcess(t)) {
@@ -913,6 +1137,9 @@ export class Hive extends EventEmitter<HiveEvents> {
     }
     a.monitors.clear();
     a.finalFuel = a.instance?.fuelUsed ?? 0;
+    this.actorCount--;
+    a.tree.actors--;
+    for (const mem of ownMemories(a)) a.tree.pages -= mem.pages;
     a.instance = null;
     a.mem = null;
   }
@@ -1006,6 +1233,13 @@ export class Hive extends EventEmitter<HiveEvents> {
   }
 }
 
+/** The memories an actor's module defines (not those it imports from the host). */
+function ownMemories(a: Actor): Memory[] {
+  const inst = a.instance;
+  if (inst === null) return [];
+  return inst.inst.memories.slice(a.def.module.ast.numImportedMemories);
+}
+
 /** The hive type the rest of the folder programs against. */
 export type HiveCore = Hive;
 
@@ -1015,15 +1249,4 @@ export function moduleHash(m: Module): string {
   let h = hashes.get(m);
   if (h === undefined) hashes.set(m, (h = createHash('sha256').update(m.ast.bytes).digest('hex')));
   return h;
-}
-
-function checkLimits(l: ActorLimits): ActorLimits {
-  const pos = (n: number, what: string, max = Number.MAX_SAFE_INTEGER): void => {
-    if (!(Number.isSafeInteger(n) && n >= 1 && n <= max)) throw new RangeError(`${what} must be an integer from 1 to ${max}, got ${n}`);
-  };
-  pos(l.fuelPerSlice, 'fuelPerSlice');
-  pos(l.maxMemoryPages, 'maxMemoryPages', 65536);
-  pos(l.mailbox, 'mailbox');
-  pos(l.maxCallDepth, 'maxCallDepth');
-  return l;
 }

@@ -5,14 +5,17 @@
  * them, supervises them (`Hive.supervise`), snapshots and restores them one
  * at a time. Guests use the import module `hive` (guest ABI version 1,
  * docs/guest-abi.md): blocking receive, send, reply, call, spawn, names,
- * links, monitors, exits, sleep, now, random, log.
+ * links, monitors, exits, sleep, now, random, log. Every resource a guest
+ * can make the host hold is bounded (src/actors/limits.ts): hitting a limit
+ * gives the guest the status LIMIT, the host a LimitError, the operator a
+ * `limit` event.
  */
-export { Hive, type HiveOptions, type ActorOptions, type SpawnOptions, type ModuleDef, type HiveEvents, type ActorEvent, type ExitEvent, type RestartEvent, type DeadLetter } from './hive.js';
-export { ActorRef, Inbox, type CallOptions, type SendOptions, type Received, type ActorInfo } from './ref.js';
+export { Hive, type HiveOptions, type ActorOptions, type SpawnOptions, type ModuleDef, type HiveEvents, type ActorEvent, type ExitEvent, type RestartEvent, type DeadLetter, type LimitEvent } from './hive.js';
+export { ActorRef, Inbox, type InboxOptions, type CallOptions, type SendOptions, type Received, type ActorInfo } from './ref.js';
 export { Supervisor, type SupervisorSpec, type ChildSpec, type Strategy } from './supervisor.js';
 export { Pid, PID_EXT, encode, decode, checkSchema, type Schema, type ActorSchema } from './codec.js';
 export { Kind, Status, isNormalExit } from './envelope.js';
 export { ABI_VERSION } from './abi.js';
-export { type ActorLimits } from './actor.js';
+export { DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS, type ActorLimits, type HiveLimits } from './limits.js';
 export { ACTOR_SNAPSHOT_FORMAT, readActorSnapshot, type RestoreActorOptions } from './snapshot.js';
-export { ActorError, ActorExitedError, NotFoundError, CallTimeoutError, MailboxFullError, SchemaError, MessageTooLargeError, NameTakenError, HiveStateError } from './errors.js';
+export { ActorError, ActorExitedError, NotFoundError, CallTimeoutError, MailboxFullError, SchemaError, MessageTooLargeError, NameTakenError, HiveStateError, LimitError } from './errors.js';

@@ -13,8 +13,8 @@ export interface Endpoint {
   readonly schema: ActorSchema | undefined;
   /** Host-side endpoints get values decoded (and checked against the sender's `out` schema). */
   readonly hostSide: boolean;
-  /** Whether an ordinary message fits now. */
-  hasRoom(): boolean;
+  /** Whether an ordinary message of `size` bytes fits now. */
+  hasRoom(size: number): boolean;
   /** Takes an ordinary message that was checked and fits. */
   deliver(env: Envelope): void;
   /** For bounded mailboxes: queues a sender that waits for room. */

@@ -5,6 +5,8 @@
  */
 import { encodeAsPid } from './codec.js';
 import { Kind, Status, Deque, type Envelope } from './envelope.js';
+import { Mailbox } from './mailbox.js';
+import type { BlockedSend } from './process.js';
 import { ActorExitedError, CallTimeoutError } from './errors.js';
 import type { Endpoint } from './process.js';
 import type { Hive } from './hive.js';
@@ -48,7 +50,16 @@ export interface ActorInfo {
   /** What it waits for when parked. */
   waiting: 'receive' | 'sleep' | 'call' | 'send' | 'host' | null;
   mailbox: number;
+  /** Bytes of the messages in its mailbox. */
+  mailboxBytes: number;
+  /** Exit signals and down messages waiting. */
+  signals: number;
   links: number[];
+  monitors: number;
+  /** Log lines dropped by the rate limits. */
+  logsDropped: number;
+  /** The id of the actor its spawn tree was made for. */
+  tree: number;
   trapExit: boolean;
   fuelUsed: number;
   memoryPages: number;
@@ -146,7 +157,12 @@ export class ActorRef<In = unknown, Out = unknown> {
       state: a.state,
       waiting: a.wait?.kind ?? null,
       mailbox: a.mailbox.length,
+      mailboxBytes: a.mailbox.bytes,
+      signals: a.signals.length,
       links: [...a.links],
+      monitors: a.monitors.size,
+      logsDropped: a.logsDropped,
+      tree: a.tree.root,
       trapExit: a.trapExit,
       fuelUsed: a.instance?.fuelUsed ?? 0,
       memoryPages: a.mem?.pages ?? 0,
@@ -163,23 +179,48 @@ export class ActorRef<In = unknown, Out = unknown> {
   }
 }
 
+/** Options of `Hive.inbox`. */
+export interface InboxOptions {
+  /** Claims this address (for instance the one a restored actor answers). */
+  id?: number;
+  /** Messages it holds before senders wait or get FULL (default 10,000). */
+  maxMessages?: number;
+  /** Bytes of messages it holds (default 16 MiB; a message always fits an empty inbox). */
+  maxBytes?: number;
+}
+
 /**
  * A mailbox on the host side: it has an id (put `inbox.ref` in messages), and
  * `receive` resolves with what actors send to it, in order. Exit signals of
- * actors it is not linked to do not reach it.
+ * actors it is not linked to do not reach it. It is bounded like an actor's
+ * mailbox: past `maxMessages` or `maxBytes` waiting, senders wait for room
+ * (or get FULL), so a guest flooding it cannot grow the host's memory.
  */
 export class Inbox<T = unknown> implements Endpoint {
   readonly schema = undefined;
   readonly hostSide = true;
   readonly callers = new Set<number>();
-  private readonly queue = new Deque<Envelope>();
+  private readonly queue: Mailbox;
   private readonly waiters = new Deque<{ resolve(r: Received<T>): void; reject(e: Error): void; timer: ReturnType<Hive['clock']['setTimer']> | null }>();
   private closed = false;
 
   constructor(
     readonly hive: Hive,
     readonly id: number,
-  ) {}
+    options: { maxMessages?: number; maxBytes?: number } = {},
+  ) {
+    const n = options.maxMessages ?? 10_000;
+    const b = options.maxBytes ?? 16 << 20;
+    for (const [k, v] of [['maxMessages', n], ['maxBytes', b]] as const) {
+      if (!(Number.isSafeInteger(v) && v >= 1)) throw new RangeError(`${k} must be a positive integer, got ${String(v)}`);
+    }
+    this.queue = new Mailbox(n, b);
+  }
+
+  /** Messages it holds. */
+  get maxMessages(): number {
+    return this.queue.maxMessages;
+  }
 
   /** An ActorRef of this address (sending to it from the host puts messages here too). */
   get ref(): ActorRef<T, never> {
@@ -191,8 +232,16 @@ export class Inbox<T = unknown> implements Endpoint {
     return this.queue.length;
   }
 
-  hasRoom(): boolean {
-    return !this.closed;
+  hasRoom(size: number): boolean {
+    return !this.closed && (this.waiters.length > 0 || this.queue.fits(size));
+  }
+
+  block(b: BlockedSend): void {
+    this.queue.block(b);
+  }
+
+  unblock(b: BlockedSend): void {
+    this.queue.unblock(b);
   }
 
   deliver(env: Envelope): void {
@@ -253,6 +302,7 @@ export class Inbox<T = unknown> implements Endpoint {
     this.closed = true;
     this.hive.removeEndpoint(this.id);
     this.hive.failCallers(this, 'closed');
+    this.queue.failWaiting();
     for (let w = this.waiters.shift(); w !== undefined; w = this.waiters.shift()) {
       if (w.timer !== null) this.hive.clock.clearTimer(w.timer);
       w.reject(new ActorExitedError(this.id, 'closed'));

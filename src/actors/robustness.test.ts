@@ -26,7 +26,7 @@ function forge(snapshot: Uint8Array, edit: (body: Record<string, any>) => void):
 
 describe('event listeners that throw', () => {
   it('an exited listener that throws leaves no exit promise pending and no linked actor alive', async () => {
-    const { hive } = testHive();
+    const { hive } = testHive({ signals: 'open' });
     const a = hive.spawn('probe');
     const b = hive.spawn('probe');
     await settle(hive);
@@ -62,7 +62,7 @@ describe('event listeners that throw', () => {
 
 describe('restoring bad snapshots', () => {
   it('a snapshot with a bad wait is refused and leaves nothing behind: no actor, no name, no links', async () => {
-    const { hive } = testHive();
+    const { hive } = testHive({ signals: 'open' });
     const peer = hive.spawn('probe');
     const a = hive.spawn('probe', { name: 'victim' });
     await settle(hive);

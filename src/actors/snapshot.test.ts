@@ -4,6 +4,7 @@ import { SnapshotError } from '../vm/index.js';
 import type { Executor, Runnable } from '../scheduler/index.js';
 import { decode, encode, HiveStateError, NameTakenError, Pid, readActorSnapshot, Status } from './index.js';
 import { cmd, guest, settle, testHive } from '../../test/helpers/hive.js';
+import { wat } from '../../test/helpers/wat.js';
 
 /** An executor that runs slices only when told: tests cut runs at exact points. */
 class StepExecutor implements Executor {
@@ -94,7 +95,7 @@ describe('an actor is a value', () => {
   });
 
   it('keeps name, links among restored actors, monitors, trap-exit and the signal queue', async () => {
-    const one = testHive();
+    const one = testHive({ signals: 'open' });
     const inbox = one.hive.inbox();
     const a = one.hive.spawn('probe', { name: 'a' });
     const b = one.hive.spawn('probe', { name: 'b' });
@@ -124,7 +125,7 @@ describe('an actor is a value', () => {
   });
 
   it('links to actors missing from the new hive are dropped, or turned into noproc exit signals on request', async () => {
-    const one = testHive();
+    const one = testHive({ signals: 'open' });
     const a = one.hive.spawn('probe');
     const b = one.hive.spawn('probe');
     await cmd(a, 'link', b.id);
@@ -257,4 +258,36 @@ describe('an actor is a value', () => {
     expect(() => readActorSnapshot(encode({ format: 1 }))).toThrow(SnapshotError);
     hive.close();
   });
+});
+
+describe('snapshots of an actor in its start function', () => {
+  // The start function runs in the actor's own slices: a snapshot may be taken before it ran, or while it is paused in it.
+  const module = wat(`(module (import "hive" "receive" (func $receive (param i32) (result i32))) (memory (export "memory") 1)
+    (func $start (local i32) (loop (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br_if 0 (i32.lt_u (local.get 0) (i32.const 5000))))
+      (i32.store (i32.const 0) (local.get 0)))
+    (start $start)
+    (func (export "main") (i32.store (i32.const 4) (i32.const 1)) (loop (drop (call $receive (i32.const -1))) (br 0))))`);
+  const words = (hive: ReturnType<typeof testHive>['hive'], id: number): number[] => {
+    const dv = hive.actor(id)!.memory().dv;
+    return [dv.getInt32(0, true), dv.getInt32(4, true)];
+  };
+
+  for (const [when, steps] of [['before it ran', 0], ['paused in it', 2]] as const) {
+    it(`restores an actor snapshotted ${when}, which then finishes it and runs main`, async () => {
+      const exec = new StepExecutor();
+      const one = testHive({ executor: exec });
+      one.hive.define('starter', module);
+      const a = one.hive.spawn('starter', { limits: { fuelPerSlice: 1000 } });
+      exec.step(steps);
+      const snap = a.snapshot();
+      expect(readActorSnapshot(snap)['start']).toBe(steps === 0 ? 'pending' : 'running');
+      const two = testHive();
+      two.hive.define('starter', module);
+      const b = two.hive.restore(snap);
+      await settle(two.hive);
+      expect(words(two.hive, b.id)).toEqual([5000, 1]);
+      one.hive.close();
+      two.hive.close();
+    });
+  }
 });

@@ -8,7 +8,8 @@
  */
 import { Packr } from 'msgpackr';
 import { restore as restoreVm, snapshot as snapshotVm, SnapshotError, Suspend, Trap, type Instance, type Value, type Module, type Imports } from '../vm/index.js';
-import { Actor, type ActorLimits } from './actor.js';
+import { Actor } from './actor.js';
+import { lowerLimits, Tree, type ActorLimits } from './limits.js';
 import type { ActorSchema } from './codec.js';
 import { Kind, Status, type Envelope } from './envelope.js';
 import { HiveStateError, NameTakenError } from './errors.js';
@@ -92,6 +93,8 @@ export function snapshotActor(hive: Hive, a: Actor): Uint8Array {
     module: { name: a.def.name, hash: a.def.hash },
     limits: { ...a.limits },
     started: a.started,
+    // The start function: still to run, or paused in it (absent: it has returned, or there is none).
+    ...(a.startFn !== null ? { start: a.starting ? 'running' : 'pending' } : {}),
     resume: a.resumeWith === null ? null : a.resumeWith.map(valueTuple),
     resumeError: a.resumeError === null ? null : String(a.resumeError instanceof Error ? a.resumeError.message : a.resumeError),
     wait,
@@ -211,28 +214,33 @@ export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, optio
     if (name.length === 0 || Buffer.byteLength(name) > 255) fail('name must be 1 to 255 bytes');
   }
 
+  // The hive's limits (with the definition's and the restore's), lowered by
+  // the snapshot's where those are lower: never raised by the bytes.
   const lim = obj(b['limits'], 'limits');
-  const limits: ActorLimits = {
-    fuelPerSlice: int(lim['fuelPerSlice'], 'fuelPerSlice', 1, Number.MAX_SAFE_INTEGER),
-    maxMemoryPages: int(lim['maxMemoryPages'], 'maxMemoryPages', 1, 65536),
-    mailbox: int(lim['mailbox'], 'mailbox', 1, Number.MAX_SAFE_INTEGER),
-    maxCallDepth: int(lim['maxCallDepth'], 'maxCallDepth', 1, 1 << 24),
-    ...options.limits,
-  };
+  const saved: Partial<ActorLimits> = {};
+  for (const [k, v] of Object.entries(lim)) saved[k as keyof ActorLimits] = int(v, `limits.${k}`, 1, Number.MAX_SAFE_INTEGER);
+  const limits = lowerLimits(hive.limitsFor(def, options.limits), saved);
   const rngWords = arr(b['rng'], 'rng', 4).map((x, i) => int(x, `rng[${i}]`, 0, 0xffffffff));
   if (rngWords.length !== 4) fail('rng must have 4 words');
 
   const started = bool(b['started'], 'started');
+  const start = b['start'] === undefined ? null : str(b['start'], 'start');
+  if (start !== null && start !== 'pending' && start !== 'running') fail(`start must be 'pending' or 'running'`);
+  if (start !== null && started) fail('an actor whose main has started has no start function left to run');
   const resume = b['resume'] === null ? null : arr(b['resume'], 'resume', 1000).map((v, i) => value(v, `resume[${i}]`));
   const resumeError = b['resumeError'] === null ? null : str(b['resumeError'], 'resumeError');
   const current = b['current'] === null ? null : envelope(b['current'], 'current', maxBytes);
   const mailbox = arr(b['mailbox'], 'mailbox', limits.mailbox).map((v, i) => envelope(v, `mailbox[${i}]`, maxBytes));
-  const signals = arr(b['signals'], 'signals', 1 << 24).map((v, i) => envelope(v, `signals[${i}]`, maxBytes));
+  const mailboxBytes = mailbox.reduce((n, e) => n + e.bytes.length, 0);
+  if (mailbox.length > 1 && mailboxBytes > limits.mailboxBytes) fail(`mailbox holds more than ${limits.mailboxBytes} bytes`);
+  // Signals of links and monitors besides those of `exit` and noproc monitors (Actor.pushSignal).
+  const maxSignals = limits.maxSignals + limits.maxLinks + limits.maxMonitors;
+  const signals = arr(b['signals'], 'signals', maxSignals).map((v, i) => envelope(v, `signals[${i}]`, maxBytes));
   if (mailbox.some((e) => e.kind !== Kind.MESSAGE)) fail('mailbox holds only ordinary messages');
   if (signals.some((e) => e.kind !== Kind.EXIT && e.kind !== Kind.DOWN)) fail('the signal queue holds only exit and down messages');
   const trapExit = bool(b['trapExit'], 'trapExit');
-  const links = arr(b['links'], 'links', 1 << 24).map((v, i) => int(v, `links[${i}]`, 1, ID_MAX));
-  const monitors = arr(b['monitors'], 'monitors', 1 << 24).map((v, i) => {
+  const links = arr(b['links'], 'links', limits.maxLinks).map((v, i) => int(v, `links[${i}]`, 1, ID_MAX));
+  const monitors = arr(b['monitors'], 'monitors', limits.maxMonitors).map((v, i) => {
     const t = arr(v, `monitors[${i}]`, 2);
     return [int(t[0], 'monitor ref', 1, ID_MAX), int(t[1], 'monitor target', 0, ID_MAX)] as const;
   });
@@ -243,14 +251,20 @@ export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, optio
   const nextMonitorRef = int(b['nextMonitorRef'], 'nextMonitorRef', 1, ID_MAX);
   const wait = b['wait'] === null ? null : obj(b['wait'], 'wait');
   const vm = bytes(b['vm'], 'vm', Number.MAX_SAFE_INTEGER);
-  if (!started && (wait !== null || resume !== null || resumeError !== null)) fail('an actor that has not started cannot wait');
+  if (!started && start !== 'running' && (wait !== null || resume !== null || resumeError !== null)) fail('an actor that has not started cannot wait');
   if (wait !== null && (resume !== null || resumeError !== null)) fail('an actor cannot both wait and be woken');
 
   // The VM (checked by the engine), with this actor's imports.
-  const a = new Actor(hive, id, def, limits, options.schema ?? def.options.schema, new Rng(new Uint32Array(rngWords)));
+  // A restored actor is a tree of its own (the host restored it).
+  const a = new Actor(hive, id, def, limits, options.schema ?? def.options.schema, new Rng(new Uint32Array(rngWords)), new Tree(id));
   hive.instantiate(a, (imports, o) => restoreVm(def.module, vm, imports, o), options.imports);
   const inst = a.instance!;
-  if (!started && inst.status !== 'idle') fail('an actor that has not started has a paused call');
+  if (start !== null && inst.startFunction === null) fail('the module has no start function to run');
+  if (!started && start !== 'running' && inst.status !== 'idle') fail('an actor that has not started has a paused call');
+  if (start === 'running' && inst.status === 'idle') fail('an actor in its start function has no paused call');
+  let pages = 0;
+  for (const mem of inst.inst.memories.slice(def.module.ast.numImportedMemories)) pages += mem.pages;
+  hive.checkRoom(null, pages);
   if (started && inst.status === 'idle') fail('a started actor has no paused call');
   if (wait !== null && inst.status !== 'waiting') fail('a waiting actor is not paused in a host call');
   if (resume !== null && inst.status !== 'waiting') fail('an actor to be resumed with results is not paused in a host call');
@@ -259,6 +273,8 @@ export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, optio
   const plan = waitPlan(wait, inst, maxBytes);
 
   a.started = started;
+  a.startFn = start === null ? null : inst.startFunction;
+  a.starting = start === 'running';
   a.resumeWith = resume;
   a.resumeError = resumeError === null ? null : new Error(resumeError);
   a.current = current;
@@ -269,6 +285,7 @@ export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, optio
   a.state = 'parked';
 
   hive.addEndpoint(a);
+  hive.admit(a);
   if (name !== null) hive.registerName(a, name);
 
   // Links and monitors with whoever is in this hive.
@@ -434,7 +451,7 @@ function waitPlan(wait: Record<string, unknown> | null, inst: Instance, maxBytes
 function resend(hive: Hive, a: Actor, to: number, from: number, msg: Uint8Array, deadline: number, done: (status: number) => void, onBlocked: ((b: import('./process.js').BlockedSend) => void) | null): void {
   const st = hive.route(a, from, to, msg);
   if (st !== Status.FULL) return done(st);
-  const b = { env: { kind: Kind.MESSAGE, from, bytes: msg, ref: 0 }, done };
+  const b = { env: { kind: Kind.MESSAGE, from, bytes: msg, ref: 0, payer: a.tree }, done };
   hive.endpoint(to)!.block!(b);
   if (onBlocked !== null) return onBlocked(b);
   const w = { kind: 'send' as const, deadline, to, sending: b, timer: null as ReturnType<typeof hive.clock.setTimer> | null };

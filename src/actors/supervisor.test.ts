@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RestartEvent } from './index.js';
+import { Status, type RestartEvent } from './index.js';
 import { cmd, settle, testHive } from '../../test/helpers/hive.js';
 
 const children = (n: number, extra: Record<string, unknown> = {}) =>
@@ -149,7 +149,7 @@ describe('supervisors', () => {
   });
 
   it('one_for_all restarts a sibling that was running when the group restart began', async () => {
-    const { hive } = testHive();
+    const { hive } = testHive({ signals: 'open' });
     const restarted: RestartEvent[] = [];
     hive.on('restarted', (e) => restarted.push(e));
     const sup = hive.supervise({ strategy: 'one-for-all', children: [{ id: 'a', module: 'probe' }, { id: 'b', module: 'probe' }] });
@@ -175,7 +175,7 @@ describe('supervisors', () => {
   });
 
   it('rest_for_one restarts a later sibling that was running when the group restart began', async () => {
-    const { hive } = testHive();
+    const { hive } = testHive({ signals: 'open' });
     const sup = hive.supervise({ strategy: 'rest-for-one', children: [{ id: 'x', module: 'probe' }, { id: 'b', module: 'probe' }, { id: 'a', module: 'probe' }] });
     const [x, b, a] = [sup.child('x')!, sup.child('b')!, sup.child('a')!];
     void cmd(a, 'exit', b.id, 'boom').catch(() => {});
@@ -226,7 +226,7 @@ describe('supervisors', () => {
   });
 
   it('a supervisor that is killed stops its children, also those that trap exits', async () => {
-    const { hive } = testHive();
+    const { hive } = testHive({ signals: 'open' });
     const sup = hive.supervise({ children: [{ id: 'inner', supervisor: { children: [{ id: 'w', module: 'probe' }] } }, { id: 'v', module: 'probe' }] });
     const w = sup.childSupervisor('inner')!.child('w')!;
     const v = sup.child('v')!;
@@ -243,7 +243,7 @@ describe('supervisors', () => {
   });
 
   it('a nested supervisor that gives up while its child is running exits after that child, and is restarted', async () => {
-    const { hive } = testHive();
+    const { hive } = testHive({ signals: 'open' });
     const outer = hive.supervise({
       children: [{ id: 'inner', supervisor: { maxRestarts: 0, children: [{ id: 'a', module: 'probe', name: 'wa' }, { id: 'b', module: 'probe', name: 'wb' }] } }],
     });
@@ -263,7 +263,7 @@ describe('supervisors', () => {
   });
 
   it('a supervisor ignores the exits of processes that linked to it, and exit signals other than kill', async () => {
-    const { hive } = testHive();
+    const { hive } = testHive({ signals: 'open' });
     const sup = hive.supervise({ children: [{ id: 'w', module: 'probe' }] });
     const w = sup.child('w')!;
     const stranger = hive.spawn('probe');
@@ -278,7 +278,7 @@ describe('supervisors', () => {
   });
 
   it('a child that calls exit on its supervisor is not taken for exited', async () => {
-    const { hive } = testHive();
+    const { hive } = testHive({ signals: 'open' });
     const restarted: RestartEvent[] = [];
     hive.on('restarted', (e) => restarted.push(e));
     const sup = hive.supervise({ children: [{ id: 'w', module: 'probe' }] });
@@ -293,13 +293,47 @@ describe('supervisors', () => {
   });
 
   it('a nested supervisor still ends when its parent is killed', async () => {
-    const { hive } = testHive();
+    const { hive } = testHive({ signals: 'open' });
     const top = hive.supervise({ children: [{ id: 'inner', supervisor: { children: [{ id: 'w', module: 'probe' }] } }] });
     const inner = top.childSupervisor('inner')!;
     const killer = hive.spawn('probe');
     await cmd(killer, 'exit', top.id, 'kill');
     expect(await inner.exited).toBe('shutdown');
     expect(hive.actorIds()).toEqual([killer.id]);
+    hive.close();
+  });
+
+  // What broke: pids are small sequential numbers, and any guest could kill
+  // any of them, supervisors included (a whole supervision tree with one call).
+  it('regression: a guest killed a supervisor; by default it cannot signal or link to one, nor to actors of other spawn trees', async () => {
+    const { hive } = testHive();
+    const sup = hive.supervise({ children: [{ id: 'w', module: 'probe' }] });
+    const w = sup.child('w')!;
+    const attacker = hive.spawn('probe');
+    await settle(hive);
+    // Whatever it tries, the supervisor and its child look as if they did not exist.
+    expect(await cmd(attacker, 'exit', sup.id, 'kill')).toBe(Status.NOT_FOUND);
+    expect(await cmd(attacker, 'exit', w.id, 'kill')).toBe(Status.NOT_FOUND);
+    expect(await cmd(attacker, 'link', sup.id)).toBe(Status.NOT_FOUND);
+    expect(await cmd(attacker, 'link', w.id)).toBe(Status.NOT_FOUND);
+    // Linking, then crashing, is not a way round it either.
+    void cmd(attacker, 'trap', 'div0').catch(() => {});
+    await attacker.exited;
+    await settle(hive);
+    expect(sup.alive).toBe(true);
+    expect(sup.which()).toEqual([{ id: 'w', pid: w.id }]);
+    // Within its own tree a guest signals as Erlang's do: a child it spawned.
+    const parent = hive.spawn('probe');
+    await settle(hive);
+    const child = (await cmd(parent, 'spawn', 'probe', null, false)) as number;
+    expect(child).toBeGreaterThan(0);
+    expect(await cmd(parent, 'exit', child, 'kill')).toBe(0);
+    await settle(hive);
+    expect(hive.ref(child).alive).toBe(false);
+    // The host may put an actor into another's tree (a group), or open the policy for the hive.
+    const peer = hive.spawn('probe', { tree: parent });
+    await settle(hive);
+    expect(await cmd(parent, 'link', peer.id)).toBe(0);
     hive.close();
   });
 

@@ -13,6 +13,13 @@ export interface Runnable {
    * ended; whoever wakes it schedules it again).
    */
   runSlice(): boolean;
+  /**
+   * Runnables of one group share one turn per round (the hive groups an
+   * actor with its spawn tree), so a group with many ready runnables does
+   * not crowd out the others: each group gets a slice in turn, and within a
+   * group its runnables take turns. Default: a group of its own.
+   */
+  readonly group?: object;
 }
 
 /** Runs ready runnables fairly, a slice at a time. */

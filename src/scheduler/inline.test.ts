@@ -36,6 +36,30 @@ describe('the inline executor', () => {
     ex.close();
   });
 
+  it('gives each group one slice per round, its runnables taking turns within it', async () => {
+    const ex = new InlineExecutor();
+    const order: string[] = [];
+    const tree = {};
+    const make = (name: string, slices: number, group?: object): Runnable => {
+      let left = slices;
+      return {
+        group,
+        runSlice(): boolean {
+          order.push(name);
+          return --left > 0;
+        },
+      };
+    };
+    // A group of three always-ready runnables and one on its own: the group gets no more turns than the single one.
+    ex.schedule(make('a1', 2, tree));
+    ex.schedule(make('a2', 2, tree));
+    ex.schedule(make('a3', 2, tree));
+    ex.schedule(make('b', 3));
+    await ex.idle();
+    expect(order).toEqual(['a1', 'b', 'a2', 'b', 'a3', 'b', 'a1', 'a2', 'a3']);
+    ex.close();
+  });
+
   it('hands the thread back to the event loop while runnables spin forever', async () => {
     const ex = new InlineExecutor({ maxBusyMs: 1 });
     const s = spinner();

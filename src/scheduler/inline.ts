@@ -1,14 +1,24 @@
 /**
- * The inline executor: a FIFO run queue on the main thread. Each ready
- * runnable gets one slice, then goes to the back of the queue; so an actor
- * in an endless loop delays the others by at most one slice per round. The
- * loop hands control back to Node's event loop (setImmediate) after
- * `maxBusyMs` of work, so host I/O, timers and promises keep flowing, and
- * at once when the runtime settled a promise the host awaits (`yieldSoon`),
- * so a host call answered during a busy round is not held up for the rest
- * of it.
+ * The inline executor: a run queue on the main thread, fair between groups
+ * of runnables (`Runnable.group`: the hive's spawn trees). Each round gives
+ * every group with a ready runnable one slice, and within a group its ready
+ * runnables take turns; so an actor in an endless loop delays the others by
+ * at most one slice per round, and a tree of a thousand spinning actors by
+ * as much as one. The loop hands control back to Node's event loop
+ * (setImmediate) after `maxBusyMs` of work, so host I/O, timers and
+ * promises keep flowing, and at once when the runtime settled a promise the
+ * host awaits (`yieldSoon`), so a host call answered during a busy round is
+ * not held up for the rest of it.
  */
 import type { Executor, Runnable } from './executor.js';
+
+/** The ready runnables of one group, and whether the group waits for its turn. */
+interface Lane {
+  readonly key: object;
+  readonly ready: Runnable[];
+  /** Whether it is in the round (or running now and to be put back). */
+  inRound: boolean;
+}
 
 /** Options of the inline executor. */
 export interface InlineExecutorOptions {
@@ -23,8 +33,11 @@ export interface InlineExecutorOptions {
 
 /** Runs runnables on the calling thread, in turn, yielding to the event loop regularly. */
 export class InlineExecutor implements Executor {
-  private queue: (Runnable | undefined)[] = new Array(16);
+  /** Groups with ready runnables, in turn order (a ring buffer). */
+  private round: (Lane | undefined)[] = new Array(16);
   private head = 0;
+  private lanesQueued = 0;
+  private readonly lanes = new Map<object, Lane>();
   private size = 0;
   private scheduled = false;
   private running = false;
@@ -45,9 +58,12 @@ export class InlineExecutor implements Executor {
 
   schedule(r: Runnable): void {
     if (this.closed) return;
-    if (this.size === this.queue.length) this.grow();
-    this.queue[(this.head + this.size) & (this.queue.length - 1)] = r;
+    const key = r.group ?? r;
+    let lane = this.lanes.get(key);
+    if (lane === undefined) this.lanes.set(key, (lane = { key, ready: [], inRound: false }));
+    lane.ready.push(r);
     this.size++;
+    if (!lane.inRound) this.enter(lane);
     if (!this.scheduled && !this.running) {
       this.scheduled = true;
       setImmediate(this.drain);
@@ -65,17 +81,27 @@ export class InlineExecutor implements Executor {
 
   close(): void {
     this.closed = true;
-    this.queue = new Array(16);
+    this.round = new Array(16);
     this.head = 0;
+    this.lanesQueued = 0;
+    this.lanes.clear();
     this.size = 0;
     this.wakeIdle();
   }
 
+  /** Puts a group at the end of the round. */
+  private enter(lane: Lane): void {
+    if (this.lanesQueued === this.round.length) this.grow();
+    this.round[(this.head + this.lanesQueued) & (this.round.length - 1)] = lane;
+    this.lanesQueued++;
+    lane.inRound = true;
+  }
+
   private grow(): void {
-    const old = this.queue;
-    const next: (Runnable | undefined)[] = new Array(old.length * 2);
-    for (let i = 0; i < this.size; i++) next[i] = old[(this.head + i) & (old.length - 1)];
-    this.queue = next;
+    const old = this.round;
+    const next: (Lane | undefined)[] = new Array(old.length * 2);
+    for (let i = 0; i < this.lanesQueued; i++) next[i] = old[(this.head + i) & (old.length - 1)];
+    this.round = next;
     this.head = 0;
   }
 
@@ -86,11 +112,13 @@ export class InlineExecutor implements Executor {
     this.yieldRequested = false;
     const deadline = performance.now() + this.maxBusyMs;
     try {
-      while (this.size > 0) {
-        const mask = this.queue.length - 1;
-        const r = this.queue[this.head]!;
-        this.queue[this.head] = undefined;
-        this.head = (this.head + 1) & mask;
+      while (this.lanesQueued > 0) {
+        const lane = this.round[this.head]!;
+        this.round[this.head] = undefined;
+        this.head = (this.head + 1) & (this.round.length - 1);
+        this.lanesQueued--;
+        lane.inRound = false;
+        const r = lane.ready.shift()!;
         this.size--;
         let again = false;
         try {
@@ -98,7 +126,17 @@ export class InlineExecutor implements Executor {
         } catch (e) {
           this.report(e, r);
         }
-        if (again) this.schedule(r);
+        if (this.closed) return;
+        if (again) {
+          lane.ready.push(r);
+          this.size++;
+        }
+        // Others of the group may have been made ready during the slice (it is then in the round already).
+        if (lane.ready.length > 0) {
+          if (!lane.inRound) this.enter(lane);
+        } else if (!lane.inRound) {
+          this.lanes.delete(lane.key);
+        }
         if (this.yieldRequested || performance.now() >= deadline) break;
       }
     } finally {

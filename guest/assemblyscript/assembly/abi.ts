@@ -30,6 +30,8 @@ export const SPAWN_FAILED: i32 = -7;
 export const BAD_ARGUMENT: i32 = -8;
 /** The message is larger than the hive's `maxMessageBytes`. */
 export const TOO_LARGE: i32 = -9;
+/** A resource limit of the actor, its spawn tree or the hive was reached; nothing was made or sent. */
+export const LIMIT: i32 = -10;
 /**
  * Not an ABI status: set by the SDK (see `lastStatus()`) when a message could
  * not be decoded as the type asked for. Chosen far from the ABI's range.

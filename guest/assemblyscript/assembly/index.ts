@@ -3,7 +3,7 @@
 //
 // Error convention
 // - Wrappers whose result is an i32 return the ABI's value unchanged: a pid,
-//   a size, a reference, 0, or a negative status (TIMEOUT ... TOO_LARGE).
+//   a size, a reference, 0, or a negative status (TIMEOUT ... LIMIT).
 // - Wrappers that return a decoded value (`receive<T>`, `call<Req,Res>`,
 //   `initValue<T>`, `Message.decode<T>`) cannot return a status in band: on a
 //   negative status or a payload that is not a T they return T's default
@@ -24,7 +24,7 @@ import { Decoder, Encoder, Value, decodeFrom, encodeInto } from "./msgpack";
 export * from "./msgpack";
 export {
   ABI_VERSION,
-  OK, TIMEOUT, NOT_FOUND, FULL, INVALID, TAKEN, NO_MODULE, SPAWN_FAILED, BAD_ARGUMENT, TOO_LARGE,
+  OK, TIMEOUT, NOT_FOUND, FULL, INVALID, TAKEN, NO_MODULE, SPAWN_FAILED, BAD_ARGUMENT, TOO_LARGE, LIMIT,
   DECODE_ERROR,
   MESSAGE, EXIT, DOWN, INIT,
   LINK, FOREVER, NO_WAIT,
@@ -55,6 +55,7 @@ export function statusName(s: i32): string {
     case -7: return "SPAWN_FAILED";
     case -8: return "BAD_ARGUMENT";
     case -9: return "TOO_LARGE";
+    case -10: return "LIMIT";
     case -100: return "DECODE_ERROR";
   }
   return s >= 0 ? "OK" : "UNKNOWN(" + s.toString() + ")";

@@ -1,0 +1,114 @@
+/**
+ * A bounded mailbox: ordinary messages in order, bounded in count and in
+ * bytes, and the senders waiting for room (woken in order as room appears).
+ * Each message's bytes are also counted against the spawn tree that sent it
+ * (`Envelope.payer`) while they wait, blocked senders' included, so one
+ * tree cannot make the host hold more than its `maxTreeQueuedBytes` however
+ * many mailboxes it fills.
+ */
+import { Deque, Status, type Envelope } from './envelope.js';
+import type { BlockedSend } from './process.js';
+import { MESSAGE_OVERHEAD } from './limits.js';
+
+/** Messages waiting to be taken, and senders waiting for room. */
+export class Mailbox {
+  private readonly queue = new Deque<Envelope>();
+  private readonly waiting = new Deque<BlockedSend>();
+  /** Bytes of the messages queued. */
+  private queuedBytes = 0;
+
+  constructor(
+    /** Messages it holds. */
+    readonly maxMessages: number,
+    /** Bytes it holds (a message always fits an empty mailbox). */
+    readonly maxBytes: number,
+  ) {}
+
+  /** Messages queued. */
+  get length(): number {
+    return this.queue.length;
+  }
+
+  /** Bytes of the messages queued. */
+  get bytes(): number {
+    return this.queuedBytes;
+  }
+
+  /** Senders waiting for room. */
+  get blocked(): number {
+    return this.waiting.length;
+  }
+
+  /** Whether a message of `size` bytes fits now (not while others wait for room: they go first). */
+  fits(size: number): boolean {
+    return this.waiting.length === 0 && this.room(size);
+  }
+
+  private room(size: number): boolean {
+    return this.queue.length < this.maxMessages && (this.queue.length === 0 || this.queuedBytes + size <= this.maxBytes);
+  }
+
+  /** Queues a message that fits, counting its bytes against its payer. */
+  push(env: Envelope): void {
+    if (env.payer) env.payer.queuedBytes += env.bytes.length + MESSAGE_OVERHEAD;
+    this.add(env);
+  }
+
+  private add(env: Envelope): void {
+    this.queue.push(env);
+    this.queuedBytes += env.bytes.length;
+  }
+
+  /** Takes the next message; admits waiting senders that now fit. */
+  shift(): Envelope | undefined {
+    const env = this.queue.shift();
+    if (env === undefined) return undefined;
+    this.queuedBytes -= env.bytes.length;
+    release(env);
+    for (let b = this.waiting.peek(); b !== undefined && this.room(b.env.bytes.length); b = this.waiting.peek()) {
+      this.waiting.shift();
+      this.add(b.env); // its payer was charged when it blocked
+      b.done(Status.OK);
+    }
+    return env;
+  }
+
+  /** Queues a sender waiting for room; its message counts against its payer meanwhile. */
+  block(b: BlockedSend): void {
+    if (b.env.payer) b.env.payer.queuedBytes += b.env.bytes.length + MESSAGE_OVERHEAD;
+    this.waiting.push(b);
+  }
+
+  /** Drops a waiting sender (its timeout passed, or it exited). */
+  unblock(b: BlockedSend): void {
+    if (this.waiting.remove((x) => x === b)) release(b.env);
+  }
+
+  /** Waiting senders get NOT_FOUND (the receiver is going away). */
+  failWaiting(): void {
+    for (let b = this.waiting.shift(); b !== undefined; b = this.waiting.shift()) {
+      release(b.env);
+      b.done(Status.NOT_FOUND);
+    }
+  }
+
+  /** Empties it: waiting senders get NOT_FOUND, each message goes to `dropped`. */
+  drain(dropped: (env: Envelope) => void): void {
+    this.failWaiting();
+    for (let e = this.queue.shift(); e !== undefined; e = this.queue.shift()) {
+      this.queuedBytes -= e.bytes.length;
+      release(e);
+      dropped(e);
+    }
+  }
+
+  /** The queued messages, in order. */
+  toArray(): Envelope[] {
+    return this.queue.toArray();
+  }
+}
+
+/** Gives a message's bytes back to the tree that sent it. */
+function release(env: Envelope): void {
+  if (env.payer) env.payer.queuedBytes -= env.bytes.length + MESSAGE_OVERHEAD;
+}
