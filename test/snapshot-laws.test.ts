@@ -89,6 +89,14 @@ describe('snapshot, restore, continue equals an uninterrupted run', () => {
       { numRuns: name === 'compute' || name === 'bigmalloc' ? 4 : 8 },
     );
   }, 120_000);
+
+  it('bigmalloc restored before a memory.grow pays the same fuel for it (regression: the copy was charged by backing-store size, which a restore resets)', () => {
+    const w = whole.get('bigmalloc')!;
+    const e = runCut('bigmalloc', [5_542_964]);
+    expect(e.used).toEqual(w.used);
+    expect(e.stdout).toEqual(w.stdout);
+    expect(e.memory.equals(w.memory)).toBe(true);
+  }, 60_000);
 });
 
 describe('a snapshot restored in another thread', () => {

@@ -20,6 +20,10 @@ export const EXIT_TRAP = 134;
 export const EXIT_OUT_OF_FUEL = 124;
 /** Exit code of usage errors, and of unreadable modules or snapshots. */
 const EXIT_USAGE = 2;
+/** Exit code when a snapshot is over a limit of this process (--max-memory-pages, --max-frames): well formed, too big here. */
+export const EXIT_LIMIT = 3;
+/** Default of --max-memory-pages: 16,384 pages, 1 GiB. */
+export const DEFAULT_MAX_MEMORY_PAGES = 16_384;
 
 const RUN_USAGE = `Usage: wasmhive run [options] PROG.wasm [ARGS...]
 
@@ -40,6 +44,8 @@ Options:
   --ns-per-unit N         virtual nanoseconds per unit of fuel (default 1)
   --fuel N                stop after N units of fuel (exit ${EXIT_OUT_OF_FUEL}); default no limit.
                           A unit is one instruction of the engine's internal code.
+  --max-memory-pages N    pages of 64 KiB the program's memory may have (default ${DEFAULT_MAX_MEMORY_PAGES}, 1 GiB);
+                          past it memory.grow fails, and a module declaring more does not start (exit 1)
   --snapshot-every N      write a snapshot every N units of fuel (needs --snapshot-dir)
   --snapshot-dir DIR      where snapshots go: DIR/snapshot-<fuel used>.whsnap
   -h, --help              this help`;
@@ -55,20 +61,29 @@ stdin is.
 Options:
   --module PROG.wasm      the program the snapshot was taken of (checked by SHA-256)
   --dir GUEST=HOST        host directory for each mount of the snapshot
+  --max-memory-pages N    as for run (default ${DEFAULT_MAX_MEMORY_PAGES}, 1 GiB). A snapshot whose memory is
+                          larger is refused before anything is decompressed (exit ${EXIT_LIMIT})
   --fuel N, --snapshot-every N, --snapshot-dir DIR   as for run
-  -h, --help              this help`;
+  -h, --help              this help
 
-const INSPECT_USAGE = `Usage: wasmhive inspect [--json] SNAPSHOT
+Exit codes besides the program's own: ${EXIT_USAGE} for usage errors and malformed snapshots,
+${EXIT_LIMIT} for a snapshot over a limit, ${EXIT_TRAP} for a trap, ${EXIT_OUT_OF_FUEL} when out of fuel.`;
+
+const INSPECT_USAGE = `Usage: wasmhive inspect [--json] [--max-frames N] SNAPSHOT
 
 Prints what a snapshot holds: the module's SHA-256, why the program stopped,
 fuel used, memory pages, the frames of the paused call with function names,
-the pending host call, and the host state (WASI arguments, clock, output).`;
+the pending host call, and the host state (WASI arguments, clock, output).
+It decompresses only the frames, at most N of them (default 200001, a call
+at the engine's default depth limit). Any file gives a message and an exit
+code, never a crash: ${EXIT_USAGE} for a malformed snapshot, ${EXIT_LIMIT} for one over --max-frames.`;
 
 /** Options shared by run and resume. */
 interface Common {
   fuel: number;
   snapshotEvery: number;
   snapshotDir: string | null;
+  maxMemoryPages: number;
 }
 
 class UsageError extends Error {}
@@ -79,12 +94,14 @@ function positiveInt(s: string | undefined, what: string): number | undefined {
   return Number(s);
 }
 
-function common(values: { fuel?: string; 'snapshot-every'?: string; 'snapshot-dir'?: string }): Common {
+function common(values: { fuel?: string; 'snapshot-every'?: string; 'snapshot-dir'?: string; 'max-memory-pages'?: string }): Common {
   const every = positiveInt(values['snapshot-every'], '--snapshot-every');
   const dir = values['snapshot-dir'] ?? null;
   if (every !== undefined && dir === null) throw new UsageError('--snapshot-every needs --snapshot-dir');
   if (dir !== null && every === undefined) throw new UsageError('--snapshot-dir needs --snapshot-every');
-  return { fuel: positiveInt(values.fuel, '--fuel') ?? Infinity, snapshotEvery: every ?? 0, snapshotDir: dir };
+  const pages = positiveInt(values['max-memory-pages'], '--max-memory-pages') ?? DEFAULT_MAX_MEMORY_PAGES;
+  if (pages > 65536) throw new UsageError(`--max-memory-pages must be at most 65536 (4 GiB), got ${pages}`);
+  return { fuel: positiveInt(values.fuel, '--fuel') ?? Infinity, snapshotEvery: every ?? 0, snapshotDir: dir, maxMemoryPages: pages };
 }
 
 function mounts(dirs: string[] | undefined): Record<string, string> {
@@ -226,13 +243,14 @@ async function drive(inst: Instance, wasi: Wasi, opts: Common, start: boolean, p
 function bindWasi(wasi: Wasi, inst: Instance): void {
   const memory = inst.getExport('memory');
   if (!(memory instanceof Memory)) throw new UsageError('the program exports no memory named "memory": not a WASI command');
-  wasi.bind(memory, () => inst.fuelUsed);
+  // The program pays fuel for the host work its WASI calls do (copies, path walks, directory entries).
+  wasi.bind(memory, () => inst.fuelUsed, (n) => inst.charge(n));
 }
 
 /** `wasmhive run`. */
 export async function runMain(argv: string[]): Promise<number> {
   return guard('run', RUN_USAGE, async () => {
-    const withValue = new Set(['--env', '--dir', '--seed', '--random', '--clock', '--start-time', '--ns-per-unit', '--fuel', '--snapshot-every', '--snapshot-dir']);
+    const withValue = new Set(['--env', '--dir', '--seed', '--random', '--clock', '--start-time', '--ns-per-unit', '--fuel', '--max-memory-pages', '--snapshot-every', '--snapshot-dir']);
     const { opts, rest } = splitAtProgram(argv, withValue);
     const { values } = parseArgs({
       args: opts,
@@ -245,6 +263,7 @@ export async function runMain(argv: string[]): Promise<number> {
         'start-time': { type: 'string' },
         'ns-per-unit': { type: 'string' },
         fuel: { type: 'string' },
+        'max-memory-pages': { type: 'string' },
         'snapshot-every': { type: 'string' },
         'snapshot-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -292,7 +311,7 @@ export async function runMain(argv: string[]): Promise<number> {
       nsPerUnit,
       mounts: mounts(values.dir),
     });
-    const inst = new Instance(module, wasi.imports);
+    const inst = new Instance(module, wasi.imports, { maxMemoryPages: c.maxMemoryPages });
     bindWasi(wasi, inst);
     try {
       return await drive(inst, wasi, c, true, basename(prog));
@@ -311,6 +330,7 @@ export async function resumeMain(argv: string[]): Promise<number> {
         module: { type: 'string' },
         dir: { type: 'string', multiple: true },
         fuel: { type: 'string' },
+        'max-memory-pages': { type: 'string' },
         'snapshot-every': { type: 'string' },
         'snapshot-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -330,7 +350,7 @@ export async function resumeMain(argv: string[]): Promise<number> {
     if (host['wasi'] === undefined) throw new SnapshotError('the snapshot holds no WASI state: it was not written by wasmhive run');
     const wasi = Wasi.restore(host['wasi'], { ...stdio, mounts: mounts(values.dir) });
     const module = loadModule(values.module);
-    const inst = restore(module, bytes, wasi.imports);
+    const inst = restore(module, bytes, wasi.imports, { maxMemoryPages: c.maxMemoryPages });
     bindWasi(wasi, inst);
     const program = typeof host['program'] === 'string' ? host['program'] : basename(values.module);
     try {
@@ -366,7 +386,7 @@ export async function inspectMain(argv: string[]): Promise<number> {
   return guard('inspect', INSPECT_USAGE, async () => {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { json: { type: 'boolean' }, 'max-frames': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: true,
     });
@@ -375,55 +395,68 @@ export async function inspectMain(argv: string[]): Promise<number> {
       return 0;
     }
     if (positionals.length !== 1) throw new UsageError('expected one SNAPSHOT');
-    const info = readSnapshot(readSnapshotFile(positionals[0]!));
-    if (values.json) {
-      console.log(JSON.stringify(info, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v === Infinity ? 'Infinity' : v), 2));
-      return 0;
+    const maxFrames = values['max-frames'] === undefined ? undefined : positiveInt(values['max-frames'], '--max-frames');
+    const bytes = readSnapshotFile(positionals[0]!);
+    // Whatever the file holds, inspect ends with a message: anything the checks missed is the snapshot's fault.
+    try {
+      return inspectSnapshot(bytes, positionals[0]!, values.json === true, maxFrames);
+    } catch (e) {
+      if (e instanceof SnapshotError) throw e;
+      throw new SnapshotError(`malformed snapshot: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const lines: string[] = [];
-    lines.push(`snapshot ${positionals[0]}: ${info.bytes} bytes, format ${info.format}, code version ${info.codeVersion}${info.incremental ? `, incremental over ${info.base}` : ''}`);
-    lines.push(`module sha256 ${info.moduleHash}`);
-    const why = info.status === 'idle' ? 'idle (no call in progress)' : info.status === 'out-of-fuel' ? 'paused: out of fuel' : 'paused: waiting on a host call';
-    lines.push(`status: ${why}`);
-    lines.push(`fuel: ${info.fuelUsed} units used, ${info.fuel === Infinity ? 'unlimited' : info.fuel} left`);
-    info.memories.forEach((m, i) => lines.push(`memory ${i}: ${m.pages} pages (${((m.pages * 65536) / 1048576).toFixed(2)} MiB), ${m.stored} stored`));
-    info.tables.forEach((t, i) => lines.push(`table ${i}: ${t.size} elements`));
-    lines.push(`globals: ${info.globals}; references: ${info.refs}; value stack: ${info.stackBytes} bytes`);
-    if (info.frames.length > 0) {
-      lines.push(`frames (${info.frames.length}, innermost first):`);
-      const shown = [...info.frames].reverse();
-      for (const [i, f] of shown.entries()) {
-        if (i === 20 && shown.length > 40) {
-          lines.push(`  ... ${shown.length - 40} more`);
-          continue;
-        }
-        if (i > 20 && i < shown.length - 20) continue;
-        lines.push(`  #${shown.length - 1 - i} ${f.name} (func ${f.func}) pc=${f.pc}`);
-      }
-    }
-    if (info.pending !== null) {
-      lines.push(`pending call: ${info.pending.module}.${info.pending.name} (func ${info.pending.func})${info.pending.data === undefined ? '' : ` data ${JSON.stringify(info.pending.data)}`}`);
-    }
-    // The host state is untrusted too: show only what has the expected shape.
-    const field = (x: unknown, k: string): unknown => (typeof x === 'object' && x !== null ? (x as Record<string, unknown>)[k] : undefined);
-    const show = (x: unknown): string => (typeof x === 'string' || typeof x === 'number' ? String(x) : '?');
-    const w = info.host['wasi'];
-    if (typeof w === 'object' && w !== null) {
-      const args = field(w, 'args');
-      const seed = field(field(w, 'random'), 'seed');
-      lines.push(
-        `wasi: args ${Array.isArray(args) && args.every((a) => typeof a === 'string') ? JSON.stringify(args) : '?'}; clock ${show(field(field(w, 'clock'), 'mode'))}; random ${show(field(field(w, 'random'), 'mode'))}${typeof seed === 'string' ? ` seed ${JSON.stringify(seed)}` : ''}`,
-      );
-      const st = field(w, 'stats');
-      if (typeof st === 'object' && st !== null) {
-        lines.push(`wasi: stdout ${show(field(st, 'stdoutBytes'))} bytes written, stderr ${show(field(st, 'stderrBytes'))}, stdin ${show(field(st, 'stdinBytes'))} read`);
-      }
-    }
-    const others = Object.keys(info.host).filter((k) => k !== 'wasi' && k !== 'program');
-    if (others.length > 0) lines.push(`host state: ${others.join(', ')}`);
-    console.log(lines.join('\n'));
-    return 0;
   });
+}
+
+/** Prints what `bytes` holds (see INSPECT_USAGE); returns the exit code. */
+function inspectSnapshot(bytes: Uint8Array, path: string, json: boolean, maxFrames: number | undefined): number {
+  const info = readSnapshot(bytes, { maxFrames });
+  if (json) {
+    console.log(JSON.stringify(info, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v === Infinity ? 'Infinity' : v), 2));
+    return 0;
+  }
+  const lines: string[] = [];
+  lines.push(`snapshot ${path}: ${info.bytes} bytes, format ${info.format}, code version ${info.codeVersion}${info.incremental ? `, incremental over ${info.base}` : ''}`);
+  lines.push(`module sha256 ${info.moduleHash}`);
+  const why = info.status === 'idle' ? 'idle (no call in progress)' : info.status === 'out-of-fuel' ? 'paused: out of fuel' : 'paused: waiting on a host call';
+  lines.push(`status: ${why}`);
+  lines.push(`fuel: ${info.fuelUsed} units used, ${info.fuel === Infinity ? 'unlimited' : info.fuel} left`);
+  info.memories.forEach((m, i) => lines.push(`memory ${i}: ${m.pages} pages (${((m.pages * 65536) / 1048576).toFixed(2)} MiB), ${m.stored} stored`));
+  info.tables.forEach((t, i) => lines.push(`table ${i}: ${t.size} elements`));
+  lines.push(`globals: ${info.globals}; references: ${info.refs}; value stack: ${info.stackBytes} bytes`);
+  if (info.frames.length > 0) {
+    lines.push(`frames (${info.frames.length}, innermost first):`);
+    const shown = [...info.frames].reverse();
+    for (const [i, f] of shown.entries()) {
+      if (i === 20 && shown.length > 40) {
+        lines.push(`  ... ${shown.length - 40} more`);
+        continue;
+      }
+      if (i > 20 && i < shown.length - 20) continue;
+      lines.push(`  #${shown.length - 1 - i} ${f.name} (func ${f.func}) pc=${f.pc}`);
+    }
+  }
+  if (info.pending !== null) {
+    lines.push(`pending call: ${info.pending.module}.${info.pending.name} (func ${info.pending.func})${info.pending.data === undefined ? '' : ` data ${JSON.stringify(info.pending.data)}`}`);
+  }
+  // The host state is untrusted too: show only what has the expected shape.
+  const field = (x: unknown, k: string): unknown => (typeof x === 'object' && x !== null ? (x as Record<string, unknown>)[k] : undefined);
+  const show = (x: unknown): string => (typeof x === 'string' || typeof x === 'number' ? String(x) : '?');
+  const w = info.host['wasi'];
+  if (typeof w === 'object' && w !== null) {
+    const args = field(w, 'args');
+    const seed = field(field(w, 'random'), 'seed');
+    lines.push(
+      `wasi: args ${Array.isArray(args) && args.every((a) => typeof a === 'string') ? JSON.stringify(args) : '?'}; clock ${show(field(field(w, 'clock'), 'mode'))}; random ${show(field(field(w, 'random'), 'mode'))}${typeof seed === 'string' ? ` seed ${JSON.stringify(seed)}` : ''}`,
+    );
+    const st = field(w, 'stats');
+    if (typeof st === 'object' && st !== null) {
+      lines.push(`wasi: stdout ${show(field(st, 'stdoutBytes'))} bytes written, stderr ${show(field(st, 'stderrBytes'))}, stdin ${show(field(st, 'stdinBytes'))} read`);
+    }
+  }
+  const others = Object.keys(info.host).filter((k) => k !== 'wasi' && k !== 'program');
+  if (others.length > 0) lines.push(`host state: ${others.join(', ')}`);
+  console.log(lines.join('\n'));
+  return 0;
 }
 
 /** Runs a command body; usage errors print the usage and give 2; engine errors give a clear message. */
@@ -437,6 +470,7 @@ async function guard(name: string, usage: string, body: () => Promise<number>): 
     }
     if (e instanceof WasmError || e instanceof WasiStateError) {
       console.error(`wasmhive ${name}: ${e.name}: ${e.message}`);
+      if (e instanceof SnapshotError && e.budget !== null) return EXIT_LIMIT;
       return e instanceof SnapshotError || e instanceof WasiStateError ? EXIT_USAGE : 1;
     }
     throw e;

@@ -93,8 +93,15 @@ export class Exhaustion extends Trap {
 
 /** Snapshot bytes could not be read or do not fit the module. */
 export class SnapshotError extends WasmError {
-  constructor(message: string) {
+  /**
+   * The limit the snapshot exceeds (an option's name, such as
+   * `maxMemoryPages` or `maxFrames`), or null when it is malformed or of
+   * another module: a host may treat "too big for here" differently.
+   */
+  readonly budget: string | null;
+  constructor(message: string, budget: string | null = null) {
     super('snapshot', message);
+    this.budget = budget;
   }
 }
 

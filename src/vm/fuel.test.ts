@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { wat } from '../../test/helpers/wat.js';
 import { Exhaustion, Func, Instance, Module, StateError, Suspend, Trap, ValType, i32, type Outcome, type Value } from './index.js';
+import { GROW_PAGE_COST } from './interp.js';
 
 function inst(text: string, imports = {}, options = {}): Instance {
   return new Instance(new Module(wat(text)), imports, options);
@@ -96,14 +98,138 @@ describe('fuel', () => {
     expect(k.call('run', [i32(50)]).kind).toBe('out-of-fuel');
   });
 
-  it('charges bulk memory instructions by size, running into debt rather than never fitting a slice', () => {
-    const i = inst(`(module (memory 32)
+  it('pays for bulk instructions before the work, in parts: one larger than the slice pauses inside itself and ends alike however sliced', () => {
+    // Each bulk instruction of a size well above the slices below, with overlaps both ways, on memory and tables.
+    const BULK = `(module (memory 64) (table $t 4000 funcref) (table $u 4000 funcref)
+      (data $d "0123456789abcdefghijklmnopqrstuvwxyz")
+      (elem $e func $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f $f)
+      (func $f)
+      (func (export "run") (result i32) (local $i i32)
+        (memory.fill (i32.const 100) (i32.const 7) (i32.const 1000000))
+        (loop $l
+          (memory.init $d (i32.mul (local.get $i) (i32.const 36)) (i32.const 0) (i32.const 36))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (i32.const 2000))))
+        (memory.copy (i32.const 1000) (i32.const 0) (i32.const 2000000))
+        (memory.copy (i32.const 0) (i32.const 3000) (i32.const 2000000))
+        (table.fill $t (i32.const 0) (ref.func $f) (i32.const 3000))
+        (table.init $u $e (i32.const 10) (i32.const 0) (i32.const 40))
+        (table.copy $u $t (i32.const 100) (i32.const 0) (i32.const 3000))
+        (table.copy $u $u (i32.const 50) (i32.const 0) (i32.const 3900))
+        (drop (table.grow $t (ref.func $f) (i32.const 50000)))
+        (i32.add (memory.grow (i32.const 100)) (table.size $t))))`;
+    const m = new Module(wat(BULK));
+    const runIn = (slices: number[]) => {
+      const i = new Instance(m);
+      let k = 0;
+      i.fuel = slices[k++ % slices.length]!;
+      let out = i.call('run');
+      let stops = 0;
+      while (out.kind === 'out-of-fuel') {
+        stops++;
+        out = i.resume({ fuel: slices[k++ % slices.length]! });
+      }
+      const tables = ['$t', '$u'].map((_, n) => (i.inst.tables[n]!.elements as unknown[]).map((x) => (x === null ? 0 : 1)).join(''));
+      // Compared by hash: toEqual on 10 MiB of bytes is far too slow.
+      const memory = createHash('sha256').update(i.inst.memories[0]!.bytes()).digest('hex');
+      return { out, used: i.fuelUsed, stops, memory, tables, pages: i.inst.memories[0]!.pages };
+    };
+    const whole = runIn([Number.MAX_SAFE_INTEGER]);
+    expect(whole.out).toEqual({ kind: 'done', results: [i32(64 + 54000)] });
+    expect(whole.pages).toBe(164);
+    // The size part alone: 1,000,000/64 + 2,000,000/64 twice + 3,000/8 + 40/8 + 3,000/8 + 3,900/8 + 50,000 + 100 pages.
+    expect(whole.used).toBeGreaterThan(15_625 + 2 * 31_250 + 375 + 5 + 375 + 487 + 50_000 + 100 * GROW_PAGE_COST);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 4 }), (slices) => {
+        const r = runIn(slices);
+        expect(r.out).toEqual(whole.out);
+        expect(r.used).toBe(whole.used);
+        expect(r.memory).toEqual(whole.memory);
+        expect(r.tables).toEqual(whole.tables);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('does no more bulk work in one slice than the slice pays for', () => {
+    const i = inst(`(module (memory 16)
       (func (export "fill") (memory.fill (i32.const 0) (i32.const 7) (i32.const 1048576))))`);
     i.fuel = 100;
-    const out = i.call('fill');
+    expect(i.call('fill').kind).toBe('out-of-fuel');
+    const bytes = i.inst.memories[0]!.bytes();
+    // 100 units, less the instructions before the fill, each paying for 64 bytes.
+    const filled = bytes.indexOf(0);
+    expect(filled).toBeGreaterThan(0);
+    expect(filled).toBeLessThanOrEqual(100 * 64);
+    expect(filled % 64).toBe(0);
+    expect(i.fuel).toBe(0);
+    let out = i.resume({ fuel: 100 });
+    expect(bytes.indexOf(0)).toBe(filled + 100 * 64);
+    let stops = 1;
+    while (out.kind === 'out-of-fuel') {
+      out = i.resume({ fuel: 100_000 });
+      stops++;
+    }
     expect(out.kind).toBe('done');
-    expect(i.fuelUsed).toBeGreaterThanOrEqual(16_384);
-    expect(i.fuel).toBeLessThan(0);
+    expect(bytes.indexOf(0)).toBe(-1);
+    expect(stops).toBe(2);
+  });
+
+  it('a paused instruction paid in parts keeps its progress while the host calls other exports that run bulk instructions', () => {
+    const i = inst(`(module (memory 4)
+      (func (export "fill") (memory.fill (i32.const 0) (i32.const 7) (i32.const 100000)))
+      (func (export "other") (memory.fill (i32.const 200000) (i32.const 9) (i32.const 10000))))`);
+    const whole = inst(`(module (memory 4) (func (export "fill") (memory.fill (i32.const 0) (i32.const 7) (i32.const 100000))))`);
+    expect(whole.call('fill').kind).toBe('done');
+    i.fuel = 500;
+    expect(i.call('fill').kind).toBe('out-of-fuel');
+    const used = i.fuelUsed;
+    i.fuel = 1000;
+    (i.exports.other as () => void)();
+    const otherUsed = i.fuelUsed - used;
+    let out = i.resume({ fuel: 500 });
+    while (out.kind === 'out-of-fuel') out = i.resume({ fuel: 500 });
+    expect(out.kind).toBe('done');
+    expect(i.fuelUsed - otherUsed).toBe(whole.fuelUsed);
+    const bytes = i.inst.memories[0]!.bytes();
+    expect(bytes.subarray(0, 100000).every((b) => b === 7)).toBe(true);
+    expect(bytes[100000]).toBe(0);
+    expect(bytes.subarray(200000, 210000).every((b) => b === 9)).toBe(true);
+  });
+
+  it('charges memory.grow per page before growing; a grow past the limit costs nothing more and fails at once', () => {
+    const i = inst(`(module (memory 1 10)
+      (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))`);
+    expect(i.call('grow', [i32(2)])).toEqual({ kind: 'done', results: [i32(1)] });
+    const per2 = i.fuelUsed;
+    expect(per2).toBeGreaterThanOrEqual(2 * GROW_PAGE_COST);
+    expect(i.call('grow', [i32(100)])).toEqual({ kind: 'done', results: [i32(-1)] });
+    expect(i.fuelUsed - per2).toBeLessThan(GROW_PAGE_COST);
+    // A grow paid over three slices: nothing grows until the last one.
+    i.fuel = GROW_PAGE_COST;
+    let out = i.call('grow', [i32(3)]);
+    expect(out.kind).toBe('out-of-fuel');
+    expect(i.inst.memories[0]!.pages).toBe(3);
+    out = i.resume({ fuel: GROW_PAGE_COST });
+    expect(out.kind).toBe('out-of-fuel');
+    expect(i.inst.memories[0]!.pages).toBe(3);
+    out = i.resume({ fuel: 10 * GROW_PAGE_COST });
+    expect(out).toEqual({ kind: 'done', results: [i32(3)] });
+    expect(i.inst.memories[0]!.pages).toBe(6);
+  });
+
+  it('a call that cannot pause fails a grow it cannot pay (-1) and traps with Exhaustion before a bulk instruction it cannot pay', () => {
+    const i = inst(`(module (memory 1) (table 1 funcref)
+      (func (export "grow") (result i32) (memory.grow (i32.const 5)))
+      (func (export "tgrow") (result i32) (table.grow (ref.null func) (i32.const 100000)))
+      (func (export "fill") (memory.fill (i32.const 0) (i32.const 7) (i32.const 65536))))`);
+    i.fuel = 500;
+    expect((i.exports.grow as () => number)()).toBe(-1);
+    expect((i.exports.tgrow as () => number)()).toBe(-1);
+    expect(i.inst.memories[0]!.pages).toBe(1);
+    expect(i.inst.tables[0]!.length).toBe(1);
+    expect(() => (i.exports.fill as () => void)()).toThrow(Exhaustion);
+    expect(i.inst.memories[0]!.bytes().every((b) => b === 0)).toBe(true);
   });
 
   it('traps with Exhaustion when a call that cannot pause runs out of fuel', () => {

@@ -8,7 +8,7 @@ import { Exhaustion, LinkError, StateError, Trap } from './errors.js';
 import { K, Machine, Paused, type RunResult } from './interp.js';
 import { CodeReader } from './reader.js';
 import { Op } from './opcodes.js';
-import { Func, Global, Memory, Suspend, Table, asTrap, canonicalTypeId, checkArgs, checkResults, idToRef, readValue, refToId, writeValue, type Inst } from './runtime.js';
+import { ElementQuota, Func, Global, MAX_TABLE_ELEMENTS, Memory, Suspend, Table, asTrap, canonicalTypeId, checkArgs, checkResults, idToRef, readValue, refToId, writeValue, type Inst } from './runtime.js';
 import { funcTypeKey, type ConstExpr, type FuncType, type ModuleAst } from './types.js';
 import { fromJs, toJs, typeName, type Value } from './values.js';
 import { Module, type CompileOptions } from './module.js';
@@ -29,7 +29,12 @@ export interface InstanceOptions {
   maxStackBytes?: number;
   /** Pages the instance's own memories may have, initially or by growing (default 65536, the 4 GiB maximum). */
   maxMemoryPages?: number;
-  /** Elements the instance's own tables may have (default 10,000,000). */
+  /**
+   * Elements the instance's own tables may have, all together, initially or
+   * by growing (default 1,000,000): declared tables over it fail the
+   * instantiation with Exhaustion before anything is allocated, and a
+   * `table.grow` past it returns -1.
+   */
   maxTableElements?: number;
   /**
    * Fuel the instance starts with (default Infinity). It meters the start
@@ -43,6 +48,13 @@ export interface InstanceOptions {
    * a host that charges someone for the instantiation.
    */
   onStartFuel?: (used: number) => void;
+  /**
+   * Whether construction runs the start function (default true). False: it
+   * is left to the host, which calls `startFunction` itself, e.g. as a
+   * pausable `call` in fuel slices (the actor runtime does, so a spawned
+   * actor's start function runs in its own slices).
+   */
+  runStart?: boolean;
 }
 
 /**
@@ -181,9 +193,13 @@ export class Instance {
       glob.setValue(this.evalConst(g.init, g.type.type));
       inst.globals.push(glob);
     }
+    // The instance's own tables share one limit, checked on the declared sizes before any table is allocated.
+    const quota = new ElementQuota(options.maxTableElements ?? MAX_TABLE_ELEMENTS);
+    const declared = ast.tables.reduce((n, t) => n + t.limits.min, 0);
+    if (declared > quota.limit) throw new Exhaustion(`tables of ${declared} elements in all exceed the instance's limit of ${quota.limit} elements`);
     for (const t of ast.tables) {
       const el = t.elem === 0x70 ? 'funcref' : 'externref';
-      inst.tables.push(new Table({ element: el, initial: t.limits.min, maximum: t.limits.max, limit: options.maxTableElements }));
+      inst.tables.push(new Table({ element: el, initial: t.limits.min, maximum: t.limits.max, limit: quota.limit, quota }));
     }
     for (const m of ast.memories) {
       inst.memories.push(new Memory({ initial: m.limits.min, maximum: m.limits.max, limit: options.maxMemoryPages }));
@@ -232,7 +248,7 @@ export class Instance {
       }
     });
 
-    if (ast.start !== null) {
+    if (ast.start !== null && options.runStart !== false) {
       const before = this.machine.used;
       let out: Completion;
       try {
@@ -242,6 +258,12 @@ export class Instance {
       }
       if (out.kind === 'trapped') throw out.trap;
     }
+  }
+
+  /** The module's start function (run by construction unless `runStart: false`), or null when it has none. */
+  get startFunction(): Func | null {
+    const start = this.module.ast.start;
+    return start === null ? null : this.inst.funcs[start]!;
   }
 
   /**
@@ -404,9 +426,10 @@ export class Instance {
   /**
    * Fuel left: units the instance may still execute (Infinity, the default,
    * means unmetered). One unit per instruction of the engine's internal code,
-   * plus one per 64 bytes of bulk memory instructions and one per 8 elements
-   * of bulk table instructions. A bulk instruction may leave it negative
-   * (a debt paid from the next fuel added with `addFuel`).
+   * plus the size of grows and bulk instructions (docs/architecture.md,
+   * "Fuel"), paid before their work and in parts when the fuel left cannot
+   * pay it all. A run may leave it negative (a debt paid from the next fuel
+   * added with `addFuel`).
    */
   get fuel(): number {
     return this.machine.reserve;

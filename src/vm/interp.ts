@@ -14,7 +14,7 @@
  * below is a literal and V8 compiles the switch to a jump table.
  */
 import { Exhaustion, Trap, type StackFrame } from './errors.js';
-import { Func, Suspend, asTrap, checkResults, idToRef, isPause, isStackOverflow, refToId, readValue, writeValue, type Inst, type Memory } from './runtime.js';
+import { Func, PAGE, Suspend, asTrap, checkResults, idToRef, isPause, isStackOverflow, refToId, readValue, writeValue, type Inst, type Memory } from './runtime.js';
 import type { Lowered } from './lower.js';
 import type { Table } from './runtime.js';
 import { Imm, OPS } from './opcodes.js';
@@ -395,6 +395,12 @@ export class Machine {
   pFp = 0;
   /** The host call the paused invocation waits on (its pc is at the call instruction); null when out of fuel. */
   pending: Pending | null = null;
+  /**
+   * Units of fuel already paid toward the grow or bulk instruction the
+   * paused invocation stopped inside (at pPc), which was too costly for the
+   * fuel at hand (see `payInParts`); -1 when it stopped between instructions.
+   */
+  part = -1;
 
   constructor(inst: Inst, lower: (inst: Inst, funcIdx: number) => Lowered, opts: { maxCallDepth?: number; maxStackBytes?: number } = {}) {
     this.inst = inst;
@@ -462,11 +468,12 @@ export class Machine {
    */
   call(fn: number, base: number): RunResult {
     const lw = this.code(fn);
+    if (this.nest === 0 && !this.paused) this.part = -1; // a new outermost call: nothing is paid toward an aborted instruction
     if (!this.ensureStack(base + lw.frameWords)) return new Exhaustion('call stack exhausted');
     this.S.set(lw.init, base + 2 * lw.nparams);
     const savedTop = this.top;
     this.top = base + lw.frameWords;
-    return this.enter(fn, base, lw.code, 0, this.depth, savedTop, lw.entry);
+    return this.enter(fn, base, lw.code, 0, this.depth, savedTop, lw.entry, -1);
   }
 
   /**
@@ -483,8 +490,11 @@ export class Machine {
     this.pFn = -1;
     this.pending = null;
     let code = this.code(fn).code;
-    // Out of fuel, it stopped before a run, which it pays for now; a host call was paid for with its run.
-    const charge = pending === null ? runCost(code, pc) : 0;
+    // Out of fuel, it stopped before a run, which it pays for now, or inside an instruction paid in parts (whose
+    // run is paid for), which it goes on paying for; a host call was paid for with its run.
+    const inside = this.part;
+    this.part = -1;
+    const charge = pending === null && inside < 0 ? runCost(code, pc) : 0;
     if (pending !== null) {
       if (error !== null) return this.finish(withTrace(this, error, fn, pc, this.depth, 0));
       const op = code[pc]!;
@@ -509,7 +519,7 @@ export class Machine {
         code = this.code(fn).code;
       }
     }
-    return this.enter(fn, fp, code, pc, 0, 0, charge);
+    return this.enter(fn, fp, code, pc, 0, 0, charge, pending === null ? inside : -1);
   }
 
   /** Ends the outermost invocation without running: no frames left. */
@@ -519,12 +529,12 @@ export class Machine {
     return r;
   }
 
-  /** Runs the loop from (fn, pc) with frame fp until the depth returns to entryDepth. */
-  private enter(fn: number, fp: number, code: Int32Array, pc: number, entryDepth: number, savedTop: number, charge: number): RunResult {
+  /** Runs the loop from (fn, pc) with frame fp until the depth returns to entryDepth; `inside`: see run. */
+  private enter(fn: number, fp: number, code: Int32Array, pc: number, entryDepth: number, savedTop: number, charge: number, inside: number): RunResult {
     let r: RunResult;
     this.nest++;
     try {
-      r = run(this, fn, fp, code, pc, entryDepth, charge);
+      r = run(this, fn, fp, code, pc, entryDepth, charge, inside);
     } catch (e) {
       // A JS error inside the loop is an engine bug or a resource failure (e.g. out of memory); keep it contained.
       r = isStackOverflow(e) ? new Exhaustion('call stack exhausted') : internalError(e);
@@ -609,15 +619,36 @@ function stop(m: Machine, fuel: number, fn: number, pc: number, fp: number, dept
   return PAUSE;
 }
 
-/** Fuel beyond one unit for bulk instructions: one unit per 64 bytes, or per 8 table elements. */
-function bulkCost(S: Int32Array, code: Int32Array, pc: number, fp: number): number {
+/** Units of fuel per memory page a memory.grow adds (as for filling it: one per 64 bytes). */
+export const GROW_PAGE_COST = PAGE >>> 6;
+
+/**
+ * Fuel beyond one unit for grows and bulk instructions, paid before the
+ * work: one unit per 64 bytes (memory.fill, copy, init), per 8 table
+ * elements (table.fill, copy, init), per element a table.grow adds (adding
+ * one costs the host about what an instruction does, copying 8 about as
+ * much), and GROW_PAGE_COST per page a memory.grow adds. A grow past the
+ * limits costs nothing more (it fails at once).
+ */
+function sizeCost(m: Machine, S: Int32Array, code: Int32Array, pc: number, fp: number, resumed: boolean): number {
   switch (code[pc]) {
     case K.MEMORY_COPY:
     case K.MEMORY_FILL:
       return (S[fp + code[pc + 3]!]! >>> 0) >>> 6;
     case K.MEMORY_INIT:
       return (S[fp + code[pc + 4]!]! >>> 0) >>> 6;
-    case K.TABLE_GROW:
+    case K.MEMORY_GROW:
+    case K.MEMORY_GROW_M: {
+      const mem = m.inst.memories[code[pc] === K.MEMORY_GROW ? 0 : code[pc + 3]!]!;
+      const delta = S[fp + code[pc + 2]!]! >>> 0;
+      // Pages added, and the copy of the memory when it outgrows its backing store, at memory.copy's rate.
+      return delta <= mem.limit - mem.pages ? delta * GROW_PAGE_COST + (mem.copyBytes(delta) >>> 6) : 0;
+    }
+    case K.TABLE_GROW: {
+      const delta = S[fp + code[pc + 4]!]! >>> 0;
+      // Checked before the first part only: resumed inside, the table has grown by the parts done.
+      return resumed || m.inst.tables[code[pc + 2]!]!.canGrow(delta) ? delta : 0;
+    }
     case K.TABLE_FILL:
       return (S[fp + code[pc + 4]!]! >>> 0) >>> 3;
     case K.TABLE_COPY:
@@ -625,6 +656,166 @@ function bulkCost(S: Int32Array, code: Int32Array, pc: number, fp: number): numb
       return (S[fp + code[pc + 5]!]! >>> 0) >>> 3;
     default:
       return 0;
+  }
+}
+
+/** What payInParts returns when the instruction is not paid in full and the invocation pauses inside it. */
+const PAUSED_INSIDE = '\0paused';
+/** The trap message of an instruction a run that cannot pause cannot pay for (an Exhaustion). */
+const OUT_OF_FUEL = 'out of fuel';
+const OOB_MEMORY = 'out of bounds memory access';
+const OOB_TABLE = 'out of bounds table access';
+
+/**
+ * Runs a grow or bulk instruction whose size cost `cost` the loop's share
+ * could not pay (the loop has settled its fuel into `m.reserve`), `paid`
+ * units of it already paid (resumed inside it). Returns '' when done, a
+ * trap message, or PAUSED_INSIDE (having set `m.part`).
+ *
+ * Nothing is done that is not paid for first. In an invocation that can
+ * pause, the instruction takes the fuel there is, does the work that pays
+ * for (a fill, copy or init that part of its range, in 64-byte or
+ * 8-element units; a table.grow that many elements; a memory.grow that
+ * outgrows its backing store that much of the new one's preparation, and
+ * the grow itself when paid in full), and pauses inside itself with the
+ * units paid in `m.part`; resumed, it goes on paying. So no instruction does more work in
+ * one slice than the slice's fuel pays for, every instruction completes
+ * whatever the slice size, and the fuel it uses in all is its cost, however
+ * it was sliced. A run that cannot pause cannot wait for more fuel: a
+ * nested run (see refuel) may overdraw up to NESTED_DEBT; past that, or in
+ * a run that may not overdraw, a grow fails (-1) and any other instruction
+ * ends the run with Exhaustion("out of fuel"), before any work.
+ */
+function payInParts(m: Machine, code: Int32Array, pc: number, fp: number, cost: number, paid: number): string {
+  const S = m.S;
+  const op = code[pc]!;
+  // The range and the limits are checked before anything is paid or done: a trap or a failed grow costs
+  // only the instruction's unit. They stay true while it is paid in parts (memories and tables do not shrink).
+  const check = checkBulk(m, code, pc, fp);
+  if (check !== '') return check;
+  if (paid > cost) return 'invalid snapshot: more paid toward an instruction than it costs';
+  const need = cost - paid;
+  const avail = m.reserve;
+  if (m.nest !== 1 || !m.suspendable) {
+    const nested = m.overdraw || (m.suspendable && m.nest > 1);
+    if (need > avail && !(nested && avail - need > -NESTED_DEBT)) {
+      if (op === K.MEMORY_GROW || op === K.MEMORY_GROW_M || op === K.TABLE_GROW) {
+        S[fp + code[pc + 1]!] = -1;
+        return '';
+      }
+      return OUT_OF_FUEL;
+    }
+  }
+  const pay = need <= avail || m.nest !== 1 || !m.suspendable ? need : Math.max(avail, 0);
+  m.reserve -= pay;
+  m.used += pay;
+  const now = paid + pay;
+  doPart(m, code, pc, fp, paid, now, cost);
+  if (now < cost) {
+    m.part = now;
+    return PAUSED_INSIDE;
+  }
+  return '';
+}
+
+/** Checks the operands of a bulk instruction before any work (its range, a reference it stores): '' when it may run, else its trap message. */
+function checkBulk(m: Machine, code: Int32Array, pc: number, fp: number): string {
+  const S = m.S;
+  const inst = m.inst;
+  const u = (k: number): number => S[fp + code[pc + k]!]! >>> 0;
+  switch (code[pc]) {
+    case K.MEMORY_FILL:
+      return u(1) + u(3) > inst.memories[code[pc + 4]!]!.byteLength ? OOB_MEMORY : '';
+    case K.MEMORY_COPY:
+      return u(2) + u(3) > inst.memories[code[pc + 5]!]!.byteLength || u(1) + u(3) > inst.memories[code[pc + 4]!]!.byteLength ? OOB_MEMORY : '';
+    case K.MEMORY_INIT:
+      return u(3) + u(4) > (inst.datas[code[pc + 1]!] ?? EMPTY_BYTES).length || u(2) + u(4) > inst.memories[code[pc + 5]!]!.byteLength ? OOB_MEMORY : '';
+    case K.TABLE_FILL:
+      if (elemRef(inst, inst.tables[code[pc + 1]!]!, S[fp + code[pc + 3]!]!) === undefined) return BAD_REF;
+      return u(2) + u(4) > inst.tables[code[pc + 1]!]!.elements.length ? OOB_TABLE : '';
+    case K.TABLE_COPY:
+      return u(4) + u(5) > inst.tables[code[pc + 2]!]!.elements.length || u(3) + u(5) > inst.tables[code[pc + 1]!]!.elements.length ? OOB_TABLE : '';
+    case K.TABLE_INIT:
+      return u(4) + u(5) > (inst.elems[code[pc + 1]!] ?? EMPTY_ELEMS).length || u(3) + u(5) > inst.tables[code[pc + 2]!]!.elements.length ? OOB_TABLE : '';
+    case K.TABLE_GROW:
+      return elemRef(inst, inst.tables[code[pc + 2]!]!, S[fp + code[pc + 3]!]!) === undefined ? BAD_REF : '';
+    default:
+      // memory.grow: its limits were checked by sizeCost (a grow past them costs 0 and never comes here).
+      return '';
+  }
+}
+
+/**
+ * Does the work that units [from, to) of an instruction's size cost pay
+ * for (to === cost: all the rest). Items are bytes (64 per unit) or table
+ * elements (8 per unit; 1 for table.grow). A memory.grow prepares its new
+ * backing store in parts and grows when paid in full.
+ */
+function doPart(m: Machine, code: Int32Array, pc: number, fp: number, from: number, to: number, cost: number): void {
+  const S = m.S;
+  const inst = m.inst;
+  const u = (k: number): number => S[fp + code[pc + k]!]! >>> 0;
+  const op = code[pc]!;
+  const shift = op === K.MEMORY_FILL || op === K.MEMORY_COPY || op === K.MEMORY_INIT ? 6 : op === K.TABLE_GROW ? 0 : 3;
+  const n = op === K.MEMORY_FILL || op === K.MEMORY_COPY || op === K.TABLE_FILL || op === K.TABLE_GROW ? u(op === K.TABLE_FILL || op === K.TABLE_GROW ? 4 : 3) : op === K.MEMORY_INIT ? u(4) : op === K.MEMORY_GROW || op === K.MEMORY_GROW_M ? 0 : u(5);
+  // Items [a, b) of the operation's range.
+  const a = Math.min(n, from * 2 ** shift);
+  const b = to >= cost ? n : Math.min(n, to * 2 ** shift);
+  switch (op) {
+    case K.MEMORY_GROW:
+    case K.MEMORY_GROW_M: {
+      // Each part writes its share of the new backing store the grow will copy into; the last one grows.
+      const mem = inst.memories[op === K.MEMORY_GROW ? 0 : code[pc + 3]!]!;
+      if (to < cost) mem.prepareGrow(u(2), (to - from) * 64);
+      else memoryOp(m, code, pc, fp);
+      return;
+    }
+    case K.MEMORY_FILL:
+      inst.memories[code[pc + 4]!]!.u8.fill(S[fp + code[pc + 2]!]! & 0xff, u(1) + a, u(1) + b);
+      return;
+    case K.MEMORY_INIT:
+      inst.memories[code[pc + 5]!]!.u8.set((inst.datas[code[pc + 1]!] ?? EMPTY_BYTES).subarray(u(3) + a, u(3) + b), u(2) + a);
+      return;
+    case K.MEMORY_COPY: {
+      const dm = inst.memories[code[pc + 4]!]!;
+      const sm = inst.memories[code[pc + 5]!]!;
+      const d = u(1);
+      const s = u(2);
+      // Overlapping with the destination above the source: copy from the end, so no byte is overwritten before it is read.
+      if (dm === sm && d > s) dm.u8.copyWithin(d + n - b, s + n - b, s + n - a);
+      else if (dm === sm) dm.u8.copyWithin(d + a, s + a, s + b);
+      else dm.u8.set(sm.u8.subarray(s + a, s + b), d + a);
+      return;
+    }
+    case K.TABLE_GROW: {
+      const t = inst.tables[code[pc + 2]!]!;
+      const r = t.grow(b - a, elemRef(inst, t, S[fp + code[pc + 3]!]!));
+      // The result is the length before the first part (written at the last one; a part cannot fail, its
+      // limits were checked for the whole before the first).
+      if (to >= cost) S[fp + code[pc + 1]!] = r < 0 ? -1 : t.elements.length - n;
+      return;
+    }
+    case K.TABLE_FILL:
+      inst.tables[code[pc + 1]!]!.elements.fill(elemRef(inst, inst.tables[code[pc + 1]!]!, S[fp + code[pc + 3]!]!), u(2) + a, u(2) + b);
+      return;
+    case K.TABLE_COPY: {
+      const dt = inst.tables[code[pc + 1]!]!.elements;
+      const st = inst.tables[code[pc + 2]!]!.elements;
+      const d = u(3);
+      const s = u(4);
+      if (dt === st && d > s) dt.copyWithin(d + n - b, s + n - b, s + n - a);
+      else if (dt === st) dt.copyWithin(d + a, s + a, s + b);
+      else for (let i = a; i < b; i++) dt[d + i] = st[s + i];
+      return;
+    }
+    case K.TABLE_INIT: {
+      const seg = inst.elems[code[pc + 1]!] ?? EMPTY_ELEMS;
+      const t = inst.tables[code[pc + 2]!]!.elements;
+      const d = u(3);
+      const s = u(4);
+      for (let i = a; i < b; i++) t[d + i] = seg[s + i];
+      return;
+    }
   }
 }
 
@@ -1016,7 +1207,7 @@ const EMPTY_MEM = { byteLength: 0, buffer: new ArrayBuffer(0), u8: new Uint8Arra
  * from `pc`, having `charge` to pay for the run there, until the frame depth
  * returns to `entryDepth`. Returns null, a Trap, or PAUSE.
  */
-function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, entryDepth: number, charge: number): RunResult {
+function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, entryDepth: number, charge: number, inside: number): RunResult {
   const inst = m.inst;
   const nImp = inst.module.ast.numImportedFuncs;
   const lowered = inst.lowered;
@@ -1032,6 +1223,17 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, e
   let msg = '';
   // The loop's share of fuel; the run at pc is paid for here.
   let fuel = take(m) - charge;
+  if (inside >= 0) {
+    // Resumed inside a grow or bulk instruction paid in parts, `inside` units paid: go on paying for it first.
+    settle(m, fuel);
+    msg = payInParts(m, code, pc, fp, sizeCost(m, S, code, pc, fp, true), inside);
+    fuel = take(m);
+    if (msg === PAUSED_INSIDE) return stop(m, fuel, fn, pc, fp, depth);
+    dv = mem.dv;
+    memLen = mem.byteLength;
+    if (msg !== '') return trapAt(m, fuel, msg === OUT_OF_FUEL ? new Exhaustion(msg) : new Trap(msg), fn, pc, depth, entryDepth);
+    pc += 1 + OPERANDS[code[pc]!]!;
+  }
 
   for (;;) {
     // Reached at the start and when a branch or call left `fuel` negative:
@@ -1395,27 +1597,32 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, e
             S[fp + code[pc + 1]!] = memLen / 65536;
             pc += 2;
             continue;
-          case K.MEMORY_GROW: {
-            const r = mem.grow(S[fp + code[pc + 2]!]! >>> 0);
-            S[fp + code[pc + 1]!] = r;
-            dv = mem.dv;
-            memLen = mem.byteLength;
-            pc += 3;
-            continue;
-          }
+          case K.MEMORY_GROW:
           case K.MEMORY_INIT:
           case K.MEMORY_COPY:
           case K.MEMORY_FILL:
           case K.DATA_DROP:
           case K.MEM_ACCESS_M:
           case K.MEMORY_SIZE_M:
-          case K.MEMORY_GROW_M:
-            // Bulk operations and memories other than 0: out of the loop. None of them resizes memory 0.
-            fuel -= bulkCost(S, code, pc, fp);
-            msg = memoryOp(m, code, pc, fp);
+          case K.MEMORY_GROW_M: {
+            // Grows, bulk operations and memories other than 0: out of the loop. Size-dependent costs are paid
+            // before the work; what the loop's share cannot pay is paid in parts (see payInParts).
+            const c = sizeCost(m, S, code, pc, fp, false);
+            if (c <= fuel) {
+              fuel -= c;
+              msg = memoryOp(m, code, pc, fp);
+            } else {
+              settle(m, fuel);
+              msg = payInParts(m, code, pc, fp, c, 0);
+              fuel = take(m);
+              if (msg === PAUSED_INSIDE) return stop(m, fuel, fn, pc, fp, depth);
+            }
+            dv = mem.dv;
+            memLen = mem.byteLength;
             if (msg !== '') break;
             pc += 1 + OPERANDS[code[pc]!]!;
             continue;
+          }
 
           case K.TABLE_GET:
           case K.TABLE_SET:
@@ -1424,12 +1631,21 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, e
           case K.TABLE_FILL:
           case K.TABLE_COPY:
           case K.TABLE_INIT:
-          case K.ELEM_DROP:
-            fuel -= bulkCost(S, code, pc, fp);
-            msg = tableOp(m, code, pc, fp);
+          case K.ELEM_DROP: {
+            const c = sizeCost(m, S, code, pc, fp, false);
+            if (c <= fuel) {
+              fuel -= c;
+              msg = tableOp(m, code, pc, fp);
+            } else {
+              settle(m, fuel);
+              msg = payInParts(m, code, pc, fp, c, 0);
+              fuel = take(m);
+              if (msg === PAUSED_INSIDE) return stop(m, fuel, fn, pc, fp, depth);
+            }
             if (msg !== '') break;
             pc += 1 + OPERANDS[code[pc]!]!;
             continue;
+          }
           case K.REF_IS_NULL:
             S[fp + code[pc + 1]!] = S[fp + code[pc + 2]!] === 0 ? 1 : 0;
             pc += 3;
@@ -2422,7 +2638,7 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, e
             break;
         }
         // Only traps leave the switch with `break`.
-        return trapAt(m, fuel, new Trap(msg === '' ? 'out of bounds memory access' : msg), fn, pc, depth, entryDepth);
+        return trapAt(m, fuel, msg === OUT_OF_FUEL ? new Exhaustion(msg) : new Trap(msg === '' ? 'out of bounds memory access' : msg), fn, pc, depth, entryDepth);
       }
       // Return: the results are at fp; pop the caller's frame, or leave the loop at the entry frame.
       if (depth === entryDepth) {
@@ -2496,6 +2712,9 @@ function memoryOp(m: Machine, code: Int32Array, pc: number, fp: number): string 
     }
     case K.MEMORY_SIZE_M:
       S[fp + code[pc + 1]!] = inst.memories[code[pc + 2]!]!.byteLength / 65536;
+      return '';
+    case K.MEMORY_GROW:
+      S[fp + code[pc + 1]!] = inst.memories[0]!.grow(S[fp + code[pc + 2]!]! >>> 0);
       return '';
     case K.MEMORY_GROW_M:
       S[fp + code[pc + 1]!] = inst.memories[code[pc + 3]!]!.grow(S[fp + code[pc + 2]!]! >>> 0);

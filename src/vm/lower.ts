@@ -524,7 +524,9 @@ class Lowerer {
     this.h--;
     // Stubs run on one path each: make every entry a slot first, so no stub changes the virtual stack.
     this.materializeFrom(this.top().height);
-    const at = this.emit(K.BR_TABLE, c, labels.length - 1, ...labels.map(() => 0), ...labels.map(() => 0));
+    // Pushed word by word: an argument spread of a guest-sized list overflows V8's argument limit (65,000 targets threw a RangeError).
+    const at = this.emit(K.BR_TABLE, c, labels.length - 1);
+    for (let i = 0; i < 2 * labels.length; i++) this.code.push(0);
     const stubs = new Map<number, number[]>();
     labels.forEach((l, i) => {
       const f = this.ctrl[this.ctrl.length - 1 - l]!;

@@ -12,8 +12,13 @@ import type { Lowered } from './lower.js';
 export const PAGE = 65536;
 /** 65536 pages: the 4 GiB limit of a 32-bit memory. */
 export const MAX_PAGES = 65536;
-/** Default host limit on a table's elements. */
-export const MAX_TABLE_ELEMENTS = 10_000_000;
+/**
+ * Default host limit on a table's elements, and on all of an instance's own
+ * tables together: 1,000,000 (V8 allows 10,000,000 per table, but a table
+ * is a JS array, and V8 copies all of one to grow it: tens of ms at 10^6
+ * elements, hundreds at 10^7, measured).
+ */
+export const MAX_TABLE_ELEMENTS = 1_000_000;
 
 // ---------------------------------------------------------------------------
 // Canonical function type ids: equal types get equal ids across modules, so
@@ -215,6 +220,13 @@ export function asTrap(e: unknown): Trap {
 
 // ---------------------------------------------------------------------------
 
+/** Pages of room a memory of `pages` pages grows into: the next power of two (0 for none). */
+function roomPages(pages: number): number {
+  let r = 1;
+  while (r < pages) r *= 2;
+  return pages <= 0 ? 0 : r;
+}
+
 /**
  * A linear memory of 64 KiB pages.
  *
@@ -240,6 +252,10 @@ export class Memory {
   readonly hasMax: boolean;
   /** The host's limit in pages (at most `max`): growing past it fails like growing past the maximum. */
   readonly limit: number;
+  /** The backing store a grow that outgrows `buffer` will move to, being prepared (see prepareGrow), or null. */
+  private next: ArrayBuffer | null = null;
+  /** Bytes at the start of `next` already written (so their pages exist). */
+  private touched = 0;
 
   /**
    * A memory of `initial` pages. `limit` caps growth below the declared maximum (a host resource limit).
@@ -276,6 +292,51 @@ export class Memory {
     return this.u8.subarray(0, this.byteLength);
   }
 
+  /** The backing store a grow by `delta` pages moves to: `roomPages` of the new size, within the limit; 0 when it fits the room or fails. */
+  private roomFor(delta: number): number {
+    const size = (this.pages + delta) * PAGE;
+    if (!(delta > 0 && this.pages + delta <= this.limit) || size <= this.buffer.byteLength) return 0;
+    return Math.min(this.limit, roomPages(this.pages + delta)) * PAGE;
+  }
+
+  /**
+   * Bytes a grow by `delta` pages is charged for copying: the whole memory
+   * when the grow crosses a power of two of pages (where the backing store,
+   * grown to powers of two, must move), else 0. A function of the page
+   * counts alone, not of the backing store: a restored memory has a store of
+   * exactly its size, and the same grows must cost the same fuel after a
+   * restore as without one. (Its one extra move is bounded by the limit.)
+   */
+  copyBytes(delta: number): number {
+    if (!(delta > 0 && this.pages + delta <= this.limit)) return 0;
+    return roomPages(this.pages + delta) > roomPages(this.pages) ? this.byteLength : 0;
+  }
+
+  /**
+   * Prepares a grow by `delta` pages that outgrows the backing store, `bytes`
+   * at a time: allocates the new store once, and writes zeros over `bytes`
+   * more of the part the grow will copy into. The copy then lands on pages
+   * that exist (into fresh pages it measured about ten times slower), so a
+   * grow paid in parts (see payInParts in interp.ts) spreads that work over
+   * its parts. A no-op when the grow needs no new store or it cannot be had.
+   */
+  prepareGrow(delta: number, bytes: number): void {
+    const room = this.roomFor(delta);
+    if (room === 0) return;
+    if (this.next === null || this.next.byteLength !== room) {
+      try {
+        this.next = new ArrayBuffer(room);
+      } catch {
+        this.next = null;
+        return;
+      }
+      this.touched = 0;
+    }
+    const end = Math.min(this.byteLength, this.touched + bytes);
+    if (end > this.touched) new Uint8Array(this.next, this.touched, end - this.touched).fill(0);
+    this.touched = Math.max(this.touched, end);
+  }
+
   /** Grows by `delta` pages; returns the old size, or -1 when the maximum or the host's memory forbids it (the memory is then unchanged). */
   grow(delta: number): number {
     const old = this.pages;
@@ -284,9 +345,13 @@ export class Memory {
     const size = (old + delta) * PAGE;
     if (size > this.buffer.byteLength) {
       let next: ArrayBuffer | null = null;
-      // About twice the room, within the limit; if that much cannot be had, exactly what is needed.
-      const room = Math.min(this.limit * PAGE, Math.max(size, 2 * this.buffer.byteLength));
-      for (const n of room > size ? [room, size] : [size]) {
+      // The store prepared for this grow if there is one (zero past what was copied into it), else about twice
+      // the room, within the limit; if that much cannot be had, exactly what is needed.
+      const room = this.roomFor(delta);
+      const prepared = this.next;
+      this.next = null;
+      if (prepared !== null && prepared.byteLength === room) next = prepared;
+      for (const n of next !== null ? [] : room > size ? [room, size] : [size]) {
         try {
           next = new ArrayBuffer(n);
           break;
@@ -305,6 +370,33 @@ export class Memory {
   }
 }
 
+/**
+ * Elements that a group of tables may have between them: an instance's own
+ * tables share one (see `InstanceOptions.maxTableElements`), so that many
+ * tables cannot multiply the limit. Taken when a table is created or grows;
+ * tables never shrink, so nothing is given back.
+ */
+export class ElementQuota {
+  private used = 0;
+
+  /** A quota of `limit` elements. */
+  constructor(readonly limit: number) {
+    if (!(Number.isSafeInteger(limit) && limit >= 0)) throw new RangeError(`an element limit must be a non-negative integer, got ${limit}`);
+  }
+
+  /** Elements still available. */
+  get left(): number {
+    return this.limit - this.used;
+  }
+
+  /** Takes `n` elements; false (and nothing taken) when fewer are left. */
+  take(n: number): boolean {
+    if (n > this.limit - this.used) return false;
+    this.used += n;
+    return true;
+  }
+}
+
 /** A table of references (funcref: Func or null; externref: any host value, null for null). */
 export class Table {
   readonly elemType: number;
@@ -314,9 +406,15 @@ export class Table {
 
   /** The host's limit on the number of elements (at most `max`). */
   readonly limit: number;
+  /** The quota this table shares with its instance's other tables, if any. */
+  private readonly quota: ElementQuota | null;
 
-  /** A table of `initial` elements set to `init`. Throws Exhaustion when `initial` exceeds `limit` (default 10,000,000). */
-  constructor(desc: { element: 'funcref' | 'externref'; initial: number; maximum?: number; limit?: number }, init: unknown = null) {
+  /**
+   * A table of `initial` elements set to `init`. Throws Exhaustion, before
+   * allocating anything, when `initial` exceeds `limit` (default 1,000,000)
+   * or what is left of `quota`.
+   */
+  constructor(desc: { element: 'funcref' | 'externref'; initial: number; maximum?: number; limit?: number; quota?: ElementQuota }, init: unknown = null) {
     this.elemType = typeCode(desc.element);
     const max = desc.maximum ?? 0xffffffff;
     if (!(desc.initial >= 0 && desc.initial <= 0xffffffff) || !(max >= desc.initial && max <= 0xffffffff)) {
@@ -325,8 +423,12 @@ export class Table {
     this.max = max;
     this.hasMax = desc.maximum !== undefined;
     this.limit = Math.min(max, desc.limit ?? MAX_TABLE_ELEMENTS);
+    this.quota = desc.quota ?? null;
     if (desc.initial > this.limit) {
       throw new Exhaustion(`table of ${desc.initial} elements exceeds the limit of ${this.limit} elements`);
+    }
+    if (this.quota !== null && !this.quota.take(desc.initial)) {
+      throw new Exhaustion(`table of ${desc.initial} elements exceeds the ${this.quota.left} elements left of the instance's limit of ${this.quota.limit}`);
     }
     this.elements = new Array<unknown>(desc.initial).fill(init);
   }
@@ -347,11 +449,19 @@ export class Table {
     this.elements[i] = v.type === 'funcref' || v.type === 'externref' ? (v.value ?? null) : null;
   }
 
-  /** Grows by `delta` elements set to `init`; returns the old length or -1. */
+  /** Whether the table may grow by `delta` elements (its limit and its quota allow it); checked before any work. */
+  canGrow(delta: number): boolean {
+    return delta >= 0 && delta <= this.limit - this.elements.length && (this.quota === null || delta <= this.quota.left);
+  }
+
+  /** Grows by `delta` elements set to `init`; returns the old length, or -1 (nothing allocated) when the limit or quota forbids it. */
   grow(delta: number, init: unknown = null): number {
     const old = this.elements.length;
-    if (delta < 0 || old + delta > this.limit) return -1;
-    for (let i = 0; i < delta; i++) this.elements.push(init);
+    if (!this.canGrow(delta) || (this.quota !== null && !this.quota.take(delta))) return -1;
+    // Pushed one by one: setting a much larger length turns the array into a slow dictionary, and
+    // growing it by parts that way copies all of it at each part.
+    const els = this.elements;
+    for (let i = 0; i < delta; i++) els.push(init);
     return old;
   }
 }

@@ -17,6 +17,7 @@
  * snapshot's own reference table and are checked where they are used (a
  * forged one traps the call with "invalid reference").
  */
+import { kMaxLength } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
@@ -35,13 +36,17 @@ export const SNAPSHOT_FORMAT = 1;
 /**
  * Version of what a snapshot's program counters and fuel counts mean: the
  * lowering, the fuel costs and the frame layout. A snapshot only restores
- * into an engine with the same code version.
+ * into an engine with the same code version. 2: memory.grow costs fuel per
+ * page, and a grow or bulk instruction may pause inside itself (`part`).
  */
-export const CODE_VERSION = 1;
+export const CODE_VERSION = 2;
 const HEADER_BYTES = 48;
 const FLAG_INCREMENTAL = 1;
 
 const STATUS = ['idle', 'out-of-fuel', 'waiting'] as const;
+
+/** Instructions a call may stop inside of (paid in parts: see payInParts in interp.ts). */
+const PAID_IN_PARTS = new Set<number>([K.MEMORY_GROW, K.MEMORY_GROW_M, K.MEMORY_FILL, K.MEMORY_COPY, K.MEMORY_INIT, K.TABLE_GROW, K.TABLE_FILL, K.TABLE_COPY, K.TABLE_INIT]);
 type Status = (typeof STATUS)[number];
 
 /** Saves and loads externref values that are not null, booleans, numbers or strings. */
@@ -65,11 +70,27 @@ export interface SnapshotOptions {
   externs?: ExternCodec;
 }
 
-/** Options of `restore`: the instance's limits, and what restoring needs besides the snapshot. */
+/**
+ * Options of `restore`: the instance's limits, and what restoring needs
+ * besides the snapshot. The limits are the memory budget of restoring too:
+ * memory pages, table elements, stack bytes and frames are checked against
+ * them before anything is decompressed or allocated, and a snapshot over
+ * one is refused with a SnapshotError naming it (`budget`).
+ */
 export interface RestoreOptions extends InstanceOptions {
   /** For an incremental snapshot: the snapshots it builds on, the full one first. */
   bases?: Uint8Array[];
   externs?: ExternCodec;
+}
+
+/** Options of `readSnapshot`: its memory budget. */
+export interface ReadSnapshotOptions {
+  /**
+   * The most frames it reads (default 200,001: a call at the engine's
+   * default depth limit). Frames are the only part it decompresses; a
+   * snapshot with more is refused with a SnapshotError (budget "maxFrames").
+   */
+  maxFrames?: number;
 }
 
 /** What `readSnapshot` finds in a snapshot, without the module. */
@@ -284,6 +305,8 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
     entry: status === 'idle' || instance.entry === null ? -1 : instance.entry.index,
     fuel: m.reserve,
     used: m.used,
+    // Units paid toward the instruction the call stopped inside (see payInParts in interp.ts), or -1.
+    part: status === 'out-of-fuel' ? m.part : -1,
     frames: compress(wordsToBytes(frames), level),
     names,
     stackWords,
@@ -396,25 +419,35 @@ function describe(x: unknown): string {
 
 /** Decompresses exactly `size` bytes (a larger or smaller result is an error; a bomb cannot allocate more). */
 function inflate(data: Uint8Array, size: number, what: string): Uint8Array {
-  const out = inflateUpTo(data, size, what);
+  const out = inflateUpTo(data, size, what, null);
   if (out.length !== size) throw bad(`${what} decompresses to ${out.length} bytes, expected ${size}`);
   return out;
 }
 
-/** Decompresses at most `max` bytes. */
-function inflateUpTo(data: Uint8Array, max: number, what: string): Uint8Array {
+/**
+ * Decompresses at most `max` bytes: Brotli stops there, so a bomb allocates
+ * no more. Going over is a budget error when `budget` names the limit that set `max`.
+ */
+function inflateUpTo(data: Uint8Array, max: number, what: string, budget: string | null): Uint8Array {
+  const over = (): SnapshotError =>
+    budget !== null
+      ? new SnapshotError(`snapshot over budget: ${what} decompress to more than ${max} bytes (limit ${budget})`, budget)
+      : bad(`${what} decompresses to more than ${max} bytes`);
   let out: Uint8Array;
   try {
-    out = brotliDecompressSync(data, { maxOutputLength: Math.max(max, 1) });
+    // One byte more than allowed, so that "exactly max" and "more than max" can be told apart.
+    out = brotliDecompressSync(data, { maxOutputLength: Math.min(max + 1, kMaxLength) });
   } catch (e) {
+    if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw over();
     throw bad(`${what} does not decompress: ${e instanceof Error ? e.message : String(e)}`);
   }
+  if (out.length > max) throw over();
   return out;
 }
 
-/** The frames' (function, pc) words, for at most `maxFrames` frames. */
-function frameWords(b: Record<string, unknown>, maxFrames: number): Int32Array {
-  return bytesToWords(inflateUpTo(bin(b['frames'], 'frames'), 8 * maxFrames, 'frames'), 'frames');
+/** The frames' (function, pc) words, for at most `maxFrames` frames (more is over the budget named `budget`). */
+function frameWords(b: Record<string, unknown>, maxFrames: number, budget: string): Int32Array {
+  return bytesToWords(inflateUpTo(bin(b['frames'], 'frames'), 8 * maxFrames, `the frames (at most ${maxFrames})`, budget), 'frames');
 }
 
 function fuelValue(x: unknown): number {
@@ -422,15 +455,31 @@ function fuelValue(x: unknown): number {
   return int(x, 'fuel', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
 }
 
-/** The most frames `readSnapshot` reads (it has no instance limits to go by). */
-const READ_MAX_FRAMES = 1 << 24;
+/** The most frames `readSnapshot` reads by default (it has no instance limits to go by): the engine's default call depth, plus the innermost frame. */
+const READ_MAX_FRAMES = 200_001;
 
-/** What a snapshot holds, read without the module (for `wasmhive inspect`). Throws SnapshotError. */
-export function readSnapshot(bytes: Uint8Array): SnapshotInfo {
+/**
+ * What a snapshot holds, read without the module (for `wasmhive inspect`),
+ * within a memory budget (see ReadSnapshotOptions). Throws SnapshotError,
+ * and nothing else, whatever the bytes.
+ */
+export function readSnapshot(bytes: Uint8Array, options: ReadSnapshotOptions = {}): SnapshotInfo {
+  const maxFrames = options.maxFrames ?? READ_MAX_FRAMES;
+  if (!(Number.isSafeInteger(maxFrames) && maxFrames >= 0)) throw new RangeError(`maxFrames must be a non-negative integer, got ${maxFrames}`);
+  try {
+    return readInfo(bytes, maxFrames);
+  } catch (e) {
+    if (e instanceof SnapshotError) throw e;
+    // The body's shapes are checked field by field; anything they missed is still the snapshot's fault.
+    throw bad(e instanceof Error ? e.message : String(e));
+  }
+}
+
+function readInfo(bytes: Uint8Array, maxFrames: number): SnapshotInfo {
   const p = parse(bytes);
   const b = p.body;
   const status = STATUS[int(b['status'], 'status', 0, 2)]!;
-  const fr = frameWords(b, READ_MAX_FRAMES);
+  const fr = frameWords(b, maxFrames, 'maxFrames');
   const names = b['names'] === undefined ? {} : obj(b['names'], 'names');
   const frames: SnapshotInfo['frames'] = [];
   for (let i = 0; i + 1 < fr.length; i += 2) {
@@ -606,8 +655,10 @@ function load(instance: Instance, chain: Parsed[], codec: ExternCodec | undefine
   tables.forEach((x, i) => {
     const t = ownTables[i]!;
     const e = obj(x, `table ${i}`);
-    const size = int(e['size'], `table ${i} size`, t.elements.length, t.limit);
-    if (t.grow(size - t.elements.length) < 0) throw bad(`table ${i} cannot have ${size} elements`);
+    const size = int(e['size'], `table ${i} size`, t.elements.length, 0xffffffff);
+    if (t.grow(size - t.elements.length) < 0) {
+      throw new SnapshotError(`snapshot over budget: table ${i} has ${size} elements, more than the instance's tables may have (limit maxTableElements)`, 'maxTableElements');
+    }
     const ids = bytesToWords(inflate(bin(e['ids'], `table ${i}`), 4 * size, `table ${i}`), `table ${i}`);
     for (let k = 0; k < size; k++) t.elements[k] = ref(ids[k]!, t.elemType === 0x70, `table ${i} element ${k}`);
   });
@@ -620,8 +671,11 @@ function load(instance: Instance, chain: Parsed[], codec: ExternCodec | undefine
     mems.forEach((x, i) => {
       const mem = own[i]!;
       const e = obj(x, `memory ${i}`);
-      const pages = int(e['pages'], `memory ${i} pages`, mem.pages, mem.limit);
-      if (mem.grow(pages - mem.pages) < 0) throw bad(`memory ${i} cannot have ${pages} pages`);
+      const pages = int(e['pages'], `memory ${i} pages`, mem.pages, 65536);
+      if (pages > mem.limit) {
+        throw new SnapshotError(`snapshot over budget: memory ${i} has ${pages} pages, more than the limit of ${mem.limit} pages (limit maxMemoryPages)`, 'maxMemoryPages');
+      }
+      if (mem.grow(pages - mem.pages) < 0) throw new SnapshotError(`memory ${i} of ${pages} pages cannot be allocated`, 'maxMemoryPages');
       const index = new Uint32Array(bytesToWords(bin(e['index'], `memory ${i} index`), `memory ${i} index`).buffer);
       for (let k = 0; k < index.length; k++) {
         if (index[k]! >= pages || (k > 0 && index[k]! <= index[k - 1]!)) throw bad(`memory ${i}: page list is not increasing page numbers below ${pages}`);
@@ -651,11 +705,16 @@ function load(instance: Instance, chain: Parsed[], codec: ExternCodec | undefine
 
   // The paused call: frames, stack, pending host call.
   const status = STATUS[int(b['status'], 'status', 0, 2)]!;
-  const stackWords = int(b['stackWords'], 'stackWords', 0, m.maxWords);
-  const fr = frameWords(b, m.maxDepth + 1);
+  const stackWords = int(b['stackWords'], 'stackWords', 0, 2 ** 31);
+  if (stackWords > m.maxWords) {
+    throw new SnapshotError(`snapshot over budget: a stack of ${4 * stackWords} bytes, more than the limit of ${4 * m.maxWords} (limit maxStackBytes)`, 'maxStackBytes');
+  }
+  const fr = frameWords(b, m.maxDepth + 1, 'maxCallDepth');
+  const part = b['part'] === undefined ? -1 : int(b['part'], 'part', -1, Number.MAX_SAFE_INTEGER);
   if (status === 'idle') {
     if (fr.length !== 0 || stackWords !== 0) throw bad('an idle snapshot with frames');
     if (b['pending'] !== null && b['pending'] !== undefined) throw bad('an idle snapshot with a pending call');
+    if (part !== -1) throw bad('an idle snapshot inside an instruction');
     return;
   }
   const nframes = fr.length / 2;
@@ -695,6 +754,9 @@ function load(instance: Instance, chain: Parsed[], codec: ExternCodec | undefine
       m.frames[3 * i + 1] = fp;
       m.frames[3 * i + 2] = fn;
       fp += code[callPc + (direct ? 2 : 4)]!;
+    } else if (status === 'out-of-fuel' && part >= 0) {
+      // Stopped inside a grow or bulk instruction paid in parts.
+      if (!cf.starts.has(pc) || !PAID_IN_PARTS.has(lw.code[pc]!)) throw bad(`top frame: pc ${pc} is not a grow or bulk instruction in ${inst.funcName(fn)}`);
     } else if (status === 'out-of-fuel') {
       if (!cf.runStarts.has(pc)) throw bad(`top frame: pc ${pc} is not where a run of ${inst.funcName(fn)} starts`);
     } else {
@@ -714,6 +776,8 @@ function load(instance: Instance, chain: Parsed[], codec: ExternCodec | undefine
   m.top = fp + lw!.frameWords;
   m.pFn = fn;
   m.pFp = fp;
+  if (part >= 0 && status !== 'out-of-fuel') throw bad('a waiting snapshot inside an instruction');
+  m.part = part;
 
   if (status === 'waiting') {
     const pd = obj(b['pending'], 'pending');
