@@ -15,7 +15,7 @@ export interface ActorLimits {
   fuelPerSlice: number;
   /** Pages (64 KiB) its memory may grow to (default 256, 16 MiB). */
   maxMemoryPages: number;
-  /** Elements each of its tables may grow to (default 65,536); like memory, growing past it fails as `table.grow` does. */
+  /** Elements of all its tables together (default 65,536); like memory, growing past it fails as `table.grow` does. */
   maxTableElements: number;
   /** Ordinary messages its mailbox holds; senders wait or fail beyond it (default 10,000). */
   mailbox: number;
