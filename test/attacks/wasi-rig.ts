@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Memory } from '../../src/vm/index.js';
-import { Wasi } from '../../src/bindings/index.js';
+import { Wasi, WasiStateError } from '../../src/bindings/index.js';
 import { DIR_RIGHTS, FILE_RIGHTS } from '../../src/bindings/wasi/abi.js';
 import { callWasi } from '../programs/harness.js';
 
@@ -41,14 +41,42 @@ export function canaryTree(parent: string) {
 
 /** A Wasi with `mount` as "/box" (fd 3) over a one-page memory, and the preview1 calls as methods. */
 export class Rig {
-  readonly wasi: Wasi;
   readonly memory = new Memory({ initial: 1 });
   /** Where strings go for one call: reset at each. */
   private at = 0;
+  private current: Wasi;
+  private readonly mount: string;
+  private readonly charge: ((units: number) => void) | undefined;
 
   constructor(mount: string, charge?: (units: number) => void) {
-    this.wasi = new Wasi({ mounts: { '/box': mount } });
-    this.wasi.bind(this.memory, undefined, charge);
+    this.mount = mount;
+    this.charge = charge;
+    this.current = new Wasi({ mounts: { '/box': mount } });
+    this.current.bind(this.memory, undefined, charge);
+  }
+
+  /** The Wasi the calls go to (a new one after `restore`). */
+  get wasi(): Wasi {
+    return this.current;
+  }
+
+  /**
+   * Saves the Wasi and continues on one restored from that state, as a
+   * snapshot taken and resumed would. 'refused' (the old Wasi kept) when the
+   * state does not fit the tree any more (a WasiStateError).
+   */
+  restore(): 'restored' | 'refused' {
+    let next: Wasi;
+    try {
+      next = Wasi.restore(this.current.save(), { mounts: { '/box': this.mount } });
+    } catch (e) {
+      if (e instanceof WasiStateError) return 'refused';
+      throw e;
+    }
+    this.current.close();
+    this.current = next;
+    next.bind(this.memory, undefined, this.charge);
+    return 'restored';
   }
 
   call(name: string, ...args: (number | bigint)[]): number {

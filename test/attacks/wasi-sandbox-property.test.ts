@@ -2,7 +2,9 @@
  * The WASI sandbox under random attack (issue 10): random sequences of
  * mkdir, rename, symlink (targets with "..", absolute paths, chains of links,
  * links to the canaries), unlink, rmdir, opens through stale descriptors,
- * path_filestat_get, readdir, readlink, path_link, reads and writes, against
+ * path_filestat_get, readdir, readlink, path_link, reads and writes,
+ * fd_renumber, and saves restored mid-sequence (every descriptor resolved
+ * again from the root, as a resumed snapshot does), against
  * a mount with canary files and directories beside it and in its parent.
  *
  * The oracle watches the host side, not the guest's errnos: every call the
@@ -231,7 +233,9 @@ type Op =
   | { op: 'link'; fd: number; path: string; follow: boolean; fd2: number; path2: string }
   | { op: 'open'; fd: number; path: string; follow: boolean; oflags: number; dir: boolean }
   | { op: 'readdir' | 'read' | 'fstat' | 'close'; fd: number }
-  | { op: 'write'; fd: number; data: string };
+  | { op: 'write'; fd: number; data: string }
+  | { op: 'renumber'; fd: number; fd2: number }
+  | { op: 'restore' };
 
 const ops = (t: { base: string; beside: string }): fc.Arbitrary<Op> =>
   fc.oneof(
@@ -247,6 +251,8 @@ const ops = (t: { base: string; beside: string }): fc.Arbitrary<Op> =>
     },
     { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('readdir' as const, 'read' as const, 'fstat' as const, 'close' as const), fd: fdArb }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('write' as const), fd: fdArb, data: fc.constantFrom('x', 'hello\n') }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('renumber' as const), fd: fdArb, fd2: fdArb }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('restore' as const) }) },
   );
 
 /** The guest's descriptors open now: directories (the preopen, 3, first) and files. */
@@ -267,8 +273,19 @@ function pick(open: Open, n: number, path: boolean): number {
 
 /** Runs `op` with its descriptors picked among `open`, which it keeps up to date. The preopen is never closed. */
 function run(rig: InstanceType<typeof Rig>, open: Open, op: Op): unknown {
-  const path = !['readdir', 'read', 'fstat', 'close', 'write'].includes(op.op) || (op.op === 'readdir' && op.fd % 2 === 0);
-  const o = { ...op, fd: pick(open, op.fd, path), ...('fd2' in op ? { fd2: pick(open, op.fd2, true) } : {}) } as Op;
+  if (op.op === 'restore') return rig.restore(); // a snapshot taken and resumed: every descriptor re-resolved from the root
+  const path = !['readdir', 'read', 'fstat', 'close', 'write', 'renumber'].includes(op.op) || (op.op === 'readdir' && op.fd % 2 === 0);
+  const o = { ...op, fd: pick(open, op.fd, path), ...('fd2' in op ? { fd2: pick(open, op.fd2, op.op !== 'renumber') } : {}) } as Op;
+  if (o.op === 'renumber') {
+    if (o.fd === 3 || o.fd2 === 3) return null; // the preopen stays where it is
+    const errno = rig.call('fd_renumber', o.fd, o.fd2);
+    if (errno === 0 && o.fd !== o.fd2) {
+      const kind = open.dirs.includes(o.fd) ? open.dirs : open.files;
+      for (const list of [open.dirs, open.files]) for (const fd of [o.fd, o.fd2]) if (list.includes(fd)) list.splice(list.indexOf(fd), 1);
+      kind.push(o.fd2);
+    }
+    return errno;
+  }
   if (o.op === 'open') {
     const fd = rig.open(o.fd, o.path, o.oflags, o.follow, o.dir ? DIR : undefined);
     if (fd > 0) {
@@ -308,6 +325,7 @@ describe('the WASI sandbox under random operations', () => {
   it.each(Array.from({ length: CHUNKS }, (_, i) => i + 1))(`never reads, writes, lists or stats anything outside the mount (part %i of ${CHUNKS}: ${SEQUENCES} sequences of ${OPS_PER_SEQUENCE} operations)`, () => {
     let done = 0;
     let calls = 0;
+    const tally = { restored: 0, refused: 0, renumbered: 0 };
     const layout = canaryTree(temp); // names for the generators; each sequence gets its own tree
     const started = performance.now();
     fc.assert(
@@ -327,7 +345,9 @@ describe('the WASI sandbox under random operations', () => {
             const op = o.op === 'symlink' ? { ...o, target: retarget(o.target) } : o;
             oracle.check = w.check;
             try {
-              run(rig, open, op);
+              const result = run(rig, open, op);
+              if (result === 'restored' || result === 'refused') tally[result]++;
+              if (op.op === 'renumber' && result === 0) tally.renumbered++;
             } finally {
               oracle.check = null;
             }
@@ -360,9 +380,11 @@ describe('the WASI sandbox under random operations', () => {
       { numRuns: SEQUENCES, endOnFailure: true, ...REPLAY },
     );
     const seconds = (performance.now() - started) / 1000;
-    console.log(`wasi sandbox property: ${done} operations, ${calls} host calls checked, in ${seconds.toFixed(1)} s`);
+    console.log(`wasi sandbox property: ${done} operations (${tally.restored} restores, ${tally.refused} refused, ${tally.renumbered} renumbers), ${calls} host calls checked, in ${seconds.toFixed(1)} s`);
     expect(done).toBeGreaterThanOrEqual(SEQUENCES * OPS_PER_SEQUENCE);
     expect(calls).toBeGreaterThan(done); // the oracle saw the binding's calls
+    expect(tally.restored).toBeGreaterThan(0); // restores ran, not only refusals
+    expect(tally.renumbered).toBeGreaterThan(0);
   });
 
   it('has an oracle that sees an access outside, through a path or a /proc/self/fd descriptor', async () => {

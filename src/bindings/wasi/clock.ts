@@ -57,7 +57,9 @@ export class VirtualClock implements WasiClock {
   private cpu(): bigint {
     const fuel = this.fuelUsed();
     if (!(Number.isFinite(fuel) && fuel >= 0)) throw new TypeError(`fuelUsed() returned ${fuel}, not a count of fuel units`);
-    return BigInt(Math.floor(fuel * this.s.nsPerUnit));
+    const ns = Math.floor(fuel * this.s.nsPerUnit);
+    // A huge nsPerUnit (an option, or a restored state) overflows a double, even to Infinity: time stops at the top of a u64.
+    return ns >= 2 ** 64 ? 2n ** 64n - 1n : BigInt(ns);
   }
 
   private elapsed(): bigint {

@@ -226,6 +226,22 @@ describe('the virtual clock itself', () => {
     c.fuelUsed = () => Number.NaN;
     expect(() => c.now(1)).toThrow(/fuelUsed\(\) returned NaN/);
   });
+
+  it('saturates at 2^64 - 1 ns under a huge nsPerUnit, from an option or a restored state (was: a RangeError thrown through clock_time_get)', () => {
+    const memory = new Memory({ initial: 1 });
+    const now = (w: Wasi, id: number) => {
+      expect(call(w, 'clock_time_get', id, 0n, 0)).toBe(0);
+      return new DataView(memory.buffer).getBigUint64(0, true);
+    };
+    const w = new Wasi({ nsPerUnit: 1e308 });
+    w.bind(memory, () => 1e10);
+    for (const id of [0, 1, 2, 3]) expect(now(w, id)).toBe(2n ** 64n - 1n);
+    const state = w.save();
+    const r = Wasi.restore(state);
+    r.bind(memory, () => 1e10);
+    expect(now(r, 1)).toBe(2n ** 64n - 1n);
+    expect(call(r, 'poll_oneoff', 64, 128, 1, 256)).toBe(0); // a zeroed subscription: a relative clock timeout of 0
+  });
 });
 
 describe('the seeded generator', () => {

@@ -5,7 +5,7 @@
  */
 import { MAX_FDS } from './fds.js';
 import { IOV_MAX, PATH_MAX } from './memory.js';
-import { MAX_DIR_ENTRIES, MAX_IO_BYTES, MAX_SUBSCRIPTIONS } from './preview1.js';
+import { MAX_DIR_ENTRIES, MAX_FILE_OFFSET, MAX_IO_BYTES, MAX_SUBSCRIPTIONS } from './preview1.js';
 import { MAX_LINKS, MAX_WALK } from './sandbox.js';
 
 /** The WASI binding's limits and what a guest gets past each. */
@@ -16,6 +16,10 @@ export const WASI_LIMITS = Object.freeze({
   iovecs: IOV_MAX,
   /** Bytes a read or write call moves: a short count. */
   ioBytesPerCall: MAX_IO_BYTES,
+  /** The largest file offset and size: seeks past it EOVERFLOW, sizes EFBIG, reads and writes a short count there, then EFBIG for writes. */
+  fileOffset: MAX_FILE_OFFSET,
+  /** Mounts of one Wasi (each is a preopened descriptor beside stdio): RangeError when constructed with more. */
+  mounts: MAX_FDS - 3,
   /** Bytes of a path argument: ENAMETOOLONG. */
   pathBytes: PATH_MAX,
   /** Symbolic links expanded in one resolution: ELOOP. */

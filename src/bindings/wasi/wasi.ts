@@ -13,7 +13,7 @@ import { Memory, type Imports } from '../../vm/index.js';
 import { DIR_RIGHTS, FILE_RIGHTS, Rights, TTY_RIGHTS } from './abi.js';
 import { DEFAULT_START_TIME, RealClock, VirtualClock, type WasiClock } from './clock.js';
 import { WasiStateError } from './errors.js';
-import { FdTable, type FdEntry } from './fds.js';
+import { FdTable, MAX_FDS, type FdEntry } from './fds.js';
 import { SyscallError } from './memory.js';
 import { Preview1, type OutputSink, type StdinSource, type WasiStats } from './preview1.js';
 import { RealRandom, SeededRandom, type WasiRandom } from './random.js';
@@ -45,7 +45,8 @@ export interface WasiOptions {
   /**
    * Guest path -> host directory, each preopened (fds 3, 4, ... in this order).
    * Default none: no file access at all. Mounts may not overlap (one inside
-   * another), and need Linux's /proc/self/fd (see sandbox.ts).
+   * another), need Linux's /proc/self/fd (see sandbox.ts), and number at
+   * most 1,021 (each is a descriptor beside stdio: RangeError beyond).
    */
   mounts?: Record<string, string>;
 }
@@ -95,8 +96,11 @@ export class Wasi {
     fds.set(0, { kind: 'stdio', stream: 0, rightsBase: TTY_RIGHTS & ~Rights.FD_WRITE, rightsInheriting: 0, flags: 0 });
     fds.set(1, { kind: 'stdio', stream: 1, rightsBase: TTY_RIGHTS & ~Rights.FD_READ, rightsInheriting: 0, flags: 0 });
     fds.set(2, { kind: 'stdio', stream: 2, rightsBase: TTY_RIGHTS & ~Rights.FD_READ, rightsInheriting: 0, flags: 0 });
+    const mountList = Object.entries(options.mounts ?? {});
+    // Each preopen is a descriptor: more than the table holds beside stdio is the host's mistake, said plainly.
+    if (mountList.length > MAX_FDS - 3) throw new RangeError(`mounts: at most ${MAX_FDS - 3} (each is a descriptor), got ${mountList.length}`);
     try {
-      for (const [guest, host] of Object.entries(options.mounts ?? {})) {
+      for (const [guest, host] of mountList) {
         if (typeof host !== 'string') throw new TypeError(`mounts.${guest}: expected a host directory path`);
         const mount = Mount.open(guest, host);
         this.mounts.set(guest, mount);
