@@ -39,6 +39,8 @@ const LOG_FUEL = 300;
 const SPAWN_FUEL = 10_000;
 /** Bytes of a new actor's memory per unit (as memory.fill charges to clear them). */
 const MEMORY_BYTES_PER_FUEL = 64;
+/** Table elements of a new actor per unit (as table.fill charges to set them). */
+const ELEMENTS_PER_FUEL = 8;
 /** Queued signals `demonitor` looks through per unit. */
 const SIGNALS_PER_FUEL = 8;
 
@@ -318,12 +320,14 @@ export function hiveImports(actor: Actor): Imports {
       if ((flags & ~1) !== 0) return r32(Status.BAD_ARGUMENT);
       const st = hive.spawnFromGuest(actor, name, init === null ? null : copy(init), (flags & 1) !== 0);
       if (st > 0 || st === Status.SPAWN_FAILED || st === Status.LIMIT) charge(SPAWN_FUEL);
-      // The new actor's memory is the spawner's to pay; its start function runs in its own slices, on its own fuel.
+      // The new actor's memory and tables are the spawner's to pay; its start function runs in its own slices, on its own fuel.
       const child = st > 0 ? hive.actor(st) : undefined;
       if (child !== undefined && child.instance !== null) {
         let bytes = 0;
         for (const m of child.instance.inst.memories) bytes += m.byteLength;
-        charge(bytes / MEMORY_BYTES_PER_FUEL);
+        let elements = 0;
+        for (const t of child.instance.inst.tables) elements += t.length;
+        charge(bytes / MEMORY_BYTES_PER_FUEL + elements / ELEMENTS_PER_FUEL);
       }
       return r32(st);
     }],

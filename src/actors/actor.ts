@@ -11,7 +11,7 @@ import type { Runnable } from '../scheduler/index.js';
 import type { TimerHandle } from '../scheduler/index.js';
 import type { ActorSchema } from './codec.js';
 import { CountedDeque, Kind, type Envelope } from './envelope.js';
-import { CountedMap, CountedSet, LogGate, type ActorLimits, type Tree } from './limits.js';
+import { CountedMap, CountedSet, LogGate, MESSAGE_OVERHEAD, type ActorLimits, type Tree } from './limits.js';
 import { Mailbox } from './mailbox.js';
 import type { BlockedSend, Process } from './process.js';
 import type { Rng } from './rng.js';
@@ -87,7 +87,7 @@ export class Actor implements Process, Runnable {
   readonly tree: Tree;
   /** Its log lines per second. */
   private readonly logGate: LogGate;
-  current: Envelope | null = null;
+  private held: Envelope | null = null;
   trapExit = false;
   readonly links: CountedSet;
   readonly monitoredBy = new Map<number, Set<number>>();
@@ -388,6 +388,25 @@ export class Actor implements Process, Runnable {
     if (this.state === 'exited') return;
     this.monitors.delete(ref);
     this.pushSignal({ kind: Kind.DOWN, from, bytes: this.hive.encodeDown(ref, from, reason), ref });
+  }
+
+  /**
+   * The current message (docs/guest-abi.md): the last one received, the
+   * answer to its call, or its init message. While it is current its bytes
+   * count against the tree that sent it (its `payer`), as they did while
+   * they waited: otherwise each actor of a tree could make the host hold a
+   * message of up to maxMessageBytes outside maxTreeQueuedBytes.
+   */
+  get current(): Envelope | null {
+    return this.held;
+  }
+
+  set current(env: Envelope | null) {
+    const old = this.held;
+    if (old === env) return;
+    if (old?.payer) old.payer.queuedBytes -= old.bytes.length + MESSAGE_OVERHEAD;
+    if (env?.payer) env.payer.queuedBytes += env.bytes.length + MESSAGE_OVERHEAD;
+    this.held = env;
   }
 
   /** The guest's exported memory (imports that take pointers need it). */

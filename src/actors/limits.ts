@@ -42,6 +42,13 @@ export interface HiveLimits {
   /** Pages of linear memory of one spawn tree's actors together (default 4,096: 256 MiB). */
   maxTreeMemoryPages: number;
   /**
+   * Elements of the tables of one spawn tree's actors together (default
+   * 4,194,304: 64 actors at the default `maxTableElements`; each element is a
+   * slot of the host's heap). Past it `table.grow` returns -1 and a spawn of a
+   * module declaring more gives LIMIT.
+   */
+  maxTreeTableElements: number;
+  /**
    * Bytes of messages sent by one tree's actors that wait in mailboxes,
    * inboxes, or blocked sends, each counted with `MESSAGE_OVERHEAD` bytes
    * for the host's own objects (default 64 MiB).
@@ -72,6 +79,7 @@ export const DEFAULT_HIVE_LIMITS: Readonly<HiveLimits> = Object.freeze({
   maxActors: 20_000,
   maxTreeActors: 2_000,
   maxTreeMemoryPages: 4_096,
+  maxTreeTableElements: 64 * 65_536,
   maxTreeQueuedBytes: 64 << 20,
   maxTreeEntries: 100_000,
   logLinesPerSecond: 1_000,
@@ -121,6 +129,8 @@ export class Tree {
   actors = 0;
   /** Pages of linear memory of its live actors. */
   pages = 0;
+  /** Elements of its live actors' tables. */
+  elements = 0;
   /** Bytes of its actors' messages waiting to be taken (mailboxes, inboxes, blocked sends), with their overhead. */
   queuedBytes = 0;
   /** Links and monitors its actors hold, and signals waiting in their queues. */

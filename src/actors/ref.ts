@@ -302,7 +302,9 @@ export class Inbox<T = unknown> implements Endpoint {
     this.closed = true;
     this.hive.removeEndpoint(this.id);
     this.hive.failCallers(this, 'closed');
-    this.queue.failWaiting();
+    // Its messages are dropped, and their bytes given back to the trees that sent them
+    // (kept, they would count against those trees' maxTreeQueuedBytes for ever).
+    this.queue.drain(() => {});
     for (let w = this.waiters.shift(); w !== undefined; w = this.waiters.shift()) {
       if (w.timer !== null) this.hive.clock.clearTimer(w.timer);
       w.reject(new ActorExitedError(this.id, 'closed'));

@@ -110,7 +110,8 @@ describe('an actor is a value', () => {
     const two = testHive();
     const inbox2 = two.hive.inbox({ id: inbox.id });
     const b2 = two.hive.restore(bb);
-    const a2 = two.hive.restore(ba);
+    // Into b's tree: under the default signals: 'tree', a snapshot's links are restored only within its tree.
+    const a2 = two.hive.restore(ba, { tree: b2 });
     expect(a2.info()!.trapExit).toBe(true);
     expect(a2.info()!.links).toEqual([b.id]);
     expect(b2.info()!.links).toEqual([a.id]);

@@ -16,6 +16,7 @@ import { HiveStateError, NameTakenError } from './errors.js';
 import type { Hive, ModuleDef } from './hive.js';
 import { isProcess } from './process.js';
 import { Rng } from './rng.js';
+import type { ActorRef } from './ref.js';
 
 /** First bytes of an actor snapshot. */
 const MAGIC = new Uint8Array([0x57, 0x48, 0x41, 0x43, 0x54, 0x4f, 0x52, 0x00]); // "WHACTOR\0"
@@ -39,6 +40,12 @@ export interface RestoreActorOptions {
    * exit signals `noproc` as Erlang does for links to dead processes.
    */
   missingLinks?: 'drop' | 'signal';
+  /**
+   * Puts the restored actor in the spawn tree of this live actor (default: a
+   * tree of its own). Under the hive's `signals: 'tree'` its saved links are
+   * restored only with actors of its tree; others count as missing.
+   */
+  tree?: ActorRef | number;
   limits?: Partial<ActorLimits>;
   schema?: ActorSchema;
   imports?: Imports;
@@ -255,8 +262,9 @@ export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, optio
   if (wait !== null && (resume !== null || resumeError !== null)) fail('an actor cannot both wait and be woken');
 
   // The VM (checked by the engine), with this actor's imports.
-  // A restored actor is a tree of its own (the host restored it).
-  const a = new Actor(hive, id, def, limits, options.schema ?? def.options.schema, new Rng(new Uint32Array(rngWords)), new Tree(id));
+  // A restored actor is a tree of its own (the host restored it), unless the host puts it in one.
+  const tree = options.tree === undefined ? null : hive.treeOf(options.tree);
+  const a = new Actor(hive, id, def, limits, options.schema ?? def.options.schema, new Rng(new Uint32Array(rngWords)), tree ?? new Tree(id));
   hive.instantiate(a, (imports, o) => restoreVm(def.module, vm, imports, o), options.imports);
   const inst = a.instance!;
   if (start !== null && inst.startFunction === null) fail('the module has no start function to run');
@@ -264,7 +272,9 @@ export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, optio
   if (start === 'running' && inst.status === 'idle') fail('an actor in its start function has no paused call');
   let pages = 0;
   for (const mem of inst.inst.memories.slice(def.module.ast.numImportedMemories)) pages += mem.pages;
-  hive.checkRoom(null, pages);
+  let elements = 0;
+  for (const t of inst.inst.tables.slice(def.module.ast.numImportedTables)) elements += t.length;
+  hive.checkRoom(tree, pages, elements);
   if (started && inst.status === 'idle') fail('a started actor has no paused call');
   if (wait !== null && inst.status !== 'waiting') fail('a waiting actor is not paused in a host call');
   if (resume !== null && inst.status !== 'waiting') fail('an actor to be resumed with results is not paused in a host call');
@@ -288,10 +298,12 @@ export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, optio
   hive.admit(a);
   if (name !== null) hive.registerName(a, name);
 
-  // Links and monitors with whoever is in this hive.
+  // Links and monitors with whoever is in this hive. The snapshot's links are
+  // untrusted (a link is a way to send an exit signal): only those a guest of
+  // its tree could make are restored, under the hive's `signals` policy.
   for (const l of links) {
     const peer = hive.endpoint(l === oldId ? id : l);
-    if (isProcess(peer) && peer.alive) {
+    if (isProcess(peer) && peer.alive && hive.maySignal(a, peer.id)) {
       a.links.add(peer.id);
       peer.links.add(id);
     } else if (options.missingLinks === 'signal') {

@@ -33,7 +33,7 @@ export interface Lowered {
   init: Int32Array;
   /** Words of stack the frame needs: 2 per local, constant and operand slot. */
   frameWords: number;
-  /** Fuel of the run at pc 0, charged when the function is entered (see `chargeRuns`). */
+  /** Fuel of the run at pc 0, charged when the function is entered (see `chargeRuns`), plus 1 per 16 words of `init`. */
   entry: number;
 }
 
@@ -310,8 +310,11 @@ class Lowerer {
       dead = this.instr(id);
     }
     const code = Int32Array.from(this.code);
-    const entry = chargeRuns(code);
     const init = new Int32Array(2 * (this.L - this.nparams));
+    // Entering also writes `init` into the frame: 1 unit per 16 words, so a
+    // function with 50,000 locals cannot make each call cost one unit while
+    // the host clears 100,000 words (small frames pay nothing more).
+    const entry = chargeRuns(code) + (init.length >>> 4);
     init.set(this.constWords, 2 * (this.nlocals - this.nparams));
     return {
       code,
