@@ -103,6 +103,8 @@ export class Actor implements Process, Runnable {
   resolveExited!: (reason: string) => void;
   /** Fuel used in all, recorded when it exits. */
   finalFuel = 0;
+  /** Pages of value stack counted in its tree's memory (see `Hive.meterStack`). */
+  stackPages = 0;
   /** The last snapshot taken of this actor (supervisors restart from it). */
   lastSnapshot: Uint8Array | null = null;
 
@@ -239,6 +241,8 @@ export class Actor implements Process, Runnable {
       // The engine returns outcomes; an exception here is a bug of the runtime, kept to this actor.
       out = { kind: 'trapped', trap: new Trap(`internal error: ${e instanceof Error ? e.message : String(e)}`) };
     }
+    // The slice may have grown the engine's value stack: it counts in the tree's memory.
+    this.hive.meterStack(this);
     return this.settle(out);
   }
 

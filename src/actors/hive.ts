@@ -441,45 +441,60 @@ export class Hive extends EventEmitter<HiveEvents> {
   admit(a: Actor): void {
     this.actorCount++;
     a.tree.actors++;
+    const tree = a.tree;
+    const pages = this.hiveLimits.maxTreeMemoryPages;
+    // Growth of its memories and tables draws on its tree's budgets, however many of the tree's actors grow theirs.
+    const pageBudget = {
+      allows: (delta: number): boolean => {
+        if (tree.pages + delta <= pages) return true;
+        this.limitHit('maxTreeMemoryPages', pages, a);
+        return false;
+      },
+      took: (delta: number): void => {
+        tree.pages += delta;
+      },
+    };
     for (const mem of ownMemories(a)) {
-      a.tree.pages += mem.pages;
-      // The engine grows a memory through its `grow` method (memory.grow, and
-      // nothing else after instantiation): metering it here bounds a tree's
-      // memory however many of its actors grow theirs.
-      const grow = Memory.prototype.grow;
-      const limit = this.hiveLimits.maxTreeMemoryPages;
-      Object.defineProperty(mem, 'grow', {
-        configurable: true,
-        value: (delta: number): number => {
-          if (delta > 0 && a.tree.pages + delta > limit) {
-            this.limitHit('maxTreeMemoryPages', limit, a);
-            return -1;
-          }
-          const old = grow.call(mem, delta);
-          if (old >= 0) a.tree.pages += delta;
-          return old;
-        },
-      });
+      tree.pages += mem.pages;
+      mem.setBudget(pageBudget);
     }
-    // Tables alike: the engine asks `canGrow` before paying for a table.grow, then calls `grow`.
-    const maxElements = this.hiveLimits.maxTreeTableElements;
+    const elements = this.hiveLimits.maxTreeTableElements;
+    const elementBudget = {
+      allows: (delta: number): boolean => {
+        if (tree.elements + delta <= elements) return true;
+        this.limitHit('maxTreeTableElements', elements, a);
+        return false;
+      },
+      took: (delta: number): void => {
+        tree.elements += delta;
+      },
+    };
     for (const t of ownTables(a)) {
-      a.tree.elements += t.length;
-      const { canGrow, grow } = Table.prototype;
-      const fits = (delta: number): boolean => delta <= 0 || a.tree.elements + delta <= maxElements;
-      Object.defineProperty(t, 'canGrow', { configurable: true, value: (delta: number): boolean => fits(delta) && canGrow.call(t, delta) });
-      Object.defineProperty(t, 'grow', {
-        configurable: true,
-        value: (delta: number, init?: unknown): number => {
-          if (!fits(delta)) {
-            this.limitHit('maxTreeTableElements', maxElements, a);
-            return -1;
-          }
-          const old = grow.call(t, delta, init);
-          if (old >= 0) a.tree.elements += delta;
-          return old;
-        },
-      });
+      tree.elements += t.length;
+      t.setBudget(elementBudget);
+    }
+    this.meterStack(a);
+  }
+
+  /**
+   * @internal Counts the value stack the actor's instance holds now in its
+   * tree's memory pages (after each slice: a slice grows it by at most its
+   * `maxStackBytes`). When the tree is over `maxTreeMemoryPages` after the
+   * actor's stack grew, its exit is decided (the slice ends, and it traps).
+   */
+  meterStack(a: Actor): void {
+    const inst = a.instance;
+    if (inst === null) return;
+    // Whole pages: the first 64 KiB (a 4 KiB stack to start with) is part of every actor's own overhead.
+    const pages = Math.floor(inst.stackBytes / 65536);
+    const delta = pages - a.stackPages;
+    if (delta === 0) return;
+    a.stackPages = pages;
+    a.tree.pages += delta;
+    const limit = this.hiveLimits.maxTreeMemoryPages;
+    if (delta > 0 && a.tree.pages > limit) {
+      this.limitHit('maxTreeMemoryPages', limit, a);
+      a.pendingExit ??= 'trap: out of memory: the value stack is over the spawn tree\'s maxTreeMemoryPages';
     }
   }
 
@@ -508,7 +523,7 @@ export class Hive extends EventEmitter<HiveEvents> {
    * definition's and the spawn's own), checks the ABI version and finds
    * `main`. Used by spawning and restoring.
    */
-  instantiate(actor: Actor, make: (imports: Imports, opts: { maxMemoryPages: number; maxTableElements: number; maxCallDepth: number }) => Instance, extra?: Imports): void {
+  instantiate(actor: Actor, make: (imports: Imports, opts: { maxMemoryPages: number; maxTableElements: number; maxCallDepth: number; maxStackBytes: number }) => Instance, extra?: Imports): void {
     const imports: Imports = { ...hiveImports(actor) };
     for (const more of [actor.def.options.imports, extra]) {
       if (more === undefined) continue;
@@ -518,7 +533,7 @@ export class Hive extends EventEmitter<HiveEvents> {
       }
     }
     const l = actor.limits;
-    const instance = make(imports, { maxMemoryPages: l.maxMemoryPages, maxTableElements: l.maxTableElements, maxCallDepth: l.maxCallDepth });
+    const instance = make(imports, { maxMemoryPages: l.maxMemoryPages, maxTableElements: l.maxTableElements, maxCallDepth: l.maxCallDepth, maxStackBytes: l.maxStackBytes });
     const version = instance.getExport('hive_abi_version');
     if (version instanceof Global) {
       const v = version.value;
@@ -1206,6 +1221,8 @@ export class Hive extends EventEmitter<HiveEvents> {
     a.tree.actors--;
     for (const mem of ownMemories(a)) a.tree.pages -= mem.pages;
     for (const t of ownTables(a)) a.tree.elements -= t.length;
+    a.tree.pages -= a.stackPages;
+    a.stackPages = 0;
     a.instance = null;
     a.mem = null;
   }

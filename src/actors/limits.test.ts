@@ -146,6 +146,56 @@ describe('actors per hive and per spawn tree', () => {
   });
 });
 
+describe('the value stack', () => {
+  /** A guest whose main recurses `depth` calls deep through a function with 100 i64 locals, then parks there. */
+  const deep = (depth: number): Uint8Array =>
+    guestOf(`(func $down (param $n i32) (local ${'i64 '.repeat(100)})
+        (if (i32.eqz (local.get $n)) (then (loop (drop (call $receive (i32.const -1))) (br 0))))
+        (call $down (i32.sub (local.get $n) (i32.const 1))))
+      (func (export "main") (call $down (i32.const ${depth})))`);
+
+  it('maxStackBytes: an actor recursing past its value stack traps with "call stack exhausted"', async () => {
+    const { hive } = testHive({ limits: { maxStackBytes: 1 << 20 } });
+    const ok = hive.spawn(deep(100));
+    const over = hive.spawn(deep(5000));
+    await settle(hive);
+    expect(ok.alive).toBe(true);
+    expect(await over.exited).toBe('trap: call stack exhausted');
+    expect(DEFAULT_ACTOR_LIMITS.maxStackBytes).toBe(16 << 20);
+    hive.close();
+  });
+
+  // What broke: actors parked deep in recursion held 130-180 MiB of value stack each, counted by no tree limit.
+  it('regression: the value stack an actor holds counts in its tree\'s maxTreeMemoryPages; past it the actor that grew it exits', async () => {
+    const { hive } = testHive({ hiveLimits: { maxTreeMemoryPages: 40 } });
+    const events = limitEvents(hive);
+    const shallow = hive.spawn(deep(100));
+    const heavy = hive.spawn(deep(3000), { tree: shallow });
+    await settle(hive);
+    expect(await heavy.exited).toContain('maxTreeMemoryPages');
+    expect(shallow.alive).toBe(true);
+    expect(events.map((e) => e.limit)).toContain('maxTreeMemoryPages');
+    // Its stack was given back with its exit: the tree holds the shallow actor's memory page and stack again.
+    const rest = hive.actor(shallow.id)!;
+    expect(rest.tree.pages).toBe(1 + Math.floor(rest.instance!.stackBytes / 65536));
+    hive.close();
+  });
+
+  // What broke: the tree budget replaced `grow` on each actor's memory, giving it another shape than the engine's own memories.
+  it('regression: tree budgets leave memories and tables with the engine\'s own methods (one shape for the interpreter)', async () => {
+    const { hive } = testHive();
+    const a = hive.spawn(wat(`(module (import "hive" "receive" (func $receive (param i32) (result i32))) (memory (export "memory") 1) (table 4 funcref)
+      (func (export "main") (loop (drop (call $receive (i32.const -1))) (br 0))))`));
+    await settle(hive);
+    const inst = hive.actor(a.id)!.instance!;
+    for (const o of [...inst.inst.memories, ...inst.inst.tables]) {
+      expect(Object.getOwnPropertyNames(o)).not.toContain('grow');
+      expect(Object.getOwnPropertyNames(o)).not.toContain('canGrow');
+    }
+    hive.close();
+  });
+});
+
 describe('mailboxes', () => {
   // What broke: 10,000 messages of 1 MiB in one mailbox (the limit counted messages, not bytes).
   it('regression: a mailbox counted only messages; now mailboxBytes bounds its bytes (a message always fits an empty mailbox)', async () => {

@@ -475,6 +475,11 @@ export class Instance {
     return this.machine.nest === 1 && this.machine.suspendable;
   }
 
+  /** Bytes of value stack the instance holds now (it grows with deep calls up to `maxStackBytes`, and is kept): for a host accounting memory. */
+  get stackBytes(): number {
+    return this.machine.S.byteLength;
+  }
+
   /** Units of fuel used since the instance was made (restored from its snapshot, when restored): deterministic. */
   get fuelUsed(): number {
     return this.machine.used;

@@ -256,6 +256,8 @@ export class Memory {
   private next: ArrayBuffer | null = null;
   /** Bytes at the start of `next` already written (so their pages exist). */
   private touched = 0;
+  /** The host's budget its growth also draws on, or null. */
+  private budget: GrowthBudget | null = null;
 
   /**
    * A memory of `initial` pages. `limit` caps growth below the declared maximum (a host resource limit).
@@ -337,11 +339,21 @@ export class Memory {
     this.touched = Math.max(this.touched, end);
   }
 
-  /** Grows by `delta` pages; returns the old size, or -1 when the maximum or the host's memory forbids it (the memory is then unchanged). */
+  /**
+   * Makes growth also draw on a host budget (e.g. one shared by a group of
+   * instances). A field set once, not a replaced method, so that every memory
+   * keeps one shape for the interpreter.
+   */
+  setBudget(budget: GrowthBudget | null): void {
+    this.budget = budget;
+  }
+
+  /** Grows by `delta` pages; returns the old size, or -1 when the maximum, the host's budget or the host's memory forbids it (the memory is then unchanged). */
   grow(delta: number): number {
     const old = this.pages;
     if (delta === 0) return old;
     if (delta < 0 || old + delta > this.limit) return -1;
+    if (this.budget !== null && !this.budget.allows(delta)) return -1;
     const size = (old + delta) * PAGE;
     if (size > this.buffer.byteLength) {
       let next: ArrayBuffer | null = null;
@@ -366,8 +378,21 @@ export class Memory {
       this.dv = new DataView(next);
     }
     this.byteLength = size;
+    this.budget?.took(delta);
     return old;
   }
+}
+
+/**
+ * A host's budget that the growth of memories (in pages) or tables (in
+ * elements) draws on, for example one shared by a group of instances. Asked
+ * before a grow, told after one succeeded; memories and tables never shrink.
+ */
+export interface GrowthBudget {
+  /** Whether `delta` more units may be had now (false: the grow fails as past the maximum, returning -1). */
+  allows(delta: number): boolean;
+  /** `delta` units were taken by a grow that succeeded. */
+  took(delta: number): void;
 }
 
 /**
@@ -408,6 +433,8 @@ export class Table {
   readonly limit: number;
   /** The quota this table shares with its instance's other tables, if any. */
   private readonly quota: ElementQuota | null;
+  /** The host's budget its growth also draws on, or null. */
+  private budget: GrowthBudget | null = null;
 
   /**
    * A table of `initial` elements set to `init`. Throws Exhaustion, before
@@ -449,15 +476,26 @@ export class Table {
     this.elements[i] = v.type === 'funcref' || v.type === 'externref' ? (v.value ?? null) : null;
   }
 
-  /** Whether the table may grow by `delta` elements (its limit and its quota allow it); checked before any work. */
-  canGrow(delta: number): boolean {
-    return delta >= 0 && delta <= this.limit - this.elements.length && (this.quota === null || delta <= this.quota.left);
+  /** Makes growth also draw on a host budget (see `Memory.setBudget`). */
+  setBudget(budget: GrowthBudget | null): void {
+    this.budget = budget;
   }
 
-  /** Grows by `delta` elements set to `init`; returns the old length, or -1 (nothing allocated) when the limit or quota forbids it. */
+  /** Whether the table may grow by `delta` elements (its limit, its quota and the host's budget allow it); checked before any work. */
+  canGrow(delta: number): boolean {
+    return (
+      delta >= 0 &&
+      delta <= this.limit - this.elements.length &&
+      (this.quota === null || delta <= this.quota.left) &&
+      (delta === 0 || this.budget === null || this.budget.allows(delta))
+    );
+  }
+
+  /** Grows by `delta` elements set to `init`; returns the old length, or -1 (nothing allocated) when the limit, quota or budget forbids it. */
   grow(delta: number, init: unknown = null): number {
     const old = this.elements.length;
     if (!this.canGrow(delta) || (this.quota !== null && !this.quota.take(delta))) return -1;
+    if (delta > 0) this.budget?.took(delta);
     // Pushed one by one: setting a much larger length turns the array into a slow dictionary, and
     // growing it by parts that way copies all of it at each part.
     const els = this.elements;
