@@ -244,8 +244,9 @@ export class Hive extends EventEmitter<HiveEvents> {
     super();
     warmUp(); // once per process: V8 then optimizes the interpreter for every instruction (see vm/warmup.ts)
     this.clock = options.clock ?? new SystemClock();
-    // A synchronous destination: an asynchronous one buffers what it cannot write yet, without bound.
-    this.logger = options.logger ?? pino({ level: process.env['WASMHIVE_LOG_LEVEL'] ?? 'info' }, pino.destination({ dest: 2, sync: true }));
+    // Asynchronous, so a slow reader of stderr never blocks the thread, and
+    // bounded: what does not fit in 4 MiB not yet written is dropped.
+    this.logger = options.logger ?? pino({ level: process.env['WASMHIVE_LOG_LEVEL'] ?? 'info' }, pino.destination({ dest: 2, sync: false, maxLength: LOG_BUFFER_BYTES }));
     this.executor = options.executor ?? new InlineExecutor({ onError: (err) => this.logger.error({ err }, 'a slice threw (a bug in the runtime); that actor is not run again') });
     this.seed = String(options.seed ?? 0);
     this.maxMessageBytes = options.maxMessageBytes ?? 1 << 20;
@@ -1315,6 +1316,9 @@ export class Hive extends EventEmitter<HiveEvents> {
     return { kind: kindName, from: env.from, bytes: env.bytes, get value(): T { return decode(env.bytes) as T; } };
   }
 }
+
+/** Bytes of log output the default logger holds while stderr is not ready; past it, lines are dropped. */
+const LOG_BUFFER_BYTES = 4 << 20;
 
 /** MessagePack of a map of 3 entries and the key "ref": how every DOWN payload begins. */
 const DOWN_HEAD = Uint8Array.of(0x83, 0xa3, 0x72, 0x65, 0x66);

@@ -461,11 +461,13 @@ describe('logs', () => {
     hive.close();
   });
 
-  it('the default logger writes to stderr synchronously (nothing buffered without bound, stdout left to the host)', () => {
+  // What broke (attack log-flood): synchronous writes to a stderr pipe that was read slowly blocked the thread ~100 ms at a time.
+  it('the default logger writes to stderr without blocking, its buffer bounded (4 MiB, then lines are dropped), stdout left to the host', () => {
     const hive = new Hive();
-    const stream = (hive.logger as unknown as Record<symbol, { fd: number; sync: boolean }>)[pino.symbols.streamSym]!;
+    const stream = (hive.logger as unknown as Record<symbol, { fd: number; sync: boolean; maxLength: number }>)[pino.symbols.streamSym]!;
     expect(stream.fd).toBe(2);
-    expect(stream.sync).toBe(true);
+    expect(stream.sync).toBe(false);
+    expect(stream.maxLength).toBe(4 << 20);
     hive.close();
   });
 
