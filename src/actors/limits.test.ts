@@ -161,7 +161,7 @@ describe('the value stack', () => {
     await settle(hive);
     expect(ok.alive).toBe(true);
     expect(await over.exited).toBe('trap: call stack exhausted');
-    expect(DEFAULT_ACTOR_LIMITS.maxStackBytes).toBe(16 << 20);
+    expect(DEFAULT_ACTOR_LIMITS.maxStackBytes).toBe(4 << 20);
     hive.close();
   });
 

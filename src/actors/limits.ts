@@ -25,7 +25,7 @@ export interface ActorLimits {
   maxCallDepth: number;
   /**
    * Bytes of value stack (the engine's, for wasm locals and operands) it may
-   * hold (default 16 MiB): deeper calls trap with "call stack exhausted". The
+   * hold (default 4 MiB: 10,000 calls of 100 words each): deeper calls trap with "call stack exhausted". The
    * stack it holds also counts in its tree's `maxTreeMemoryPages`.
    */
   maxStackBytes: number;
@@ -78,7 +78,7 @@ export const DEFAULT_ACTOR_LIMITS: Readonly<ActorLimits> = Object.freeze({
   mailbox: 10_000,
   mailboxBytes: 16 << 20,
   maxCallDepth: 10_000,
-  maxStackBytes: 16 << 20,
+  maxStackBytes: 4 << 20,
   maxSignals: 1_000,
   maxMonitors: 1_000,
   maxLinks: 1_000,

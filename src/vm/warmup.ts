@@ -39,6 +39,13 @@ export function runWarmUp(rounds = 2): number {
     const r = inst.func(name).invoke([...args]);
     if (r.kind !== 'trapped') throw new Error(`warm-up: ${name} did not trap`);
   }
+  // Deep calls: the value stack grows; then both ways of "call stack exhausted" (call depth, stack bytes).
+  const deep = inst.func('deep').invoke([i32(300)]);
+  if (deep.kind !== 'done') throw new Error(`warm-up: deep ended with ${deep.kind}`);
+  for (const limits of [{ maxCallDepth: 20 }, { maxStackBytes: 8192 }]) {
+    const small = new Instance(inst.module, { warmup: { host: (x: number) => x } }, limits);
+    if (small.func('deep').invoke([i32(300)]).kind !== 'trapped') throw new Error('warm-up: deep did not exhaust the stack');
+  }
   return toJs(out.results[0]!) as number;
 }
 

@@ -607,4 +607,7 @@
   (func (export "trap_unreachable") (unreachable))
   (func (export "trap_oob") (param i32) (result i32) (i32.load offset=4 (local.get 0)))
   (func (export "trap_div") (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+  (func $deep (export "deep") (param $n i32) (result i32) (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (if (result i32) (i32.eqz (local.get $n)) (then (i32.const 0))
+      (else (i32.add (call $deep (i32.sub (local.get $n) (i32.const 1))) (i32.const 1)))))
 )

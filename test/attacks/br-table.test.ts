@@ -1,0 +1,21 @@
+/**
+ * Attacks: br_table. Each runs in a child process with a 256 MiB heap
+ * (harness.ts) and must meet the bars of issue 10: the host survives, the
+ * unrelated counter answers with p99 < 50 ms, RSS stays within the bound
+ * of bounds.ts, no acknowledged message is lost.
+ */
+import { describe, it } from 'vitest';
+import { ATTACK_TIMEOUT_MS, holds } from './bars.js';
+import { ATTACK_BARS } from './bounds.js';
+
+const ATTACKS: [name: string, what: string][] = [
+  ['br-table-65000', 'a br_table with 65,000 targets must spawn and run'],
+];
+
+describe('attacks: br_table', () => {
+  for (const [name, what] of ATTACKS) {
+    it(`${name}: ${what}`, async () => {
+      await holds(name, ATTACK_BARS[name]!);
+    }, ATTACK_TIMEOUT_MS);
+  }
+});

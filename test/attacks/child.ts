@@ -1,0 +1,233 @@
+/**
+ * One attack in its own process (started by harness.ts with a small heap):
+ * a hive with the default configuration (clock, executor, limits, and the
+ * default logger writing to its stream, a pipe the harness drains), the
+ * unrelated counter (test/guests/counter.wasm), the attack, and a probe that
+ * for `ATTACK_SECONDS` (default 2) calls the counter and sends to it at a
+ * steady rate while it samples memory. It prints one JSON line to fd 3.
+ *
+ * Usage: node --max-old-space-size=256 --import tsx test/attacks/child.ts <attack> 3>result
+ */
+import { readFileSync, writeSync } from 'node:fs';
+import { getPriority, loadavg } from 'node:os';
+import { Hive } from '../../src/actors/index.js';
+import { ATTACKS, type AttackContext, type Running } from './attacks.js';
+
+/** Calls (and sends) per second to the counter. */
+const RATE = 100;
+/** How often memory and the attack's counters are sampled (ms). */
+const SAMPLE_MS = 50;
+/** The host call timeout of the probe (ms): a call not answered by then counts as lost. */
+const CALL_TIMEOUT = 5000;
+
+const name = process.argv[2] ?? '';
+const attack = ATTACKS[name];
+if (attack === undefined) {
+  process.stderr.write(`no attack named '${name}'; attacks: ${Object.keys(ATTACKS).join(', ')}\n`);
+  process.exit(2);
+}
+const seconds = Number(process.env['ATTACK_SECONDS'] ?? 2);
+const WARM_MS = Number(process.env['ATTACK_WARM_MS'] ?? 1000);
+
+const hive = new Hive();
+hive.define('counter', readFileSync(new URL('../guests/counter.wasm', import.meta.url)));
+const counter = hive.spawn('counter');
+const events = { spawned: 0, exited: 0, crashed: 0, deadLetters: 0 };
+const reasons = new Map<string, number>();
+hive.on('spawned', () => events.spawned++);
+hive.on('exited', (e) => {
+  events.exited++;
+  const r = e.reason.slice(0, 60);
+  reasons.set(r, (reasons.get(r) ?? 0) + 1);
+});
+hive.on('crashed', () => events.crashed++);
+hive.on('deadLetter', () => events.deadLetters++);
+
+const mem = { rssBase: process.memoryUsage.rss(), rssMax: 0, heapMax: 0, externalMax: 0 };
+function sampleMemory(): void {
+  const m = process.memoryUsage();
+  mem.rssMax = Math.max(mem.rssMax, m.rss);
+  mem.heapMax = Math.max(mem.heapMax, m.heapUsed);
+  mem.externalMax = Math.max(mem.externalMax, m.external); // array buffers (wasm memories, messages) included
+}
+
+const ctx: AttackContext = {
+  hive,
+  counter,
+  counters: {},
+  caught(key, e) {
+    ctx.counters[key] = e instanceof Error ? `${e.constructor.name}: ${e.message.slice(0, 120)}` : String(e);
+  },
+};
+
+// The probe. Calls are due at fixed times; each one's latency counts from
+// when it was due, so an event loop that stalls is measured (no coordinated
+// omission). A call not answered within CALL_TIMEOUT counts as Infinity.
+const latencies: number[] = [];
+/** The first 5 calls slower than 20 ms: [ms after the attack started that the call was due, latency]. */
+const slowest: [number, number][] = [];
+let planned = 0;
+let answered = 0;
+let failedCalls = 0;
+let wrongAnswers = 0;
+let sendsAcked = 0;
+let sendsRefused = 0;
+const callErrors = new Map<string, number>();
+const outstanding = new Set<Promise<void>>();
+const answers = new Set<string>();
+
+function probeCall(due: number): void {
+  planned++;
+  const p = counter
+    .call('up', { timeout: CALL_TIMEOUT })
+    .then(
+      (v) => {
+        const ms = performance.now() - due;
+        latencies.push(ms);
+        if (ms > 20 && slowest.length < 5) slowest.push([Math.round(due - t0), Math.round(ms)]);
+        // The counter answers "value=<n>", each n once: anything else was forged.
+        if (typeof v !== 'string' || !/^value=\d+$/.test(v) || answers.has(v)) wrongAnswers++;
+        else answers.add(v);
+        answered++;
+      },
+      (e: Error) => {
+        latencies.push(Infinity);
+        failedCalls++;
+        callErrors.set(e.name, (callErrors.get(e.name) ?? 0) + 1);
+      },
+    )
+    .finally(() => outstanding.delete(p));
+  outstanding.add(p);
+}
+
+function probeSend(): void {
+  try {
+    counter.send('up');
+    sendsAcked++;
+  } catch (e) {
+    sendsRefused++;
+    callErrors.set(`send ${(e as Error).name}`, (callErrors.get(`send ${(e as Error).name}`) ?? 0) + 1);
+  }
+}
+
+let running: Running | void = undefined;
+let t0 = 0;
+
+/** Runs the probe for `ms`: calls and sends due every 1000/RATE ms, memory and the attack sampled every SAMPLE_MS. */
+function probe(ms: number): Promise<void> {
+  const start = performance.now();
+  const end = start + ms;
+  let next = start;
+  let lastSample = 0;
+  return new Promise<void>((done) => {
+    const tick = (): void => {
+      const now = performance.now();
+      while (next <= now && next < end) {
+        probeCall(next);
+        probeSend();
+        next += 1000 / RATE;
+      }
+      if (now - lastSample >= SAMPLE_MS) {
+        lastSample = now;
+        sampleMemory();
+        running?.sample?.();
+      }
+      if (now >= end) done();
+      else setTimeout(tick, 2);
+    };
+    tick();
+  });
+}
+
+/** The counter's count (the call itself adds one). */
+async function count(): Promise<number> {
+  return Number(String(await counter.call('up', { timeout: CALL_TIMEOUT })).replace('value=', ''));
+}
+
+// Warm-up: the probe's own traffic for WARM_MS, not measured (V8 compiles
+// and optimizes the interpreter and the runtime in the first second: the
+// probe measures the attack, not that).
+await probe(WARM_MS);
+if (process.env['ATTACK_PREWARM'] === '1') {
+  // Diagnostic only (the bars are measured without it): the same attack for
+  // WARM_MS in a scratch hive first, so that V8 has compiled the attacker's
+  // code paths; the measured run then shows what the attack costs once the
+  // JIT has seen it, apart from the stall of its first run.
+  const scratch = new Hive();
+  scratch.define('counter', readFileSync(new URL('../guests/counter.wasm', import.meta.url)));
+  const scratchCtx: AttackContext = { hive: scratch, counter: scratch.spawn('counter'), counters: {}, caught: () => undefined };
+  const r = await attack(scratchCtx);
+  await new Promise((res) => setTimeout(res, WARM_MS));
+  r?.stop?.();
+  scratch.close();
+}
+await Promise.all([...outstanding]);
+latencies.length = 0;
+slowest.length = 0;
+planned = answered = failedCalls = wrongAnswers = sendsAcked = sendsRefused = 0;
+callErrors.clear();
+events.spawned = events.exited = events.crashed = events.deadLetters = 0;
+reasons.clear();
+const countBefore = await count();
+mem.rssBase = process.memoryUsage.rss();
+mem.rssMax = mem.heapMax = mem.externalMax = 0;
+
+const loadBefore = loadavg()[0]!;
+const started = performance.now();
+try {
+  running = await attack(ctx);
+} catch (e) {
+  ctx.caught('setupError', e);
+}
+const setupMs = performance.now() - started;
+t0 = performance.now();
+await probe(seconds * 1000);
+running?.stop?.();
+const stillOut = outstanding.size;
+await Promise.all([...outstanding]);
+sampleMemory();
+running?.sample?.();
+
+// Every send the hive acknowledged, and every call answered, was one "up":
+// the counter must have counted at least that many (calls that failed may
+// or may not have been counted).
+let counted = -1;
+try {
+  counted = (await count()) - countBefore - 1;
+} catch (e) {
+  ctx.caught('finalCallError', e);
+}
+const actorsAlive = hive.actorIds().length;
+const closeStart = performance.now();
+hive.close();
+const closeMs = performance.now() - closeStart;
+
+const sorted = latencies.slice().sort((a, b) => a - b);
+const pct = (q: number): number | null => {
+  if (sorted.length === 0) return null;
+  const v = sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  return Number.isFinite(v) ? Math.round(v * 100) / 100 : null; // null: not answered
+};
+const mb = (b: number): number => Math.round(b / 1048576);
+const result = {
+  attack: name,
+  seconds,
+  setupMs: Math.round(setupMs),
+  calls: { planned, answered, failed: failedCalls, wrongAnswers, outstandingAtEnd: stillOut, errors: Object.fromEntries(callErrors) },
+  latencyMs: { p50: pct(0.5), p99: pct(0.99), max: pct(1), firstSlow: slowest },
+  acked: sendsAcked + answered,
+  counted,
+  sendsRefused,
+  memoryMB: { rssBase: mb(mem.rssBase), rssMax: mb(mem.rssMax), heapMax: mb(mem.heapMax), externalMax: mb(mem.externalMax) },
+  events: { ...events, actorsAliveAtEnd: actorsAlive, topReasons: Object.fromEntries([...reasons].sort((a, b) => b[1] - a[1]).slice(0, 4)) },
+  closeMs: Math.round(closeMs),
+  /** The machine's 1-minute load average before and after (latency figures on a loaded machine say less). */
+  load: [loadBefore, loadavg()[0]!].map((l) => Math.round(l * 100) / 100),
+  prewarmed: process.env['ATTACK_PREWARM'] === '1',
+  /** The niceness the process ran at (the harness asks for -10). */
+  nice: getPriority(),
+  counters: ctx.counters,
+};
+writeSync(3, JSON.stringify(result) + '\n');
+// The process now ends by itself when nothing is left to run: the harness
+// checks that it does (a hive that leaves timers or work behind would hang).
