@@ -1,9 +1,31 @@
 import { defineConfig } from 'vitest/config';
 
+const shared = { testTimeout: 60_000, hookTimeout: 60_000 };
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'guest/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    projects: [
+      {
+        test: {
+          ...shared,
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'guest/**/*.test.ts'],
+          // The child-process attacks measure the host's latency: they run after everything else (below).
+          exclude: ['test/attacks/**', '**/node_modules/**'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: 'attacks',
+          include: ['test/attacks/**/*.test.ts'],
+          // One file at a time, once the unit tests are done, so that no other test shares the 2 cores
+          // with an attack whose latency is measured (the harness also runs one attack at a time).
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
