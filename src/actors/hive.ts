@@ -9,7 +9,7 @@ import { resolve as resolvePath } from 'node:path';
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { pino, type Logger } from 'pino';
-import { Global, Instance, LinkError, Memory, Module, SnapshotError, Table, Trap, warmUp, type Imports } from '../vm/index.js';
+import { Global, Instance, LinkError, Memory, Module, SnapshotError, Table, Trap, warmUp, type GrowthBudget, type Imports } from '../vm/index.js';
 import { InlineExecutor, SystemClock, type Clock, type Executor } from '../scheduler/index.js';
 import { ABI_VERSION, hiveImports } from './abi.js';
 import { Actor, type ActorLimits } from './actor.js';
@@ -443,38 +443,31 @@ export class Hive extends EventEmitter<HiveEvents> {
     this.actorCount++;
     a.tree.actors++;
     const tree = a.tree;
-    const pages = this.hiveLimits.maxTreeMemoryPages;
     // Growth of its memories and tables draws on its tree's budgets, however many of the tree's actors grow theirs.
-    const pageBudget = {
-      allows: (delta: number): boolean => {
-        if (tree.pages + delta <= pages) return true;
-        this.limitHit('maxTreeMemoryPages', pages, a);
-        return false;
-      },
-      took: (delta: number): void => {
-        tree.pages += delta;
-      },
-    };
+    const pages = this.treeBudget(a, 'maxTreeMemoryPages', () => tree.pages, (d) => (tree.pages += d));
     for (const mem of ownMemories(a)) {
       tree.pages += mem.pages;
-      mem.setBudget(pageBudget);
+      mem.setBudget(pages);
     }
-    const elements = this.hiveLimits.maxTreeTableElements;
-    const elementBudget = {
-      allows: (delta: number): boolean => {
-        if (tree.elements + delta <= elements) return true;
-        this.limitHit('maxTreeTableElements', elements, a);
-        return false;
-      },
-      took: (delta: number): void => {
-        tree.elements += delta;
-      },
-    };
+    const elements = this.treeBudget(a, 'maxTreeTableElements', () => tree.elements, (d) => (tree.elements += d));
     for (const t of ownTables(a)) {
       tree.elements += t.length;
-      t.setBudget(elementBudget);
+      t.setBudget(elements);
     }
     this.meterStack(a);
+  }
+
+  /** A budget of an actor's tree for its memories or tables: `limit` against what `held` says; a refusal emits the `limit` event. */
+  private treeBudget(a: Actor, limit: 'maxTreeMemoryPages' | 'maxTreeTableElements', held: () => number, took: (delta: number) => void): GrowthBudget {
+    const max = this.hiveLimits[limit];
+    return {
+      allows: (delta) => {
+        if (held() + delta <= max) return true;
+        this.limitHit(limit, max, a);
+        return false;
+      },
+      took,
+    };
   }
 
   /**

@@ -13,7 +13,8 @@ import { getPriority, loadavg } from 'node:os';
 // The built package (dist/, made by `npm install`'s prepare step), as users run it: the hive under
 // attack is tsc's output, not a test-time transpilation of src/ (tsx's output of the interpreter
 // measured several times slower in its first seconds).
-import { Hive } from '../../dist/actors/index.js';
+// (Typed as src/ for the type checker: the two are the same API.)
+const { Hive } = (await import('../../dist/actors/index.js' as string)) as typeof import('../../src/actors/index.js');
 import { ATTACKS, type AttackContext, type Running } from './attacks.js';
 
 /** Calls (and sends) per second to the counter. */
