@@ -6,10 +6,9 @@
  */
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Packr } from 'msgpackr';
 import { pino } from 'pino';
 import { DEFAULT_ACTOR_LIMITS, Hive, LimitError, MailboxFullError, Status, type ActorRef, type LimitEvent } from './index.js';
-import { cmd, settle, testHive } from '../../test/helpers/hive.js';
+import { cmd, forge, settle, testHive } from '../../test/helpers/hive.js';
 import { wat } from '../../test/helpers/wat.js';
 import { LogGate, MESSAGE_OVERHEAD } from './limits.js';
 
@@ -64,18 +63,6 @@ function limitEvents(hive: Hive): LimitEvent[] {
   return out;
 }
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'bigint' });
-
-/** Rewrites the body of an actor snapshot. */
-function forge(snapshot: Uint8Array, edit: (body: Record<string, any>) => void): Uint8Array {
-  const body = packr.unpack(snapshot.subarray(8)) as Record<string, any>;
-  edit(body);
-  const packed = packr.pack(body);
-  const out = new Uint8Array(8 + packed.length);
-  out.set(snapshot.subarray(0, 8));
-  out.set(packed, 8);
-  return out;
-}
 
 describe('actors per hive and per spawn tree', () => {
   it('maxActors: the host gets LimitError, a guest LIMIT, the operator an event; room comes back when actors exit', async () => {

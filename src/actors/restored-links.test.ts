@@ -5,21 +5,8 @@
  * killed them, bypassing `signals: 'tree'`.
  */
 import { describe, expect, it } from 'vitest';
-import { Packr } from 'msgpackr';
-import { cmd, settle, testHive } from '../../test/helpers/hive.js';
+import { cmd, forge, settle, testHive } from '../../test/helpers/hive.js';
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'bigint' });
-
-/** Rewrites the body of an actor snapshot. */
-function forge(snapshot: Uint8Array, edit: (body: Record<string, any>) => void): Uint8Array {
-  const body = packr.unpack(snapshot.subarray(8)) as Record<string, any>;
-  edit(body);
-  const packed = packr.pack(body);
-  const out = new Uint8Array(8 + packed.length);
-  out.set(snapshot.subarray(0, 8));
-  out.set(packed, 8);
-  return out;
-}
 
 describe('links of restored actors', () => {
   // What broke: restore linked the actor with every live process its snapshot named.

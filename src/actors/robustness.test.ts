@@ -5,24 +5,11 @@
  * flight. Each test is named after what broke.
  */
 import { describe, expect, it } from 'vitest';
-import { Packr } from 'msgpackr';
 
 import { SnapshotError } from '../vm/index.js';
 import { HiveStateError, type DeadLetter } from './index.js';
-import { cmd, settle, testHive } from '../../test/helpers/hive.js';
+import { cmd, forge, settle, testHive } from '../../test/helpers/hive.js';
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'bigint' });
-
-/** Rewrites the body of an actor snapshot. */
-function forge(snapshot: Uint8Array, edit: (body: Record<string, any>) => void): Uint8Array {
-  const body = packr.unpack(snapshot.subarray(8)) as Record<string, any>;
-  edit(body);
-  const packed = packr.pack(body);
-  const out = new Uint8Array(8 + packed.length);
-  out.set(snapshot.subarray(0, 8));
-  out.set(packed, 8);
-  return out;
-}
 
 describe('event listeners that throw', () => {
   it('an exited listener that throws leaves no exit promise pending and no linked actor alive', async () => {

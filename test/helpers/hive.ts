@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { Packr } from 'msgpackr';
 import { Module } from '../../src/vm/index.js';
 import { ManualClock } from '../../src/scheduler/index.js';
 import { Hive, type ActorRef, type HiveOptions } from '../../src/actors/index.js';
@@ -41,4 +42,17 @@ export async function settle(hive: Hive, rounds = 3): Promise<void> {
     await hive.idle();
     await new Promise((r) => setImmediate(r));
   }
+}
+
+const snapshotPackr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'bigint' });
+
+/** Rewrites the MessagePack body of an actor snapshot (after its 8-byte magic), as an attacker crafting one would. */
+export function forge(snapshot: Uint8Array, edit: (body: Record<string, any>) => void): Uint8Array {
+  const body = snapshotPackr.unpack(snapshot.subarray(8)) as Record<string, any>;
+  edit(body);
+  const packed = snapshotPackr.pack(body);
+  const out = new Uint8Array(8 + packed.length);
+  out.set(snapshot.subarray(0, 8));
+  out.set(packed, 8);
+  return out;
 }
