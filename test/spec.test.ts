@@ -4,7 +4,7 @@
  * wasmhive's VM through the runner in src/spec, one test per script. Any
  * failed command fails its script's test, except in `simd_*` scripts (SIMD is
  * not implemented yet), whose numbers are only printed. Totals are printed at
- * the end. The suite is found at $WASM_SPEC_DIR or ../shared/spec.
+ * the end. The suite is the copy vendored in test/spec-suite (or $WASM_SPEC_DIR).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ function suite(name: string, dir: string): void {
   describe(`spec testsuite (${name})`, () => {
     it('finds the testsuite', () => {
       if (!existsSync(dir)) {
-        throw new Error(`spec testsuite not found at ${dir}: set WASM_SPEC_DIR to the suite's root or put it at ../shared/spec`);
+        throw new Error(`spec testsuite not found at ${dir}: it is vendored in test/spec-suite (or set WASM_SPEC_DIR to a suite's root)`);
       }
       expect(scripts.length, `no scripts under ${dir}`).toBeGreaterThan(0);
     });

@@ -47,10 +47,10 @@ describe('finding scripts', () => {
     expect(featuresFor(join(root, 'core/i32'))).toEqual({});
   });
 
-  it('finds the suite at $WASM_SPEC_DIR, else at ../shared/spec beside the repo', () => {
+  it('finds the suite at $WASM_SPEC_DIR, else at the copy vendored in test/spec-suite', () => {
     expect(specRoot('/r/main', { WASM_SPEC_DIR: '/somewhere/spec' })).toBe('/somewhere/spec');
-    expect(specRoot('/r/main', {})).toBe('/r/shared/spec');
-    expect(specRoot('/r/main', { WASM_SPEC_DIR: '' })).toBe('/r/shared/spec');
+    expect(specRoot('/r/main', {})).toBe('/r/main/test/spec-suite');
+    expect(specRoot('/r/main', { WASM_SPEC_DIR: '' })).toBe('/r/main/test/spec-suite');
   });
 });
 

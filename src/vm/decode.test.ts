@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { specRoot } from '../spec/script.js';
 import fc from 'fast-check';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -134,7 +135,7 @@ function kitchenSink(): Uint8Array {
 // ---- The spec testsuite ----
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SPEC_DIR = resolve(process.env.WASM_SPEC_DIR ?? join(REPO_ROOT, '../shared/spec'));
+const SPEC_DIR = specRoot(REPO_ROOT);
 
 interface Command {
   type: string;

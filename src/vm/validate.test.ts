@@ -12,6 +12,7 @@ import { decodeModule } from './decode.js';
 import { DecodeError, ValidationError } from './errors.js';
 import { ValType, type ElemSegment, type Export, type FuncType, type GlobalType, type ModuleAst } from './types.js';
 import { validateModule } from './validate.js';
+import { specRoot } from '../spec/script.js';
 
 // ---------------------------------------------------------------------------
 // Hand-made modules
@@ -398,7 +399,7 @@ describe('module fields', () => {
 // The spec testsuite
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const specDir = process.env.WASM_SPEC_DIR ?? resolve(repoRoot, '../shared/spec');
+const specDir = specRoot(repoRoot);
 
 interface Command {
   type: string;
