@@ -8,17 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { wat } from '../../test/helpers/wat.js';
 import { Exhaustion, Instance, Module, i32, restore, snapshot } from './index.js';
 import { MAX_TABLE_ELEMENTS } from './runtime.js';
+import { uleb as leb } from '../../test/helpers/leb.js';
 
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
 
 /**
  * A module exporting f(i32) -> i32 whose body is a br_table of `n` targets

@@ -13,22 +13,13 @@ import { DecodeError, ValidationError } from './errors.js';
 import { ValType, type ElemSegment, type Export, type FuncType, type GlobalType, type ModuleAst } from './types.js';
 import { validateModule } from './validate.js';
 import { specRoot } from '../spec/script.js';
+import { uleb } from '../../test/helpers/leb.js';
 
 // ---------------------------------------------------------------------------
 // Hand-made modules
 
 const { i32, i64, f32, funcref, externref } = ValType;
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
 
 function sleb(n: number): number[] {
   const out: number[] = [];
