@@ -23,6 +23,8 @@ Commands:
   spec DIR [--json FILE] [--verbose] [--filter NAME] [--engine wasmhive|v8]
                  run the WebAssembly spec testsuite under DIR
   bench [...]    run the benchmarks
+  build GUEST.ts|GUEST.c [-o OUT.wasm]
+                 build a guest actor (AssemblyScript or C) from any folder
   demo [engine]  run the actors demo (or the engine tour)
   help           this help
 
@@ -75,6 +77,8 @@ export async function main(argv: string[]): Promise<number> {
       return specCommand(rest);
     case 'bench':
       return runModule('bench', '../bench/index.js', rest);
+    case 'build':
+      return runModule('build', './build.js', rest);
     case 'demo':
       return runModule('demo', '../demo/index.js', rest);
     default:
