@@ -13,7 +13,8 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { Wasi, WasiExit, WasiStateError } from '../bindings/index.js';
-import { Instance, Memory, Module, SnapshotError, Suspend, WasmError, readSnapshot, restore, snapshot, snapshotHostState, type Outcome, type Value } from '../vm/index.js';
+import { Instance, Memory, Module, SnapshotError, Suspend, WasmError, readSnapshot, restore, snapshot, snapshotHostState, type Outcome, type SnapshotInfo, type Value } from '../vm/index.js';
+import { actorLines, isActorSnapshot, readActorSnapshotInfo } from './inspect-actor.js';
 
 /** Exit code when the program trapped (as a native abort), or ran out of the fuel --fuel gave. */
 export const EXIT_TRAP = 134;
@@ -74,6 +75,9 @@ const INSPECT_USAGE = `Usage: wasmhive inspect [--json] [--max-frames N] SNAPSHO
 Prints what a snapshot holds: the module's SHA-256, why the program stopped,
 fuel used, memory pages, the frames of the paused call with function names,
 the pending host call, and the host state (WASI arguments, clock, output).
+An actor snapshot (Hive.snapshot) shows the actor too: its id, name, module,
+limits, what it waits for, its mailbox and signal queue, links and monitors,
+and then its VM as above. --json prints the same as JSON.
 It decompresses only the frames, at most N of them (default 200001, a call
 at the engine's default depth limit). Any file gives a message and an exit
 code, never a crash: ${EXIT_USAGE} for a malformed snapshot, ${EXIT_LIMIT} for one over --max-frames.`;
@@ -399,7 +403,7 @@ export async function inspectMain(argv: string[]): Promise<number> {
     const bytes = readSnapshotFile(positionals[0]!);
     // Whatever the file holds, inspect ends with a message: anything the checks missed is the snapshot's fault.
     try {
-      return inspectSnapshot(bytes, positionals[0]!, values.json === true, maxFrames);
+      return await inspectSnapshot(bytes, positionals[0]!, values.json === true, maxFrames);
     } catch (e) {
       if (e instanceof SnapshotError) throw e;
       throw new SnapshotError(`malformed snapshot: ${e instanceof Error ? e.message : String(e)}`);
@@ -407,15 +411,31 @@ export async function inspectMain(argv: string[]): Promise<number> {
   });
 }
 
-/** Prints what `bytes` holds (see INSPECT_USAGE); returns the exit code. */
-function inspectSnapshot(bytes: Uint8Array, path: string, json: boolean, maxFrames: number | undefined): number {
-  const info = readSnapshot(bytes, { maxFrames });
-  if (json) {
-    console.log(JSON.stringify(info, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v === Infinity ? 'Infinity' : v), 2));
+/** JSON of what inspect read: bytes as hex, Infinity and 64-bit integers as strings. */
+function inspectJson(info: unknown): string {
+  return JSON.stringify(info, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v === Infinity ? 'Infinity' : typeof v === 'bigint' ? String(v) : v), 2);
+}
+
+/** Prints what `bytes` holds (see INSPECT_USAGE): an engine snapshot, or an actor snapshot with its VM's inside; returns the exit code. */
+async function inspectSnapshot(bytes: Uint8Array, path: string, json: boolean, maxFrames: number | undefined): Promise<number> {
+  if (isActorSnapshot(bytes)) {
+    const actor = await readActorSnapshotInfo(bytes, maxFrames);
+    console.log(json ? inspectJson(actor) : actorLines(actor, path, vmLines).join('\n'));
     return 0;
   }
+  const info = readSnapshot(bytes, { maxFrames });
+  if (json) {
+    console.log(inspectJson(info));
+    return 0;
+  }
+  const lines = [`snapshot ${path}: ${info.bytes} bytes, format ${info.format}, code version ${info.codeVersion}${info.incremental ? `, incremental over ${info.base}` : ''}`, ...vmLines(info)];
+  console.log(lines.join('\n'));
+  return 0;
+}
+
+/** The lines that show an engine snapshot's state, after its first line (shared by engine and actor snapshots). */
+function vmLines(info: SnapshotInfo): string[] {
   const lines: string[] = [];
-  lines.push(`snapshot ${path}: ${info.bytes} bytes, format ${info.format}, code version ${info.codeVersion}${info.incremental ? `, incremental over ${info.base}` : ''}`);
   lines.push(`module sha256 ${info.moduleHash}`);
   const why = info.status === 'idle' ? 'idle (no call in progress)' : info.status === 'out-of-fuel' ? 'paused: out of fuel' : 'paused: waiting on a host call';
   lines.push(`status: ${why}`);
@@ -455,8 +475,7 @@ function inspectSnapshot(bytes: Uint8Array, path: string, json: boolean, maxFram
   }
   const others = Object.keys(info.host).filter((k) => k !== 'wasi' && k !== 'program');
   if (others.length > 0) lines.push(`host state: ${others.join(', ')}`);
-  console.log(lines.join('\n'));
-  return 0;
+  return lines;
 }
 
 /** Runs a command body; usage errors print the usage and give 2; engine errors give a clear message. */
