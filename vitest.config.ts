@@ -18,6 +18,18 @@ export default defineConfig({
       {
         test: {
           ...shared,
+          // The executor conformance suite: the actor tests again, over a transport that serializes
+          // every envelope and delivers it on a later macrotask in a shuffled causal order.
+          name: 'conformance',
+          include: ['src/actors/**/*.test.ts', 'test/c-guest.test.ts'],
+          exclude: ['src/actors/codec.test.ts', '**/node_modules/**'],
+          env: { WASMHIVE_TRANSPORT: 'serializing' },
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          ...shared,
           name: 'attacks',
           include: ['test/attacks/**/*.test.ts'],
           // One file at a time, once the unit tests are done, so that no other test shares the 2 cores

@@ -12,7 +12,8 @@ console.log(await counter.call('down'));  // value=1
 
 const bytes = counter.snapshot();         // the running actor, as bytes
 await counter.stop();
-const again = new Hive().restore(bytes, { module: fileURLToPath(new URL('./counter.wasm', import.meta.url)) });
+const other = new Hive();
+const again = other.restore(bytes, { module: fileURLToPath(new URL('./counter.wasm', import.meta.url)) });
 console.log(await again.call('up'));      // value=2, in another hive
-again.hive.close();
+other.close();
 hive.close();

@@ -12,6 +12,8 @@ import type { Executor, Runnable } from '../scheduler/index.js';
 import { Status, type ActorRef, type Hive } from './index.js';
 import { cmd, settle, testHive } from '../../test/helpers/hive.js';
 import { wat } from '../../test/helpers/wat.js';
+import { systemOf } from './hive.js';
+import { SERIALIZING } from '../../test/helpers/serializing-transport.js';
 
 /** An executor the test drives one slice at a time (round robin). */
 class StepExecutor implements Executor {
@@ -71,12 +73,12 @@ function statuses(calls: string[], pages = 1, data = ''): Uint8Array {
 
 /** The i32 the guest stored at `at` in its memory. */
 function word(hive: Hive, ref: ActorRef, at: number): number {
-  return hive.actor(ref.id)!.memory().dv.getInt32(at, true);
+  return systemOf(hive).actor(ref.id)!.memory().dv.getInt32(at, true);
 }
 
 /** Fuel the actor has used so far. */
 function fuelOf(hive: Hive, ref: ActorRef): number {
-  return hive.actor(ref.id)!.instance!.fuelUsed;
+  return systemOf(hive).actor(ref.id)!.instance!.fuelUsed;
 }
 
 const KiB = 1024;
@@ -95,7 +97,8 @@ describe('host work in imports is paid for in fuel', () => {
     hive.close();
   });
 
-  it('an actor looping on random(1 MiB) does not starve a counter: it makes one call in all the slices the counter needs', async () => {
+  // Counts slices of the inline transport, which delivers at the end of the sender's slice: not a property of others.
+  it.skipIf(SERIALIZING)('an actor looping on random(1 MiB) does not starve a counter: it makes one call in all the slices the counter needs', async () => {
     const executor = new StepExecutor();
     const { hive } = testHive({ executor });
     // The looper counts its calls at address 0 and fills the bytes after it.
@@ -132,12 +135,12 @@ describe('host work in imports is paid for in fuel', () => {
     // Ten calls with no branch between them: one run of the engine, paid for up front.
     const calls = Array.from({ length: 10 }, (_, i) => `(call $random (i32.const ${i * 64 * KiB}) (i32.const ${64 * KiB}))`).join(' ');
     const r = hive.spawn(guestOf(`(func (export "main") ${calls} (drop (call $receive (i32.const -1))))`, 10), { limits: { fuelPerSlice: 1000 } });
-    const mem = hive.actor(r.id)!.memory().u8;
+    const mem = systemOf(hive).actor(r.id)!.memory().u8;
     const filled = (): number => Array.from({ length: 10 }, (_, i) => mem.subarray(i * 64 * KiB, (i + 1) * 64 * KiB).some((b) => b !== 0)).filter(Boolean).length;
     executor.step();
     expect(filled()).toBe(1);
     // The debt (64 KiB less what was left of the slice) is paid by the next 64 slices, in which the guest does not run.
-    expect(hive.actor(r.id)!.instance!.fuel).toBeLessThan(-64 * 1000 + 1000);
+    expect(systemOf(hive).actor(r.id)!.instance!.fuel).toBeLessThan(-64 * 1000 + 1000);
     for (let i = 0; i < 64; i++) executor.step();
     expect(filled()).toBe(1);
     executor.step();
@@ -175,7 +178,8 @@ describe('host work in imports is paid for in fuel', () => {
   it('a message over maxMessageBytes is refused with TOO_LARGE before its bytes are copied or paid for', async () => {
     const { hive } = testHive({ maxMessageBytes: 1024 });
     const box = hive.inbox();
-    const route = vi.spyOn(hive, 'route');
+    const sys = systemOf(hive);
+    const sends = [vi.spyOn(sys, 'guestSend'), vi.spyOn(sys, 'guestCall'), vi.spyOn(sys, 'spawnFromGuest')];
     const r = hive.spawn(
       statuses([
         `(call $send (i32.const ${box.id}) (i32.const 0) (i32.const ${4 * MiB}) (i32.const 0))`,
@@ -185,7 +189,7 @@ describe('host work in imports is paid for in fuel', () => {
     );
     await settle(hive);
     expect([0, 4, 8].map((a) => word(hive, r, a))).toEqual([Status.TOO_LARGE, Status.TOO_LARGE, Status.TOO_LARGE]);
-    expect(route).not.toHaveBeenCalled();
+    for (const f of sends) expect(f).not.toHaveBeenCalled();
     // Three imports at their base cost (40 units each) and nothing for the bytes.
     expect(fuelOf(hive, r)).toBeLessThan(100 + 3 * 40);
     expect(box.size).toBe(0);
@@ -384,7 +388,7 @@ describe('imports called from a start function', () => {
       expect(await a.exited).toMatch(/^trap: hive\.(receive|sleep|link|monitor) called from the start function: the actor does not exist yet/);
       expect(clock.timers).toBe(0);
       expect(target.info()!.links).toEqual([]);
-      expect(hive.actor(target.id)!.monitoredBy.size).toBe(0);
+      expect(systemOf(hive).actor(target.id)!.monitoredBy.size).toBe(0);
       hive.close();
     });
   }

@@ -7,24 +7,63 @@
  */
 import type { Logger } from 'pino';
 import { Func, Instance, Memory, Suspend, Trap, type Outcome, type Value } from '../vm/index.js';
-import type { Runnable } from '../scheduler/index.js';
-import type { TimerHandle } from '../scheduler/index.js';
+import type { Clock, Executor, Runnable, TimerHandle } from '../scheduler/index.js';
 import type { ActorSchema } from './codec.js';
 import { CountedDeque, Kind, type Envelope } from './envelope.js';
 import { CountedMap, CountedSet, LogGate, MESSAGE_OVERHEAD, type ActorLimits, type Tree } from './limits.js';
 import { Mailbox } from './mailbox.js';
 import type { BlockedSend, Process } from './process.js';
 import type { Rng } from './rng.js';
-import type { HiveCore, ModuleDef } from './hive.js';
+import type { ModuleDef } from './types.js';
 
 export type { ActorLimits } from './limits.js';
+
+/**
+ * What an actor, and the guest ABI built for it (abi.ts), ask of the actor
+ * system they live in. The system (system.ts) implements it; this file does
+ * not import the system, so that the dependency goes one way.
+ */
+export interface ActorHost {
+  readonly clock: Clock;
+  readonly executor: Executor;
+  readonly logger: Logger;
+  readonly maxMessageBytes: number;
+  /** Whether one more log line of any actor may be written now (the hive's rate). */
+  admitLog(now: number): boolean;
+  /** Counts the actor's value stack in its tree's memory (after each slice). */
+  meterStack(a: Actor): void;
+  /** After each slice: the transport may deliver what the slice sent (an inline one does, before the next slice). */
+  sliceEnded(): void;
+  /** Ends a process with a reason (its links, monitors and callers are told). */
+  terminate(p: Process, reason: string, trap?: Trap): void;
+  encodeExit(from: number, reason: string): Uint8Array;
+  encodeDown(ref: number, from: number, reason: string): Uint8Array;
+  // What the guest ABI asks for the actor (abi.ts): a status now, or PARK until the other side answers.
+  actor(id: number): Actor | undefined;
+  guestSend(a: Actor, to: number, bytes: Uint8Array, timeout: number): number | Suspend;
+  guestCall(a: Actor, to: number, bytes: Uint8Array, timeout: number): number | Suspend;
+  spawnFromGuest(parent: Actor, module: string, init: Uint8Array | null, link: boolean): number;
+  registerName(actor: Actor, name: string): number;
+  unregisterName(actor: Actor): number;
+  lookupName(name: string): number | undefined;
+  guestLink(a: Actor, to: number): number | Suspend;
+  unlink(p: Process, to: number): void;
+  monitor(watcher: Actor, target: number): number;
+  demonitor(watcher: Actor, ref: number): number;
+  guestExit(a: Actor, to: number, reason: string): number | Suspend;
+}
 
 /** What a parked actor waits for. */
 export type Wait =
   | { kind: 'receive'; deadline: number; timer: TimerHandle | null }
   | { kind: 'sleep'; deadline: number; timer: TimerHandle | null }
-  | { kind: 'call'; deadline: number; timer: TimerHandle | null; replyId: number; target: number; sending: BlockedSend | null }
-  | { kind: 'send'; deadline: number; timer: TimerHandle | null; to: number; sending: BlockedSend }
+  /** A call: its request until the receiver took it (null after), then the answer at its reply address. */
+  | { kind: 'call'; deadline: number; timer: TimerHandle | null; replyId: number; target: number; request: Uint8Array | null }
+  /** A send, until the receiver's side answers (it keeps the deadline for room in a full mailbox). */
+  | { kind: 'send'; deadline: number; timer: TimerHandle | null; to: number; bytes: Uint8Array }
+  /** A link request or an exit signal, until the other side answers. */
+  | { kind: 'link'; deadline: number; timer: TimerHandle | null; to: number }
+  | { kind: 'exit'; deadline: number; timer: TimerHandle | null; to: number; reason: string }
   | { kind: 'host' };
 
 /** Where an actor is in its life. */
@@ -51,7 +90,7 @@ const NO_RESULTS: Value[] = [];
 /** An actor of a hive. */
 export class Actor implements Process, Runnable {
   readonly id: number;
-  readonly hive: HiveCore;
+  readonly hive: ActorHost;
   readonly def: ModuleDef;
   readonly limits: ActorLimits;
   readonly schema: ActorSchema | undefined;
@@ -108,7 +147,7 @@ export class Actor implements Process, Runnable {
   /** The last snapshot taken of this actor (supervisors restart from it). */
   lastSnapshot: Uint8Array | null = null;
 
-  constructor(hive: HiveCore, id: number, def: ModuleDef, limits: ActorLimits, schema: ActorSchema | undefined, rng: Rng, tree: Tree) {
+  constructor(hive: ActorHost, id: number, def: ModuleDef, limits: ActorLimits, schema: ActorSchema | undefined, rng: Rng, tree: Tree) {
     this.hive = hive;
     this.id = id;
     this.def = def;
@@ -243,7 +282,9 @@ export class Actor implements Process, Runnable {
     }
     // The slice may have grown the engine's value stack: it counts in the tree's memory.
     this.hive.meterStack(this);
-    return this.settle(out);
+    const ready = this.settle(out);
+    this.hive.sliceEnded();
+    return ready;
   }
 
   /** Acts on how a slice ended; true when the actor is still ready. */
@@ -311,6 +352,30 @@ export class Actor implements Process, Runnable {
         this.makeReady();
       },
     );
+  }
+
+  /**
+   * Parks the actor in `w` (the one implementation of waits: imports,
+   * the hive and restored snapshots all park through it). When `w` has a
+   * deadline and `onTimeout`, it runs when the deadline passes unless the
+   * actor was woken first.
+   */
+  park(w: Wait, onTimeout: (() => void) | null): void {
+    this.wait = w;
+    if (w.kind === 'host' || w.deadline === Infinity || onTimeout === null) return;
+    w.timer = this.hive.clock.setTimer(w.deadline, () => {
+      if (this.wait !== w) return;
+      w.timer = null;
+      onTimeout();
+    });
+  }
+
+  /** A new monitor reference, not one it holds (after 2^31 monitors they wrap). */
+  newMonitorRef(): number {
+    let ref = this.nextMonitorRef;
+    while (this.monitors.has(ref)) ref = ref >= 0x7fffffff ? 1 : ref + 1;
+    this.nextMonitorRef = ref >= 0x7fffffff ? 1 : ref + 1;
+    return ref;
   }
 
   /** Wakes the parked actor: its pending import returns these results. */

@@ -1,16 +1,30 @@
 /**
- * How messages are encoded: MessagePack through msgpackr (plain maps, no
- * msgpackr-specific records, so any MessagePack decoder reads them), with
- * actor ids as extension type 1 (4 bytes, big-endian). `Uint8Array`s pass
- * through as they are. Schemas check values at the boundary: Standard Schema
- * (zod, valibot, arktype...), an object with `parse`, or a predicate.
+ * How messages are encoded: MessagePack (msgpack.ts: plain maps, so any
+ * MessagePack decoder reads them), with actor ids as extension type 1 (4
+ * bytes, big-endian, signed). `Uint8Array`s pass through as they are. The
+ * pid extension belongs to this module's codec only: nothing process-global
+ * (msgpackr's `addExtension`) is touched, so an application using msgpackr
+ * itself reads and writes its own extension 1 as before. Schemas check values
+ * at the boundary: Standard Schema (zod, valibot, arktype...), an object with
+ * `parse`, or a predicate.
  */
-import { Packr, addExtension } from 'msgpackr';
+import { MessagePack, type Extension } from './msgpack.js';
 import { SchemaError } from './errors.js';
+
+export { EncodeError, DecodeError } from './msgpack.js';
+
+/**
+ * The id of an object that encodes as a pid: `Pid`, and the host's handles
+ * (`ActorRef`, `Inbox`) have a getter for it.
+ */
+export const PID_ID: unique symbol = Symbol('wasmhive.pid');
 
 /** An actor id inside a message (what a guest's pid decodes to on the host). */
 export class Pid {
   constructor(readonly id: number) {}
+  get [PID_ID](): number {
+    return this.id;
+  }
   toString(): string {
     return `<${this.id}>`;
   }
@@ -19,37 +33,33 @@ export class Pid {
 /** Extension type of pids in MessagePack (docs/guest-abi.md). */
 export const PID_EXT = 1;
 
-function pidBytes(id: number): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  b.writeInt32BE(id | 0, 0);
-  return b;
-}
+const pidExtension: Extension = {
+  type: PID_EXT,
+  encode(value) {
+    const id: unknown = (value as { [PID_ID]?: unknown })[PID_ID];
+    if (id === undefined) return undefined;
+    if (!(typeof id === 'number' && Number.isInteger(id) && id >= -0x8000_0000 && id <= 0x7fff_ffff)) throw new RangeError(`not an actor id: ${String(id)}`);
+    return Uint8Array.of(id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff);
+  },
+  decode(data) {
+    if (data.length !== 4) throw new RangeError(`a pid has 4 bytes, not ${data.length}`);
+    return new Pid((data[0]! << 24) | (data[1]! << 16) | (data[2]! << 8) | data[3]!);
+  },
+};
 
-/** Classes other than Pid that encode as pids (ActorRef); registered by the module that defines them. */
-export function encodeAsPid<T extends { readonly id: number }>(cls: new (...args: any[]) => T): void {
-  addExtension({ Class: cls, type: PID_EXT, pack: (v: T) => pidBytes(v.id), unpack: (b: Uint8Array) => new Pid(Buffer.from(b).readInt32BE(0)) });
-  // The last registration of a type decides decoding: keep it Pid's.
-  registerPid();
-}
+// One codec for the module's functions: its only state is a scratch buffer
+// that no result shares, so what it writes never depends on earlier calls.
+const codec = new MessagePack({ extensions: [pidExtension] });
 
-function registerPid(): void {
-  addExtension({ Class: Pid, type: PID_EXT, pack: (v: Pid) => pidBytes(v.id), unpack: (b: Uint8Array) => new Pid(Buffer.from(b).readInt32BE(0)) });
-}
-registerPid();
-
-// 64-bit integers decode as numbers when they are safe integers, as BigInts otherwise ('auto' is
-// supported by msgpackr but missing from its type declarations).
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'auto' as 'number' });
-
-/** Encodes a message: bytes as they are, anything else as MessagePack. */
+/** Encodes a message: bytes as they are, anything else as MessagePack (throws EncodeError naming where a value has no MessagePack form). */
 export function encode(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
-  return packr.pack(value);
+  return codec.encode(value);
 }
 
-/** Decodes MessagePack bytes (throws a RangeError/Error from msgpackr when they are not). */
+/** Decodes MessagePack bytes holding one value (throws DecodeError when they do not). */
 export function decode(bytes: Uint8Array): unknown {
-  return packr.unpack(bytes);
+  return codec.decode(bytes);
 }
 
 /** What may check messages: a Standard Schema, a `parse`-style schema, or a predicate returning true, false or an error text. */

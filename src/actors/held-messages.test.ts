@@ -15,6 +15,7 @@ import { cmd, settle, testHive } from '../../test/helpers/hive.js';
 import { wat } from '../../test/helpers/wat.js';
 import { MESSAGE_OVERHEAD } from './limits.js';
 import { Status } from './envelope.js';
+import { systemOf } from './hive.js';
 
 /** Sleeps for ever; with init `1` it first receives one message (which it then holds as its current message). */
 const HOLDER = wat(`(module
@@ -56,7 +57,7 @@ const LIMIT = 4 * (KIB64 + 64 + MESSAGE_OVERHEAD) + 100;
 /** Bytes of the current messages of the live actors but the host-driven `probe` (whose current message is the host's command): what the host holds for the guests besides mailboxes. */
 function heldBytes(hive: Hive, probe: ActorRef): number {
   let n = 0;
-  for (const id of hive.actorIds()) if (id !== probe.id) n += hive.actor(id)!.current?.bytes.length ?? 0;
+  for (const id of hive.actorIds()) if (id !== probe.id) n += systemOf(hive).actor(id)!.current?.bytes.length ?? 0;
   return n;
 }
 
@@ -81,7 +82,7 @@ describe('messages an actor holds count against the tree that sent them', () => 
     expect(statuses.slice(4).every((s) => s === Status.LIMIT)).toBe(true);
     expect(heldBytes(hive, attacker)).toBeLessThanOrEqual(LIMIT);
     // The bytes come back when the children exit.
-    const tree = hive.actor(attacker.id)!.tree;
+    const tree = systemOf(hive).actor(attacker.id)!.tree;
     for (const s of statuses) if (s > 0) hive.ref(s).kill();
     await settle(hive);
     expect(await cmd(attacker, 'spawn', 'holder', new Uint8Array(KIB64), false)).toBeGreaterThan(0);
@@ -123,12 +124,12 @@ describe('messages an actor holds count against the tree that sent them', () => 
       await settle(hive);
     }
     expect(callers.every((c) => c > 0)).toBe(true);
-    const results = callers.map((c) => hive.actor(c)!.memory().dv.getInt32(8, true));
+    const results = callers.map((c) => systemOf(hive).actor(c)!.memory().dv.getInt32(8, true));
     expect(results.filter((r) => r === KIB64).length).toBeLessThanOrEqual(4);
     expect(results).toContain(Status.LIMIT);
     expect(heldBytes(hive, attacker)).toBeLessThanOrEqual(LIMIT);
     // The replier is unaffected: its tree holds nothing, and it still answers.
-    expect(hive.actor(replier.id)!.tree.queuedBytes).toBe(0);
+    expect(systemOf(hive).actor(replier.id)!.tree.queuedBytes).toBe(0);
     expect(((await replier.call(new Uint8Array([1]), { raw: true, timeout: Infinity })) as Uint8Array).length).toBe(KIB64);
     hive.close();
   });
@@ -140,7 +141,7 @@ describe('host inboxes', () => {
     const hive = hiveWithHolders();
     const attacker = hive.spawn('probe');
     await settle(hive);
-    const tree = hive.actor(attacker.id)!.tree;
+    const tree = systemOf(hive).actor(attacker.id)!.tree;
     for (let round = 0; round < 3; round++) {
       const box = hive.inbox();
       for (let i = 0; i < 3; i++) expect(await cmd(attacker, 'send', box.id, new Uint8Array(KIB64), 0)).toBe(Status.OK);
@@ -188,13 +189,13 @@ describe('a spawn tree\'s counters', () => {
         hive.define('holder', HOLDER);
         const root = hive.spawn('probe');
         await settle(hive, 1);
-        const tree = hive.actor(root.id)!.tree;
+        const tree = systemOf(hive).actor(root.id)!.tree;
         // The probes of the tree, in order of spawning; ops name them modulo their number. Messages go
         // to holders (which receive one and sleep): a probe takes any message as a command and answers it.
         const probes = [root.id];
         const holders: number[] = [];
         let box = hive.inbox();
-        const alive = (id: number): boolean => hive.actor(id)?.alive === true;
+        const alive = (id: number): boolean => systemOf(hive).actor(id)?.alive === true;
         const live = (): number[] => probes.filter(alive);
         /** A command to a probe; the clock moves so that its calls and sleeps end. */
         const run = async (id: number, ...command: unknown[]): Promise<unknown> => {

@@ -10,7 +10,8 @@
  * gives the guest the status LIMIT, the host a LimitError, the operator a
  * `limit` event.
  */
-export { Hive, type HiveOptions, type ActorOptions, type SpawnOptions, type ModuleDef, type HiveEvents, type ActorEvent, type ExitEvent, type RestartEvent, type DeadLetter, type LimitEvent } from './hive.js';
+export { Hive } from './hive.js';
+export type { HiveOptions, ActorOptions, SpawnOptions, ModuleDef, HiveEvents, ActorEvent, ExitEvent, RestartEvent, DeadLetter, LimitEvent } from './types.js';
 export { ActorRef, Inbox, type InboxOptions, type CallOptions, type SendOptions, type Received, type ActorInfo } from './ref.js';
 export { Supervisor, type SupervisorSpec, type ChildSpec, type Strategy } from './supervisor.js';
 export { Pid, PID_EXT, encode, decode, checkSchema, type Schema, type ActorSchema } from './codec.js';

@@ -151,6 +151,8 @@ export class Tree {
   constructor(
     /** The id of the actor it was made for. */
     readonly root: number,
+    /** Its number in its hive, never reused (envelopes in flight name the tree that pays for them by it). */
+    readonly serial = 0,
   ) {}
 }
 

@@ -160,14 +160,15 @@ describe('request and reply', () => {
 });
 
 describe('full mailboxes', () => {
-  it('the host gets MailboxFullError (nothing sent) or waits for room with sendWait', async () => {
+  it('the host\'s send waits for room in a full mailbox; sendWait waits up to a timeout, then MailboxFullError (nothing sent)', async () => {
     const { hive, clock } = testHive();
     const inbox = hive.inbox();
     const a = hive.spawn('probe', { limits: { mailbox: 3 } });
     const sleeping = cmd(a, 'sleep', 1000); // busy: messages pile up
     await settle(hive);
     for (let i = 0; i < 3; i++) a.send(['echo', i], { from: inbox });
-    expect(() => a.send(['echo', 3], { from: inbox })).toThrow(MailboxFullError);
+    a.send(['echo', 3], { from: inbox }); // full: it waits for room, in order
+    await expect(a.sendWait(['echo', 9], { from: inbox, timeout: 0 })).rejects.toBeInstanceOf(MailboxFullError);
     const waiting = a.sendWait(['echo', 4], { from: inbox });
     const timedOut = a.sendWait(['echo', 5], { from: inbox, timeout: 10 });
     clock.advance(10);
@@ -176,9 +177,9 @@ describe('full mailboxes', () => {
     expect(await sleeping).toBe('slept');
     await waiting;
     const got: unknown[] = [];
-    for (let i = 0; i < 4; i++) got.push((await inbox.receive()).value);
+    for (let i = 0; i < 5; i++) got.push((await inbox.receive()).value);
     // Every acknowledged message arrived, in order; the refused ones did not.
-    expect(got).toEqual([0, 1, 2, 4]);
+    expect(got).toEqual([0, 1, 2, 3, 4]);
     await settle(hive);
     expect(inbox.size).toBe(0);
     hive.close();

@@ -3,13 +3,37 @@
  * and `Inbox` (a mailbox on the host side, with an address actors can send
  * to). Both encode as pids inside messages.
  */
-import { encodeAsPid } from './codec.js';
+import { PID_ID } from './codec.js';
 import { Kind, Status, Deque, type Envelope } from './envelope.js';
 import { Mailbox } from './mailbox.js';
 import type { BlockedSend } from './process.js';
 import { ActorExitedError, CallTimeoutError } from './errors.js';
 import type { Endpoint } from './process.js';
-import type { Hive } from './hive.js';
+import type { Clock, Executor, TimerHandle } from '../scheduler/index.js';
+
+/**
+ * @internal What refs and inboxes ask of the actor system (system.ts
+ * implements it; this file does not import the system).
+ */
+export interface RefHost {
+  readonly clock: Clock;
+  readonly executor: Executor;
+  hostSend(to: number, value: unknown, from: number): void;
+  hostSendWait(to: number, value: unknown, timeout: number, from: number): Promise<void>;
+  hostCall(to: number, value: unknown, timeout: number, raw: boolean): Promise<unknown>;
+  /** Sends `reason` as an exit signal and kills the actor after `timeout` ms if it is still alive; null when there is no such live actor. */
+  stopActor(id: number, reason: string, timeout: number): Promise<string> | null;
+  killActor(id: number): void;
+  /** The exit promise of the live actor with this id, if any. */
+  exitedOf(id: number): Promise<string> | undefined;
+  nameOf(id: number): string | null;
+  info(id: number): ActorInfo | undefined;
+  snapshot(id: number): Uint8Array;
+  ref<In, Out>(id: number): ActorRef<In, Out>;
+  received<T>(env: Envelope): Received<T>;
+  removeEndpoint(id: number): void;
+  failCallers(ep: Endpoint, reason: string): void;
+}
 
 /** Options of `ActorRef.call`. */
 export interface CallOptions {
@@ -48,7 +72,7 @@ export interface ActorInfo {
   name: string | null;
   state: 'ready' | 'running' | 'parked' | 'exited';
   /** What it waits for when parked. */
-  waiting: 'receive' | 'sleep' | 'call' | 'send' | 'host' | null;
+  waiting: 'receive' | 'sleep' | 'call' | 'send' | 'link' | 'exit' | 'host' | null;
   mailbox: number;
   /** Bytes of the messages in its mailbox. */
   mailboxBytes: number;
@@ -71,13 +95,19 @@ export interface ActorInfo {
  * `ActorExitedError`.
  */
 export class ActorRef<In = unknown, Out = unknown> {
-  /** @internal The actor this ref last saw under its id (kept so that `exited` answers after the exit). */
-  cell: { readonly exited: Promise<string> } | null = null;
+  readonly #host: RefHost;
+  /** The exit of the actor this ref last saw under its id (kept so that `exited` answers after the exit). */
+  #exited: Promise<string> | null = null;
 
-  constructor(
-    readonly hive: Hive,
-    readonly id: number,
-  ) {}
+  /** @internal Refs are made by the hive (`Hive.ref`, `spawn`, `whereis`). */
+  constructor(host: RefHost, readonly id: number) {
+    this.#host = host;
+  }
+
+  /** @internal The hive saw the actor of this id: keeps its exit promise. */
+  seen(exited: Promise<string>): void {
+    this.#exited = exited;
+  }
 
   /**
    * Puts a message in the actor's mailbox (values are MessagePack-encoded,
@@ -85,12 +115,12 @@ export class ActorRef<In = unknown, Out = unknown> {
    * ActorExitedError, SchemaError, MessageTooLargeError.
    */
   send(message: In, options: SendOptions = {}): void {
-    this.hive.hostSend(this.id, message, fromId(options.from));
+    this.#host.hostSend(this.id, message, fromId(options.from));
   }
 
   /** Like `send`, but waits up to `timeout` ms (default: forever) for room in a full mailbox. */
   sendWait(message: In, options: SendOptions & { timeout?: number } = {}): Promise<void> {
-    return this.hive.hostSendWait(this.id, message, options.timeout ?? Infinity, fromId(options.from));
+    return this.#host.hostSendWait(this.id, message, options.timeout ?? Infinity, fromId(options.from));
   }
 
   /**
@@ -102,7 +132,7 @@ export class ActorRef<In = unknown, Out = unknown> {
   call(message: In, options: CallOptions & { raw: true }): Promise<Uint8Array>;
   call(message: In, options?: CallOptions): Promise<Out>;
   call(message: In, options: CallOptions = {}): Promise<Out | Uint8Array> {
-    return this.hive.hostCall(this.id, message, options.timeout ?? 5000, options.raw === true) as Promise<Out | Uint8Array>;
+    return this.#host.hostCall(this.id, message, options.timeout ?? 5000, options.raw === true) as Promise<Out | Uint8Array>;
   }
 
   /**
@@ -111,67 +141,42 @@ export class ActorRef<In = unknown, Out = unknown> {
    * still alive after `timeout` ms (default 5,000). Resolves with the exit reason.
    */
   stop(options: { timeout?: number; reason?: string } = {}): Promise<string> {
-    const a = this.hive.actor(this.id);
-    if (a === undefined) return this.exited; // gone already: its reason, or 'noproc'
-    this.hive.sendExit(0, this.id, options.reason ?? 'shutdown');
-    if (!a.alive) return a.exited;
-    const timeout = options.timeout ?? 5000;
-    const timer = this.hive.clock.setTimer(this.hive.clock.now() + timeout, () => {
-      if (a.alive) this.hive.terminate(a, 'killed');
-    });
-    return a.exited.then((r) => {
-      this.hive.clock.clearTimer(timer);
-      return r;
-    });
+    return this.#host.stopActor(this.id, options.reason ?? 'shutdown', options.timeout ?? 5000) ?? this.exited; // gone already: its reason, or 'noproc'
   }
 
   /** Ends the actor at once with reason `killed` (it cannot trap this). */
   kill(): void {
-    const a = this.hive.actor(this.id);
-    if (a !== undefined) this.hive.terminate(a, 'killed');
+    this.#host.killActor(this.id);
   }
 
   /** Resolves with the exit reason when the actor exits ('noproc' if there was no such actor). */
   get exited(): Promise<string> {
-    const a = this.hive.actor(this.id) ?? this.cell;
-    return a === null ? Promise.resolve('noproc') : a.exited;
+    return this.#host.exitedOf(this.id) ?? this.#exited ?? Promise.resolve('noproc');
   }
 
   /** Whether the actor is alive. */
   get alive(): boolean {
-    return this.hive.actor(this.id)?.alive === true;
+    return this.#host.exitedOf(this.id) !== undefined;
   }
 
   /** The actor's registered name. */
   get name(): string | null {
-    return this.hive.actor(this.id)?.name ?? null;
+    return this.#host.nameOf(this.id);
   }
 
   /** The actor's state, or undefined once it has exited. */
   info(): ActorInfo | undefined {
-    const a = this.hive.actor(this.id);
-    if (a === undefined) return undefined;
-    return {
-      id: a.id,
-      name: a.name,
-      state: a.state,
-      waiting: a.wait?.kind ?? null,
-      mailbox: a.mailbox.length,
-      mailboxBytes: a.mailbox.bytes,
-      signals: a.signals.length,
-      links: [...a.links],
-      monitors: a.monitors.size,
-      logsDropped: a.logsDropped,
-      tree: a.tree.root,
-      trapExit: a.trapExit,
-      fuelUsed: a.instance?.fuelUsed ?? 0,
-      memoryPages: a.mem?.pages ?? 0,
-    };
+    return this.#host.info(this.id);
   }
 
   /** Snapshots the actor to bytes (see `Hive.snapshot`). */
   snapshot(): Uint8Array {
-    return this.hive.snapshot(this);
+    return this.#host.snapshot(this.id);
+  }
+
+  /** Its id, for the message codec (a ref in a message encodes as a pid). */
+  get [PID_ID](): number {
+    return this.id;
   }
 
   toString(): string {
@@ -201,11 +206,13 @@ export class Inbox<T = unknown> implements Endpoint {
   readonly hostSide = true;
   readonly callers = new Set<number>();
   private readonly queue: Mailbox;
-  private readonly waiters = new Deque<{ resolve(r: Received<T>): void; reject(e: Error): void; timer: ReturnType<Hive['clock']['setTimer']> | null }>();
+  private readonly waiters = new Deque<{ resolve(r: Received<T>): void; reject(e: Error): void; timer: TimerHandle | null }>();
   private closed = false;
+  readonly #host: RefHost;
 
+  /** @internal Inboxes are made by `Hive.inbox`. */
   constructor(
-    readonly hive: Hive,
+    host: RefHost,
     readonly id: number,
     options: { maxMessages?: number; maxBytes?: number } = {},
   ) {
@@ -215,6 +222,7 @@ export class Inbox<T = unknown> implements Endpoint {
       if (!(Number.isSafeInteger(v) && v >= 1)) throw new RangeError(`${k} must be a positive integer, got ${String(v)}`);
     }
     this.queue = new Mailbox(n, b);
+    this.#host = host;
   }
 
   /** Messages it holds. */
@@ -224,7 +232,12 @@ export class Inbox<T = unknown> implements Endpoint {
 
   /** An ActorRef of this address (sending to it from the host puts messages here too). */
   get ref(): ActorRef<T, never> {
-    return this.hive.ref<T, never>(this.id);
+    return this.#host.ref<T, never>(this.id);
+  }
+
+  /** Its id, for the message codec (an inbox in a message encodes as a pid). */
+  get [PID_ID](): number {
+    return this.id;
   }
 
   /** Messages waiting. */
@@ -247,9 +260,9 @@ export class Inbox<T = unknown> implements Endpoint {
   deliver(env: Envelope): void {
     const w = this.waiters.shift();
     if (w !== undefined) {
-      if (w.timer !== null) this.hive.clock.clearTimer(w.timer);
-      this.hive.executor.yieldSoon();
-      w.resolve(this.hive.received<T>(env));
+      if (w.timer !== null) this.#host.clock.clearTimer(w.timer);
+      this.#host.executor.yieldSoon();
+      w.resolve(this.#host.received<T>(env));
     } else {
       this.queue.push(env);
     }
@@ -261,13 +274,13 @@ export class Inbox<T = unknown> implements Endpoint {
    */
   receive(options: { timeout?: number } = {}): Promise<Received<T>> {
     const env = this.queue.shift();
-    if (env !== undefined) return Promise.resolve(this.hive.received<T>(env));
+    if (env !== undefined) return Promise.resolve(this.#host.received<T>(env));
     if (this.closed) return Promise.reject(new ActorExitedError(this.id, 'closed'));
     const timeout = options.timeout ?? Infinity;
     return new Promise((resolve, reject) => {
-      const w = { resolve, reject, timer: null as ReturnType<Hive['clock']['setTimer']> | null };
+      const w = { resolve, reject, timer: null as TimerHandle | null };
       if (timeout !== Infinity) {
-        w.timer = this.hive.clock.setTimer(this.hive.clock.now() + timeout, () => {
+        w.timer = this.#host.clock.setTimer(this.#host.clock.now() + timeout, () => {
           this.waiters.remove((x) => x === w);
           reject(new CallTimeoutError(this.id, timeout));
         });
@@ -300,20 +313,18 @@ export class Inbox<T = unknown> implements Endpoint {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.hive.removeEndpoint(this.id);
-    this.hive.failCallers(this, 'closed');
+    this.#host.removeEndpoint(this.id);
+    this.#host.failCallers(this, 'closed');
     // Its messages are dropped, and their bytes given back to the trees that sent them
     // (kept, they would count against those trees' maxTreeQueuedBytes for ever).
     this.queue.drain(() => {});
     for (let w = this.waiters.shift(); w !== undefined; w = this.waiters.shift()) {
-      if (w.timer !== null) this.hive.clock.clearTimer(w.timer);
+      if (w.timer !== null) this.#host.clock.clearTimer(w.timer);
       w.reject(new ActorExitedError(this.id, 'closed'));
     }
   }
 }
 
-encodeAsPid(ActorRef);
-encodeAsPid(Inbox as unknown as new (...args: any[]) => { readonly id: number });
 
 /** Statuses and kinds, for hosts that read raw envelopes. */
 export { Status, Kind };

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { SnapshotError } from '../vm/index.js';
 import { HiveStateError, type DeadLetter } from './index.js';
 import { cmd, forge, settle, testHive } from '../../test/helpers/hive.js';
+import { systemOf } from './hive.js';
 
 
 describe('event listeners that throw', () => {
@@ -56,6 +57,7 @@ describe('restoring bad snapshots', () => {
     await cmd(peer, 'trap_exit', true); // it outlives a's stop
     await cmd(a, 'link', peer.id);
     await cmd(a, 'monitor', peer.id);
+    await settle(hive); // back in its receive
     const snap = a.snapshot();
     await a.stop();
     await settle(hive);
@@ -158,7 +160,7 @@ describe('addresses without a mailbox, and addresses that close', () => {
     const box = hive.inbox<string>();
     const p = hive.spawn('probe');
     await settle(hive);
-    const internals = hive as unknown as { endpoints: Map<number, unknown>; refs: Map<number, unknown> };
+    const internals = systemOf(hive) as unknown as { endpoints: Map<number, unknown>; refs: Map<number, unknown> };
     const serve = (async (): Promise<void> => {
       for await (const m of box) hive.ref(m.from).send('pong');
     })();

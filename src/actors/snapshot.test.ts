@@ -3,8 +3,10 @@ import fc from 'fast-check';
 import { SnapshotError } from '../vm/index.js';
 import type { Executor, Runnable } from '../scheduler/index.js';
 import { decode, encode, HiveStateError, NameTakenError, Pid, readActorSnapshot, Status } from './index.js';
-import { cmd, guest, settle, testHive } from '../../test/helpers/hive.js';
+import { cmd, guest, settle, testHive, conformance } from '../../test/helpers/hive.js';
 import { wat } from '../../test/helpers/wat.js';
+import { systemOf } from './hive.js';
+import { SERIALIZING } from '../../test/helpers/serializing-transport.js';
 
 /** An executor that runs slices only when told: tests cut runs at exact points. */
 class StepExecutor implements Executor {
@@ -46,9 +48,9 @@ describe('an actor is a value', () => {
     // Two more arrive before it runs again: they are in its mailbox when it is snapshotted.
     c1.send('up');
     c1.send('up');
-    // (the first went straight to its waiting receive; the second waits in the mailbox)
-    expect(c1.info()!.mailbox).toBe(1);
+    // A snapshot delivers what is in flight first: both wait in the mailbox (the counter has yet to resume from its last reply).
     const bytes = one.hive.snapshot(c1);
+    expect(c1.info()!.mailbox).toBe(2);
     const two = testHive();
     const c2 = two.hive.restore<string, string>(bytes);
     expect(c2.id).toBe(c1.id);
@@ -182,14 +184,15 @@ describe('an actor is a value', () => {
     expect(() => one.hive.restore(bytes, { id: 'new', module: 'counter' })).toThrow(SnapshotError);
     const { Hive } = await import('./index.js');
     const { pino } = await import('pino');
-    const bare = new Hive({ logger: pino({ level: 'silent' }) });
+    const bare = new Hive(conformance({ logger: pino({ level: 'silent' }) }));
     expect(() => bare.restore(bytes)).toThrow(/not defined in this hive/);
     expect(bare.restore(bytes, { module: guest('probe') }).alive).toBe(true);
     bare.close();
     one.hive.close();
   });
 
-  it('snapshot, restore, continue equals an uninterrupted run (random cut points)', async () => {
+  // Steps a synchronous executor to each cut point: deliveries on later macrotasks are not steps of it.
+  it.skipIf(SERIALIZING)('snapshot, restore, continue equals an uninterrupted run (random cut points)', async () => {
     const run = (cut: number | null) => {
       const ex1 = new StepExecutor();
       const one = testHive({ executor: ex1 });
@@ -214,8 +217,8 @@ describe('an actor is a value', () => {
         hive = two.hive;
       }
       ex.runAll();
-      const box = hive.endpoint(inbox.id) as unknown as { size: number };
-      const result = { reported: before + box.size, pingFuel: fuel.get(ping.id), pongFuel: hive.actor(pong.id)!.instance!.fuelUsed };
+      const box = systemOf(hive).endpoint(inbox.id) as unknown as { size: number };
+      const result = { reported: before + box.size, pingFuel: fuel.get(ping.id), pongFuel: systemOf(hive).actor(pong.id)!.instance!.fuelUsed };
       hive.close();
       return result;
     };
@@ -269,7 +272,7 @@ describe('snapshots of an actor in its start function', () => {
     (start $start)
     (func (export "main") (i32.store (i32.const 4) (i32.const 1)) (loop (drop (call $receive (i32.const -1))) (br 0))))`);
   const words = (hive: ReturnType<typeof testHive>['hive'], id: number): number[] => {
-    const dv = hive.actor(id)!.memory().dv;
+    const dv = systemOf(hive).actor(id)!.memory().dv;
     return [dv.getInt32(0, true), dv.getInt32(4, true)];
   };
 

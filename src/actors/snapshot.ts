@@ -8,15 +8,35 @@
  */
 import { Packr } from 'msgpackr';
 import { restore as restoreVm, snapshot as snapshotVm, SnapshotError, Suspend, Trap, type Instance, type Value, type Module, type Imports } from '../vm/index.js';
-import { Actor } from './actor.js';
+import { Actor, type ActorHost, type Wait } from './actor.js';
 import { lowerLimits, Tree, type ActorLimits } from './limits.js';
 import type { ActorSchema } from './codec.js';
 import { Kind, Status, type Envelope } from './envelope.js';
 import { HiveStateError, NameTakenError } from './errors.js';
-import type { Hive, ModuleDef } from './hive.js';
-import { isProcess } from './process.js';
+import type { ModuleDef } from './types.js';
+import { isProcess, type Endpoint } from './process.js';
 import { Rng } from './rng.js';
 import type { ActorRef } from './ref.js';
+
+/**
+ * @internal What snapshotting and restoring an actor ask of the actor system
+ * (system.ts implements it; this file does not import it).
+ */
+export interface SnapshotHost extends ActorHost {
+  allocId(): number;
+  newTree(root: number): Tree;
+  endpoint(id: number): Endpoint | undefined;
+  resumeSend(a: Actor, to: number, bytes: Uint8Array, left: number): void;
+  resumeCall(a: Actor, replyId: number, target: number, request: Uint8Array | null, left: number): void;
+  addEndpoint(e: Endpoint): void;
+  limitsFor(def: ModuleDef, own: Partial<ActorLimits> | undefined): ActorLimits;
+  treeOf(t: ActorRef | number): Tree;
+  instantiate(actor: Actor, make: (imports: Imports, opts: { maxMemoryPages: number; maxTableElements: number; maxCallDepth: number; maxStackBytes: number }) => Instance, extra?: Imports): void;
+  checkRoom(tree: Tree | null, pages: number, elements?: number): void;
+  admit(a: Actor): void;
+  maySignal(a: Actor, to: number): boolean;
+  reopenReply(owner: Actor, id: number, target: number): boolean;
+}
 
 /** First bytes of an actor snapshot. */
 const MAGIC = new Uint8Array([0x57, 0x48, 0x41, 0x43, 0x54, 0x4f, 0x52, 0x00]); // "WHACTOR\0"
@@ -69,7 +89,7 @@ function valueTuple(v: Value): [string, unknown] {
 }
 
 /** Snapshots an actor that is not running. */
-export function snapshotActor(hive: Hive, a: Actor): Uint8Array {
+export function snapshotActor(hive: SnapshotHost, a: Actor): Uint8Array {
   if (a.state === 'exited') throw new HiveStateError(`actor ${a.id} has exited`);
   if (a.state === 'running') throw new HiveStateError(`actor ${a.id} is running: snapshot it between slices, not from its own host calls`);
   const now = hive.clock.now();
@@ -83,10 +103,17 @@ export function snapshotActor(hive: Hive, a: Actor): Uint8Array {
         wait = { kind: w.kind, left: left(w.deadline) };
         break;
       case 'call':
-        wait = { kind: 'call', left: left(w.deadline), reply: w.replyId, target: w.target, request: w.sending?.env.bytes ?? null };
+        // The request, until the callee took it (restoring sends it again).
+        wait = { kind: 'call', left: left(w.deadline), reply: w.replyId, target: w.target, request: w.request };
         break;
       case 'send':
-        wait = { kind: 'send', left: left(w.deadline), to: w.to, bytes: w.sending.env.bytes };
+        wait = { kind: 'send', left: left(w.deadline), to: w.to, bytes: w.bytes };
+        break;
+      case 'link':
+        wait = { kind: 'link', to: w.to };
+        break;
+      case 'exit':
+        wait = { kind: 'exit', to: w.to, reason: w.reason };
         break;
       case 'host':
         wait = { kind: 'host' };
@@ -202,7 +229,7 @@ export function readActorSnapshot(data: Uint8Array): Record<string, unknown> {
 }
 
 /** Restores an actor from bytes into the hive. */
-export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, options: RestoreActorOptions): Actor {
+export function restoreActor(hive: SnapshotHost, data: Uint8Array, def: ModuleDef, options: RestoreActorOptions): Actor {
   const b = readActorSnapshot(data);
   const maxBytes = hive.maxMessageBytes;
   const m = obj(b['module'], 'module');
@@ -264,7 +291,7 @@ export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, optio
   // The VM (checked by the engine), with this actor's imports.
   // A restored actor is a tree of its own (the host restored it), unless the host puts it in one.
   const tree = options.tree === undefined ? null : hive.treeOf(options.tree);
-  const a = new Actor(hive, id, def, limits, options.schema ?? def.options.schema, new Rng(new Uint32Array(rngWords)), tree ?? new Tree(id));
+  const a = new Actor(hive, id, def, limits, options.schema ?? def.options.schema, new Rng(new Uint32Array(rngWords)), tree ?? hive.newTree(id));
   hive.instantiate(a, (imports, o) => restoreVm(def.module, vm, imports, o), options.imports);
   const inst = a.instance!;
   if (start !== null && inst.startFunction === null) fail('the module has no start function to run');
@@ -343,55 +370,32 @@ export function restoreActor(hive: Hive, data: Uint8Array, def: ModuleDef, optio
       a.makeReady();
       break;
     case 'receive': {
-      const deadline = now + plan.left;
       const env = a.take();
       if (env !== undefined) {
         a.current = env;
         a.wakeWith(i32(env.bytes.length));
         break;
       }
-      const w = { kind: 'receive' as const, deadline, timer: null as ReturnType<typeof hive.clock.setTimer> | null };
-      if (deadline !== Infinity) w.timer = hive.clock.setTimer(deadline, () => a.wait === w && a.wakeWith(i32(Status.TIMEOUT)));
-      a.wait = w;
+      const w: Wait = { kind: 'receive', deadline: now + plan.left, timer: null };
+      a.park(w, () => a.wakeWith(i32(Status.TIMEOUT)));
       break;
     }
     case 'sleep': {
-      const deadline = now + plan.left;
-      const w = { kind: 'sleep' as const, deadline, timer: null as ReturnType<typeof hive.clock.setTimer> | null };
-      w.timer = hive.clock.setTimer(deadline === Infinity ? now : deadline, () => a.wait === w && a.wakeWith([]));
-      a.wait = w;
+      const w: Wait = { kind: 'sleep', deadline: plan.left === Infinity ? now : now + plan.left, timer: null };
+      a.park(w, () => a.wakeWith([]));
       break;
     }
     case 'send':
-      resend(hive, a, plan.to, a.id, plan.bytes, now + plan.left, (st) => a.wakeWith(i32(st)), null);
+      hive.resumeSend(a, plan.to, plan.bytes, plan.left);
       break;
-    case 'call': {
-      const { reply, target, request } = plan;
-      const deadline = now + plan.left;
-      const t = hive.endpoint(target);
-      if (!(t instanceof Actor) || !t.alive || !hive.reopenReply(a, reply, target)) {
-        a.wakeWith(i32(Status.NOT_FOUND));
-        break;
-      }
-      const w = { kind: 'call' as const, deadline, replyId: reply, target, sending: null as import('./process.js').BlockedSend | null, timer: null as ReturnType<typeof hive.clock.setTimer> | null };
-      a.wait = w;
-      if (deadline !== Infinity) {
-        w.timer = hive.clock.setTimer(deadline, () => {
-          if (a.wait !== w) return;
-          if (w.sending !== null) hive.endpoint(target)?.unblock?.(w.sending);
-          hive.closeReply(reply);
-          a.wakeWith(i32(Status.TIMEOUT));
-        });
-      }
-      if (request !== null) {
-        resend(hive, a, target, reply, request, Infinity, (st) => {
-          if (a.wait !== w) return;
-          w.sending = null;
-          if (st === Status.OK) return;
-          hive.closeReply(reply);
-          a.wakeWith(i32(st));
-        }, (s) => (w.sending = s));
-      }
+    case 'call':
+      hive.resumeCall(a, plan.reply, plan.target, plan.request, plan.left);
+      break;
+    case 'link':
+    case 'exit': {
+      // Asked again: the answer to the original request went to the actor this one was snapshotted from.
+      const st = plan.kind === 'link' ? hive.guestLink(a, plan.to) : hive.guestExit(a, plan.to, plan.reason);
+      if (typeof st === 'number') a.wakeWith(i32(st));
       break;
     }
     case 'host': {
@@ -423,6 +427,8 @@ type WaitPlan =
   | { kind: 'receive' | 'sleep'; left: number }
   | { kind: 'send'; to: number; bytes: Uint8Array; left: number }
   | { kind: 'call'; reply: number; target: number; request: Uint8Array | null; left: number }
+  | { kind: 'link'; to: number }
+  | { kind: 'exit'; to: number; reason: string }
   | { kind: 'host' };
 
 /** Checks a snapshot's `wait` against the paused VM; throws SnapshotError. */
@@ -449,6 +455,15 @@ function waitPlan(wait: Record<string, unknown> | null, inst: Instance, maxBytes
       const request = wait['request'] === null ? null : bytes(wait['request'], 'call request', maxBytes);
       return { kind, reply, target, request, left };
     }
+    case 'link':
+      expect('link');
+      return { kind, to: int(wait['to'], 'link target', 0, ID_MAX) };
+    case 'exit': {
+      expect('exit');
+      const reason = str(wait['reason'], 'exit reason');
+      if (Buffer.byteLength(reason) > 1024) fail('exit reason is longer than 1024 bytes');
+      return { kind, to: int(wait['to'], 'exit target', 0, ID_MAX), reason };
+    }
     case 'host':
       // Only the host's own functions are asked again: a paused `hive` import is the runtime's, and saved as its own kind.
       if (pending.module === 'hive') fail(`the actor waits on a host function but its VM is paused in hive.${pending.name}`);
@@ -457,25 +472,4 @@ function waitPlan(wait: Record<string, unknown> | null, inst: Instance, maxBytes
     default:
       fail(`unknown wait kind '${kind}'`);
   }
-}
-
-/** Sends a message saved in a snapshot: at once, or waiting for room. */
-function resend(hive: Hive, a: Actor, to: number, from: number, msg: Uint8Array, deadline: number, done: (status: number) => void, onBlocked: ((b: import('./process.js').BlockedSend) => void) | null): void {
-  const st = hive.route(a, from, to, msg);
-  if (st !== Status.FULL) return done(st);
-  const b = { env: { kind: Kind.MESSAGE, from, bytes: msg, ref: 0, payer: a.tree }, done };
-  hive.endpoint(to)!.block!(b);
-  if (onBlocked !== null) return onBlocked(b);
-  const w = { kind: 'send' as const, deadline, to, sending: b, timer: null as ReturnType<typeof hive.clock.setTimer> | null };
-  b.done = (s) => {
-    if (a.wait === w) done(s);
-  };
-  if (deadline !== Infinity) {
-    w.timer = hive.clock.setTimer(deadline, () => {
-      if (a.wait !== w) return;
-      hive.endpoint(to)?.unblock?.(b);
-      done(Status.FULL);
-    });
-  }
-  a.wait = w;
 }

@@ -12,13 +12,35 @@
  * init message) or from its last snapshot (the same id, carrying on from
  * there).
  */
+import type { Logger } from 'pino';
 import type { Module } from '../vm/index.js';
-import type { TimerHandle } from '../scheduler/index.js';
+import type { Clock, TimerHandle } from '../scheduler/index.js';
 import { Actor } from './actor.js';
-import type { Hive, ActorOptions } from './hive.js';
+import type { ActorOptions, RestartEvent, SpawnOptions } from './types.js';
 import { isNormalExit, type Envelope } from './envelope.js';
 import type { Process } from './process.js';
 import type { ActorRef } from './ref.js';
+import type { RestoreActorOptions } from './snapshot.js';
+
+/**
+ * @internal What a supervisor asks of the actor system: it is an ordinary
+ * client of it (system.ts implements this; this file does not import it).
+ */
+export interface SupervisorHost {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  ref<In, Out>(id: number): ActorRef<In, Out>;
+  actor(id: number): Actor | undefined;
+  spawn(source: Module | Uint8Array | string, options: SpawnOptions): ActorRef;
+  restore(bytes: Uint8Array, options: RestoreActorOptions): ActorRef;
+  snapshot(id: number): Uint8Array;
+  startSupervisor(spec: SupervisorSpec, parent: Supervisor | null): Supervisor;
+  link(p: Process, to: number): number;
+  terminate(p: Process, reason: string): void;
+  afterExit(fn: () => void): void;
+  /** Emits the hive's `restarted` event. */
+  restarted(e: RestartEvent): void;
+}
 
 /** Restart strategies. */
 export type Strategy = 'one-for-one' | 'one-for-all' | 'rest-for-one';
@@ -88,11 +110,15 @@ export class Supervisor implements Process {
   readonly exited: Promise<string>;
   private resolveExited!: (r: string) => void;
 
+  readonly #host: SupervisorHost;
+
+  /** @internal Supervisors are made by `Hive.supervise`. */
   constructor(
-    readonly hive: Hive,
+    host: SupervisorHost,
     readonly id: number,
     spec: SupervisorSpec,
   ) {
+    this.#host = host;
     this.strategy = spec.strategy ?? 'one-for-one';
     this.maxRestarts = spec.maxRestarts ?? 3;
     this.withinMs = spec.withinMs ?? 5000;
@@ -124,7 +150,7 @@ export class Supervisor implements Process {
   /** The ref of a running child, by its spec id. */
   child<In = unknown, Out = unknown>(id: string): ActorRef<In, Out> | undefined {
     const c = this.children.find((x) => x.spec.id === id);
-    return c?.proc instanceof Actor && c.proc.alive ? this.hive.ref<In, Out>(c.proc.id) : undefined;
+    return c?.proc instanceof Actor && c.proc.alive ? this.#host.ref<In, Out>(c.proc.id) : undefined;
   }
 
   /** A running nested supervisor, by its spec id. */
@@ -142,7 +168,7 @@ export class Supervisor implements Process {
   checkpoint(id: string): Uint8Array {
     const c = this.children.find((x) => x.spec.id === id);
     if (!(c?.proc instanceof Actor) || !c.proc.alive) throw new RangeError(`no running actor child '${id}'`);
-    c.snapshot = this.hive.snapshot(c.proc.id);
+    c.snapshot = this.#host.snapshot(c.proc.id);
     return c.snapshot;
   }
 
@@ -168,20 +194,20 @@ export class Supervisor implements Process {
   exitSignal(from: number, reason: string, untrappable: boolean): void {
     if (!this.alive) return;
     // At once, without waiting for the children: finish stops them.
-    if (untrappable) return this.hive.terminate(this, 'killed');
+    if (untrappable) return this.#host.terminate(this, 'killed');
     const c = this.children.find((x) => x.proc !== null && x.proc.id === from);
     // A child still alive sent it with `exit`: that is not the child's exit.
     if (c === undefined || c.proc!.alive) {
       // Erlang's supervisors trap exits: the parent's exit signal ends them, others are ignored.
       if (from === this.parent) this.shutdown(reason);
-      else this.hive.logger.debug({ supervisor: this.id, from, reason }, 'exit signal ignored');
+      else this.#host.logger.debug({ supervisor: this.id, from, reason }, 'exit signal ignored');
       return;
     }
     const proc = c.proc!;
     if (proc instanceof Actor && proc.lastSnapshot !== null) c.snapshot = proc.lastSnapshot;
     c.proc = null;
     if (c.timer !== null) {
-      this.hive.clock.clearTimer(c.timer);
+      this.#host.clock.clearTimer(c.timer);
       c.timer = null;
     }
     // Exits the supervisor caused itself are expected.
@@ -196,12 +222,12 @@ export class Supervisor implements Process {
     this.reason = reason;
     this.restarting.clear();
     for (const c of this.children) {
-      if (c.timer !== null) this.hive.clock.clearTimer(c.timer);
+      if (c.timer !== null) this.#host.clock.clearTimer(c.timer);
       c.timer = null;
     }
     // Ended from outside (killed, the hive closing) with children left: they go too, last started first.
     for (const c of this.children.slice().reverse()) if (c.proc !== null && c.proc.alive) this.stopChild(c);
-    this.hive.logger.debug({ supervisor: this.id, reason }, 'supervisor exited');
+    this.#host.logger.debug({ supervisor: this.id, reason }, 'supervisor exited');
     this.resolveExited(reason);
   }
 
@@ -211,11 +237,11 @@ export class Supervisor implements Process {
     const restart = c.spec.restart ?? 'permanent';
     if (restart === 'temporary' || (restart === 'transient' && isNormalExit(reason))) return;
     // Restart intensity: more than maxRestarts within withinMs ends the supervisor.
-    const now = this.hive.clock.now();
+    const now = this.#host.clock.now();
     this.restarts = this.restarts.filter((t) => t > now - this.withinMs);
     this.restarts.push(now);
     if (this.restarts.length > this.maxRestarts) {
-      this.hive.logger.warn({ supervisor: this.id, child: c.spec.id, reason }, 'restart intensity reached: shutting down');
+      this.#host.logger.warn({ supervisor: this.id, child: c.spec.id, reason }, 'restart intensity reached: shutting down');
       return this.shutdown('shutdown');
     }
     const i = this.children.indexOf(c);
@@ -236,7 +262,7 @@ export class Supervisor implements Process {
   private restartWhenStopped(): void {
     if (this.restartQueued || !this.groupStopped()) return;
     this.restartQueued = true;
-    this.hive.afterExit(() => this.restartGroup());
+    this.#host.afterExit(() => this.restartGroup());
   }
 
   private groupStopped(): boolean {
@@ -258,9 +284,9 @@ export class Supervisor implements Process {
         const old = o.lastId;
         const from = o.spec.from === 'snapshot' && o.snapshot !== null ? 'snapshot' : 'initial';
         const proc = this.startChild(o, from);
-        this.hive.emit('restarted', { supervisor: this.id, child: o.spec.id, old, ref: this.hive.ref(proc.id), reason, from });
+        this.#host.restarted({ supervisor: this.id, child: o.spec.id, old, ref: this.#host.ref(proc.id), reason, from });
       } catch (e) {
-        this.hive.logger.error({ supervisor: this.id, child: o.spec.id, err: e }, 'restart failed: shutting down');
+        this.#host.logger.error({ supervisor: this.id, child: o.spec.id, err: e }, 'restart failed: shutting down');
         return this.shutdown('shutdown');
       }
     }
@@ -270,18 +296,18 @@ export class Supervisor implements Process {
     const s = c.spec;
     let proc: Actor | Supervisor;
     if (s.supervisor !== undefined) {
-      const sup = this.hive.startSupervisor(s.supervisor, this);
+      const sup = this.#host.startSupervisor(s.supervisor, this);
       sup.parent = this.id;
       proc = sup;
     } else if (from === 'snapshot') {
-      const ref = this.hive.restore(c.snapshot!, { module: s.module, ...(s.name !== undefined ? { name: s.name } : {}), limits: s.limits, schema: s.schema, imports: s.imports, missingLinks: 'drop' });
-      proc = this.hive.actor(ref.id)!;
+      const ref = this.#host.restore(c.snapshot!, { module: s.module, ...(s.name !== undefined ? { name: s.name } : {}), limits: s.limits, schema: s.schema, imports: s.imports, missingLinks: 'drop' });
+      proc = this.#host.actor(ref.id)!;
       if (proc === undefined) throw new Error(`child '${s.id}' exited while being restored`);
-      this.hive.link(this, proc.id);
+      this.#host.link(this, proc.id);
     } else {
-      const ref = this.hive.spawn(s.module!, { name: s.name, init: s.init, limits: s.limits, schema: s.schema, imports: s.imports });
-      proc = this.hive.actor(ref.id)!;
-      this.hive.link(this, proc.id);
+      const ref = this.#host.spawn(s.module!, { name: s.name, init: s.init, limits: s.limits, schema: s.schema, imports: s.imports });
+      proc = this.#host.actor(ref.id)!;
+      this.#host.link(this, proc.id);
     }
     c.proc = proc;
     c.lastId = proc.id;
@@ -291,10 +317,10 @@ export class Supervisor implements Process {
 
   private armCheckpoint(c: Child, a: Actor): void {
     const every = c.spec.checkpointEvery!;
-    c.timer = this.hive.clock.setTimer(this.hive.clock.now() + every, () => {
+    c.timer = this.#host.clock.setTimer(this.#host.clock.now() + every, () => {
       c.timer = null;
       if (c.proc !== a || !a.alive) return;
-      if (a.state !== 'running') c.snapshot = this.hive.snapshot(a.id);
+      if (a.state !== 'running') c.snapshot = this.#host.snapshot(a.id);
       this.armCheckpoint(c, a);
     });
   }
@@ -311,7 +337,7 @@ export class Supervisor implements Process {
   private exitWhenStopped(): void {
     if (!this.alive || this.exiting === null) return;
     if (this.children.some((c) => c.proc !== null && c.proc.alive)) return;
-    this.hive.terminate(this, this.exiting);
+    this.#host.terminate(this, this.exiting);
   }
 
   /**
@@ -322,6 +348,6 @@ export class Supervisor implements Process {
   private stopChild(c: Child): void {
     const p = c.proc!;
     if (p instanceof Supervisor) p.shutdown('shutdown');
-    else this.hive.terminate(p, 'shutdown');
+    else this.#host.terminate(p, 'shutdown');
   }
 }

@@ -14,6 +14,7 @@ import { wat } from '../../test/helpers/wat.js';
 import { DEFAULT_HIVE_LIMITS } from './limits.js';
 import { Status } from './envelope.js';
 import type { Hive } from './hive.js';
+import { systemOf } from './hive.js';
 
 /** Grows its table by 65,536 (the actor's default limit), stores the result at 0, spawns a copy of itself (status at 4), sleeps. */
 const GROWER = wat(`(module
@@ -37,7 +38,7 @@ const DECLARER = wat(`(module
 /** Table elements of the live actors. */
 function elements(hive: Hive): number {
   let n = 0;
-  for (const id of hive.actorIds()) for (const t of hive.actor(id)!.instance!.inst.tables) n += t.length;
+  for (const id of hive.actorIds()) for (const t of systemOf(hive).actor(id)!.instance!.inst.tables) n += t.length;
   return n;
 }
 
@@ -51,11 +52,11 @@ describe('table elements of a spawn tree', () => {
     hive.on('limit', (e) => events.push(e.limit));
     const root = hive.spawn('grower');
     await settle(hive, 6);
-    const tree = hive.actor(root.id)!.tree;
+    const tree = systemOf(hive).actor(root.id)!.tree;
     expect(tree.actors).toBe(12);
     expect(elements(hive)).toBeLessThanOrEqual(limit);
     expect(tree.elements).toBe(elements(hive));
-    const grown = hive.actorIds().map((id) => hive.actor(id)!.memory().dv.getInt32(0, true));
+    const grown = hive.actorIds().map((id) => systemOf(hive).actor(id)!.memory().dv.getInt32(0, true));
     expect(grown.filter((r) => r === 0).length).toBe(3);
     expect(grown.filter((r) => r === -1).length).toBe(9);
     expect(events).toContain('maxTreeTableElements');
@@ -92,9 +93,9 @@ describe('table elements of a spawn tree', () => {
       const probe = hive.spawn('probe');
       await settle(hive);
       await cmd(probe, 'spawn', module, null, false); // warms the probe's code path
-      const before = hive.actor(probe.id)!.instance!.fuelUsed;
+      const before = systemOf(hive).actor(probe.id)!.instance!.fuelUsed;
       await cmd(probe, 'spawn', module, null, false);
-      return hive.actor(probe.id)!.instance!.fuelUsed - before;
+      return systemOf(hive).actor(probe.id)!.instance!.fuelUsed - before;
     };
     const bare = await costOf('bare');
     const declarer = await costOf('declarer');

@@ -10,6 +10,7 @@ import { Packr } from 'msgpackr';
 import { Module } from '../../src/vm/index.js';
 import { ManualClock } from '../../src/scheduler/index.js';
 import { Hive, type ActorRef, type HiveOptions } from '../../src/actors/index.js';
+import { SERIALIZING, serializingTransport } from './serializing-transport.js';
 
 const modules = new Map<string, Module>();
 
@@ -23,10 +24,19 @@ export function guest(name: string): Module {
   return m;
 }
 
-/** A hive on a manual clock (unless one is given), with logs off and the test guests defined by name. */
+/**
+ * The transport of this test run: inline (default), or, in the executor
+ * conformance run (`WASMHIVE_TRANSPORT=serializing`), one that serializes
+ * every envelope and delivers it later in a shuffled causal order.
+ */
+export function conformance(options: HiveOptions = {}): HiveOptions {
+  return SERIALIZING && options.transport === undefined ? { ...options, transport: serializingTransport() } : options;
+}
+
+/** A hive on a manual clock (unless one is given), with logs off and the test guests defined by name (on this run's transport). */
 export function testHive(options: HiveOptions = {}): { hive: Hive; clock: ManualClock } {
   const clock = (options.clock as ManualClock | undefined) ?? new ManualClock(1_700_000_000_000);
-  const hive = new Hive({ logger: pino({ level: 'silent' }), ...options, clock });
+  const hive = new Hive(conformance({ logger: pino({ level: 'silent' }), ...options, clock }));
   for (const g of ['probe', 'counter', 'ping', 'pong', 'ring', 'spinner']) hive.define(g, guest(g));
   return { hive, clock };
 }

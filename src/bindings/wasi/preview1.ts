@@ -166,6 +166,8 @@ const FUEL = {
 export class Preview1 implements Preview1Functions {
   /** The guest's memory; set by Wasi.bind. */
   memory: Memory | null = null;
+  /** Where the memory is found when no Memory is bound (Wasi.importsFor: the binding context's, once the instance exists). */
+  memorySource: (() => Memory) | null = null;
   /** Charges the instance fuel for host work (Wasi.bind's hook); null: nothing is charged. */
   charge: ((units: number) => void) | null = null;
   /** The guest's exit code, once it called proc_exit. */
@@ -197,11 +199,16 @@ export class Preview1 implements Preview1Functions {
     this.environ = cfg.env.map(([k, v]) => encodeUtf8(`${k}=${v}\0`));
   }
 
-  /** The functions as engine host functions, by name, for `{ wasi_snapshot_preview1: ... }`. */
-  hostFunctions(): Record<string, Func> {
+  /**
+   * The functions as engine host functions, by name, for `{ wasi_snapshot_preview1: ... }`.
+   * Each call runs on `target()` (default this one), so that a Wasi can put a
+   * restored state in place under functions it has handed out.
+   */
+  hostFunctions(target: () => Preview1 = () => this): Record<string, Func> {
     const out: Record<string, Func> = {};
     for (const [name, sig] of Object.entries(PREVIEW1_SIGNATURES)) {
-      const impl = (this[name as keyof Signatures] as (...a: (number | bigint)[]) => number).bind(this);
+      const method = Preview1.prototype[name as keyof Signatures] as (...a: (number | bigint)[]) => number;
+      const impl = (...a: (number | bigint)[]): number => method.apply(target(), a);
       const params = [...sig].map((c) => (c === 'I' ? ValType.i64 : ValType.i32));
       const results = name === 'proc_exit' ? [] : [ValType.i32];
       out[name] = Func.host({ params, results }, (args: Value[]) => {
@@ -223,6 +230,7 @@ export class Preview1 implements Preview1Functions {
   }
 
   private mem(): GuestMemory {
+    if (this.memory === null && this.memorySource !== null) return new GuestMemory(this.memorySource());
     if (this.memory === null) throw new Trap('WASI: no memory is bound (call Wasi.bind with the instance\'s memory before running it)');
     return new GuestMemory(this.memory);
   }

@@ -10,6 +10,7 @@
  */
 import * as fs from 'node:fs';
 import { Memory, type Imports } from '../../vm/index.js';
+import type { Binding, BindingContext } from '../binding.js';
 import { DIR_RIGHTS, FILE_RIGHTS, Rights, TTY_RIGHTS } from './abi.js';
 import { DEFAULT_START_TIME, RealClock, VirtualClock, type WasiClock } from './clock.js';
 import { WasiStateError } from './errors.js';
@@ -73,18 +74,33 @@ export interface WasiIo {
  * // out-of-fuel: snapshot(inst, { host: { wasi: wasi.save() } }) can carry it elsewhere; there,
  * // Wasi.restore(snapshotHostState(bytes).wasi, io) first, then restore(module, bytes, wasi.imports).
  * ```
+ *
+ * It is also a `Binding` (src/bindings/binding.ts), for a host that builds
+ * imports per caller (an actor system): `importsFor(ctx)` binds the caller's
+ * memory, fuel and cumulative fuel (as `bind` does) and gives the same
+ * imports; `save()` and the instance method `restore(state)` carry its
+ * state, the host side (streams, mounts' directories) being the one this
+ * Wasi was made with. One Wasi serves one guest.
  */
-export class Wasi {
+export class Wasi implements Binding<WasiState> {
+  /** Its name as a binding (its state's key in an actor's snapshot). */
+  readonly name = 'wasi';
   /** The imports to instantiate the guest with: `{ wasi_snapshot_preview1: { ...every preview1 function } }`. */
   readonly imports: Imports;
-  private readonly core: Preview1;
-  private readonly args: string[];
-  private readonly env: [string, string][];
+  /** Replaced by `restore(state)`: the imports call whichever core is here. */
+  private core: Preview1;
+  private args: string[];
+  private env: [string, string][];
   /** Mounts by guest path, in preopen order. */
-  private readonly mounts = new Map<string, Mount>();
+  private mounts = new Map<string, Mount>();
+  /** The host side it was made with, for `restore(state)`. */
+  private readonly io: WasiIo;
+  /** The guest's cumulative fuel, when bound (it drives the virtual clock, also after a restore). */
+  private fuelUsed: (() => number) | null = null;
 
   constructor(options: WasiOptions = {}) {
     checkIo(options);
+    this.io = { stdin: options.stdin, stdout: options.stdout, stderr: options.stderr, mounts: { ...options.mounts } };
     this.args = stringList(options.args ?? [], 'args');
     this.env = Object.entries(options.env ?? {}).map(([k, v]) => {
       if (k === '' || k.includes('=') || k.includes('\0')) throw new TypeError(`env: invalid variable name ${JSON.stringify(k)}`);
@@ -128,7 +144,7 @@ export class Wasi {
       stdout: options.stdout,
       stderr: options.stderr,
     });
-    this.imports = { wasi_snapshot_preview1: this.core.hostFunctions() };
+    this.imports = { wasi_snapshot_preview1: this.core.hostFunctions(() => this.core) };
   }
 
   /**
@@ -144,8 +160,30 @@ export class Wasi {
     if (!(memory instanceof Memory)) throw new TypeError('Wasi.bind: expected the instance\'s Memory (its "memory" export)');
     if (charge !== undefined && typeof charge !== 'function') throw new TypeError('Wasi.bind: charge must be a function (units) => void');
     this.core.memory = memory;
+    this.core.memorySource = null;
     this.core.charge = charge ?? null;
-    if (fuelUsed !== undefined && this.core.clock instanceof VirtualClock) this.core.clock.fuelUsed = fuelUsed;
+    if (fuelUsed !== undefined) this.useFuelCount(fuelUsed);
+  }
+
+  /**
+   * The imports for one caller (the `Binding` contract): the caller's memory
+   * is found when a function runs (its instance is made from these imports),
+   * host work is charged to it, and its cumulative fuel drives the virtual
+   * clock. The functions are this Wasi's own (`imports`), bound to the latest
+   * caller: one Wasi serves one guest.
+   */
+  importsFor(ctx: BindingContext): Imports {
+    this.core.memory = null;
+    this.core.memorySource = () => ctx.memory();
+    this.core.charge = (units) => ctx.charge(units);
+    this.useFuelCount(() => ctx.fuelUsed());
+    return this.imports;
+  }
+
+  /** Drives the virtual clock (if it is one) with the guest's cumulative fuel. */
+  private useFuelCount(fuelUsed: () => number): void {
+    this.fuelUsed = fuelUsed;
+    if (this.core.clock instanceof VirtualClock) this.core.clock.fuelUsed = fuelUsed;
   }
 
   /** The exit code the guest gave proc_exit, or null while it has not called it. */
@@ -232,6 +270,30 @@ export class Wasi {
       throw e;
     }
     return w;
+  }
+
+  /**
+   * Continues from a saved state in place (the `Binding` contract), with the
+   * host side this Wasi was made with: its stdin, stdout and stderr, and its
+   * mounts' directories, which must be exactly the state's mounts. The
+   * state's settings (args, env, clock, random) and progress replace this
+   * Wasi's; the imports it handed out, and what `bind` or `importsFor`
+   * connected, stay. Anything that does not fit throws WasiStateError and
+   * leaves this Wasi as it was.
+   */
+  restore(state: unknown): void {
+    const s = parseState(state);
+    for (const g of s.mounts) if (!this.mounts.has(g)) throw new WasiStateError(`the saved state has mount ${JSON.stringify(g)}, which this Wasi was not made with`);
+    for (const g of this.mounts.keys()) if (!s.mounts.includes(g)) throw new WasiStateError(`this Wasi was made with mount ${JSON.stringify(g)}, which the saved state does not have`);
+    const next = Wasi.restore(s, this.io);
+    const { memory, memorySource, charge } = this.core;
+    this.close();
+    this.core = next.core;
+    this.args = next.args;
+    this.env = next.env;
+    this.mounts = next.mounts;
+    Object.assign(this.core, { memory, memorySource, charge });
+    if (this.fuelUsed !== null) this.useFuelCount(this.fuelUsed);
   }
 
   /** Replaces the progress of a fresh Wasi (made from the state's settings) with the saved one. */

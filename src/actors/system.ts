@@ -1,0 +1,1463 @@
+/**
+ * The actor system behind the public `Hive` (hive.ts): the registry of
+ * addresses (actors, host mailboxes, reply addresses, supervisors), names,
+ * the modules guests can spawn (registry.ts), routing with bounded
+ * mailboxes and schemas, and Erlang's exit semantics (links, trapped exits,
+ * monitors). Actors run on an `Executor`; time comes from a `Clock`.
+ */
+import { pino, type Logger } from 'pino';
+import { Global, Instance, LinkError, Memory, Module, Table, Trap, warmUp, type GrowthBudget, type Imports, type Suspend, type Value } from '../vm/index.js';
+import { InlineExecutor, SystemClock, type Clock, type Executor, type TimerHandle } from '../scheduler/index.js';
+import { ABI_VERSION, hiveImports } from './abi.js';
+import { Actor, PARK, type ActorHost, type ActorLimits, type Wait } from './actor.js';
+import { assertSchema, checkBytes, decode, encode, Pid } from './codec.js';
+import { Kind, Status, isNormalExit, type Envelope } from './envelope.js';
+import { ActorExitedError, CallTimeoutError, HiveStateError, LimitError, MailboxFullError, MessageTooLargeError, NameTakenError, SchemaError } from './errors.js';
+import { checkLimits, DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS, LogGate, MESSAGE_OVERHEAD, Tree, type HiveLimits } from './limits.js';
+import { isProcess, type BlockedSend, type Endpoint, type Process } from './process.js';
+import { ActorRef, Inbox, type ActorInfo, type InboxOptions, type Received, type RefHost } from './ref.js';
+import type { AckSignal, DemonitorSignal, DownSignal, ExitSignal, LinkSignal, MessageSignal, MonitorSignal, Signal, UnlinkSignal } from './protocol.js';
+import { ModuleRegistry } from './registry.js';
+import { inlineTransport, type Transport } from './router.js';
+import { Rng } from './rng.js';
+import { Supervisor, type SupervisorHost, type SupervisorSpec } from './supervisor.js';
+import { readActorSnapshot, restoreActor, snapshotActor, type RestoreActorOptions, type SnapshotHost } from './snapshot.js';
+import type { ActorOptions, DeadLetter, EventSink, ExitEvent, HiveOptions, ModuleDef, RestartEvent, SpawnOptions } from './types.js';
+
+/** The reply address of a call (one message, then it closes). */
+class ReplyTo implements Endpoint {
+  readonly schema = undefined;
+  readonly hostSide: boolean;
+  constructor(
+    readonly hive: ActorSystem,
+    readonly id: number,
+    readonly target: number,
+    /** A guest caller, or the host's callbacks. */
+    readonly owner: Actor | { resolve(env: Envelope): void; reject(e: Error): void },
+  ) {
+    this.hostSide = !(owner instanceof Actor);
+  }
+  hasRoom(): boolean {
+    return true;
+  }
+  /** Whether a guest may answer here: only the callee, so that guessing the address gains nothing. */
+  accepts(sender: number): boolean {
+    return sender === 0 || sender === this.target;
+  }
+  deliver(env: Envelope): void {
+    this.hive.closeReply(this.id);
+    const o = this.owner;
+    if (o instanceof Actor) {
+      const w = o.wait;
+      if (w === null || w.kind !== 'call' || w.replyId !== this.id) return;
+      // The answer becomes the caller's current message, counted against the caller's tree (it asked
+      // for it; counted against the replier's, callers in another tree could fill the replier's bound).
+      if (!this.hive.queuedRoom(o, env.bytes.length)) {
+        o.wakeWith([{ type: 'i32', value: Status.LIMIT }]);
+        return;
+      }
+      o.current = { kind: Kind.MESSAGE, from: env.from, bytes: env.bytes, ref: 0, payer: o.tree };
+      o.wakeWith([{ type: 'i32', value: env.bytes.length }]);
+    } else {
+      this.hive.executor.yieldSoon();
+      o.resolve(env);
+    }
+  }
+  /** The target exited before answering. */
+  targetExited(reason: string): void {
+    this.hive.closeReply(this.id);
+    const o = this.owner;
+    if (o instanceof Actor) {
+      const w = o.wait;
+      if (w === null || w.kind !== 'call' || w.replyId !== this.id) return;
+      o.wakeWith([{ type: 'i32', value: Status.NOT_FOUND }]);
+    } else {
+      this.hive.executor.yieldSoon();
+      o.reject(new ActorExitedError(this.target, reason));
+    }
+  }
+  /** The answer was refused by the replier's `out` schema. */
+  refuse(e: Error): void {
+    if (this.owner instanceof Actor) return;
+    this.hive.closeReply(this.id);
+    this.owner.reject(e);
+  }
+}
+
+/**
+ * @internal The actor system behind the public `Hive` (hive.ts): the
+ * registry of modules and addresses, names, routing, replies, exits, links
+ * and monitors, limits. The hive's other parts (actors, refs, supervisors,
+ * snapshots) program against the narrow interfaces they declare
+ * (`ActorHost`, `RefHost`, `SupervisorHost`, `SnapshotHost`), which this
+ * class implements: none of them imports it.
+ */
+export class ActorSystem implements ActorHost, RefHost, SupervisorHost, SnapshotHost {
+  readonly clock: Clock;
+  readonly executor: Executor;
+  readonly logger: Logger;
+  readonly seed: string;
+  readonly maxMessageBytes: number;
+  private readonly limits: ActorLimits;
+  private readonly hiveLimits: HiveLimits;
+  private readonly signalPolicy: 'tree' | 'open';
+  /** Live actors. */
+  private actorCount = 0;
+  /** All actors' log lines per second. */
+  private readonly logGate: LogGate;
+  private readonly endpoints = new Map<number, Endpoint>();
+  private readonly names = new Map<string, number>();
+  /** The modules it knows. */
+  readonly modules = new ModuleRegistry();
+  private nextId: number;
+  private closed = false;
+  /** Set while `close` stops everything: exits then restart nobody. */
+  private closing = false;
+  private dying: [Process, string, Trap | undefined][] = [];
+  private terminating = false;
+  private afterExits: (() => void)[] = [];
+
+  /** Where the hive's events go (the public `Hive`). */
+  private readonly events: EventSink;
+  /** What carries envelopes between the parties (router.ts). */
+  private readonly transport: Transport;
+  /** Answers awaited for requests sent, by sequence number. */
+  private readonly pending = new Map<number, (status: number) => void>();
+  private nextSeq = 1;
+  /** Spawn trees by serial (messages in flight name the tree that pays for them). */
+  private readonly trees = new Map<number, Tree>();
+  private nextTree = 1;
+
+  constructor(options: HiveOptions, events: EventSink) {
+    this.events = events;
+    warmUp(); // once per process: V8 then optimizes the interpreter for every instruction (see vm/warmup.ts)
+    this.clock = options.clock ?? new SystemClock();
+    // Asynchronous, so a slow reader of stderr never blocks the thread, and
+    // bounded: what does not fit in 4 MiB not yet written is dropped.
+    this.logger = options.logger ?? pino({ level: process.env['WASMHIVE_LOG_LEVEL'] ?? 'info' }, pino.destination({ dest: 2, sync: false, maxLength: LOG_BUFFER_BYTES }));
+    this.executor = options.executor ?? new InlineExecutor({ onError: (err) => this.logger.error({ err }, 'a slice threw (a bug in the runtime); that actor is not run again') });
+    this.seed = String(options.seed ?? 0);
+    this.maxMessageBytes = options.maxMessageBytes ?? 1 << 20;
+    this.limits = checkLimits({ ...DEFAULT_ACTOR_LIMITS, ...options.limits });
+    this.hiveLimits = checkLimits({ ...DEFAULT_HIVE_LIMITS, ...options.hiveLimits });
+    this.signalPolicy = options.signals ?? 'tree';
+    if (this.signalPolicy !== 'tree' && this.signalPolicy !== 'open') throw new RangeError(`signals must be 'tree' or 'open'`);
+    this.logGate = new LogGate(this.hiveLimits.logLinesPerSecond);
+    this.nextId = options.firstId ?? 1;
+    if (!(Number.isInteger(this.nextId) && this.nextId >= 1 && this.nextId <= 0x7fffffff)) throw new RangeError('firstId must be an integer from 1 to 2^31-1');
+    this.transport = (options.transport ?? inlineTransport)({ deliver: this.deliver, executor: this.executor });
+  }
+
+  // ---------------------------------------------------------------------
+  // Modules and spawning
+
+  /**
+   * Spawns an actor from a compiled module, module bytes, the name of a
+   * defined module, or a path to a `.wasm` file. Throws DecodeError,
+   * ValidationError, LinkError (imports it cannot have, ABI version), a Trap
+   * or Exhaustion from instantiation (a data segment out of bounds, memory
+   * or tables over the limits), NameTakenError, SchemaError, LimitError
+   * (`maxActors`, `maxTreeActors`, `maxTreeMemoryPages`). The module's start
+   * function runs in the actor's own first slices, as `main` does: a trap
+   * there makes the actor exit (crash) with the trap as reason.
+   */
+  spawn(source: Module | Uint8Array | string, options: SpawnOptions = {}): ActorRef {
+    this.open();
+    const def = this.modules.resolve(source);
+    const schema = options.schema ?? def.options.schema;
+    let init: Uint8Array | null = null;
+    if (options.init !== undefined) {
+      assertSchema(schema?.init, options.init, 'init', 0);
+      init = this.checkSize(encode(options.init));
+    }
+    const tree = options.tree === undefined ? null : this.treeOf(options.tree);
+    const actor = this.start(def, { name: options.name ?? null, init, from: 0, linkTo: null, options, tree, by: null })!;
+    return this.refOf(actor.id);
+  }
+
+  /** @internal The spawn tree of a live actor (a host spawning or restoring into it). */
+  treeOf(t: ActorRef | number): Tree {
+    const id = typeof t === 'number' ? t : t.id;
+    const a = this.actor(id);
+    if (a === undefined || !a.alive) throw new ActorExitedError(id, 'noproc');
+    return a.tree;
+  }
+
+  /**
+   * Makes, links and schedules an actor. Throws what instantiation throws;
+   * a limit reached throws LimitError for the host, and returns null for a
+   * guest (`by`).
+   */
+  private start(
+    def: ModuleDef,
+    s: { name: string | null; init: Uint8Array | null; from: number; linkTo: Process | null; options: ActorOptions; tree: Tree | null; by: Actor | null },
+  ): Actor | null {
+    if (s.name !== null) this.checkName(s.name);
+    const limits = this.limitsFor(def, s.options.limits);
+    // Checked before anything is allocated: the memory the module declares.
+    let pages = 0;
+    for (const m of def.module.ast.memories) pages += m.limits.min;
+    let elements = 0;
+    for (const t of def.module.ast.tables) elements += t.limits.min;
+    // A guest's spawn refused by a limit is a status: no Error is made for it (see limitHit).
+    const hit =
+      this.roomFor(s.tree, pages, s.by, elements) ??
+      (s.linkTo instanceof Actor && s.linkTo.links.size >= s.linkTo.limits.maxLinks ? this.linkLimit(s.linkTo) : null) ??
+      // A guest's init message is held by the child until it receives: counted against the spawner's tree.
+      (s.by !== null && s.init !== null && !this.queuedRoom(s.by, s.init.length) ? (['maxTreeQueuedBytes', this.hiveLimits.maxTreeQueuedBytes] as [string, number]) : null);
+    if (hit !== null) {
+      if (s.by !== null) return null;
+      throw new LimitError(hit[0], hit[1], 0);
+    }
+    const id = this.allocId();
+    const actor = new Actor(this, id, def, limits, s.options.schema ?? def.options.schema, Rng.forActor(this.seed, id), s.tree ?? this.newTree(id));
+    // The start function is not run here but in the actor's own slices (Actor.runSlice).
+    this.instantiate(actor, (imports, opts) => new Instance(def.module, imports, { ...opts, runStart: false }), s.options.imports);
+    actor.startFn = actor.instance!.startFunction;
+    this.endpoints.set(id, actor);
+    this.admit(actor);
+    if (s.name !== null) this.setName(actor, s.name);
+    if (s.init !== null) actor.current = { kind: Kind.INIT, from: s.from, bytes: s.init, ref: 0, payer: s.by?.tree ?? null };
+    if (s.linkTo !== null) {
+      actor.links.add(s.linkTo.id);
+      s.linkTo.links.add(id);
+    }
+    this.executor.schedule(actor);
+    this.events.emit('spawned', { ref: this.refOf(id), id, name: actor.name });
+    actor.logger.debug({ module: def.name ?? def.hash.slice(0, 12) }, 'spawned');
+    return actor;
+  }
+
+  /** @internal A new spawn tree for the actor `root`. */
+  newTree(root: number): Tree {
+    const t = new Tree(root, this.nextTree++);
+    this.trees.set(t.serial, t);
+    // Trees whose actors have all exited stay while messages they sent are counted; dropped when nothing is.
+    if ((t.serial & 4095) === 0) for (const [k, old] of this.trees) if (old.actors === 0 && old.queuedBytes <= 0 && old.entries <= 0) this.trees.delete(k);
+    return t;
+  }
+
+  /** @internal An actor's limits: the spawn's (or restore's) over the definition's over the hive's. */
+  limitsFor(def: ModuleDef, own: Partial<ActorLimits> | undefined): ActorLimits {
+    return checkLimits({ ...this.limits, ...def.options.limits, ...own });
+  }
+
+  /**
+   * @internal Which limit one more actor, with `pages` of memory, would pass
+   * in the hive and its tree (null: a new tree), after emitting its `limit`
+   * event; null when it fits.
+   */
+  roomFor(tree: Tree | null, pages: number, by: Actor | null, elements = 0): [limit: string, value: number] | null {
+    const h = this.hiveLimits;
+    let hit: [string, number] | null = null;
+    if (this.actorCount >= h.maxActors) hit = ['maxActors', h.maxActors];
+    else if (tree !== null && tree.actors >= h.maxTreeActors) hit = ['maxTreeActors', h.maxTreeActors];
+    else if ((tree?.pages ?? 0) + pages > h.maxTreeMemoryPages) hit = ['maxTreeMemoryPages', h.maxTreeMemoryPages];
+    else if ((tree?.elements ?? 0) + elements > h.maxTreeTableElements) hit = ['maxTreeTableElements', h.maxTreeTableElements];
+    if (hit !== null) this.limitHit(hit[0], hit[1], by);
+    return hit;
+  }
+
+  /** @internal As `roomFor`, for the host: throws LimitError. */
+  checkRoom(tree: Tree | null, pages: number, elements = 0): void {
+    const hit = this.roomFor(tree, pages, null, elements);
+    if (hit !== null) throw new LimitError(hit[0], hit[1], 0);
+  }
+
+  /**
+   * @internal Counts a new (or restored) actor in the hive and its tree, and
+   * meters its memories' growth against the tree's `maxTreeMemoryPages`.
+   */
+  admit(a: Actor): void {
+    this.actorCount++;
+    a.tree.actors++;
+    const tree = a.tree;
+    // Growth of its memories and tables draws on its tree's budgets, however many of the tree's actors grow theirs.
+    const pages = this.treeBudget(a, 'maxTreeMemoryPages', () => tree.pages, (d) => (tree.pages += d));
+    for (const mem of ownMemories(a)) {
+      tree.pages += mem.pages;
+      mem.setBudget(pages);
+    }
+    const elements = this.treeBudget(a, 'maxTreeTableElements', () => tree.elements, (d) => (tree.elements += d));
+    for (const t of ownTables(a)) {
+      tree.elements += t.length;
+      t.setBudget(elements);
+    }
+    this.meterStack(a);
+  }
+
+  /** A budget of an actor's tree for its memories or tables: `limit` against what `held` says; a refusal emits the `limit` event. */
+  private treeBudget(a: Actor, limit: 'maxTreeMemoryPages' | 'maxTreeTableElements', held: () => number, took: (delta: number) => void): GrowthBudget {
+    const max = this.hiveLimits[limit];
+    return {
+      allows: (delta) => {
+        if (held() + delta <= max) return true;
+        this.limitHit(limit, max, a);
+        return false;
+      },
+      took,
+    };
+  }
+
+  /**
+   * @internal Counts the value stack the actor's instance holds now in its
+   * tree's memory pages (after each slice: a slice grows it by at most its
+   * `maxStackBytes`). When the tree is over `maxTreeMemoryPages` after the
+   * actor's stack grew, its exit is decided (the slice ends, and it traps).
+   */
+  meterStack(a: Actor): void {
+    const inst = a.instance;
+    if (inst === null) return;
+    // Whole pages: the first 64 KiB (a 4 KiB stack to start with) is part of every actor's own overhead.
+    const pages = Math.floor(inst.stackBytes / 65536);
+    const delta = pages - a.stackPages;
+    if (delta === 0) return;
+    a.stackPages = pages;
+    a.tree.pages += delta;
+    const limit = this.hiveLimits.maxTreeMemoryPages;
+    if (delta > 0 && a.tree.pages > limit) {
+      this.limitHit('maxTreeMemoryPages', limit, a);
+      a.pendingExit ??= 'trap: out of memory: the value stack is over the spawn tree\'s maxTreeMemoryPages';
+    }
+  }
+
+  /** @internal After an actor's slice: the transport may deliver what it sent. */
+  sliceEnded(): void {
+    this.transport.sliceEnded();
+  }
+
+  /**
+   * Emits the `limit` event (when anyone listens). Guests get a status and
+   * no Error is made for them (a guest hitting a limit in a loop must not
+   * make the host capture stack traces); the host's calls throw LimitError.
+   */
+  limitHit(limit: string, value: number, a: Actor | null): void {
+    if (this.events.listenerCount('limit') > 0) this.events.emit('limit', { limit, value, id: a?.id ?? 0, tree: a?.tree.root ?? 0 });
+  }
+
+  /** The `maxLinks` of an actor, reached (its event emitted). */
+  private linkLimit(a: Actor): [limit: string, value: number] {
+    this.limitHit('maxLinks', a.limits.maxLinks, a);
+    return ['maxLinks', a.limits.maxLinks];
+  }
+
+  /** @internal Whether one more log line of any actor may be written now (the hive's `logLinesPerSecond`). */
+  admitLog(now: number): boolean {
+    return this.logGate.admit(now, (n) => this.logger.warn({ dropped: n }, `dropped ${n} log lines of actors (over ${this.hiveLimits.logLinesPerSecond} a second in the hive)`));
+  }
+
+  /**
+   * Makes the actor's instance with its imports (the `hive` module, the
+   * definition's and the spawn's own), checks the ABI version and finds
+   * `main`. Used by spawning and restoring.
+   */
+  instantiate(actor: Actor, make: (imports: Imports, opts: { maxMemoryPages: number; maxTableElements: number; maxCallDepth: number; maxStackBytes: number }) => Instance, extra?: Imports): void {
+    const imports: Imports = { ...hiveImports(actor) };
+    for (const more of [actor.def.options.imports, extra]) {
+      if (more === undefined) continue;
+      for (const [mod, fields] of Object.entries(more)) {
+        if (mod === 'hive') throw new LinkError('the import module "hive" is the runtime\'s own: host functions go in another module');
+        imports[mod] = { ...imports[mod], ...fields };
+      }
+    }
+    const l = actor.limits;
+    const instance = make(imports, { maxMemoryPages: l.maxMemoryPages, maxTableElements: l.maxTableElements, maxCallDepth: l.maxCallDepth, maxStackBytes: l.maxStackBytes });
+    const version = instance.getExport('hive_abi_version');
+    if (version instanceof Global) {
+      const v = version.value;
+      if (v !== ABI_VERSION) throw new LinkError(`the module is built for the hive ABI version ${String(v)}, this runtime has version ${ABI_VERSION}`);
+    }
+    const entry = instance.getExport('main') ?? instance.getExport('_start');
+    if (entry === undefined || !('invoke' in entry)) throw new LinkError('an actor module must export a function "main" (or "_start")');
+    if (entry.type.params.length !== 0) throw new LinkError('the actor\'s "main" must take no parameters');
+    const mem = instance.getExport('memory');
+    actor.instance = instance;
+    actor.entry = entry;
+    actor.mem = mem instanceof Memory ? mem : null;
+  }
+
+  /** `spawn` from a guest: a status or the new id. */
+  spawnFromGuest(parent: Actor, module: string, init: Uint8Array | null, link: boolean): number {
+    const def = this.modules.byName(module);
+    if (def === undefined) return Status.NO_MODULE;
+    if (init !== null && init.length > this.maxMessageBytes) return Status.TOO_LARGE;
+    const schema = def.options.schema;
+    if (init !== null && schema?.init !== undefined && checkBytes(schema.init, init).length > 0) return Status.INVALID;
+    try {
+      const child = this.start(def, { name: null, init, from: parent.id, linkTo: link ? parent : null, options: {}, tree: parent.tree, by: parent });
+      return child === null ? Status.LIMIT : child.id;
+    } catch (e) {
+      parent.log('warn', 'spawn failed', { module, err: e });
+      return Status.SPAWN_FAILED;
+    }
+  }
+
+  /** A free id. */
+  allocId(): number {
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = id >= 0x7fffffff ? 1 : id + 1;
+      if (!this.endpoints.has(id)) return id;
+    }
+  }
+
+  // ---------------------------------------------------------------------
+  // Addresses
+
+  /** The endpoint with this id. */
+  endpoint(id: number): Endpoint | undefined {
+    return this.endpoints.get(id);
+  }
+
+  /** @internal Adds an endpoint (host mailboxes, supervisors, restored actors). */
+  addEndpoint(e: Endpoint): void {
+    if (this.endpoints.has(e.id)) throw new HiveStateError(`id ${e.id} is in use`);
+    this.endpoints.set(e.id, e);
+  }
+
+  /** @internal Removes an endpoint. */
+  removeEndpoint(id: number): void {
+    this.endpoints.delete(id);
+    this.refs.delete(id);
+  }
+
+  /** The actor with this id, alive. */
+  actor(id: number): Actor | undefined {
+    const e = this.endpoints.get(id);
+    return e instanceof Actor ? e : undefined;
+  }
+
+  /** A handle on an id (which may not be, or no longer be, an actor). */
+  ref<In = unknown, Out = unknown>(id: number): ActorRef<In, Out> {
+    return this.refOf(id) as ActorRef<In, Out>;
+  }
+
+  /** One ActorRef per id while anyone holds it; entries go when their ref is collected or their id ends. */
+  private readonly refs = new Map<number, WeakRef<ActorRef>>();
+  private readonly refsGone = new FinalizationRegistry<number>((id) => {
+    if (this.refs.get(id)?.deref() === undefined) this.refs.delete(id);
+  });
+  private refOf(id: number): ActorRef {
+    let r = this.refs.get(id)?.deref();
+    if (r === undefined) {
+      r = new ActorRef(this, id);
+      this.refs.set(id, new WeakRef(r));
+      this.refsGone.register(r, id);
+    }
+    const a = this.endpoints.get(id);
+    if (a instanceof Actor) r.seen(a.exited);
+    return r;
+  }
+
+  /** The actor registered under a name. */
+  whereis<In = unknown, Out = unknown>(name: string): ActorRef<In, Out> | undefined {
+    const id = this.names.get(name);
+    return id === undefined ? undefined : (this.refOf(id) as ActorRef<In, Out>);
+  }
+
+  /**
+   * A mailbox on the host side, with an address actors can send to. `id`
+   * claims a given address (for instance the one a restored actor answers).
+   * It is bounded (`maxMessages`, default 10,000; `maxBytes`, default
+   * 16 MiB): past that, senders wait for room or get FULL.
+   */
+  inbox<T = unknown>(options: InboxOptions = {}): Inbox<T> {
+    this.open();
+    if (options.id !== undefined && this.endpoints.has(options.id)) throw new HiveStateError(`id ${options.id} is in use`);
+    if (options.id !== undefined && !(Number.isInteger(options.id) && options.id >= 1 && options.id <= 0x7fffffff)) throw new RangeError('an id is an integer from 1 to 2^31-1');
+    const box = new Inbox<T>(this, options.id ?? this.allocId(), options);
+    this.endpoints.set(box.id, box);
+    return box;
+  }
+
+  /**
+   * Starts a supervisor and its children (in order). Throws what spawning a
+   * child throws (the children started are stopped first).
+   */
+  supervise(spec: SupervisorSpec): Supervisor {
+    this.open();
+    return this.startSupervisor(spec, null);
+  }
+
+  /** @internal Starts a supervisor, linked to its parent supervisor if any. */
+  startSupervisor(spec: SupervisorSpec, parent: Supervisor | null): Supervisor {
+    const s = new Supervisor(this, this.allocId(), spec);
+    this.endpoints.set(s.id, s);
+    if (parent !== null) this.link(parent, s.id);
+    s.startChildren();
+    return s;
+  }
+
+  // ---------------------------------------------------------------------
+  // Names
+
+  private checkName(name: string): void {
+    if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > 255) throw new RangeError('a name is 1 to 255 bytes of UTF-8');
+    const holder = this.names.get(name);
+    if (holder !== undefined) throw new NameTakenError(name, holder);
+  }
+
+  private setName(actor: Actor, name: string): void {
+    this.names.set(name, actor.id);
+    actor.name = name;
+    actor.renamed();
+  }
+
+  /** `register` from a guest (or the host). */
+  registerName(actor: Actor, name: string): number {
+    if (actor.name !== null || this.names.has(name)) return Status.TAKEN;
+    this.setName(actor, name);
+    return Status.OK;
+  }
+
+  unregisterName(actor: Actor): number {
+    if (actor.name === null) return Status.NOT_FOUND;
+    this.names.delete(actor.name);
+    actor.name = null;
+    actor.renamed();
+    return Status.OK;
+  }
+
+  lookupName(name: string): number | undefined {
+    return this.names.get(name);
+  }
+
+  // ---------------------------------------------------------------------
+  // Messages
+
+  /** Checks a message's size. */
+  checkSize(bytes: Uint8Array): Uint8Array {
+    if (bytes.length > this.maxMessageBytes) throw new MessageTooLargeError(bytes.length, this.maxMessageBytes);
+    return bytes;
+  }
+
+  /**
+   * Sends a message from `sender` (an actor; null: the host) under the
+   * address `from` (the sender's id, or a call's reply address). What the
+   * sender's side knows is decided here and returned as a status: no such
+   * address (NOT_FOUND, a dead letter; a reply address takes its one answer
+   * from the callee only, so to anyone else it does not exist), its own
+   * `out` schema towards the host (INVALID), its tree's queued bytes
+   * (LIMIT). Otherwise the message is posted and null returned: the
+   * receiver's side decides the rest (its `in` schema, room, whether it is
+   * still there) and answers `done` with an ack, or, without `done`, makes
+   * a refused message a dead letter. `wait`: ms to wait for room in a full
+   * mailbox (0: none, -1: for ever).
+   */
+  private sendMessage(sender: Actor | null, from: number, to: number, bytes: Uint8Array, wait: number, done: ((status: number) => void) | null, call = false): number | null {
+    const ep = this.endpoints.get(to);
+    if (ep === undefined || (ep instanceof ReplyTo && !ep.accepts(sender?.id ?? 0))) {
+      this.deadLetter(from, to, bytes, 'no such actor');
+      return Status.NOT_FOUND;
+    }
+    if (ep instanceof Supervisor) {
+      // A supervisor has an address (to link, monitor, stop) but no mailbox.
+      this.deadLetter(from, to, bytes, 'no mailbox');
+      return Status.NOT_FOUND;
+    }
+    if (ep.hostSide && sender !== null) {
+      const outSchema = sender.schema?.out;
+      if (outSchema !== undefined) {
+        const issues = checkBytes(outSchema, bytes);
+        if (issues.length > 0) {
+          sender.log('warn', 'answer refused by the actor\'s out schema', { to, issues });
+          (ep as ReplyTo).refuse?.(new SchemaError('out', sender.id, issues));
+          return Status.INVALID;
+        }
+      }
+    }
+    // Counted against the sender's tree from now on (in flight, then waiting in a mailbox or for room); answers are not.
+    let payer: Tree | null = null;
+    if (sender !== null && !(ep instanceof ReplyTo)) {
+      if (!this.queuedRoom(sender, bytes.length)) return Status.LIMIT;
+      payer = sender.tree;
+      payer.queuedBytes += bytes.length + MESSAGE_OVERHEAD;
+    }
+    // Room is waited for until a time of the clock (the message may arrive later than it was sent).
+    const until = wait === 0 ? 0 : wait < 0 ? -1 : Math.max(1, this.clock.now() + wait);
+    this.transport.post({ t: 'message', from, to, sender: sender?.id ?? 0, payer: payer?.serial ?? 0, bytes, until, seq: done === null ? 0 : this.request(done), call });
+    return null;
+  }
+
+  /** The receiver's side of a message. */
+  private onMessage(s: MessageSignal): void {
+    const bytes = s.bytes;
+    const payer = s.payer === 0 ? null : this.trees.get(s.payer) ?? null;
+    // No longer in flight: a mailbox counts it from here (Mailbox.push, Mailbox.block), or it is refused.
+    if (payer !== null) this.releaseBytes(payer, bytes.length + MESSAGE_OVERHEAD);
+    const answer = (status: number): void => {
+      if (s.seq !== 0) this.transport.post({ t: 'ack', from: s.to, to: s.sender, seq: s.seq, status });
+      else if (status !== Status.OK) this.deadLetter(s.from, s.to, bytes, status === Status.NOT_FOUND ? 'exited' : 'refused');
+    };
+    const found = this.endpoints.get(s.to);
+    if (found === undefined || found instanceof Supervisor || (found instanceof ReplyTo && !found.accepts(s.sender))) {
+      const ep = found;
+      if (s.seq !== 0) this.deadLetter(s.from, s.to, bytes, ep === undefined ? 'exited' : ep instanceof Supervisor ? 'no mailbox' : 'no such actor');
+      return answer(Status.NOT_FOUND);
+    }
+    const ep: Endpoint = found;
+    const inSchema = ep.schema?.in;
+    if (inSchema !== undefined) {
+      const issues = checkBytes(inSchema, bytes);
+      if (issues.length > 0) {
+        this.actor(s.sender)?.log('warn', 'message refused by the receiver\'s schema', { to: s.to, issues });
+        return answer(Status.INVALID);
+      }
+    }
+    // A call's request: the call fails if the receiver goes away before answering.
+    if (s.call) ep.callers?.add(s.from);
+    const env: Envelope = { kind: Kind.MESSAGE, from: s.from, bytes, ref: 0, payer };
+    if (ep.hasRoom(bytes.length)) {
+      ep.deliver(env);
+      return answer(Status.OK);
+    }
+    const block = ep.block;
+    if (s.until === 0 || block === undefined || (s.until > 0 && s.until <= this.clock.now())) {
+      if (s.call) ep.callers?.delete(s.from);
+      return answer(Status.FULL);
+    }
+    // Waits for room: admitted in order as room appears (OK), or FULL when `wait` ms pass, or NOT_FOUND when the receiver exits.
+    let timer: TimerHandle | null = null;
+    const b: BlockedSend = {
+      env,
+      done: (status) => {
+        if (timer !== null) this.clock.clearTimer(timer);
+        timer = null;
+        answer(status);
+      },
+    };
+    block.call(ep, b);
+    if (s.until > 0) {
+      timer = this.clock.setTimer(s.until, () => {
+        timer = null;
+        this.endpoints.get(s.to)?.unblock?.(b);
+        if (s.call) this.endpoints.get(s.to)?.callers?.delete(s.from);
+        answer(Status.FULL);
+      });
+    }
+  }
+
+  /** Registers the answer to a request; returns its sequence number. */
+  private request(done: (status: number) => void): number {
+    const seq = this.nextSeq;
+    this.nextSeq = seq >= Number.MAX_SAFE_INTEGER ? 1 : seq + 1;
+    this.pending.set(seq, done);
+    return seq;
+  }
+
+  /** The requester's side of an answer. */
+  private onAck(s: AckSignal): void {
+    const done = this.pending.get(s.seq);
+    if (done === undefined) return;
+    this.pending.delete(s.seq);
+    done(s.status);
+  }
+
+  /**
+   * @internal Whether an actor's tree may hold a message of `size` bytes more
+   * (`maxTreeQueuedBytes`: messages in flight, waiting, and those held as
+   * current messages); emits the `limit` event when not.
+   */
+  queuedRoom(a: Actor, size: number): boolean {
+    if (a.tree.queuedBytes + size + MESSAGE_OVERHEAD <= this.hiveLimits.maxTreeQueuedBytes) return true;
+    this.limitHit('maxTreeQueuedBytes', this.hiveLimits.maxTreeQueuedBytes, a);
+    return false;
+  }
+
+  /** Gives bytes back to a tree (a message it sent left flight). */
+  private releaseBytes(t: Tree, n: number): void {
+    t.queuedBytes -= n;
+  }
+
+  // The guest ABI's sends (abi.ts). Each parks the guest until the receiver's side answers.
+
+  /** `send` (and `reply`) from a guest: a status decided here, or PARK until the receiver's side answers (OK, FULL after `timeout` ms, NOT_FOUND, INVALID). */
+  guestSend(a: Actor, to: number, bytes: Uint8Array, timeout: number): number | Suspend {
+    const w: Wait & { kind: 'send' } = { kind: 'send', deadline: this.deadlineOf(timeout), timer: null, to, bytes };
+    const st = this.sendMessage(a, a.id, to, bytes, timeout < 0 ? -1 : timeout, (status) => {
+      if (a.wait === w) a.wakeWith(i32(status));
+    });
+    if (st !== null) return st;
+    // The receiver's side keeps the deadline (it answers FULL when it passes).
+    a.park(w, null);
+    return PARK;
+  }
+
+  /**
+   * `call` from a guest: sends the request from a new reply address and
+   * parks until the answer comes (it becomes the current message), or a
+   * status: the request refused (NOT_FOUND, FULL, INVALID, LIMIT), the
+   * callee gone before answering (NOT_FOUND), the timeout passed (TIMEOUT;
+   * one deadline covers waiting for room and for the answer). Timeout 0
+   * sends the request and returns TIMEOUT once it is taken.
+   */
+  guestCall(a: Actor, to: number, bytes: Uint8Array, timeout: number): number | Suspend {
+    const replyId = this.openReply(a, to);
+    const deadline = timeout === 0 ? Infinity : this.deadlineOf(timeout);
+    const w: Wait & { kind: 'call' } = { kind: 'call', deadline, timer: null, replyId, target: to, request: bytes };
+    const st = this.sendRequest(a, w, timeout < 0 ? -1 : timeout, timeout === 0);
+    if (st !== null) {
+      this.closeReply(replyId);
+      return st;
+    }
+    a.park(w, () => {
+      this.closeReply(replyId);
+      a.wakeWith(i32(Status.TIMEOUT));
+    });
+    return PARK;
+  }
+
+  /** Sends the request of a call `w` (made now, or restored from a snapshot). */
+  private sendRequest(a: Actor, w: Wait & { kind: 'call' }, wait: number, noAnswer: boolean): number | null {
+    return this.sendMessage(a, w.replyId, w.target, w.request!, wait, (status) => {
+      if (a.wait !== w) return;
+      if (status === Status.OK && !noAnswer) {
+        w.request = null; // taken: now the answer
+        return;
+      }
+      this.closeReply(w.replyId);
+      a.wakeWith(i32(status === Status.OK ? Status.TIMEOUT : status));
+    }, true);
+  }
+
+  /** @internal A restored actor's send: sent again, and waited for (`left` ms for room). */
+  resumeSend(a: Actor, to: number, bytes: Uint8Array, left: number): void {
+    const st = this.guestSend(a, to, bytes, left === Infinity ? -1 : left);
+    if (st !== PARK) a.wakeWith(i32(st as number));
+  }
+
+  /** @internal A restored actor's call: its reply address opened again under its id, its request sent again if it had not been taken. */
+  resumeCall(a: Actor, replyId: number, target: number, request: Uint8Array | null, left: number): void {
+    const t = this.endpoints.get(target);
+    if (!(t instanceof Actor) || !t.alive || !this.reopenReply(a, replyId, target)) {
+      a.wakeWith(i32(Status.NOT_FOUND));
+      return;
+    }
+    const w: Wait & { kind: 'call' } = { kind: 'call', deadline: left === Infinity ? Infinity : this.clock.now() + left, timer: null, replyId, target, request };
+    if (request === null) t.callers.add(replyId); // taken already: the callee owes the answer
+    else {
+      const st = this.sendRequest(a, w, -1, false);
+      if (st !== null) {
+        this.closeReply(replyId);
+        a.wakeWith(i32(st));
+        return;
+      }
+    }
+    a.park(w, () => {
+      this.closeReply(replyId);
+      a.wakeWith(i32(Status.TIMEOUT));
+    });
+  }
+
+  /** The deadline of a timeout, or Infinity (any negative: for ever). */
+  private deadlineOf(timeout: number): number {
+    return timeout < 0 ? Infinity : this.clock.now() + timeout;
+  }
+
+  /**
+   * Sends from the host: throws for what the host's side knows (the hive
+   * is closed, no such actor, a supervisor, its `in` schema, the size).
+   * The message is then on its way: if the mailbox is full it waits for
+   * room (host messages are never refused as FULL; `sendWait` waits for
+   * room with a timeout), and if the actor exits first it is a dead letter.
+   */
+  hostSend(to: number, value: unknown, from = 0): void {
+    const bytes = this.hostBytes(to, value);
+    const st = this.sendMessage(null, from, to, bytes, -1, null);
+    if (st !== null) this.throwStatus(st, to);
+  }
+
+  /** Sends from the host, resolving once the mailbox took it: waits up to `timeout` ms for room (then MailboxFullError). */
+  hostSendWait(to: number, value: unknown, timeout: number, from = 0): Promise<void> {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.hostBytes(to, value);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      const st = this.sendMessage(null, from, to, bytes, timeout === Infinity ? -1 : timeout, (status) => {
+        this.executor.yieldSoon();
+        if (status === Status.OK) resolve();
+        else reject(this.statusError(status, to));
+      });
+      if (st !== null) reject(this.statusError(st, to));
+    });
+  }
+
+  /** Encodes a host value for `to`, checking its schema and size. */
+  private hostBytes(to: number, value: unknown): Uint8Array {
+    this.open();
+    const ep = this.endpoints.get(to);
+    if (ep === undefined) throw new ActorExitedError(to, 'noproc');
+    if (ep instanceof Supervisor) throw new HiveStateError(`${to} is a supervisor: it takes no messages`);
+    if (!(value instanceof Uint8Array)) assertSchema(ep.schema?.in, value, 'in', to);
+    const bytes = this.checkSize(encode(value));
+    if (value instanceof Uint8Array && ep.schema?.in !== undefined) {
+      const issues = checkBytes(ep.schema.in, bytes);
+      if (issues.length > 0) throw new SchemaError('in', to, issues);
+    }
+    return bytes;
+  }
+
+  private statusError(st: number, to: number): Error {
+    switch (st) {
+      case Status.NOT_FOUND:
+        return new ActorExitedError(to, 'noproc');
+      case Status.FULL: {
+        const a = this.actor(to);
+        const ep = this.endpoints.get(to);
+        return new MailboxFullError(to, a?.limits.mailbox ?? (ep instanceof Inbox ? ep.maxMessages : 0));
+      }
+      case Status.INVALID:
+        return new SchemaError('in', to, ['refused']);
+      case Status.TOO_LARGE:
+        return new MessageTooLargeError(0, this.maxMessageBytes);
+      default:
+        return new HiveStateError(`send failed with status ${st}`);
+    }
+  }
+
+  private throwStatus(st: number, to: number): void {
+    if (st !== Status.OK) throw this.statusError(st, to);
+  }
+
+  /** A request from the host: resolves with the first message sent to its reply address. */
+  hostCall(to: number, value: unknown, timeout: number, raw: boolean): Promise<unknown> {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.hostBytes(to, value);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      let timer: TimerHandle | null = null;
+      const finish = (): void => {
+        if (timer !== null) this.clock.clearTimer(timer);
+        timer = null;
+      };
+      const id = this.allocId();
+      const reply = new ReplyTo(this, id, to, {
+        resolve: (env) => {
+          finish();
+          if (raw) return resolve(env.bytes);
+          try {
+            resolve(decode(env.bytes));
+          } catch (e) {
+            reject(new SchemaError('out', to, [`the answer is not MessagePack: ${(e as Error).message}`]));
+          }
+        },
+        reject: (e) => {
+          finish();
+          reject(e);
+        },
+      });
+      this.endpoints.set(id, reply);
+      const st = this.sendMessage(null, id, to, bytes, timeout === Infinity ? -1 : timeout, (status) => {
+        if (status === Status.OK || this.endpoints.get(id) !== reply) return;
+        this.closeReply(id);
+        finish();
+        this.executor.yieldSoon();
+        reject(this.statusError(status, to));
+      }, true);
+      if (st !== null) {
+        this.closeReply(id);
+        return reject(this.statusError(st, to));
+      }
+      if (timeout !== Infinity) {
+        timer = this.clock.setTimer(this.clock.now() + timeout, () => {
+          timer = null;
+          this.closeReply(id);
+          reject(new CallTimeoutError(to, timeout));
+        });
+      }
+    });
+  }
+
+  /** Opens the reply address of a guest's call. */
+  openReply(owner: Actor, target: number): number {
+    const id = this.allocId();
+    this.endpoints.set(id, new ReplyTo(this, id, target, owner));
+    return id;
+  }
+
+  /** Closes a reply address (answered, timed out, or its owner exited). */
+  closeReply(id: number): void {
+    const r = this.endpoints.get(id);
+    if (!(r instanceof ReplyTo)) return;
+    this.endpoints.delete(id);
+    this.endpoints.get(r.target)?.callers?.delete(id);
+    this.refs.delete(id);
+  }
+
+  /** Fails the calls waiting on an endpoint that is going away (an actor exited, an inbox closed). */
+  failCallers(ep: Endpoint, reason: string): void {
+    const callers = ep.callers;
+    if (callers === undefined) return;
+    for (const id of [...callers]) {
+      const r = this.endpoints.get(id);
+      if (r instanceof ReplyTo) r.targetExited(reason);
+    }
+    callers.clear();
+  }
+
+  /** Re-opens a restored actor's pending call's reply address under its id (false when the id is taken). */
+  reopenReply(owner: Actor, id: number, target: number): boolean {
+    if (this.endpoints.has(id)) return false;
+    this.endpoints.set(id, new ReplyTo(this, id, target, owner));
+    return true;
+  }
+
+  private deadLetter(from: number, to: number, bytes: Uint8Array, reason: DeadLetter['reason']): void {
+    if (this.events.listenerCount('deadLetter') > 0) this.events.emit('deadLetter', { from, to, bytes, reason });
+  }
+
+  /** The payload of an EXIT message. */
+  encodeExit(from: number, reason: string): Uint8Array {
+    return encode({ from: new Pid(from), reason });
+  }
+
+  /** The encoded `from` and `reason` of the last DOWN message made (an exit makes one for each of its monitors). */
+  private downTail: { from: number; reason: string; bytes: Uint8Array } | null = null;
+
+  /**
+   * The payload of a DOWN message: the bytes msgpackr writes for
+   * `{ref, from, reason}`, put together from the encoded `from` and `reason`
+   * shared by all the DOWN messages of one exit. An actor may be monitored
+   * `maxTreeEntries` times by one tree: encoding each from scratch made its
+   * exit hold the event loop about 1.1 µs per monitor (157 ms).
+   */
+  encodeDown(ref: number, from: number, reason: string): Uint8Array {
+    let tail = this.downTail;
+    if (tail === null || tail.from !== from || tail.reason !== reason) {
+      // {from, reason} without its map header (one byte: a fixmap of 2 entries).
+      tail = this.downTail = { from, reason, bytes: encode({ from: new Pid(from), reason }).slice(1) };
+    }
+    // A fixmap of 3 entries, the key "ref", and ref as the shortest unsigned integer (as msgpackr writes it).
+    const n = ref < 0x80 ? 1 : ref < 0x100 ? 2 : ref < 0x10000 ? 3 : 5;
+    const out = new Uint8Array(5 + n + tail.bytes.length);
+    out.set(DOWN_HEAD);
+    if (n === 1) out[5] = ref;
+    else if (n === 2) (out[5] = 0xcc), (out[6] = ref);
+    else if (n === 3) (out[5] = 0xcd), (out[6] = ref >>> 8), (out[7] = ref & 0xff);
+    else (out[5] = 0xce), new DataView(out.buffer).setUint32(6, ref >>> 0);
+    out.set(tail.bytes, 5 + n);
+    return out;
+  }
+
+  // ---------------------------------------------------------------------
+  // Links, monitors, exits
+
+  /** Links a process of the host's side (a supervisor, a spawn's parent) with `to`, both ways, at once. */
+  link(p: Process, to: number): number {
+    const other = this.endpoints.get(to);
+    if (!isProcess(other) || !other.alive) return Status.NOT_FOUND;
+    if (other === p || p.links.has(to)) return Status.OK;
+    for (const side of [p, other]) {
+      if (!(side instanceof Actor)) continue;
+      if (side.links.size >= side.limits.maxLinks) {
+        this.limitHit('maxLinks', side.limits.maxLinks, side);
+        return Status.LIMIT;
+      }
+      if (!this.entryRoom(side)) return Status.LIMIT;
+    }
+    p.links.add(to);
+    other.links.add(p.id);
+    return Status.OK;
+  }
+
+  /** Drops a link: this side at once, the other side when the `unlink` reaches it (an exit signal of the link sent before is dropped there). */
+  unlink(p: Process, to: number): void {
+    if (!p.links.delete(to)) return;
+    this.transport.post({ t: 'unlink', from: p.id, to });
+  }
+
+  /** Whether an actor's tree may hold one more link, monitor or queued signal (`maxTreeEntries`); emits the event when not. */
+  private entryRoom(a: Actor): boolean {
+    if (a.tree.entries < this.hiveLimits.maxTreeEntries) return true;
+    this.limitHit('maxTreeEntries', this.hiveLimits.maxTreeEntries, a);
+    return false;
+  }
+
+  /**
+   * `link` from a guest: only with the actors the hive's `signals` policy
+   * lets it signal; its own `maxLinks` and tree are checked here, the other
+   * side's when the request reaches it, and the guest parks until then (OK,
+   * NOT_FOUND when it is gone, LIMIT).
+   */
+  guestLink(a: Actor, to: number): number | Suspend {
+    if (!this.maySignal(a, to)) return Status.NOT_FOUND;
+    const other = this.endpoints.get(to);
+    if (!isProcess(other) || !other.alive) return Status.NOT_FOUND;
+    if (other === a || a.links.has(to)) return Status.OK;
+    if (a.links.size >= a.limits.maxLinks) {
+      this.limitHit('maxLinks', a.limits.maxLinks, a);
+      return Status.LIMIT;
+    }
+    if (!this.entryRoom(a)) return Status.LIMIT;
+    const w: Wait = { kind: 'link', deadline: Infinity, timer: null, to };
+    const seq = this.request((status) => {
+      if (status === Status.OK) {
+        // Linked on the other side: this side too, unless this actor is gone (then the link is undone).
+        if (a.alive) a.links.add(to);
+        else this.transport.post({ t: 'unlink', from: a.id, to });
+      }
+      if (a.wait === w) a.wakeWith(i32(status));
+    });
+    this.transport.post({ t: 'link', from: a.id, to, seq });
+    a.park(w, null);
+    return PARK;
+  }
+
+  /** The receiver's side of a link request. */
+  private onLink(s: LinkSignal): void {
+    const answer = (status: number): void => this.transport.post({ t: 'ack', from: s.to, to: s.from, seq: s.seq, status });
+    const t = this.endpoints.get(s.to);
+    if (!isProcess(t) || !t.alive) return answer(Status.NOT_FOUND);
+    if (t.links.has(s.from)) return answer(Status.OK);
+    if (t instanceof Actor) {
+      if (t.links.size >= t.limits.maxLinks) {
+        this.limitHit('maxLinks', t.limits.maxLinks, t);
+        return answer(Status.LIMIT);
+      }
+      if (!this.entryRoom(t)) return answer(Status.LIMIT);
+    }
+    t.links.add(s.from);
+    answer(Status.OK);
+  }
+
+  /**
+   * @internal Whether a guest may send exit signals to (or link with) `to`: under
+   * `signals: 'tree'`, only actors of its own spawn tree, never supervisors
+   * or host addresses (a link is a way to send an exit signal too).
+   */
+  maySignal(a: Actor, to: number): boolean {
+    if (this.signalPolicy === 'open') return true;
+    const t = this.endpoints.get(to);
+    return t instanceof Actor && t.tree === a.tree;
+  }
+
+  /**
+   * Starts a monitor held by an actor; returns its reference, or LIMIT
+   * (`maxMonitors`; or `maxSignals` for the `noproc` down message of a
+   * process that does not exist). The monitored side records it when the
+   * request reaches it (and answers with a `noproc` down if it is gone).
+   */
+  monitor(watcher: Actor, target: number): number {
+    if (watcher.monitors.size >= watcher.limits.maxMonitors) {
+      this.limitHit('maxMonitors', watcher.limits.maxMonitors, watcher);
+      return Status.LIMIT;
+    }
+    if (!this.entryRoom(watcher)) return Status.LIMIT;
+    const t = this.endpoints.get(target);
+    const alive = isProcess(t) && t.alive;
+    if (!alive && !watcher.signalRoom) {
+      this.limitHit('maxSignals', watcher.limits.maxSignals, watcher);
+      return Status.LIMIT;
+    }
+    const ref = watcher.newMonitorRef();
+    if (!alive) {
+      watcher.down(ref, target, 'noproc');
+      return ref;
+    }
+    watcher.monitors.set(ref, target);
+    this.transport.post({ t: 'monitor', from: watcher.id, to: target, ref });
+    return ref;
+  }
+
+  /** The monitored side of a monitor request. */
+  private onMonitor(s: MonitorSignal): void {
+    const t = this.endpoints.get(s.to);
+    if (!isProcess(t) || !t.alive) {
+      this.transport.post({ t: 'down', from: s.to, to: s.from, ref: s.ref, reason: 'noproc' });
+      return;
+    }
+    let refs = t.monitoredBy.get(s.from);
+    if (refs === undefined) t.monitoredBy.set(s.from, (refs = new Set()));
+    refs.add(s.ref);
+  }
+
+  /** Drops a monitor (and its DOWN message, if queued): this side at once, the monitored side when the `demonitor` reaches it. */
+  demonitor(watcher: Actor, ref: number): number {
+    const target = watcher.monitors.get(ref);
+    const queued = watcher.signals.removeAll((e) => e.kind === Kind.DOWN && e.ref === ref);
+    if (target === undefined) return queued > 0 ? Status.OK : Status.NOT_FOUND;
+    watcher.monitors.delete(ref);
+    this.transport.post({ t: 'demonitor', from: watcher.id, to: target, ref });
+    return Status.OK;
+  }
+
+  /** The monitored side of a demonitor. */
+  private onDemonitor(s: DemonitorSignal): void {
+    const t = this.endpoints.get(s.to);
+    if (!isProcess(t)) return;
+    const refs = t.monitoredBy.get(s.from);
+    refs?.delete(s.ref);
+    if (refs !== undefined && refs.size === 0) t.monitoredBy.delete(s.from);
+  }
+
+  /** The watcher's side of a DOWN: queued unless the monitor was dropped meanwhile. */
+  private onDown(s: DownSignal): void {
+    const w = this.endpoints.get(s.to);
+    if (!(w instanceof Actor) || !w.alive || w.monitors.get(s.ref) !== s.from) return;
+    w.down(s.ref, s.from, s.reason);
+  }
+
+  /**
+   * `exit` from a guest to another process: refused (NOT_FOUND) by the
+   * `signals` policy; otherwise sent, and the guest parks until the other
+   * side answers: OK, NOT_FOUND (gone), or LIMIT when it would be queued in a
+   * full signal queue (`maxSignals`) of an actor that traps exits.
+   */
+  guestExit(a: Actor, to: number, reason: string): number | Suspend {
+    if (!this.maySignal(a, to)) return Status.NOT_FOUND;
+    const t = this.endpoints.get(to);
+    if (!isProcess(t) || !t.alive) return Status.NOT_FOUND;
+    const w: Wait = { kind: 'exit', deadline: Infinity, timer: null, to, reason };
+    const seq = this.request((status) => {
+      if (a.wait === w) a.wakeWith(i32(status));
+    });
+    this.transport.post({ t: 'exit', from: a.id, to, reason, linked: false, seq });
+    a.park(w, null);
+    return PARK;
+  }
+
+  /** An exit signal from `from` to `to` (Erlang's exit/2; `kill` cannot be trapped), from the host's side: sent, not waited for. */
+  sendExit(from: number, to: number, reason: string): void {
+    this.transport.post({ t: 'exit', from, to, reason, linked: false, seq: 0 });
+  }
+
+  /** The receiver's side of an exit signal. */
+  private onExit(s: ExitSignal): void {
+    const answer = (status: number): void => {
+      if (s.seq !== 0) this.transport.post({ t: 'ack', from: s.to, to: s.from, seq: s.seq, status });
+    };
+    const t = this.endpoints.get(s.to);
+    if (!isProcess(t) || !t.alive) return answer(Status.NOT_FOUND);
+    if (s.linked) {
+      // The sender exited while linked: unless the link was dropped meanwhile (then the signal is too, as in Erlang).
+      if (!t.links.delete(s.from)) return;
+      return t.exitSignal(s.from, s.reason, false);
+    }
+    if (t instanceof Actor && t.trapExit && s.reason !== 'kill') {
+      if (!t.signalRoom) {
+        this.limitHit('maxSignals', t.limits.maxSignals, t);
+        return answer(Status.LIMIT);
+      }
+      if (!this.entryRoom(t)) return answer(Status.LIMIT);
+    }
+    t.exitSignal(s.from, s.reason, s.reason === 'kill');
+    answer(Status.OK);
+  }
+
+  /** The receiver's side of an unlink. */
+  private onUnlink(s: UnlinkSignal): void {
+    const t = this.endpoints.get(s.to);
+    if (isProcess(t)) t.links.delete(s.from);
+  }
+
+  /** Hands a delivered envelope to the receiver's side of its kind. */
+  private readonly deliver = (s: Signal): void => {
+    switch (s.t) {
+      case 'message':
+        return this.onMessage(s);
+      case 'ack':
+        return this.onAck(s);
+      case 'exit':
+        return this.onExit(s);
+      case 'link':
+        return this.onLink(s);
+      case 'unlink':
+        return this.onUnlink(s);
+      case 'monitor':
+        return this.onMonitor(s);
+      case 'demonitor':
+        return this.onDemonitor(s);
+      case 'down':
+        return this.onDown(s);
+    }
+  };
+
+  /**
+   * Ends a process with a reason: its links get exit signals, its monitors
+   * down messages, its callers and waiting senders fail. Exits caused by
+   * exits are handled in a queue (not recursively), in order; `after`
+   * actions (supervisor restarts) run when the queue is empty.
+   */
+  terminate(p: Process, reason: string, trap?: Trap): void {
+    this.dying.push([p, reason, trap]);
+    if (this.terminating) return;
+    this.terminating = true;
+    try {
+      for (;;) {
+        const next = this.dying.shift();
+        if (next !== undefined) {
+          this.finish(next[0], next[1], next[2]);
+          continue;
+        }
+        const after = this.afterExits.shift();
+        if (after === undefined) break;
+        after();
+      }
+    } finally {
+      this.terminating = false;
+    }
+  }
+
+  /** Runs `fn` once pending exits have been handled (never while the hive closes). */
+  afterExit(fn: () => void): void {
+    if (this.closing) return;
+    if (this.terminating) this.afterExits.push(fn);
+    else fn();
+  }
+
+  private finish(p: Process, reason: string, trap: Trap | undefined): void {
+    if (!p.alive) return;
+    if (p instanceof Actor) {
+      if (p.state === 'running') {
+        // Its own import caused this (a signal came back along links), or a host
+        // function killed it: the slice ends at once (Actor.pendingExit) and the
+        // exit is applied then.
+        p.pendingExit ??= reason;
+        return;
+      }
+      this.finishActor(p, reason);
+    } else {
+      (p as Process & { finish(reason: string): void }).finish(reason);
+    }
+    this.endpoints.delete(p.id);
+    const ref = this.refs.get(p.id)?.deref() ?? new ActorRef(this, p.id);
+    this.refs.delete(p.id);
+    for (const l of p.links) this.transport.post({ t: 'exit', from: p.id, to: l, reason, linked: true, seq: 0 });
+    p.links.clear();
+    for (const [watcher, refs] of p.monitoredBy) for (const ref of refs) this.transport.post({ t: 'down', from: p.id, to: watcher, ref, reason });
+    p.monitoredBy.clear();
+    if (p instanceof Actor) {
+      ref.seen(p.exited);
+      this.executor.yieldSoon();
+      p.resolveExited(reason);
+      const ev: ExitEvent = { ref, id: p.id, name: p.lastName, reason, fuelUsed: p.finalFuel, ...(trap ? { trap } : {}) };
+      this.events.emit('exited', ev);
+      if (!isNormalExit(reason)) {
+        this.events.emit('crashed', ev);
+        // The guest's own failures are warnings; exits caused by others (killed, linked exits) are information.
+        // Through the rate limits: a guest may spawn actors that crash, in a loop.
+        if (trap !== undefined || reason.startsWith('abort: ')) p.log('warn', 'crashed', { reason });
+        else p.log('info', 'exited', { reason });
+      } else {
+        p.logger.debug({ reason }, 'exited');
+      }
+    }
+  }
+
+  private finishActor(a: Actor, reason: string): void {
+    const w = a.wait;
+    a.state = 'exited';
+    a.reason = reason;
+    a.wait = null;
+    if (w !== null && w.kind !== 'host') {
+      if (w.timer !== null) this.clock.clearTimer(w.timer);
+      // A send or request waiting for room at its receiver stays there (it was sent before the exit); the answer to a call goes nowhere.
+      if (w.kind === 'call') this.closeReply(w.replyId);
+    }
+    try {
+      a.instance?.abort();
+    } catch {
+      // not paused
+    }
+    a.lastName = a.name;
+    if (a.name !== null) this.names.delete(a.name);
+    // Senders waiting for room, and callers waiting for answers, fail.
+    a.mailbox.drain((m) => this.deadLetter(m.from, a.id, m.bytes, 'exited'));
+    this.failCallers(a, reason);
+    a.signals.clear();
+    a.current = null; // gives its bytes back to the tree that sent it
+    a.flushLogs();
+    for (const [ref, target] of a.monitors) this.transport.post({ t: 'demonitor', from: a.id, to: target, ref });
+    a.monitors.clear();
+    a.finalFuel = a.instance?.fuelUsed ?? 0;
+    this.actorCount--;
+    a.tree.actors--;
+    if (a.tree.actors === 0 && a.tree.queuedBytes <= 0 && a.tree.entries <= 0) this.trees.delete(a.tree.serial);
+    for (const mem of ownMemories(a)) a.tree.pages -= mem.pages;
+    for (const t of ownTables(a)) a.tree.elements -= t.length;
+    a.tree.pages -= a.stackPages;
+    a.stackPages = 0;
+    a.instance = null;
+    a.mem = null;
+  }
+
+  // ---------------------------------------------------------------------
+  // Snapshots
+
+  /**
+   * Snapshots one actor to bytes (format in docs/snapshot-format.md) without
+   * stopping it or the others: its VM, mailbox, name, links, monitors, and
+   * what it waits for. Throws ActorExitedError, or HiveStateError when called
+   * from the actor's own host function.
+   */
+  snapshot(id: number): Uint8Array {
+    // Envelopes in flight are delivered first: a snapshot sees none between its actor and the others.
+    this.transport.flush();
+    const a = this.actor(id);
+    if (a === undefined || !a.alive) throw new ActorExitedError(id, 'noproc');
+    return snapshotActor(this, a);
+  }
+
+  /**
+   * Restores an actor from a snapshot into this hive (the same or another),
+   * where it carries on: same id and name unless told otherwise, its mailbox,
+   * links to actors of this hive, monitors, timers with the time they had
+   * left. Throws SnapshotError (malformed bytes, another module),
+   * HiveStateError (id in use), NameTakenError.
+   */
+  restore(bytes: Uint8Array, options: RestoreActorOptions = {}): ActorRef {
+    this.open();
+    const def = options.module !== undefined ? this.modules.resolve(options.module) : this.defForSnapshot(bytes);
+    const a = restoreActor(this, bytes, def, options);
+    const ref = this.refOf(a.id);
+    if (a.alive) {
+      this.events.emit('spawned', { ref, id: a.id, name: a.name });
+      a.logger.debug({ module: def.name ?? def.hash.slice(0, 12) }, 'restored');
+    }
+    return ref;
+  }
+
+  private defForSnapshot(bytes: Uint8Array): ModuleDef {
+    const m = readActorSnapshot(bytes)['module'] as { name?: unknown; hash?: unknown } | undefined;
+    return this.modules.forSnapshot(typeof m?.name === 'string' ? m.name : null, typeof m?.hash === 'string' ? m.hash : '');
+  }
+
+  // ---------------------------------------------------------------------
+  // What refs and supervisors ask (RefHost, SupervisorHost)
+
+  /** `ActorRef.stop`: an exit signal, then `killed` after `timeout` ms; null when there is no such live actor. */
+  stopActor(id: number, reason: string, timeout: number): Promise<string> | null {
+    const a = this.actor(id);
+    if (a === undefined) return null;
+    this.sendExit(0, id, reason);
+    if (!a.alive) return a.exited;
+    const timer = this.clock.setTimer(this.clock.now() + timeout, () => {
+      if (a.alive) this.terminate(a, 'killed');
+    });
+    return a.exited.then((r) => {
+      this.clock.clearTimer(timer);
+      return r;
+    });
+  }
+
+  /** `ActorRef.kill`. */
+  killActor(id: number): void {
+    const a = this.actor(id);
+    if (a !== undefined) this.terminate(a, 'killed');
+  }
+
+  /** The exit promise of a live actor. */
+  exitedOf(id: number): Promise<string> | undefined {
+    const a = this.actor(id);
+    return a !== undefined && a.alive ? a.exited : undefined;
+  }
+
+  /** The name of a live actor. */
+  nameOf(id: number): string | null {
+    return this.actor(id)?.name ?? null;
+  }
+
+  /** `ActorRef.info`. */
+  info(id: number): ActorInfo | undefined {
+    const a = this.actor(id);
+    if (a === undefined) return undefined;
+    return {
+      id: a.id,
+      name: a.name,
+      state: a.state,
+      waiting: a.wait?.kind ?? null,
+      mailbox: a.mailbox.length,
+      mailboxBytes: a.mailbox.bytes,
+      signals: a.signals.length,
+      links: [...a.links],
+      monitors: a.monitors.size,
+      logsDropped: a.logsDropped,
+      tree: a.tree.root,
+      trapExit: a.trapExit,
+      fuelUsed: a.instance?.fuelUsed ?? 0,
+      memoryPages: a.mem?.pages ?? 0,
+    };
+  }
+
+  /** Emits the `restarted` event (a supervisor restarted a child). */
+  restarted(e: RestartEvent): void {
+    this.events.emit('restarted', e);
+  }
+
+  // ---------------------------------------------------------------------
+  // Life of the hive
+
+  /** Resolves when no actor is ready to run (all wait or have exited). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.executor.idle();
+      if (this.transport.inFlight === 0) return;
+      await this.transport.drained();
+    }
+  }
+
+  /** Ids of the live actors. */
+  actorIds(): number[] {
+    const out: number[] = [];
+    for (const e of this.endpoints.values()) if (e instanceof Actor) out.push(e.id);
+    return out;
+  }
+
+  /**
+   * Kills every actor (reason 'shutdown'; supervisors restart nobody), closes
+   * every inbox (waiting receives reject), fails pending host calls, and
+   * stops the executor. Later calls on the hive throw HiveStateError.
+   */
+  close(): void {
+    if (this.closed || this.closing) return;
+    this.closing = true;
+    for (const e of [...this.endpoints.values()]) if (e instanceof Actor && e.alive) this.terminate(e, 'shutdown');
+    for (const e of [...this.endpoints.values()]) if (isProcess(e) && e.alive) this.terminate(e, 'shutdown');
+    for (const e of [...this.endpoints.values()]) if (e instanceof Inbox) e.close();
+    this.afterExits = [];
+    this.closed = true;
+    this.transport.close();
+    this.executor.close();
+  }
+
+  private open(): void {
+    if (this.closed) throw new HiveStateError('the hive is closed');
+  }
+
+  /** @internal Decodes a received envelope for the host. */
+  received<T>(env: Envelope): Received<T> {
+    const kindName = (['message', 'exit', 'down', 'init'] as const)[env.kind];
+    return { kind: kindName, from: env.from, bytes: env.bytes, get value(): T { return decode(env.bytes) as T; } };
+  }
+}
+
+/** Bytes of log output the default logger holds while stderr is not ready; past it, lines are dropped. */
+const LOG_BUFFER_BYTES = 4 << 20;
+
+/** One i32 result. */
+function i32(n: number): Value[] {
+  return [{ type: 'i32', value: n }];
+}
+
+/** MessagePack of a map of 3 entries and the key "ref": how every DOWN payload begins. */
+const DOWN_HEAD = Uint8Array.of(0x83, 0xa3, 0x72, 0x65, 0x66);
+
+/** The memories an actor's module defines (not those it imports from the host). */
+function ownMemories(a: Actor): Memory[] {
+  const inst = a.instance;
+  if (inst === null) return [];
+  return inst.inst.memories.slice(a.def.module.ast.numImportedMemories);
+}
+
+/** The tables an actor's module defines (not those it imports from the host). */
+function ownTables(a: Actor): Table[] {
+  const inst = a.instance;
+  if (inst === null) return [];
+  return inst.inst.tables.slice(a.def.module.ast.numImportedTables);
+}

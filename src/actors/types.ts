@@ -1,0 +1,143 @@
+/**
+ * The types of the actor runtime's public API that several of its parts
+ * share: options of hives, module definitions and spawns, and the payloads
+ * of the hive's events. No behaviour lives here.
+ */
+import type { Logger } from 'pino';
+import type { Module, Trap, Imports } from '../vm/index.js';
+import type { Clock, Executor } from '../scheduler/index.js';
+import type { ActorSchema } from './codec.js';
+import type { ActorLimits, HiveLimits } from './limits.js';
+import type { ActorRef } from './ref.js';
+import type { TransportFactory } from './router.js';
+
+/** Options of a hive. */
+export interface HiveOptions {
+  /** Time for timeouts, sleeps and `now` (default: the system clock). Pass a `ManualClock` in tests. */
+  clock?: Clock;
+  /** What runs actors (default: an `InlineExecutor` on the main thread). */
+  executor?: Executor;
+  /**
+   * Where logs go (default: pino at level `info`, or `$WASMHIVE_LOG_LEVEL`,
+   * to stderr, written synchronously so that nothing is buffered without
+   * bound; guests' lines are rate-limited, see `ActorLimits.logLinesPerSecond`).
+   */
+  logger?: Logger;
+  /** Seed of the actors' random generators (default 0): the same seed gives the same numbers. */
+  seed?: string | number;
+  /** Largest message in bytes (default 1 MiB). */
+  maxMessageBytes?: number;
+  /** Limits of actors that neither their module definition nor their spawn set (defaults: `DEFAULT_ACTOR_LIMITS`). */
+  limits?: Partial<ActorLimits>;
+  /** Limits of the hive and of each spawn tree (defaults: `DEFAULT_HIVE_LIMITS`). */
+  hiveLimits?: Partial<HiveLimits>;
+  /**
+   * Who a guest may send exit signals to (`exit`) and link with (`link`):
+   * `'tree'` (default) only actors of its own spawn tree, `'open'` any
+   * actor (Erlang's rule). Others look as if they did not exist (NOT_FOUND).
+   * Monitors, which only observe, are open either way.
+   */
+  signals?: 'tree' | 'open';
+  /** First id to give out (default 1). */
+  firstId?: number;
+  /**
+   * @internal What carries envelopes between the hive's parties (default:
+   * inline, on this thread). Tests use a transport that serializes and
+   * shuffles them.
+   */
+  transport?: TransportFactory;
+}
+
+/** What a module definition (and a spawn) may set for its actors. */
+export interface ActorOptions {
+  /** Limits of the actor (merged over the definition's and the hive's). */
+  limits?: Partial<ActorLimits>;
+  /** Schemas checked at the boundary. */
+  schema?: ActorSchema;
+  /** More imports for the guest (host functions; a Promise they return parks the actor until it settles). */
+  imports?: Imports;
+}
+
+/** Options of `Hive.spawn`. */
+export interface SpawnOptions extends ActorOptions {
+  /** Registers the actor under this name. */
+  name?: string;
+  /** The init message (any value; bytes pass through): the guest's current message before its first receive. */
+  init?: unknown;
+  /**
+   * Puts the actor in the spawn tree of this live actor (a host-declared
+   * group: counted together, and under `signals: 'tree'` they may link and
+   * send exit signals to each other). Default: a tree of its own.
+   */
+  tree?: ActorRef | number;
+}
+
+/** What a guest can spawn by name, and what an actor is an instance of. */
+export interface ModuleDef {
+  /** The name guests spawn it by; null for modules spawned directly. */
+  readonly name: string | null;
+  readonly module: Module;
+  /** SHA-256 of the module bytes, hex. */
+  readonly hash: string;
+  readonly options: ActorOptions;
+}
+
+/** Payload of the `spawned`, `exited` and `crashed` events. */
+export interface ActorEvent {
+  ref: ActorRef;
+  id: number;
+  name: string | null;
+}
+/** Payload of the `exited` and `crashed` events. */
+export interface ExitEvent extends ActorEvent {
+  reason: string;
+  /** The trap, when the actor trapped. */
+  trap?: Trap;
+  /** Fuel the actor used in all (deterministic for the same inputs). */
+  fuelUsed: number;
+}
+/** Payload of the `restarted` event. */
+export interface RestartEvent {
+  supervisor: number;
+  child: string;
+  /** The actor that exited, and the one that replaces it. */
+  old: number;
+  ref: ActorRef;
+  reason: string;
+  from: 'initial' | 'snapshot';
+}
+/** Payload of the `deadLetter` event: a message nobody took. */
+export interface DeadLetter {
+  from: number;
+  to: number;
+  bytes: Uint8Array;
+  reason: 'no such actor' | 'exited' | 'call ended' | 'no mailbox' | 'refused';
+}
+
+/** Payload of the `limit` event: a limit was reached and what needed it was refused. */
+export interface LimitEvent {
+  /** The limit's name, as in `ActorLimits` or `HiveLimits`. */
+  limit: string;
+  /** Its bound. */
+  value: number;
+  /** The actor it was counted against (0 for the host). */
+  id: number;
+  /** The root of the actor's spawn tree (0 for the host). */
+  tree: number;
+}
+
+/** Events of a hive. */
+export interface HiveEvents {
+  limit: (e: LimitEvent) => void;
+  spawned: (e: ActorEvent) => void;
+  exited: (e: ExitEvent) => void;
+  crashed: (e: ExitEvent) => void;
+  restarted: (e: RestartEvent) => void;
+  deadLetter: (e: DeadLetter) => void;
+}
+
+/** @internal Where the actor system emits the hive's events (the public `Hive`). */
+export interface EventSink {
+  emit<E extends keyof HiveEvents>(event: E, payload: Parameters<HiveEvents[E]>[0]): boolean;
+  listenerCount(event: keyof HiveEvents): number;
+}
