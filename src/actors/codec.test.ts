@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Packr, pack as globalPack, unpack as globalUnpack } from 'msgpackr';
-import { decode, DecodeError, encode, EncodeError, Pid, PID_EXT, PID_ID } from './codec.js';
+import { decode, MessageDecodeError, encode, MessageEncodeError, Pid, PID_EXT, PID_ID } from './codec.js';
 import { DEFAULT_MAX_DEPTH, MessagePack } from './msgpack.js';
 import { testHive } from '../../test/helpers/hive.js';
 
@@ -226,12 +226,12 @@ describe('pids', () => {
   });
 
   it('refuse ids that are not 32-bit integers', () => {
-    for (const id of [2 ** 31, -(2 ** 31) - 1, 1.5, NaN]) expect(() => encode({ to: new Pid(id) })).toThrow(EncodeError);
+    for (const id of [2 ** 31, -(2 ** 31) - 1, 1.5, NaN]) expect(() => encode({ to: new Pid(id) })).toThrow(MessageEncodeError);
     expect(() => encode({ to: new Pid(2 ** 31) })).toThrow(/not an actor id: 2147483648\) at \$\.to$/);
   });
 
   it('of a length other than 4 bytes are refused', () => {
-    expect(() => decode(bytes('d50101 02'))).toThrow(DecodeError);
+    expect(() => decode(bytes('d50101 02'))).toThrow(MessageDecodeError);
     expect(() => decode(bytes('d50101 02'))).toThrow(/a pid has 4 bytes, not 2/);
   });
 
@@ -281,16 +281,16 @@ describe('values without a MessagePack form', () => {
     ['a bigint below -2^63', [-(2n ** 63n) - 1n], '$[0]', /outside the 64-bit range/],
     ['a Map value', new Map([['k', new WeakMap()]]), '$.get("k")', /a WeakMap/],
   ];
-  it.each(cases)('%s is an EncodeError naming where it is', (_, value, path, what) => {
+  it.each(cases)('%s is an MessageEncodeError naming where it is', (_, value, path, what) => {
     let error: unknown;
     try {
       encode(value);
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(EncodeError);
+    expect(error).toBeInstanceOf(MessageEncodeError);
     expect(error).toBeInstanceOf(TypeError);
-    expect((error as EncodeError).path).toBe(path);
+    expect((error as MessageEncodeError).path).toBe(path);
     expect((error as Error).message).toMatch(what);
   });
 
@@ -317,11 +317,11 @@ describe('limits', () => {
     const deepest = encode(nested(DEFAULT_MAX_DEPTH));
     expect(deepest.length).toBe(DEFAULT_MAX_DEPTH + 1);
     expect(decode(deepest)).toStrictEqual(nested(DEFAULT_MAX_DEPTH));
-    expect(() => encode(nested(DEFAULT_MAX_DEPTH + 1))).toThrow(EncodeError);
+    expect(() => encode(nested(DEFAULT_MAX_DEPTH + 1))).toThrow(MessageEncodeError);
     expect(() => encode(nested(DEFAULT_MAX_DEPTH + 1))).toThrow(/nested deeper than 512/);
     const tooDeep = new Uint8Array(DEFAULT_MAX_DEPTH + 2).fill(0x91);
     tooDeep[DEFAULT_MAX_DEPTH + 1] = 0x01;
-    expect(() => decode(tooDeep)).toThrow(DecodeError);
+    expect(() => decode(tooDeep)).toThrow(MessageDecodeError);
     expect(() => decode(tooDeep)).toThrow(/nested deeper than 512/);
     // Maps count too.
     let m: unknown = 1;
@@ -329,24 +329,24 @@ describe('limits', () => {
     expect(() => encode(m)).toThrow(/nested deeper than 512/);
   });
 
-  it('attack: 1 MiB of nested arrays is a DecodeError, not a stack overflow (msgpackr: RangeError, maximum call stack size exceeded)', () => {
+  it('attack: 1 MiB of nested arrays is a MessageDecodeError, not a stack overflow (msgpackr: RangeError, maximum call stack size exceeded)', () => {
     const attack = new Uint8Array(1 << 20).fill(0x91);
     attack[attack.length - 1] = 0x01;
     expect(() => reference.unpack(attack)).toThrow(RangeError);
     const t = performance.now();
-    expect(() => decode(attack)).toThrow(DecodeError);
+    expect(() => decode(attack)).toThrow(MessageDecodeError);
     expect(performance.now() - t).toBeLessThan(100);
   });
 
-  it('attack: 100,000 nested arrays is an EncodeError, not a stack overflow', () => {
-    expect(() => encode(nested(100_000))).toThrow(EncodeError);
+  it('attack: 100,000 nested arrays is an MessageEncodeError, not a stack overflow', () => {
+    expect(() => encode(nested(100_000))).toThrow(MessageEncodeError);
   });
 
-  it('a cycle is an EncodeError naming it, not a stack overflow (msgpackr: RangeError)', () => {
+  it('a cycle is an MessageEncodeError naming it, not a stack overflow (msgpackr: RangeError)', () => {
     const a: Record<string, unknown> = { list: [] };
     (a['list'] as unknown[]).push({ back: a });
     expect(() => reference.pack(a)).toThrow(RangeError);
-    expect(() => encode(a)).toThrow(EncodeError);
+    expect(() => encode(a)).toThrow(MessageEncodeError);
     expect(() => encode(a)).toThrow('cannot encode a cyclic reference (to $) at $.list[0].back');
     const m = new Map<string, unknown>();
     m.set('self', [m]);
@@ -361,8 +361,8 @@ describe('limits', () => {
   it('maxDepth is an option, checked', () => {
     const mp = new MessagePack({ maxDepth: 2 });
     expect(mp.decode(mp.encode([[1]]))).toStrictEqual([[1]]);
-    expect(() => mp.encode([[[1]]])).toThrow(EncodeError);
-    expect(() => mp.decode(bytes('91919101'))).toThrow(DecodeError);
+    expect(() => mp.encode([[[1]]])).toThrow(MessageEncodeError);
+    expect(() => mp.decode(bytes('91919101'))).toThrow(MessageDecodeError);
     for (const maxDepth of [0, 1.5, -1, 10_001]) expect(() => new MessagePack({ maxDepth })).toThrow(RangeError);
   });
 
@@ -374,7 +374,7 @@ describe('limits', () => {
   });
 });
 
-describe('malformed input is a DecodeError', () => {
+describe('malformed input is a MessageDecodeError', () => {
   it.each([
     ['nothing', '', /truncated: a value was expected/],
     ['0xc1', 'c1', /0xc1 is never used/],
@@ -400,21 +400,21 @@ describe('malformed input is a DecodeError', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(DecodeError);
+    expect(error).toBeInstanceOf(MessageDecodeError);
     expect((error as Error).message).toMatch(message);
-    expect(typeof (error as DecodeError).offset).toBe('number');
+    expect(typeof (error as MessageDecodeError).offset).toBe('number');
   });
 
   it('every truncation of a valid message', () => {
     const values = [{ op: 'add', n: 1, list: [1.5, -(2 ** 40), 2n ** 63n, 'é€😀', new Uint8Array(300)], when: new Date(1), to: new Pid(9) }, 'x'.repeat(70_000), [new Map([[1, 2]])], -1, 2 ** 32 - 1, Math.fround(0.5)];
     for (const v of values) {
       const whole = encode(v);
-      for (let n = 0; n < whole.length; n += n < 1000 ? 1 : 997) expect(() => decode(whole.subarray(0, n)), `${n} of ${whole.length} bytes`).toThrow(DecodeError);
-      expect(() => decode(whole.subarray(0, whole.length - 1))).toThrow(DecodeError);
+      for (let n = 0; n < whole.length; n += n < 1000 ? 1 : 997) expect(() => decode(whole.subarray(0, n)), `${n} of ${whole.length} bytes`).toThrow(MessageDecodeError);
+      expect(() => decode(whole.subarray(0, whole.length - 1))).toThrow(MessageDecodeError);
     }
   });
 
-  it('random bytes decode or throw a DecodeError, never anything else (a property)', () => {
+  it('random bytes decode or throw a MessageDecodeError, never anything else (a property)', () => {
     const valid = fc.constantFrom(...[{ a: [1, 'b', new Uint8Array(3)] }, [new Pid(1), new Date(5), 2n ** 60n], 'text', 1.5].map((v) => encode(v)));
     const mutated = fc.tuple(valid, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([b, i, x]) => {
       const c = b.slice();
@@ -426,7 +426,7 @@ describe('malformed input is a DecodeError', () => {
         try {
           decode(b);
         } catch (e) {
-          expect(e).toBeInstanceOf(DecodeError);
+          expect(e).toBeInstanceOf(MessageDecodeError);
         }
       }),
       { numRuns: 5000 },

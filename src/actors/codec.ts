@@ -11,7 +11,7 @@
 import { MessagePack, type Extension } from './msgpack.js';
 import { SchemaError } from './errors.js';
 
-export { EncodeError, DecodeError } from './msgpack.js';
+export { MessageEncodeError, MessageDecodeError } from './msgpack.js';
 
 /**
  * The id of an object that encodes as a pid: `Pid`, and the host's handles
@@ -51,13 +51,13 @@ const pidExtension: Extension = {
 // that no result shares, so what it writes never depends on earlier calls.
 const codec = new MessagePack({ extensions: [pidExtension] });
 
-/** Encodes a message: bytes as they are, anything else as MessagePack (throws EncodeError naming where a value has no MessagePack form). */
+/** Encodes a message: bytes as they are, anything else as MessagePack (throws MessageEncodeError naming where a value has no MessagePack form). */
 export function encode(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
   return codec.encode(value);
 }
 
-/** Decodes MessagePack bytes holding one value (throws DecodeError when they do not). */
+/** Decodes MessagePack bytes holding one value (throws MessageDecodeError when they do not). */
 export function decode(bytes: Uint8Array): unknown {
   return codec.decode(bytes);
 }

@@ -14,7 +14,7 @@ export { Hive } from './hive.js';
 export type { HiveOptions, ActorOptions, SpawnOptions, ModuleDef, HiveEvents, ActorEvent, ExitEvent, RestartEvent, DeadLetter, LimitEvent } from './types.js';
 export { ActorRef, Inbox, type InboxOptions, type CallOptions, type SendOptions, type Received, type ActorInfo } from './ref.js';
 export { Supervisor, type SupervisorSpec, type ChildSpec, type Strategy } from './supervisor.js';
-export { Pid, PID_EXT, encode, decode, checkSchema, type Schema, type ActorSchema } from './codec.js';
+export { Pid, PID_EXT, encode, decode, checkSchema, MessageEncodeError, MessageDecodeError, type Schema, type ActorSchema } from './codec.js';
 export { Kind, Status, isNormalExit } from './envelope.js';
 export { ABI_VERSION } from './abi.js';
 export { DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS, type ActorLimits, type HiveLimits } from './limits.js';

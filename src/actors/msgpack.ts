@@ -16,7 +16,7 @@
  * left out, as JSON does), a lone surrogate in a string is U+FFFD (valid
  * UTF-8), and a value with no MessagePack form (a function, a symbol, a class
  * instance no extension encodes, an invalid Date, a cycle) is an
- * `EncodeError` naming where it is, not msgpackr's guess at a shape.
+ * `MessageEncodeError` naming where it is, not msgpackr's guess at a shape.
  *
  * Decoding reads everything MessagePack defines: ints (64-bit ones as numbers
  * when in [-2^53, 2^53], as bigints otherwise), float32/64, str, bin (a copy),
@@ -24,7 +24,7 @@
  * form; a `__proto__` key is an own property, never the prototype), the
  * timestamp extension as a Date, and the instance's extensions. Anything
  * else (an unknown extension, a truncated or malformed value, bytes left
- * over, invalid UTF-8) is a `DecodeError` with its offset. Lengths are checked
+ * over, invalid UTF-8) is a `MessageDecodeError` with its offset. Lengths are checked
  * against the bytes left before anything is allocated, and arrays and maps
  * nest at most `maxDepth` deep both ways, so no input makes it hang, overflow
  * the stack or allocate more than a small multiple of its size.
@@ -34,8 +34,8 @@
 export const DEFAULT_MAX_DEPTH = 512;
 
 /** A value that has no MessagePack form; `path` says where it is (`$` is the value itself). */
-export class EncodeError extends TypeError {
-  override name = 'EncodeError';
+export class MessageEncodeError extends TypeError {
+  override name = 'MessageEncodeError';
   constructor(
     readonly path: string,
     what: string,
@@ -45,8 +45,8 @@ export class EncodeError extends TypeError {
 }
 
 /** Bytes that are not one well-formed MessagePack value; `offset` is where reading failed. */
-export class DecodeError extends Error {
-  override name = 'DecodeError';
+export class MessageDecodeError extends Error {
+  override name = 'MessageDecodeError';
   constructor(
     readonly offset: number,
     what: string,
@@ -63,10 +63,10 @@ export interface Extension {
    * The data of a value it encodes, or undefined for values it does not
    * encode. Asked only about objects that are not arrays, plain objects,
    * `Uint8Array`s, `ArrayBuffer`s, `Map`s or `Date`s. A throw becomes an
-   * EncodeError.
+   * MessageEncodeError.
    */
   encode(value: object): Uint8Array | undefined;
-  /** The value of its data (a view valid during the call only). A throw becomes a DecodeError. */
+  /** The value of its data (a view valid during the call only). A throw becomes a MessageDecodeError. */
   decode(data: Uint8Array): unknown;
 }
 
@@ -120,7 +120,7 @@ export class MessagePack {
     this.decoding = new DecoderShared(this.maxDepth, this.byType);
   }
 
-  /** The MessagePack bytes of a value: a Buffer no later encoding writes to (small ones share Node's pool). Throws EncodeError. */
+  /** The MessagePack bytes of a value: a Buffer no later encoding writes to (small ones share Node's pool). Throws MessageEncodeError. */
   encode(value: unknown): Uint8Array {
     const enc = this.spare ?? new Encoder(this.maxDepth, this.extensions);
     this.spare = null;
@@ -133,11 +133,11 @@ export class MessagePack {
     return out;
   }
 
-  /** The value of bytes holding exactly one MessagePack value. Throws DecodeError. */
+  /** The value of bytes holding exactly one MessagePack value. Throws MessageDecodeError. */
   decode(bytes: Uint8Array): unknown {
     const d = new Decoder(bytes, this.decoding);
     const v = d.read(0);
-    if (d.pos !== bytes.length) throw new DecodeError(d.pos, `${bytes.length - d.pos} bytes left after the value`);
+    if (d.pos !== bytes.length) throw new MessageDecodeError(d.pos, `${bytes.length - d.pos} bytes left after the value`);
     return v;
   }
 }
@@ -457,17 +457,17 @@ class Encoder {
     this.pos += n;
   }
 
-  /** An EncodeError for x, enclosed in the containers stack[0..depth-1]. */
-  private fail(depth: number, x: unknown, what: string): EncodeError {
-    return new EncodeError(this.path(depth, x), what);
+  /** An MessageEncodeError for x, enclosed in the containers stack[0..depth-1]. */
+  private fail(depth: number, x: unknown, what: string): MessageEncodeError {
+    return new MessageEncodeError(this.path(depth, x), what);
   }
 
   /** Refuses a container at the depth limit: a cycle when one of the containers enclosing it repeats, too deep otherwise. */
-  private tooDeep(v: object, depth: number): EncodeError {
+  private tooDeep(v: object, depth: number): MessageEncodeError {
     this.stack[depth] = v;
     for (let j = 1; j <= depth; j++) {
       const i = this.stack.indexOf(this.stack[j]!);
-      if (i < j) return new EncodeError(this.path(j, this.stack[j]), `a cyclic reference (to ${this.path(i, this.stack[i])})`);
+      if (i < j) return new MessageEncodeError(this.path(j, this.stack[j]), `a cyclic reference (to ${this.path(i, this.stack[i])})`);
     }
     return this.fail(depth, v, `a value nested deeper than ${this.maxDepth} arrays and maps`);
   }
@@ -567,7 +567,7 @@ class Decoder {
 
   /** Fails unless n more bytes are left (before anything of that size is read or allocated). */
   private need(n: number, what: string): void {
-    if (this.end - this.pos < n) throw new DecodeError(this.pos, `truncated: ${what} needs ${n} bytes, ${this.end - this.pos} are left`);
+    if (this.end - this.pos < n) throw new MessageDecodeError(this.pos, `truncated: ${what} needs ${n} bytes, ${this.end - this.pos} are left`);
   }
 
   private u8(what: string): number {
@@ -604,7 +604,7 @@ class Decoder {
   /** Reads a value enclosed in `depth` arrays and maps. */
   read(depth: number): unknown {
     const p = this.pos;
-    if (p >= this.end) throw new DecodeError(p, 'truncated: a value was expected');
+    if (p >= this.end) throw new MessageDecodeError(p, 'truncated: a value was expected');
     const b = this.src[p]!;
     this.pos = p + 1;
     if (b < 0x80) return b;
@@ -676,7 +676,7 @@ class Decoder {
       case 0xdf:
         return this.map(this.u32('a map32 count'), depth, p);
       default:
-        throw new DecodeError(p, 'the byte 0xc1 is never used');
+        throw new MessageDecodeError(p, 'the byte 0xc1 is never used');
     }
   }
 
@@ -697,7 +697,7 @@ class Decoder {
   }
 
   private array(n: number, depth: number, at: number): unknown[] {
-    if (depth >= this.t.maxDepth) throw new DecodeError(at, `arrays and maps nested deeper than ${this.t.maxDepth}`);
+    if (depth >= this.t.maxDepth) throw new MessageDecodeError(at, `arrays and maps nested deeper than ${this.t.maxDepth}`);
     // Each element takes a byte at least: a count beyond the bytes left is refused before allocating.
     this.need(n, `an array of ${n} elements`);
     const a = new Array<unknown>(n);
@@ -706,7 +706,7 @@ class Decoder {
   }
 
   private map(n: number, depth: number, at: number): Record<string, unknown> {
-    if (depth >= this.t.maxDepth) throw new DecodeError(at, `arrays and maps nested deeper than ${this.t.maxDepth}`);
+    if (depth >= this.t.maxDepth) throw new MessageDecodeError(at, `arrays and maps nested deeper than ${this.t.maxDepth}`);
     this.need(n * 2, `a map of ${n} entries`);
     const o: Record<string, unknown> = {};
     for (let i = 0; i < n; i++) {
@@ -730,7 +730,7 @@ class Decoder {
     const k = this.read(depth + 1);
     if (typeof k === 'string') return k;
     if (typeof k === 'number' || typeof k === 'boolean' || typeof k === 'bigint' || k === null) return String(k);
-    throw new DecodeError(p, `a map key must be a string or a scalar, not ${describe(k)}`);
+    throw new MessageDecodeError(p, `a map key must be a string or a scalar, not ${describe(k)}`);
   }
 
   /** A short fixstr key at p, from the cache when its bytes were seen. */
@@ -783,7 +783,7 @@ class Decoder {
     try {
       return this.t.utf8.decode(this.view(start, n));
     } catch {
-      throw new DecodeError(start, 'a string that is not valid UTF-8');
+      throw new MessageDecodeError(start, 'a string that is not valid UTF-8');
     }
   }
 
@@ -803,11 +803,11 @@ class Decoder {
     this.pos += 1 + n;
     if (type === -1) return timestamp(data, at);
     const e = this.t.byType[type + 128];
-    if (e === undefined) throw new DecodeError(at, `unknown extension type ${type}`);
+    if (e === undefined) throw new MessageDecodeError(at, `unknown extension type ${type}`);
     try {
       return e.decode(data);
     } catch (err) {
-      throw new DecodeError(at, `extension ${type}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new MessageDecodeError(at, `extension ${type}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 }
@@ -831,10 +831,10 @@ function timestamp(d: Uint8Array, at: number): Date {
     nsec = getU32(d, 0);
     sec = (getU32(d, 4) | 0) * TWO_32 + getU32(d, 8);
   } else {
-    throw new DecodeError(at, `a timestamp has 4, 8 or 12 bytes, not ${d.length}`);
+    throw new MessageDecodeError(at, `a timestamp has 4, 8 or 12 bytes, not ${d.length}`);
   }
-  if (nsec > 999_999_999) throw new DecodeError(at, `a timestamp with ${nsec} nanoseconds (the most is 999,999,999)`);
+  if (nsec > 999_999_999) throw new MessageDecodeError(at, `a timestamp with ${nsec} nanoseconds (the most is 999,999,999)`);
   const ms = sec * 1000 + Math.floor(nsec / 1e6);
-  if (!(Math.abs(ms) <= MAX_DATE_MS)) throw new DecodeError(at, 'a timestamp outside the range of Date');
+  if (!(Math.abs(ms) <= MAX_DATE_MS)) throw new MessageDecodeError(at, 'a timestamp outside the range of Date');
   return new Date(ms);
 }

@@ -112,7 +112,7 @@ export function encodeSignal(s: Signal): Uint8Array {
   return encode(s);
 }
 
-/** Bytes back to an envelope; throws a RangeError for anything that is not one. */
+/** Bytes back to an envelope; throws MessageDecodeError for malformed bytes and a RangeError for anything that is not an envelope. */
 export function decodeSignal(bytes: Uint8Array): Signal {
   const v = decode(bytes) as Record<string, unknown>;
   if (typeof v !== 'object' || v === null || !(SIGNAL_TYPES as readonly unknown[]).includes(v['t'])) throw new RangeError('not a relay envelope');

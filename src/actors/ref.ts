@@ -174,7 +174,7 @@ export class ActorRef<In = unknown, Out = unknown> {
     return this.#host.snapshot(this.id);
   }
 
-  /** Its id, for the message codec (a ref in a message encodes as a pid). */
+  /** @internal Its id, for the message codec (a ref in a message encodes as a pid). */
   get [PID_ID](): number {
     return this.id;
   }
@@ -188,6 +188,8 @@ export class ActorRef<In = unknown, Out = unknown> {
 export interface InboxOptions {
   /** Claims this address (for instance the one a restored actor answers). */
   id?: number;
+  /** Registers the inbox under this name: guests `lookup` it, the host `whereis` it (freed when it closes). */
+  name?: string;
   /** Messages it holds before senders wait or get FULL (default 10,000). */
   maxMessages?: number;
   /** Bytes of messages it holds (default 16 MiB; a message always fits an empty inbox). */
@@ -201,9 +203,13 @@ export interface InboxOptions {
  * mailbox: past `maxMessages` or `maxBytes` waiting, senders wait for room
  * (or get FULL), so a guest flooding it cannot grow the host's memory.
  */
-export class Inbox<T = unknown> implements Endpoint {
+// An Endpoint of the system (structurally: `implements` would show the system's interface in the .d.ts).
+export class Inbox<T = unknown> {
+  /** @internal */
   readonly schema = undefined;
+  /** @internal */
   readonly hostSide = true;
+  /** @internal */
   readonly callers = new Set<number>();
   private readonly queue: Mailbox;
   private readonly waiters = new Deque<{ resolve(r: Received<T>): void; reject(e: Error): void; timer: TimerHandle | null }>();
@@ -235,7 +241,7 @@ export class Inbox<T = unknown> implements Endpoint {
     return this.#host.ref<T, never>(this.id);
   }
 
-  /** Its id, for the message codec (an inbox in a message encodes as a pid). */
+  /** @internal Its id, for the message codec (an inbox in a message encodes as a pid). */
   get [PID_ID](): number {
     return this.id;
   }
@@ -245,18 +251,22 @@ export class Inbox<T = unknown> implements Endpoint {
     return this.queue.length;
   }
 
+  /** @internal */
   hasRoom(size: number): boolean {
     return !this.closed && (this.waiters.length > 0 || this.queue.fits(size));
   }
 
+  /** @internal */
   block(b: BlockedSend): void {
     this.queue.block(b);
   }
 
+  /** @internal */
   unblock(b: BlockedSend): void {
     this.queue.unblock(b);
   }
 
+  /** @internal */
   deliver(env: Envelope): void {
     const w = this.waiters.shift();
     if (w !== undefined) {
@@ -277,7 +287,7 @@ export class Inbox<T = unknown> implements Endpoint {
     if (env !== undefined) return Promise.resolve(this.#host.received<T>(env));
     if (this.closed) return Promise.reject(new ActorExitedError(this.id, 'closed'));
     const timeout = options.timeout ?? Infinity;
-    return new Promise((resolve, reject) => {
+    const p = new Promise<Received<T>>((resolve, reject) => {
       const w = { resolve, reject, timer: null as TimerHandle | null };
       if (timeout !== Infinity) {
         w.timer = this.#host.clock.setTimer(this.#host.clock.now() + timeout, () => {
@@ -287,6 +297,9 @@ export class Inbox<T = unknown> implements Endpoint {
       }
       this.waiters.push(w);
     });
+    // Awaited, it rejects as documented; left pending when the inbox closes (a script ending), it must not end the process as an unhandled rejection.
+    p.catch(() => {});
+    return p;
   }
 
   /** The next message's decoded value. */

@@ -24,6 +24,9 @@ import type { ActorRef } from './ref.js';
  */
 export interface SnapshotHost extends ActorHost {
   allocId(): number;
+  readonly idsBelow: number;
+  reserveIdsBelow(n: number): void;
+  claimId(id: number): void;
   newTree(root: number): Tree;
   endpoint(id: number): Endpoint | undefined;
   resumeSend(a: Actor, to: number, bytes: Uint8Array, left: number): void;
@@ -88,7 +91,7 @@ function valueTuple(v: Value): [string, unknown] {
   }
 }
 
-/** Snapshots an actor that is not running. */
+/** @internal Snapshots an actor that is not running. */
 export function snapshotActor(hive: SnapshotHost, a: Actor): Uint8Array {
   if (a.state === 'exited') throw new HiveStateError(`actor ${a.id} has exited`);
   if (a.state === 'running') throw new HiveStateError(`actor ${a.id} is running: snapshot it between slices, not from its own host calls`);
@@ -141,6 +144,8 @@ export function snapshotActor(hive: SnapshotHost, a: Actor): Uint8Array {
     monitoredBy: [...a.monitoredBy].map(([watcher, refs]) => [watcher, [...refs]]),
     nextMonitorRef: a.nextMonitorRef,
     rng: [...a.rng.s],
+    // Ids below this were given out by its hive: the hive restoring it gives out none of them (the actor may hold any in its memory).
+    idsBelow: hive.idsBelow,
     vm: snapshotVm(a.instance!),
   };
   const packed = packr.pack(body);
@@ -228,7 +233,7 @@ export function readActorSnapshot(data: Uint8Array): Record<string, unknown> {
   return b;
 }
 
-/** Restores an actor from bytes into the hive. */
+/** @internal Restores an actor from bytes into the hive. */
 export function restoreActor(hive: SnapshotHost, data: Uint8Array, def: ModuleDef, options: RestoreActorOptions): Actor {
   const b = readActorSnapshot(data);
   const maxBytes = hive.maxMessageBytes;
@@ -237,6 +242,8 @@ export function restoreActor(hive: SnapshotHost, data: Uint8Array, def: ModuleDe
   if (hash !== def.hash) throw new SnapshotError(`the snapshot is of another module (module SHA-256 ${hash}, this module ${def.hash})`);
 
   const oldId = int(b['id'], 'id', 1, ID_MAX);
+  // Written since format 1 was extended; absent from older snapshots.
+  const idsBelow = b['idsBelow'] === undefined ? oldId + 1 : int(b['idsBelow'], 'idsBelow', 1, ID_MAX + 1);
   let id = oldId;
   if (options.id === 'new') id = hive.allocId();
   else if (hive.endpoint(oldId) !== undefined) throw new HiveStateError(`id ${oldId} is in use in this hive: restore with { id: 'new' }, or stop the actor that has it`);
@@ -321,6 +328,8 @@ export function restoreActor(hive: SnapshotHost, data: Uint8Array, def: ModuleDe
   a.nextMonitorRef = nextMonitorRef;
   a.state = 'parked';
 
+  hive.reserveIdsBelow(idsBelow);
+  hive.claimId(id);
   hive.addEndpoint(a);
   hive.admit(a);
   if (name !== null) hive.registerName(a, name);

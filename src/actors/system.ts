@@ -12,7 +12,7 @@ import { ABI_VERSION, hiveImports } from './abi.js';
 import { Actor, PARK, type ActorHost, type ActorLimits, type Wait } from './actor.js';
 import { assertSchema, checkBytes, decode, encode, Pid } from './codec.js';
 import { Kind, Status, isNormalExit, type Envelope } from './envelope.js';
-import { ActorExitedError, CallTimeoutError, HiveStateError, LimitError, MailboxFullError, MessageTooLargeError, NameTakenError, SchemaError } from './errors.js';
+import { ActorExitedError, CallTimeoutError, HiveStateError, LimitError, MailboxFullError, MessageTooLargeError, NameTakenError, NotFoundError, SchemaError } from './errors.js';
 import { checkLimits, DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS, LogGate, MESSAGE_OVERHEAD, Tree, type HiveLimits } from './limits.js';
 import { isProcess, type BlockedSend, type Endpoint, type Process } from './process.js';
 import { ActorRef, Inbox, type ActorInfo, type InboxOptions, type Received, type RefHost } from './ref.js';
@@ -107,6 +107,10 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   private readonly logGate: LogGate;
   private readonly endpoints = new Map<number, Endpoint>();
   private readonly names = new Map<string, number>();
+  /** The names of inboxes (dropped when they close). */
+  private readonly inboxNames = new Map<number, string>();
+  /** Exit reasons of the last actors that exited (errors about them say why they are gone), at most RECENT_EXITS. */
+  private readonly recentExits = new Map<number, string>();
   /** The modules it knows. */
   readonly modules = new ModuleRegistry();
   private nextId: number;
@@ -387,18 +391,39 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       const child = this.start(def, { name: null, init, from: parent.id, linkTo: link ? parent : null, options: {}, tree: parent.tree, by: parent });
       return child === null ? Status.LIMIT : child.id;
     } catch (e) {
+      if (e instanceof LimitError) return Status.LIMIT;
       parent.log('warn', 'spawn failed', { module, err: e });
       return Status.SPAWN_FAILED;
     }
   }
 
   /** A free id. */
+  /**
+   * A new id. Ids are never reused in a hive (an actor may keep the ids it
+   * was told of in its memory, where no one can see them): they go up from
+   * `firstId`, past every id restored or claimed, and a hive gives out at
+   * most 2^31-1 (then LimitError 'ids').
+   */
   allocId(): number {
-    for (;;) {
-      const id = this.nextId;
-      this.nextId = id >= 0x7fffffff ? 1 : id + 1;
-      if (!this.endpoints.has(id)) return id;
-    }
+    const id = this.nextId;
+    if (id > ID_MAX) throw new LimitError('ids', ID_MAX, 0);
+    this.nextId = id + 1;
+    return id;
+  }
+
+  /** @internal An id taken as it is (a restored actor's, an inbox's claimed address): later ids go above it. */
+  claimId(id: number): void {
+    if (id >= this.nextId) this.nextId = id + 1;
+  }
+
+  /** @internal Ids below this were or may have been given out: a snapshot records it, and a restore raises this hive's to it. */
+  get idsBelow(): number {
+    return this.nextId;
+  }
+
+  /** @internal Raises the next id to `n` (restoring a snapshot of a hive that had given out ids below it). */
+  reserveIdsBelow(n: number): void {
+    if (n > this.nextId) this.nextId = Math.min(n, ID_MAX + 1);
   }
 
   // ---------------------------------------------------------------------
@@ -419,6 +444,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   removeEndpoint(id: number): void {
     this.endpoints.delete(id);
     this.refs.delete(id);
+    const name = this.inboxNames.get(id);
+    if (name !== undefined) {
+      this.inboxNames.delete(id);
+      this.names.delete(name);
+    }
   }
 
   /** The actor with this id, alive. */
@@ -465,8 +495,14 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.open();
     if (options.id !== undefined && this.endpoints.has(options.id)) throw new HiveStateError(`id ${options.id} is in use`);
     if (options.id !== undefined && !(Number.isInteger(options.id) && options.id >= 1 && options.id <= 0x7fffffff)) throw new RangeError('an id is an integer from 1 to 2^31-1');
+    if (options.name !== undefined) this.checkName(options.name);
     const box = new Inbox<T>(this, options.id ?? this.allocId(), options);
+    if (options.id !== undefined) this.claimId(options.id);
     this.endpoints.set(box.id, box);
+    if (options.name !== undefined) {
+      this.names.set(options.name, box.id);
+      this.inboxNames.set(box.id, options.name);
+    }
     return box;
   }
 
@@ -789,7 +825,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   private hostBytes(to: number, value: unknown): Uint8Array {
     this.open();
     const ep = this.endpoints.get(to);
-    if (ep === undefined) throw new ActorExitedError(to, 'noproc');
+    if (ep === undefined) throw this.goneError(to);
     if (ep instanceof Supervisor) throw new HiveStateError(`${to} is a supervisor: it takes no messages`);
     if (!(value instanceof Uint8Array)) assertSchema(ep.schema?.in, value, 'in', to);
     const bytes = this.checkSize(encode(value));
@@ -803,7 +839,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   private statusError(st: number, to: number): Error {
     switch (st) {
       case Status.NOT_FOUND:
-        return new ActorExitedError(to, 'noproc');
+        return this.goneError(to);
       case Status.FULL: {
         const a = this.actor(to);
         const ep = this.endpoints.get(to);
@@ -816,6 +852,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       default:
         return new HiveStateError(`send failed with status ${st}`);
     }
+  }
+
+  /** Why there is nothing at `to`: it exited (with its reason, when it was one of the last to), or no such id was ever given out. */
+  private goneError(to: number): Error {
+    if (!(Number.isInteger(to) && to >= 1 && to < this.nextId)) return new NotFoundError(`no actor ${to}: this hive never gave out that id`);
+    return new ActorExitedError(to, this.recentExits.get(to) ?? 'noproc');
   }
 
   private throwStatus(st: number, to: number): void {
@@ -1232,6 +1274,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     p.links.clear();
     for (const [watcher, refs] of p.monitoredBy) for (const ref of refs) this.transport.post({ t: 'down', from: p.id, to: watcher, ref, reason });
     p.monitoredBy.clear();
+    this.recentExits.set(p.id, reason);
+    if (this.recentExits.size > RECENT_EXITS) this.recentExits.delete(this.recentExits.keys().next().value!);
     if (p instanceof Actor) {
       ref.seen(p.exited);
       this.executor.yieldSoon();
@@ -1439,6 +1483,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
 /** Bytes of log output the default logger holds while stderr is not ready; past it, lines are dropped. */
 const LOG_BUFFER_BYTES = 4 << 20;
+
+/** The largest id. */
+const ID_MAX = 0x7fffffff;
+
+/** Exit reasons remembered for the errors of later calls (the newest). */
+const RECENT_EXITS = 10_000;
 
 /** One i32 result. */
 function i32(n: number): Value[] {

@@ -18,6 +18,7 @@ export type Value =
   | { type: 'funcref'; value: FuncRefValue | null } // null is ref.null func
   | { type: 'externref'; value: unknown }; // null is ref.null extern; anything else is a host value
 
+/** The name of a value's type ('i32', 'f64', 'funcref'...). */
 export type ValueTypeName = Value['type'];
 
 const f32buf = new Float32Array(1);
@@ -25,7 +26,9 @@ const u32buf = new Uint32Array(f32buf.buffer);
 const f64buf = new Float64Array(1);
 const u64buf = new BigUint64Array(f64buf.buffer);
 
+/** An i32 value (wrapped to 32 bits). */
 export const i32 = (value: number): Value => ({ type: 'i32', value: value | 0 });
+/** An i64 value (wrapped to 64 bits). */
 export const i64 = (value: bigint): Value => ({ type: 'i64', value: BigInt.asIntN(64, value) });
 /** An f32 from a JS number (rounded to f32). */
 export function f32(value: number): Value {
@@ -37,7 +40,9 @@ export function f64(value: number): Value {
   f64buf[0] = value;
   return { type: 'f64', bits: u64buf[0]! };
 }
+/** An f32 value from its raw bits (NaN payloads kept). */
 export const f32bits = (bits: number): Value => ({ type: 'f32', bits: bits >>> 0 });
+/** An f64 value from its raw bits (NaN payloads kept). */
 export const f64bits = (bits: bigint): Value => ({ type: 'f64', bits: BigInt.asUintN(64, bits) });
 
 /** The JS number of an f32 bit pattern. */
