@@ -65,6 +65,10 @@ class ActorPort implements HivePort {
     return this.actor.hive.maxMessageBytes;
   }
 
+  get replyTo(): number {
+    return this.actor.replyTo;
+  }
+
   current(): { kind: number; from: number; bytes: Uint8Array } | null {
     return this.actor.current;
   }
@@ -82,7 +86,7 @@ class ActorPort implements HivePort {
     const actor = this.actor;
     const env = actor.take();
     if (env !== undefined) {
-      actor.current = env;
+      actor.received(env);
       return env.bytes.length;
     }
     if (timeout === 0) return S.TIMEOUT;
@@ -106,7 +110,7 @@ class ActorPort implements HivePort {
   }
 
   reply(bytes: Uint8Array): number | Suspend {
-    return this.send(this.actor.current!.from, bytes, -1);
+    return this.send(this.actor.replyTo, bytes, -1);
   }
 
   call(to: number, bytes: Uint8Array, timeout: number): number | Suspend {

@@ -419,11 +419,24 @@ export class Actor implements Process, Runnable {
     return this.signals.shift() ?? this.mailbox.shift();
   }
 
+  /**
+   * Makes a message taken by `receive` current. Its sender is also the one
+   * `reply` answers (`replyTo`): the answers to the actor's own calls become
+   * current too, but do not change whom it replies to.
+   */
+  received(env: Envelope): void {
+    this.current = env;
+    this.replyTo = env.from;
+  }
+
+  /** The sender of the last message it received (or of its init message): where `reply` goes; 0 for none. */
+  replyTo = 0;
+
   /** A parked receive gets the next message now. */
   private receiveNow(): void {
     const env = this.take();
     if (env === undefined) return;
-    this.current = env;
+    this.received(env);
     this.wakeWith([{ type: 'i32', value: env.bytes.length }]);
   }
 

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cmd, settle, testHive } from '../../test/helpers/hive.js';
+import { wat } from '../../test/helpers/wat.js';
 import { ActorExitedError, NotFoundError } from './errors.js';
 
 describe('found by a new user', () => {
@@ -89,5 +90,34 @@ describe('found by a new user', () => {
     await gone.stop();
     for (let i = 0; i < 20; i++) expect(two.hive.spawn('probe').id).not.toBe(gone.id);
     two.hive.close();
+  });
+
+  it('regression: after a handler made a nested call, its reply went to the callee (the host\'s call timed out); now reply answers the request being handled', async () => {
+    const { hive, clock } = testHive();
+    // A handler that asks the counter registered as "c" before answering, and replies with the counter's answer.
+    const handler = wat(`(module
+      (import "hive" "receive" (func $receive (param i32) (result i32)))
+      (import "hive" "call" (func $call (param i32 i32 i32 i32) (result i32)))
+      (import "hive" "read" (func $read (param i32 i32) (result i32)))
+      (import "hive" "reply" (func $reply (param i32 i32) (result i32)))
+      (import "hive" "lookup" (func $lookup (param i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 0) "c")
+      (data (i32.const 16) "\\a2up")
+      (func (export "main") (local $n i32)
+        (loop $serve
+          (drop (call $receive (i32.const -1)))
+          (local.set $n (call $call (call $lookup (i32.const 0) (i32.const 1)) (i32.const 16) (i32.const 3) (i32.const -1)))
+          (drop (call $read (i32.const 64) (local.get $n)))
+          (drop (call $reply (i32.const 64) (local.get $n)))
+          (br $serve))))`);
+    hive.spawn('counter', { name: 'c' });
+    const h = hive.spawn<string, string>(handler);
+    await settle(hive);
+    const answer = h.call('go', { timeout: 50 });
+    await settle(hive);
+    clock.advance(100);
+    expect(await answer).toBe('value=1');
+    hive.close();
   });
 });

@@ -136,6 +136,7 @@ export function snapshotActor(hive: SnapshotHost, a: Actor): Uint8Array {
     resumeError: a.resumeError === null ? null : String(a.resumeError instanceof Error ? a.resumeError.message : a.resumeError),
     wait,
     current: a.current === null ? null : tuple(a.current),
+    replyTo: a.replyTo,
     mailbox: a.mailbox.toArray().map(tuple),
     signals: a.signals.toArray().map(tuple),
     trapExit: a.trapExit,
@@ -271,6 +272,8 @@ export function restoreActor(hive: SnapshotHost, data: Uint8Array, def: ModuleDe
   const resume = b['resume'] === null ? null : arr(b['resume'], 'resume', 1000).map((v, i) => value(v, `resume[${i}]`));
   const resumeError = b['resumeError'] === null ? null : str(b['resumeError'], 'resumeError');
   const current = b['current'] === null ? null : envelope(b['current'], 'current', maxBytes);
+  // Absent from snapshots written before it was saved: the current message's sender, as `reply` used.
+  const replyTo = b['replyTo'] === undefined ? current?.from ?? 0 : int(b['replyTo'], 'replyTo', 0, ID_MAX);
   const mailbox = arr(b['mailbox'], 'mailbox', limits.mailbox).map((v, i) => envelope(v, `mailbox[${i}]`, maxBytes));
   const mailboxBytes = mailbox.reduce((n, e) => n + e.bytes.length, 0);
   if (mailbox.length > 1 && mailboxBytes > limits.mailboxBytes) fail(`mailbox holds more than ${limits.mailboxBytes} bytes`);
@@ -322,6 +325,7 @@ export function restoreActor(hive: SnapshotHost, data: Uint8Array, def: ModuleDe
   a.resumeWith = resume;
   a.resumeError = resumeError === null ? null : new Error(resumeError);
   a.current = current;
+  a.replyTo = replyTo;
   for (const e of mailbox) a.mailbox.push(e);
   for (const e of signals) a.signals.push(e);
   a.trapExit = trapExit;
@@ -381,7 +385,7 @@ export function restoreActor(hive: SnapshotHost, data: Uint8Array, def: ModuleDe
     case 'receive': {
       const env = a.take();
       if (env !== undefined) {
-        a.current = env;
+        a.received(env);
         a.wakeWith(i32(env.bytes.length));
         break;
       }

@@ -221,7 +221,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.endpoints.set(id, actor);
     this.admit(actor);
     if (s.name !== null) this.setName(actor, s.name);
-    if (s.init !== null) actor.current = { kind: Kind.INIT, from: s.from, bytes: s.init, ref: 0, payer: s.by?.tree ?? null };
+    if (s.init !== null) actor.received({ kind: Kind.INIT, from: s.from, bytes: s.init, ref: 0, payer: s.by?.tree ?? null });
     if (s.linkTo !== null) {
       actor.links.add(s.linkTo.id);
       s.linkTo.links.add(id);

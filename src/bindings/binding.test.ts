@@ -169,7 +169,8 @@ describe('WASI through the contract', () => {
 
     // The host side again (streams), but none of the settings: they come from the state.
     const second = new Wasi({ stdin: STDIN, stdout: (b) => out.push(b) });
-    second.restore(unpack(saved));
+    const asBinding: Binding = second; // through the contract, as a host restoring an actor does
+    asBinding.restore(unpack(saved));
     caller.fuelBefore = caller.inst!.fuelUsed; // a new instance; the guest's fuel goes on, as a VM snapshot restores it
     tick(second, caller, 3);
 

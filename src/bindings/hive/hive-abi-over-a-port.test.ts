@@ -38,6 +38,10 @@ class FakePort implements HivePort {
   current(): CurrentMessage | null {
     return this.message;
   }
+
+  get replyTo(): number {
+    return this.message?.from ?? 0;
+  }
   receive(timeout: number): number | Suspend {
     this.asked.push(`receive ${timeout}`);
     return timeout === 0 ? HiveStatus.TIMEOUT : PARKED;

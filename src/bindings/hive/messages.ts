@@ -50,8 +50,7 @@ export function messages(g: GuestCall): Messages {
       const bytes = g.messageArg(ptr, len);
       if (bytes === null) return HiveStatus.TOO_LARGE;
       // Checked before the copy: a reply to nobody costs nothing more.
-      const cur = port.current();
-      if (cur === null || cur.from === 0) return HiveStatus.NOT_FOUND;
+      if (port.replyTo === 0) return HiveStatus.NOT_FOUND;
       return port.reply(g.copy(bytes));
     },
 

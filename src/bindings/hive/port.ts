@@ -60,6 +60,8 @@ export interface HivePort {
   send(to: number, bytes: Uint8Array, timeout: number): number | Suspend;
   /** Sends to the sender of the current message (the binding checked there is one), waiting while its mailbox is full: as `send`. */
   reply(bytes: Uint8Array): number | Suspend;
+  /** Whom `reply` answers: the sender of the last message received (a call's answer does not change it); 0 for none. */
+  readonly replyTo: number;
   /** Sends a request from a fresh reply address and parks until the answer (made current; its size) or a status. */
   call(to: number, bytes: Uint8Array, timeout: number): number | Suspend;
 
