@@ -106,7 +106,7 @@ describe('the public API', () => {
     const hive = d.get('actors/hive.d.ts')!;
     const ref = d.get('actors/ref.d.ts')!;
     const sup = d.get('actors/supervisor.d.ts')!;
-    expect(members(hive, 'Hive')).toEqual(['actorIds', 'clock', 'close', 'constructor', 'define', 'emit', 'idle', 'inbox', 'logger', 'modules', 'ref', 'restore', 'snapshot', 'spawn', 'supervise', 'whereis'].sort());
+    expect(members(hive, 'Hive')).toEqual(['actorIds', 'clock', 'close', 'constructor', 'define', 'emit', 'idle', 'inbox', 'logger', 'modules', 'ref', 'restore', 'restoreGroup', 'snapshot', 'snapshotGroup', 'spawn', 'supervise', 'whereis'].sort());
     expect(members(ref, 'ActorRef')).toEqual(['alive', 'call', 'exited', 'id', 'info', 'kill', 'name', 'send', 'sendWait', 'snapshot', 'stop', 'toString'].sort());
     expect(members(ref, 'Inbox')).toEqual(['close', 'id', 'maxMessages', 'next', 'receive', 'ref', 'size', '[Symbol.asyncIterator]'].sort());
     expect(members(sup, 'Supervisor')).toEqual(expect.arrayContaining(['child', 'id']));

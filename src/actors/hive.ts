@@ -159,6 +159,26 @@ export class Hive extends EventEmitter<HiveEvents> {
     return this.#system.restore(bytes, options) as ActorRef<In, Out>;
   }
 
+  /**
+   * Snapshots actors together, consistently: what is in flight between them
+   * is delivered first, and no slice runs between their snapshots. For a
+   * room and its members, a pipeline, any actors that know each other's ids.
+   */
+  snapshotGroup(targets: readonly (ActorRef | number)[]): Uint8Array {
+    return this.#system.snapshotGroup(targets.map((t) => (typeof t === 'number' ? t : t.id)));
+  }
+
+  /**
+   * Restores a group snapshot into this hive (the same or another): each
+   * actor under its id and name, all in one spawn tree (or `tree`), with
+   * their links and monitors to each other; they carry on once all exist.
+   * Throws SnapshotError, HiveStateError (an id in use), NameTakenError,
+   * and then restores none of them.
+   */
+  restoreGroup(bytes: Uint8Array, options: { missingLinks?: 'drop' | 'signal'; tree?: ActorRef | number } = {}): ActorRef[] {
+    return this.#system.restoreGroup(bytes, options);
+  }
+
   /** Resolves when no actor is ready to run (all wait or have exited). */
   idle(): Promise<void> {
     return this.#system.idle();

@@ -217,6 +217,39 @@ function value(v: unknown, what: string): Value {
   }
 }
 
+/** First bytes of a group snapshot. */
+const GROUP_MAGIC = new Uint8Array([0x57, 0x48, 0x47, 0x52, 0x4f, 0x55, 0x50, 0x00]); // "WHGROUP\0"
+/** Version of the group snapshot format. */
+export const GROUP_SNAPSHOT_FORMAT = 1;
+
+/** @internal A group snapshot: its actors' snapshots, taken at one point (nothing in flight between them). */
+export function packGroup(actors: Uint8Array[]): Uint8Array {
+  const packed = packr.pack({ format: GROUP_SNAPSHOT_FORMAT, actors });
+  const out = new Uint8Array(GROUP_MAGIC.length + packed.length);
+  out.set(GROUP_MAGIC, 0);
+  out.set(packed, GROUP_MAGIC.length);
+  return out;
+}
+
+/** The actor snapshots in a group snapshot (each still to be checked as one); at most `maxActors` of them. Throws SnapshotError. */
+export function readGroupSnapshot(data: Uint8Array, maxActors: number): Uint8Array[] {
+  if (!(data instanceof Uint8Array) || data.length < GROUP_MAGIC.length || GROUP_MAGIC.some((b, i) => data[i] !== b)) {
+    throw new SnapshotError('not a group snapshot (bad magic bytes)');
+  }
+  let body: unknown;
+  try {
+    body = packr.unpack(data.subarray(GROUP_MAGIC.length));
+  } catch (e) {
+    fail(`cannot decode the group (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const b = obj(body, 'group');
+  const format = int(b['format'], 'group format', 0, 1 << 30);
+  if (format !== GROUP_SNAPSHOT_FORMAT) throw new SnapshotError(`group snapshot format ${format} is not supported (this runtime reads format ${GROUP_SNAPSHOT_FORMAT})`);
+  const actors = arr(b['actors'], 'group actors', maxActors).map((v, i) => bytes(v, `group actor ${i}`, Number.MAX_SAFE_INTEGER));
+  if (actors.length === 0) fail('a group snapshot holds at least one actor');
+  return actors;
+}
+
 /** Decodes the outer layer of an actor snapshot. */
 export function readActorSnapshot(data: Uint8Array): Record<string, unknown> {
   if (!(data instanceof Uint8Array) || data.length < MAGIC.length || MAGIC.some((b, i) => data[i] !== b)) {
@@ -236,6 +269,19 @@ export function readActorSnapshot(data: Uint8Array): Record<string, unknown> {
 
 /** @internal Restores an actor from bytes into the hive. */
 export function restoreActor(hive: SnapshotHost, data: Uint8Array, def: ModuleDef, options: RestoreActorOptions): Actor {
+  const r = restoreActorParts(hive, data, def, options);
+  r.attach();
+  r.resume();
+  return r.actor;
+}
+
+/**
+ * @internal Restores an actor in three steps: the actor and its name now;
+ * its links and monitors with the actors present at `attach`; what it waits
+ * for at `resume`. A group restored together makes all its actors first, so
+ * that their links and monitors to each other are found.
+ */
+export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: ModuleDef, options: RestoreActorOptions): { actor: Actor; attach(): void; resume(): void } {
   const b = readActorSnapshot(data);
   const maxBytes = hive.maxMessageBytes;
   const m = obj(b['module'], 'module');
@@ -338,6 +384,7 @@ export function restoreActor(hive: SnapshotHost, data: Uint8Array, def: ModuleDe
   hive.admit(a);
   if (name !== null) hive.registerName(a, name);
 
+  const attach = (): void => {
   // Links and monitors with whoever is in this hive. The snapshot's links are
   // untrusted (a link is a way to send an exit signal): only those a guest of
   // its tree could make are restored, under the hive's `signals` policy.
@@ -374,64 +421,67 @@ export function restoreActor(hive: SnapshotHost, data: Uint8Array, def: ModuleDe
       if (kept.length > 0) a.monitoredBy.set(watcher, new Set(kept));
     }
   }
-  if (!a.alive) return a; // a noproc signal ended it
+  };
+  const carryOn = (): void => {
+    if (!a.alive) return; // a noproc signal ended it
 
-  const i32 = (n: number): Value[] => [{ type: 'i32', value: n }];
-  const now = hive.clock.now();
-  switch (plan.kind) {
-    case 'none':
-      a.makeReady();
-      break;
-    case 'receive': {
-      const env = a.take();
-      if (env !== undefined) {
-        a.received(env);
-        a.wakeWith(i32(env.bytes.length));
-        break;
-      }
-      const w: Wait = { kind: 'receive', deadline: now + plan.left, timer: null };
-      a.park(w, () => a.wakeWith(i32(Status.TIMEOUT)));
-      break;
-    }
-    case 'sleep': {
-      const w: Wait = { kind: 'sleep', deadline: plan.left === Infinity ? now : now + plan.left, timer: null };
-      a.park(w, () => a.wakeWith([]));
-      break;
-    }
-    case 'send':
-      hive.resumeSend(a, plan.to, plan.bytes, plan.left);
-      break;
-    case 'call':
-      hive.resumeCall(a, plan.reply, plan.target, plan.request, plan.left);
-      break;
-    case 'link':
-    case 'exit': {
-      // Asked again: the answer to the original request went to the actor this one was snapshotted from.
-      const st = plan.kind === 'link' ? hive.guestLink(a, plan.to) : hive.guestExit(a, plan.to, plan.reason);
-      if (typeof st === 'number') a.wakeWith(i32(st));
-      break;
-    }
-    case 'host': {
-      // The promise was not saved: ask the host function again, with the same arguments.
-      const pending = inst.pending!;
-      let r: ReturnType<NonNullable<typeof pending.func.host>>;
-      try {
-        r = pending.func.host!(pending.args);
-      } catch (e) {
-        a.resumeError = e;
+    const i32 = (n: number): Value[] => [{ type: 'i32', value: n }];
+    const now = hive.clock.now();
+    switch (plan.kind) {
+      case 'none':
         a.makeReady();
         break;
+      case 'receive': {
+        const env = a.take();
+        if (env !== undefined) {
+          a.received(env);
+          a.wakeWith(i32(env.bytes.length));
+          break;
+        }
+        const w: Wait = { kind: 'receive', deadline: now + plan.left, timer: null };
+        a.park(w, () => a.wakeWith(i32(Status.TIMEOUT)));
+        break;
       }
-      if (Array.isArray(r)) a.wakeWith(r);
-      else if (r instanceof Suspend) {
-        // As in a slice: a user import may not pause the actor with its own Suspend.
-        a.resumeError = new Trap(`host function ${pending.module}.${pending.name} suspended the actor, which only the hive may do`);
-        a.makeReady();
-      } else a.awaitHost(r);
-      break;
+      case 'sleep': {
+        const w: Wait = { kind: 'sleep', deadline: plan.left === Infinity ? now : now + plan.left, timer: null };
+        a.park(w, () => a.wakeWith([]));
+        break;
+      }
+      case 'send':
+        hive.resumeSend(a, plan.to, plan.bytes, plan.left);
+        break;
+      case 'call':
+        hive.resumeCall(a, plan.reply, plan.target, plan.request, plan.left);
+        break;
+      case 'link':
+      case 'exit': {
+        // Asked again: the answer to the original request went to the actor this one was snapshotted from.
+        const st = plan.kind === 'link' ? hive.guestLink(a, plan.to) : hive.guestExit(a, plan.to, plan.reason);
+        if (typeof st === 'number') a.wakeWith(i32(st));
+        break;
+      }
+      case 'host': {
+        // The promise was not saved: ask the host function again, with the same arguments.
+        const pending = inst.pending!;
+        let r: ReturnType<NonNullable<typeof pending.func.host>>;
+        try {
+          r = pending.func.host!(pending.args);
+        } catch (e) {
+          a.resumeError = e;
+          a.makeReady();
+          break;
+        }
+        if (Array.isArray(r)) a.wakeWith(r);
+        else if (r instanceof Suspend) {
+          // As in a slice: a user import may not pause the actor with its own Suspend.
+          a.resumeError = new Trap(`host function ${pending.module}.${pending.name} suspended the actor, which only the hive may do`);
+          a.makeReady();
+        } else a.awaitHost(r);
+        break;
+      }
     }
-  }
-  return a;
+  };
+  return { actor: a, attach, resume: carryOn };
 }
 
 /** What a restored actor waits for, with times left (Infinity: no deadline). */

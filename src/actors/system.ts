@@ -6,7 +6,7 @@
  * monitors). Actors run on an `Executor`; time comes from a `Clock`.
  */
 import { pino, type Logger } from 'pino';
-import { Global, Instance, LinkError, Memory, Module, Table, Trap, warmUp, type GrowthBudget, type Imports, type Suspend, type Value } from '../vm/index.js';
+import { Global, Instance, LinkError, Memory, Module, SnapshotError, Table, Trap, warmUp, type GrowthBudget, type Imports, type Suspend, type Value } from '../vm/index.js';
 import { InlineExecutor, SystemClock, type Clock, type Executor, type TimerHandle } from '../scheduler/index.js';
 import { ABI_VERSION, hiveImports } from './abi.js';
 import { Actor, PARK, type ActorHost, type ActorLimits, type Wait } from './actor.js';
@@ -21,7 +21,7 @@ import { ModuleRegistry } from './registry.js';
 import { inlineTransport, type Transport } from './router.js';
 import { Rng } from './rng.js';
 import { Supervisor, type SupervisorHost, type SupervisorSpec } from './supervisor.js';
-import { readActorSnapshot, restoreActor, snapshotActor, type RestoreActorOptions, type SnapshotHost } from './snapshot.js';
+import { packGroup, readActorSnapshot, readGroupSnapshot, restoreActor, restoreActorParts, snapshotActor, type RestoreActorOptions, type SnapshotHost } from './snapshot.js';
 import type { ActorOptions, DeadLetter, EventSink, ExitEvent, HiveOptions, ModuleDef, RestartEvent, SpawnOptions } from './types.js';
 
 /** The reply address of a call (one message, then it closes). */
@@ -1365,6 +1365,78 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       a.logger.debug({ module: def.name ?? def.hash.slice(0, 12) }, 'restored');
     }
     return ref;
+  }
+
+  /**
+   * Snapshots actors together, at one point: envelopes in flight are
+   * delivered first and no slice runs between the snapshots, so what one
+   * sent the others is in their mailboxes and nothing is between them.
+   */
+  snapshotGroup(ids: readonly number[]): Uint8Array {
+    this.transport.flush();
+    if (new Set(ids).size !== ids.length) throw new RangeError('a group lists each actor once');
+    if (ids.length === 0) throw new RangeError('a group holds at least one actor');
+    const actors = ids.map((id) => {
+      const a = this.actor(id);
+      if (a === undefined || !a.alive) throw this.goneError(id);
+      return a;
+    });
+    return packGroup(actors.map((a) => snapshotActor(this, a)));
+  }
+
+  /**
+   * Restores a group snapshot: every actor under its id and name, in one new
+   * spawn tree (or `tree`), with the links and monitors between them and to
+   * the actors of this hive; they start waiting again only once all exist.
+   * Checks that every id and name is free and every module defined before
+   * making any; if one still fails, those made are removed without a trace.
+   */
+  restoreGroup(bytes: Uint8Array, options: Pick<RestoreActorOptions, 'missingLinks' | 'tree'> = {}): ActorRef[] {
+    this.open();
+    const parts = readGroupSnapshot(bytes, this.hiveLimits.maxActors);
+    const defs = parts.map((p) => this.defForSnapshot(p));
+    const ids = new Set<number>();
+    const names = new Set<string>();
+    for (const p of parts) {
+      const b = readActorSnapshot(p);
+      const id = b['id'];
+      if (typeof id !== 'number' || ids.has(id)) throw new SnapshotError('malformed group snapshot: two actors have one id');
+      if (this.endpoints.has(id)) throw new HiveStateError(`id ${id} is in use in this hive: stop the actor that has it before restoring the group`);
+      ids.add(id);
+      const name = b['name'];
+      if (typeof name === 'string') {
+        if (names.has(name)) throw new SnapshotError('malformed group snapshot: two actors have one name');
+        const holder = this.names.get(name);
+        if (holder !== undefined) throw new NameTakenError(name, holder);
+        names.add(name);
+      }
+    }
+    const made: ReturnType<typeof restoreActorParts>[] = [];
+    try {
+      for (let i = 0; i < parts.length; i++) {
+        const tree = options.tree ?? made[0]?.actor.id;
+        made.push(restoreActorParts(this, parts[i]!, defs[i]!, { missingLinks: options.missingLinks, ...(tree !== undefined ? { tree } : {}) }));
+      }
+    } catch (e) {
+      // Nothing links to them yet and nobody was told of them: they go without events (their saved messages are dead letters).
+      for (const m of made) this.discard(m.actor);
+      throw e;
+    }
+    for (const m of made) m.attach();
+    for (const m of made) m.resume();
+    return made.map((m) => {
+      const ref = this.refOf(m.actor.id);
+      if (m.actor.alive) this.events.emit('spawned', { ref, id: m.actor.id, name: m.actor.name });
+      return ref;
+    });
+  }
+
+  /** Removes an actor that was made but never linked, monitored, run or announced. */
+  private discard(a: Actor): void {
+    if (!a.alive) return;
+    this.finishActor(a, 'discarded');
+    this.endpoints.delete(a.id);
+    this.refs.delete(a.id);
   }
 
   private defForSnapshot(bytes: Uint8Array): ModuleDef {
