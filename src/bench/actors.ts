@@ -14,12 +14,31 @@
  * - fairness: latency percentiles of host calls to a pong actor, and the
  *   wasm ping-pong round trip, with and without 10 actors spinning forever;
  * - snapshots of one actor: a counter, and a probe grown to 1 and 16 MiB
- *   (pages left zero, or filled with random words), restored into a second hive.
+ *   (pages left zero, or filled with random words), restored into a second hive;
+ * - spawn scale: 100,000 counters spawned one after another through
+ *   `hive.spawn` in one hive, timed per block of 10,000 (a cost that grows
+ *   with the number of live actors shows as later blocks slower than the
+ *   first), then started (run to their first receive) while a probe
+ *   measures how long the event loop is held at once.
  *
  * `benchActors` prints a table as it goes and returns the figures;
  * `actorsJsonLine` makes the one-line JSON summary the bench prints last.
+ * `--actors NAMES` (see ACTOR_FIGURES) runs only some figures.
+ *
+ * The keys of issue 11's bars in that JSON (`actors.bars` repeats them,
+ * each with its bar and whether it was met):
+ * - `spawnScale.perSecond`: spawns per second over all 100,000 (bar 30,000);
+ * - `spawnScale.firstBlockPerSecond`, `spawnScale.lastBlockPerSecond`: the
+ *   rate of the first and of the last 10,000, and `spawnScale.flatness`,
+ *   last / first (bar 0.8); `spawnScale.maxEventLoopDelayMs`: the longest
+ *   the event loop waited while the executor started them;
+ * - `pingPong.messagesPerSecond`: messages per second between two wasm
+ *   actors on one thread (bar 500,000);
+ * - `memory.rssBytes`: resident memory per idle counter (bar 80 KiB), with
+ *   its parts (JS heap, external memory, the wasm memory of one counter).
  */
 import { execFile } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +47,7 @@ import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 
 import { Hive, type ActorRef } from '../actors/index.js';
+import { systemOf } from '../actors/hive.js';
 import { Module } from '../vm/index.js';
 import { packageRoot } from './kernels.js';
 import { median } from './measure.js';
@@ -59,7 +79,23 @@ export interface ActorsPlan {
   /** Memory sizes (MiB) of the probe snapshots, and samples of each snapshot and restore. */
   readonly snapshotMiB: readonly number[];
   readonly snapshotSamples: number;
+  /** Counters of the spawn scale figure, all alive at the end, and the block they are timed by. */
+  readonly scaleActors: number;
+  readonly scaleBlock: number;
 }
+
+/** The figures of the actor benchmark, by the names `--actors` takes. */
+export const ACTOR_FIGURES = ['pingpong', 'spawn', 'memory', 'fairness', 'snapshots', 'scale'] as const;
+/** One figure of the actor benchmark. */
+export type ActorFigure = (typeof ACTOR_FIGURES)[number];
+
+/** Issue 11's bars on the actor figures. */
+export const ACTOR_BARS = {
+  spawnsPerSecond: 30_000,
+  spawnFlatness: 0.8,
+  pingPongMessagesPerSecond: 500_000,
+  idleActorBytes: 80 * 1024,
+} as const;
 
 /** Plans of a full and a quick (`--quick`) run. */
 export const ACTOR_PLANS: Record<'full' | 'quick', ActorsPlan> = {
@@ -78,6 +114,8 @@ export const ACTOR_PLANS: Record<'full' | 'quick', ActorsPlan> = {
     roundTripsSpinning: 500,
     snapshotMiB: [1, 16],
     snapshotSamples: 5,
+    scaleActors: 100_000,
+    scaleBlock: 10_000,
   },
   quick: {
     samples: 3,
@@ -94,6 +132,8 @@ export const ACTOR_PLANS: Record<'full' | 'quick', ActorsPlan> = {
     roundTripsSpinning: 50,
     snapshotMiB: [1, 16],
     snapshotSamples: 3,
+    scaleActors: 10_000,
+    scaleBlock: 1_000,
   },
 };
 
@@ -128,19 +168,48 @@ export interface IdleMemoryResult {
   /** Deltas of process.memoryUsage() divided by the number of actors, in bytes. */
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
-  /** Memory outside the JS heap; includes `arrayBuffersBytes` (wasm memories are ArrayBuffers). */
+  /** Memory outside the JS heap as V8 counts it: ArrayBuffers (value stacks, large wasm memories), not SharedArrayBuffers (small wasm memories). */
   readonly externalBytes: number;
+  /** Bytes of ArrayBuffers and SharedArrayBuffers (Node's count): wasm memories and value stacks. */
   readonly arrayBuffersBytes: number;
-  /** heapUsed + external. */
+  /** heapUsed + external, or + arrayBuffers when larger (V8's external memory leaves SharedArrayBuffers out). */
   readonly totalBytes: number;
   /** Wasm memory of one counter, in bytes. */
   readonly wasmMemoryBytes: number;
 }
 
-/** Everything the actor benchmark measures. */
+/** Spawning many actors into one hive, all kept alive. */
+export interface SpawnScaleResult {
+  readonly actors: number;
+  /** Spawns per timed block. */
+  readonly block: number;
+  /** `hive.spawn` calls per second over all of them (instantiation included; their start functions run later). */
+  readonly perSecond: number;
+  /** Spawns per second in each block, in order. */
+  readonly blocksPerSecond: number[];
+  readonly firstBlockPerSecond: number;
+  readonly lastBlockPerSecond: number;
+  /** lastBlockPerSecond / firstBlockPerSecond: 1 when spawning stays as fast with many actors alive. */
+  readonly flatness: number;
+  /** Ms from the last spawn until all of them waited in receive (`await hive.idle()`). */
+  readonly startMs: number;
+  /** The longest the event loop was held at once while they started, ms (a 1 ms probe). */
+  readonly maxEventLoopDelayMs: number;
+  /** Resident memory after all were started, per actor (the process's, including what it held before). */
+  readonly rssBytesPerActor: number;
+}
+
+/** A bar of issue 11: the figure, the bar, and whether the figure met it. */
+export interface Bar {
+  readonly value: number;
+  readonly bar: number;
+  readonly met: boolean;
+}
+
+/** Everything the actor benchmark measures; a figure left out by `--actors` is absent. */
 export interface ActorsResult {
   readonly samples: number;
-  readonly pingPong: {
+  readonly pingPong?: {
     readonly roundTrips: number;
     /** Median messages per second, counting both directions. */
     readonly messagesPerSecond: number;
@@ -156,14 +225,14 @@ export interface ActorsResult {
     /** Messages per second of each timed sample. */
     readonly samples: number[];
   };
-  readonly hostCall: {
+  readonly hostCall?: {
     readonly calls: number;
     /** Median host `call`s per second to the pong actor (awaited one after the other). */
     readonly callsPerSecond: number;
     readonly callUs: number;
     readonly samples: number[];
   };
-  readonly spawn: {
+  readonly spawn?: {
     readonly actors: number;
     /** Median `hive.spawn` calls per second (instantiation and start function included). */
     readonly spawnsPerSecond: number;
@@ -173,8 +242,8 @@ export interface ActorsResult {
     readonly killMs: number;
     readonly killsPerSecond: number;
   };
-  readonly memory: IdleMemoryResult;
-  readonly fairness: {
+  readonly memory?: IdleMemoryResult;
+  readonly fairness?: {
     readonly spinners: number;
     readonly fuelPerSlice: number;
     /** Host call latency to pong, ms. */
@@ -183,12 +252,20 @@ export interface ActorsResult {
     readonly calls: number;
     readonly callsSpinning: number;
     /** Mean wasm ping-pong round trip, ms, without and with the spinners. */
-    readonly roundTripMs: number;
+    readonly roundTripMs: number | null;
     readonly roundTripMsSpinning: number;
     /** Wall ms of one slice of a spinner (fuelPerSlice at the spinners' measured speed). */
     readonly sliceMs: number;
   };
-  readonly snapshots: ActorSnapshotResult[];
+  readonly snapshots?: ActorSnapshotResult[];
+  readonly spawnScale?: SpawnScaleResult;
+  /** The figures of issue 11's bars that were measured (ACTOR_BARS). */
+  readonly bars: {
+    spawnsPerSecond?: Bar;
+    spawnFlatness?: Bar;
+    pingPongMessagesPerSecond?: Bar;
+    idleActorBytes?: Bar;
+  };
 }
 
 const GUESTS = ['ping', 'pong', 'counter', 'spinner', 'probe'] as const;
@@ -202,8 +279,12 @@ function loadGuests(): Record<GuestName, Module> {
   return out;
 }
 
-function newHive(guests: Record<GuestName, Module>, fuelPerSlice?: number): Hive {
-  const hive = new Hive({ logger: pino({ level: 'silent' }), ...(fuelPerSlice !== undefined ? { limits: { fuelPerSlice } } : {}) });
+function newHive(guests: Record<GuestName, Module>, fuelPerSlice?: number, maxActors?: number): Hive {
+  const hive = new Hive({
+    logger: pino({ level: 'silent' }),
+    ...(fuelPerSlice !== undefined ? { limits: { fuelPerSlice } } : {}),
+    ...(maxActors !== undefined ? { hiveLimits: { maxActors } } : {}),
+  });
   for (const g of GUESTS) hive.define(g, guests[g]);
   return hive;
 }
@@ -297,6 +378,57 @@ async function spawnOnce(guests: Record<GuestName, Module>, n: number): Promise<
   }
 }
 
+/**
+ * Spawns `n` counters into one hive in one synchronous loop (as a host
+ * script would), timing each block of `block`, then lets the executor start
+ * them all while a probe records the event loop's longest delay.
+ */
+async function spawnScale(guests: Record<GuestName, Module>, n: number, block: number): Promise<SpawnScaleResult> {
+  const hive = newHive(guests, undefined, n + 16);
+  const gc = gcFunction();
+  try {
+    gc?.();
+    const rss0 = process.memoryUsage().rss;
+    const refs: ActorRef[] = new Array(n);
+    const blocks: number[] = [];
+    const t0 = now();
+    let tb = t0;
+    for (let i = 0; i < n; i++) {
+      refs[i] = hive.spawn('counter');
+      if ((i + 1) % block === 0 || i === n - 1) {
+        const t = now();
+        blocks.push(((i % block) + 1) / ((t - tb) / 1000));
+        tb = t;
+      }
+    }
+    const t1 = now();
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    await hive.idle();
+    delay.disable();
+    const t2 = now();
+    for (const r of [refs[0]!, refs[n - 1]!]) {
+      if (r.info()?.waiting !== 'receive') throw new Error(`actors bench: counter ${r.id} is not waiting in receive`);
+    }
+    const first = blocks[0]!;
+    const last = blocks[blocks.length - 1]!;
+    return {
+      actors: n,
+      block,
+      perSecond: round(n / ((t1 - t0) / 1000)),
+      blocksPerSecond: blocks.map((b) => round(b)),
+      firstBlockPerSecond: round(first),
+      lastBlockPerSecond: round(last),
+      flatness: round(last / first, 3),
+      startMs: round(t2 - t1, 1),
+      maxEventLoopDelayMs: round(delay.max / 1e6, 1),
+      rssBytesPerActor: round((process.memoryUsage().rss - rss0) / n),
+    };
+  } finally {
+    hive.close();
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Memory per idle actor
 
@@ -348,7 +480,8 @@ export async function measureIdleMemory(n: number, measuredIn: string): Promise<
       heapUsedBytes: per('heapUsed'),
       externalBytes: per('external'),
       arrayBuffersBytes: per('arrayBuffers'),
-      totalBytes: round((after.heapUsed + after.external - before.heapUsed - before.external) / n),
+      // V8's external memory leaves out SharedArrayBuffers (small wasm memories, see vm/runtime.ts), Node's arrayBuffers has them.
+      totalBytes: round((after.heapUsed + Math.max(after.external, after.arrayBuffers) - before.heapUsed - Math.max(before.external, before.arrayBuffers)) / n),
       wasmMemoryBytes: refs[0]!.info()!.memoryPages * 65536,
     };
   } finally {
@@ -467,196 +600,254 @@ function row(label: string, value: string, detail = ''): string {
  * Runs the actor benchmark with a plan, printing a table through `print` as
  * it goes; resolves with the figures. Throws when a guest misbehaves.
  */
-export async function benchActors(plan: ActorsPlan, print: (line: string) => void = console.log): Promise<ActorsResult> {
+export async function benchActors(
+  plan: ActorsPlan,
+  print: (line: string) => void = console.log,
+  figures: ReadonlySet<ActorFigure> = new Set(ACTOR_FIGURES),
+): Promise<ActorsResult> {
   const guests = loadGuests();
   const { samples } = plan;
   print(`actors: test/guests on the inline executor (one thread); throughputs are medians of ${samples} samples after a warm-up`);
   print('');
 
   // 1. Ping-pong between two wasm actors, and host calls.
-  const hive = newHive(guests, plan.fuelPerSlice);
   let ping: ActorsResult['pingPong'];
   let hostCall: ActorsResult['hostCall'];
-  let rtFairMs: number;
-  try {
-    await pingPongOnce(hive, Math.max(1, plan.roundTrips >> 1));
-    const runs: { ms: number; pingFuel: number; pongFuel: number }[] = [];
-    for (let s = 0; s < samples; s++) runs.push(await pingPongOnce(hive, plan.roundTrips));
-    const rates = runs.map((r) => (2 * plan.roundTrips) / (r.ms / 1000));
-    const msgs = median(rates);
-    const rtUs = (2 / msgs) * 1e6;
-    const fps = await fuelPerSecond(hive, plan.speedMs);
-    const pingF = median(runs.map((r) => r.pingFuel)) / plan.roundTrips;
-    const pongF = median(runs.map((r) => r.pongFuel)) / plan.roundTrips;
-    ping = {
-      roundTrips: plan.roundTrips,
-      messagesPerSecond: round(msgs),
-      roundTripUs: round(rtUs, 2),
-      pingFuelPerRoundTrip: round(pingF, 1),
-      pongFuelPerRoundTrip: round(pongF, 1),
-      fuelPerSecond: round(fps),
-      guestShare: round(((pingF + pongF) / fps) * 1e6 / rtUs, 3),
-      samples: rates.map((r) => round(r)),
-    };
-    rtFairMs = rtUs / 1000;
-    print(row('ping <-> pong, wasm to wasm', `${fmtInt(msgs)} msg/s`, `${fmtInt(plan.roundTrips)} round trips a sample, ${rtUs.toFixed(1)} us per round trip`));
-    print(
-      row(
-        '  guest fuel per round trip',
-        `${fmtInt(pingF + pongF)}`,
-        `ping ${pingF.toFixed(0)}, pong ${pongF.toFixed(0)}; at ${(fps / 1e6).toFixed(0)}M fuel/s that is ${(100 * ping.guestShare).toFixed(0)}% of the time, the rest is the runtime`,
-      ),
-    );
+  let rtFairMs: number | null = null;
+  if (figures.has('pingpong')) {
+    const hive = newHive(guests, plan.fuelPerSlice);
+    try {
+      await pingPongOnce(hive, Math.max(1, plan.roundTrips >> 1));
+      const runs: { ms: number; pingFuel: number; pongFuel: number }[] = [];
+      for (let s = 0; s < samples; s++) runs.push(await pingPongOnce(hive, plan.roundTrips));
+      const rates = runs.map((r) => (2 * plan.roundTrips) / (r.ms / 1000));
+      const msgs = median(rates);
+      const rtUs = (2 / msgs) * 1e6;
+      const fps = await fuelPerSecond(hive, plan.speedMs);
+      const pingF = median(runs.map((r) => r.pingFuel)) / plan.roundTrips;
+      const pongF = median(runs.map((r) => r.pongFuel)) / plan.roundTrips;
+      ping = {
+        roundTrips: plan.roundTrips,
+        messagesPerSecond: round(msgs),
+        roundTripUs: round(rtUs, 2),
+        pingFuelPerRoundTrip: round(pingF, 1),
+        pongFuelPerRoundTrip: round(pongF, 1),
+        fuelPerSecond: round(fps),
+        guestShare: round(((pingF + pongF) / fps) * 1e6 / rtUs, 3),
+        samples: rates.map((r) => round(r)),
+      };
+      rtFairMs = rtUs / 1000;
+      print(row('ping <-> pong, wasm to wasm', `${fmtInt(msgs)} msg/s`, `${fmtInt(plan.roundTrips)} round trips a sample, ${rtUs.toFixed(1)} us per round trip`));
+      print(
+        row(
+          '  guest fuel per round trip',
+          `${fmtInt(pingF + pongF)}`,
+          `ping ${pingF.toFixed(0)}, pong ${pongF.toFixed(0)}; at ${(fps / 1e6).toFixed(0)}M fuel/s that is ${(100 * ping.guestShare).toFixed(0)}% of the time, the rest is the runtime`,
+        ),
+      );
 
-    const pong = hive.spawn('pong');
-    await hostCallsOnce(pong, Math.max(1, plan.hostCalls >> 1));
-    const callRates: number[] = [];
-    for (let s = 0; s < samples; s++) callRates.push(plan.hostCalls / ((await hostCallsOnce(pong, plan.hostCalls)) / 1000));
-    const cps = median(callRates);
-    hostCall = { calls: plan.hostCalls, callsPerSecond: round(cps), callUs: round(1e6 / cps, 2), samples: callRates.map((r) => round(r)) };
-    print(row('host call -> pong, awaited in turn', `${fmtInt(cps)} calls/s`, `${fmtInt(plan.hostCalls)} calls a sample, ${(1e6 / cps).toFixed(1)} us per call`));
-    pong.kill();
-  } finally {
-    hive.close();
+      const pong = hive.spawn('pong');
+      await hostCallsOnce(pong, Math.max(1, plan.hostCalls >> 1));
+      const callRates: number[] = [];
+      for (let s = 0; s < samples; s++) callRates.push(plan.hostCalls / ((await hostCallsOnce(pong, plan.hostCalls)) / 1000));
+      const cps = median(callRates);
+      hostCall = { calls: plan.hostCalls, callsPerSecond: round(cps), callUs: round(1e6 / cps, 2), samples: callRates.map((r) => round(r)) };
+      print(row('host call -> pong, awaited in turn', `${fmtInt(cps)} calls/s`, `${fmtInt(plan.hostCalls)} calls a sample, ${(1e6 / cps).toFixed(1)} us per call`));
+      pong.kill();
+    } finally {
+      hive.close();
+    }
   }
 
   // 2. Spawning and killing.
-  await spawnOnce(guests, Math.max(1, plan.spawnActors >> 2));
-  const spawns: { spawnMs: number; startMs: number; killMs: number }[] = [];
-  for (let s = 0; s < samples; s++) spawns.push(await spawnOnce(guests, plan.spawnActors));
-  const n = plan.spawnActors;
-  const spawnMs = median(spawns.map((x) => x.spawnMs));
-  const startMs = median(spawns.map((x) => x.startMs));
-  const killMs = median(spawns.map((x) => x.killMs));
-  const spawn: ActorsResult['spawn'] = {
-    actors: n,
-    spawnsPerSecond: round(n / (spawnMs / 1000)),
-    startedPerSecond: round(n / (startMs / 1000)),
-    killMs: round(killMs, 3),
-    killsPerSecond: round(n / (killMs / 1000)),
-  };
-  print(row('spawn counters', `${fmtInt(spawn.spawnsPerSecond)} /s`, `${fmtInt(n)} hive.spawn() calls (instantiation + start function), ${fmtMs(spawnMs)} ms`));
-  print(row('  ...and run to their first receive', `${fmtInt(spawn.startedPerSecond)} /s`, `${fmtMs(startMs)} ms until hive.idle()`));
-  print(row('kill them', `${fmtInt(spawn.killsPerSecond)} /s`, `${fmtMs(killMs)} ms for ${fmtInt(n)} ref.kill()`));
+  let spawn: ActorsResult['spawn'];
+  if (figures.has('spawn')) {
+    await spawnOnce(guests, Math.max(1, plan.spawnActors >> 2));
+    const spawns: { spawnMs: number; startMs: number; killMs: number }[] = [];
+    for (let s = 0; s < samples; s++) spawns.push(await spawnOnce(guests, plan.spawnActors));
+    const n = plan.spawnActors;
+    const spawnMs = median(spawns.map((x) => x.spawnMs));
+    const startMs = median(spawns.map((x) => x.startMs));
+    const killMs = median(spawns.map((x) => x.killMs));
+    spawn = {
+      actors: n,
+      spawnsPerSecond: round(n / (spawnMs / 1000)),
+      startedPerSecond: round(n / (startMs / 1000)),
+      killMs: round(killMs, 3),
+      killsPerSecond: round(n / (killMs / 1000)),
+    };
+    print(row('spawn counters', `${fmtInt(spawn.spawnsPerSecond)} /s`, `${fmtInt(n)} hive.spawn() calls (instantiation + start function), ${fmtMs(spawnMs)} ms`));
+    print(row('  ...and run to their first receive', `${fmtInt(spawn.startedPerSecond)} /s`, `${fmtMs(startMs)} ms until hive.idle()`));
+    print(row('kill them', `${fmtInt(spawn.killsPerSecond)} /s`, `${fmtMs(killMs)} ms for ${fmtInt(n)} ref.kill()`));
+  }
 
   // 3. Memory per idle actor.
-  let memory: IdleMemoryResult | null = null;
-  if (plan.memoryInChild) {
-    const child = idleMemoryInChild(plan.idleActors);
-    if (child !== null) memory = await child;
+  let memory: IdleMemoryResult | undefined;
+  if (figures.has('memory')) {
+    if (plan.memoryInChild) {
+      const child = idleMemoryInChild(plan.idleActors);
+      if (child !== null) memory = await child;
+    }
+    memory ??= await measureIdleMemory(plan.idleActors, 'in process');
+    print(
+      row(
+        'memory per idle counter',
+        fmtKiB(memory.rssBytes) + ' rss',
+        `${fmtInt(memory.actors)} counters waiting in receive (${memory.measuredIn}${memory.gc ? ', after gc' : ', no gc'}): ` +
+          `JS heap ${fmtKiB(memory.heapUsedBytes)} + external ${fmtKiB(memory.externalBytes)} (array buffers ${fmtKiB(memory.arrayBuffersBytes)}; wasm memory ${fmtKiB(memory.wasmMemoryBytes)})`,
+      ),
+    );
   }
-  memory ??= await measureIdleMemory(plan.idleActors, 'in process');
-  print(
-    row(
-      'memory per idle counter',
-      fmtKiB(memory.rssBytes) + ' rss',
-      `${fmtInt(memory.actors)} counters waiting in receive (${memory.measuredIn}${memory.gc ? ', after gc' : ', no gc'}): ` +
-        `JS heap ${fmtKiB(memory.heapUsedBytes)} + external ${fmtKiB(memory.externalBytes)} (array buffers ${fmtKiB(memory.arrayBuffersBytes)}; wasm memory ${fmtKiB(memory.wasmMemoryBytes)})`,
-    ),
-  );
 
   // 4. Fairness: latency with spinners.
-  const fhive = newHive(guests, plan.fuelPerSlice);
   let fairness: ActorsResult['fairness'];
-  try {
-    const pong = fhive.spawn('pong');
-    await callLatencies(pong, Math.min(200, plan.latencyCalls));
-    const idle = percentiles(await callLatencies(pong, plan.latencyCalls));
-    const spinners = Array.from({ length: plan.spinners }, () => fhive.spawn('spinner'));
-    await sleep(Math.max(200, plan.speedMs)); // let V8 re-optimize the interpreter for the spinners
-    const spun0 = spinners.reduce((s, r) => s + r.info()!.fuelUsed, 0);
-    const t0 = now();
-    const spinning = percentiles(await callLatencies(pong, plan.latencyCallsSpinning));
-    const spinFps = (spinners.reduce((s, r) => s + r.info()!.fuelUsed, 0) - spun0) / ((now() - t0) / 1000);
-    const inbox = fhive.inbox<number>();
-    const t1 = now();
-    fhive.spawn('ping', { init: { peer: pong, n: plan.roundTripsSpinning, report: inbox.ref } });
-    if ((await inbox.next({ timeout: 600_000 })) !== plan.roundTripsSpinning) throw new Error('actors bench: ping reported a wrong count');
-    const rtSpin = (now() - t1) / plan.roundTripsSpinning;
-    for (const s of spinners) {
-      if (!s.alive) throw new Error('actors bench: a spinner exited');
-      s.kill();
+  if (figures.has('fairness')) {
+    const fhive = newHive(guests, plan.fuelPerSlice);
+    try {
+      const pong = fhive.spawn('pong');
+      await callLatencies(pong, Math.min(200, plan.latencyCalls));
+      const idle = percentiles(await callLatencies(pong, plan.latencyCalls));
+      const spinners = Array.from({ length: plan.spinners }, () => fhive.spawn('spinner'));
+      await sleep(Math.max(200, plan.speedMs)); // let V8 re-optimize the interpreter for the spinners
+      const spun0 = spinners.reduce((s, r) => s + r.info()!.fuelUsed, 0);
+      const t0 = now();
+      const spinning = percentiles(await callLatencies(pong, plan.latencyCallsSpinning));
+      const spinFps = (spinners.reduce((s, r) => s + r.info()!.fuelUsed, 0) - spun0) / ((now() - t0) / 1000);
+      const inbox = fhive.inbox<number>();
+      const t1 = now();
+      fhive.spawn('ping', { init: { peer: pong, n: plan.roundTripsSpinning, report: inbox.ref } });
+      if ((await inbox.next({ timeout: 600_000 })) !== plan.roundTripsSpinning) throw new Error('actors bench: ping reported a wrong count');
+      const rtSpin = (now() - t1) / plan.roundTripsSpinning;
+      for (const s of spinners) {
+        if (!s.alive) throw new Error('actors bench: a spinner exited');
+        s.kill();
+      }
+      fairness = {
+        spinners: plan.spinners,
+        fuelPerSlice: plan.fuelPerSlice,
+        idle,
+        spinning,
+        calls: plan.latencyCalls,
+        callsSpinning: plan.latencyCallsSpinning,
+        roundTripMs: rtFairMs === null ? null : round(rtFairMs, 4),
+        roundTripMsSpinning: round(rtSpin, 3),
+        sliceMs: round((plan.fuelPerSlice / spinFps) * 1000, 4),
+      };
+    } finally {
+      fhive.close();
     }
-    fairness = {
-      spinners: plan.spinners,
-      fuelPerSlice: plan.fuelPerSlice,
-      idle,
-      spinning,
-      calls: plan.latencyCalls,
-      callsSpinning: plan.latencyCallsSpinning,
-      roundTripMs: round(rtFairMs, 4),
-      roundTripMsSpinning: round(rtSpin, 3),
-      sliceMs: round((plan.fuelPerSlice / spinFps) * 1000, 4),
-    };
-  } finally {
-    fhive.close();
+    print('');
+    print(`fairness: host call -> pong latency, ms, with ${fairness.spinners} actors spinning forever (fuel slice ${fmtInt(fairness.fuelPerSlice)} for every actor)`);
+    const lat = (label: string, p: Percentiles, calls: number): string =>
+      `${label.padEnd(22)}  ${[p.p50, p.p90, p.p99, p.max].map((x) => fmtMs(x).padStart(8)).join('  ')}  ${fmtInt(calls).padStart(7)}`;
+    print(`${''.padEnd(22)}  ${['p50', 'p90', 'p99', 'max'].map((x) => x.padStart(8)).join('  ')}  ${'calls'.padStart(7)}`);
+    print(lat('no spinners', fairness.idle, fairness.calls));
+    print(lat(`${fairness.spinners} spinners`, fairness.spinning, fairness.callsSpinning));
+    print(
+      `wasm ping-pong round trip: ${fairness.roundTripMs === null ? '-' : fmtMs(fairness.roundTripMs)} ms alone, ${fmtMs(fairness.roundTripMsSpinning)} ms with the spinners ` +
+        `(one spinner slice = ${fmtMs(fairness.sliceMs)} ms, a round of ${fairness.spinners} = ${fmtMs(fairness.sliceMs * fairness.spinners)} ms)`,
+    );
   }
-  print('');
-  print(`fairness: host call -> pong latency, ms, with ${fairness.spinners} actors spinning forever (fuel slice ${fmtInt(fairness.fuelPerSlice)} for every actor)`);
-  const lat = (label: string, p: Percentiles, calls: number): string =>
-    `${label.padEnd(22)}  ${[p.p50, p.p90, p.p99, p.max].map((x) => fmtMs(x).padStart(8)).join('  ')}  ${fmtInt(calls).padStart(7)}`;
-  print(`${''.padEnd(22)}  ${['p50', 'p90', 'p99', 'max'].map((x) => x.padStart(8)).join('  ')}  ${'calls'.padStart(7)}`);
-  print(lat('no spinners', fairness.idle, fairness.calls));
-  print(lat(`${fairness.spinners} spinners`, fairness.spinning, fairness.callsSpinning));
-  print(
-    `wasm ping-pong round trip: ${fmtMs(fairness.roundTripMs)} ms alone, ${fmtMs(fairness.roundTripMsSpinning)} ms with the spinners ` +
-      `(one spinner slice = ${fmtMs(fairness.sliceMs)} ms, a round of ${fairness.spinners} = ${fmtMs(fairness.sliceMs * fairness.spinners)} ms)`,
-  );
 
   // 5. Snapshots of one actor.
-  print('');
-  print(`snapshot of one actor (hive.snapshot) and restore into a second hive: median ms of ${plan.snapshotSamples}`);
-  print(`${'actor'.padEnd(40)}  ${'memory'.padStart(8)}  ${'snapshot ms'.padStart(11)}  ${'bytes'.padStart(10)}  ${'restore ms'.padStart(10)}`);
-  const shive = newHive(guests);
-  const other = newHive(guests);
-  const snapshots: ActorSnapshotResult[] = [];
-  const printSnap = (r: ActorSnapshotResult): void => {
-    snapshots.push(r);
-    print(`${r.actor.padEnd(40)}  ${fmtSize(r.memoryBytes).padStart(8)}  ${fmtMs(r.snapshotMs).padStart(11)}  ${String(r.bytes).padStart(10)}  ${fmtMs(r.restoreMs).padStart(10)}`);
-  };
-  try {
-    const counter = shive.spawn<string, string>('counter');
-    for (let i = 0; i < 100; i++) await counter.call('up');
-    printSnap(
-      await snapshotActor(shive, other, counter, 'counter after 100 messages', Math.max(plan.snapshotSamples, 9), async (back) => {
-        const v = await back.call('up');
-        if (v !== 'value=101') throw new Error(`actors bench: the restored counter answered ${String(v)}, expected value=101`);
-      }),
-    );
-    for (const mib of plan.snapshotMiB) {
-      for (const fill of ['zero', 'random'] as const) {
-        const probe = shive.spawn('probe', { limits: { maxMemoryPages: Math.max(256, mib * 16) } });
-        for (let i = 0; i < 3; i++) await probe.call(['inc']);
-        const pages0 = probe.info()!.memoryPages;
-        const want = mib * 16;
-        if (want > pages0 && (await probe.call(['grow', want - pages0])) !== pages0) throw new Error(`actors bench: the probe could not grow to ${mib} MiB`);
-        if (fill === 'random') {
-          const mem = shive.actor(probe.id)?.mem;
-          if (mem == null) throw new Error('actors bench: the probe has no memory');
-          // Only the grown pages: the guest never uses them (its allocator grows memory on its own).
-          scribble(mem.bytes(), pages0 * 65536, want * 65536, mib);
+  let snapshots: ActorSnapshotResult[] | undefined;
+  if (figures.has('snapshots')) {
+    print('');
+    print(`snapshot of one actor (hive.snapshot) and restore into a second hive: median ms of ${plan.snapshotSamples}`);
+    print(`${'actor'.padEnd(40)}  ${'memory'.padStart(8)}  ${'snapshot ms'.padStart(11)}  ${'bytes'.padStart(10)}  ${'restore ms'.padStart(10)}`);
+    const shive = newHive(guests);
+    const other = newHive(guests);
+    const snaps: ActorSnapshotResult[] = [];
+    snapshots = snaps;
+    const printSnap = (r: ActorSnapshotResult): void => {
+      snaps.push(r);
+      print(`${r.actor.padEnd(40)}  ${fmtSize(r.memoryBytes).padStart(8)}  ${fmtMs(r.snapshotMs).padStart(11)}  ${String(r.bytes).padStart(10)}  ${fmtMs(r.restoreMs).padStart(10)}`);
+    };
+    try {
+      const counter = shive.spawn<string, string>('counter');
+      for (let i = 0; i < 100; i++) await counter.call('up');
+      printSnap(
+        await snapshotActor(shive, other, counter, 'counter after 100 messages', Math.max(plan.snapshotSamples, 9), async (back) => {
+          const v = await back.call('up');
+          if (v !== 'value=101') throw new Error(`actors bench: the restored counter answered ${String(v)}, expected value=101`);
+        }),
+      );
+      for (const mib of plan.snapshotMiB) {
+        for (const fill of ['zero', 'random'] as const) {
+          const probe = shive.spawn('probe', { limits: { maxMemoryPages: Math.max(256, mib * 16) } });
+          for (let i = 0; i < 3; i++) await probe.call(['inc']);
+          const pages0 = probe.info()!.memoryPages;
+          const want = mib * 16;
+          if (want > pages0 && (await probe.call(['grow', want - pages0])) !== pages0) throw new Error(`actors bench: the probe could not grow to ${mib} MiB`);
+          if (fill === 'random') {
+            const mem = systemOf(shive).actor(probe.id)?.mem;
+            if (mem == null) throw new Error('actors bench: the probe has no memory');
+            // Only the grown pages: the guest never uses them (its allocator grows memory on its own).
+            scribble(mem.bytes(), pages0 * 65536, want * 65536, mib);
+          }
+          const label = `probe grown to ${mib} MiB, ${fill === 'zero' ? 'new pages zero' : 'new pages random'}`;
+          printSnap(
+            await snapshotActor(shive, other, probe, label, plan.snapshotSamples, async (back) => {
+              if ((await back.call(['get'])) !== 3) throw new Error('actors bench: the restored probe lost its counter');
+              if (fill === 'random') {
+                // The scribbled pages (the rest changed when the copy answered).
+                const a = systemOf(shive).actor(probe.id)!.mem!.bytes().subarray(pages0 * 65536, want * 65536);
+                const b = systemOf(other).actor(back.id)!.mem!.bytes().subarray(pages0 * 65536, want * 65536);
+                if (!Buffer.from(a).equals(Buffer.from(b))) throw new Error(`actors bench: the restored probe's memory of ${mib} MiB differs`);
+              }
+            }),
+          );
+          probe.kill();
         }
-        const label = `probe grown to ${mib} MiB, ${fill === 'zero' ? 'new pages zero' : 'new pages random'}`;
-        printSnap(
-          await snapshotActor(shive, other, probe, label, plan.snapshotSamples, async (back) => {
-            if ((await back.call(['get'])) !== 3) throw new Error('actors bench: the restored probe lost its counter');
-            if (fill === 'random') {
-              // The scribbled pages (the rest changed when the copy answered).
-              const a = shive.actor(probe.id)!.mem!.bytes().subarray(pages0 * 65536, want * 65536);
-              const b = other.actor(back.id)!.mem!.bytes().subarray(pages0 * 65536, want * 65536);
-              if (!Buffer.from(a).equals(Buffer.from(b))) throw new Error(`actors bench: the restored probe's memory of ${mib} MiB differs`);
-            }
-          }),
-        );
-        probe.kill();
       }
+    } finally {
+      shive.close();
+      other.close();
     }
-  } finally {
-    shive.close();
-    other.close();
   }
 
-  return { samples, pingPong: ping, hostCall, spawn, memory, fairness, snapshots };
+  // 6. Spawn scale (last: it leaves the process holding the most memory).
+  let spawnScaleResult: SpawnScaleResult | undefined;
+  if (figures.has('scale')) {
+    const r = await spawnScale(guests, plan.scaleActors, plan.scaleBlock);
+    spawnScaleResult = r;
+    print('');
+    print(
+      row(
+        `spawn ${fmtInt(r.actors)} counters, kept alive`,
+        `${fmtInt(r.perSecond)} /s`,
+        `per ${fmtInt(r.block)}: first ${fmtInt(r.firstBlockPerSecond)} /s, last ${fmtInt(r.lastBlockPerSecond)} /s (last/first ${r.flatness.toFixed(2)})`,
+      ),
+    );
+    print(row('  every block', '', r.blocksPerSecond.map(fmtInt).join(' ')));
+    print(row('  ...and run to their first receive', `${fmtMs(r.startMs)} ms`, `event loop held at most ${fmtMs(r.maxEventLoopDelayMs)} ms at once; rss ${fmtKiB(r.rssBytesPerActor)} per actor`));
+  }
+
+  const bar = (value: number, want: number, atMost = false): Bar => ({ value, bar: want, met: atMost ? value <= want : value >= want });
+  const bars: ActorsResult['bars'] = {};
+  if (spawnScaleResult !== undefined) {
+    bars.spawnsPerSecond = bar(spawnScaleResult.perSecond, ACTOR_BARS.spawnsPerSecond);
+    bars.spawnFlatness = bar(spawnScaleResult.flatness, ACTOR_BARS.spawnFlatness);
+  }
+  if (ping !== undefined) bars.pingPongMessagesPerSecond = bar(ping.messagesPerSecond, ACTOR_BARS.pingPongMessagesPerSecond);
+  if (memory !== undefined) bars.idleActorBytes = bar(memory.rssBytes, ACTOR_BARS.idleActorBytes, true);
+  const names = Object.keys(bars) as (keyof typeof bars)[];
+  if (names.length > 0) {
+    print('');
+    print(`issue 11's bars: ${names.map((k) => `${k} ${fmtInt(bars[k]!.value * (k === 'spawnFlatness' ? 100 : 1))}${k === 'spawnFlatness' ? '%' : ''} ${bars[k]!.met ? 'met' : 'NOT met'}`).join('; ')}`);
+  }
+
+  return {
+    samples,
+    ...(ping !== undefined ? { pingPong: ping } : {}),
+    ...(hostCall !== undefined ? { hostCall } : {}),
+    ...(spawn !== undefined ? { spawn } : {}),
+    ...(memory !== undefined ? { memory } : {}),
+    ...(fairness !== undefined ? { fairness } : {}),
+    ...(snapshots !== undefined ? { snapshots } : {}),
+    ...(spawnScaleResult !== undefined ? { spawnScale: spawnScaleResult } : {}),
+    bars,
+  };
 }
 
 /** The one-line JSON summary of the actor figures (without per-sample lists). */

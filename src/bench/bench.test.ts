@@ -109,39 +109,62 @@ describe('actor bench', () => {
     roundTripsSpinning: 5,
     snapshotMiB: [1],
     snapshotSamples: 1,
+    scaleActors: 250,
+    scaleBlock: 100,
   };
 
   it('measures every figure the issue asks for, from guests that did the work', async () => {
     const lines: string[] = [];
     const r = await benchActors(tiny, (l) => lines.push(l));
-    expect(r.pingPong.messagesPerSecond).toBeGreaterThan(0);
+    expect(r.pingPong!.messagesPerSecond).toBeGreaterThan(0);
     // ping's and pong's fuel show the messages really went through the guests.
-    expect(r.pingPong.pingFuelPerRoundTrip).toBeGreaterThan(10);
-    expect(r.pingPong.pongFuelPerRoundTrip).toBeGreaterThan(10);
-    expect(r.hostCall.callsPerSecond).toBeGreaterThan(0);
-    expect(r.spawn.spawnsPerSecond).toBeGreaterThan(0);
-    expect(r.memory.actors).toBe(50);
-    expect(r.memory.wasmMemoryBytes).toBe(65536);
-    expect(r.fairness.spinning.p50).toBeGreaterThan(0);
-    expect(r.fairness.spinning.max).toBeGreaterThanOrEqual(r.fairness.spinning.p99);
-    expect(r.snapshots.map((s) => s.actor)).toEqual([
+    expect(r.pingPong!.pingFuelPerRoundTrip).toBeGreaterThan(10);
+    expect(r.pingPong!.pongFuelPerRoundTrip).toBeGreaterThan(10);
+    expect(r.hostCall!.callsPerSecond).toBeGreaterThan(0);
+    expect(r.spawn!.spawnsPerSecond).toBeGreaterThan(0);
+    expect(r.memory!.actors).toBe(50);
+    expect(r.memory!.wasmMemoryBytes).toBe(65536);
+    expect(r.fairness!.spinning.p50).toBeGreaterThan(0);
+    expect(r.fairness!.spinning.max).toBeGreaterThanOrEqual(r.fairness!.spinning.p99);
+    expect(r.snapshots!.map((s) => s.actor)).toEqual([
       'counter after 100 messages',
       'probe grown to 1 MiB, new pages zero',
       'probe grown to 1 MiB, new pages random',
     ]);
     // Random pages do not compress: the snapshot holds them.
-    expect(r.snapshots[2]!.bytes).toBeGreaterThan(900_000);
+    expect(r.snapshots![2]!.bytes).toBeGreaterThan(900_000);
     expect(lines.some((l) => l.startsWith('ping <-> pong'))).toBe(true);
     const json = JSON.parse(actorsJsonLine(r)) as { actors: { pingPong: { samples?: unknown; messagesPerSecond: number } } };
-    expect(json.actors.pingPong.messagesPerSecond).toBe(r.pingPong.messagesPerSecond);
+    expect(json.actors.pingPong.messagesPerSecond).toBe(r.pingPong!.messagesPerSecond);
     expect(json.actors.pingPong.samples).toBeUndefined();
+    // The spawn scale figure: every block timed, all of them alive and started.
+    const sc = r.spawnScale!;
+    expect(sc.actors).toBe(tiny.scaleActors);
+    expect(sc.blocksPerSecond).toHaveLength(Math.ceil(tiny.scaleActors / tiny.scaleBlock));
+    expect(sc.flatness).toBeCloseTo(sc.lastBlockPerSecond / sc.firstBlockPerSecond, 1);
+    expect(sc.maxEventLoopDelayMs).toBeGreaterThanOrEqual(0);
+    // Each bar is reported with its figure.
+    expect(r.bars.spawnsPerSecond?.value).toBe(sc.perSecond);
+    expect(r.bars.spawnFlatness?.value).toBe(sc.flatness);
+    expect(r.bars.pingPongMessagesPerSecond?.value).toBe(r.pingPong!.messagesPerSecond);
+    expect(r.bars.idleActorBytes?.met).toBe(r.memory!.rssBytes <= 80 * 1024);
   }, 60_000);
+
+  it('runs only the figures asked for', async () => {
+    const r = await benchActors(tiny, () => {}, new Set(['scale']));
+    expect(r.spawnScale?.actors).toBe(tiny.scaleActors);
+    expect(r.pingPong).toBeUndefined();
+    expect(r.memory).toBeUndefined();
+    expect(Object.keys(r.bars).sort()).toEqual(['spawnFlatness', 'spawnsPerSecond']);
+  }, 60_000);
+
+
 
   it('ends the output of `bench --part actors` with one JSON object', async () => {
     const out: string[] = [];
     const log = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void out.push(args.join(' ')));
     try {
-      expect(await main(['--quick', '--part', 'actors'])).toBe(0);
+      expect(await main(['--quick', '--part', 'actors', '--actors', 'memory'])).toBe(0);
     } finally {
       log.mockRestore();
     }

@@ -11,7 +11,7 @@
  * idle actor, fairness with spinning actors and one actor's snapshot; this
  * part ends the output with one line of JSON holding its figures.
  *
- * Usage: wasmhive bench [--quick] [--filter NAME[,NAME...]] [--part PARTS] [--json FILE]
+ * Usage: wasmhive bench [--quick] [--filter NAME[,NAME...]] [--part PARTS] [--actors FIGURES] [--json FILE]
  * Also runnable directly: `node dist/bench/index.js [options]`.
  *
  * Exit code: 0 when every kernel ran on both engines with equal results,
@@ -27,7 +27,7 @@ import { KERNELS, kernelsDir, loadKernelBytes, selectKernels, type Kernel } from
 import { measure, type MeasureOptions, type Timing } from './measure.js';
 import { benchMetering, type MeteringResult } from './metering.js';
 import { benchSnapshots, type SnapshotResult } from './snapshots.js';
-import { ACTOR_PLANS, actorsJsonLine, benchActors, type ActorsResult } from './actors.js';
+import { ACTOR_FIGURES, ACTOR_PLANS, actorsJsonLine, benchActors, type ActorFigure, type ActorsResult } from './actors.js';
 
 export { KERNELS, type Kernel } from './kernels.js';
 
@@ -86,7 +86,7 @@ export interface BenchReport {
 const PARTS = ['kernels', 'metering', 'snapshots', 'actors'] as const;
 type Part = (typeof PARTS)[number];
 
-const USAGE = `usage: wasmhive bench [--quick] [--filter NAME[,NAME...]] [--part PARTS] [--json FILE]
+const USAGE = `usage: wasmhive bench [--quick] [--filter NAME[,NAME...]] [--part PARTS] [--actors FIGURES] [--json FILE]
 
 Runs each compute kernel of bench/kernels on V8's WebAssembly and on the
 wasmhive interpreter, checks both give the same result, and prints the median
@@ -95,11 +95,13 @@ cost of fuel metering (the kernels with and without the interpreter's metering
 statements) and the time and size of snapshots of 1, 16 and 64 MiB memories.
 Last, the actor runtime: ping-pong messages per second, spawns per second,
 memory per idle actor, call latency with spinning actors, one actor's
-snapshot; its figures end the output as one line of JSON.
+snapshot, 100,000 spawns into one hive; its figures end the output as one
+line of JSON (issue 11's bars under "bars").
 
   --quick          smaller inputs and fewer repetitions (a smoke run)
   --filter NAMES   only kernels whose name contains one of NAMES (comma-separated)
   --part PARTS     only these parts: kernels, metering, snapshots, actors (comma-separated; default all)
+  --actors FIGURES only these figures of the actors part: ${ACTOR_FIGURES.join(', ')} (comma-separated; default all)
   --json FILE      also write the results as JSON to FILE
   -h, --help       show this help
 
@@ -230,7 +232,7 @@ async function benchKernel(kernel: Kernel, dir: string, mode: 'full' | 'quick'):
  * table to stdout and failures to stderr; resolves to the exit code.
  */
 export async function main(argv: string[]): Promise<number> {
-  let values: { quick?: boolean; filter?: string; part?: string; json?: string; help?: boolean };
+  let values: { quick?: boolean; filter?: string; part?: string; actors?: string; json?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -238,6 +240,7 @@ export async function main(argv: string[]): Promise<number> {
         quick: { type: 'boolean' },
         filter: { type: 'string' },
         part: { type: 'string' },
+        actors: { type: 'string' },
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -256,6 +259,13 @@ export async function main(argv: string[]): Promise<number> {
   for (const p of parts) {
     if (!PARTS.includes(p as Part)) {
       console.error(`wasmhive bench: unknown part ${JSON.stringify(p)}\n\n${USAGE}`);
+      return 2;
+    }
+  }
+  const figures = new Set((values.actors ?? ACTOR_FIGURES.join(',')).split(',').map((p) => p.trim()));
+  for (const f of figures) {
+    if (!ACTOR_FIGURES.includes(f as ActorFigure)) {
+      console.error(`wasmhive bench: unknown actors figure ${JSON.stringify(f)}\n\n${USAGE}`);
       return 2;
     }
   }
@@ -357,7 +367,7 @@ export async function main(argv: string[]): Promise<number> {
   if (parts.has('actors')) {
     console.log('');
     try {
-      report.actors = await benchActors(ACTOR_PLANS[mode]);
+      report.actors = await benchActors(ACTOR_PLANS[mode], console.log, figures as Set<ActorFigure>);
       actorsLine = actorsJsonLine(report.actors);
     } catch (e) {
       report.failures++;

@@ -8,7 +8,7 @@ import { Exhaustion, LinkError, StateError, Trap } from './errors.js';
 import { K, Machine, Paused, type RunResult } from './interp.js';
 import { CodeReader } from './reader.js';
 import { Op } from './opcodes.js';
-import { ElementQuota, Func, Global, MAX_TABLE_ELEMENTS, Memory, Suspend, Table, asTrap, canonicalTypeId, checkArgs, checkResults, idToRef, readValue, refToId, writeValue, type Inst } from './runtime.js';
+import { ElementQuota, Func, Global, MAX_TABLE_ELEMENTS, Memory, Suspend, Table, asTrap, checkArgs, checkResults, idToRef, readValue, refToId, writeValue, type Inst } from './runtime.js';
 import { funcTypeKey, type ConstExpr, type FuncType, type ModuleAst } from './types.js';
 import { fromJs, toJs, typeName, type Value } from './values.js';
 import { Module, type CompileOptions } from './module.js';
@@ -146,9 +146,8 @@ export interface ResumeInput {
 /** An instance of a module. Construction throws LinkError, or a Trap when initialisation or the start function traps. */
 export class Instance {
   readonly module: Module;
-  /** Exports as the WebAssembly JS API gives them: functions are callable, the rest are Memory, Table, Global. */
-  readonly exports: Record<string, unknown>;
-  private readonly handles = new Map<string, ExportValue>();
+  /** The exports object, made on first use (see `exports`). */
+  private exportsObject: Record<string, unknown> | null = null;
   /** The engine's view of this instance. */
   readonly inst: Inst;
   /** The interpreter state of this instance. */
@@ -167,7 +166,8 @@ export class Instance {
       memories: [],
       globals: [],
       globalWords: new Int32Array(2 * (ast.numImportedGlobals + ast.globals.length)),
-      typeIds: new Int32Array(ast.types.length),
+      // Read only, shared by the module's instances.
+      typeIds: module.typeIds,
       datas: [],
       elems: [],
       machine: null,
@@ -176,7 +176,6 @@ export class Instance {
       refIds: new Map(),
     };
     this.inst = inst;
-    ast.types.forEach((t, i) => (inst.typeIds[i] = canonicalTypeId(t)));
     this.machine = new Machine(inst, (_inst, idx) => module.lower(idx), options);
     inst.machine = this.machine;
     if (options.fuel !== undefined) this.fuel = options.fuel;
@@ -187,10 +186,14 @@ export class Instance {
     ast.funcs.forEach((t, i) => inst.funcs.push(new Func(ast.types[t]!, inst, ast.numImportedFuncs + i, null, inst.typeIds[t]!)));
     for (const g of ast.globals) {
       const idx = inst.globals.length;
-      const glob = new Global({ type: typeName(g.type.type), mutable: g.type.mutable });
-      glob.cell = inst.globalWords;
-      glob.idx = 2 * idx;
-      glob.setValue(this.evalConst(g.init, g.type.type));
+      const glob = new Global({ type: typeName(g.type.type), mutable: g.type.mutable }, undefined, { cell: inst.globalWords, idx: 2 * idx });
+      if (glob.isRef) glob.setValue(this.evalConst(g.init, g.type.type));
+      else {
+        // A number's words as they are (what reading them as a Value and writing it back would give).
+        const w = this.evalWords(g.init);
+        inst.globalWords[2 * idx] = w[0]!;
+        inst.globalWords[2 * idx + 1] = w[1]!;
+      }
       inst.globals.push(glob);
     }
     // The instance's own tables share one limit, checked on the declared sizes before any table is allocated.
@@ -204,20 +207,6 @@ export class Instance {
     for (const m of ast.memories) {
       inst.memories.push(new Memory({ initial: m.limits.min, maximum: m.limits.max, limit: options.maxMemoryPages }));
     }
-
-    for (const e of ast.exports) {
-      let h: ExportValue;
-      switch (e.kind) {
-        case 'func': h = inst.funcs[e.index]!; break;
-        case 'table': h = inst.tables[e.index]!; break;
-        case 'memory': h = inst.memories[e.index]!; break;
-        default: h = inst.globals[e.index]!; break;
-      }
-      this.handles.set(e.name, h);
-    }
-    const exps: Record<string, unknown> = Object.create(null);
-    for (const [name, h] of this.handles) exps[name] = h instanceof Func ? jsFunction(h) : h;
-    this.exports = Object.freeze(exps);
 
     // Segments as the instance keeps them (for table.init / memory.init).
     for (const seg of ast.elems) {
@@ -258,6 +247,24 @@ export class Instance {
       }
       if (out.kind === 'trapped') throw out.trap;
     }
+  }
+
+  /**
+   * Exports as the WebAssembly JS API gives them: functions are callable,
+   * the rest are Memory, Table, Global. Made on first use, and the same
+   * object after: a host that only calls through `getExport` (the actor
+   * runtime) makes no JS function per export per instance.
+   */
+  get exports(): Record<string, unknown> {
+    if (this.exportsObject === null) {
+      const exps: Record<string, unknown> = Object.create(null);
+      for (const name of this.module.exportIndex.keys()) {
+        const h = this.getExport(name)!;
+        exps[name] = h instanceof Func ? jsFunction(h) : h;
+      }
+      this.exportsObject = Object.freeze(exps);
+    }
+    return this.exportsObject;
   }
 
   /** The module's start function (run by construction unless `runStart: false`), or null when it has none. */
@@ -414,7 +421,7 @@ export class Instance {
     const code = m.code(m.pFn).code;
     const op = code[m.pPc]!;
     const index = op === K.CALL || op === K.RETURN_CALL ? code[m.pPc + 1]! : this.inst.funcs.indexOf(p.func);
-    const imp = index >= 0 && index < this.module.ast.numImportedFuncs ? this.module.ast.imports.filter((i) => i.desc.kind === 'func')[index] : undefined;
+    const imp = index >= 0 && index < this.module.ast.numImportedFuncs ? this.module.funcImports[index] : undefined;
     return { module: imp?.module ?? '', name: imp?.name ?? '', index, func: p.func, args: p.args, answer: p.answer };
   }
 
@@ -499,17 +506,25 @@ export class Instance {
 
   /** The raw handle of an export (a Func for functions), or undefined. */
   getExport(name: string): ExportValue | undefined {
-    return this.handles.get(name);
+    const e = this.module.exportIndex.get(name);
+    if (e === undefined) return undefined;
+    const inst = this.inst;
+    switch (e.kind) {
+      case 'func': return inst.funcs[e.index];
+      case 'table': return inst.tables[e.index];
+      case 'memory': return inst.memories[e.index];
+      default: return inst.globals[e.index];
+    }
   }
 
   /** Names of the exports, in order. */
   exportNames(): string[] {
-    return [...this.handles.keys()];
+    return [...this.module.exportIndex.keys()];
   }
 
   /** The exported function `name`, or a TypeError. */
   func(name: string): Func {
-    const f = this.handles.get(name);
+    const f = this.getExport(name);
     if (!(f instanceof Func)) throw new TypeError(`no exported function named ${JSON.stringify(name)}`);
     return f;
   }
@@ -526,7 +541,7 @@ export class Instance {
           let f: Func | undefined = v instanceof Func ? v : funcOfJs(v);
           if (f === undefined && typeof v === 'function') f = hostFromJs(want, v as (...a: unknown[]) => unknown);
           if (f === undefined) throw bad('expected a function');
-          if (funcTypeKey(f.type) !== funcTypeKey(want)) throw bad(`expected ${funcTypeKey(want)}, got ${funcTypeKey(f.type)}`);
+          if (!sameFuncType(f.type, want)) throw bad(`expected ${funcTypeKey(want)}, got ${funcTypeKey(f.type)}`);
           inst.funcs.push(f);
           break;
         }
@@ -589,16 +604,23 @@ export class Instance {
    * instructions validation allows: constants, ref.null, ref.func,
    * global.get, and with extended-const the i32/i64 add, sub and mul.
    */
-  private evalWords(e: ConstExpr): number[] {
+  private evalWords(e: ConstExpr): readonly number[] {
+    const known = this.module.constantWords(e);
+    if (known !== undefined) return known;
     const inst = this.inst;
     const r = new CodeReader(this.module.ast.bytes, e.start, e.end);
     r.multiMemory = true; // validated: a u32 memory index reads every encoding it can hold
     const st: number[] = [];
+    // Whether it read the instance (a global, a function reference): then its words are this instance's alone.
+    let own = false;
     for (;;) {
       const info = r.next();
       switch (info.id) {
-        case Op.end:
-          return st.slice(st.length - 2);
+        case Op.end: {
+          const words = st.slice(st.length - 2);
+          if (!own) this.module.keepConstantWords(e, words);
+          return words;
+        }
         case Op.i32_const:
         case Op.f32_const:
           st.push(r.a, 0);
@@ -611,9 +633,11 @@ export class Instance {
           st.push(0, 0);
           break;
         case Op.ref_func:
+          own = true;
           st.push(refToId(inst, inst.funcs[r.a]!), 0);
           break;
         case Op.global_get: {
+          own = true;
           const g = inst.globals[r.a]!;
           if (g.isRef) st.push(refToId(inst, g.ref), 0);
           else st.push(g.cell[g.idx]!, g.cell[g.idx + 1]!);
@@ -636,6 +660,15 @@ export class Instance {
       }
     }
   }
+}
+
+/** Whether two function types are equal (as their `funcTypeKey`s would be), without making strings. */
+function sameFuncType(a: FuncType, b: FuncType): boolean {
+  if (a === b) return true;
+  if (a.params.length !== b.params.length || a.results.length !== b.results.length) return false;
+  for (let i = 0; i < a.params.length; i++) if (a.params[i] !== b.params[i]) return false;
+  for (let i = 0; i < a.results.length; i++) if (a.results[i] !== b.results[i]) return false;
+  return true;
 }
 
 function limitsMatch(actualMin: number, actualMax: number | undefined, min: number, max: number | undefined): boolean {

@@ -128,7 +128,7 @@ describe('memory growth', () => {
     const peek = i.exports.peek as (a: number) => number;
     poke(65535, 42);
     const mem = i.getExport('mem') as Memory;
-    const buffers = new Set<ArrayBuffer>([mem.buffer]);
+    const buffers = new Set<ArrayBufferLike>([mem.buffer]);
     for (let p = 1; p < 1024; p++) {
       expect(grow()).toBe(p);
       poke(p * 65536 + 7, p & 0xff);

@@ -7,8 +7,9 @@
 import { decodeModule } from './decode.js';
 import { validateModule } from './validate.js';
 import { lowerFunction, type Lowered } from './lower.js';
+import { canonicalTypeId } from './runtime.js';
 import type { Features } from './api.js';
-import type { ExternKind, ModuleAst, ValidatedModule } from './types.js';
+import type { ConstExpr, ExternKind, ModuleAst, ValidatedModule } from './types.js';
 
 /**
  * Bodies of more bytes than this (16 KiB) are lowered when the module is
@@ -37,6 +38,22 @@ export class Module {
    * a reference type (a slot id is only meaningful in one instance).
    */
   readonly extGlobals: ReadonlySet<number>;
+  /**
+   * @internal Canonical type id of each type index, shared (read only) by
+   * every instance: computed per instance, it was a string key per type per
+   * spawn.
+   */
+  readonly typeIds: Int32Array;
+  /** @internal The function imports, in order (the function index space starts with them): named in every pause at a host call. */
+  readonly funcImports: readonly { readonly module: string; readonly name: string }[];
+  /** @internal Exports by name, in order: what `Instance.getExport` resolves in an instance. */
+  readonly exportIndex: ReadonlyMap<string, { readonly kind: ExternKind; readonly index: number }>;
+  /**
+   * Words of the constant expressions that read nothing of an instance (no
+   * `global.get`, no `ref.func`), evaluated by the first instance and then
+   * reused: most globals' initialisers, most segments' offsets.
+   */
+  private readonly constWords = new Map<ConstExpr, readonly number[]>();
 
   constructor(bytes: Uint8Array | ArrayBuffer, options: CompileOptions = {}) {
     // Copy, so that later changes to the caller's buffer cannot change a validated module.
@@ -59,6 +76,9 @@ export class Module {
       g++;
     }
     this.extGlobals = ext;
+    this.typeIds = Int32Array.from(this.ast.types, (t) => canonicalTypeId(t));
+    this.funcImports = this.ast.imports.filter((i) => i.desc.kind === 'func');
+    this.exportIndex = new Map(this.ast.exports.map((e) => [e.name, { kind: e.kind, index: e.index }]));
     this.ast.codes.forEach((body, i) => {
       if (body.end - body.start <= EAGER_LOWER_BYTES) return;
       try {
@@ -78,6 +98,16 @@ export class Module {
       this.lowered[d] = lw;
     }
     return lw;
+  }
+
+  /** @internal The words of a constant expression that reads nothing of an instance, once an instance evaluated it; else undefined. */
+  constantWords(e: ConstExpr): readonly number[] | undefined {
+    return this.constWords.get(e);
+  }
+
+  /** @internal Records the words of a constant expression that reads nothing of an instance (see `constantWords`). */
+  keepConstantWords(e: ConstExpr, words: readonly number[]): void {
+    this.constWords.set(e, words);
   }
 
   /** Lowers every function now (instead of on first call). */

@@ -25,15 +25,29 @@ export const MAX_TABLE_ELEMENTS = 1_000_000;
 // call_indirect compares one integer.
 
 const typeIds = new Map<string, number>();
+/**
+ * Ids of frozen type objects (frozen with their params and results, they
+ * cannot change): a host that gives the same frozen types to the host
+ * functions it makes for every instance (an actor's imports) then builds
+ * no string key for each. Types that are not frozen are not kept here: a
+ * WeakMap entry for every fresh object cost more than the key (measured).
+ */
+const frozenTypeIds = new WeakMap<FuncType, number>();
 
 /** The canonical id of a function type. */
 export function canonicalTypeId(t: FuncType): number {
+  const frozen = Object.isFrozen(t) && Object.isFrozen(t.params) && Object.isFrozen(t.results);
+  if (frozen) {
+    const known = frozenTypeIds.get(t);
+    if (known !== undefined) return known;
+  }
   const key = funcTypeKey(t);
   let id = typeIds.get(key);
   if (id === undefined) {
     id = typeIds.size + 1;
     typeIds.set(key, id);
   }
+  if (frozen) frozenTypeIds.set(t, id);
   return id;
 }
 
@@ -228,9 +242,35 @@ function roomPages(pages: number): number {
 }
 
 /**
+ * Largest backing store of a memory, in bytes, held in a SharedArrayBuffer
+ * rather than an ArrayBuffer (256 KiB: memories of up to 4 pages, as most
+ * actors have). Why: V8 counts the bytes of every ArrayBuffer as external
+ * memory and, each time about 64 MiB more of it has been allocated, starts a
+ * full garbage collection, which marks the whole heap. N live actors of one
+ * page each then cost O(N) collections of an O(N) heap: measured, making
+ * 100,000 plain 64 KiB ArrayBuffers and keeping them slowed from 8,800/s to
+ * 700/s, and spawning 100,000 actors from 3,500/s in the first 10,000 to
+ * 930/s in the last (with shared stores: 3,450/s and 3,750/s). The bytes of a
+ * shared store are not counted that way (V8's per-isolate accounting of a
+ * shared backing store is zero), so a small memory is freed with the
+ * objects that hold it, by the collections those objects cause (an
+ * instance holds a few KiB of JS objects and accounted stacks beside it).
+ * Larger memories stay ArrayBuffers, so that V8 collects early when large
+ * memories are dropped. The stores are never handed to another thread;
+ * typed arrays and DataViews over them run as fast (measured: the bench
+ * kernels take the same CPU time with all their memories shared).
+ */
+export const SHARED_STORE_MAX = 4 * 65536;
+
+/** A zeroed backing store of `bytes` bytes (see SHARED_STORE_MAX); throws RangeError when the host cannot allocate it. */
+function newStore(bytes: number): ArrayBufferLike {
+  return bytes <= SHARED_STORE_MAX && typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+}
+
+/**
  * A linear memory of 64 KiB pages.
  *
- * The backing ArrayBuffer has room to grow: `byteLength` is the memory's
+ * The backing store has room to grow: `byteLength` is the memory's
  * size, and `buffer` (with the views `u8` and `dv` over it) may be larger.
  * Growing within that room changes only `byteLength`; past it, the buffer is
  * replaced by one about twice as large. Without this, a program growing
@@ -240,8 +280,8 @@ function roomPages(pages: number): number {
  * never written, so they are zero when growth reaches them.
  */
 export class Memory {
-  /** The backing store: at least `byteLength` bytes. */
-  buffer: ArrayBuffer;
+  /** The backing store: at least `byteLength` bytes (a SharedArrayBuffer when small, see SHARED_STORE_MAX). */
+  buffer: ArrayBufferLike;
   u8: Uint8Array;
   dv: DataView;
   /** The memory's size in bytes (a multiple of 64 KiB). */
@@ -253,7 +293,7 @@ export class Memory {
   /** The host's limit in pages (at most `max`): growing past it fails like growing past the maximum. */
   readonly limit: number;
   /** The backing store a grow that outgrows `buffer` will move to, being prepared (see prepareGrow), or null. */
-  private next: ArrayBuffer | null = null;
+  private next: ArrayBufferLike | null = null;
   /** Bytes at the start of `next` already written (so their pages exist). */
   private touched = 0;
   /** The host's budget its growth also draws on, or null. */
@@ -276,7 +316,7 @@ export class Memory {
     }
     this.byteLength = desc.initial * PAGE;
     try {
-      this.buffer = new ArrayBuffer(this.byteLength);
+      this.buffer = newStore(this.byteLength);
     } catch {
       throw new Exhaustion(`out of memory: cannot allocate ${desc.initial} pages`);
     }
@@ -327,7 +367,7 @@ export class Memory {
     if (room === 0) return;
     if (this.next === null || this.next.byteLength !== room) {
       try {
-        this.next = new ArrayBuffer(room);
+        this.next = newStore(room);
       } catch {
         this.next = null;
         return;
@@ -356,7 +396,7 @@ export class Memory {
     if (this.budget !== null && !this.budget.allows(delta)) return -1;
     const size = (old + delta) * PAGE;
     if (size > this.buffer.byteLength) {
-      let next: ArrayBuffer | null = null;
+      let next: ArrayBufferLike | null = null;
       // The store prepared for this grow if there is one (zero past what was copied into it), else about twice
       // the room, within the limit; if that much cannot be had, exactly what is needed.
       const room = this.roomFor(delta);
@@ -365,7 +405,7 @@ export class Memory {
       if (prepared !== null && prepared.byteLength === room) next = prepared;
       for (const n of next !== null ? [] : room > size ? [room, size] : [size]) {
         try {
-          next = new ArrayBuffer(n);
+          next = newStore(n);
           break;
         } catch {
           next = null;
@@ -518,12 +558,17 @@ export class Global {
   idx: number;
   ref: unknown = null;
 
-  constructor(desc: { type: ValueTypeName; mutable?: boolean }, init?: Value) {
+  /**
+   * A global of a type, with its initial value (zero or null when none).
+   * `at` is the instance's own: the words it lives in (an instance keeps
+   * its globals in one array, so it makes no array for each).
+   */
+  constructor(desc: { type: ValueTypeName; mutable?: boolean }, init?: Value, at?: { cell: Int32Array; idx: number }) {
     this.type = typeCode(desc.type);
     this.mutable = desc.mutable ?? false;
     this.isRef = this.type === 0x70 || this.type === 0x6f;
-    this.cell = new Int32Array(2);
-    this.idx = 0;
+    this.cell = at?.cell ?? new Int32Array(2);
+    this.idx = at?.idx ?? 0;
     if (init !== undefined) this.setValue(init);
   }
 

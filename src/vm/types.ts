@@ -35,6 +35,7 @@ export function isNumType(t: number): boolean {
   return t === ValType.i32 || t === ValType.i64 || t === ValType.f32 || t === ValType.f64;
 }
 
+/** A function's type: its parameter and result types. */
 export interface FuncType {
   params: ValType[];
   results: ValType[];
@@ -42,7 +43,12 @@ export interface FuncType {
 
 /** A canonical string for a function type; equal strings mean equal types. */
 export function funcTypeKey(t: FuncType): string {
-  return t.params.map(valTypeName).join(',') + '->' + t.results.map(valTypeName).join(',');
+  // A loop, not map and join: host functions are typed (so keyed) for every instance that imports them.
+  let k = '';
+  for (let i = 0; i < t.params.length; i++) k += (i > 0 ? ',' : '') + valTypeName(t.params[i]!);
+  k += '->';
+  for (let i = 0; i < t.results.length; i++) k += (i > 0 ? ',' : '') + valTypeName(t.results[i]!);
+  return k;
 }
 
 export interface Limits {
