@@ -8,7 +8,9 @@
 // i32 immediates, results written to locals, compare-and-branch after br_if and if, address
 // folding into loads and stores, constants in frame slots (functions with a loop) and not.
 // Each is run over a table of operands that includes values beyond 2^30, negative ones,
-// NaN, infinities, -0 and subnormals, so V8's type feedback for `run` is general.
+// NaN, infinities, -0 and subnormals, and with equal operands, so V8's type feedback for `run`
+// is general. rare() adds the rare ends of calls and bulk instructions (run first by warmup.ts),
+// and a second, bare module (no memory, table or global) is written beside it.
 import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,17 +21,20 @@ const dir = join(root, 'src/vm/warmup');
 
 // ---- operand tables (in memory 0, pairs a[i], b[i]) --------------------------------------
 
-const I32 = [0x7fffffff, -0x80000000, 0x40000001, -0x40000001, 0xdeadbeef | 0, -7, 1, 0, 31, 33, 123456789, 2, -1, 0x12345678, 65535, 3];
+// Zero comes first and the second operand of row i is the first of row i-1, so that the first rows
+// already take both sides of every branch: V8 starts compiling `run` once its feedback has been
+// stable for a while, which may be before the last rows (see warmup.ts).
+const I32 = [0, 0x7fffffff, -0x80000000, 0x40000001, -0x40000001, 0xdeadbeef | 0, -7, 1, 31, 33, 123456789, 2, -1, 0x12345678, 65535, 3];
 const I64 = [
-  0x7fffffffffffffffn, -0x8000000000000000n, 0x123456789abcdef0n, -0x40000001n, 0x100000000n, -7n, 1n, 0n,
+  0n, 0x7fffffffffffffffn, -0x8000000000000000n, 0x123456789abcdef0n, -0x40000001n, 0x100000000n, -7n, 1n,
   63n, 33n, 0xffffffffn, 2n, -1n, 0x7fffffffn, 65535n, 3n,
 ];
 const F = [NaN, Infinity, -Infinity, -0, 1.5, -2.5, 3e9, -1e-40, 0.49999997, 2.5, 1e300, -3.5, 9.3e18, 1, 0, -1];
 const N = 16;
 const rot = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
 const tables = {
-  i32a: I32, i32b: rot(I32, 5),
-  i64a: I64, i64b: rot(I64, 7),
+  i32a: I32, i32b: rot(I32, 15),
+  i64a: I64, i64b: rot(I64, 15),
   f32a: F, f32b: rot(F, 3),
   f64a: F, f64b: rot(F, 9),
 };
@@ -102,6 +107,7 @@ function i32ops() {
   emit(`    (block (br_if 0 (local.get $a)) (local.set $s (i32.add (local.get $s) (i32.const 1))))`);
   emit(`    (if (local.get $b) (then (local.set $s (i32.add (local.get $s) (i32.const 1)))) (else (local.set $s (i32.sub (local.get $s) (i32.const 1)))))`);
   emit(mix('(select (local.get $a) (local.get $b) (local.get $s))'));
+  emit(mix('(select (local.get $b) (local.get $s) (local.get $a))')); // $a is 0 in one row: the second operand
   emit(`    (local.set $r (i32.const 0x7fff0000)) (local.set $s (i32.xor (local.get $s) (local.get $r)))`);
   emit(`    (local.set $r (local.get $a)) (local.set $s (i32.xor (local.get $s) (local.get $r)))`);
   emit(`    (global.set $g (i32.add (global.get $g) (local.get $s)))`);
@@ -292,6 +298,42 @@ function callops() {
   emit(`    (i32.add (local.get $c)))`);
 }
 
+/**
+ * The rare ends of calls and bulk instructions, each run by runWarmUp (warmup.ts) once or twice:
+ * calls whose callee is lowered at the call (bodies up to 16 KiB are lowered on their first call), tail
+ * calls into a frame with locals and into a frame larger than the stack, host functions that trap
+ * or wait (by call and by tail call), call_indirect and return_call_indirect of a null element, an
+ * index past the table and the wrong type, and bulk instructions too costly for the fuel at hand
+ * (paid in parts, paused inside and resumed inside).
+ */
+function rare() {
+  emit('  (type $v (func (param i32)))');
+  emit(`  (func $wide (param i32) (result i32) (local ${'i64 '.repeat(1100).trim()}) (i32.add (local.get 0) (i32.const 1)))`);
+  emit('  (func $locals (param i32) (result i32) (local i32 i64 f64) (local.set 1 (i32.const 7)) (i32.add (local.get 0) (local.get 1)))');
+  emit('  (func $fresh1 (param i32) (result i32) (i32.add (local.get 0) (i32.const 5)))');
+  emit('  (func $fresh2 (param i32) (result i32) (i32.add (local.get 0) (i32.const 6)))');
+  emit('  (func $fresh3 (param i32) (result i32) (local i64) (i32.add (local.get 0) (i32.const 7)))');
+  emit('  (func $tailfresh (param i32) (result i32) (return_call $fresh3 (local.get 0)))');
+  emit('  (func (export "lazy") (param $i i32) (result i32) (local $c i32)');
+  emit('    (local.set $c (call $fresh1 (local.get $i)))');
+  emit('    (local.set $c (i32.add (local.get $c) (call $fresh2 (local.get $i))))');
+  emit('    (i32.add (local.get $c) (call $tailfresh (local.get $i))))');
+  emit('  (func (export "tail_locals") (param i32) (result i32) (return_call $locals (local.get 0)))');
+  emit('  (func (export "tail_wide") (param i32) (result i32) (return_call $wide (local.get 0)))');
+  emit('  (func (export "host_trap_call") (param i32) (result i32) (i32.add (call $host_trap (local.get 0)) (i32.const 1)))');
+  emit('  (func (export "host_trap_tail") (param i32) (result i32) (return_call $host_trap (local.get 0)))');
+  emit('  (func (export "host_wait_call") (param i32) (result i32) (i32.add (call $host_wait (local.get 0)) (i32.const 1)))');
+  emit('  (func (export "host_wait_tail") (param i32) (result i32) (return_call $host_wait (local.get 0)))');
+  emit('  (func (export "ind_call") (param i32) (result i32) (call_indirect $t (type $ii) (local.get 0) (local.get 0)))');
+  emit('  (func (export "ind_tail") (param i32) (result i32) (return_call_indirect $t (type $ii) (local.get 0) (local.get 0)))');
+  emit('  (func (export "ind_call_type") (param i32) (call_indirect $t (type $v) (local.get 0) (local.get 0)))');
+  emit('  (func (export "ind_tail_type") (param i32) (return_call_indirect $t (type $v) (local.get 0) (local.get 0)))');
+  emit('  (func (export "bulk") (param $v i32) (result i32)');
+  emit('    (memory.fill $m1 (i32.const 0) (local.get $v) (i32.const 65536))'); // not $m0: main's operand tables are there
+  emit('    (table.fill $tb (i32.const 0) (ref.null func) (i32.const 4096))');
+  emit('    (i32.add (i32.load8_u $m1 (i32.const 100)) (table.size $tb)))');
+}
+
 function main() {
   // A loop: its constants live in frame slots.
   emit('  (func $main (export "main") (param $rounds i32) (result i32) (local $i i32) (local $c i32) (local $j i32) (local $l i64) (local $d f64)');
@@ -304,6 +346,11 @@ function main() {
       (local.set $j (i32.shl (local.get $i) (i32.const 3)))
       (local.set $l (i64.add (local.get $l) (call $i64ops (i64.load offset=${BASE.i64a} (local.get $j)) (i64.load offset=${BASE.i64b} (local.get $j)))))
       (local.set $c (i32.add (local.get $c) (call $f64ops (f64.load offset=${BASE.f64a} (local.get $j)) (f64.load offset=${BASE.f64b} (local.get $j)))))
+      ;; equal operands: the other side of every comparison and compare-and-branch (a == b is never in the tables above)
+      (local.set $c (i32.add (local.get $c) (call $i32ops (i32.load offset=${BASE.i32a} (i32.shl (local.get $i) (i32.const 2))) (i32.load offset=${BASE.i32a} (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $c (i32.add (local.get $c) (call $f32ops (f32.load offset=${BASE.f32a} (i32.shl (local.get $i) (i32.const 2))) (f32.load offset=${BASE.f32a} (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $l (i64.add (local.get $l) (call $i64ops (i64.load offset=${BASE.i64a} (local.get $j)) (i64.load offset=${BASE.i64a} (local.get $j)))))
+      (local.set $c (i32.add (local.get $c) (call $f64ops (f64.load offset=${BASE.f64a} (local.get $j)) (f64.load offset=${BASE.f64a} (local.get $j)))))
       (local.set $c (i32.add (local.get $c) (call $conv (i32.load offset=${BASE.i32a} (local.get $j)) (i64.load offset=${BASE.i64a} (local.get $j))
         (f32.load offset=${BASE.f32a} (i32.shl (local.get $i) (i32.const 2))) (f64.load offset=${BASE.f64a} (local.get $j)))))
       (local.set $c (i32.add (local.get $c) (call $mem (i32.add (i32.const ${SCRATCH}) (i32.and (local.get $j) (i32.const 0x38))) (i64.load offset=${BASE.i64b} (local.get $j)))))
@@ -332,9 +379,12 @@ function main() {
 emit(';; Generated by scripts/build-warmup.mjs: do not edit. See src/vm/warmup.ts.');
 emit('(module');
 emit('  (import "warmup" "host" (func $host (param i32) (result i32)))');
+emit('  (import "warmup" "host_trap" (func $host_trap (param i32) (result i32)))');
+emit('  (import "warmup" "host_wait" (func $host_wait (param i32) (result i32)))');
 emit('  (memory $m0 1 2)');
-emit('  (memory $m1 1 1)');
+emit('  (memory $m1 1)'); // no maximum: memories and tables of both kinds (a field of Memory and Table holds a number or undefined)
 emit('  (table $t 16 32 funcref)');
+emit('  (table $tb 4096 funcref)');
 emit('  (global $g (mut i32) (i32.const 0))');
 emit('  (global $g64 (mut i64) (i64.const 0))');
 emit('  (global $gf (mut funcref) (ref.null func))');
@@ -351,6 +401,7 @@ fops('f64');
 conv();
 memops();
 tableops();
+rare();
 main();
 emit(')');
 
@@ -363,10 +414,25 @@ m.validate({ multi_memory: true, tail_call: true });
 const bin = Buffer.from(m.toBinary({}).buffer);
 m.destroy();
 writeFileSync(join(dir, 'warmup.wasm'), bin);
+// A second, bare module: no memory, table or global (the loop's view of memory 0 is then a stand-in,
+// and V8 must have seen both), a loop with a call, and a tail call.
+const bareWat = `(module
+  (func $inc (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+  (func $last (param i32) (result i32) (return_call $inc (local.get 0)))
+  (func (export "main") (param $n i32) (result i32) (local $i i32)
+    (loop $l (local.set $i (call $inc (local.get $i))) (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (call $last (local.get $i))))
+`;
+const bm = wabt.parseWat('bare.wat', bareWat, { tail_call: true });
+bm.validate({ tail_call: true });
+const bare = Buffer.from(bm.toBinary({}).buffer);
+bm.destroy();
 writeFileSync(
   join(dir, 'warmup-wasm.ts'),
   `// Generated by scripts/build-warmup.mjs from warmup.wat: do not edit.\n` +
     `/** The warm-up module's bytes, base64 (${bin.length} bytes). */\n` +
-    `export const WARMUP_WASM = '${bin.toString('base64')}';\n`,
+    `export const WARMUP_WASM = '${bin.toString('base64')}';\n` +
+    `/** A bare module (no memory, table or global; its source is in build-warmup.mjs), base64 (${bare.length} bytes). */\n` +
+    `export const WARMUP_BARE_WASM = '${bare.toString('base64')}';\n`,
 );
-console.log(`built src/vm/warmup/warmup.wasm (${bin.length} bytes)`);
+console.log(`built src/vm/warmup/warmup.wasm (${bin.length} bytes) and the bare module (${bare.length} bytes)`);

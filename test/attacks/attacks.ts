@@ -68,9 +68,9 @@ function peak(c: AttackContext['counters'], key: string, value: number): void {
 
 /** Internal queues of an actor, read for the report only (tolerant of the runtime's changes). */
 function queues(hive: Hive, id: number): { signals: number; monitors: number; mailbox: number } | undefined {
-  const a = hive.actor(id) as unknown as { signals?: { length: number }; monitors?: { size: number }; mailbox?: { length: number } } | undefined;
+  const a = hive.ref(id).info();
   if (a === undefined) return undefined;
-  return { signals: a.signals?.length ?? 0, monitors: a.monitors?.size ?? 0, mailbox: a.mailbox?.length ?? 0 };
+  return { signals: a.signals, monitors: a.monitors, mailbox: a.mailbox };
 }
 
 /** Reports the attacker's queues at their largest, and whether it is alive. */

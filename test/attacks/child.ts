@@ -15,7 +15,10 @@ import { getPriority, loadavg } from 'node:os';
 // measured several times slower in its first seconds).
 // (Typed as src/ for the type checker: the two are the same API.)
 const { Hive } = (await import('../../dist/actors/index.js' as string)) as typeof import('../../src/actors/index.js');
+const { Instance, Module } = (await import('../../dist/vm/index.js' as string)) as typeof import('../../src/vm/index.js');
 import { ATTACKS, type AttackContext, type Running } from './attacks.js';
+import { wat } from '../helpers/wat.js';
+import { JIT_WAIT_MS } from './harness.js';
 
 /** Calls (and sends) per second to the counter. */
 const RATE = 100;
@@ -33,7 +36,82 @@ if (attack === undefined) {
 const seconds = Number(process.env['ATTACK_SECONDS'] ?? 2);
 const WARM_MS = Number(process.env['ATTACK_WARM_MS'] ?? 1000);
 
+/**
+ * Diagnostic (ATTACK_MARKS=1): lines "### <what> @<ms since start>" on stdout, to read beside V8's
+ * `--trace-deopt` / `--trace-opt` output there (run with `stdbuf -oL` so that V8's lines are not held back).
+ */
+const MARKS = process.env['ATTACK_MARKS'] === '1';
+function mark(what: string): void {
+  if (MARKS) writeSync(1, `### ${what} @${Math.round(performance.now())}\n`);
+}
+mark('start');
+
 const hive = new Hive();
+mark('hive made');
+
+/**
+ * The JIT. The hive's warm-up (src/vm/warmup.ts) makes V8 compile the interpreter's loop (`run` in
+ * src/vm/interp.ts, one large function) in the background. On this shared 2-core machine that
+ * compile took 0.3 s with the machine idle and 2-8 s under a load average of 8-11 (other
+ * engineers' runs), and until it is done every guest runs ~100 times slower (a slice of 20,000
+ * units of fuel: ~20-300 ms instead of 0.2-3): the probe would measure the JIT's start, not the
+ * attack. So the warm-up phase lasts WARM_MS and then until a slice of a small guest loop, timed
+ * now and again, takes at most JIT_RATIO times as long as the same number of steps of a small
+ * dispatch loop in plain JavaScript (which V8 compiles at once): about 4 with the loop compiled,
+ * 20-30 in V8's baseline tier, 200 interpreted. It waits at most JIT_WAIT_MS; the result line says
+ * how long it waited and the slice's time (`jit`). A host's first guests in a fresh process meet
+ * that slow start; see the README.
+ */
+const JIT_RATIO = 10;
+const calibration = new Instance(
+  new Module(wat(`(module (func (export "spin") (local i32)
+    (loop $l (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br_if $l (i32.ne (local.get 0) (i32.const -1))))))`)),
+  {},
+);
+/** Milliseconds to run one default slice (20,000 units of fuel) of the calibration loop. */
+function sliceMs(): number {
+  calibration.fuel = 20_000;
+  const t = performance.now();
+  calibration.func('spin').invoke([]); // ends out of fuel
+  return performance.now() - t;
+}
+sliceMs(); // its first call lowers the function
+const coldSliceMs = sliceMs();
+const refCode = new Int32Array([0, 1, 2]);
+const refStack = new Int32Array(4);
+/** The reference: a three-instruction dispatch loop (add, compare, branch) over typed arrays, `n` steps. */
+function refLoop(n: number): number {
+  let pc = 0;
+  for (let f = n; f > 0; f--) {
+    switch (refCode[pc]) {
+      case 0:
+        refStack[1] = (refStack[1]! + 1) | 0;
+        pc = 1;
+        break;
+      case 1:
+        refStack[2] = refStack[1] !== -1 ? 1 : 0;
+        pc = 2;
+        break;
+      default:
+        pc = refStack[2] !== 0 ? 0 : 3;
+    }
+  }
+  return refStack[1]!;
+}
+function refMs(): number {
+  const t = performance.now();
+  refLoop(20_000);
+  return performance.now() - t;
+}
+// The reference must be compiled itself before it measures anything (a small function: V8 does
+// that within its first calls).
+for (let i = 0; i < 50; i++) refLoop(20_000);
+/** Whether a slice of the calibration loop is as fast as compiled code (see above). */
+function jitReady(): { ready: boolean; ms: number } {
+  const ms = Math.min(sliceMs(), sliceMs(), sliceMs());
+  const ref = Math.min(refMs(), refMs(), refMs());
+  return { ready: ms <= JIT_RATIO * ref, ms };
+}
 hive.define('counter', readFileSync(new URL('../guests/counter.wasm', import.meta.url)));
 const counter = hive.spawn('counter');
 const events = { spawned: 0, exited: 0, crashed: 0, deadLetters: 0 };
@@ -89,6 +167,7 @@ function probeCall(due: number): void {
         const ms = performance.now() - due;
         latencies.push(ms);
         if (ms > 20 && slowest.length < 5) slowest.push([Math.round(due - t0), Math.round(ms)]);
+        if (ms > 20) mark(`slow call due @${Math.round(due)}: ${Math.round(ms)} ms`);
         // The counter answers "value=<n>", each n once: anything else was forged.
         if (typeof v !== 'string' || !/^value=\d+$/.test(v) || answers.has(v)) wrongAnswers++;
         else answers.add(v);
@@ -151,7 +230,16 @@ async function count(): Promise<number> {
 // Warm-up: the probe's own traffic for WARM_MS, not measured (V8 compiles
 // and optimizes the interpreter and the runtime in the first second: the
 // probe measures the attack, not that).
+mark('warm-up phase');
 await probe(WARM_MS);
+const jitWaitStart = performance.now();
+let jit = jitReady();
+while (!jit.ready && performance.now() - jitWaitStart < JIT_WAIT_MS) {
+  await probe(100);
+  jit = jitReady();
+}
+const jitWaitMs = Math.round(performance.now() - jitWaitStart);
+mark(`jit ${jit.ready ? 'ready' : 'NOT ready'} after ${jitWaitMs} ms more (slice ${coldSliceMs.toFixed(2)} -> ${jit.ms.toFixed(2)} ms)`);
 if (process.env['ATTACK_PREWARM'] === '1') {
   // Diagnostic only (the bars are measured without it): the same attack for
   // WARM_MS in a scratch hive first, so that V8 has compiled the attacker's
@@ -178,6 +266,7 @@ mem.rssMax = mem.heapMax = mem.externalMax = 0;
 
 const loadBefore = loadavg()[0]!;
 const started = performance.now();
+mark('attack');
 try {
   running = await attack(ctx);
 } catch (e) {
@@ -187,6 +276,7 @@ const setupMs = performance.now() - started;
 t0 = performance.now();
 await probe(seconds * 1000);
 running?.stop?.();
+mark('attack over');
 const stillOut = outstanding.size;
 await Promise.all([...outstanding]);
 sampleMemory();
@@ -228,6 +318,8 @@ const result = {
   /** The machine's 1-minute load average before and after (latency figures on a loaded machine say less). */
   load: [loadBefore, loadavg()[0]!].map((l) => Math.round(l * 100) / 100),
   prewarmed: process.env['ATTACK_PREWARM'] === '1',
+  /** How long the warm-up waited past WARM_MS for the interpreter's loop to be compiled, and a calibration slice's time cold and then (ms). */
+  jit: { waitMs: jitWaitMs, ready: jit.ready, coldSliceMs: Math.round(coldSliceMs * 100) / 100, sliceMs: Math.round(jit.ms * 100) / 100 },
   /** The niceness the process ran at (the harness asks for -10). */
   nice: getPriority(),
   counters: ctx.counters,

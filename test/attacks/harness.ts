@@ -29,6 +29,12 @@ export const HEAP_MB = 256;
 export const P99_BAR_MS = 50;
 /** How long past its startup and attack the harness lets a child run before it calls it hung and kills it (ms). */
 export const HANG_AFTER_MS = 20_000;
+/**
+ * How long the child's warm-up may wait past its first second for V8 to have compiled the
+ * interpreter's loop (`ATTACK_JIT_WAIT_MS`, default 10 s; 0: no wait; see child.ts). The hang
+ * deadline allows for it.
+ */
+export const JIT_WAIT_MS = Number(process.env['ATTACK_JIT_WAIT_MS'] ?? 10_000);
 /** RSS past which the harness kills the child (MiB): a failure, and a guard for the shared machine. */
 export const RSS_CAP_MB = 2048;
 
@@ -51,6 +57,8 @@ export interface ChildResult {
   load: number[];
   nice: number;
   prewarmed: boolean;
+  /** The warm-up's wait for the interpreter's loop to be compiled (child.ts; absent in runs before it existed). */
+  jit?: { waitMs: number; ready: boolean; coldSliceMs: number; sliceMs: number };
   counters: Record<string, number | string>;
 }
 
@@ -160,7 +168,7 @@ function runChild(attack: string, options: { seconds?: number }): Promise<Attack
   let peak = 0;
   let killed: AttackRun['killed'] = null;
   // Startup (tsx, the hive's warm-up) plus the attack, plus time to finish calls and exit.
-  const deadline = t0 + seconds * 1000 + HANG_AFTER_MS;
+  const deadline = t0 + seconds * 1000 + JIT_WAIT_MS + HANG_AFTER_MS;
   const watch = setInterval(() => {
     if (child.pid === undefined) return;
     peak = Math.max(peak, readHwm(child.pid));
@@ -230,5 +238,6 @@ export function figures(run: AttackRun): string {
   const r = run.result;
   const base = `${run.attack}: exit ${run.exitCode ?? run.signal}${run.killed ? ` killed (${run.killed})` : ''}, peak RSS ${run.peakRssMB} MiB, logs ${Math.round(run.logBytes / 1024)} KiB, ${run.wallMs} ms`;
   if (r === null) return base;
-  return `${base}; load ${r.load.join('->')}, nice ${r.nice}; calls ${r.calls.answered}/${r.calls.planned}, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms; heap ${r.memoryMB.heapMax} MiB; acked ${r.acked} counted ${r.counted}; ${JSON.stringify(r.counters)}`;
+  const jit = r.jit === undefined ? '' : `, jit ${r.jit.ready ? 'ready' : 'NOT READY'} +${r.jit.waitMs} ms (slice ${r.jit.coldSliceMs} -> ${r.jit.sliceMs} ms)`;
+  return `${base}; load ${r.load.join('->')}, nice ${r.nice}${jit}; calls ${r.calls.answered}/${r.calls.planned}, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms; heap ${r.memoryMB.heapMax} MiB; acked ${r.acked} counted ${r.counted}; ${JSON.stringify(r.counters)}`;
 }
