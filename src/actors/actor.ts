@@ -15,6 +15,7 @@ import { Mailbox } from './mailbox.js';
 import type { BlockedSend, Process } from './process.js';
 import type { Rng } from './rng.js';
 import type { ModuleDef } from './types.js';
+import type { Binding } from '../bindings/binding.js';
 
 export type { ActorLimits } from './limits.js';
 
@@ -147,8 +148,12 @@ export class Actor implements Process, Runnable {
   /** The last snapshot taken of this actor (supervisors restart from it). */
   lastSnapshot: Uint8Array | null = null;
 
-  constructor(hive: ActorHost, id: number, def: ModuleDef, limits: ActorLimits, schema: ActorSchema | undefined, rng: Rng, tree: Tree) {
+  /** Native services it was given (a Wasi...): its own objects, saved in its snapshots under their names. */
+  readonly bindings: readonly Binding[];
+
+  constructor(hive: ActorHost, id: number, def: ModuleDef, limits: ActorLimits, schema: ActorSchema | undefined, rng: Rng, tree: Tree, bindings: readonly Binding[] = []) {
     this.hive = hive;
+    this.bindings = bindings;
     this.id = id;
     this.def = def;
     this.limits = limits;

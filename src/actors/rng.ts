@@ -7,18 +7,31 @@ import { createHash } from 'node:crypto';
 
 /** A seeded generator whose state is four 32-bit words. */
 export class Rng {
-  readonly s: Uint32Array;
+  private state: Uint32Array | null;
+  private readonly from: string | null;
 
-  constructor(state: Uint32Array) {
-    if (state.length !== 4) throw new RangeError('generator state is four words');
-    this.s = state;
-    if ((state[0] | state[1] | state[2] | state[3]) === 0) state[0] = 1; // the all-zero state is a fixed point
+  constructor(state: Uint32Array | null, from: string | null = null) {
+    if (state !== null) {
+      if (state.length !== 4) throw new RangeError('generator state is four words');
+      if ((state[0] | state[1] | state[2] | state[3]) === 0) state[0] = 1; // the all-zero state is a fixed point
+    }
+    this.state = state;
+    this.from = from;
+  }
+
+  get s(): Uint32Array {
+    if (this.state === null) {
+      const h = createHash('sha256').update(this.from!).digest();
+      const st = new Uint32Array([h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8), h.readUInt32LE(12)]);
+      if ((st[0] | st[1] | st[2] | st[3]) === 0) st[0] = 1;
+      this.state = st;
+    }
+    return this.state;
   }
 
   /** The generator of an actor, from the hive's seed and the actor's id. */
   static forActor(seed: string, id: number): Rng {
-    const h = createHash('sha256').update(`wasmhive actor rng\0${seed}\0${id}`).digest();
-    return new Rng(new Uint32Array([h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8), h.readUInt32LE(12)]));
+    return new Rng(null, `wasmhive actor rng\0${seed}\0${id}`);
   }
 
   /** The next 32 random bits, unsigned. */

@@ -14,6 +14,7 @@ import type { ActorSchema } from './codec.js';
 import { Kind, Status, type Envelope } from './envelope.js';
 import { HiveStateError, NameTakenError } from './errors.js';
 import type { ModuleDef } from './types.js';
+import type { Binding } from '../bindings/binding.js';
 import { isProcess, type Endpoint } from './process.js';
 import { Rng } from './rng.js';
 import type { ActorRef } from './ref.js';
@@ -69,6 +70,13 @@ export interface RestoreActorOptions {
    * restored only with actors of its tree; others count as missing.
    */
   tree?: ActorRef | number;
+  /**
+   * The actor's other bindings, new objects of the kinds it had (e.g. a new
+   * `Wasi` with this host's streams and directories): each continues from the
+   * state saved under its name. Missing ones, or ones the snapshot has no
+   * state for, are refused with a SnapshotError.
+   */
+  bindings?: Binding[];
   limits?: Partial<ActorLimits>;
   schema?: ActorSchema;
   imports?: Imports;
@@ -145,6 +153,8 @@ export function snapshotActor(hive: SnapshotHost, a: Actor): Uint8Array {
     monitoredBy: [...a.monitoredBy].map(([watcher, refs]) => [watcher, [...refs]]),
     nextMonitorRef: a.nextMonitorRef,
     rng: [...a.rng.s],
+    // The states of its other bindings (a Wasi...), by name; absent when it has none.
+    ...(a.bindings.length > 0 ? { bindings: Object.fromEntries(a.bindings.map((x) => [x.name, x.save()])) } : {}),
     // Ids below this were given out by its hive: the hive restoring it gives out none of them (the actor may hold any in its memory).
     idsBelow: hive.idsBelow,
     vm: snapshotVm(a.instance!),
@@ -347,7 +357,17 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
   // The VM (checked by the engine), with this actor's imports.
   // A restored actor is a tree of its own (the host restored it), unless the host puts it in one.
   const tree = options.tree === undefined ? null : hive.treeOf(options.tree);
-  const a = new Actor(hive, id, def, limits, options.schema ?? def.options.schema, new Rng(new Uint32Array(rngWords)), tree ?? hive.newTree(id));
+  // Its other bindings continue from their saved states (before its VM is made: their imports are built for it).
+  const states = b['bindings'] === undefined ? {} : obj(b['bindings'], 'bindings');
+  const given = options.bindings ?? [];
+  for (const name of Object.keys(states)) {
+    if (!given.some((x) => x.name === name)) throw new SnapshotError(`the actor had the binding "${name}": pass one in { bindings } to restore it`);
+  }
+  for (const x of given) {
+    if (!Object.hasOwn(states, x.name)) throw new SnapshotError(`the snapshot holds no state for the binding "${x.name}"`);
+    x.restore(states[x.name]);
+  }
+  const a = new Actor(hive, id, def, limits, options.schema ?? def.options.schema, new Rng(new Uint32Array(rngWords)), tree ?? hive.newTree(id), given);
   hive.instantiate(a, (imports, o) => restoreVm(def.module, vm, imports, o), options.imports);
   const inst = a.instance!;
   if (start !== null && inst.startFunction === null) fail('the module has no start function to run');

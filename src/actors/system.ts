@@ -130,6 +130,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   private nextSeq = 1;
   /** Spawn trees by serial (messages in flight name the tree that pays for them). */
   private readonly trees = new Map<number, Tree>();
+  /** Trees without actors whose messages are still counted somewhere (dropped from `trees` when they no longer are). */
+  private readonly orphanTrees = new Set<Tree>();
   private nextTree = 1;
 
   constructor(options: HiveOptions, events: EventSink) {
@@ -214,7 +216,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       throw new LimitError(hit[0], hit[1], 0);
     }
     const id = this.allocId();
-    const actor = new Actor(this, id, def, limits, s.options.schema ?? def.options.schema, Rng.forActor(this.seed, id), s.tree ?? this.newTree(id));
+    const actor = new Actor(this, id, def, limits, s.options.schema ?? def.options.schema, Rng.forActor(this.seed, id), s.tree ?? this.newTree(id), (s.options as SpawnOptions).bindings ?? []);
     // The start function is not run here but in the actor's own slices (Actor.runSlice).
     this.instantiate(actor, (imports, opts) => new Instance(def.module, imports, { ...opts, runStart: false }), s.options.imports);
     actor.startFn = actor.instance!.startFunction;
@@ -227,8 +229,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       s.linkTo.links.add(id);
     }
     this.executor.schedule(actor);
-    this.events.emit('spawned', { ref: this.refOf(id), id, name: actor.name });
-    actor.logger.debug({ module: def.name ?? def.hash.slice(0, 12) }, 'spawned');
+    // Nothing made for nobody: a spawn bomb's or a batch's events and log lines cost only when someone takes them.
+    if (this.events.listenerCount('spawned') > 0) this.events.emit('spawned', { ref: this.refOf(id), id, name: actor.name });
+    if (this.logger.isLevelEnabled('debug')) actor.logger.debug({ module: def.name ?? def.hash.slice(0, 12) }, 'spawned');
     return actor;
   }
 
@@ -236,13 +239,20 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   newTree(root: number): Tree {
     const t = new Tree(root, this.nextTree++);
     this.trees.set(t.serial, t);
-    // Trees whose actors have all exited stay while messages they sent are counted; dropped when nothing is.
-    if ((t.serial & 4095) === 0) for (const [k, old] of this.trees) if (old.actors === 0 && old.queuedBytes <= 0 && old.entries <= 0) this.trees.delete(k);
+    // Trees whose actors have all exited stay while messages they sent are counted; dropped once nothing is.
+    if ((t.serial & 4095) === 0) {
+      for (const o of this.orphanTrees) {
+        if (o.actors > 0 || (o.queuedBytes <= 0 && o.entries <= 0)) this.orphanTrees.delete(o);
+        if (o.actors === 0 && o.queuedBytes <= 0 && o.entries <= 0) this.trees.delete(o.serial);
+      }
+    }
     return t;
   }
 
   /** @internal An actor's limits: the spawn's (or restore's) over the definition's over the hive's. */
   limitsFor(def: ModuleDef, own: Partial<ActorLimits> | undefined): ActorLimits {
+    // The hive's own were checked once and are never changed: shared by every actor that sets none.
+    if (def.options.limits === undefined && own === undefined) return this.limits;
     return checkLimits({ ...this.limits, ...def.options.limits, ...own });
   }
 
@@ -356,7 +366,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * `main`. Used by spawning and restoring.
    */
   instantiate(actor: Actor, make: (imports: Imports, opts: { maxMemoryPages: number; maxTableElements: number; maxCallDepth: number; maxStackBytes: number }) => Instance, extra?: Imports): void {
-    const imports: Imports = { ...hiveImports(actor) };
+    const imports: Imports = { ...hiveImports(actor, actor.bindings) };
     for (const more of [actor.def.options.imports, extra]) {
       if (more === undefined) continue;
       for (const [mod, fields] of Object.entries(more)) {
@@ -1317,12 +1327,22 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     a.signals.clear();
     a.current = null; // gives its bytes back to the tree that sent it
     a.flushLogs();
+    for (const b of a.bindings) {
+      try {
+        b.close?.();
+      } catch (err) {
+        this.logger.error({ err, actor: a.id, binding: b.name }, 'a binding failed to close');
+      }
+    }
     for (const [ref, target] of a.monitors) this.transport.post({ t: 'demonitor', from: a.id, to: target, ref });
     a.monitors.clear();
     a.finalFuel = a.instance?.fuelUsed ?? 0;
     this.actorCount--;
     a.tree.actors--;
-    if (a.tree.actors === 0 && a.tree.queuedBytes <= 0 && a.tree.entries <= 0) this.trees.delete(a.tree.serial);
+    if (a.tree.actors === 0) {
+      if (a.tree.queuedBytes <= 0 && a.tree.entries <= 0) this.trees.delete(a.tree.serial);
+      else this.orphanTrees.add(a.tree);
+    }
     for (const mem of ownMemories(a)) a.tree.pages -= mem.pages;
     for (const t of ownTables(a)) a.tree.elements -= t.length;
     a.tree.pages -= a.stackPages;

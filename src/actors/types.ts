@@ -9,6 +9,7 @@ import type { Clock, Executor } from '../scheduler/index.js';
 import type { ActorSchema } from './codec.js';
 import type { ActorLimits, HiveLimits } from './limits.js';
 import type { ActorRef } from './ref.js';
+import type { Binding } from '../bindings/binding.js';
 import type { TransportFactory } from './router.js';
 
 /** Options of a hive. */
@@ -64,6 +65,14 @@ export interface SpawnOptions extends ActorOptions {
   name?: string;
   /** The init message (any value; bytes pass through): the guest's current message before its first receive. */
   init?: unknown;
+  /**
+   * Native services for the guest besides `hive` (e.g. a `Wasi` for a WASI
+   * program): one object per actor, since each holds its caller's state
+   * (descriptors, clocks); saved in the actor's snapshots under its name and
+   * closed when the actor exits. A binding providing `hive` or another's
+   * module is a LinkError.
+   */
+  bindings?: Binding[];
   /**
    * Puts the actor in the spawn tree of this live actor (a host-declared
    * group: counted together, and under `signals: 'tree'` they may link and

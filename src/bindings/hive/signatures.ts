@@ -71,7 +71,20 @@ export type EnvFunctionName = keyof typeof ASSEMBLYSCRIPT_ENV_SIGNATURES;
 
 const VAL_TYPE: Record<AbiType, ValType> = { i32: ValType.i32, i64: ValType.i64, f64: ValType.f64 };
 
+function makeType(sig: AbiSignature): FuncType {
+  return Object.freeze({ params: Object.freeze(sig.params.map((t) => VAL_TYPE[t])), results: Object.freeze(sig.results.map((t) => VAL_TYPE[t])) }) as FuncType;
+}
+
+/**
+ * The function types of the tables' rows, made once (and frozen) when this
+ * module loads: every actor's imports share them, so the engine computes
+ * each one's canonical id once, not once per spawn.
+ */
+const TABLE_TYPES: ReadonlyMap<AbiSignature, FuncType> = new Map(
+  [...Object.values(HIVE_V1_SIGNATURES), ...Object.values(ASSEMBLYSCRIPT_ENV_SIGNATURES)].map((sig) => [sig, makeType(sig)] as const),
+);
+
 /** The engine's function type of a signature. */
 export function funcType(sig: AbiSignature): FuncType {
-  return { params: sig.params.map((t) => VAL_TYPE[t]), results: sig.results.map((t) => VAL_TYPE[t]) };
+  return TABLE_TYPES.get(sig) ?? makeType(sig);
 }
