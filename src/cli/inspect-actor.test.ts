@@ -211,4 +211,25 @@ describe('wasmhive inspect of an actor snapshot', () => {
       { numRuns: 300 },
     );
   }, 120_000);
+
+  it('shows each actor of a group snapshot, and refuses a truncated one with exit 2', async () => {
+    const { hive } = testHive();
+    const a = hive.spawn('probe', { name: 'left' });
+    const b = hive.spawn('probe', { name: 'right' });
+    await settle(hive);
+    const group = hive.snapshotGroup([a, b]);
+    hive.close();
+    expect(await inspect(group)).toBe(0);
+    const text = out.join('\n');
+    expect(text).toContain(`group snapshot ${file}: ${group.length} bytes, 2 actors`);
+    expect(text).toContain('name "left"');
+    expect(text).toContain('name "right"');
+    out.length = 0;
+    expect(await inspect(group, '--json')).toBe(0);
+    const info = JSON.parse(out.join('\n'));
+    expect(info.kind).toBe('group');
+    expect(info.actors.map((x: { name: string }) => x.name)).toEqual(['left', 'right']);
+    expect(await inspect(group.subarray(0, group.length - 7))).toBe(2);
+  });
 });
+

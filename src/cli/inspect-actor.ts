@@ -137,6 +137,26 @@ function waitInfo(v: unknown): ActorSnapshotInfo['wait'] {
   }
 }
 
+/** First bytes of a group snapshot ("WHGROUP\0", docs/snapshot-format.md). */
+const GROUP_MAGIC = [0x57, 0x48, 0x47, 0x52, 0x4f, 0x55, 0x50, 0x00];
+
+/** Whether `bytes` start as a group snapshot does. */
+export function isGroupSnapshot(bytes: Uint8Array): boolean {
+  return bytes.length >= GROUP_MAGIC.length && GROUP_MAGIC.every((b, i) => bytes[i] === b);
+}
+
+/** Most actors of a group `inspect` reads (a crafted group cannot make it read millions). */
+const MAX_GROUP_ACTORS = 20_000;
+
+/** The actor snapshots of a group snapshot, each read as `readActorSnapshotInfo` reads one. */
+export async function readGroupSnapshotInfo(bytes: Uint8Array, maxFrames: number | undefined): Promise<ActorSnapshotInfo[]> {
+  const { readGroupSnapshot } = await import('../actors/snapshot.js');
+  const parts = readGroupSnapshot(bytes, MAX_GROUP_ACTORS);
+  const out: ActorSnapshotInfo[] = [];
+  for (const p of parts) out.push(await readActorSnapshotInfo(p, maxFrames));
+  return out;
+}
+
 /**
  * Reads an actor snapshot for display, within the budget of `readSnapshot`
  * (`maxFrames`, for its engine snapshot). Throws SnapshotError (with `budget`

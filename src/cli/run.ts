@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 
 import { Wasi, WasiExit, WasiStateError } from '../bindings/index.js';
 import { Instance, Memory, Module, SnapshotError, Suspend, WasmError, readSnapshot, restore, snapshot, snapshotHostState, type Outcome, type SnapshotInfo, type Value } from '../vm/index.js';
-import { actorLines, isActorSnapshot, readActorSnapshotInfo } from './inspect-actor.js';
+import { actorLines, isActorSnapshot, isGroupSnapshot, readActorSnapshotInfo, readGroupSnapshotInfo } from './inspect-actor.js';
 
 /** Exit code when the program trapped (as a native abort), or ran out of the fuel --fuel gave. */
 export const EXIT_TRAP = 134;
@@ -418,6 +418,12 @@ function inspectJson(info: unknown): string {
 
 /** Prints what `bytes` holds (see INSPECT_USAGE): an engine snapshot, or an actor snapshot with its VM's inside; returns the exit code. */
 async function inspectSnapshot(bytes: Uint8Array, path: string, json: boolean, maxFrames: number | undefined): Promise<number> {
+  if (isGroupSnapshot(bytes)) {
+    const actors = await readGroupSnapshotInfo(bytes, maxFrames);
+    if (json) console.log(inspectJson({ kind: 'group', bytes: bytes.length, actors }));
+    else console.log([`group snapshot ${path}: ${bytes.length} bytes, ${actors.length} actors`, ...actors.flatMap((a, i) => actorLines(a, `${path} [${i}]`, vmLines))].join('\n'));
+    return 0;
+  }
   if (isActorSnapshot(bytes)) {
     const actor = await readActorSnapshotInfo(bytes, maxFrames);
     console.log(json ? inspectJson(actor) : actorLines(actor, path, vmLines).join('\n'));
