@@ -59,9 +59,9 @@ export type Wait =
   | { kind: 'receive'; deadline: number; timer: TimerHandle | null }
   | { kind: 'sleep'; deadline: number; timer: TimerHandle | null }
   /** A call: its request until the receiver took it (null after), then the answer at its reply address. */
-  | { kind: 'call'; deadline: number; timer: TimerHandle | null; replyId: number; target: number; request: Uint8Array | null }
+  | { kind: 'call'; deadline: number; timer: TimerHandle | null; replyId: number; target: number; request: Uint8Array | null; seq?: number }
   /** A send, until the receiver's side answers (it keeps the deadline for room in a full mailbox). */
-  | { kind: 'send'; deadline: number; timer: TimerHandle | null; to: number; bytes: Uint8Array }
+  | { kind: 'send'; deadline: number; timer: TimerHandle | null; to: number; bytes: Uint8Array; seq?: number }
   /** A link request or an exit signal, until the other side answers. */
   | { kind: 'link'; deadline: number; timer: TimerHandle | null; to: number }
   | { kind: 'exit'; deadline: number; timer: TimerHandle | null; to: number; reason: string }

@@ -38,6 +38,14 @@ export interface MessageSignal {
   readonly call: boolean;
 }
 
+/** The sender exited: its message `seq`, if it still waits for room at the receiver, is withdrawn (a restored copy of the sender sends it again). */
+export interface WithdrawSignal {
+  readonly t: 'withdraw';
+  readonly from: number;
+  readonly to: number;
+  readonly seq: number;
+}
+
 /** The answer to a request: a guest ABI status (or, for `lookup` and `spawn`, an id). */
 export interface AckSignal {
   readonly t: 'ack';
@@ -102,10 +110,10 @@ export interface DownSignal {
 }
 
 /** Every envelope of the protocol. */
-export type Signal = MessageSignal | AckSignal | ExitSignal | LinkSignal | UnlinkSignal | MonitorSignal | DemonitorSignal | DownSignal;
+export type Signal = MessageSignal | AckSignal | WithdrawSignal | ExitSignal | LinkSignal | UnlinkSignal | MonitorSignal | DemonitorSignal | DownSignal;
 
 /** The names of the envelope types. */
-export const SIGNAL_TYPES = ['message', 'ack', 'exit', 'link', 'unlink', 'monitor', 'demonitor', 'down'] as const satisfies readonly Signal['t'][];
+export const SIGNAL_TYPES = ['message', 'ack', 'withdraw', 'exit', 'link', 'unlink', 'monitor', 'demonitor', 'down'] as const satisfies readonly Signal['t'][];
 
 /** An envelope as bytes (MessagePack of its fields). */
 export function encodeSignal(s: Signal): Uint8Array {

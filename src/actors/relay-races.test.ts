@@ -5,8 +5,8 @@
  * transport (test/helpers/gated-transport.ts: the test holds chosen
  * envelopes on the wire, then releases them), or with the inline and
  * serializing transports where the race needs no gate. Bugs found here are
- * `it.fails` tests with a comment naming the bug: flip them to `it` when
- * the fix lands.
+ * `regression:` tests with a comment saying what broke (they were `it.fails`
+ * until the fixes landed in system.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { cmd, settle, testHive } from '../../test/helpers/hive.js';
@@ -36,11 +36,11 @@ const TIMEOUT = -1;
 const NOT_FOUND = -2;
 
 describe('exits racing envelopes in flight', () => {
-  // Bug: guestLink adds the link on the linker's side only when the ack comes back, so an actor
-  // killed while its link request is in flight exits with no link to the other side (finish posts
-  // no exit signal to it); the late OK ack then only posts `unlink`. The other side, which accepted
-  // the link, never hears that its linked partner was killed (Erlang: it gets the exit signal).
-  it.fails('bug: a link acknowledged after its linker was killed: the other side, which accepted the link, gets the linker\'s exit signal', async () => {
+  // What broke: guestLink adds the link on the linker's side only when the ack comes back, so an
+  // actor killed while its link request was in flight exited with no link to the other side; the
+  // late OK ack only posted `unlink`, and the other side, which had accepted the link, never heard
+  // that its partner was killed. Now the late ack sends it the exit signal along the link (Erlang's rule).
+  it('regression: a link acknowledged after its linker was killed: the other side, which accepted the link, gets the linker\'s exit signal', async () => {
     const gate = gatedTransport();
     const { hive } = testHive({ transport: gate.factory, signals: 'open' });
     const a = hive.spawn('probe');
@@ -178,7 +178,7 @@ describe('exits racing envelopes in flight', () => {
     }
   });
 
-  it('a sender killed while its message waits for room: the message is delivered once when room appears, then its tree counts nothing', async () => {
+  it('a sender killed while its message waits for room: the message is withdrawn (never delivered), and its tree counts nothing', async () => {
     for (const transport of [inlineTransport, serializingTransport(5)]) {
       const { hive } = testHive({ signals: 'open', transport });
       const box = hive.inbox({ maxMessages: 1 });
@@ -197,19 +197,20 @@ describe('exits racing envelopes in flight', () => {
         got.push((await box.receive()).value);
         await settle(hive);
       }
-      expect(got).toEqual(['first', 'late']);
+      // The exit withdraws it (a `withdraw` envelope behind it on the same lane), as before the relay seam.
+      expect(got).toEqual(['first']);
       expect({ actors: tree.actors, queuedBytes: tree.queuedBytes, entries: tree.entries }).toEqual({ actors: 0, queuedBytes: 0, entries: 0 });
       expect(pending(hive)).toBe(0);
       hive.close();
     }
   });
 
-  // Bug: onMessage adds a call's reply address to the callee's `callers` when the request arrives,
+  // What broke: onMessage added a call's reply address to the callee's `callers` when the request arrives,
   // even if that address was closed meanwhile (the caller timed out while the request was in
   // flight). closeReply ran before, so nothing removes it: each such call leaks an entry in the
   // callee's `callers` for as long as the callee lives. Inline transport: a host call whose
   // timeout passes before the transport's turn.
-  it.fails('bug: a call that timed out while its request was in flight leaves no reply address in the callee\'s callers', async () => {
+  it('regression: a call that timed out while its request was in flight leaves no reply address in the callee\'s callers', async () => {
     const { hive, clock } = testHive();
     const a = hive.spawn('probe');
     await settle(hive);
@@ -223,9 +224,9 @@ describe('exits racing envelopes in flight', () => {
     hive.close();
   });
 
-  // The same bug, found by relay-properties.test.ts: a guest caller killed while its request is in
+  // What broke, the same, found by relay-properties.test.ts: a guest caller killed while its request is in
   // flight (finishActor closes the reply address before the request arrives).
-  it.fails('bug: a guest caller killed while its request was in flight leaves no reply address in the callee\'s callers', async () => {
+  it('regression: a guest caller killed while its request was in flight leaves no reply address in the callee\'s callers', async () => {
     const gate = gatedTransport();
     const { hive } = testHive({ transport: gate.factory, signals: 'open' });
     const a = hive.spawn('probe');
@@ -276,11 +277,11 @@ describe('the hive waits for, and flushes, envelopes in flight', () => {
 });
 
 describe('hive.close() with envelopes in flight', () => {
-  // Bug: close() terminates the actors (failing the callers it knows of) and then drops what is in
+  // What broke: close() terminated the actors (failing the callers it knows of) and then drops what is in
   // flight. A host call whose request is still in flight is in no callee's `callers`, and the
   // transport drops its request: its promise never settles (before the relay seam the request was
   // delivered at once, and close failed it). Fails on the inline transport too.
-  it.fails('bug: a host call whose request is in flight when the hive closes is rejected (it never settled)', async () => {
+  it('regression: a host call whose request is in flight when the hive closes is rejected (it never settled)', async () => {
     const { hive } = testHive();
     const a = hive.spawn('probe');
     await settle(hive);
@@ -289,9 +290,9 @@ describe('hive.close() with envelopes in flight', () => {
     expect(await within(p)).not.toBe('pending');
   });
 
-  // Bug: close() terminates the actor, whose mailbox fails the blocked send (NOT_FOUND) by posting
+  // What broke: close() terminated the actor, whose mailbox fails the blocked send (NOT_FOUND) by posting
   // an ack, and then closes the transport, which drops that ack: the host's sendWait never settles.
-  it.fails('bug: a host sendWait waiting for room when the hive closes is rejected (it never settled)', async () => {
+  it('regression: a host sendWait waiting for room when the hive closes is rejected (it never settled)', async () => {
     const { hive } = testHive({ limits: { mailbox: 1 } });
     const a = hive.spawn('probe');
     await settle(hive);
@@ -307,13 +308,13 @@ describe('hive.close() with envelopes in flight', () => {
 });
 
 describe('moving an actor within a hive (snapshot, kill, restore)', () => {
-  // Bug: kill posts the linked exit to the peer; restore (synchronously after) sees the peer's
+  // What broke: kill posts the linked exit to the peer; restore (synchronously after) sees the peer's
   // side of the link still there and links the restored actor again; then the exit signal
   // arrives and drops the peer's side. The restored actor is linked to the peer, the peer not to
   // it: its later exit reaches no one. Inline transport too (before the seam the exit was applied
   // at once). Likewise a monitor of the killed actor is moved to the restored one while its DOWN
   // is in flight (the watcher gets the DOWN, the restored actor keeps a stale monitoredBy entry).
-  it.fails('bug: a linked peer is linked both ways with the restored actor (not a half link)', async () => {
+  it('regression: a linked peer is linked both ways with the restored actor (not a half link)', async () => {
     const { hive } = testHive({ signals: 'open' });
     const a = hive.spawn('probe');
     const b = hive.spawn('probe');
@@ -329,10 +330,10 @@ describe('moving an actor within a hive (snapshot, kill, restore)', () => {
     hive.close();
   });
 
-  // Bug (regression of the seam): an actor's exit used to withdraw its send waiting for room
+  // What broke (with the seam): an actor's exit used to withdraw its send waiting for room
   // (unblock); now that send stays at the receiver ("it was sent before the exit"), and the
   // restored actor sends it again (snapshot.ts resumeSend): the receiver gets it twice.
-  it.fails('bug: a send waiting for room when its actor is moved is delivered once, not twice', async () => {
+  it('regression: a send waiting for room when its actor is moved is delivered once, not twice', async () => {
     const { hive } = testHive();
     const box = hive.inbox({ maxMessages: 1 });
     const a = hive.spawn('probe');

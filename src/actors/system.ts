@@ -16,7 +16,7 @@ import { ActorExitedError, CallTimeoutError, HiveStateError, LimitError, Mailbox
 import { checkLimits, DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS, LogGate, MESSAGE_OVERHEAD, Tree, type HiveLimits } from './limits.js';
 import { isProcess, type BlockedSend, type Endpoint, type Process } from './process.js';
 import { ActorRef, Inbox, type ActorInfo, type InboxOptions, type Received, type RefHost } from './ref.js';
-import type { AckSignal, DemonitorSignal, DownSignal, ExitSignal, LinkSignal, MessageSignal, MonitorSignal, Signal, UnlinkSignal } from './protocol.js';
+import type { AckSignal, WithdrawSignal, DemonitorSignal, DownSignal, ExitSignal, LinkSignal, MessageSignal, MonitorSignal, Signal, UnlinkSignal } from './protocol.js';
 import { ModuleRegistry } from './registry.js';
 import { inlineTransport, type Transport } from './router.js';
 import { Rng } from './rng.js';
@@ -128,6 +128,10 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** Answers awaited for requests sent, by sequence number. */
   private readonly pending = new Map<number, (status: number) => void>();
   private nextSeq = 1;
+  /** The sequence number the last request got (read by the sender right after posting). */
+  private lastSeq = 0;
+  /** Messages waiting for room at their receiver, by the sequence number of their request (a withdraw finds them). */
+  private readonly blockedBySeq = new Map<number, { to: number; b: BlockedSend; stop(): void }>();
   /** Spawn trees by serial (messages in flight name the tree that pays for them). */
   private readonly trees = new Map<number, Tree>();
   /** Trees without actors whose messages are still counted somewhere (dropped from `trees` when they no longer are). */
@@ -651,7 +655,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       }
     }
     // A call's request: the call fails if the receiver goes away before answering.
-    if (s.call) ep.callers?.add(s.from);
+    // (Only while its reply address is open: a caller that timed out or exited meanwhile closed it.)
+    if (s.call && this.endpoints.get(s.from) instanceof ReplyTo) ep.callers?.add(s.from);
     const env: Envelope = { kind: Kind.MESSAGE, from: s.from, bytes, ref: 0, payer };
     if (ep.hasRoom(bytes.length)) {
       ep.deliver(env);
@@ -664,18 +669,24 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     // Waits for room: admitted in order as room appears (OK), or FULL when `wait` ms pass, or NOT_FOUND when the receiver exits.
     let timer: TimerHandle | null = null;
+    const stop = (): void => {
+      if (timer !== null) this.clock.clearTimer(timer);
+      timer = null;
+      if (s.seq !== 0) this.blockedBySeq.delete(s.seq);
+    };
     const b: BlockedSend = {
       env,
       done: (status) => {
-        if (timer !== null) this.clock.clearTimer(timer);
-        timer = null;
+        stop();
         answer(status);
       },
     };
     block.call(ep, b);
+    if (s.seq !== 0) this.blockedBySeq.set(s.seq, { to: s.to, b, stop });
     if (s.until > 0) {
       timer = this.clock.setTimer(s.until, () => {
         timer = null;
+        stop();
         this.endpoints.get(s.to)?.unblock?.(b);
         if (s.call) this.endpoints.get(s.to)?.callers?.delete(s.from);
         answer(Status.FULL);
@@ -683,11 +694,22 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
   }
 
+  /** The receiver's side of a withdraw: the message leaves the senders waiting for room, if it is still there. */
+  private onWithdraw(s: WithdrawSignal): void {
+    const w = this.blockedBySeq.get(s.seq);
+    if (w === undefined || w.to !== s.to) return; // taken already (its answer is on its way) or refused
+    w.stop();
+    this.endpoints.get(s.to)?.unblock?.(w.b);
+    // Answered, so that the request leaves the requester's side too (no one waits for it any more).
+    this.transport.post({ t: 'ack', from: s.to, to: s.from, seq: s.seq, status: Status.NOT_FOUND });
+  }
+
   /** Registers the answer to a request; returns its sequence number. */
   private request(done: (status: number) => void): number {
     const seq = this.nextSeq;
     this.nextSeq = seq >= Number.MAX_SAFE_INTEGER ? 1 : seq + 1;
     this.pending.set(seq, done);
+    this.lastSeq = seq;
     return seq;
   }
 
@@ -724,6 +746,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       if (a.wait === w) a.wakeWith(i32(status));
     });
     if (st !== null) return st;
+    w.seq = this.lastSeq;
     // The receiver's side keeps the deadline (it answers FULL when it passes).
     a.park(w, null);
     return PARK;
@@ -755,7 +778,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** Sends the request of a call `w` (made now, or restored from a snapshot). */
   private sendRequest(a: Actor, w: Wait & { kind: 'call' }, wait: number, noAnswer: boolean): number | null {
-    return this.sendMessage(a, w.replyId, w.target, w.request!, wait, (status) => {
+    const st = this.sendMessage(a, w.replyId, w.target, w.request!, wait, (status) => {
       if (a.wait !== w) return;
       if (status === Status.OK && !noAnswer) {
         w.request = null; // taken: now the answer
@@ -764,6 +787,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       this.closeReply(w.replyId);
       a.wakeWith(i32(status === Status.OK ? Status.TIMEOUT : status));
     }, true);
+    if (st === null) w.seq = this.lastSeq;
+    return st;
   }
 
   /** @internal A restored actor's send: sent again, and waited for (`left` ms for room). */
@@ -1050,9 +1075,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     const w: Wait = { kind: 'link', deadline: Infinity, timer: null, to };
     const seq = this.request((status) => {
       if (status === Status.OK) {
-        // Linked on the other side: this side too, unless this actor is gone (then the link is undone).
+        // Linked on the other side: this side too; if this actor exited meanwhile, the other side gets its exit signal along the link.
         if (a.alive) a.links.add(to);
-        else this.transport.post({ t: 'unlink', from: a.id, to });
+        else this.transport.post({ t: 'exit', from: a.id, to, reason: a.reason ?? 'noproc', linked: true, seq: 0 });
       }
       if (a.wait === w) a.wakeWith(i32(status));
     });
@@ -1215,6 +1240,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         return this.onMessage(s);
       case 'ack':
         return this.onAck(s);
+      case 'withdraw':
+        return this.onWithdraw(s);
       case 'exit':
         return this.onExit(s);
       case 'link':
@@ -1311,8 +1338,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     a.wait = null;
     if (w !== null && w.kind !== 'host') {
       if (w.timer !== null) this.clock.clearTimer(w.timer);
-      // A send or request waiting for room at its receiver stays there (it was sent before the exit); the answer to a call goes nowhere.
-      if (w.kind === 'call') this.closeReply(w.replyId);
+      // A send or request still waiting for room at its receiver is withdrawn (a restored copy of this actor sends it again); the answer to a call goes nowhere.
+      if (w.kind === 'send' && w.seq !== undefined) this.transport.post({ t: 'withdraw', from: a.id, to: w.to, seq: w.seq });
+      if (w.kind === 'call') {
+        if (w.request !== null && w.seq !== undefined) this.transport.post({ t: 'withdraw', from: a.id, to: w.target, seq: w.seq });
+        this.closeReply(w.replyId);
+      }
     }
     try {
       a.instance?.abort();
@@ -1377,6 +1408,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   restore(bytes: Uint8Array, options: RestoreActorOptions = {}): ActorRef {
     this.open();
+    // What is in flight lands first: an exit or DOWN of the actor it replaces must not reach the restored one.
+    this.transport.flush();
     const def = options.module !== undefined ? this.modules.resolve(options.module) : this.defForSnapshot(bytes);
     const a = restoreActor(this, bytes, def, options);
     const ref = this.refOf(a.id);
@@ -1413,6 +1446,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   restoreGroup(bytes: Uint8Array, options: Pick<RestoreActorOptions, 'missingLinks' | 'tree'> = {}): ActorRef[] {
     this.open();
+    this.transport.flush();
     const parts = readGroupSnapshot(bytes, this.hiveLimits.maxActors);
     const defs = parts.map((p) => this.defForSnapshot(p));
     const ids = new Set<number>();
@@ -1553,9 +1587,18 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   close(): void {
     if (this.closed || this.closing) return;
     this.closing = true;
+    // What is in flight lands first (a host call's request, a host send), so that the exits below fail it.
+    this.transport.flush();
     for (const e of [...this.endpoints.values()]) if (e instanceof Actor && e.alive) this.terminate(e, 'shutdown');
     for (const e of [...this.endpoints.values()]) if (isProcess(e) && e.alive) this.terminate(e, 'shutdown');
     for (const e of [...this.endpoints.values()]) if (e instanceof Inbox) e.close();
+    // The answers those exits gave (a sendWait's NOT_FOUND...) are delivered; requests no one will answer now fail.
+    this.transport.flush();
+    for (const [seq, done] of [...this.pending]) {
+      this.pending.delete(seq);
+      done(Status.NOT_FOUND);
+    }
+    for (const e of [...this.endpoints.values()]) if (e instanceof ReplyTo) e.targetExited('shutdown');
     this.afterExits = [];
     this.closed = true;
     this.transport.close();
