@@ -5,9 +5,11 @@
  * it takes and gives raw `Value`s and returns a discriminated `Outcome`
  * instead of throwing.
  */
-import type { Trap } from './errors.js';
+import type { Completion } from './completion.js';
 import type { Func, Suspend } from './runtime.js';
 import type { Value } from './values.js';
+
+export type { Completion } from './completion.js';
 
 /** Optional features beyond WebAssembly 2.0. All off by default. */
 export interface Features {
@@ -21,11 +23,6 @@ export interface Features {
  * call paused with all its state: `Instance.resume` continues it.
  */
 export type Outcome = Completion | { kind: 'out-of-fuel' } | { kind: 'waiting'; call: HostCall };
-
-/** How a call that cannot pause ended (`Func.invoke`, the JS API). */
-export type Completion =
-  | { kind: 'done'; results: Value[] }
-  | { kind: 'trapped'; trap: Trap };
 
 /** The host call a paused guest waits on. */
 export interface HostCall {

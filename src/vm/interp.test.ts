@@ -59,6 +59,24 @@ describe('interpreter', () => {
     expect((i.exports.r as Function)(100_000)).toBe(100_000);
   });
 
+  it('starts an instance with 1 KiB of value stack, and grows it and its frame records under a run waiting on the host', () => {
+    // Machines start small (256 words, 16 frame records) so that idle actors are cheap. Here a host callback
+    // recurses 200 deep, past both, while `outer` waits on it: the stack is reallocated under outer's run,
+    // which must go on with its own locals (111 + 222) from the new stack and the callback's result.
+    let self: Instance | undefined;
+    self = inst(`(module (import "env" "cb" (func $cb (param i32) (result i32)))
+      (func $down (export "down") (param i32) (result i32) (local i64 i64 i64 i64)
+        (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+          (else (i32.add (local.get 0) (call $down (i32.sub (local.get 0) (i32.const 1)))))))
+      (func (export "outer") (param i32) (result i32) (local i32 i32)
+        (local.set 1 (i32.const 111)) (local.set 2 (i32.const 222))
+        (i32.add (call $cb (local.get 0)) (i32.add (local.get 1) (local.get 2)))))`,
+      { env: { cb: (n: number) => (self!.exports.down as (n: number) => number)(n) } });
+    expect(self.stackBytes).toBe(1024);
+    expect((self.exports.outer as Function)(200)).toBe((200 * 201) / 2 + 333);
+    expect(self.stackBytes).toBeGreaterThan(1024);
+  });
+
   it('reports endless recursion as Exhaustion at the configured depth', () => {
     const i = inst(`(module (func $r (export "r") call $r))`, {}, { maxCallDepth: 1000 });
     const out = i.func('r').invoke([]);

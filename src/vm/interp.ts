@@ -15,7 +15,7 @@
  */
 import { Exhaustion, Trap, type StackFrame } from './errors.js';
 import { Func, PAGE, Suspend, asTrap, checkResults, idToRef, isPause, isStackOverflow, refToId, readValue, writeValue, type Inst, type Memory } from './runtime.js';
-import type { Lowered } from './lower.js';
+import type { Lowered } from './internal-code.js';
 import type { Table } from './runtime.js';
 import { Imm, OPS } from './opcodes.js';
 import type { Value } from './values.js';
@@ -407,10 +407,10 @@ export class Machine {
     this.lower = lower;
     this.maxDepth = opts.maxCallDepth ?? 200_000;
     this.maxWords = Math.floor((opts.maxStackBytes ?? 128 * 1024 * 1024) / 4);
-    this.S = new Int32Array(1024);
+    this.S = new Int32Array(256); // 1 KiB to start (grows by doubling): most actors never need more
     this.D = new Float64Array(this.S.buffer);
     this.F = new Float32Array(this.S.buffer);
-    this.frames = new Int32Array(3 * 64);
+    this.frames = new Int32Array(3 * 16); // 16 frame records to start (grow by doubling)
   }
 
   /** Makes room for `words` words of stack; false when the limit forbids it. */

@@ -18,24 +18,9 @@ import { CodeReader } from './reader.js';
 import { BLOCK_EMPTY, Imm, Op, OPS, op } from './opcodes.js';
 import { funcTypeOf, type ModuleAst, type ValidatedModule } from './types.js';
 import { ENDS_RUN, K, insnLength, isCondBranch } from './interp.js';
+import type { Lowered } from './internal-code.js';
+export type { Lowered } from './internal-code.js';
 
-/** A function ready to run. */
-export interface Lowered {
-  code: Int32Array;
-  nparams: number;
-  /** Parameters plus declared locals. */
-  nlocals: number;
-  nresults: number;
-  /**
-   * Words written at a call's entry after the parameters: zeros for the
-   * declared locals, then the function's constant slots (see `constSlots`).
-   */
-  init: Int32Array;
-  /** Words of stack the frame needs: 2 per local, constant and operand slot. */
-  frameWords: number;
-  /** Fuel of the run at pc 0, charged when the function is entered (see `chargeRuns`), plus 1 per 16 words of `init`. */
-  entry: number;
-}
 
 /**
  * Fuel is charged per run: the instructions from where control arrives (a

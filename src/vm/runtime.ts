@@ -6,8 +6,8 @@
 import { Exhaustion, Trap } from './errors.js';
 import { funcTypeKey, type FuncType, type ValidatedModule } from './types.js';
 import { toJs, typeCode, typeName, type FuncRefValue, type Value, type ValueTypeName } from './values.js';
-import type { Completion } from './api.js';
-import type { Lowered } from './lower.js';
+import type { Completion } from './completion.js';
+import type { Lowered } from './internal-code.js';
 
 export const PAGE = 65536;
 /** 65536 pages: the 4 GiB limit of a 32-bit memory. */

@@ -26,7 +26,7 @@ import { Instance, RESTORING, type Imports, type InstanceOptions } from './insta
 import { K, insnLength, isCondBranch } from './interp.js';
 import { Func, PAGE, Suspend, canonicalTypeId, readValue, refToId, type Inst } from './runtime.js';
 import { funcTypeOf, type FuncType, type ModuleAst } from './types.js';
-import type { Lowered } from './lower.js';
+import type { Lowered } from './internal-code.js';
 import type { Module } from './module.js';
 import type { Value } from './values.js';
 
