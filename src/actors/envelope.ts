@@ -3,10 +3,11 @@
  * codes of the guest ABI, and the queue that mailboxes are made of.
  */
 
+import { HiveStatus, MessageKind } from '../bindings/hive/index.js';
 import type { Tree } from './limits.js';
 
-/** Kinds of messages, as the guest ABI numbers them (docs/guest-abi.md). */
-export const Kind = { MESSAGE: 0, EXIT: 1, DOWN: 2, INIT: 3 } as const;
+/** Kinds of messages, as the guest ABI numbers them (docs/guest-abi.md): the hive binding's table. */
+export const Kind = MessageKind;
 /** A message kind. */
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -20,20 +21,8 @@ export interface Envelope {
   payer?: Tree | null;
 }
 
-/** Statuses the guest ABI returns (docs/guest-abi.md). */
-export const Status = {
-  OK: 0,
-  TIMEOUT: -1,
-  NOT_FOUND: -2,
-  FULL: -3,
-  INVALID: -4,
-  TAKEN: -5,
-  NO_MODULE: -6,
-  SPAWN_FAILED: -7,
-  BAD_ARGUMENT: -8,
-  TOO_LARGE: -9,
-  LIMIT: -10,
-} as const;
+/** Statuses the guest ABI returns (docs/guest-abi.md): the hive binding's table. */
+export const Status = HiveStatus;
 
 /** Exit reasons that are not failures: `normal` and `shutdown`. */
 export function isNormalExit(reason: string): boolean {
