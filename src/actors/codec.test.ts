@@ -294,6 +294,11 @@ describe('values without a MessagePack form', () => {
     expect((error as Error).message).toMatch(what);
   });
 
+  it('regression: messages the old codec (msgpackr) wrote with undefined, kept in older snapshots, decode again (ext 0 with a zero byte is undefined)', () => {
+    expect(decode(bytes('d40000'))).toBe(undefined);
+    expect(decode(bytes('82a161d40000a16201'))).toEqual({ a: undefined, b: 1 });
+  });
+
   it('undefined is nil, and a property whose value is undefined is left out (as JSON does)', () => {
     expect(hex(encode(undefined))).toBe('c0');
     expect(hex(encode([undefined]))).toBe('91c0');
@@ -389,7 +394,7 @@ describe('malformed input is a MessageDecodeError', () => {
     ['a map key that is an array', '81910101', /a map key must be a string or a scalar, not an Array/],
     ['a map key that is bytes', '81c4016101', /not a Uint8Array/],
     ['an unknown extension', 'd50501ff', /unknown extension type 5/],
-    ['msgpackr\'s undefined (extension 0)', 'd40000', /unknown extension type 0/],
+    ['an extension 0 that is not msgpackr\'s undefined', 'd40001', /unknown extension type 0/],
     ['a timestamp of 2 bytes', 'd5ff0001', /a timestamp has 4, 8 or 12 bytes, not 2/],
     ['a timestamp with 10^9 nanoseconds', 'c70cff3b9aca00000000000000000000', /1000000000 nanoseconds/],
     ['a timestamp beyond the range of Date', 'c70cff000000007fffffffffffffff', /outside the range of Date/],

@@ -803,6 +803,8 @@ class Decoder {
     this.pos += 1 + n;
     if (type === -1) return timestamp(data, at);
     const e = this.t.byType[type + 128];
+    // msgpackr (the codec before this one) wrote `undefined` as ext 0 with one zero byte: messages kept in older snapshots may hold it.
+    if (e === undefined && type === 0 && n === 1 && data[0] === 0) return undefined;
     if (e === undefined) throw new MessageDecodeError(at, `unknown extension type ${type}`);
     try {
       return e.decode(data);
