@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { cmd, settle, testHive } from '../../test/helpers/hive.js';
 import { HiveStateError, NameTakenError } from './errors.js';
 import { SnapshotError } from '../vm/index.js';
+import { Packr } from 'msgpackr';
 
 describe('group snapshots', () => {
   it('a ping-pong snapshotted together mid-exchange finishes in another hive with the same counts as without the move', async () => {
@@ -85,6 +86,34 @@ describe('group snapshots', () => {
     const g = hive.snapshotGroup([a]);
     const cut = g.slice(0, g.length - 5);
     expect(() => hive.restoreGroup(cut)).toThrow(SnapshotError);
+    hive.close();
+  });
+});
+
+describe('limits of ids and of group snapshots', () => {
+  it('a hive that gave out its last id refuses more: the host gets LimitError("ids"), a guest LIMIT', async () => {
+    const { hive } = testHive({ firstId: 0x7fffffff - 1 });
+    const probe = hive.spawn('probe'); // the second to last id
+    await settle(hive);
+    expect(probe.id).toBe(0x7fffffff - 1);
+    // The last id goes to the reply address of this call; the probe's spawn then finds none left.
+    expect(await cmd(probe, 'spawn', 'counter', null, false)).toBe(-10);
+    expect(() => hive.spawn('probe')).toThrow(/limit ids/);
+    expect(() => hive.inbox()).toThrow(/limit ids/);
+    hive.close();
+  });
+
+  it('a crafted group snapshot listing more actors than the hive may hold is refused before any is read', () => {
+    const { hive } = testHive({ hiveLimits: { maxActors: 10 } });
+    const a = hive.spawn('probe');
+    const one = hive.snapshotGroup([a]);
+    const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+    const body = packr.pack({ format: 1, actors: Array.from({ length: 11 }, () => new Uint8Array(1)) });
+    const forged = new Uint8Array(8 + body.length);
+    forged.set(one.subarray(0, 8));
+    forged.set(body, 8);
+    expect(() => hive.restoreGroup(forged)).toThrow(/more than 10 items/);
+    expect(hive.actorIds()).toEqual([a.id]);
     hive.close();
   });
 });
