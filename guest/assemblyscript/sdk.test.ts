@@ -737,3 +737,168 @@ describe('typed helpers (encode<T> / decode<T>)', () => {
     expect(answers).toEqual([['pong', 0], ['', -100], ['', -2]]);
   });
 });
+
+// ---------------------------------------------------------------------------
+// Allocation-free paths (test/guests/wire.ts)
+// ---------------------------------------------------------------------------
+
+describe('send<T>, reply<T>, receive<T> and call<Req,Res> through scratch memory', () => {
+  // Each [type, value] command is answered twice: send<T> (scalars and short strings skip the
+  // Encoder), then sendBytes(encode<T>) (the Encoder). Returns the pairs as hex.
+  const wire = (cmds: (unknown[] | Msg)[], opts: FakeOptions = {}): Run => {
+    const queue = cmds.map((c) => (Array.isArray(c) ? msg(c, CLIENT) : c));
+    const r = run('test/guests/wire.wasm', { ...opts, queue });
+    expect(r.ended).toBe('stopped');
+    return r;
+  };
+  const pairs = (r: Run): [string, string][] => {
+    const out = r.out.map((o) => hex(o.bytes));
+    return Array.from({ length: out.length / 2 }, (_, i) => [out[2 * i]!, out[2 * i + 1]!]);
+  };
+  const strings = [
+    '', 'a', 'up', 'value=12', 'é漢字🎉', '\u0000a\u0000',
+    // Header boundaries (31/32 and 255/256 bytes), the largest header a length could need
+    // (11 units: up to 33 bytes), the scratch limit (84/85 units), and the one-pass limit (21845 units).
+    ...[10, 11, 31, 32, 84, 85, 255, 256, 21845, 21846, 70_000].flatMap((n) => ['x'.repeat(n), 'é'.repeat(n), '漢'.repeat(n >> 1)]),
+  ];
+
+  it('scalars and strings are written as msgpackr writes them, and as encode<T> does', () => {
+    const cases: [string, unknown, string?][] = [
+      ['bool', true], ['bool', false],
+      ...[0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 31 - 1, -1, -32, -33, -128, -129, -32768, -32769, -(2 ** 31)]
+        .map((v): [string, unknown] => ['i32', v]),
+      ['i8', -128], ['u8', 255], ['i16', -300], ['u16', 65535], ['u32', 2 ** 32 - 1],
+      ['i64', -(2n ** 63n)], ['i64', 2n ** 32n, 'cf0000000100000000' /* smallest form; msgpackr writes a BigInt as d3 */], ['u64', 2n ** 64n - 1n],
+      ['f64', 1.5], ['f64', 1e300], ['f64', -0.1], ['f64', 3, 'cb4008000000000000'],
+      ['f32', 1.5, 'ca3fc00000'], ['f32', -2, 'cac0000000'],
+      ...strings.map((s): [string, unknown] => ['string', s]),
+      ['string?', null], ['string?', 'x'],
+    ];
+    for (const command of ['send', 'reply']) {
+      const r = wire(cases.map(([t, v]) => (command === 'reply' ? ['reply', t, v] : [t, v])));
+      expect(r.out.every((o) => o.fn === command && o.to === CLIENT), command).toBe(true);
+      pairs(r).forEach(([fast, encoder], i) => {
+        const [t, v, expected] = cases[i]!;
+        const label = `${command} ${t} ${String(v).slice(0, 20)}`;
+        expect(fast, label).toBe(encoder);
+        expect(fast, label).toBe(expected ?? hex(pack(v)));
+      });
+    }
+  });
+
+  it('unpaired surrogates are written as U+FFFD by both paths', () => {
+    const [[fast, encoder]] = pairs(wire([['surrogates']]));
+    expect(fast).toBe(encoder);
+    expect(fast).toBe('af' + '61' + 'efbfbd' + '62' + 'efbfbd' + 'f09f8e89' + 'efbfbd');
+  });
+
+  it('receive<T> takes what the Decoder takes; another type, trailing bytes or a truncated value is DECODE_ERROR', () => {
+    const DECODE_ERROR = -100;
+    // [type, payload (hex), answer [ok, value, status]]
+    const cases: [string, string, unknown[]][] = [
+      ['i32', '05', [true, 5, 0]], ['i32', 'cd 01 00', [true, 256, 0]], ['i32', 'd2 80 00 00 00', [true, -(2 ** 31), 0]],
+      ['i32', 'cb 40 08 00 00 00 00 00 00', [true, 3, 0]], ['i32', 'cb 3f f8 00 00 00 00 00 00', [false, 0, DECODE_ERROR]],
+      ['i32', 'ce 80 00 00 00', [false, 0, DECODE_ERROR]], ['i32', 'cd 01', [false, 0, DECODE_ERROR]],
+      ['i32', '', [false, 0, DECODE_ERROR]], ['i32', 'a1 78', [false, 0, DECODE_ERROR]], ['i32', 'c0', [false, 0, DECODE_ERROR]],
+      // Trailing bytes: DECODE_ERROR, with the first value (as the Decoder path has always returned).
+      ['i32', '05 05', [false, 5, DECODE_ERROR]], ['i32', '07' + '00'.repeat(40), [false, 7, DECODE_ERROR]],
+      ['u8', 'cc ff', [true, 255, 0]], ['u8', 'cd 01 00', [false, 0, DECODE_ERROR]], ['i8', 'ff', [true, -1, 0]],
+      ['u64', 'cf ff ff ff ff ff ff ff ff', [true, 2n ** 64n - 1n, 0]], ['i64', 'cf ff ff ff ff ff ff ff ff', [false, 0, DECODE_ERROR]],
+      ['u64', 'ff', [false, 0, DECODE_ERROR]],
+      ['bool', 'c3', [true, true, 0]], ['bool', 'c2', [true, false, 0]], ['bool', '01', [false, false, DECODE_ERROR]],
+      ['f64', 'ca 3f c0 00 00', [true, 1.5, 0]], ['f64', 'cf ff ff ff ff ff ff ff ff', [true, 2 ** 64, 0]], ['f64', 'a0', [false, 0, DECODE_ERROR]],
+      ['f32', 'cb 3f f8 00 00 00 00 00 00', [true, 1.5, 0]],
+      ['string', 'a2 75 70', [true, 'up', 0]], ['string', 'd9 02 75 70', [true, 'up', 0]], ['string', 'da 00 02 75 70', [true, 'up', 0]],
+      ['string', 'db 00 00 00 02 75 70', [true, 'up', 0]], ['string', 'a3 e6 bc a2', [true, '漢', 0]],
+      ['string', 'a3 75 70', [false, '', DECODE_ERROR]], ['string', 'db ff ff ff ff', [false, '', DECODE_ERROR]], ['string', 'd9', [false, '', DECODE_ERROR]],
+      ['string', 'a2 75 70 00', [false, 'up', DECODE_ERROR]], ['string', '05', [false, '', DECODE_ERROR]], ['string', 'c0', [false, '', DECODE_ERROR]],
+      ['string?', 'c0', [true, null, 0]], ['string?', 'a1 78', [true, 'x', 0]],
+    ];
+    const cmds: (unknown[] | Msg)[] = cases.flatMap(([t, payload]) => [['recv', t], raw(fromHex(payload))]);
+    const r = wire(cmds);
+    const answers = r.out.map((o) => unpack(o.bytes));
+    cases.forEach(([t, payload, answer], i) => expect(answers[i], `${t} ${payload}`).toEqual(answer));
+    // Strings of every length come back whole (above 256 bytes the message goes to heap memory, then back to scratch).
+    const long = wire(strings.flatMap((s) => [['recv', 'string'], msg(s)]));
+    expect(long.out.map((o) => unpack(o.bytes))).toEqual(strings.map((s) => [true, s, 0]));
+  });
+
+  it('call<i32, i32> and call<string, string> send through scratch and decode the answer', () => {
+    const seen: string[] = [];
+    const r = wire(
+      [['call_i32', new Pid(9), 300], ['call_i32', new Pid(10), -7], ['call_i32', new Pid(11), 1],
+        ['call_str', new Pid(9), 'hi'], ['call_str', new Pid(10), 'x'.repeat(100)], ['call_str', new Pid(11), 'é']],
+      {
+        onCall: (to, bytes) => {
+          seen.push(hex(bytes));
+          return to === 9 ? bytes : to === 10 ? pack([1]) : -2;
+        },
+      },
+    );
+    expect(seen).toEqual([hex(pack(300)), hex(pack(-7)), hex(pack(1)), hex(pack('hi')), hex(pack('x'.repeat(100))), hex(pack('é'))]);
+    expect(r.out.map((o) => unpack(o.bytes))).toEqual([[300, 0], [0, -100], [0, -2], ['hi', 0], ['', -100], ['', -2]]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Cost (fuel = instructions, on the repo VM)
+// ---------------------------------------------------------------------------
+
+describe('per-message cost of the SDK', () => {
+  /**
+   * The guest's own fuel per message on the repo VM (the hive's import
+   * charges are not counted: the SDK does not set them). `answer` plays the
+   * hive: it gives the next message for receive, or null to stop.
+   */
+  async function fuelPerMessage(path: string, init: Uint8Array | null, next: (sent: Uint8Array | null) => Uint8Array | null, n: number): Promise<number> {
+    const vm = await import('../../src/vm/index.js');
+    const bytes = readFileSync(join(ROOT, path));
+    let current: Uint8Array | null = init;
+    let kind = init ? INIT : MESSAGE;
+    let sent: Uint8Array | null = null;
+    let memory: { bytes(): Uint8Array } | null = null;
+    const copy = (p: number, l: number): Uint8Array => memory!.bytes().slice(p, p + l);
+    const hive: Record<string, (...a: number[]) => number> = {
+      kind: () => (current ? kind : -2),
+      size: () => (current ? current.length : -2),
+      sender: () => 2,
+      read: (p, l) => {
+        const k = Math.min(l, current!.length);
+        memory!.bytes().set(current!.subarray(0, k), p);
+        return k;
+      },
+      send: (_to, p, l) => { sent = copy(p, l); return 0; },
+      reply: (p, l) => { sent = copy(p, l); return 0; },
+      receive: () => {
+        const m = next(sent);
+        if (m === null) throw new Stop('done');
+        current = m;
+        kind = MESSAGE;
+        return m.length;
+      },
+    };
+    const imports: Record<string, Record<string, unknown>> = { hive: {}, env: {} };
+    for (const imp of WebAssembly.Module.imports(guestModule(path))) {
+      imports[imp.module]![imp.name] = hive[imp.name] ?? (() => { throw new Error(`not faked: ${imp.module}.${imp.name}`); });
+    }
+    const inst = new vm.Instance(vm.compile(bytes), imports as never, { fuel: 1e12 });
+    memory = inst.exports.memory as unknown as { bytes(): Uint8Array };
+    const out = inst.call('main');
+    // ping returns after its report; counter runs until the fake hive stops it (a trap from the host function).
+    expect(['done', 'trapped']).toContain(out.kind);
+    return inst.fuelUsed / n;
+  }
+
+  it('a ping round trip (send<i32> then receive<i32>) costs the guest at most 190 fuel (it cost 699 before the scratch paths; 94 with them)', async () => {
+    const n = 2000;
+    const fuel = await fuelPerMessage('test/guests/ping.wasm', pack({ peer: new Pid(2), n, report: new Pid(3) }), (sent) => sent, n);
+    expect(fuel).toBeLessThanOrEqual(190);
+  });
+
+  it('a counter message (receive<string>, reply<string>) costs the guest at most 2,000 fuel (2,242 before; 1,642 with them, mostly the allocator)', async () => {
+    const n = 2000;
+    let left = n;
+    const fuel = await fuelPerMessage('examples/counter/counter.wasm', null, () => (left-- > 0 ? pack(left % 3 === 0 ? 'down' : 'up') : null), n);
+    expect(fuel).toBeLessThanOrEqual(2000);
+  });
+});

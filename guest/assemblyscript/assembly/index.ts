@@ -19,9 +19,14 @@
 // links the `hive` imports but an actor only runs inside `main`.
 
 import * as abi from "./abi";
-import { Decoder, Encoder, Value, decodeFrom, encodeInto } from "./msgpack";
+import { Decoder, Encoder, Value, decodeFrom, encodeInto, putScalar, putStr, rawLen, readScalarAt, strAt } from "./msgpack";
 
-export * from "./msgpack";
+// The MessagePack API (its raw pointer helpers stay internal to the SDK).
+export {
+  EXT_PID, MAX_DEPTH, MsgType, ValueKind,
+  Encoder, Decoder, Value,
+  encodeInto, encode, decodeFrom, decode, decodeOk,
+} from "./msgpack";
 export {
   ABI_VERSION,
   OK, TIMEOUT, NOT_FOUND, FULL, INVALID, TAKEN, NO_MODULE, SPAWN_FAILED, BAD_ARGUMENT, TOO_LARGE, LIMIT,
@@ -67,11 +72,30 @@ export function statusName(s: i32): string {
 }
 
 // ---------------------------------------------------------------------------
-// Scratch buffers (no allocation for the common send/receive of small values)
+// Scratch memory (no allocation for the common send/receive of small values)
 // ---------------------------------------------------------------------------
+//
+// The per-message paths keep to plain pointers and integers: in the
+// incremental runtime every function holding a managed reference pays a
+// shadow-stack frame, and every store of one a write barrier.
+
+/** Static scratch bytes: a scalar sent, and a message received that fits. */
+const SCRATCH_BYTES: i32 = 256;
+const scratch: usize = memory.data(SCRATCH_BYTES, 16);
+/** Strings up to this many UTF-16 units are encoded straight into the scratch bytes (putStrRoom(84) = 254). */
+const SCRATCH_STR_UNITS: i32 = (SCRATCH_BYTES - 3) / 3;
+/** Above this, the input buffer is freed when a small message comes (so one big message does not pin it). */
+const KEEP_INPUT_BYTES: i32 = 65536;
+
+// Input buffer for messages above SCRATCH_BYTES: heap.alloc memory (the GC
+// does not track it), 0 when none.
+let inputPtr: usize = 0;
+let inputCap: i32 = 0;
+
+// Where encodeOut put the bytes to send.
+let outPtr: usize = 0;
 
 let scratchEnc: Encoder | null = null;
-let scratchIn: Uint8Array | null = null;
 let scratchDec: Decoder | null = null;
 let failed: Decoder | null = null;
 
@@ -82,22 +106,60 @@ function encoder(): Encoder {
   return e;
 }
 
-// Copies the current message (n bytes) into the scratch input buffer and
-// returns a decoder over it.
-function currentDecoder(n: i32): Decoder {
-  let buf = scratchIn;
-  if (buf == null || buf.length < n || buf.length > 65536 && n <= 256) {
-    scratchIn = buf = new Uint8Array(n > 256 ? n : 256);
+// Encodes value (see encodeInto) for sending: returns the byte count, the
+// bytes are at outPtr. Scalars and short strings go to the static scratch.
+// @ts-ignore: decorator
+@inline function encodeOut<T>(value: T): i32 {
+  if (isBoolean<T>() || isInteger<T>() || isFloat<T>()) {
+    outPtr = scratch;
+    return putScalar<T>(scratch, value);
   }
-  if (n > 0) abi.read(buf.dataStart, n);
+  if (isString<T>()) {
+    if (!isNullable<T>() || changetype<usize>(value) != 0) {
+      const s = changetype<string>(value);
+      if (s.length <= SCRATCH_STR_UNITS) {
+        outPtr = scratch;
+        return putStr(scratch, s);
+      }
+    }
+  }
+  const e = encoder();
+  encodeInto<T>(e, value);
+  outPtr = e.ptr;
+  return e.length;
+}
+
+// Memory for the current message's first n bytes.
+function inputFor(n: i32): usize {
+  if (n <= SCRATCH_BYTES) {
+    if (inputCap > KEEP_INPUT_BYTES) {
+      heap.free(inputPtr);
+      inputPtr = 0;
+      inputCap = 0;
+    }
+    return scratch;
+  }
+  if (n > inputCap) {
+    if (inputPtr != 0) heap.free(inputPtr);
+    inputPtr = heap.alloc(<usize>n);
+    inputCap = n;
+  }
+  return inputPtr;
+}
+
+// Copies the current message (n bytes) into the input memory and returns a
+// decoder over it.
+function currentDecoder(n: i32): Decoder {
+  const p = inputFor(n);
+  if (n > 0) abi.read(p, n);
   let d = scratchDec;
-  if (d == null) scratchDec = d = new Decoder(buf, n);
-  else d.reset(buf, n);
-  return d;
+  if (d == null) scratchDec = d = new Decoder(new Uint8Array(0));
+  return d.resetPtr(p, n);
 }
 
 // The default of T (what decodeFrom returns from a failed decoder).
 function defaultOf<T>(): T {
+  if (isBoolean<T>() || isInteger<T>() || isFloat<T>()) return <T>0;
   let d = failed;
   if (d == null) {
     failed = d = new Decoder(new Uint8Array(0));
@@ -112,6 +174,29 @@ function decodeAll<T>(d: Decoder): T {
   if (!d.error && d.pos != d.end) d.fail();
   status = d.error ? abi.DECODE_ERROR : 0;
   return v;
+}
+
+// The current message (n bytes, n >= 0) as a T; sets status. A scalar is
+// read from its first bytes only: no scalar takes more than 9, so a longer
+// message is a DECODE_ERROR whatever follows (its first value is returned,
+// as decodeAll does).
+// @ts-ignore: decorator
+@inline function decodeCurrent<T>(n: i32): T {
+  if (isBoolean<T>() || isInteger<T>() || isFloat<T>()) {
+    const m = n < 16 ? n : 16;
+    if (m > 0) abi.read(scratch, m);
+    const v = readScalarAt<T>(scratch, m);
+    status = rawLen != 0 && rawLen == n ? 0 : abi.DECODE_ERROR;
+    return v;
+  }
+  if (isString<T>() && !isNullable<T>()) {
+    const p = inputFor(n);
+    if (n > 0) abi.read(p, n);
+    const v = strAt(p, n);
+    status = rawLen != 0 && rawLen == n ? 0 : abi.DECODE_ERROR;
+    return changetype<T>(v);
+  }
+  return decodeAll<T>(currentDecoder(n));
 }
 
 function utf8(s: string): ArrayBuffer {
@@ -225,7 +310,7 @@ export function initValue<T>(): T {
     status = abi.NOT_FOUND;
     return defaultOf<T>();
   }
-  return decodeAll<T>(currentDecoder(abi.size()));
+  return decodeCurrent<T>(abi.size());
 }
 
 /** Waits for the next message (of any kind). Null on TIMEOUT (lastStatus). */
@@ -246,13 +331,20 @@ export function receiveMessage(timeout: i32 = -1): Message | null {
  * payload is not a T, returns T's default; lastStatus() says which (TIMEOUT,
  * DECODE_ERROR). `kind()` and `sender()` describe the message received.
  */
-export function receive<T>(timeout: i32 = -1): T {
+// @ts-ignore: decorator
+@inline export function receive<T>(timeout: i32 = -1): T {
+  // Inlined so that the default timeout costs no trampoline (an optional
+  // argument makes a call go through one); the work is in receiveValue.
+  return receiveValue<T>(timeout);
+}
+
+function receiveValue<T>(timeout: i32): T {
   const n = abi.receive(timeout);
   if (n < 0) {
     status = n;
     return defaultOf<T>();
   }
-  return decodeAll<T>(currentDecoder(n));
+  return decodeCurrent<T>(n);
 }
 
 /** Sends bytes to `to`. Returns 0 or a negative status. */
@@ -261,10 +353,14 @@ export function sendBytes(to: i32, bytes: Uint8Array, timeout: i32 = -1): i32 {
 }
 
 /** Sends `value`, MessagePack-encoded (see encodeInto), to `to`. Returns 0 or a negative status. */
-export function send<T>(to: i32, value: T, timeout: i32 = -1): i32 {
-  const e = encoder();
-  encodeInto<T>(e, value);
-  return track(abi.send(to, e.ptr, e.length, timeout));
+// @ts-ignore: decorator
+@inline export function send<T>(to: i32, value: T, timeout: i32 = -1): i32 {
+  return sendValue<T>(to, value, timeout); // inlined: see receive
+}
+
+function sendValue<T>(to: i32, value: T, timeout: i32): i32 {
+  const n = encodeOut<T>(value);
+  return track(abi.send(to, outPtr, n, timeout));
 }
 
 /** Sends bytes to the sender of the current message. Returns 0 or a negative status. */
@@ -274,9 +370,8 @@ export function replyBytes(bytes: Uint8Array): i32 {
 
 /** Sends `value`, MessagePack-encoded, to the sender of the current message. Returns 0 or a negative status. */
 export function reply<T>(value: T): i32 {
-  const e = encoder();
-  encodeInto<T>(e, value);
-  return track(abi.reply(e.ptr, e.length));
+  const n = encodeOut<T>(value);
+  return track(abi.reply(outPtr, n));
 }
 
 /** Request/reply with raw bytes: the answer, or null on a negative status (lastStatus). */
@@ -294,9 +389,8 @@ export function callBytes(to: i32, request: Uint8Array, timeout: i32 = -1): Mess
 
 /** Request/reply: the answer as a Message, or null on a negative status (lastStatus). */
 export function callMessage<Req>(to: i32, request: Req, timeout: i32 = -1): Message | null {
-  const e = encoder();
-  encodeInto<Req>(e, request);
-  const n = abi.call(to, e.ptr, e.length, timeout);
+  const len = encodeOut<Req>(request);
+  const n = abi.call(to, outPtr, len, timeout);
   if (n < 0) {
     status = n;
     return null;
@@ -312,15 +406,19 @@ export function callMessage<Req>(to: i32, request: Req, timeout: i32 = -1): Mess
  * decodes it as a Res. On a negative status, or an answer that is not a Res,
  * returns Res's default; lastStatus() says why.
  */
-export function call<Req, Res>(to: i32, request: Req, timeout: i32 = -1): Res {
-  const e = encoder();
-  encodeInto<Req>(e, request);
-  const n = abi.call(to, e.ptr, e.length, timeout);
+// @ts-ignore: decorator
+@inline export function call<Req, Res>(to: i32, request: Req, timeout: i32 = -1): Res {
+  return callValue<Req, Res>(to, request, timeout); // inlined: see receive
+}
+
+function callValue<Req, Res>(to: i32, request: Req, timeout: i32): Res {
+  const len = encodeOut<Req>(request);
+  const n = abi.call(to, outPtr, len, timeout);
   if (n < 0) {
     status = n;
     return defaultOf<Res>();
   }
-  return decodeAll<Res>(currentDecoder(n));
+  return decodeCurrent<Res>(n);
 }
 
 // ---------------------------------------------------------------------------
@@ -347,9 +445,8 @@ export function spawn(module: string, init: Uint8Array | null = null, link: bool
 /** `spawn` with a typed init value, MessagePack-encoded (e.g. a Value map). */
 export function spawnWith<T>(module: string, init: T, link: bool = false): i32 {
   const name = utf8(module);
-  const e = encoder();
-  encodeInto<T>(e, init);
-  return track(abi.spawn(changetype<usize>(name), name.byteLength, e.ptr, e.length, link ? abi.LINK : 0));
+  const n = encodeOut<T>(init);
+  return track(abi.spawn(changetype<usize>(name), name.byteLength, outPtr, n, link ? abi.LINK : 0));
 }
 
 /** Registers this actor under `name`. 0, TAKEN or BAD_ARGUMENT. */

@@ -57,6 +57,315 @@ export enum ValueKind {
 }
 
 // ---------------------------------------------------------------------------
+// Raw readers and writers (SDK internal; index.ts does not re-export them)
+// ---------------------------------------------------------------------------
+//
+// Free functions over a pointer: the Encoder and Decoder use them, and so do
+// the SDK's allocation-free paths for scalars (send<i32>, receive<i32>), so
+// both write and accept exactly the same bytes. They take no managed
+// reference, so the incremental runtime gives them no shadow-stack frame: a
+// method call on an Encoder or Decoder costs ~15 instructions of prologue and
+// epilogue before it does anything.
+
+/** Bytes taken by the last `readScalarAt` / `numberAt` (0: there was no such value). */
+export let rawLen: i32 = 0;
+// Results of `numberAt`.
+let numI: i64 = 0;
+let numF: f64 = 0;
+
+/** Writes an unsigned integer in its smallest form at p (up to 9 bytes); returns its size. */
+// @ts-ignore: decorator
+@inline export function putUint(p: usize, v: u64): i32 {
+  if (v < 128) {
+    store<u8>(p, <u8>v);
+    return 1;
+  }
+  if (v < 256) {
+    store<u16>(p, <u16>0xcc | <u16>(<u16>v << 8));
+    return 2;
+  }
+  if (v < 65536) {
+    store<u8>(p, 0xcd);
+    store<u16>(p, bswap<u16>(<u16>v), 1);
+    return 3;
+  }
+  if (v < 4294967296) {
+    store<u8>(p, 0xce);
+    store<u32>(p, bswap<u32>(<u32>v), 1);
+    return 5;
+  }
+  store<u8>(p, 0xcf);
+  store<u64>(p, bswap<u64>(v), 1);
+  return 9;
+}
+
+/** Writes a signed integer in its smallest form at p (non-negative ones as unsigned); returns its size. */
+// @ts-ignore: decorator
+@inline export function putInt(p: usize, v: i64): i32 {
+  if (v >= 0) return putUint(p, <u64>v);
+  if (v >= -32) {
+    store<u8>(p, <u8>v);
+    return 1;
+  }
+  if (v >= -128) {
+    store<u16>(p, <u16>0xd0 | <u16>(<u16><u8>v << 8));
+    return 2;
+  }
+  if (v >= -32768) {
+    store<u8>(p, 0xd1);
+    store<u16>(p, bswap<u16>(<u16>v), 1);
+    return 3;
+  }
+  if (v >= -2147483648) {
+    store<u8>(p, 0xd2);
+    store<u32>(p, bswap<u32>(<u32>v), 1);
+    return 5;
+  }
+  store<u8>(p, 0xd3);
+  store<u64>(p, bswap<u64>(<u64>v), 1);
+  return 9;
+}
+
+/** Writes a scalar (bool, integer or float type) as `encodeInto<T>` does, at p (up to 9 bytes); returns its size. */
+// @ts-ignore: decorator
+@inline export function putScalar<T>(p: usize, v: T): i32 {
+  if (isBoolean<T>()) {
+    store<u8>(p, v ? 0xc3 : 0xc2);
+    return 1;
+  } else if (isInteger<T>()) {
+    if (isSigned<T>()) return putInt(p, <i64>v);
+    return putUint(p, <u64>v);
+  } else if (isFloat<T>()) {
+    if (sizeof<T>() == 4) {
+      store<u8>(p, 0xca);
+      store<u32>(p, bswap<u32>(reinterpret<u32>(<f32>v)), 1);
+      return 5;
+    }
+    store<u8>(p, 0xcb);
+    store<u64>(p, bswap<u64>(reinterpret<u64>(<f64>v)), 1);
+    return 9;
+  } else {
+    ERROR("msgpack: putScalar<T> takes bool, integer and float types");
+  }
+}
+
+/** Writes the header of a str of n bytes at p (up to 5 bytes); returns its size. */
+// @ts-ignore: decorator
+@inline function putStrHeader(p: usize, n: i32): i32 {
+  if (n < 32) {
+    store<u8>(p, 0xa0 | <u8>n);
+    return 1;
+  }
+  if (n < 256) {
+    store<u16>(p, <u16>0xd9 | <u16>(<u16>n << 8));
+    return 2;
+  }
+  if (n < 65536) {
+    store<u8>(p, 0xda);
+    store<u16>(p, bswap<u16>(<u16>n), 1);
+    return 3;
+  }
+  store<u8>(p, 0xdb);
+  store<u32>(p, bswap<u32>(<u32>n), 1);
+  return 5;
+}
+
+// Size of the str header for a body of n bytes.
+// @ts-ignore: decorator
+@inline function strHeaderSize(n: i32): i32 {
+  return n < 32 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : 5;
+}
+
+/** Longest string (in UTF-16 units) `putStr` takes: its UTF-8 is at most 3 bytes a unit. */
+export const PUT_STR_MAX_UNITS: i32 = 0x5555;
+
+/** Room `putStr` needs for a string of `units` UTF-16 units (at most PUT_STR_MAX_UNITS). */
+// @ts-ignore: decorator
+@inline export function putStrRoom(units: i32): i32 {
+  return strHeaderSize(units * 3) + units * 3;
+}
+
+/**
+ * Writes s as a str (UTF-8, unpaired surrogates as U+FFFD) at p, in one pass;
+ * returns its size. s has at most PUT_STR_MAX_UNITS units and p has
+ * `putStrRoom(s.length)` bytes of room.
+ */
+export function putStr(p: usize, s: string): i32 {
+  const len = s.length;
+  // The body goes after the largest header it could need, and moves back
+  // when the header is shorter.
+  const hmax = strHeaderSize(len * 3);
+  const n = <i32>String.UTF8.encodeUnsafe(changetype<usize>(s), len, p + <usize>hmax, false, String.UTF8.ErrorMode.REPLACE);
+  const h = putStrHeader(p, n);
+  if (h < hmax && n > 0) memory.copy(p + <usize>h, p + <usize>hmax, <usize>n);
+  return h + n;
+}
+
+/**
+ * Reads a str at p (`avail` bytes there) as a string; sets rawLen to the
+ * bytes taken, or to 0 (and returns "") when there is no whole str there.
+ * Invalid UTF-8 is decoded as String.UTF8.decodeUnsafe does.
+ */
+export function strAt(p: usize, avail: i32): string {
+  rawLen = 0;
+  if (avail < 1) return "";
+  const b = <u32>load<u8>(p);
+  let len: i64;
+  let h: i32;
+  if ((b & 0xe0) == 0xa0) {
+    len = <i64>(b & 0x1f);
+    h = 1;
+  } else if (b == 0xd9 && avail >= 2) {
+    len = <i64>load<u8>(p, 1);
+    h = 2;
+  } else if (b == 0xda && avail >= 3) {
+    len = <i64>bswap<u16>(load<u16>(p, 1));
+    h = 3;
+  } else if (b == 0xdb && avail >= 5) {
+    len = <i64>bswap<u32>(load<u32>(p, 1));
+    h = 5;
+  } else {
+    return "";
+  }
+  if (<i64>h + len > <i64>avail) return "";
+  const s = utf8At(p + <usize>h, <i32>len);
+  rawLen = h + <i32>len;
+  return s;
+}
+
+// The string of the n bytes of UTF-8 at p. ASCII (most strings in messages)
+// is widened into a string of the exact size; decodeUnsafe allocates the
+// most it could need, then trims it.
+function utf8At(p: usize, n: i32): string {
+  const end = p + <usize>n;
+  let q = p;
+  while (q < end && load<u8>(q) < 0x80) q++;
+  if (q < end) return String.UTF8.decodeUnsafe(p, <usize>n);
+  const s = __new(<usize>n << 1, idof<String>());
+  for (let i: usize = 0; i < <usize>n; i++) store<u16>(s + (i << 1), <u16>load<u8>(p + i));
+  return changetype<string>(s);
+}
+
+/**
+ * Reads a number at p (`avail` bytes there, may be <= 0): returns 1 (an
+ * integer, in numI), 2 (an unsigned integer above i64.MAX_VALUE, bits in
+ * numI), 3 (a float, in numF) or 0 (not a number, or truncated), and sets
+ * rawLen to the bytes it takes (0 with 0).
+ */
+export function numberAt(p: usize, avail: i32): i32 {
+  rawLen = 0;
+  if (avail < 1) return 0;
+  const b = <u32>load<u8>(p);
+  if (b <= 0x7f) {
+    numI = <i64>b;
+    rawLen = 1;
+    return 1;
+  }
+  if (b >= 0xe0) {
+    numI = <i64><i8>b;
+    rawLen = 1;
+    return 1;
+  }
+  let n = 0;
+  let r = 1;
+  switch (b) {
+    case 0xcc: if (avail >= 2) { numI = <i64>load<u8>(p, 1); n = 2; } break;
+    case 0xcd: if (avail >= 3) { numI = <i64>bswap<u16>(load<u16>(p, 1)); n = 3; } break;
+    case 0xce: if (avail >= 5) { numI = <i64>bswap<u32>(load<u32>(p, 1)); n = 5; } break;
+    case 0xcf: if (avail >= 9) {
+      const u = bswap<u64>(load<u64>(p, 1));
+      numI = <i64>u;
+      if (u > <u64>i64.MAX_VALUE) r = 2;
+      n = 9;
+    } break;
+    case 0xd0: if (avail >= 2) { numI = <i64>load<i8>(p, 1); n = 2; } break;
+    case 0xd1: if (avail >= 3) { numI = <i64><i16>bswap<u16>(load<u16>(p, 1)); n = 3; } break;
+    case 0xd2: if (avail >= 5) { numI = <i64><i32>bswap<u32>(load<u32>(p, 1)); n = 5; } break;
+    case 0xd3: if (avail >= 9) { numI = <i64>bswap<u64>(load<u64>(p, 1)); n = 9; } break;
+    case 0xca: if (avail >= 5) { numF = <f64>reinterpret<f32>(bswap<u32>(load<u32>(p, 1))); n = 5; r = 3; } break;
+    case 0xcb: if (avail >= 9) { numF = reinterpret<f64>(bswap<u64>(load<u64>(p, 1))); n = 9; r = 3; } break;
+  }
+  rawLen = n;
+  return n == 0 ? 0 : r;
+}
+
+/**
+ * Reads a T (bool, integer or float type) at p (`avail` bytes there) with the rules of
+ * `decodeFrom<T>`: integers range checked for T (floats with an integral
+ * value in range accepted), floats from any number. Sets rawLen to the bytes
+ * taken; 0 (and the result 0/false) when there is no T there.
+ */
+// @ts-ignore: decorator
+@inline export function readScalarAt<T>(p: usize, avail: i32): T {
+  if (isBoolean<T>()) {
+    if (avail >= 1) {
+      const b = load<u8>(p);
+      if ((b | 1) == 0xc3) {
+        rawLen = 1;
+        return <T>(b == 0xc3);
+      }
+    }
+    rawLen = 0;
+    return <T>false;
+  } else if (isInteger<T>() || isFloat<T>()) {
+    // A positive fixint (the commonest number) fits every number type.
+    if (avail >= 1) {
+      const b = load<u8>(p);
+      if (b < 0x80) {
+        rawLen = 1;
+        return <T>b;
+      }
+    }
+    return readNumberAt<T>(p, avail);
+  } else {
+    ERROR("msgpack: readScalarAt<T> takes bool, integer and float types");
+  }
+}
+
+// The rest of readScalarAt for numbers (not inlined: it is the less common case).
+function readNumberAt<T>(p: usize, avail: i32): T {
+  const r = numberAt(p, avail);
+  if (isFloat<T>()) {
+    // Through f64 as Decoder.readF64 does (an i64 rounds once, to f64, then to T).
+    if (r == 1) return <T><f64>numI;
+    if (r == 2) return <T><f64><u64>numI;
+    if (r == 3) return <T>numF;
+    return <T>0;
+  } else if (sizeof<T>() == 8 && !isSigned<T>()) {
+    if (r == 1 && numI >= 0) return <T>numI;
+    if (r == 2) return <T>numI;
+    if (r == 3) {
+      const f = numF;
+      if (f == Math.floor(f) && f >= 0 && f < 18446744073709551616.0) return <T><u64>f;
+    }
+  } else {
+    let v: i64 = 0;
+    let ok = false;
+    if (r == 1) {
+      v = numI;
+      ok = true;
+    } else if (r == 3) {
+      const f = numF;
+      if (f == Math.floor(f) && f >= -9223372036854775808.0 && f < 9223372036854775808.0) {
+        v = <i64>f;
+        ok = true;
+      }
+    }
+    if (ok) {
+      if (sizeof<T>() == 8) return <T>v;
+      const bits = <i64>(sizeof<T>() * 8);
+      if (isSigned<T>()) {
+        if (v >= -(<i64>1 << (bits - 1)) && v <= (<i64>1 << (bits - 1)) - 1) return <T>v;
+      } else {
+        if (v >= 0 && v <= (<i64>1 << bits) - 1) return <T>v;
+      }
+    }
+  }
+  rawLen = 0;
+  return <T>0;
+}
+
+// ---------------------------------------------------------------------------
 // Encoder
 // ---------------------------------------------------------------------------
 
@@ -68,74 +377,91 @@ export enum ValueKind {
  */
 export class Encoder {
   private buf: Uint8Array;
+  // buf's address and length, kept as plain fields: the hot paths read no managed reference.
+  private base: usize;
+  private cap: i32;
   private pos: i32 = 0;
 
   constructor(capacity: i32 = 64) {
-    this.buf = new Uint8Array(capacity > 8 ? capacity : 8);
+    const buf = new Uint8Array(capacity > 8 ? capacity : 8);
+    this.buf = buf;
+    this.base = buf.dataStart;
+    this.cap = buf.length;
   }
 
   /** Number of bytes written so far. */
-  get length(): i32 {
+  // @ts-ignore: decorator
+  @inline get length(): i32 {
     return this.pos;
   }
 
   /** Address of the first byte written (valid until the next write). */
-  get ptr(): usize {
-    return this.buf.dataStart;
+  // @ts-ignore: decorator
+  @inline get ptr(): usize {
+    return this.base;
   }
 
   /** Forgets what was written; drops a buffer that grew past 64 KiB. */
   reset(): Encoder {
     this.pos = 0;
-    if (this.buf.length > 65536) this.buf = new Uint8Array(256);
+    if (this.cap > 65536) this.use(new Uint8Array(256));
     return this;
   }
 
   /** A copy of the bytes written. */
   finish(): Uint8Array {
     const out = new Uint8Array(this.pos);
-    memory.copy(out.dataStart, this.buf.dataStart, <usize>this.pos);
+    memory.copy(out.dataStart, this.base, <usize>this.pos);
     return out;
   }
 
-  private ensure(n: i32): usize {
-    const need = this.pos + n;
-    let cap = this.buf.length;
-    if (need > cap) {
-      while (cap < need) cap = cap < 0x40000000 ? cap << 1 : need;
-      const grown = new Uint8Array(cap);
-      memory.copy(grown.dataStart, this.buf.dataStart, <usize>this.pos);
-      this.buf = grown;
-    }
-    const at = this.buf.dataStart + <usize>this.pos;
-    this.pos = need;
-    return at;
+  private use(buf: Uint8Array): void {
+    this.buf = buf;
+    this.base = buf.dataStart;
+    this.cap = buf.length;
   }
 
-  private byte(b: u32): void {
-    store<u8>(this.ensure(1), <u8>b);
+  // The address of the next byte, with room for n more (the caller advances pos).
+  // @ts-ignore: decorator
+  @inline private room(n: i32): usize {
+    if (n > this.cap - this.pos) this.grow(n);
+    return this.base + <usize>this.pos;
+  }
+
+  private grow(n: i32): void {
+    const need = this.pos + n;
+    let cap = this.cap;
+    while (cap < need) cap = cap < 0x40000000 ? cap << 1 : need;
+    const grown = new Uint8Array(cap);
+    memory.copy(grown.dataStart, this.base, <usize>this.pos);
+    this.use(grown);
+  }
+
+  // @ts-ignore: decorator
+  @inline private byte(b: u32): void {
+    store<u8>(this.room(1), <u8>b);
+    this.pos += 1;
   }
 
   private byteU16(b: u32, v: u32): void {
-    const p = this.ensure(3);
+    const p = this.room(3);
     store<u8>(p, <u8>b);
     store<u16>(p + 1, bswap<u16>(<u16>v));
+    this.pos += 3;
   }
 
   private byteU32(b: u32, v: u32): void {
-    const p = this.ensure(5);
+    const p = this.room(5);
     store<u8>(p, <u8>b);
     store<u32>(p + 1, bswap<u32>(v));
-  }
-
-  private byteU64(b: u32, v: u64): void {
-    const p = this.ensure(9);
-    store<u8>(p, <u8>b);
-    store<u64>(p + 1, bswap<u64>(v));
+    this.pos += 5;
   }
 
   private copyIn(src: usize, n: i32): void {
-    if (n > 0) memory.copy(this.ensure(n), src, <usize>n);
+    if (n > 0) {
+      memory.copy(this.room(n), src, <usize>n);
+      this.pos += n;
+    }
   }
 
   nil(): Encoder {
@@ -150,61 +476,44 @@ export class Encoder {
 
   /** A signed integer in its smallest form (non-negative ones as unsigned). */
   int(v: i64): Encoder {
-    if (v >= 0) return this.uint(<u64>v);
-    if (v >= -32) this.byte(<u32>v & 0xff);
-    else if (v >= -128) {
-      const p = this.ensure(2);
-      store<u8>(p, 0xd0);
-      store<u8>(p + 1, <u8>v);
-    } else if (v >= -32768) this.byteU16(0xd1, <u32>v & 0xffff);
-    else if (v >= -2147483648) this.byteU32(0xd2, <u32>v);
-    else this.byteU64(0xd3, <u64>v);
+    this.pos += putInt(this.room(9), v);
     return this;
   }
 
   /** An unsigned integer in its smallest form. */
   uint(v: u64): Encoder {
-    if (v < 128) this.byte(<u32>v);
-    else if (v < 256) {
-      const p = this.ensure(2);
-      store<u8>(p, 0xcc);
-      store<u8>(p + 1, <u8>v);
-    } else if (v < 65536) this.byteU16(0xcd, <u32>v);
-    else if (v < 4294967296) this.byteU32(0xce, <u32>v);
-    else this.byteU64(0xcf, v);
+    this.pos += putUint(this.room(9), v);
     return this;
   }
 
   f32(v: f32): Encoder {
-    this.byteU32(0xca, reinterpret<u32>(v));
+    this.pos += putScalar<f32>(this.room(5), v);
     return this;
   }
 
   f64(v: f64): Encoder {
-    this.byteU64(0xcb, reinterpret<u64>(v));
+    this.pos += putScalar<f64>(this.room(9), v);
     return this;
   }
 
   /** A string, as UTF-8 (unpaired surrogates become U+FFFD). */
   str(s: string): Encoder {
-    const n = String.UTF8.byteLength(s);
-    this.strHeader(n);
-    if (n > 0) {
-      const p = this.ensure(n);
-      String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, p, false, String.UTF8.ErrorMode.REPLACE);
+    const len = s.length;
+    if (len <= PUT_STR_MAX_UNITS) {
+      this.pos += putStr(this.room(putStrRoom(len)), s);
+      return this;
     }
+    const n = String.UTF8.byteLength(s);
+    const p = this.room(5 + n);
+    const h = putStrHeader(p, n);
+    String.UTF8.encodeUnsafe(changetype<usize>(s), len, p + <usize>h, false, String.UTF8.ErrorMode.REPLACE);
+    this.pos += h + n;
     return this;
   }
 
   /** The header of a str of `n` bytes; write the bytes with `raw`. */
   strHeader(n: i32): Encoder {
-    if (n < 32) this.byte(0xa0 | <u32>n);
-    else if (n < 256) {
-      const p = this.ensure(2);
-      store<u8>(p, 0xd9);
-      store<u8>(p + 1, <u8>n);
-    } else if (n < 65536) this.byteU16(0xda, <u32>n);
-    else this.byteU32(0xdb, <u32>n);
+    this.pos += putStrHeader(this.room(5), n);
     return this;
   }
 
@@ -218,9 +527,8 @@ export class Encoder {
   /** The header of a bin of `n` bytes; write the bytes with `raw`. */
   binHeader(n: i32): Encoder {
     if (n < 256) {
-      const p = this.ensure(2);
-      store<u8>(p, 0xc4);
-      store<u8>(p + 1, <u8>n);
+      store<u16>(this.room(2), <u16>0xc4 | <u16>(<u16>n << 8));
+      this.pos += 2;
     } else if (n < 65536) this.byteU16(0xc5, <u32>n);
     else this.byteU32(0xc6, <u32>n);
     return this;
@@ -244,10 +552,10 @@ export class Encoder {
 
   /** A pid: extension type 1, 4 bytes big-endian. */
   pid(p: i32): Encoder {
-    const at = this.ensure(6);
-    store<u8>(at, 0xd6);
-    store<u8>(at + 1, <u8>EXT_PID);
+    const at = this.room(6);
+    store<u16>(at, <u16>0xd6 | <u16>(<u16><u8>EXT_PID << 8));
     store<u32>(at + 2, bswap<u32>(<u32>p));
+    this.pos += 6;
     return this;
   }
 
@@ -260,9 +568,8 @@ export class Encoder {
     else if (n == 8) this.byte(0xd7);
     else if (n == 16) this.byte(0xd8);
     else if (n < 256) {
-      const p = this.ensure(2);
-      store<u8>(p, 0xc7);
-      store<u8>(p + 1, <u8>n);
+      store<u16>(this.room(2), <u16>0xc7 | <u16>(<u16>n << 8));
+      this.pos += 2;
     } else if (n < 65536) this.byteU16(0xc8, <u32>n);
     else this.byteU32(0xc9, <u32>n);
     this.byte(<u32><u8>type);
@@ -334,7 +641,7 @@ export class Decoder {
   // Results of `number()`.
   private ival: i64 = 0;
   private fval: f64 = 0;
-  // Result of `extHeader()`.
+  // Result of `header(MsgType.EXT)`.
   private extType: i8 = 0;
 
   /** Reads `bytes[0 .. len)` (`len` -1: all of them). */
@@ -355,27 +662,45 @@ export class Decoder {
     return this;
   }
 
+  /**
+   * Starts over on the `len` bytes at address `ptr`, without a copy. Unsafe:
+   * the memory must stay allocated and unchanged while this Decoder reads it
+   * (static data, `heap.alloc` memory, or a buffer the caller keeps alive).
+   */
+  resetPtr(ptr: usize, len: i32): Decoder {
+    this.base = ptr;
+    this.pos = 0;
+    this.end = len < 0 ? 0 : len;
+    this.error = false;
+    return this;
+  }
+
   /** No read has failed. */
-  get ok(): bool {
+  // @ts-ignore: decorator
+  @inline get ok(): bool {
     return !this.error;
   }
 
   /** Bytes left. */
-  get remaining(): i32 {
+  // @ts-ignore: decorator
+  @inline get remaining(): i32 {
     return this.end - this.pos;
   }
 
   /** All bytes consumed (and no error). */
-  get done(): bool {
+  // @ts-ignore: decorator
+  @inline get done(): bool {
     return !this.error && this.pos == this.end;
   }
 
   /** Marks the decoder as failed (e.g. when a value is of the wrong shape). */
-  fail(): void {
+  // @ts-ignore: decorator
+  @inline fail(): void {
     this.error = true;
   }
 
-  private has(n: i64): bool {
+  // @ts-ignore: decorator
+  @inline private has(n: i64): bool {
     if (this.error) return false;
     if (n > <i64>(this.end - this.pos)) {
       this.error = true;
@@ -384,24 +709,45 @@ export class Decoder {
     return true;
   }
 
+  // @ts-ignore: decorator
   @inline private at(off: i32): usize {
     return this.base + <usize>(this.pos + off);
   }
 
-  private u8(off: i32): u32 {
+  // @ts-ignore: decorator
+  @inline private u8(off: i32): u32 {
     return <u32>load<u8>(this.at(off));
   }
 
-  private u16(off: i32): u32 {
+  // @ts-ignore: decorator
+  @inline private u16(off: i32): u32 {
     return <u32>bswap<u16>(load<u16>(this.at(off)));
   }
 
-  private u32(off: i32): u32 {
+  // @ts-ignore: decorator
+  @inline private u32(off: i32): u32 {
     return bswap<u32>(load<u32>(this.at(off)));
   }
 
-  private u64(off: i32): u64 {
+  // @ts-ignore: decorator
+  @inline private u64(off: i32): u64 {
     return bswap<u64>(load<u64>(this.at(off)));
+  }
+
+  /**
+   * A bool, integer or float read as `decodeFrom<T>` reads it (integers range
+   * checked for T); on a mismatch: error set, nothing consumed, 0 or false.
+   */
+  // @ts-ignore: decorator
+  @inline readScalar<T>(): T {
+    if (this.error) return <T>0;
+    const v = readScalarAt<T>(this.base + <usize>this.pos, this.end - this.pos);
+    if (rawLen == 0) {
+      this.error = true;
+      return <T>0;
+    }
+    this.pos += rawLen;
+    return v;
   }
 
   /** The type of the next value, without consuming it. */
@@ -451,53 +797,21 @@ export class Decoder {
   }
 
   readBool(): bool {
-    if (!this.has(1)) return false;
-    const b = this.u8(0);
-    if (b == 0xc2 || b == 0xc3) {
-      this.pos++;
-      return b == 0xc3;
-    }
-    this.error = true;
-    return false;
+    return this.readScalar<bool>();
   }
 
   // Reads a number: 1 = integer in ival, 2 = unsigned above i64.MAX (bits in
   // ival), 3 = float in fval, 0 = not a number (error set, nothing consumed).
   private number(): i32 {
-    if (!this.has(1)) return 0;
-    const b = this.u8(0);
-    if (b <= 0x7f) {
-      this.ival = <i64>b;
-      this.pos += 1;
-      return 1;
+    if (this.error) return 0;
+    const r = numberAt(this.base + <usize>this.pos, this.end - this.pos);
+    if (r == 0) {
+      this.error = true;
+      return 0;
     }
-    if (b >= 0xe0) {
-      this.ival = <i64><i8>b;
-      this.pos += 1;
-      return 1;
-    }
-    let n = 0;
-    let r = 1;
-    switch (b) {
-      case 0xcc: if (this.has(2)) { this.ival = <i64>this.u8(1); n = 2; } break;
-      case 0xcd: if (this.has(3)) { this.ival = <i64>this.u16(1); n = 3; } break;
-      case 0xce: if (this.has(5)) { this.ival = <i64>this.u32(1); n = 5; } break;
-      case 0xcf: if (this.has(9)) {
-        const u = this.u64(1);
-        this.ival = <i64>u;
-        if (u > <u64>i64.MAX_VALUE) r = 2;
-        n = 9;
-      } break;
-      case 0xd0: if (this.has(2)) { this.ival = <i64><i8>this.u8(1); n = 2; } break;
-      case 0xd1: if (this.has(3)) { this.ival = <i64><i16>this.u16(1); n = 3; } break;
-      case 0xd2: if (this.has(5)) { this.ival = <i64><i32>this.u32(1); n = 5; } break;
-      case 0xd3: if (this.has(9)) { this.ival = <i64>this.u64(1); n = 9; } break;
-      case 0xca: if (this.has(5)) { this.fval = <f64>reinterpret<f32>(this.u32(1)); n = 5; r = 3; } break;
-      case 0xcb: if (this.has(9)) { this.fval = reinterpret<f64>(this.u64(1)); n = 9; r = 3; } break;
-      default: this.error = true;
-    }
-    if (n == 0) return 0;
-    this.pos += n;
+    this.ival = numI;
+    this.fval = numF;
+    this.pos += rawLen;
     return r;
   }
 
@@ -507,45 +821,22 @@ export class Decoder {
    * float64).
    */
   readI64(): i64 {
-    const start = this.pos;
-    const r = this.number();
-    if (r == 1) return this.ival;
-    if (r == 3) {
-      const f = this.fval;
-      if (f == Math.floor(f) && f >= -9223372036854775808.0 && f < 9223372036854775808.0) return <i64>f;
-    }
-    if (r != 0) {
-      this.pos = start;
-      this.error = true;
-    }
-    return 0;
+    return this.readScalar<i64>();
   }
 
   /** An unsigned integer (also integral non-negative floats in range). */
   readU64(): u64 {
-    const start = this.pos;
-    const r = this.number();
-    if (r == 1 && this.ival >= 0) return <u64>this.ival;
-    if (r == 2) return <u64>this.ival;
-    if (r == 3) {
-      const f = this.fval;
-      if (f == Math.floor(f) && f >= 0 && f < 18446744073709551616.0) return <u64>f;
-    }
-    if (r != 0) {
-      this.pos = start;
-      this.error = true;
-    }
-    return 0;
+    return this.readScalar<u64>();
   }
 
   /** An integer in i32 range (also an integral float in range). */
   readI32(): i32 {
-    return <i32>this.readIntIn(i32.MIN_VALUE, i32.MAX_VALUE);
+    return this.readScalar<i32>();
   }
 
   /** An integer in u32 range. */
   readU32(): u32 {
-    return <u32>this.readIntIn(0, <i64>u32.MAX_VALUE);
+    return this.readScalar<u32>();
   }
 
   /** An integer in [lo, hi]; out of range: error. */
@@ -563,48 +854,50 @@ export class Decoder {
 
   /** Any number, as f64 (integers are converted). */
   readF64(): f64 {
-    const r = this.number();
-    if (r == 1) return <f64>this.ival;
-    if (r == 2) return <f64><u64>this.ival;
-    if (r == 3) return this.fval;
-    return 0;
+    return this.readScalar<f64>();
   }
 
   readF32(): f32 {
-    return <f32>this.readF64();
+    return this.readScalar<f32>();
   }
 
   // Length of a str/bin/array/map/ext header at pos: sets `n` via return
   // (-1: not that type or truncated; error set), advances past the header.
   private header(kind: MsgType): i64 {
-    if (!this.has(1)) return -1;
+    if (this.error) return -1;
+    // Bytes left. A header cut short leaves len at -1: an error below.
+    const avail = this.end - this.pos;
+    if (avail < 1) {
+      this.error = true;
+      return -1;
+    }
     const b = this.u8(0);
     let len: i64 = -1;
     let h = 1;
     if (kind == MsgType.STR) {
       if (b >= 0xa0 && b <= 0xbf) len = <i64>(b & 0x1f);
-      else if (b == 0xd9 && this.has(2)) { len = <i64>this.u8(1); h = 2; }
-      else if (b == 0xda && this.has(3)) { len = <i64>this.u16(1); h = 3; }
-      else if (b == 0xdb && this.has(5)) { len = <i64>this.u32(1); h = 5; }
+      else if (b == 0xd9 && avail >= 2) { len = <i64>this.u8(1); h = 2; }
+      else if (b == 0xda && avail >= 3) { len = <i64>this.u16(1); h = 3; }
+      else if (b == 0xdb && avail >= 5) { len = <i64>this.u32(1); h = 5; }
     } else if (kind == MsgType.BIN) {
-      if (b == 0xc4 && this.has(2)) { len = <i64>this.u8(1); h = 2; }
-      else if (b == 0xc5 && this.has(3)) { len = <i64>this.u16(1); h = 3; }
-      else if (b == 0xc6 && this.has(5)) { len = <i64>this.u32(1); h = 5; }
+      if (b == 0xc4 && avail >= 2) { len = <i64>this.u8(1); h = 2; }
+      else if (b == 0xc5 && avail >= 3) { len = <i64>this.u16(1); h = 3; }
+      else if (b == 0xc6 && avail >= 5) { len = <i64>this.u32(1); h = 5; }
     } else if (kind == MsgType.ARRAY) {
       if (b >= 0x90 && b <= 0x9f) len = <i64>(b & 0x0f);
-      else if (b == 0xdc && this.has(3)) { len = <i64>this.u16(1); h = 3; }
-      else if (b == 0xdd && this.has(5)) { len = <i64>this.u32(1); h = 5; }
+      else if (b == 0xdc && avail >= 3) { len = <i64>this.u16(1); h = 3; }
+      else if (b == 0xdd && avail >= 5) { len = <i64>this.u32(1); h = 5; }
     } else if (kind == MsgType.MAP) {
       if (b >= 0x80 && b <= 0x8f) len = <i64>(b & 0x0f);
-      else if (b == 0xde && this.has(3)) { len = <i64>this.u16(1); h = 3; }
-      else if (b == 0xdf && this.has(5)) { len = <i64>this.u32(1); h = 5; }
+      else if (b == 0xde && avail >= 3) { len = <i64>this.u16(1); h = 3; }
+      else if (b == 0xdf && avail >= 5) { len = <i64>this.u32(1); h = 5; }
     } else if (kind == MsgType.EXT) {
       if (b >= 0xd4 && b <= 0xd8) {
-        if (this.has(2)) { len = <i64>1 << <i64>(b - 0xd4); this.extType = <i8>this.u8(1); h = 2; }
+        if (avail >= 2) { len = <i64>1 << <i64>(b - 0xd4); this.extType = <i8>this.u8(1); h = 2; }
       }
-      else if (b == 0xc7 && this.has(3)) { len = <i64>this.u8(1); this.extType = <i8>this.u8(2); h = 3; }
-      else if (b == 0xc8 && this.has(4)) { len = <i64>this.u16(1); this.extType = <i8>this.u8(3); h = 4; }
-      else if (b == 0xc9 && this.has(6)) { len = <i64>this.u32(1); this.extType = <i8>this.u8(5); h = 6; }
+      else if (b == 0xc7 && avail >= 3) { len = <i64>this.u8(1); this.extType = <i8>this.u8(2); h = 3; }
+      else if (b == 0xc8 && avail >= 4) { len = <i64>this.u16(1); this.extType = <i8>this.u8(3); h = 4; }
+      else if (b == 0xc9 && avail >= 6) { len = <i64>this.u32(1); this.extType = <i8>this.u8(5); h = 6; }
     }
     if (len < 0) {
       this.error = true;
@@ -614,17 +907,23 @@ export class Decoder {
     // item for arrays and maps.
     let body = len;
     if (kind == MsgType.MAP) body = len * 2;
-    if (!this.has(<i64>h + body)) return -1;
+    if (<i64>h + body > <i64>avail) {
+      this.error = true;
+      return -1;
+    }
     this.pos += h;
     return len;
   }
 
   /** A str. */
   readString(): string {
-    const n = <i32>this.header(MsgType.STR);
-    if (n < 0) return "";
-    const s = String.UTF8.decodeUnsafe(this.at(0), <usize>n);
-    this.pos += n;
+    if (this.error) return "";
+    const s = strAt(this.at(0), this.end - this.pos);
+    if (rawLen == 0) {
+      this.error = true;
+      return "";
+    }
+    this.pos += rawLen;
     return s;
   }
 
@@ -1075,20 +1374,8 @@ export function encode<T>(value: T): Uint8Array {
  * Value, or null for nullable types).
  */
 export function decodeFrom<T>(d: Decoder): T {
-  if (isBoolean<T>()) {
-    return <T>d.readBool();
-  } else if (isInteger<T>()) {
-    if (sizeof<T>() == 8) {
-      if (isSigned<T>()) return <T>d.readI64();
-      return <T>d.readU64();
-    }
-    const bits = <i64>(sizeof<T>() * 8);
-    if (isSigned<T>()) {
-      return <T>d.readIntIn(-(<i64>1 << (bits - 1)), (<i64>1 << (bits - 1)) - 1);
-    }
-    return <T>d.readIntIn(0, (<i64>1 << bits) - 1);
-  } else if (isFloat<T>()) {
-    return <T>d.readF64();
+  if (isBoolean<T>() || isInteger<T>() || isFloat<T>()) {
+    return d.readScalar<T>();
   } else if (isString<T>()) {
     if (isNullable<T>()) {
       if (d.readNil()) return changetype<T>(0);
