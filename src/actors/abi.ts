@@ -6,10 +6,10 @@
  * setting `actor.wait`); the scheduler resumes it with the import's result
  * when the wait is over.
  */
-import type { Imports, Suspend, Value } from '../vm/index.js';
-import { bindingImports, type Binding, type BindingContext } from '../bindings/binding.js';
-import { HiveAbi, HiveStatus, i32Result, NO_RESULTS, type HivePort, type SpawnOutcome } from '../bindings/hive/index.js';
-import { Actor, ExitRequest, PARK, YIELD, type Wait } from './actor.js';
+import type { Imports, Memory, Suspend, Value } from '../vm/index.js';
+import { bindingImports, type Binding, type BindingClock, type BindingContext, type BindingLogger, type BindingRandom, type LogLevel } from '../bindings/binding.js';
+import { HiveAbi, HiveStatus, NO_RESULTS, type HivePort, type SpawnOutcome } from '../bindings/hive/index.js';
+import { Actor, ExitRequest, PARK, YIELD } from './actor.js';
 import { Status } from './envelope.js';
 
 export { ABI_VERSION, MAX_NAME_BYTES, MAX_REASON_BYTES, MAX_LOG_BYTES } from '../bindings/hive/index.js';
@@ -17,29 +17,68 @@ export { ABI_VERSION, MAX_NAME_BYTES, MAX_REASON_BYTES, MAX_LOG_BYTES } from '..
 /** The hive's statuses, checked here to be the ABI's (a type error when they differ). */
 const S: typeof HiveStatus = Status;
 
-const NOT_MADE: SpawnOutcome = { status: 0, memoryBytes: 0, tableElements: 0 };
-
 /**
- * Builds the `hive` module (and `env` helpers) for one actor, with the
- * imports of its other bindings (e.g. a Wasi), all for the same context. A
- * binding providing `hive`, `env` or another binding's module is a LinkError.
+ * The imports of one actor: the `hive` module and `env` helpers (shared by
+ * every actor of its hive: `hive` is the hive's HiveAbi), with the imports
+ * of its other bindings (e.g. a Wasi), all for the same context; and the
+ * data its instance is made with, through which the shared imports reach the
+ * actor. A binding providing `hive`, `env` or another binding's module is a
+ * LinkError.
  */
-export function hiveImports(actor: Actor, bindings: readonly Binding[] = []): Imports {
-  const ctx = contextOf(actor);
-  return bindingImports([new HiveAbi(new ActorPort(actor)), ...bindings], ctx);
+export function hiveImports(actor: Actor, hive: HiveAbi, bindings: readonly Binding[] = []): { imports: Imports; data: unknown } {
+  const ctx = new ActorContext(actor);
+  const data = HiveAbi.callerFor(new ActorPort(actor), ctx);
+  const imports = bindings.length === 0 ? hive.importsFor(ctx) : bindingImports([hive, ...bindings], ctx);
+  return { imports, data };
 }
 
-/** What the binding reads of the calling actor. */
-function contextOf(actor: Actor): BindingContext {
-  return {
-    caller: actor.id,
-    memory: () => actor.memory(),
-    charge: (units) => actor.charge(units),
-    fuelUsed: () => actor.instance?.fuelUsed ?? actor.finalFuel,
-    clock: { now: () => actor.hive.clock.now() },
-    random: { fill: (bytes) => actor.rng.fill(bytes), float: () => actor.rng.float() },
-    logger: { log: (level, msg, obj) => actor.log(level, msg, obj) },
-  };
+/** What the bindings read of the calling actor (one object: its clock, random generator and logger are itself). */
+class ActorContext implements BindingContext, BindingClock, BindingRandom, BindingLogger {
+  constructor(private readonly actor: Actor) {}
+
+  get caller(): number {
+    return this.actor.id;
+  }
+
+  memory(): Memory {
+    return this.actor.memory();
+  }
+
+  charge(units: number): void {
+    this.actor.charge(units);
+  }
+
+  fuelUsed(): number {
+    return this.actor.instance?.fuelUsed ?? this.actor.finalFuel;
+  }
+
+  get clock(): BindingClock {
+    return this;
+  }
+
+  now(): number {
+    return this.actor.hive.clock.now();
+  }
+
+  get random(): BindingRandom {
+    return this;
+  }
+
+  fill(bytes: Uint8Array): void {
+    this.actor.rng.fill(bytes);
+  }
+
+  float(): number {
+    return this.actor.rng.float();
+  }
+
+  get logger(): BindingLogger {
+    return this;
+  }
+
+  log(level: LogLevel, msg: string, obj?: object): void {
+    this.actor.log(level, msg, obj);
+  }
 }
 
 /** The port of one actor, over `Actor` and `Hive`. */
@@ -57,7 +96,7 @@ class ActorPort implements HivePort {
 
   endSlice(results: Value[]): typeof YIELD | null {
     if (!this.actor.sliceSpent) return null;
-    this.actor.resumeWith = results;
+    this.actor.resumeNextSliceWith(results);
     return YIELD;
   }
 
@@ -78,10 +117,6 @@ class ActorPort implements HivePort {
     return timeout < 0 ? Infinity : this.actor.hive.clock.now() + timeout;
   }
 
-  private timerFor(deadline: number, fire: () => void) {
-    return deadline === Infinity ? null : this.actor.hive.clock.setTimer(deadline, fire);
-  }
-
   receive(timeout: number): number | typeof PARK {
     const actor = this.actor;
     const env = actor.take();
@@ -90,17 +125,7 @@ class ActorPort implements HivePort {
       return env.bytes.length;
     }
     if (timeout === 0) return S.TIMEOUT;
-    const deadline = this.deadlineOf(timeout);
-    const w: Wait & { kind: 'receive' } = {
-      kind: 'receive',
-      deadline,
-      timer: this.timerFor(deadline, () => {
-        if (actor.wait !== w) return;
-        w.timer = null;
-        actor.wakeWith(i32Result(S.TIMEOUT));
-      }),
-    };
-    actor.wait = w;
+    actor.park({ kind: 'receive', deadline: this.deadlineOf(timeout), timer: null }, () => actor.wakeWithI32(S.TIMEOUT));
     return PARK;
   }
 
@@ -117,16 +142,8 @@ class ActorPort implements HivePort {
     return this.actor.hive.guestCall(this.actor, to, bytes, timeout);
   }
 
-  spawn(module: string, init: Uint8Array | null, link: boolean): SpawnOutcome {
-    const hive = this.actor.hive;
-    const st = hive.spawnFromGuest(this.actor, module, init, link);
-    const child = st > 0 ? hive.actor(st) : undefined;
-    if (child === undefined || child.instance === null) return { ...NOT_MADE, status: st };
-    let memoryBytes = 0;
-    for (const m of child.instance.inst.memories) memoryBytes += m.byteLength;
-    let tableElements = 0;
-    for (const t of child.instance.inst.tables) tableElements += t.length;
-    return { status: st, memoryBytes, tableElements };
+  spawn(module: string, init: Uint8Array | null, link: boolean, paid: (made: SpawnOutcome) => void): number | Suspend {
+    return this.actor.hive.guestSpawn(this.actor, module, init, link, paid);
   }
 
   link(pid: number): number | Suspend {
@@ -158,37 +175,24 @@ class ActorPort implements HivePort {
   }
 
   trapExit(on: boolean): boolean {
-    const prev = this.actor.trapExit;
-    this.actor.trapExit = on;
-    return prev;
+    return this.actor.setTrapExit(on);
   }
 
-  register(name: string): number {
-    return this.actor.hive.registerName(this.actor, name);
+  register(name: string): number | Suspend {
+    return this.actor.hive.guestRegister(this.actor, name);
   }
 
   unregister(): number {
-    return this.actor.hive.unregisterName(this.actor);
+    return this.actor.hive.guestUnregister(this.actor);
   }
 
-  lookup(name: string): number {
-    return this.actor.hive.lookupName(name) ?? S.NOT_FOUND;
+  lookup(name: string): number | Suspend {
+    return this.actor.hive.guestLookup(this.actor, name);
   }
 
   sleep(ms: number): typeof PARK {
     const actor = this.actor;
-    const clock = actor.hive.clock;
-    const deadline = clock.now() + ms;
-    const w: Wait & { kind: 'sleep' } = {
-      kind: 'sleep',
-      deadline,
-      timer: clock.setTimer(deadline, () => {
-        if (actor.wait !== w) return;
-        w.timer = null;
-        actor.wakeWith(NO_RESULTS);
-      }),
-    };
-    actor.wait = w;
+    actor.park({ kind: 'sleep', deadline: actor.hive.clock.now() + ms, timer: null }, () => actor.wakeWith(NO_RESULTS));
     return PARK;
   }
 }

@@ -16,6 +16,8 @@ import type { BlockedSend, Process } from './process.js';
 import type { Rng } from './rng.js';
 import type { ModuleDef } from './types.js';
 import type { Binding } from '../bindings/binding.js';
+import { i32Result, type SpawnOutcome } from '../bindings/hive/index.js';
+import { LazyMap, LazySet } from './lazy.js';
 
 export type { ActorLimits } from './limits.js';
 
@@ -43,10 +45,10 @@ export interface ActorHost {
   actor(id: number): Actor | undefined;
   guestSend(a: Actor, to: number, bytes: Uint8Array, timeout: number): number | Suspend;
   guestCall(a: Actor, to: number, bytes: Uint8Array, timeout: number): number | Suspend;
-  spawnFromGuest(parent: Actor, module: string, init: Uint8Array | null, link: boolean): number;
-  registerName(actor: Actor, name: string): number;
-  unregisterName(actor: Actor): number;
-  lookupName(name: string): number | undefined;
+  guestSpawn(a: Actor, module: string, init: Uint8Array | null, link: boolean, paid: (made: SpawnOutcome) => void): number | Suspend;
+  guestRegister(a: Actor, name: string): number | Suspend;
+  guestUnregister(a: Actor): number;
+  guestLookup(a: Actor, name: string): number | Suspend;
   guestLink(a: Actor, to: number): number | Suspend;
   unlink(p: Process, to: number): void;
   monitor(watcher: Actor, target: number): number;
@@ -65,6 +67,8 @@ export type Wait =
   /** A link request or an exit signal, until the other side answers. */
   | { kind: 'link'; deadline: number; timer: TimerHandle | null; to: number }
   | { kind: 'exit'; deadline: number; timer: TimerHandle | null; to: number; reason: string }
+  /** A request to the hive itself (a name, a spawn), until it answers. */
+  | { kind: 'hive'; deadline: number; timer: TimerHandle | null; request: 'register' | 'lookup' | 'spawn' }
   | { kind: 'host' };
 
 /** Where an actor is in its life. */
@@ -130,12 +134,12 @@ export class Actor implements Process, Runnable {
   private held: Envelope | null = null;
   trapExit = false;
   readonly links: CountedSet;
-  readonly monitoredBy = new Map<number, Set<number>>();
+  readonly monitoredBy = new LazyMap<number, Set<number>>();
   /** Monitors this actor holds: reference -> monitored id. */
   readonly monitors: CountedMap;
   nextMonitorRef = 1;
   /** Reply addresses of calls waiting on this actor (they fail when it exits). */
-  readonly callers = new Set<number>();
+  readonly callers = new LazySet();
   rng: Rng;
   private childLogger: Logger | null = null;
   /** Resolves with the exit reason. */
@@ -245,8 +249,9 @@ export class Actor implements Process, Runnable {
     this.logGate.flush(this.reportDropped);
   }
 
-  /** Forgets the cached logger (the name changed). */
-  renamed(): void {
+  /** Takes a new name (null: none); its log lines say so from now on. */
+  renamed(name: string | null): void {
+    this.name = name;
     this.childLogger = null;
   }
 
@@ -392,6 +397,11 @@ export class Actor implements Process, Runnable {
     this.makeReady();
   }
 
+  /** Wakes it with one i32 result (a status, a size): see wakeWith. */
+  wakeWithI32(n: number): void {
+    this.wakeWith(i32Result(n));
+  }
+
   makeReady(): void {
     if (this.state !== 'parked') return;
     this.state = 'ready';
@@ -442,7 +452,7 @@ export class Actor implements Process, Runnable {
     const env = this.take();
     if (env === undefined) return;
     this.received(env);
-    this.wakeWith([{ type: 'i32', value: env.bytes.length }]);
+    this.wakeWithI32(env.bytes.length);
   }
 
   /** Whether the signal queue has room for a signal of `exit` or a `noproc` down message (`maxSignals`). */
@@ -494,6 +504,114 @@ export class Actor implements Process, Runnable {
     if (old?.payer) old.payer.queuedBytes -= old.bytes.length + MESSAGE_OVERHEAD;
     if (env?.payer) env.payer.queuedBytes += env.bytes.length + MESSAGE_OVERHEAD;
     this.held = env;
+  }
+
+  // ---------------------------------------------------------------------
+  // Its life, as the hive and snapshots change it
+
+  /** Takes its guest, made for it (its start function, if any, runs in its first slices). */
+  attach(instance: Instance, entry: Func, mem: Memory | null): void {
+    this.instance = instance;
+    this.entry = entry;
+    this.mem = mem;
+    this.startFn = instance.startFunction;
+  }
+
+  /**
+   * Takes the state a snapshot had (its guest attached already): where its
+   * life was, what it resumes with, its current message and whom it
+   * replies to, its queues and its settings. It is then parked.
+   */
+  restoreState(s: {
+    started: boolean;
+    /** Whether its start function has yet to return. */
+    startPending: boolean;
+    starting: boolean;
+    resumeWith: Value[] | null;
+    resumeError: string | null;
+    current: Envelope | null;
+    replyTo: number;
+    mailbox: readonly Envelope[];
+    signals: readonly Envelope[];
+    trapExit: boolean;
+    nextMonitorRef: number;
+  }): void {
+    this.started = s.started;
+    if (!s.startPending) this.startFn = null;
+    this.starting = s.starting;
+    this.resumeWith = s.resumeWith;
+    this.resumeError = s.resumeError === null ? null : new Error(s.resumeError);
+    this.current = s.current;
+    this.replyTo = s.replyTo;
+    for (const e of s.mailbox) this.mailbox.push(e);
+    for (const e of s.signals) this.signals.push(e);
+    this.trapExit = s.trapExit;
+    this.nextMonitorRef = s.nextMonitorRef;
+    this.state = 'parked';
+  }
+
+  /** Resumes the parked guest by trapping it with `error` (a host function failed). */
+  failWith(error: unknown): void {
+    this.wait = null;
+    this.resumeError = error;
+    this.makeReady();
+  }
+
+  /** Resumes the guest with these results at the start of its next slice (an import ended a spent slice). */
+  resumeNextSliceWith(results: Value[]): void {
+    this.resumeWith = results;
+  }
+
+  /** Sets whether exit signals arrive as messages; returns the previous setting. */
+  setTrapExit(on: boolean): boolean {
+    const prev = this.trapExit;
+    this.trapExit = on;
+    return prev;
+  }
+
+  /** Remembers the snapshot just taken of it (supervisors restart from it). */
+  snapshotTaken(bytes: Uint8Array): void {
+    this.lastSnapshot = bytes;
+  }
+
+  /** Records the pages of value stack counted in its tree; returns the change. */
+  meterStackPages(pages: number): number {
+    const delta = pages - this.stackPages;
+    this.stackPages = pages;
+    return delta;
+  }
+
+  /** Decides its exit while it runs, unless one was decided already (see pendingExit). */
+  decideExit(reason: string): void {
+    if (this.exitDecided === null) this.pendingExit = reason;
+  }
+
+  /**
+   * It exits: no longer runs or waits. Returns the wait it was in (the hive
+   * ends what that wait had started).
+   */
+  beginExit(reason: string): Wait | null {
+    const w = this.wait;
+    this.state = 'exited';
+    this.reason = reason;
+    this.wait = null;
+    this.lastName = this.name;
+    return w;
+  }
+
+  /**
+   * Lets go of its guest and what it held (its current message goes back to
+   * the tree that sent it); records the fuel it used. Returns its stack pages
+   * that were counted in its tree.
+   */
+  release(): number {
+    this.current = null;
+    this.finalFuel = this.instance?.fuelUsed ?? 0;
+    const pages = this.stackPages;
+    this.stackPages = 0;
+    this.instance = null;
+    this.mem = null;
+    return pages;
   }
 
   /** The guest's exported memory (imports that take pointers need it). */

@@ -8,6 +8,7 @@
  * memory and tables, as the engine does), the host a `LimitError`, and the
  * operator a `limit` event.
  */
+import { LazyMap, LazySet } from './lazy.js';
 
 /** Limits of one actor. */
 export interface ActorLimits {
@@ -205,7 +206,7 @@ export class LogGate {
 }
 
 /** An actor's links, counted in its tree's `entries` as they come and go (whoever adds or removes them). */
-export class CountedSet extends Set<number> {
+export class CountedSet extends LazySet {
   constructor(private readonly tree: Tree) {
     super();
   }
@@ -225,7 +226,7 @@ export class CountedSet extends Set<number> {
 }
 
 /** An actor's monitors (reference -> target), counted in its tree's `entries`. */
-export class CountedMap extends Map<number, number> {
+export class CountedMap extends LazyMap<number, number> {
   constructor(private readonly tree: Tree) {
     super();
   }

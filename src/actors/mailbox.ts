@@ -9,6 +9,7 @@
 import { Deque, Status, type Envelope } from './envelope.js';
 import type { BlockedSend } from './process.js';
 import { MESSAGE_OVERHEAD } from './limits.js';
+import { LazySet } from './lazy.js';
 
 /** Messages waiting to be taken, and senders waiting for room. */
 export class Mailbox {
@@ -21,7 +22,7 @@ export class Mailbox {
    * O(senders waiting), which thousands of senders timing out together
    * turned into seconds of the event loop.
    */
-  private readonly live = new Set<BlockedSend>();
+  private readonly live = new LazySet<BlockedSend>();
   /** Bytes of the messages queued. */
   private queuedBytes = 0;
 

@@ -5,6 +5,7 @@
  */
 import type { ActorSchema } from './codec.js';
 import type { Envelope } from './envelope.js';
+import type { LazyMap, LazySet } from './lazy.js';
 
 /** Anything with an id that messages can be sent to. */
 export interface Endpoint {
@@ -22,7 +23,7 @@ export interface Endpoint {
   /** Drops a waiting sender (its timeout passed). */
   unblock?(b: BlockedSend): void;
   /** Reply addresses of calls waiting on this endpoint (they fail when it goes away). */
-  readonly callers?: Set<number>;
+  readonly callers?: LazySet;
 }
 
 /** A sender waiting for room in a full mailbox. `done` gets the send's status. */
@@ -33,9 +34,9 @@ export interface BlockedSend {
 
 /** An endpoint that can exit, be linked and be monitored. */
 export interface Process extends Endpoint {
-  readonly links: Set<number>;
+  readonly links: LazySet;
   /** Who monitors this process: watcher id -> monitor references. */
-  readonly monitoredBy: Map<number, Set<number>>;
+  readonly monitoredBy: LazyMap<number, Set<number>>;
   /** Whether it has not exited. */
   readonly alive: boolean;
   /** An exit signal from `from` (a linked process exited, or `exit` was called on it). */

@@ -109,11 +109,90 @@ export interface DownSignal {
   readonly reason: string;
 }
 
+/**
+ * The address of the hive itself, to which an actor sends what only the
+ * hive decides: names (`register`, `unregister`, `lookup`) and `spawn`.
+ * (As a message's `sender`, 0 is the host.)
+ */
+export const HIVE_ADDRESS = 0;
+
+/** Asks the hive to register the sender under `name` (answered with an `ack`: OK, TAKEN, or NOT_FOUND when the sender is gone). */
+export interface RegisterSignal {
+  readonly t: 'register';
+  readonly from: number;
+  readonly to: number;
+  readonly seq: number;
+  readonly name: string;
+}
+
+/** The sender dropped its name (it decided that at once: a name is its own; not answered). */
+export interface UnregisterSignal {
+  readonly t: 'unregister';
+  readonly from: number;
+  readonly to: number;
+  readonly name: string;
+}
+
+/** Asks the hive for the address registered under `name` (answered with an `ack` whose status is the address, or NOT_FOUND). */
+export interface LookupSignal {
+  readonly t: 'lookup';
+  readonly from: number;
+  readonly to: number;
+  readonly seq: number;
+  readonly name: string;
+}
+
+/**
+ * Asks the hive to start an actor of `module`, a child of the sender (in
+ * its spawn tree; `link`: linked to it), with the init message `init` (null:
+ * none). Answered with `spawned`.
+ */
+export interface SpawnSignal {
+  readonly t: 'spawn';
+  readonly from: number;
+  readonly to: number;
+  readonly seq: number;
+  readonly module: string;
+  readonly init: Uint8Array | null;
+  readonly link: boolean;
+}
+
+/**
+ * The answer to a `spawn`: the child's address (> 0) or a negative status
+ * (LIMIT, SPAWN_FAILED, NO_MODULE, INVALID, TOO_LARGE, NOT_FOUND when the
+ * spawner is gone), and what the child holds, which the spawner pays for.
+ */
+export interface SpawnedSignal {
+  readonly t: 'spawned';
+  readonly from: number;
+  readonly to: number;
+  readonly seq: number;
+  readonly status: number;
+  /** Bytes of the child's memories (0 unless it was made). */
+  readonly memoryBytes: number;
+  /** Elements of the child's tables (0 unless it was made). */
+  readonly tableElements: number;
+}
+
 /** Every envelope of the protocol. */
-export type Signal = MessageSignal | AckSignal | WithdrawSignal | ExitSignal | LinkSignal | UnlinkSignal | MonitorSignal | DemonitorSignal | DownSignal;
+export type Signal =
+  | MessageSignal
+  | AckSignal
+  | WithdrawSignal
+  | ExitSignal
+  | LinkSignal
+  | UnlinkSignal
+  | MonitorSignal
+  | DemonitorSignal
+  | DownSignal
+  | RegisterSignal
+  | UnregisterSignal
+  | LookupSignal
+  | SpawnSignal
+  | SpawnedSignal;
 
 /** The names of the envelope types. */
-export const SIGNAL_TYPES = ['message', 'ack', 'withdraw', 'exit', 'link', 'unlink', 'monitor', 'demonitor', 'down'] as const satisfies readonly Signal['t'][];
+export const SIGNAL_TYPES = ['message', 'ack', 'withdraw', 'exit', 'link', 'unlink', 'monitor', 'demonitor', 'down', 'register', 'unregister', 'lookup', 'spawn', 'spawned'] as const satisfies readonly Signal['t'][];
 
 /** An envelope as bytes (MessagePack of its fields). */
 export function encodeSignal(s: Signal): Uint8Array {

@@ -10,6 +10,7 @@ import type { BlockedSend } from './process.js';
 import { ActorExitedError, CallTimeoutError } from './errors.js';
 import type { Endpoint } from './process.js';
 import type { Clock, Executor, TimerHandle } from '../scheduler/index.js';
+import { LazySet } from './lazy.js';
 
 /**
  * @internal What refs and inboxes ask of the actor system (system.ts
@@ -72,7 +73,7 @@ export interface ActorInfo {
   name: string | null;
   state: 'ready' | 'running' | 'parked' | 'exited';
   /** What it waits for when parked. */
-  waiting: 'receive' | 'sleep' | 'call' | 'send' | 'link' | 'exit' | 'host' | null;
+  waiting: 'receive' | 'sleep' | 'call' | 'send' | 'link' | 'exit' | 'hive' | 'host' | null;
   mailbox: number;
   /** Bytes of the messages in its mailbox. */
   mailboxBytes: number;
@@ -210,7 +211,7 @@ export class Inbox<T = unknown> {
   /** @internal */
   readonly hostSide = true;
   /** @internal */
-  readonly callers = new Set<number>();
+  readonly callers = new LazySet();
   private readonly queue: Mailbox;
   private readonly waiters = new Deque<{ resolve(r: Received<T>): void; reject(e: Error): void; timer: TimerHandle | null }>();
   private closed = false;

@@ -7,7 +7,7 @@
  * the bytes may come from anywhere.
  */
 import { Packr } from 'msgpackr';
-import { restore as restoreVm, snapshot as snapshotVm, SnapshotError, Suspend, Trap, type Instance, type Value, type Module, type Imports } from '../vm/index.js';
+import { restore as restoreVm, snapshot as snapshotVm, SnapshotError, Suspend, Trap, type Instance, type MemoryPool, type Value, type Module, type Imports } from '../vm/index.js';
 import { Actor, type ActorHost, type Wait } from './actor.js';
 import { lowerLimits, Tree, type ActorLimits } from './limits.js';
 import type { ActorSchema } from './codec.js';
@@ -35,11 +35,13 @@ export interface SnapshotHost extends ActorHost {
   addEndpoint(e: Endpoint): void;
   limitsFor(def: ModuleDef, own: Partial<ActorLimits> | undefined): ActorLimits;
   treeOf(t: ActorRef | number): Tree;
-  instantiate(actor: Actor, make: (imports: Imports, opts: { maxMemoryPages: number; maxTableElements: number; maxCallDepth: number; maxStackBytes: number }) => Instance, extra?: Imports): void;
+  instantiate(actor: Actor, make: (imports: Imports, opts: { maxMemoryPages: number; maxTableElements: number; maxCallDepth: number; maxStackBytes: number; data: unknown; memoryPool: MemoryPool }) => Instance, extra?: Imports): void;
   checkRoom(tree: Tree | null, pages: number, elements?: number): void;
   admit(a: Actor): void;
   maySignal(a: Actor, to: number): boolean;
   reopenReply(owner: Actor, id: number, target: number): boolean;
+  registerName(actor: Actor, name: string): number;
+  lookupName(name: string): number | undefined;
 }
 
 /** First bytes of an actor snapshot. */
@@ -126,6 +128,9 @@ export function snapshotActor(hive: SnapshotHost, a: Actor): Uint8Array {
       case 'exit':
         wait = { kind: 'exit', to: w.to, reason: w.reason };
         break;
+      case 'hive':
+        // Answered when what is in flight is delivered, which a hive's snapshot does first.
+        throw new HiveStateError(`actor ${a.id} waits for the hive's answer to its ${w.request}: snapshot it once answered`);
       case 'host':
         wait = { kind: 'host' };
         break;
@@ -163,7 +168,7 @@ export function snapshotActor(hive: SnapshotHost, a: Actor): Uint8Array {
   const out = new Uint8Array(MAGIC.length + packed.length);
   out.set(MAGIC, 0);
   out.set(packed, MAGIC.length);
-  a.lastSnapshot = out;
+  a.snapshotTaken(out);
   return out;
 }
 
@@ -370,33 +375,29 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
   const a = new Actor(hive, id, def, limits, options.schema ?? def.options.schema, new Rng(new Uint32Array(rngWords)), tree ?? hive.newTree(id), given);
   hive.instantiate(a, (imports, o) => restoreVm(def.module, vm, imports, o), options.imports);
   const inst = a.instance!;
-  if (start !== null && inst.startFunction === null) fail('the module has no start function to run');
-  if (!started && start !== 'running' && inst.status !== 'idle') fail('an actor that has not started has a paused call');
-  if (start === 'running' && inst.status === 'idle') fail('an actor in its start function has no paused call');
-  let pages = 0;
-  for (const mem of inst.inst.memories.slice(def.module.ast.numImportedMemories)) pages += mem.pages;
-  let elements = 0;
-  for (const t of inst.inst.tables.slice(def.module.ast.numImportedTables)) elements += t.length;
-  hive.checkRoom(tree, pages, elements);
-  if (started && inst.status === 'idle') fail('a started actor has no paused call');
-  if (wait !== null && inst.status !== 'waiting') fail('a waiting actor is not paused in a host call');
-  if (resume !== null && inst.status !== 'waiting') fail('an actor to be resumed with results is not paused in a host call');
-  // What it waits for, checked in full before the actor is registered: from
-  // here on nothing may fail (a failure would leave a half-restored actor).
-  const plan = waitPlan(wait, inst, maxBytes);
+  // A snapshot refused from here on gives the memories' regions back to the pool.
+  let plan: WaitPlan;
+  try {
+    if (start !== null && inst.startFunction === null) fail('the module has no start function to run');
+    if (!started && start !== 'running' && inst.status !== 'idle') fail('an actor that has not started has a paused call');
+    if (start === 'running' && inst.status === 'idle') fail('an actor in its start function has no paused call');
+    let pages = 0;
+    for (const mem of inst.inst.memories.slice(def.module.ast.numImportedMemories)) pages += mem.pages;
+    let elements = 0;
+    for (const t of inst.inst.tables.slice(def.module.ast.numImportedTables)) elements += t.length;
+    hive.checkRoom(tree, pages, elements);
+    if (started && inst.status === 'idle') fail('a started actor has no paused call');
+    if (wait !== null && inst.status !== 'waiting') fail('a waiting actor is not paused in a host call');
+    if (resume !== null && inst.status !== 'waiting') fail('an actor to be resumed with results is not paused in a host call');
+    // What it waits for, checked in full before the actor is registered: from
+    // here on nothing may fail (a failure would leave a half-restored actor).
+    plan = waitPlan(wait, inst, maxBytes);
+  } catch (e) {
+    inst.dispose(); // its memories' regions go back to the pool
+    throw e;
+  }
 
-  a.started = started;
-  a.startFn = start === null ? null : inst.startFunction;
-  a.starting = start === 'running';
-  a.resumeWith = resume;
-  a.resumeError = resumeError === null ? null : new Error(resumeError);
-  a.current = current;
-  a.replyTo = replyTo;
-  for (const e of mailbox) a.mailbox.push(e);
-  for (const e of signals) a.signals.push(e);
-  a.trapExit = trapExit;
-  a.nextMonitorRef = nextMonitorRef;
-  a.state = 'parked';
+  a.restoreState({ started, startPending: start !== null, starting: start === 'running', resumeWith: resume, resumeError, current, replyTo, mailbox, signals, trapExit, nextMonitorRef });
 
   hive.reserveIdsBelow(idsBelow);
   hive.claimId(id);
@@ -445,7 +446,6 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
   const carryOn = (): void => {
     if (!a.alive) return; // a noproc signal ended it
 
-    const i32 = (n: number): Value[] => [{ type: 'i32', value: n }];
     const now = hive.clock.now();
     switch (plan.kind) {
       case 'none':
@@ -455,11 +455,11 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
         const env = a.take();
         if (env !== undefined) {
           a.received(env);
-          a.wakeWith(i32(env.bytes.length));
+          a.wakeWithI32(env.bytes.length);
           break;
         }
         const w: Wait = { kind: 'receive', deadline: now + plan.left, timer: null };
-        a.park(w, () => a.wakeWith(i32(Status.TIMEOUT)));
+        a.park(w, () => a.wakeWithI32(Status.TIMEOUT));
         break;
       }
       case 'sleep': {
@@ -477,7 +477,7 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
       case 'exit': {
         // Asked again: the answer to the original request went to the actor this one was snapshotted from.
         const st = plan.kind === 'link' ? hive.guestLink(a, plan.to) : hive.guestExit(a, plan.to, plan.reason);
-        if (typeof st === 'number') a.wakeWith(i32(st));
+        if (typeof st === 'number') a.wakeWithI32(st);
         break;
       }
       case 'host': {
@@ -485,17 +485,15 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
         const pending = inst.pending!;
         let r: ReturnType<NonNullable<typeof pending.func.host>>;
         try {
-          r = pending.func.host!(pending.args);
+          r = pending.func.host!(pending.args, inst.inst);
         } catch (e) {
-          a.resumeError = e;
-          a.makeReady();
+          a.failWith(e);
           break;
         }
         if (Array.isArray(r)) a.wakeWith(r);
         else if (r instanceof Suspend) {
           // As in a slice: a user import may not pause the actor with its own Suspend.
-          a.resumeError = new Trap(`host function ${pending.module}.${pending.name} suspended the actor, which only the hive may do`);
-          a.makeReady();
+          a.failWith(new Trap(`host function ${pending.module}.${pending.name} suspended the actor, which only the hive may do`));
         } else a.awaitHost(r);
         break;
       }

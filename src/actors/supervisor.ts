@@ -21,6 +21,7 @@ import { isNormalExit, type Envelope } from './envelope.js';
 import type { Process } from './process.js';
 import type { ActorRef } from './ref.js';
 import type { RestoreActorOptions } from './snapshot.js';
+import { LazyMap, LazySet } from './lazy.js';
 
 /**
  * @internal What a supervisor asks of the actor system: it is an ordinary
@@ -90,8 +91,8 @@ interface Child {
 export class Supervisor implements Process {
   readonly schema = undefined;
   readonly hostSide = true;
-  readonly links = new Set<number>();
-  readonly monitoredBy = new Map<number, Set<number>>();
+  readonly links = new LazySet();
+  readonly monitoredBy = new LazyMap<number, Set<number>>();
   alive = true;
   reason: string | null = null;
   readonly strategy: Strategy;

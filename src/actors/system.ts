@@ -6,9 +6,11 @@
  * monitors). Actors run on an `Executor`; time comes from a `Clock`.
  */
 import { pino, type Logger } from 'pino';
-import { Global, Instance, LinkError, Memory, Module, SnapshotError, Table, Trap, warmUp, type GrowthBudget, type Imports, type Suspend, type Value } from '../vm/index.js';
+import { Global, Instance, LinkError, Memory, MemoryPool, Module, SnapshotError, Table, Trap, warmUp, type GrowthBudget, type Imports, type Suspend } from '../vm/index.js';
 import { InlineExecutor, SystemClock, type Clock, type Executor, type TimerHandle } from '../scheduler/index.js';
 import { ABI_VERSION, hiveImports } from './abi.js';
+import { HiveAbi, type SpawnOutcome } from '../bindings/hive/index.js';
+import type { Binding } from '../bindings/binding.js';
 import { Actor, PARK, type ActorHost, type ActorLimits, type Wait } from './actor.js';
 import { assertSchema, checkBytes, decode, encode, Pid } from './codec.js';
 import { Kind, Status, isNormalExit, type Envelope } from './envelope.js';
@@ -16,7 +18,8 @@ import { ActorExitedError, CallTimeoutError, HiveStateError, LimitError, Mailbox
 import { checkLimits, DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS, LogGate, MESSAGE_OVERHEAD, Tree, type HiveLimits } from './limits.js';
 import { isProcess, type BlockedSend, type Endpoint, type Process } from './process.js';
 import { ActorRef, Inbox, type ActorInfo, type InboxOptions, type Received, type RefHost } from './ref.js';
-import type { AckSignal, WithdrawSignal, DemonitorSignal, DownSignal, ExitSignal, LinkSignal, MessageSignal, MonitorSignal, Signal, UnlinkSignal } from './protocol.js';
+import { HIVE_ADDRESS, type AckSignal, type WithdrawSignal, type DemonitorSignal, type DownSignal, type ExitSignal, type LinkSignal, type LookupSignal, type MessageSignal, type MonitorSignal, type RegisterSignal, type Signal, type SpawnedSignal, type SpawnSignal, type UnlinkSignal, type UnregisterSignal } from './protocol.js';
+import { NameTable } from './names.js';
 import { ModuleRegistry } from './registry.js';
 import { inlineTransport, type Transport } from './router.js';
 import { Rng } from './rng.js';
@@ -53,11 +56,11 @@ class ReplyTo implements Endpoint {
       // The answer becomes the caller's current message, counted against the caller's tree (it asked
       // for it; counted against the replier's, callers in another tree could fill the replier's bound).
       if (!this.hive.queuedRoom(o, env.bytes.length)) {
-        o.wakeWith([{ type: 'i32', value: Status.LIMIT }]);
+        o.wakeWithI32(Status.LIMIT);
         return;
       }
       o.current = { kind: Kind.MESSAGE, from: env.from, bytes: env.bytes, ref: 0, payer: o.tree };
-      o.wakeWith([{ type: 'i32', value: env.bytes.length }]);
+      o.wakeWithI32(env.bytes.length);
     } else {
       this.hive.executor.yieldSoon();
       o.resolve(env);
@@ -70,7 +73,7 @@ class ReplyTo implements Endpoint {
     if (o instanceof Actor) {
       const w = o.wait;
       if (w === null || w.kind !== 'call' || w.replyId !== this.id) return;
-      o.wakeWith([{ type: 'i32', value: Status.NOT_FOUND }]);
+      o.wakeWithI32(Status.NOT_FOUND);
     } else {
       this.hive.executor.yieldSoon();
       o.reject(new ActorExitedError(this.target, reason));
@@ -106,9 +109,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** All actors' log lines per second. */
   private readonly logGate: LogGate;
   private readonly endpoints = new Map<number, Endpoint>();
-  private readonly names = new Map<string, number>();
-  /** The names of inboxes (dropped when they close). */
-  private readonly inboxNames = new Map<number, string>();
+  /** Names of actors and host mailboxes (the hive's side of register, unregister and lookup). */
+  private readonly names = new NameTable();
   /** Exit reasons of the last actors that exited (errors about them say why they are gone), at most RECENT_EXITS. */
   private readonly recentExits = new Map<number, string>();
   /** The modules it knows. */
@@ -127,6 +129,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   private readonly transport: Transport;
   /** Answers awaited for requests sent, by sequence number. */
   private readonly pending = new Map<number, (status: number) => void>();
+  /** The guest ABI's imports, shared by every actor of the hive. */
+  private readonly hiveAbi = new HiveAbi();
+  /** Where actors' small memories are cut from (a spawn allocates no store of its own; an exit gives the region back). */
+  private readonly memoryPool = new MemoryPool();
+  /** The spawners' sides of spawns not answered yet, by sequence number (see guestSpawn). */
+  private readonly spawnAnswers = new Map<number, (made: SpawnOutcome) => void>();
   private nextSeq = 1;
   /** The sequence number the last request got (read by the sender right after posting). */
   private lastSeq = 0;
@@ -220,10 +228,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       throw new LimitError(hit[0], hit[1], 0);
     }
     const id = this.allocId();
-    const actor = new Actor(this, id, def, limits, s.options.schema ?? def.options.schema, Rng.forActor(this.seed, id), s.tree ?? this.newTree(id), (s.options as SpawnOptions).bindings ?? []);
+    const actor = new Actor(this, id, def, limits, s.options.schema ?? def.options.schema, Rng.forActor(this.seed, id), s.tree ?? this.newTree(id), (s.options as SpawnOptions).bindings ?? NO_BINDINGS);
     // The start function is not run here but in the actor's own slices (Actor.runSlice).
     this.instantiate(actor, (imports, opts) => new Instance(def.module, imports, { ...opts, runStart: false }), s.options.imports);
-    actor.startFn = actor.instance!.startFunction;
     this.endpoints.set(id, actor);
     this.admit(actor);
     if (s.name !== null) this.setName(actor, s.name);
@@ -328,14 +335,13 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     if (inst === null) return;
     // Whole pages: the first 64 KiB (a 4 KiB stack to start with) is part of every actor's own overhead.
     const pages = Math.floor(inst.stackBytes / 65536);
-    const delta = pages - a.stackPages;
+    const delta = a.meterStackPages(pages);
     if (delta === 0) return;
-    a.stackPages = pages;
     a.tree.pages += delta;
     const limit = this.hiveLimits.maxTreeMemoryPages;
     if (delta > 0 && a.tree.pages > limit) {
       this.limitHit('maxTreeMemoryPages', limit, a);
-      a.pendingExit ??= 'trap: out of memory: the value stack is over the spawn tree\'s maxTreeMemoryPages';
+      a.decideExit('trap: out of memory: the value stack is over the spawn tree\'s maxTreeMemoryPages');
     }
   }
 
@@ -369,46 +375,58 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * definition's and the spawn's own), checks the ABI version and finds
    * `main`. Used by spawning and restoring.
    */
-  instantiate(actor: Actor, make: (imports: Imports, opts: { maxMemoryPages: number; maxTableElements: number; maxCallDepth: number; maxStackBytes: number }) => Instance, extra?: Imports): void {
-    const imports: Imports = { ...hiveImports(actor, actor.bindings) };
+  instantiate(actor: Actor, make: (imports: Imports, opts: { maxMemoryPages: number; maxTableElements: number; maxCallDepth: number; maxStackBytes: number; data: unknown; memoryPool: MemoryPool }) => Instance, extra?: Imports): void {
+    const own = hiveImports(actor, this.hiveAbi, actor.bindings);
+    let imports = own.imports;
     for (const more of [actor.def.options.imports, extra]) {
       if (more === undefined) continue;
+      if (imports === own.imports) imports = { ...imports };
       for (const [mod, fields] of Object.entries(more)) {
         if (mod === 'hive') throw new LinkError('the import module "hive" is the runtime\'s own: host functions go in another module');
         imports[mod] = { ...imports[mod], ...fields };
       }
     }
     const l = actor.limits;
-    const instance = make(imports, { maxMemoryPages: l.maxMemoryPages, maxTableElements: l.maxTableElements, maxCallDepth: l.maxCallDepth, maxStackBytes: l.maxStackBytes });
-    const version = instance.getExport('hive_abi_version');
-    if (version instanceof Global) {
-      const v = version.value;
-      if (v !== ABI_VERSION) throw new LinkError(`the module is built for the hive ABI version ${String(v)}, this runtime has version ${ABI_VERSION}`);
+    const instance = make(imports, { maxMemoryPages: l.maxMemoryPages, maxTableElements: l.maxTableElements, maxCallDepth: l.maxCallDepth, maxStackBytes: l.maxStackBytes, data: own.data, memoryPool: this.memoryPool });
+    try {
+      const version = instance.getExport('hive_abi_version');
+      if (version instanceof Global) {
+        const v = version.value;
+        if (v !== ABI_VERSION) throw new LinkError(`the module is built for the hive ABI version ${String(v)}, this runtime has version ${ABI_VERSION}`);
+      }
+      const entry = instance.getExport('main') ?? instance.getExport('_start');
+      if (entry === undefined || !('invoke' in entry)) throw new LinkError('an actor module must export a function "main" (or "_start")');
+      if (entry.type.params.length !== 0) throw new LinkError('the actor\'s "main" must take no parameters');
+      const mem = instance.getExport('memory');
+      actor.attach(instance, entry, mem instanceof Memory ? mem : null);
+    } catch (e) {
+      instance.dispose(); // its memories' regions go back to the pool
+      throw e;
     }
-    const entry = instance.getExport('main') ?? instance.getExport('_start');
-    if (entry === undefined || !('invoke' in entry)) throw new LinkError('an actor module must export a function "main" (or "_start")');
-    if (entry.type.params.length !== 0) throw new LinkError('the actor\'s "main" must take no parameters');
-    const mem = instance.getExport('memory');
-    actor.instance = instance;
-    actor.entry = entry;
-    actor.mem = mem instanceof Memory ? mem : null;
   }
 
-  /** `spawn` from a guest: a status or the new id. */
-  spawnFromGuest(parent: Actor, module: string, init: Uint8Array | null, link: boolean): number {
-    const def = this.modules.byName(module);
-    if (def === undefined) return Status.NO_MODULE;
-    if (init !== null && init.length > this.maxMessageBytes) return Status.TOO_LARGE;
-    const schema = def.options.schema;
-    if (init !== null && schema?.init !== undefined && checkBytes(schema.init, init).length > 0) return Status.INVALID;
+  /** A guest's child (see guestSpawn): its id or a status, and what it holds. */
+  private spawnChild(parent: Actor, module: string, init: Uint8Array | null, link: boolean): SpawnOutcome {
+    const refused = this.spawnRefused(module, init);
+    if (refused !== 0) return { status: refused, memoryBytes: 0, tableElements: 0 };
+    const def = this.modules.byName(module)!;
+    let status: number;
     try {
       const child = this.start(def, { name: null, init, from: parent.id, linkTo: link ? parent : null, options: {}, tree: parent.tree, by: parent });
-      return child === null ? Status.LIMIT : child.id;
+      if (child === null || child.instance === null) return { status: Status.LIMIT, memoryBytes: 0, tableElements: 0 };
+      let memoryBytes = 0;
+      for (const m of child.instance.inst.memories) memoryBytes += m.byteLength;
+      let tableElements = 0;
+      for (const t of child.instance.inst.tables) tableElements += t.length;
+      return { status: child.id, memoryBytes, tableElements };
     } catch (e) {
-      if (e instanceof LimitError) return Status.LIMIT;
-      parent.log('warn', 'spawn failed', { module, err: e });
-      return Status.SPAWN_FAILED;
+      if (e instanceof LimitError) status = Status.LIMIT;
+      else {
+        parent.log('warn', 'spawn failed', { module, err: e });
+        status = Status.SPAWN_FAILED;
+      }
     }
+    return { status, memoryBytes: 0, tableElements: 0 };
   }
 
   /** A free id. */
@@ -458,11 +476,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   removeEndpoint(id: number): void {
     this.endpoints.delete(id);
     this.refs.delete(id);
-    const name = this.inboxNames.get(id);
-    if (name !== undefined) {
-      this.inboxNames.delete(id);
-      this.names.delete(name);
-    }
+    this.names.forget(id);
   }
 
   /** The actor with this id, alive. */
@@ -513,10 +527,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     const box = new Inbox<T>(this, options.id ?? this.allocId(), options);
     if (options.id !== undefined) this.claimId(options.id);
     this.endpoints.set(box.id, box);
-    if (options.name !== undefined) {
-      this.names.set(options.name, box.id);
-      this.inboxNames.set(box.id, options.name);
-    }
+    if (options.name !== undefined) this.names.add(options.name, box.id);
     return box;
   }
 
@@ -547,29 +558,131 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     if (holder !== undefined) throw new NameTakenError(name, holder);
   }
 
+  /** Registers an actor the host side makes or restores (spawn with a name, restore): at once, the name checked free. */
   private setName(actor: Actor, name: string): void {
-    this.names.set(name, actor.id);
-    actor.name = name;
-    actor.renamed();
+    this.names.add(name, actor.id);
+    actor.renamed(name);
   }
 
-  /** `register` from a guest (or the host). */
+  /** @internal A restored actor's name, registered at once (host side): a status. */
   registerName(actor: Actor, name: string): number {
-    if (actor.name !== null || this.names.has(name)) return Status.TAKEN;
-    this.setName(actor, name);
+    if (actor.name !== null || !this.names.add(name, actor.id)) return Status.TAKEN;
+    actor.renamed(name);
     return Status.OK;
   }
 
-  unregisterName(actor: Actor): number {
-    if (actor.name === null) return Status.NOT_FOUND;
-    this.names.delete(actor.name);
-    actor.name = null;
-    actor.renamed();
-    return Status.OK;
-  }
-
+  /** @internal The address registered under a name (host side). */
   lookupName(name: string): number | undefined {
     return this.names.get(name);
+  }
+
+  // The guest ABI's names and spawn: requests to the hive (HIVE_ADDRESS), answered later.
+
+  /** Parks a guest until the hive answers request `seq` (register, lookup, spawn); `answered` runs first (then the guest resumes with the status). */
+  private parkForHive(a: Actor, request: 'register' | 'lookup' | 'spawn', seqOf: (done: (status: number) => void) => number): typeof PARK {
+    const w: Wait = { kind: 'hive', deadline: Infinity, timer: null, request };
+    seqOf((status) => {
+      if (a.wait === w) a.wakeWithI32(status);
+    });
+    a.park(w, null);
+    return PARK;
+  }
+
+  /** `register` from a guest: TAKEN at once if it has a name; else parks until the hive answers (OK, TAKEN). */
+  guestRegister(a: Actor, name: string): number | Suspend {
+    if (a.name !== null) return Status.TAKEN;
+    return this.parkForHive(a, 'register', (done) => {
+      const seq = this.request((status) => {
+        // Its own record of its name, kept from the hive's answer (if it is still there).
+        if (status === Status.OK && a.alive && a.name === null) a.renamed(name);
+        done(status);
+      });
+      this.transport.post({ t: 'register', from: a.id, to: HIVE_ADDRESS, seq, name });
+      return seq;
+    });
+  }
+
+  /** `unregister` from a guest: decided at once (its name is its own); the hive is told. */
+  guestUnregister(a: Actor): number {
+    const name = a.name;
+    if (name === null) return Status.NOT_FOUND;
+    a.renamed(null);
+    this.transport.post({ t: 'unregister', from: a.id, to: HIVE_ADDRESS, name });
+    return Status.OK;
+  }
+
+  /** `lookup` from a guest: parks until the hive answers (an id, or NOT_FOUND). */
+  guestLookup(a: Actor, name: string): number | Suspend {
+    return this.parkForHive(a, 'lookup', (done) => {
+      const seq = this.request(done);
+      this.transport.post({ t: 'lookup', from: a.id, to: HIVE_ADDRESS, seq, name });
+      return seq;
+    });
+  }
+
+  /**
+   * `spawn` from a guest: a status decided at once from what every side
+   * knows (the module, the init message's size and schema), else parks until
+   * the hive answers with the child's id or a status. `paid` learns what the
+   * child holds, before the guest resumes (the spawner pays for it).
+   */
+  guestSpawn(a: Actor, module: string, init: Uint8Array | null, link: boolean, paid: (made: SpawnOutcome) => void): number | Suspend {
+    const refused = this.spawnRefused(module, init);
+    if (refused !== 0) {
+      paid({ status: refused, memoryBytes: 0, tableElements: 0 });
+      return refused;
+    }
+    return this.parkForHive(a, 'spawn', (done) => {
+      const seq = this.newSeq();
+      this.spawnAnswers.set(seq, (made) => {
+        if (a.alive) paid(made);
+        done(made.status);
+      });
+      this.transport.post({ t: 'spawn', from: a.id, to: HIVE_ADDRESS, seq, module, init, link });
+      return seq;
+    });
+  }
+
+  /** Why a spawn of `module` with `init` cannot be (NO_MODULE, TOO_LARGE, INVALID), or 0. */
+  private spawnRefused(module: string, init: Uint8Array | null): number {
+    const def = this.modules.byName(module);
+    if (def === undefined) return Status.NO_MODULE;
+    if (init !== null && init.length > this.maxMessageBytes) return Status.TOO_LARGE;
+    const schema = def.options.schema;
+    if (init !== null && schema?.init !== undefined && checkBytes(schema.init, init).length > 0) return Status.INVALID;
+    return 0;
+  }
+
+  /** The hive's side of a register. */
+  private onRegister(s: RegisterSignal): void {
+    const a = this.endpoints.get(s.from);
+    const status = !(a instanceof Actor) || !a.alive ? Status.NOT_FOUND : this.names.add(s.name, s.from) ? Status.OK : Status.TAKEN;
+    this.transport.post({ t: 'ack', from: HIVE_ADDRESS, to: s.from, seq: s.seq, status });
+  }
+
+  /** The hive's side of an unregister. */
+  private onUnregister(s: UnregisterSignal): void {
+    this.names.remove(s.name, s.from);
+  }
+
+  /** The hive's side of a lookup. */
+  private onLookup(s: LookupSignal): void {
+    this.transport.post({ t: 'ack', from: HIVE_ADDRESS, to: s.from, seq: s.seq, status: this.names.get(s.name) ?? Status.NOT_FOUND });
+  }
+
+  /** The hive's side of a spawn: the child starts in the spawner's tree. */
+  private onSpawn(s: SpawnSignal): void {
+    const parent = this.endpoints.get(s.from);
+    const made = parent instanceof Actor && parent.alive ? this.spawnChild(parent, s.module, s.init, s.link) : { status: Status.NOT_FOUND, memoryBytes: 0, tableElements: 0 };
+    this.transport.post({ t: 'spawned', from: HIVE_ADDRESS, to: s.from, seq: s.seq, ...made });
+  }
+
+  /** The spawner's side of the answer to its spawn. */
+  private onSpawned(s: SpawnedSignal): void {
+    const answer = this.spawnAnswers.get(s.seq);
+    if (answer === undefined) return;
+    this.spawnAnswers.delete(s.seq);
+    answer({ status: s.status, memoryBytes: s.memoryBytes, tableElements: s.tableElements });
   }
 
   // ---------------------------------------------------------------------
@@ -594,7 +707,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * a refused message a dead letter. `wait`: ms to wait for room in a full
    * mailbox (0: none, -1: for ever).
    */
-  private sendMessage(sender: Actor | null, from: number, to: number, bytes: Uint8Array, wait: number, done: ((status: number) => void) | null, call = false): number | null {
+  private sendMessage(sender: Actor | null, from: number, to: number, bytes: Uint8Array, wait: number, done: ((status: number) => void) | typeof ACK_TO_WAIT | null, call = false): number | null {
     const ep = this.endpoints.get(to);
     if (ep === undefined || (ep instanceof ReplyTo && !ep.accepts(sender?.id ?? 0))) {
       this.deadLetter(from, to, bytes, 'no such actor');
@@ -625,7 +738,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     // Room is waited for until a time of the clock (the message may arrive later than it was sent).
     const until = wait === 0 ? 0 : wait < 0 ? -1 : Math.max(1, this.clock.now() + wait);
-    this.transport.post({ t: 'message', from, to, sender: sender?.id ?? 0, payer: payer?.serial ?? 0, bytes, until, seq: done === null ? 0 : this.request(done), call });
+    const seq = done === null ? 0 : done === ACK_TO_WAIT ? this.newSeq() : this.request(done);
+    this.transport.post({ t: 'message', from, to, sender: sender?.id ?? 0, payer: payer?.serial ?? 0, bytes, until, seq, call });
     return null;
   }
 
@@ -704,17 +818,35 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.transport.post({ t: 'ack', from: s.to, to: s.from, seq: s.seq, status: Status.NOT_FOUND });
   }
 
-  /** Registers the answer to a request; returns its sequence number. */
-  private request(done: (status: number) => void): number {
+  /** A new request's sequence number. */
+  private newSeq(): number {
     const seq = this.nextSeq;
     this.nextSeq = seq >= Number.MAX_SAFE_INTEGER ? 1 : seq + 1;
-    this.pending.set(seq, done);
     this.lastSeq = seq;
     return seq;
   }
 
-  /** The requester's side of an answer. */
+  /** Registers the answer to a request; returns its sequence number. */
+  private request(done: (status: number) => void): number {
+    const seq = this.newSeq();
+    this.pending.set(seq, done);
+    return seq;
+  }
+
+  /**
+   * The requester's side of an answer. A guest's send is answered to the
+   * wait it parked in (its sequence number), found through the actor, not
+   * through `pending`: the commonest request costs no map entry.
+   */
   private onAck(s: AckSignal): void {
+    const a = this.endpoints.get(s.to);
+    if (a instanceof Actor) {
+      const w = a.wait;
+      if (w !== null && w.kind === 'send' && w.seq === s.seq) {
+        a.wakeWithI32(s.status);
+        return;
+      }
+    }
     const done = this.pending.get(s.seq);
     if (done === undefined) return;
     this.pending.delete(s.seq);
@@ -741,10 +873,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** `send` (and `reply`) from a guest: a status decided here, or PARK until the receiver's side answers (OK, FULL after `timeout` ms, NOT_FOUND, INVALID). */
   guestSend(a: Actor, to: number, bytes: Uint8Array, timeout: number): number | Suspend {
-    const w: Wait & { kind: 'send' } = { kind: 'send', deadline: this.deadlineOf(timeout), timer: null, to, bytes };
-    const st = this.sendMessage(a, a.id, to, bytes, timeout < 0 ? -1 : timeout, (status) => {
-      if (a.wait === w) a.wakeWith(i32(status));
-    });
+    const w: Wait & { kind: 'send' } = { kind: 'send', deadline: this.deadlineOf(timeout), timer: null, to, bytes, seq: 0 };
+    // Answered to this wait (see onAck).
+    const st = this.sendMessage(a, a.id, to, bytes, timeout < 0 ? -1 : timeout, ACK_TO_WAIT);
     if (st !== null) return st;
     w.seq = this.lastSeq;
     // The receiver's side keeps the deadline (it answers FULL when it passes).
@@ -771,7 +902,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     a.park(w, () => {
       this.closeReply(replyId);
-      a.wakeWith(i32(Status.TIMEOUT));
+      a.wakeWithI32(Status.TIMEOUT);
     });
     return PARK;
   }
@@ -785,7 +916,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         return;
       }
       this.closeReply(w.replyId);
-      a.wakeWith(i32(status === Status.OK ? Status.TIMEOUT : status));
+      a.wakeWithI32(status === Status.OK ? Status.TIMEOUT : status);
     }, true);
     if (st === null) w.seq = this.lastSeq;
     return st;
@@ -794,14 +925,14 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** @internal A restored actor's send: sent again, and waited for (`left` ms for room). */
   resumeSend(a: Actor, to: number, bytes: Uint8Array, left: number): void {
     const st = this.guestSend(a, to, bytes, left === Infinity ? -1 : left);
-    if (st !== PARK) a.wakeWith(i32(st as number));
+    if (st !== PARK) a.wakeWithI32(st as number);
   }
 
   /** @internal A restored actor's call: its reply address opened again under its id, its request sent again if it had not been taken. */
   resumeCall(a: Actor, replyId: number, target: number, request: Uint8Array | null, left: number): void {
     const t = this.endpoints.get(target);
     if (!(t instanceof Actor) || !t.alive || !this.reopenReply(a, replyId, target)) {
-      a.wakeWith(i32(Status.NOT_FOUND));
+      a.wakeWithI32(Status.NOT_FOUND);
       return;
     }
     const w: Wait & { kind: 'call' } = { kind: 'call', deadline: left === Infinity ? Infinity : this.clock.now() + left, timer: null, replyId, target, request };
@@ -810,13 +941,13 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       const st = this.sendRequest(a, w, -1, false);
       if (st !== null) {
         this.closeReply(replyId);
-        a.wakeWith(i32(st));
+        a.wakeWithI32(st);
         return;
       }
     }
     a.park(w, () => {
       this.closeReply(replyId);
-      a.wakeWith(i32(Status.TIMEOUT));
+      a.wakeWithI32(Status.TIMEOUT);
     });
   }
 
@@ -1079,7 +1210,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         if (a.alive) a.links.add(to);
         else this.transport.post({ t: 'exit', from: a.id, to, reason: a.reason ?? 'noproc', linked: true, seq: 0 });
       }
-      if (a.wait === w) a.wakeWith(i32(status));
+      if (a.wait === w) a.wakeWithI32(status);
     });
     this.transport.post({ t: 'link', from: a.id, to, seq });
     a.park(w, null);
@@ -1192,7 +1323,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     if (!isProcess(t) || !t.alive) return Status.NOT_FOUND;
     const w: Wait = { kind: 'exit', deadline: Infinity, timer: null, to, reason };
     const seq = this.request((status) => {
-      if (a.wait === w) a.wakeWith(i32(status));
+      if (a.wait === w) a.wakeWithI32(status);
     });
     this.transport.post({ t: 'exit', from: a.id, to, reason, linked: false, seq });
     a.park(w, null);
@@ -1254,6 +1385,16 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         return this.onDemonitor(s);
       case 'down':
         return this.onDown(s);
+      case 'register':
+        return this.onRegister(s);
+      case 'unregister':
+        return this.onUnregister(s);
+      case 'lookup':
+        return this.onLookup(s);
+      case 'spawn':
+        return this.onSpawn(s);
+      case 'spawned':
+        return this.onSpawned(s);
     }
   };
 
@@ -1297,7 +1438,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         // Its own import caused this (a signal came back along links), or a host
         // function killed it: the slice ends at once (Actor.pendingExit) and the
         // exit is applied then.
-        p.pendingExit ??= reason;
+        p.decideExit(reason);
         return;
       }
       this.finishActor(p, reason);
@@ -1332,10 +1473,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   }
 
   private finishActor(a: Actor, reason: string): void {
-    const w = a.wait;
-    a.state = 'exited';
-    a.reason = reason;
-    a.wait = null;
+    const w = a.beginExit(reason);
     if (w !== null && w.kind !== 'host') {
       if (w.timer !== null) this.clock.clearTimer(w.timer);
       // A send or request still waiting for room at its receiver is withdrawn (a restored copy of this actor sends it again); the answer to a call goes nowhere.
@@ -1350,13 +1488,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     } catch {
       // not paused
     }
-    a.lastName = a.name;
-    if (a.name !== null) this.names.delete(a.name);
+    this.names.forget(a.id);
     // Senders waiting for room, and callers waiting for answers, fail.
     a.mailbox.drain((m) => this.deadLetter(m.from, a.id, m.bytes, 'exited'));
     this.failCallers(a, reason);
     a.signals.clear();
-    a.current = null; // gives its bytes back to the tree that sent it
     a.flushLogs();
     for (const b of a.bindings) {
       try {
@@ -1367,7 +1503,6 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     for (const [ref, target] of a.monitors) this.transport.post({ t: 'demonitor', from: a.id, to: target, ref });
     a.monitors.clear();
-    a.finalFuel = a.instance?.fuelUsed ?? 0;
     this.actorCount--;
     a.tree.actors--;
     if (a.tree.actors === 0) {
@@ -1376,10 +1511,10 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     for (const mem of ownMemories(a)) a.tree.pages -= mem.pages;
     for (const t of ownTables(a)) a.tree.elements -= t.length;
-    a.tree.pages -= a.stackPages;
-    a.stackPages = 0;
-    a.instance = null;
-    a.mem = null;
+    const instance = a.instance;
+    a.tree.pages -= a.release();
+    // Not inside its own slice (an exit decided then is applied when the slice ends): its memories' regions go back to the pool.
+    instance?.dispose();
   }
 
   // ---------------------------------------------------------------------
@@ -1598,6 +1733,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       this.pending.delete(seq);
       done(Status.NOT_FOUND);
     }
+    this.spawnAnswers.clear();
     for (const e of [...this.endpoints.values()]) if (e instanceof ReplyTo) e.targetExited('shutdown');
     this.afterExits = [];
     this.closed = true;
@@ -1622,13 +1758,14 @@ const LOG_BUFFER_BYTES = 4 << 20;
 /** The largest id. */
 const ID_MAX = 0x7fffffff;
 
+/** The bindings of an actor given none (shared: a spawn makes no array for them). */
+const NO_BINDINGS: readonly Binding[] = Object.freeze([]);
+
+/** `done` of a guest's send: the ack wakes the sender's `send` wait of the same sequence number (see onAck). */
+const ACK_TO_WAIT = Symbol('ack to wait');
+
 /** Exit reasons remembered for the errors of later calls (the newest). */
 const RECENT_EXITS = 10_000;
-
-/** One i32 result. */
-function i32(n: number): Value[] {
-  return [{ type: 'i32', value: n }];
-}
 
 /** MessagePack of a map of 3 entries and the key "ref": how every DOWN payload begins. */
 const DOWN_HEAD = Uint8Array.of(0x83, 0xa3, 0x72, 0x65, 0x66);

@@ -33,7 +33,11 @@
  *   last / first (bar 0.8); `spawnScale.maxEventLoopDelayMs`: the longest
  *   the event loop waited while the executor started them;
  * - `pingPong.messagesPerSecond`: messages per second between two wasm
- *   actors on one thread (bar 500,000);
+ *   actors on one thread (bar 500,000), both over the raw ABI
+ *   (test/guests/ping-raw.ts and pong.ts), so that it is the runtime's cost
+ *   of a message; `pingPongSdk.messagesPerSecond` is the same with ping
+ *   written with the AssemblyScript SDK's `send<i32>` and `receive<i32>`
+ *   (test/guests/ping.ts);
  * - `memory.rssBytes`: resident memory per idle counter (bar 80 KiB), with
  *   its parts (JS heap, external memory, the wasm memory of one counter).
  */
@@ -225,6 +229,12 @@ export interface ActorsResult {
     /** Messages per second of each timed sample. */
     readonly samples: number[];
   };
+  /** Ping-pong with ping written with the AssemblyScript SDK (test/guests/ping.ts): what a typical guest gets. */
+  readonly pingPongSdk?: {
+    readonly messagesPerSecond: number;
+    readonly pingFuelPerRoundTrip: number;
+    readonly samples: number[];
+  };
   readonly hostCall?: {
     readonly calls: number;
     /** Median host `call`s per second to the pong actor (awaited one after the other). */
@@ -268,7 +278,7 @@ export interface ActorsResult {
   };
 }
 
-const GUESTS = ['ping', 'pong', 'counter', 'spinner', 'probe'] as const;
+const GUESTS = ['ping', 'ping-raw', 'pong', 'counter', 'spinner', 'probe'] as const;
 type GuestName = (typeof GUESTS)[number];
 
 /** The guest modules of test/guests, compiled once. */
@@ -308,7 +318,7 @@ function round(x: number, digits = 0): number {
 // Ping-pong
 
 /** One ping <-> pong run of n round trips: wall ms and each side's fuel. */
-async function pingPongOnce(hive: Hive, n: number): Promise<{ ms: number; pingFuel: number; pongFuel: number }> {
+async function pingPongOnce(hive: Hive, n: number, pinger: GuestName = 'ping-raw'): Promise<{ ms: number; pingFuel: number; pongFuel: number }> {
   const inbox = hive.inbox<number>();
   const pong = hive.spawn('pong');
   await hive.idle();
@@ -319,7 +329,7 @@ async function pingPongOnce(hive: Hive, n: number): Promise<{ ms: number; pingFu
   };
   hive.on('exited', onExit);
   const t0 = now();
-  const ping: ActorRef = hive.spawn('ping', { init: { peer: pong, n, report: inbox.ref } });
+  const ping: ActorRef = hive.spawn(pinger, { init: { peer: pong, n, report: inbox.ref } });
   const got = await inbox.next();
   const ms = now() - t0;
   const reason = await ping.exited;
@@ -612,6 +622,7 @@ export async function benchActors(
 
   // 1. Ping-pong between two wasm actors, and host calls.
   let ping: ActorsResult['pingPong'];
+  let pingSdk: ActorsResult['pingPongSdk'];
   let hostCall: ActorsResult['hostCall'];
   let rtFairMs: number | null = null;
   if (figures.has('pingpong')) {
@@ -637,7 +648,7 @@ export async function benchActors(
         samples: rates.map((r) => round(r)),
       };
       rtFairMs = rtUs / 1000;
-      print(row('ping <-> pong, wasm to wasm', `${fmtInt(msgs)} msg/s`, `${fmtInt(plan.roundTrips)} round trips a sample, ${rtUs.toFixed(1)} us per round trip`));
+      print(row('ping <-> pong, wasm to wasm (raw ABI)', `${fmtInt(msgs)} msg/s`, `${fmtInt(plan.roundTrips)} round trips a sample, ${rtUs.toFixed(1)} us per round trip`));
       print(
         row(
           '  guest fuel per round trip',
@@ -645,6 +656,14 @@ export async function benchActors(
           `ping ${pingF.toFixed(0)}, pong ${pongF.toFixed(0)}; at ${(fps / 1e6).toFixed(0)}M fuel/s that is ${(100 * ping.guestShare).toFixed(0)}% of the time, the rest is the runtime`,
         ),
       );
+
+      await pingPongOnce(hive, Math.max(1, plan.roundTrips >> 1), 'ping');
+      const sdkRuns: { ms: number; pingFuel: number }[] = [];
+      for (let s = 0; s < samples; s++) sdkRuns.push(await pingPongOnce(hive, plan.roundTrips, 'ping'));
+      const sdkRates = sdkRuns.map((r) => (2 * plan.roundTrips) / (r.ms / 1000));
+      const sdkPingF = median(sdkRuns.map((r) => r.pingFuel)) / plan.roundTrips;
+      pingSdk = { messagesPerSecond: round(median(sdkRates)), pingFuelPerRoundTrip: round(sdkPingF, 1), samples: sdkRates.map((r) => round(r)) };
+      print(row('  the same, ping with the AS SDK', `${fmtInt(pingSdk.messagesPerSecond)} msg/s`, `send<i32> and receive<i32>: ping ${sdkPingF.toFixed(0)} fuel per round trip`));
 
       const pong = hive.spawn('pong');
       await hostCallsOnce(pong, Math.max(1, plan.hostCalls >> 1));
@@ -840,6 +859,7 @@ export async function benchActors(
   return {
     samples,
     ...(ping !== undefined ? { pingPong: ping } : {}),
+    ...(pingSdk !== undefined ? { pingPongSdk: pingSdk } : {}),
     ...(hostCall !== undefined ? { hostCall } : {}),
     ...(spawn !== undefined ? { spawn } : {}),
     ...(memory !== undefined ? { memory } : {}),

@@ -38,6 +38,8 @@ export class InlineExecutor implements Executor {
   private head = 0;
   private lanesQueued = 0;
   private readonly lanes = new Map<object, Lane>();
+  /** Lanes found with nothing ready since the last sweep (an upper bound of the idle lanes kept; see laneIdle). */
+  private idleLanes = 0;
   private size = 0;
   private scheduled = false;
   private running = false;
@@ -135,7 +137,7 @@ export class InlineExecutor implements Executor {
         if (lane.ready.length > 0) {
           if (!lane.inRound) this.enter(lane);
         } else if (!lane.inRound) {
-          this.lanes.delete(lane.key);
+          this.laneIdle();
         }
         if (this.yieldRequested || performance.now() >= deadline) break;
       }
@@ -151,6 +153,20 @@ export class InlineExecutor implements Executor {
       this.wakeIdle();
     }
   };
+
+  /**
+   * A lane has nothing ready. It stays in `lanes` (its group is likely ready
+   * again soon: an actor parks and wakes many times a second, and making and
+   * dropping its lane each time cost a Map insert and delete and an object);
+   * idle lanes are swept once they outnumber the rest.
+   */
+  private laneIdle(): void {
+    if (++this.idleLanes < 64 || this.idleLanes * 2 < this.lanes.size) return;
+    for (const [key, lane] of this.lanes) {
+      if (lane.ready.length === 0 && !lane.inRound) this.lanes.delete(key);
+    }
+    this.idleLanes = 0;
+  }
 
   private report(e: unknown, r: Runnable): void {
     try {

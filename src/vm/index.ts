@@ -12,7 +12,7 @@
  */
 export { Module, compile, type CompileOptions } from './module.js';
 export { Instance, instantiate, funcOfJs, type Imports, type ImportValue, type ExportValue, type InstanceOptions, type ResumeInput } from './instance.js';
-export { Func, Memory, Table, Global, Suspend, type HostFn, type HostResult, type GrowthBudget } from './runtime.js';
+export { Func, Memory, MemoryPool, type MemoryPoolOptions, type MemoryPoolStats, Table, Global, Suspend, type HostCaller, type HostFn, type I32HostFn, type HostResult, type GrowthBudget } from './runtime.js';
 export type { Outcome, Completion, HostCall, Features } from './api.js';
 export { WasmError, DecodeError, ValidationError, LinkError, Trap, Exhaustion, SnapshotError, StateError, type StackFrame } from './errors.js';
 export { i32, i64, f32, f64, f32bits, f64bits, f32FromBits, f64FromBits, toJs, fromJs, type Value, type ValueTypeName } from './values.js';

@@ -8,7 +8,7 @@ import { Exhaustion, LinkError, StateError, Trap } from './errors.js';
 import { K, Machine, Paused, type RunResult } from './interp.js';
 import { CodeReader } from './reader.js';
 import { Op } from './opcodes.js';
-import { ElementQuota, Func, Global, MAX_TABLE_ELEMENTS, Memory, Suspend, Table, asTrap, checkArgs, checkResults, idToRef, readValue, refToId, writeValue, type Inst } from './runtime.js';
+import { ElementQuota, Func, Global, MAX_TABLE_ELEMENTS, Memory, Suspend, Table, asTrap, checkArgs, checkResults, funcAt, globalAt, idToRef, readValue, refToId, writeValue, type Inst, type MemoryPool } from './runtime.js';
 import { funcTypeKey, type ConstExpr, type FuncType, type ModuleAst } from './types.js';
 import { fromJs, toJs, typeName, type Value } from './values.js';
 import { Module, type CompileOptions } from './module.js';
@@ -23,6 +23,8 @@ export type ExportValue = Func | Memory | Table | Global;
 
 /** Limits of one instance's execution. */
 export interface InstanceOptions {
+  /** The embedder's data for this instance, which its host functions are given as `caller.data` (see HostCaller). */
+  data?: unknown;
   /** Maximum nested wasm calls before "call stack exhausted" (default 200,000). */
   maxCallDepth?: number;
   /** Maximum bytes of the value stack (default 128 MiB). */
@@ -55,6 +57,14 @@ export interface InstanceOptions {
    * actor's start function runs in its own slices).
    */
   runStart?: boolean;
+  /**
+   * Where the instance's own small memories take their bytes (default none:
+   * each memory gets a store of its own). A host making many instances
+   * gives them one pool, and calls `dispose` on each when done with it, so
+   * that its regions go to the next instances. A construction that throws
+   * gives its pooled memories back itself.
+   */
+  memoryPool?: MemoryPool;
 }
 
 /**
@@ -63,6 +73,9 @@ export interface InstanceOptions {
  * snapshot gives their state.
  */
 export const RESTORING: unique symbol = Symbol('restoring');
+
+/** The global words of an instance before its Machine gives them their place. */
+const NO_WORDS = new Int32Array(0);
 
 /** JS functions made for exported wasm functions, mapped back to their Func so that re-importing keeps identity. */
 const jsFuncs = new WeakMap<object, Func>();
@@ -165,7 +178,7 @@ export class Instance {
       tables: [],
       memories: [],
       globals: [],
-      globalWords: new Int32Array(2 * (ast.numImportedGlobals + ast.globals.length)),
+      globalWords: NO_WORDS, // set by the Machine, which keeps them in the buffer of its stack
       // Read only, shared by the module's instances.
       typeIds: module.typeIds,
       datas: [],
@@ -173,28 +186,38 @@ export class Instance {
       machine: null,
       funcName: (i) => module.funcName(i),
       refs: [null],
-      refIds: new Map(),
+      refIds: null,
+      data: options.data,
     };
     this.inst = inst;
-    this.machine = new Machine(inst, (_inst, idx) => module.lower(idx), options);
+    this.machine = new Machine(inst, (_inst, idx) => module.lower(idx), options, 2 * (ast.numImportedGlobals + ast.globals.length));
     inst.machine = this.machine;
     if (options.fuel !== undefined) this.fuel = options.fuel;
 
     this.link(ast, imports);
 
-    // Defined functions, then globals (their initialisers may use ref.func), tables and memories.
-    ast.funcs.forEach((t, i) => inst.funcs.push(new Func(ast.types[t]!, inst, ast.numImportedFuncs + i, null, inst.typeIds[t]!)));
+    // Defined functions, then globals (their initialisers may use ref.func), tables and memories. A defined
+    // function's Func is made on first need (funcAt), except those the interpreter's loop reads from `funcs`
+    // itself: the targets of ref.func (declared references) and, in a module with tail calls, of return_call.
+    const nImp = ast.numImportedFuncs;
+    for (let i = 0; i < ast.funcs.length; i++) inst.funcs.push(null);
+    if (module.features.tailCall === true) for (let i = 0; i < ast.funcs.length; i++) funcAt(inst, nImp + i);
+    else for (const i of module.validated.declaredFuncRefs) if (i >= nImp) funcAt(inst, i);
     for (const g of ast.globals) {
       const idx = inst.globals.length;
-      const glob = new Global({ type: typeName(g.type.type), mutable: g.type.mutable }, undefined, { cell: inst.globalWords, idx: 2 * idx });
-      if (glob.isRef) glob.setValue(this.evalConst(g.init, g.type.type));
-      else {
-        // A number's words as they are (what reading them as a Value and writing it back would give).
+      if (g.type.type === 0x70 || g.type.type === 0x6f) {
+        // A reference lives in its Global (see Module.extGlobals).
+        const glob = new Global({ type: typeName(g.type.type), mutable: g.type.mutable }, undefined, { cell: inst.globalWords, idx: 2 * idx });
+        glob.setValue(this.evalConst(g.init, g.type.type));
+        inst.globals.push(glob);
+      } else {
+        // A number lives in its words (its Global is made on first need, see globalAt), as they are: what reading
+        // them as a Value and writing it back would give.
         const w = this.evalWords(g.init);
         inst.globalWords[2 * idx] = w[0]!;
         inst.globalWords[2 * idx + 1] = w[1]!;
+        inst.globals.push(null);
       }
-      inst.globals.push(glob);
     }
     // The instance's own tables share one limit, checked on the declared sizes before any table is allocated.
     const quota = new ElementQuota(options.maxTableElements ?? MAX_TABLE_ELEMENTS);
@@ -204,13 +227,28 @@ export class Instance {
       const el = t.elem === 0x70 ? 'funcref' : 'externref';
       inst.tables.push(new Table({ element: el, initial: t.limits.min, maximum: t.limits.max, limit: quota.limit, quota }));
     }
+    try {
+      this.initialise(options);
+    } catch (e) {
+      // A failed instantiation gives back the regions its memories took, or they would stay lent for as long as the
+      // pool lives (a guest spawning failing children could take them all). Unpooled memories are left as the spec
+      // has them: a function that escaped into an imported table still uses its memory.
+      for (let i = ast.numImportedMemories; i < inst.memories.length; i++) if (inst.memories[i]!.pooled) inst.memories[i]!.release();
+      throw e;
+    }
+  }
+
+  /** Creates the instance's memories, applies its segments and runs its start function (see the constructor). */
+  private initialise(options: InstanceOptions): void {
+    const inst = this.inst;
+    const ast = this.module.ast;
     for (const m of ast.memories) {
-      inst.memories.push(new Memory({ initial: m.limits.min, maximum: m.limits.max, limit: options.maxMemoryPages }));
+      inst.memories.push(new Memory({ initial: m.limits.min, maximum: m.limits.max, limit: options.maxMemoryPages, pool: options.memoryPool }));
     }
 
     // Segments as the instance keeps them (for table.init / memory.init).
     for (const seg of ast.elems) {
-      inst.elems.push(seg.funcs !== null ? seg.funcs.map((i) => inst.funcs[i]!) : seg.init.map((x) => this.evalRef(x)));
+      inst.elems.push(seg.funcs !== null ? seg.funcs.map((i) => funcAt(inst, i)) : seg.init.map((x) => this.evalRef(x)));
     }
     for (const d of ast.datas) inst.datas.push(d.bytes);
 
@@ -227,21 +265,13 @@ export class Instance {
       }
       if (seg.mode !== 'passive') inst.elems[i] = null;
     });
-    ast.datas.forEach((seg, i) => {
-      if (seg.mode === 'active') {
-        const mem = inst.memories[seg.memory]!;
-        const off = this.evalI32(seg.offset!);
-        if (off + seg.bytes.length > mem.byteLength) throw new Trap('out of bounds memory access');
-        mem.u8.set(seg.bytes, off);
-        inst.datas[i] = null;
-      }
-    });
+    this.initData(ast, inst);
 
     if (ast.start !== null && options.runStart !== false) {
       const before = this.machine.used;
       let out: Completion;
       try {
-        out = inst.funcs[ast.start]!.invoke([]);
+        out = funcAt(inst, ast.start).invoke([]);
       } finally {
         options.onStartFuel?.(this.machine.used - before);
       }
@@ -270,7 +300,7 @@ export class Instance {
   /** The module's start function (run by construction unless `runStart: false`), or null when it has none. */
   get startFunction(): Func | null {
     const start = this.module.ast.start;
-    return start === null ? null : this.inst.funcs[start]!;
+    return start === null ? null : funcAt(this.inst, start);
   }
 
   /**
@@ -406,6 +436,19 @@ export class Instance {
     this.entry = null;
   }
 
+  /**
+   * Ends the instance for a host done with it: releases its own memories
+   * (see `Memory.release`: a pooled memory's region goes back to its pool,
+   * zeroed), so that they are empty for good and any later access to them
+   * traps. A call in progress or paused can go on only to trap at its next
+   * memory access; the host should drop the instance. Imported memories are
+   * the exporter's, and are left alone. Idempotent.
+   */
+  dispose(): void {
+    const own = this.inst.memories;
+    for (let i = this.module.ast.numImportedMemories; i < own.length; i++) own[i]!.release();
+  }
+
   /** Whether a call is paused, and why. */
   get status(): 'idle' | 'out-of-fuel' | 'waiting' {
     const m = this.machine;
@@ -510,10 +553,10 @@ export class Instance {
     if (e === undefined) return undefined;
     const inst = this.inst;
     switch (e.kind) {
-      case 'func': return inst.funcs[e.index];
+      case 'func': return funcAt(inst, e.index);
       case 'table': return inst.tables[e.index];
       case 'memory': return inst.memories[e.index];
-      default: return inst.globals[e.index];
+      default: return globalAt(inst, e.index);
     }
   }
 
@@ -590,6 +633,48 @@ export class Instance {
     return readValue(type, w, 0, this.inst);
   }
 
+  /**
+   * Applies the active data segments in order (a segment out of bounds traps,
+   * those before it stay written). When the module's data image fits (see
+   * Module.dataImage) it is one copy: a module of many small segments (an
+   * AssemblyScript guest has dozens) spent much of a spawn in them.
+   */
+  private initData(ast: ModuleAst, inst: Inst): void {
+    const datas = ast.datas;
+    const n = datas.length;
+    if (n === 0) return;
+    const own = ast.numImportedMemories === 0 && inst.memories.length > 0;
+    let image = this.module.dataImage;
+    // Offsets that read nothing of an instance are the image's own: not evaluated again.
+    let offsets: Int32Array | null = null;
+    if (!(own && image != null && image.constant)) {
+      offsets = new Int32Array(n).fill(-1);
+      for (let i = 0; i < n; i++) {
+        const seg = datas[i]!;
+        if (seg.mode === 'active') offsets[i] = this.evalI32(seg.offset!);
+      }
+    }
+    if (own && image === undefined) {
+      const constant = datas.every((seg) => seg.mode !== 'active' || this.module.constantWords(seg.offset!) !== undefined);
+      image = this.module.dataImage = makeDataImage(datas, offsets!, constant);
+    }
+    if (own && image != null && image.start + image.bytes.length <= inst.memories[0]!.byteLength && (offsets === null || sameWords(image.offsets, offsets))) {
+      inst.memories[0]!.u8.set(image.bytes, image.start);
+      for (let i = 0; i < n; i++) if (datas[i]!.mode === 'active') inst.datas[i] = null;
+      return;
+    }
+    offsets ??= image!.offsets;
+    for (let i = 0; i < n; i++) {
+      const seg = datas[i]!;
+      if (seg.mode !== 'active') continue;
+      const mem = inst.memories[seg.memory]!;
+      const off = offsets[i]! >>> 0;
+      if (off + seg.bytes.length > mem.byteLength) throw new Trap('out of bounds memory access');
+      mem.u8.set(seg.bytes, off);
+      inst.datas[i] = null;
+    }
+  }
+
   private evalI32(e: ConstExpr): number {
     return this.evalWords(e)[0]! >>> 0;
   }
@@ -634,11 +719,11 @@ export class Instance {
           break;
         case Op.ref_func:
           own = true;
-          st.push(refToId(inst, inst.funcs[r.a]!), 0);
+          st.push(refToId(inst, funcAt(inst, r.a)), 0);
           break;
         case Op.global_get: {
           own = true;
-          const g = inst.globals[r.a]!;
+          const g = globalAt(inst, r.a);
           if (g.isRef) st.push(refToId(inst, g.ref), 0);
           else st.push(g.cell[g.idx]!, g.cell[g.idx + 1]!);
           break;
@@ -681,4 +766,38 @@ function limitsMatch(actualMin: number, actualMax: number | undefined, min: numb
 export function instantiate(source: Module | Uint8Array | ArrayBuffer, imports?: Imports, options?: InstanceOptions & CompileOptions): Instance {
   const module = source instanceof Module ? source : new Module(source, options);
   return new Instance(module, imports, options);
+}
+
+/** Whether two word arrays are equal. */
+function sameWords(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The data image of a module (see Module.dataImage) from its segments and
+ * their offsets, or null: when a segment is of another memory, when its
+ * offset is past 2^31 (an offset over that is unusual, and -1 marks "not
+ * active"), or when the image would hold much more of gaps than of data.
+ */
+function makeDataImage(datas: ModuleAst['datas'], offsets: Int32Array, constant: boolean): { offsets: Int32Array; start: number; bytes: Uint8Array; constant: boolean } | null {
+  let start = Infinity;
+  let end = 0;
+  let data = 0;
+  for (let i = 0; i < datas.length; i++) {
+    const seg = datas[i]!;
+    if (seg.mode !== 'active') continue;
+    if (seg.memory !== 0 || offsets[i]! < 0) return null;
+    start = Math.min(start, offsets[i]!);
+    end = Math.max(end, offsets[i]! + seg.bytes.length);
+    data += seg.bytes.length;
+  }
+  if (start === Infinity || end - start > 2 * data + 65536) return null;
+  const bytes = new Uint8Array(end - start);
+  for (let i = 0; i < datas.length; i++) {
+    const seg = datas[i]!;
+    if (seg.mode === 'active') bytes.set(seg.bytes, offsets[i]! - start);
+  }
+  return { offsets: Int32Array.from(offsets), start, bytes, constant };
 }

@@ -14,7 +14,7 @@
  * below is a literal and V8 compiles the switch to a jump table.
  */
 import { Exhaustion, Trap, type StackFrame } from './errors.js';
-import { Func, PAGE, Suspend, asTrap, checkResults, idToRef, isPause, isStackOverflow, refToId, readValue, writeValue, type Inst, type Memory } from './runtime.js';
+import { Func, PAGE, Suspend, asTrap, checkResults, idToRef, isPause, isStackOverflow, refToId, readValue, writeValue, type HostResult, type I32HostFn, type Inst, type Memory } from './runtime.js';
 import type { Lowered } from './internal-code.js';
 import type { Table } from './runtime.js';
 import { Imm, OPS } from './opcodes.js';
@@ -402,15 +402,27 @@ export class Machine {
    */
   part = -1;
 
-  constructor(inst: Inst, lower: (inst: Inst, funcIdx: number) => Lowered, opts: { maxCallDepth?: number; maxStackBytes?: number } = {}) {
+  /**
+   * A machine for `inst`. With `globalWords` > 0, it also gives the
+   * instance its `globalWords` (that many words). The first stack, the first
+   * frame records and the globals share one ArrayBuffer: each small
+   * ArrayBuffer costs the collector work of its own (a spawn made three).
+   * When the stack or the frames grow, they move to buffers of their own.
+   */
+  constructor(inst: Inst, lower: (inst: Inst, funcIdx: number) => Lowered, opts: { maxCallDepth?: number; maxStackBytes?: number } = {}, globalWords = 0) {
     this.inst = inst;
     this.lower = lower;
     this.maxDepth = opts.maxCallDepth ?? 200_000;
     this.maxWords = Math.floor((opts.maxStackBytes ?? 128 * 1024 * 1024) / 4);
-    this.S = new Int32Array(256); // 1 KiB to start (grows by doubling): most actors never need more
-    this.D = new Float64Array(this.S.buffer);
-    this.F = new Float32Array(this.S.buffer);
-    this.frames = new Int32Array(3 * 16); // 16 frame records to start (grow by doubling)
+    // 256 words (1 KiB) of stack and 16 frame records to start (each grows by doubling): most actors never need more.
+    const stack = 256;
+    const frames = 3 * 16;
+    const buf = new ArrayBuffer(4 * (stack + frames + globalWords));
+    this.S = new Int32Array(buf, 0, stack);
+    this.D = new Float64Array(buf, 0, stack / 2);
+    this.F = new Float32Array(buf, 0, stack);
+    this.frames = new Int32Array(buf, 4 * stack, frames);
+    if (globalWords > 0) inst.globalWords = new Int32Array(buf, 4 * (stack + frames), globalWords);
   }
 
   /** Makes room for `words` words of stack; false when the limit forbids it. */
@@ -1138,11 +1150,13 @@ function callOther(m: Machine, f: Func, base: number): RunResult {
 
 function callOut(m: Machine, f: Func, base: number): RunResult {
   const type = f.type;
+  const fast = f.fast;
+  if (fast !== null) return callFast(m, f, fast, base);
   if (f.host !== null) {
     const args: Value[] = new Array(type.params.length);
     try {
       for (let i = 0; i < args.length; i++) args[i] = readValue(type.params[i]!, m.S, base + 2 * i, m.inst);
-      const results = f.host(args);
+      const results = f.host(args, m.inst);
       if (isPause(results)) {
         if (m.nest !== 1 || !m.suspendable) {
           return new Trap('host function paused outside a call that can wait (use Instance.call, with no host function on the stack)');
@@ -1180,6 +1194,55 @@ function callOut(m: Machine, f: Func, base: number): RunResult {
   if (t !== null) return t;
   if (!m.ensureStack(base + 2 * type.results.length)) return new Exhaustion('call stack exhausted');
   if (!passWords(other.inst, other.S, ob, m.inst, m.S, base, type.results)) return new Trap(BAD_REF);
+  return null;
+}
+
+/**
+ * Calls a host function made by `Func.hostI32` with its i32 arguments as
+ * numbers, read from the stack (no Value objects). Only an answer that is not
+ * a plain result (a pause, or results as values) takes the general path.
+ */
+function callFast(m: Machine, f: Func, fast: I32HostFn, base: number): RunResult {
+  const S = m.S;
+  const n = f.type.params.length;
+  let r: number | undefined | HostResult;
+  try {
+    switch (n) {
+      case 0: r = fast(0, 0, 0, 0, 0, m.inst); break;
+      case 1: r = fast(S[base]!, 0, 0, 0, 0, m.inst); break;
+      case 2: r = fast(S[base]!, S[base + 2]!, 0, 0, 0, m.inst); break;
+      case 3: r = fast(S[base]!, S[base + 2]!, S[base + 4]!, 0, 0, m.inst); break;
+      case 4: r = fast(S[base]!, S[base + 2]!, S[base + 4]!, S[base + 6]!, 0, m.inst); break;
+      default: r = fast(S[base]!, S[base + 2]!, S[base + 4]!, S[base + 6]!, S[base + 8]!, m.inst); break;
+    }
+  } catch (e) {
+    return asTrap(e);
+  }
+  const one = f.type.results.length === 1;
+  if (typeof r === 'number' && one) {
+    if (!m.ensureStack(base + 2)) return new Exhaustion('call stack exhausted');
+    m.S[base] = r;
+    m.S[base + 1] = 0;
+    return null;
+  }
+  if (r === undefined && !one) return null;
+  const args: Value[] = new Array(n);
+  for (let i = 0; i < n; i++) args[i] = { type: 'i32', value: S[base + 2 * i]! };
+  const results: HostResult = typeof r === 'number' || r === undefined ? (r as unknown as Value[]) : r;
+  try {
+    if (isPause(results)) {
+      if (m.nest !== 1 || !m.suspendable) {
+        return new Trap('host function paused outside a call that can wait (use Instance.call, with no host function on the stack)');
+      }
+      m.pending = { func: f, args, answer: results };
+      return PAUSE;
+    }
+    checkResults(f.type, results);
+    if (!m.ensureStack(base + 2 * results.length)) return new Exhaustion('call stack exhausted');
+    for (let i = 0; i < results.length; i++) writeValue(results[i]!, m.S, base + 2 * i, m.inst);
+  } catch (e) {
+    return asTrap(e);
+  }
   return null;
 }
 

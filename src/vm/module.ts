@@ -105,6 +105,19 @@ export class Module {
     return this.constWords.get(e);
   }
 
+  /**
+   * @internal The active data segments of memory 0 laid out as one image, for
+   * a module that defines its memory: `offsets` of each segment (-1: not an
+   * active segment of memory 0), and the bytes from `start` as the segments
+   * leave them, in order. An instance whose offsets are these, and whose
+   * memory holds the whole image, copies it at once instead of segment by
+   * segment (a fresh memory is zero between them). `constant`: the offsets
+   * read nothing of an instance (no `global.get`), so they are these in every
+   * instance. Undefined until the first instance made it; null when the module
+   * has none worth making.
+   */
+  dataImage: { readonly offsets: Int32Array; readonly start: number; readonly bytes: Uint8Array; readonly constant: boolean } | null | undefined = undefined;
+
   /** @internal Records the words of a constant expression that reads nothing of an instance (see `constantWords`). */
   keepConstantWords(e: ConstExpr, words: readonly number[]): void {
     this.constWords.set(e, words);

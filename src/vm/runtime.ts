@@ -4,7 +4,7 @@
  * into the 32-bit ids that operand slots hold.
  */
 import { Exhaustion, Trap } from './errors.js';
-import { funcTypeKey, type FuncType, type ValidatedModule } from './types.js';
+import { funcTypeKey, ValType, type FuncType, type ValidatedModule } from './types.js';
 import { toJs, typeCode, typeName, type FuncRefValue, type Value, type ValueTypeName } from './values.js';
 import type { Completion } from './completion.js';
 import type { Lowered } from './internal-code.js';
@@ -60,11 +60,12 @@ export function canonicalTypeId(t: FuncType): number {
 /** The slot representation of a reference in `inst` (0 is null); registers the reference on first use. */
 export function refToId(inst: Inst, x: unknown): number {
   if (x === null || x === undefined) return 0;
-  let id = inst.refIds.get(x);
+  const ids = (inst.refIds ??= new Map());
+  let id = ids.get(x);
   if (id === undefined) {
     id = inst.refs.length;
     inst.refs.push(x);
-    inst.refIds.set(x, id);
+    ids.set(x, id);
   }
   return id;
 }
@@ -74,19 +75,53 @@ export function idToRef(inst: Inst, id: number): unknown {
   return id === 0 ? null : inst.refs[id >>> 0];
 }
 
+/**
+ * The Func of function `idx` of an instance, made on first need and then
+ * the same object: most of a module's functions are only ever called by
+ * index, and a Func for each of them was a tenth of a small instance's heap.
+ */
+export function funcAt(inst: Inst, idx: number): Func {
+  const known = inst.funcs[idx];
+  if (known !== null && known !== undefined) return known;
+  const ast = inst.module.ast;
+  const t = ast.funcs[idx - ast.numImportedFuncs]!;
+  const f = new Func(ast.types[t]!, inst, idx, null, inst.typeIds[t]!);
+  inst.funcs[idx] = f;
+  return f;
+}
+
+/** The Global of global `idx` of an instance, made on first need (a defined numeric global: over its words in `globalWords`) and then the same object. */
+export function globalAt(inst: Inst, idx: number): Global {
+  const known = inst.globals[idx];
+  if (known !== null && known !== undefined) return known;
+  const def = inst.module.ast.globals[idx - inst.module.ast.numImportedGlobals]!;
+  const g = new Global({ type: typeName(def.type.type), mutable: def.type.mutable }, undefined, { cell: inst.globalWords, idx: 2 * idx });
+  inst.globals[idx] = g;
+  return g;
+}
+
 // ---------------------------------------------------------------------------
 
 /** What an instance is to the interpreter: plain fields, read in the hot loop. */
-export interface Inst {
+export interface Inst extends HostCaller {
   module: ValidatedModule;
   /** Lowered code of defined functions, filled on first call. */
   lowered: (Lowered | undefined)[];
-  /** Function index space: imports first. */
-  funcs: Func[];
+  /**
+   * Function index space: imports first. A defined function's Func is made
+   * on first need (see `funcAt`): null until then. Imports, and the defined
+   * functions the interpreter's loop reads here (those `ref.func` may name,
+   * and all of them in a module with tail calls), are made with the instance.
+   */
+  funcs: (Func | null)[];
   tables: Table[];
   memories: Memory[];
-  /** Global index space. */
-  globals: Global[];
+  /**
+   * Global index space. The Global of a defined global of a numeric type is
+   * made on first need (see `globalAt`; its value lives in `globalWords`):
+   * null until then.
+   */
+  globals: (Global | null)[];
   /** Values of the globals, 2 words each, by global index (imported mutable globals are read through `globals` instead). */
   globalWords: Int32Array;
   /** Canonical type id of each type index. */
@@ -101,7 +136,8 @@ export interface Inst {
   funcName(idx: number): string;
   /** References held in slots, by id (see refToId); entry 0 is null. */
   refs: unknown[];
-  refIds: Map<unknown, number>;
+  /** Ids of the references in `refs`; made with the first one (most instances hold none). */
+  refIds: Map<unknown, number> | null;
 }
 
 /**
@@ -121,7 +157,34 @@ export type HostResult = Value[] | PromiseLike<Value[]> | Suspend;
  * guest by returning a Promise or a `Suspend`. It may throw a Trap to trap
  * the caller; any other exception traps it too.
  */
-export type HostFn = (args: Value[]) => HostResult;
+export type HostFn = (args: Value[], caller: HostCaller) => HostResult;
+
+/**
+ * What a host function learns of its caller: the embedder's data of the
+ * calling instance (`InstanceOptions.data`; undefined for a call from the
+ * host itself, `Func.invoke`). One host function can so serve every
+ * instance, each with its own state.
+ */
+export interface HostCaller {
+  readonly data: unknown;
+}
+
+/** The caller of a host function the host calls itself (Func.invoke). */
+export const HOST_CALLER: HostCaller = Object.freeze({ data: undefined });
+
+/**
+ * A host function of i32 parameters (at most five) and at most one i32
+ * result, called with its arguments as plain numbers: the interpreter calls
+ * it without making `Value` objects (an actor's imports are called millions
+ * of times a second). It returns the i32 result as a number, `undefined`
+ * when the type has no result, or any `HostResult` (a pause, or results).
+ */
+export type I32HostFn = (a0: number, a1: number, a2: number, a3: number, a4: number, caller: HostCaller) => number | undefined | HostResult;
+
+/** Whether an i32 host function of `type` can be called with plain numbers (see I32HostFn). */
+export function isI32Shape(type: FuncType): boolean {
+  return type.params.length <= 5 && type.params.every((t) => t === ValType.i32) && (type.results.length === 0 || (type.results.length === 1 && type.results[0] === ValType.i32));
+}
 
 /** Whether a host function's answer pauses the caller. */
 export function isPause(r: HostResult): r is PromiseLike<Value[]> | Suspend {
@@ -139,6 +202,8 @@ export class Func implements FuncRefValue {
   readonly index: number;
   /** For a host function. */
   readonly host: HostFn | null;
+  /** For a host function made by `hostI32`: the same function, called with plain numbers. */
+  fast: I32HostFn | null = null;
   /** Set by the interpreter module: runs a wasm function. */
   static invoker: (f: Func, args: Value[]) => Completion;
 
@@ -156,12 +221,32 @@ export class Func implements FuncRefValue {
     return new Func(type, null, -1, fn);
   }
 
+  /**
+   * A host function of i32 parameters and at most one i32 result (see
+   * I32HostFn; throws TypeError for another type), which the interpreter
+   * calls with plain numbers.
+   */
+  static hostI32(type: FuncType, fn: I32HostFn): Func {
+    if (!isI32Shape(type)) throw new TypeError('hostI32: the type must have at most five i32 parameters and at most one i32 result');
+    const one = type.results.length === 1;
+    const general: HostFn = (args, caller) => {
+      const a = args as { value: number }[];
+      const r = fn(a[0]?.value ?? 0, a[1]?.value ?? 0, a[2]?.value ?? 0, a[3]?.value ?? 0, a[4]?.value ?? 0, caller);
+      if (typeof r === 'number') return one ? [{ type: 'i32', value: r | 0 }] : (r as unknown as Value[]);
+      if (r === undefined) return one ? (r as unknown as Value[]) : [];
+      return r;
+    };
+    const f = new Func(type, null, -1, general);
+    f.fast = fn;
+    return f;
+  }
+
   /** Calls the function with raw values. Guest traps come back as an outcome, never as an exception. */
   invoke(args: Value[]): Completion {
     checkArgs(this.type, args);
     if (this.host !== null) {
       try {
-        const r = this.host(args);
+        const r = this.host(args, HOST_CALLER);
         if (isPause(r)) return { kind: 'trapped', trap: new Trap('host function paused outside a call that can wait (use Instance.call)') };
         checkResults(this.type, r);
         return { kind: 'done', results: r };
@@ -267,21 +352,251 @@ function newStore(bytes: number): ArrayBufferLike {
   return bytes <= SHARED_STORE_MAX && typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
 }
 
+/** Bytes of the host's pages, as `zero` checks them. */
+const OS_PAGE = 4096;
+const ZERO_OS_PAGE = Buffer.alloc(OS_PAGE);
+
+/**
+ * Zeroes a region for its next memory, writing only the host pages that are
+ * not zero already. Why: a page no one wrote is not resident, and writing
+ * zeros makes it so (measured, 100,000 spawns with 10,000 alive: RSS 910 MB
+ * zeroing whole regions, 300 MB this way; reading it maps no memory). It
+ * runs when a region is taken, not when it is given back: the regions of a
+ * slab that goes back to the host are never zeroed (releasing 100,000
+ * memories at once took 10 s when each was zeroed).
+ */
+function zero(region: Uint8Array): void {
+  for (let at = 0; at < region.length; at += OS_PAGE) {
+    if (ZERO_OS_PAGE.compare(region, at, at + OS_PAGE) !== 0) region.fill(0, at, at + OS_PAGE);
+  }
+}
+
+/** Views of no bytes: a released memory's (zero length, so every access traps). */
+const NO_BYTES = new Uint8Array(0);
+const NO_VIEW = new DataView(new ArrayBuffer(0));
+
+/**
+ * Default bytes of one slab of a MemoryPool: 64 MiB (1,024 regions of one
+ * page). Pages of a slab are only resident once written, but only if the
+ * slab is fresh memory from the kernel: glibc's malloc serves requests up to
+ * its dynamic mmap threshold (which grows to 32 MiB once a large block is
+ * freed) from its heap, zero-filling them, and V8 takes array buffers from
+ * malloc. Measured with 4 MiB slabs: in some processes every page of every
+ * slab was resident (100,000 spawns: 6.5 GB instead of 1.7 GB, and half
+ * the speed). A slab goes back to the host only when none of its regions is
+ * lent: one long-lived memory keeps its whole slab's address space (not its
+ * untouched pages). docs/architecture.md, "Memory pools".
+ */
+export const POOL_SLAB_BYTES = 64 * 1024 * 1024;
+/** Default largest memory, in pages, that a MemoryPool gives a region: 4 (256 KiB, the memories SHARED_STORE_MAX covers). */
+export const POOL_REGION_MAX_PAGES = 4;
+/**
+ * Default bound on the bytes of slabs a MemoryPool holds: 8 GiB (131,072
+ * regions of one page). Past it, memories get stores of their own, as
+ * without a pool. Released regions are kept for the next memories (zeroed for them);
+ * a slab none of whose regions is lent goes back to the host.
+ */
+export const POOL_MAX_BYTES = 8 * 1024 * 1024 * 1024;
+
+/** Options of a MemoryPool (each has a documented default). */
+export interface MemoryPoolOptions {
+  /** Bytes of one slab (default POOL_SLAB_BYTES, 64 MiB): a multiple of the largest region. */
+  slabBytes?: number;
+  /** Largest memory, in pages, given a region (default POOL_REGION_MAX_PAGES, 4): a power of two. */
+  maxRegionPages?: number;
+  /** Bytes of slabs the pool may hold in all (default POOL_MAX_BYTES, 8 GiB): past it, memories get stores of their own. */
+  maxBytes?: number;
+}
+
+/** What a MemoryPool holds, for a host's accounting and for tests. */
+export interface MemoryPoolStats {
+  /** Slabs cut from the host. */
+  slabs: number;
+  /** Bytes of those slabs. */
+  heldBytes: number;
+  /** Regions lent to memories now, and their bytes. */
+  lentRegions: number;
+  lentBytes: number;
+  /** Regions given back, waiting for a memory (zeroed when one takes them). */
+  freeRegions: number;
+}
+
+/**
+ * Backing stores for small memories, cut from large SharedArrayBuffer slabs:
+ * making a memory then costs no allocation of its own (V8 zero-fills and
+ * touches every page of a fresh store, and each store is an object the
+ * collector sweeps). One pool per host (e.g. per hive), given to instances
+ * with `InstanceOptions.memoryPool`.
+ *
+ * Isolation: a memory's `u8` and `dv` are views of exactly its own region
+ * (JS bounds-checks every typed-array and DataView access against the view),
+ * and `Memory.buffer` moves a pooled memory to a store of its own rather
+ * than hand out the slab. A region comes back at `Memory.release`, or
+ * when its memory grows past it and moves out; it is zeroed before any other
+ * memory has it. Regions of memories never released stay
+ * lent (and keep their slab) for as long as the pool lives; a slab none of
+ * whose regions is lent, but the one regions are being cut from, is dropped
+ * (the host collects it).
+ */
+export class MemoryPool {
+  readonly slabBytes: number;
+  readonly maxRegionPages: number;
+  readonly maxBytes: number;
+  /** The slab new regions are cut from (never dropped while it is), or null before the first. */
+  private current: Slab | null = null;
+  private slabCount = 0;
+  private lentRegions = 0;
+  private lentBytes = 0;
+  private freeRegions = 0;
+  /** By size class (class k: regions of 2^k pages), the slabs that have a free region of that class. */
+  private readonly withFree: Slab[][] = [];
+  /** The slab of each region's buffer. */
+  private readonly slabOf = new Map<ArrayBufferLike, Slab>();
+
+  /** A pool with the given limits; throws RangeError on limits that do not fit together. */
+  constructor(options: MemoryPoolOptions = {}) {
+    this.slabBytes = options.slabBytes ?? POOL_SLAB_BYTES;
+    this.maxRegionPages = options.maxRegionPages ?? POOL_REGION_MAX_PAGES;
+    this.maxBytes = options.maxBytes ?? POOL_MAX_BYTES;
+    const r = this.maxRegionPages;
+    if (!(Number.isSafeInteger(r) && r >= 1 && r <= MAX_PAGES && (r & (r - 1)) === 0)) {
+      throw new RangeError(`maxRegionPages must be a power of two from 1 to ${MAX_PAGES}, got ${r}`);
+    }
+    if (!(Number.isSafeInteger(this.slabBytes) && this.slabBytes > 0 && this.slabBytes % (r * PAGE) === 0)) {
+      throw new RangeError(`slabBytes must be a positive multiple of the largest region (${r * PAGE} bytes), got ${this.slabBytes}`);
+    }
+    if (!(Number.isSafeInteger(this.maxBytes) && this.maxBytes >= 0)) throw new RangeError(`maxBytes must be a non-negative integer, got ${this.maxBytes}`);
+    for (let p = 1; p <= r; p *= 2) this.withFree.push([]);
+  }
+
+  /** What the pool holds now. */
+  stats(): MemoryPoolStats {
+    return {
+      slabs: this.slabCount,
+      heldBytes: this.slabCount * this.slabBytes,
+      lentRegions: this.lentRegions,
+      lentBytes: this.lentBytes,
+      freeRegions: this.freeRegions,
+    };
+  }
+
+  /** @internal A zeroed region of `pages` pages (a power of two), as a view of exactly its bytes; null when the pool has none to give. */
+  take(pages: number): Uint8Array | null {
+    if (pages > this.maxRegionPages || typeof SharedArrayBuffer !== 'function') return null;
+    const k = Math.log2(pages);
+    let region: Uint8Array;
+    const slabs = this.withFree[k]!;
+    const reuse = slabs.length > 0 ? slabs[slabs.length - 1]! : null;
+    if (reuse !== null) {
+      const free = reuse.free[k]!;
+      region = free.pop()!;
+      this.freeRegions--;
+      if (free.length === 0) slabs.pop();
+      reuse.lent++;
+      zero(region);
+    } else {
+      const bytes = pages * PAGE;
+      let slab = this.current;
+      if (slab === null || slab.cut + bytes > this.slabBytes) {
+        if ((this.slabCount + 1) * this.slabBytes > this.maxBytes) return null;
+        let buf: SharedArrayBuffer;
+        try {
+          buf = new SharedArrayBuffer(this.slabBytes);
+        } catch {
+          return null;
+        }
+        if (slab !== null) this.keepTail(slab);
+        slab = { buf, cut: 0, lent: 0, free: this.withFree.map(() => []) };
+        this.current = slab;
+        this.slabOf.set(buf, slab);
+        this.slabCount++;
+      }
+      region = new Uint8Array(slab.buf, slab.cut, bytes);
+      slab.cut += bytes;
+      slab.lent++;
+    }
+    this.lentRegions++;
+    this.lentBytes += region.length;
+    return region;
+  }
+
+  /**
+   * @internal Takes back a region `take` gave, for the next memory (which
+   * `take` zeroes it for: all of it, as a host may have written past the
+   * memory's size); a slab none of whose regions is lent any more (but the
+   * one regions are being cut from) goes back to the host.
+   */
+  give(region: Uint8Array): void {
+    const slab = this.slabOf.get(region.buffer)!;
+    const k = Math.log2(region.length / PAGE);
+    this.lentRegions--;
+    this.lentBytes -= region.length;
+    slab.lent--;
+    if (slab.lent === 0 && slab !== this.current) {
+      this.drop(slab);
+      return;
+    }
+    const free = slab.free[k]!;
+    if (free.length === 0) this.withFree[k]!.push(slab);
+    free.push(region);
+    this.freeRegions++;
+  }
+
+  /** Forgets a slab with no region lent (its free regions with it), so that the host can collect it. */
+  private drop(slab: Slab): void {
+    slab.free.forEach((free, k) => {
+      if (free.length === 0) return;
+      this.freeRegions -= free.length;
+      const slabs = this.withFree[k]!;
+      slabs.splice(slabs.lastIndexOf(slab), 1);
+    });
+    this.slabOf.delete(slab.buf);
+    this.slabCount--;
+  }
+
+  /** Keeps what is left of a slab that regions are no longer cut from (less than the region asked for) as free regions of smaller classes. */
+  private keepTail(slab: Slab): void {
+    for (let k = slab.free.length - 1; k >= 0; k--) {
+      const bytes = PAGE << k;
+      while (slab.cut + bytes <= this.slabBytes) {
+        if (slab.free[k]!.length === 0) this.withFree[k]!.push(slab);
+        slab.free[k]!.push(new Uint8Array(slab.buf, slab.cut, bytes));
+        slab.cut += bytes;
+        this.freeRegions++;
+      }
+    }
+  }
+}
+
+/** A slab of a MemoryPool: its bytes, how much of it is cut into regions, how many are lent, and its free regions by size class. */
+interface Slab {
+  readonly buf: SharedArrayBuffer;
+  cut: number;
+  lent: number;
+  readonly free: Uint8Array[][];
+}
+
 /**
  * A linear memory of 64 KiB pages.
  *
  * The backing store has room to grow: `byteLength` is the memory's
- * size, and `buffer` (with the views `u8` and `dv` over it) may be larger.
- * Growing within that room changes only `byteLength`; past it, the buffer is
- * replaced by one about twice as large. Without this, a program growing
- * page by page to 64 MiB copied its memory a thousand times (22 s measured).
+ * size, and the views `u8` and `dv` may cover more (its room). Growing
+ * within that room changes only `byteLength`; past it, the memory moves to
+ * a store about twice as large. Without this, a program growing page by
+ * page to 64 MiB copied its memory a thousand times (22 s measured).
  * Resizable ArrayBuffers would avoid the copy, but DataView access on them
  * is an order of magnitude slower in Node 20. Bytes past `byteLength` are
  * never written, so they are zero when growth reaches them.
+ *
+ * A memory made with a MemoryPool starts in a region of one of the pool's
+ * slabs: `u8` and `dv` are then views of exactly that region, never of the
+ * slab. Host code reads and writes the memory through `u8` and `dv` at
+ * memory addresses (never through `u8.buffer`, which may be a slab shared
+ * with other memories), and keeps no view past the call it runs in: a grow
+ * or `release` replaces them.
  */
 export class Memory {
-  /** The backing store: at least `byteLength` bytes (a SharedArrayBuffer when small, see SHARED_STORE_MAX). */
-  buffer: ArrayBufferLike;
+  /** The views of the memory's bytes (of its room: at least `byteLength` bytes), replaced by a grow that moves it and by `release`. */
   u8: Uint8Array;
   dv: DataView;
   /** The memory's size in bytes (a multiple of 64 KiB). */
@@ -290,38 +605,53 @@ export class Memory {
   readonly max: number;
   /** Whether the type declared a maximum (for import matching). */
   readonly hasMax: boolean;
-  /** The host's limit in pages (at most `max`): growing past it fails like growing past the maximum. */
-  readonly limit: number;
-  /** The backing store a grow that outgrows `buffer` will move to, being prepared (see prepareGrow), or null. */
+  /** The host's limit in pages (at most `max`; 0 once released). */
+  private lim: number;
+  /** The backing store a grow that outgrows the room will move to, being prepared (see prepareGrow), or null. */
   private next: ArrayBufferLike | null = null;
   /** Bytes at the start of `next` already written (so their pages exist). */
   private touched = 0;
   /** The host's budget its growth also draws on, or null. */
   private budget: GrowthBudget | null = null;
+  /** The pool whose region `u8` is, or null when the memory has a store of its own. */
+  private pool: MemoryPool | null = null;
 
   /**
-   * A memory of `initial` pages. `limit` caps growth below the declared maximum (a host resource limit).
+   * A memory of `initial` pages. `limit` caps growth below the declared
+   * maximum (a host resource limit). With a `pool`, a memory whose initial
+   * size rounds up to at most the pool's largest region takes a region of
+   * it (else, or when the pool has none to give, a store of its own).
    * Throws Exhaustion when `initial` exceeds the limit or the host cannot allocate it.
    */
-  constructor(desc: { initial: number; maximum?: number; limit?: number }) {
+  constructor(desc: { initial: number; maximum?: number; limit?: number; pool?: MemoryPool | null }) {
     const max = desc.maximum ?? MAX_PAGES;
     if (!(desc.initial >= 0 && desc.initial <= MAX_PAGES) || !(max >= desc.initial && max <= MAX_PAGES)) {
       throw new RangeError('invalid memory limits');
     }
     this.max = max;
     this.hasMax = desc.maximum !== undefined;
-    this.limit = Math.min(max, desc.limit ?? MAX_PAGES);
-    if (desc.initial > this.limit) {
-      throw new Exhaustion(`memory of ${desc.initial} pages exceeds the limit of ${this.limit} pages`);
+    this.lim = Math.min(max, desc.limit ?? MAX_PAGES);
+    if (desc.initial > this.lim) {
+      throw new Exhaustion(`memory of ${desc.initial} pages exceeds the limit of ${this.lim} pages`);
     }
     this.byteLength = desc.initial * PAGE;
-    try {
-      this.buffer = newStore(this.byteLength);
-    } catch {
-      throw new Exhaustion(`out of memory: cannot allocate ${desc.initial} pages`);
+    const pool = desc.pool ?? null;
+    let region = pool !== null && desc.initial > 0 ? pool.take(roomPages(desc.initial)) : null;
+    if (region !== null) this.pool = pool;
+    else {
+      try {
+        region = new Uint8Array(newStore(this.byteLength));
+      } catch {
+        throw new Exhaustion(`out of memory: cannot allocate ${desc.initial} pages`);
+      }
     }
-    this.u8 = new Uint8Array(this.buffer);
-    this.dv = new DataView(this.buffer);
+    this.u8 = region;
+    this.dv = new DataView(region.buffer, region.byteOffset, region.byteLength);
+  }
+
+  /** The host's limit in pages (at most `max`): growing past it fails like growing past the maximum. 0 once released. */
+  get limit(): number {
+    return this.lim;
   }
 
   /** Current size in pages. */
@@ -329,16 +659,66 @@ export class Memory {
     return this.byteLength / PAGE;
   }
 
+  /** Whether the memory is in a region of a MemoryPool. */
+  get pooled(): boolean {
+    return this.pool !== null;
+  }
+
+  /**
+   * The backing store: at least `byteLength` bytes, the memory's bytes from
+   * offset 0 (a SharedArrayBuffer when small, see SHARED_STORE_MAX). A
+   * pooled memory first moves to a store of its own (its region goes back
+   * to the pool), so that no slab is handed out.
+   */
+  get buffer(): ArrayBufferLike {
+    if (this.pool !== null) this.moveTo(newStore(this.u8.length));
+    return this.u8.buffer;
+  }
+
   /** The memory's bytes: a view of exactly `byteLength` bytes (valid until the next grow). */
   bytes(): Uint8Array {
     return this.u8.subarray(0, this.byteLength);
   }
 
+  /**
+   * Ends the memory: its region goes back to its pool (zeroed before
+   * another memory has it), and the memory is empty for good (size 0, views
+   * of no bytes, growth fails), so that any later access by code that still
+   * holds it traps rather than reach the region's next owner. For a host
+   * done with an instance (see `Instance.dispose`). Idempotent.
+   */
+  release(): void {
+    this.leavePool();
+    this.u8 = NO_BYTES;
+    this.dv = NO_VIEW;
+    this.byteLength = 0;
+    this.lim = 0;
+    this.next = null;
+    this.touched = 0;
+  }
+
+  /** Gives the pool's region back, if the memory has one (after its bytes were copied out, or at release). */
+  private leavePool(): void {
+    const pool = this.pool;
+    if (pool === null) return;
+    this.pool = null;
+    pool.give(this.u8);
+  }
+
+  /** Copies the memory's bytes to `store` (at least as large as the room) and makes it the memory's own store. */
+  private moveTo(store: ArrayBufferLike): void {
+    const u8 = new Uint8Array(store);
+    u8.set(this.u8.subarray(0, this.byteLength));
+    this.leavePool();
+    this.u8 = u8;
+    this.dv = new DataView(store);
+  }
+
   /** The backing store a grow by `delta` pages moves to: `roomPages` of the new size, within the limit; 0 when it fits the room or fails. */
   private roomFor(delta: number): number {
     const size = (this.pages + delta) * PAGE;
-    if (!(delta > 0 && this.pages + delta <= this.limit) || size <= this.buffer.byteLength) return 0;
-    return Math.min(this.limit, roomPages(this.pages + delta)) * PAGE;
+    if (!(delta > 0 && this.pages + delta <= this.lim) || size <= this.u8.length) return 0;
+    return Math.min(this.lim, roomPages(this.pages + delta)) * PAGE;
   }
 
   /**
@@ -350,7 +730,7 @@ export class Memory {
    * restore as without one. (Its one extra move is bounded by the limit.)
    */
   copyBytes(delta: number): number {
-    if (!(delta > 0 && this.pages + delta <= this.limit)) return 0;
+    if (!(delta > 0 && this.pages + delta <= this.lim)) return 0;
     return roomPages(this.pages + delta) > roomPages(this.pages) ? this.byteLength : 0;
   }
 
@@ -392,10 +772,10 @@ export class Memory {
   grow(delta: number): number {
     const old = this.pages;
     if (delta === 0) return old;
-    if (delta < 0 || old + delta > this.limit) return -1;
+    if (delta < 0 || old + delta > this.lim) return -1;
     if (this.budget !== null && !this.budget.allows(delta)) return -1;
     const size = (old + delta) * PAGE;
-    if (size > this.buffer.byteLength) {
+    if (size > this.u8.length) {
       let next: ArrayBufferLike | null = null;
       // The store prepared for this grow if there is one (zero past what was copied into it), else about twice
       // the room, within the limit; if that much cannot be had, exactly what is needed.
@@ -412,10 +792,8 @@ export class Memory {
         }
       }
       if (next === null) return -1;
-      new Uint8Array(next).set(this.u8.subarray(0, this.byteLength));
-      this.buffer = next;
-      this.u8 = new Uint8Array(next);
-      this.dv = new DataView(next);
+      // A pooled memory leaves its region here (given back after the copy).
+      this.moveTo(next);
     }
     this.byteLength = size;
     this.budget?.took(delta);

@@ -24,7 +24,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import { SnapshotError, StateError, WasmError } from './errors.js';
 import { Instance, RESTORING, type Imports, type InstanceOptions } from './instance.js';
 import { K, insnLength, isCondBranch } from './interp.js';
-import { Func, PAGE, Suspend, canonicalTypeId, readValue, refToId, type Inst } from './runtime.js';
+import { Func, PAGE, Suspend, canonicalTypeId, funcAt, readValue, refToId, type Inst } from './runtime.js';
 import { funcTypeOf, type FuncType, type ModuleAst } from './types.js';
 import type { Lowered } from './internal-code.js';
 import type { Module } from './module.js';
@@ -248,7 +248,7 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
 
   // Tables and globals hold references as ids into the reference table, which is saved last (they may add to
   // it). The ids are given in a copy, so that taking a snapshot changes nothing a later snapshot would see.
-  const refs = { refs: inst.refs.slice(), refIds: new Map(inst.refIds) } as Inst;
+  const refs = { refs: inst.refs.slice(), refIds: new Map(inst.refIds ?? []) } as Inst;
   const tables = inst.tables.slice(ast.numImportedTables).map((t) => {
     const ids = new Int32Array(t.elements.length);
     for (let i = 0; i < ids.length; i++) ids[i] = refToId(refs, t.elements[i]);
@@ -257,11 +257,12 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
   const g0 = ast.numImportedGlobals;
   const gw = new Int32Array(2 * ast.globals.length);
   for (let i = 0; i < ast.globals.length; i++) {
-    const g = inst.globals[g0 + i]!;
-    if (g.isRef) gw[2 * i] = refToId(refs, g.ref);
+    // A number lives in the instance's words (its Global is made only on need, over the same words).
+    const g = inst.globals[g0 + i];
+    if (g?.isRef === true) gw[2 * i] = refToId(refs, g.ref);
     else {
-      gw[2 * i] = g.cell[g.idx]!;
-      gw[2 * i + 1] = g.cell[g.idx + 1]!;
+      gw[2 * i] = inst.globalWords[2 * (g0 + i)]!;
+      gw[2 * i + 1] = inst.globalWords[2 * (g0 + i) + 1]!;
     }
   }
 
@@ -345,7 +346,7 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
 }
 
 /** A reference as saved: a function by its index in the instance, an extern value as itself or through the codec. */
-function encodeRef(x: unknown, funcs: Func[], codec: ExternCodec | undefined): unknown {
+function encodeRef(x: unknown, funcs: readonly (Func | null)[], codec: ExternCodec | undefined): unknown {
   if (x instanceof Func) {
     const i = funcs.indexOf(x);
     if (i < 0) throw new SnapshotError('cannot snapshot a reference to a function of another instance');
@@ -616,18 +617,18 @@ function load(instance: Instance, chain: Parsed[], codec: ExternCodec | undefine
   // References first: tables, globals and slots name them.
   const refList = arr(b['refs'], 'refs', 1 << 26);
   inst.refs.length = 1;
-  inst.refIds.clear();
+  const refIds = (inst.refIds = new Map<unknown, number>());
   refList.forEach((r, i) => {
     const e = obj(r, `ref ${i + 1}`);
     let x: unknown;
-    if ('f' in e) x = inst.funcs[int(e['f'], `ref ${i + 1}`, 0, inst.funcs.length - 1)]!;
+    if ('f' in e) x = funcAt(inst, int(e['f'], `ref ${i + 1}`, 0, inst.funcs.length - 1));
     else if ('x' in e) x = codec !== undefined ? codec.decode(e['x']) : e['x'];
     else throw bad(`ref ${i + 1} is neither a function nor an extern value`);
     if (codec === undefined && !('f' in e) && !(x === null || typeof x === 'boolean' || typeof x === 'number' || typeof x === 'string')) {
       throw bad(`ref ${i + 1} is not a plain value`);
     }
     inst.refs.push(x);
-    if (!inst.refIds.has(x)) inst.refIds.set(x, i + 1);
+    if (!refIds.has(x)) refIds.set(x, i + 1);
   });
   const ref = (id: number, funcref: boolean, what: string): unknown => {
     if (!Number.isInteger(id) || id < 0 || id >= inst.refs.length) throw bad(`${what}: reference ${id} is not in the reference table`);
@@ -640,11 +641,12 @@ function load(instance: Instance, chain: Parsed[], codec: ExternCodec | undefine
   const gw = bytesToWords(bin(b['globals'], 'globals'), 'globals');
   if (gw.length !== 2 * ast.globals.length) throw bad(`${gw.length / 2} globals, the module defines ${ast.globals.length}`);
   ast.globals.forEach((def, i) => {
-    const g = inst.globals[ast.numImportedGlobals + i]!;
-    if (g.isRef) g.ref = ref(gw[2 * i]!, def.type.type === 0x70, `global ${i}`);
+    const idx = ast.numImportedGlobals + i;
+    const g = inst.globals[idx];
+    if (g?.isRef === true) g.ref = ref(gw[2 * i]!, def.type.type === 0x70, `global ${i}`);
     else {
-      g.cell[g.idx] = gw[2 * i]!;
-      g.cell[g.idx + 1] = gw[2 * i + 1]!;
+      inst.globalWords[2 * idx] = gw[2 * i]!;
+      inst.globalWords[2 * idx + 1] = gw[2 * i + 1]!;
     }
   });
 
@@ -798,7 +800,7 @@ function load(instance: Instance, chain: Parsed[], codec: ExternCodec | undefine
   } else if (b['pending'] !== null && b['pending'] !== undefined) {
     throw bad('an out-of-fuel snapshot with a pending call');
   }
-  instance.entry = inst.funcs[entry]!;
+  instance.entry = funcAt(inst, entry);
 }
 
 /** Records the restored instance's memory as the base of its later incremental snapshots. */

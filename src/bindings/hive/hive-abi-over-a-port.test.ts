@@ -57,9 +57,10 @@ class FakePort implements HivePort {
     this.sent.push([to, [...bytes], timeout]);
     return PARKED;
   }
-  spawn(module: string, init: Uint8Array | null, link: boolean): SpawnOutcome {
+  spawn(module: string, init: Uint8Array | null, link: boolean, paid: (made: SpawnOutcome) => void): number {
     this.asked.push(`spawn ${module} ${init === null ? 'no init' : init.length} ${link}`);
-    return { status: 77, memoryBytes: 65536, tableElements: 80 };
+    paid({ status: 77, memoryBytes: 65536, tableElements: 80 });
+    return 77;
   }
   link(pid: number): number {
     this.asked.push(`link ${pid}`);
@@ -159,7 +160,7 @@ const GUEST = wat(`(module
 function setUp(id = 3) {
   const port = new FakePort();
   const ctx = new Caller(id);
-  ctx.inst = instantiate(GUEST, new HiveAbi(port).importsFor(ctx));
+  ctx.inst = instantiate(GUEST, new HiveAbi().importsFor(ctx), { data: HiveAbi.callerFor(port, ctx) });
   const run = (name: string, ...args: number[]): Outcome => ctx.inst.call(name, args.map((value) => ({ type: 'i32', value })));
   const result = (name: string, ...args: number[]): number | bigint => {
     const out = run(name, ...args);

@@ -5,59 +5,56 @@
  */
 import { HIVE_FUEL, HiveStatus } from './abi.js';
 import type { HiveFunctions } from './functions.js';
-import { view, type GuestCall } from './guest.js';
+import { copyInto } from './guest.js';
+import { Trap } from '../../vm/index.js';
 
 type Messages = Pick<HiveFunctions, 'receive' | 'size' | 'read' | 'kind' | 'sender' | 'send' | 'reply' | 'call'>;
 
-/** The message functions of one actor. */
-export function messages(g: GuestCall): Messages {
-  const { port } = g;
-  return {
-    receive: (timeout) => port.receive(timeout),
+/** The message functions (every actor's). */
+export const messages: Messages = {
+  receive: (g, timeout) => g.port.receive(timeout),
 
-    size: () => {
-      const cur = port.current();
-      return cur === null ? HiveStatus.NOT_FOUND : cur.bytes.length;
-    },
+  size: (g) => {
+    const cur = g.port.current();
+    return cur === null ? HiveStatus.NOT_FOUND : cur.bytes.length;
+  },
 
-    read: (ptr, len) => {
-      const cur = port.current();
-      if (cur === null) return HiveStatus.NOT_FOUND;
-      const n = Math.min(len >>> 0, cur.bytes.length);
-      const into = view(g.mem(), ptr, n);
-      g.charge(n / HIVE_FUEL.MESSAGE_BYTES_PER_FUEL);
-      into.set(cur.bytes.subarray(0, n));
-      return n;
-    },
+  read: (g, ptr, len) => {
+    const cur = g.port.current();
+    if (cur === null) return HiveStatus.NOT_FOUND;
+    const n = Math.min(len >>> 0, cur.bytes.length);
+    const mem = g.mem();
+    const p = ptr >>> 0;
+    if (p + n > mem.byteLength) throw new Trap('out of bounds memory access');
+    g.charge(n / HIVE_FUEL.MESSAGE_BYTES_PER_FUEL);
+    copyInto(mem.u8, p, cur.bytes, n);
+    return n;
+  },
 
-    kind: () => {
-      const cur = port.current();
-      return cur === null ? HiveStatus.NOT_FOUND : cur.kind;
-    },
+  kind: (g) => {
+    const cur = g.port.current();
+    return cur === null ? HiveStatus.NOT_FOUND : cur.kind;
+  },
 
-    sender: () => {
-      const cur = port.current();
-      return cur === null ? 0 : cur.from;
-    },
+  sender: (g) => {
+    const cur = g.port.current();
+    return cur === null ? 0 : cur.from;
+  },
 
-    send: (to, ptr, len, timeout) => {
-      const bytes = g.messageArg(ptr, len);
-      if (bytes === null) return HiveStatus.TOO_LARGE;
-      return port.send(to, g.copy(bytes), timeout);
-    },
+  send: (g, to, ptr, len, timeout) => {
+    if (!g.messageArg(ptr, len)) return HiveStatus.TOO_LARGE;
+    return g.port.send(to, g.messageCopy(ptr, len), timeout);
+  },
 
-    reply: (ptr, len) => {
-      const bytes = g.messageArg(ptr, len);
-      if (bytes === null) return HiveStatus.TOO_LARGE;
-      // Checked before the copy: a reply to nobody costs nothing more.
-      if (port.replyTo === 0) return HiveStatus.NOT_FOUND;
-      return port.reply(g.copy(bytes));
-    },
+  reply: (g, ptr, len) => {
+    if (!g.messageArg(ptr, len)) return HiveStatus.TOO_LARGE;
+    // Checked before the copy: a reply to nobody costs nothing more.
+    if (g.port.replyTo === 0) return HiveStatus.NOT_FOUND;
+    return g.port.reply(g.messageCopy(ptr, len));
+  },
 
-    call: (to, ptr, len, timeout) => {
-      const request = g.messageArg(ptr, len);
-      if (request === null) return HiveStatus.TOO_LARGE;
-      return port.call(to, g.copy(request), timeout);
-    },
-  };
-}
+  call: (g, to, ptr, len, timeout) => {
+    if (!g.messageArg(ptr, len)) return HiveStatus.TOO_LARGE;
+    return g.port.call(to, g.messageCopy(ptr, len), timeout);
+  },
+};

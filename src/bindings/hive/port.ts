@@ -67,8 +67,13 @@ export interface HivePort {
 
   // Processes.
 
-  /** Spawns from the module defined under that name, with an init message (null: none), linked when asked. */
-  spawn(module: string, init: Uint8Array | null, link: boolean): SpawnOutcome;
+  /**
+   * Spawns from the module defined under that name, with an init message
+   * (null: none), linked when asked: the new pid or a status, at once or
+   * after parking until the hive answers. `paid` learns, before the guest
+   * resumes, what the new actor holds (the spawner pays for it).
+   */
+  spawn(module: string, init: Uint8Array | null, link: boolean, paid: (made: SpawnOutcome) => void): number | Suspend;
   /** Links with a pid: a status, or parks until the other side answers (then a status). */
   link(pid: number): number | Suspend;
   /** Removes a link, if any. */
@@ -88,12 +93,12 @@ export interface HivePort {
 
   // Names.
 
-  /** Registers the calling actor under the name: a status. */
-  register(name: string): number;
+  /** Registers the calling actor under the name: a status, at once or after parking until the hive answers. */
+  register(name: string): number | Suspend;
   /** Drops its name: a status. */
   unregister(): number;
-  /** The pid registered under the name, or NOT_FOUND. */
-  lookup(name: string): number;
+  /** The pid registered under the name, or NOT_FOUND: at once or after parking until the hive answers. */
+  lookup(name: string): number | Suspend;
 
   // Time.
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Func, ValType } from '../../vm/index.js';
 import type { BindingContext } from '../binding.js';
-import { ASSEMBLYSCRIPT_ENV_SIGNATURES, HIVE_V1_SIGNATURES, HiveAbi, type AbiSignature, type HivePort } from './index.js';
+import { ASSEMBLYSCRIPT_ENV_SIGNATURES, HIVE_V1_SIGNATURES, HiveAbi, type AbiSignature } from './index.js';
 
 const DOC = readFileSync(new URL('../../../docs/guest-abi.md', import.meta.url), 'utf8');
 
@@ -56,9 +56,9 @@ describe('HIVE_V1_SIGNATURES', () => {
 });
 
 describe('the imports HiveAbi builds', () => {
-  // Building the imports calls nothing on the port or the context.
+  // Building the imports calls nothing on the context.
   const untouched = new Proxy({}, { get: (_, key) => { throw new Error(`touched ${String(key)} while building`); } });
-  const imports = new HiveAbi(untouched as HivePort).importsFor(untouched as BindingContext);
+  const imports = new HiveAbi().importsFor(untouched as BindingContext);
 
   const typesOf = (mod: Record<string, unknown> | undefined) =>
     Object.fromEntries(Object.entries(mod ?? {}).map(([k, f]) => {
