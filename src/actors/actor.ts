@@ -234,19 +234,20 @@ export class Actor implements Process, Runnable {
     const logger = this.logger;
     if (!logger.isLevelEnabled(level)) return;
     const now = this.hive.clock.now();
-    if (!this.logGate.admit(now, this.reportDropped)) return;
+    if (!this.logGate.admit(now, this.reportDropped, this)) return;
     if (!this.hive.admitLog(now)) return this.logGate.drop();
     if (obj === undefined) logger[level](msg);
     else logger[level](obj, msg);
   }
 
-  private readonly reportDropped = (n: number): void => {
+  /** Says how many log lines it dropped (a method, not a closure per actor: LogGate calls it with the actor as `this`). */
+  private reportDropped(n: number): void {
     this.logger.warn({ dropped: n }, `dropped ${n} log lines (over the actor's ${this.limits.logLinesPerSecond} or the hive's bound a second)`);
-  };
+  }
 
   /** Reports the log lines dropped in the current second (the actor exits). */
   flushLogs(): void {
-    this.logGate.flush(this.reportDropped);
+    this.logGate.flush(this.reportDropped, this);
   }
 
   /** Takes a new name (null: none); its log lines say so from now on. */

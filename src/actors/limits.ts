@@ -174,10 +174,10 @@ export class LogGate {
    * Whether a line may be written now. When a new window starts after drops,
    * `onDropped` is told how many the last window dropped (one summary line).
    */
-  admit(now: number, onDropped: (n: number) => void): boolean {
+  admit<T>(now: number, onDropped: (this: T, n: number) => void, self?: T): boolean {
     const w = Math.floor(now / 1000);
     if (w !== this.window) {
-      if (this.droppedNow > 0) onDropped(this.droppedNow);
+      if (this.droppedNow > 0) onDropped.call(self as T, this.droppedNow);
       this.window = w;
       this.written = 0;
       this.droppedNow = 0;
@@ -199,8 +199,8 @@ export class LogGate {
   }
 
   /** Reports drops of the current window (the actor exits). */
-  flush(onDropped: (n: number) => void): void {
-    if (this.droppedNow > 0) onDropped(this.droppedNow);
+  flush<T>(onDropped: (this: T, n: number) => void, self?: T): void {
+    if (this.droppedNow > 0) onDropped.call(self as T, this.droppedNow);
     this.droppedNow = 0;
   }
 }

@@ -8,20 +8,23 @@ import { createHash } from 'node:crypto';
 /** A seeded generator whose state is four 32-bit words. */
 export class Rng {
   private state: Uint32Array | null;
-  private readonly from: string | null;
+  /** Until the first draw: the hive's seed and the actor's id it is seeded from (the string is made then, not per spawn). */
+  private readonly seed: string;
+  private readonly id: number;
 
-  constructor(state: Uint32Array | null, from: string | null = null) {
+  constructor(state: Uint32Array | null, seed = '', id = 0) {
     if (state !== null) {
       if (state.length !== 4) throw new RangeError('generator state is four words');
       if ((state[0] | state[1] | state[2] | state[3]) === 0) state[0] = 1; // the all-zero state is a fixed point
     }
     this.state = state;
-    this.from = from;
+    this.seed = seed;
+    this.id = id;
   }
 
   get s(): Uint32Array {
     if (this.state === null) {
-      const h = createHash('sha256').update(this.from!).digest();
+      const h = createHash('sha256').update(`wasmhive actor rng\0${this.seed}\0${this.id}`).digest();
       const st = new Uint32Array([h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8), h.readUInt32LE(12)]);
       if ((st[0] | st[1] | st[2] | st[3]) === 0) st[0] = 1;
       this.state = st;
@@ -31,7 +34,7 @@ export class Rng {
 
   /** The generator of an actor, from the hive's seed and the actor's id. */
   static forActor(seed: string, id: number): Rng {
-    return new Rng(null, `wasmhive actor rng\0${seed}\0${id}`);
+    return new Rng(null, seed, id);
   }
 
   /** The next 32 random bits, unsigned. */

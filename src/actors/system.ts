@@ -298,30 +298,28 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     a.tree.actors++;
     const tree = a.tree;
     // Growth of its memories and tables draws on its tree's budgets, however many of the tree's actors grow theirs.
-    const pages = this.treeBudget(a, 'maxTreeMemoryPages', () => tree.pages, (d) => (tree.pages += d));
-    for (const mem of ownMemories(a)) {
-      tree.pages += mem.pages;
-      mem.setBudget(pages);
+    const mems = ownMemories(a);
+    if (mems.length > 0) {
+      const pages = new TreeBudget(this, a, 'maxTreeMemoryPages');
+      for (const mem of mems) {
+        tree.pages += mem.pages;
+        mem.setBudget(pages);
+      }
     }
-    const elements = this.treeBudget(a, 'maxTreeTableElements', () => tree.elements, (d) => (tree.elements += d));
-    for (const t of ownTables(a)) {
-      tree.elements += t.length;
-      t.setBudget(elements);
+    const tables = ownTables(a);
+    if (tables.length > 0) {
+      const elements = new TreeBudget(this, a, 'maxTreeTableElements');
+      for (const t of tables) {
+        tree.elements += t.length;
+        t.setBudget(elements);
+      }
     }
     this.meterStack(a);
   }
 
-  /** A budget of an actor's tree for its memories or tables: `limit` against what `held` says; a refusal emits the `limit` event. */
-  private treeBudget(a: Actor, limit: 'maxTreeMemoryPages' | 'maxTreeTableElements', held: () => number, took: (delta: number) => void): GrowthBudget {
-    const max = this.hiveLimits[limit];
-    return {
-      allows: (delta) => {
-        if (held() + delta <= max) return true;
-        this.limitHit(limit, max, a);
-        return false;
-      },
-      took,
-    };
+  /** @internal The hive's bound of a tree's pages or elements. */
+  treeLimit(limit: 'maxTreeMemoryPages' | 'maxTreeTableElements'): number {
+    return this.hiveLimits[limit];
   }
 
   /**
@@ -1757,6 +1755,32 @@ const LOG_BUFFER_BYTES = 4 << 20;
 
 /** The largest id. */
 const ID_MAX = 0x7fffffff;
+
+/**
+ * The growth budget of an actor's memories (pages) or tables (elements): its
+ * tree's, against the hive's bound; a refusal emits the `limit` event. An
+ * object, not closures: every actor with a memory has one.
+ */
+class TreeBudget implements GrowthBudget {
+  constructor(
+    private readonly system: ActorSystem,
+    private readonly actor: Actor,
+    private readonly limit: 'maxTreeMemoryPages' | 'maxTreeTableElements',
+  ) {}
+
+  allows(delta: number): boolean {
+    const tree = this.actor.tree;
+    const max = this.system.treeLimit(this.limit);
+    if ((this.limit === 'maxTreeMemoryPages' ? tree.pages : tree.elements) + delta <= max) return true;
+    this.system.limitHit(this.limit, max, this.actor);
+    return false;
+  }
+
+  took(delta: number): void {
+    if (this.limit === 'maxTreeMemoryPages') this.actor.tree.pages += delta;
+    else this.actor.tree.elements += delta;
+  }
+}
 
 /** The bindings of an actor given none (shared: a spawn makes no array for them). */
 const NO_BINDINGS: readonly Binding[] = Object.freeze([]);

@@ -184,9 +184,10 @@ export class Instance {
       datas: [],
       elems: [],
       machine: null,
-      funcName: (i) => module.funcName(i),
+      funcName: module.funcNameOf,
       refs: [null],
       refIds: null,
+      datasShared: false,
       data: options.data,
     };
     this.inst = inst;
@@ -250,9 +251,10 @@ export class Instance {
     for (const seg of ast.elems) {
       inst.elems.push(seg.funcs !== null ? seg.funcs.map((i) => funcAt(inst, i)) : seg.init.map((x) => this.evalRef(x)));
     }
-    for (const d of ast.datas) inst.datas.push(d.bytes);
-
-    if ((options as { [RESTORING]?: boolean })[RESTORING] === true) return;
+    const restoring = (options as { [RESTORING]?: boolean })[RESTORING] === true;
+    // A restored instance's dropped segments come from the snapshot; a new one's are the module's (see below).
+    if (restoring) for (const d of ast.datas) inst.datas.push(d.bytes);
+    if (restoring) return;
 
     // Active and declarative element segments, then active data segments, in order; a trap stops here.
     ast.elems.forEach((seg, i) => {
@@ -266,6 +268,9 @@ export class Instance {
       if (seg.mode !== 'passive') inst.elems[i] = null;
     });
     this.initData(ast, inst);
+    // Every active segment is dropped now, every passive one kept: the module's array, shared until a data.drop.
+    inst.datas = this.module.datasAfterInit();
+    inst.datasShared = true;
 
     if (ast.start !== null && options.runStart !== false) {
       const before = this.machine.used;
@@ -660,7 +665,6 @@ export class Instance {
     }
     if (own && image != null && image.start + image.bytes.length <= inst.memories[0]!.byteLength && (offsets === null || sameWords(image.offsets, offsets))) {
       inst.memories[0]!.u8.set(image.bytes, image.start);
-      for (let i = 0; i < n; i++) if (datas[i]!.mode === 'active') inst.datas[i] = null;
       return;
     }
     offsets ??= image!.offsets;
@@ -671,7 +675,6 @@ export class Instance {
       const off = offsets[i]! >>> 0;
       if (off + seg.bytes.length > mem.byteLength) throw new Trap('out of bounds memory access');
       mem.u8.set(seg.bytes, off);
-      inst.datas[i] = null;
     }
   }
 

@@ -2741,6 +2741,10 @@ function memoryOp(m: Machine, code: Int32Array, pc: number, fp: number): string 
   const OOB = 'out of bounds memory access';
   switch (code[pc]) {
     case K.DATA_DROP:
+      if (inst.datasShared) {
+        inst.datas = inst.datas.slice();
+        inst.datasShared = false;
+      }
       inst.datas[code[pc + 1]!] = null;
       return '';
     case K.MEMORY_INIT: {

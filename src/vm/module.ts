@@ -118,6 +118,22 @@ export class Module {
    */
   dataImage: { readonly offsets: Int32Array; readonly start: number; readonly bytes: Uint8Array; readonly constant: boolean } | null | undefined = undefined;
 
+  private afterInit: readonly (Uint8Array | null)[] | null = null;
+
+  /** @internal `funcName` as a function of its own, shared by the module's instances (Inst.funcName). */
+  readonly funcNameOf = (idx: number): string => this.funcName(idx);
+
+  /**
+   * @internal The data segments of an instance once its active segments are
+   * applied (and so dropped): null for those, the bytes of passive ones. One
+   * array shared by the module's instances until one drops a segment
+   * (Inst.datasShared).
+   */
+  datasAfterInit(): (Uint8Array | null)[] {
+    this.afterInit ??= Object.freeze(this.ast.datas.map((d) => (d.mode === 'active' ? null : d.bytes)));
+    return this.afterInit as (Uint8Array | null)[];
+  }
+
   /** @internal Records the words of a constant expression that reads nothing of an instance (see `constantWords`). */
   keepConstantWords(e: ConstExpr, words: readonly number[]): void {
     this.constWords.set(e, words);

@@ -128,6 +128,8 @@ export interface Inst extends HostCaller {
   typeIds: Int32Array;
   /** Data segments; null once dropped. */
   datas: (Uint8Array | null)[];
+  /** Whether `datas` is the module's shared array (Module.datasAfterInit): copied before a segment is dropped. */
+  datasShared: boolean;
   /** Element segments as resolved references; null once dropped. */
   elems: (unknown[] | null)[];
   /** The machine that runs this instance's code (set by the interpreter). */
