@@ -398,6 +398,22 @@ export class Actor implements Process, Runnable {
     this.makeReady();
   }
 
+  /**
+   * The answer to its call arrived: it becomes the current message (counted
+   * against this actor's tree, which asked for it) and the call returns its
+   * size.
+   */
+  answered(env: Envelope): void {
+    this.current = { kind: Kind.MESSAGE, from: env.from, bytes: env.bytes, ref: 0, payer: this.tree };
+    this.wakeWithI32(env.bytes.length);
+  }
+
+  /** It exited: its mailbox is emptied (each message, and each sender waiting for room, to `dead`) and its signals dropped. */
+  dropQueues(dead: (m: Envelope) => void): void {
+    this.mailbox.drain(dead);
+    this.signals.clear();
+  }
+
   /** Wakes it with one i32 result (a status, a size): see wakeWith. */
   wakeWithI32(n: number): void {
     this.wakeWith(i32Result(n));

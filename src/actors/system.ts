@@ -59,8 +59,7 @@ class ReplyTo implements Endpoint {
         o.wakeWithI32(Status.LIMIT);
         return;
       }
-      o.current = { kind: Kind.MESSAGE, from: env.from, bytes: env.bytes, ref: 0, payer: o.tree };
-      o.wakeWithI32(env.bytes.length);
+      o.answered(env);
     } else {
       this.hive.executor.yieldSoon();
       o.resolve(env);
@@ -1488,9 +1487,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     this.names.forget(a.id);
     // Senders waiting for room, and callers waiting for answers, fail.
-    a.mailbox.drain((m) => this.deadLetter(m.from, a.id, m.bytes, 'exited'));
+    a.dropQueues((m) => this.deadLetter(m.from, a.id, m.bytes, 'exited'));
     this.failCallers(a, reason);
-    a.signals.clear();
     a.flushLogs();
     for (const b of a.bindings) {
       try {
