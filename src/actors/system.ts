@@ -135,8 +135,6 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** The spawners' sides of spawns not answered yet, by sequence number (see guestSpawn). */
   private readonly spawnAnswers = new Map<number, (made: SpawnOutcome) => void>();
   private nextSeq = 1;
-  /** The sequence number the last request got (read by the sender right after posting). */
-  private lastSeq = 0;
   /** Messages waiting for room at their receiver, by the sequence number of their request (a withdraw finds them). */
   private readonly blockedBySeq = new Map<number, { to: number; b: BlockedSend; stop(): void }>();
   /** Spawn trees by serial (messages in flight name the tree that pays for them). */
@@ -698,13 +696,13 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * address (NOT_FOUND, a dead letter; a reply address takes its one answer
    * from the callee only, so to anyone else it does not exist), its own
    * `out` schema towards the host (INVALID), its tree's queued bytes
-   * (LIMIT). Otherwise the message is posted and null returned: the
-   * receiver's side decides the rest (its `in` schema, room, whether it is
+   * (LIMIT): that status (< 0) is returned. Otherwise the message is posted
+   * and its sequence number returned (0 without `done`): the receiver's side decides the rest (its `in` schema, room, whether it is
    * still there) and answers `done` with an ack, or, without `done`, makes
    * a refused message a dead letter. `wait`: ms to wait for room in a full
    * mailbox (0: none, -1: for ever).
    */
-  private sendMessage(sender: Actor | null, from: number, to: number, bytes: Uint8Array, wait: number, done: ((status: number) => void) | typeof ACK_TO_WAIT | null, call = false): number | null {
+  private sendMessage(sender: Actor | null, from: number, to: number, bytes: Uint8Array, wait: number, done: ((status: number) => void) | typeof ACK_TO_WAIT | null, call = false): number {
     const ep = this.endpoints.get(to);
     if (ep === undefined || (ep instanceof ReplyTo && !ep.accepts(sender?.id ?? 0))) {
       this.deadLetter(from, to, bytes, 'no such actor');
@@ -737,7 +735,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     const until = wait === 0 ? 0 : wait < 0 ? -1 : Math.max(1, this.clock.now() + wait);
     const seq = done === null ? 0 : done === ACK_TO_WAIT ? this.newSeq() : this.request(done);
     this.transport.post({ t: 'message', from, to, sender: sender?.id ?? 0, payer: payer?.serial ?? 0, bytes, until, seq, call });
-    return null;
+    return seq;
   }
 
   /** The receiver's side of a message. */
@@ -819,7 +817,6 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   private newSeq(): number {
     const seq = this.nextSeq;
     this.nextSeq = seq >= Number.MAX_SAFE_INTEGER ? 1 : seq + 1;
-    this.lastSeq = seq;
     return seq;
   }
 
@@ -873,8 +870,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     const w: Wait & { kind: 'send' } = { kind: 'send', deadline: this.deadlineOf(timeout), timer: null, to, bytes, seq: 0 };
     // Answered to this wait (see onAck).
     const st = this.sendMessage(a, a.id, to, bytes, timeout < 0 ? -1 : timeout, ACK_TO_WAIT);
-    if (st !== null) return st;
-    w.seq = this.lastSeq;
+    if (st < 0) return st;
+    w.seq = st;
     // The receiver's side keeps the deadline (it answers FULL when it passes).
     a.park(w, null);
     return PARK;
@@ -915,8 +912,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       this.closeReply(w.replyId);
       a.wakeWithI32(status === Status.OK ? Status.TIMEOUT : status);
     }, true);
-    if (st === null) w.seq = this.lastSeq;
-    return st;
+    if (st < 0) return st;
+    w.seq = st;
+    return null;
   }
 
   /** @internal A restored actor's send: sent again, and waited for (`left` ms for room). */
@@ -963,7 +961,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   hostSend(to: number, value: unknown, from = 0): void {
     const bytes = this.hostBytes(to, value);
     const st = this.sendMessage(null, from, to, bytes, -1, null);
-    if (st !== null) this.throwStatus(st, to);
+    if (st < 0) this.throwStatus(st, to);
   }
 
   /** Sends from the host, resolving once the mailbox took it: waits up to `timeout` ms for room (then MailboxFullError). */
@@ -980,7 +978,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         if (status === Status.OK) resolve();
         else reject(this.statusError(status, to));
       });
-      if (st !== null) reject(this.statusError(st, to));
+      if (st < 0) reject(this.statusError(st, to));
     });
   }
 
@@ -1065,7 +1063,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         this.executor.yieldSoon();
         reject(this.statusError(status, to));
       }, true);
-      if (st !== null) {
+      if (st < 0) {
         this.closeReply(id);
         return reject(this.statusError(st, to));
       }
