@@ -18,5 +18,6 @@ export { Pid, PID_EXT, encode, decode, checkSchema, MessageEncodeError, MessageD
 export { Kind, Status, isNormalExit } from './envelope.js';
 export { ABI_VERSION } from './abi.js';
 export { DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS, type ActorLimits, type HiveLimits } from './limits.js';
-export { ACTOR_SNAPSHOT_FORMAT, readActorSnapshot, type RestoreActorOptions } from './snapshot.js';
+export type { RestoreActorOptions } from './snapshot.js';
+export { ACTOR_SNAPSHOT_FORMAT, readActorSnapshot } from './snapshot-format.js';
 export { ActorError, ActorExitedError, NotFoundError, CallTimeoutError, MailboxFullError, SchemaError, MessageTooLargeError, NameTakenError, HiveStateError, LimitError } from './errors.js';

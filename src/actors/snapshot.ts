@@ -6,7 +6,7 @@
  * docs/snapshot-format.md ("Actor snapshots"). Restoring checks every field:
  * the bytes may come from anywhere.
  */
-import { Packr } from 'msgpackr';
+import { ACTOR_SNAPSHOT_FORMAT, ID_MAX, arr, bool, bytes, fail, int, obj, packActor, readActorSnapshot, str } from './snapshot-format.js';
 import { restore as restoreVm, snapshot as snapshotVm, SnapshotError, Suspend, Trap, type Instance, type MemoryPool, type Value, type Module, type Imports } from '../vm/index.js';
 import { Actor, type ActorHost, type Wait } from './actor.js';
 import { lowerLimits, Tree, type ActorLimits } from './limits.js';
@@ -43,13 +43,6 @@ export interface SnapshotHost extends ActorHost {
   registerName(actor: Actor, name: string): number;
   lookupName(name: string): number | undefined;
 }
-
-/** First bytes of an actor snapshot. */
-const MAGIC = new Uint8Array([0x57, 0x48, 0x41, 0x43, 0x54, 0x4f, 0x52, 0x00]); // "WHACTOR\0"
-/** Version of the actor snapshot format. */
-export const ACTOR_SNAPSHOT_FORMAT = 1;
-
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'bigint' });
 
 type EnvelopeTuple = [kind: number, from: number, bytes: Uint8Array, ref: number];
 
@@ -164,47 +157,13 @@ export function snapshotActor(hive: SnapshotHost, a: Actor): Uint8Array {
     idsBelow: hive.idsBelow,
     vm: snapshotVm(a.instance!),
   };
-  const packed = packr.pack(body);
-  const out = new Uint8Array(MAGIC.length + packed.length);
-  out.set(MAGIC, 0);
-  out.set(packed, MAGIC.length);
+  const out = packActor(body);
   a.snapshotTaken(out);
   return out;
 }
 
 // ---------------------------------------------------------------------------
-// Reading (untrusted)
-
-function fail(what: string): never {
-  throw new SnapshotError(`malformed actor snapshot: ${what}`);
-}
-function int(v: unknown, what: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(`${what} must be an integer from ${min} to ${max}`);
-  return v;
-}
-function bool(v: unknown, what: string): boolean {
-  if (typeof v !== 'boolean') fail(`${what} must be a boolean`);
-  return v;
-}
-function str(v: unknown, what: string): string {
-  if (typeof v !== 'string') fail(`${what} must be a string`);
-  return v;
-}
-function bytes(v: unknown, what: string, max: number): Uint8Array {
-  if (!(v instanceof Uint8Array)) fail(`${what} must be bytes`);
-  if (v.length > max) fail(`${what} is larger than ${max} bytes`);
-  return v;
-}
-function arr(v: unknown, what: string, max: number): unknown[] {
-  if (!Array.isArray(v)) fail(`${what} must be an array`);
-  if (v.length > max) fail(`${what} has more than ${max} items`);
-  return v;
-}
-function obj(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) fail(`${what} must be a map`);
-  return v as Record<string, unknown>;
-}
-const ID_MAX = 0x7fffffff;
+// Reading (untrusted): the checks of each field are snapshot-format.ts's.
 
 function envelope(v: unknown, what: string, maxBytes: number): Envelope {
   const t = arr(v, what, 4);
@@ -230,56 +189,6 @@ function value(v: unknown, what: string): Value {
     default:
       fail(`${what} has an unknown type`);
   }
-}
-
-/** First bytes of a group snapshot. */
-const GROUP_MAGIC = new Uint8Array([0x57, 0x48, 0x47, 0x52, 0x4f, 0x55, 0x50, 0x00]); // "WHGROUP\0"
-/** Version of the group snapshot format. */
-export const GROUP_SNAPSHOT_FORMAT = 1;
-
-/** @internal A group snapshot: its actors' snapshots, taken at one point (nothing in flight between them). */
-export function packGroup(actors: Uint8Array[]): Uint8Array {
-  const packed = packr.pack({ format: GROUP_SNAPSHOT_FORMAT, actors });
-  const out = new Uint8Array(GROUP_MAGIC.length + packed.length);
-  out.set(GROUP_MAGIC, 0);
-  out.set(packed, GROUP_MAGIC.length);
-  return out;
-}
-
-/** The actor snapshots in a group snapshot (each still to be checked as one); at most `maxActors` of them. Throws SnapshotError. */
-export function readGroupSnapshot(data: Uint8Array, maxActors: number): Uint8Array[] {
-  if (!(data instanceof Uint8Array) || data.length < GROUP_MAGIC.length || GROUP_MAGIC.some((b, i) => data[i] !== b)) {
-    throw new SnapshotError('not a group snapshot (bad magic bytes)');
-  }
-  let body: unknown;
-  try {
-    body = packr.unpack(data.subarray(GROUP_MAGIC.length));
-  } catch (e) {
-    fail(`cannot decode the group (${e instanceof Error ? e.message : String(e)})`);
-  }
-  const b = obj(body, 'group');
-  const format = int(b['format'], 'group format', 0, 1 << 30);
-  if (format !== GROUP_SNAPSHOT_FORMAT) throw new SnapshotError(`group snapshot format ${format} is not supported (this runtime reads format ${GROUP_SNAPSHOT_FORMAT})`);
-  const actors = arr(b['actors'], 'group actors', maxActors).map((v, i) => bytes(v, `group actor ${i}`, Number.MAX_SAFE_INTEGER));
-  if (actors.length === 0) fail('a group snapshot holds at least one actor');
-  return actors;
-}
-
-/** Decodes the outer layer of an actor snapshot. */
-export function readActorSnapshot(data: Uint8Array): Record<string, unknown> {
-  if (!(data instanceof Uint8Array) || data.length < MAGIC.length || MAGIC.some((b, i) => data[i] !== b)) {
-    throw new SnapshotError('not an actor snapshot (bad magic bytes)');
-  }
-  let body: unknown;
-  try {
-    body = packr.unpack(data.subarray(MAGIC.length));
-  } catch (e) {
-    fail(`cannot decode the body (${e instanceof Error ? e.message : String(e)})`);
-  }
-  const b = obj(body, 'body');
-  const format = int(b['format'], 'format', 0, 1 << 30);
-  if (format !== ACTOR_SNAPSHOT_FORMAT) throw new SnapshotError(`actor snapshot format ${format} is not supported (this runtime reads format ${ACTOR_SNAPSHOT_FORMAT})`);
-  return b;
 }
 
 /** @internal Restores an actor from bytes into the hive. */

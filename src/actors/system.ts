@@ -24,7 +24,8 @@ import { ModuleRegistry } from './registry.js';
 import { inlineTransport, type Transport } from './router.js';
 import { Rng } from './rng.js';
 import { Supervisor, type SupervisorHost, type SupervisorSpec } from './supervisor.js';
-import { packGroup, readActorSnapshot, readGroupSnapshot, restoreActor, restoreActorParts, snapshotActor, type RestoreActorOptions, type SnapshotHost } from './snapshot.js';
+import { restoreActor, restoreActorParts, snapshotActor, type RestoreActorOptions, type SnapshotHost } from './snapshot.js';
+import { packGroup, readActorSnapshot, readGroupSnapshot } from './snapshot-format.js';
 import type { ActorOptions, DeadLetter, EventSink, ExitEvent, HiveOptions, ModuleDef, RestartEvent, SpawnOptions } from './types.js';
 
 /** The reply address of a call (one message, then it closes). */

@@ -11,15 +11,11 @@
  * is checked for its shape first: a wrong one is a SnapshotError (malformed),
  * never a crash or a made-up value.
  */
-import { SnapshotError, readSnapshot, type SnapshotInfo } from '../vm/index.js';
+import { readSnapshot, type SnapshotInfo } from '../vm/index.js';
+// The format's checks and outer layer are the runtime's own (snapshot-format.ts loads no more of the actor runtime).
+import { ID_MAX, arr, bool, bytes as bin, fail, int, isActorSnapshot, isGroupSnapshot, obj, readActorSnapshot, readGroupSnapshot, str } from '../actors/snapshot-format.js';
 
-/** First bytes of an actor snapshot ("WHACTOR\0", docs/snapshot-format.md). */
-const ACTOR_MAGIC = [0x57, 0x48, 0x41, 0x43, 0x54, 0x4f, 0x52, 0x00];
-
-/** Whether `bytes` start as an actor snapshot does (the rest is checked when read). */
-export function isActorSnapshot(bytes: Uint8Array): boolean {
-  return bytes.length >= ACTOR_MAGIC.length && ACTOR_MAGIC.every((b, i) => bytes[i] === b);
-}
+export { isActorSnapshot, isGroupSnapshot };
 
 /** A message of the mailbox, the signal queue or the current one, as shown: its kind, sender and size. */
 export interface MessageInfo {
@@ -68,39 +64,8 @@ export interface ActorSnapshotInfo {
 const FIRST_MESSAGES = 10;
 /** Message kinds by number (src/actors/envelope.ts `Kind`, docs/guest-abi.md). */
 const KIND_NAMES = ['message', 'exit', 'down', 'init'] as const;
-const ID_MAX = 0x7fffffff;
-
-function fail(what: string): never {
-  throw new SnapshotError(`malformed actor snapshot: ${what}`);
-}
-function int(v: unknown, what: string, min: number, max: number): number {
-  // A large integer may be MessagePack int64, which the decoder gives as a bigint.
-  const n = typeof v === 'bigint' && v >= BigInt(min) && v <= BigInt(max) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) fail(`${what} must be an integer from ${min} to ${max}`);
-  return n;
-}
-function bool(v: unknown, what: string): boolean {
-  if (typeof v !== 'boolean') fail(`${what} must be a boolean`);
-  return v;
-}
-function str(v: unknown, what: string): string {
-  if (typeof v !== 'string') fail(`${what} must be a string`);
-  return v;
-}
 function strOrNull(v: unknown, what: string): string | null {
   return v === null ? null : str(v, what);
-}
-function bin(v: unknown, what: string): Uint8Array {
-  if (!(v instanceof Uint8Array)) fail(`${what} must be bytes`);
-  return v;
-}
-function arr(v: unknown, what: string): unknown[] {
-  if (!Array.isArray(v)) fail(`${what} must be an array`);
-  return v;
-}
-function obj(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) fail(`${what} must be a map`);
-  return v as Record<string, unknown>;
 }
 function left(v: unknown): number | null {
   return v === null ? null : int(v, 'time left', 0, Number.MAX_SAFE_INTEGER);
@@ -137,20 +102,11 @@ function waitInfo(v: unknown): ActorSnapshotInfo['wait'] {
   }
 }
 
-/** First bytes of a group snapshot ("WHGROUP\0", docs/snapshot-format.md). */
-const GROUP_MAGIC = [0x57, 0x48, 0x47, 0x52, 0x4f, 0x55, 0x50, 0x00];
-
-/** Whether `bytes` start as a group snapshot does. */
-export function isGroupSnapshot(bytes: Uint8Array): boolean {
-  return bytes.length >= GROUP_MAGIC.length && GROUP_MAGIC.every((b, i) => bytes[i] === b);
-}
-
 /** Most actors of a group `inspect` reads (a crafted group cannot make it read millions). */
 const MAX_GROUP_ACTORS = 20_000;
 
 /** The actor snapshots of a group snapshot, each read as `readActorSnapshotInfo` reads one. */
 export async function readGroupSnapshotInfo(bytes: Uint8Array, maxFrames: number | undefined): Promise<ActorSnapshotInfo[]> {
-  const { readGroupSnapshot } = await import('../actors/snapshot.js');
   const parts = readGroupSnapshot(bytes, MAX_GROUP_ACTORS);
   const out: ActorSnapshotInfo[] = [];
   for (const p of parts) out.push(await readActorSnapshotInfo(p, maxFrames));
@@ -163,8 +119,6 @@ export async function readGroupSnapshotInfo(bytes: Uint8Array, maxFrames: number
  * set when over it), whatever the bytes.
  */
 export async function readActorSnapshotInfo(bytes: Uint8Array, maxFrames: number | undefined): Promise<ActorSnapshotInfo> {
-  // Loaded here, not at startup: `wasmhive run` does not need the actor runtime.
-  const { readActorSnapshot } = await import('../actors/index.js');
   const b = readActorSnapshot(bytes);
   const m = obj(b['module'], 'module');
   const limits: Record<string, number> = {};
