@@ -11,8 +11,9 @@
  * hive is idle while they wait), so `hive.idle()` returns with them held;
  * `flush()` (a snapshot) delivers them too, as it must deliver everything.
  */
-import { decodeSignal, encodeSignal, type Signal } from '../../src/actors/protocol.js';
-import type { Transport, TransportContext, TransportFactory } from '../../src/actors/router.js';
+import { decodeSignal, type Signal } from '../../src/actors/protocol.js';
+import type { TransportContext, TransportFactory } from '../../src/actors/router.js';
+import { WireTransport } from './wire-transport.js';
 
 /** The test's handle on a gated transport. */
 export interface Gate {
@@ -28,20 +29,13 @@ export interface Gate {
   readonly factory: TransportFactory;
 }
 
-function lane(s: Signal): string {
-  return `${s.t === 'message' ? s.sender : s.from}>${s.to}`;
-}
-
-class GatedTransport implements Transport {
-  private readonly lanes = new Map<string, Uint8Array[]>();
-  private timer: NodeJS.Immediate | null = null;
-  private closed = false;
-  private waiters: (() => void)[] = [];
-
+class GatedTransport extends WireTransport {
   constructor(
-    private readonly ctx: TransportContext,
+    ctx: TransportContext,
     private readonly gate: { hold: ((s: Signal) => boolean) | null; log: Signal[] },
-  ) {}
+  ) {
+    super(ctx);
+  }
 
   /** Envelopes at the head of a lane that is not held, and those behind them. */
   get inFlight(): number {
@@ -62,47 +56,13 @@ class GatedTransport implements Transport {
     return h !== null && q.length > 0 && h(decodeSignal(q[0]!));
   }
 
-  post(s: Signal): void {
-    if (this.closed) return;
-    const key = lane(s);
-    let q = this.lanes.get(key);
-    if (q === undefined) this.lanes.set(key, (q = []));
-    q.push(encodeSignal(s));
-    this.arm();
-  }
-
-  arm(): void {
-    if (this.timer === null && !this.closed) this.timer = setImmediate(this.turn);
-  }
-
-  private readonly turn = (): void => {
-    this.timer = null;
-    // One envelope per lane per turn, lanes in the order they were opened.
+  /** One envelope per lane per turn, lanes in the order they were opened; held lanes wait. */
+  protected turn(): void {
     for (const [key, q] of [...this.lanes]) {
       if (this.closed) return;
       if (q.length === 0 || this.isHeld(q)) continue;
-      this.deliverHead(key, q);
+      this.gate.log.push(this.deliverHead(key, q));
     }
-    if (this.inFlight > 0) this.arm();
-    else this.wake();
-  };
-
-  private deliverHead(key: string, q: Uint8Array[]): void {
-    const s = decodeSignal(q.shift()!);
-    if (q.length === 0) this.lanes.delete(key);
-    this.gate.log.push(s);
-    this.ctx.deliver(s);
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  drained(): Promise<void> {
-    if (this.inFlight === 0 || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   flush(): void {
@@ -110,22 +70,10 @@ class GatedTransport implements Transport {
       more = false;
       for (const [key, q] of [...this.lanes]) {
         if (q.length === 0) continue;
-        this.deliverHead(key, q);
+        this.gate.log.push(this.deliverHead(key, q));
         more = true;
       }
     }
-    this.wake();
-  }
-
-  sliceEnded(): void {
-    // Delivery waits for a later macrotask.
-  }
-
-  close(): void {
-    this.closed = true;
-    if (this.timer !== null) clearImmediate(this.timer);
-    this.timer = null;
-    this.lanes.clear();
     this.wake();
   }
 }
