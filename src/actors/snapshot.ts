@@ -42,6 +42,7 @@ export interface SnapshotHost extends ActorHost {
   reopenReply(owner: Actor, id: number, target: number): boolean;
   registerName(actor: Actor, name: string): number;
   lookupName(name: string): number | undefined;
+  dropTree(t: Tree): void;
 }
 
 type EnvelopeTuple = [kind: number, from: number, bytes: Uint8Array, ref: number];
@@ -129,6 +130,9 @@ export function snapshotActor(hive: SnapshotHost, a: Actor): Uint8Array {
         break;
     }
   }
+  // Its other bindings' states first: a binding's save() is the host's code, and may end the actor.
+  const bindings = a.bindings.length > 0 ? Object.fromEntries(a.bindings.map((x) => [x.name, x.save()])) : null;
+  if (!a.alive) throw new HiveStateError(`actor ${a.id} exited while its snapshot was taken (one of its bindings ended it when saving)`);
   const body = {
     format: ACTOR_SNAPSHOT_FORMAT,
     id: a.id,
@@ -152,7 +156,7 @@ export function snapshotActor(hive: SnapshotHost, a: Actor): Uint8Array {
     nextMonitorRef: a.nextMonitorRef,
     rng: [...a.rng.s],
     // The states of its other bindings (a Wasi...), by name; absent when it has none.
-    ...(a.bindings.length > 0 ? { bindings: Object.fromEntries(a.bindings.map((x) => [x.name, x.save()])) } : {}),
+    ...(bindings !== null ? { bindings } : {}),
     // Ids below this were given out by its hive: the hive restoring it gives out none of them (the actor may hold any in its memory).
     idsBelow: hive.idsBelow,
     vm: snapshotVm(a.instance!),
@@ -282,9 +286,14 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
     x.restore(states[x.name]);
   }
   const a = new Actor(hive, id, def, limits, options.schema ?? def.options.schema, new Rng(new Uint32Array(rngWords)), tree ?? hive.newTree(id), given);
-  hive.instantiate(a, (imports, o) => restoreVm(def.module, vm, imports, o), options.imports);
+  try {
+    hive.instantiate(a, (imports, o) => restoreVm(def.module, vm, imports, o), options.imports);
+  } catch (e) {
+    if (tree === null) hive.dropTree(a.tree); // made for it (regression: refused restores left their trees)
+    throw e;
+  }
   const inst = a.instance!;
-  // A snapshot refused from here on gives the memories' regions back to the pool.
+  // A snapshot refused from here on gives the memories' regions back to the pool, and its tree if made for it.
   let plan: WaitPlan;
   try {
     if (start !== null && inst.startFunction === null) fail('the module has no start function to run');
@@ -303,6 +312,7 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
     plan = waitPlan(wait, inst, maxBytes);
   } catch (e) {
     inst.dispose(); // its memories' regions go back to the pool
+    if (tree === null) hive.dropTree(a.tree);
     throw e;
   }
 

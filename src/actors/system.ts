@@ -228,7 +228,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     const id = this.allocId();
     const actor = new Actor(this, id, def, limits, s.options.schema ?? def.options.schema, Rng.forActor(this.seed, id), s.tree ?? this.newTree(id), (s.options as SpawnOptions).bindings ?? NO_BINDINGS);
     // The start function is not run here but in the actor's own slices (Actor.runSlice).
-    this.instantiate(actor, (imports, opts) => new Instance(def.module, imports, { ...opts, runStart: false }), s.options.imports);
+    try {
+      this.instantiate(actor, (imports, opts) => new Instance(def.module, imports, { ...opts, runStart: false }), s.options.imports);
+    } catch (e) {
+      if (s.tree === null) this.dropTree(actor.tree); // made for it (regression: refused spawns left their trees)
+      throw e;
+    }
     this.endpoints.set(id, actor);
     this.admit(actor);
     if (s.name !== null) this.setName(actor, s.name);
@@ -242,6 +247,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     if (this.events.listenerCount('spawned') > 0) this.events.emit('spawned', { ref: this.refOf(id), id, name: actor.name });
     if (this.logger.isLevelEnabled('debug')) actor.logger.debug({ module: def.name ?? def.hash.slice(0, 12) }, 'spawned');
     return actor;
+  }
+
+  /** @internal Forgets a tree made for an actor that was then refused (it holds nothing). */
+  dropTree(t: Tree): void {
+    if (t.actors === 0 && t.queuedBytes <= 0 && t.entries <= 0) this.trees.delete(t.serial);
   }
 
   /** @internal A new spawn tree for the actor `root`. */
@@ -656,9 +666,15 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.transport.post({ t: 'ack', from: HIVE_ADDRESS, to: s.from, seq: s.seq, status });
   }
 
-  /** The hive's side of an unregister. */
+  /**
+   * The hive's side of an unregister. From an actor that has exited since,
+   * it is void: its exit dropped its name already, and its address may now
+   * be an inbox's, under the same name (regression: the late unregister
+   * dropped the inbox's name).
+   */
   private onUnregister(s: UnregisterSignal): void {
-    this.names.remove(s.name, s.from);
+    const a = this.endpoints.get(s.from);
+    if (a instanceof Actor && a.alive) this.names.remove(s.name, s.from);
   }
 
   /** The hive's side of a lookup. */

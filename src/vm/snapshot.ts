@@ -598,6 +598,8 @@ export function restore(module: Module, bytes: Uint8Array, imports: Imports = {}
   try {
     load(instance, chain, options.externs);
   } catch (e) {
+    // Refused: its memories' regions go back to their pool (regression: they stayed lent, with their slab).
+    instance.dispose();
     if (e instanceof SnapshotError) throw e;
     const msg = e instanceof WasmError || e instanceof Error ? e.message : String(e);
     throw bad(msg);

@@ -8,8 +8,9 @@
  *
  * Usage: node --max-old-space-size=256 --import tsx test/attacks/child.ts <attack> 3>result
  */
-import { readFileSync, writeSync } from 'node:fs';
+import { readFileSync, readdirSync, writeSync } from 'node:fs';
 import { getPriority, loadavg } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 // The built package (dist/, made by `npm install`'s prepare step), as users run it: the hive under
 // attack is tsc's output, not a test-time transpilation of src/ (tsx's output of the interpreter
 // measured several times slower in its first seconds).
@@ -142,6 +143,58 @@ const ctx: AttackContext = {
   },
 };
 
+/**
+ * Where the probe's time went besides the host's own work (diagnostic; no bar uses it): on this
+ * shared 2-core machine a late call may be the host holding its event loop, or the main thread
+ * runnable but not given a CPU (other engineers' processes, and this process's own V8 helper
+ * threads, which compile and mark concurrently at the same niceness), or a GC pause. Linux's
+ * /proc/self/schedstat gives the main thread's CPU time and its time waiting in the run queue;
+ * V8's `gc` performance entries give the pauses. Null where /proc is missing.
+ */
+function mainThreadSched(): { cpu: number; waited: number } | null {
+  try {
+    const [cpu, waited] = readFileSync('/proc/self/schedstat', 'utf8').split(' ').map(Number);
+    return { cpu: cpu! / 1e6, waited: waited! / 1e6 };
+  } catch {
+    return null;
+  }
+}
+/** CPU time (ms) of this process's threads other than the main one (V8's compiler and GC helpers, libuv's pool). */
+function helperThreadsCpu(): number | null {
+  let sum = 0;
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      if (Number(tid) === process.pid) continue;
+      try {
+        sum += Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+      } catch {
+        // the thread ended
+      }
+    }
+  } catch {
+    return null;
+  }
+  return sum;
+}
+/**
+ * Main-thread run-queue waits between two probe ticks (the longest) while `watching`, and GC pauses
+ * that start in [from, to) (the observer hears of them later, in a callback).
+ */
+const sched = { watching: false, from: Infinity, to: Infinity, last: null as { cpu: number; waited: number } | null, waitedMax: 0, gcMs: 0, gcMax: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    if (e.startTime < sched.from || e.startTime >= sched.to) continue;
+    sched.gcMs += e.duration;
+    sched.gcMax = Math.max(sched.gcMax, e.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
+function watchSched(): void {
+  if (!sched.watching) return;
+  const s = mainThreadSched();
+  if (s !== null && sched.last !== null) sched.waitedMax = Math.max(sched.waitedMax, s.waited - sched.last.waited);
+  sched.last = s;
+}
+
 // The probe. Calls are due at fixed times; each one's latency counts from
 // when it was due, so an event loop that stalls is measured (no coordinated
 // omission). A call not answered within CALL_TIMEOUT counts as Infinity.
@@ -204,6 +257,7 @@ function probe(ms: number): Promise<void> {
   let lastSample = 0;
   return new Promise<void>((done) => {
     const tick = (): void => {
+      watchSched();
       const now = performance.now();
       while (next <= now && next < end) {
         probeCall(next);
@@ -265,7 +319,12 @@ mem.rssBase = process.memoryUsage.rss();
 mem.rssMax = mem.heapMax = mem.externalMax = 0;
 
 const loadBefore = loadavg()[0]!;
+const schedBefore = mainThreadSched();
+const helpersBefore = helperThreadsCpu();
+sched.watching = true;
+sched.last = schedBefore;
 const started = performance.now();
+sched.from = started;
 mark('attack');
 try {
   running = await attack(ctx);
@@ -276,6 +335,10 @@ const setupMs = performance.now() - started;
 t0 = performance.now();
 await probe(seconds * 1000);
 running?.stop?.();
+sched.watching = false;
+sched.to = performance.now();
+const schedAfter = mainThreadSched();
+const helpersAfter = helperThreadsCpu();
 mark('attack over');
 const stillOut = outstanding.size;
 await Promise.all([...outstanding]);
@@ -320,6 +383,22 @@ const result = {
   prewarmed: process.env['ATTACK_PREWARM'] === '1',
   /** How long the warm-up waited past WARM_MS for the interpreter's loop to be compiled, and a calibration slice's time cold and then (ms). */
   jit: { waitMs: jitWaitMs, ready: jit.ready, coldSliceMs: Math.round(coldSliceMs * 100) / 100, sliceMs: Math.round(jit.ms * 100) / 100 },
+  /**
+   * Over the attack (set-up and probe), ms: the main thread's CPU time, its time runnable but
+   * waiting for a CPU (in all, and the longest between two probe ticks), the other threads' CPU
+   * time, and GC pauses (in all, and the longest). Null off Linux.
+   */
+  sched:
+    schedBefore === null || schedAfter === null || helpersBefore === null || helpersAfter === null
+      ? null
+      : {
+          mainCpuMs: Math.round(schedAfter.cpu - schedBefore.cpu),
+          waitedMs: Math.round(schedAfter.waited - schedBefore.waited),
+          waitedMaxMs: Math.round(sched.waitedMax),
+          helpersCpuMs: Math.round(helpersAfter - helpersBefore),
+          gcMs: Math.round(sched.gcMs),
+          gcMaxMs: Math.round(sched.gcMax * 10) / 10,
+        },
   /** The niceness the process ran at (the harness asks for -10). */
   nice: getPriority(),
   counters: ctx.counters,

@@ -59,6 +59,8 @@ export interface ChildResult {
   prewarmed: boolean;
   /** The warm-up's wait for the interpreter's loop to be compiled (child.ts; absent in runs before it existed). */
   jit?: { waitMs: number; ready: boolean; coldSliceMs: number; sliceMs: number };
+  /** Where the attack's time went besides the host's work: CPU, run-queue waits, helper threads, GC (child.ts; null off Linux, absent in older runs). */
+  sched?: { mainCpuMs: number; waitedMs: number; waitedMaxMs: number; helpersCpuMs: number; gcMs: number; gcMaxMs: number } | null;
   counters: Record<string, number | string>;
 }
 
@@ -239,5 +241,7 @@ export function figures(run: AttackRun): string {
   const base = `${run.attack}: exit ${run.exitCode ?? run.signal}${run.killed ? ` killed (${run.killed})` : ''}, peak RSS ${run.peakRssMB} MiB, logs ${Math.round(run.logBytes / 1024)} KiB, ${run.wallMs} ms`;
   if (r === null) return base;
   const jit = r.jit === undefined ? '' : `, jit ${r.jit.ready ? 'ready' : 'NOT READY'} +${r.jit.waitMs} ms (slice ${r.jit.coldSliceMs} -> ${r.jit.sliceMs} ms)`;
-  return `${base}; load ${r.load.join('->')}, nice ${r.nice}${jit}; calls ${r.calls.answered}/${r.calls.planned}, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms; heap ${r.memoryMB.heapMax} MiB; acked ${r.acked} counted ${r.counted}; ${JSON.stringify(r.counters)}`;
+  const s = r.sched;
+  const sched = s == null ? '' : `; main thread cpu ${s.mainCpuMs} ms, waited for a cpu ${s.waitedMs} (longest ${s.waitedMaxMs}), helpers cpu ${s.helpersCpuMs}, gc ${s.gcMs} (longest ${s.gcMaxMs})`;
+  return `${base}; load ${r.load.join('->')}, nice ${r.nice}${jit}; calls ${r.calls.answered}/${r.calls.planned}, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms${sched}; heap ${r.memoryMB.heapMax} MiB; acked ${r.acked} counted ${r.counted}; ${JSON.stringify(r.counters)}`;
 }
