@@ -17,7 +17,8 @@
 import { Module } from './module.js';
 import { Instance } from './instance.js';
 import { i32, toJs, type Value } from './values.js';
-import { Suspend } from './runtime.js';
+import { Func, Suspend } from './runtime.js';
+import { ValType } from './types.js';
 import { Trap } from './errors.js';
 import type { Outcome } from './api.js';
 import { WARMUP_BARE_WASM, WARMUP_WASM } from './warmup/warmup-wasm.js';
@@ -37,16 +38,24 @@ export function warmUpModule(): Module {
   return new Module(fromBase64(WARMUP_WASM), { features: { multiMemory: true, tailCall: true } });
 }
 
-/** The warm-up module's imports: a host function that answers, one that traps, one that waits. */
-function warmUpImports() {
+/**
+ * The warm-up module's imports: a host function that answers, one that
+ * traps, one that waits. `fast`: as `Func.hostI32` functions, called with
+ * plain numbers (a hive's imports are; the loop compiled having seen only
+ * the other kind was dropped at a hive's first import: measured, the
+ * ping-pong benchmark then ran at half speed in some processes).
+ */
+function warmUpImports(fast = false) {
+  const type = { params: [ValType.i32], results: [ValType.i32] };
+  const answer = (x: number): number => x;
+  const trap = (): never => {
+    throw new Trap('warm-up: a host function that traps');
+  };
+  const wait = (): Suspend => new Suspend('warm-up');
   return {
-    warmup: {
-      host: (x: number) => x,
-      host_trap: (): never => {
-        throw new Trap('warm-up: a host function that traps');
-      },
-      host_wait: () => new Suspend('warm-up'),
-    },
+    warmup: fast
+      ? { host: Func.hostI32(type, answer), host_trap: Func.hostI32(type, trap), host_wait: Func.hostI32(type, wait) }
+      : { host: answer, host_trap: trap, host_wait: wait },
   };
 }
 
@@ -107,9 +116,13 @@ export function runWarmUp(rounds = 2): number {
   const bare = new Instance(new Module(fromBase64(WARMUP_BARE_WASM), { features: { tailCall: true } }), {});
   bare.fuel = FUEL;
   if (toJs(finish(bare, bare.call('main', [i32(50)]), 'bare').results[0]!) !== 51) throw new Error('warm-up: the bare module miscounted');
-  // Host functions that wait (a pause at a call and at a tail call) and that trap.
-  for (const name of ['host_wait_call', 'host_wait_tail']) finish(inst, inst.call(name, [i32(3)]), name, [i32(4)]);
-  for (const name of ['host_trap_call', 'host_trap_tail']) mustTrap(inst, name, [i32(1)]);
+  // Host functions that wait (a pause at a call and at a tail call) and that trap; of both kinds.
+  const fast = new Instance(inst.module, warmUpImports(true));
+  fast.fuel = FUEL;
+  for (const x of [inst, fast]) {
+    for (const name of ['host_wait_call', 'host_wait_tail']) finish(x, x.call(name, [i32(3)]), name, [i32(4)]);
+    for (const name of ['host_trap_call', 'host_trap_tail']) mustTrap(x, name, [i32(1)]);
+  }
   // call_indirect and return_call_indirect: a null element, past the table, the wrong type.
   for (const name of ['ind_call', 'ind_tail']) for (const i of [15, 40]) mustTrap(inst, name, [i32(i)]);
   for (const name of ['ind_call_type', 'ind_tail_type']) mustTrap(inst, name, [i32(0)]);
@@ -126,6 +139,9 @@ export function runWarmUp(rounds = 2): number {
   mustTrap(inst, 'deep', [i32(300)]); // out of fuel at a call, where the call cannot pause
   // Every instruction over the operand tables, in slices of SLICE units of fuel as a hive runs
   // guests (paused and resumed: the paths out of the loop and back in, with the fuel a hive gives).
+  // One round with host functions called with plain numbers (Func.hostI32), before the loop is hot.
+  fast.fuel = FUEL;
+  finish(fast, fast.call('main', [i32(1)]), 'main (fast host functions)');
   inst.fuel = 997;
   let out = inst.call('main', [i32(rounds)]);
   for (let n = 0; out.kind === 'out-of-fuel' && n < 10_000; n++) out = inst.resume({ fuel: n < 2 ? 1999 : SLICE });
