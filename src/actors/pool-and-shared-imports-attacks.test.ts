@@ -4,7 +4,7 @@
  * that find their actor through their caller, and names as envelopes.
  */
 import { describe, expect, it } from 'vitest';
-import { cmd, settle, testHive } from '../../test/helpers/hive.js';
+import { cmd, forge, settle, testHive } from '../../test/helpers/hive.js';
 import { wat } from '../../test/helpers/wat.js';
 import { gatedTransport } from '../../test/helpers/gated-transport.js';
 import { Func, Instance, Module, i32, type MemoryPool } from '../vm/index.js';
@@ -49,6 +49,19 @@ function notStarted(b: Record<string, unknown>): void {
   b['wait'] = null;
   b['resume'] = null;
   b['resumeError'] = null;
+}
+
+/** A snapshot of a writer actor (growing `grow` pages), and a second hive with the writer defined to restore it into. */
+async function writerSnapshot(grow: number): Promise<{ bytes: Uint8Array; two: ReturnType<typeof testHive> }> {
+  const one = testHive();
+  one.hive.define('writer', writer(grow));
+  const w = one.hive.spawn('writer');
+  await settle(one.hive);
+  const bytes = one.hive.snapshot(w);
+  await one.hive.close();
+  const two = testHive();
+  two.hive.define('writer', writer(grow));
+  return { bytes, two };
 }
 
 async function exitsOf(hive: Hive, run: () => Promise<void>): Promise<string[]> {
@@ -127,29 +140,14 @@ describe('pooled memories of actors', () => {
   // pool; ActorSystem.instantiate calls `make` outside its try/dispose, and restoreActorParts's dispose covers only
   // the checks after it. Each refused restore leaves one region lent (3 attempts: lentRegions 3, expected 0).
   it('regression: a restore refused for its VM (over maxMemoryPages) leaves no region of the hive\'s pool lent', async () => {
-    const one = testHive();
-    one.hive.define('writer', writer(2));
-    const w = one.hive.spawn('writer');
-    await settle(one.hive);
-    const bytes = one.hive.snapshot(w);
-    await one.hive.close();
-    const two = testHive();
-    two.hive.define('writer', writer(2));
+    const { bytes, two } = await writerSnapshot(2);
     for (let k = 0; k < 3; k++) expect(() => two.hive.restore(bytes, { limits: { maxMemoryPages: 2 } })).toThrow(/maxMemoryPages|pages/);
     expect(poolOf(two.hive).stats().lentRegions).toBe(0);
     await two.hive.close();
   });
 
   it('a restore refused after its VM is made (a start function pending that the module lacks) gives its region back', async () => {
-    const one = testHive();
-    one.hive.define('writer', writer(0));
-    const w = one.hive.spawn('writer');
-    await settle(one.hive);
-    const bytes = one.hive.snapshot(w);
-    await one.hive.close();
-    const { forge } = await import('../../test/helpers/hive.js');
-    const two = testHive();
-    two.hive.define('writer', writer(0));
+    const { bytes, two } = await writerSnapshot(0);
     // An actor not started, with a start function to run that its module lacks: refused by restoreActorParts's
     // checks after the VM is made.
     const idle = forge(bytes, notStarted);
@@ -162,15 +160,7 @@ describe('pooled memories of actors', () => {
   // actor before the checks that can refuse it; a refused restore never removes it (no actor of it ever exits, and it
   // is not an orphan), so each refused restore leaves one Tree in the hive for its lifetime.
   it('regression: a refused restore leaves no spawn tree behind', async () => {
-    const one = testHive();
-    one.hive.define('writer', writer(0));
-    const w = one.hive.spawn('writer');
-    await settle(one.hive);
-    const bytes = one.hive.snapshot(w);
-    await one.hive.close();
-    const { forge } = await import('../../test/helpers/hive.js');
-    const two = testHive();
-    two.hive.define('writer', writer(0));
+    const { bytes, two } = await writerSnapshot(0);
     const bad = forge(bytes, notStarted);
     const before = treeCount(two.hive);
     for (let k = 0; k < 3; k++) expect(() => two.hive.restore(bad)).toThrow();

@@ -128,13 +128,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** What carries envelopes between the parties (router.ts). */
   private readonly transport: Transport;
   /** Answers awaited for requests sent, by sequence number. */
-  private readonly pending = new Map<number, (status: number) => void>();
+  private readonly pending = new Map<number, Answer>();
   /** The guest ABI's imports, shared by every actor of the hive. */
   private readonly hiveAbi = new HiveAbi();
   /** Where actors' small memories are cut from (a spawn allocates no store of its own; an exit gives the region back). */
   private readonly memoryPool = new MemoryPool();
-  /** The spawners' sides of spawns not answered yet, by sequence number (see guestSpawn). */
-  private readonly spawnAnswers = new Map<number, (made: SpawnOutcome) => void>();
   private nextSeq = 1;
   /** Messages waiting for room at their receiver, by the sequence number of their request (a withdraw finds them). */
   private readonly blockedBySeq = new Map<number, { to: number; b: BlockedSend; stop(): void }>();
@@ -584,12 +582,18 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   // The guest ABI's names and spawn: requests to the hive (HIVE_ADDRESS), answered later.
 
-  /** Parks a guest until the hive answers request `seq` (register, lookup, spawn); `answered` runs first (then the guest resumes with the status). */
-  private parkForHive(a: Actor, request: 'register' | 'lookup' | 'spawn', seqOf: (done: (status: number) => void) => number): typeof PARK {
+  /**
+   * Sends a guest's request to the hive (`post` it under the sequence number
+   * given) and parks the guest until the answer, which `answered` sees first
+   * (null: the hive closed); the guest then resumes with the status.
+   */
+  private askHive(a: Actor, request: 'register' | 'lookup' | 'spawn', post: (seq: number) => void, answered?: Answer): typeof PARK {
     const w: Wait = { kind: 'hive', deadline: Infinity, timer: null, request };
-    seqOf((status) => {
+    const seq = this.request((status, s) => {
+      answered?.(status, s);
       if (a.wait === w) a.wakeWithI32(status);
     });
+    post(seq);
     a.park(w, null);
     return PARK;
   }
@@ -597,15 +601,15 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** `register` from a guest: TAKEN at once if it has a name; else parks until the hive answers (OK, TAKEN). */
   guestRegister(a: Actor, name: string): number | Suspend {
     if (a.name !== null) return Status.TAKEN;
-    return this.parkForHive(a, 'register', (done) => {
-      const seq = this.request((status) => {
+    return this.askHive(
+      a,
+      'register',
+      (seq) => this.transport.post({ t: 'register', from: a.id, to: HIVE_ADDRESS, seq, name }),
+      (status) => {
         // Its own record of its name, kept from the hive's answer (if it is still there).
         if (status === Status.OK && a.alive && a.name === null) a.renamed(name);
-        done(status);
-      });
-      this.transport.post({ t: 'register', from: a.id, to: HIVE_ADDRESS, seq, name });
-      return seq;
-    });
+      },
+    );
   }
 
   /** `unregister` from a guest: decided at once (its name is its own); the hive is told. */
@@ -619,11 +623,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** `lookup` from a guest: parks until the hive answers (an id, or NOT_FOUND). */
   guestLookup(a: Actor, name: string): number | Suspend {
-    return this.parkForHive(a, 'lookup', (done) => {
-      const seq = this.request(done);
-      this.transport.post({ t: 'lookup', from: a.id, to: HIVE_ADDRESS, seq, name });
-      return seq;
-    });
+    return this.askHive(a, 'lookup', (seq) => this.transport.post({ t: 'lookup', from: a.id, to: HIVE_ADDRESS, seq, name }));
   }
 
   /**
@@ -638,15 +638,14 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       paid({ status: refused, memoryBytes: 0, tableElements: 0 });
       return refused;
     }
-    return this.parkForHive(a, 'spawn', (done) => {
-      const seq = this.newSeq();
-      this.spawnAnswers.set(seq, (made) => {
-        if (a.alive) paid(made);
-        done(made.status);
-      });
-      this.transport.post({ t: 'spawn', from: a.id, to: HIVE_ADDRESS, seq, module, init, link });
-      return seq;
-    });
+    return this.askHive(
+      a,
+      'spawn',
+      (seq) => this.transport.post({ t: 'spawn', from: a.id, to: HIVE_ADDRESS, seq, module, init, link }),
+      (status, s) => {
+        if (a.alive && s?.t === 'spawned') paid({ status, memoryBytes: s.memoryBytes, tableElements: s.tableElements });
+      },
+    );
   }
 
   /** Why a spawn of `module` with `init` cannot be (NO_MODULE, TOO_LARGE, INVALID), or 0. */
@@ -691,10 +690,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** The spawner's side of the answer to its spawn. */
   private onSpawned(s: SpawnedSignal): void {
-    const answer = this.spawnAnswers.get(s.seq);
-    if (answer === undefined) return;
-    this.spawnAnswers.delete(s.seq);
-    answer({ status: s.status, memoryBytes: s.memoryBytes, tableElements: s.tableElements });
+    this.answered(s);
   }
 
   // ---------------------------------------------------------------------
@@ -838,7 +834,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   }
 
   /** Registers the answer to a request; returns its sequence number. */
-  private request(done: (status: number) => void): number {
+  private request(done: Answer): number {
     const seq = this.newSeq();
     this.pending.set(seq, done);
     return seq;
@@ -858,10 +854,15 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         return;
       }
     }
+    this.answered(s);
+  }
+
+  /** Runs the requester's answer to request `s.seq` (an ack, or the answer to a spawn), if it still waits. */
+  private answered(s: AckSignal | SpawnedSignal): void {
     const done = this.pending.get(s.seq);
     if (done === undefined) return;
     this.pending.delete(s.seq);
-    done(s.status);
+    done(s.status, s);
   }
 
   /**
@@ -1742,9 +1743,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.transport.flush();
     for (const [seq, done] of [...this.pending]) {
       this.pending.delete(seq);
-      done(Status.NOT_FOUND);
+      done(Status.NOT_FOUND, null);
     }
-    this.spawnAnswers.clear();
     for (const e of [...this.endpoints.values()]) if (e instanceof ReplyTo) e.targetExited('shutdown');
     this.afterExits = [];
     this.closed = true;
@@ -1794,6 +1794,9 @@ class TreeBudget implements GrowthBudget {
     else this.actor.tree.elements += delta;
   }
 }
+
+/** The requester's side of a request: its status, and the answer that brought it (null: the hive closed first). */
+type Answer = (status: number, s: AckSignal | SpawnedSignal | null) => void;
 
 /** The bindings of an actor given none (shared: a spawn makes no array for them). */
 const NO_BINDINGS: readonly Binding[] = Object.freeze([]);
