@@ -79,3 +79,11 @@ export class LimitError extends ActorError {
     super(`limit ${limit} (${value}) reached${pid === 0 ? '' : ` for actor ${pid}`}`);
   }
 }
+
+/** A worker thread of a pooled hive did not answer in time (it is overloaded, stuck, or gone). */
+export class WorkerUnavailableError extends ActorError {
+  override name = 'WorkerUnavailableError';
+  constructor(readonly worker: number, message: string) {
+    super(message);
+  }
+}

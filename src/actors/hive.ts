@@ -14,6 +14,8 @@ import type { ActorRef, Inbox, InboxOptions } from './ref.js';
 import type { RestoreActorOptions } from './snapshot.js';
 import type { Supervisor, SupervisorSpec } from './supervisor.js';
 import { ActorSystem } from './system.js';
+import { ActorPool } from './pool.js';
+import { checkLimits, DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS } from './limits.js';
 import type { ActorOptions, HiveEvents, HiveOptions, ModuleDef, SpawnOptions } from './types.js';
 
 /** An eventemitter3 listener entry. */
@@ -33,6 +35,7 @@ let systemOfHive: (h: Hive) => ActorSystem;
  */
 export class Hive extends EventEmitter<HiveEvents> {
   readonly #system: ActorSystem;
+  readonly #pool: ActorPool | null;
 
   static {
     systemOfHive = (h) => h.#system;
@@ -40,11 +43,33 @@ export class Hive extends EventEmitter<HiveEvents> {
 
   constructor(options: HiveOptions = {}) {
     super();
+    const workers = options.workers ?? 0;
+    if (!(Number.isInteger(workers) && workers >= 0 && workers <= 64)) throw new RangeError('workers must be an integer from 0 to 64');
+    this.#pool =
+      workers === 0
+        ? null
+        : new ActorPool({
+            workers,
+            task: {
+              seed: String(options.seed ?? 0),
+              maxMessageBytes: options.maxMessageBytes ?? 1 << 20,
+              limits: checkLimits({ ...DEFAULT_ACTOR_LIMITS, ...options.limits }),
+              hiveLimits: checkLimits({ ...DEFAULT_HIVE_LIMITS, ...options.hiveLimits }),
+              signals: options.signals ?? 'tree',
+              logLevel: options.logger?.level ?? process.env['WASMHIVE_LOG_LEVEL'] ?? 'info',
+            },
+            ...(options.workerResourceLimits !== undefined ? { resourceLimits: options.workerResourceLimits } : {}),
+          });
     // The system emits through `emit` below (listeners that throw are logged).
-    this.#system = new ActorSystem(options, {
-      emit: (event, payload) => this.emit(event, payload as never),
-      listenerCount: (event) => this.listenerCount(event),
-    });
+    this.#system = new ActorSystem(
+      options,
+      {
+        emit: (event, payload) => this.emit(event, payload as never),
+        listenerCount: (event) => this.listenerCount(event),
+      },
+      this.#pool,
+    );
+    this.#pool?.attach(this.#system);
   }
 
   /** The clock of timeouts, sleeps and `now` (the one given in the options, or the system clock). */
@@ -88,6 +113,7 @@ export class Hive extends EventEmitter<HiveEvents> {
    */
   define(name: string, source: Module | Uint8Array | string, options: ActorOptions = {}): void {
     this.#system.modules.define(name, source, options);
+    this.#pool?.defined(this.#system.modules.byName(name)!);
   }
 
   /** The module definitions, by name. */

@@ -206,3 +206,244 @@ export function decodeSignal(bytes: Uint8Array): Signal {
   for (const k of ['from', 'to']) if (!Number.isInteger(v[k])) throw new RangeError(`relay envelope without ${k}`);
   return v as unknown as Signal;
 }
+
+// ---------------------------------------------------------------------------
+// The wire form of relay envelopes between threads: a fixed layout per type,
+// read off one field table (no MessagePack of keys), so the main thread can
+// route a record by the receiver in its header without decoding the rest.
+
+/** How one field of an envelope is written: a number (float64), a flag, UTF-8 text, bytes, or bytes or null. */
+type FieldKind = 'num' | 'bool' | 'str' | 'bytes' | 'bytes?';
+
+/** The fields of each envelope type after `t` and `to` (which the record header holds), in wire order. */
+export const SIGNAL_FIELDS: { readonly [T in Signal['t']]: readonly (readonly [Exclude<keyof Extract<Signal, { t: T }>, 't' | 'to'>, FieldKind])[] } = {
+  message: [['from', 'num'], ['sender', 'num'], ['payer', 'num'], ['until', 'num'], ['seq', 'num'], ['call', 'bool'], ['bytes', 'bytes']],
+  ack: [['from', 'num'], ['seq', 'num'], ['status', 'num']],
+  withdraw: [['from', 'num'], ['seq', 'num']],
+  exit: [['from', 'num'], ['reason', 'str'], ['linked', 'bool'], ['seq', 'num']],
+  link: [['from', 'num'], ['seq', 'num']],
+  unlink: [['from', 'num']],
+  monitor: [['from', 'num'], ['ref', 'num']],
+  demonitor: [['from', 'num'], ['ref', 'num']],
+  down: [['from', 'num'], ['ref', 'num'], ['reason', 'str']],
+  register: [['from', 'num'], ['seq', 'num'], ['name', 'str']],
+  unregister: [['from', 'num'], ['name', 'str']],
+  lookup: [['from', 'num'], ['seq', 'num'], ['name', 'str']],
+  spawn: [['from', 'num'], ['seq', 'num'], ['module', 'str'], ['init', 'bytes?'], ['link', 'bool']],
+  spawned: [['from', 'num'], ['seq', 'num'], ['status', 'num'], ['memoryBytes', 'num'], ['tableElements', 'num']],
+};
+
+/** Bytes of a wire record's header: kind (u8), envelope type (u8), 2 spare, receiver (u32, little-endian). */
+export const WIRE_HEADER_BYTES = 8;
+/** Kinds of wire records. */
+export const enum WireKind {
+  /** A relay envelope (`Signal`), in the layout of SIGNAL_FIELDS. */
+  SIGNAL = 1,
+  /** A pool control envelope (`PoolControl`), as MessagePack. */
+  CONTROL = 2,
+}
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** An envelope as a wire record (header and fields). */
+export function writeSignal(s: Signal): Uint8Array {
+  const fields = SIGNAL_FIELDS[s.t];
+  const texts: Uint8Array[] = [];
+  let size = WIRE_HEADER_BYTES;
+  for (const [name, kind] of fields) {
+    const v = (s as unknown as Record<string, unknown>)[name];
+    if (kind === 'num') size += 8;
+    else if (kind === 'bool') size += 1;
+    else if (kind === 'str') {
+      const b = utf8.encode(v as string);
+      texts.push(b);
+      size += 4 + b.length;
+    } else size += 4 + (v === null ? 0 : (v as Uint8Array).length);
+  }
+  const out = new Uint8Array(size);
+  const dv = new DataView(out.buffer);
+  out[0] = WireKind.SIGNAL;
+  out[1] = SIGNAL_TYPES.indexOf(s.t);
+  dv.setUint32(4, s.to, true);
+  let at = WIRE_HEADER_BYTES;
+  let t = 0;
+  for (const [name, kind] of fields) {
+    const v = (s as unknown as Record<string, unknown>)[name];
+    if (kind === 'num') {
+      dv.setFloat64(at, v as number, true);
+      at += 8;
+    } else if (kind === 'bool') {
+      out[at++] = v ? 1 : 0;
+    } else {
+      const b = kind === 'str' ? texts[t++]! : (v as Uint8Array | null);
+      // bytes? writes null as length 0xffffffff.
+      dv.setUint32(at, b === null ? 0xffffffff : b.length, true);
+      at += 4;
+      if (b !== null) {
+        out.set(b, at);
+        at += b.length;
+      }
+    }
+  }
+  return out;
+}
+
+/** The receiver named in a wire record's header. */
+export function wireReceiver(record: Uint8Array): number {
+  return (record[4]! | (record[5]! << 8) | (record[6]! << 16) | (record[7]! << 24)) >>> 0;
+}
+
+/** A wire record back to its envelope (bytes fields are views into `record`); throws RangeError when it is not one. */
+export function readSignal(record: Uint8Array): Signal {
+  const type = SIGNAL_TYPES[record[1]!];
+  if (record[0] !== WireKind.SIGNAL || type === undefined) throw new RangeError('not a relay envelope record');
+  const dv = new DataView(record.buffer, record.byteOffset, record.byteLength);
+  const s: Record<string, unknown> = { t: type, to: wireReceiver(record) };
+  let at = WIRE_HEADER_BYTES;
+  for (const [name, kind] of SIGNAL_FIELDS[type]) {
+    if (kind === 'num') {
+      s[name] = dv.getFloat64(at, true);
+      at += 8;
+    } else if (kind === 'bool') {
+      s[name] = record[at++] === 1;
+    } else {
+      const n = dv.getUint32(at, true);
+      at += 4;
+      if (n === 0xffffffff && kind === 'bytes?') {
+        s[name] = null;
+        continue;
+      }
+      if (at + n > record.length) throw new RangeError('truncated relay envelope record');
+      const b = record.subarray(at, at + n);
+      s[name] = kind === 'str' ? fromUtf8.decode(b) : b;
+      at += n;
+    }
+  }
+  return s as unknown as Signal;
+}
+
+// ---------------------------------------------------------------------------
+// The pool's control envelopes: between the main thread and the worker
+// threads of a hive with `workers` (pool.ts, pool-worker.ts). MessagePack.
+
+/** Limits a definition or spawn sets, as plain data. */
+export type LimitsData = Record<string, number>;
+
+/** main → worker: a module the worker may start actors of (sent once per worker; named ones to every worker). */
+export interface DefineControl {
+  readonly t: 'define';
+  readonly hash: string;
+  readonly name: string | null;
+  readonly bytes: Uint8Array;
+  readonly limits: LimitsData | null;
+}
+
+/** main → worker: start an actor (answered with `answer`). */
+export interface StartControl {
+  readonly t: 'start';
+  readonly req: number;
+  readonly id: number;
+  readonly hash: string;
+  readonly name: string | null;
+  readonly init: Uint8Array | null;
+  /** An actor of the tree to start it in (0: a tree of its own). */
+  readonly tree: number;
+  /** A process of the main thread (a supervisor) it is linked to from the start (0: none). */
+  readonly linkTo: number;
+  readonly limits: LimitsData | null;
+  /** Host functions it imports, which stay on the main thread: [module, field, import-set key]. */
+  readonly hostImports: readonly (readonly [string, string, number])[];
+}
+
+/** main → worker: end an actor now with `reason`, trapping exits or not (the host's kill, a supervisor's shutdown). */
+export interface TerminateControl {
+  readonly t: 'terminate';
+  readonly id: number;
+  readonly reason: string;
+}
+
+/** main → worker: ids the worker gives out from now on (a block). */
+export interface IdsControl {
+  readonly t: 'ids';
+  readonly first: number;
+  readonly count: number;
+}
+
+/** main → worker: a request answered synchronously (the main thread waits for the `answer`). */
+export interface RequestControl {
+  readonly t: 'request';
+  readonly req: number;
+  readonly op: 'snapshot' | 'info' | 'restore' | 'emigrate' | 'immigrate' | 'ping';
+  readonly id: number;
+  readonly bytes: Uint8Array | null;
+  readonly options: Record<string, unknown> | null;
+}
+
+/** main → worker: stop (the hive closes). */
+export interface CloseControl {
+  readonly t: 'close';
+}
+
+/** worker → main: the answer to `start` or `request`. */
+export interface AnswerControl {
+  readonly t: 'answer';
+  readonly req: number;
+  readonly ok: boolean;
+  readonly value: unknown;
+  /** The error's class name, message, and for a LimitError its limit and bound. */
+  readonly error: { readonly name: string; readonly message: string; readonly limit?: string; readonly value?: number; readonly phase?: string } | null;
+}
+
+/** worker → main: an actor began on the worker (a guest's spawn, a restore). */
+export interface BornControl {
+  readonly t: 'born';
+  readonly id: number;
+  readonly name: string | null;
+  readonly hash: string;
+  /** The root of its spawn tree. */
+  readonly tree: number;
+  readonly mailbox: number;
+}
+
+/** worker → main: an actor of the worker exited. */
+export interface DiedControl {
+  readonly t: 'died';
+  readonly id: number;
+  readonly name: string | null;
+  readonly reason: string;
+  readonly fuelUsed: number;
+  /** The trap's message and phase, when it trapped. */
+  readonly trap: { readonly message: string; readonly phase: string } | null;
+}
+
+/** worker → main: a `limit` or `deadLetter` event of the worker's actors (payload as the event's, without refs). */
+export interface EventControl {
+  readonly t: 'event';
+  readonly event: 'limit' | 'deadLetter';
+  readonly payload: Record<string, unknown>;
+}
+
+/** worker → main: the worker's block of ids runs low. */
+export interface WantIdsControl {
+  readonly t: 'want-ids';
+}
+
+/** Every pool control envelope. */
+export type PoolControl = DefineControl | StartControl | TerminateControl | IdsControl | RequestControl | CloseControl | AnswerControl | BornControl | DiedControl | EventControl | WantIdsControl;
+
+/** A control envelope as a wire record. */
+export function writeControl(c: PoolControl): Uint8Array {
+  const body = encode(c);
+  const out = new Uint8Array(WIRE_HEADER_BYTES + body.length);
+  out[0] = WireKind.CONTROL;
+  out.set(body, WIRE_HEADER_BYTES);
+  return out;
+}
+
+/** A wire record back to its control envelope. */
+export function readControl(record: Uint8Array): PoolControl {
+  const v = decode(record.subarray(WIRE_HEADER_BYTES)) as PoolControl;
+  if (typeof v !== 'object' || v === null || typeof v.t !== 'string') throw new RangeError('not a pool control record');
+  return v;
+}

@@ -22,6 +22,8 @@ import { HIVE_ADDRESS, type AckSignal, type WithdrawSignal, type DemonitorSignal
 import { NameTable } from './names.js';
 import { ModuleRegistry } from './registry.js';
 import { inlineTransport, type Transport } from './router.js';
+import { PartitionTransport, type Partition } from './partition.js';
+import { RemoteActor } from './remote.js';
 import { Rng } from './rng.js';
 import { Supervisor, type SupervisorHost, type SupervisorSpec } from './supervisor.js';
 import { restoreActor, restoreActorParts, snapshotActor, type RestoreActorOptions, type SnapshotHost } from './snapshot.js';
@@ -32,6 +34,8 @@ import type { ActorOptions, DeadLetter, EventSink, ExitEvent, HiveOptions, Modul
 class ReplyTo implements Endpoint {
   readonly schema = undefined;
   readonly hostSide: boolean;
+  /** Whether its one answer came (then the callee forgot the call itself). */
+  answered = false;
   constructor(
     readonly hive: ActorSystem,
     readonly id: number,
@@ -49,6 +53,7 @@ class ReplyTo implements Endpoint {
     return sender === 0 || sender === this.target;
   }
   deliver(env: Envelope): void {
+    this.answered = true;
     this.hive.closeReply(this.id);
     const o = this.owner;
     if (o instanceof Actor) {
@@ -141,9 +146,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** Trees without actors whose messages are still counted somewhere (dropped from `trees` when they no longer are). */
   private readonly orphanTrees = new Set<Tree>();
   private nextTree = 1;
+  /** The other partitions of a pooled hive (null: the hive is this one system). */
+  private readonly partition: Partition | null;
 
-  constructor(options: HiveOptions, events: EventSink) {
+  constructor(options: HiveOptions, events: EventSink, partition: Partition | null = null) {
     this.events = events;
+    this.partition = partition;
     warmUp(); // once per process: V8 then optimizes the interpreter for every instruction (see vm/warmup.ts)
     this.clock = options.clock ?? new SystemClock();
     // Asynchronous, so a slow reader of stderr never blocks the thread, and
@@ -159,7 +167,34 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.logGate = new LogGate(this.hiveLimits.logLinesPerSecond);
     this.nextId = options.firstId ?? 1;
     if (!(Number.isInteger(this.nextId) && this.nextId >= 1 && this.nextId <= 0x7fffffff)) throw new RangeError('firstId must be an integer from 1 to 2^31-1');
-    this.transport = (options.transport ?? inlineTransport)({ deliver: this.deliver, executor: this.executor });
+    const local = (options.transport ?? inlineTransport)({ deliver: this.deliver, executor: this.executor });
+    this.transport = partition === null ? local : new PartitionTransport(local, (s) => this.isLocal(s), partition);
+  }
+
+  /**
+   * Whether an envelope's receiver is on this partition. On a worker,
+   * anything it does not hold is sent to the main thread, which routes it
+   * (or, holding nothing there either, answers that it is gone); names are
+   * the main thread's, a guest's spawn its own worker's.
+   */
+  private isLocal(s: Signal): boolean {
+    const p = this.partition!;
+    if (s.to === HIVE_ADDRESS) return p.role === 'main' || s.t === 'spawn';
+    const ep = this.endpoints.get(s.to);
+    if (ep !== undefined) return !(ep instanceof RemoteActor);
+    return !p.elsewhere(s.to);
+  }
+
+  /** @internal Takes an envelope that arrived from another partition. */
+  arrived(s: Signal): void {
+    (this.transport as PartitionTransport).arrived(s);
+  }
+
+  /** Whether `id` is not held here but may be on another partition (which then decides about it). */
+  private remote(id: number): boolean {
+    const ep = this.endpoints.get(id);
+    if (ep !== undefined) return ep instanceof RemoteActor;
+    return this.partition !== null && this.partition.elsewhere(id);
   }
 
   // ---------------------------------------------------------------------
@@ -184,9 +219,23 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       assertSchema(schema?.init, options.init, 'init', 0);
       init = this.checkSize(encode(options.init));
     }
+    const placed = this.partition?.place?.(def, { name: options.name ?? null, init, tree: options.tree === undefined ? 0 : typeof options.tree === 'number' ? options.tree : options.tree.id, linkTo: 0, options });
+    if (placed != null) return this.refOf(placed.id);
     const tree = options.tree === undefined ? null : this.treeOf(options.tree);
     const actor = this.start(def, { name: options.name ?? null, init, from: 0, linkTo: null, options, tree, by: null })!;
     return this.refOf(actor.id);
+  }
+
+  /**
+   * @internal Starts an actor the main thread placed on this worker, under
+   * the id it gave; `linkTo`: a process of the main thread it is linked
+   * with. Throws what `spawn` throws.
+   */
+  startPlaced(def: ModuleDef, id: number, s: { name: string | null; init: Uint8Array | null; tree: number; linkTo: number; options: ActorOptions }): void {
+    this.open();
+    const tree = s.tree === 0 ? null : this.treeOf(s.tree);
+    const actor = this.start(def, { name: s.name, init: s.init, from: 0, linkTo: null, options: s.options, tree, by: null, id })!;
+    if (s.linkTo !== 0) actor.links.add(s.linkTo);
   }
 
   /** @internal The spawn tree of a live actor (a host spawning or restoring into it). */
@@ -204,7 +253,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   private start(
     def: ModuleDef,
-    s: { name: string | null; init: Uint8Array | null; from: number; linkTo: Process | null; options: ActorOptions; tree: Tree | null; by: Actor | null },
+    s: { name: string | null; init: Uint8Array | null; from: number; linkTo: Process | null; options: ActorOptions; tree: Tree | null; by: Actor | null; id?: number },
   ): Actor | null {
     if (s.name !== null) this.checkName(s.name);
     const limits = this.limitsFor(def, s.options.limits);
@@ -223,7 +272,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       if (s.by !== null) return null;
       throw new LimitError(hit[0], hit[1], 0);
     }
-    const id = this.allocId();
+    const id = s.id ?? this.allocId();
     const actor = new Actor(this, id, def, limits, s.options.schema ?? def.options.schema, Rng.forActor(this.seed, id), s.tree ?? this.newTree(id), (s.options as SpawnOptions).bindings ?? NO_BINDINGS);
     // The start function is not run here but in the actor's own slices (Actor.runSlice).
     try {
@@ -241,6 +290,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       s.linkTo.links.add(id);
     }
     this.executor.schedule(actor);
+    this.partition?.born?.(id, actor.name, def.hash, actor.tree.root, limits.mailbox);
     // Nothing made for nobody: a spawn bomb's or a batch's events and log lines cost only when someone takes them.
     if (this.events.listenerCount('spawned') > 0) this.events.emit('spawned', { ref: this.refOf(id), id, name: actor.name });
     if (this.logger.isLevelEnabled('debug')) actor.logger.debug({ module: def.name ?? def.hash.slice(0, 12) }, 'spawned');
@@ -441,10 +491,19 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * most 2^31-1 (then LimitError 'ids').
    */
   allocId(): number {
+    if (this.partition?.allocId !== undefined) return this.partition.allocId();
     const id = this.nextId;
     if (id > ID_MAX) throw new LimitError('ids', ID_MAX, 0);
     this.nextId = id + 1;
     return id;
+  }
+
+  /** @internal A block of `count` new ids (a worker's, to give out itself); returns the first. */
+  allocIds(count: number): number {
+    const first = this.nextId;
+    if (first + count - 1 > ID_MAX) throw new LimitError('ids', ID_MAX, 0);
+    this.nextId = first + count;
+    return first;
   }
 
   /** @internal An id taken as it is (a restored actor's, an inbox's claimed address): later ids go above it. */
@@ -507,7 +566,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       this.refsGone.register(r, id);
     }
     const a = this.endpoints.get(id);
-    if (a instanceof Actor) r.seen(a.exited);
+    if (a instanceof Actor || a instanceof RemoteActor) r.seen(a.exited);
     return r;
   }
 
@@ -661,7 +720,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** The hive's side of a register. */
   private onRegister(s: RegisterSignal): void {
     const a = this.endpoints.get(s.from);
-    const status = !(a instanceof Actor) || !a.alive ? Status.NOT_FOUND : this.names.add(s.name, s.from) ? Status.OK : Status.TAKEN;
+    const status = !(a instanceof Actor || a instanceof RemoteActor) || !a.alive ? Status.NOT_FOUND : this.names.add(s.name, s.from) ? Status.OK : Status.TAKEN;
     this.transport.post({ t: 'ack', from: HIVE_ADDRESS, to: s.from, seq: s.seq, status });
   }
 
@@ -673,7 +732,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   private onUnregister(s: UnregisterSignal): void {
     const a = this.endpoints.get(s.from);
-    if (a instanceof Actor && a.alive) this.names.remove(s.name, s.from);
+    if ((a instanceof Actor || a instanceof RemoteActor) && a.alive) this.names.remove(s.name, s.from);
   }
 
   /** The hive's side of a lookup. */
@@ -717,6 +776,16 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   private sendMessage(sender: Actor | null, from: number, to: number, bytes: Uint8Array, wait: number, done: ((status: number) => void) | typeof ACK_TO_WAIT | null, call = false): number {
     const ep = this.endpoints.get(to);
+    if ((ep === undefined || ep instanceof RemoteActor) && this.remote(to)) {
+      // On another partition, which decides the rest. Counted against no tree: a guest waits for the
+      // answer to each send (one message in flight), and the receiver's mailbox bounds what it holds.
+      // (Actors with schemas run on the main thread: nothing of theirs is checked here.)
+      if (sender !== null && sender.callers.size > 0) sender.callers.delete(to); // a remote call answered
+      const until = wait === 0 ? 0 : wait < 0 ? -1 : Math.max(1, this.clock.now() + wait);
+      const seq = done === null ? 0 : done === ACK_TO_WAIT ? this.newSeq() : this.request(done);
+      this.transport.post({ t: 'message', from, to, sender: sender?.id ?? 0, payer: 0, bytes, until, seq, call });
+      return seq;
+    }
     if (ep === undefined || (ep instanceof ReplyTo && !ep.accepts(sender?.id ?? 0))) {
       this.deadLetter(from, to, bytes, 'no such actor');
       return Status.NOT_FOUND;
@@ -778,7 +847,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     // A call's request: the call fails if the receiver goes away before answering.
     // (Only while its reply address is open: a caller that timed out or exited meanwhile closed it.)
-    if (s.call && this.endpoints.get(s.from) instanceof ReplyTo) ep.callers?.add(s.from);
+    if (s.call && (this.endpoints.get(s.from) instanceof ReplyTo || this.remote(s.from))) ep.callers?.add(s.from);
     const env: Envelope = { kind: Kind.MESSAGE, from: s.from, bytes, ref: 0, payer };
     if (ep.hasRoom(bytes.length)) {
       ep.deliver(env);
@@ -944,12 +1013,16 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** @internal A restored actor's call: its reply address opened again under its id, its request sent again if it had not been taken. */
   resumeCall(a: Actor, replyId: number, target: number, request: Uint8Array | null, left: number): void {
     const t = this.endpoints.get(target);
-    if (!(t instanceof Actor) || !t.alive || !this.reopenReply(a, replyId, target)) {
+    const remote = this.remote(target);
+    if ((!remote && (!(t instanceof Actor) || !t.alive)) || !this.reopenReply(a, replyId, target)) {
       a.wakeWithI32(Status.NOT_FOUND);
       return;
     }
     const w: Wait & { kind: 'call' } = { kind: 'call', deadline: left === Infinity ? Infinity : this.clock.now() + left, timer: null, replyId, target, request };
-    if (request === null) t.callers.add(replyId); // taken already: the callee owes the answer
+    if (request === null) {
+      // Taken already: the callee owes the answer (a callee elsewhere was told when the request reached it).
+      if (t instanceof Actor) t.callers.add(replyId);
+    }
     else {
       const st = this.sendRequest(a, w, -1, false);
       if (st !== null) {
@@ -1022,7 +1095,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       case Status.FULL: {
         const a = this.actor(to);
         const ep = this.endpoints.get(to);
-        return new MailboxFullError(to, a?.limits.mailbox ?? (ep instanceof Inbox ? ep.maxMessages : 0));
+        return new MailboxFullError(to, a?.limits.mailbox ?? (ep instanceof Inbox ? ep.maxMessages : ep instanceof RemoteActor ? ep.mailbox : 0));
       }
       case Status.INVALID:
         return new SchemaError('in', to, ['refused']);
@@ -1107,7 +1180,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     const r = this.endpoints.get(id);
     if (!(r instanceof ReplyTo)) return;
     this.endpoints.delete(id);
-    this.endpoints.get(r.target)?.callers?.delete(id);
+    const target = this.endpoints.get(r.target);
+    if (target === undefined || target instanceof RemoteActor) {
+      // The callee is elsewhere: it forgets the call (a demonitor of reference 0), unless the answer came (it forgot then).
+      if (!r.answered && this.remote(r.target)) this.transport.post({ t: 'demonitor', from: id, to: r.target, ref: 0 });
+    } else target.callers?.delete(id);
     this.refs.delete(id);
   }
 
@@ -1118,6 +1195,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     for (const id of [...callers]) {
       const r = this.endpoints.get(id);
       if (r instanceof ReplyTo) r.targetExited(reason);
+      // A caller on another partition: a DOWN of reference 0 to its reply address fails the call there.
+      else if (this.remote(id)) this.transport.post({ t: 'down', from: ep.id, to: id, ref: 0, reason });
     }
     callers.clear();
   }
@@ -1209,7 +1288,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   guestLink(a: Actor, to: number): number | Suspend {
     if (!this.maySignal(a, to)) return Status.NOT_FOUND;
     const other = this.endpoints.get(to);
-    if (!isProcess(other) || !other.alive) return Status.NOT_FOUND;
+    if (!this.remote(to) && (!isProcess(other) || !other.alive)) return Status.NOT_FOUND;
     if (other === a || a.links.has(to)) return Status.OK;
     if (a.links.size >= a.limits.maxLinks) {
       this.limitHit('maxLinks', a.limits.maxLinks, a);
@@ -1271,7 +1350,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     if (!this.entryRoom(watcher)) return Status.LIMIT;
     const t = this.endpoints.get(target);
-    const alive = isProcess(t) && t.alive;
+    // Another partition's process: its side answers, with a `noproc` down if it is gone.
+    const alive = (isProcess(t) && t.alive) || this.remote(target);
     if (!alive && !watcher.signalRoom) {
       this.limitHit('maxSignals', watcher.limits.maxSignals, watcher);
       return Status.LIMIT;
@@ -1311,6 +1391,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** The monitored side of a demonitor. */
   private onDemonitor(s: DemonitorSignal): void {
     const t = this.endpoints.get(s.to);
+    if (s.ref === 0) {
+      // A caller elsewhere gave up its call (timed out, exited).
+      t?.callers?.delete(s.from);
+      return;
+    }
     if (!isProcess(t)) return;
     const refs = t.monitoredBy.get(s.from);
     refs?.delete(s.ref);
@@ -1320,6 +1405,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** The watcher's side of a DOWN: queued unless the monitor was dropped meanwhile. */
   private onDown(s: DownSignal): void {
     const w = this.endpoints.get(s.to);
+    if (s.ref === 0) {
+      // A call's callee on another partition exited before answering.
+      if (w instanceof ReplyTo && w.target === s.from) w.targetExited(s.reason);
+      return;
+    }
     if (!(w instanceof Actor) || !w.alive || w.monitors.get(s.ref) !== s.from) return;
     w.down(s.ref, s.from, s.reason);
   }
@@ -1333,7 +1423,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   guestExit(a: Actor, to: number, reason: string): number | Suspend {
     if (!this.maySignal(a, to)) return Status.NOT_FOUND;
     const t = this.endpoints.get(to);
-    if (!isProcess(t) || !t.alive) return Status.NOT_FOUND;
+    if (!this.remote(to) && (!isProcess(t) || !t.alive)) return Status.NOT_FOUND;
     const w: Wait = { kind: 'exit', deadline: Infinity, timer: null, to, reason };
     const seq = this.request((status) => {
       if (a.wait === w) a.wakeWithI32(status);
@@ -1467,6 +1557,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     p.monitoredBy.clear();
     this.recentExits.set(p.id, reason);
     if (this.recentExits.size > RECENT_EXITS) this.recentExits.delete(this.recentExits.keys().next().value!);
+    if (p instanceof Actor && this.partition?.died !== undefined) {
+      this.partition.died(p.id, p.lastName, reason, p.finalFuel, trap === undefined ? null : { message: trap.message, phase: trap.phase });
+      p.resolveExited(reason);
+      if (!isNormalExit(reason) && (trap !== undefined || reason.startsWith('abort: '))) p.log('warn', 'crashed', { reason });
+      return;
+    }
     if (p instanceof Actor) {
       ref.seen(p.exited);
       this.executor.yieldSoon();
@@ -1530,6 +1626,71 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   }
 
   // ---------------------------------------------------------------------
+  // Actors on worker threads (the main thread of a pooled hive; pool.ts)
+
+  /** @internal Checks that a name may be given (free, 1 to 255 bytes): throws RangeError, NameTakenError. */
+  assertNameFree(name: string): void {
+    this.checkName(name);
+  }
+
+  /** @internal An actor placed on (or begun on) a worker: its address here, its name, and the `spawned` event. */
+  addRemote(r: RemoteActor, name: string | null, announce: boolean): void {
+    if (this.endpoints.has(r.id)) throw new HiveStateError(`id ${r.id} is in use`);
+    this.endpoints.set(r.id, r);
+    if (name !== null) this.names.add(name, r.id);
+    if (announce && this.events.listenerCount('spawned') > 0) this.events.emit('spawned', { ref: this.refOf(r.id), id: r.id, name });
+  }
+
+  /** @internal Emits `spawned` for a remote actor (once it started). */
+  announce(id: number): void {
+    if (this.events.listenerCount('spawned') > 0) this.events.emit('spawned', { ref: this.refOf(id), id, name: this.names.nameOf(id) ?? null });
+  }
+
+  /** @internal Forgets a remote actor that never started (its start failed). */
+  dropRemote(id: number): void {
+    if (!(this.endpoints.get(id) instanceof RemoteActor)) return;
+    this.endpoints.delete(id);
+    this.names.forget(id);
+    this.refs.delete(id);
+  }
+
+  /** @internal The remote actor of an id, alive. */
+  remoteActor(id: number): RemoteActor | undefined {
+    const r = this.endpoints.get(id);
+    return r instanceof RemoteActor && r.alive ? r : undefined;
+  }
+
+  /** @internal The worker of a remote actor said it exited (its links and monitors were told there). */
+  remoteExited(id: number, name: string | null, reason: string, fuelUsed: number, trap: Trap | undefined): void {
+    const r = this.endpoints.get(id);
+    if (!(r instanceof RemoteActor) || !r.alive) return;
+    this.endpoints.delete(id);
+    this.names.forget(id);
+    const ref = this.refs.get(id)?.deref() ?? new ActorRef(this, id);
+    this.refs.delete(id);
+    this.recentExits.set(id, reason);
+    if (this.recentExits.size > RECENT_EXITS) this.recentExits.delete(this.recentExits.keys().next().value!);
+    ref.seen(r.exited);
+    this.executor.yieldSoon();
+    r.ended(reason);
+    const ev: ExitEvent = { ref, id, name, reason, fuelUsed, ...(trap ? { trap } : {}) };
+    this.events.emit('exited', ev);
+    if (!isNormalExit(reason)) this.events.emit('crashed', ev);
+  }
+
+  /** @internal An event of a worker's actors (`limit`, `deadLetter`), emitted here. */
+  remoteEvent(event: 'limit' | 'deadLetter', payload: Record<string, unknown>): void {
+    if (this.events.listenerCount(event) > 0) this.events.emit(event, payload as never);
+  }
+
+  /** @internal The remote actors, alive. */
+  remoteActors(): RemoteActor[] {
+    const out: RemoteActor[] = [];
+    for (const e of this.endpoints.values()) if (e instanceof RemoteActor && e.alive) out.push(e);
+    return out;
+  }
+
+  // ---------------------------------------------------------------------
   // Snapshots
 
   /**
@@ -1539,6 +1700,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * from the actor's own host function.
    */
   snapshot(id: number): Uint8Array {
+    const r = this.endpoints.get(id);
+    if (r instanceof RemoteActor) return this.partition!.request!(r, 'snapshot', null, null) as Uint8Array;
     // Envelopes in flight are delivered first: a snapshot sees none between its actor and the others.
     this.transport.flush();
     const a = this.actor(id);
@@ -1650,6 +1813,17 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** `ActorRef.stop`: an exit signal, then `killed` after `timeout` ms; null when there is no such live actor. */
   stopActor(id: number, reason: string, timeout: number): Promise<string> | null {
+    const r = this.endpoints.get(id);
+    if (r instanceof RemoteActor) {
+      this.sendExit(0, id, reason);
+      const timer = this.clock.setTimer(this.clock.now() + timeout, () => {
+        if (r.alive) this.partition!.terminate!(r, 'killed');
+      });
+      return r.exited.then((reason) => {
+        this.clock.clearTimer(timer);
+        return reason;
+      });
+    }
     const a = this.actor(id);
     if (a === undefined) return null;
     this.sendExit(0, id, reason);
@@ -1665,23 +1839,30 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** `ActorRef.kill`. */
   killActor(id: number): void {
+    const r = this.endpoints.get(id);
+    if (r instanceof RemoteActor) return this.partition!.terminate!(r, 'killed');
     const a = this.actor(id);
     if (a !== undefined) this.terminate(a, 'killed');
   }
 
   /** The exit promise of a live actor. */
   exitedOf(id: number): Promise<string> | undefined {
+    const r = this.endpoints.get(id);
+    if (r instanceof RemoteActor) return r.alive ? r.exited : undefined;
     const a = this.actor(id);
     return a !== undefined && a.alive ? a.exited : undefined;
   }
 
   /** The name of a live actor. */
   nameOf(id: number): string | null {
+    if (this.endpoints.get(id) instanceof RemoteActor) return this.names.nameOf(id) ?? null;
     return this.actor(id)?.name ?? null;
   }
 
   /** `ActorRef.info`. */
   info(id: number): ActorInfo | undefined {
+    const r = this.endpoints.get(id);
+    if (r instanceof RemoteActor) return (this.partition!.request!(r, 'info', null, null) as ActorInfo | null) ?? undefined;
     const a = this.actor(id);
     if (a === undefined) return undefined;
     return {
@@ -1722,7 +1903,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** Ids of the live actors. */
   actorIds(): number[] {
     const out: number[] = [];
-    for (const e of this.endpoints.values()) if (e instanceof Actor) out.push(e.id);
+    for (const e of this.endpoints.values()) if (e instanceof Actor || e instanceof RemoteActor) out.push(e.id);
     return out;
   }
 
@@ -1739,6 +1920,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     for (const e of [...this.endpoints.values()]) if (e instanceof Actor && e.alive) this.terminate(e, 'shutdown');
     for (const e of [...this.endpoints.values()]) if (isProcess(e) && e.alive) this.terminate(e, 'shutdown');
     for (const e of [...this.endpoints.values()]) if (e instanceof Inbox) e.close();
+    // Actors on worker threads end with their workers.
+    for (const r of this.remoteActors()) this.remoteExited(r.id, this.names.nameOf(r.id) ?? null, 'shutdown', 0, undefined);
+    this.partition?.close?.();
     // The answers those exits gave (a sendWait's NOT_FOUND...) are delivered; requests no one will answer now fail.
     this.transport.flush();
     for (const [seq, done] of [...this.pending]) {

@@ -39,6 +39,15 @@ export interface HiveOptions {
    * Monitors, which only observe, are open either way.
    */
   signals?: 'tree' | 'open';
+  /**
+   * Worker threads to run actors on (default 0: every actor runs on the
+   * calling thread). With N >= 1, a piscina pool of N threads runs the
+   * actors, each thread a partition with its own scheduler; the host's API,
+   * inboxes and supervisors stay on this thread. See the README's "Workers".
+   */
+  workers?: number;
+  /** Heap limits of each worker thread (piscina's `resourceLimits`): a worker over them dies, and its actors exit with `worker-crashed`. */
+  workerResourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
   /** First id to give out (default 1). */
   firstId?: number;
   /**

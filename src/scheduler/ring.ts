@@ -48,7 +48,7 @@
  *   consumer: spin up to `spin` loads of TAIL; then
  *     1. store READER_SLEEPS = 1          (announce)
  *     2. load TAIL; if data, store READER_SLEEPS = 0 and return (re-check)
- *     3. Atomics.waitAsync(READER_SLEEPS, 1)   (or Atomics.wait in a worker)
+ *     3. Atomics.waitAsync(READER_SLEEPS, 1)   (or Atomics.wait)
  *   producer, after publishing TAIL:
  *     4. if Atomics.exchange(READER_SLEEPS, 0) === 1: Atomics.notify
  * No lost wake-up: 1 and 4 are sequentially consistent, so either the
@@ -231,22 +231,24 @@ abstract class RingEnd {
    * end uses no CPU and keeps its thread alive (a ref'd timer) until woken.
    * 'ready' may be spurious (another wake); callers re-check with `read`/`write`.
    */
-  protected async wait(timeoutMs: number = Infinity): Promise<RingWait> {
+  protected async wait(timeoutMs: number = Infinity, keepAlive = true): Promise<RingWait> {
     if (this.spinUntilReady()) return 'ready';
     if (!this.announce()) return this.ready() ? 'ready' : 'closed';
     const r = waitAsync(this.h, this.sleepWord, 1, timeoutMs);
     if (!r.async) return this.outcome(r.value === 'timed-out');
     // A pending waitAsync does not keep Node's event loop alive: without this timer a thread
     // whose only work is this wait would exit under the caller's feet (measured). One per park.
-    const keepAlive = setInterval(noop, 1 << 30);
+    // (`keepAlive` false: a wait that must not hold the process open, such as the main thread's.)
+    if (!keepAlive) return this.outcome((await r.value) === 'timed-out');
+    const keepAliveTimer = setInterval(noop, 1 << 30);
     try {
       return this.outcome((await r.value) === 'timed-out');
     } finally {
-      clearInterval(keepAlive);
+      clearInterval(keepAliveTimer);
     }
   }
 
-  /** Like `wait`, but blocks the thread with `Atomics.wait` (workers only; the main thread may not block). */
+  /** Like `wait`, but blocks the thread with `Atomics.wait` (it blocks the thread: in Node the main thread may, briefly). */
   protected waitSync(timeoutMs: number = Infinity): RingWait {
     if (this.spinUntilReady()) return 'ready';
     if (!this.announce()) return this.ready() ? 'ready' : 'closed';
@@ -307,12 +309,12 @@ export class RingWriter extends RingEnd {
    * Waits until a record of `length` bytes fits (spin, then park), the ring is
    * closed, or the timeout passes. Never blocks the event loop.
    */
-  async waitWritable(length: number, timeoutMs?: number): Promise<RingWait> {
+  async waitWritable(length: number, timeoutMs?: number, keepAlive = true): Promise<RingWait> {
     this.wantRoom = this.roomFor(length);
-    return this.wait(timeoutMs);
+    return this.wait(timeoutMs, keepAlive);
   }
 
-  /** Like `waitWritable`, but blocks the thread with `Atomics.wait` (workers only). */
+  /** Like `waitWritable`, but blocks the thread with `Atomics.wait`. */
   waitWritableSync(length: number, timeoutMs?: number): RingWait {
     this.wantRoom = this.roomFor(length);
     return this.waitSync(timeoutMs);
@@ -387,12 +389,16 @@ export class RingReader extends RingEnd {
     return out;
   }
 
-  /** Waits until a record is there (spin, then park), the ring is closed and empty, or the timeout passes. */
-  waitReadable(timeoutMs?: number): Promise<RingWait> {
-    return this.wait(timeoutMs);
+  /**
+   * Waits until a record is there (spin, then park), the ring is closed and
+   * empty, or the timeout passes. `keepAlive` false: the park does not keep
+   * the process alive (a waiting main thread must not).
+   */
+  waitReadable(timeoutMs?: number, keepAlive = true): Promise<RingWait> {
+    return this.wait(timeoutMs, keepAlive);
   }
 
-  /** Like `waitReadable`, but blocks the thread with `Atomics.wait` (workers only; the main thread may not block). */
+  /** Like `waitReadable`, but blocks the thread with `Atomics.wait` (it blocks the thread: in Node the main thread may, briefly). */
   waitReadableSync(timeoutMs?: number): RingWait {
     return this.waitSync(timeoutMs);
   }

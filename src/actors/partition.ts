@@ -1,0 +1,96 @@
+/**
+ * A hive with worker threads is partitioned: each thread runs one actor
+ * system (system.ts) holding its own addresses, the main thread's holding
+ * the host's (inboxes, reply addresses, supervisors, the names) and a
+ * `RemoteActor` for each actor on a worker. `Partition` is how a system
+ * reaches the others (implemented by pool.ts on the main thread and
+ * pool-worker.ts on a worker); `PartitionTransport` sends each envelope to
+ * its receiver's partition: the inline transport for addresses here, the
+ * partition for the others.
+ */
+import type { Signal } from './protocol.js';
+import type { RemoteActor } from './remote.js';
+import type { Transport } from './router.js';
+import type { ModuleDef, SpawnOptions } from './types.js';
+
+/** What a host's spawn asks for, for `Partition.place`. */
+export interface Placement {
+  readonly name: string | null;
+  readonly init: Uint8Array | null;
+  /** An actor of the tree to start in (0: a tree of its own). */
+  readonly tree: number;
+  /** A process of the main thread to link the actor with from the start (0: none). */
+  readonly linkTo: number;
+  readonly options: SpawnOptions;
+}
+
+/** @internal What an actor system that is one partition of a pooled hive uses of the others. */
+export interface Partition {
+  /** 'main': the host's side; 'worker': a worker thread's actors. */
+  readonly role: 'main' | 'worker';
+  /** Takes an envelope whose receiver is on another partition. */
+  send(s: Signal): void;
+  /** Whether an id this partition does not hold may be held by another (then envelopes to it are sent there, and it decides). */
+  elsewhere(id: number): boolean;
+  /** A new id (a worker gives out ids from blocks the main thread hands it). */
+  allocId?(): number;
+  /** An actor began on this worker (spawned by a guest, restored). */
+  born?(id: number, name: string | null, hash: string, tree: number, mailbox: number): void;
+  /** An actor of this worker exited. */
+  died?(id: number, name: string | null, reason: string, fuelUsed: number, trap: { message: string; phase: string } | null): void;
+  /** After each slice: a worker takes what arrived meanwhile. */
+  sliceEnded?(): void;
+  /**
+   * The main thread: starts a host's spawn on a worker and returns its
+   * record, or null when it runs here (see the README: what runs on the
+   * main thread). Throws what spawning throws.
+   */
+  place?(def: ModuleDef, p: Placement): RemoteActor | null;
+  /** The main thread: asks a remote actor's worker, waiting for the answer (throws the worker's error). */
+  request?(r: RemoteActor, op: 'info' | 'snapshot', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown;
+  /** The main thread: ends a remote actor at once with `reason` (trapping exits or not). */
+  terminate?(r: RemoteActor, reason: string): void;
+  /** Stops the other partitions (the hive closes). */
+  close?(): void;
+}
+
+/** @internal The transport of a partition: envelopes for here go through `local`, the others to the partition. */
+export class PartitionTransport implements Transport {
+  constructor(
+    private readonly local: Transport,
+    private readonly isLocal: (s: Signal) => boolean,
+    private readonly partition: Partition,
+  ) {}
+
+  get inFlight(): number {
+    return this.local.inFlight;
+  }
+
+  post(s: Signal): void {
+    if (this.isLocal(s)) this.local.post(s);
+    else this.partition.send(s);
+  }
+
+  /** Takes an envelope that arrived from another partition: delivered in turn, as a local one. */
+  arrived(s: Signal): void {
+    this.local.post(s);
+  }
+
+  drained(): Promise<void> {
+    return this.local.drained();
+  }
+
+  /** Delivers what is in flight here (envelopes between partitions are not this partition's to deliver). */
+  flush(): void {
+    this.local.flush();
+  }
+
+  sliceEnded(): void {
+    this.local.sliceEnded();
+    this.partition.sliceEnded?.();
+  }
+
+  close(): void {
+    this.local.close();
+  }
+}

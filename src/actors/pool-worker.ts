@@ -1,0 +1,244 @@
+/**
+ * A worker thread of a pooled hive (pool.ts): one partition of the hive's
+ * actors. It runs an actor system of its own on an inline executor, takes
+ * envelopes and control requests from the main thread over its channel
+ * (channel.ts), and sends back what its actors send elsewhere, their births
+ * and exits, and its events. Loaded by piscina; the partition is the one
+ * long task the main thread runs on this worker, and ends when the hive
+ * closes (or the thread dies, which the main thread sees as that task
+ * failing).
+ */
+import { threadId } from 'node:worker_threads';
+import { pino } from 'pino';
+import { Module } from '../vm/index.js';
+import { Channel } from './channel.js';
+import type { Partition } from './partition.js';
+import { readControl, readSignal, writeControl, writeSignal, WireKind, type AnswerControl, type PoolControl, type RequestControl, type Signal, type StartControl } from './protocol.js';
+import { ActorSystem } from './system.js';
+import type { ActorLimits, HiveLimits } from './limits.js';
+import type { EventSink, ModuleDef } from './types.js';
+
+/** What the main thread hands a worker's partition task. */
+export interface PartitionTask {
+  /** Its slot (1..workers). */
+  readonly slot: number;
+  /** main → worker ring, and worker → main ring. */
+  readonly down: SharedArrayBuffer;
+  readonly up: SharedArrayBuffer;
+  /** Int32 words: [READY, THREAD_ID]. */
+  readonly state: SharedArrayBuffer;
+  readonly seed: string;
+  readonly maxMessageBytes: number;
+  readonly limits: ActorLimits;
+  readonly hiveLimits: HiveLimits;
+  readonly signals: 'tree' | 'open';
+  readonly logLevel: string;
+}
+
+/** Word indices of `PartitionTask.state`. */
+export const STATE_READY = 0;
+export const STATE_THREAD = 1;
+
+/** Ids a worker asks for more of when fewer than this are left in its blocks. */
+const IDS_LOW = 1 << 15;
+
+/** One worker's partition. */
+class WorkerPartition implements Partition {
+  readonly role = 'worker' as const;
+  readonly system: ActorSystem;
+  private readonly channel: Channel;
+  /** Blocks of ids to give out: [next, end) pairs, the current one first. */
+  private readonly blocks: number[] = [];
+  private askedIds = false;
+  private closed = false;
+  /** Modules the main thread sent, by hash. */
+  private readonly defs = new Map<string, ModuleDef>();
+  private pumping = false;
+
+  constructor(private readonly task: PartitionTask) {
+    this.channel = new Channel(task.up, task.down, true);
+    const sink: EventSink = {
+      emit: (event, payload) => {
+        if (event === 'limit' || event === 'deadLetter') {
+          const p = payload as unknown as Record<string, unknown>;
+          this.control({ t: 'event', event, payload: event === 'limit' ? p : { from: p['from'], to: p['to'], bytes: p['bytes'], reason: p['reason'] } });
+        }
+        return true;
+      },
+      listenerCount: (event) => (event === 'limit' || event === 'deadLetter' ? 1 : 0),
+    };
+    this.system = new ActorSystem(
+      {
+        seed: task.seed,
+        maxMessageBytes: task.maxMessageBytes,
+        limits: task.limits,
+        hiveLimits: task.hiveLimits,
+        signals: task.signals,
+        logger: pino({ level: task.logLevel }, pino.destination({ dest: 2, sync: false })),
+      },
+      sink,
+      this,
+    );
+  }
+
+  /** Runs until the hive closes. */
+  async run(): Promise<string> {
+    const state = new Int32Array(this.task.state);
+    Atomics.store(state, STATE_THREAD, threadId);
+    Atomics.store(state, STATE_READY, 1);
+    Atomics.notify(state, STATE_READY);
+    while (!this.closed) {
+      this.pump();
+      if (this.closed) break;
+      const w = await this.channel.waitReadable();
+      if (w === 'closed') break;
+    }
+    if (!this.closed) this.shutdown();
+    return 'closed';
+  }
+
+  // Partition
+
+  send(s: Signal): void {
+    this.channel.send(writeSignal(s));
+  }
+
+  /** Everything this worker does not hold is the main thread's to route. */
+  elsewhere(): boolean {
+    return true;
+  }
+
+  allocId(): number {
+    const b = this.blocks;
+    while (b.length > 0 && b[0]! >= b[1]!) b.splice(0, 2);
+    if (b.length === 0) throw new Error('this worker has no ids left (the main thread did not answer in time)');
+    const id = b[0]!;
+    b[0] = id + 1;
+    let left = 0;
+    for (let i = 0; i < b.length; i += 2) left += b[i + 1]! - b[i]!;
+    if (left < IDS_LOW && !this.askedIds) {
+      this.askedIds = true;
+      this.control({ t: 'want-ids' });
+    }
+    return id;
+  }
+
+  born(id: number, name: string | null, hash: string, tree: number, mailbox: number): void {
+    this.control({ t: 'born', id, name, hash, tree, mailbox });
+  }
+
+  died(id: number, name: string | null, reason: string, fuelUsed: number, trap: { message: string; phase: string } | null): void {
+    this.control({ t: 'died', id, name, reason, fuelUsed, trap });
+  }
+
+  /** After a slice: what arrived meanwhile is taken now, not after the executor's whole turn. */
+  sliceEnded(): void {
+    if (!this.pumping && this.channel.readable) this.pump();
+  }
+
+  // The channel
+
+  private control(c: PoolControl): void {
+    this.channel.send(writeControl(c));
+  }
+
+  private pump(): void {
+    this.pumping = true;
+    try {
+      this.channel.receive((r) => {
+        if (this.closed) return;
+        if (r[0] === WireKind.SIGNAL) this.system.arrived(readSignal(r));
+        else this.onControl(readControl(r));
+      });
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private onControl(c: PoolControl): void {
+    switch (c.t) {
+      case 'define': {
+        const module = new Module(c.bytes);
+        const options = c.limits === null ? {} : { limits: c.limits as Partial<ActorLimits> };
+        if (c.name !== null && this.system.modules.byName(c.name) === undefined) this.system.modules.define(c.name, module, options);
+        this.defs.set(c.hash, c.name !== null ? this.system.modules.byName(c.name)! : { name: null, module, hash: c.hash, options });
+        return;
+      }
+      case 'start':
+        return this.start(c);
+      case 'terminate': {
+        const a = this.system.actor(c.id);
+        if (a !== undefined && a.alive) this.system.terminate(a, c.reason);
+        return;
+      }
+      case 'ids':
+        this.blocks.push(c.first, c.first + c.count);
+        this.askedIds = false;
+        return;
+      case 'request':
+        return this.serve(c);
+      case 'close':
+        this.shutdown();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private start(c: StartControl): void {
+    try {
+      const def = this.defs.get(c.hash);
+      if (def === undefined) throw new Error(`module ${c.hash} was not sent to this worker`);
+      this.system.startPlaced(def, c.id, { name: c.name, init: c.init, tree: c.tree, linkTo: c.linkTo, options: c.limits === null ? {} : { limits: c.limits as Partial<ActorLimits> } });
+      this.answer(c.req, null);
+    } catch (e) {
+      this.fail(c.req, e);
+    }
+  }
+
+  private serve(c: RequestControl): void {
+    try {
+      switch (c.op) {
+        case 'info':
+          return this.answer(c.req, this.system.info(c.id) ?? null);
+        case 'snapshot':
+          return this.answer(c.req, this.system.snapshot(c.id));
+        case 'ping':
+          return this.answer(c.req, 'pong');
+        default:
+          throw new Error(`request '${c.op}' is not served by this worker`);
+      }
+    } catch (e) {
+      this.fail(c.req, e);
+    }
+  }
+
+  private answer(req: number, value: unknown): void {
+    const a: AnswerControl = { t: 'answer', req, ok: true, value, error: null };
+    this.control(a);
+  }
+
+  private fail(req: number, e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    const x = err as Error & { limit?: string; value?: number; phase?: string };
+    this.control({
+      t: 'answer',
+      req,
+      ok: false,
+      value: null,
+      error: { name: err.name, message: err.message, ...(typeof x.limit === 'string' ? { limit: x.limit, value: x.value ?? 0 } : {}), ...(typeof x.phase === 'string' ? { phase: x.phase } : {}) },
+    });
+  }
+
+  private shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.system.close();
+    this.channel.close();
+  }
+}
+
+/** The partition task (piscina's handler): runs this worker's partition until the hive closes. */
+export default function runPartition(task: PartitionTask): Promise<string> {
+  return new WorkerPartition(task).run();
+}

@@ -1,0 +1,374 @@
+/**
+ * The main thread's side of a hive with worker threads (`new Hive({
+ * workers })`): a piscina pool whose workers each run one partition of the
+ * hive's actors (pool-worker.ts), the channels to them (channel.ts), and
+ * routing: every envelope between partitions passes through here, so the
+ * main thread knows where each address is (a remote actor's worker, the
+ * worker whose block of ids an address was given from), holds what a move
+ * or a crash must not lose, and answers for a crashed worker's actors.
+ *
+ * Placement: a host's spawn goes to the worker with the fewest actors,
+ * into the worker of its tree when it joins one; a guest's spawn stays on
+ * its worker (a spawn tree lives on one worker: its limits are counted
+ * there). Actors that need the main thread (bindings, host imports that are
+ * not functions, schemas) run on it.
+ */
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Piscina } from 'piscina';
+import { LinkError, SnapshotError, Trap, ValidationError, DecodeError } from '../vm/index.js';
+import { Channel, createChannelBuffers, type ChannelBuffers } from './channel.js';
+import { ActorExitedError, HiveStateError, LimitError, NotFoundError, WorkerUnavailableError } from './errors.js';
+import type { Partition, Placement } from './partition.js';
+import { readControl, readSignal, wireReceiver, writeControl, writeSignal, WireKind, type AnswerControl, type PoolControl, type Signal } from './protocol.js';
+import { RemoteActor } from './remote.js';
+import type { ActorSystem } from './system.js';
+import type { ModuleDef } from './types.js';
+import type { PartitionTask } from './pool-worker.js';
+
+/** Ids handed to a worker at a time. */
+const ID_BLOCK = 1 << 16;
+/** How long the main thread waits for a worker's answer before giving up (WorkerUnavailableError). */
+const ANSWER_TIMEOUT_MS = 10_000;
+
+/** One worker's place in the pool. */
+interface Slot {
+  readonly index: number;
+  buffers: ChannelBuffers;
+  channel: Channel;
+  state: Int32Array;
+  alive: boolean;
+  /** Module hashes sent to it. */
+  readonly defs: Set<string>;
+  /** Actors placed or born there and not yet exited. */
+  actors: number;
+  /** Records read while waiting for an answer, handled before anything newer. */
+  backlog: Uint8Array[];
+}
+
+/** Options of the pool (from HiveOptions). */
+export interface PoolConfig {
+  readonly workers: number;
+  readonly task: Omit<PartitionTask, 'slot' | 'down' | 'up' | 'state'>;
+  /** Per-thread limits piscina gives each worker (heap sizes). */
+  readonly resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
+}
+
+/** @internal The main thread's partition of a pooled hive. */
+export class ActorPool implements Partition {
+  readonly role = 'main' as const;
+  private system!: ActorSystem;
+  private readonly piscina: Piscina;
+  private readonly slots: Slot[] = [];
+  /** Blocks of ids given to workers: sorted [first, end, slot] triples. */
+  private readonly blocks: number[][] = [];
+  private nextReq = 1;
+  private closed = false;
+
+  constructor(private readonly config: PoolConfig) {
+    if (!(Number.isInteger(config.workers) && config.workers >= 1 && config.workers <= 64)) throw new RangeError('workers must be an integer from 0 to 64');
+    const { filename, execArgv, tsxApi } = workerEntry();
+    this.piscina = new Piscina({
+      filename,
+      minThreads: config.workers,
+      maxThreads: config.workers,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: 1,
+      // Each worker's event loop stays free: its partition waits on its ring, not on piscina's.
+      atomics: 'disabled',
+      execArgv,
+      workerData: { tsxApi },
+      ...(config.resourceLimits !== undefined ? { resourceLimits: config.resourceLimits } : {}),
+    });
+    // A worker that dies fails its task (see startSlot); piscina's own error event must not crash the host.
+    this.piscina.on('error', () => {});
+  }
+
+  /** Wires the pool to the main thread's actor system and starts the workers' partitions. */
+  attach(system: ActorSystem): void {
+    this.system = system;
+    for (let i = 1; i <= this.config.workers; i++) this.startSlot(i);
+  }
+
+  private startSlot(index: number): void {
+    const buffers = createChannelBuffers();
+    const state = new SharedArrayBuffer(8);
+    const slot: Slot = { index, buffers, channel: new Channel(buffers.down, buffers.up, false), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [] };
+    this.slots[index] = slot;
+    const task: PartitionTask = { ...this.config.task, slot: index, down: buffers.down, up: buffers.up, state };
+    // Its first ids, and the named modules, wait in its ring until it starts.
+    this.grantIds(slot);
+    for (const def of this.system.modules.named.values()) this.sendDef(slot, def);
+    this.piscina.run(task).then(
+      () => this.lost(slot, 'worker-stopped'),
+      () => this.lost(slot, 'worker-crashed'),
+    );
+    void this.pumpLoop(slot);
+  }
+
+  // ---------------------------------------------------------------------
+  // Partition
+
+  send(s: Signal): void {
+    const slot = this.slotOf(s.to);
+    if (slot === null) return this.system.arrived(s); // nowhere else: this side answers that it is gone
+    slot.channel.send(writeSignal(s));
+  }
+
+  elsewhere(id: number): boolean {
+    return this.slotOf(id) !== null;
+  }
+
+  /** The live worker an address is on, or null (here, or nowhere). */
+  private slotOf(id: number): Slot | null {
+    const r = this.system.remoteActor(id);
+    const index = r !== undefined ? r.worker : this.blockOwner(id);
+    if (index === 0) return null;
+    const slot = this.slots[index]!;
+    return slot.alive ? slot : null;
+  }
+
+  private blockOwner(id: number): number {
+    const b = this.blocks;
+    let lo = 0;
+    let hi = b.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const [first, end, slot] = b[mid]!;
+      if (id < first!) hi = mid - 1;
+      else if (id >= end!) lo = mid + 1;
+      else return slot!;
+    }
+    return 0;
+  }
+
+  place(def: ModuleDef, p: Placement): RemoteActor | null {
+    if (this.closed) return null;
+    const o = p.options;
+    // What only the main thread can run: bindings (objects with state), host imports (functions stay here; the
+    // next step sends calls to them from workers), schemas (functions).
+    if ((o.bindings !== undefined && o.bindings.length > 0) || o.imports !== undefined || def.options.imports !== undefined) return null;
+    if (o.schema !== undefined || def.options.schema !== undefined) return null;
+    let slot: Slot | null;
+    let tree = 0;
+    if (p.tree !== 0) {
+      const r = this.system.remoteActor(p.tree);
+      if (r === undefined) {
+        if (this.system.actor(p.tree) !== undefined) return null; // a tree of the main thread
+        throw new ActorExitedError(p.tree, 'noproc');
+      }
+      slot = this.slots[r.worker]!;
+      tree = p.tree;
+    } else slot = this.leastLoaded();
+    if (slot === null) return null;
+    if (p.name !== null) this.system.assertNameFree(p.name);
+    const id = this.system.allocId();
+    const limits = { ...def.options.limits, ...o.limits };
+    const r = new RemoteActor(id, slot.index, tree === 0 ? id : this.system.remoteActor(tree)!.tree, def.hash, (limits.mailbox as number | undefined) ?? this.config.task.limits.mailbox);
+    this.sendDef(slot, def);
+    this.system.addRemote(r, p.name, false);
+    slot.actors++;
+    try {
+      this.ask(slot, (req) => ({ t: 'start', req, id, hash: def.hash, name: p.name, init: p.init, tree, linkTo: p.linkTo, limits: Object.keys(limits).length > 0 ? (limits as Record<string, number>) : null, hostImports: [] }));
+    } catch (e) {
+      slot.actors--;
+      this.system.dropRemote(id);
+      throw e;
+    }
+    this.system.announce(r.id);
+    return r;
+  }
+
+  request(r: RemoteActor, op: 'info' | 'snapshot', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown {
+    const slot = this.slots[r.worker]!;
+    if (!slot.alive) throw new ActorExitedError(r.id, 'worker-crashed');
+    return this.ask(slot, (req) => ({ t: 'request', req, op, id: r.id, bytes, options }));
+  }
+
+  terminate(r: RemoteActor, reason: string): void {
+    const slot = this.slots[r.worker]!;
+    if (slot.alive) this.control(slot, { t: 'terminate', id: r.id, reason });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const slot of this.slots) {
+      if (slot === undefined || !slot.alive) continue;
+      slot.alive = false;
+      this.control(slot, { t: 'close' });
+    }
+    // The workers end their partitions (their tasks resolve); then the threads go.
+    setTimeout(() => void this.piscina.destroy(), 1_000).unref();
+  }
+
+  // ---------------------------------------------------------------------
+  // Workers
+
+  private leastLoaded(): Slot | null {
+    let best: Slot | null = null;
+    for (const s of this.slots) if (s !== undefined && s.alive && (best === null || s.actors < best.actors)) best = s;
+    return best;
+  }
+
+  private sendDef(slot: Slot, def: ModuleDef): void {
+    if (slot.defs.has(def.hash)) return;
+    slot.defs.add(def.hash);
+    const limits = def.options.limits;
+    this.control(slot, { t: 'define', hash: def.hash, name: def.name, bytes: def.module.ast.bytes, limits: limits === undefined ? null : (limits as Record<string, number>) });
+  }
+
+  /** A module defined by name after the pool started: every worker learns it (guests spawn it by name). */
+  defined(def: ModuleDef): void {
+    for (const s of this.slots) if (s !== undefined && s.alive) this.sendDef(s, def);
+  }
+
+  private grantIds(slot: Slot): void {
+    const first = this.system.allocIds(ID_BLOCK);
+    this.blocks.push([first, first + ID_BLOCK, slot.index]);
+    this.blocks.sort((a, b) => a[0]! - b[0]!);
+    this.control(slot, { t: 'ids', first, count: ID_BLOCK });
+  }
+
+  private control(slot: Slot, c: PoolControl): void {
+    slot.channel.send(writeControl(c));
+  }
+
+  /**
+   * Sends a request and blocks this thread until the worker answers (records
+   * that arrive meanwhile are kept, in order, for the pump). The worker
+   * answers between two slices, so this waits for about one slice.
+   */
+  private ask(slot: Slot, make: (req: number) => PoolControl): unknown {
+    const req = this.nextReq++;
+    this.control(slot, make(req));
+    const deadline = performance.now() + ANSWER_TIMEOUT_MS;
+    let answer: AnswerControl | null = null;
+    for (;;) {
+      slot.channel.receive((r) => {
+        if (answer === null && r[0] === WireKind.CONTROL) {
+          const c = readControl(r);
+          if (c.t === 'answer' && c.req === req) {
+            answer = c;
+            return;
+          }
+        }
+        slot.backlog.push(r);
+      });
+      if (answer !== null) break;
+      if (!slot.alive) throw new ActorExitedError(0, 'worker-crashed');
+      const left = deadline - performance.now();
+      if (left <= 0) throw new WorkerUnavailableError(slot.index, `worker ${slot.index} did not answer within ${ANSWER_TIMEOUT_MS} ms`);
+      slot.channel.waitReadableSync(Math.min(left, 100));
+    }
+    if (slot.backlog.length > 0) setImmediate(() => this.pump(slot));
+    const a = answer as AnswerControl;
+    if (!a.ok) throw remoteError(a.error!);
+    return a.value;
+  }
+
+  private async pumpLoop(slot: Slot): Promise<void> {
+    const channel = slot.channel;
+    while (slot.alive && !this.closed) {
+      this.pump(slot);
+      const w = await channel.waitReadable();
+      if (w === 'closed') break;
+    }
+  }
+
+  private pump(slot: Slot): void {
+    if (slot.backlog.length > 0) {
+      const held = slot.backlog;
+      slot.backlog = [];
+      for (const r of held) this.take(slot, r);
+    }
+    slot.channel.receive((r) => this.take(slot, r));
+  }
+
+  /** A record from a worker: routed on, or handled here. */
+  private take(slot: Slot, r: Uint8Array): void {
+    if (r[0] === WireKind.SIGNAL) {
+      const to = this.slotOf(wireReceiver(r));
+      if (to !== null) to.channel.send(r);
+      else this.system.arrived(readSignal(r));
+      return;
+    }
+    const c = readControl(r);
+    switch (c.t) {
+      case 'born':
+        if (this.system.remoteActor(c.id) === undefined) {
+          slot.actors++;
+          this.system.addRemote(new RemoteActor(c.id, slot.index, c.tree, c.hash, c.mailbox), null, false);
+          this.system.announce(c.id);
+        }
+        return;
+      case 'died': {
+        if (this.system.remoteActor(c.id)?.worker === slot.index) slot.actors--;
+        const trap = c.trap === null ? undefined : new Trap(c.trap.message, [], c.trap.phase === 'exhaustion' ? 'exhaustion' : 'trap');
+        this.system.remoteExited(c.id, c.name, c.reason, c.fuelUsed, trap);
+        return;
+      }
+      case 'event':
+        this.system.remoteEvent(c.event, c.payload);
+        return;
+      case 'want-ids':
+        this.grantIds(slot);
+        return;
+      default:
+        return; // an answer nobody waits for any more
+    }
+  }
+
+  /** A worker ended: its actors exit with `reason`. */
+  private lost(slot: Slot, reason: string): void {
+    if (!slot.alive && this.closed) return;
+    slot.alive = false;
+    slot.channel.close();
+    for (const r of this.system.remoteActors()) if (r.worker === slot.index) this.system.remoteExited(r.id, null, reason, 0, undefined);
+    if (!this.closed) this.startSlot(slot.index);
+  }
+}
+
+/** An error a worker reported, as the class the host would have seen inline. */
+function remoteError(e: NonNullable<AnswerControl['error']>): Error {
+  switch (e.name) {
+    case 'LimitError':
+      return new LimitError(e.limit ?? '?', e.value ?? 0, 0);
+    case 'Trap':
+    case 'Exhaustion':
+      return new Trap(e.message, [], e.phase === 'exhaustion' ? 'exhaustion' : 'trap');
+    case 'LinkError':
+      return new LinkError(e.message);
+    case 'DecodeError':
+      return new DecodeError(e.message);
+    case 'ValidationError':
+      return new ValidationError(e.message);
+    case 'SnapshotError':
+      return new SnapshotError(e.message);
+    case 'ActorExitedError':
+      return Object.assign(new ActorExitedError(0, 'noproc'), { message: e.message });
+    case 'NotFoundError':
+      return new NotFoundError(e.message);
+    case 'HiveStateError':
+      return new HiveStateError(e.message);
+    default:
+      return new Error(`${e.name}: ${e.message}`);
+  }
+}
+
+/**
+ * The worker's entry for piscina: the compiled pool-worker.js beside this
+ * file, or, when this runs from the TypeScript sources (the tests), a small
+ * loader that imports pool-worker.ts through tsx.
+ */
+function workerEntry(): { filename: string; execArgv: string[]; tsxApi: string | null } {
+  const here = import.meta.url;
+  if (here.endsWith('.js')) return { filename: fileURLToPath(new URL('./pool-worker.js', here)), execArgv: [], tsxApi: null };
+  const require = createRequire(here);
+  const pkg = require.resolve('tsx/package.json');
+  const api = new URL((require('tsx/package.json') as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default, `file://${pkg}`).href;
+  const loader = fileURLToPath(new URL('./pool-worker-dev.mjs', here));
+  if (!existsSync(loader)) throw new Error(`missing ${loader}`);
+  return { filename: loader, execArgv: [], tsxApi: api };
+}

@@ -1,0 +1,54 @@
+/**
+ * The main thread's record of an actor that runs on a worker thread of a
+ * pooled hive: an address in the main thread's address table that routing
+ * sends on to the worker (partition.ts), with what the host's API needs to
+ * know without asking the worker (its name, tree, exit).
+ */
+import type { ActorSchema } from './codec.js';
+import type { Envelope } from './envelope.js';
+import type { Endpoint } from './process.js';
+
+/** @internal An actor on a worker, as the main thread sees it. */
+export class RemoteActor implements Endpoint {
+  readonly schema: ActorSchema | undefined = undefined;
+  readonly hostSide = false;
+  /** Whether the main thread has not yet heard of its exit. */
+  alive = true;
+  /** Resolves with its exit reason. */
+  readonly exited: Promise<string>;
+  private resolveExited!: (reason: string) => void;
+
+  constructor(
+    readonly id: number,
+    /** The worker it runs on (its slot), changed when it moves. */
+    public worker: number,
+    /** The root of its spawn tree. */
+    readonly tree: number,
+    /** Its name as last registered by the host's side (the name table has the truth). */
+    readonly module: string,
+    /** Its mailbox bound (for errors). */
+    readonly mailbox: number,
+  ) {
+    this.exited = new Promise((resolve) => (this.resolveExited = resolve));
+  }
+
+  /** Routing sends its envelopes to its worker: it never takes one here. */
+  hasRoom(): boolean {
+    return true;
+  }
+
+  deliver(_env: Envelope): void {
+    throw new Error(`envelope for the remote actor ${this.id} delivered on the main thread (a routing bug)`);
+  }
+
+  /** Moved to another worker. */
+  moved(worker: number): void {
+    this.worker = worker;
+  }
+
+  /** The worker said it exited. */
+  ended(reason: string): void {
+    this.alive = false;
+    this.resolveExited(reason);
+  }
+}
