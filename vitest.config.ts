@@ -27,6 +27,17 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
         },
       },
+      // The executor conformance suite again on a pooled hive: the actors on one worker thread, then on two.
+      ...[1, 2].map((workers) => ({
+        test: {
+          ...shared,
+          name: `workers-${workers}`,
+          include: ['src/actors/**/*.test.ts', 'test/c-guest.test.ts'],
+          exclude: ['src/actors/codec.test.ts', '**/node_modules/**'],
+          env: { WASMHIVE_WORKERS: String(workers) },
+          sequence: { groupOrder: 0 },
+        },
+      })),
       {
         test: {
           ...shared,

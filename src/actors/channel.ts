@@ -42,6 +42,9 @@ export class Channel {
   private parts: Uint8Array[] = [];
   private readonly chunk: number;
   private closedHere = false;
+  /** Whole records sent and received (a pooled hive's idle check compares them across the channel). */
+  sent = 0;
+  received = 0;
 
   constructor(
     out: SharedArrayBuffer,
@@ -64,6 +67,7 @@ export class Channel {
   /** Sends one record (its header written by the caller); never blocks, never drops (until closed). */
   send(record: Uint8Array): void {
     if (this.closedHere) return;
+    this.sent++;
     if (record.length <= this.writer.maxRecord) {
       this.put(record);
       return;
@@ -138,8 +142,12 @@ export class Channel {
           at += p.length;
         }
         whole.set(r.subarray(8), at);
+        this.received++;
         take(whole);
-      } else take(r);
+      } else {
+        this.received++;
+        take(r);
+      }
       n++;
     }
     return n;

@@ -15,6 +15,8 @@ import type { RestoreActorOptions } from './snapshot.js';
 import type { Supervisor, SupervisorSpec } from './supervisor.js';
 import { ActorSystem } from './system.js';
 import { ActorPool } from './pool.js';
+import { WorkerPool } from './threads.js';
+import { ManualClock } from '../scheduler/index.js';
 import { checkLimits, DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS } from './limits.js';
 import type { ActorOptions, HiveEvents, HiveOptions, ModuleDef, SpawnOptions } from './types.js';
 
@@ -36,6 +38,7 @@ let systemOfHive: (h: Hive) => ActorSystem;
 export class Hive extends EventEmitter<HiveEvents> {
   readonly #system: ActorSystem;
   readonly #pool: ActorPool | null;
+  #unwatchClock: (() => void) | null = null;
 
   static {
     systemOfHive = (h) => h.#system;
@@ -44,7 +47,7 @@ export class Hive extends EventEmitter<HiveEvents> {
   constructor(options: HiveOptions = {}) {
     super();
     const workers = options.workers ?? 0;
-    if (!(Number.isInteger(workers) && workers >= 0 && workers <= 64)) throw new RangeError('workers must be an integer from 0 to 64');
+    if (!(workers instanceof WorkerPool || (Number.isInteger(workers) && workers >= 0 && workers <= 64))) throw new RangeError('workers must be a WorkerPool or an integer from 0 to 64');
     this.#pool =
       workers === 0
         ? null
@@ -57,6 +60,7 @@ export class Hive extends EventEmitter<HiveEvents> {
               hiveLimits: checkLimits({ ...DEFAULT_HIVE_LIMITS, ...options.hiveLimits }),
               signals: options.signals ?? 'tree',
               logLevel: options.logger?.level ?? process.env['WASMHIVE_LOG_LEVEL'] ?? 'info',
+              manualClock: options.clock instanceof ManualClock ? options.clock.now() : null,
             },
             ...(options.workerResourceLimits !== undefined ? { resourceLimits: options.workerResourceLimits } : {}),
           });
@@ -70,6 +74,11 @@ export class Hive extends EventEmitter<HiveEvents> {
       this.#pool,
     );
     this.#pool?.attach(this.#system);
+    // A manual clock's moves reach the workers' clocks.
+    if (this.#pool !== null && options.clock instanceof ManualClock) {
+      const pool = this.#pool;
+      this.#unwatchClock = options.clock.onSet((now) => pool.clockMoved(now));
+    }
   }
 
   /** The clock of timeouts, sleeps and `now` (the one given in the options, or the system clock). */
@@ -221,6 +230,7 @@ export class Hive extends EventEmitter<HiveEvents> {
    * stops the executor. Later calls on the hive throw HiveStateError.
    */
   close(): void {
+    this.#unwatchClock?.();
     this.#system.close();
   }
 }

@@ -8,9 +8,11 @@
  * links, monitors, exits, sleep, now, random, log. Every resource a guest
  * can make the host hold is bounded (src/actors/limits.ts): hitting a limit
  * gives the guest the status LIMIT, the host a LimitError, the operator a
- * `limit` event.
+ * `limit` event. With `workers`, actors run on worker threads (a
+ * `WorkerPool`), behind the same API.
  */
 export { Hive } from './hive.js';
+export { WorkerPool, type WorkerPoolOptions } from './threads.js';
 export type { HiveOptions, ActorOptions, SpawnOptions, ModuleDef, HiveEvents, ActorEvent, ExitEvent, RestartEvent, DeadLetter, LimitEvent } from './types.js';
 export { ActorRef, Inbox, type InboxOptions, type CallOptions, type SendOptions, type Received, type ActorInfo } from './ref.js';
 export { Supervisor, type SupervisorSpec, type ChildSpec, type Strategy } from './supervisor.js';
@@ -20,4 +22,4 @@ export { ABI_VERSION } from './abi.js';
 export { DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS, type ActorLimits, type HiveLimits } from './limits.js';
 export type { RestoreActorOptions } from './snapshot.js';
 export { ACTOR_SNAPSHOT_FORMAT, readActorSnapshot } from './snapshot-format.js';
-export { ActorError, ActorExitedError, NotFoundError, CallTimeoutError, MailboxFullError, SchemaError, MessageTooLargeError, NameTakenError, HiveStateError, LimitError } from './errors.js';
+export { ActorError, ActorExitedError, NotFoundError, CallTimeoutError, MailboxFullError, SchemaError, MessageTooLargeError, NameTakenError, HiveStateError, LimitError, WorkerUnavailableError } from './errors.js';

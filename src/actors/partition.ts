@@ -47,11 +47,17 @@ export interface Partition {
    */
   place?(def: ModuleDef, p: Placement): RemoteActor | null;
   /** The main thread: asks a remote actor's worker, waiting for the answer (throws the worker's error). */
-  request?(r: RemoteActor, op: 'info' | 'snapshot', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown;
+  request?(r: RemoteActor, op: 'info' | 'snapshot' | 'terminate', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown;
   /** The main thread: ends a remote actor at once with `reason` (trapping exits or not). */
   terminate?(r: RemoteActor, reason: string): void;
   /** Stops the other partitions (the hive closes). */
   close?(): void;
+  /**
+   * The main thread: resolves true when every worker is idle and nothing is
+   * between the threads, as it was when asked; false when something moved
+   * meanwhile (then ask again).
+   */
+  settled?(): Promise<boolean>;
 }
 
 /** @internal The transport of a partition: envelopes for here go through `local`, the others to the partition. */

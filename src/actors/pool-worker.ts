@@ -11,33 +11,13 @@
 import { threadId } from 'node:worker_threads';
 import { pino } from 'pino';
 import { Module } from '../vm/index.js';
+import { ManualClock } from '../scheduler/index.js';
 import { Channel } from './channel.js';
 import type { Partition } from './partition.js';
-import { readControl, readSignal, writeControl, writeSignal, WireKind, type AnswerControl, type PoolControl, type RequestControl, type Signal, type StartControl } from './protocol.js';
+import { readControl, readSignal, writeControl, writeSignal, STATE_READY, STATE_THREAD, WireKind, type AgentMessage, type AgentTask, type AnswerControl, type PartitionTask, type PoolControl, type RequestControl, type Signal, type StartControl } from './protocol.js';
 import { ActorSystem } from './system.js';
-import type { ActorLimits, HiveLimits } from './limits.js';
+import type { ActorLimits } from './limits.js';
 import type { EventSink, ModuleDef } from './types.js';
-
-/** What the main thread hands a worker's partition task. */
-export interface PartitionTask {
-  /** Its slot (1..workers). */
-  readonly slot: number;
-  /** main → worker ring, and worker → main ring. */
-  readonly down: SharedArrayBuffer;
-  readonly up: SharedArrayBuffer;
-  /** Int32 words: [READY, THREAD_ID]. */
-  readonly state: SharedArrayBuffer;
-  readonly seed: string;
-  readonly maxMessageBytes: number;
-  readonly limits: ActorLimits;
-  readonly hiveLimits: HiveLimits;
-  readonly signals: 'tree' | 'open';
-  readonly logLevel: string;
-}
-
-/** Word indices of `PartitionTask.state`. */
-export const STATE_READY = 0;
-export const STATE_THREAD = 1;
 
 /** Ids a worker asks for more of when fewer than this are left in its blocks. */
 const IDS_LOW = 1 << 15;
@@ -54,9 +34,11 @@ class WorkerPartition implements Partition {
   /** Modules the main thread sent, by hash. */
   private readonly defs = new Map<string, ModuleDef>();
   private pumping = false;
+  private readonly clock: ManualClock | null;
 
   constructor(private readonly task: PartitionTask) {
     this.channel = new Channel(task.up, task.down, true);
+    this.clock = task.manualClock === null ? null : new ManualClock(task.manualClock);
     const sink: EventSink = {
       emit: (event, payload) => {
         if (event === 'limit' || event === 'deadLetter') {
@@ -74,6 +56,7 @@ class WorkerPartition implements Partition {
         limits: task.limits,
         hiveLimits: task.hiveLimits,
         signals: task.signals,
+        ...(this.clock !== null ? { clock: this.clock } : {}),
         logger: pino({ level: task.logLevel }, pino.destination({ dest: 2, sync: false })),
       },
       sink,
@@ -177,6 +160,9 @@ class WorkerPartition implements Partition {
         return;
       case 'request':
         return this.serve(c);
+      case 'time':
+        if (this.clock !== null && c.now > this.clock.now()) this.clock.set(c.now);
+        return;
       case 'close':
         this.shutdown();
         return;
@@ -205,6 +191,15 @@ class WorkerPartition implements Partition {
           return this.answer(c.req, this.system.snapshot(c.id));
         case 'ping':
           return this.answer(c.req, 'pong');
+        case 'terminate': {
+          const a = this.system.actor(c.id);
+          if (a !== undefined && a.alive) this.system.terminate(a, String(c.options?.['reason'] ?? 'killed'));
+          return this.answer(c.req, null);
+        }
+        case 'idle':
+          // Answered once nothing here is ready to run, with the channel's counts then.
+          void this.system.idle().then(() => this.answer(c.req, { received: this.channel.received, sent: this.channel.sent }));
+          return;
         default:
           throw new Error(`request '${c.op}' is not served by this worker`);
       }
@@ -238,7 +233,20 @@ class WorkerPartition implements Partition {
   }
 }
 
-/** The partition task (piscina's handler): runs this worker's partition until the hive closes. */
-export default function runPartition(task: PartitionTask): Promise<string> {
-  return new WorkerPartition(task).run();
+/**
+ * The agent (piscina's handler; one long task per thread): starts the
+ * partitions the main thread asks for, each running until its hive closes,
+ * and ends when the pool closes.
+ */
+export default function runAgent(task: AgentTask): Promise<string> {
+  return new Promise((resolve) => {
+    task.port.on('message', (m: AgentMessage) => {
+      if (m.t === 'partition') void new WorkerPartition(m.task).run();
+      else {
+        task.port.close();
+        resolve('stopped');
+      }
+    });
+    task.port.postMessage({ t: 'hello', threadId });
+  });
 }

@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it } from 'vitest';
 import { pino } from 'pino';
 import { Hive } from './index.js';
 import { guest } from '../../test/helpers/hive.js';

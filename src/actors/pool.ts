@@ -13,10 +13,6 @@
  * there). Actors that need the main thread (bindings, host imports that are
  * not functions, schemas) run on it.
  */
-import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { Piscina } from 'piscina';
 import { LinkError, SnapshotError, Trap, ValidationError, DecodeError } from '../vm/index.js';
 import { Channel, createChannelBuffers, type ChannelBuffers } from './channel.js';
 import { ActorExitedError, HiveStateError, LimitError, NotFoundError, WorkerUnavailableError } from './errors.js';
@@ -25,7 +21,8 @@ import { readControl, readSignal, wireReceiver, writeControl, writeSignal, WireK
 import { RemoteActor } from './remote.js';
 import type { ActorSystem } from './system.js';
 import type { ModuleDef } from './types.js';
-import type { PartitionTask } from './pool-worker.js';
+import type { PartitionTask } from './protocol.js';
+import { poolAgents, WorkerPool, type PoolAgents } from './threads.js';
 
 /** Ids handed to a worker at a time. */
 const ID_BLOCK = 1 << 16;
@@ -45,13 +42,18 @@ interface Slot {
   actors: number;
   /** Records read while waiting for an answer, handled before anything newer. */
   backlog: Uint8Array[];
+  /** Forgets this partition's crash callback at its agent. */
+  forget: () => void;
+  /** Its requests answered later (they fail if it goes away). */
+  readonly awaiting: Set<number>;
 }
 
 /** Options of the pool (from HiveOptions). */
 export interface PoolConfig {
-  readonly workers: number;
+  /** Threads of its own (closed with the hive), or a pool shared with other hives. */
+  readonly workers: number | WorkerPool;
   readonly task: Omit<PartitionTask, 'slot' | 'down' | 'up' | 'state'>;
-  /** Per-thread limits piscina gives each worker (heap sizes). */
+  /** Per-thread limits piscina gives each worker of its own (heap sizes). */
   readonly resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
 }
 
@@ -59,51 +61,46 @@ export interface PoolConfig {
 export class ActorPool implements Partition {
   readonly role = 'main' as const;
   private system!: ActorSystem;
-  private readonly piscina: Piscina;
+  /** The threads: its own (closed with it) or shared. */
+  private readonly threads: WorkerPool;
+  private readonly ownThreads: boolean;
+  private readonly agents: PoolAgents;
+  /** Slot i (1..n) runs on agent i - 1; slot 0 is this thread. */
   private readonly slots: Slot[] = [];
   /** Blocks of ids given to workers: sorted [first, end, slot] triples. */
   private readonly blocks: number[][] = [];
   private nextReq = 1;
   private closed = false;
+  /** Requests answered later (askAsync), by number. */
+  private readonly awaiting = new Map<number, (a: AnswerControl | null) => void>();
 
   constructor(private readonly config: PoolConfig) {
-    if (!(Number.isInteger(config.workers) && config.workers >= 1 && config.workers <= 64)) throw new RangeError('workers must be an integer from 0 to 64');
-    const { filename, execArgv, tsxApi } = workerEntry();
-    this.piscina = new Piscina({
-      filename,
-      minThreads: config.workers,
-      maxThreads: config.workers,
-      idleTimeout: Infinity,
-      concurrentTasksPerWorker: 1,
-      // Each worker's event loop stays free: its partition waits on its ring, not on piscina's.
-      atomics: 'disabled',
-      execArgv,
-      workerData: { tsxApi },
-      ...(config.resourceLimits !== undefined ? { resourceLimits: config.resourceLimits } : {}),
-    });
-    // A worker that dies fails its task (see startSlot); piscina's own error event must not crash the host.
-    this.piscina.on('error', () => {});
+    if (config.workers instanceof WorkerPool) {
+      this.threads = config.workers;
+      this.ownThreads = false;
+    } else {
+      this.threads = new WorkerPool({ threads: config.workers, ...(config.resourceLimits !== undefined ? { resourceLimits: config.resourceLimits } : {}) });
+      this.ownThreads = true;
+    }
+    this.agents = poolAgents(this.threads);
   }
 
   /** Wires the pool to the main thread's actor system and starts the workers' partitions. */
   attach(system: ActorSystem): void {
     this.system = system;
-    for (let i = 1; i <= this.config.workers; i++) this.startSlot(i);
+    for (let i = 1; i <= this.agents.size; i++) this.startSlot(i);
   }
 
   private startSlot(index: number): void {
     const buffers = createChannelBuffers();
     const state = new SharedArrayBuffer(8);
-    const slot: Slot = { index, buffers, channel: new Channel(buffers.down, buffers.up, false), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [] };
+    const slot: Slot = { index, buffers, channel: new Channel(buffers.down, buffers.up, false), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [], forget: () => {}, awaiting: new Set() };
     this.slots[index] = slot;
     const task: PartitionTask = { ...this.config.task, slot: index, down: buffers.down, up: buffers.up, state };
     // Its first ids, and the named modules, wait in its ring until it starts.
     this.grantIds(slot);
     for (const def of this.system.modules.named.values()) this.sendDef(slot, def);
-    this.piscina.run(task).then(
-      () => this.lost(slot, 'worker-stopped'),
-      () => this.lost(slot, 'worker-crashed'),
-    );
+    slot.forget = this.agents.start(index - 1, task, (reason) => this.lost(slot, reason));
     void this.pumpLoop(slot);
   }
 
@@ -180,15 +177,45 @@ export class ActorPool implements Partition {
     return r;
   }
 
-  request(r: RemoteActor, op: 'info' | 'snapshot', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown {
+  request(r: RemoteActor, op: 'info' | 'snapshot' | 'terminate', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown {
     const slot = this.slots[r.worker]!;
     if (!slot.alive) throw new ActorExitedError(r.id, 'worker-crashed');
     return this.ask(slot, (req) => ({ t: 'request', req, op, id: r.id, bytes, options }));
   }
 
+  /** Ends a remote actor now, as inline: its exit is known here when this returns. */
   terminate(r: RemoteActor, reason: string): void {
     const slot = this.slots[r.worker]!;
-    if (slot.alive) this.control(slot, { t: 'terminate', id: r.id, reason });
+    if (slot.alive) this.ask(slot, (req) => ({ t: 'request', req, op: 'terminate', id: r.id, bytes: null, options: { reason } }));
+  }
+
+  /** The hive's manual clock moved: every worker's follows. */
+  clockMoved(now: number): void {
+    for (const s of this.slots) if (s !== undefined && s.alive) this.control(s, { t: 'time', now });
+  }
+
+  async settled(): Promise<boolean> {
+    const live = this.slots.filter((s) => s !== undefined && s.alive);
+    if (live.length === 0) return true;
+    const before = live.map((s) => s.channel.sent);
+    const answers = (await Promise.all(live.map((s) => this.askAsync(s, 'idle')))) as ({ received: number; sent: number } | null)[];
+    for (let i = 0; i < live.length; i++) {
+      const s = live[i]!;
+      const a = answers[i];
+      // Everything sent to it was taken before it went idle, nothing was sent since, and everything it sent (and its answer) arrived.
+      if (a === null || !s.alive || a.received !== s.channel.sent || s.channel.sent !== before[i]! + 1 || s.channel.received !== a.sent + 1 || s.backlog.length > 0 || s.channel.readable) return false;
+    }
+    return true;
+  }
+
+  /** Sends a request whose answer comes later, in the pump (null: the worker went away first). */
+  private askAsync(slot: Slot, op: 'idle'): Promise<unknown> {
+    const req = this.nextReq++;
+    return new Promise((resolve) => {
+      this.awaiting.set(req, (a) => resolve(a === null || !a.ok ? null : a.value));
+      slot.awaiting.add(req);
+      this.control(slot, { t: 'request', req, op, id: 0, bytes: null, options: null });
+    });
   }
 
   close(): void {
@@ -197,10 +224,21 @@ export class ActorPool implements Partition {
     for (const slot of this.slots) {
       if (slot === undefined || !slot.alive) continue;
       slot.alive = false;
+      slot.forget();
       this.control(slot, { t: 'close' });
     }
-    // The workers end their partitions (their tasks resolve); then the threads go.
-    setTimeout(() => void this.piscina.destroy(), 1_000).unref();
+    // The workers end their partitions; then threads of its own go.
+    if (this.ownThreads) setTimeout(() => void this.threads.close(), 200).unref();
+  }
+
+  /** @internal The Worker running slot `index` (tests terminate it). */
+  workerOf(index: number): import('node:worker_threads').Worker | undefined {
+    return this.agents.worker(index - 1);
+  }
+
+  /** @internal The slot a remote actor runs on (0: this thread, or none). */
+  slotOfActor(id: number): number {
+    return this.system.remoteActor(id)?.worker ?? 0;
   }
 
   // ---------------------------------------------------------------------
@@ -262,7 +300,8 @@ export class ActorPool implements Partition {
       if (left <= 0) throw new WorkerUnavailableError(slot.index, `worker ${slot.index} did not answer within ${ANSWER_TIMEOUT_MS} ms`);
       slot.channel.waitReadableSync(Math.min(left, 100));
     }
-    if (slot.backlog.length > 0) setImmediate(() => this.pump(slot));
+    // What came before the answer is handled now, as inline: a kill's exit is known when the kill returns.
+    if (slot.backlog.length > 0) this.pump(slot);
     const a = answer as AnswerControl;
     if (!a.ok) throw remoteError(a.error!);
     return a.value;
@@ -315,18 +354,32 @@ export class ActorPool implements Partition {
       case 'want-ids':
         this.grantIds(slot);
         return;
+      case 'answer': {
+        const done = this.awaiting.get(c.req);
+        if (done === undefined) return; // an answer nobody waits for any more
+        this.awaiting.delete(c.req);
+        slot.awaiting.delete(c.req);
+        done(c);
+        return;
+      }
       default:
-        return; // an answer nobody waits for any more
+        return;
     }
   }
 
   /** A worker ended: its actors exit with `reason`. */
   private lost(slot: Slot, reason: string): void {
-    if (!slot.alive && this.closed) return;
+    if (this.slots[slot.index] !== slot || this.closed) return;
     slot.alive = false;
     slot.channel.close();
+    for (const req of slot.awaiting) {
+      this.awaiting.get(req)?.(null);
+      this.awaiting.delete(req);
+    }
+    slot.awaiting.clear();
     for (const r of this.system.remoteActors()) if (r.worker === slot.index) this.system.remoteExited(r.id, null, reason, 0, undefined);
-    if (!this.closed) this.startSlot(slot.index);
+    // A new partition on the thread that took the dead one's place (its agent starts when the thread is up).
+    if (reason === 'worker-crashed') this.startSlot(slot.index);
   }
 }
 
@@ -357,18 +410,3 @@ function remoteError(e: NonNullable<AnswerControl['error']>): Error {
   }
 }
 
-/**
- * The worker's entry for piscina: the compiled pool-worker.js beside this
- * file, or, when this runs from the TypeScript sources (the tests), a small
- * loader that imports pool-worker.ts through tsx.
- */
-function workerEntry(): { filename: string; execArgv: string[]; tsxApi: string | null } {
-  const here = import.meta.url;
-  if (here.endsWith('.js')) return { filename: fileURLToPath(new URL('./pool-worker.js', here)), execArgv: [], tsxApi: null };
-  const require = createRequire(here);
-  const pkg = require.resolve('tsx/package.json');
-  const api = new URL((require('tsx/package.json') as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default, `file://${pkg}`).href;
-  const loader = fileURLToPath(new URL('./pool-worker-dev.mjs', here));
-  if (!existsSync(loader)) throw new Error(`missing ${loader}`);
-  return { filename: loader, execArgv: [], tsxApi: api };
-}

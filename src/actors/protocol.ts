@@ -14,7 +14,9 @@
  * mailbox, a schema, whether it is still alive) carry a sequence number
  * `seq` (> 0), and the receiver's side answers with an `ack` carrying it.
  */
+import type { MessagePort } from 'node:worker_threads';
 import { decode, encode } from './codec.js';
+import type { ActorLimits, HiveLimits } from './limits.js';
 
 /**
  * An ordinary message (or a call's request, whose `from` is the call's reply
@@ -374,10 +376,16 @@ export interface IdsControl {
 export interface RequestControl {
   readonly t: 'request';
   readonly req: number;
-  readonly op: 'snapshot' | 'info' | 'restore' | 'emigrate' | 'immigrate' | 'ping';
+  readonly op: 'snapshot' | 'info' | 'terminate' | 'idle' | 'restore' | 'emigrate' | 'immigrate' | 'ping';
   readonly id: number;
   readonly bytes: Uint8Array | null;
   readonly options: Record<string, unknown> | null;
+}
+
+/** main → worker: the hive's manual clock moved to `now` (a worker's manual clock follows it). */
+export interface TimeControl {
+  readonly t: 'time';
+  readonly now: number;
 }
 
 /** main → worker: stop (the hive closes). */
@@ -430,7 +438,7 @@ export interface WantIdsControl {
 }
 
 /** Every pool control envelope. */
-export type PoolControl = DefineControl | StartControl | TerminateControl | IdsControl | RequestControl | CloseControl | AnswerControl | BornControl | DiedControl | EventControl | WantIdsControl;
+export type PoolControl = DefineControl | StartControl | TerminateControl | IdsControl | RequestControl | TimeControl | CloseControl | AnswerControl | BornControl | DiedControl | EventControl | WantIdsControl;
 
 /** A control envelope as a wire record. */
 export function writeControl(c: PoolControl): Uint8Array {
@@ -447,3 +455,39 @@ export function readControl(record: Uint8Array): PoolControl {
   if (typeof v !== 'object' || v === null || typeof v.t !== 'string') throw new RangeError('not a pool control record');
   return v;
 }
+
+// ---------------------------------------------------------------------------
+// Starting partitions: what the main thread hands worker threads (by postMessage).
+
+/** What the main thread hands a thread's agent (piscina's task): its index and its port. */
+export interface AgentTask {
+  readonly index: number;
+  readonly port: MessagePort;
+}
+
+/** What the main thread tells an agent over its port. */
+export type AgentMessage = { readonly t: 'partition'; readonly task: PartitionTask } | { readonly t: 'stop' };
+
+/** What the main thread hands a worker's partition task. */
+export interface PartitionTask {
+  /** Its slot (1..workers). */
+  readonly slot: number;
+  /** main → worker ring, and worker → main ring. */
+  readonly down: SharedArrayBuffer;
+  readonly up: SharedArrayBuffer;
+  /** Int32 words: [READY, THREAD_ID]. */
+  readonly state: SharedArrayBuffer;
+  readonly seed: string;
+  readonly maxMessageBytes: number;
+  readonly limits: ActorLimits;
+  readonly hiveLimits: HiveLimits;
+  readonly signals: 'tree' | 'open';
+  readonly logLevel: string;
+  /** The time of the hive's manual clock, which the worker's follows (null: the system clock). */
+  readonly manualClock: number | null;
+}
+
+/** Word indices of `PartitionTask.state`. */
+export const STATE_READY = 0;
+export const STATE_THREAD = 1;
+

@@ -498,13 +498,18 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return id;
   }
 
-  /** @internal A block of `count` new ids (a worker's, to give out itself); returns the first. */
+  /**
+   * @internal A block of `count` new ids for a worker to give out itself;
+   * returns the first. Blocks come from the upper half of the ids (from
+   * 2^30), so the host's own ids stay small and do not jump by a block.
+   */
   allocIds(count: number): number {
-    const first = this.nextId;
+    const first = this.nextBlockId;
     if (first + count - 1 > ID_MAX) throw new LimitError('ids', ID_MAX, 0);
-    this.nextId = first + count;
+    this.nextBlockId = first + count;
     return first;
   }
+  private nextBlockId = BLOCK_IDS;
 
   /** @internal An id taken as it is (a restored actor's, an inbox's claimed address): later ids go above it. */
   claimId(id: number): void {
@@ -1108,7 +1113,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** Why there is nothing at `to`: it exited (with its reason, when it was one of the last to), or no such id was ever given out. */
   private goneError(to: number): Error {
-    if (!(Number.isInteger(to) && to >= 1 && to < this.nextId)) return new NotFoundError(`no actor ${to}: this hive never gave out that id`);
+    if (!(Number.isInteger(to) && to >= 1 && (to < this.nextId || (to >= BLOCK_IDS && to < this.nextBlockId)))) return new NotFoundError(`no actor ${to}: this hive never gave out that id`);
     return new ActorExitedError(to, this.recentExits.get(to) ?? 'noproc');
   }
 
@@ -1895,8 +1900,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   async idle(): Promise<void> {
     for (;;) {
       await this.executor.idle();
-      if (this.transport.inFlight === 0) return;
-      await this.transport.drained();
+      if (this.transport.inFlight !== 0) {
+        await this.transport.drained();
+        continue;
+      }
+      // A pooled hive: the workers too, with nothing between the threads.
+      if (this.partition?.settled === undefined || (await this.partition.settled())) return;
     }
   }
 
@@ -1952,6 +1961,9 @@ const LOG_BUFFER_BYTES = 4 << 20;
 
 /** The largest id. */
 const ID_MAX = 0x7fffffff;
+
+/** Where the blocks of ids given to worker threads begin (see allocIds). */
+const BLOCK_IDS = 0x40000000;
 
 /**
  * The growth budget of an actor's memories (pages) or tables (elements): its

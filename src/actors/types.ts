@@ -11,6 +11,7 @@ import type { ActorLimits, HiveLimits } from './limits.js';
 import type { ActorRef } from './ref.js';
 import type { Binding } from '../bindings/binding.js';
 import type { TransportFactory } from './router.js';
+import type { WorkerPool } from './threads.js';
 
 /** Options of a hive. */
 export interface HiveOptions {
@@ -43,9 +44,11 @@ export interface HiveOptions {
    * Worker threads to run actors on (default 0: every actor runs on the
    * calling thread). With N >= 1, a piscina pool of N threads runs the
    * actors, each thread a partition with its own scheduler; the host's API,
-   * inboxes and supervisors stay on this thread. See the README's "Workers".
+   * inboxes and supervisors stay on this thread. A `WorkerPool` instead:
+   * its threads, shared with the other hives given it (one partition of
+   * each hive per thread). See the README's "Workers".
    */
-  workers?: number;
+  workers?: number | WorkerPool;
   /** Heap limits of each worker thread (piscina's `resourceLimits`): a worker over them dies, and its actors exit with `worker-crashed`. */
   workerResourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
   /** First id to give out (default 1). */

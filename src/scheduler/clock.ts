@@ -101,9 +101,20 @@ export class ManualClock implements Clock {
     this.set(this.time + ms);
   }
 
+  /** Calls `fn` with the new time each time the clock is moved (a pooled hive's workers follow it); returns a function that stops it. */
+  onSet(fn: (now: number) => void): () => void {
+    this.listeners.push(fn);
+    return () => {
+      const i = this.listeners.indexOf(fn);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+  private readonly listeners: ((now: number) => void)[] = [];
+
   /** Moves time forward to `t`. */
   set(t: number): void {
     if (t < this.time) throw new RangeError(`cannot move a clock back (from ${this.time} to ${t})`);
+    for (const f of this.listeners) f(t);
     for (;;) {
       const next = this.pending[0];
       if (next === undefined || next.at > t) break;

@@ -9,7 +9,8 @@ import { pino } from 'pino';
 import { Packr } from 'msgpackr';
 import { Module } from '../../src/vm/index.js';
 import { ManualClock } from '../../src/scheduler/index.js';
-import { Hive, type ActorRef, type HiveOptions } from '../../src/actors/index.js';
+import { afterAll } from 'vitest';
+import { Hive, WorkerPool, type ActorRef, type HiveOptions } from '../../src/actors/index.js';
 import { SERIALIZING, serializingTransport } from './serializing-transport.js';
 
 const modules = new Map<string, Module>();
@@ -30,8 +31,20 @@ export function guest(name: string): Module {
  * every envelope and delivers it later in a shuffled causal order.
  */
 export function conformance(options: HiveOptions = {}): HiveOptions {
+  if (WORKERS > 0 && options.workers === undefined && options.transport === undefined) return { ...options, workers: sharedThreads() };
   return SERIALIZING && options.transport === undefined ? { ...options, transport: serializingTransport() } : options;
 }
+
+/** Worker threads of this test run's hives: 0 (inline), or 1 or 2 in the pool's conformance runs (`WASMHIVE_WORKERS`). */
+export const WORKERS = Number(process.env['WASMHIVE_WORKERS'] ?? 0);
+
+/** The threads every hive of a test file shares in the pool's conformance runs (started once, closed after the file). */
+let threads: WorkerPool | null = null;
+function sharedThreads(): WorkerPool {
+  threads ??= new WorkerPool({ threads: WORKERS });
+  return threads;
+}
+if (WORKERS > 0) afterAll(() => threads?.close());
 
 /** A hive on a manual clock (unless one is given), with logs off and the test guests defined by name (on this run's transport). */
 export function testHive(options: HiveOptions = {}): { hive: Hive; clock: ManualClock } {
