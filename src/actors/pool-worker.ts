@@ -196,6 +196,8 @@ class WorkerPartition implements Partition {
           if (a !== undefined && a.alive) this.system.terminate(a, String(c.options?.['reason'] ?? 'killed'));
           return this.answer(c.req, null);
         }
+        case 'link':
+          return this.answer(c.req, this.system.linkFrom(c.id, Number(c.options?.['from'] ?? 0)));
         case 'idle':
           // Answered once nothing here is ready to run, with the channel's counts then.
           void this.system.idle().then(() => this.answer(c.req, { received: this.channel.received, sent: this.channel.sent }));

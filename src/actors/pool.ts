@@ -177,7 +177,7 @@ export class ActorPool implements Partition {
     return r;
   }
 
-  request(r: RemoteActor, op: 'info' | 'snapshot' | 'terminate', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown {
+  request(r: RemoteActor, op: 'info' | 'snapshot' | 'terminate' | 'link', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown {
     const slot = this.slots[r.worker]!;
     if (!slot.alive) throw new ActorExitedError(r.id, 'worker-crashed');
     return this.ask(slot, (req) => ({ t: 'request', req, op, id: r.id, bytes, options }));

@@ -41,6 +41,14 @@ export class RemoteActor implements Endpoint {
     throw new Error(`envelope for the remote actor ${this.id} delivered on the main thread (a routing bug)`);
   }
 
+  /** The last snapshot taken of it (a supervisor restarts it from this). */
+  lastSnapshot: Uint8Array | null = null;
+
+  /** Remembers the snapshot just taken of it. */
+  snapshotTaken(bytes: Uint8Array): void {
+    this.lastSnapshot = bytes;
+  }
+
   /** Moved to another worker. */
   moved(worker: number): void {
     this.worker = worker;

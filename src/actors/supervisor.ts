@@ -15,7 +15,6 @@
 import type { Logger } from 'pino';
 import type { Module } from '../vm/index.js';
 import type { Clock, TimerHandle } from '../scheduler/index.js';
-import { Actor } from './actor.js';
 import type { ActorOptions, RestartEvent, SpawnOptions } from './types.js';
 import { isNormalExit, type Envelope } from './envelope.js';
 import type { Process } from './process.js';
@@ -31,16 +30,27 @@ export interface SupervisorHost {
   readonly clock: Clock;
   readonly logger: Logger;
   ref<In, Out>(id: number): ActorRef<In, Out>;
-  actor(id: number): Actor | undefined;
+  /** The actor child with this id, alive or not yet known to have exited (on this thread or a worker). */
+  child(id: number): SupervisedActor | undefined;
   spawn(source: Module | Uint8Array | string, options: SpawnOptions): ActorRef;
   restore(bytes: Uint8Array, options: RestoreActorOptions): ActorRef;
   snapshot(id: number): Uint8Array;
   startSupervisor(spec: SupervisorSpec, parent: Supervisor | null): Supervisor;
   link(p: Process, to: number): number;
-  terminate(p: Process, reason: string): void;
+  terminate(p: Process | SupervisedActor, reason: string): void;
   afterExit(fn: () => void): void;
   /** Emits the hive's `restarted` event. */
   restarted(e: RestartEvent): void;
+}
+
+/** What a supervisor knows of an actor child: on this thread an `Actor`, on a worker thread its record here. */
+export interface SupervisedActor {
+  readonly id: number;
+  readonly alive: boolean;
+  /** The last snapshot taken of it (a restart from its snapshot starts from this). */
+  readonly lastSnapshot: Uint8Array | null;
+  /** 'running' while in its own slice (then it cannot be snapshotted); unknown for an actor on a worker. */
+  readonly state?: string;
 }
 
 /** Restart strategies. */
@@ -79,7 +89,7 @@ export interface SupervisorSpec {
 interface Child {
   spec: ChildSpec;
   /** The running actor or supervisor, or null. */
-  proc: Actor | Supervisor | null;
+  proc: SupervisedActor | Supervisor | null;
   /** The id of the last actor or supervisor started for it (the `old` of its next restart). */
   lastId: number;
   /** The last snapshot of the child (from a checkpoint, or any `snapshot` of it). */
@@ -151,7 +161,7 @@ export class Supervisor implements Process {
   /** The ref of a running child, by its spec id. */
   child<In = unknown, Out = unknown>(id: string): ActorRef<In, Out> | undefined {
     const c = this.children.find((x) => x.spec.id === id);
-    return c?.proc instanceof Actor && c.proc.alive ? this.#host.ref<In, Out>(c.proc.id) : undefined;
+    return c?.proc != null && !(c.proc instanceof Supervisor) && c.proc.alive ? this.#host.ref<In, Out>(c.proc.id) : undefined;
   }
 
   /** A running nested supervisor, by its spec id. */
@@ -168,7 +178,7 @@ export class Supervisor implements Process {
   /** Snapshots a child now and keeps it for restarts `from: 'snapshot'`. */
   checkpoint(id: string): Uint8Array {
     const c = this.children.find((x) => x.spec.id === id);
-    if (!(c?.proc instanceof Actor) || !c.proc.alive) throw new RangeError(`no running actor child '${id}'`);
+    if (c?.proc == null || c.proc instanceof Supervisor || !c.proc.alive) throw new RangeError(`no running actor child '${id}'`);
     c.snapshot = this.#host.snapshot(c.proc.id);
     return c.snapshot;
   }
@@ -205,7 +215,7 @@ export class Supervisor implements Process {
       return;
     }
     const proc = c.proc!;
-    if (proc instanceof Actor && proc.lastSnapshot !== null) c.snapshot = proc.lastSnapshot;
+    if (!(proc instanceof Supervisor) && proc.lastSnapshot !== null) c.snapshot = proc.lastSnapshot;
     c.proc = null;
     if (c.timer !== null) {
       this.#host.clock.clearTimer(c.timer);
@@ -293,30 +303,30 @@ export class Supervisor implements Process {
     }
   }
 
-  private startChild(c: Child, from: 'initial' | 'snapshot'): Actor | Supervisor {
+  private startChild(c: Child, from: 'initial' | 'snapshot'): SupervisedActor | Supervisor {
     const s = c.spec;
-    let proc: Actor | Supervisor;
+    let proc: SupervisedActor | Supervisor;
     if (s.supervisor !== undefined) {
       const sup = this.#host.startSupervisor(s.supervisor, this);
       sup.parent = this.id;
       proc = sup;
     } else if (from === 'snapshot') {
       const ref = this.#host.restore(c.snapshot!, { module: s.module, ...(s.name !== undefined ? { name: s.name } : {}), limits: s.limits, schema: s.schema, imports: s.imports, missingLinks: 'drop' });
-      proc = this.#host.actor(ref.id)!;
+      proc = this.#host.child(ref.id)!;
       if (proc === undefined) throw new Error(`child '${s.id}' exited while being restored`);
       this.#host.link(this, proc.id);
     } else {
       const ref = this.#host.spawn(s.module!, { name: s.name, init: s.init, limits: s.limits, schema: s.schema, imports: s.imports });
-      proc = this.#host.actor(ref.id)!;
+      proc = this.#host.child(ref.id)!;
       this.#host.link(this, proc.id);
     }
     c.proc = proc;
     c.lastId = proc.id;
-    if (s.checkpointEvery !== undefined && proc instanceof Actor) this.armCheckpoint(c, proc);
+    if (s.checkpointEvery !== undefined && !(proc instanceof Supervisor)) this.armCheckpoint(c, proc);
     return proc;
   }
 
-  private armCheckpoint(c: Child, a: Actor): void {
+  private armCheckpoint(c: Child, a: SupervisedActor): void {
     const every = c.spec.checkpointEvery!;
     c.timer = this.#host.clock.setTimer(this.#host.clock.now() + every, () => {
       c.timer = null;

@@ -25,7 +25,7 @@ import { inlineTransport, type Transport } from './router.js';
 import { PartitionTransport, type Partition } from './partition.js';
 import { RemoteActor } from './remote.js';
 import { Rng } from './rng.js';
-import { Supervisor, type SupervisorHost, type SupervisorSpec } from './supervisor.js';
+import { Supervisor, type SupervisedActor, type SupervisorHost, type SupervisorSpec } from './supervisor.js';
 import { restoreActor, restoreActorParts, snapshotActor, type RestoreActorOptions, type SnapshotHost } from './snapshot.js';
 import { packGroup, readActorSnapshot, readGroupSnapshot } from './snapshot-format.js';
 import type { ActorOptions, DeadLetter, EventSink, ExitEvent, HiveOptions, ModuleDef, RestartEvent, SpawnOptions } from './types.js';
@@ -545,6 +545,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.endpoints.delete(id);
     this.refs.delete(id);
     this.names.forget(id);
+  }
+
+  /** @internal An actor child of a supervisor: here, or on a worker. */
+  child(id: number): Actor | RemoteActor | undefined {
+    const e = this.endpoints.get(id);
+    return e instanceof Actor || e instanceof RemoteActor ? e : undefined;
   }
 
   /** The actor with this id, alive. */
@@ -1256,6 +1262,15 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** Links a process of the host's side (a supervisor, a spawn's parent) with `to`, both ways, at once. */
   link(p: Process, to: number): number {
     const other = this.endpoints.get(to);
+    if (other instanceof RemoteActor) {
+      // Its worker links it now (the answer waits for it), so that its exit reaches `p` along the link.
+      if (p.links.has(to)) return Status.OK;
+      const st = this.partition!.request!(other, 'link', null, { from: p.id }) as number;
+      if (st === Status.OK || st === Status.NOT_FOUND) p.links.add(to);
+      // Gone before the link: its exit (known here now) comes along the link, as if it had been linked.
+      if (st === Status.NOT_FOUND) this.transport.post({ t: 'exit', from: to, to: p.id, reason: this.recentExits.get(to) ?? 'noproc', linked: true, seq: 0 });
+      return st;
+    }
     if (!isProcess(other) || !other.alive) return Status.NOT_FOUND;
     if (other === p || p.links.has(to)) return Status.OK;
     for (const side of [p, other]) {
@@ -1316,19 +1331,23 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** The receiver's side of a link request. */
   private onLink(s: LinkSignal): void {
-    const answer = (status: number): void => this.transport.post({ t: 'ack', from: s.to, to: s.from, seq: s.seq, status });
-    const t = this.endpoints.get(s.to);
-    if (!isProcess(t) || !t.alive) return answer(Status.NOT_FOUND);
-    if (t.links.has(s.from)) return answer(Status.OK);
+    this.transport.post({ t: 'ack', from: s.to, to: s.from, seq: s.seq, status: this.linkFrom(s.to, s.from) });
+  }
+
+  /** @internal Links process `id` of this partition with `from` (its side; the other keeps its own): a status. */
+  linkFrom(id: number, from: number): number {
+    const t = this.endpoints.get(id);
+    if (!isProcess(t) || !t.alive) return Status.NOT_FOUND;
+    if (t.links.has(from)) return Status.OK;
     if (t instanceof Actor) {
       if (t.links.size >= t.limits.maxLinks) {
         this.limitHit('maxLinks', t.limits.maxLinks, t);
-        return answer(Status.LIMIT);
+        return Status.LIMIT;
       }
-      if (!this.entryRoom(t)) return answer(Status.LIMIT);
+      if (!this.entryRoom(t)) return Status.LIMIT;
     }
-    t.links.add(s.from);
-    answer(Status.OK);
+    t.links.add(from);
+    return Status.OK;
   }
 
   /**
@@ -1512,8 +1531,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * exits are handled in a queue (not recursively), in order; `after`
    * actions (supervisor restarts) run when the queue is empty.
    */
-  terminate(p: Process, reason: string, trap?: Trap): void {
-    this.dying.push([p, reason, trap]);
+  terminate(p: Process | RemoteActor | SupervisedActor, reason: string, trap?: Trap): void {
+    if (p instanceof RemoteActor) {
+      if (p.alive) this.partition!.terminate!(p, reason);
+      return;
+    }
+    this.dying.push([p as Process, reason, trap]);
     if (this.terminating) return;
     this.terminating = true;
     try {
@@ -1554,6 +1577,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       (p as Process & { finish(reason: string): void }).finish(reason);
     }
     this.endpoints.delete(p.id);
+    // A worker's actor: the main thread learns of the exit before any signal of it (a supervisor there
+    // tells a child's exit from an exit signal the child sent by whether it has exited).
+    if (p instanceof Actor) this.partition?.died?.(p.id, p.lastName, reason, p.finalFuel, trap === undefined ? null : { message: trap.message, phase: trap.phase });
     const ref = this.refs.get(p.id)?.deref() ?? new ActorRef(this, p.id);
     this.refs.delete(p.id);
     for (const l of p.links) this.transport.post({ t: 'exit', from: p.id, to: l, reason, linked: true, seq: 0 });
@@ -1563,7 +1589,6 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.recentExits.set(p.id, reason);
     if (this.recentExits.size > RECENT_EXITS) this.recentExits.delete(this.recentExits.keys().next().value!);
     if (p instanceof Actor && this.partition?.died !== undefined) {
-      this.partition.died(p.id, p.lastName, reason, p.finalFuel, trap === undefined ? null : { message: trap.message, phase: trap.phase });
       p.resolveExited(reason);
       if (!isNormalExit(reason) && (trap !== undefined || reason.startsWith('abort: '))) p.log('warn', 'crashed', { reason });
       return;
@@ -1706,7 +1731,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   snapshot(id: number): Uint8Array {
     const r = this.endpoints.get(id);
-    if (r instanceof RemoteActor) return this.partition!.request!(r, 'snapshot', null, null) as Uint8Array;
+    if (r instanceof RemoteActor) {
+      const bytes = this.partition!.request!(r, 'snapshot', null, null) as Uint8Array;
+      r.snapshotTaken(bytes);
+      return bytes;
+    }
     // Envelopes in flight are delivered first: a snapshot sees none between its actor and the others.
     this.transport.flush();
     const a = this.actor(id);
@@ -1904,8 +1933,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         await this.transport.drained();
         continue;
       }
-      // A pooled hive: the workers too, with nothing between the threads.
-      if (this.partition?.settled === undefined || (await this.partition.settled())) return;
+      if (this.partition?.settled === undefined) return;
+      // A pooled hive: the workers too, with nothing between the threads; and what arrived here meanwhile.
+      if ((await this.partition.settled()) && this.transport.inFlight === 0 && this.executor.queued === 0) return;
     }
   }
 
