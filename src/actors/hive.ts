@@ -17,6 +17,7 @@ import { ActorSystem } from './system.js';
 import { ActorPool } from './pool.js';
 import { WorkerPool } from './threads.js';
 import { ManualClock } from '../scheduler/index.js';
+import { HiveStateError } from './errors.js';
 import { checkLimits, DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS } from './limits.js';
 import type { ActorOptions, HiveEvents, HiveOptions, ModuleDef, SpawnOptions } from './types.js';
 
@@ -212,6 +213,25 @@ export class Hive extends EventEmitter<HiveEvents> {
    */
   restoreGroup(bytes: Uint8Array, options: { missingLinks?: 'drop' | 'signal'; tree?: ActorRef | number } = {}): ActorRef[] {
     return this.#system.restoreGroup(bytes, options);
+  }
+
+  /**
+   * Moves an actor to another worker thread of a pooled hive (0 to
+   * workers - 1), without stopping it: it carries on there under its id,
+   * with its mailbox, links and monitors, and no message to it is lost,
+   * duplicated or reordered. It moves at its next point where it waits for
+   * nothing but messages or time (receive, sleep), alone in its spawn tree;
+   * rejects with HiveStateError if it reaches none within `timeoutMs`
+   * (default 5,000), or runs on the main thread.
+   */
+  migrate(target: ActorRef | number, worker: number, timeoutMs = 5_000): Promise<void> {
+    if (this.#pool === null) return Promise.reject(new HiveStateError('this hive has no workers (new Hive({ workers }))'));
+    return this.#pool.migrate(typeof target === 'number' ? target : target.id, worker, timeoutMs);
+  }
+
+  /** The worker thread (0-based) an actor runs on; null for the main thread (and for every actor of a hive without workers). */
+  workerOf(target: ActorRef | number): number | null {
+    return this.#pool === null ? null : this.#pool.workerOf(typeof target === 'number' ? target : target.id);
   }
 
   /** Resolves when no actor is ready to run (all wait or have exited). */

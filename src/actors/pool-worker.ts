@@ -198,6 +198,14 @@ class WorkerPartition implements Partition {
         }
         case 'link':
           return this.answer(c.req, this.system.linkFrom(c.id, Number(c.options?.['from'] ?? 0)));
+        case 'emigrate':
+          return this.answer(c.req, this.system.emigrate(c.id));
+        case 'immigrate': {
+          const def = this.defs.get(String(c.options?.['hash']));
+          if (def === undefined) throw new Error(`module ${String(c.options?.['hash'])} was not sent to this worker`);
+          this.system.immigrate(c.bytes!, def, (c.options?.['callers'] as number[] | undefined) ?? []);
+          return this.answer(c.req, null);
+        }
         case 'idle':
           // Answered once nothing here is ready to run, with the channel's counts then.
           void this.system.idle().then(() => this.answer(c.req, { received: this.channel.received, sent: this.channel.sent }));

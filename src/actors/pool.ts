@@ -71,6 +71,8 @@ export class ActorPool implements Partition {
   private readonly blocks: number[][] = [];
   private nextReq = 1;
   private closed = false;
+  /** The modules sent to workers, by hash (a move sends its actor's to the worker it goes to). */
+  private readonly defsByHash = new Map<string, ModuleDef>();
   /** Requests answered later (askAsync), by number. */
   private readonly awaiting = new Map<number, (a: AnswerControl | null) => void>();
 
@@ -108,6 +110,11 @@ export class ActorPool implements Partition {
   // Partition
 
   send(s: Signal): void {
+    const held = this.system.remoteActor(s.to)?.held;
+    if (held != null) {
+      held.push(writeSignal(s)); // it is moving: delivered where it lands, in order
+      return;
+    }
     const slot = this.slotOf(s.to);
     if (slot === null) return this.system.arrived(s); // nowhere else: this side answers that it is gone
     slot.channel.send(writeSignal(s));
@@ -231,14 +238,78 @@ export class ActorPool implements Partition {
     if (this.ownThreads) setTimeout(() => void this.threads.close(), 200).unref();
   }
 
-  /** @internal The Worker running slot `index` (tests terminate it). */
-  workerOf(index: number): import('node:worker_threads').Worker | undefined {
-    return this.agents.worker(index - 1);
+  /**
+   * Moves an actor to worker `worker` (0-based), once it is at a point where
+   * it can move (see ActorSystem.emigrate); rejects with HiveStateError when
+   * it does not reach one within `timeoutMs`, ActorExitedError when it exits.
+   */
+  async migrate(id: number, worker: number, timeoutMs: number): Promise<void> {
+    if (!(Number.isInteger(worker) && worker >= 0 && worker < this.agents.size)) throw new RangeError(`no worker ${worker}: this hive has workers 0 to ${this.agents.size - 1}`);
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const r = this.system.remoteActor(id);
+      if (r === undefined) {
+        if (this.system.actor(id) !== undefined) throw new HiveStateError(`actor ${id} runs on the main thread (bindings, host imports or schemas): it does not move`);
+        throw new ActorExitedError(id, 'noproc');
+      }
+      if (r.worker === worker + 1) return;
+      if (this.move(r, worker + 1)) return;
+      if (performance.now() >= deadline) throw new HiveStateError(`actor ${id} did not reach a point where it can move within ${timeoutMs} ms (it waits for an answer, or has children)`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
-  /** @internal The slot a remote actor runs on (0: this thread, or none). */
-  slotOfActor(id: number): number {
-    return this.system.remoteActor(id)?.worker ?? 0;
+  /** The worker (0-based) an actor runs on; null: the main thread. Throws ActorExitedError. */
+  workerOf(id: number): number | null {
+    const r = this.system.remoteActor(id);
+    if (r !== undefined) return r.worker - 1;
+    if (this.system.actor(id) !== undefined) return null;
+    throw new ActorExitedError(id, 'noproc');
+  }
+
+  /**
+   * Moves a remote actor to slot `to`: its worker gives it up (a snapshot),
+   * the other takes it in; envelopes for it that reach this thread meanwhile
+   * are held and then sent on, in order. False when it cannot move now.
+   */
+  private move(r: RemoteActor, to: number): boolean {
+    const from = this.slots[r.worker]!;
+    const dest = this.slots[to];
+    if (dest === undefined || !dest.alive || !from.alive) return false;
+    const def = this.defsByHash.get(r.module)!;
+    r.held = [];
+    try {
+      const out = this.ask(from, (req) => ({ t: 'request', req, op: 'emigrate', id: r.id, bytes: null, options: null })) as { bytes: Uint8Array; callers: number[] } | null;
+      if (out === null) return false;
+      this.sendDef(dest, def);
+      const immigrate = (slot: Slot): void => {
+        this.ask(slot, (req) => ({ t: 'request', req, op: 'immigrate', id: r.id, bytes: out.bytes, options: { hash: r.module, callers: out.callers } }));
+      };
+      try {
+        immigrate(dest);
+      } catch (e) {
+        // Refused there (a limit of that worker): it goes back where it was.
+        immigrate(from);
+        throw e;
+      }
+      from.actors--;
+      dest.actors++;
+      r.moved(to);
+      return true;
+    } finally {
+      const held = r.held;
+      r.held = null;
+      const slot = this.slotOf(r.id);
+      for (const rec of held) {
+        if (slot !== null) slot.channel.send(rec);
+        else this.system.arrived(readSignal(rec));
+      }
+    }
+  }
+
+  /** @internal The thread of worker `worker` (0-based; tests terminate it). */
+  thread(worker: number): import('node:worker_threads').Worker | undefined {
+    return this.agents.worker(worker);
   }
 
   // ---------------------------------------------------------------------
@@ -251,6 +322,7 @@ export class ActorPool implements Partition {
   }
 
   private sendDef(slot: Slot, def: ModuleDef): void {
+    this.defsByHash.set(def.hash, def);
     if (slot.defs.has(def.hash)) return;
     slot.defs.add(def.hash);
     const limits = def.options.limits;
@@ -283,9 +355,16 @@ export class ActorPool implements Partition {
     this.control(slot, make(req));
     const deadline = performance.now() + ANSWER_TIMEOUT_MS;
     let answer: AnswerControl | null = null;
+    // Records after the answer are the worker's later doings (an actor just started may already have
+    // exited): they wait for the pump, so that the caller sees the state as of the answer.
+    const after: Uint8Array[] = [];
     for (;;) {
       slot.channel.receive((r) => {
-        if (answer === null && r[0] === WireKind.CONTROL) {
+        if (answer !== null) {
+          after.push(r);
+          return;
+        }
+        if (r[0] === WireKind.CONTROL) {
           const c = readControl(r);
           if (c.t === 'answer' && c.req === req) {
             answer = c;
@@ -301,7 +380,15 @@ export class ActorPool implements Partition {
       slot.channel.waitReadableSync(Math.min(left, 100));
     }
     // What came before the answer is handled now, as inline: a kill's exit is known when the kill returns.
-    if (slot.backlog.length > 0) this.pump(slot);
+    if (slot.backlog.length > 0) {
+      const before = slot.backlog;
+      slot.backlog = [];
+      for (const r of before) this.take(slot, r);
+    }
+    if (after.length > 0) {
+      slot.backlog.push(...after);
+      setImmediate(() => this.pump(slot));
+    }
     const a = answer as AnswerControl;
     if (!a.ok) throw remoteError(a.error!);
     return a.value;
@@ -328,7 +415,13 @@ export class ActorPool implements Partition {
   /** A record from a worker: routed on, or handled here. */
   private take(slot: Slot, r: Uint8Array): void {
     if (r[0] === WireKind.SIGNAL) {
-      const to = this.slotOf(wireReceiver(r));
+      const id = wireReceiver(r);
+      const held = this.system.remoteActor(id)?.held;
+      if (held != null) {
+        held.push(r);
+        return;
+      }
+      const to = this.slotOf(id);
       if (to !== null) to.channel.send(r);
       else this.system.arrived(readSignal(r));
       return;

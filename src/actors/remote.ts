@@ -49,6 +49,9 @@ export class RemoteActor implements Endpoint {
     this.lastSnapshot = bytes;
   }
 
+  /** Envelopes (wire records) for it held while it moves, in order; null when it is not moving. */
+  held: Uint8Array[] | null = null;
+
   /** Moved to another worker. */
   moved(worker: number): void {
     this.worker = worker;

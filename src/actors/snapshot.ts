@@ -76,6 +76,12 @@ export interface RestoreActorOptions {
   limits?: Partial<ActorLimits>;
   schema?: ActorSchema;
   imports?: Imports;
+  /**
+   * @internal The actor moves between the worker threads of one hive: its
+   * links, monitors and watchers are kept as they are (the other sides hold
+   * its id, which it keeps), and the calls it owes answers to are `callers`.
+   */
+  moved?: { readonly callers: readonly number[] };
 }
 
 function tuple(e: Envelope): EnvelopeTuple {
@@ -325,6 +331,14 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
   if (name !== null) hive.registerName(a, name);
 
   const attach = (): void => {
+  if (options.moved !== undefined) {
+    // Moved within its hive: every other side still holds its id, wherever it runs.
+    for (const l of links) a.links.add(l);
+    for (const [ref, target] of monitors) a.monitors.set(ref, target);
+    for (const [watcher, refs] of monitoredBy) a.monitoredBy.set(watcher, new Set(refs));
+    for (const c of options.moved.callers) a.callers.add(c);
+    return;
+  }
   // Links and monitors with whoever is in this hive. The snapshot's links are
   // untrusted (a link is a way to send an exit signal): only those a guest of
   // its tree could make are restored, under the hive's `signals` policy.

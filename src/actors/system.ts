@@ -1658,6 +1658,56 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   // ---------------------------------------------------------------------
   // Actors on worker threads (the main thread of a pooled hive; pool.ts)
 
+  /**
+   * @internal Takes an actor out of this worker to move it to another: its
+   * snapshot and the calls it owes answers to, and it is gone from here
+   * without a trace (no exit, no signal, no dead letter: it carries on
+   * elsewhere under its id). Null when it cannot move now: only an actor
+   * alone in its spawn tree, not waiting for an answer (parked in receive or
+   * sleep, or ready), with no sender waiting for room in its mailbox, moves.
+   */
+  emigrate(id: number): { bytes: Uint8Array; callers: number[] } | null {
+    this.transport.flush();
+    const a = this.actor(id);
+    if (a === undefined || !a.alive) throw new ActorExitedError(id, this.recentExits.get(id) ?? 'noproc');
+    const w = a.wait;
+    if (a.state === 'running' || (w !== null && w.kind !== 'receive' && w.kind !== 'sleep') || a.tree.actors !== 1 || a.mailbox.blocked > 0 || a.bindings.length > 0) return null;
+    const bytes = snapshotActor(this, a);
+    const callers = [...a.callers];
+    const wait = a.beginExit('moved');
+    if (wait !== null && wait.kind !== 'host' && wait.timer !== null) this.clock.clearTimer(wait.timer);
+    try {
+      a.instance?.abort();
+    } catch {
+      // not paused
+    }
+    this.names.forget(a.id);
+    a.dropQueues(() => {}); // in the snapshot
+    a.callers.clear();
+    a.links.clear();
+    a.monitors.clear();
+    a.monitoredBy.clear();
+    this.actorCount--;
+    a.tree.actors--;
+    if (a.tree.queuedBytes <= 0 && a.tree.entries <= 0) this.trees.delete(a.tree.serial);
+    else this.orphanTrees.add(a.tree);
+    for (const mem of ownMemories(a)) a.tree.pages -= mem.pages;
+    for (const t of ownTables(a)) a.tree.elements -= t.length;
+    const instance = a.instance;
+    a.tree.pages -= a.release();
+    instance?.dispose();
+    this.endpoints.delete(a.id);
+    this.refs.delete(a.id);
+    return { bytes, callers };
+  }
+
+  /** @internal Takes in an actor moved from another worker (see emigrate). */
+  immigrate(bytes: Uint8Array, def: ModuleDef, callers: readonly number[]): void {
+    this.open();
+    this.transport.flush();
+    restoreActor(this, bytes, def, { moved: { callers } });
+  }
+
   /** @internal Checks that a name may be given (free, 1 to 255 bytes): throws RangeError, NameTakenError. */
   assertNameFree(name: string): void {
     this.checkName(name);
