@@ -5,7 +5,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { Hive, WorkerPool, HiveStateError } from './index.js';
+import { Hive, WorkerPool, HiveStateError, Pid, Status } from './index.js';
+import { poolAgents } from './threads.js';
 import { guest, cmd, settle } from '../../test/helpers/hive.js';
 
 const threads = new WorkerPool({ threads: 2 });
@@ -76,3 +77,87 @@ describe('moving an actor between workers', () => {
     inline.close();
   });
 });
+
+describe('a worker that dies', () => {
+  // Runs of the fault-injection scenario: WASMHIVE_FAULT_RUNS=100 for the issue's hundred in a row.
+  const runs = Number(process.env['WASMHIVE_FAULT_RUNS'] ?? 3);
+
+  it(`keeps the documented guarantees when a worker is killed while actors exchange messages (${runs} runs)`, async () => {
+    for (let run = 0; run < runs; run++) await faultRun(run);
+  }, 60_000 + runs * 5_000);
+});
+
+/**
+ * One fault-injection run: actors on both workers link, monitor, call and
+ * flood each other and the host calls them; then the thread of worker
+ * `victim` is terminated. Checked: the dead worker's actors (and only they)
+ * exit with `worker-crashed`; links and monitors on the other worker see
+ * that; the host's call and a guest's call to them fail, never hang; a
+ * supervisor restarts its child; messages between the survivors all arrive;
+ * the pool replaces the thread and new actors run on it.
+ */
+async function faultRun(run: number): Promise<void> {
+  const hive = new Hive({ workers: threads, signals: 'open', logger: pino({ level: 'silent' }) });
+  hive.define('probe', guest('probe'));
+  const victim = run % 2;
+  const survivorWorker = 1 - victim;
+  const on = async (worker: number) => {
+    const r = hive.spawn('probe');
+    await hive.migrate(r, worker);
+    return r;
+  };
+  const [v1, v2, v3, v4, v5] = [await on(victim), await on(victim), await on(victim), await on(victim), await on(victim)];
+  const [s1, s2, s3, s4, s5] = [await on(survivorWorker), await on(survivorWorker), await on(survivorWorker), await on(survivorWorker), await on(victim)];
+  await hive.migrate(s5, survivorWorker);
+  const sup = hive.supervise({ strategy: 'one-for-one', children: [{ id: 'c', module: 'probe' }] });
+  const child = sup.child('c')!;
+  await hive.migrate(child, victim);
+  const exits = new Map<number, string>();
+  hive.on('exited', (e) => exits.set(e.id, e.reason));
+  const restarted = new Promise<string>((resolve) => hive.once('restarted', (e) => resolve(e.reason)));
+
+  // A link and a monitor across the threads, from survivors that trap exits and report to an inbox.
+  const reports = hive.inbox<{ kind: string; from: Pid; reason: string }>();
+  await cmd(s1, 'report', reports.ref);
+  await cmd(s2, 'report', reports.ref);
+  expect(await cmd(s1, 'trap_exit', true)).toBe(0);
+  expect(await cmd(s1, 'link', v1.id)).toBe(Status.OK);
+  expect(await cmd(s2, 'monitor', v2.id)).toBeGreaterThan(0);
+  // Calls that the victims will never answer: the host's, and a survivor's.
+  const hostCall = cmd(v3, 'sleep', 1_000_000);
+  const guestCall = cmd(s3, 'call', v4.id, ['sleep', 1_000_000]);
+  // Messages in flight both ways between the workers, and between survivors.
+  const floodToVictim = cmd(s4, 'flood', v5.id, 5_000);
+  const floodBetweenSurvivors = cmd(s4 === s5 ? s1 : s5, 'flood', s4.id, 2_000);
+  await new Promise((r) => setTimeout(r, 5 + (run % 7)));
+
+  const thread = poolAgents(threads).worker(victim);
+  expect(thread).toBeDefined();
+  await thread!.terminate();
+
+  // Each of the dead worker's actors exits with worker-crashed; the survivors do not exit.
+  const victims = [v1, v2, v3, v4, v5, child];
+  expect(await Promise.all(victims.map((v) => v.exited))).toEqual(victims.map(() => 'worker-crashed'));
+  for (const s of [s1, s2, s3, s4, s5]) expect(exits.has(s.id)).toBe(false);
+  // The host's call fails with a typed error; the guest's call gets NOT_FOUND.
+  await expect(hostCall).rejects.toMatchObject({ name: 'ActorExitedError', reason: 'worker-crashed' });
+  expect(((await guestCall) as unknown[])[0]).toBe(Status.NOT_FOUND);
+  // The link brings an exit signal, the monitor a DOWN, both with the reason.
+  const got = [await reports.next(), await reports.next()].map((r) => ({ kind: r.kind, from: r.from.id, reason: r.reason })).sort((a, b) => a.kind.localeCompare(b.kind));
+  expect(got).toEqual([
+    { kind: 'down', from: v2.id, reason: 'worker-crashed' },
+    { kind: 'exit', from: v1.id, reason: 'worker-crashed' },
+  ]);
+  // The flood to the dead actor ends (its last sends answered NOT_FOUND); between survivors nothing is lost.
+  const toVictim = (await floodToVictim) as { ok: number; notfound: number };
+  expect(toVictim.ok + toVictim.notfound).toBe(5_000);
+  expect(await floodBetweenSurvivors).toEqual({ ok: 2_000, full: 0, notfound: 0, other: 0 });
+  // The supervisor restarts its child (here or on the new thread), which answers.
+  expect(await restarted).toBe('worker-crashed');
+  expect(await cmd(sup.child('c')!, 'inc')).toBe(1);
+  // The pool made a new thread: new actors are placed on it and run.
+  const fresh = Array.from({ length: 4 }, () => hive.spawn('probe'));
+  expect(await Promise.all(fresh.map((f) => cmd(f, 'inc')))).toEqual([1, 1, 1, 1]);
+  expect(fresh.some((f) => hive.workerOf(f) === victim)).toBe(true);
+  hive.close();
+}

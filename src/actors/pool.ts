@@ -17,11 +17,12 @@ import { LinkError, SnapshotError, Trap, ValidationError, DecodeError } from '..
 import { Channel, createChannelBuffers, type ChannelBuffers } from './channel.js';
 import { ActorExitedError, HiveStateError, LimitError, NotFoundError, WorkerUnavailableError } from './errors.js';
 import type { Partition, Placement } from './partition.js';
-import { readControl, readSignal, wireReceiver, writeControl, writeSignal, WireKind, type AnswerControl, type PoolControl, type Signal } from './protocol.js';
+import { readControl, readSignal, writeControl, writeSignal, WireKind, type AnswerControl, type PoolControl, type Signal } from './protocol.js';
 import { RemoteActor } from './remote.js';
+import { Obligations } from './obligations.js';
 import type { ActorSystem } from './system.js';
 import type { ModuleDef } from './types.js';
-import type { PartitionTask } from './protocol.js';
+import { STATE_READY, type PartitionTask } from './protocol.js';
 import { poolAgents, WorkerPool, type PoolAgents } from './threads.js';
 
 /** Ids handed to a worker at a time. */
@@ -46,6 +47,13 @@ interface Slot {
   forget: () => void;
   /** Its requests answered later (they fail if it goes away). */
   readonly awaiting: Set<number>;
+  /**
+   * Whether this thread may wait for it to start: a partition started with
+   * the hive starts on its own, but one started on a thread that replaced a
+   * dead one waits for piscina, which needs this thread's event loop, so
+   * nothing is placed there until it runs (STATE_READY).
+   */
+  readonly initial: boolean;
 }
 
 /** Options of the pool (from HiveOptions). */
@@ -71,6 +79,8 @@ export class ActorPool implements Partition {
   private readonly blocks: number[][] = [];
   private nextReq = 1;
   private closed = false;
+  /** What workers' actors owe others (answered here if their worker dies). */
+  private readonly owed = new Obligations();
   /** The modules sent to workers, by hash (a move sends its actor's to the worker it goes to). */
   private readonly defsByHash = new Map<string, ModuleDef>();
   /** Requests answered later (askAsync), by number. */
@@ -90,13 +100,13 @@ export class ActorPool implements Partition {
   /** Wires the pool to the main thread's actor system and starts the workers' partitions. */
   attach(system: ActorSystem): void {
     this.system = system;
-    for (let i = 1; i <= this.agents.size; i++) this.startSlot(i);
+    for (let i = 1; i <= this.agents.size; i++) this.startSlot(i, this.agents.dispatched(i - 1));
   }
 
-  private startSlot(index: number): void {
+  private startSlot(index: number, initial = false): void {
     const buffers = createChannelBuffers();
     const state = new SharedArrayBuffer(8);
-    const slot: Slot = { index, buffers, channel: new Channel(buffers.down, buffers.up, false), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [], forget: () => {}, awaiting: new Set() };
+    const slot: Slot = { index, buffers, channel: new Channel(buffers.down, buffers.up, false), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [], forget: () => {}, awaiting: new Set(), initial };
     this.slots[index] = slot;
     const task: PartitionTask = { ...this.config.task, slot: index, down: buffers.down, up: buffers.up, state };
     // Its first ids, and the named modules, wait in its ring until it starts.
@@ -117,6 +127,7 @@ export class ActorPool implements Partition {
     }
     const slot = this.slotOf(s.to);
     if (slot === null) return this.system.arrived(s); // nowhere else: this side answers that it is gone
+    this.owed.passed(s);
     slot.channel.send(writeSignal(s));
   }
 
@@ -187,7 +198,14 @@ export class ActorPool implements Partition {
   request(r: RemoteActor, op: 'info' | 'snapshot' | 'terminate' | 'link', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown {
     const slot = this.slots[r.worker]!;
     if (!slot.alive) throw new ActorExitedError(r.id, 'worker-crashed');
-    return this.ask(slot, (req) => ({ t: 'request', req, op, id: r.id, bytes, options }));
+    const answer = this.ask(slot, (req) => ({ t: 'request', req, op, id: r.id, bytes, options }));
+    if (op === 'link' && answer === 0) this.owed.link(r.id, Number(options?.['from']));
+    return answer;
+  }
+
+  /** @internal Obligations held (tests check that none are left behind). */
+  get owedEntries(): number {
+    return this.owed.size;
   }
 
   /** Ends a remote actor now, as inline: its exit is known here when this returns. */
@@ -275,7 +293,7 @@ export class ActorPool implements Partition {
   private move(r: RemoteActor, to: number): boolean {
     const from = this.slots[r.worker]!;
     const dest = this.slots[to];
-    if (dest === undefined || !dest.alive || !from.alive) return false;
+    if (dest === undefined || !dest.alive || !from.alive || !(dest.initial || Atomics.load(dest.state, STATE_READY) === 1)) return false;
     const def = this.defsByHash.get(r.module)!;
     r.held = [];
     try {
@@ -315,9 +333,10 @@ export class ActorPool implements Partition {
   // ---------------------------------------------------------------------
   // Workers
 
+  /** The live worker with the fewest actors, of those that may be waited for; null: none (the actor runs here). */
   private leastLoaded(): Slot | null {
     let best: Slot | null = null;
-    for (const s of this.slots) if (s !== undefined && s.alive && (best === null || s.actors < best.actors)) best = s;
+    for (const s of this.slots) if (s !== undefined && s.alive && (s.initial || Atomics.load(s.state, STATE_READY) === 1) && (best === null || s.actors < best.actors)) best = s;
     return best;
   }
 
@@ -415,15 +434,16 @@ export class ActorPool implements Partition {
   /** A record from a worker: routed on, or handled here. */
   private take(slot: Slot, r: Uint8Array): void {
     if (r[0] === WireKind.SIGNAL) {
-      const id = wireReceiver(r);
-      const held = this.system.remoteActor(id)?.held;
+      const s = readSignal(r);
+      this.owed.passed(s);
+      const held = this.system.remoteActor(s.to)?.held;
       if (held != null) {
         held.push(r);
         return;
       }
-      const to = this.slotOf(id);
+      const to = this.slotOf(s.to);
       if (to !== null) to.channel.send(r);
-      else this.system.arrived(readSignal(r));
+      else this.system.arrived(s);
       return;
     }
     const c = readControl(r);
@@ -439,6 +459,7 @@ export class ActorPool implements Partition {
         if (this.system.remoteActor(c.id)?.worker === slot.index) slot.actors--;
         const trap = c.trap === null ? undefined : new Trap(c.trap.message, [], c.trap.phase === 'exhaustion' ? 'exhaustion' : 'trap');
         this.system.remoteExited(c.id, c.name, c.reason, c.fuelUsed, trap);
+        this.owed.forget(c.id);
         return;
       }
       case 'event':
@@ -470,7 +491,14 @@ export class ActorPool implements Partition {
       this.awaiting.delete(req);
     }
     slot.awaiting.clear();
-    for (const r of this.system.remoteActors()) if (r.worker === slot.index) this.system.remoteExited(r.id, null, reason, 0, undefined);
+    // Its actors exit here, then what they owed others is sent in their names: answers to requests
+    // (NOT_FOUND), to calls (the callee is gone), exit signals to links, DOWN to monitors.
+    const dead = this.system.remoteActors().filter((r) => r.worker === slot.index);
+    const deadIds = new Set(dead.map((r) => r.id));
+    const gone = (id: number): boolean => deadIds.has(id) || (this.system.remoteActor(id) === undefined && this.blockOwner(id) === slot.index);
+    const owed = this.owed.owedBy(gone, dead.map((r) => r.id), reason);
+    for (const r of dead) this.system.remoteExited(r.id, this.system.nameOf(r.id), reason, 0, undefined);
+    for (const s of owed) this.send(s);
     // A new partition on the thread that took the dead one's place (its agent starts when the thread is up).
     if (reason === 'worker-crashed') this.startSlot(slot.index);
   }

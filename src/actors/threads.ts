@@ -29,8 +29,15 @@ interface Agent {
   readonly index: number;
   port: MessagePort;
   alive: boolean;
-  /** The thread's id (learned from its first partition; 0 until then). */
+  /** The thread's id (0 until the agent said hello). */
   threadId: number;
+  /**
+   * Whether piscina handed the agent its task already: at once for the
+   * threads made with the pool (piscina starts them ready), and for a thread
+   * that replaced a dead one once its agent said hello (piscina hands it the
+   * task from this thread's event loop).
+   */
+  dispatched: boolean;
   /** What to tell when the thread dies: its partitions' hives. */
   readonly lost: Set<(reason: string) => void>;
 }
@@ -54,6 +61,7 @@ export class WorkerPool {
         return p.#agents.length;
       },
       alive: (index) => p.#agents[index]?.alive === true,
+      dispatched: (index) => p.#agents[index]?.dispatched === true,
       worker: (index) => p.#worker(index),
     });
   }
@@ -76,7 +84,7 @@ export class WorkerPool {
     });
     // A thread that dies fails its agent's task (see #startAgent); piscina's own error event must not crash the host.
     this.#piscina.on('error', () => {});
-    for (let i = 0; i < threads; i++) this.#startAgent(i);
+    for (let i = 0; i < threads; i++) this.#startAgent(i, true);
   }
 
   /** Threads in the pool. */
@@ -98,13 +106,15 @@ export class WorkerPool {
     await this.#piscina.destroy();
   }
 
-  #startAgent(index: number): void {
+  #startAgent(index: number, initial = false): void {
     const { port1, port2 } = new MessageChannel();
     const prev = this.#agents[index];
-    const agent: Agent = { index, port: port1, alive: true, threadId: 0, lost: prev?.lost ?? new Set() };
+    const agent: Agent = { index, port: port1, alive: true, threadId: 0, dispatched: initial, lost: prev?.lost ?? new Set() };
     this.#agents[index] = agent;
     port1.on('message', (m: { t: string; threadId: number }) => {
-      if (m.t === 'hello') agent.threadId = m.threadId;
+      if (m.t !== 'hello') return;
+      agent.threadId = m.threadId;
+      agent.dispatched = true;
     });
     // The agent's port must not keep the host's process alive: an idle pool does not hold a program open.
     port1.unref();
@@ -145,6 +155,8 @@ export interface PoolAgents {
   start(index: number, task: PartitionTask, lost: (reason: string) => void): () => void;
   readonly size: number;
   alive(index: number): boolean;
+  /** Whether the agent has its task (a partition started there now starts without this thread's event loop). */
+  dispatched(index: number): boolean;
   /** The Worker of agent `index` (tests terminate it). */
   worker(index: number): Worker | undefined;
 }

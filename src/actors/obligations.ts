@@ -1,0 +1,133 @@
+/**
+ * What the actors of a worker thread owe the rest of a pooled hive, as the
+ * main thread sees it pass (every envelope between threads passes through
+ * it): answers to requests (acks), answers to calls, exit signals along
+ * links, DOWN messages to monitors. When a worker dies, nothing it owed
+ * would ever come: the main thread sends it instead (pool.ts), in the dead
+ * actors' names, with the reason `worker-crashed`. Entries go as the answers
+ * pass, so what is held is what is outstanding.
+ */
+import { Status } from './envelope.js';
+import type { Signal } from './protocol.js';
+
+/** @internal The outstanding obligations between partitions. */
+export class Obligations {
+  /** Requests awaiting an ack: `requester/seq` -> [acker, requester, seq]. */
+  private readonly acks = new Map<string, [number, number, number]>();
+  /** Calls awaiting an answer: reply address -> callee. */
+  private readonly calls = new Map<number, number>();
+  /** Links: id -> the ids it is linked with (both ways). */
+  private readonly links = new Map<number, Set<number>>();
+  /** Monitors: target -> `watcher/ref` -> [watcher, ref]. */
+  private readonly monitors = new Map<number, Map<string, [number, number]>>();
+
+  /** Notes an envelope passing between partitions. */
+  passed(s: Signal): void {
+    switch (s.t) {
+      case 'message':
+        if (s.seq !== 0) this.acks.set(`${s.sender}/${s.seq}`, [s.to, s.sender, s.seq]);
+        if (s.call) this.calls.set(s.from, s.to);
+        else if (this.calls.get(s.to) === s.sender) this.calls.delete(s.to); // the answer
+        return;
+      case 'ack':
+        this.acks.delete(`${s.to}/${s.seq}`);
+        return;
+      case 'link':
+        this.acks.set(`${s.from}/${s.seq}`, [s.to, s.from, s.seq]);
+        this.link(s.from, s.to);
+        return;
+      case 'exit':
+        if (s.seq !== 0) this.acks.set(`${s.from}/${s.seq}`, [s.to, s.from, s.seq]);
+        if (s.linked) this.unlink(s.from, s.to);
+        return;
+      case 'unlink':
+        this.unlink(s.from, s.to);
+        return;
+      case 'monitor': {
+        let m = this.monitors.get(s.to);
+        if (m === undefined) this.monitors.set(s.to, (m = new Map()));
+        m.set(`${s.from}/${s.ref}`, [s.from, s.ref]);
+        return;
+      }
+      case 'demonitor':
+        if (s.ref === 0) this.calls.delete(s.from); // a caller gave up
+        else this.dropMonitor(s.to, s.from, s.ref);
+        return;
+      case 'down':
+        if (s.ref === 0) this.calls.delete(s.to);
+        else this.dropMonitor(s.from, s.to, s.ref);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A link made outside envelopes (a host's link with a worker's actor). */
+  link(a: number, b: number): void {
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      let set = this.links.get(x);
+      if (set === undefined) this.links.set(x, (set = new Set()));
+      set.add(y);
+    }
+  }
+
+  private unlink(a: number, b: number): void {
+    this.links.get(a)?.delete(b);
+    this.links.get(b)?.delete(a);
+  }
+
+  private dropMonitor(target: number, watcher: number, ref: number): void {
+    const m = this.monitors.get(target);
+    m?.delete(`${watcher}/${ref}`);
+    if (m !== undefined && m.size === 0) this.monitors.delete(target);
+  }
+
+  /** An actor exited normally (its worker told its links and monitors): what is held about it goes. */
+  forget(id: number): void {
+    const peers = this.links.get(id);
+    if (peers !== undefined) for (const p of peers) this.links.get(p)?.delete(id);
+    this.links.delete(id);
+    this.monitors.delete(id);
+  }
+
+  /**
+   * The envelopes that the addresses for which `dead(id)` holds will never
+   * send (their worker died), to send in their stead; forgets them.
+   */
+  owedBy(dead: (id: number) => boolean, deadActors: readonly number[], reason: string): Signal[] {
+    const out: Signal[] = [];
+    for (const [key, [acker, requester, seq]] of this.acks) {
+      if (!dead(acker)) continue;
+      this.acks.delete(key);
+      if (!dead(requester)) out.push({ t: 'ack', from: acker, to: requester, seq, status: Status.NOT_FOUND });
+    }
+    for (const [reply, callee] of this.calls) {
+      if (!dead(callee)) continue;
+      this.calls.delete(reply);
+      if (!dead(reply)) out.push({ t: 'down', from: callee, to: reply, ref: 0, reason });
+    }
+    for (const id of deadActors) {
+      for (const peer of this.links.get(id) ?? []) {
+        if (!dead(peer)) out.push({ t: 'exit', from: id, to: peer, reason, linked: true, seq: 0 });
+        this.links.get(peer)?.delete(id);
+      }
+      this.links.delete(id);
+      for (const [watcher, ref] of this.monitors.get(id)?.values() ?? []) {
+        if (!dead(watcher)) out.push({ t: 'down', from: id, to: watcher, ref, reason });
+      }
+      this.monitors.delete(id);
+    }
+    return out;
+  }
+
+  /** Entries held (tests check nothing is left behind). */
+  get size(): number {
+    let n = this.acks.size + this.calls.size;
+    for (const s of this.links.values()) n += s.size;
+    for (const m of this.monitors.values()) n += m.size;
+    return n;
+  }
+}
