@@ -175,6 +175,10 @@ export class ActorPool implements Partition {
       }
       slot = this.slots[r.worker]!;
       tree = p.tree;
+    } else if (o.worker !== undefined) {
+      if (!(Number.isInteger(o.worker) && o.worker >= 0 && o.worker < this.agents.size)) throw new RangeError(`no worker ${o.worker}: this hive has workers 0 to ${this.agents.size - 1}`);
+      slot = this.slots[o.worker + 1]!;
+      if (!slot.alive || !(slot.initial || Atomics.load(slot.state, STATE_READY) === 1)) slot = this.leastLoaded();
     } else slot = this.leastLoaded();
     if (slot === null) return null;
     if (p.name !== null) this.system.assertNameFree(p.name);

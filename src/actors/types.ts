@@ -91,6 +91,12 @@ export interface SpawnOptions extends ActorOptions {
    * send exit signals to each other). Default: a tree of its own.
    */
   tree?: ActorRef | number;
+  /**
+   * A hive with workers: the worker thread (0-based) to start it on, instead
+   * of the one with the fewest actors. Ignored for an actor that joins a
+   * tree (it starts where its tree is) or runs on the main thread.
+   */
+  worker?: number;
 }
 
 /** What a guest can spawn by name, and what an actor is an instance of. */

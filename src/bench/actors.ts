@@ -55,6 +55,7 @@ import { systemOf } from '../actors/hive.js';
 import { Module } from '../vm/index.js';
 import { packageRoot } from './kernels.js';
 import { median } from './measure.js';
+import { benchPool, type PoolPlan, type PoolResult } from './pool.js';
 
 /** Sizes of one run of the actor benchmark. */
 export interface ActorsPlan {
@@ -86,10 +87,12 @@ export interface ActorsPlan {
   /** Counters of the spawn scale figure, all alive at the end, and the block they are timed by. */
   readonly scaleActors: number;
   readonly scaleBlock: number;
+  /** The worker pool's figures (pool.ts). */
+  readonly pool: PoolPlan;
 }
 
 /** The figures of the actor benchmark, by the names `--actors` takes. */
-export const ACTOR_FIGURES = ['pingpong', 'spawn', 'memory', 'fairness', 'snapshots', 'scale'] as const;
+export const ACTOR_FIGURES = ['pingpong', 'spawn', 'memory', 'fairness', 'snapshots', 'scale', 'pool'] as const;
 /** One figure of the actor benchmark. */
 export type ActorFigure = (typeof ACTOR_FIGURES)[number];
 
@@ -120,6 +123,7 @@ export const ACTOR_PLANS: Record<'full' | 'quick', ActorsPlan> = {
     snapshotSamples: 5,
     scaleActors: 100_000,
     scaleBlock: 10_000,
+    pool: { samples: 5, roundTrips: 20_000, pairs: 16, spinners: 4, spinMs: 400, migrations: 200, hostCalls: 5_000 },
   },
   quick: {
     samples: 3,
@@ -138,6 +142,7 @@ export const ACTOR_PLANS: Record<'full' | 'quick', ActorsPlan> = {
     snapshotSamples: 3,
     scaleActors: 10_000,
     scaleBlock: 1_000,
+    pool: { samples: 3, roundTrips: 2_000, pairs: 8, spinners: 4, spinMs: 150, migrations: 50, hostCalls: 500 },
   },
 };
 
@@ -213,6 +218,8 @@ export interface Bar {
 /** Everything the actor benchmark measures; a figure left out by `--actors` is absent. */
 export interface ActorsResult {
   readonly samples: number;
+  /** The worker pool's figures (issue 12): scaling, crossWorkerMessagesPerSecond, sameWorkerMessagesPerSecond, migrationMs, hostCallsPerSecond, and their bars. */
+  readonly pool?: PoolResult;
   readonly pingPong?: {
     readonly roundTrips: number;
     /** Median messages per second, counting both directions. */
@@ -861,6 +868,15 @@ export async function benchActors(
     print(row('  ...and run to their first receive', `${fmtMs(r.startMs)} ms`, `event loop held at most ${fmtMs(r.maxEventLoopDelayMs)} ms at once; rss ${fmtKiB(r.rssBytesPerActor)} per actor`));
   }
 
+  // 7. The worker pool (issue 12).
+  let pool: PoolResult | undefined;
+  if (figures.has('pool')) {
+    print('');
+    pool = await benchPool(plan.pool, { 'ping-raw': guests['ping-raw'], pong: guests.pong, counter: guests.counter, spinner: guests.spinner }, ping?.messagesPerSecond ?? null, print);
+    const b = pool.bars;
+    print(`issue 12's bars: ${Object.entries(b).map(([k, v]) => `${k} ${v.value} (bar ${v.bar}) ${v.met ? 'met' : 'NOT met'}`).join('; ')}`);
+  }
+
   const bar = (value: number, want: number, atMost = false): Bar => ({ value, bar: want, met: atMost ? value <= want : value >= want });
   const bars: ActorsResult['bars'] = {};
   if (spawnScaleResult !== undefined) {
@@ -885,6 +901,7 @@ export async function benchActors(
     ...(fairness !== undefined ? { fairness } : {}),
     ...(snapshots !== undefined ? { snapshots } : {}),
     ...(spawnScaleResult !== undefined ? { spawnScale: spawnScaleResult } : {}),
+    ...(pool !== undefined ? { pool } : {}),
     bars,
   };
 }

@@ -1,0 +1,191 @@
+/**
+ * The worker pool's figures (issue 12), part of the actors benchmark: under
+ * `actors.pool` in the JSON report.
+ *   - scaling: fuel per second of CPU-bound actors (spinners) on two workers
+ *     over one worker, in the same run;
+ *   - crossWorkerMessagesPerSecond: ping-pong between actors on different
+ *     workers (`pairs` pairs at once; single pair reported beside it);
+ *   - sameWorkerMessagesPerSecond: one ping-pong pair on one worker, and its
+ *     ratio to the inline executor's figure measured in the same run;
+ *   - migrationMs: p50 of moving an idle counter to the other worker;
+ *   - hostCallsPerSecond: host calls to an actor on a worker, awaited in turn.
+ */
+import { pino } from 'pino';
+import type { Module } from '../vm/index.js';
+import { Hive, WorkerPool, type ActorRef } from '../actors/index.js';
+import { median } from './measure.js';
+
+/** Sizes of the pool figures. */
+export interface PoolPlan {
+  readonly samples: number;
+  readonly roundTrips: number;
+  readonly pairs: number;
+  readonly spinners: number;
+  readonly spinMs: number;
+  readonly migrations: number;
+  readonly hostCalls: number;
+}
+
+/** The pool's figures. */
+export interface PoolResult {
+  /** workers: 2 over workers: 1, fuel per second of `spinners` spinning actors. */
+  scaling: number;
+  fuelPerSecondOneWorker: number;
+  fuelPerSecondTwoWorkers: number;
+  /** Messages per second of `pairs` ping-pong pairs at once, each pair's actors on different workers. */
+  crossWorkerMessagesPerSecond: number;
+  crossWorkerPairs: number;
+  /** The same with one pair. */
+  crossWorkerOnePairMessagesPerSecond: number;
+  /** One pair on one worker. */
+  sameWorkerMessagesPerSecond: number;
+  /** sameWorkerMessagesPerSecond over the inline executor's one-pair figure of this run (null when that was not measured). */
+  sameWorkerOverInline: number | null;
+  /** p50 and p90 ms of moving an idle counter between the workers. */
+  migrationMs: number;
+  migrationP90Ms: number;
+  /** Host calls to pong on a worker, awaited in turn. */
+  hostCallsPerSecond: number;
+  bars: Record<string, { value: number | null; bar: number; met: boolean }>;
+}
+
+/** Issue 12's bars. */
+export const POOL_BARS = { scaling: 1.7, crossWorkerMessagesPerSecond: 100_000, sameWorkerOverInline: 0.9, migrationMs: 2 } as const;
+
+type Guests = Record<'ping-raw' | 'pong' | 'counter' | 'spinner', Module>;
+
+const now = (): number => performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function pooledHive(threads: WorkerPool, guests: Guests): Hive {
+  const hive = new Hive({ workers: threads, logger: pino({ level: 'silent' }) });
+  for (const [name, m] of Object.entries(guests)) hive.define(name, m);
+  return hive;
+}
+
+/** `pairs` ping-pong pairs at once, ping on worker `pingOn`, pong on `pongOn`: messages per second. */
+async function pingPong(hive: Hive, pairs: number, roundTrips: number, pingOn: number, pongOn: number): Promise<number> {
+  const inbox = hive.inbox<number>();
+  const pongs = Array.from({ length: pairs }, () => hive.spawn('pong', { worker: pongOn }));
+  await hive.idle();
+  const t0 = now();
+  const pings = pongs.map((pong) => hive.spawn('ping-raw', { worker: pingOn, init: { peer: pong, n: roundTrips, report: inbox.ref } }));
+  for (let i = 0; i < pairs; i++) {
+    const got = await inbox.next();
+    if (got !== roundTrips) throw new Error(`pool bench: ping reported ${String(got)}, expected ${roundTrips}`);
+  }
+  const ms = now() - t0;
+  await Promise.all(pings.map((p) => p.exited));
+  for (const p of pongs) p.kill();
+  inbox.close();
+  return (2 * roundTrips * pairs) / (ms / 1000);
+}
+
+/** Fuel per second of `n` spinners on a hive with `threads`. */
+async function spinFuel(threads: WorkerPool, guests: Guests, n: number, ms: number): Promise<number> {
+  const hive = pooledHive(threads, guests);
+  try {
+    const spinners = Array.from({ length: n }, (_, i) => hive.spawn('spinner', { worker: i % threads.threads }));
+    await sleep(Math.max(200, ms / 2)); // warm-up: V8 compiles the loop in each thread
+    const fuel = (): number => spinners.reduce((s, a) => s + a.info()!.fuelUsed, 0);
+    const f0 = fuel();
+    const t0 = now();
+    await sleep(ms);
+    const f1 = fuel();
+    const t1 = now();
+    return (f1 - f0) / ((t1 - t0) / 1000);
+  } finally {
+    hive.close();
+  }
+}
+
+async function hostCalls(pong: ActorRef, n: number): Promise<number> {
+  const t0 = now();
+  for (let i = 0; i < n; i++) if ((await pong.call(i)) !== i) throw new Error('pool bench: pong answered something else');
+  return n / ((now() - t0) / 1000);
+}
+
+/** Runs the pool's figures; `inlineMessagesPerSecond`: the inline one-pair ping-pong of this run, for the ratio. */
+export async function benchPool(plan: PoolPlan, guests: Guests, inlineMessagesPerSecond: number | null, print: (line: string) => void): Promise<PoolResult> {
+  const one = new WorkerPool({ threads: 1 });
+  const two = new WorkerPool({ threads: 2 });
+  try {
+    // 1. Scaling: the same spinners on one worker, then on two (samples alternate).
+    const f1s: number[] = [];
+    const f2s: number[] = [];
+    for (let s = 0; s < plan.samples; s++) {
+      f1s.push(await spinFuel(one, guests, plan.spinners, plan.spinMs));
+      f2s.push(await spinFuel(two, guests, plan.spinners, plan.spinMs));
+    }
+    const f1 = median(f1s);
+    const f2 = median(f2s);
+    const scaling = f2 / f1;
+    print(`pool: ${plan.spinners} spinners, 1 worker ${(f1 / 1e6).toFixed(0)}M fuel/s, 2 workers ${(f2 / 1e6).toFixed(0)}M fuel/s: scaling ${scaling.toFixed(2)}`);
+
+    const hive = pooledHive(two, guests);
+    try {
+      // 2. Ping-pong across the workers, and on one worker (warm-ups first).
+      await pingPong(hive, plan.pairs, plan.roundTrips >> 2, 0, 1);
+      const cross: number[] = [];
+      for (let s = 0; s < plan.samples; s++) cross.push(await pingPong(hive, plan.pairs, plan.roundTrips, s % 2, 1 - (s % 2)));
+      const crossOne: number[] = [];
+      for (let s = 0; s < plan.samples; s++) crossOne.push(await pingPong(hive, 1, plan.roundTrips, s % 2, 1 - (s % 2)));
+      await pingPong(hive, 1, plan.roundTrips >> 1, 0, 0);
+      const same: number[] = [];
+      for (let s = 0; s < plan.samples; s++) same.push(await pingPong(hive, 1, plan.roundTrips, s % 2, s % 2));
+      const crossMps = median(cross);
+      const sameMps = median(same);
+      print(`pool: ping-pong across workers ${Math.round(crossMps)} msg/s (${plan.pairs} pairs), ${Math.round(median(crossOne))} msg/s (1 pair); on one worker ${Math.round(sameMps)} msg/s`);
+
+      // 3. Moving an idle counter back and forth.
+      const counter = hive.spawn('counter', { worker: 0 });
+      await counter.call('up');
+      const moves: number[] = [];
+      for (let i = 0; i < plan.migrations; i++) {
+        const t0 = now();
+        await hive.migrate(counter, (i + 1) % 2);
+        moves.push(now() - t0);
+      }
+      if ((await counter.call('up')) !== 'value=2') throw new Error('pool bench: the counter lost its count moving');
+      moves.sort((a, b) => a - b);
+      const p50 = moves[Math.floor(moves.length * 0.5)]!;
+      const p90 = moves[Math.floor(moves.length * 0.9)]!;
+      print(`pool: moving an idle counter between workers p50 ${p50.toFixed(3)} ms, p90 ${p90.toFixed(3)} ms (${plan.migrations} moves)`);
+
+      // 4. Host calls to an actor on a worker.
+      const pong = hive.spawn('pong', { worker: 0 });
+      await hostCalls(pong, plan.hostCalls >> 1);
+      const calls: number[] = [];
+      for (let s = 0; s < plan.samples; s++) calls.push(await hostCalls(pong, plan.hostCalls));
+      const cps = median(calls);
+      print(`pool: host calls to an actor on a worker ${Math.round(cps)} calls/s`);
+
+      const sameOverInline = inlineMessagesPerSecond === null ? null : sameMps / inlineMessagesPerSecond;
+      const bar = (value: number | null, b: number, higher = true) => ({ value: value === null ? null : Math.round(value * 1000) / 1000, bar: b, met: value !== null && (higher ? value >= b : value <= b) });
+      return {
+        scaling: Math.round(scaling * 1000) / 1000,
+        fuelPerSecondOneWorker: Math.round(f1),
+        fuelPerSecondTwoWorkers: Math.round(f2),
+        crossWorkerMessagesPerSecond: Math.round(crossMps),
+        crossWorkerPairs: plan.pairs,
+        crossWorkerOnePairMessagesPerSecond: Math.round(median(crossOne)),
+        sameWorkerMessagesPerSecond: Math.round(sameMps),
+        sameWorkerOverInline: sameOverInline === null ? null : Math.round(sameOverInline * 1000) / 1000,
+        migrationMs: Math.round(p50 * 1000) / 1000,
+        migrationP90Ms: Math.round(p90 * 1000) / 1000,
+        hostCallsPerSecond: Math.round(cps),
+        bars: {
+          scaling: bar(scaling, POOL_BARS.scaling),
+          crossWorkerMessagesPerSecond: bar(crossMps, POOL_BARS.crossWorkerMessagesPerSecond),
+          sameWorkerOverInline: bar(sameOverInline, POOL_BARS.sameWorkerOverInline),
+          migrationMs: bar(p50, POOL_BARS.migrationMs, false),
+        },
+      };
+    } finally {
+      hive.close();
+    }
+  } finally {
+    await one.close();
+    await two.close();
+  }
+}
