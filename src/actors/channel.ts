@@ -37,6 +37,15 @@ export class Channel {
   private readonly reader: RingReader;
   /** Records (or parts) that found the ring full, in order. */
   private readonly overflow: Uint8Array[] = [];
+  /**
+   * Records sent and not yet written: they are written together (one
+   * publication, one wake-up of the reader) at the end of the current task
+   * (a microtask), or when `flush` is called (after each slice, before
+   * waiting for an answer).
+   */
+  private outbox: Uint8Array[] = [];
+  private flushQueued = false;
+  private readonly flushSoon = (): void => this.flush();
   private flushing = false;
   /** Parts read of a record not complete yet. */
   private parts: Uint8Array[] = [];
@@ -91,9 +100,30 @@ export class Channel {
   }
 
   private put(record: Uint8Array): void {
-    if (this.writer.closed) return; // the other thread is gone: nothing it could read
-    if (this.overflow.length === 0 && this.writer.write(record)) return;
-    this.overflow.push(record);
+    this.outbox.push(record);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flushSoon);
+    }
+  }
+
+  /** Writes what was sent (see `outbox`); what does not fit waits in the overflow queue. */
+  flush(): void {
+    this.flushQueued = false;
+    const out = this.outbox;
+    if (out.length === 0) return;
+    this.outbox = [];
+    if (this.writer.closed || this.closedHere) return; // the other thread is gone: nothing it could read
+    let n = 0;
+    if (this.overflow.length === 0) {
+      try {
+        n = this.writer.writeMany(out);
+      } catch {
+        return; // closed under us
+      }
+      if (n === out.length) return;
+    }
+    for (let i = n; i < out.length; i++) this.overflow.push(out[i]!);
     if (!this.flushing) void this.flushOverflow();
   }
 
@@ -172,6 +202,7 @@ export class Channel {
   close(): void {
     this.closedHere = true;
     this.overflow.length = 0;
+    this.outbox = [];
     this.writer.close();
     this.reader.close();
   }

@@ -116,6 +116,8 @@ class WorkerPartition implements Partition {
 
   /** After a slice: what arrived meanwhile is taken now, not after the executor's whole turn. */
   sliceEnded(): void {
+    // What the slice sent goes now (not at the end of the executor's turn), and what arrived is taken.
+    this.channel.flush();
     if (!this.pumping && this.channel.readable) this.pump();
   }
 

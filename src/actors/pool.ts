@@ -376,6 +376,7 @@ export class ActorPool implements Partition {
   private ask(slot: Slot, make: (req: number) => PoolControl): unknown {
     const req = this.nextReq++;
     this.control(slot, make(req));
+    slot.channel.flush();
     const deadline = performance.now() + ANSWER_TIMEOUT_MS;
     let answer: AnswerControl | null = null;
     // Records after the answer are the worker's later doings (an actor just started may already have
@@ -421,6 +422,8 @@ export class ActorPool implements Partition {
     const channel = slot.channel;
     while (slot.alive && !this.closed) {
       this.pump(slot);
+      // Woken for one worker, it takes what the others sent meanwhile too.
+      for (const other of this.slots) if (other !== undefined && other !== slot && other.alive && other.channel.readable) this.pump(other);
       const w = await channel.waitReadable();
       if (w === 'closed') break;
     }

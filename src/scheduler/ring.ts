@@ -354,7 +354,7 @@ export class RingWriter extends RingEnd {
   private publish(tail: number): void {
     Atomics.store(this.h, W_TAIL, tail | 0);
     if (Atomics.load(this.h, W_READER_SLEEPS) !== 0 && Atomics.exchange(this.h, W_READER_SLEEPS, 0) === 1) {
-      Atomics.notify(this.h, W_READER_SLEEPS, 1);
+      Atomics.notify(this.h, W_READER_SLEEPS); // every waiter: a thread may wait both asynchronously (its pump) and synchronously (a request it must answer at once)
     }
   }
 }
@@ -422,7 +422,7 @@ export class RingReader extends RingEnd {
   private release(head: number): void {
     Atomics.store(this.h, W_HEAD, head | 0);
     if (Atomics.load(this.h, W_WRITER_SLEEPS) !== 0 && Atomics.exchange(this.h, W_WRITER_SLEEPS, 0) === 1) {
-      Atomics.notify(this.h, W_WRITER_SLEEPS, 1);
+      Atomics.notify(this.h, W_WRITER_SLEEPS);
     }
   }
 }
