@@ -11,7 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { type ActorRef, type Hive } from './index.js';
-import { cmd, settle, testHive } from '../../test/helpers/hive.js';
+import { cmd, settle, testHive, readsInternals, notYetOnWorkers } from '../../test/helpers/hive.js';
 import { wat } from '../../test/helpers/wat.js';
 import { MESSAGE_OVERHEAD } from './limits.js';
 import { Status } from './envelope.js';
@@ -71,7 +71,7 @@ function hiveWithHolders(): Hive {
 
 describe('messages an actor holds count against the tree that sent them', () => {
   // What broke: init messages were not counted anywhere once the child was made.
-  it('regression: init messages never read were outside maxTreeQueuedBytes; a guest spawning children with 64 KiB inits now gets LIMIT once its tree holds the bound', async () => {
+  it.skipIf(readsInternals)('regression: init messages never read were outside maxTreeQueuedBytes; a guest spawning children with 64 KiB inits now gets LIMIT once its tree holds the bound', async () => {
     const hive = hiveWithHolders();
     const attacker = hive.spawn('probe');
     await settle(hive);
@@ -92,7 +92,7 @@ describe('messages an actor holds count against the tree that sent them', () => 
   });
 
   // What broke: a message was counted while it waited in a mailbox, and no longer once received.
-  it('regression: received messages were outside maxTreeQueuedBytes; receivers holding 64 KiB each now make the sender\'s tree get LIMIT', async () => {
+  it.skipIf(readsInternals)('regression: received messages were outside maxTreeQueuedBytes; receivers holding 64 KiB each now make the sender\'s tree get LIMIT', async () => {
     const hive = hiveWithHolders();
     const attacker = hive.spawn('probe');
     await settle(hive);
@@ -111,7 +111,7 @@ describe('messages an actor holds count against the tree that sent them', () => 
   });
 
   // What broke: the answer to a guest's call became its current message, counted nowhere.
-  it('regression: answers to guest calls were outside maxTreeQueuedBytes; a tree of callers holding 64 KiB answers now gets LIMIT from its calls', async () => {
+  it.skipIf(notYetOnWorkers)('regression: answers to guest calls were outside maxTreeQueuedBytes; a tree of callers holding 64 KiB answers now gets LIMIT from its calls', async () => {
     const hive = hiveWithHolders();
     const replier = hive.spawn('replier');
     const attacker = hive.spawn('probe');
@@ -137,7 +137,7 @@ describe('messages an actor holds count against the tree that sent them', () => 
 
 describe('host inboxes', () => {
   // What broke: Inbox.close dropped its queued messages without giving their bytes back to the sending tree.
-  it('regression: closing an inbox with messages in it left them counted against the sender\'s tree for ever (maxTreeQueuedBytes then refused every send)', async () => {
+  it.skipIf(readsInternals)('regression: closing an inbox with messages in it left them counted against the sender\'s tree for ever (maxTreeQueuedBytes then refused every send)', async () => {
     const hive = hiveWithHolders();
     const attacker = hive.spawn('probe');
     await settle(hive);
@@ -182,7 +182,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 describe('a spawn tree\'s counters', () => {
-  it('after every actor of a tree exits, its actors, pages, queued bytes and entries are all 0 (random guest behaviours)', async () => {
+  it.skipIf(notYetOnWorkers)('after every actor of a tree exits, its actors, pages, queued bytes and entries are all 0 (random guest behaviours)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 60 }), async (ops) => {
         const { hive, clock } = testHive({ hiveLimits: { maxTreeQueuedBytes: 200_000 } });

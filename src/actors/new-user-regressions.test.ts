@@ -3,7 +3,7 @@
  * "Fixes found when tried as a new user would"), each kept broken-no-more.
  */
 import { describe, expect, it } from 'vitest';
-import { cmd, settle, testHive } from '../../test/helpers/hive.js';
+import { cmd, settle, testHive, notYetOnWorkers } from '../../test/helpers/hive.js';
 import { wat } from '../../test/helpers/wat.js';
 import { ActorExitedError, NotFoundError } from './errors.js';
 
@@ -69,7 +69,7 @@ describe('found by a new user', () => {
     }
   });
 
-  it('regression: a room restored alone into another hive kept its members\' ids, and the new hive gave one to a call\'s reply address; now no hive gives out an id below those of a snapshot it restored, nor reuses its own', async () => {
+  it.skipIf(notYetOnWorkers)('regression: a room restored alone into another hive kept its members\' ids, and the new hive gave one to a call\'s reply address; now no hive gives out an id below those of a snapshot it restored, nor reuses its own', async () => {
     const one = testHive();
     const members = [one.hive.spawn('probe'), one.hive.spawn('probe'), one.hive.spawn('probe')];
     const room = one.hive.spawn('counter');

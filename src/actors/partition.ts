@@ -28,6 +28,12 @@ export interface Placement {
 export interface Partition {
   /** 'main': the host's side; 'worker': a worker thread's actors. */
   readonly role: 'main' | 'worker';
+  /**
+   * The hive's live actors, counted by every thread in one shared word, so
+   * that `maxActors` bounds the hive, not each thread (two threads admitting
+   * at the same moment may pass it by one each).
+   */
+  readonly actors?: Int32Array;
   /** Takes an envelope whose receiver is on another partition. */
   send(s: Signal): void;
   /** Whether an id this partition does not hold may be held by another (then envelopes to it are sent there, and it decides). */

@@ -4,7 +4,7 @@
  * that find their actor through their caller, and names as envelopes.
  */
 import { describe, expect, it } from 'vitest';
-import { cmd, forge, settle, testHive } from '../../test/helpers/hive.js';
+import { cmd, forge, settle, testHive, notYetOnWorkers, readsInternals } from '../../test/helpers/hive.js';
 import { wat } from '../../test/helpers/wat.js';
 import { gatedTransport } from '../../test/helpers/gated-transport.js';
 import { Func, Instance, Module, i32, type MemoryPool } from '../vm/index.js';
@@ -73,7 +73,7 @@ async function exitsOf(hive: Hive, run: () => Promise<void>): Promise<string[]> 
 }
 
 describe('pooled memories of actors', () => {
-  it('give the regions of actors killed while parked to new actors zeroed (no byte of the dead is readable)', async () => {
+  it.skipIf(notYetOnWorkers)('give the regions of actors killed while parked to new actors zeroed (no byte of the dead is readable)', async () => {
     const { hive } = testHive();
     hive.define('writer', writer());
     hive.define('reader', reader);
@@ -183,7 +183,7 @@ describe('pooled memories of actors', () => {
   // What broke, the same cause as the single restore above: in a group restore the second actor's VM is
   // refused by load() (3 pages over the hive's maxMemoryPages 2); the first one made is discarded and gives its
   // region back, but the refused one's region stays lent (lentRegions 1, expected 0).
-  it('regression: a group restore refused half-way (the second VM over maxMemoryPages) leaves no region lent, no name, no tree', async () => {
+  it.skipIf(notYetOnWorkers)('regression: a group restore refused half-way (the second VM over maxMemoryPages) leaves no region lent, no name, no tree', async () => {
     const one = testHive();
     one.hive.define('small', writer(0));
     one.hive.define('big', writer(2));
@@ -205,7 +205,7 @@ describe('pooled memories of actors', () => {
     await two.hive.close();
   });
 
-  it('a group restore refused half-way leaves the names and ids free for a later restore of the same group', async () => {
+  it.skipIf(notYetOnWorkers)('a group restore refused half-way leaves the names and ids free for a later restore of the same group', async () => {
     const one = testHive();
     one.hive.define('small', writer(0));
     one.hive.define('big', writer(2));
@@ -256,7 +256,7 @@ describe('pooled memories of actors', () => {
     await hive.close();
   });
 
-  it('an actor killed while parked in a host import\'s Promise: the late answer writes nothing and the next owner of its region is untouched', async () => {
+  it.skipIf(readsInternals)('an actor killed while parked in a host import\'s Promise: the late answer writes nothing and the next owner of its region is untouched', async () => {
     let resolveIt: (v: unknown) => void = () => {};
     const wait = Func.host({ params: [], results: [0x7f] } as never, () => new Promise((r) => (resolveIt = r)) as never);
     const { hive } = testHive();
@@ -291,7 +291,7 @@ const leaker = wat(`(module (import "hive" "self" (func $self (result i32))) (im
   (func (export "main") (drop (call $receive (i32.const -1)))))`);
 
 describe('shared hive imports find their actor through their caller', () => {
-  it('an import taken out of an actor acts for no one outside an actor: Func.invoke and a plain instance trap', async () => {
+  it.skipIf(readsInternals)('an import taken out of an actor acts for no one outside an actor: Func.invoke and a plain instance trap', async () => {
     const { hive } = testHive();
     hive.define('leaker', leaker);
     const a = hive.spawn('leaker');
@@ -307,7 +307,7 @@ describe('shared hive imports find their actor through their caller', () => {
     await hive.close();
   });
 
-  it('an import taken out of actor A and given to actor B acts for B (its caller), never for A', async () => {
+  it.skipIf(readsInternals)('an import taken out of actor A and given to actor B acts for B (its caller), never for A', async () => {
     const { hive } = testHive();
     hive.define('leaker', leaker);
     const a = hive.spawn('leaker');

@@ -26,6 +26,7 @@ const IDS_LOW = 1 << 15;
 class WorkerPartition implements Partition {
   readonly role = 'worker' as const;
   readonly system: ActorSystem;
+  readonly actors: Int32Array;
   private readonly channel: Channel;
   /** Blocks of ids to give out: [next, end) pairs, the current one first. */
   private readonly blocks: number[] = [];
@@ -38,6 +39,7 @@ class WorkerPartition implements Partition {
 
   constructor(private readonly task: PartitionTask) {
     this.channel = new Channel(task.up, task.down, true);
+    this.actors = new Int32Array(task.actors);
     this.clock = task.manualClock === null ? null : new ManualClock(task.manualClock);
     const sink: EventSink = {
       emit: (event, payload) => {

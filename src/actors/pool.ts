@@ -60,7 +60,7 @@ interface Slot {
 export interface PoolConfig {
   /** Threads of its own (closed with the hive), or a pool shared with other hives. */
   readonly workers: number | WorkerPool;
-  readonly task: Omit<PartitionTask, 'slot' | 'down' | 'up' | 'state'>;
+  readonly task: Omit<PartitionTask, 'slot' | 'down' | 'up' | 'state' | 'actors'>;
   /** Per-thread limits piscina gives each worker of its own (heap sizes). */
   readonly resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
 }
@@ -68,6 +68,7 @@ export interface PoolConfig {
 /** @internal The main thread's partition of a pooled hive. */
 export class ActorPool implements Partition {
   readonly role = 'main' as const;
+  readonly actors = new Int32Array(new SharedArrayBuffer(4));
   private system!: ActorSystem;
   /** The threads: its own (closed with it) or shared. */
   private readonly threads: WorkerPool;
@@ -108,7 +109,7 @@ export class ActorPool implements Partition {
     const state = new SharedArrayBuffer(8);
     const slot: Slot = { index, buffers, channel: new Channel(buffers.down, buffers.up, false), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [], forget: () => {}, awaiting: new Set(), initial };
     this.slots[index] = slot;
-    const task: PartitionTask = { ...this.config.task, slot: index, down: buffers.down, up: buffers.up, state };
+    const task: PartitionTask = { ...this.config.task, slot: index, down: buffers.down, up: buffers.up, state, actors: this.actors.buffer as SharedArrayBuffer };
     // Its first ids, and the named modules, wait in its ring until it starts.
     this.grantIds(slot);
     for (const def of this.system.modules.named.values()) this.sendDef(slot, def);
@@ -491,6 +492,12 @@ export class ActorPool implements Partition {
   /** A worker ended: its actors exit with `reason`. */
   private lost(slot: Slot, reason: string): void {
     if (this.slots[slot.index] !== slot || this.closed) return;
+    // What it wrote before it died is taken first (births, exits, messages it sent).
+    try {
+      this.pump(slot);
+    } catch {
+      // a record cut short by the death
+    }
     slot.alive = false;
     slot.channel.close();
     for (const req of slot.awaiting) {
@@ -505,6 +512,7 @@ export class ActorPool implements Partition {
     const gone = (id: number): boolean => deadIds.has(id) || (this.system.remoteActor(id) === undefined && this.blockOwner(id) === slot.index);
     const owed = this.owed.owedBy(gone, dead.map((r) => r.id), reason);
     for (const r of dead) this.system.remoteExited(r.id, this.system.nameOf(r.id), reason, 0, undefined);
+    Atomics.sub(this.actors, 0, dead.length); // it counted them in the hive's actors, and cannot uncount them
     for (const s of owed) this.send(s);
     // A new partition on the thread that took the dead one's place (its agent starts when the thread is up).
     if (reason === 'worker-crashed') this.startSlot(slot.index);

@@ -485,6 +485,8 @@ export interface PartitionTask {
   readonly logLevel: string;
   /** The time of the hive's manual clock, which the worker's follows (null: the system clock). */
   readonly manualClock: number | null;
+  /** One Int32 word: the hive's live actors, counted by every thread. */
+  readonly actors: SharedArrayBuffer;
 }
 
 /** Word indices of `PartitionTask.state`. */

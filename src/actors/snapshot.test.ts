@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { SnapshotError } from '../vm/index.js';
 import type { Executor, Runnable } from '../scheduler/index.js';
 import { decode, encode, HiveStateError, NameTakenError, Pid, readActorSnapshot, Status } from './index.js';
-import { cmd, guest, settle, testHive, conformance } from '../../test/helpers/hive.js';
+import { cmd, guest, settle, testHive, conformance, notYetOnWorkers, readsInternals } from '../../test/helpers/hive.js';
 import { wat } from '../../test/helpers/wat.js';
 import { systemOf } from './hive.js';
 
@@ -39,7 +39,7 @@ class StepExecutor implements Executor {
 }
 
 describe('an actor is a value', () => {
-  it('a counter snapshotted mid-conversation carries on in a second hive, messages waiting included', async () => {
+  it.skipIf(notYetOnWorkers)('a counter snapshotted mid-conversation carries on in a second hive, messages waiting included', async () => {
     const one = testHive();
     const c1 = one.hive.spawn<string, string>('counter');
     expect(await c1.call('up')).toBe('value=1');
@@ -160,7 +160,7 @@ describe('an actor is a value', () => {
     hive.close();
   });
 
-  it('restored and original give the same snapshot bytes at the same point', async () => {
+  it.skipIf(notYetOnWorkers)('restored and original give the same snapshot bytes at the same point', async () => {
     const one = testHive();
     const a = one.hive.spawn('probe');
     await cmd(a, 'inc');
@@ -192,7 +192,7 @@ describe('an actor is a value', () => {
 
   // Steps a synchronous executor to each cut point (over the serializing transport, deliveries between
   // slices come on macrotasks: a cut then falls where the slices run so far put it), then lets the hive run out.
-  it('snapshot, restore, continue equals an uninterrupted run (random cut points)', async () => {
+  it.skipIf(readsInternals)('snapshot, restore, continue equals an uninterrupted run (random cut points)', async () => {
     const run = async (cut: number | null) => {
       const ex1 = new StepExecutor();
       const one = testHive({ executor: ex1 });
@@ -286,7 +286,8 @@ describe('snapshots of an actor in its start function', () => {
   };
 
   for (const [when, steps] of [['before it ran', 0], ['paused in it', 2]] as const) {
-    it(`restores an actor snapshotted ${when}, which then finishes it and runs main`, async () => {
+    // It drives the hive's executor by hand: on a pooled hive the actors' executors are the workers'.
+    it.skipIf(readsInternals)(`restores an actor snapshotted ${when}, which then finishes it and runs main`, async () => {
       const exec = new StepExecutor();
       const one = testHive({ executor: exec });
       one.hive.define('starter', module);

@@ -331,7 +331,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   roomFor(tree: Tree | null, pages: number, by: Actor | null, elements = 0): [limit: string, value: number] | null {
     const h = this.hiveLimits;
     let hit: [string, number] | null = null;
-    if (this.actorCount >= h.maxActors) hit = ['maxActors', h.maxActors];
+    if ((this.partition?.actors !== undefined ? Atomics.load(this.partition.actors, 0) : this.actorCount) >= h.maxActors) hit = ['maxActors', h.maxActors];
     else if (tree !== null && tree.actors >= h.maxTreeActors) hit = ['maxTreeActors', h.maxTreeActors];
     else if ((tree?.pages ?? 0) + pages > h.maxTreeMemoryPages) hit = ['maxTreeMemoryPages', h.maxTreeMemoryPages];
     else if ((tree?.elements ?? 0) + elements > h.maxTreeTableElements) hit = ['maxTreeTableElements', h.maxTreeTableElements];
@@ -350,7 +350,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * meters its memories' growth against the tree's `maxTreeMemoryPages`.
    */
   admit(a: Actor): void {
-    this.actorCount++;
+    this.countActors(1);
     a.tree.actors++;
     const tree = a.tree;
     // Growth of its memories and tables draws on its tree's budgets, however many of the tree's actors grow theirs.
@@ -371,6 +371,13 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       }
     }
     this.meterStack(a);
+  }
+
+  /** Counts live actors: this system's, and in a pooled hive every thread's together (maxActors is the hive's). */
+  private countActors(delta: number): void {
+    this.actorCount += delta;
+    const shared = this.partition?.actors;
+    if (shared !== undefined) Atomics.add(shared, 0, delta);
   }
 
   /** @internal The hive's bound of a tree's pages or elements. */
@@ -1641,7 +1648,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     for (const [ref, target] of a.monitors) this.transport.post({ t: 'demonitor', from: a.id, to: target, ref });
     a.monitors.clear();
-    this.actorCount--;
+    this.countActors(-1);
     a.tree.actors--;
     if (a.tree.actors === 0) {
       if (a.tree.queuedBytes <= 0 && a.tree.entries <= 0) this.trees.delete(a.tree.serial);
@@ -1687,7 +1694,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     a.links.clear();
     a.monitors.clear();
     a.monitoredBy.clear();
-    this.actorCount--;
+    this.countActors(-1);
     a.tree.actors--;
     if (a.tree.queuedBytes <= 0 && a.tree.entries <= 0) this.trees.delete(a.tree.serial);
     else this.orphanTrees.add(a.tree);

@@ -123,7 +123,7 @@ export const ACTOR_PLANS: Record<'full' | 'quick', ActorsPlan> = {
     snapshotSamples: 5,
     scaleActors: 100_000,
     scaleBlock: 10_000,
-    pool: { samples: 5, roundTrips: 20_000, pairs: 16, spinners: 4, spinMs: 400, migrations: 200, hostCalls: 5_000 },
+    pool: { samples: 5, roundTrips: 20_000, pairs: 64, spinners: 4, spinMs: 400, migrations: 200, hostCalls: 5_000, warmMs: 300 },
   },
   quick: {
     samples: 3,
@@ -142,7 +142,7 @@ export const ACTOR_PLANS: Record<'full' | 'quick', ActorsPlan> = {
     snapshotSamples: 3,
     scaleActors: 10_000,
     scaleBlock: 1_000,
-    pool: { samples: 3, roundTrips: 2_000, pairs: 8, spinners: 4, spinMs: 150, migrations: 50, hostCalls: 500 },
+    pool: { samples: 3, roundTrips: 2_000, pairs: 16, spinners: 4, spinMs: 150, migrations: 50, hostCalls: 500, warmMs: 60 },
   },
 };
 
