@@ -9,12 +9,15 @@
  * failing).
  */
 import { threadId } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { nodeEndpoint } from './comlink-node.js';
+import type { Imports } from '../vm/index.js';
 import { pino } from 'pino';
 import { Module } from '../vm/index.js';
 import { ManualClock } from '../scheduler/index.js';
 import { Channel } from './channel.js';
 import type { Partition } from './partition.js';
-import { readControl, readSignal, writeControl, writeSignal, STATE_READY, STATE_THREAD, WireKind, type AgentMessage, type AgentTask, type AnswerControl, type PartitionTask, type PoolControl, type RequestControl, type Signal, type StartControl } from './protocol.js';
+import { readControl, readSignal, writeControl, writeSignal, STATE_READY, STATE_THREAD, WireKind, type AgentMessage, type AgentTask, type AnswerControl, type HostFunctions, type PartitionTask, type PoolControl, type RequestControl, type Signal, type StartControl } from './protocol.js';
 import { ActorSystem } from './system.js';
 import type { ActorLimits } from './limits.js';
 import type { EventSink, ModuleDef } from './types.js';
@@ -36,10 +39,15 @@ class WorkerPartition implements Partition {
   private readonly defs = new Map<string, ModuleDef>();
   private pumping = false;
   private readonly clock: ManualClock | null;
+  /** The main thread's host functions (comlink). */
+  private readonly host: Comlink.Remote<HostFunctions>;
 
   constructor(private readonly task: PartitionTask) {
     this.channel = new Channel(task.up, task.down, true);
     this.actors = new Int32Array(task.actors);
+    this.host = Comlink.wrap<HostFunctions>(nodeEndpoint(task.hostPort));
+    // Calls in flight keep the thread's event loop going; an idle partition must not hold it.
+    task.hostPort.unref();
     this.clock = task.manualClock === null ? null : new ManualClock(task.manualClock);
     const sink: EventSink = {
       emit: (event, payload) => {
@@ -179,7 +187,8 @@ class WorkerPartition implements Partition {
     try {
       const def = this.defs.get(c.hash);
       if (def === undefined) throw new Error(`module ${c.hash} was not sent to this worker`);
-      this.system.startPlaced(def, c.id, { name: c.name, init: c.init, tree: c.tree, linkTo: c.linkTo, options: c.limits === null ? {} : { limits: c.limits as Partial<ActorLimits> } });
+      const imports = this.hostImports(c.hostImports);
+      this.system.startPlaced(def, c.id, { name: c.name, init: c.init, tree: c.tree, linkTo: c.linkTo, options: { ...(c.limits === null ? {} : { limits: c.limits as Partial<ActorLimits> }), ...(imports !== undefined ? { imports } : {}) } });
       this.answer(c.req, null);
     } catch (e) {
       this.fail(c.req, e);
@@ -207,7 +216,7 @@ class WorkerPartition implements Partition {
         case 'immigrate': {
           const def = this.defs.get(String(c.options?.['hash']));
           if (def === undefined) throw new Error(`module ${String(c.options?.['hash'])} was not sent to this worker`);
-          this.system.immigrate(c.bytes!, def, (c.options?.['callers'] as number[] | undefined) ?? []);
+          this.system.immigrate(c.bytes!, def, (c.options?.['callers'] as number[] | undefined) ?? [], this.hostImports((c.options?.['hostImports'] as [string, string, number][] | undefined) ?? []));
           return this.answer(c.req, null);
         }
         case 'idle':
@@ -220,6 +229,18 @@ class WorkerPartition implements Partition {
     } catch (e) {
       this.fail(c.req, e);
     }
+  }
+
+  /**
+   * Imports that call the main thread's host functions: each returns a
+   * Promise, which parks the actor until the answer comes (as a host
+   * function returning a Promise does on the main thread).
+   */
+  private hostImports(fields: readonly (readonly [string, string, number])[]): Imports | undefined {
+    if (fields.length === 0) return undefined;
+    const imports: Imports = {};
+    for (const [mod, field, key] of fields) (imports[mod] ??= {})[field] = (...args: unknown[]) => this.host.call(key, mod, field, args);
+    return imports;
   }
 
   private answer(req: number, value: unknown): void {

@@ -6,7 +6,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Hive, WorkerPool, HiveStateError, Pid, Status } from './index.js';
+import { isMainThread } from 'node:worker_threads';
 import { poolAgents } from './threads.js';
+import { wat } from '../../test/helpers/wat.js';
 import { guest, cmd, settle } from '../../test/helpers/hive.js';
 
 const threads = new WorkerPool({ threads: 2 });
@@ -32,10 +34,37 @@ describe('placement', () => {
     hive.close();
   });
 
-  it('runs on the main thread what needs it: an actor with host imports', () => {
+  it('runs on the main thread what needs it: an actor importing a value, not a function', () => {
     const hive = pooled();
-    const a = hive.spawn('probe', { imports: { env: { f: () => 1 } } });
+    const a = hive.spawn('probe', { imports: { env: { g: 42 } } });
     expect(hive.workerOf(a)).toBeNull();
+    hive.close();
+  });
+
+  it('runs an actor with host functions on a worker: they run on the main thread, and the guest waits for them', async () => {
+    const hive = pooled();
+    const seen: { thread: boolean; args: unknown[] }[] = [];
+    let report!: (v: number) => void;
+    const reported = new Promise<number>((r) => (report = r));
+    const guestBytes = wat(`(module
+      (import "host" "add" (func $add (param i32 i32) (result i32)))
+      (import "host" "mul" (func $mul (param i32 i32) (result i32)))
+      (import "host" "report" (func $report (param i32)))
+      (memory (export "memory") 1)
+      (func (export "main") (call $report (call $mul (call $add (i32.const 2) (i32.const 3)) (i32.const 7)))))`);
+    const a = hive.spawn(guestBytes, {
+      imports: {
+        host: {
+          add: (x: number, y: number) => (seen.push({ thread: isMainThread, args: [x, y] }), x + y),
+          mul: async (x: number, y: number) => (await new Promise((r) => setTimeout(r, 5)), x * y),
+          report: (v: number) => report(v),
+        },
+      },
+    });
+    expect(hive.workerOf(a)).not.toBeNull();
+    expect(await reported).toBe(35);
+    expect(await a.exited).toBe('normal');
+    expect(seen).toEqual([{ thread: true, args: [2, 3] }]);
     hive.close();
   });
 });
@@ -69,7 +98,7 @@ describe('moving an actor between workers', () => {
 
   it('refuses to move an actor of the main thread, or in a hive without workers', async () => {
     const hive = pooled();
-    const a = hive.spawn('probe', { imports: { env: { f: () => 1 } } });
+    const a = hive.spawn('probe', { imports: { env: { g: 42 } } });
     await expect(hive.migrate(a, 0)).rejects.toBeInstanceOf(HiveStateError);
     hive.close();
     const inline = new Hive({ logger: pino({ level: 'silent' }) });

@@ -13,7 +13,10 @@
  * there). Actors that need the main thread (bindings, host imports that are
  * not functions, schemas) run on it.
  */
-import { LinkError, SnapshotError, Trap, ValidationError, DecodeError } from '../vm/index.js';
+import { MessageChannel } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { nodeEndpoint } from './comlink-node.js';
+import { LinkError, SnapshotError, Trap, ValidationError, DecodeError, type Imports } from '../vm/index.js';
 import { Channel, createChannelBuffers, type ChannelBuffers } from './channel.js';
 import { ActorExitedError, HiveStateError, LimitError, NotFoundError, WorkerUnavailableError } from './errors.js';
 import type { Partition, Placement } from './partition.js';
@@ -22,7 +25,7 @@ import { RemoteActor } from './remote.js';
 import { Obligations } from './obligations.js';
 import type { ActorSystem } from './system.js';
 import type { ModuleDef } from './types.js';
-import { STATE_READY, type PartitionTask } from './protocol.js';
+import { STATE_READY, type HostFunctions, type PartitionTask } from './protocol.js';
 import { poolAgents, WorkerPool, type PoolAgents } from './threads.js';
 
 /** Ids handed to a worker at a time. */
@@ -47,6 +50,8 @@ interface Slot {
   forget: () => void;
   /** Its requests answered later (they fail if it goes away). */
   readonly awaiting: Set<number>;
+  /** The port its host-function calls come in on. */
+  hostPort: import('node:worker_threads').MessagePort | null;
   /**
    * Whether this thread may wait for it to start: a partition started with
    * the hive starts on its own, but one started on a thread that replaced a
@@ -60,7 +65,7 @@ interface Slot {
 export interface PoolConfig {
   /** Threads of its own (closed with the hive), or a pool shared with other hives. */
   readonly workers: number | WorkerPool;
-  readonly task: Omit<PartitionTask, 'slot' | 'down' | 'up' | 'state' | 'actors'>;
+  readonly task: Omit<PartitionTask, 'slot' | 'down' | 'up' | 'state' | 'actors' | 'hostPort'>;
   /** Per-thread limits piscina gives each worker of its own (heap sizes). */
   readonly resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
 }
@@ -84,6 +89,9 @@ export class ActorPool implements Partition {
   private readonly owed = new Obligations();
   /** The modules sent to workers, by hash (a move sends its actor's to the worker it goes to). */
   private readonly defsByHash = new Map<string, ModuleDef>();
+  /** Host functions of actors on workers, by import-set key (called from the workers, see callHost). */
+  private readonly hostImports = new Map<number, Imports>();
+  private nextImportKey = 1;
   /** Requests answered later (askAsync), by number. */
   private readonly awaiting = new Map<number, (a: AnswerControl | null) => void>();
 
@@ -107,9 +115,15 @@ export class ActorPool implements Partition {
   private startSlot(index: number, initial = false): void {
     const buffers = createChannelBuffers();
     const state = new SharedArrayBuffer(8);
-    const slot: Slot = { index, buffers, channel: new Channel(buffers.down, buffers.up, false), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [], forget: () => {}, awaiting: new Set(), initial };
+    const slot: Slot = { index, buffers, channel: new Channel(buffers.down, buffers.up, false), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [], forget: () => {}, awaiting: new Set(), initial, hostPort: null };
     this.slots[index] = slot;
-    const task: PartitionTask = { ...this.config.task, slot: index, down: buffers.down, up: buffers.up, state, actors: this.actors.buffer as SharedArrayBuffer };
+    // The host functions of its actors, served to it with comlink (the port does not hold the process open).
+    const { port1, port2 } = new MessageChannel();
+    const served: HostFunctions = { call: (key, module, field, args) => this.callHost(key, module, field, args) };
+    Comlink.expose(served, nodeEndpoint(port1));
+    port1.unref();
+    slot.hostPort = port1;
+    const task: PartitionTask = { ...this.config.task, slot: index, down: buffers.down, up: buffers.up, state, actors: this.actors.buffer as SharedArrayBuffer, hostPort: port2 };
     // Its first ids, and the named modules, wait in its ring until it starts.
     this.grantIds(slot);
     for (const def of this.system.modules.named.values()) this.sendDef(slot, def);
@@ -162,10 +176,11 @@ export class ActorPool implements Partition {
   place(def: ModuleDef, p: Placement): RemoteActor | null {
     if (this.closed) return null;
     const o = p.options;
-    // What only the main thread can run: bindings (objects with state), host imports (functions stay here; the
-    // next step sends calls to them from workers), schemas (functions).
-    if ((o.bindings !== undefined && o.bindings.length > 0) || o.imports !== undefined || def.options.imports !== undefined) return null;
-    if (o.schema !== undefined || def.options.schema !== undefined) return null;
+    // What only the main thread can run: bindings (objects with state), schemas (functions), imports that are not
+    // plain functions (memories, tables, globals, Funcs). Plain host functions stay here and are called from the worker.
+    if ((o.bindings !== undefined && o.bindings.length > 0) || o.schema !== undefined || def.options.schema !== undefined) return null;
+    const hostImports = functionImports(def.options.imports, o.imports);
+    if (hostImports === null) return null;
     let slot: Slot | null;
     let tree = 0;
     if (p.tree !== 0) {
@@ -186,12 +201,18 @@ export class ActorPool implements Partition {
     const id = this.system.allocId();
     const limits = { ...def.options.limits, ...o.limits };
     const r = new RemoteActor(id, slot.index, tree === 0 ? id : this.system.remoteActor(tree)!.tree, def.hash, (limits.mailbox as number | undefined) ?? this.config.task.limits.mailbox);
+    const key = hostImports.fields.length === 0 ? 0 : this.nextImportKey++;
+    if (key !== 0) {
+      this.hostImports.set(key, hostImports.imports);
+      r.imports = { key, fields: hostImports.fields };
+    }
     this.sendDef(slot, def);
     this.system.addRemote(r, p.name, false);
     slot.actors++;
     try {
-      this.ask(slot, (req) => ({ t: 'start', req, id, hash: def.hash, name: p.name, init: p.init, tree, linkTo: p.linkTo, limits: Object.keys(limits).length > 0 ? (limits as Record<string, number>) : null, hostImports: [] }));
+      this.ask(slot, (req) => ({ t: 'start', req, id, hash: def.hash, name: p.name, init: p.init, tree, linkTo: p.linkTo, limits: Object.keys(limits).length > 0 ? (limits as Record<string, number>) : null, hostImports: hostImports.fields.map(([m, f]) => [m, f, key] as const) }));
     } catch (e) {
+      this.hostImports.delete(key);
       slot.actors--;
       this.system.dropRemote(id);
       throw e;
@@ -306,7 +327,7 @@ export class ActorPool implements Partition {
       if (out === null) return false;
       this.sendDef(dest, def);
       const immigrate = (slot: Slot): void => {
-        this.ask(slot, (req) => ({ t: 'request', req, op: 'immigrate', id: r.id, bytes: out.bytes, options: { hash: r.module, callers: out.callers } }));
+        this.ask(slot, (req) => ({ t: 'request', req, op: 'immigrate', id: r.id, bytes: out.bytes, options: { hash: r.module, callers: out.callers, hostImports: r.imports === null ? [] : r.imports.fields.map(([m, f]) => [m, f, r.imports!.key]) } }));
       };
       try {
         immigrate(dest);
@@ -328,6 +349,13 @@ export class ActorPool implements Partition {
         else this.system.arrived(readSignal(rec));
       }
     }
+  }
+
+  /** A worker's actor called a host function given at its spawn: it runs here, and its result (or Promise) goes back. */
+  private callHost(key: number, module: string, field: string, args: unknown[]): unknown {
+    const f = this.hostImports.get(key)?.[module]?.[field];
+    if (typeof f !== 'function') throw new Error(`no host function ${module}.${field} for this actor (it has exited)`);
+    return (f as (...a: unknown[]) => unknown)(...args);
   }
 
   /** @internal The thread of worker `worker` (0-based; tests terminate it). */
@@ -464,7 +492,9 @@ export class ActorPool implements Partition {
         }
         return;
       case 'died': {
-        if (this.system.remoteActor(c.id)?.worker === slot.index) slot.actors--;
+        const r = this.system.remoteActor(c.id);
+        if (r?.worker === slot.index) slot.actors--;
+        if (r?.imports != null) this.hostImports.delete(r.imports.key);
         const trap = c.trap === null ? undefined : new Trap(c.trap.message, [], c.trap.phase === 'exhaustion' ? 'exhaustion' : 'trap');
         this.system.remoteExited(c.id, c.name, c.reason, c.fuelUsed, trap);
         this.owed.forget(c.id);
@@ -511,12 +541,39 @@ export class ActorPool implements Partition {
     const deadIds = new Set(dead.map((r) => r.id));
     const gone = (id: number): boolean => deadIds.has(id) || (this.system.remoteActor(id) === undefined && this.blockOwner(id) === slot.index);
     const owed = this.owed.owedBy(gone, dead.map((r) => r.id), reason);
-    for (const r of dead) this.system.remoteExited(r.id, this.system.nameOf(r.id), reason, 0, undefined);
+    for (const r of dead) {
+      if (r.imports !== null) this.hostImports.delete(r.imports.key);
+      this.system.remoteExited(r.id, this.system.nameOf(r.id), reason, 0, undefined);
+    }
     Atomics.sub(this.actors, 0, dead.length); // it counted them in the hive's actors, and cannot uncount them
     for (const s of owed) this.send(s);
     // A new partition on the thread that took the dead one's place (its agent starts when the thread is up).
     if (reason === 'worker-crashed') this.startSlot(slot.index);
   }
+}
+
+/**
+ * The host imports of a spawn (the definition's, then the spawn's), when
+ * every one is a plain function (called from the worker); null when one is
+ * something else (a memory, table, global, Func or value), which only the
+ * main thread can give.
+ */
+function functionImports(...sets: (Imports | undefined)[]): { imports: Imports; fields: [string, string][] } | null {
+  const imports: Imports = {};
+  for (const set of sets) {
+    if (set === undefined) continue;
+    for (const [mod, fields] of Object.entries(set)) {
+      if (fields === undefined) continue;
+      for (const [name, v] of Object.entries(fields)) {
+        if (v === undefined) continue;
+        if (typeof v !== 'function') return null;
+        (imports[mod] ??= {})[name] = v;
+      }
+    }
+  }
+  const fields: [string, string][] = [];
+  for (const [mod, fs] of Object.entries(imports)) for (const name of Object.keys(fs ?? {})) fields.push([mod, name]);
+  return { imports, fields };
 }
 
 /** An error a worker reported, as the class the host would have seen inline. */

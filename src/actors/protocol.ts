@@ -487,6 +487,17 @@ export interface PartitionTask {
   readonly manualClock: number | null;
   /** One Int32 word: the hive's live actors, counted by every thread. */
   readonly actors: SharedArrayBuffer;
+  /**
+   * The port over which the worker calls the host functions given to its
+   * actors, which stay on the main thread (comlink: `HostFunctions`).
+   */
+  readonly hostPort: MessagePort;
+}
+
+/** What the main thread serves a worker over `PartitionTask.hostPort` (with comlink). */
+export interface HostFunctions {
+  /** Calls the host function `module.field` of import set `key` with the guest's arguments. */
+  call(key: number, module: string, field: string, args: unknown[]): unknown;
 }
 
 /** Word indices of `PartitionTask.state`. */

@@ -49,6 +49,9 @@ export class RemoteActor implements Endpoint {
     this.lastSnapshot = bytes;
   }
 
+  /** Its host functions (served from here to its worker), by import-set key; null: none. */
+  imports: { readonly key: number; readonly fields: readonly (readonly [string, string])[] } | null = null;
+
   /** Envelopes (wire records) for it held while it moves, in order; null when it is not moving. */
   held: Uint8Array[] | null = null;
 

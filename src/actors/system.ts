@@ -1709,10 +1709,10 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   }
 
   /** @internal Takes in an actor moved from another worker (see emigrate). */
-  immigrate(bytes: Uint8Array, def: ModuleDef, callers: readonly number[]): void {
+  immigrate(bytes: Uint8Array, def: ModuleDef, callers: readonly number[], imports: Imports | undefined): void {
     this.open();
     this.transport.flush();
-    restoreActor(this, bytes, def, { moved: { callers } });
+    restoreActor(this, bytes, def, { moved: { callers }, ...(imports !== undefined ? { imports } : {}) });
   }
 
   /** @internal Checks that a name may be given (free, 1 to 255 bytes): throws RangeError, NameTakenError. */

@@ -138,7 +138,7 @@ export class WorkerPool {
   #start(index: number, task: PartitionTask, lost: (reason: string) => void): () => void {
     const agent = this.#agents[index]!;
     agent.lost.add(lost);
-    agent.port.postMessage({ t: 'partition', task } satisfies AgentMessage);
+    agent.port.postMessage({ t: 'partition', task } satisfies AgentMessage, [task.hostPort]);
     return () => agent.lost.delete(lost);
   }
 
