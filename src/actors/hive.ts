@@ -75,6 +75,7 @@ export class Hive extends EventEmitter<HiveEvents> {
       this.#pool,
     );
     this.#pool?.attach(this.#system);
+    if (this.#pool !== null && options.rebalance !== false) this.#pool.startRebalancer(this.#system.clock, options.rebalance ?? {});
     // A manual clock's moves reach the workers' clocks.
     if (this.#pool !== null && options.clock instanceof ManualClock) {
       const pool = this.#pool;

@@ -219,6 +219,8 @@ class WorkerPartition implements Partition {
           this.system.immigrate(c.bytes!, def, (c.options?.['callers'] as number[] | undefined) ?? [], this.hostImports((c.options?.['hostImports'] as [string, string, number][] | undefined) ?? []));
           return this.answer(c.req, null);
         }
+        case 'load':
+          return this.answer(c.req, this.system.loadSample());
         case 'idle':
           // Answered once nothing here is ready to run, with the channel's counts then.
           void this.system.idle().then(() => this.answer(c.req, { received: this.channel.received, sent: this.channel.sent }));

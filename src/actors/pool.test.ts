@@ -15,7 +15,7 @@ const threads = new WorkerPool({ threads: 2 });
 afterAll(() => threads.close());
 
 function pooled(): Hive {
-  const hive = new Hive({ workers: threads, logger: pino({ level: 'silent' }) });
+  const hive = new Hive({ workers: threads, logger: pino({ level: 'silent' }), rebalance: false });
   for (const g of ['probe', 'counter', 'ping', 'pong']) hive.define(g, guest(g));
   return hive;
 }
@@ -104,6 +104,23 @@ describe('moving an actor between workers', () => {
     const inline = new Hive({ logger: pino({ level: 'silent' }) });
     await expect(inline.migrate(1, 0)).rejects.toBeInstanceOf(HiveStateError);
     inline.close();
+  });
+});
+
+describe('the rebalancer', () => {
+  it('moves busy actors off a worker that stays busier than the other, until both are busy', async () => {
+    const hive = new Hive({ workers: threads, logger: pino({ level: 'silent' }), rebalance: { intervalMs: 100 } });
+    hive.define('spinner', guest('spinner'));
+    const spinners = Array.from({ length: 4 }, () => hive.spawn('spinner', { worker: 0 }));
+    const per = (): number[] => [0, 1].map((w) => spinners.filter((s) => hive.workerOf(s) === w).length);
+    expect(per()).toEqual([4, 0]);
+    const deadline = performance.now() + 15_000;
+    while (per()[1]! < 2 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(per()).toEqual([2, 2]);
+    // Balanced, it stays so (each worker now runs two spinners).
+    await new Promise((r) => setTimeout(r, 500));
+    expect(per()).toEqual([2, 2]);
+    hive.close();
   });
 });
 

@@ -25,6 +25,7 @@ import { RemoteActor } from './remote.js';
 import { Obligations } from './obligations.js';
 import type { ActorSystem } from './system.js';
 import type { ModuleDef } from './types.js';
+import type { Clock, TimerHandle } from '../scheduler/index.js';
 import { STATE_READY, type HostFunctions, type PartitionTask } from './protocol.js';
 import { poolAgents, WorkerPool, type PoolAgents } from './threads.js';
 
@@ -59,6 +60,12 @@ interface Slot {
    * nothing is placed there until it runs (STATE_READY).
    */
   readonly initial: boolean;
+}
+
+/** Options of a pooled hive's rebalancer (`HiveOptions.rebalance`). */
+export interface RebalanceOptions {
+  /** How often it samples the workers' loads, in ms of the hive's clock (default 1,000). */
+  intervalMs?: number;
 }
 
 /** Options of the pool (from HiveOptions). */
@@ -259,8 +266,70 @@ export class ActorPool implements Partition {
     return true;
   }
 
+  // ---------------------------------------------------------------------
+  // The rebalancer
+
+  /**
+   * Every `intervalMs` of the hive's clock, samples each worker's load: its
+   * CPU-hungry actors (those that ran at least a tenth of a core since the
+   * last sample). When one worker has two or more such actors more than
+   * another, two samples in a row, it moves one of them there (one that can
+   * move now).
+   */
+  startRebalancer(clock: Clock, options: RebalanceOptions): void {
+    const interval = options.intervalMs ?? 1_000;
+    if (!(interval > 0)) throw new RangeError('rebalance: intervalMs must be > 0');
+    let strikes = 0;
+    let busy = false;
+    const tick = (): void => {
+      if (this.closed) return;
+      this.rebalanceTimer = clock.setTimer(clock.now() + interval, tick);
+      if (busy) return;
+      busy = true;
+      void this.rebalanceOnce(interval, strikes)
+        .then((s) => (strikes = s))
+        .finally(() => (busy = false));
+    };
+    this.clock = clock;
+    this.rebalanceTimer = clock.setTimer(clock.now() + interval, tick);
+  }
+  private rebalanceTimer: TimerHandle | null = null;
+  private clock: Clock | null = null;
+  /** Moves the rebalancer made (tests and the bench read it). */
+  rebalanced = 0;
+
+  /** One sample; returns the strikes so far (samples in a row with the workers out of balance). */
+  private async rebalanceOnce(intervalMs: number, strikes: number): Promise<number> {
+    const live = this.slots.filter((s) => s !== undefined && s.alive && (s.initial || Atomics.load(s.state, STATE_READY) === 1));
+    if (live.length < 2) return 0;
+    const loads = (await Promise.all(live.map((s) => this.askAsync(s, 'load')))) as ({ fuel: number; top: [number, number][] } | null)[];
+    if (this.closed || loads.some((l) => l === null)) return 0;
+    // The CPU-hungry actors of each worker: those that ran at least a tenth of a core (~15,000 fuel a ms).
+    // Fuel alone does not tell demand: three spinners sharing a thread use less fuel than one alone.
+    const floor = intervalMs * 15_000;
+    const hungry = loads.map((l) => l!.top.filter(([, fuel]) => fuel >= floor));
+    let hi = 0;
+    let lo = 0;
+    for (let i = 1; i < live.length; i++) {
+      if (hungry[i]!.length > hungry[hi]!.length) hi = i;
+      if (hungry[i]!.length < hungry[lo]!.length) lo = i;
+    }
+    // Moving one narrows the difference only when it is 2 or more (3 and 1 become 2 and 2; 3 and 2 stay).
+    if (hungry[hi]!.length - hungry[lo]!.length < 2) return 0;
+    if (strikes + 1 < 2) return strikes + 1;
+    for (const [id] of hungry[hi]!) {
+      const r = this.system.remoteActor(id);
+      if (r === undefined || r.worker !== live[hi]!.index) continue;
+      if (this.move(r, live[lo]!.index)) {
+        this.rebalanced++;
+        return 0;
+      }
+    }
+    return 0;
+  }
+
   /** Sends a request whose answer comes later, in the pump (null: the worker went away first). */
-  private askAsync(slot: Slot, op: 'idle'): Promise<unknown> {
+  private askAsync(slot: Slot, op: 'idle' | 'load'): Promise<unknown> {
     const req = this.nextReq++;
     return new Promise((resolve) => {
       this.awaiting.set(req, (a) => resolve(a === null || !a.ok ? null : a.value));
@@ -278,6 +347,7 @@ export class ActorPool implements Partition {
       slot.forget();
       this.control(slot, { t: 'close' });
     }
+    if (this.rebalanceTimer !== null) this.clock?.clearTimer(this.rebalanceTimer);
     // The workers end their partitions; then threads of its own go.
     if (this.ownThreads) setTimeout(() => void this.threads.close(), 200).unref();
   }

@@ -376,7 +376,7 @@ export interface IdsControl {
 export interface RequestControl {
   readonly t: 'request';
   readonly req: number;
-  readonly op: 'snapshot' | 'info' | 'terminate' | 'link' | 'idle' | 'emigrate' | 'immigrate' | 'ping';
+  readonly op: 'snapshot' | 'info' | 'terminate' | 'link' | 'idle' | 'load' | 'emigrate' | 'immigrate' | 'ping';
   readonly id: number;
   readonly bytes: Uint8Array | null;
   readonly options: Record<string, unknown> | null;

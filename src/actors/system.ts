@@ -1648,6 +1648,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     for (const [ref, target] of a.monitors) this.transport.post({ t: 'demonitor', from: a.id, to: target, ref });
     a.monitors.clear();
+    this.releaseActor(a);
+  }
+
+  /** Uncounts an actor that ended or left (hive, tree, pages, elements) and lets go of its instance. */
+  private releaseActor(a: Actor): void {
     this.countActors(-1);
     a.tree.actors--;
     if (a.tree.actors === 0) {
@@ -1694,18 +1699,35 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     a.links.clear();
     a.monitors.clear();
     a.monitoredBy.clear();
-    this.countActors(-1);
-    a.tree.actors--;
-    if (a.tree.queuedBytes <= 0 && a.tree.entries <= 0) this.trees.delete(a.tree.serial);
-    else this.orphanTrees.add(a.tree);
-    for (const mem of ownMemories(a)) a.tree.pages -= mem.pages;
-    for (const t of ownTables(a)) a.tree.elements -= t.length;
-    const instance = a.instance;
-    a.tree.pages -= a.release();
-    instance?.dispose();
+    this.releaseActor(a);
     this.endpoints.delete(a.id);
     this.refs.delete(a.id);
     return { bytes, callers };
+  }
+
+  /** Fuel each actor had used at the last load sample (see loadSample). */
+  private fuelSeen = new Map<number, number>();
+
+  /**
+   * @internal This worker's load since the last sample: the fuel its actors
+   * used, and the actors that used most of it among those that may move
+   * (alone in their spawn trees), busiest first.
+   */
+  loadSample(): { fuel: number; top: [id: number, fuel: number][] } {
+    const seen = new Map<number, number>();
+    let fuel = 0;
+    const movable: [number, number][] = [];
+    for (const e of this.endpoints.values()) {
+      if (!(e instanceof Actor) || !e.alive || e.instance === null) continue;
+      const used = e.instance.fuelUsed;
+      const delta = used - (this.fuelSeen.get(e.id) ?? used);
+      seen.set(e.id, used);
+      fuel += delta;
+      if (delta > 0 && e.tree.actors === 1 && e.bindings.length === 0) movable.push([e.id, delta]);
+    }
+    this.fuelSeen = seen;
+    movable.sort((a, b) => b[1] - a[1]);
+    return { fuel, top: movable.slice(0, 16) };
   }
 
   /** @internal Takes in an actor moved from another worker (see emigrate). */

@@ -49,6 +49,12 @@ export interface HiveOptions {
    * each hive per thread). See the README's "Workers".
    */
   workers?: number | WorkerPool;
+  /**
+   * A hive with workers: moves CPU-hungry actors off a worker that has two
+   * or more of them more than another, two samples in a row (default on,
+   * sampling every `intervalMs` = 1,000 ms of the hive's clock; false: off).
+   */
+  rebalance?: false | { intervalMs?: number };
   /** Heap limits of each worker thread (piscina's `resourceLimits`): a worker over them dies, and its actors exit with `worker-crashed`. */
   workerResourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
   /** First id to give out (default 1). */
