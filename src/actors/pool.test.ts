@@ -3,7 +3,7 @@
  * and what a worker's death does. The rest of the API is the conformance
  * suite's (vitest projects workers-1 and workers-2).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Hive, WorkerPool, HiveStateError, Pid, Status } from './index.js';
 import { isMainThread } from 'node:worker_threads';
@@ -12,6 +12,7 @@ import { wat } from '../../test/helpers/wat.js';
 import { guest, cmd, settle } from '../../test/helpers/hive.js';
 
 const threads = new WorkerPool({ threads: 2 });
+beforeAll(() => threads.ready());
 afterAll(() => threads.close());
 
 function pooled(): Hive {

@@ -33,6 +33,8 @@ import { poolAgents, WorkerPool, type PoolAgents } from './threads.js';
 const ID_BLOCK = 1 << 16;
 /** How long the main thread waits for a worker's answer before giving up (WorkerUnavailableError). */
 const ANSWER_TIMEOUT_MS = 10_000;
+/** The same for a worker whose partition has not started yet (its thread may be loading the runtime, on a busy machine). */
+const START_TIMEOUT_MS = 60_000;
 
 /** One worker's place in the pool. */
 interface Slot {
@@ -476,7 +478,8 @@ export class ActorPool implements Partition {
     const req = this.nextReq++;
     this.control(slot, make(req));
     slot.channel.flush();
-    const deadline = performance.now() + ANSWER_TIMEOUT_MS;
+    const timeout = Atomics.load(slot.state, STATE_READY) === 1 ? ANSWER_TIMEOUT_MS : START_TIMEOUT_MS;
+    const deadline = performance.now() + timeout;
     let answer: AnswerControl | null = null;
     // Records after the answer are the worker's later doings (an actor just started may already have
     // exited): they wait for the pump, so that the caller sees the state as of the answer.
@@ -499,7 +502,7 @@ export class ActorPool implements Partition {
       if (answer !== null) break;
       if (!slot.alive) throw new ActorExitedError(0, 'worker-crashed');
       const left = deadline - performance.now();
-      if (left <= 0) throw new WorkerUnavailableError(slot.index, `worker ${slot.index} did not answer within ${ANSWER_TIMEOUT_MS} ms`);
+      if (left <= 0) throw new WorkerUnavailableError(slot.index, `worker ${slot.index} did not answer within ${timeout} ms`);
       slot.channel.waitReadableSync(Math.min(left, 100));
     }
     // What came before the answer is handled now, as inline: a kill's exit is known when the kill returns.

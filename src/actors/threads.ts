@@ -31,6 +31,8 @@ interface Agent {
   alive: boolean;
   /** The thread's id (0 until the agent said hello). */
   threadId: number;
+  /** Resolves when the agent said hello. */
+  readonly up: Promise<void>;
   /**
    * Whether piscina handed the agent its task already: at once for the
    * threads made with the pool (piscina starts them ready), and for a thread
@@ -92,6 +94,15 @@ export class WorkerPool {
     return this.#agents.length;
   }
 
+  /**
+   * Resolves once every thread is up (its agent answered). Hives may be made
+   * before: their first spawn then waits for the thread, blocking this one
+   * (a thread's start loads and compiles the runtime: tens to hundreds of ms).
+   */
+  ready(): Promise<void> {
+    return Promise.all(this.#agents.map((a) => a.up)).then(() => {});
+  }
+
   /** Stops the threads. Hives still using them lose their actors (`worker-stopped`). */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -109,12 +120,15 @@ export class WorkerPool {
   #startAgent(index: number, initial = false): void {
     const { port1, port2 } = new MessageChannel();
     const prev = this.#agents[index];
-    const agent: Agent = { index, port: port1, alive: true, threadId: 0, dispatched: initial, lost: prev?.lost ?? new Set() };
+    let hello!: () => void;
+    const up = new Promise<void>((resolve) => (hello = resolve));
+    const agent: Agent = { index, port: port1, alive: true, threadId: 0, dispatched: initial, up, lost: prev?.lost ?? new Set() };
     this.#agents[index] = agent;
     port1.on('message', (m: { t: string; threadId: number }) => {
       if (m.t !== 'hello') return;
       agent.threadId = m.threadId;
       agent.dispatched = true;
+      hello();
     });
     // The agent's port must not keep the host's process alive: an idle pool does not hold a program open.
     port1.unref();

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { Packr } from 'msgpackr';
 import { Module } from '../../src/vm/index.js';
 import { ManualClock } from '../../src/scheduler/index.js';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { Hive, WorkerPool, type ActorRef, type HiveOptions } from '../../src/actors/index.js';
 import { SERIALIZING, serializingTransport } from './serializing-transport.js';
 
@@ -57,7 +57,11 @@ function sharedThreads(): WorkerPool {
   threads ??= new WorkerPool({ threads: WORKERS });
   return threads;
 }
-if (WORKERS > 0) afterAll(() => threads?.close());
+if (WORKERS > 0) {
+  // The threads start (load and compile the runtime) before the file's first test, not inside its first spawn.
+  beforeAll(() => sharedThreads().ready());
+  afterAll(() => threads?.close());
+}
 
 /** A hive on a manual clock (unless one is given), with logs off and the test guests defined by name (on this run's transport). */
 export function testHive(options: HiveOptions = {}): { hive: Hive; clock: ManualClock } {
