@@ -64,6 +64,7 @@ export class Hive extends EventEmitter<HiveEvents> {
               manualClock: options.clock instanceof ManualClock ? options.clock.now() : null,
             },
             ...(options.workerResourceLimits !== undefined ? { resourceLimits: options.workerResourceLimits } : {}),
+            ...(options.placement !== undefined ? { placement: options.placement } : {}),
           });
     // The system emits through `emit` below (listeners that throw are logged).
     this.#system = new ActorSystem(

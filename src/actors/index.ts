@@ -13,7 +13,7 @@
  */
 export { Hive } from './hive.js';
 export { WorkerPool, type WorkerPoolOptions } from './threads.js';
-export type { HiveOptions, ActorOptions, SpawnOptions, ModuleDef, HiveEvents, ActorEvent, ExitEvent, RestartEvent, DeadLetter, LimitEvent } from './types.js';
+export type { HiveOptions, PlacementRequest, ActorOptions, SpawnOptions, ModuleDef, HiveEvents, ActorEvent, ExitEvent, RestartEvent, DeadLetter, LimitEvent } from './types.js';
 export { ActorRef, Inbox, type InboxOptions, type CallOptions, type SendOptions, type Received, type ActorInfo } from './ref.js';
 export { Supervisor, type SupervisorSpec, type ChildSpec, type Strategy } from './supervisor.js';
 export { Pid, PID_EXT, encode, decode, checkSchema, MessageEncodeError, MessageDecodeError, type Schema, type ActorSchema } from './codec.js';

@@ -35,6 +35,23 @@ describe('placement', () => {
     hive.close();
   });
 
+  it('asks a placement function given to the hive, with the actors on each worker', () => {
+    const asked: unknown[] = [];
+    const hive = new Hive({ workers: threads, logger: pino({ level: 'silent' }), rebalance: false, placement: (r) => (asked.push(r), r.name === 'pinned' ? 1 : 0) });
+    hive.define('probe', guest('probe'));
+    const a = hive.spawn('probe');
+    const b = hive.spawn('probe', { name: 'pinned' });
+    expect([hive.workerOf(a), hive.workerOf(b)]).toEqual([0, 1]);
+    expect(asked).toEqual([
+      { module: 'probe', name: null, loads: [0, 0] },
+      { module: 'probe', name: 'pinned', loads: [1, 0] },
+    ]);
+    const bad = new Hive({ workers: threads, logger: pino({ level: 'silent' }), rebalance: false, placement: () => 7 });
+    expect(() => bad.spawn(guest('probe'))).toThrow(RangeError);
+    bad.close();
+    hive.close();
+  });
+
   it('runs on the main thread what needs it: an actor importing a value, not a function', () => {
     const hive = pooled();
     const a = hive.spawn('probe', { imports: { env: { g: 42 } } });

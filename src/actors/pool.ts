@@ -24,7 +24,7 @@ import { readControl, readSignal, writeControl, writeSignal, WireKind, type Answ
 import { RemoteActor } from './remote.js';
 import { Obligations } from './obligations.js';
 import type { ActorSystem } from './system.js';
-import type { ModuleDef } from './types.js';
+import type { ModuleDef, PlacementRequest } from './types.js';
 import type { Clock, TimerHandle } from '../scheduler/index.js';
 import { STATE_READY, type HostFunctions, type PartitionTask } from './protocol.js';
 import { poolAgents, WorkerPool, type PoolAgents } from './threads.js';
@@ -75,6 +75,8 @@ export interface PoolConfig {
   /** Threads of its own (closed with the hive), or a pool shared with other hives. */
   readonly workers: number | WorkerPool;
   readonly task: Omit<PartitionTask, 'slot' | 'down' | 'up' | 'state' | 'actors' | 'hostPort'>;
+  /** Where a host's spawn goes (HiveOptions.placement). */
+  readonly placement?: (spawn: PlacementRequest) => number;
   /** Per-thread limits piscina gives each worker of its own (heap sizes). */
   readonly resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
 }
@@ -204,6 +206,11 @@ export class ActorPool implements Partition {
       if (!(Number.isInteger(o.worker) && o.worker >= 0 && o.worker < this.agents.size)) throw new RangeError(`no worker ${o.worker}: this hive has workers 0 to ${this.agents.size - 1}`);
       slot = this.slots[o.worker + 1]!;
       if (!slot.alive || !(slot.initial || Atomics.load(slot.state, STATE_READY) === 1)) slot = this.leastLoaded();
+    } else if (this.config.placement !== undefined) {
+      const loads = this.slots.slice(1).map((s) => (s.alive && (s.initial || Atomics.load(s.state, STATE_READY) === 1) ? s.actors : -1));
+      const w = this.config.placement({ module: def.name, name: p.name, loads });
+      if (!(Number.isInteger(w) && w >= 0 && w < loads.length)) throw new RangeError(`placement returned ${String(w)}: not a worker of this hive (0 to ${loads.length - 1})`);
+      slot = loads[w]! < 0 ? this.leastLoaded() : this.slots[w + 1]!;
     } else slot = this.leastLoaded();
     if (slot === null) return null;
     if (p.name !== null) this.system.assertNameFree(p.name);

@@ -55,6 +55,14 @@ export interface HiveOptions {
    * sampling every `intervalMs` = 1,000 ms of the hive's clock; false: off).
    */
   rebalance?: false | { intervalMs?: number };
+  /**
+   * A hive with workers: where a host's spawn goes, when it names no
+   * `worker` and joins no tree (default: the worker with the fewest actors).
+   * Given the module's name (null for a module spawned directly), the name
+   * the actor is registered under, and the actors on each worker (index: the
+   * worker); returns a worker index.
+   */
+  placement?: (spawn: PlacementRequest) => number;
   /** Heap limits of each worker thread (piscina's `resourceLimits`): a worker over them dies, and its actors exit with `worker-crashed`. */
   workerResourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
   /** First id to give out (default 1). */
@@ -103,6 +111,14 @@ export interface SpawnOptions extends ActorOptions {
    * tree (it starts where its tree is) or runs on the main thread.
    */
   worker?: number;
+}
+
+/** What a `placement` function is told of a host's spawn. */
+export interface PlacementRequest {
+  readonly module: string | null;
+  readonly name: string | null;
+  /** Actors on each worker, by worker index (a worker that is not running now has -1). */
+  readonly loads: readonly number[];
 }
 
 /** What a guest can spawn by name, and what an actor is an instance of. */
