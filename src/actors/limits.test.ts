@@ -437,7 +437,7 @@ describe('logs', () => {
   const logLoop = (n: number): Uint8Array => repeat(n, '(block (result i32) (call $log (i32.const 30) (i32.const 64) (i32.const 5)) (i32.const 1))', '(data (i32.const 64) "hello")');
 
   // What broke: `log` in a loop with the default logger (pino's buffer grew ~250 MB/s).
-  it.skipIf(notYetOnWorkers)('regression: log in a loop grew the logger\'s buffer; now lines over logLinesPerSecond are dropped, counted, and summed up', async () => {
+  it('regression: log in a loop grew the logger\'s buffer; now lines over logLinesPerSecond are dropped, counted, and summed up', async () => {
     const { hive, lines } = logged();
     const a = hive.spawn(logLoop(500));
     await settle(hive);
@@ -472,7 +472,7 @@ describe('logs', () => {
     expect(gate.dropped).toBe(2);
   });
 
-  it.skipIf(notYetOnWorkers)('the hive\'s logLinesPerSecond bounds all actors together', async () => {
+  it('the hive\'s logLinesPerSecond bounds all actors together', async () => {
     const { hive, lines } = logged({ hiveLimits: { logLinesPerSecond: 150 } });
     const a = hive.spawn(logLoop(100));
     const b = hive.spawn(logLoop(100));

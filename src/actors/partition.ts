@@ -34,6 +34,8 @@ export interface Partition {
    * at the same moment may pass it by one each).
    */
   readonly actors?: Int32Array;
+  /** The hive's log window, shared by every thread: [second, lines written in it]. */
+  readonly logWindow?: Int32Array;
   /** Takes an envelope whose receiver is on another partition. */
   send(s: Signal): void;
   /** Whether an id this partition does not hold may be held by another (then envelopes to it are sent there, and it decides). */

@@ -30,6 +30,7 @@ class WorkerPartition implements Partition {
   readonly role = 'worker' as const;
   readonly system: ActorSystem;
   readonly actors: Int32Array;
+  readonly logWindow: Int32Array;
   private readonly channel: Channel;
   /** Blocks of ids to give out: [next, end) pairs, the current one first. */
   private readonly blocks: number[] = [];
@@ -45,6 +46,7 @@ class WorkerPartition implements Partition {
   constructor(private readonly task: PartitionTask) {
     this.channel = new Channel(task.up, task.down, true);
     this.actors = new Int32Array(task.actors);
+    this.logWindow = new Int32Array(task.logWindow);
     this.host = Comlink.wrap<HostFunctions>(nodeEndpoint(task.hostPort));
     // Calls in flight keep the thread's event loop going; an idle partition must not hold it.
     task.hostPort.unref();
@@ -67,7 +69,8 @@ class WorkerPartition implements Partition {
         hiveLimits: task.hiveLimits,
         signals: task.signals,
         ...(this.clock !== null ? { clock: this.clock } : {}),
-        logger: pino({ level: task.logLevel }, pino.destination({ dest: 2, sync: false })),
+        // Its lines go to the hive's logger's destination, on the main thread.
+        logger: pino({ level: task.logLevel }, { write: (line: string) => this.control({ t: 'log', line }) }),
       },
       sink,
       this,

@@ -74,7 +74,7 @@ export interface RebalanceOptions {
 export interface PoolConfig {
   /** Threads of its own (closed with the hive), or a pool shared with other hives. */
   readonly workers: number | WorkerPool;
-  readonly task: Omit<PartitionTask, 'slot' | 'down' | 'up' | 'state' | 'actors' | 'hostPort'>;
+  readonly task: Omit<PartitionTask, 'slot' | 'down' | 'up' | 'state' | 'actors' | 'logWindow' | 'hostPort'>;
   /** Where a host's spawn goes (HiveOptions.placement). */
   readonly placement?: (spawn: PlacementRequest) => number;
   /** Per-thread limits piscina gives each worker of its own (heap sizes). */
@@ -85,6 +85,7 @@ export interface PoolConfig {
 export class ActorPool implements Partition {
   readonly role = 'main' as const;
   readonly actors = new Int32Array(new SharedArrayBuffer(4));
+  readonly logWindow = new Int32Array(new SharedArrayBuffer(8));
   private system!: ActorSystem;
   /** The threads: its own (closed with it) or shared. */
   private readonly threads: WorkerPool;
@@ -134,7 +135,7 @@ export class ActorPool implements Partition {
     Comlink.expose(served, nodeEndpoint(port1));
     port1.unref();
     slot.hostPort = port1;
-    const task: PartitionTask = { ...this.config.task, slot: index, down: buffers.down, up: buffers.up, state, actors: this.actors.buffer as SharedArrayBuffer, hostPort: port2 };
+    const task: PartitionTask = { ...this.config.task, slot: index, down: buffers.down, up: buffers.up, state, actors: this.actors.buffer as SharedArrayBuffer, logWindow: this.logWindow.buffer as SharedArrayBuffer, hostPort: port2 };
     // Its first ids, and the named modules, wait in its ring until it starts.
     this.grantIds(slot);
     for (const def of this.system.modules.named.values()) this.sendDef(slot, def);
@@ -582,6 +583,9 @@ export class ActorPool implements Partition {
       }
       case 'event':
         this.system.remoteEvent(c.event, c.payload);
+        return;
+      case 'log':
+        this.system.writeLogLine(c.line);
         return;
       case 'want-ids':
         this.grantIds(slot);

@@ -432,13 +432,19 @@ export interface EventControl {
   readonly payload: Record<string, unknown>;
 }
 
+/** worker → main: a log line of the worker's actors (pino's JSON), written to the hive's logger's destination. */
+export interface LogControl {
+  readonly t: 'log';
+  readonly line: string;
+}
+
 /** worker → main: the worker's block of ids runs low. */
 export interface WantIdsControl {
   readonly t: 'want-ids';
 }
 
 /** Every pool control envelope. */
-export type PoolControl = DefineControl | StartControl | TerminateControl | IdsControl | RequestControl | TimeControl | CloseControl | AnswerControl | BornControl | DiedControl | EventControl | WantIdsControl;
+export type PoolControl = DefineControl | StartControl | TerminateControl | IdsControl | RequestControl | TimeControl | CloseControl | AnswerControl | BornControl | DiedControl | EventControl | LogControl | WantIdsControl;
 
 /** A control envelope as a wire record. */
 export function writeControl(c: PoolControl): Uint8Array {
@@ -487,6 +493,8 @@ export interface PartitionTask {
   readonly manualClock: number | null;
   /** One Int32 word: the hive's live actors, counted by every thread. */
   readonly actors: SharedArrayBuffer;
+  /** Two Int32 words: the second and the log lines of actors written in it, hive-wide (logLinesPerSecond). */
+  readonly logWindow: SharedArrayBuffer;
   /**
    * The port over which the worker calls the host functions given to its
    * actors, which stay on the main thread (comlink: `HostFunctions`).

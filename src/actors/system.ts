@@ -428,7 +428,16 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** @internal Whether one more log line of any actor may be written now (the hive's `logLinesPerSecond`). */
   admitLog(now: number): boolean {
-    return this.logGate.admit(now, (n) => this.logger.warn({ dropped: n }, `dropped ${n} log lines of actors (over ${this.hiveLimits.logLinesPerSecond} a second in the hive)`));
+    if (!this.logGate.admit(now, (n) => this.logger.warn({ dropped: n }, `dropped ${n} log lines of actors (over ${this.hiveLimits.logLinesPerSecond} a second in the hive)`))) return false;
+    const shared = this.partition?.logWindow;
+    if (shared === undefined) return true;
+    // A pooled hive: one window for every thread (threads starting a second at once may each admit a line more).
+    const second = Math.floor(now / 1000) | 0;
+    const seen = Atomics.load(shared, 0);
+    if (seen !== second && Atomics.compareExchange(shared, 0, seen, second) === seen) Atomics.store(shared, 1, 0);
+    if (Atomics.add(shared, 1, 1) < this.hiveLimits.logLinesPerSecond) return true;
+    this.logGate.drop(); // counted (and summed up) as this thread's drop
+    return false;
   }
 
   /**
@@ -1790,6 +1799,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** @internal An event of a worker's actors (`limit`, `deadLetter`), emitted here. */
   remoteEvent(event: 'limit' | 'deadLetter', payload: Record<string, unknown>): void {
     if (this.events.listenerCount(event) > 0) this.events.emit(event, payload as never);
+  }
+
+  /** @internal A log line of a worker's actors (pino's JSON), written as it is to this hive's logger's destination. */
+  writeLogLine(line: string): void {
+    const stream = (this.logger as unknown as Record<symbol, { write?(s: string): void } | undefined>)[pino.symbols.streamSym];
+    stream?.write?.(line);
   }
 
   /** @internal The remote actors, alive. */

@@ -44,9 +44,9 @@ export const WORKERS = Number(process.env['WASMHIVE_WORKERS'] ?? 0);
  * through `systemOf` (an actor's memory, tree counters, callers), which a
  * pooled hive keeps on its worker threads; it runs in the inline and
  * serializing runs. `notYetOnWorkers`: behaviour pooled hives do not have yet
- * (group snapshots across workers, restoring onto a worker, worker actors'
- * log lines reaching the hive's logger, hive-wide maxActors and ids); issue
- * 12 stays open until none is left.
+ * (group snapshots across workers, restoring onto a worker, ids near the
+ * end of the id space, fairness between threads); issue 12 stays open until
+ * none is left.
  */
 export const readsInternals = WORKERS > 0;
 export const notYetOnWorkers = WORKERS > 0 && process.env['WASMHIVE_RUN_NOT_YET'] === undefined; // set it to see which of them fail
