@@ -200,6 +200,8 @@ class WorkerPartition implements Partition {
 
   private serve(c: RequestControl): void {
     try {
+      // What arrived before the request is delivered first: the answer sees it (an unlink, a message).
+      this.system.deliverArrived();
       switch (c.op) {
         case 'info':
           return this.answer(c.req, this.system.info(c.id) ?? null);

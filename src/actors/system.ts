@@ -185,6 +185,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return !p.elsewhere(s.to);
   }
 
+  /** @internal Delivers the envelopes waiting here (a worker, before it answers the main thread's request). */
+  deliverArrived(): void {
+    this.transport.flush();
+  }
+
   /** @internal Takes an envelope that arrived from another partition. */
   arrived(s: Signal): void {
     (this.transport as PartitionTransport).arrived(s);
