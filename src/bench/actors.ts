@@ -872,7 +872,7 @@ export async function benchActors(
   let pool: PoolResult | undefined;
   if (figures.has('pool')) {
     print('');
-    pool = await benchPool(plan.pool, { 'ping-raw': guests['ping-raw'], pong: guests.pong, counter: guests.counter, spinner: guests.spinner }, ping?.messagesPerSecond ?? null, print);
+    pool = await benchPool(plan.pool, { 'ping-raw': guests['ping-raw'], pong: guests.pong, counter: guests.counter, spinner: guests.spinner }, print);
     const b = pool.bars;
     print(`issue 12's bars: ${Object.entries(b).map(([k, v]) => `${k} ${v.value} (bar ${v.bar}) ${v.met ? 'met' : 'NOT met'}`).join('; ')}`);
   }

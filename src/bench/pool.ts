@@ -6,7 +6,7 @@
  *   - crossWorkerMessagesPerSecond: ping-pong between actors on different
  *     workers (`pairs` pairs at once; single pair reported beside it);
  *   - sameWorkerMessagesPerSecond: one ping-pong pair on one worker, and its
- *     ratio to the inline executor's figure measured in the same run;
+ *     ratio to the inline executor's, sampled in turn with it;
  *   - migrationMs: p50 of moving an idle counter to the other worker;
  *   - hostCallsPerSecond: host calls to an actor on a worker, awaited in turn.
  */
@@ -41,8 +41,10 @@ export interface PoolResult {
   crossWorkerOnePairMessagesPerSecond: number;
   /** One pair on one worker. */
   sameWorkerMessagesPerSecond: number;
-  /** sameWorkerMessagesPerSecond over the inline executor's one-pair figure of this run (null when that was not measured). */
-  sameWorkerOverInline: number | null;
+  /** sameWorkerMessagesPerSecond over the inline executor's, sampled in turn with it. */
+  sameWorkerOverInline: number;
+  /** The inline executor's one-pair ping-pong, sampled in turn with the same-worker one. */
+  inlineMessagesPerSecond: number;
   /** p50 and p90 ms of moving an idle counter between the workers. */
   migrationMs: number;
   migrationP90Ms: number;
@@ -107,8 +109,8 @@ async function hostCalls(pong: ActorRef, n: number): Promise<number> {
   return n / ((now() - t0) / 1000);
 }
 
-/** Runs the pool's figures; `inlineMessagesPerSecond`: the inline one-pair ping-pong of this run, for the ratio. */
-export async function benchPool(plan: PoolPlan, guests: Guests, inlineMessagesPerSecond: number | null, print: (line: string) => void): Promise<PoolResult> {
+/** Runs the pool's figures. */
+export async function benchPool(plan: PoolPlan, guests: Guests, print: (line: string) => void): Promise<PoolResult> {
   const one = new WorkerPool({ threads: 1 });
   const two = new WorkerPool({ threads: 2 });
   try {
@@ -141,11 +143,26 @@ export async function benchPool(plan: PoolPlan, guests: Guests, inlineMessagesPe
         do await pingPong(hive, 1, plan.roundTrips >> 1, w, w);
         while (now() < until);
       }
+      // The inline executor's figure, sampled in turn with it (the machine's speed changes over a run).
+      const inline = new Hive({ logger: pino({ level: 'silent' }) });
+      for (const [name, m] of Object.entries(guests)) inline.define(name, m);
       const same: number[] = [];
-      for (let s = 0; s < plan.samples; s++) same.push(await pingPong(hive, 1, plan.roundTrips, s % 2, s % 2));
+      const inlineSame: number[] = [];
+      try {
+        const until = now() + plan.warmMs;
+        do await pingPong(inline, 1, plan.roundTrips >> 1, 0, 0);
+        while (now() < until);
+        for (let s = 0; s < plan.samples; s++) {
+          same.push(await pingPong(hive, 1, plan.roundTrips, s % 2, s % 2));
+          inlineSame.push(await pingPong(inline, 1, plan.roundTrips, 0, 0));
+        }
+      } finally {
+        inline.close();
+      }
       const crossMps = median(cross);
       const sameMps = median(same);
-      print(`pool: ping-pong across workers ${Math.round(crossMps)} msg/s (${plan.pairs} pairs), ${Math.round(median(crossOne))} msg/s (1 pair); on one worker ${Math.round(sameMps)} msg/s`);
+      const inlineMps = median(inlineSame);
+      print(`pool: ping-pong across workers ${Math.round(crossMps)} msg/s (${plan.pairs} pairs), ${Math.round(median(crossOne))} msg/s (1 pair); on one worker ${Math.round(sameMps)} msg/s, inline in turn ${Math.round(inlineMps)} msg/s`);
 
       // 3. Moving an idle counter back and forth.
       const counter = hive.spawn('counter', { worker: 0 });
@@ -170,7 +187,7 @@ export async function benchPool(plan: PoolPlan, guests: Guests, inlineMessagesPe
       const cps = median(calls);
       print(`pool: host calls to an actor on a worker ${Math.round(cps)} calls/s`);
 
-      const sameOverInline = inlineMessagesPerSecond === null ? null : sameMps / inlineMessagesPerSecond;
+      const sameOverInline = sameMps / inlineMps;
       const bar = (value: number | null, b: number, higher = true) => ({ value: value === null ? null : Math.round(value * 1000) / 1000, bar: b, met: value !== null && (higher ? value >= b : value <= b) });
       return {
         scaling: Math.round(scaling * 1000) / 1000,
@@ -180,7 +197,8 @@ export async function benchPool(plan: PoolPlan, guests: Guests, inlineMessagesPe
         crossWorkerPairs: plan.pairs,
         crossWorkerOnePairMessagesPerSecond: Math.round(median(crossOne)),
         sameWorkerMessagesPerSecond: Math.round(sameMps),
-        sameWorkerOverInline: sameOverInline === null ? null : Math.round(sameOverInline * 1000) / 1000,
+        sameWorkerOverInline: Math.round(sameOverInline * 1000) / 1000,
+        inlineMessagesPerSecond: Math.round(inlineMps),
         migrationMs: Math.round(p50 * 1000) / 1000,
         migrationP90Ms: Math.round(p90 * 1000) / 1000,
         hostCallsPerSecond: Math.round(cps),
