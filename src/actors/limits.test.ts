@@ -398,7 +398,7 @@ describe('restoring', () => {
     hive.close();
   });
 
-  it.skipIf(notYetOnWorkers)('a restored actor counts against maxActors', async () => {
+  it('a restored actor counts against maxActors', async () => {
     const { hive } = testHive({ hiveLimits: { maxActors: 1 } });
     const a = hive.spawn('counter');
     await settle(hive);
