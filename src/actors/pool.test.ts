@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { Hive, WorkerPool, HiveStateError, Pid, Status } from './index.js';
+import { Hive, WorkerPool, HiveStateError, Pid, Status, decode } from './index.js';
 import { isMainThread } from 'node:worker_threads';
 import { poolAgents } from './threads.js';
 import { wat } from '../../test/helpers/wat.js';
@@ -235,3 +235,22 @@ async function faultRun(run: number): Promise<void> {
   }
   hive.close();
 }
+
+describe('the host serving guests on workers', () => {
+  it('answers a guest\'s call to a host inbox through the reply address the guest sent from', async () => {
+    const hive = pooled();
+    const box = hive.inbox<string>();
+    const p = hive.spawn('probe');
+    expect(hive.workerOf(p)).not.toBeNull();
+    const serve = (async (): Promise<void> => {
+      for await (const m of box) hive.ref(m.from).send(`pong ${m.value}`);
+    })();
+    for (let i = 0; i < 50; i++) {
+      const [status, answer] = (await cmd(p, 'call', box.id, i, -1)) as [number, Uint8Array];
+      expect(status).toBeGreaterThanOrEqual(0);
+      expect(decode(answer)).toBe(`pong ${i}`);
+    }
+    hive.close();
+    await serve;
+  });
+});

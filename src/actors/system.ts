@@ -1109,6 +1109,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   private hostBytes(to: number, value: unknown): Uint8Array {
     this.open();
     const ep = this.endpoints.get(to);
+    // An address on a worker that this thread has no record of (a guest's reply address): its side decides.
+    if (ep === undefined && this.remote(to)) return this.checkSize(encode(value));
     if (ep === undefined) throw this.goneError(to);
     if (ep instanceof Supervisor) throw new HiveStateError(`${to} is a supervisor: it takes no messages`);
     if (!(value instanceof Uint8Array)) assertSchema(ep.schema?.in, value, 'in', to);
