@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { SnapshotError } from '../vm/index.js';
 import { HiveStateError, type DeadLetter } from './index.js';
-import { cmd, forge, settle, testHive, notYetOnWorkers } from '../../test/helpers/hive.js';
+import { cmd, forge, settle, testHive, readsInternals, notYetOnWorkers } from '../../test/helpers/hive.js';
 import { systemOf } from './hive.js';
 
 
