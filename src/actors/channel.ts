@@ -198,6 +198,27 @@ export class Channel {
     return this.reader.waitReadableSync(timeoutMs);
   }
 
+  /**
+   * Writes what it can of the overflow queue now, without waiting (a thread
+   * blocked waiting for the other end's answer calls it, since the queue
+   * otherwise drains only from its event loop).
+   */
+  pushOverflow(): void {
+    this.flush();
+    if (this.overflow.length === 0 || this.writer.closed) return;
+    try {
+      const n = this.writer.writeMany(this.overflow);
+      if (n > 0) this.overflow.splice(0, n);
+    } catch {
+      // closed under us
+    }
+  }
+
+  /** Wakes this end's asynchronous wait after a synchronous one (see RingEnd.wakeWaiters). */
+  wakeReader(): void {
+    this.reader.wakeWaiters();
+  }
+
   /** Closes both rings (the other end's waits return). */
   close(): void {
     this.closedHere = true;

@@ -62,6 +62,18 @@ export class Obligations {
     }
   }
 
+  /**
+   * What an actor that moved between threads is tied to (links, monitors it
+   * holds and is held by, calls it owes): made on one thread, not seen
+   * crossing, and crossing threads from now on.
+   */
+  moved(id: number, t: { links: readonly number[]; monitors: readonly (readonly [number, number])[]; watchers: readonly (readonly [number, number])[]; callers: readonly number[] }): void {
+    for (const peer of t.links) this.link(id, peer);
+    for (const [ref, target] of t.monitors) this.passed({ t: 'monitor', from: id, to: target, ref });
+    for (const [watcher, ref] of t.watchers) this.passed({ t: 'monitor', from: watcher, to: id, ref });
+    for (const reply of t.callers) this.calls.set(reply, id);
+  }
+
   /** A link made outside envelopes (a host's link with a worker's actor). */
   link(a: number, b: number): void {
     for (const [x, y] of [

@@ -19,8 +19,11 @@ import { Channel } from './channel.js';
 import type { Partition } from './partition.js';
 import { readControl, readSignal, writeControl, writeSignal, STATE_READY, STATE_THREAD, WireKind, type AgentMessage, type AgentTask, type AnswerControl, type HostFunctions, type PartitionTask, type PoolControl, type RequestControl, type Signal, type StartControl } from './protocol.js';
 import { ActorSystem } from './system.js';
-import type { ActorLimits } from './limits.js';
+import { LogGate, type ActorLimits } from './limits.js';
 import type { EventSink, ModuleDef } from './types.js';
+
+/** Events a worker sends the main thread a second, at most (see eventGate). */
+const EVENTS_PER_SECOND = 10_000;
 
 /** Ids a worker asks for more of when fewer than this are left in its blocks. */
 const IDS_LOW = 1 << 15;
@@ -39,6 +42,15 @@ class WorkerPartition implements Partition {
   /** Modules the main thread sent, by hash. */
   private readonly defs = new Map<string, ModuleDef>();
   private pumping = false;
+  /**
+   * `limit` and `deadLetter` events sent to the main thread, at most
+   * EVENTS_PER_SECOND a second: a guest hitting a limit in a loop must not
+   * flood the main thread (one guest made ~600,000 a second).
+   */
+  private readonly eventGate = new LogGate(EVENTS_PER_SECOND);
+  private eventsDropped(n: number): void {
+    this.system.logger.warn({ dropped: n }, `dropped ${n} limit and deadLetter events of this worker's actors (over ${EVENTS_PER_SECOND} a second)`);
+  }
   private readonly clock: ManualClock | null;
   /** The main thread's host functions (comlink). */
   private readonly host: Comlink.Remote<HostFunctions>;
@@ -53,7 +65,7 @@ class WorkerPartition implements Partition {
     this.clock = task.manualClock === null ? null : new ManualClock(task.manualClock);
     const sink: EventSink = {
       emit: (event, payload) => {
-        if (event === 'limit' || event === 'deadLetter') {
+        if ((event === 'limit' || event === 'deadLetter') && this.eventGate.admit(Date.now(), this.eventsDropped, this)) {
           const p = payload as unknown as Record<string, unknown>;
           this.control({ t: 'event', event, payload: event === 'limit' ? p : { from: p['from'], to: p['to'], bytes: p['bytes'], reason: p['reason'] } });
         }
@@ -86,6 +98,11 @@ class WorkerPartition implements Partition {
     while (!this.closed) {
       this.pump();
       if (this.closed) break;
+      // A turn of the event loop between batches (the executor's slices, host-function answers, timers).
+      if (this.channel.readable) {
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
       const w = await this.channel.waitReadable();
       if (w === 'closed') break;
     }

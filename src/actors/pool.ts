@@ -165,7 +165,8 @@ export class ActorPool implements Partition {
   /** The live worker an address is on, or null (here, or nowhere). */
   private slotOf(id: number): Slot | null {
     const r = this.system.remoteActor(id);
-    const index = r !== undefined ? r.worker : this.blockOwner(id);
+    // An address held here (an actor restored here under an id from a worker's block) is here.
+    const index = r !== undefined ? r.worker : this.system.holds(id) ? 0 : this.blockOwner(id);
     if (index === 0) return null;
     const slot = this.slots[index]!;
     return slot.alive ? slot : null;
@@ -357,6 +358,9 @@ export class ActorPool implements Partition {
       slot.forget();
       this.control(slot, { t: 'close' });
     }
+    // Requests waiting for answers (idle, load) end now.
+    for (const done of this.awaiting.values()) done(null);
+    this.awaiting.clear();
     if (this.rebalanceTimer !== null) this.clock?.clearTimer(this.rebalanceTimer);
     // The workers end their partitions; then threads of its own go.
     if (this.ownThreads) setTimeout(() => void this.threads.close(), 200).unref();
@@ -403,8 +407,9 @@ export class ActorPool implements Partition {
     const def = this.defsByHash.get(r.module)!;
     r.held = [];
     try {
-      const out = this.ask(from, (req) => ({ t: 'request', req, op: 'emigrate', id: r.id, bytes: null, options: null })) as { bytes: Uint8Array; callers: number[] } | null;
+      const out = this.ask(from, (req) => ({ t: 'request', req, op: 'emigrate', id: r.id, bytes: null, options: null })) as { bytes: Uint8Array; callers: number[]; links: number[]; monitors: [number, number][]; watchers: [number, number][] } | null;
       if (out === null) return false;
+      this.owed.moved(r.id, out);
       this.sendDef(dest, def);
       const immigrate = (slot: Slot): void => {
         this.ask(slot, (req) => ({ t: 'request', req, op: 'immigrate', id: r.id, bytes: out.bytes, options: { hash: r.module, callers: out.callers, hostImports: r.imports === null ? [] : r.imports.fields.map(([m, f]) => [m, f, r.imports!.key]) } }));
@@ -455,8 +460,10 @@ export class ActorPool implements Partition {
 
   private sendDef(slot: Slot, def: ModuleDef): void {
     this.defsByHash.set(def.hash, def);
-    if (slot.defs.has(def.hash)) return;
-    slot.defs.add(def.hash);
+    // By name and hash: one module may be defined under several names.
+    const key = `${def.name ?? ''}\0${def.hash}`;
+    if (slot.defs.has(key)) return;
+    slot.defs.add(key);
     const limits = def.options.limits;
     this.control(slot, { t: 'define', hash: def.hash, name: def.name, bytes: def.module.ast.bytes, limits: limits === undefined ? null : (limits as Record<string, number>) });
   }
@@ -510,9 +517,15 @@ export class ActorPool implements Partition {
       if (answer !== null) break;
       if (!slot.alive) throw new ActorExitedError(0, 'worker-crashed');
       const left = deadline - performance.now();
-      if (left <= 0) throw new WorkerUnavailableError(slot.index, `worker ${slot.index} did not answer within ${timeout} ms`);
-      slot.channel.waitReadableSync(Math.min(left, 100));
+      if (left <= 0) {
+        slot.channel.wakeReader();
+        throw new WorkerUnavailableError(slot.index, `worker ${slot.index} did not answer within ${timeout} ms`);
+      }
+      // What waits in the overflow queue (the request itself, behind a large module or snapshot) goes as room appears.
+      slot.channel.pushOverflow();
+      slot.channel.waitReadableSync(Math.min(left, 5));
     }
+    slot.channel.wakeReader();
     // What came before the answer is handled now, as inline: a kill's exit is known when the kill returns.
     if (slot.backlog.length > 0) {
       const before = slot.backlog;
@@ -534,6 +547,11 @@ export class ActorPool implements Partition {
       this.pump(slot);
       // Woken for one worker, it takes what the others sent meanwhile too.
       for (const other of this.slots) if (other !== undefined && other !== slot && other.alive && other.channel.readable) this.pump(other);
+      // A turn of the event loop between batches: a worker that keeps its ring full must not starve this thread's timers and I/O.
+      if (channel.readable) {
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
       const w = await channel.waitReadable();
       if (w === 'closed') break;
     }
@@ -543,9 +561,18 @@ export class ActorPool implements Partition {
     if (slot.backlog.length > 0) {
       const held = slot.backlog;
       slot.backlog = [];
-      for (const r of held) this.take(slot, r);
+      for (const r of held) this.safeTake(slot, r);
     }
-    slot.channel.receive((r) => this.take(slot, r));
+    slot.channel.receive((r) => this.safeTake(slot, r));
+  }
+
+  /** A worker's record is never allowed to throw into the host: a fault is logged, and the record dropped. */
+  private safeTake(slot: Slot, r: Uint8Array): void {
+    try {
+      this.take(slot, r);
+    } catch (err) {
+      this.system.logger.error({ err, worker: slot.index - 1 }, 'a record from a worker could not be handled (a bug in the runtime); it is dropped');
+    }
   }
 
   /** A record from a worker: routed on, or handled here. */

@@ -140,7 +140,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   private readonly memoryPool = new MemoryPool();
   private nextSeq = 1;
   /** Messages waiting for room at their receiver, by the sequence number of their request (a withdraw finds them). */
-  private readonly blockedBySeq = new Map<number, { to: number; b: BlockedSend; stop(): void }>();
+  private readonly blockedBySeq = new Map<string, { to: number; b: BlockedSend; stop(): void }>();
   /** Spawn trees by serial (messages in flight name the tree that pays for them). */
   private readonly trees = new Map<number, Tree>();
   /** Trees without actors whose messages are still counted somewhere (dropped from `trees` when they no longer are). */
@@ -534,6 +534,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** @internal An id taken as it is (a restored actor's, an inbox's claimed address): later ids go above it. */
   claimId(id: number): void {
+    if (id >= BLOCK_IDS && this.partition?.role === 'main') {
+      // In the workers' range: no later block may hold it.
+      if (id >= this.nextBlockId) this.nextBlockId = id + 1;
+      return;
+    }
     if (id >= this.nextId) this.nextId = id + 1;
   }
 
@@ -895,7 +900,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     const stop = (): void => {
       if (timer !== null) this.clock.clearTimer(timer);
       timer = null;
-      if (s.seq !== 0) this.blockedBySeq.delete(s.seq);
+      if (s.seq !== 0) this.blockedBySeq.delete(`${s.sender}/${s.seq}`);
     };
     const b: BlockedSend = {
       env,
@@ -905,7 +910,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       },
     };
     block.call(ep, b);
-    if (s.seq !== 0) this.blockedBySeq.set(s.seq, { to: s.to, b, stop });
+    // By sender and number: threads number their requests each on their own (two senders may share a number).
+    if (s.seq !== 0) this.blockedBySeq.set(`${s.sender}/${s.seq}`, { to: s.to, b, stop });
     if (s.until > 0) {
       timer = this.clock.setTimer(s.until, () => {
         timer = null;
@@ -919,7 +925,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** The receiver's side of a withdraw: the message leaves the senders waiting for room, if it is still there. */
   private onWithdraw(s: WithdrawSignal): void {
-    const w = this.blockedBySeq.get(s.seq);
+    const w = this.blockedBySeq.get(`${s.from}/${s.seq}`);
     if (w === undefined || w.to !== s.to) return; // taken already (its answer is on its way) or refused
     w.stop();
     this.endpoints.get(s.to)?.unblock?.(w.b);
@@ -1694,7 +1700,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * alone in its spawn tree, not waiting for an answer (parked in receive or
    * sleep, or ready), with no sender waiting for room in its mailbox, moves.
    */
-  emigrate(id: number): { bytes: Uint8Array; callers: number[] } | null {
+  emigrate(id: number): { bytes: Uint8Array; callers: number[]; links: number[]; monitors: [ref: number, target: number][]; watchers: [watcher: number, ref: number][] } | null {
     this.transport.flush();
     const a = this.actor(id);
     if (a === undefined || !a.alive) throw new ActorExitedError(id, this.recentExits.get(id) ?? 'noproc');
@@ -1702,6 +1708,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     if (a.state === 'running' || (w !== null && w.kind !== 'receive' && w.kind !== 'sleep') || a.tree.actors !== 1 || a.mailbox.blocked > 0 || a.bindings.length > 0) return null;
     const bytes = snapshotActor(this, a);
     const callers = [...a.callers];
+    // What ties it to others, which from now on crosses threads (the main thread keeps it in case a thread dies).
+    const links = [...a.links];
+    const monitors: [number, number][] = [...a.monitors];
+    const watchers: [number, number][] = [];
+    for (const [watcher, refs] of a.monitoredBy) for (const ref of refs) watchers.push([watcher, ref]);
     const wait = a.beginExit('moved');
     if (wait !== null && wait.kind !== 'host' && wait.timer !== null) this.clock.clearTimer(wait.timer);
     try {
@@ -1718,7 +1729,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.releaseActor(a);
     this.endpoints.delete(a.id);
     this.refs.delete(a.id);
-    return { bytes, callers };
+    return { bytes, callers, links, monitors, watchers };
   }
 
   /** Fuel each actor had used at the last load sample (see loadSample). */
@@ -1777,6 +1788,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.endpoints.delete(id);
     this.names.forget(id);
     this.refs.delete(id);
+  }
+
+  /** @internal Whether this partition holds the address itself (not as a remote actor). */
+  holds(id: number): boolean {
+    const ep = this.endpoints.get(id);
+    return ep !== undefined && !(ep instanceof RemoteActor);
   }
 
   /** @internal The remote actor of an id, alive. */
@@ -1853,6 +1870,13 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   restore(bytes: Uint8Array, options: RestoreActorOptions = {}): ActorRef {
     this.open();
+    if (this.partition?.role === 'main' && options.id !== 'new') {
+      // An id a worker of this hive gave out (and may still use): a restore here would take its address from it.
+      const id = readActorSnapshot(bytes)['id'];
+      if (typeof id === 'number' && this.partition.elsewhere(id) && !(this.endpoints.get(id) instanceof RemoteActor)) {
+        throw new HiveStateError(`id ${id} is one a worker of this hive gave out: restore with { id: 'new' }`);
+      }
+    }
     // What is in flight lands first: an exit or DOWN of the actor it replaces must not reach the restored one.
     this.transport.flush();
     const def = options.module !== undefined ? this.modules.resolve(options.module) : this.defForSnapshot(bytes);

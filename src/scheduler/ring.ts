@@ -248,6 +248,17 @@ abstract class RingEnd {
     }
   }
 
+  /**
+   * Wakes whoever waits at this end (with 'ready', which they re-check). A
+   * thread that waited synchronously at an end where it also waits
+   * asynchronously calls it after: both share the end's sleep flag, which the
+   * synchronous wait cleared, so the writer would not wake the other.
+   */
+  wakeWaiters(): void {
+    Atomics.store(this.h, this.sleepWord, 0);
+    Atomics.notify(this.h, this.sleepWord);
+  }
+
   /** Like `wait`, but blocks the thread with `Atomics.wait` (it blocks the thread: in Node the main thread may, briefly). */
   protected waitSync(timeoutMs: number = Infinity): RingWait {
     if (this.spinUntilReady()) return 'ready';
