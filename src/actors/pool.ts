@@ -17,7 +17,7 @@ import { MessageChannel } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { nodeEndpoint } from './comlink-node.js';
 import { LinkError, SnapshotError, Trap, ValidationError, DecodeError, type Imports } from '../vm/index.js';
-import { Channel, createChannelBuffers, type ChannelBuffers } from './channel.js';
+import { Channel, createChannelBuffers } from './channel.js';
 import { ActorExitedError, HiveStateError, LimitError, NotFoundError, WorkerUnavailableError } from './errors.js';
 import type { Partition, Placement } from './partition.js';
 import { readControl, readSignal, writeControl, writeSignal, WireKind, type AnswerControl, type PoolControl, type Signal } from './protocol.js';
@@ -39,7 +39,6 @@ const START_TIMEOUT_MS = 60_000;
 /** One worker's place in the pool. */
 interface Slot {
   readonly index: number;
-  buffers: ChannelBuffers;
   channel: Channel;
   state: Int32Array;
   alive: boolean;
@@ -127,7 +126,7 @@ export class ActorPool implements Partition {
   private startSlot(index: number, initial = false): void {
     const buffers = createChannelBuffers();
     const state = new SharedArrayBuffer(8);
-    const slot: Slot = { index, buffers, channel: new Channel(buffers.down, buffers.up, false), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [], forget: () => {}, awaiting: new Set(), initial, hostPort: null };
+    const slot: Slot = { index, channel: new Channel(buffers.down, buffers.up, false), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [], forget: () => {}, awaiting: new Set(), initial, hostPort: null };
     this.slots[index] = slot;
     // The host functions of its actors, served to it with comlink (the port does not hold the process open).
     const { port1, port2 } = new MessageChannel();

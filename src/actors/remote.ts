@@ -24,7 +24,7 @@ export class RemoteActor implements Endpoint {
     public worker: number,
     /** The root of its spawn tree. */
     readonly tree: number,
-    /** Its name as last registered by the host's side (the name table has the truth). */
+    /** The SHA-256 of its module (a move sends that module to the worker it goes to). */
     readonly module: string,
     /** Its mailbox bound (for errors). */
     readonly mailbox: number,

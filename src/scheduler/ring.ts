@@ -259,7 +259,7 @@ abstract class RingEnd {
     Atomics.notify(this.h, this.sleepWord);
   }
 
-  /** Like `wait`, but blocks the thread with `Atomics.wait` (it blocks the thread: in Node the main thread may, briefly). */
+  /** Like `wait`, but blocks the thread with `Atomics.wait` (Node lets the main thread block too, briefly). */
   protected waitSync(timeoutMs: number = Infinity): RingWait {
     if (this.spinUntilReady()) return 'ready';
     if (!this.announce()) return this.ready() ? 'ready' : 'closed';
@@ -409,7 +409,7 @@ export class RingReader extends RingEnd {
     return this.wait(timeoutMs, keepAlive);
   }
 
-  /** Like `waitReadable`, but blocks the thread with `Atomics.wait` (it blocks the thread: in Node the main thread may, briefly). */
+  /** Like `waitReadable`, but blocks the thread with `Atomics.wait` (Node lets the main thread block too, briefly). */
   waitReadableSync(timeoutMs?: number): RingWait {
     return this.waitSync(timeoutMs);
   }
