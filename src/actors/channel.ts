@@ -1,7 +1,8 @@
 /**
- * A channel between the main thread and one worker thread of a pooled hive:
- * two shared-memory rings (scheduler/ring.ts), one each way, carrying wire
- * records (protocol.ts: relay envelopes and pool control envelopes).
+ * A channel between two threads of a pooled hive (the main thread and a
+ * worker, or two workers): two shared-memory rings (scheduler/ring.ts), one
+ * each way, carrying wire records (protocol.ts: relay envelopes and pool
+ * control envelopes).
  *
  * What the ring does not: records larger than a ring holds are cut into
  * parts (a PART record per piece, the last piece in the record's own
@@ -45,7 +46,7 @@ export class Channel {
    */
   private outbox: Uint8Array[] = [];
   private flushQueued = false;
-  private readonly flushSoon = (): void => this.flush();
+  private readonly flushSoon: () => void;
   private flushing = false;
   /** Parts read of a record not complete yet. */
   private parts: Uint8Array[] = [];
@@ -60,10 +61,18 @@ export class Channel {
     inbound: SharedArrayBuffer,
     /** Whether a park of this end keeps the thread alive (a worker's: yes; the main thread's: no). */
     private readonly keepAlive: boolean,
-    spin?: number,
+    /** The other thread's doorbell, when it reads several channels (a worker: see Doorbell). */
+    bell?: SharedArrayBuffer,
+    /**
+     * Called (once per batch) when something waits in the outbox, instead of
+     * the channel's own microtask: a thread with several channels flushes
+     * them together, in an order of its own (see WorkerPartition.flushAll).
+     */
+    flushSoon?: () => void,
   ) {
-    this.writer = new RingWriter(out, spin === undefined ? {} : { spin });
-    this.reader = new RingReader(inbound, spin === undefined ? {} : { spin });
+    this.flushSoon = flushSoon ?? ((): void => this.flush());
+    this.writer = new RingWriter(out, bell === undefined ? {} : { bell });
+    this.reader = new RingReader(inbound);
     // A quarter of a ring per piece: a piece always fits once the reader caught up.
     this.chunk = Math.floor(this.writer.maxRecord / 2) & ~3;
   }
@@ -217,6 +226,11 @@ export class Channel {
   /** Wakes this end's asynchronous wait after a synchronous one (see RingEnd.wakeWaiters). */
   wakeReader(): void {
     this.reader.wakeWaiters();
+  }
+
+  /** Whether the other end (or this one) closed it. */
+  get closed(): boolean {
+    return this.closedHere || this.writer.closed;
   }
 
   /** Closes both rings (the other end's waits return). */

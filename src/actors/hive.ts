@@ -30,6 +30,7 @@ interface Listener {
 
 /** Reads a hive's system (tests and the runtime's own tools; not part of the API). */
 let systemOfHive: (h: Hive) => ActorSystem;
+let poolOfHive: (h: Hive) => ActorPool | null;
 
 /**
  * A hive of actors. Spawn actors from wasm modules, talk to them through
@@ -43,6 +44,7 @@ export class Hive extends EventEmitter<HiveEvents> {
 
   static {
     systemOfHive = (h) => h.#system;
+    poolOfHive = (h) => h.#pool;
   }
 
   constructor(options: HiveOptions = {}) {
@@ -260,4 +262,9 @@ export class Hive extends EventEmitter<HiveEvents> {
 /** @internal A hive's actor system (tests and the runtime's own tools; not part of the API). */
 export function systemOf(hive: Hive): ActorSystem {
   return systemOfHive(hive);
+}
+
+/** @internal A hive's worker pool, null without workers (tests; not part of the API). */
+export function poolOf(hive: Hive): ActorPool | null {
+  return poolOfHive(hive);
 }

@@ -1,11 +1,14 @@
 /**
- * What the actors of a worker thread owe the rest of a pooled hive, as the
- * main thread sees it pass (every envelope between threads passes through
- * it): answers to requests (acks), answers to calls, exit signals along
- * links, DOWN messages to monitors. When a worker dies, nothing it owed
- * would ever come: the main thread sends it instead (pool.ts), in the dead
- * actors' names, with the reason `worker-crashed`. Entries go as the answers
- * pass, so what is held is what is outstanding.
+ * What the actors of a worker thread owe the rest of a pooled hive, as a
+ * thread sees it cross its rings: answers to requests (acks), answers to
+ * calls, exit signals along links, DOWN messages to monitors. The main
+ * thread records what passes through it (pool.ts), and each worker what it
+ * sends to and takes from another worker directly (pool-worker.ts); an
+ * envelope takes one way or the other, so no entry is held by both the main
+ * thread and a worker. When a worker dies, nothing it owed would ever come:
+ * each live thread sends what its table holds instead, in the dead actors'
+ * names, with the reason `worker-crashed`. Entries go as the answers pass,
+ * so what is held is what is outstanding.
  */
 import { Status } from './envelope.js';
 import type { Signal } from './protocol.js';
@@ -20,6 +23,67 @@ export class Obligations {
   private readonly links = new Map<number, Set<number>>();
   /** Monitors: target -> `watcher/ref` -> [watcher, ref]. */
   private readonly monitors = new Map<number, Map<string, [number, number]>>();
+
+  /** Requests this thread's actors sent (a worker's table, see `sent`): seq -> [acker, requester]. One system numbers them: the number alone is the key. */
+  private readonly acksOut = new Map<number, [number, number]>();
+
+  /**
+   * A worker's side (the main thread sees both directions pass, see
+   * `passed`): an envelope this thread's actor sent straight to another
+   * worker. Only what that worker's actors would owe is kept here: answers
+   * to this thread's requests, calls and monitors, and links (both ways).
+   */
+  sent(s: Signal): void {
+    switch (s.t) {
+      case 'message':
+        if (s.seq !== 0) this.acksOut.set(s.seq, [s.to, s.sender]);
+        if (s.call) this.calls.set(s.from, s.to);
+        return;
+      case 'link':
+        this.acksOut.set(s.seq, [s.to, s.from]);
+        this.link(s.from, s.to);
+        return;
+      case 'exit':
+        if (s.seq !== 0) this.acksOut.set(s.seq, [s.to, s.from]);
+        if (s.linked) this.unlink(s.from, s.to);
+        return;
+      case 'unlink':
+        this.unlink(s.from, s.to);
+        return;
+      case 'monitor':
+      case 'demonitor':
+        this.passed(s);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A worker's side: an envelope that came straight from another worker (see `sent`). */
+  took(s: Signal): void {
+    switch (s.t) {
+      case 'ack': {
+        const e = this.acksOut.get(s.seq);
+        if (e !== undefined && e[1] === s.to) this.acksOut.delete(s.seq);
+        return;
+      }
+      case 'message':
+        if (this.calls.get(s.to) === s.sender) this.calls.delete(s.to); // the answer to a call
+        return;
+      case 'link':
+        this.link(s.from, s.to);
+        return;
+      case 'exit':
+        if (s.linked) this.unlink(s.from, s.to);
+        return;
+      case 'unlink':
+      case 'down':
+        this.passed(s);
+        return;
+      default:
+        return;
+    }
+  }
 
   /** Notes an envelope passing between partitions. */
   passed(s: Signal): void {
@@ -87,8 +151,15 @@ export class Obligations {
   }
 
   private unlink(a: number, b: number): void {
-    this.links.get(a)?.delete(b);
-    this.links.get(b)?.delete(a);
+    this.unlinkOne(a, b);
+    this.unlinkOne(b, a);
+  }
+
+  private unlinkOne(a: number, b: number): void {
+    const set = this.links.get(a);
+    if (set === undefined) return;
+    set.delete(b);
+    if (set.size === 0) this.links.delete(a);
   }
 
   private dropMonitor(target: number, watcher: number, ref: number): void {
@@ -100,20 +171,40 @@ export class Obligations {
   /** An actor exited normally (its worker told its links and monitors): what is held about it goes. */
   forget(id: number): void {
     const peers = this.links.get(id);
-    if (peers !== undefined) for (const p of peers) this.links.get(p)?.delete(id);
+    if (peers !== undefined) for (const p of peers) this.unlinkOne(p, id);
     this.links.delete(id);
     this.monitors.delete(id);
+  }
+
+  /** Forgets every entry that names `id` (its ties are held elsewhere from now on: it moved). */
+  drop(id: number): void {
+    for (const [key, [acker, requester]] of this.acks) if (acker === id || requester === id) this.acks.delete(key);
+    for (const [seq, [acker, requester]] of this.acksOut) if (acker === id || requester === id) this.acksOut.delete(seq);
+    for (const [reply, callee] of this.calls) if (reply === id || callee === id) this.calls.delete(reply);
+    this.forget(id);
+    for (const [target, m] of this.monitors) {
+      for (const [key, [watcher]] of m) if (watcher === id) m.delete(key);
+      if (m.size === 0) this.monitors.delete(target);
+    }
   }
 
   /**
    * The envelopes that the addresses for which `dead(id)` holds will never
    * send (their worker died), to send in their stead; forgets them.
    */
-  owedBy(dead: (id: number) => boolean, deadActors: readonly number[], reason: string): Signal[] {
+  owedBy(dead: (id: number) => boolean, reason: string): Signal[] {
     const out: Signal[] = [];
+    const deadActors = new Set<number>();
+    for (const id of this.links.keys()) if (dead(id)) deadActors.add(id);
+    for (const id of this.monitors.keys()) if (dead(id)) deadActors.add(id);
     for (const [key, [acker, requester, seq]] of this.acks) {
       if (!dead(acker)) continue;
       this.acks.delete(key);
+      if (!dead(requester)) out.push({ t: 'ack', from: acker, to: requester, seq, status: Status.NOT_FOUND });
+    }
+    for (const [seq, [acker, requester]] of this.acksOut) {
+      if (!dead(acker)) continue;
+      this.acksOut.delete(seq);
       if (!dead(requester)) out.push({ t: 'ack', from: acker, to: requester, seq, status: Status.NOT_FOUND });
     }
     for (const [reply, callee] of this.calls) {
@@ -124,7 +215,7 @@ export class Obligations {
     for (const id of deadActors) {
       for (const peer of this.links.get(id) ?? []) {
         if (!dead(peer)) out.push({ t: 'exit', from: id, to: peer, reason, linked: true, seq: 0 });
-        this.links.get(peer)?.delete(id);
+        this.unlinkOne(peer, id);
       }
       this.links.delete(id);
       for (const [watcher, ref] of this.monitors.get(id)?.values() ?? []) {
@@ -137,7 +228,7 @@ export class Obligations {
 
   /** Entries held (tests check nothing is left behind). */
   get size(): number {
-    let n = this.acks.size + this.calls.size;
+    let n = this.acks.size + this.acksOut.size + this.calls.size;
     for (const s of this.links.values()) n += s.size;
     for (const m of this.monitors.values()) n += m.size;
     return n;

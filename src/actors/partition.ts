@@ -40,6 +40,10 @@ export interface Partition {
   send(s: Signal): void;
   /** Whether an id this partition does not hold may be held by another (then envelopes to it are sent there, and it decides). */
   elsewhere(id: number): boolean;
+  /** The main thread: whether an address another partition's block holds may be restored here (see ActorPool.restorable). */
+  restorable?(id: number): boolean;
+  /** The main thread: an address of another partition's block was taken up here (a restore). */
+  claimed?(id: number): void;
   /** A new id (a worker gives out ids from blocks the main thread hands it). */
   allocId?(): number;
   /** An actor began on this worker (spawned by a guest, restored). */

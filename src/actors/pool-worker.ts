@@ -2,11 +2,14 @@
  * A worker thread of a pooled hive (pool.ts): one partition of the hive's
  * actors. It runs an actor system of its own on an inline executor, takes
  * envelopes and control requests from the main thread over its channel
- * (channel.ts), and sends back what its actors send elsewhere, their births
- * and exits, and its events. Loaded by piscina; the partition is the one
- * long task the main thread runs on this worker, and ends when the hive
- * closes (or the thread dies, which the main thread sees as that task
- * failing).
+ * (channel.ts), and sends back what its actors send to the main thread's
+ * addresses, their births and exits, and its events. Envelopes to another
+ * worker's actors go over the ring between the two workers (the shared
+ * block table says whose block an id is in), except for actors that moved
+ * (away: through the main thread, which knows where they are). Loaded by
+ * piscina; the partition is the one long task the main thread runs on this
+ * worker, and ends when the hive closes (or the thread dies, which the main
+ * thread sees as that task failing).
  */
 import { threadId } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -15,9 +18,11 @@ import type { Imports } from '../vm/index.js';
 import { pino } from 'pino';
 import { Module } from '../vm/index.js';
 import { ManualClock } from '../scheduler/index.js';
+import { Doorbell } from '../scheduler/ring.js';
 import { Channel } from './channel.js';
+import { Obligations } from './obligations.js';
 import type { Partition } from './partition.js';
-import { readControl, readSignal, writeControl, writeSignal, STATE_READY, STATE_THREAD, WireKind, type AgentMessage, type AgentTask, type AnswerControl, type HostFunctions, type PartitionTask, type PoolControl, type RequestControl, type Signal, type StartControl } from './protocol.js';
+import { blockOwner, readControl, readSignal, writeControl, writeSignal, STATE_READY, STATE_THREAD, WireKind, type AgentMessage, type AgentTask, type AnswerControl, type HostFunctions, type PartitionTask, type PoolControl, type RequestControl, type Signal, type StartControl } from './protocol.js';
 import { ActorSystem } from './system.js';
 import { LogGate, type ActorLimits } from './limits.js';
 import type { EventSink, ModuleDef } from './types.js';
@@ -28,6 +33,13 @@ const EVENTS_PER_SECOND = 10_000;
 /** Ids a worker asks for more of when fewer than this are left in its blocks. */
 const IDS_LOW = 1 << 15;
 
+/**
+ * How long a move waits for the other workers' fences (AwayControl) before
+ * the actor stays where it is (the move is refused: a worker that does not
+ * answer, or died meanwhile, must not hold the main thread's move longer).
+ */
+const FENCE_TIMEOUT_MS = 2_000;
+
 /** One worker's partition. */
 class WorkerPartition implements Partition {
   readonly role = 'worker' as const;
@@ -35,6 +47,20 @@ class WorkerPartition implements Partition {
   readonly actors: Int32Array;
   readonly logWindow: Int32Array;
   private readonly channel: Channel;
+  /** The rings to and from the other workers that started with the hive, by slot (closed and gone when one dies). */
+  private readonly peers = new Map<number, Channel>();
+  /** Sleeps on it when no ring has anything: the main thread and the peers ring it. */
+  private readonly bell: Doorbell;
+  /** The shared block table (which worker each block of ids went to). */
+  private readonly table: Uint8Array;
+  /** Actors that left their home worker: envelopes to them go through the main thread. */
+  private readonly away = new Set<number>();
+  /** What the actors of other workers owe this worker's, over the rings between them (answered here if one dies). */
+  private readonly owed = new Obligations();
+  /** Fences received for actors of this worker about to move: id -> the slots that sent one. */
+  private readonly fences = new Map<number, Set<number>>();
+  /** Moves waiting for fences (see AwayControl). */
+  private readonly fenced: { req: RequestControl; deadline: number; timer: ReturnType<typeof setTimeout> }[] = [];
   /** Blocks of ids to give out: [next, end) pairs, the current one first. */
   private readonly blocks: number[] = [];
   private askedIds = false;
@@ -56,7 +82,10 @@ class WorkerPartition implements Partition {
   private readonly host: Comlink.Remote<HostFunctions>;
 
   constructor(private readonly task: PartitionTask) {
-    this.channel = new Channel(task.up, task.down, true);
+    this.channel = new Channel(task.up, task.down, true, undefined, this.flushAll);
+    this.bell = new Doorbell(task.bell);
+    this.table = new Uint8Array(task.blocks);
+    for (const p of task.peers) this.peers.set(p.slot, new Channel(p.out, p.in, true, p.bell, this.flushAll));
     this.actors = new Int32Array(task.actors);
     this.logWindow = new Int32Array(task.logWindow);
     this.host = Comlink.wrap<HostFunctions>(nodeEndpoint(task.hostPort));
@@ -95,15 +124,20 @@ class WorkerPartition implements Partition {
     Atomics.store(state, STATE_THREAD, threadId);
     Atomics.store(state, STATE_READY, 1);
     Atomics.notify(state, STATE_READY);
+    const readable = (): boolean => this.readable();
+    const closed = (): boolean => this.channel.closed;
     while (!this.closed) {
       this.pump();
       if (this.closed) break;
-      // A turn of the event loop between batches (the executor's slices, host-function answers, timers).
-      if (this.channel.readable) {
+      // A turn of the event loop between batches (the executor's slices, host-function answers, timers), and while
+      // its actors have slices to run (each slice's end takes what arrived): waiting for the others comes after.
+      if (this.readable() || this.system.executor.queued > 0) {
         await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
-      const w = await this.channel.waitReadable();
+      // What the batch sent goes before the spin (its flush would otherwise wait for the spin's end).
+      this.flushAll();
+      const w = await this.bell.wait(readable, closed);
       if (w === 'closed') break;
     }
     if (!this.closed) this.shutdown();
@@ -112,8 +146,44 @@ class WorkerPartition implements Partition {
 
   // Partition
 
+  /**
+   * What was sent on every channel, written now: the rings to other workers
+   * first, then the main thread's. So whatever reaches another worker through
+   * the main thread was sent after what this thread wrote to that worker
+   * directly, which is there to read by then (see pump).
+   */
+  private readonly flushAll = (): void => {
+    for (const p of this.peers.values()) p.flush();
+    this.channel.flush();
+  };
+
+  /**
+   * To another worker's actor over the ring between the two; anything else
+   * through the main thread: the main thread's addresses, an actor away from
+   * its home worker, and what an actor away from its own home sends (its
+   * earlier envelopes went over its old worker's rings, and the main
+   * thread's ring is read after those, see pump: per sender and receiver,
+   * order holds).
+   */
   send(s: Signal): void {
+    const away = this.away.size > 0 && (this.away.has(s.to) || this.away.has(s.from) || (s.t === 'message' && this.away.has(s.sender)));
+    if (!away) {
+      const owner = blockOwner(this.table, s.to);
+      const peer = owner !== 0 ? this.peers.get(owner) : undefined;
+      if (peer !== undefined && !peer.closed) {
+        this.owed.sent(s);
+        peer.send(writeSignal(s));
+        return;
+      }
+    }
     this.channel.send(writeSignal(s));
+  }
+
+  /** Whether a ring it reads has a record. */
+  private readable(): boolean {
+    if (this.channel.readable) return true;
+    for (const p of this.peers.values()) if (p.readable) return true;
+    return false;
   }
 
   /** Everything this worker does not hold is the main thread's to route. */
@@ -147,8 +217,8 @@ class WorkerPartition implements Partition {
   /** After a slice: what arrived meanwhile is taken now, not after the executor's whole turn. */
   sliceEnded(): void {
     // What the slice sent goes now (not at the end of the executor's turn), and what arrived is taken.
-    this.channel.flush();
-    if (!this.pumping && this.channel.readable) this.pump();
+    this.flushAll();
+    if (!this.pumping && this.readable()) this.pump();
   }
 
   // The channel
@@ -157,17 +227,74 @@ class WorkerPartition implements Partition {
     this.channel.send(writeControl(c));
   }
 
+  /**
+   * Takes what arrived. The main thread's records are read first and handled
+   * last: what another worker sent here directly before anything that
+   * reached the main thread and came on from there (a host's request after
+   * a guest's answer, a message of an actor that moved) is in its ring by
+   * the time the main thread's record is read (see flushAll), and is handled
+   * first, as on one thread.
+   */
   private pump(): void {
     this.pumping = true;
     try {
-      this.channel.receive((r) => {
+      const fromMain: Uint8Array[] = [];
+      this.channel.receive((r) => fromMain.push(r));
+      for (const [slot, peer] of this.peers) this.pumpPeer(slot, peer);
+      for (const r of fromMain) {
         if (this.closed) return;
         if (r[0] === WireKind.SIGNAL) this.system.arrived(readSignal(r));
         else this.onControl(readControl(r));
-      });
+      }
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Takes what another worker sent over the ring between the two. */
+  private pumpPeer(slot: number, peer: Channel): void {
+    peer.receive((r) => {
+      if (this.closed) return;
+      if (r[0] === WireKind.SIGNAL) {
+        const s = readSignal(r);
+        this.owed.took(s);
+        this.system.arrived(s);
+        return;
+      }
+      const c = readControl(r);
+      if (c.t === 'fence') {
+        let got = this.fences.get(c.id);
+        if (got === undefined) this.fences.set(c.id, (got = new Set()));
+        got.add(slot);
+        this.checkFences();
+      }
+    });
+  }
+
+  /**
+   * Serves the moves whose fences all came (from every worker it still has
+   * a ring with), and refuses those whose time ran out (the actor stays).
+   */
+  private checkFences(): void {
+    for (let i = 0; i < this.fenced.length; i++) {
+      const f = this.fenced[i]!;
+      const all = this.fencesIn(f.req.id);
+      if (!all && performance.now() < f.deadline) continue;
+      this.fenced.splice(i--, 1);
+      clearTimeout(f.timer);
+      if (all) this.serve(f.req);
+      else {
+        this.fences.delete(f.req.id);
+        this.answer(f.req.req, null); // it cannot move now
+      }
+    }
+  }
+
+  /** Whether every worker this one has a ring with sent its fence for actor `id`. */
+  private fencesIn(id: number): boolean {
+    const got = this.fences.get(id);
+    for (const [slot, p] of this.peers) if (!p.closed && got?.has(slot) !== true) return false;
+    return true;
   }
 
   private onControl(c: PoolControl): void {
@@ -198,9 +325,48 @@ class WorkerPartition implements Partition {
       case 'close':
         this.shutdown();
         return;
+      case 'away': {
+        // From now on through the main thread; the home worker learns nothing more comes this way for it.
+        this.away.add(c.id);
+        const home = c.home !== this.task.slot ? this.peers.get(c.home) : undefined;
+        if (c.fence && home !== undefined && !home.closed) home.send(writeControl({ t: 'fence', id: c.id }));
+        return;
+      }
+      case 'moved':
+        this.owed.drop(c.id);
+        return;
+      case 'lost':
+        return this.lost(c.slot, c.dead, c.reason);
       default:
         return;
     }
+  }
+
+  /**
+   * Worker `slot` died: what its actors owed this worker's over the ring
+   * between the two is answered now, in their names (acks NOT_FOUND, calls
+   * failed, EXIT along links, DOWN to monitors); envelopes to its blocks go
+   * through the main thread from now on.
+   */
+  private lost(slot: number, dead: readonly number[], reason: string): void {
+    const peer = this.peers.get(slot);
+    if (peer !== undefined) {
+      // What it wrote before it died is taken first.
+      try {
+        this.pumpPeer(slot, peer);
+      } catch {
+        // a record cut short by the death
+      }
+      peer.close();
+      this.peers.delete(slot);
+    }
+    const ids = new Set(dead);
+    const gone = (id: number): boolean => ids.has(id) || (blockOwner(this.table, id) === slot && !this.away.has(id));
+    for (const s of this.owed.owedBy(gone, reason)) {
+      if (this.system.endpoint(s.to) !== undefined) this.system.arrived(s);
+      else this.send(s);
+    }
+    this.checkFences();
   }
 
   private start(c: StartControl): void {
@@ -234,6 +400,13 @@ class WorkerPartition implements Partition {
         case 'link':
           return this.answer(c.req, this.system.linkFrom(c.id, Number(c.options?.['from'] ?? 0)));
         case 'emigrate':
+          if (c.options?.['fenced'] === true && !this.fencesIn(c.id)) {
+            // Not before every other worker's fence: what they sent it over their rings comes first (see AwayControl).
+            const timer = setTimeout(() => this.checkFences(), FENCE_TIMEOUT_MS + 1);
+            this.fenced.push({ req: c, deadline: performance.now() + FENCE_TIMEOUT_MS, timer });
+            return;
+          }
+          this.fences.delete(c.id);
           return this.answer(c.req, this.system.emigrate(c.id));
         case 'immigrate': {
           const def = this.defs.get(String(c.options?.['hash']));
@@ -245,7 +418,7 @@ class WorkerPartition implements Partition {
           return this.answer(c.req, this.system.loadSample());
         case 'idle':
           // Answered once nothing here is ready to run, with the channel's counts then.
-          void this.system.idle().then(() => this.answer(c.req, { received: this.channel.received, sent: this.channel.sent }));
+          void this.system.idle().then(() => this.answer(c.req, { received: this.channel.received, sent: this.channel.sent, peers: [...this.peers].map(([slot, p]) => [slot, p.sent, p.received]) }));
           return;
         default:
           throw new Error(`request '${c.op}' is not served by this worker`);
@@ -287,8 +460,11 @@ class WorkerPartition implements Partition {
   private shutdown(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const f of this.fenced) clearTimeout(f.timer);
+    this.fenced.length = 0;
     this.system.close();
     this.channel.close();
+    for (const p of this.peers.values()) p.close();
   }
 }
 

@@ -1,11 +1,15 @@
 /**
  * The main thread's side of a hive with worker threads (`new Hive({
  * workers })`): a piscina pool whose workers each run one partition of the
- * hive's actors (pool-worker.ts), the channels to them (channel.ts), and
- * routing: every envelope between partitions passes through here, so the
- * main thread knows where each address is (a remote actor's worker, the
- * worker whose block of ids an address was given from), holds what a move
- * or a crash must not lose, and answers for a crashed worker's actors.
+ * hive's actors (pool-worker.ts), the channels to them and between them
+ * (channel.ts), the shared block table (which worker each block of ids
+ * went to), and routing of what reaches this thread: envelopes of the host
+ * and of the main thread's actors, and those for actors that moved off the
+ * worker their id belongs to (away), which this thread holds while they move
+ * and sends on to where they are. Envelopes between two workers' actors go
+ * straight over the ring between the two; each thread keeps what the
+ * others owe its actors (obligations.ts) and answers for a crashed
+ * worker's actors.
  *
  * Placement: a host's spawn goes to the worker with the fewest actors,
  * into the worker of its tree when it joins one; a guest's spawn stays on
@@ -17,10 +21,11 @@ import { MessageChannel } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { nodeEndpoint } from './comlink-node.js';
 import { LinkError, SnapshotError, Trap, ValidationError, DecodeError, type Imports } from '../vm/index.js';
+import { RingWriter, createDoorbell, createRing } from '../scheduler/ring.js';
 import { Channel, createChannelBuffers } from './channel.js';
 import { ActorExitedError, HiveStateError, LimitError, NotFoundError, WorkerUnavailableError } from './errors.js';
 import type { Partition, Placement } from './partition.js';
-import { readControl, readSignal, writeControl, writeSignal, WireKind, type AnswerControl, type PoolControl, type Signal } from './protocol.js';
+import { BLOCK_TABLE_BYTES, BLOCK_IDS, ID_BLOCK, blockOwner, readControl, readSignal, writeControl, writeSignal, WireKind, type AnswerControl, type PeerRings, type PoolControl, type Signal } from './protocol.js';
 import { RemoteActor } from './remote.js';
 import { Obligations } from './obligations.js';
 import type { ActorSystem } from './system.js';
@@ -29,8 +34,8 @@ import type { Clock, TimerHandle } from '../scheduler/index.js';
 import { STATE_READY, type HostFunctions, type PartitionTask } from './protocol.js';
 import { poolAgents, WorkerPool, type PoolAgents } from './threads.js';
 
-/** Ids handed to a worker at a time. */
-const ID_BLOCK = 1 << 16;
+/** Bytes of each ring between two workers (a record larger goes in parts). */
+const PEER_RING_BYTES = 1 << 20;
 /** How long the main thread waits for a worker's answer before giving up (WorkerUnavailableError). */
 const ANSWER_TIMEOUT_MS = 10_000;
 /** The same for a worker whose partition has not started yet (its thread may be loading the runtime, on a busy machine). */
@@ -52,6 +57,8 @@ interface Slot {
   forget: () => void;
   /** Its requests answered later (they fail if it goes away). */
   readonly awaiting: Set<number>;
+  /** Ids this thread gives the actors it places there ([next, end) of a block of that worker's). */
+  placeIds: [number, number];
   /** The port its host-function calls come in on. */
   hostPort: import('node:worker_threads').MessagePort | null;
   /**
@@ -73,7 +80,7 @@ export interface RebalanceOptions {
 export interface PoolConfig {
   /** Threads of its own (closed with the hive), or a pool shared with other hives. */
   readonly workers: number | WorkerPool;
-  readonly task: Omit<PartitionTask, 'slot' | 'down' | 'up' | 'state' | 'actors' | 'logWindow' | 'hostPort'>;
+  readonly task: Omit<PartitionTask, 'slot' | 'down' | 'up' | 'bell' | 'peers' | 'blocks' | 'state' | 'actors' | 'logWindow' | 'hostPort'>;
   /** Where a host's spawn goes (HiveOptions.placement). */
   readonly placement?: (spawn: PlacementRequest) => number;
   /** Per-thread limits piscina gives each worker of its own (heap sizes). */
@@ -92,8 +99,13 @@ export class ActorPool implements Partition {
   private readonly agents: PoolAgents;
   /** Slot i (1..n) runs on agent i - 1; slot 0 is this thread. */
   private readonly slots: Slot[] = [];
-  /** Blocks of ids given to workers: sorted [first, end, slot] triples. */
-  private readonly blocks: number[][] = [];
+  /** Which worker each block of ids was given to (shared with the workers: they route by it). */
+  private readonly table = new Uint8Array(new SharedArrayBuffer(BLOCK_TABLE_BYTES));
+  /** The doorbells of the workers that start with the hive, and the rings between each two of them (`from>to`). */
+  private readonly bells: SharedArrayBuffer[] = [];
+  private readonly peerRings = new Map<string, SharedArrayBuffer>();
+  /** Blocks (indices in the table) whose ids this thread gives out itself (host's spawns on a worker). */
+  private readonly placementBlocks = new Set<number>();
   private nextReq = 1;
   private closed = false;
   /** What workers' actors owe others (answered here if their worker dies). */
@@ -120,13 +132,29 @@ export class ActorPool implements Partition {
   /** Wires the pool to the main thread's actor system and starts the workers' partitions. */
   attach(system: ActorSystem): void {
     this.system = system;
-    for (let i = 1; i <= this.agents.size; i++) this.startSlot(i, this.agents.dispatched(i - 1));
+    // The workers that start with the hive reach each other directly: a ring each way between each two.
+    const n = this.agents.size;
+    for (let i = 1; i <= n; i++) this.bells[i] = createDoorbell();
+    for (let i = 1; i <= n; i++) for (let j = 1; j <= n; j++) if (i !== j) this.peerRings.set(`${i}>${j}`, createRing(PEER_RING_BYTES));
+    for (let i = 1; i <= n; i++) this.startSlot(i, this.agents.dispatched(i - 1), true);
   }
 
-  private startSlot(index: number, initial = false): void {
+  /**
+   * Starts a partition on slot `index`. One that starts with the hive (`first`)
+   * gets rings to the other first ones; a replacement of a dead one has none
+   * (its envelopes to other workers go through this thread).
+   */
+  private startSlot(index: number, initial = false, first = false): void {
     const buffers = createChannelBuffers();
     const state = new SharedArrayBuffer(8);
-    const slot: Slot = { index, channel: new Channel(buffers.down, buffers.up, false), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [], forget: () => {}, awaiting: new Set(), initial, hostPort: null };
+    const bell = first ? this.bells[index]! : createDoorbell();
+    const peers: PeerRings[] = [];
+    if (first) {
+      for (let j = 1; j <= this.agents.size; j++) {
+        if (j !== index) peers.push({ slot: j, out: this.peerRings.get(`${index}>${j}`)!, in: this.peerRings.get(`${j}>${index}`)!, bell: this.bells[j]! });
+      }
+    }
+    const slot: Slot = { index, channel: new Channel(buffers.down, buffers.up, false, bell), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [], forget: () => {}, awaiting: new Set(), initial, hostPort: null, placeIds: [0, 0] };
     this.slots[index] = slot;
     // The host functions of its actors, served to it with comlink (the port does not hold the process open).
     const { port1, port2 } = new MessageChannel();
@@ -134,7 +162,7 @@ export class ActorPool implements Partition {
     Comlink.expose(served, nodeEndpoint(port1));
     port1.unref();
     slot.hostPort = port1;
-    const task: PartitionTask = { ...this.config.task, slot: index, down: buffers.down, up: buffers.up, state, actors: this.actors.buffer as SharedArrayBuffer, logWindow: this.logWindow.buffer as SharedArrayBuffer, hostPort: port2 };
+    const task: PartitionTask = { ...this.config.task, slot: index, down: buffers.down, up: buffers.up, bell, peers, blocks: this.table.buffer as SharedArrayBuffer, state, actors: this.actors.buffer as SharedArrayBuffer, logWindow: this.logWindow.buffer as SharedArrayBuffer, hostPort: port2 };
     // Its first ids, and the named modules, wait in its ring until it starts.
     this.grantIds(slot);
     for (const def of this.system.modules.named.values()) this.sendDef(slot, def);
@@ -161,28 +189,40 @@ export class ActorPool implements Partition {
     return this.slotOf(id) !== null;
   }
 
+  /**
+   * Whether an address of a worker's block may be taken up on this thread
+   * (a restore keeping its id): only one this thread gave out itself (a
+   * host's spawn on that worker), whose actor has exited; the ids a worker
+   * gives out itself are unknown here until used.
+   */
+  restorable(id: number): boolean {
+    return blockOwner(this.table, id) === 0 || this.placedHere(id);
+  }
+
+  /** Whether this thread gave out the id of a worker's block itself (a host's spawn there: it knows whether that actor lives). */
+  private placedHere(id: number): boolean {
+    const owner = blockOwner(this.table, id);
+    if (owner === 0 || !this.placementBlocks.has(Math.floor((id - BLOCK_IDS) / ID_BLOCK))) return false;
+    const [next, end] = this.slots[owner]?.placeIds ?? [0, 0];
+    return !(id >= end - ID_BLOCK && id < end) || id < next;
+  }
+
+  /** An address of a worker's block was taken up here (restored): the workers send to it through this thread from now on. */
+  claimed(id: number): void {
+    const home = blockOwner(this.table, id);
+    if (home === 0) return;
+    for (const s of this.slots) if (s !== undefined && s.alive) this.control(s, { t: 'away', id, home, fence: false });
+  }
+
   /** The live worker an address is on, or null (here, or nowhere). */
   private slotOf(id: number): Slot | null {
     const r = this.system.remoteActor(id);
     // An address held here (an actor restored here under an id from a worker's block) is here.
-    const index = r !== undefined ? r.worker : this.system.holds(id) ? 0 : this.blockOwner(id);
+    // An id given out here for a worker whose actor is not known here any more has exited: nowhere.
+    const index = r !== undefined ? r.worker : this.system.holds(id) || this.placedHere(id) ? 0 : blockOwner(this.table, id);
     if (index === 0) return null;
     const slot = this.slots[index]!;
     return slot.alive ? slot : null;
-  }
-
-  private blockOwner(id: number): number {
-    const b = this.blocks;
-    let lo = 0;
-    let hi = b.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const [first, end, slot] = b[mid]!;
-      if (id < first!) hi = mid - 1;
-      else if (id >= end!) lo = mid + 1;
-      else return slot!;
-    }
-    return 0;
   }
 
   place(def: ModuleDef, p: Placement): RemoteActor | null {
@@ -215,7 +255,13 @@ export class ActorPool implements Partition {
     } else slot = this.leastLoaded();
     if (slot === null) return null;
     if (p.name !== null) this.system.assertNameFree(p.name);
-    const id = this.system.allocId();
+    // From a block of its worker's, so that the other workers reach it directly (their block table says where).
+    if (slot.placeIds[0] >= slot.placeIds[1]) {
+      const first = this.newBlock(slot);
+      slot.placeIds = [first, first + ID_BLOCK];
+      this.placementBlocks.add((first - BLOCK_IDS) / ID_BLOCK);
+    }
+    const id = slot.placeIds[0]++;
     const limits = { ...def.options.limits, ...o.limits };
     const r = new RemoteActor(id, slot.index, tree === 0 ? id : this.system.remoteActor(tree)!.tree, def.hash, (limits.mailbox as number | undefined) ?? this.config.task.limits.mailbox);
     const key = hostImports.fields.length === 0 ? 0 : this.nextImportKey++;
@@ -246,6 +292,13 @@ export class ActorPool implements Partition {
     return answer;
   }
 
+  /** @internal Records this thread took from the workers (tests check what it was not asked to carry). */
+  get recordsFromWorkers(): number {
+    let n = 0;
+    for (const s of this.slots) if (s !== undefined) n += s.channel.received;
+    return n;
+  }
+
   /** @internal Obligations held (tests check that none are left behind). */
   get owedEntries(): number {
     return this.owed.size;
@@ -266,12 +319,24 @@ export class ActorPool implements Partition {
     const live = this.slots.filter((s) => s !== undefined && s.alive);
     if (live.length === 0) return true;
     const before = live.map((s) => s.channel.sent);
-    const answers = (await Promise.all(live.map((s) => this.askAsync(s, 'idle')))) as ({ received: number; sent: number } | null)[];
+    const answers = (await Promise.all(live.map((s) => this.askAsync(s, 'idle')))) as ({ received: number; sent: number; peers: [number, number, number][] } | null)[];
+    // Between two workers: what one sent the other, the other took (each said so when idle).
+    const peerCounts = new Map<string, number>();
     for (let i = 0; i < live.length; i++) {
       const s = live[i]!;
       const a = answers[i];
       // Everything sent to it was taken before it went idle, nothing was sent since, and everything it sent (and its answer) arrived.
       if (a === null || !s.alive || a.received !== s.channel.sent || s.channel.sent !== before[i]! + 1 || s.channel.received !== a.sent + 1 || s.backlog.length > 0 || s.channel.readable) return false;
+      for (const [peer, sent, received] of a.peers) {
+        peerCounts.set(`${s.index}>${peer}`, sent);
+        peerCounts.set(`${peer}<${s.index}`, received);
+      }
+    }
+    for (const [key, sent] of peerCounts) {
+      if (!key.includes('>')) continue;
+      const [from, to] = key.split('>');
+      const received = peerCounts.get(`${from}<${to}`);
+      if (received !== undefined && received !== sent) return false;
     }
     return true;
   }
@@ -406,9 +471,22 @@ export class ActorPool implements Partition {
     const def = this.defsByHash.get(r.module)!;
     r.held = [];
     try {
-      const out = this.ask(from, (req) => ({ t: 'request', req, op: 'emigrate', id: r.id, bytes: null, options: null })) as { bytes: Uint8Array; callers: number[]; links: number[]; monitors: [number, number][]; watchers: [number, number][] } | null;
+      // Leaving its home worker for the first time: the other workers send to it through this thread from now on
+      // (held here until it lands), and it leaves only after what they sent it directly (their fences).
+      const fenced = !r.away;
+      if (fenced) {
+        r.away = true;
+        for (const s of this.slots) {
+          if (s === undefined || !s.alive) continue;
+          this.control(s, { t: 'away', id: r.id, home: r.worker, fence: true });
+          s.channel.flush(); // now: this thread waits for the answer below without a turn of its event loop
+        }
+      }
+      const out = this.ask(from, (req) => ({ t: 'request', req, op: 'emigrate', id: r.id, bytes: null, options: fenced ? { fenced: true } : null })) as { bytes: Uint8Array; callers: number[]; links: number[]; monitors: [number, number][]; watchers: [number, number][] } | null;
       if (out === null) return false;
+      // Its ties are this thread's to answer for now (the workers forget what they recorded of them).
       this.owed.moved(r.id, out);
+      if (fenced) for (const s of this.slots) if (s !== undefined && s.alive) this.control(s, { t: 'moved', id: r.id });
       this.sendDef(dest, def);
       const immigrate = (slot: Slot): void => {
         this.ask(slot, (req) => ({ t: 'request', req, op: 'immigrate', id: r.id, bytes: out.bytes, options: { hash: r.module, callers: out.callers, hostImports: r.imports === null ? [] : r.imports.fields.map(([m, f]) => [m, f, r.imports!.key]) } }));
@@ -473,10 +551,14 @@ export class ActorPool implements Partition {
   }
 
   private grantIds(slot: Slot): void {
+    this.control(slot, { t: 'ids', first: this.newBlock(slot), count: ID_BLOCK });
+  }
+
+  /** A new block of ids for a worker, in the block table before any of its ids is given out. */
+  private newBlock(slot: Slot): number {
     const first = this.system.allocIds(ID_BLOCK);
-    this.blocks.push([first, first + ID_BLOCK, slot.index]);
-    this.blocks.sort((a, b) => a[0]! - b[0]!);
-    this.control(slot, { t: 'ids', first, count: ID_BLOCK });
+    this.table[(first - BLOCK_IDS) / ID_BLOCK] = slot.index;
+    return first;
   }
 
   private control(slot: Slot, c: PoolControl): void {
@@ -551,6 +633,8 @@ export class ActorPool implements Partition {
         await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
+      // What this thread sent goes before the spin (its flush would otherwise wait for the spin's end).
+      for (const other of this.slots) if (other !== undefined && other.alive) other.channel.flush();
       const w = await channel.waitReadable();
       if (w === 'closed') break;
     }
@@ -649,8 +733,19 @@ export class ActorPool implements Partition {
     // (NOT_FOUND), to calls (the callee is gone), exit signals to links, DOWN to monitors.
     const dead = this.system.remoteActors().filter((r) => r.worker === slot.index);
     const deadIds = new Set(dead.map((r) => r.id));
-    const gone = (id: number): boolean => deadIds.has(id) || (this.system.remoteActor(id) === undefined && this.blockOwner(id) === slot.index);
-    const owed = this.owed.owedBy(gone, dead.map((r) => r.id), reason);
+    const gone = (id: number): boolean => deadIds.has(id) || (this.system.remoteActor(id) === undefined && blockOwner(this.table, id) === slot.index);
+    const owed = this.owed.owedBy(gone, reason);
+    // The rings between it and the other workers close (they send through this thread from now on), and each
+    // of them answers what the dead actors owed its own over those rings.
+    for (const [key, ring] of this.peerRings) {
+      const [from, to] = key.split('>').map(Number);
+      if (from !== slot.index && to !== slot.index) continue;
+      new RingWriter(ring).close();
+      this.peerRings.delete(key);
+    }
+    for (const other of this.slots) {
+      if (other !== undefined && other !== slot && other.alive) this.control(other, { t: 'lost', slot: slot.index, dead: [...deadIds], reason });
+    }
     for (const r of dead) {
       if (r.imports !== null) this.hostImports.delete(r.imports.key);
       this.system.remoteExited(r.id, this.system.nameOf(r.id), reason, 0, undefined);

@@ -443,8 +443,51 @@ export interface WantIdsControl {
   readonly t: 'want-ids';
 }
 
+/**
+ * main → every worker: actor `id` leaves its home worker `home` (it moves):
+ * envelopes to it go through the main thread from now on. Each other
+ * worker sends `home` a `fence` for it over their ring, after everything it
+ * sent it there directly.
+ */
+export interface AwayControl {
+  readonly t: 'away';
+  readonly id: number;
+  readonly home: number;
+  /** Whether the home worker waits for the fences (a move); false: the address is taken up elsewhere after its actor exited (a restore). */
+  readonly fence: boolean;
+}
+
+/**
+ * main → every worker: actor `id` moved; what the main thread was told of
+ * its ties (links, monitors, calls) is the main thread's to answer for from
+ * now on: a worker forgets what it recorded of them (its rings' traffic).
+ */
+export interface MovedControl {
+  readonly t: 'moved';
+  readonly id: number;
+}
+
+/** worker → worker: nothing more comes over this ring for actor `id` (see AwayControl). */
+export interface FenceControl {
+  readonly t: 'fence';
+  readonly id: number;
+}
+
+/**
+ * main → every live worker: worker `slot` died. Its actors (`dead`, and
+ * any other address of its blocks that is not away) exit with `reason`:
+ * what they owed this worker's actors over the rings between the two
+ * workers is answered here.
+ */
+export interface LostControl {
+  readonly t: 'lost';
+  readonly slot: number;
+  readonly dead: readonly number[];
+  readonly reason: string;
+}
+
 /** Every pool control envelope. */
-export type PoolControl = DefineControl | StartControl | TerminateControl | IdsControl | RequestControl | TimeControl | CloseControl | AnswerControl | BornControl | DiedControl | EventControl | LogControl | WantIdsControl;
+export type PoolControl = DefineControl | StartControl | TerminateControl | IdsControl | RequestControl | TimeControl | CloseControl | AnswerControl | BornControl | DiedControl | EventControl | LogControl | WantIdsControl | AwayControl | MovedControl | FenceControl | LostControl;
 
 /** A control envelope as a wire record. */
 export function writeControl(c: PoolControl): Uint8Array {
@@ -474,6 +517,31 @@ export interface AgentTask {
 /** What the main thread tells an agent over its port. */
 export type AgentMessage = { readonly t: 'partition'; readonly task: PartitionTask } | { readonly t: 'stop' };
 
+/** The rings between a worker and another one (envelopes between their actors go directly). */
+export interface PeerRings {
+  /** The other worker's slot. */
+  readonly slot: number;
+  /** this worker → it, and it → this worker. */
+  readonly out: SharedArrayBuffer;
+  readonly in: SharedArrayBuffer;
+  /** Its doorbell (rung after writing to it). */
+  readonly bell: SharedArrayBuffer;
+}
+
+/** The first id of the blocks the main thread hands workers (2^30); ids below are the main thread's. */
+export const BLOCK_IDS = 0x40000000;
+/** Ids in a block. */
+export const ID_BLOCK = 1 << 16;
+/** Bytes of the shared block table: one byte (the owner's slot, 0: the main thread) per block of ids from BLOCK_IDS to 2^31. */
+export const BLOCK_TABLE_BYTES = 0x40000000 / ID_BLOCK;
+
+/** The worker slot whose block holds `id`, from the shared block table (0: the main thread, or no worker). */
+export function blockOwner(table: Uint8Array, id: number): number {
+  if (id < BLOCK_IDS) return 0;
+  const i = Math.floor((id - BLOCK_IDS) / ID_BLOCK);
+  return i < table.length ? table[i]! : 0;
+}
+
 /** What the main thread hands a worker's partition task. */
 export interface PartitionTask {
   /** Its slot (1..workers). */
@@ -481,6 +549,12 @@ export interface PartitionTask {
   /** main → worker ring, and worker → main ring. */
   readonly down: SharedArrayBuffer;
   readonly up: SharedArrayBuffer;
+  /** Its doorbell: every ring it reads rings it (see Doorbell). */
+  readonly bell: SharedArrayBuffer;
+  /** The rings to and from each other worker that started with the hive (a replacement worker has none: it goes through the main thread). */
+  readonly peers: readonly PeerRings[];
+  /** The shared block table (BLOCK_TABLE_BYTES): which worker each block of ids was given to. */
+  readonly blocks: SharedArrayBuffer;
   /** Int32 words: [READY, THREAD_ID]. */
   readonly state: SharedArrayBuffer;
   readonly seed: string;

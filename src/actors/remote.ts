@@ -55,6 +55,13 @@ export class RemoteActor implements Endpoint {
   /** Envelopes (wire records) for it held while it moves, in order; null when it is not moving. */
   held: Uint8Array[] | null = null;
 
+  /**
+   * Whether workers send its envelopes through the main thread (it was
+   * moved, or about to be, off its home worker, the one whose block of
+   * ids holds its id); false: the other workers reach it directly.
+   */
+  away = false;
+
   /** Moved to another worker. */
   moved(worker: number): void {
     this.worker = worker;

@@ -18,7 +18,7 @@ import { ActorExitedError, CallTimeoutError, HiveStateError, LimitError, Mailbox
 import { checkLimits, DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS, LogGate, MESSAGE_OVERHEAD, Tree, type HiveLimits } from './limits.js';
 import { isProcess, type BlockedSend, type Endpoint, type Process } from './process.js';
 import { ActorRef, Inbox, type ActorInfo, type InboxOptions, type Received, type RefHost } from './ref.js';
-import { HIVE_ADDRESS, type AckSignal, type WithdrawSignal, type DemonitorSignal, type DownSignal, type ExitSignal, type LinkSignal, type LookupSignal, type MessageSignal, type MonitorSignal, type RegisterSignal, type Signal, type SpawnedSignal, type SpawnSignal, type UnlinkSignal, type UnregisterSignal } from './protocol.js';
+import { BLOCK_IDS, HIVE_ADDRESS, type AckSignal, type WithdrawSignal, type DemonitorSignal, type DownSignal, type ExitSignal, type LinkSignal, type LookupSignal, type MessageSignal, type MonitorSignal, type RegisterSignal, type Signal, type SpawnedSignal, type SpawnSignal, type UnlinkSignal, type UnregisterSignal } from './protocol.js';
 import { NameTable } from './names.js';
 import { ModuleRegistry } from './registry.js';
 import { inlineTransport, type Transport } from './router.js';
@@ -525,7 +525,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * 2^30), so the host's own ids stay small and do not jump by a block.
    */
   allocIds(count: number): number {
-    const first = this.nextBlockId;
+    // On a multiple of `count` (a restored id may have moved the next one anywhere): the pool's block table indexes blocks by it.
+    const first = Math.ceil((this.nextBlockId - BLOCK_IDS) / count) * count + BLOCK_IDS;
     if (first + count - 1 > ID_MAX) throw new LimitError('ids', ID_MAX, 0);
     this.nextBlockId = first + count;
     return first;
@@ -535,8 +536,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** @internal An id taken as it is (a restored actor's, an inbox's claimed address): later ids go above it. */
   claimId(id: number): void {
     if (id >= BLOCK_IDS && this.partition?.role === 'main') {
-      // In the workers' range: no later block may hold it.
+      // In the workers' range: no later block may hold it; a worker's block's address is reached through this thread now.
       if (id >= this.nextBlockId) this.nextBlockId = id + 1;
+      this.partition.claimed?.(id);
       return;
     }
     if (id >= this.nextId) this.nextId = id + 1;
@@ -1873,7 +1875,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     if (this.partition?.role === 'main' && options.id !== 'new') {
       // An id a worker of this hive gave out (and may still use): a restore here would take its address from it.
       const id = readActorSnapshot(bytes)['id'];
-      if (typeof id === 'number' && this.partition.elsewhere(id) && !(this.endpoints.get(id) instanceof RemoteActor)) {
+      if (typeof id === 'number' && this.partition.elsewhere(id) && !(this.endpoints.get(id) instanceof RemoteActor) && this.partition.restorable?.(id) !== true) {
         throw new HiveStateError(`id ${id} is one a worker of this hive gave out: restore with { id: 'new' }`);
       }
     }
@@ -2117,8 +2119,6 @@ const LOG_BUFFER_BYTES = 4 << 20;
 /** The largest id. */
 const ID_MAX = 0x7fffffff;
 
-/** Where the blocks of ids given to worker threads begin (see allocIds). */
-const BLOCK_IDS = 0x40000000;
 
 /**
  * The growth budget of an actor's memories (pages) or tables (elements): its

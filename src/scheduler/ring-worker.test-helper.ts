@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { createRing, RingReader, RingWriter } from './ring.js';
+import { createRing, Doorbell, RingReader, RingWriter } from './ring.js';
 
 /**
  * Starts this helper in a worker thread in `mode`. Workers run the TypeScript through tsx's loader
@@ -147,6 +147,35 @@ async function main(): Promise<void> {
         }
         rounds++;
         while (!w.write(m)) await w.waitWritable(m.length);
+      }
+      parentPort!.postMessage({ rounds, lost: false });
+      return;
+    }
+    case 'bell-race': {
+      // The same race with a doorbell: records come on ring a or ring a2, whose writers ring `bell`; echoed on b.
+      const d2 = workerData as { a2: SharedArrayBuffer; bell: SharedArrayBuffer };
+      const readers = [new RingReader(d.a), new RingReader(d2.a2)];
+      const bell = new Doorbell(d2.bell, { spin: 0 });
+      const w = new RingWriter(d.b!, { spin: 0 });
+      const ready = (): boolean => readers.some((r) => r.used > 0);
+      const closed = (): boolean => readers.every((r) => r.closed);
+      let rounds = 0;
+      for (;;) {
+        let got = false;
+        for (const r of readers) {
+          for (let m = r.read(); m !== null; m = r.read()) {
+            got = true;
+            rounds++;
+            while (!w.write(m)) await w.waitWritable(m.length);
+          }
+        }
+        if (got) continue;
+        const s = await bell.wait(ready, closed, true, 5_000);
+        if (s === 'timed-out') {
+          parentPort!.postMessage({ rounds, lost: true });
+          return;
+        }
+        if (s === 'closed') break;
       }
       parentPort!.postMessage({ rounds, lost: false });
       return;

@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRing, DEFAULT_RING_CAPACITY, maxRecordBytes, MIN_RING_CAPACITY, RingReader, RingWriter } from './ring.js';
+import { createDoorbell, createRing, DEFAULT_RING_CAPACITY, maxRecordBytes, MIN_RING_CAPACITY, RingReader, RingWriter } from './ring.js';
 import { consume, produce, startRingWorker } from './ring-worker.test-helper.js';
 
 const bytes = (n: number, fill = n): Uint8Array => new Uint8Array(n).fill(fill & 255);
@@ -255,6 +255,36 @@ describe('ring between two threads', () => {
       }
     });
   }
+
+  it('loses no wake-up of a thread sleeping on a doorbell for two rings, whichever ring is written as it parks (2 s)', async () => {
+    const a = createRing(MIN_RING_CAPACITY);
+    const a2 = createRing(MIN_RING_CAPACITY);
+    const b = createRing(MIN_RING_CAPACITY);
+    const bell = createDoorbell();
+    const { worker, next } = startWorker({ mode: 'bell-race', a, a2, b, bell, maxLen: 0 });
+    try {
+      const writers = [new RingWriter(a, { spin: 0, bell }), new RingWriter(a2, { spin: 0, bell })];
+      const r = new RingReader(b, { spin: 0 });
+      const until = performance.now() + 2_000;
+      let rounds = 0;
+      let jitter = 7;
+      const rec = bytes(8);
+      while (performance.now() < until) {
+        jitter = (jitter * 1103515245 + 12345) & 0x7fffffff;
+        for (let i = jitter % 2000; i > 0; i--) Atomics.load(new Int32Array(a, 0, 1), 0);
+        expect(writers[jitter & 1]!.write(rec)).toBe(true);
+        // A lost wake-up shows as a timeout on either side.
+        expect(await r.waitReadable(5_000)).toBe('ready');
+        expect(r.read()).toEqual(rec);
+        rounds++;
+      }
+      for (const w of writers) w.close();
+      expect(await next()).toEqual({ rounds, lost: false });
+      expect(rounds).toBeGreaterThan(1_000);
+    } finally {
+      await worker.terminate();
+    }
+  });
 
   it('a parked reader wakes on a write', async () => {
     const sab = createRing(MIN_RING_CAPACITY);

@@ -98,6 +98,12 @@ export type RingWait = 'ready' | 'closed' | 'timed-out';
 export interface RingEndOptions {
   /** Most polls before parking when waiting (default DEFAULT_RING_SPIN; 0 parks at once); the budget adapts below it. */
   readonly spin?: number;
+  /**
+   * A writer's: the doorbell (createDoorbell) of the thread that reads this
+   * ring among others (see Doorbell); rung after each publication and on
+   * close, besides the ring's own sleep flag.
+   */
+  readonly bell?: SharedArrayBuffer;
 }
 
 // Node 20 has Atomics.waitAsync; the ES2022 lib this project compiles against does not declare it.
@@ -169,7 +175,11 @@ abstract class RingEnd {
     Atomics.store(this.h, W_WRITER_SLEEPS, 0);
     Atomics.notify(this.h, W_READER_SLEEPS);
     Atomics.notify(this.h, W_WRITER_SLEEPS);
+    this.closed_();
   }
+
+  /** What an end does on close besides (a writer rings its reader's doorbell). */
+  protected closed_(): void {}
 
   /** True once either end called `close()`. */
   get closed(): boolean {
@@ -270,6 +280,17 @@ abstract class RingEnd {
 /** The producing end of a ring: one per ring, on one thread. */
 export class RingWriter extends RingEnd {
   private wantRoom = 4;
+  /** The reader's doorbell word, when it reads several rings (RingEndOptions.bell). */
+  private readonly bell: Int32Array | null;
+
+  constructor(buffer: SharedArrayBuffer, options: RingEndOptions = {}) {
+    super(buffer, options);
+    this.bell = options.bell === undefined ? null : new Int32Array(options.bell, 0, 1);
+  }
+
+  protected override closed_(): void {
+    if (this.bell !== null) ringBell(this.bell, true);
+  }
 
   protected ready(): boolean {
     return this.capacity - this.used >= this.wantRoom;
@@ -367,6 +388,7 @@ export class RingWriter extends RingEnd {
     if (Atomics.load(this.h, W_READER_SLEEPS) !== 0 && Atomics.exchange(this.h, W_READER_SLEEPS, 0) === 1) {
       Atomics.notify(this.h, W_READER_SLEEPS); // every waiter: a thread may wait both asynchronously (its pump) and synchronously (a request it must answer at once)
     }
+    if (this.bell !== null) ringBell(this.bell, false);
   }
 }
 
@@ -435,5 +457,81 @@ export class RingReader extends RingEnd {
     if (Atomics.load(this.h, W_WRITER_SLEEPS) !== 0 && Atomics.exchange(this.h, W_WRITER_SLEEPS, 0) === 1) {
       Atomics.notify(this.h, W_WRITER_SLEEPS);
     }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Doorbells: one thread reading several rings.
+
+/** Allocates a doorbell: one Int32 word on a cache line of its own. */
+export function createDoorbell(): SharedArrayBuffer {
+  return new SharedArrayBuffer(64);
+}
+
+/** Wakes a thread sleeping on a doorbell word (`always`: even when it did not announce it sleeps, as a close does). */
+function ringBell(bell: Int32Array, always: boolean): void {
+  if (always) {
+    Atomics.store(bell, 0, 0);
+    Atomics.notify(bell, 0);
+  } else if (Atomics.load(bell, 0) !== 0 && Atomics.exchange(bell, 0, 0) === 1) Atomics.notify(bell, 0);
+}
+
+/**
+ * The reading side of a doorbell: a thread that reads several rings (a
+ * worker of a pooled hive reads the main thread's and each other worker's)
+ * waits on this one word instead of each ring's sleep flag. Every writer of
+ * those rings is opened with `bell` (RingEndOptions) and rings it after each
+ * publication. The protocol is the ring's (see the header of this file):
+ * spin over `ready`, announce (store 1), re-check, park; a writer's exchange
+ * of 0 sees the announcement or the re-check sees its record. The spin
+ * budget adapts as a ring end's does.
+ */
+export class Doorbell {
+  private readonly word: Int32Array;
+  private readonly spin: number;
+  private budget: number;
+
+  constructor(buffer: SharedArrayBuffer, options: { readonly spin?: number } = {}) {
+    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < 4) throw new TypeError('not a doorbell: expected a SharedArrayBuffer from createDoorbell');
+    this.word = new Int32Array(buffer, 0, 1);
+    const spin = options.spin ?? DEFAULT_RING_SPIN;
+    if (!Number.isInteger(spin) || spin < 0) throw new RangeError(`spin must be a non-negative integer, got ${spin}`);
+    this.spin = spin;
+    this.budget = spin;
+  }
+
+  /**
+   * Waits until `ready()` holds (a record in one of the rings; the caller's
+   * test), or `isClosed()`: spins, then parks with `Atomics.waitAsync`
+   * (`keepAlive`: a ref'd timer holds the thread while parked). 'ready' may
+   * be spurious; callers re-check.
+   */
+  async wait(ready: () => boolean, isClosed: () => boolean, keepAlive = true, timeoutMs = Infinity): Promise<RingWait> {
+    for (let i = this.budget; i > 0; i--) {
+      if (ready()) {
+        this.budget = Math.min(this.spin, this.budget * 2 + 16);
+        return 'ready';
+      }
+    }
+    this.budget = Math.max(Math.min(this.spin, SPIN_FLOOR), this.budget >> 1);
+    Atomics.store(this.word, 0, 1);
+    if (ready() || isClosed()) {
+      Atomics.store(this.word, 0, 0);
+      return isClosed() && !ready() ? 'closed' : 'ready';
+    }
+    const r = waitAsync(this.word, 0, 1, timeoutMs);
+    let timedOut = !r.async && r.value === 'timed-out';
+    if (r.async) {
+      const keep = keepAlive ? setInterval(noop, 1 << 30) : null;
+      try {
+        timedOut = (await r.value) === 'timed-out';
+      } finally {
+        if (keep !== null) clearInterval(keep);
+      }
+    }
+    Atomics.store(this.word, 0, 0);
+    if (ready()) return 'ready';
+    if (isClosed()) return 'closed';
+    return timedOut ? 'timed-out' : 'ready';
   }
 }
