@@ -8,10 +8,11 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { DEFAULT_ACTOR_LIMITS, Hive, LimitError, MailboxFullError, Status, type ActorRef, type LimitEvent } from './index.js';
-import { cmd, forge, settle, testHive, conformance, readsInternals, notYetOnWorkers } from '../../test/helpers/hive.js';
+import { cmd, forge, settle, testHive, conformance, notYetOnWorkers } from '../../test/helpers/hive.js';
 import { wat } from '../../test/helpers/wat.js';
 import { LogGate, MESSAGE_OVERHEAD } from './limits.js';
 import { systemOf } from './hive.js';
+import { counters, inspect, treeOf, word as wordOf } from '../../test/helpers/inspect.js';
 
 const IMPORTS = `
   (import "hive" "receive" (func $receive (param i32) (result i32)))
@@ -52,9 +53,9 @@ function repeat(n: number, call: string, data = '', pages = 1): Uint8Array {
   );
 }
 
-/** The i32 the guest stored at `at`. */
+/** The i32 the guest stored at `at` (from the thread that holds it). */
 function word(hive: Hive, ref: ActorRef, at: number): number {
-  return systemOf(hive).actor(ref.id)!.memory().dv.getInt32(at, true);
+  return wordOf(hive, ref, at);
 }
 
 /** The `limit` events of a hive. */
@@ -91,7 +92,7 @@ describe('actors per hive and per spawn tree', () => {
 
   // What broke: actors spawning actors (28,000 actors and 2 GB in 15 s, host
   // calls to others timing out).
-  it.skipIf(readsInternals)('regression: a spawn bomb grew without bound; now its tree stops at maxTreeActors (default 2,000) and others keep answering', async () => {
+  it('regression: a spawn bomb grew without bound; now its tree stops at maxTreeActors (default 2,000) and others keep answering', async () => {
     const { hive } = testHive();
     const events = limitEvents(hive);
     // Each bomb spawns two more bombs, then waits.
@@ -103,7 +104,7 @@ describe('actors per hive and per spawn tree', () => {
     const bomb = hive.spawn('bomb');
     await settle(hive, 10);
     expect(hive.actorIds().length).toBe(2_000 + 1);
-    expect(systemOf(hive).actor(bomb.id)!.tree.actors).toBe(2_000);
+    expect(treeOf(hive, bomb).actors).toBe(2_000);
     expect(events.length).toBeGreaterThan(0);
     expect(events.every((e) => e.limit === 'maxTreeActors' && e.tree === bomb.id)).toBe(true);
     expect(await bystander.call('up')).toBe('value=1');
@@ -114,7 +115,7 @@ describe('actors per hive and per spawn tree', () => {
     hive.close();
   }, 30_000);
 
-  it.skipIf(readsInternals)('maxTreeMemoryPages: spawning, and memory.grow, stop at the tree\'s memory budget', async () => {
+  it('maxTreeMemoryPages: spawning, and memory.grow, stop at the tree\'s memory budget', async () => {
     const { hive } = testHive({ hiveLimits: { maxTreeMemoryPages: 10 } });
     const events = limitEvents(hive);
     hive.define('four', guestOf('(func (export "main") (loop (drop (call $receive (i32.const -1))) (br 0)))', 4));
@@ -154,7 +155,7 @@ describe('the value stack', () => {
   });
 
   // What broke: actors parked deep in recursion held 130-180 MiB of value stack each, counted by no tree limit.
-  it.skipIf(readsInternals)('regression: the value stack an actor holds counts in its tree\'s maxTreeMemoryPages; past it the actor that grew it exits', async () => {
+  it('regression: the value stack an actor holds counts in its tree\'s maxTreeMemoryPages; past it the actor that grew it exits', async () => {
     const { hive } = testHive({ hiveLimits: { maxTreeMemoryPages: 40 } });
     const events = limitEvents(hive);
     const shallow = hive.spawn(deep(100));
@@ -164,21 +165,22 @@ describe('the value stack', () => {
     expect(shallow.alive).toBe(true);
     expect(events.map((e) => e.limit)).toContain('maxTreeMemoryPages');
     // Its stack was given back with its exit: the tree holds the shallow actor's memory page and stack again.
-    const rest = systemOf(hive).actor(shallow.id)!;
-    expect(rest.tree.pages).toBe(1 + Math.floor(rest.instance!.stackBytes / 65536));
+    const rest = counters(hive, shallow);
+    expect(rest.tree.pages).toBe(1 + Math.floor(rest.stackBytes / 65536));
     hive.close();
   });
 
   // What broke: the tree budget replaced `grow` on each actor's memory, giving it another shape than the engine's own memories.
-  it.skipIf(readsInternals)('regression: tree budgets leave memories and tables with the engine\'s own methods (one shape for the interpreter)', async () => {
+  it('regression: tree budgets leave memories and tables with the engine\'s own methods (one shape for the interpreter)', async () => {
     const { hive } = testHive();
     const a = hive.spawn(wat(`(module (import "hive" "receive" (func $receive (param i32) (result i32))) (memory (export "memory") 1) (table 4 funcref)
       (func (export "main") (loop (drop (call $receive (i32.const -1))) (br 0))))`));
     await settle(hive);
-    const inst = systemOf(hive).actor(a.id)!.instance!;
-    for (const o of [...inst.inst.memories, ...inst.inst.tables]) {
-      expect(Object.getOwnPropertyNames(o)).not.toContain('grow');
-      expect(Object.getOwnPropertyNames(o)).not.toContain('canGrow');
+    const shapes = inspect(hive, a, { q: 'shapes' });
+    expect([shapes.memories.length, shapes.tables.length]).toEqual([1, 1]);
+    for (const names of [...shapes.memories, ...shapes.tables]) {
+      expect(names).not.toContain('grow');
+      expect(names).not.toContain('canGrow');
     }
     hive.close();
   });
@@ -223,7 +225,7 @@ describe('mailboxes', () => {
     // Ints 0..49 are 1 byte each: 50 fit; then 14 more, then LIMIT.
     expect(await cmd(attacker, 'flood', victims[0]!.id, 50, 0)).toEqual({ ok: 50, full: 0, notfound: 0, other: 0 });
     expect(await cmd(attacker, 'flood', victims[1]!.id, 50, 0)).toEqual({ ok: 14, full: 0, notfound: 0, other: 36 });
-    expect(systemOf(hive).actor(attacker.id)!.tree.queuedBytes).toBe(64 * each);
+    expect(treeOf(hive, attacker).queuedBytes).toBe(64 * each);
     expect(events[0]).toEqual({ limit: 'maxTreeQueuedBytes', value: 64 * each, id: attacker.id, tree: attacker.id });
     // Another tree still sends, and the bytes come back when the victim dies.
     const other = hive.spawn('probe');
@@ -231,7 +233,7 @@ describe('mailboxes', () => {
     expect(await cmd(other, 'send', victims[1]!.id, 1, 0)).toBe(0);
     victims[0]!.kill();
     await victims[0]!.exited;
-    expect(systemOf(hive).actor(attacker.id)!.tree.queuedBytes).toBe(14 * each);
+    expect(treeOf(hive, attacker).queuedBytes).toBe(14 * each);
     hive.close();
   });
 
@@ -260,7 +262,9 @@ describe('mailboxes', () => {
 
 describe('signals, monitors and links', () => {
   // What broke: `monitor` of a pid that does not exist, in a loop: DOWN messages piled up in the signal queue.
-  it.skipIf(readsInternals)('regression: noproc DOWN messages piled up; now monitor returns LIMIT once maxSignals (default 1,000) are queued', async () => {
+  // On workers the noproc DOWN comes back from the main thread (which knows the pid is nobody's) between
+  // slices, not at once: monitor returned > 0 between 3,784 and 4,827 times (it varies with timing), not 1,000.
+  it.skipIf(notYetOnWorkers)('regression: noproc DOWN messages piled up; now monitor returns LIMIT once maxSignals (default 1,000) are queued', async () => {
     const { hive } = testHive();
     const events = limitEvents(hive);
     const a = hive.spawn(repeat(5_000, '(call $monitor (i32.const 999999))'));
@@ -273,7 +277,7 @@ describe('signals, monitors and links', () => {
   });
 
   // What broke: `monitor` of itself in a loop grew the monitors map.
-  it.skipIf(readsInternals)('regression: monitors of itself grew without bound; now maxMonitors (default 1,000) is the most an actor holds', async () => {
+  it('regression: monitors of itself grew without bound; now maxMonitors (default 1,000) is the most an actor holds', async () => {
     const { hive } = testHive();
     const a = hive.spawn(repeat(3_000, '(call $monitor (call $self))'));
     await settle(hive);
@@ -284,7 +288,7 @@ describe('signals, monitors and links', () => {
   });
 
   // What broke: `exit(pid, reason)` in a loop to an actor that traps exits grew its signal queue.
-  it.skipIf(readsInternals)('regression: exit signals to an actor trapping exits piled up; now exit returns LIMIT when its signal queue is full', async () => {
+  it('regression: exit signals to an actor trapping exits piled up; now exit returns LIMIT when its signal queue is full', async () => {
     const { hive } = testHive();
     const victim = hive.spawn('probe', { limits: { maxSignals: 10 } });
     await settle(hive);
@@ -305,7 +309,7 @@ describe('signals, monitors and links', () => {
     hive.close();
   });
 
-  it.skipIf(readsInternals)('maxTreeEntries: the links, monitors and queued signals of a whole tree are bounded together', async () => {
+  it('maxTreeEntries: the links, monitors and queued signals of a whole tree are bounded together', async () => {
     const { hive } = testHive({ hiveLimits: { maxTreeEntries: 50 } });
     const events = limitEvents(hive);
     hive.define('watcher', repeat(30, '(call $monitor (call $self))'));
@@ -314,7 +318,7 @@ describe('signals, monitors and links', () => {
     const b = hive.spawn('watcher', { tree: a });
     await settle(hive);
     expect(word(hive, a, 0) + word(hive, b, 0)).toBe(50);
-    expect(systemOf(hive).actor(a.id)!.tree.entries).toBe(50);
+    expect(treeOf(hive, a).entries).toBe(50);
     expect(events.every((e) => e.limit === 'maxTreeEntries')).toBe(true);
     // Another tree is not affected, and the entries come back when actors exit.
     const c = hive.spawn('watcher');
@@ -322,7 +326,7 @@ describe('signals, monitors and links', () => {
     expect(word(hive, c, 0)).toBe(30);
     b.kill();
     await b.exited;
-    expect(systemOf(hive).actor(a.id)!.tree.entries).toBe(word(hive, a, 0));
+    expect(treeOf(hive, a).entries).toBe(word(hive, a, 0));
     hive.close();
   });
 
@@ -410,7 +414,7 @@ describe('restoring', () => {
 });
 
 describe('tables', () => {
-  it.skipIf(readsInternals)('maxTableElements: a module declaring a larger table fails to spawn, and table.grow past it fails', async () => {
+  it('maxTableElements: a module declaring a larger table fails to spawn, and table.grow past it fails', async () => {
     const { hive } = testHive({ limits: { maxTableElements: 100 } });
     expect(() => hive.spawn(guestOf('(table 1000 funcref) (func (export "main"))'))).toThrow(/table/);
     const g = hive.spawn(repeat(3, '(i32.add (table.grow (ref.null func) (i32.const 40)) (i32.const 1))', '(table 10 funcref)'));

@@ -59,7 +59,7 @@ export interface Partition {
    */
   place?(def: ModuleDef, p: Placement): RemoteActor | null;
   /** The main thread: asks a remote actor's worker, waiting for the answer (throws the worker's error). */
-  request?(r: RemoteActor, op: 'info' | 'snapshot' | 'terminate' | 'link', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown;
+  request?(r: RemoteActor, op: 'info' | 'snapshot' | 'snapshot-group' | 'terminate' | 'link', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown;
   /** The main thread: ends a remote actor at once with `reason` (trapping exits or not). */
   terminate?(r: RemoteActor, reason: string): void;
   /** Stops the other partitions (the hive closes). */

@@ -256,6 +256,7 @@ describe('pooled memories of actors', () => {
     await hive.close();
   });
 
+  // (Not on workers: it compares the two actors' memory regions as objects of this thread.)
   it.skipIf(readsInternals)('an actor killed while parked in a host import\'s Promise: the late answer writes nothing and the next owner of its region is untouched', async () => {
     let resolveIt: (v: unknown) => void = () => {};
     const wait = Func.host({ params: [], results: [0x7f] } as never, () => new Promise((r) => (resolveIt = r)) as never);
@@ -291,6 +292,7 @@ const leaker = wat(`(module (import "hive" "self" (func $self (result i32))) (im
   (func (export "main") (drop (call $receive (i32.const -1)))))`);
 
 describe('shared hive imports find their actor through their caller', () => {
+  // (Not on workers: these take a Func out of an actor's instance, which stays on its worker.)
   it.skipIf(readsInternals)('an import taken out of an actor acts for no one outside an actor: Func.invoke and a plain instance trap', async () => {
     const { hive } = testHive();
     hive.define('leaker', leaker);

@@ -22,8 +22,9 @@ import { Doorbell } from '../scheduler/ring.js';
 import { Channel } from './channel.js';
 import { Obligations } from './obligations.js';
 import type { Partition } from './partition.js';
-import { blockOwner, readControl, readSignal, writeControl, writeSignal, STATE_READY, STATE_THREAD, WireKind, type AgentMessage, type AgentTask, type AnswerControl, type HostFunctions, type PartitionTask, type PoolControl, type RequestControl, type Signal, type StartControl } from './protocol.js';
+import { blockOwner, readControl, readSignal, writeControl, writeSignal, STATE_READY, STATE_THREAD, WireKind, type AgentMessage, type AgentTask, type AnswerControl, type HostFunctions, type PartitionTask, type PoolControl, type RequestControl, type Signal, type StartControl, type InspectQuery } from './protocol.js';
 import { ActorSystem } from './system.js';
+import { inspectActor } from './inspect.js';
 import { LogGate, type ActorLimits } from './limits.js';
 import type { EventSink, ModuleDef } from './types.js';
 
@@ -34,11 +35,13 @@ const EVENTS_PER_SECOND = 10_000;
 const IDS_LOW = 1 << 15;
 
 /**
- * How long a move waits for the other workers' fences (AwayControl) before
- * the actor stays where it is (the move is refused: a worker that does not
- * answer, or died meanwhile, must not hold the main thread's move longer).
+ * How long a first move off the home worker waits for the other workers'
+ * fences (AwayControl) and for this worker's envelopes to them to leave its
+ * overflow queues, before it is refused (the actor stays; the main thread,
+ * which waits synchronously, tries again after a turn of its event loop, and
+ * the fences that came are kept for that attempt).
  */
-const FENCE_TIMEOUT_MS = 2_000;
+const FENCE_TIMEOUT_MS = 100;
 
 /** One worker's partition. */
 class WorkerPartition implements Partition {
@@ -53,6 +56,10 @@ class WorkerPartition implements Partition {
   private readonly bell: Doorbell;
   /** The shared block table (which worker each block of ids went to). */
   private readonly table: Uint8Array;
+  /** Reply addresses of calls whose request passed the main thread (from or to an actor away): their ends go the same way. */
+  private readonly viaMain = new Set<number>();
+  /** Reply addresses here that took such an answer, whose ack goes back through the main thread. */
+  private readonly ackViaMain = new Set<number>();
   /** Actors that left their home worker: envelopes to them go through the main thread. */
   private readonly away = new Set<number>();
   /** What the actors of other workers owe this worker's, over the rings between them (answered here if one dies). */
@@ -60,7 +67,9 @@ class WorkerPartition implements Partition {
   /** Fences received for actors of this worker about to move: id -> the slots that sent one. */
   private readonly fences = new Map<number, Set<number>>();
   /** Moves waiting for fences (see AwayControl). */
-  private readonly fenced: { req: RequestControl; deadline: number; timer: ReturnType<typeof setTimeout> }[] = [];
+  private readonly fenced: { req: RequestControl; deadline: number }[] = [];
+  /** Polls the moves waiting (fences, overflow queues draining) while there are any. */
+  private fenceTimer: ReturnType<typeof setTimeout> | null = null;
   /** Blocks of ids to give out: [next, end) pairs, the current one first. */
   private readonly blocks: number[] = [];
   private askedIds = false;
@@ -166,7 +175,11 @@ class WorkerPartition implements Partition {
    * order holds).
    */
   send(s: Signal): void {
-    const away = this.away.size > 0 && (this.away.has(s.to) || this.away.has(s.from) || (s.t === 'message' && this.away.has(s.sender)));
+    let away = this.away.size > 0 && (this.away.has(s.to) || this.away.has(s.from) || (s.t === 'message' && this.away.has(s.sender)));
+    if (this.viaMain.size > 0 && this.answersViaMain(s)) away = true;
+    // The ack of such an answer too (the main thread recorded the answer's request for an ack as it passed).
+    if (s.t === 'ack' && this.ackViaMain.size > 0 && this.ackViaMain.delete(s.from)) away = true;
+    if (away && s.t === 'message' && s.call) this.viaMain.add(s.from); // its answer comes through the main thread too
     if (!away) {
       const owner = blockOwner(this.table, s.to);
       const peer = owner !== 0 ? this.peers.get(owner) : undefined;
@@ -177,6 +190,18 @@ class WorkerPartition implements Partition {
       }
     }
     this.channel.send(writeSignal(s));
+  }
+
+  /**
+   * Whether `s` ends a call whose request passed the main thread (its answer,
+   * the callee's DOWN, the caller giving up): it goes the same way, so that the
+   * main thread, which recorded the call as it passed, sees it end. Forgets it.
+   */
+  private answersViaMain(s: Signal): boolean {
+    const reply = s.t === 'message' || s.t === 'down' ? s.to : s.t === 'demonitor' ? s.from : 0;
+    if (reply === 0 || !this.viaMain.has(reply)) return false;
+    if (s.t === 'message' || (s.t === 'down' && s.ref === 0) || (s.t === 'demonitor' && s.ref === 0)) this.viaMain.delete(reply);
+    return true;
   }
 
   /** Whether a ring it reads has a record. */
@@ -243,8 +268,15 @@ class WorkerPartition implements Partition {
       for (const [slot, peer] of this.peers) this.pumpPeer(slot, peer);
       for (const r of fromMain) {
         if (this.closed) return;
-        if (r[0] === WireKind.SIGNAL) this.system.arrived(readSignal(r));
-        else this.onControl(readControl(r));
+        if (r[0] === WireKind.SIGNAL) {
+          const s = readSignal(r);
+          if (s.t === 'message') {
+            // A call that passed the main thread: its answer goes back that way (see answersViaMain); an answer that came that way ends one.
+            if (s.call) this.viaMain.add(s.from);
+            else if (this.viaMain.size > 0 && this.viaMain.delete(s.to) && s.seq !== 0) this.ackViaMain.add(s.to);
+          } else if (s.t === 'down' && s.ref === 0 && this.viaMain.size > 0) this.viaMain.delete(s.to);
+          this.system.arrived(s);
+        } else this.onControl(readControl(r));
       }
     } finally {
       this.pumping = false;
@@ -281,19 +313,27 @@ class WorkerPartition implements Partition {
       const all = this.fencesIn(f.req.id);
       if (!all && performance.now() < f.deadline) continue;
       this.fenced.splice(i--, 1);
-      clearTimeout(f.timer);
       if (all) this.serve(f.req);
-      else {
-        this.fences.delete(f.req.id);
-        this.answer(f.req.req, null); // it cannot move now
-      }
+      else this.answer(f.req.req, null); // it cannot move now (the fences that came stay for the next attempt)
+    }
+    if (this.fenced.length > 0 && this.fenceTimer === null) {
+      this.fenceTimer = setTimeout(() => {
+        this.fenceTimer = null;
+        this.checkFences();
+      }, 1);
     }
   }
 
-  /** Whether every worker this one has a ring with sent its fence for actor `id`. */
+  /**
+   * Whether actor `id` may leave its home worker now: every worker this one
+   * has a ring with sent its fence, and what this worker sent the others
+   * directly is in their rings (not waiting in an overflow queue: what the
+   * actor sends from its next worker goes through the main thread, and must
+   * not overtake it).
+   */
   private fencesIn(id: number): boolean {
     const got = this.fences.get(id);
-    for (const [slot, p] of this.peers) if (!p.closed && got?.has(slot) !== true) return false;
+    for (const [slot, p] of this.peers) if (!p.closed && (got?.has(slot) !== true || p.backlog > 0)) return false;
     return true;
   }
 
@@ -390,8 +430,13 @@ class WorkerPartition implements Partition {
           return this.answer(c.req, this.system.info(c.id) ?? null);
         case 'snapshot':
           return this.answer(c.req, this.system.snapshot(c.id));
+        case 'snapshot-group':
+          return this.answer(c.req, this.system.snapshotGroup((c.options?.['ids'] as number[] | undefined) ?? []));
         case 'ping':
           return this.answer(c.req, 'pong');
+        case 'inspect':
+          // Tests' questions about an actor here (a fixed set of queries, answered with plain data).
+          return this.answer(c.req, inspectActor(this.system, c.id, c.options as unknown as InspectQuery));
         case 'terminate': {
           const a = this.system.actor(c.id);
           if (a !== undefined && a.alive) this.system.terminate(a, String(c.options?.['reason'] ?? 'killed'));
@@ -400,13 +445,17 @@ class WorkerPartition implements Partition {
         case 'link':
           return this.answer(c.req, this.system.linkFrom(c.id, Number(c.options?.['from'] ?? 0)));
         case 'emigrate':
-          if (c.options?.['fenced'] === true && !this.fencesIn(c.id)) {
-            // Not before every other worker's fence: what they sent it over their rings comes first (see AwayControl).
-            const timer = setTimeout(() => this.checkFences(), FENCE_TIMEOUT_MS + 1);
-            this.fenced.push({ req: c, deadline: performance.now() + FENCE_TIMEOUT_MS, timer });
-            return;
+          if (c.options?.['fenced'] === true) {
+            if (!this.fencesIn(c.id)) {
+              // Not before every other worker's fence: what they sent it over their rings comes first (see AwayControl).
+              if (!this.fenced.some((f) => f.req === c)) this.fenced.push({ req: c, deadline: performance.now() + FENCE_TIMEOUT_MS });
+              this.checkFences();
+              return;
+            }
+            const out = this.system.emigrate(c.id);
+            if (out !== null) this.fences.delete(c.id);
+            return this.answer(c.req, out);
           }
-          this.fences.delete(c.id);
           return this.answer(c.req, this.system.emigrate(c.id));
         case 'immigrate': {
           const def = this.defs.get(String(c.options?.['hash']));
@@ -418,7 +467,7 @@ class WorkerPartition implements Partition {
           return this.answer(c.req, this.system.loadSample());
         case 'idle':
           // Answered once nothing here is ready to run, with the channel's counts then.
-          void this.system.idle().then(() => this.answer(c.req, { received: this.channel.received, sent: this.channel.sent, peers: [...this.peers].map(([slot, p]) => [slot, p.sent, p.received]) }));
+          this.answerIdle(c.req);
           return;
         default:
           throw new Error(`request '${c.op}' is not served by this worker`);
@@ -426,6 +475,23 @@ class WorkerPartition implements Partition {
     } catch (e) {
       this.fail(c.req, e);
     }
+  }
+
+  /**
+   * Answers an idle request once nothing here is ready to run and nothing
+   * waits in its rings, with the channels' counts then (a record taken after
+   * the executor went idle, whose actor has not run yet, must not be
+   * counted as handled: the main thread compares the counts across threads).
+   */
+  private answerIdle(req: number): void {
+    void this.system.idle().then(() => {
+      if (this.closed) return;
+      if (this.readable() || this.system.executor.queued > 0) {
+        setImmediate(() => this.answerIdle(req));
+        return;
+      }
+      this.answer(req, { received: this.channel.received, sent: this.channel.sent, peers: [...this.peers].map(([slot, p]) => [slot, p.sent, p.received]) });
+    });
   }
 
   /**
@@ -460,7 +526,7 @@ class WorkerPartition implements Partition {
   private shutdown(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const f of this.fenced) clearTimeout(f.timer);
+    if (this.fenceTimer !== null) clearTimeout(this.fenceTimer);
     this.fenced.length = 0;
     this.system.close();
     this.channel.close();

@@ -31,7 +31,7 @@ import { Obligations } from './obligations.js';
 import type { ActorSystem } from './system.js';
 import type { ModuleDef, PlacementRequest } from './types.js';
 import type { Clock, TimerHandle } from '../scheduler/index.js';
-import { STATE_READY, type HostFunctions, type PartitionTask } from './protocol.js';
+import { STATE_READY, type HostFunctions, type InspectAnswers, type InspectQuery, type PartitionTask, type ThreadQuery } from './protocol.js';
 import { poolAgents, WorkerPool, type PoolAgents } from './threads.js';
 
 /** Bytes of each ring between two workers (a record larger goes in parts). */
@@ -284,12 +284,30 @@ export class ActorPool implements Partition {
     return r;
   }
 
-  request(r: RemoteActor, op: 'info' | 'snapshot' | 'terminate' | 'link', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown {
+  request(r: RemoteActor, op: 'info' | 'snapshot' | 'snapshot-group' | 'terminate' | 'link', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown {
     const slot = this.slots[r.worker]!;
     if (!slot.alive) throw new ActorExitedError(r.id, 'worker-crashed');
     const answer = this.ask(slot, (req) => ({ t: 'request', req, op, id: r.id, bytes, options }));
     if (op === 'link' && answer === 0) this.owed.link(r.id, Number(options?.['from']));
     return answer;
+  }
+
+  /**
+   * @internal Asks the worker holding `r` a question about it (tests, through
+   * test/helpers/inspect.ts: a pooled hive's actors are not in this thread's
+   * system), answered synchronously as `request` is.
+   */
+  inspect<Q extends InspectQuery>(r: RemoteActor, query: Q): InspectAnswers[Q['q']] {
+    const slot = this.slots[r.worker]!;
+    if (!slot.alive) throw new ActorExitedError(r.id, 'worker-crashed');
+    return this.ask(slot, (req) => ({ t: 'request', req, op: 'inspect', id: r.id, bytes: null, options: { ...query } })) as InspectAnswers[Q['q']];
+  }
+
+  /** @internal Each live worker's answer to a question about itself (tests: timers and addresses left behind), in the order of the workers. */
+  inspectWorkers<Q extends ThreadQuery>(query: Q): InspectAnswers[Q['q']][] {
+    const out: InspectAnswers[Q['q']][] = [];
+    for (const s of this.slots) if (s !== undefined && s.alive) out.push(this.ask(s, (req) => ({ t: 'request', req, op: 'inspect', id: 0, bytes: null, options: { ...query } })) as InspectAnswers[Q['q']]);
+    return out;
   }
 
   /** @internal Records this thread took from the workers (tests check what it was not asked to carry). */
@@ -316,8 +334,17 @@ export class ActorPool implements Partition {
   }
 
   async settled(): Promise<boolean> {
+    // Two rounds that see the same counts: the workers answer each at its own moment, and between two workers
+    // nothing passes this thread, so a round alone could take one worker's answer from before another's send.
+    const first = await this.idleRound();
+    if (first === null) return false;
+    return (await this.idleRound()) === first;
+  }
+
+  /** One round of idle requests: the counts of every ring as a key when all agree (nothing in flight), else null. */
+  private async idleRound(): Promise<string | null> {
     const live = this.slots.filter((s) => s !== undefined && s.alive);
-    if (live.length === 0) return true;
+    if (live.length === 0) return '';
     const before = live.map((s) => s.channel.sent);
     const answers = (await Promise.all(live.map((s) => this.askAsync(s, 'idle')))) as ({ received: number; sent: number; peers: [number, number, number][] } | null)[];
     // Between two workers: what one sent the other, the other took (each said so when idle).
@@ -326,7 +353,7 @@ export class ActorPool implements Partition {
       const s = live[i]!;
       const a = answers[i];
       // Everything sent to it was taken before it went idle, nothing was sent since, and everything it sent (and its answer) arrived.
-      if (a === null || !s.alive || a.received !== s.channel.sent || s.channel.sent !== before[i]! + 1 || s.channel.received !== a.sent + 1 || s.backlog.length > 0 || s.channel.readable) return false;
+      if (a === null || !s.alive || a.received !== s.channel.sent || s.channel.sent !== before[i]! + 1 || s.channel.received !== a.sent + 1 || s.backlog.length > 0 || s.channel.readable) return null;
       for (const [peer, sent, received] of a.peers) {
         peerCounts.set(`${s.index}>${peer}`, sent);
         peerCounts.set(`${peer}<${s.index}`, received);
@@ -336,9 +363,9 @@ export class ActorPool implements Partition {
       if (!key.includes('>')) continue;
       const [from, to] = key.split('>');
       const received = peerCounts.get(`${from}<${to}`);
-      if (received !== undefined && received !== sent) return false;
+      if (received !== undefined && received !== sent) return null;
     }
-    return true;
+    return [...peerCounts].map(([k, v]) => `${k}=${v}`).sort().join(',');
   }
 
   // ---------------------------------------------------------------------
@@ -370,6 +397,10 @@ export class ActorPool implements Partition {
   }
   private rebalanceTimer: TimerHandle | null = null;
   private clock: Clock | null = null;
+  /** @internal Timers the pool itself keeps on the hive's clock (its rebalancer's): tests counting the timers actors left behind leave them out. */
+  get ownTimers(): number {
+    return this.rebalanceTimer !== null && !this.closed ? 1 : 0;
+  }
   /** Moves the rebalancer made (tests and the bench read it). */
   rebalanced = 0;
 
@@ -446,7 +477,7 @@ export class ActorPool implements Partition {
       }
       if (r.worker === worker + 1) return;
       if (this.move(r, worker + 1)) return;
-      if (performance.now() >= deadline) throw new HiveStateError(`actor ${id} did not reach a point where it can move within ${timeoutMs} ms (it waits for an answer, or has children)`);
+      if (performance.now() >= deadline) throw new HiveStateError(`actor ${id} did not reach a point where it can move within ${timeoutMs} ms (it waits for an answer, has children, or another worker has not let it go: a busy worker answers between slices)`);
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
@@ -473,8 +504,7 @@ export class ActorPool implements Partition {
     try {
       // Leaving its home worker for the first time: the other workers send to it through this thread from now on
       // (held here until it lands), and it leaves only after what they sent it directly (their fences).
-      const fenced = !r.away;
-      if (fenced) {
+      if (!r.away) {
         r.away = true;
         for (const s of this.slots) {
           if (s === undefined || !s.alive) continue;
@@ -482,11 +512,17 @@ export class ActorPool implements Partition {
           s.channel.flush(); // now: this thread waits for the answer below without a turn of its event loop
         }
       }
+      // Until its first move off its home worker succeeds, every attempt waits for the fences (an attempt refused
+      // for want of one leaves the fences that came at the home worker, for the next attempt).
+      const fenced = !r.fenced;
       const out = this.ask(from, (req) => ({ t: 'request', req, op: 'emigrate', id: r.id, bytes: null, options: fenced ? { fenced: true } : null })) as { bytes: Uint8Array; callers: number[]; links: number[]; monitors: [number, number][]; watchers: [number, number][] } | null;
       if (out === null) return false;
       // Its ties are this thread's to answer for now (the workers forget what they recorded of them).
       this.owed.moved(r.id, out);
-      if (fenced) for (const s of this.slots) if (s !== undefined && s.alive) this.control(s, { t: 'moved', id: r.id });
+      if (fenced) {
+        r.fenced = true;
+        for (const s of this.slots) if (s !== undefined && s.alive) this.control(s, { t: 'moved', id: r.id });
+      }
       this.sendDef(dest, def);
       const immigrate = (slot: Slot): void => {
         this.ask(slot, (req) => ({ t: 'request', req, op: 'immigrate', id: r.id, bytes: out.bytes, options: { hash: r.module, callers: out.callers, hostImports: r.imports === null ? [] : r.imports.fields.map(([m, f]) => [m, f, r.imports!.key]) } }));
@@ -733,7 +769,7 @@ export class ActorPool implements Partition {
     // (NOT_FOUND), to calls (the callee is gone), exit signals to links, DOWN to monitors.
     const dead = this.system.remoteActors().filter((r) => r.worker === slot.index);
     const deadIds = new Set(dead.map((r) => r.id));
-    const gone = (id: number): boolean => deadIds.has(id) || (this.system.remoteActor(id) === undefined && blockOwner(this.table, id) === slot.index);
+    const gone = (id: number): boolean => deadIds.has(id) || (this.system.remoteActor(id) === undefined && !this.system.holds(id) && blockOwner(this.table, id) === slot.index);
     const owed = this.owed.owedBy(gone, reason);
     // The rings between it and the other workers close (they send through this thread from now on), and each
     // of them answers what the dead actors owed its own over those rings.
@@ -803,6 +839,8 @@ function remoteError(e: NonNullable<AnswerControl['error']>): Error {
       return new NotFoundError(e.message);
     case 'HiveStateError':
       return new HiveStateError(e.message);
+    case 'RangeError':
+      return new RangeError(e.message);
     default:
       return new Error(`${e.name}: ${e.message}`);
   }

@@ -376,10 +376,83 @@ export interface IdsControl {
 export interface RequestControl {
   readonly t: 'request';
   readonly req: number;
-  readonly op: 'snapshot' | 'info' | 'terminate' | 'link' | 'idle' | 'load' | 'emigrate' | 'immigrate' | 'ping';
+  readonly op: 'snapshot' | 'info' | 'terminate' | 'link' | 'idle' | 'load' | 'emigrate' | 'immigrate' | 'ping' | 'inspect' | 'snapshot-group';
   readonly id: number;
   readonly bytes: Uint8Array | null;
+  /** For `inspect`, the query (an InspectQuery). */
   readonly options: Record<string, unknown> | null;
+}
+
+/**
+ * @internal A question about one actor, answered by the thread that holds it
+ * (an `inspect` request on a pooled hive, inspect.ts inline): tests read a
+ * pooled hive's actors through it as they read an inline hive's through its
+ * system. A fixed set of named queries answered with plain data, so that
+ * nothing the asker sends is run. `memory`: `length` bytes of its exported
+ * memory from `offset`; `counters`: its counters and its tree's
+ * (ActorCounters); `shapes`: the own property names of its instance's
+ * memories and tables. The thread's own questions (ThreadQuery) need no
+ * actor (a worker answers them for id 0).
+ */
+export type InspectQuery =
+  | { readonly q: 'memory'; readonly offset: number; readonly length: number }
+  | { readonly q: 'counters' }
+  | { readonly q: 'shapes' }
+  | ThreadQuery;
+
+/**
+ * @internal A question about the thread asked rather than one actor:
+ * `timers`, the timers pending on its clock; `endpoints`, the addresses its
+ * system holds (actors, inboxes, reply addresses, records of other threads'
+ * actors).
+ */
+export type ThreadQuery = { readonly q: 'timers' } | { readonly q: 'endpoints' };
+
+/** @internal The counters of a spawn tree (limits.ts `Tree`), as plain data. */
+export interface TreeCounters {
+  readonly root: number;
+  readonly actors: number;
+  readonly pages: number;
+  readonly elements: number;
+  readonly queuedBytes: number;
+  readonly entries: number;
+}
+
+/** @internal What an actor holds and has spent, as plain data (the answer to `counters`). */
+export interface ActorCounters {
+  readonly alive: boolean;
+  /** Fuel used since its instance was made (0 before it has one). */
+  readonly fuelUsed: number;
+  /** Fuel left of its slice (negative: a debt the next slices pay). */
+  readonly fuelLeft: number;
+  /** Bytes of value stack its instance holds. */
+  readonly stackBytes: number;
+  /** Bytes of its exported memory (0: none). */
+  readonly memoryBytes: number;
+  /** Elements of its instance's tables, all together. */
+  readonly tableElements: number;
+  /** Bytes of its current message (the last one received, its call's answer or its init), null when it holds none. */
+  readonly currentBytes: number | null;
+  /** Reply addresses of calls to it not yet answered. */
+  readonly callers: number;
+  readonly links: number;
+  readonly monitors: number;
+  /** Actors monitoring it (each once, however many monitors it holds). */
+  readonly monitoredBy: number;
+  /** Signals (EXIT, DOWN) waiting in its queue. */
+  readonly signals: number;
+  /** Senders waiting for room in its mailbox. */
+  readonly blockedSenders: number;
+  readonly tree: TreeCounters;
+}
+
+/** @internal The answer to each InspectQuery, by its `q`. */
+export interface InspectAnswers {
+  readonly memory: Uint8Array;
+  readonly counters: ActorCounters;
+  readonly shapes: { readonly memories: readonly (readonly string[])[]; readonly tables: readonly (readonly string[])[] };
+  readonly timers: number;
+  readonly endpoints: number;
 }
 
 /** main → worker: the hive's manual clock moved to `now` (a worker's manual clock follows it). */

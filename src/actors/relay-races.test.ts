@@ -9,10 +9,11 @@
  * until the fixes landed in system.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { cmd, settle, testHive, readsInternals, notYetOnWorkers } from '../../test/helpers/hive.js';
+import { cmd, settle, testHive } from '../../test/helpers/hive.js';
 import { gatedTransport } from '../../test/helpers/gated-transport.js';
 import { serializingTransport } from '../../test/helpers/serializing-transport.js';
 import { systemOf } from './hive.js';
+import { counters } from '../../test/helpers/inspect.js';
 import { inlineTransport } from './router.js';
 import type { Hive } from './hive.js';
 
@@ -210,7 +211,7 @@ describe('exits racing envelopes in flight', () => {
   // flight). closeReply ran before, so nothing removes it: each such call leaks an entry in the
   // callee's `callers` for as long as the callee lives. Inline transport: a host call whose
   // timeout passes before the transport's turn.
-  it.skipIf(readsInternals)('regression: a call that timed out while its request was in flight leaves no reply address in the callee\'s callers', async () => {
+  it('regression: a call that timed out while its request was in flight leaves no reply address in the callee\'s callers', async () => {
     const { hive, clock } = testHive();
     const a = hive.spawn('probe');
     await settle(hive);
@@ -220,7 +221,7 @@ describe('exits racing envelopes in flight', () => {
       expect(await p).toBe('CallTimeoutError');
     }
     await settle(hive);
-    expect(systemOf(hive).actor(a.id)!.callers.size).toBe(0);
+    expect(counters(hive, a).callers).toBe(0);
     hive.close();
   });
 
@@ -292,7 +293,7 @@ describe('hive.close() with envelopes in flight', () => {
 
   // What broke: close() terminated the actor, whose mailbox fails the blocked send (NOT_FOUND) by posting
   // an ack, and then closes the transport, which drops that ack: the host's sendWait never settles.
-  it.skipIf(readsInternals)('regression: a host sendWait waiting for room when the hive closes is rejected (it never settled)', async () => {
+  it('regression: a host sendWait waiting for room when the hive closes is rejected (it never settled)', async () => {
     const { hive } = testHive({ limits: { mailbox: 1 } });
     const a = hive.spawn('probe');
     await settle(hive);
@@ -301,7 +302,7 @@ describe('hive.close() with envelopes in flight', () => {
     a.send(['echo', 1]);
     const p = a.sendWait(['echo', 2], { timeout: Infinity }).then(() => 'accepted', (e: Error) => e.name);
     await settle(hive);
-    expect(systemOf(hive).actor(a.id)!.mailbox.blocked).toBe(1);
+    expect(counters(hive, a).blockedSenders).toBe(1);
     hive.close();
     expect(await within(p)).not.toBe('pending');
   });
@@ -314,7 +315,7 @@ describe('moving an actor within a hive (snapshot, kill, restore)', () => {
   // it: its later exit reaches no one. Inline transport too (before the seam the exit was applied
   // at once). Likewise a monitor of the killed actor is moved to the restored one while its DOWN
   // is in flight (the watcher gets the DOWN, the restored actor keeps a stale monitoredBy entry).
-  it.skipIf(notYetOnWorkers)('regression: a linked peer is linked both ways with the restored actor (not a half link)', async () => {
+  it('regression: a linked peer is linked both ways with the restored actor (not a half link)', async () => {
     const { hive } = testHive({ signals: 'open' });
     const a = hive.spawn('probe');
     const b = hive.spawn('probe');

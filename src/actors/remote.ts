@@ -62,6 +62,9 @@ export class RemoteActor implements Endpoint {
    */
   away = false;
 
+  /** Whether it has left its home worker once (the fenced first move is done; later moves need no fences). */
+  fenced = false;
+
   /** Moved to another worker. */
   moved(worker: number): void {
     this.worker = worker;

@@ -10,7 +10,7 @@ import { cmd, forge, settle, testHive, notYetOnWorkers } from '../../test/helper
 
 describe('links of restored actors', () => {
   // What broke: restore linked the actor with every live process its snapshot named.
-  it.skipIf(notYetOnWorkers)('regression: a crafted snapshot linked its actor to a victim of another tree and to a supervisor, whose exit then killed them; under signals: tree those links are now dropped', async () => {
+  it('regression: a crafted snapshot linked its actor to a victim of another tree and to a supervisor, whose exit then killed them; under signals: tree those links are now dropped', async () => {
     const { hive } = testHive();
     const victim = hive.spawn('probe');
     const sup = hive.supervise({ strategy: 'one-for-one', children: [{ id: 'c', module: 'counter' }] });

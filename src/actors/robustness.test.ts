@@ -8,8 +8,9 @@ import { describe, expect, it } from 'vitest';
 
 import { SnapshotError } from '../vm/index.js';
 import { HiveStateError, type DeadLetter } from './index.js';
-import { cmd, forge, settle, testHive, readsInternals, notYetOnWorkers } from '../../test/helpers/hive.js';
+import { cmd, forge, settle, testHive, notYetOnWorkers } from '../../test/helpers/hive.js';
 import { systemOf } from './hive.js';
+import { addressesHeld, pendingTimers } from '../../test/helpers/inspect.js';
 
 
 describe('event listeners that throw', () => {
@@ -49,7 +50,7 @@ describe('event listeners that throw', () => {
 });
 
 describe('restoring bad snapshots', () => {
-  it.skipIf(notYetOnWorkers)('a snapshot with a bad wait is refused and leaves nothing behind: no actor, no name, no links', async () => {
+  it('a snapshot with a bad wait is refused and leaves nothing behind: no actor, no name, no links', async () => {
     const { hive } = testHive({ signals: 'open' });
     const peer = hive.spawn('probe');
     const a = hive.spawn('probe', { name: 'victim' });
@@ -155,21 +156,28 @@ describe('addresses without a mailbox, and addresses that close', () => {
     hive.close();
   });
 
-  it.skipIf(readsInternals)('reply addresses and closed inboxes leave no entries behind after thousands of calls', async () => {
+  // On workers the addresses pass, but the main thread's refs hold 1,001 entries (expected <= 3): a ref made
+  // here for a worker's reply address (`hive.ref(m.from)`) is dropped when it is collected, not when that
+  // address closes (the main thread is not told).
+  it.skipIf(notYetOnWorkers)('reply addresses and closed inboxes leave no entries behind after thousands of calls', async () => {
     const { hive, clock } = testHive();
     const box = hive.inbox<string>();
     const p = hive.spawn('probe');
     await settle(hive);
-    const internals = systemOf(hive) as unknown as { endpoints: Map<number, unknown>; refs: Map<number, unknown> };
+    const internals = systemOf(hive) as unknown as { refs: Map<number, unknown> };
     const serve = (async (): Promise<void> => {
       for await (const m of box) hive.ref(m.from).send('pong');
     })();
     for (let i = 0; i < 1000; i++) await cmd(p, 'call', box.id, 'ping', -1);
     for (let i = 0; i < 200; i++) hive.inbox().close();
-    // probe, the box, and the reply address of the probe's command calls in flight (none).
-    expect(internals.endpoints.size).toBe(2);
+    // probe (on a pooled hive, the main thread's record of it), the box, and the reply address of the
+    // probe's command calls in flight (none); on a pooled hive the probe's worker holds the probe only
+    // (the reply addresses of its calls to the box were made there).
+    const held = addressesHeld(hive);
+    expect(held.main).toBe(2);
+    expect(held.workers.reduce((n, w) => n + w, 0)).toBe(held.workers.length === 0 ? 0 : 1);
     expect(internals.refs.size).toBeLessThanOrEqual(3);
-    expect(clock.timers).toBe(0);
+    expect(pendingTimers(hive, clock)).toBe(0);
     hive.close();
     await serve;
   });

@@ -39,6 +39,10 @@ export interface SnapshotHost extends ActorHost {
   checkRoom(tree: Tree | null, pages: number, elements?: number): void;
   admit(a: Actor): void;
   maySignal(a: Actor, to: number): boolean;
+  /** Links `a` with an actor of another thread (a pooled hive), both ways, now; false when it is not there. */
+  linkRemote(a: Actor, to: number): boolean;
+  /** Starts monitor `ref` of `a` on an actor of another thread (its side answers DOWN noproc if gone); false when it is not one. */
+  monitorRemote(a: Actor, ref: number, target: number): boolean;
   reopenReply(owner: Actor, id: number, target: number): boolean;
   registerName(actor: Actor, name: string): number;
   lookupName(name: string): number | undefined;
@@ -347,6 +351,8 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
     if (isProcess(peer) && peer.alive && hive.maySignal(a, peer.id)) {
       a.links.add(peer.id);
       peer.links.add(id);
+    } else if (!isProcess(peer) && hive.maySignal(a, l) && hive.linkRemote(a, l)) {
+      // linked with an actor on a worker thread
     } else if (options.missingLinks === 'signal') {
       a.exitSignal(l, 'noproc', false);
     }
@@ -358,7 +364,7 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
       let refs = t.monitoredBy.get(id);
       if (refs === undefined) t.monitoredBy.set(id, (refs = new Set()));
       refs.add(ref);
-    } else {
+    } else if (!hive.monitorRemote(a, ref, target)) {
       a.down(ref, target, 'noproc');
     }
   }

@@ -562,6 +562,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return this.endpoints.get(id);
   }
 
+  /** @internal Addresses held (actors, inboxes, reply addresses, supervisors, remote actors' records): tests check that none leak. */
+  get endpointCount(): number {
+    return this.endpoints.size;
+  }
+
   /** @internal Adds an endpoint (host mailboxes, supervisors, restored actors). */
   addEndpoint(e: Endpoint): void {
     if (this.endpoints.has(e.id)) throw new HiveStateError(`id ${e.id} is in use`);
@@ -1386,6 +1391,26 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * `signals: 'tree'`, only actors of its own spawn tree, never supervisors
    * or host addresses (a link is a way to send an exit signal too).
    */
+  linkRemote(a: Actor, to: number): boolean {
+    const r = this.endpoints.get(to);
+    if (!(r instanceof RemoteActor) || !r.alive) return false;
+    try {
+      if (this.partition!.request!(r, 'link', null, { from: a.id }) !== Status.OK) return false;
+    } catch {
+      return false; // its worker is gone
+    }
+    a.links.add(to);
+    return true;
+  }
+
+  monitorRemote(a: Actor, ref: number, target: number): boolean {
+    const r = this.endpoints.get(target);
+    if (!(r instanceof RemoteActor) || !r.alive) return false;
+    a.monitors.set(ref, target);
+    this.transport.post({ t: 'monitor', from: a.id, to: target, ref });
+    return true;
+  }
+
   maySignal(a: Actor, to: number): boolean {
     if (this.signalPolicy === 'open') return true;
     const t = this.endpoints.get(to);
@@ -1874,8 +1899,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.open();
     if (this.partition?.role === 'main' && options.id !== 'new') {
       // An id a worker of this hive gave out (and may still use): a restore here would take its address from it.
+      // (Not one whose actor this thread saw exit: ids are never given out twice.)
       const id = readActorSnapshot(bytes)['id'];
-      if (typeof id === 'number' && this.partition.elsewhere(id) && !(this.endpoints.get(id) instanceof RemoteActor) && this.partition.restorable?.(id) !== true) {
+      if (typeof id === 'number' && this.partition.elsewhere(id) && !(this.endpoints.get(id) instanceof RemoteActor) && this.partition.restorable?.(id) !== true && !this.recentExits.has(id)) {
         throw new HiveStateError(`id ${id} is one a worker of this hive gave out: restore with { id: 'new' }`);
       }
     }
@@ -1900,6 +1926,16 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.transport.flush();
     if (new Set(ids).size !== ids.length) throw new RangeError('a group lists each actor once');
     if (ids.length === 0) throw new RangeError('a group holds at least one actor');
+    // A pooled hive: a group is taken on the thread that runs it (there no slice runs between its snapshots).
+    const remote = ids.map((id) => this.remoteActor(id));
+    if (remote.some((r) => r !== undefined)) {
+      const first = remote.find((r) => r !== undefined)!;
+      if (remote.some((r) => r?.worker !== first.worker)) {
+        const where = [...new Set(remote.map((r) => (r === undefined ? 'the main thread' : `worker ${r.worker - 1}`)))].join(', ');
+        throw new HiveStateError(`the actors of a group snapshot run on different threads (${where}): a group is taken on one thread; spawn them in one tree, or move them to one worker first (hive.migrate)`);
+      }
+      return this.partition!.request!(first, 'snapshot-group', null, { ids: [...ids] }) as Uint8Array;
+    }
     const actors = ids.map((id) => {
       const a = this.actor(id);
       if (a === undefined || !a.alive) throw this.goneError(id);
