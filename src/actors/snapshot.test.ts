@@ -160,7 +160,7 @@ describe('an actor is a value', () => {
     hive.close();
   });
 
-  it.skipIf(notYetOnWorkers)('restored and original give the same snapshot bytes at the same point', async () => {
+  it('restored and original give the same snapshot bytes at the same point', async () => {
     const one = testHive();
     const a = one.hive.spawn('probe');
     await cmd(a, 'inc');
