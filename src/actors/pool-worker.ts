@@ -444,19 +444,17 @@ class WorkerPartition implements Partition {
         }
         case 'link':
           return this.answer(c.req, this.system.linkFrom(c.id, Number(c.options?.['from'] ?? 0)));
-        case 'emigrate':
-          if (c.options?.['fenced'] === true) {
-            if (!this.fencesIn(c.id)) {
-              // Not before every other worker's fence: what they sent it over their rings comes first (see AwayControl).
-              if (!this.fenced.some((f) => f.req === c)) this.fenced.push({ req: c, deadline: performance.now() + FENCE_TIMEOUT_MS });
-              this.checkFences();
-              return;
-            }
-            const out = this.system.emigrate(c.id);
-            if (out !== null) this.fences.delete(c.id);
-            return this.answer(c.req, out);
+        case 'emigrate': {
+          if (c.options?.['fenced'] === true && !this.fencesIn(c.id)) {
+            // Not before every other worker's fence: what they sent it over their rings comes first (see AwayControl).
+            this.fenced.push({ req: c, deadline: performance.now() + FENCE_TIMEOUT_MS });
+            this.checkFences();
+            return;
           }
-          return this.answer(c.req, this.system.emigrate(c.id));
+          const out = this.system.emigrate(c.id);
+          if (out !== null) this.fences.delete(c.id);
+          return this.answer(c.req, out);
+        }
         case 'immigrate': {
           const def = this.defs.get(String(c.options?.['hash']));
           if (def === undefined) throw new Error(`module ${String(c.options?.['hash'])} was not sent to this worker`);

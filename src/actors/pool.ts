@@ -25,7 +25,7 @@ import { RingWriter, createDoorbell, createRing } from '../scheduler/ring.js';
 import { Channel, createChannelBuffers } from './channel.js';
 import { ActorExitedError, HiveStateError, LimitError, NotFoundError, WorkerUnavailableError } from './errors.js';
 import type { Partition, Placement } from './partition.js';
-import { BLOCK_TABLE_BYTES, BLOCK_IDS, ID_BLOCK, blockOwner, readControl, readSignal, writeControl, writeSignal, WireKind, type AnswerControl, type PeerRings, type PoolControl, type Signal } from './protocol.js';
+import { BLOCK_TABLE_BYTES, ID_BLOCK, blockIndex, blockOwner, readControl, readSignal, writeControl, writeSignal, WireKind, type AnswerControl, type PeerRings, type PoolControl, type Signal } from './protocol.js';
 import { RemoteActor } from './remote.js';
 import { Obligations } from './obligations.js';
 import type { ActorSystem } from './system.js';
@@ -202,7 +202,7 @@ export class ActorPool implements Partition {
   /** Whether this thread gave out the id of a worker's block itself (a host's spawn there: it knows whether that actor lives). */
   private placedHere(id: number): boolean {
     const owner = blockOwner(this.table, id);
-    if (owner === 0 || !this.placementBlocks.has(Math.floor((id - BLOCK_IDS) / ID_BLOCK))) return false;
+    if (owner === 0 || !this.placementBlocks.has(blockIndex(id))) return false;
     const [next, end] = this.slots[owner]?.placeIds ?? [0, 0];
     return !(id >= end - ID_BLOCK && id < end) || id < next;
   }
@@ -259,7 +259,7 @@ export class ActorPool implements Partition {
     if (slot.placeIds[0] >= slot.placeIds[1]) {
       const first = this.newBlock(slot);
       slot.placeIds = [first, first + ID_BLOCK];
-      this.placementBlocks.add((first - BLOCK_IDS) / ID_BLOCK);
+      this.placementBlocks.add(blockIndex(first));
     }
     const id = slot.placeIds[0]++;
     const limits = { ...def.options.limits, ...o.limits };
@@ -347,25 +347,21 @@ export class ActorPool implements Partition {
     if (live.length === 0) return '';
     const before = live.map((s) => s.channel.sent);
     const answers = (await Promise.all(live.map((s) => this.askAsync(s, 'idle')))) as ({ received: number; sent: number; peers: [number, number, number][] } | null)[];
-    // Between two workers: what one sent the other, the other took (each said so when idle).
-    const peerCounts = new Map<string, number>();
+    // Between two workers (by ring, `from>to`): what one sent the other, the other took (each said so when idle).
+    const sent = new Map<string, number>();
+    const taken = new Map<string, number>();
     for (let i = 0; i < live.length; i++) {
       const s = live[i]!;
       const a = answers[i];
       // Everything sent to it was taken before it went idle, nothing was sent since, and everything it sent (and its answer) arrived.
       if (a === null || !s.alive || a.received !== s.channel.sent || s.channel.sent !== before[i]! + 1 || s.channel.received !== a.sent + 1 || s.backlog.length > 0 || s.channel.readable) return null;
-      for (const [peer, sent, received] of a.peers) {
-        peerCounts.set(`${s.index}>${peer}`, sent);
-        peerCounts.set(`${peer}<${s.index}`, received);
+      for (const [peer, out, received] of a.peers) {
+        sent.set(`${s.index}>${peer}`, out);
+        taken.set(`${peer}>${s.index}`, received);
       }
     }
-    for (const [key, sent] of peerCounts) {
-      if (!key.includes('>')) continue;
-      const [from, to] = key.split('>');
-      const received = peerCounts.get(`${from}<${to}`);
-      if (received !== undefined && received !== sent) return null;
-    }
-    return [...peerCounts].map(([k, v]) => `${k}=${v}`).sort().join(',');
+    for (const [ring, n] of sent) if (taken.has(ring) && taken.get(ring) !== n) return null;
+    return [...sent].map(([ring, n]) => `${ring}=${n}`).sort().join(',');
   }
 
   // ---------------------------------------------------------------------
@@ -593,7 +589,7 @@ export class ActorPool implements Partition {
   /** A new block of ids for a worker, in the block table before any of its ids is given out. */
   private newBlock(slot: Slot): number {
     const first = this.system.allocIds(ID_BLOCK);
-    this.table[(first - BLOCK_IDS) / ID_BLOCK] = slot.index;
+    this.table[blockIndex(first)] = slot.index;
     return first;
   }
 

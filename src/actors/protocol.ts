@@ -608,10 +608,15 @@ export const ID_BLOCK = 1 << 16;
 /** Bytes of the shared block table: one byte (the owner's slot, 0: the main thread) per block of ids from BLOCK_IDS to 2^31. */
 export const BLOCK_TABLE_BYTES = 0x40000000 / ID_BLOCK;
 
+/** The index in the block table of the block that holds `id` (an id from BLOCK_IDS up). */
+export function blockIndex(id: number): number {
+  return Math.floor((id - BLOCK_IDS) / ID_BLOCK);
+}
+
 /** The worker slot whose block holds `id`, from the shared block table (0: the main thread, or no worker). */
 export function blockOwner(table: Uint8Array, id: number): number {
   if (id < BLOCK_IDS) return 0;
-  const i = Math.floor((id - BLOCK_IDS) / ID_BLOCK);
+  const i = blockIndex(id);
   return i < table.length ? table[i]! : 0;
 }
 

@@ -1386,11 +1386,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return Status.OK;
   }
 
-  /**
-   * @internal Whether a guest may send exit signals to (or link with) `to`: under
-   * `signals: 'tree'`, only actors of its own spawn tree, never supervisors
-   * or host addresses (a link is a way to send an exit signal too).
-   */
+  /** @internal Links a restored actor of this thread with an actor on a worker, both ways, now (see SnapshotHost); false when it is not there. */
   linkRemote(a: Actor, to: number): boolean {
     const r = this.endpoints.get(to);
     if (!(r instanceof RemoteActor) || !r.alive) return false;
@@ -1403,6 +1399,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return true;
   }
 
+  /** @internal Restores monitor `ref` of `a` on an actor on a worker (its side answers DOWN noproc if it is gone); false when it is not one. */
   monitorRemote(a: Actor, ref: number, target: number): boolean {
     const r = this.endpoints.get(target);
     if (!(r instanceof RemoteActor) || !r.alive) return false;
@@ -1411,6 +1408,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return true;
   }
 
+  /**
+   * @internal Whether a guest may send exit signals to (or link with) `to`: under
+   * `signals: 'tree'`, only actors of its own spawn tree, never supervisors
+   * or host addresses (a link is a way to send an exit signal too).
+   */
   maySignal(a: Actor, to: number): boolean {
     if (this.signalPolicy === 'open') return true;
     const t = this.endpoints.get(to);

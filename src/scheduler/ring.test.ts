@@ -233,20 +233,7 @@ describe('ring between two threads', () => {
       const { worker, next } = startWorker({ mode: 'race', a, b, sync, maxLen: 0 });
       try {
         const w = new RingWriter(a, { spin: 0 });
-        const r = new RingReader(b, { spin: 0 });
-        const until = performance.now() + 2_000;
-        let rounds = 0;
-        let jitter = 1;
-        const rec = bytes(8);
-        while (performance.now() < until) {
-          jitter = (jitter * 1103515245 + 12345) & 0x7fffffff;
-          for (let i = jitter % 2000; i > 0; i--) Atomics.load(new Int32Array(a, 0, 1), 0);
-          expect(w.write(rec)).toBe(true);
-          // A lost wake-up on either side shows as a timeout here.
-          expect(await r.waitReadable(5_000)).toBe('ready');
-          expect(r.read()).toEqual(rec);
-          rounds++;
-        }
+        const rounds = await raceEcho([w], new RingReader(b, { spin: 0 }), a, 1);
         w.close();
         expect(await next()).toEqual({ rounds, lost: false });
         expect(rounds).toBeGreaterThan(1_000);
@@ -264,20 +251,7 @@ describe('ring between two threads', () => {
     const { worker, next } = startWorker({ mode: 'bell-race', a, a2, b, bell, maxLen: 0 });
     try {
       const writers = [new RingWriter(a, { spin: 0, bell }), new RingWriter(a2, { spin: 0, bell })];
-      const r = new RingReader(b, { spin: 0 });
-      const until = performance.now() + 2_000;
-      let rounds = 0;
-      let jitter = 7;
-      const rec = bytes(8);
-      while (performance.now() < until) {
-        jitter = (jitter * 1103515245 + 12345) & 0x7fffffff;
-        for (let i = jitter % 2000; i > 0; i--) Atomics.load(new Int32Array(a, 0, 1), 0);
-        expect(writers[jitter & 1]!.write(rec)).toBe(true);
-        // A lost wake-up shows as a timeout on either side.
-        expect(await r.waitReadable(5_000)).toBe('ready');
-        expect(r.read()).toEqual(rec);
-        rounds++;
-      }
+      const rounds = await raceEcho(writers, new RingReader(b, { spin: 0 }), a, 7);
       for (const w of writers) w.close();
       expect(await next()).toEqual({ rounds, lost: false });
       expect(rounds).toBeGreaterThan(1_000);
@@ -316,3 +290,25 @@ describe('ring between two threads', () => {
     expect(ticks).toBeGreaterThan(10); // timers ran while the reader waited
   });
 });
+
+/**
+ * For 2 s: writes a record (on one of `writers`, picked by a jitter from
+ * `seed`) at a jittered moment right after the worker's previous echo, i.e.
+ * while it goes to sleep, and waits for the echo on `echo`; returns the
+ * rounds. A lost wake-up on either side shows as a timeout.
+ */
+async function raceEcho(writers: RingWriter[], echo: RingReader, spinOn: SharedArrayBuffer, seed: number): Promise<number> {
+  const until = performance.now() + 2_000;
+  let rounds = 0;
+  let jitter = seed;
+  const rec = bytes(8);
+  while (performance.now() < until) {
+    jitter = (jitter * 1103515245 + 12345) & 0x7fffffff;
+    for (let i = jitter % 2000; i > 0; i--) Atomics.load(new Int32Array(spinOn, 0, 1), 0);
+    expect(writers[(jitter & 1) % writers.length]!.write(rec)).toBe(true);
+    expect(await echo.waitReadable(5_000)).toBe('ready');
+    expect(echo.read()).toEqual(rec);
+    rounds++;
+  }
+  return rounds;
+}

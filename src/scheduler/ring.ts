@@ -39,7 +39,7 @@
  * an envelope (see bench/ring.mjs).
  *
  * Spinning: a waiting end polls a bounded, adaptive number of times before
- * parking (DEFAULT_RING_SPIN, see spinUntilReady), so a busy pair on two
+ * parking (DEFAULT_RING_SPIN, see SpinBudget), so a busy pair on two
  * free cores rarely parks, an idle end parks within ~0.3 ms, and an end whose
  * spins keep failing (partner idle, or no free core) parks after ~1 µs.
  *
@@ -86,7 +86,7 @@ export const MAX_RING_CAPACITY = 1 << 30;
  * at most ~300 µs here (a poll costs ~18 ns). Measured ping-pong (bench/ring.mjs,
  * load ~2.5 on 2 shared cores): spin 0 ~20,000 hops/s, 4,096 ~60,000-160,000,
  * 16,384 ~110,000-170,000, 65,536 no better. The budget adapts below it
- * (see spinUntilReady), so an idle end spins this long once, not per wait.
+ * (see SpinBudget), so an idle end spins this long once, not per wait.
  */
 export const DEFAULT_RING_SPIN = 16_384;
 const SPIN_FLOOR = 64;
@@ -138,6 +138,39 @@ export function maxRecordBytes(capacity: number): number {
   return capacity / 2 - 4;
 }
 
+/**
+ * The spin of a waiting end (a ring end's, a doorbell's): polls up to the
+ * current budget. The budget adapts: it doubles (up to `max`) when a spin
+ * finds what it waits for and halves when the end had to park. Spinning only
+ * pays while the other thread runs on another core; on an oversubscribed
+ * machine (measured: 2 shared cores at load 3) a spinner takes the core its
+ * partner needs, and ping-pong fell from ~45,000 to ~2,000-12,000 hops/s
+ * with a fixed 20,000-poll spin; the halving makes such an end park after
+ * ~1 µs (64 polls) instead.
+ */
+class SpinBudget {
+  private budget: number;
+
+  constructor(private readonly max: number) {
+    if (!Number.isInteger(max) || max < 0) throw new RangeError(`spin must be a non-negative integer, got ${max}`);
+    this.budget = max;
+  }
+
+  /** Polls `ready` up to the budget; true as soon as it holds, false when the end must park. */
+  poll(ready: () => boolean): boolean {
+    for (let i = this.budget; i > 0; i--) {
+      if (ready()) {
+        this.budget = Math.min(this.max, this.budget * 2 + 16);
+        return true;
+      }
+    }
+    if (ready()) return true;
+    // Never below a ~1 µs floor: a partner that does answer that fast (free cores) is seen, and the budget climbs back.
+    this.budget = Math.max(Math.min(this.max, SPIN_FLOOR), this.budget >> 1);
+    return false;
+  }
+}
+
 /** State and waiting shared by both ends. */
 abstract class RingEnd {
   protected readonly h: Int32Array;
@@ -148,9 +181,9 @@ abstract class RingEnd {
   /** Largest record accepted (`capacity / 2 - 4`). */
   readonly maxRecord: number;
   protected readonly mask: number;
-  protected readonly spin: number;
-  /** Current spin budget (adaptive, 0..spin). */
-  private budget: number;
+  /** How long a wait here spins before parking (adaptive). */
+  private readonly spinner: SpinBudget;
+  private readonly readyNow = (): boolean => this.ready();
 
   constructor(buffer: SharedArrayBuffer, options: RingEndOptions = {}) {
     if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < HEADER_BYTES) throw new TypeError('not a ring: expected a SharedArrayBuffer from createRing');
@@ -162,10 +195,7 @@ abstract class RingEnd {
     this.mask = capacity - 1;
     this.words = new Int32Array(buffer, HEADER_BYTES, capacity / 4);
     this.bytes = new Uint8Array(buffer, HEADER_BYTES, capacity);
-    const spin = options.spin ?? DEFAULT_RING_SPIN;
-    if (!Number.isInteger(spin) || spin < 0) throw new RangeError(`spin must be a non-negative integer, got ${spin}`);
-    this.spin = spin;
-    this.budget = spin;
+    this.spinner = new SpinBudget(options.spin ?? DEFAULT_RING_SPIN);
   }
 
   /** Marks the ring closed and wakes both ends; records already written can still be read. */
@@ -175,11 +205,11 @@ abstract class RingEnd {
     Atomics.store(this.h, W_WRITER_SLEEPS, 0);
     Atomics.notify(this.h, W_READER_SLEEPS);
     Atomics.notify(this.h, W_WRITER_SLEEPS);
-    this.closed_();
+    this.onClose();
   }
 
   /** What an end does on close besides (a writer rings its reader's doorbell). */
-  protected closed_(): void {}
+  protected onClose(): void {}
 
   /** True once either end called `close()`. */
   get closed(): boolean {
@@ -196,26 +226,8 @@ abstract class RingEnd {
   /** The header word this end sleeps on. */
   protected abstract get sleepWord(): number;
 
-  /**
-   * Polls up to the current spin budget. The budget adapts: it doubles (up to
-   * `spin`) when a spin finds what it waits for and halves when the end had to
-   * park. Spinning only pays while the other thread runs on another core; on
-   * an oversubscribed machine (measured: 2 shared cores at load 3) a spinner
-   * takes the core its partner needs, and ping-pong fell from ~45,000 to
-   * ~2,000-12,000 hops/s with a fixed 20,000-poll spin; the halving makes
-   * such an end park after ~1 µs (64 polls) instead.
-   */
   private spinUntilReady(): boolean {
-    for (let i = this.budget; i > 0; i--) {
-      if (this.ready()) {
-        this.budget = Math.min(this.spin, this.budget * 2 + 16);
-        return true;
-      }
-    }
-    if (this.ready()) return true;
-    // Never below a ~1 µs floor: a partner that does answer that fast (free cores) is seen, and the budget climbs back.
-    this.budget = Math.max(Math.min(this.spin, SPIN_FLOOR), this.budget >> 1);
-    return false;
+    return this.spinner.poll(this.readyNow);
   }
 
   /** Announce-then-recheck (steps 1-2 of the protocol); true when sleeping is still needed. */
@@ -288,7 +300,7 @@ export class RingWriter extends RingEnd {
     this.bell = options.bell === undefined ? null : new Int32Array(options.bell, 0, 1);
   }
 
-  protected override closed_(): void {
+  protected override onClose(): void {
     if (this.bell !== null) ringBell(this.bell, true);
   }
 
@@ -488,16 +500,12 @@ function ringBell(bell: Int32Array, always: boolean): void {
  */
 export class Doorbell {
   private readonly word: Int32Array;
-  private readonly spin: number;
-  private budget: number;
+  private readonly spinner: SpinBudget;
 
   constructor(buffer: SharedArrayBuffer, options: { readonly spin?: number } = {}) {
     if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < 4) throw new TypeError('not a doorbell: expected a SharedArrayBuffer from createDoorbell');
     this.word = new Int32Array(buffer, 0, 1);
-    const spin = options.spin ?? DEFAULT_RING_SPIN;
-    if (!Number.isInteger(spin) || spin < 0) throw new RangeError(`spin must be a non-negative integer, got ${spin}`);
-    this.spin = spin;
-    this.budget = spin;
+    this.spinner = new SpinBudget(options.spin ?? DEFAULT_RING_SPIN);
   }
 
   /**
@@ -507,13 +515,7 @@ export class Doorbell {
    * be spurious; callers re-check.
    */
   async wait(ready: () => boolean, isClosed: () => boolean, keepAlive = true, timeoutMs = Infinity): Promise<RingWait> {
-    for (let i = this.budget; i > 0; i--) {
-      if (ready()) {
-        this.budget = Math.min(this.spin, this.budget * 2 + 16);
-        return 'ready';
-      }
-    }
-    this.budget = Math.max(Math.min(this.spin, SPIN_FLOOR), this.budget >> 1);
+    if (this.spinner.poll(ready)) return 'ready';
     Atomics.store(this.word, 0, 1);
     if (ready() || isClosed()) {
       Atomics.store(this.word, 0, 0);
