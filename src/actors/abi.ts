@@ -158,8 +158,14 @@ class ActorPort implements HivePort {
     return this.actor.hive.monitor(this.actor, pid);
   }
 
+  /**
+   * Its queued signals, and the downs it awaits from other partitions (see
+   * Actor.downsAwaited): a down counts the same whether it came back from
+   * another thread yet or not, so demonitor's fuel does not depend on the
+   * threads' timing.
+   */
   get queuedSignals(): number {
-    return this.actor.signals.length;
+    return this.actor.signals.length + this.actor.downsAwaited.size;
   }
 
   demonitor(ref: number): number {

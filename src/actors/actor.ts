@@ -137,6 +137,13 @@ export class Actor implements Process, Runnable {
   readonly monitoredBy = new LazyMap<number, Set<number>>();
   /** Monitors this actor holds: reference -> monitored id. */
   readonly monitors: CountedMap;
+  /**
+   * Its monitors of processes on other partitions whose side has not
+   * answered yet (an ack once it recorded the monitor, or a `noproc` down):
+   * each may still be a down in its signal queue, so each takes room there
+   * (`signalRoom`), as a `noproc` down queued at once does on one thread.
+   */
+  readonly downsAwaited = new LazySet();
   nextMonitorRef = 1;
   /** Reply addresses of calls waiting on this actor (they fail when it exits). */
   readonly callers = new LazySet();
@@ -472,9 +479,9 @@ export class Actor implements Process, Runnable {
     this.wakeWithI32(env.bytes.length);
   }
 
-  /** Whether the signal queue has room for a signal of `exit` or a `noproc` down message (`maxSignals`). */
+  /** Whether the signal queue has room for a signal of `exit` or a `noproc` down message (`maxSignals`; downs awaited from other partitions count). */
   get signalRoom(): boolean {
-    return this.signals.length < this.limits.maxSignals;
+    return this.signals.length + this.downsAwaited.size < this.limits.maxSignals;
   }
 
   /**
@@ -501,6 +508,8 @@ export class Actor implements Process, Runnable {
   down(ref: number, from: number, reason: string): void {
     if (this.state === 'exited') return;
     this.monitors.delete(ref);
+    // Awaited from another partition: from now on it takes its room in the queue itself.
+    if (this.downsAwaited.size > 0) this.downsAwaited.delete(ref);
     this.pushSignal({ kind: Kind.DOWN, from, bytes: this.hive.encodeDown(ref, from, reason), ref });
   }
 

@@ -3,13 +3,13 @@
  * one point, and restored together into another hive, where they carry on.
  */
 import { describe, expect, it } from 'vitest';
-import { cmd, settle, testHive, notYetOnWorkers } from '../../test/helpers/hive.js';
+import { cmd, settle, testHive } from '../../test/helpers/hive.js';
 import { HiveStateError, NameTakenError } from './errors.js';
 import { SnapshotError } from '../vm/index.js';
 import { Packr } from 'msgpackr';
 
 describe('group snapshots', () => {
-  it.skipIf(notYetOnWorkers)('a ping-pong snapshotted together mid-exchange finishes in another hive with the same counts as without the move', async () => {
+  it('a ping-pong snapshotted together mid-exchange finishes in another hive with the same counts as without the move', async () => {
     const exchange = async (move: boolean): Promise<{ report: number; pongFuel: number }> => {
       const one = testHive();
       let inbox = one.hive.inbox<number>();
@@ -91,7 +91,7 @@ describe('group snapshots', () => {
 });
 
 describe('limits of ids and of group snapshots', () => {
-  it.skipIf(notYetOnWorkers)('a hive that gave out its last id refuses more: the host gets LimitError("ids"), a guest LIMIT', async () => {
+  it('a hive that gave out its last id refuses more: the host gets LimitError("ids"), a guest LIMIT', async () => {
     const { hive } = testHive({ firstId: 0x7fffffff - 1 });
     const probe = hive.spawn('probe'); // the second to last id
     await settle(hive);

@@ -8,7 +8,8 @@
  */
 import { ManualClock } from '../scheduler/index.js';
 import { ActorExitedError } from './errors.js';
-import type { ActorCounters, InspectAnswers, InspectQuery } from './protocol.js';
+import type { ActorCounters, InspectAnswers, InspectQuery, TreeCounters } from './protocol.js';
+import type { Tree } from './limits.js';
 import type { ActorSystem } from './system.js';
 
 /**
@@ -23,6 +24,11 @@ export function inspectActor<Q extends InspectQuery>(system: ActorSystem, id: nu
 function answer(system: ActorSystem, id: number, query: InspectQuery): InspectAnswers[InspectQuery['q']] {
   // The thread's own questions: no actor needed (a worker answers them for id 0).
   if (query.q === 'endpoints') return system.endpointCount;
+  if (query.q === 'memoryPool') return system.memoryPoolStats;
+  if (query.q === 'tree') {
+    const t = system.treesOf(query.root)[0];
+    return t === undefined ? null : treeCounters(t);
+  }
   if (query.q === 'timers') {
     const clock = system.clock;
     // Only a manual clock counts its timers (tests run on one).
@@ -58,7 +64,7 @@ function answer(system: ActorSystem, id: number, query: InspectQuery): InspectAn
         monitoredBy: a.monitoredBy.size,
         signals: a.signals.length,
         blockedSenders: a.mailbox.blocked,
-        tree: { root: t.root, actors: t.actors, pages: t.pages, elements: t.elements, queuedBytes: t.queuedBytes, entries: t.entries },
+        tree: treeCounters(t),
       };
       return counters;
     }
@@ -69,7 +75,14 @@ function answer(system: ActorSystem, id: number, query: InspectQuery): InspectAn
         tables: inst === null ? [] : inst.inst.tables.map((t) => Object.getOwnPropertyNames(t)),
       };
     }
+    case 'limits':
+      return { ...a.limits };
     default:
       throw new RangeError(`no inspection query '${(query as { q: unknown }).q}'`);
   }
+}
+
+/** A spawn tree's counters, as plain data. */
+function treeCounters(t: Tree): TreeCounters {
+  return { root: t.root, actors: t.actors, pages: t.pages, elements: t.elements, queuedBytes: t.queuedBytes, entries: t.entries };
 }

@@ -158,6 +158,38 @@ export class Tree {
 }
 
 /**
+ * A spawn tree of another thread, on the thread where messages it sent wait
+ * (a pooled hive): the mailboxes count their bytes in and out of it as of a
+ * tree of their own thread, and what that comes to (`owed`) goes back to the
+ * tree's thread (a RefundControl), which counts it in the tree itself.
+ */
+export class ForeignTree extends Tree {
+  /** Bytes to add to the tree (negative: to give back) not yet sent to its thread. */
+  owed = 0;
+  private held = 0;
+
+  constructor(
+    /** The tree's key (protocol.ts treeKey). */
+    readonly key: number,
+    /** Called when `owed` moves (the system sends it with the next batch). */
+    changed: (t: ForeignTree) => void,
+  ) {
+    super(0, 0);
+    // An accessor where Tree has a field: Mailbox and the system write `queuedBytes` of any tree alike.
+    Object.defineProperty(this, 'queuedBytes', {
+      get: (): number => this.held,
+      set: (v: number): void => {
+        const d = v - this.held;
+        this.held = v;
+        if (d === 0) return;
+        this.owed += d;
+        changed(this);
+      },
+    });
+  }
+}
+
+/**
  * Log lines per second: a window of one second of the hive's clock, with
  * the lines written and dropped in it. Deterministic for a given clock.
  */

@@ -85,44 +85,55 @@ export class Obligations {
     }
   }
 
-  /** Notes an envelope passing between partitions. */
-  passed(s: Signal): void {
+  /**
+   * Notes an envelope passing between partitions. Returns the reply address
+   * of the call it ends (its answer, the callee's DOWN, the caller giving
+   * up: that address is closed, or closes as it takes it), 0 for any other.
+   */
+  passed(s: Signal): number {
     switch (s.t) {
-      case 'message':
+      case 'message': {
         if (s.seq !== 0) this.acks.set(`${s.sender}/${s.seq}`, [s.to, s.sender, s.seq]);
-        if (s.call) this.calls.set(s.from, s.to);
-        else if (this.calls.get(s.to) === s.sender) this.calls.delete(s.to); // the answer
-        return;
+        if (s.call) {
+          this.calls.set(s.from, s.to);
+          return 0;
+        }
+        // The answer: from the callee, or from the host (a reply address takes either, see ReplyTo.accepts).
+        const callee = this.calls.get(s.to);
+        if (callee === undefined || (callee !== s.sender && s.sender !== 0)) return 0;
+        this.calls.delete(s.to);
+        return s.to;
+      }
       case 'ack':
         this.acks.delete(`${s.to}/${s.seq}`);
-        return;
+        return 0;
       case 'link':
         this.acks.set(`${s.from}/${s.seq}`, [s.to, s.from, s.seq]);
         this.link(s.from, s.to);
-        return;
+        return 0;
       case 'exit':
         if (s.seq !== 0) this.acks.set(`${s.from}/${s.seq}`, [s.to, s.from, s.seq]);
         if (s.linked) this.unlink(s.from, s.to);
-        return;
+        return 0;
       case 'unlink':
         this.unlink(s.from, s.to);
-        return;
+        return 0;
       case 'monitor': {
         let m = this.monitors.get(s.to);
         if (m === undefined) this.monitors.set(s.to, (m = new Map()));
         m.set(`${s.from}/${s.ref}`, [s.from, s.ref]);
-        return;
+        return 0;
       }
       case 'demonitor':
-        if (s.ref === 0) this.calls.delete(s.from); // a caller gave up
-        else this.dropMonitor(s.to, s.from, s.ref);
-        return;
+        if (s.ref === 0) return this.calls.delete(s.from) ? s.from : 0; // a caller gave up
+        this.dropMonitor(s.to, s.from, s.ref);
+        return 0;
       case 'down':
-        if (s.ref === 0) this.calls.delete(s.to);
-        else this.dropMonitor(s.from, s.to, s.ref);
-        return;
+        if (s.ref === 0) return this.calls.delete(s.to) ? s.to : 0; // the callee is gone
+        this.dropMonitor(s.from, s.to, s.ref);
+        return 0;
       default:
-        return;
+        return 0;
     }
   }
 
@@ -133,8 +144,8 @@ export class Obligations {
    */
   moved(id: number, t: { links: readonly number[]; monitors: readonly (readonly [number, number])[]; watchers: readonly (readonly [number, number])[]; callers: readonly number[] }): void {
     for (const peer of t.links) this.link(id, peer);
-    for (const [ref, target] of t.monitors) this.passed({ t: 'monitor', from: id, to: target, ref });
-    for (const [watcher, ref] of t.watchers) this.passed({ t: 'monitor', from: watcher, to: id, ref });
+    for (const [ref, target] of t.monitors) this.passed({ t: 'monitor', from: id, to: target, ref, seq: 0 });
+    for (const [watcher, ref] of t.watchers) this.passed({ t: 'monitor', from: watcher, to: id, ref, seq: 0 });
     for (const reply of t.callers) this.calls.set(reply, id);
   }
 
@@ -174,6 +185,16 @@ export class Obligations {
     if (peers !== undefined) for (const p of peers) this.unlinkOne(p, id);
     this.links.delete(id);
     this.monitors.delete(id);
+  }
+
+  /**
+   * Actor `id` moved beside the addresses for which `here` holds: the acks
+   * and answers between it and them go within that thread from now on (they
+   * never pass this one), so the entries for them are forgotten.
+   */
+  joined(id: number, here: (id: number) => boolean): void {
+    for (const [key, [acker, requester]] of this.acks) if ((acker === id && here(requester)) || (requester === id && here(acker))) this.acks.delete(key);
+    for (const [reply, callee] of this.calls) if (callee === id && here(reply)) this.calls.delete(reply);
   }
 
   /** Forgets every entry that names `id` (its ties are held elsewhere from now on: it moved). */

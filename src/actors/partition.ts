@@ -12,6 +12,7 @@ import type { Signal } from './protocol.js';
 import type { RemoteActor } from './remote.js';
 import type { Transport } from './router.js';
 import type { ModuleDef, SpawnOptions } from './types.js';
+import type { RestoreActorOptions } from './snapshot.js';
 
 /** What a host's spawn asks for, for `Partition.place`. */
 export interface Placement {
@@ -46,6 +47,20 @@ export interface Partition {
   claimed?(id: number): void;
   /** A new id (a worker gives out ids from blocks the main thread hands it). */
   allocId?(): number;
+  /**
+   * A worker: the hive's `idsBelow` (ids below it were or may have been
+   * given out anywhere in the hive), which the main thread keeps for the
+   * workers as it rises: a worker's snapshots record it.
+   */
+  idsBelow?(): number;
+  /** The main thread: ids of the workers' half below `n` are given out or reserved (its `idsBelow` rose to `n`). */
+  idsTaken?(n: number): void;
+  /**
+   * The main thread: a restore reserved the ids below `below` (the
+   * snapshot's hive may have given them out, and its actor may hold any):
+   * no worker and no placement gives out one of them from now on.
+   */
+  reserved?(below: number): void;
   /** An actor began on this worker (spawned by a guest, restored). */
   born?(id: number, name: string | null, hash: string, tree: number, mailbox: number): void;
   /** An actor of this worker exited. */
@@ -58,8 +73,29 @@ export interface Partition {
    * main thread). Throws what spawning throws.
    */
   place?(def: ModuleDef, p: Placement): RemoteActor | null;
+  /**
+   * The main thread: restores an actor onto a worker and returns its record,
+   * or null when it runs here (as `place`); `saved` is what the snapshot
+   * says of its id, name, the ids its hive had given out, and the reply
+   * address of the call it waits in (it keeps it).
+   */
+  restoreOn?(bytes: Uint8Array, def: ModuleDef, options: RestoreActorOptions, saved: RestoredIds): RemoteActor | null;
   /** The main thread: asks a remote actor's worker, waiting for the answer (throws the worker's error). */
   request?(r: RemoteActor, op: 'info' | 'snapshot' | 'snapshot-group' | 'terminate' | 'link', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown;
+  /**
+   * The main thread: the snapshots of actors on several threads, taken at
+   * one point (a group snapshot): the workers holding them are held still
+   * and what is between them delivered, then each takes its own; `here`
+   * takes those of this thread's. In the order of `ids`.
+   */
+  snapshotAcross?(ids: readonly number[], here: (ids: number[]) => Uint8Array[]): Uint8Array[];
+  /** This partition's thread: 0 the main thread, a worker its slot (1..n); absent in a hive without workers. */
+  readonly threadSlot?: number;
+  /**
+   * Sends `delta` bytes to spawn tree `key` of another thread (messages it
+   * sent left their mailboxes here: see ForeignTree).
+   */
+  refund?(key: number, delta: number): void;
   /** The main thread: ends a remote actor at once with `reason` (trapping exits or not). */
   terminate?(r: RemoteActor, reason: string): void;
   /** Stops the other partitions (the hive closes). */
@@ -70,6 +106,14 @@ export interface Partition {
    * meanwhile (then ask again).
    */
   settled?(): Promise<boolean>;
+}
+
+/** What a snapshot says of the addresses of the actor it holds (see Partition.restoreOn). */
+export interface RestoredIds {
+  readonly id: number;
+  readonly name: string | null;
+  readonly idsBelow: number;
+  readonly reply: number | null;
 }
 
 /** @internal The transport of a partition: envelopes for here go through `local`, the others to the partition. */

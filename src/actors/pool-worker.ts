@@ -22,9 +22,11 @@ import { Doorbell } from '../scheduler/ring.js';
 import { Channel } from './channel.js';
 import { Obligations } from './obligations.js';
 import type { Partition } from './partition.js';
-import { blockOwner, readControl, readSignal, writeControl, writeSignal, STATE_READY, STATE_THREAD, WireKind, type AgentMessage, type AgentTask, type AnswerControl, type HostFunctions, type PartitionTask, type PoolControl, type RequestControl, type Signal, type StartControl, type InspectQuery } from './protocol.js';
+import { blockOwner, treeOfKey, readControl, readSignal, writeControl, writeSignal, STATE_READY, STATE_THREAD, WireKind, type AgentMessage, type AgentTask, type AnswerControl, type HostFunctions, type PartitionTask, type PoolControl, type RequestControl, type Signal, type StartControl, type InspectQuery, type IdsControl, type FrozenCounts } from './protocol.js';
 import { ActorSystem } from './system.js';
+import { HiveStateError, LimitError } from './errors.js';
 import { inspectActor } from './inspect.js';
+import { restoreActor } from './snapshot.js';
 import { LogGate, type ActorLimits } from './limits.js';
 import type { EventSink, ModuleDef } from './types.js';
 
@@ -42,6 +44,13 @@ const IDS_LOW = 1 << 15;
  * the fences that came are kept for that attempt).
  */
 const FENCE_TIMEOUT_MS = 100;
+
+/**
+ * How long a worker stays frozen for a group snapshot across threads without
+ * the main thread's thaw (which comes within a few of its requests): past it
+ * the worker goes on, and refuses the snapshot's later requests.
+ */
+const FREEZE_TIMEOUT_MS = 5_000;
 
 /** One worker's partition. */
 class WorkerPartition implements Partition {
@@ -73,10 +82,16 @@ class WorkerPartition implements Partition {
   /** Blocks of ids to give out: [next, end) pairs, the current one first. */
   private readonly blocks: number[] = [];
   private askedIds = false;
+  /** The main thread has no block left to give (the end of the id space): a spawn that finds no id left is refused. */
+  private noIdsLeft = false;
+  /** The hive's idsBelow, kept by the main thread (see idsBelow). */
+  private readonly idsWord: Uint32Array;
   private closed = false;
   /** Modules the main thread sent, by hash. */
   private readonly defs = new Map<string, ModuleDef>();
   private pumping = false;
+  /** Held still for a group snapshot across threads (see freeze). */
+  private frozen = false;
   /**
    * `limit` and `deadLetter` events sent to the main thread, at most
    * EVENTS_PER_SECOND a second: a guest hitting a limit in a loop must not
@@ -94,6 +109,7 @@ class WorkerPartition implements Partition {
     this.channel = new Channel(task.up, task.down, true, undefined, this.flushAll);
     this.bell = new Doorbell(task.bell);
     this.table = new Uint8Array(task.blocks);
+    this.idsWord = new Uint32Array(task.idsBelow);
     for (const p of task.peers) this.peers.set(p.slot, new Channel(p.out, p.in, true, p.bell, this.flushAll));
     this.actors = new Int32Array(task.actors);
     this.logWindow = new Int32Array(task.logWindow);
@@ -136,7 +152,7 @@ class WorkerPartition implements Partition {
     const readable = (): boolean => this.readable();
     const closed = (): boolean => this.channel.closed;
     while (!this.closed) {
-      this.pump();
+      this.takeArrived();
       if (this.closed) break;
       // A turn of the event loop between batches (the executor's slices, host-function answers, timers), and while
       // its actors have slices to run (each slice's end takes what arrived): waiting for the others comes after.
@@ -211,6 +227,31 @@ class WorkerPartition implements Partition {
     return false;
   }
 
+  /** This partition's number (see PartitionTask.tag). */
+  get threadSlot(): number {
+    return this.task.tag;
+  }
+
+  /**
+   * Bytes for another thread's spawn tree (see ForeignTree): over the ring
+   * to its worker when there is one (a worker that started with the hive:
+   * its number is its slot), else through the main thread.
+   */
+  refund(key: number, delta: number): void {
+    const k = treeOfKey(key);
+    if (k === null) return;
+    if (k.thread === this.task.tag) return this.system.refunded(k.serial, delta);
+    const peer = this.peers.get(k.thread);
+    if (peer !== undefined && !peer.closed) peer.send(writeControl({ t: 'refund', key, delta }));
+    else this.control({ t: 'refund', key, delta });
+  }
+
+  /** Bytes for a spawn tree of this partition's, from the thread where messages it sent waited. */
+  private refunded(key: number, delta: number): void {
+    const k = treeOfKey(key);
+    if (k !== null && k.thread === this.task.tag) this.system.refunded(k.serial, delta);
+  }
+
   /** Everything this worker does not hold is the main thread's to route. */
   elsewhere(): boolean {
     return true;
@@ -219,16 +260,54 @@ class WorkerPartition implements Partition {
   allocId(): number {
     const b = this.blocks;
     while (b.length > 0 && b[0]! >= b[1]!) b.splice(0, 2);
-    if (b.length === 0) throw new Error('this worker has no ids left (the main thread did not answer in time)');
+    if (b.length === 0) {
+      // The hive gave out its last ids (as inline: LimitError 'ids', a guest's spawn gets LIMIT).
+      if (this.noIdsLeft) throw new LimitError('ids', 0x7fffffff, 0);
+      throw new Error('this worker has no ids left (the main thread did not answer in time)');
+    }
     const id = b[0]!;
     b[0] = id + 1;
+    this.askIdsIfLow();
+    return id;
+  }
+
+  /** Asks the main thread for another block when fewer than IDS_LOW ids are left in its blocks (once until it comes). */
+  private askIdsIfLow(): void {
+    if (this.askedIds || this.noIdsLeft) return;
+    const b = this.blocks;
     let left = 0;
     for (let i = 0; i < b.length; i += 2) left += b[i + 1]! - b[i]!;
-    if (left < IDS_LOW && !this.askedIds) {
+    if (left < IDS_LOW) {
       this.askedIds = true;
       this.control({ t: 'want-ids' });
     }
-    return id;
+  }
+
+  /**
+   * The hive's idsBelow (see Partition.idsBelow): the main thread hands out
+   * the blocks and its own ids, and keeps it in a shared word as it rises.
+   */
+  idsBelow(): number {
+    return Atomics.load(this.idsWord, 0);
+  }
+
+  /**
+   * Takes an `ids` control: drops the ids below `below` (a restore on the
+   * main thread reserved them), then takes the block it brings, or learns
+   * that none is left.
+   */
+  private takeIds(c: IdsControl): void {
+    const b = this.blocks;
+    if (c.below !== undefined) {
+      for (let i = 0; i < b.length; i += 2) b[i] = Math.min(Math.max(b[i]!, c.below), b[i + 1]!);
+      for (let i = b.length - 2; i >= 0; i -= 2) if (b[i]! >= b[i + 1]!) b.splice(i, 2);
+    }
+    if (c.none === true) this.noIdsLeft = true;
+    if (c.count > 0) {
+      b.push(c.first, c.first + c.count);
+      this.askedIds = false;
+    }
+    this.askIdsIfLow();
   }
 
   born(id: number, name: string | null, hash: string, tree: number, mailbox: number): void {
@@ -239,11 +318,29 @@ class WorkerPartition implements Partition {
     this.control({ t: 'died', id, name, reason, fuelUsed, trap });
   }
 
-  /** After a slice: what arrived meanwhile is taken now, not after the executor's whole turn. */
+  /**
+   * After a slice: what arrived meanwhile is taken and delivered now, not
+   * after the executor's whole turn, and what the slice (and those
+   * deliveries: acks, noproc DOWNs) sent goes now. So an actor woken by an
+   * envelope from another thread joins the round before the actor whose
+   * slice just ended is put back, and waits for at most one slice of each
+   * other ready actor here, as on one thread.
+   */
   sliceEnded(): void {
-    // What the slice sent goes now (not at the end of the executor's turn), and what arrived is taken.
+    // Delivered here, not on the local transport's own turn at the end of the round (a slice more per hop).
+    if (!this.pumping && this.readable()) this.takeArrived();
     this.flushAll();
-    if (!this.pumping && this.readable()) this.pump();
+  }
+
+  /**
+   * Takes what the rings hold and delivers its envelopes at once: they wake
+   * their actors now, not on the local transport's turn (after a slice, a
+   * slice more per hop; on an idle worker's loop, a drain of the executor
+   * more: the woken actor ran only in the drain after the transport's).
+   */
+  private takeArrived(): void {
+    this.pump();
+    if (!this.closed) this.system.deliverArrived();
   }
 
   // The channel
@@ -263,24 +360,75 @@ class WorkerPartition implements Partition {
   private pump(): void {
     this.pumping = true;
     try {
-      const fromMain: Uint8Array[] = [];
-      this.channel.receive((r) => fromMain.push(r));
-      for (const [slot, peer] of this.peers) this.pumpPeer(slot, peer);
-      for (const r of fromMain) {
-        if (this.closed) return;
-        if (r[0] === WireKind.SIGNAL) {
-          const s = readSignal(r);
-          if (s.t === 'message') {
-            // A call that passed the main thread: its answer goes back that way (see answersViaMain); an answer that came that way ends one.
-            if (s.call) this.viaMain.add(s.from);
-            else if (this.viaMain.size > 0 && this.viaMain.delete(s.to) && s.seq !== 0) this.ackViaMain.add(s.to);
-          } else if (s.t === 'down' && s.ref === 0 && this.viaMain.size > 0) this.viaMain.delete(s.to);
-          this.system.arrived(s);
-        } else this.onControl(readControl(r));
-      }
+      this.takeAll();
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** What the rings hold now: the main thread's records read first and handled last (see pump). */
+  private takeAll(): void {
+    const fromMain: Uint8Array[] = [];
+    this.channel.receive((r) => fromMain.push(r));
+    for (const [slot, peer] of this.peers) this.pumpPeer(slot, peer);
+    for (const r of fromMain) {
+      if (this.closed) return;
+      this.takeFromMain(r);
+    }
+  }
+
+  /** A record of the main thread's: an envelope (routed here through it) or a control. */
+  private takeFromMain(r: Uint8Array): void {
+    if (r[0] === WireKind.SIGNAL) {
+      const s = readSignal(r);
+      if (s.t === 'message') {
+        // A call that passed the main thread: its answer goes back that way (see answersViaMain); an answer that came that way ends one.
+        if (s.call) this.viaMain.add(s.from);
+        else if (this.viaMain.size > 0 && this.viaMain.delete(s.to) && s.seq !== 0) this.ackViaMain.add(s.to);
+      } else if (s.t === 'down' && s.ref === 0 && this.viaMain.size > 0) this.viaMain.delete(s.to);
+      this.system.arrived(s);
+    } else this.onControl(readControl(r));
+  }
+
+  /**
+   * Held still for a group snapshot across threads (answering `freeze`):
+   * until `thaw` (or FREEZE_TIMEOUT_MS) this thread runs no slice and no
+   * timer and does not return to its event loop; it takes what its rings
+   * bring (envelopes land in mailboxes; what the system answers for them, an
+   * ack or an exit signal, goes out) and answers the main thread's requests,
+   * `drain` with its rings' counts, which the main thread compares across
+   * the workers it froze until nothing is left between them.
+   */
+  private freeze(req: number): void {
+    if (this.frozen) return this.fail(req, new Error('this worker is frozen already'));
+    this.frozen = true;
+    const deadline = performance.now() + FREEZE_TIMEOUT_MS;
+    const readable = (): boolean => this.readable();
+    try {
+      this.answer(req, this.frozenCounts());
+      while (this.frozen && !this.closed) {
+        this.takeAll();
+        if (this.closed) return;
+        this.system.deliverArrived();
+        this.flushAll();
+        for (const p of this.peers.values()) p.pushOverflow();
+        this.channel.pushOverflow();
+        if (!this.frozen) return;
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          this.system.logger.warn(`a freeze for a group snapshot lasted over ${FREEZE_TIMEOUT_MS} ms without a thaw: this worker goes on`);
+          return;
+        }
+        if (!this.readable()) this.bell.waitSync(readable, Math.min(left, 5));
+      }
+    } finally {
+      this.frozen = false;
+    }
+  }
+
+  /** A frozen worker's rings to and from the others (see freeze). */
+  private frozenCounts(): FrozenCounts {
+    return { peers: [...this.peers].map(([slot, p]) => [slot, p.sent, p.received, p.backlog] as const) };
   }
 
   /** Takes what another worker sent over the ring between the two. */
@@ -294,6 +442,7 @@ class WorkerPartition implements Partition {
         return;
       }
       const c = readControl(r);
+      if (c.t === 'refund') return this.refunded(c.key, c.delta);
       if (c.t === 'fence') {
         let got = this.fences.get(c.id);
         if (got === undefined) this.fences.set(c.id, (got = new Set()));
@@ -354,9 +503,7 @@ class WorkerPartition implements Partition {
         return;
       }
       case 'ids':
-        this.blocks.push(c.first, c.first + c.count);
-        this.askedIds = false;
-        return;
+        return this.takeIds(c);
       case 'request':
         return this.serve(c);
       case 'time':
@@ -374,6 +521,12 @@ class WorkerPartition implements Partition {
       }
       case 'moved':
         this.owed.drop(c.id);
+        return;
+      case 'refund':
+        return this.refunded(c.key, c.delta);
+      case 'forget':
+        this.away.delete(c.id);
+        this.fences.delete(c.id);
         return;
       case 'lost':
         return this.lost(c.slot, c.dead, c.reason);
@@ -431,11 +584,22 @@ class WorkerPartition implements Partition {
         case 'snapshot':
           return this.answer(c.req, this.system.snapshot(c.id));
         case 'snapshot-group':
+          if (c.options?.['frozen'] === true && !this.frozen) throw new HiveStateError('this worker is not frozen (a freeze ran out of time): the group snapshot is refused');
           return this.answer(c.req, this.system.snapshotGroup((c.options?.['ids'] as number[] | undefined) ?? []));
         case 'ping':
           return this.answer(c.req, 'pong');
+        case 'freeze':
+          return this.freeze(c.req);
+        case 'drain':
+          // Asked while frozen: what came is delivered (above), and the counts say what is still between the workers.
+          if (!this.frozen) throw new HiveStateError('this worker is not frozen (a freeze ran out of time): the group snapshot is refused');
+          return this.answer(c.req, this.frozenCounts());
+        case 'thaw':
+          this.frozen = false;
+          return this.answer(c.req, null);
         case 'inspect':
           // Tests' questions about an actor here (a fixed set of queries, answered with plain data).
+          if (c.options?.['q'] === 'moves') return this.answer(c.req, { away: this.away.size, fences: this.fences.size });
           return this.answer(c.req, inspectActor(this.system, c.id, c.options as unknown as InspectQuery));
         case 'terminate': {
           const a = this.system.actor(c.id);
@@ -454,6 +618,24 @@ class WorkerPartition implements Partition {
           const out = this.system.emigrate(c.id);
           if (out !== null) this.fences.delete(c.id);
           return this.answer(c.req, out);
+        }
+        case 'restore': {
+          // A host's restore the main thread placed here, under the id it chose.
+          const o = c.options ?? {};
+          const def = this.defs.get(String(o['hash']));
+          if (def === undefined) throw new Error(`module ${String(o['hash'])} was not sent to this worker`);
+          const imports = this.hostImports((o['hostImports'] as [string, string, number][] | undefined) ?? []);
+          const tree = Number(o['tree'] ?? 0);
+          restoreActor(this.system, c.bytes!, def, {
+            at: c.id,
+            name: (o['name'] as string | null | undefined) ?? null,
+            missingLinks: o['missingLinks'] === 'signal' ? 'signal' : 'drop',
+            originalLives: o['originalLives'] === true,
+            ...(tree !== 0 ? { tree } : {}),
+            ...(o['limits'] != null ? { limits: o['limits'] as Partial<ActorLimits> } : {}),
+            ...(imports !== undefined ? { imports } : {}),
+          });
+          return this.answer(c.req, null);
         }
         case 'immigrate': {
           const def = this.defs.get(String(c.options?.['hash']));

@@ -24,12 +24,14 @@ import { LinkError, SnapshotError, Trap, ValidationError, DecodeError, type Impo
 import { RingWriter, createDoorbell, createRing } from '../scheduler/ring.js';
 import { Channel, createChannelBuffers } from './channel.js';
 import { ActorExitedError, HiveStateError, LimitError, NotFoundError, WorkerUnavailableError } from './errors.js';
-import type { Partition, Placement } from './partition.js';
-import { BLOCK_TABLE_BYTES, ID_BLOCK, blockIndex, blockOwner, readControl, readSignal, writeControl, writeSignal, WireKind, type AnswerControl, type PeerRings, type PoolControl, type Signal } from './protocol.js';
+import type { Partition, Placement, RestoredIds } from './partition.js';
+import { BLOCK_TABLE_BYTES, ID_BLOCK, blockIndex, blockOwner, treeOfKey, readControl, readSignal, writeControl, writeSignal, WireKind, type AnswerControl, type FrozenCounts, type PeerRings, type PoolControl, type Signal } from './protocol.js';
 import { RemoteActor } from './remote.js';
+import { readGroupSnapshot } from './snapshot-format.js';
 import { Obligations } from './obligations.js';
 import type { ActorSystem } from './system.js';
 import type { ModuleDef, PlacementRequest } from './types.js';
+import type { RestoreActorOptions } from './snapshot.js';
 import type { Clock, TimerHandle } from '../scheduler/index.js';
 import { STATE_READY, type HostFunctions, type InspectAnswers, type InspectQuery, type PartitionTask, type ThreadQuery } from './protocol.js';
 import { poolAgents, WorkerPool, type PoolAgents } from './threads.js';
@@ -59,6 +61,13 @@ interface Slot {
   readonly awaiting: Set<number>;
   /** Ids this thread gives the actors it places there ([next, end) of a block of that worker's). */
   placeIds: [number, number];
+  /**
+   * The blocks it was granted that it may still give ids from ([next, end):
+   * the last two at most, as it asks for one when fewer than half a block's
+   * ids are left), this thread's view: a restore's reservation drops the
+   * ids below it (see reserved).
+   */
+  granted: [number, number][];
   /** The port its host-function calls come in on. */
   hostPort: import('node:worker_threads').MessagePort | null;
   /**
@@ -68,6 +77,8 @@ interface Slot {
    * nothing is placed there until it runs (STATE_READY).
    */
   readonly initial: boolean;
+  /** Its partition's number (PartitionTask.tag). */
+  readonly tag: number;
 }
 
 /** Options of a pooled hive's rebalancer (`HiveOptions.rebalance`). */
@@ -80,7 +91,7 @@ export interface RebalanceOptions {
 export interface PoolConfig {
   /** Threads of its own (closed with the hive), or a pool shared with other hives. */
   readonly workers: number | WorkerPool;
-  readonly task: Omit<PartitionTask, 'slot' | 'down' | 'up' | 'bell' | 'peers' | 'blocks' | 'state' | 'actors' | 'logWindow' | 'hostPort'>;
+  readonly task: Omit<PartitionTask, 'slot' | 'tag' | 'down' | 'up' | 'bell' | 'peers' | 'blocks' | 'idsBelow' | 'state' | 'actors' | 'logWindow' | 'hostPort'>;
   /** Where a host's spawn goes (HiveOptions.placement). */
   readonly placement?: (spawn: PlacementRequest) => number;
   /** Per-thread limits piscina gives each worker of its own (heap sizes). */
@@ -101,12 +112,18 @@ export class ActorPool implements Partition {
   private readonly slots: Slot[] = [];
   /** Which worker each block of ids was given to (shared with the workers: they route by it). */
   private readonly table = new Uint8Array(new SharedArrayBuffer(BLOCK_TABLE_BYTES));
+  /** The hive's idsBelow (the system's), kept here for the workers as it rises (see idsTaken). */
+  private readonly idsWord = new Uint32Array(new SharedArrayBuffer(4));
   /** The doorbells of the workers that start with the hive, and the rings between each two of them (`from>to`). */
   private readonly bells: SharedArrayBuffer[] = [];
   private readonly peerRings = new Map<string, SharedArrayBuffer>();
   /** Blocks (indices in the table) whose ids this thread gives out itself (host's spawns on a worker). */
   private readonly placementBlocks = new Set<number>();
   private nextReq = 1;
+  /** This thread's partition number (treeKey), and each worker's partition by its number (see PartitionTask.tag). */
+  readonly threadSlot = 0;
+  private readonly tags = new Map<number, Slot>();
+  private nextTag = Number.MAX_SAFE_INTEGER; // set in attach: above the workers' slots
   private closed = false;
   /** What workers' actors owe others (answered here if their worker dies). */
   private readonly owed = new Obligations();
@@ -115,6 +132,13 @@ export class ActorPool implements Partition {
   /** Host functions of actors on workers, by import-set key (called from the workers, see callHost). */
   private readonly hostImports = new Map<number, Imports>();
   private nextImportKey = 1;
+  /**
+   * Reply addresses of calls that actors restored onto a worker wait in
+   * (they keep their ids, which may be of any block): reached through the
+   * actor's record, wherever it runs; and each such actor's, by its id.
+   */
+  private readonly restoredReplies = new Map<number, RemoteActor>();
+  private readonly replyOf = new Map<number, number>();
   /** Requests answered later (askAsync), by number. */
   private readonly awaiting = new Map<number, (a: AnswerControl | null) => void>();
 
@@ -134,6 +158,7 @@ export class ActorPool implements Partition {
     this.system = system;
     // The workers that start with the hive reach each other directly: a ring each way between each two.
     const n = this.agents.size;
+    this.nextTag = n + 1;
     for (let i = 1; i <= n; i++) this.bells[i] = createDoorbell();
     for (let i = 1; i <= n; i++) for (let j = 1; j <= n; j++) if (i !== j) this.peerRings.set(`${i}>${j}`, createRing(PEER_RING_BYTES));
     for (let i = 1; i <= n; i++) this.startSlot(i, this.agents.dispatched(i - 1), true);
@@ -154,7 +179,9 @@ export class ActorPool implements Partition {
         if (j !== index) peers.push({ slot: j, out: this.peerRings.get(`${index}>${j}`)!, in: this.peerRings.get(`${j}>${index}`)!, bell: this.bells[j]! });
       }
     }
-    const slot: Slot = { index, channel: new Channel(buffers.down, buffers.up, false, bell), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [], forget: () => {}, awaiting: new Set(), initial, hostPort: null, placeIds: [0, 0] };
+    const tag = first ? index : this.nextTag++;
+    const slot: Slot = { index, channel: new Channel(buffers.down, buffers.up, false, bell), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [], forget: () => {}, awaiting: new Set(), initial, hostPort: null, placeIds: [0, 0], granted: [], tag };
+    this.tags.set(tag, slot);
     this.slots[index] = slot;
     // The host functions of its actors, served to it with comlink (the port does not hold the process open).
     const { port1, port2 } = new MessageChannel();
@@ -162,7 +189,7 @@ export class ActorPool implements Partition {
     Comlink.expose(served, nodeEndpoint(port1));
     port1.unref();
     slot.hostPort = port1;
-    const task: PartitionTask = { ...this.config.task, slot: index, down: buffers.down, up: buffers.up, bell, peers, blocks: this.table.buffer as SharedArrayBuffer, state, actors: this.actors.buffer as SharedArrayBuffer, logWindow: this.logWindow.buffer as SharedArrayBuffer, hostPort: port2 };
+    const task: PartitionTask = { ...this.config.task, slot: index, tag, down: buffers.down, up: buffers.up, bell, peers, blocks: this.table.buffer as SharedArrayBuffer, idsBelow: this.idsWord.buffer as SharedArrayBuffer, state, actors: this.actors.buffer as SharedArrayBuffer, logWindow: this.logWindow.buffer as SharedArrayBuffer, hostPort: port2 };
     // Its first ids, and the named modules, wait in its ring until it starts.
     this.grantIds(slot);
     for (const def of this.system.modules.named.values()) this.sendDef(slot, def);
@@ -181,12 +208,24 @@ export class ActorPool implements Partition {
     }
     const slot = this.slotOf(s.to);
     if (slot === null) return this.system.arrived(s); // nowhere else: this side answers that it is gone
-    this.owed.passed(s);
+    this.callEnded(this.owed.passed(s));
     slot.channel.send(writeSignal(s));
   }
 
   elsewhere(id: number): boolean {
     return this.slotOf(id) !== null;
+  }
+
+  /**
+   * A call that passed this thread ended (its answer, the callee's DOWN or
+   * the caller giving up passed too: see Obligations.passed), and with it
+   * its reply address, `reply` (0: none ended). A worker's reply address
+   * closes there, unseen here: the host's ref to it (`hive.ref(m.from)`)
+   * goes now, as it would when an address of this thread closes, instead
+   * of staying in the system's refs until collected.
+   */
+  private callEnded(reply: number): void {
+    if (reply !== 0) this.system.forgetRef(reply);
   }
 
   /**
@@ -216,7 +255,7 @@ export class ActorPool implements Partition {
 
   /** The live worker an address is on, or null (here, or nowhere). */
   private slotOf(id: number): Slot | null {
-    const r = this.system.remoteActor(id);
+    const r = this.system.remoteActor(id) ?? this.restoredReplies.get(id);
     // An address held here (an actor restored here under an id from a worker's block) is here.
     // An id given out here for a worker whose actor is not known here any more has exited: nowhere.
     const index = r !== undefined ? r.worker : this.system.holds(id) || this.placedHere(id) ? 0 : blockOwner(this.table, id);
@@ -255,33 +294,120 @@ export class ActorPool implements Partition {
     } else slot = this.leastLoaded();
     if (slot === null) return null;
     if (p.name !== null) this.system.assertNameFree(p.name);
-    // From a block of its worker's, so that the other workers reach it directly (their block table says where).
-    if (slot.placeIds[0] >= slot.placeIds[1]) {
-      const first = this.newBlock(slot);
-      slot.placeIds = [first, first + ID_BLOCK];
-      this.placementBlocks.add(blockIndex(first));
-    }
-    const id = slot.placeIds[0]++;
+    const id = this.placeId(slot);
     const limits = { ...def.options.limits, ...o.limits };
-    const r = new RemoteActor(id, slot.index, tree === 0 ? id : this.system.remoteActor(tree)!.tree, def.hash, (limits.mailbox as number | undefined) ?? this.config.task.limits.mailbox);
+    const r = this.startRemote(slot, def, id, p.name, tree, limits, hostImports, (key) => (req) => ({ t: 'start', req, id, hash: def.hash, name: p.name, init: p.init, tree, linkTo: p.linkTo, limits: Object.keys(limits).length > 0 ? (limits as Record<string, number>) : null, hostImports: hostImports.fields.map(([m, f]) => [m, f, key] as const) }));
+    this.system.announce(r.id);
+    return r;
+  }
+
+  /**
+   * Records an actor this thread puts on worker `slot` (a host's spawn or
+   * restore) and asks the worker to make it (`ask`, given the key of its
+   * host functions); forgets the record if the worker refuses.
+   */
+  private startRemote(slot: Slot, def: ModuleDef, id: number, name: string | null, tree: number, limits: Record<string, unknown>, hostImports: { imports: Imports; fields: [string, string][] }, ask: (key: number) => (req: number) => PoolControl): RemoteActor {
+    const r = new RemoteActor(id, slot.index, tree === 0 ? id : this.system.remoteActor(tree)!.tree, def.hash, (limits['mailbox'] as number | undefined) ?? this.config.task.limits.mailbox);
     const key = hostImports.fields.length === 0 ? 0 : this.nextImportKey++;
     if (key !== 0) {
       this.hostImports.set(key, hostImports.imports);
       r.imports = { key, fields: hostImports.fields };
     }
     this.sendDef(slot, def);
-    this.system.addRemote(r, p.name, false);
+    this.system.addRemote(r, name, false);
     slot.actors++;
     try {
-      this.ask(slot, (req) => ({ t: 'start', req, id, hash: def.hash, name: p.name, init: p.init, tree, linkTo: p.linkTo, limits: Object.keys(limits).length > 0 ? (limits as Record<string, number>) : null, hostImports: hostImports.fields.map(([m, f]) => [m, f, key] as const) }));
+      this.ask(slot, ask(key));
     } catch (e) {
       this.hostImports.delete(key);
       slot.actors--;
+      this.forgetReply(id);
       this.system.dropRemote(id);
       throw e;
     }
-    this.system.announce(r.id);
     return r;
+  }
+
+  /**
+   * An id of a block of `slot`'s for an actor this thread puts there (a
+   * host's spawn or restore), so that the other workers reach it directly
+   * (their block table says where).
+   */
+  private placeId(slot: Slot): number {
+    if (slot.placeIds[0] >= slot.placeIds[1]) {
+      const first = this.newBlock(slot);
+      // No whole block left (the end of the id space): one of this thread's own ids (LimitError 'ids' when none is
+      // left either). Its block stays this thread's in the table: the other workers reach the actor through here,
+      // where its record says which worker holds it.
+      if (first === null) return this.system.allocId();
+      slot.placeIds = [first, first + ID_BLOCK];
+      this.placementBlocks.add(blockIndex(first));
+    }
+    return slot.placeIds[0]++;
+  }
+
+  /**
+   * Restores an actor onto a worker (the worker of the tree it is put in,
+   * else the least loaded), as `place` starts one: null when it runs here
+   * (bindings, schemas and imports that are not plain functions stay on
+   * this thread, and so does an actor put in a tree of this thread's).
+   * The worker checks the bytes and throws what a restore throws; `id` is
+   * the id it takes (a new one of that worker's, or the snapshot's, which
+   * the caller checked is free).
+   */
+  restoreOn(bytes: Uint8Array, def: ModuleDef, options: RestoreActorOptions, saved: RestoredIds): RemoteActor | null {
+    if (this.closed) return null;
+    if ((options.bindings !== undefined && options.bindings.length > 0) || options.schema !== undefined || def.options.schema !== undefined) return null;
+    const hostImports = functionImports(def.options.imports, options.imports);
+    if (hostImports === null) return null;
+    let slot: Slot | null;
+    let tree = 0;
+    if (options.tree !== undefined) {
+      tree = typeof options.tree === 'number' ? options.tree : options.tree.id;
+      const r = this.system.remoteActor(tree);
+      if (r === undefined) return null; // a tree of this thread's (or none: the restore here says so)
+      slot = this.slots[r.worker]!;
+      if (!slot.alive) throw new ActorExitedError(tree, 'worker-crashed');
+    } else slot = this.leastLoaded();
+    if (slot === null) return null;
+    const name = options.name !== undefined ? options.name : saved.name;
+    if (name !== null) this.system.assertNameFree(name);
+    // No id below the snapshot's hive's is given out from now on; a kept id is reached through this thread
+    // when it is of another worker's block (see claimed).
+    this.system.reserveIdsBelow(saved.idsBelow);
+    const id = options.id === 'new' ? this.placeId(slot) : saved.id;
+    if (options.id !== 'new') this.system.claimId(id);
+    // The reply address of the call it waits in keeps its id too: its answer is routed to the actor's worker.
+    if (saved.reply !== null) {
+      if (this.system.endpoint(saved.reply) !== undefined || this.restoredReplies.has(saved.reply)) throw new HiveStateError(`id ${saved.reply} (the reply address of the call the actor waits in) is in use in this hive`);
+      this.system.claimId(saved.reply);
+    }
+    const limits = { ...def.options.limits, ...options.limits };
+    // Whether the actor it is a copy of lives (then monitors on it stay there): only this thread knows.
+    const original = this.system.endpoint(saved.id);
+    const originalLives = id !== saved.id && original !== undefined && 'alive' in original && original.alive === true;
+    return this.startRemote(slot, def, id, name, tree, limits, hostImports, (key) => {
+      // Its record is there now: the reply address it keeps is reached through it.
+      if (saved.reply !== null) {
+        this.restoredReplies.set(saved.reply, this.system.remoteActor(id)!);
+        this.replyOf.set(id, saved.reply);
+      }
+      const o = { hash: def.hash, name, tree, originalLives, missingLinks: options.missingLinks ?? 'drop', limits: Object.keys(limits).length > 0 ? limits : null, hostImports: hostImports.fields.map(([m, f]) => [m, f, key]) };
+      return (req) => ({ t: 'request', req, op: 'restore', id, bytes, options: o });
+    });
+  }
+
+  /** An actor that was away from its home worker exited: the workers drop what they kept for it (ForgetControl). */
+  private forgetAway(id: number): void {
+    for (const s of this.slots) if (s !== undefined && s.alive) this.control(s, { t: 'forget', id });
+  }
+
+  /** Actor `id` exited (or was not restored): the reply address it was restored with is nobody's now. */
+  private forgetReply(id: number): void {
+    const reply = this.replyOf.get(id);
+    if (reply === undefined) return;
+    this.replyOf.delete(id);
+    this.restoredReplies.delete(reply);
   }
 
   request(r: RemoteActor, op: 'info' | 'snapshot' | 'snapshot-group' | 'terminate' | 'link', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown {
@@ -320,6 +446,105 @@ export class ActorPool implements Partition {
   /** @internal Obligations held (tests check that none are left behind). */
   get owedEntries(): number {
     return this.owed.size;
+  }
+
+  /**
+   * A group snapshot of actors on several threads, at one point, as inline:
+   * no slice runs between the snapshots, and what one sent another is in
+   * the other's mailbox. The workers holding them are frozen (one by one:
+   * each stops at its next slice's end and from then on only takes what its
+   * rings bring); then rounds of `drain` until every ring between two of
+   * them is empty both ways and nothing of theirs passes this thread; then
+   * each takes its actors' snapshots, this thread its own; then they thaw.
+   * What other workers send them meanwhile lands before or after the
+   * snapshots, as a message sent just before or after an inline snapshot.
+   */
+  snapshotAcross(ids: readonly number[], here: (ids: number[]) => Uint8Array[]): Uint8Array[] {
+    const byThread = new Map<number, number[]>();
+    for (const id of ids) {
+      const r = this.system.remoteActor(id);
+      if (r?.held != null) throw new HiveStateError(`actor ${id} is moving between workers: take the group snapshot once it landed`);
+      const index = r === undefined ? 0 : r.worker;
+      let list = byThread.get(index);
+      if (list === undefined) byThread.set(index, (list = []));
+      list.push(id);
+    }
+    const slots: Slot[] = [];
+    for (const index of byThread.keys()) {
+      if (index === 0) continue;
+      const slot = this.slots[index]!;
+      if (!slot.alive) throw new ActorExitedError(byThread.get(index)![0]!, 'worker-crashed');
+      slots.push(slot);
+    }
+    const frozen: Slot[] = [];
+    try {
+      // Each worker's counts, and what this thread had sent it when it answered.
+      const counts = new Map<Slot, { rings: FrozenCounts; sent: number }>();
+      const round = (op: 'freeze' | 'drain'): void => {
+        for (const s of slots) {
+          const rings = this.ask(s, (req) => ({ t: 'request', req, op, id: 0, bytes: null, options: null })) as FrozenCounts;
+          if (op === 'freeze') frozen.push(s);
+          counts.set(s, { rings, sent: s.channel.sent });
+        }
+      };
+      round('freeze');
+      const deadline = performance.now() + ANSWER_TIMEOUT_MS;
+      while (!this.drained(slots, counts)) {
+        if (performance.now() > deadline) throw new WorkerUnavailableError(slots[0]!.index, `the envelopes between the workers of a group snapshot did not settle within ${ANSWER_TIMEOUT_MS} ms`);
+        round('drain');
+      }
+      const parts = new Map<number, Uint8Array>();
+      for (const s of slots) {
+        const mine = byThread.get(s.index)!;
+        const group = this.ask(s, (req) => ({ t: 'request', req, op: 'snapshot-group', id: 0, bytes: null, options: { ids: mine, frozen: true } })) as Uint8Array;
+        readGroupSnapshot(group, mine.length).forEach((p, i) => parts.set(mine[i]!, p));
+      }
+      const local = byThread.get(0);
+      if (local !== undefined) here(local).forEach((p, i) => parts.set(local[i]!, p));
+      return ids.map((id) => parts.get(id)!);
+    } finally {
+      for (const s of frozen) {
+        if (!s.alive) continue;
+        try {
+          this.ask(s, (req) => ({ t: 'request', req, op: 'thaw', id: 0, bytes: null, options: null }));
+        } catch (err) {
+          this.system.logger.warn({ err, worker: s.index - 1 }, 'a worker frozen for a group snapshot did not answer its thaw (it goes on by itself)');
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether nothing is between the frozen workers `slots` (their answers in
+   * `counts`, taken one after the other): what each sent each other the
+   * other had received, nothing waits in an overflow queue, and this thread
+   * sent none of them anything after its answer (what they sent here, taken
+   * now, included: else another round, for them to take it). Frozen, a
+   * worker sends only for what it takes, so counts that agree stay so.
+   */
+  private drained(slots: readonly Slot[], counts: ReadonlyMap<Slot, { rings: FrozenCounts; sent: number }>): boolean {
+    for (const s of slots) this.pump(s);
+    if (slots.some((s) => s.channel.sent !== counts.get(s)!.sent)) return false;
+    const ring = (from: Slot, to: Slot): readonly [number, number, number, number] | undefined => counts.get(from)!.rings.peers.find((p) => p[0] === to.index);
+    for (const a of slots) {
+      for (const b of slots) {
+        if (a === b) continue;
+        const out = ring(a, b);
+        const back = ring(b, a);
+        if (out === undefined || back === undefined) continue; // no ring between the two: their envelopes pass this thread
+        if (out[3] > 0 || out[1] !== back[2]) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Bytes for a worker's spawn tree (see ForeignTree): to its partition, if it still runs (a dead one's trees are gone). */
+  refund(key: number, delta: number): void {
+    const k = treeOfKey(key);
+    if (k === null) return;
+    if (k.thread === 0) return this.system.refunded(k.serial, delta);
+    const slot = this.tags.get(k.thread);
+    if (slot !== undefined && slot.alive) this.control(slot, { t: 'refund', key, delta });
   }
 
   /** Ends a remote actor now, as inline: its exit is known here when this returns. */
@@ -533,6 +758,8 @@ export class ActorPool implements Partition {
       from.actors--;
       dest.actors++;
       r.moved(to);
+      // What it and the actors beside it now owe each other is answered within that worker.
+      this.owed.joined(r.id, (id) => this.slotOf(id) === dest);
       return true;
     } finally {
       const held = r.held;
@@ -582,15 +809,63 @@ export class ActorPool implements Partition {
     for (const s of this.slots) if (s !== undefined && s.alive) this.sendDef(s, def);
   }
 
-  private grantIds(slot: Slot): void {
-    this.control(slot, { t: 'ids', first: this.newBlock(slot), count: ID_BLOCK });
+  /**
+   * Gives a worker a new block of ids to give out itself, or tells it none
+   * is left (the end of the id space: its guests' spawns are refused from
+   * then on). `below`: it first drops the ids below that (see reserved).
+   */
+  private grantIds(slot: Slot, below = 0): void {
+    const first = this.newBlock(slot);
+    const drop = below > 0 ? { below } : {};
+    if (first === null) {
+      this.control(slot, { t: 'ids', first: 0, count: 0, none: true, ...drop });
+      return;
+    }
+    slot.granted.push([first, first + ID_BLOCK]);
+    if (slot.granted.length > 2) slot.granted.shift();
+    this.control(slot, { t: 'ids', first, count: ID_BLOCK, ...drop });
   }
 
-  /** A new block of ids for a worker, in the block table before any of its ids is given out. */
-  private newBlock(slot: Slot): number {
-    const first = this.system.allocIds(ID_BLOCK);
+  /**
+   * A new block of ids for a worker, in the block table before any of its
+   * ids is given out; null when no whole block is left (the last ids are
+   * this thread's to give out one by one: see ActorSystem.takeOwnIds).
+   */
+  private newBlock(slot: Slot): number | null {
+    let first: number;
+    try {
+      first = this.system.allocIds(ID_BLOCK);
+    } catch (e) {
+      if (e instanceof LimitError) return null;
+      throw e;
+    }
     this.table[blockIndex(first)] = slot.index;
     return first;
+  }
+
+  /** The hive's idsBelow rose to `n`: the workers read it there for their snapshots (see Partition.idsBelow). */
+  idsTaken(n: number): void {
+    Atomics.store(this.idsWord, 0, n);
+  }
+
+  /**
+   * A restore reserved the ids below `below` (see Partition.reserved): this
+   * thread's placement ranges skip them, and each worker whose blocks may
+   * hold some drops them, with a new block when they cut into the block it
+   * may be giving ids from now (it gives them out synchronously: it cannot
+   * wait for one, and its ask for more may have been made already).
+   */
+  reserved(below: number): void {
+    for (const s of this.slots) {
+      if (s === undefined || !s.alive) continue;
+      // Never given out: placedHere counts them as ids of actors that exited (nowhere).
+      if (s.placeIds[0] < below) s.placeIds[0] = Math.min(below, s.placeIds[1]);
+      if (s.granted.length > 0 && s.granted[0]![0] >= below) continue; // its blocks were granted since
+      const last = s.granted[s.granted.length - 1];
+      s.granted = s.granted.map(([next, end]): [number, number] => [Math.max(next, below), end]).filter(([next, end]) => next < end);
+      if (last === undefined || below > last[0]) this.grantIds(s, below);
+      else this.control(s, { t: 'ids', first: 0, count: 0, below });
+    }
   }
 
   private control(slot: Slot, c: PoolControl): void {
@@ -603,6 +878,8 @@ export class ActorPool implements Partition {
    * answers between two slices, so this waits for about one slice.
    */
   private ask(slot: Slot, make: (req: number) => PoolControl): unknown {
+    // What the host did before asking is seen by the answer (bytes a closed inbox gave back to a worker's tree).
+    this.system.flushRefunds();
     const req = this.nextReq++;
     this.control(slot, make(req));
     slot.channel.flush();
@@ -694,7 +971,7 @@ export class ActorPool implements Partition {
   private take(slot: Slot, r: Uint8Array): void {
     if (r[0] === WireKind.SIGNAL) {
       const s = readSignal(r);
-      this.owed.passed(s);
+      this.callEnded(this.owed.passed(s));
       const held = this.system.remoteActor(s.to)?.held;
       if (held != null) {
         held.push(r);
@@ -721,6 +998,8 @@ export class ActorPool implements Partition {
         const trap = c.trap === null ? undefined : new Trap(c.trap.message, [], c.trap.phase === 'exhaustion' ? 'exhaustion' : 'trap');
         this.system.remoteExited(c.id, c.name, c.reason, c.fuelUsed, trap);
         this.owed.forget(c.id);
+        this.forgetReply(c.id);
+        if (r?.away === true) this.forgetAway(c.id);
         return;
       }
       case 'event':
@@ -729,6 +1008,8 @@ export class ActorPool implements Partition {
       case 'log':
         this.system.writeLogLine(c.line);
         return;
+      case 'refund':
+        return this.refund(c.key, c.delta);
       case 'want-ids':
         this.grantIds(slot);
         return;
@@ -780,6 +1061,8 @@ export class ActorPool implements Partition {
     }
     for (const r of dead) {
       if (r.imports !== null) this.hostImports.delete(r.imports.key);
+      if (r.away) this.forgetAway(r.id);
+      this.forgetReply(r.id);
       this.system.remoteExited(r.id, this.system.nameOf(r.id), reason, 0, undefined);
     }
     Atomics.sub(this.actors, 0, dead.length); // it counted them in the hive's actors, and cannot uncount them

@@ -17,12 +17,15 @@
 import type { MessagePort } from 'node:worker_threads';
 import { decode, encode } from './codec.js';
 import type { ActorLimits, HiveLimits } from './limits.js';
+import type { MemoryPoolStats } from '../vm/index.js';
 
 /**
  * An ordinary message (or a call's request, whose `from` is the call's reply
  * address), for a mailbox. `sender` is the actor that sent it (0: the host),
- * which a reply address checks; `payer` the root of the spawn tree whose
- * bytes it counts against while it waits (0: none). `until`: the time of the
+ * which a reply address checks; `payer` the spawn tree whose bytes it counts
+ * against while it waits (0: none): its number on the sender's thread, or,
+ * sent to another thread, `(thread + 1) * 2^32 + number` (see treeKey;
+ * the receiving thread gives the bytes back with a RefundControl). `until`: the time of the
  * hive's clock until which the sender waits for room when the mailbox is
  * full (0: answer FULL at once; -1: for ever). With `seq` > 0 the receiver's side answers with an `ack`; a
  * message refused without one (the host's sends) is a dead letter.
@@ -92,6 +95,14 @@ export interface MonitorSignal {
   readonly from: number;
   readonly to: number;
   readonly ref: number;
+  /**
+   * 0, or the sequence number of an `ack` the receiver's side sends once it
+   * recorded the monitor (when it is gone, the `noproc` down is the answer):
+   * a watcher on another partition keeps room for that down in its signal
+   * queue until one of the two comes (system.ts `monitor`). It is `-ref`,
+   * apart from the positive numbers of the watcher's requests.
+   */
+  readonly seq: number;
 }
 
 /** The sender dropped its monitor `ref` of the receiver. */
@@ -225,7 +236,7 @@ export const SIGNAL_FIELDS: { readonly [T in Signal['t']]: readonly (readonly [E
   exit: [['from', 'num'], ['reason', 'str'], ['linked', 'bool'], ['seq', 'num']],
   link: [['from', 'num'], ['seq', 'num']],
   unlink: [['from', 'num']],
-  monitor: [['from', 'num'], ['ref', 'num']],
+  monitor: [['from', 'num'], ['ref', 'num'], ['seq', 'num']],
   demonitor: [['from', 'num'], ['ref', 'num']],
   down: [['from', 'num'], ['ref', 'num'], ['reason', 'str']],
   register: [['from', 'num'], ['seq', 'num'], ['name', 'str']],
@@ -365,22 +376,46 @@ export interface TerminateControl {
   readonly reason: string;
 }
 
-/** main → worker: ids the worker gives out from now on (a block). */
+/**
+ * main → worker: ids the worker gives out from now on (a block of `count`
+ * from `first`; count 0: none). `below`: first, the worker drops the ids
+ * below it from its blocks (a restore reserved them). `none`: no block is
+ * left to give (the end of the id space): none will come, and a spawn
+ * that finds no id left is refused (LimitError 'ids').
+ */
 export interface IdsControl {
   readonly t: 'ids';
   readonly first: number;
   readonly count: number;
+  readonly below?: number;
+  readonly none?: boolean;
 }
 
-/** main → worker: a request answered synchronously (the main thread waits for the `answer`). */
+/**
+ * main → worker: a request answered synchronously (the main thread waits for
+ * the `answer`). `freeze`, `drain` and `thaw` hold a worker still for a group
+ * snapshot across threads: frozen, it runs no slice and no timer and does not
+ * return to its event loop, but takes what its rings bring and answers the
+ * main thread; `drain` answers its rings' counts (FrozenCounts), `thaw` lets
+ * it go on (see Pool.snapshotAcross).
+ */
 export interface RequestControl {
   readonly t: 'request';
   readonly req: number;
-  readonly op: 'snapshot' | 'info' | 'terminate' | 'link' | 'idle' | 'load' | 'emigrate' | 'immigrate' | 'ping' | 'inspect' | 'snapshot-group';
+  readonly op: 'snapshot' | 'info' | 'terminate' | 'link' | 'idle' | 'load' | 'emigrate' | 'immigrate' | 'ping' | 'inspect' | 'snapshot-group' | 'freeze' | 'drain' | 'thaw' | 'restore';
   readonly id: number;
   readonly bytes: Uint8Array | null;
   /** For `inspect`, the query (an InspectQuery). */
   readonly options: Record<string, unknown> | null;
+}
+
+/**
+ * A frozen worker's counts (answer to `freeze` and `drain`): per ring to and
+ * from another worker, [slot, records sent, records received, records waiting
+ * in its overflow queue].
+ */
+export interface FrozenCounts {
+  readonly peers: readonly (readonly [number, number, number, number])[];
 }
 
 /**
@@ -391,22 +426,27 @@ export interface RequestControl {
  * nothing the asker sends is run. `memory`: `length` bytes of its exported
  * memory from `offset`; `counters`: its counters and its tree's
  * (ActorCounters); `shapes`: the own property names of its instance's
- * memories and tables. The thread's own questions (ThreadQuery) need no
+ * memories and tables; `limits`: the limits it runs under. The thread's own questions (ThreadQuery) need no
  * actor (a worker answers them for id 0).
  */
 export type InspectQuery =
   | { readonly q: 'memory'; readonly offset: number; readonly length: number }
   | { readonly q: 'counters' }
   | { readonly q: 'shapes' }
+  | { readonly q: 'limits' }
   | ThreadQuery;
 
 /**
  * @internal A question about the thread asked rather than one actor:
  * `timers`, the timers pending on its clock; `endpoints`, the addresses its
  * system holds (actors, inboxes, reply addresses, records of other threads'
- * actors).
+ * actors); `memoryPool`, the counts of the memory pool its actors' memories
+ * are cut from (each thread has its own); `tree`, the counters of its spawn
+ * tree made for actor `root` (null: none, or one that counts nothing any
+ * more and was dropped); `moves`, a worker's entries for actors away from
+ * their home worker and fences for their moves (a worker's only).
  */
-export type ThreadQuery = { readonly q: 'timers' } | { readonly q: 'endpoints' };
+export type ThreadQuery = { readonly q: 'timers' } | { readonly q: 'endpoints' } | { readonly q: 'memoryPool' } | { readonly q: 'tree'; readonly root: number } | { readonly q: 'moves' };
 
 /** @internal The counters of a spawn tree (limits.ts `Tree`), as plain data. */
 export interface TreeCounters {
@@ -453,6 +493,10 @@ export interface InspectAnswers {
   readonly shapes: { readonly memories: readonly (readonly string[])[]; readonly tables: readonly (readonly string[])[] };
   readonly timers: number;
   readonly endpoints: number;
+  readonly memoryPool: MemoryPoolStats;
+  readonly tree: TreeCounters | null;
+  readonly moves: { readonly away: number; readonly fences: number };
+  readonly limits: Readonly<Record<string, number>>;
 }
 
 /** main → worker: the hive's manual clock moved to `now` (a worker's manual clock follows it). */
@@ -540,6 +584,42 @@ export interface MovedControl {
   readonly id: number;
 }
 
+/**
+ * main → every worker: actor `id`, which was away from its home worker (see
+ * AwayControl), exited: envelopes to it go by the block table again (its
+ * home worker answers for the address now), and what was kept for its moves
+ * (the away entry, fences) is dropped. Ids are never given out twice.
+ */
+export interface ForgetControl {
+  readonly t: 'forget';
+  readonly id: number;
+}
+
+/**
+ * To the thread of spawn tree `key` (see treeKey; worker → worker over their
+ * ring, else through the main thread): messages it sent another thread left
+ * their mailboxes there (taken, refused, dropped) or came back in: `delta`
+ * bytes to add to its queued bytes (negative: given back).
+ */
+export interface RefundControl {
+  readonly t: 'refund';
+  readonly key: number;
+  readonly delta: number;
+}
+
+/** The key of spawn tree `serial` of thread `thread` (0: the main thread) in messages to other threads (MessageSignal.payer). */
+export function treeKey(thread: number, serial: number): number {
+  return (thread + 1) * TREE_KEY_THREAD + serial;
+}
+
+/** The thread (0: main) and tree number of a key made by treeKey; null for a plain tree number (same thread). */
+export function treeOfKey(key: number): { thread: number; serial: number } | null {
+  if (key < TREE_KEY_THREAD) return null;
+  return { thread: Math.floor(key / TREE_KEY_THREAD) - 1, serial: key % TREE_KEY_THREAD };
+}
+
+const TREE_KEY_THREAD = 2 ** 32;
+
 /** worker → worker: nothing more comes over this ring for actor `id` (see AwayControl). */
 export interface FenceControl {
   readonly t: 'fence';
@@ -560,7 +640,7 @@ export interface LostControl {
 }
 
 /** Every pool control envelope. */
-export type PoolControl = DefineControl | StartControl | TerminateControl | IdsControl | RequestControl | TimeControl | CloseControl | AnswerControl | BornControl | DiedControl | EventControl | LogControl | WantIdsControl | AwayControl | MovedControl | FenceControl | LostControl;
+export type PoolControl = DefineControl | StartControl | TerminateControl | IdsControl | RequestControl | TimeControl | CloseControl | AnswerControl | BornControl | DiedControl | EventControl | LogControl | WantIdsControl | AwayControl | MovedControl | FenceControl | LostControl | RefundControl | ForgetControl;
 
 /** A control envelope as a wire record. */
 export function writeControl(c: PoolControl): Uint8Array {
@@ -624,6 +704,12 @@ export function blockOwner(table: Uint8Array, id: number): number {
 export interface PartitionTask {
   /** Its slot (1..workers). */
   readonly slot: number;
+  /**
+   * Its number among the hive's partitions, never given to another (treeKey):
+   * its slot for one that started with the hive, above the workers' count for
+   * one that replaced a dead one (whose slot it took).
+   */
+  readonly tag: number;
   /** main → worker ring, and worker → main ring. */
   readonly down: SharedArrayBuffer;
   readonly up: SharedArrayBuffer;
@@ -633,6 +719,8 @@ export interface PartitionTask {
   readonly peers: readonly PeerRings[];
   /** The shared block table (BLOCK_TABLE_BYTES): which worker each block of ids was given to. */
   readonly blocks: SharedArrayBuffer;
+  /** One Uint32 word: the hive's idsBelow, kept by the main thread as it rises (a worker's snapshots record it). */
+  readonly idsBelow: SharedArrayBuffer;
   /** Int32 words: [READY, THREAD_ID]. */
   readonly state: SharedArrayBuffer;
   readonly seed: string;

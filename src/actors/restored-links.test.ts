@@ -5,7 +5,7 @@
  * killed them, bypassing `signals: 'tree'`.
  */
 import { describe, expect, it } from 'vitest';
-import { cmd, forge, settle, testHive, notYetOnWorkers } from '../../test/helpers/hive.js';
+import { cmd, forge, settle, testHive } from '../../test/helpers/hive.js';
 
 
 describe('links of restored actors', () => {
@@ -40,7 +40,7 @@ describe('links of restored actors', () => {
     hive.close();
   });
 
-  it.skipIf(notYetOnWorkers)('an actor restored into a tree (restore { tree }) gets back its links with actors of that tree', async () => {
+  it('an actor restored into a tree (restore { tree }) gets back its links with actors of that tree', async () => {
     const { hive } = testHive();
     const a = hive.spawn('probe');
     const b = hive.spawn('probe', { tree: a });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { SnapshotError } from '../vm/index.js';
 import type { Executor, Runnable } from '../scheduler/index.js';
 import { decode, encode, HiveStateError, NameTakenError, Pid, readActorSnapshot, Status } from './index.js';
-import { cmd, guest, settle, testHive, conformance, notYetOnWorkers, readsInternals } from '../../test/helpers/hive.js';
+import { cmd, forge, guest, settle, testHive, conformance, readsInternals } from '../../test/helpers/hive.js';
 import { wat } from '../../test/helpers/wat.js';
 import { systemOf } from './hive.js';
 
@@ -39,7 +39,7 @@ class StepExecutor implements Executor {
 }
 
 describe('an actor is a value', () => {
-  it.skipIf(notYetOnWorkers)('a counter snapshotted mid-conversation carries on in a second hive, messages waiting included', async () => {
+  it('a counter snapshotted mid-conversation carries on in a second hive, messages waiting included', async () => {
     const one = testHive();
     const c1 = one.hive.spawn<string, string>('counter');
     expect(await c1.call('up')).toBe('value=1');
@@ -48,8 +48,9 @@ describe('an actor is a value', () => {
     c1.send('up');
     c1.send('up');
     // A snapshot delivers what is in flight first: both wait in the mailbox (the counter has yet to resume from its last reply).
+    // (Read in the snapshot: on a worker the original may take them before a later `info` is answered.)
     const bytes = one.hive.snapshot(c1);
-    expect(c1.info()!.mailbox).toBe(2);
+    expect((readActorSnapshot(bytes)['mailbox'] as unknown[]).length).toBe(2);
     const two = testHive();
     const c2 = two.hive.restore<string, string>(bytes);
     expect(c2.id).toBe(c1.id);
@@ -169,7 +170,13 @@ describe('an actor is a value', () => {
     const first = one.hive.snapshot(a);
     const two = testHive();
     const b = two.hive.restore(first);
-    expect(two.hive.snapshot(b)).toEqual(first);
+    // Each then runs to the same point (its mailbox handled; on a pooled hive the copy runs on a worker as soon as
+    // it is restored, so that point is where both wait again).
+    await settle(one.hive);
+    await settle(two.hive);
+    // Besides `idsBelow`, what its hive had given out (a pooled hive gives workers blocks of ids ahead).
+    const actorOnly = (bytes: Uint8Array): Uint8Array => forge(bytes, (body) => delete body['idsBelow']);
+    expect(actorOnly(two.hive.snapshot(b))).toEqual(actorOnly(one.hive.snapshot(a)));
     // And both continue the same way.
     expect(await cmd(a, 'random', 8)).toEqual(await cmd(b, 'random', 8));
     one.hive.close();

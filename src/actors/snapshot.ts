@@ -39,8 +39,8 @@ export interface SnapshotHost extends ActorHost {
   checkRoom(tree: Tree | null, pages: number, elements?: number): void;
   admit(a: Actor): void;
   maySignal(a: Actor, to: number): boolean;
-  /** Links `a` with an actor of another thread (a pooled hive), both ways, now; false when it is not there. */
-  linkRemote(a: Actor, to: number): boolean;
+  /** Links `a` with an actor of another thread (a pooled hive), both ways; false when it is not there (a worker learns later: see ActorSystem.linkRemote). */
+  linkRemote(a: Actor, to: number, missing: 'drop' | 'signal'): boolean;
   /** Starts monitor `ref` of `a` on an actor of another thread (its side answers DOWN noproc if gone); false when it is not one. */
   monitorRemote(a: Actor, ref: number, target: number): boolean;
   reopenReply(owner: Actor, id: number, target: number): boolean;
@@ -86,6 +86,10 @@ export interface RestoreActorOptions {
    * its id, which it keeps), and the calls it owes answers to are `callers`.
    */
   moved?: { readonly callers: readonly number[] };
+  /** @internal The id it takes (a worker restoring what the main thread placed there, which chose it). */
+  at?: number;
+  /** @internal Whether the actor it was snapshotted from lives (known on the main thread; a worker cannot see other threads' actors). */
+  originalLives?: boolean;
 }
 
 function tuple(e: Envelope): EnvelopeTuple {
@@ -230,7 +234,10 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
   // Written since format 1 was extended; absent from older snapshots.
   const idsBelow = b['idsBelow'] === undefined ? oldId + 1 : int(b['idsBelow'], 'idsBelow', 1, ID_MAX + 1);
   let id = oldId;
-  if (options.id === 'new') id = hive.allocId();
+  if (options.at !== undefined) {
+    id = options.at;
+    if (hive.endpoint(id) !== undefined) throw new HiveStateError(`id ${id} is in use in this hive: restore with { id: 'new' }, or stop the actor that has it`);
+  } else if (options.id === 'new') id = hive.allocId();
   else if (hive.endpoint(oldId) !== undefined) throw new HiveStateError(`id ${oldId} is in use in this hive: restore with { id: 'new' }, or stop the actor that has it`);
 
   const name = options.name !== undefined ? options.name : b['name'] === null ? null : str(b['name'], 'name');
@@ -351,7 +358,7 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
     if (isProcess(peer) && peer.alive && hive.maySignal(a, peer.id)) {
       a.links.add(peer.id);
       peer.links.add(id);
-    } else if (!isProcess(peer) && hive.maySignal(a, l) && hive.linkRemote(a, l)) {
+    } else if (!isProcess(peer) && hive.maySignal(a, l) && hive.linkRemote(a, l, options.missingLinks ?? 'drop')) {
       // linked with an actor on a worker thread
     } else if (options.missingLinks === 'signal') {
       a.exitSignal(l, 'noproc', false);
@@ -372,7 +379,7 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
   // gone: a copy made beside a living original leaves them on the original
   // (a monitor is one reference to one process, and fires once).
   const original = id === oldId ? undefined : hive.endpoint(oldId);
-  if (!(isProcess(original) && original.alive)) {
+  if (!(options.originalLives ?? (isProcess(original) && original.alive))) {
     for (const [watcher, refs] of monitoredBy) {
       const w = hive.endpoint(watcher);
       if (!(w instanceof Actor) || !w.alive) continue;

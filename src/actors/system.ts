@@ -6,7 +6,7 @@
  * monitors). Actors run on an `Executor`; time comes from a `Clock`.
  */
 import { pino, type Logger } from 'pino';
-import { Global, Instance, LinkError, Memory, MemoryPool, Module, SnapshotError, Table, Trap, warmUp, type GrowthBudget, type Imports, type Suspend } from '../vm/index.js';
+import { Global, Instance, LinkError, Memory, MemoryPool, Module, SnapshotError, Table, Trap, warmUp, type GrowthBudget, type Imports, type MemoryPoolStats, type Suspend } from '../vm/index.js';
 import { InlineExecutor, SystemClock, type Clock, type Executor, type TimerHandle } from '../scheduler/index.js';
 import { ABI_VERSION, hiveImports } from './abi.js';
 import { HiveAbi, type SpawnOutcome } from '../bindings/hive/index.js';
@@ -15,10 +15,10 @@ import { Actor, PARK, type ActorHost, type ActorLimits, type Wait } from './acto
 import { assertSchema, checkBytes, decode, encode, Pid } from './codec.js';
 import { Kind, Status, isNormalExit, type Envelope } from './envelope.js';
 import { ActorExitedError, CallTimeoutError, HiveStateError, LimitError, MailboxFullError, MessageTooLargeError, NameTakenError, NotFoundError, SchemaError } from './errors.js';
-import { checkLimits, DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS, LogGate, MESSAGE_OVERHEAD, Tree, type HiveLimits } from './limits.js';
+import { checkLimits, DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS, ForeignTree, LogGate, MESSAGE_OVERHEAD, Tree, type HiveLimits } from './limits.js';
 import { isProcess, type BlockedSend, type Endpoint, type Process } from './process.js';
 import { ActorRef, Inbox, type ActorInfo, type InboxOptions, type Received, type RefHost } from './ref.js';
-import { BLOCK_IDS, HIVE_ADDRESS, type AckSignal, type WithdrawSignal, type DemonitorSignal, type DownSignal, type ExitSignal, type LinkSignal, type LookupSignal, type MessageSignal, type MonitorSignal, type RegisterSignal, type Signal, type SpawnedSignal, type SpawnSignal, type UnlinkSignal, type UnregisterSignal } from './protocol.js';
+import { BLOCK_IDS, HIVE_ADDRESS, ID_BLOCK, treeKey, treeOfKey, type AckSignal, type WithdrawSignal, type DemonitorSignal, type DownSignal, type ExitSignal, type LinkSignal, type LookupSignal, type MessageSignal, type MonitorSignal, type RegisterSignal, type Signal, type SpawnedSignal, type SpawnSignal, type UnlinkSignal, type UnregisterSignal } from './protocol.js';
 import { NameTable } from './names.js';
 import { ModuleRegistry } from './registry.js';
 import { inlineTransport, type Transport } from './router.js';
@@ -513,6 +513,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   allocId(): number {
     if (this.partition?.allocId !== undefined) return this.partition.allocId();
+    // A pooled hive's main thread whose ids reached the workers' half (a high firstId, a restored snapshot's
+    // ids, or 2^30 of them): from there on from ranges of its own between the workers' blocks.
+    if (this.nextId >= BLOCK_IDS && this.nextId >= this.ownIdsEnd && this.partition?.role === 'main') this.takeOwnIds();
     const id = this.nextId;
     if (id > ID_MAX) throw new LimitError('ids', ID_MAX, 0);
     this.nextId = id + 1;
@@ -520,38 +523,86 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   }
 
   /**
+   * A pooled hive's main thread, its own ids in the workers' half (from
+   * BLOCK_IDS): the next range to give them out from, the rest of the block
+   * (of ID_BLOCK ids, as the block table counts them) that the next free id
+   * of that half is in. No worker is given that block (its table entry stays
+   * 0, this thread's), and at the end of the id space, where no whole block
+   * is left for a worker, its last ids are given out so (see
+   * ActorPool.placeId).
+   */
+  private takeOwnIds(): void {
+    const first = Math.max(this.nextBlockId, this.nextId);
+    this.nextId = first;
+    if (first > ID_MAX) return; // none left: allocId refuses
+    this.ownIdsEnd = Math.floor((first - BLOCK_IDS) / ID_BLOCK + 1) * ID_BLOCK + BLOCK_IDS;
+    this.raiseBlockIds(this.ownIdsEnd);
+  }
+  /** The end of this thread's own range in the workers' half (see takeOwnIds); the range is [nextId, ownIdsEnd). */
+  private ownIdsEnd = 0;
+
+  /**
    * @internal A block of `count` new ids for a worker to give out itself;
    * returns the first. Blocks come from the upper half of the ids (from
-   * 2^30), so the host's own ids stay small and do not jump by a block.
+   * 2^30), so the host's own ids stay small and do not jump by a block;
+   * only whole blocks, on a multiple of `count` (LimitError 'ids' when
+   * none is left: the last ids are the main thread's, see takeOwnIds).
    */
   allocIds(count: number): number {
+    // This thread's own ids, when they are in this half (a firstId there, a restored snapshot's ids), keep the
+    // rest of the block they begin in (its first id is given out first, as inline); the workers' blocks go above.
+    if (this.nextId >= BLOCK_IDS && this.nextId >= this.ownIdsEnd && this.nextId >= this.nextBlockId) this.takeOwnIds();
     // On a multiple of `count` (a restored id may have moved the next one anywhere): the pool's block table indexes blocks by it.
-    const first = Math.ceil((this.nextBlockId - BLOCK_IDS) / count) * count + BLOCK_IDS;
+    const first = Math.ceil((Math.max(this.nextBlockId, this.nextId) - BLOCK_IDS) / count) * count + BLOCK_IDS;
     if (first + count - 1 > ID_MAX) throw new LimitError('ids', ID_MAX, 0);
-    this.nextBlockId = first + count;
+    this.raiseBlockIds(first + count);
     return first;
   }
+  /** Ids of the workers' half (from BLOCK_IDS) below this are in blocks, this thread's ranges, claimed or reserved. */
   private nextBlockId = BLOCK_IDS;
+
+  /** Raises nextBlockId to `n`; the workers learn it (a worker's snapshot records the hive's idsBelow). */
+  private raiseBlockIds(n: number): void {
+    if (n <= this.nextBlockId) return;
+    this.nextBlockId = n;
+    this.partition?.idsTaken?.(n);
+  }
 
   /** @internal An id taken as it is (a restored actor's, an inbox's claimed address): later ids go above it. */
   claimId(id: number): void {
     if (id >= BLOCK_IDS && this.partition?.role === 'main') {
       // In the workers' range: no later block may hold it; a worker's block's address is reached through this thread now.
-      if (id >= this.nextBlockId) this.nextBlockId = id + 1;
+      this.raiseBlockIds(id + 1);
+      if (id >= this.nextId && id < this.ownIdsEnd) this.nextId = id + 1; // in this thread's own range
       this.partition.claimed?.(id);
       return;
     }
     if (id >= this.nextId) this.nextId = id + 1;
   }
 
-  /** @internal Ids below this were or may have been given out: a snapshot records it, and a restore raises this hive's to it. */
+  /**
+   * @internal Ids below this were or may have been given out: a snapshot
+   * records it, and a restore raises this hive's to it. On a pooled hive,
+   * the workers' blocks count too (a worker's system asks its partition:
+   * the main thread hands the blocks out).
+   */
   get idsBelow(): number {
-    return this.nextId;
+    const p = this.partition;
+    return Math.max(this.nextId, p === null ? 0 : p.role === 'main' ? this.nextBlockId : p.idsBelow?.() ?? 0);
   }
 
-  /** @internal Raises the next id to `n` (restoring a snapshot of a hive that had given out ids below it). */
+  /**
+   * @internal Raises the next id to `n` (restoring a snapshot of a hive that
+   * had given out ids below it). On a pooled hive's main thread, no block
+   * of the workers' holds ids below `n` from now on either (see
+   * Partition.reserved).
+   */
   reserveIdsBelow(n: number): void {
     if (n > this.nextId) this.nextId = Math.min(n, ID_MAX + 1);
+    if (this.partition?.role === 'main' && n > BLOCK_IDS) {
+      this.raiseBlockIds(Math.min(n, ID_MAX + 1));
+      this.partition.reserved?.(n);
+    }
   }
 
   // ---------------------------------------------------------------------
@@ -567,10 +618,30 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return this.endpoints.size;
   }
 
+  /** @internal The spawn trees of this thread made for actor `root` (tests: what a tree still counts; one that counts nothing is dropped). */
+  treesOf(root: number): Tree[] {
+    return [...this.trees.values()].filter((t) => t.root === root);
+  }
+
+  /** @internal The counts of this thread's memory pool (regions lent to actors' memories): tests check that none leak. */
+  get memoryPoolStats(): MemoryPoolStats {
+    return this.memoryPool.stats();
+  }
+
   /** @internal Adds an endpoint (host mailboxes, supervisors, restored actors). */
   addEndpoint(e: Endpoint): void {
     if (this.endpoints.has(e.id)) throw new HiveStateError(`id ${e.id} is in use`);
     this.endpoints.set(e.id, e);
+  }
+
+  /**
+   * @internal An address of another thread closed (a pooled hive's main
+   * thread saw the call it was the reply address of end): its ref's entry
+   * goes, as an address of this thread's does when it closes
+   * (removeEndpoint). An address this thread holds keeps it until then.
+   */
+  forgetRef(id: number): void {
+    if (!this.endpoints.has(id)) this.refs.delete(id);
   }
 
   /** @internal Removes an endpoint. */
@@ -824,10 +895,19 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       // On another partition, which decides the rest. Counted against no tree: a guest waits for the
       // answer to each send (one message in flight), and the receiver's mailbox bounds what it holds.
       // (Actors with schemas run on the main thread: nothing of theirs is checked here.)
-      if (sender !== null && sender.callers.size > 0) sender.callers.delete(to); // a remote call answered
+      // A remote call answered (answers are counted against no tree, as here).
+      const answer = sender !== null && sender.callers.size > 0 && sender.callers.delete(to);
+      // Counted against the sender's tree as here: until it leaves the mailbox it waits in there, whose
+      // thread gives the bytes back (see ForeignTree).
+      let payer = 0;
+      if (sender !== null && !answer && this.partition?.threadSlot !== undefined) {
+        if (!this.queuedRoom(sender, bytes.length)) return Status.LIMIT;
+        sender.tree.queuedBytes += bytes.length + MESSAGE_OVERHEAD;
+        payer = treeKey(this.partition.threadSlot, sender.tree.serial);
+      }
       const until = wait === 0 ? 0 : wait < 0 ? -1 : Math.max(1, this.clock.now() + wait);
       const seq = done === null ? 0 : done === ACK_TO_WAIT ? this.newSeq() : this.request(done);
-      this.transport.post({ t: 'message', from, to, sender: sender?.id ?? 0, payer: 0, bytes, until, seq, call });
+      this.transport.post({ t: 'message', from, to, sender: sender?.id ?? 0, payer, bytes, until, seq, call });
       return seq;
     }
     if (ep === undefined || (ep instanceof ReplyTo && !ep.accepts(sender?.id ?? 0))) {
@@ -867,7 +947,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** The receiver's side of a message. */
   private onMessage(s: MessageSignal): void {
     const bytes = s.bytes;
-    const payer = s.payer === 0 ? null : this.trees.get(s.payer) ?? null;
+    const payer = s.payer === 0 ? null : this.payerOf(s.payer);
     // No longer in flight: a mailbox counts it from here (Mailbox.push, Mailbox.block), or it is refused.
     if (payer !== null) this.releaseBytes(payer, bytes.length + MESSAGE_OVERHEAD);
     const answer = (status: number): void => {
@@ -967,6 +1047,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         a.wakeWithI32(s.status);
         return;
       }
+      // The monitored side on another partition recorded monitor -seq (see monitor).
+      if (s.seq < 0) {
+        a.downsAwaited.delete(-s.seq);
+        return;
+      }
     }
     this.answered(s);
   }
@@ -988,6 +1073,48 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     if (a.tree.queuedBytes + size + MESSAGE_OVERHEAD <= this.hiveLimits.maxTreeQueuedBytes) return true;
     this.limitHit('maxTreeQueuedBytes', this.hiveLimits.maxTreeQueuedBytes, a);
     return false;
+  }
+
+  /**
+   * The tree a message counts against, from its `payer`: one of this thread
+   * (its number, or its key come back), or another thread's, stood for here
+   * by a ForeignTree (one per tree and batch: what they come to goes back).
+   */
+  private payerOf(payer: number): Tree | null {
+    const k = treeOfKey(payer);
+    if (k === null) return this.trees.get(payer) ?? null;
+    if (k.thread === this.partition?.threadSlot) return this.trees.get(k.serial) ?? null;
+    let t = this.foreign.get(payer);
+    if (t === undefined) this.foreign.set(payer, (t = new ForeignTree(payer, this.foreignChanged)));
+    return t;
+  }
+
+  /** The ForeignTree of each tree of another thread that messages arriving in this task count against (see payerOf). */
+  private readonly foreign = new Map<number, ForeignTree>();
+  /** Those whose bytes moved: what they come to goes to their threads at the end of the task. */
+  private readonly refunds = new Set<ForeignTree>();
+  private readonly foreignChanged = (t: ForeignTree): void => {
+    if (this.refunds.size === 0) queueMicrotask(this.sendRefunds);
+    this.refunds.add(t);
+  };
+  /** @internal Sends now what foreign trees come to (a request to another thread sees it: see ForeignTree). */
+  flushRefunds(): void {
+    if (this.refunds.size > 0) this.sendRefunds();
+  }
+  private readonly sendRefunds = (): void => {
+    for (const t of this.refunds) {
+      if (t.owed !== 0 && !this.closed) this.partition?.refund?.(t.key, t.owed);
+      t.owed = 0;
+    }
+    this.refunds.clear();
+    // Envelopes keep their ForeignTree (and add to `refunds` when they leave): new arrivals get new ones, so the map does not grow.
+    this.foreign.clear();
+  };
+
+  /** @internal `delta` bytes for this thread's spawn tree `serial`, from the thread where messages it sent wait (see ForeignTree). */
+  refunded(serial: number, delta: number): void {
+    const t = this.trees.get(serial);
+    if (t !== undefined) t.queuedBytes += delta;
   }
 
   /** Gives bytes back to a tree (a message it sent left flight). */
@@ -1386,8 +1513,25 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return Status.OK;
   }
 
-  /** @internal Links a restored actor of this thread with an actor on a worker, both ways, now (see SnapshotHost); false when it is not there. */
-  linkRemote(a: Actor, to: number): boolean {
+  /**
+   * @internal Links a restored actor of this thread with an actor on another
+   * thread, both ways (see SnapshotHost); false when it is not there. The
+   * main thread asks the worker and knows now; a worker sends a link request
+   * as a guest's link does, and the restored actor holds the link until the
+   * answer says the other is gone (then `missing` says what it gets).
+   */
+  linkRemote(a: Actor, to: number, missing: 'drop' | 'signal'): boolean {
+    if (this.partition?.role === 'worker') {
+      if (!this.remote(to)) return false;
+      a.links.add(to);
+      const seq = this.request((status) => {
+        if (status === Status.OK) return;
+        a.links.delete(to);
+        if (missing === 'signal' && a.alive) a.exitSignal(to, 'noproc', false);
+      });
+      this.transport.post({ t: 'link', from: a.id, to, seq });
+      return true;
+    }
     const r = this.endpoints.get(to);
     if (!(r instanceof RemoteActor) || !r.alive) return false;
     try {
@@ -1402,9 +1546,10 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** @internal Restores monitor `ref` of `a` on an actor on a worker (its side answers DOWN noproc if it is gone); false when it is not one. */
   monitorRemote(a: Actor, ref: number, target: number): boolean {
     const r = this.endpoints.get(target);
-    if (!(r instanceof RemoteActor) || !r.alive) return false;
+    // On a worker, an actor of another thread is not known here: its side answers DOWN noproc if it is gone.
+    if (this.partition?.role === 'worker' ? r !== undefined || !this.remote(target) : !(r instanceof RemoteActor) || !r.alive) return false;
     a.monitors.set(ref, target);
-    this.transport.post({ t: 'monitor', from: a.id, to: target, ref });
+    this.transport.post({ t: 'monitor', from: a.id, to: target, ref, seq: 0 });
     return true;
   }
 
@@ -1432,9 +1577,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     if (!this.entryRoom(watcher)) return Status.LIMIT;
     const t = this.endpoints.get(target);
-    // Another partition's process: its side answers, with a `noproc` down if it is gone.
-    const alive = (isProcess(t) && t.alive) || this.remote(target);
-    if (!alive && !watcher.signalRoom) {
+    // Another partition's process: its side answers, with a `noproc` down if it is gone, or an ack once it recorded
+    // the monitor. Until then the down may still come, so it takes room in the signal queue (downsAwaited) as a
+    // `noproc` down queued at once here does: maxSignals holds whichever thread the target's id leads to.
+    const elsewhere = this.remote(target);
+    const alive = elsewhere || (isProcess(t) && t.alive);
+    if ((elsewhere || !alive) && !watcher.signalRoom) {
       this.limitHit('maxSignals', watcher.limits.maxSignals, watcher);
       return Status.LIMIT;
     }
@@ -1444,7 +1592,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       return ref;
     }
     watcher.monitors.set(ref, target);
-    this.transport.post({ t: 'monitor', from: watcher.id, to: target, ref });
+    if (elsewhere) watcher.downsAwaited.add(ref);
+    this.transport.post({ t: 'monitor', from: watcher.id, to: target, ref, seq: elsewhere ? -ref : 0 });
     return ref;
   }
 
@@ -1458,6 +1607,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     let refs = t.monitoredBy.get(s.from);
     if (refs === undefined) t.monitoredBy.set(s.from, (refs = new Set()));
     refs.add(s.ref);
+    // Recorded: the watcher on another partition no longer keeps room for a noproc down (see monitor).
+    if (s.seq !== 0) this.transport.post({ t: 'ack', from: s.to, to: s.from, seq: s.seq, status: Status.OK });
   }
 
   /** Drops a monitor (and its DOWN message, if queued): this side at once, the monitored side when the `demonitor` reaches it. */
@@ -1466,6 +1617,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     const queued = watcher.signals.removeAll((e) => e.kind === Kind.DOWN && e.ref === ref);
     if (target === undefined) return queued > 0 ? Status.OK : Status.NOT_FOUND;
     watcher.monitors.delete(ref);
+    // Its down, if one still comes, is dropped on arrival (onDown): it needs no room now.
+    if (watcher.downsAwaited.size > 0) watcher.downsAwaited.delete(ref);
     this.transport.post({ t: 'demonitor', from: watcher.id, to: target, ref });
     return Status.OK;
   }
@@ -1910,6 +2063,23 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     // What is in flight lands first: an exit or DOWN of the actor it replaces must not reach the restored one.
     this.transport.flush();
     const def = options.module !== undefined ? this.modules.resolve(options.module) : this.defForSnapshot(bytes);
+    if (this.partition?.restoreOn !== undefined) {
+      // A pooled hive restores onto a worker what may run there, as it spawns.
+      const b = readActorSnapshot(bytes);
+      const id = b['id'];
+      const name = b['name'];
+      const idsBelow = b['idsBelow'];
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > ID_MAX) throw new SnapshotError('malformed actor snapshot: id');
+      if (options.id !== 'new' && this.endpoints.has(id)) throw new HiveStateError(`id ${id} is in use in this hive: restore with { id: 'new' }, or stop the actor that has it`);
+      const wait = b['wait'] as Record<string, unknown> | null | undefined;
+      const reply = wait != null && wait['kind'] === 'call' && typeof wait['reply'] === 'number' ? wait['reply'] : null;
+      const saved = { id, name: typeof name === 'string' ? name : null, idsBelow: typeof idsBelow === 'number' && Number.isInteger(idsBelow) && idsBelow > 0 ? Math.min(idsBelow, ID_MAX + 1) : id + 1, reply };
+      const r = this.partition.restoreOn(bytes, def, options, saved);
+      if (r !== null) {
+        this.announce(r.id);
+        return this.refOf(r.id);
+      }
+    }
     const a = restoreActor(this, bytes, def, options);
     const ref = this.refOf(a.id);
     if (a.alive) {
@@ -1928,22 +2098,26 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.transport.flush();
     if (new Set(ids).size !== ids.length) throw new RangeError('a group lists each actor once');
     if (ids.length === 0) throw new RangeError('a group holds at least one actor');
-    // A pooled hive: a group is taken on the thread that runs it (there no slice runs between its snapshots).
+    // A pooled hive: a group on one worker is taken there (no slice runs there between its snapshots); one on
+    // several threads, with those workers held still (see Partition.snapshotAcross).
     const remote = ids.map((id) => this.remoteActor(id));
     if (remote.some((r) => r !== undefined)) {
       const first = remote.find((r) => r !== undefined)!;
-      if (remote.some((r) => r?.worker !== first.worker)) {
-        const where = [...new Set(remote.map((r) => (r === undefined ? 'the main thread' : `worker ${r.worker - 1}`)))].join(', ');
-        throw new HiveStateError(`the actors of a group snapshot run on different threads (${where}): a group is taken on one thread; spawn them in one tree, or move them to one worker first (hive.migrate)`);
-      }
-      return this.partition!.request!(first, 'snapshot-group', null, { ids: [...ids] }) as Uint8Array;
+      if (remote.every((r) => r?.worker === first.worker)) return this.partition!.request!(first, 'snapshot-group', null, { ids: [...ids] }) as Uint8Array;
+      return packGroup(this.partition!.snapshotAcross!(ids, (here) => this.snapshotsHere(here)));
     }
+    return packGroup(this.snapshotsHere(ids));
+  }
+
+  /** The snapshots of actors of this thread, at one point (what is in flight delivered first). */
+  private snapshotsHere(ids: readonly number[]): Uint8Array[] {
+    this.transport.flush();
     const actors = ids.map((id) => {
       const a = this.actor(id);
       if (a === undefined || !a.alive) throw this.goneError(id);
       return a;
     });
-    return packGroup(actors.map((a) => snapshotActor(this, a)));
+    return actors.map((a) => snapshotActor(this, a));
   }
 
   /**

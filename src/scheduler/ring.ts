@@ -536,4 +536,16 @@ export class Doorbell {
     if (isClosed()) return 'closed';
     return timedOut ? 'timed-out' : 'ready';
   }
+
+  /**
+   * Blocks the thread until `ready()` holds or `timeoutMs` passes, with the
+   * same announcement as `wait` (no spin): for a thread that must not return
+   * to its event loop meanwhile (a worker held still for a group snapshot).
+   */
+  waitSync(ready: () => boolean, timeoutMs: number): RingWait {
+    Atomics.store(this.word, 0, 1);
+    if (!ready()) Atomics.wait(this.word, 0, 1, timeoutMs);
+    Atomics.store(this.word, 0, 0);
+    return ready() ? 'ready' : 'timed-out';
+  }
 }

@@ -40,20 +40,15 @@ export const WORKERS = Number(process.env['WASMHIVE_WORKERS'] ?? 0);
 
 /**
  * Tests skipped in the pool's conformance runs (reported as skipped, never as
- * passed). `readsInternals`: the test reaches into the hive's internals in a
+ * passed): `readsInternals`, the test reaches into the hive's internals in a
  * way that cannot cross to a worker thread: it steps the hive's executor by
  * hand (a pooled hive's actors run on the workers' executors), spies on the
  * system's methods, or holds engine objects of an actor (its memory region,
  * a Func of its instance); it runs in the inline and serializing runs. (An
- * actor's memory, fuel and counters, and its tree's, are read on any thread
- * through test/helpers/inspect.ts.) `notYetOnWorkers`: behaviour pooled
- * hives do not have yet (group snapshots across workers, restoring onto a
- * worker, ids near the end of the id space, fairness between threads, noproc
- * DOWN answered at once, refs of a worker's reply addresses dropped when they
- * close); issue 12 stays open until none is left.
+ * actor's memory, fuel, limits and counters, and its tree's, are read on any
+ * thread through test/helpers/inspect.ts.)
  */
 export const readsInternals = WORKERS > 0;
-export const notYetOnWorkers = WORKERS > 0 && process.env['WASMHIVE_RUN_NOT_YET'] === undefined; // set it to see which of them fail
 
 /** The threads every hive of a test file shares in the pool's conformance runs (started once, closed after the file). */
 let threads: WorkerPool | null = null;

@@ -42,6 +42,11 @@ export function counters(hive: Hive, target: Target): ActorCounters {
   return inspect(hive, target, { q: 'counters' });
 }
 
+/** The limits the actor runs under. */
+export function limitsOf(hive: Hive, target: Target): Readonly<Record<string, number>> {
+  return inspect(hive, target, { q: 'limits' });
+}
+
 /** The counters of the actor's spawn tree (read now: a copy, not the live tree). */
 export function treeOf(hive: Hive, target: Target): TreeCounters {
   return counters(hive, target).tree;
@@ -71,4 +76,27 @@ export function pendingTimers(hive: Hive, clock: ManualClock): number {
 export function addressesHeld(hive: Hive): { main: number; workers: number[] } {
   const pool = poolOf(hive);
   return { main: systemOf(hive).endpointCount, workers: pool === null ? [] : pool.inspectWorkers({ q: 'endpoints' }) };
+}
+
+/**
+ * Regions of memory lent to actors' memories, on every thread of the hive:
+ * the main thread's memory pool and, on a pooled hive, each worker's (its
+ * actors' memories are cut from its own pool).
+ */
+export function lentRegions(hive: Hive): number {
+  const pool = poolOf(hive);
+  const main = systemOf(hive).memoryPoolStats.lentRegions;
+  return pool === null ? main : pool.inspectWorkers({ q: 'memoryPool' }).reduce((n, s) => n + s.lentRegions, main);
+}
+
+/**
+ * The counters of the spawn tree made for actor `root`, from whichever thread
+ * holds it (a tree's actors run on one thread); all 0 once the tree counts
+ * nothing any more (its thread then drops it).
+ */
+export function treeCounters(hive: Hive, root: number): TreeCounters {
+  const pool = poolOf(hive);
+  const found = [inspectActor(systemOf(hive), 0, { q: 'tree', root }), ...(pool === null ? [] : pool.inspectWorkers({ q: 'tree', root }))].filter((t) => t !== null);
+  if (found.length > 1) throw new Error(`two threads hold a tree made for actor ${root}`);
+  return found[0] ?? { root, actors: 0, pages: 0, elements: 0, queuedBytes: 0, entries: 0 };
 }
