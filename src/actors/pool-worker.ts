@@ -490,7 +490,9 @@ class WorkerPartition implements Partition {
     switch (c.t) {
       case 'define': {
         const module = new Module(c.bytes);
-        const options = c.limits === null ? {} : { limits: c.limits as Partial<ActorLimits> };
+        // Its host functions (if any) run on the main thread: a guest's spawn of it here calls them there.
+        const imports = this.hostImports(c.hostImports ?? []);
+        const options = { ...(c.limits === null ? {} : { limits: c.limits as Partial<ActorLimits> }), ...(imports !== undefined ? { imports } : {}) };
         if (c.name !== null && this.system.modules.byName(c.name) === undefined) this.system.modules.define(c.name, module, options);
         this.defs.set(c.hash, c.name !== null ? this.system.modules.byName(c.name)! : { name: null, module, hash: c.hash, options });
         return;

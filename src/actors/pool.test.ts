@@ -86,6 +86,26 @@ describe('placement', () => {
     expect(seen).toEqual([{ thread: true, args: [2, 3] }]);
     hive.close();
   });
+
+  it('regression: a module defined with host functions could not be spawned by a guest on a worker; now its functions run on the main thread for it', async () => {
+    const hive = pooled();
+    let report!: (v: number) => void;
+    const reported = new Promise<number>((r) => (report = r));
+    hive.define('hosted', wat(`(module
+      (import "host" "add" (func $add (param i32 i32) (result i32)))
+      (import "host" "report" (func $report (param i32)))
+      (memory (export "memory") 1)
+      (func (export "main") (call $report (call $add (i32.const 40) (i32.const 2)))))`), {
+      imports: { host: { add: (x: number, y: number) => (isMainThread ? x + y : -1), report: (v: number) => report(v) } },
+    });
+    const parent = hive.spawn('probe', { worker: 1 });
+    const child = (await cmd(parent, 'spawn', 'hosted', null, false)) as number;
+    expect(child).toBeGreaterThan(0);
+    expect(hive.workerOf(child)).toBe(1); // beside its spawner
+    expect(await reported).toBe(42);
+    expect(await hive.ref(child).exited).toBe('normal');
+    hive.close();
+  });
 });
 
 describe('moving an actor between workers', () => {

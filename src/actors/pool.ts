@@ -132,6 +132,8 @@ export class ActorPool implements Partition {
   /** Host functions of actors on workers, by import-set key (called from the workers, see callHost). */
   private readonly hostImports = new Map<number, Imports>();
   private nextImportKey = 1;
+  /** The key of each definition's host functions (0: none to give the workers), see defImports. */
+  private readonly defImportKeys = new Map<ModuleDef, number>();
   /**
    * Reply addresses of calls that actors restored onto a worker wait in
    * (they keep their ids, which may be of any block): reached through the
@@ -801,7 +803,26 @@ export class ActorPool implements Partition {
     if (slot.defs.has(key)) return;
     slot.defs.add(key);
     const limits = def.options.limits;
-    this.control(slot, { t: 'define', hash: def.hash, name: def.name, bytes: def.module.ast.bytes, limits: limits === undefined ? null : (limits as Record<string, number>) });
+    const hostImports = this.defImports(def);
+    this.control(slot, { t: 'define', hash: def.hash, name: def.name, bytes: def.module.ast.bytes, limits: limits === undefined ? null : (limits as Record<string, number>), ...(hostImports.length > 0 ? { hostImports } : {}) });
+  }
+
+  /**
+   * The host functions a definition was given (`define(name, m, { imports })`),
+   * under a key of their own, for the workers (a guest there spawns it by
+   * name); none when it has none or one that is not a plain function.
+   */
+  private defImports(def: ModuleDef): (readonly [string, string, number])[] {
+    let key = this.defImportKeys.get(def);
+    if (key === undefined) {
+      const fns = def.options.imports === undefined ? null : functionImports(def.options.imports);
+      key = fns === null || fns.fields.length === 0 ? 0 : this.nextImportKey++;
+      if (key !== 0) this.hostImports.set(key, fns!.imports);
+      this.defImportKeys.set(def, key);
+    }
+    if (key === 0) return [];
+    const imports = this.hostImports.get(key)!;
+    return Object.entries(imports).flatMap(([m, fs]) => Object.keys(fs ?? {}).map((f) => [m, f, key] as const));
   }
 
   /** A module defined by name after the pool started: every worker learns it (guests spawn it by name). */

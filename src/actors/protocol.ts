@@ -350,6 +350,13 @@ export interface DefineControl {
   readonly name: string | null;
   readonly bytes: Uint8Array;
   readonly limits: LimitsData | null;
+  /**
+   * The definition's host functions (module, field, key): run on the main
+   * thread, called from the worker (see HostFunctions), so that a guest's
+   * spawn of it on the worker gets them; absent when it has none, or imports
+   * that are not plain functions (then only the main thread can run it).
+   */
+  readonly hostImports?: readonly (readonly [string, string, number])[];
 }
 
 /** main → worker: start an actor (answered with `answer`). */
