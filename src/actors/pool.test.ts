@@ -449,6 +449,23 @@ describe('a group snapshot across workers', () => {
     expect(await nextCount(bytes)).toBe(`value=${n + 1}`);
   });
 
+  it('takes the main thread\'s actors of the group with the workers\'', async () => {
+    const hive = pooled();
+    const onWorker = hive.spawn('counter', { worker: 1 });
+    const onMain = hive.spawn('probe', { imports: { env: { g: 42 } } }); // a value import: it runs on the main thread
+    expect([hive.workerOf(onWorker), hive.workerOf(onMain)]).toEqual([1, null]);
+    expect(await onWorker.call('up')).toBe('value=1');
+    expect(await cmd(onMain, 'inc')).toBe(1);
+    const bytes = hive.snapshotGroup([onMain, onWorker]);
+    hive.close();
+    const two = new Hive({ logger: pino({ level: 'silent' }) });
+    for (const g of ['probe', 'counter']) two.define(g, guest(g));
+    const [p, c] = two.restoreGroup(bytes);
+    expect(await c!.call('up')).toBe('value=2');
+    expect(await cmd(p!, 'inc')).toBe(2);
+    two.close();
+  });
+
   it('thaws the workers it froze when a part is refused', async () => {
     const hive = pooled();
     const a = hive.spawn('counter', { worker: 0 });
