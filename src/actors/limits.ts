@@ -148,6 +148,12 @@ export class Tree {
   queuedBytes = 0;
   /** Links and monitors its actors hold, and signals waiting in their queues. */
   entries = 0;
+  /**
+   * The part of `queuedBytes` for messages sent to other threads (a pooled
+   * hive), until their bytes come back (RefundControl): forgiven when a
+   * worker dies (see ActorSystem.forgiveRemote).
+   */
+  remote = 0;
 
   constructor(
     /** The id of the actor it was made for. */

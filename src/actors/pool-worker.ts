@@ -240,7 +240,7 @@ class WorkerPartition implements Partition {
   refund(key: number, delta: number): void {
     const k = treeOfKey(key);
     if (k === null) return;
-    if (k.thread === this.task.tag) return this.system.refunded(k.serial, delta);
+    if (k.thread === this.task.tag) return this.system.refunded(key, delta);
     const peer = this.peers.get(k.thread);
     if (peer !== undefined && !peer.closed) peer.send(writeControl({ t: 'refund', key, delta }));
     else this.control({ t: 'refund', key, delta });
@@ -249,7 +249,7 @@ class WorkerPartition implements Partition {
   /** Bytes for a spawn tree of this partition's, from the thread where messages it sent waited. */
   private refunded(key: number, delta: number): void {
     const k = treeOfKey(key);
-    if (k !== null && k.thread === this.task.tag) this.system.refunded(k.serial, delta);
+    if (k !== null && k.thread === this.task.tag) this.system.refunded(key, delta);
   }
 
   /** Everything this worker does not hold is the main thread's to route. */
@@ -555,6 +555,8 @@ class WorkerPartition implements Partition {
       peer.close();
       this.peers.delete(slot);
     }
+    // What its mailboxes would have given back to this thread's trees never comes (see forgiveRemote).
+    this.system.forgiveRemote();
     const ids = new Set(dead);
     const gone = (id: number): boolean => ids.has(id) || (blockOwner(this.table, id) === slot && !this.away.has(id));
     for (const s of this.owed.owedBy(gone, reason)) {

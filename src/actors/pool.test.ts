@@ -11,6 +11,8 @@ import { poolAgents } from './threads.js';
 import { poolOf } from './hive.js';
 import { wat } from '../../test/helpers/wat.js';
 import { guest, cmd, settle } from '../../test/helpers/hive.js';
+import { treeOf } from '../../test/helpers/inspect.js';
+import { MESSAGE_OVERHEAD } from './limits.js';
 
 const threads = new WorkerPool({ threads: 2 });
 beforeAll(() => threads.ready());
@@ -198,6 +200,29 @@ describe('the rebalancer', () => {
 describe('a worker that dies', () => {
   // Runs of the fault-injection scenario: WASMHIVE_FAULT_RUNS=100 for the issue's hundred in a row.
   const runs = Number(process.env['WASMHIVE_FAULT_RUNS'] ?? 3);
+
+  it('regression: a tree kept counting the bytes it had queued on a worker that died (maxTreeQueuedBytes); now they are forgiven', async () => {
+    const each = 1 + MESSAGE_OVERHEAD;
+    const hive = new Hive({ workers: threads, logger: pino({ level: 'silent' }), rebalance: false, hiveLimits: { maxTreeQueuedBytes: 64 * each } });
+    hive.define('probe', guest('probe'));
+    const attacker = hive.spawn('probe', { worker: 0 });
+    const victim = hive.spawn('probe', { worker: 1 });
+    await settle(hive);
+    void cmd(victim, 'sleep', 1_000_000).catch(() => {});
+    await settle(hive);
+    // Its messages wait in the victim's mailbox on the other worker: counted against its tree, up to the bound.
+    expect(await cmd(attacker, 'flood', victim.id, 100, 0)).toEqual({ ok: 64, full: 0, notfound: 0, other: 36 });
+    expect(treeOf(hive, attacker).queuedBytes).toBe(64 * each);
+    await poolAgents(threads).worker(1)!.terminate();
+    expect(await victim.exited).toBe('worker-crashed');
+    await settle(hive);
+    expect(treeOf(hive, attacker).queuedBytes).toBe(0);
+    const other = hive.spawn('probe', { worker: 0 });
+    void cmd(other, 'sleep', 1_000_000).catch(() => {});
+    await settle(hive);
+    expect(await cmd(attacker, 'flood', other.id, 10, 0)).toEqual({ ok: 10, full: 0, notfound: 0, other: 0 });
+    hive.close();
+  });
 
   it(`keeps the documented guarantees when a worker is killed while actors exchange messages (${runs} runs)`, async () => {
     for (let run = 0; run < runs; run++) await faultRun(run);

@@ -544,7 +544,7 @@ export class ActorPool implements Partition {
   refund(key: number, delta: number): void {
     const k = treeOfKey(key);
     if (k === null) return;
-    if (k.thread === 0) return this.system.refunded(k.serial, delta);
+    if (k.thread === 0) return this.system.refunded(key, delta);
     const slot = this.tags.get(k.thread);
     if (slot !== undefined && slot.alive) this.control(slot, { t: 'refund', key, delta });
   }
@@ -1087,6 +1087,7 @@ export class ActorPool implements Partition {
       this.system.remoteExited(r.id, this.system.nameOf(r.id), reason, 0, undefined);
     }
     Atomics.sub(this.actors, 0, dead.length); // it counted them in the hive's actors, and cannot uncount them
+    this.system.forgiveRemote(); // what its mailboxes would have given back to this thread's trees never comes
     for (const s of owed) this.send(s);
     // A new partition on the thread that took the dead one's place (its agent starts when the thread is up).
     if (reason === 'worker-crashed') this.startSlot(slot.index);

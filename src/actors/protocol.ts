@@ -614,18 +614,28 @@ export interface RefundControl {
   readonly delta: number;
 }
 
-/** The key of spawn tree `serial` of thread `thread` (0: the main thread) in messages to other threads (MessageSignal.payer). */
-export function treeKey(thread: number, serial: number): number {
-  return (thread + 1) * TREE_KEY_THREAD + serial;
+/**
+ * The key of spawn tree `serial` of partition `thread` (0: the main thread)
+ * in messages to other threads (MessageSignal.payer), with the sending
+ * thread's count of worker deaths (`epoch`, modulo TREE_KEY_EPOCHS: bytes
+ * sent before a death are forgiven at it, and their refunds are ignored).
+ * Under 2^53: 32 bits of tree number, 11 of partition, 10 of epoch.
+ */
+export function treeKey(thread: number, serial: number, epoch: number): number {
+  return ((epoch % TREE_KEY_EPOCHS) * TREE_KEY_THREADS + (thread % (TREE_KEY_THREADS - 1)) + 1) * TREE_KEY_THREAD + serial;
 }
 
-/** The thread (0: main) and tree number of a key made by treeKey; null for a plain tree number (same thread). */
-export function treeOfKey(key: number): { thread: number; serial: number } | null {
+/** The partition (0: main), tree number and epoch of a key made by treeKey; null for a plain tree number (same thread). */
+export function treeOfKey(key: number): { thread: number; serial: number; epoch: number } | null {
   if (key < TREE_KEY_THREAD) return null;
-  return { thread: Math.floor(key / TREE_KEY_THREAD) - 1, serial: key % TREE_KEY_THREAD };
+  const high = Math.floor(key / TREE_KEY_THREAD);
+  return { thread: (high % TREE_KEY_THREADS) - 1, serial: key % TREE_KEY_THREAD, epoch: Math.floor(high / TREE_KEY_THREADS) };
 }
 
 const TREE_KEY_THREAD = 2 ** 32;
+const TREE_KEY_THREADS = 2 ** 11;
+/** Epochs a key tells apart (see treeKey). */
+export const TREE_KEY_EPOCHS = 2 ** 10;
 
 /** worker → worker: nothing more comes over this ring for actor `id` (see AwayControl). */
 export interface FenceControl {

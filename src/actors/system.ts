@@ -18,7 +18,7 @@ import { ActorExitedError, CallTimeoutError, HiveStateError, LimitError, Mailbox
 import { checkLimits, DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS, ForeignTree, LogGate, MESSAGE_OVERHEAD, Tree, type HiveLimits } from './limits.js';
 import { isProcess, type BlockedSend, type Endpoint, type Process } from './process.js';
 import { ActorRef, Inbox, type ActorInfo, type InboxOptions, type Received, type RefHost } from './ref.js';
-import { BLOCK_IDS, HIVE_ADDRESS, ID_BLOCK, treeKey, treeOfKey, type AckSignal, type WithdrawSignal, type DemonitorSignal, type DownSignal, type ExitSignal, type LinkSignal, type LookupSignal, type MessageSignal, type MonitorSignal, type RegisterSignal, type Signal, type SpawnedSignal, type SpawnSignal, type UnlinkSignal, type UnregisterSignal } from './protocol.js';
+import { BLOCK_IDS, HIVE_ADDRESS, ID_BLOCK, TREE_KEY_EPOCHS, treeKey, treeOfKey, type AckSignal, type WithdrawSignal, type DemonitorSignal, type DownSignal, type ExitSignal, type LinkSignal, type LookupSignal, type MessageSignal, type MonitorSignal, type RegisterSignal, type Signal, type SpawnedSignal, type SpawnSignal, type UnlinkSignal, type UnregisterSignal } from './protocol.js';
 import { NameTable } from './names.js';
 import { ModuleRegistry } from './registry.js';
 import { inlineTransport, type Transport } from './router.js';
@@ -903,7 +903,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       if (sender !== null && !answer && this.partition?.threadSlot !== undefined) {
         if (!this.queuedRoom(sender, bytes.length)) return Status.LIMIT;
         sender.tree.queuedBytes += bytes.length + MESSAGE_OVERHEAD;
-        payer = treeKey(this.partition.threadSlot, sender.tree.serial);
+        sender.tree.remote += bytes.length + MESSAGE_OVERHEAD;
+        payer = treeKey(this.partition.threadSlot, sender.tree.serial, this.remoteEpoch);
       }
       const until = wait === 0 ? 0 : wait < 0 ? -1 : Math.max(1, this.clock.now() + wait);
       const seq = done === null ? 0 : done === ACK_TO_WAIT ? this.newSeq() : this.request(done);
@@ -947,7 +948,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** The receiver's side of a message. */
   private onMessage(s: MessageSignal): void {
     const bytes = s.bytes;
-    const payer = s.payer === 0 ? null : this.payerOf(s.payer);
+    const payer = s.payer === 0 ? null : this.payerOf(s.payer, bytes.length + MESSAGE_OVERHEAD);
     // No longer in flight: a mailbox counts it from here (Mailbox.push, Mailbox.block), or it is refused.
     if (payer !== null) this.releaseBytes(payer, bytes.length + MESSAGE_OVERHEAD);
     const answer = (status: number): void => {
@@ -1080,10 +1081,17 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * (its number, or its key come back), or another thread's, stood for here
    * by a ForeignTree (one per tree and batch: what they come to goes back).
    */
-  private payerOf(payer: number): Tree | null {
+  private payerOf(payer: number, n: number): Tree | null {
     const k = treeOfKey(payer);
     if (k === null) return this.trees.get(payer) ?? null;
-    if (k.thread === this.partition?.threadSlot) return this.trees.get(k.serial) ?? null;
+    if (k.thread === this.partition?.threadSlot) {
+      // Come back (through the main thread to an actor of this one): counted here as any message of this thread's
+      // from now on; sent before a worker died, it was forgiven then (see forgiveRemote), and counts nowhere.
+      const t = k.epoch === this.remoteEpoch % TREE_KEY_EPOCHS ? this.trees.get(k.serial) : undefined;
+      if (t === undefined) return null;
+      t.remote -= n;
+      return t;
+    }
     let t = this.foreign.get(payer);
     if (t === undefined) this.foreign.set(payer, (t = new ForeignTree(payer, this.foreignChanged)));
     return t;
@@ -1111,10 +1119,38 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.foreign.clear();
   };
 
-  /** @internal `delta` bytes for this thread's spawn tree `serial`, from the thread where messages it sent wait (see ForeignTree). */
-  refunded(serial: number, delta: number): void {
-    const t = this.trees.get(serial);
-    if (t !== undefined) t.queuedBytes += delta;
+  /**
+   * @internal `delta` bytes for this thread's spawn tree of `key`, from the
+   * thread where messages it sent wait (see ForeignTree); ignored when they
+   * were sent before a worker died (forgiven then).
+   */
+  refunded(key: number, delta: number): void {
+    const k = treeOfKey(key);
+    if (k === null || k.epoch !== this.remoteEpoch % TREE_KEY_EPOCHS) return;
+    const t = this.trees.get(k.serial);
+    if (t === undefined) return;
+    t.queuedBytes += delta;
+    t.remote += delta;
+  }
+
+  /** Worker deaths this thread has been told of (see forgiveRemote). */
+  private remoteEpoch = 0;
+
+  /**
+   * @internal A worker died: what the messages it held would have given
+   * back never comes. Every tree of this thread is forgiven the bytes of
+   * the messages it sent to other threads (on the dead one or not: which is
+   * not known here), and the bytes they give back later are ignored (their
+   * keys name the epoch before). So a tree may queue up to its bound again
+   * on top of what it still has elsewhere, once per worker death.
+   */
+  forgiveRemote(): void {
+    this.remoteEpoch++;
+    for (const t of this.trees.values()) {
+      if (t.remote === 0) continue;
+      t.queuedBytes -= t.remote;
+      t.remote = 0;
+    }
   }
 
   /** Gives bytes back to a tree (a message it sent left flight). */
