@@ -37,13 +37,13 @@ const EVENTS_PER_SECOND = 10_000;
 const IDS_LOW = 1 << 15;
 
 /**
- * How long a first move off the home worker waits for the other workers'
- * fences (AwayControl) and for this worker's envelopes to them to leave its
- * overflow queues, before it is refused (the actor stays; the main thread,
- * which waits synchronously, tries again after a turn of its event loop, and
- * the fences that came are kept for that attempt).
+ * How long a `fenced` request (before a first move off the home worker)
+ * waits for the other workers' fences (AwayControl) and for this worker's
+ * envelopes to them to leave its overflow queues, before it answers false
+ * (the main thread, which awaits it, asks again; the fences that came are
+ * kept).
  */
-const FENCE_TIMEOUT_MS = 100;
+const FENCE_WAIT_MS = 1_000;
 
 /**
  * How long a worker stays frozen for a group snapshot across threads without
@@ -75,8 +75,8 @@ class WorkerPartition implements Partition {
   private readonly owed = new Obligations();
   /** Fences received for actors of this worker about to move: id -> the slots that sent one. */
   private readonly fences = new Map<number, Set<number>>();
-  /** Moves waiting for fences (see AwayControl). */
-  private readonly fenced: { req: RequestControl; deadline: number }[] = [];
+  /** `fenced` requests waiting for fences (see AwayControl): answered true once all came, false at the deadline. */
+  private readonly fenced: { req: number; id: number; deadline: number }[] = [];
   /** Polls the moves waiting (fences, overflow queues draining) while there are any. */
   private fenceTimer: ReturnType<typeof setTimeout> | null = null;
   /** Blocks of ids to give out: [next, end) pairs, the current one first. */
@@ -459,11 +459,10 @@ class WorkerPartition implements Partition {
   private checkFences(): void {
     for (let i = 0; i < this.fenced.length; i++) {
       const f = this.fenced[i]!;
-      const all = this.fencesIn(f.req.id);
+      const all = this.fencesIn(f.id);
       if (!all && performance.now() < f.deadline) continue;
       this.fenced.splice(i--, 1);
-      if (all) this.serve(f.req);
-      else this.answer(f.req.req, null); // it cannot move now (the fences that came stay for the next attempt)
+      this.answer(f.req, all); // false: not yet (the fences that came stay for the next request)
     }
     if (this.fenced.length > 0 && this.fenceTimer === null) {
       this.fenceTimer = setTimeout(() => {
@@ -612,13 +611,14 @@ class WorkerPartition implements Partition {
         }
         case 'link':
           return this.answer(c.req, this.system.linkFrom(c.id, Number(c.options?.['from'] ?? 0)));
+        case 'fenced':
+          // Answered once every other worker's fence came (see AwayControl), asynchronously: the main thread awaits it.
+          this.fenced.push({ req: c.req, id: c.id, deadline: performance.now() + FENCE_WAIT_MS });
+          this.checkFences();
+          return;
         case 'emigrate': {
-          if (c.options?.['fenced'] === true && !this.fencesIn(c.id)) {
-            // Not before every other worker's fence: what they sent it over their rings comes first (see AwayControl).
-            this.fenced.push({ req: c, deadline: performance.now() + FENCE_TIMEOUT_MS });
-            this.checkFences();
-            return;
-          }
+          // Not before every other worker's fence: what they sent it over their rings comes first (see AwayControl).
+          if (c.options?.['fenced'] === true && !this.fencesIn(c.id)) return this.answer(c.req, null);
           const out = this.system.emigrate(c.id);
           if (out !== null) this.fences.delete(c.id);
           return this.answer(c.req, out);

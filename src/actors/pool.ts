@@ -649,6 +649,7 @@ export class ActorPool implements Partition {
     for (const [id] of hungry[hi]!) {
       const r = this.system.remoteActor(id);
       if (r === undefined || r.worker !== live[hi]!.index) continue;
+      if (!(await this.fenced(r)) || this.closed || this.system.remoteActor(id) !== r || r.worker !== live[hi]!.index) continue;
       if (this.move(r, live[lo]!.index)) {
         this.rebalanced++;
         return 0;
@@ -658,13 +659,32 @@ export class ActorPool implements Partition {
   }
 
   /** Sends a request whose answer comes later, in the pump (null: the worker went away first). */
-  private askAsync(slot: Slot, op: 'idle' | 'load'): Promise<unknown> {
+  private askAsync(slot: Slot, op: 'idle' | 'load' | 'fenced', id = 0): Promise<unknown> {
     const req = this.nextReq++;
     return new Promise((resolve) => {
       this.awaiting.set(req, (a) => resolve(a === null || !a.ok ? null : a.value));
       slot.awaiting.add(req);
-      this.control(slot, { t: 'request', req, op, id: 0, bytes: null, options: null });
+      this.control(slot, { t: 'request', req, op, id, bytes: null, options: null });
     });
+  }
+
+  /**
+   * Before an actor's first move off its home worker: every worker is told
+   * it is away (its envelopes, and those it sends, pass this thread from now
+   * on, see AwayControl) and sends the home worker a fence; resolves once the
+   * home worker has every fence and its overflow queues to the others are
+   * empty (true), or after its wait (false: the next attempt waits again).
+   * This thread's event loop runs meanwhile: what reaches the actor through
+   * it goes to the home worker, where the actor still is.
+   */
+  private async fenced(r: RemoteActor): Promise<boolean> {
+    if (r.fenced) return true;
+    const home = this.slots[r.worker]!;
+    if (!r.away) {
+      r.away = true;
+      for (const s of this.slots) if (s !== undefined && s.alive) this.control(s, { t: 'away', id: r.id, home: r.worker, fence: true });
+    }
+    return (await this.askAsync(home, 'fenced', r.id)) === true;
   }
 
   close(): void {
@@ -699,7 +719,8 @@ export class ActorPool implements Partition {
         throw new ActorExitedError(id, 'noproc');
       }
       if (r.worker === worker + 1) return;
-      if (this.move(r, worker + 1)) return;
+      // (Its record is looked up again after the wait: it may have exited, or moved by the rebalancer.)
+      if ((await this.fenced(r)) && this.system.remoteActor(id) === r && r.worker !== worker + 1 && this.move(r, worker + 1)) return;
       if (performance.now() >= deadline) throw new HiveStateError(`actor ${id} did not reach a point where it can move within ${timeoutMs} ms (it waits for an answer, has children, or another worker has not let it go: a busy worker answers between slices)`);
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -725,18 +746,8 @@ export class ActorPool implements Partition {
     const def = this.defsByHash.get(r.module)!;
     r.held = [];
     try {
-      // Leaving its home worker for the first time: the other workers send to it through this thread from now on
-      // (held here until it lands), and it leaves only after what they sent it directly (their fences).
-      if (!r.away) {
-        r.away = true;
-        for (const s of this.slots) {
-          if (s === undefined || !s.alive) continue;
-          this.control(s, { t: 'away', id: r.id, home: r.worker, fence: true });
-          s.channel.flush(); // now: this thread waits for the answer below without a turn of its event loop
-        }
-      }
-      // Until its first move off its home worker succeeds, every attempt waits for the fences (an attempt refused
-      // for want of one leaves the fences that came at the home worker, for the next attempt).
+      // Until its first move off its home worker succeeds, the home worker checks that every fence came (see
+      // `fenced`, awaited before: this refuses only if one went missing since, e.g. a worker replaced).
       const fenced = !r.fenced;
       const out = this.ask(from, (req) => ({ t: 'request', req, op: 'emigrate', id: r.id, bytes: null, options: fenced ? { fenced: true } : null })) as { bytes: Uint8Array; callers: number[]; links: number[]; monitors: [number, number][]; watchers: [number, number][] } | null;
       if (out === null) return false;
