@@ -4,6 +4,7 @@
  * suite's (vitest projects workers-1 and workers-2).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { pino } from 'pino';
 import { Hive, WorkerPool, HiveStateError, Pid, Status, decode } from './index.js';
 import { isMainThread } from 'node:worker_threads';
@@ -490,6 +491,52 @@ describe('a group snapshot across workers', () => {
     expect(await cmd(p!, 'inc')).toBe(2);
     two.close();
   });
+
+  it('a snapshot of ping-pong pairs spread over the workers, taken at a random point and restored, finishes as an uninterrupted run (property)', async () => {
+    // The pong's fuel after n exchanges, uninterrupted (inline): the same wherever and whenever it was moved.
+    const reference = new Map<number, number>();
+    const pongFuel = async (n: number): Promise<number> => {
+      if (!reference.has(n)) {
+        const h = new Hive({ logger: pino({ level: 'silent' }) });
+        for (const g of ['ping', 'pong']) h.define(g, guest(g));
+        const box = h.inbox<number>();
+        const pong = h.spawn('pong');
+        h.spawn('ping', { init: { peer: pong, n, report: box.ref } });
+        expect(await box.next()).toBe(n);
+        await settle(h);
+        reference.set(n, pong.info()!.fuelUsed);
+        h.close();
+      }
+      return reference.get(n)!;
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ ping: fc.integer({ min: 0, max: 1 }), pong: fc.integer({ min: 0, max: 1 }), n: fc.integer({ min: 1_500, max: 3_000 }) }), { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 0, max: 12 }),
+        async (pairs, cut) => {
+          const hive = pooled();
+          const inbox = hive.inbox<number>();
+          const pongs = pairs.map((p) => hive.spawn('pong', { worker: p.pong }));
+          const pings = pairs.map((p, i) => hive.spawn('ping', { worker: p.ping, init: { peer: pongs[i]!, n: p.n, report: inbox.ref } }));
+          for (let i = 0; i < cut; i++) await new Promise((r) => setImmediate(r));
+          expect(pings.every((p) => p.alive)).toBe(true); // (n is large enough: none has finished)
+          const bytes = hive.snapshotGroup([...pings, ...pongs]);
+          hive.close();
+          const two = new Hive({ logger: pino({ level: 'silent' }) });
+          for (const g of ['ping', 'pong']) two.define(g, guest(g));
+          const box = two.inbox<number>({ id: inbox.id });
+          const restored = two.restoreGroup(bytes);
+          const reports: number[] = [];
+          for (let i = 0; i < pairs.length; i++) reports.push(await box.next());
+          await settle(two);
+          expect(reports.sort((a, b) => a - b)).toEqual(pairs.map((p) => p.n).sort((a, b) => a - b));
+          for (let i = 0; i < pairs.length; i++) expect(restored[pairs.length + i]!.info()!.fuelUsed).toBe(await pongFuel(pairs[i]!.n));
+          two.close();
+        },
+      ),
+      { numRuns: 8, seed: 12 },
+    );
+  }, 120_000);
 
   it('thaws the workers it froze when a part is refused', async () => {
     const hive = pooled();
