@@ -80,6 +80,13 @@ export interface Partition {
    * address of the call it waits in (it keeps it).
    */
   restoreOn?(bytes: Uint8Array, def: ModuleDef, options: RestoreActorOptions, saved: RestoredIds): RemoteActor | null;
+  /**
+   * The main thread: restores a group snapshot onto one worker (the worker
+   * of its `tree`, else the least loaded) and returns the records of its
+   * actors, in order, or null when it runs here (as restoreOn). The ids and
+   * names were checked free (`saved`, one per actor).
+   */
+  restoreGroupOn?(bytes: Uint8Array, defs: readonly ModuleDef[], options: Pick<RestoreActorOptions, 'missingLinks' | 'tree'>, saved: readonly RestoredIds[]): RemoteActor[] | null;
   /** The main thread: asks a remote actor's worker, waiting for the answer (throws the worker's error). */
   request?(r: RemoteActor, op: 'info' | 'snapshot' | 'snapshot-group' | 'terminate' | 'link', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown;
   /**

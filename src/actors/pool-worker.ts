@@ -641,6 +641,20 @@ class WorkerPartition implements Partition {
           });
           return this.answer(c.req, null);
         }
+        case 'restore-group': {
+          // A host's group restore the main thread placed here (it made the records and checked ids and names).
+          const o = c.options ?? {};
+          const hashes = (o['hashes'] as string[] | undefined) ?? [];
+          const defs = hashes.map((h) => {
+            const def = this.defs.get(h);
+            if (def === undefined) throw new Error(`module ${h} was not sent to this worker`);
+            return def;
+          });
+          const imports = ((o['hostImports'] as [string, string, number][][] | undefined) ?? []).map((f) => this.hostImports(f));
+          const tree = Number(o['tree'] ?? 0);
+          this.system.restoreGroupPlaced(c.bytes!, defs, { missingLinks: o['missingLinks'] === 'signal' ? 'signal' : 'drop', ...(tree !== 0 ? { tree } : {}) }, imports);
+          return this.answer(c.req, null);
+        }
         case 'immigrate': {
           const def = this.defs.get(String(c.options?.['hash']));
           if (def === undefined) throw new Error(`module ${String(c.options?.['hash'])} was not sent to this worker`);

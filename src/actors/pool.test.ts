@@ -419,6 +419,63 @@ describe('restoring onto workers', () => {
   });
 });
 
+describe('restoring groups onto workers', () => {
+  it('restores a group onto one worker (the worker of its tree), where its actors carry on with their links', async () => {
+    const hive = pooled();
+    const a = hive.spawn('probe', { worker: 0 });
+    const b = hive.spawn('counter', { tree: a });
+    expect(await cmd(a, 'link', b.id)).toBe(0);
+    expect(await b.call('up')).toBe('value=1');
+    const bytes = hive.snapshotGroup([a, b]);
+    a.kill(); // the link takes b along
+    await b.exited;
+    const events: string[] = [];
+    hive.on('spawned', (e) => events.push(`spawned ${e.id}`));
+    hive.on('exited', (e) => events.push(`exited ${e.id}`));
+    const [a2, b2] = hive.restoreGroup(bytes);
+    expect([a2!.id, b2!.id]).toEqual([a.id, b.id]);
+    expect(hive.workerOf(a2!)).not.toBeNull();
+    expect(hive.workerOf(b2!)).toBe(hive.workerOf(a2!));
+    expect(await b2!.call('up')).toBe('value=2');
+    expect(b2!.info()!.links).toEqual([a.id]);
+    expect(events).toEqual([`spawned ${a.id}`, `spawned ${b.id}`]);
+    // Into a tree on worker 1.
+    const root = hive.spawn('probe', { worker: 1 });
+    a2!.kill();
+    await b2!.exited;
+    const [a3, b3] = hive.restoreGroup(bytes, { tree: root });
+    expect([hive.workerOf(a3!), hive.workerOf(b3!)]).toEqual([1, 1]);
+    expect(await b3!.call('up')).toBe('value=2');
+    hive.close();
+  });
+
+  it('a group restore a worker refuses half-way leaves no record, no name, no event, and the placement counts as they were', async () => {
+    const hive = pooled();
+    hive.define('c2', guest('counter'));
+    const a = hive.spawn('counter', { worker: 0, name: 'first' });
+    const b = hive.spawn('probe', { worker: 0, name: 'second' });
+    await settle(hive);
+    expect(await cmd(b, 'grow', 3)).toBe(1);
+    const bytes = hive.snapshotGroup([a, b]);
+    hive.close();
+    const two = new Hive({ workers: threads, logger: pino({ level: 'silent' }), rebalance: false, limits: { maxMemoryPages: 2 } });
+    for (const g of ['probe', 'counter']) two.define(g, guest(g));
+    const events: string[] = [];
+    two.on('exited', (e) => events.push(`exited ${e.id}`));
+    two.on('spawned', (e) => events.push(`spawned ${e.id}`));
+    expect(() => two.restoreGroup(bytes)).toThrow(/pages/);
+    expect(two.whereis('first')).toBeUndefined();
+    expect(two.actorIds()).toEqual([]);
+    await settle(two);
+    expect(events).toEqual([]);
+    // The workers' loads are as before: new actors still go one to each.
+    const x = two.spawn('counter');
+    const y = two.spawn('counter');
+    expect([two.workerOf(x), two.workerOf(y)].sort()).toEqual([0, 1]);
+    two.close();
+  });
+});
+
 describe('a group snapshot across workers', () => {
   /** The group [feeder, counter] restored in an inline hive, run until idle: the counter's answer to one more "up". */
   const nextCount = async (bytes: Uint8Array): Promise<unknown> => {

@@ -322,9 +322,12 @@ export class ActorPool implements Partition {
       this.ask(slot, ask(key));
     } catch (e) {
       this.hostImports.delete(key);
-      slot.actors--;
       this.forgetReply(id);
-      this.system.dropRemote(id);
+      // (Gone already if its worker died meanwhile: lost() ended it.)
+      if (this.system.remoteActor(id) === r) {
+        slot.actors--;
+        this.system.dropRemote(id);
+      }
       throw e;
     }
     return r;
@@ -397,6 +400,78 @@ export class ActorPool implements Partition {
       const o = { hash: def.hash, name, tree, originalLives, missingLinks: options.missingLinks ?? 'drop', limits: Object.keys(limits).length > 0 ? limits : null, hostImports: hostImports.fields.map(([m, f]) => [m, f, key]) };
       return (req) => ({ t: 'request', req, op: 'restore', id, bytes, options: o });
     });
+  }
+
+  /**
+   * Restores a group snapshot onto one worker (the worker of `tree`, else
+   * the least loaded), under the ids it holds: this thread makes the
+   * records (names, reply addresses, host functions) and asks the worker,
+   * which restores them as one thread does (all made, then linked, then
+   * resumed); null when the group runs here (a definition with a schema or
+   * imports that are not plain functions, a tree of this thread's).
+   */
+  restoreGroupOn(bytes: Uint8Array, defs: readonly ModuleDef[], options: Pick<RestoreActorOptions, 'missingLinks' | 'tree'>, saved: readonly RestoredIds[]): RemoteActor[] | null {
+    if (this.closed) return null;
+    if (defs.some((d) => d.options.schema !== undefined)) return null;
+    const fns = defs.map((d) => functionImports(d.options.imports));
+    if (fns.some((f) => f === null)) return null;
+    let slot: Slot | null;
+    let tree = 0;
+    if (options.tree !== undefined) {
+      tree = typeof options.tree === 'number' ? options.tree : options.tree.id;
+      const r = this.system.remoteActor(tree);
+      if (r === undefined) return null; // a tree of this thread's (or none: the restore here says so)
+      slot = this.slots[r.worker]!;
+      if (!slot.alive) throw new ActorExitedError(tree, 'worker-crashed');
+    } else slot = this.leastLoaded();
+    if (slot === null) return null;
+    for (const s of saved) {
+      if (s.reply !== null && (this.system.endpoint(s.reply) !== undefined || this.restoredReplies.has(s.reply))) throw new HiveStateError(`id ${s.reply} (the reply address of the call an actor of the group waits in) is in use in this hive`);
+    }
+    // No id below the snapshots' hive's is given out from now on; their ids (and the reply addresses of the
+    // calls they wait in) are reached through this thread when they are of another worker's block (see claimed).
+    this.system.reserveIdsBelow(Math.max(...saved.map((s) => s.idsBelow)));
+    const root = tree === 0 ? saved[0]!.id : this.system.remoteActor(tree)!.tree;
+    const made: RemoteActor[] = [];
+    try {
+      const keys: number[] = [];
+      for (let i = 0; i < defs.length; i++) {
+        const s = saved[i]!;
+        const def = defs[i]!;
+        this.system.claimId(s.id);
+        if (s.reply !== null) this.system.claimId(s.reply);
+        const limits = def.options.limits ?? {};
+        const r = new RemoteActor(s.id, slot.index, root, def.hash, (limits.mailbox as number | undefined) ?? this.config.task.limits.mailbox);
+        const f = fns[i]!;
+        const key = f.fields.length === 0 ? 0 : this.nextImportKey++;
+        if (key !== 0) {
+          this.hostImports.set(key, f.imports);
+          r.imports = { key, fields: f.fields };
+        }
+        keys.push(key);
+        this.sendDef(slot, def);
+        this.system.addRemote(r, s.name, false);
+        made.push(r);
+        slot.actors++;
+        if (s.reply !== null) {
+          this.restoredReplies.set(s.reply, r);
+          this.replyOf.set(s.id, s.reply);
+        }
+      }
+      const o = { hashes: defs.map((d) => d.hash), tree, missingLinks: options.missingLinks ?? 'drop', hostImports: fns.map((f, i) => f!.fields.map(([m, fd]) => [m, fd, keys[i]!])) };
+      this.ask(slot, (req) => ({ t: 'request', req, op: 'restore-group', id: 0, bytes, options: o }));
+    } catch (e) {
+      for (const r of made) {
+        if (r.imports !== null) this.hostImports.delete(r.imports.key);
+        this.forgetReply(r.id);
+        // (Gone already if its worker died meanwhile: lost() ended it.)
+        if (this.system.remoteActor(r.id) !== r) continue;
+        slot.actors--;
+        this.system.dropRemote(r.id);
+      }
+      throw e;
+    }
+    return made;
   }
 
   /** An actor that was away from its home worker exited: the workers drop what they kept for it (ForgetControl). */

@@ -409,7 +409,7 @@ export interface IdsControl {
 export interface RequestControl {
   readonly t: 'request';
   readonly req: number;
-  readonly op: 'snapshot' | 'info' | 'terminate' | 'link' | 'idle' | 'load' | 'emigrate' | 'immigrate' | 'ping' | 'inspect' | 'snapshot-group' | 'freeze' | 'drain' | 'thaw' | 'restore' | 'fenced';
+  readonly op: 'snapshot' | 'info' | 'terminate' | 'link' | 'idle' | 'load' | 'emigrate' | 'immigrate' | 'ping' | 'inspect' | 'snapshot-group' | 'freeze' | 'drain' | 'thaw' | 'restore' | 'restore-group' | 'fenced';
   readonly id: number;
   readonly bytes: Uint8Array | null;
   /** For `inspect`, the query (an InspectQuery). */

@@ -22,7 +22,7 @@ import { BLOCK_IDS, HIVE_ADDRESS, ID_BLOCK, TREE_KEY_EPOCHS, treeKey, treeOfKey,
 import { NameTable } from './names.js';
 import { ModuleRegistry } from './registry.js';
 import { inlineTransport, type Transport } from './router.js';
-import { PartitionTransport, type Partition } from './partition.js';
+import { PartitionTransport, type Partition, type RestoredIds } from './partition.js';
 import { RemoteActor } from './remote.js';
 import { Rng } from './rng.js';
 import { Supervisor, type SupervisedActor, type SupervisorHost, type SupervisorSpec } from './supervisor.js';
@@ -2101,15 +2101,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     const def = options.module !== undefined ? this.modules.resolve(options.module) : this.defForSnapshot(bytes);
     if (this.partition?.restoreOn !== undefined) {
       // A pooled hive restores onto a worker what may run there, as it spawns.
-      const b = readActorSnapshot(bytes);
-      const id = b['id'];
-      const name = b['name'];
-      const idsBelow = b['idsBelow'];
-      if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > ID_MAX) throw new SnapshotError('malformed actor snapshot: id');
-      if (options.id !== 'new' && this.endpoints.has(id)) throw new HiveStateError(`id ${id} is in use in this hive: restore with { id: 'new' }, or stop the actor that has it`);
-      const wait = b['wait'] as Record<string, unknown> | null | undefined;
-      const reply = wait != null && wait['kind'] === 'call' && typeof wait['reply'] === 'number' ? wait['reply'] : null;
-      const saved = { id, name: typeof name === 'string' ? name : null, idsBelow: typeof idsBelow === 'number' && Number.isInteger(idsBelow) && idsBelow > 0 ? Math.min(idsBelow, ID_MAX + 1) : id + 1, reply };
+      const saved = restoredIds(bytes);
+      if (options.id !== 'new' && this.endpoints.has(saved.id)) throw new HiveStateError(`id ${saved.id} is in use in this hive: restore with { id: 'new' }, or stop the actor that has it`);
       const r = this.partition.restoreOn(bytes, def, options, saved);
       if (r !== null) {
         this.announce(r.id);
@@ -2168,27 +2161,69 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.transport.flush();
     const parts = readGroupSnapshot(bytes, this.hiveLimits.maxActors);
     const defs = parts.map((p) => this.defForSnapshot(p));
+    const saved = this.freeForGroup(parts);
+    if (this.partition?.restoreGroupOn !== undefined) {
+      // A pooled hive restores the group onto one worker when it may run there, as it restores one actor.
+      const rs = this.partition.restoreGroupOn(bytes, defs, options, saved);
+      if (rs !== null) {
+        return rs.map((r) => {
+          this.announce(r.id);
+          return this.refOf(r.id);
+        });
+      }
+    }
+    return this.restoreGroupHere(parts, defs, options).map((a) => {
+      const ref = this.refOf(a.id);
+      if (a.alive) this.events.emit('spawned', { ref, id: a.id, name: a.name });
+      return ref;
+    });
+  }
+
+  /**
+   * @internal A worker: restores a group the main thread placed here (it
+   * checked the ids and names, and made the records), with each actor's
+   * definition and host functions.
+   */
+  restoreGroupPlaced(bytes: Uint8Array, defs: readonly ModuleDef[], options: Pick<RestoreActorOptions, 'missingLinks' | 'tree'>, imports: readonly (Imports | undefined)[]): void {
+    const parts = readGroupSnapshot(bytes, this.hiveLimits.maxActors);
+    if (parts.length !== defs.length) throw new SnapshotError('malformed group snapshot: another group than the one placed');
+    this.freeForGroup(parts);
+    this.restoreGroupHere(parts, defs, options, imports);
+  }
+
+  /** Checks that every id and name of a group snapshot's actors is free here; what each snapshot says of its addresses. */
+  private freeForGroup(parts: readonly Uint8Array[]): RestoredIds[] {
     const ids = new Set<number>();
     const names = new Set<string>();
-    for (const p of parts) {
-      const b = readActorSnapshot(p);
-      const id = b['id'];
-      if (typeof id !== 'number' || ids.has(id)) throw new SnapshotError('malformed group snapshot: two actors have one id');
+    return parts.map((p) => {
+      const saved = restoredIds(p);
+      const id = saved.id;
+      if (ids.has(id)) throw new SnapshotError('malformed group snapshot: two actors have one id');
       if (this.endpoints.has(id)) throw new HiveStateError(`id ${id} is in use in this hive: stop the actor that has it before restoring the group`);
       ids.add(id);
-      const name = b['name'];
-      if (typeof name === 'string') {
+      const name = saved.name;
+      if (name !== null) {
         if (names.has(name)) throw new SnapshotError('malformed group snapshot: two actors have one name');
         const holder = this.names.get(name);
         if (holder !== undefined) throw new NameTakenError(name, holder);
         names.add(name);
       }
-    }
+      return saved;
+    });
+  }
+
+  /**
+   * Restores a group's actors on this thread: all made first (in one tree),
+   * then linked, then resumed; if one fails, those made are removed without
+   * a trace.
+   */
+  private restoreGroupHere(parts: readonly Uint8Array[], defs: readonly ModuleDef[], options: Pick<RestoreActorOptions, 'missingLinks' | 'tree'>, imports: readonly (Imports | undefined)[] = []): Actor[] {
     const made: ReturnType<typeof restoreActorParts>[] = [];
     try {
       for (let i = 0; i < parts.length; i++) {
         const tree = options.tree ?? made[0]?.actor.id;
-        made.push(restoreActorParts(this, parts[i]!, defs[i]!, { missingLinks: options.missingLinks, ...(tree !== undefined ? { tree } : {}) }));
+        const own = imports[i];
+        made.push(restoreActorParts(this, parts[i]!, defs[i]!, { missingLinks: options.missingLinks, ...(tree !== undefined ? { tree } : {}), ...(own !== undefined ? { imports: own } : {}) }));
       }
     } catch (e) {
       // Nothing links to them yet and nobody was told of them: they go without events (their saved messages are dead letters).
@@ -2197,11 +2232,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     for (const m of made) m.attach();
     for (const m of made) m.resume();
-    return made.map((m) => {
-      const ref = this.refOf(m.actor.id);
-      if (m.actor.alive) this.events.emit('spawned', { ref, id: m.actor.id, name: m.actor.name });
-      return ref;
-    });
+    return made.map((m) => m.actor);
   }
 
   /** Removes an actor that was made but never linked, monitored, run or announced. */
@@ -2421,4 +2452,16 @@ function ownTables(a: Actor): Table[] {
   const inst = a.instance;
   if (inst === null) return [];
   return inst.inst.tables.slice(a.def.module.ast.numImportedTables);
+}
+
+/** What an actor snapshot says of its addresses (Partition.restoreOn): its id, name, its hive's ids given out, the reply address of the call it waits in. */
+function restoredIds(bytes: Uint8Array): RestoredIds {
+  const b = readActorSnapshot(bytes);
+  const id = b['id'];
+  const name = b['name'];
+  const idsBelow = b['idsBelow'];
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > ID_MAX) throw new SnapshotError('malformed actor snapshot: id');
+  const wait = b['wait'] as Record<string, unknown> | null | undefined;
+  const reply = wait != null && wait['kind'] === 'call' && typeof wait['reply'] === 'number' ? wait['reply'] : null;
+  return { id, name: typeof name === 'string' ? name : null, idsBelow: typeof idsBelow === 'number' && Number.isInteger(idsBelow) && idsBelow > 0 ? Math.min(idsBelow, ID_MAX + 1) : id + 1, reply };
 }
