@@ -658,7 +658,7 @@ class WorkerPartition implements Partition {
         case 'immigrate': {
           const def = this.defs.get(String(c.options?.['hash']));
           if (def === undefined) throw new Error(`module ${String(c.options?.['hash'])} was not sent to this worker`);
-          this.system.immigrate(c.bytes!, def, (c.options?.['callers'] as number[] | undefined) ?? [], this.hostImports((c.options?.['hostImports'] as [string, string, number][] | undefined) ?? []));
+          this.system.immigrate(c.bytes!, def, (c.options?.['callers'] as number[] | undefined) ?? [], this.hostImports((c.options?.['hostImports'] as [string, string, number][] | undefined) ?? []), (c.options?.['payers'] as number[] | undefined) ?? []);
           return this.answer(c.req, null);
         }
         case 'load':

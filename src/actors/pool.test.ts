@@ -125,7 +125,7 @@ describe('moving an actor between workers', () => {
     hive.close();
   });
 
-  it('regression: workers kept an entry per actor that ever moved; now they drop it when the actor exits', async () => {
+  it('regression: workers kept an entry per actor that ever moved or was restored under its id; now they drop it when the actor exits', async () => {
     const hive = pooled();
     const movers = Array.from({ length: 10 }, (_, i) => hive.spawn('counter', { worker: i % 2 }));
     for (const c of movers) await hive.migrate(c, 1 - hive.workerOf(c)!);
@@ -137,6 +137,48 @@ describe('moving an actor between workers', () => {
     }
     await settle(hive);
     expect(poolOf(hive)!.inspectWorkers({ q: 'moves' })).toEqual([{ away: 0, fences: 0 }, { away: 0, fences: 0 }]);
+    // Nor for actors restored under their ids (of a worker's block), on their home worker or the other one.
+    for (let i = 0; i < 10; i++) {
+      const c = hive.spawn('counter', { worker: i % 2 });
+      expect(await c.call('up')).toBe('value=1');
+      const bytes = c.snapshot();
+      c.kill();
+      await c.exited;
+      const again = hive.restore<string, string>(bytes);
+      expect(again.id).toBe(c.id);
+      expect(await again.call('up')).toBe('value=2');
+      if (i === 0) await hive.migrate(again, 1 - hive.workerOf(again)!); // and it moves (no fences wanted)
+      again.kill();
+      await again.exited;
+    }
+    await settle(hive);
+    expect(poolOf(hive)!.inspectWorkers({ q: 'moves' })).toEqual([{ away: 0, fences: 0 }, { away: 0, fences: 0 }]);
+    hive.close();
+  });
+
+  it('regression: moving a receiver took the messages waiting in its mailbox out of their senders\' maxTreeQueuedBytes; now they count where it lands', async () => {
+    const each = 1 + MESSAGE_OVERHEAD; // (a probe's flood sends small ints: 1 byte each)
+    const hive = new Hive({ workers: threads, logger: pino({ level: 'silent' }), rebalance: false, hiveLimits: { maxTreeQueuedBytes: 10 * each } });
+    hive.define('probe', guest('probe'));
+    const sender = hive.spawn('probe', { worker: 0 });
+    const receiver = hive.spawn('probe', { worker: 1 });
+    await settle(hive);
+    void cmd(receiver, 'sleep', 1_000_000).catch(() => {});
+    await settle(hive);
+    const flood = async (from: typeof sender): Promise<unknown> => cmd(from, 'flood', receiver.id, 11, 0);
+    expect(await flood(sender)).toEqual({ ok: 10, full: 0, notfound: 0, other: 1 });
+    expect(treeOf(hive, sender).queuedBytes).toBe(10 * each);
+    const more = hive.spawn('probe', { tree: sender }); // the same tree
+    for (const to of [0, 1]) {
+      await hive.migrate(receiver, to); // beside the sender, then away again
+      await settle(hive);
+      expect(treeOf(hive, sender).queuedBytes).toBe(10 * each);
+      expect(await flood(more)).toEqual({ ok: 0, full: 0, notfound: 0, other: 11 });
+    }
+    receiver.kill();
+    await receiver.exited;
+    await settle(hive);
+    expect(treeOf(hive, sender).queuedBytes).toBe(0);
     hive.close();
   });
 

@@ -392,6 +392,10 @@ export class ActorPool implements Partition {
     const original = this.system.endpoint(saved.id);
     const originalLives = id !== saved.id && original !== undefined && 'alive' in original && original.alive === true;
     return this.startRemote(slot, def, id, name, tree, limits, hostImports, (key) => {
+      const r = this.system.remoteActor(id)!;
+      // A kept id of a worker's block is away (claimed: every worker sends to it through this thread, so it needs no
+      // fences to move), and the workers forget that when it exits.
+      if (options.id !== 'new' && blockOwner(this.table, id) !== 0) r.away = r.fenced = true;
       // Its record is there now: the reply address it keeps is reached through it.
       if (saved.reply !== null) {
         this.restoredReplies.set(saved.reply, this.system.remoteActor(id)!);
@@ -450,6 +454,7 @@ export class ActorPool implements Partition {
         }
         keys.push(key);
         this.sendDef(slot, def);
+        if (blockOwner(this.table, s.id) !== 0) r.away = r.fenced = true; // claimed (see restoreOn)
         this.system.addRemote(r, s.name, false);
         made.push(r);
         slot.actors++;
@@ -485,6 +490,7 @@ export class ActorPool implements Partition {
     if (reply === undefined) return;
     this.replyOf.delete(id);
     this.restoredReplies.delete(reply);
+    if (blockOwner(this.table, reply) !== 0) this.forgetAway(reply); // it was claimed
   }
 
   request(r: RemoteActor, op: 'info' | 'snapshot' | 'snapshot-group' | 'terminate' | 'link', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown {
@@ -567,7 +573,7 @@ export class ActorPool implements Partition {
       round('freeze');
       const deadline = performance.now() + ANSWER_TIMEOUT_MS;
       while (!this.drained(slots, counts)) {
-        if (performance.now() > deadline) throw new WorkerUnavailableError(slots[0]!.index, `the envelopes between the workers of a group snapshot did not settle within ${ANSWER_TIMEOUT_MS} ms`);
+        if (performance.now() > deadline) throw new WorkerUnavailableError(slots[0]!.index - 1, `the envelopes between the workers of a group snapshot did not settle within ${ANSWER_TIMEOUT_MS} ms`);
         round('drain');
       }
       const parts = new Map<number, Uint8Array>();
@@ -824,7 +830,7 @@ export class ActorPool implements Partition {
       // Until its first move off its home worker succeeds, the home worker checks that every fence came (see
       // `fenced`, awaited before: this refuses only if one went missing since, e.g. a worker replaced).
       const fenced = !r.fenced;
-      const out = this.ask(from, (req) => ({ t: 'request', req, op: 'emigrate', id: r.id, bytes: null, options: fenced ? { fenced: true } : null })) as { bytes: Uint8Array; callers: number[]; links: number[]; monitors: [number, number][]; watchers: [number, number][] } | null;
+      const out = this.ask(from, (req) => ({ t: 'request', req, op: 'emigrate', id: r.id, bytes: null, options: fenced ? { fenced: true } : null })) as { bytes: Uint8Array; callers: number[]; links: number[]; monitors: [number, number][]; watchers: [number, number][]; payers: number[] } | null;
       if (out === null) return false;
       // Its ties are this thread's to answer for now (the workers forget what they recorded of them).
       this.owed.moved(r.id, out);
@@ -834,7 +840,7 @@ export class ActorPool implements Partition {
       }
       this.sendDef(dest, def);
       const immigrate = (slot: Slot): void => {
-        this.ask(slot, (req) => ({ t: 'request', req, op: 'immigrate', id: r.id, bytes: out.bytes, options: { hash: r.module, callers: out.callers, hostImports: r.imports === null ? [] : r.imports.fields.map(([m, f]) => [m, f, r.imports!.key]) } }));
+        this.ask(slot, (req) => ({ t: 'request', req, op: 'immigrate', id: r.id, bytes: out.bytes, options: { hash: r.module, callers: out.callers, payers: out.payers, hostImports: r.imports === null ? [] : r.imports.fields.map(([m, f]) => [m, f, r.imports!.key]) } }));
       };
       try {
         immigrate(dest);
@@ -1016,7 +1022,7 @@ export class ActorPool implements Partition {
       const left = deadline - performance.now();
       if (left <= 0) {
         slot.channel.wakeReader();
-        throw new WorkerUnavailableError(slot.index, `worker ${slot.index} did not answer within ${timeout} ms`);
+        throw new WorkerUnavailableError(slot.index - 1, `worker ${slot.index - 1} did not answer within ${timeout} ms`);
       }
       // What waits in the overflow queue (the request itself, behind a large module or snapshot) goes as room appears.
       slot.channel.pushOverflow();

@@ -41,6 +41,8 @@ export interface SnapshotHost extends ActorHost {
   maySignal(a: Actor, to: number): boolean;
   /** Links `a` with an actor of another thread (a pooled hive), both ways; false when it is not there (a worker learns later: see ActorSystem.linkRemote). */
   linkRemote(a: Actor, to: number, missing: 'drop' | 'signal'): boolean;
+  /** The tree a message of an actor that moved counts against where it lands (its key from the thread it left); null: none. */
+  payerMoved(key: number): Tree | null;
   /** Starts monitor `ref` of `a` on an actor of another thread (its side answers DOWN noproc if gone); false when it is not one. */
   monitorRemote(a: Actor, ref: number, target: number): boolean;
   reopenReply(owner: Actor, id: number, target: number): boolean;
@@ -85,7 +87,7 @@ export interface RestoreActorOptions {
    * links, monitors and watchers are kept as they are (the other sides hold
    * its id, which it keeps), and the calls it owes answers to are `callers`.
    */
-  moved?: { readonly callers: readonly number[] };
+  moved?: { readonly callers: readonly number[]; readonly payers?: readonly number[] };
   /** @internal The id it takes (a worker restoring what the main thread placed there, which chose it). */
   at?: number;
   /** @internal Whether the actor it was snapshotted from lives (known on the main thread; a worker cannot see other threads' actors). */
@@ -266,6 +268,11 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
   // Absent from snapshots written before it was saved: the current message's sender, as `reply` used.
   const replyTo = b['replyTo'] === undefined ? current?.from ?? 0 : int(b['replyTo'], 'replyTo', 0, ID_MAX);
   const mailbox = arr(b['mailbox'], 'mailbox', limits.mailbox).map((v, i) => envelope(v, `mailbox[${i}]`, maxBytes));
+  // Moved within its hive: its waiting messages count against their senders' trees again, here (see emigrate).
+  const payers = options.moved?.payers;
+  if (payers !== undefined) {
+    for (let i = 0; i < mailbox.length && i < payers.length; i++) if (payers[i]! !== 0) mailbox[i]!.payer = hive.payerMoved(payers[i]!);
+  }
   const mailboxBytes = mailbox.reduce((n, e) => n + e.bytes.length, 0);
   if (mailbox.length > 1 && mailboxBytes > limits.mailboxBytes) fail(`mailbox holds more than ${limits.mailboxBytes} bytes`);
   // Signals of links and monitors besides those of `exit` and noproc monitors (Actor.pushSignal).

@@ -1918,7 +1918,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * alone in its spawn tree, not waiting for an answer (parked in receive or
    * sleep, or ready), with no sender waiting for room in its mailbox, moves.
    */
-  emigrate(id: number): { bytes: Uint8Array; callers: number[]; links: number[]; monitors: [ref: number, target: number][]; watchers: [watcher: number, ref: number][] } | null {
+  emigrate(id: number): { bytes: Uint8Array; callers: number[]; links: number[]; monitors: [ref: number, target: number][]; watchers: [watcher: number, ref: number][]; payers: number[] } | null {
     this.transport.flush();
     const a = this.actor(id);
     if (a === undefined || !a.alive) throw new ActorExitedError(id, this.recentExits.get(id) ?? 'noproc');
@@ -1931,6 +1931,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     const monitors: [number, number][] = [...a.monitors];
     const watchers: [number, number][] = [];
     for (const [watcher, refs] of a.monitoredBy) for (const ref of refs) watchers.push([watcher, ref]);
+    // The trees its waiting messages count against, which they go on counting against where it lands (see immigrate):
+    // here they are given back as its mailbox is dropped.
+    const payers = a.mailbox.toArray().map((e) => this.payerKey(e.payer ?? null));
     const wait = a.beginExit('moved');
     if (wait !== null && wait.kind !== 'host' && wait.timer !== null) this.clock.clearTimer(wait.timer);
     try {
@@ -1947,7 +1950,29 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.releaseActor(a);
     this.endpoints.delete(a.id);
     this.refs.delete(a.id);
-    return { bytes, callers, links, monitors, watchers };
+    return { bytes, callers, links, monitors, watchers, payers };
+  }
+
+  /** The key a message's tree goes by on another thread (see treeKey): 0 for none. */
+  private payerKey(t: Tree | null): number {
+    if (t === null) return 0;
+    if (t instanceof ForeignTree) return t.key;
+    const slot = this.partition?.threadSlot;
+    return slot === undefined ? 0 : treeKey(slot, t.serial, this.remoteEpoch);
+  }
+
+  /**
+   * @internal The tree a message of an actor that moved here counts against
+   * again (its key from emigrate): one of this thread's (unless a worker died
+   * since: forgiven), or another thread's, stood for by a ForeignTree.
+   */
+  payerMoved(key: number): Tree | null {
+    const k = treeOfKey(key);
+    if (k === null) return null;
+    if (k.thread === this.partition?.threadSlot) return k.epoch === this.remoteEpoch % TREE_KEY_EPOCHS ? this.trees.get(k.serial) ?? null : null;
+    let t = this.foreign.get(key);
+    if (t === undefined) this.foreign.set(key, (t = new ForeignTree(key, this.foreignChanged)));
+    return t;
   }
 
   /** Fuel each actor had used at the last load sample (see loadSample). */
@@ -1976,10 +2001,10 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   }
 
   /** @internal Takes in an actor moved from another worker (see emigrate). */
-  immigrate(bytes: Uint8Array, def: ModuleDef, callers: readonly number[], imports: Imports | undefined): void {
+  immigrate(bytes: Uint8Array, def: ModuleDef, callers: readonly number[], imports: Imports | undefined, payers: readonly number[] = []): void {
     this.open();
     this.transport.flush();
-    restoreActor(this, bytes, def, { moved: { callers }, ...(imports !== undefined ? { imports } : {}) });
+    restoreActor(this, bytes, def, { moved: { callers, payers }, ...(imports !== undefined ? { imports } : {}) });
   }
 
   /** @internal Checks that a name may be given (free, 1 to 255 bytes): throws RangeError, NameTakenError. */

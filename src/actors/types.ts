@@ -108,7 +108,9 @@ export interface SpawnOptions extends ActorOptions {
   /**
    * A hive with workers: the worker thread (0-based) to start it on, instead
    * of the one with the fewest actors. Ignored for an actor that joins a
-   * tree (it starts where its tree is) or runs on the main thread.
+   * tree (it starts where its tree is) or runs on the main thread; a worker
+   * that is gone (being replaced after its thread died) is passed over for
+   * the one with the fewest actors.
    */
   worker?: number;
 }
