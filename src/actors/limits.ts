@@ -165,33 +165,29 @@ export class Tree {
 
 /**
  * A spawn tree of another thread, on the thread where messages it sent wait
- * (a pooled hive): the mailboxes count their bytes in and out of it as of a
- * tree of their own thread, and what that comes to (`owed`) goes back to the
- * tree's thread (a RefundControl), which counts it in the tree itself.
+ * (a pooled hive): the mailboxes count their bytes in and out of its
+ * `queuedBytes` as of a tree of their own thread, from 0, and what that
+ * comes to is sent back to the tree's thread from time to time (a
+ * RefundControl: ActorSystem.flushRefunds), which counts it in the tree
+ * itself. A message that arrives nets 0 (out of flight, into a mailbox); one
+ * that leaves, its bytes given back.
  */
 export class ForeignTree extends Tree {
-  /** Bytes to add to the tree (negative: to give back) not yet sent to its thread. */
-  owed = 0;
-  private held = 0;
+  /** Bytes of the messages that arrived counting against it (a moved actor's are not: they were counted again, +). */
+  arrived = 0;
+  /** What was sent back so far (with `arrived` and `queuedBytes`: the bytes of messages here still counting against it). */
+  sent = 0;
 
   constructor(
     /** The tree's key (protocol.ts treeKey). */
     readonly key: number,
-    /** Called when `owed` moves (the system sends it with the next batch). */
-    changed: (t: ForeignTree) => void,
   ) {
     super(0, 0);
-    // An accessor where Tree has a field: Mailbox and the system write `queuedBytes` of any tree alike.
-    Object.defineProperty(this, 'queuedBytes', {
-      get: (): number => this.held,
-      set: (v: number): void => {
-        const d = v - this.held;
-        this.held = v;
-        if (d === 0) return;
-        this.owed += d;
-        changed(this);
-      },
-    });
+  }
+
+  /** Bytes of messages on this thread still counting against it: 0 when none holds it (it may be forgotten). */
+  get held(): number {
+    return this.arrived + this.sent + this.queuedBytes;
   }
 }
 

@@ -52,6 +52,13 @@ const FENCE_WAIT_MS = 1_000;
  */
 const FREEZE_TIMEOUT_MS = 5_000;
 
+/**
+ * Slices between two sends of the bytes given back to other threads' spawn
+ * trees while a worker stays busy (it sends them whenever it has nothing to
+ * run, too): how long a tree may stay counted for messages that left.
+ */
+const REFUND_SLICES = 32;
+
 /** One worker's partition. */
 class WorkerPartition implements Partition {
   readonly role = 'worker' as const;
@@ -160,7 +167,9 @@ class WorkerPartition implements Partition {
         await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
-      // What the batch sent goes before the spin (its flush would otherwise wait for the spin's end).
+      // What the batch sent goes before the spin (its flush would otherwise wait for the spin's end), and the
+      // bytes given back to other threads' trees (sent in batches while there is work, see ActorSystem.foreignChanged).
+      this.system.flushRefunds();
       this.flushAll();
       const w = await this.bell.wait(readable, closed);
       if (w === 'closed') break;
@@ -329,8 +338,14 @@ class WorkerPartition implements Partition {
   sliceEnded(): void {
     // Delivered here, not on the local transport's own turn at the end of the round (a slice more per hop).
     if (!this.pumping && this.readable()) this.takeArrived();
+    // Bytes given back to other threads' trees, under load every REFUND_SLICES slices (see ActorSystem.flushRefunds).
+    if (++this.slicesSinceRefunds >= REFUND_SLICES) {
+      this.slicesSinceRefunds = 0;
+      this.system.flushRefunds();
+    }
     this.flushAll();
   }
+  private slicesSinceRefunds = 0;
 
   /**
    * Takes what the rings hold and delivers its envelopes at once: they wake
@@ -579,8 +594,10 @@ class WorkerPartition implements Partition {
 
   private serve(c: RequestControl): void {
     try {
-      // What arrived before the request is delivered first: the answer sees it (an unlink, a message).
+      // What arrived before the request is delivered first: the answer sees it (an unlink, a message); and the
+      // bytes owed to other threads' trees go before the answer.
       this.system.deliverArrived();
+      this.system.flushRefunds();
       switch (c.op) {
         case 'info':
           return this.answer(c.req, this.system.info(c.id) ?? null);
@@ -688,6 +705,8 @@ class WorkerPartition implements Partition {
         setImmediate(() => this.answerIdle(req));
         return;
       }
+      this.system.flushRefunds(); // (its records count in the channels' counts below)
+      this.flushAll();
       this.answer(req, { received: this.channel.received, sent: this.channel.sent, peers: [...this.peers].map(([slot, p]) => [slot, p.sent, p.received]) });
     });
   }

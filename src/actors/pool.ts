@@ -40,6 +40,8 @@ import { poolAgents, WorkerPool, type PoolAgents } from './threads.js';
 const PEER_RING_BYTES = 1 << 20;
 /** How long the main thread waits for a worker's answer before giving up (WorkerUnavailableError). */
 const ANSWER_TIMEOUT_MS = 10_000;
+/** How soon the bytes the host's inboxes gave back go to the workers' trees when nothing else comes (see sendRefunds). */
+const REFUND_MS = 10;
 /** The same for a worker whose partition has not started yet (its thread may be loading the runtime, on a busy machine). */
 const START_TIMEOUT_MS = 60_000;
 
@@ -741,6 +743,7 @@ export class ActorPool implements Partition {
 
   /** Sends a request whose answer comes later, in the pump (null: the worker went away first). */
   private askAsync(slot: Slot, op: 'idle' | 'load' | 'fenced', id = 0): Promise<unknown> {
+    this.system.flushRefunds();
     const req = this.nextReq++;
     return new Promise((resolve) => {
       this.awaiting.set(req, (a) => resolve(a === null || !a.ok ? null : a.value));
@@ -781,6 +784,7 @@ export class ActorPool implements Partition {
     for (const done of this.awaiting.values()) done(null);
     this.awaiting.clear();
     if (this.rebalanceTimer !== null) this.clock?.clearTimer(this.rebalanceTimer);
+    if (this.refundTimer !== null) clearTimeout(this.refundTimer);
     // The workers end their partitions; then threads of its own go.
     if (this.ownThreads) setTimeout(() => void this.threads.close(), 200).unref();
   }
@@ -1044,10 +1048,28 @@ export class ActorPool implements Partition {
     return a.value;
   }
 
+  /**
+   * Sends workers' trees the bytes their messages here gave back (see
+   * ActorSystem.flushRefunds): as records come in, and, while messages of
+   * theirs wait here (the host takes them from its inboxes in its own
+   * code), again after REFUND_MS.
+   */
+  private sendRefunds(): void {
+    this.system.flushRefunds();
+    if (this.refundTimer !== null || this.closed || !this.system.holdsForeign) return;
+    this.refundTimer = setTimeout(() => {
+      this.refundTimer = null;
+      if (!this.closed) this.sendRefunds();
+    }, REFUND_MS);
+    this.refundTimer.unref();
+  }
+  private refundTimer: ReturnType<typeof setTimeout> | null = null;
+
   private async pumpLoop(slot: Slot): Promise<void> {
     const channel = slot.channel;
     while (slot.alive && !this.closed) {
       this.pump(slot);
+      this.sendRefunds();
       // Woken for one worker, it takes what the others sent meanwhile too.
       for (const other of this.slots) if (other !== undefined && other !== slot && other.alive && other.channel.readable) this.pump(other);
       // A turn of the event loop between batches: a worker that keeps its ring full must not starve this thread's timers and I/O.
