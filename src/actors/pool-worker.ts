@@ -53,11 +53,12 @@ const FENCE_WAIT_MS = 1_000;
 const FREEZE_TIMEOUT_MS = 5_000;
 
 /**
- * Slices between two sends of the bytes given back to other threads' spawn
- * trees while a worker stays busy (it sends them whenever it has nothing to
- * run, too): how long a tree may stay counted for messages that left.
+ * Milliseconds between two sends of the bytes given back to other threads'
+ * spawn trees while a worker stays busy (it sends them whenever it has
+ * nothing to run, too): how long a tree may stay counted for messages that
+ * left. (Every 32 slices was about one record per message with 64 trees.)
  */
-const REFUND_SLICES = 32;
+const REFUND_MS = 5;
 
 /** One worker's partition. */
 class WorkerPartition implements Partition {
@@ -338,14 +339,19 @@ class WorkerPartition implements Partition {
   sliceEnded(): void {
     // Delivered here, not on the local transport's own turn at the end of the round (a slice more per hop).
     if (!this.pumping && this.readable()) this.takeArrived();
-    // Bytes given back to other threads' trees, under load every REFUND_SLICES slices (see ActorSystem.flushRefunds).
-    if (++this.slicesSinceRefunds >= REFUND_SLICES) {
-      this.slicesSinceRefunds = 0;
-      this.system.flushRefunds();
+    // Bytes given back to other threads' trees, under load every REFUND_MS (see ActorSystem.flushRefunds; the clock
+    // is read every 16 slices).
+    if ((++this.slices & 15) === 0) {
+      const now = performance.now();
+      if (now - this.refundsSentAt >= REFUND_MS) {
+        this.refundsSentAt = now;
+        this.system.flushRefunds();
+      }
     }
     this.flushAll();
   }
-  private slicesSinceRefunds = 0;
+  private slices = 0;
+  private refundsSentAt = 0;
 
   /**
    * Takes what the rings hold and delivers its envelopes at once: they wake
