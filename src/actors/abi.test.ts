@@ -85,6 +85,17 @@ function fuelOf(hive: Hive, ref: ActorRef): number {
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
+/** A guest calling random(1 MiB) in a loop, counting its calls at address 0 (the bytes go after it). */
+function looperGuest(): Uint8Array {
+  return guestOf(
+    `(func (export "main") (loop
+       (call $random (i32.const 8) (i32.const ${MiB}))
+       (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
+       (br 0)))`,
+    17,
+  );
+}
+
 describe('host work in imports is paid for in fuel', () => {
   it('a guest asking for 1 MiB of random bytes pays fuel for each byte', async () => {
     const { hive } = testHive();
@@ -105,13 +116,7 @@ describe('host work in imports is paid for in fuel', () => {
     const { hive } = testHive({ executor });
     // The looper counts its calls at address 0 and fills the bytes after it.
     const looper = hive.spawn(
-      guestOf(
-        `(func (export "main") (loop
-           (call $random (i32.const 8) (i32.const ${MiB}))
-           (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
-           (br 0)))`,
-        17,
-      ),
+      looperGuest(),
       { limits: { fuelPerSlice: 2000 } },
     );
     const counter = hive.spawn('counter', { limits: { fuelPerSlice: 2000 } });
@@ -143,13 +148,7 @@ describe('host work in imports is paid for in fuel', () => {
     const { hive } = testHive();
     const on0 = { worker: 0, limits: { fuelPerSlice: 2000 } };
     const looper = hive.spawn(
-      guestOf(
-        `(func (export "main") (loop
-           (call $random (i32.const 8) (i32.const ${MiB}))
-           (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
-           (br 0)))`,
-        17,
-      ),
+      looperGuest(),
       on0,
     );
     const spinner = hive.spawn('spinner', on0);

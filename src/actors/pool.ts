@@ -367,16 +367,9 @@ export class ActorPool implements Partition {
     if ((options.bindings !== undefined && options.bindings.length > 0) || options.schema !== undefined || def.options.schema !== undefined) return null;
     const hostImports = functionImports(def.options.imports, options.imports);
     if (hostImports === null) return null;
-    let slot: Slot | null;
-    let tree = 0;
-    if (options.tree !== undefined) {
-      tree = typeof options.tree === 'number' ? options.tree : options.tree.id;
-      const r = this.system.remoteActor(tree);
-      if (r === undefined) return null; // a tree of this thread's (or none: the restore here says so)
-      slot = this.slots[r.worker]!;
-      if (!slot.alive) throw new ActorExitedError(tree, 'worker-crashed');
-    } else slot = this.leastLoaded();
-    if (slot === null) return null;
+    const where = this.restoreSlot(options.tree);
+    if (where === null) return null;
+    const { slot, tree } = where;
     const name = options.name !== undefined ? options.name : saved.name;
     if (name !== null) this.system.assertNameFree(name);
     // No id below the snapshot's hive's is given out from now on; a kept id is reached through this thread
@@ -409,6 +402,24 @@ export class ActorPool implements Partition {
   }
 
   /**
+   * The worker a restore goes to: the worker of `tree` (an actor on a
+   * worker), else the least loaded; null when it runs here (a tree of this
+   * thread's, or no worker to take it). Throws when the tree's worker died.
+   */
+  private restoreSlot(t: RestoreActorOptions['tree']): { slot: Slot; tree: number } | null {
+    if (t === undefined) {
+      const slot = this.leastLoaded();
+      return slot === null ? null : { slot, tree: 0 };
+    }
+    const tree = typeof t === 'number' ? t : t.id;
+    const r = this.system.remoteActor(tree);
+    if (r === undefined) return null; // a tree of this thread's (or none: the restore here says so)
+    const slot = this.slots[r.worker]!;
+    if (!slot.alive) throw new ActorExitedError(tree, 'worker-crashed');
+    return { slot, tree };
+  }
+
+  /**
    * Restores a group snapshot onto one worker (the worker of `tree`, else
    * the least loaded), under the ids it holds: this thread makes the
    * records (names, reply addresses, host functions) and asks the worker,
@@ -421,16 +432,9 @@ export class ActorPool implements Partition {
     if (defs.some((d) => d.options.schema !== undefined)) return null;
     const fns = defs.map((d) => functionImports(d.options.imports));
     if (fns.some((f) => f === null)) return null;
-    let slot: Slot | null;
-    let tree = 0;
-    if (options.tree !== undefined) {
-      tree = typeof options.tree === 'number' ? options.tree : options.tree.id;
-      const r = this.system.remoteActor(tree);
-      if (r === undefined) return null; // a tree of this thread's (or none: the restore here says so)
-      slot = this.slots[r.worker]!;
-      if (!slot.alive) throw new ActorExitedError(tree, 'worker-crashed');
-    } else slot = this.leastLoaded();
-    if (slot === null) return null;
+    const where = this.restoreSlot(options.tree);
+    if (where === null) return null;
+    const { slot, tree } = where;
     for (const s of saved) {
       if (s.reply !== null && (this.system.endpoint(s.reply) !== undefined || this.restoredReplies.has(s.reply))) throw new HiveStateError(`id ${s.reply} (the reply address of the call an actor of the group waits in) is in use in this hive`);
     }
