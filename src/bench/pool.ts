@@ -2,11 +2,13 @@
  * The worker pool's figures (issue 12), part of the actors benchmark: under
  * `actors.pool` in the JSON report.
  *   - scaling: fuel per second of CPU-bound actors (spinners) on two workers
- *     over one worker, in the same run;
+ *     over one worker, in the same run (the median of the ratios of samples
+ *     taken in turn);
  *   - crossWorkerMessagesPerSecond: ping-pong between actors on different
  *     workers (`pairs` pairs at once; single pair reported beside it);
  *   - sameWorkerMessagesPerSecond: one ping-pong pair on one worker, and its
- *     ratio to the inline executor's, sampled in turn with it;
+ *     ratio to the inline executor's (the median of the ratios of samples
+ *     taken in turn);
  *   - migrationMs: p50 of moving an idle counter to the other worker (after as
  *     many moves of warm-up);
  *   - hostCallsPerSecond: host calls to an actor on a worker, awaited in turn.
@@ -31,7 +33,7 @@ export interface PoolPlan {
 
 /** The pool's figures. */
 export interface PoolResult {
-  /** workers: 2 over workers: 1, fuel per second of `spinners` spinning actors. */
+  /** workers: 2 over workers: 1, fuel per second of `spinners` spinning actors: the median of the ratios of samples taken in turn. */
   scaling: number;
   fuelPerSecondOneWorker: number;
   fuelPerSecondTwoWorkers: number;
@@ -124,7 +126,9 @@ export async function benchPool(plan: PoolPlan, guests: Guests, print: (line: st
     }
     const f1 = median(f1s);
     const f2 = median(f2s);
-    const scaling = f2 / f1;
+    // The median of the ratios of the pairs of samples, taken one after the other: the machine's speed moves
+    // between pairs more than within one (a one-worker sample on a quiet moment made the ratio of medians 1.46).
+    const scaling = median(f2s.map((f, i) => f / f1s[i]!));
     print(`pool: ${plan.spinners} spinners, 1 worker ${(f1 / 1e6).toFixed(0)}M fuel/s, 2 workers ${(f2 / 1e6).toFixed(0)}M fuel/s: scaling ${scaling.toFixed(2)}`);
 
     const hive = pooledHive(two, guests);
