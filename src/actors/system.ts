@@ -1092,8 +1092,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       t.remote -= n;
       return t;
     }
-    let t = this.foreign.get(payer);
-    if (t === undefined) this.foreign.set(payer, (t = new ForeignTree(payer)));
+    const t = this.foreignTree(payer);
     t.arrived += n;
     return t;
   }
@@ -1978,6 +1977,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     const k = treeOfKey(key);
     if (k === null) return null;
     if (k.thread === this.partition?.threadSlot) return k.epoch === this.remoteEpoch % TREE_KEY_EPOCHS ? this.trees.get(k.serial) ?? null : null;
+    return this.foreignTree(key);
+  }
+
+  /** The ForeignTree standing here for another thread's tree `key` (made when a first message of its counts here). */
+  private foreignTree(key: number): ForeignTree {
     let t = this.foreign.get(key);
     if (t === undefined) this.foreign.set(key, (t = new ForeignTree(key)));
     return t;
