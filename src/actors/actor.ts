@@ -154,6 +154,8 @@ export class Actor implements Process, Runnable {
   resolveExited!: (reason: string) => void;
   /** Fuel used in all, recorded when it exits. */
   finalFuel = 0;
+  /** Slices that ended with its fuel spent while it wanted to run on: its demand for CPU, whatever share it got (the rebalancer's measure). */
+  private spent = 0;
   /** Pages of value stack counted in its tree's memory (see `Hive.meterStack`). */
   stackPages = 0;
   /** The last snapshot taken of this actor (supervisors restart from it). */
@@ -305,6 +307,11 @@ export class Actor implements Process, Runnable {
     return ready;
   }
 
+  /** Slices so far that ended with its fuel spent (it was preempted, ready to run on). */
+  get preemptions(): number {
+    return this.spent;
+  }
+
   /** Acts on how a slice ended; true when the actor is still ready. */
   private settle(out: Outcome): boolean {
     if (this.pendingExit !== null) {
@@ -315,6 +322,7 @@ export class Actor implements Process, Runnable {
     }
     switch (out.kind) {
       case 'out-of-fuel':
+        this.spent++;
         this.state = 'ready';
         return true;
       case 'done':

@@ -83,6 +83,9 @@ interface Slot {
   readonly tag: number;
 }
 
+/** Preemptions in a rebalancer's interval that make an actor CPU-hungry. */
+const HUNGRY_PREEMPTIONS = 2;
+
 /** Options of a pooled hive's rebalancer (`HiveOptions.rebalance`). */
 export interface RebalanceOptions {
   /** How often it samples the workers' loads, in ms of the hive's clock (default 1,000). */
@@ -683,8 +686,8 @@ export class ActorPool implements Partition {
 
   /**
    * Every `intervalMs` of the hive's clock, samples each worker's load: its
-   * CPU-hungry actors (those that ran at least a tenth of a core since the
-   * last sample). When one worker has two or more such actors more than
+   * CPU-hungry actors (those preempted at least twice since the last sample:
+   * out of fuel, ready to run on). When one worker has two or more such actors more than
    * another, two samples in a row, it moves one of them there (one that can
    * move now).
    */
@@ -698,7 +701,7 @@ export class ActorPool implements Partition {
       this.rebalanceTimer = clock.setTimer(clock.now() + interval, tick);
       if (busy) return;
       busy = true;
-      void this.rebalanceOnce(interval, strikes)
+      void this.rebalanceOnce(strikes)
         .then((s) => (strikes = s))
         .finally(() => (busy = false));
     };
@@ -715,15 +718,15 @@ export class ActorPool implements Partition {
   rebalanced = 0;
 
   /** One sample; returns the strikes so far (samples in a row with the workers out of balance). */
-  private async rebalanceOnce(intervalMs: number, strikes: number): Promise<number> {
+  private async rebalanceOnce(strikes: number): Promise<number> {
     const live = this.slots.filter((s) => s !== undefined && s.alive && (s.initial || Atomics.load(s.state, STATE_READY) === 1));
     if (live.length < 2) return 0;
-    const loads = (await Promise.all(live.map((s) => this.askAsync(s, 'load')))) as ({ fuel: number; top: [number, number][] } | null)[];
+    const loads = (await Promise.all(live.map((s) => this.askAsync(s, 'load')))) as ({ fuel: number; top: [number, number, number][] } | null)[];
     if (this.closed || loads.some((l) => l === null)) return 0;
-    // The CPU-hungry actors of each worker: those that ran at least a tenth of a core (~15,000 fuel a ms).
-    // Fuel alone does not tell demand: three spinners sharing a thread use less fuel than one alone.
-    const floor = intervalMs * 15_000;
-    const hungry = loads.map((l) => l!.top.filter(([, fuel]) => fuel >= floor));
+    // The CPU-hungry actors of each worker: those preempted (out of fuel, ready to run on) at least twice since the
+    // last sample. Fuel alone does not tell demand: three spinners sharing a thread use less fuel than one alone,
+    // and a loaded machine gives each less (a floor of fuel, a tenth of a core, missed spinners on a busy CI machine).
+    const hungry = loads.map((l) => l!.top.filter(([, , preempted]) => preempted >= HUNGRY_PREEMPTIONS));
     let hi = 0;
     let lo = 0;
     for (let i = 1; i < live.length; i++) {

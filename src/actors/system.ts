@@ -1987,27 +1987,30 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return t;
   }
 
-  /** Fuel each actor had used at the last load sample (see loadSample). */
-  private fuelSeen = new Map<number, number>();
+  /** Fuel each actor had used, and slices it had been preempted in, at the last load sample (see loadSample). */
+  private loadSeen = new Map<number, readonly [fuel: number, preempted: number]>();
 
   /**
    * @internal This worker's load since the last sample: the fuel its actors
-   * used, and the actors that used most of it among those that may move
-   * (alone in their spawn trees), busiest first.
+   * used, and those that may move (alone in their spawn trees) and used
+   * some, busiest first, each with its fuel and the slices it was preempted
+   * in (ran out of fuel, ready to run on: CPU-bound, however small its share
+   * of a loaded machine).
    */
-  loadSample(): { fuel: number; top: [id: number, fuel: number][] } {
-    const seen = new Map<number, number>();
+  loadSample(): { fuel: number; top: [id: number, fuel: number, preempted: number][] } {
+    const seen = new Map<number, readonly [number, number]>();
     let fuel = 0;
-    const movable: [number, number][] = [];
+    const movable: [number, number, number][] = [];
     for (const e of this.endpoints.values()) {
       if (!(e instanceof Actor) || !e.alive || e.instance === null) continue;
-      const used = e.instance.fuelUsed;
-      const delta = used - (this.fuelSeen.get(e.id) ?? used);
-      seen.set(e.id, used);
+      const now = [e.instance.fuelUsed, e.preemptions] as const;
+      const was = this.loadSeen.get(e.id) ?? now;
+      seen.set(e.id, now);
+      const delta = now[0] - was[0];
       fuel += delta;
-      if (delta > 0 && e.tree.actors === 1 && e.bindings.length === 0) movable.push([e.id, delta]);
+      if (delta > 0 && e.tree.actors === 1 && e.bindings.length === 0) movable.push([e.id, delta, now[1] - was[1]]);
     }
-    this.fuelSeen = seen;
+    this.loadSeen = seen;
     movable.sort((a, b) => b[1] - a[1]);
     return { fuel, top: movable.slice(0, 16) };
   }
