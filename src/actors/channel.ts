@@ -64,13 +64,15 @@ export class Channel {
     /** The other thread's doorbell, when it reads several channels (a worker: see Doorbell). */
     bell?: SharedArrayBuffer,
     /**
-     * Called (once per batch) when something waits in the outbox, instead of
-     * the channel's own microtask: a thread with several channels flushes
-     * them together, in an order of its own (see WorkerPartition.flushAll).
+     * Called at once (once per batch) when something waits in the outbox; it
+     * sees that `flush` is called soon. Default: a microtask flushes. A
+     * thread with several channels flushes them together, in an order of its
+     * own (see WorkerPartition.flushAll).
      */
     flushSoon?: () => void,
   ) {
-    this.flushSoon = flushSoon ?? ((): void => this.flush());
+    const flushNow = (): void => this.flush();
+    this.flushSoon = flushSoon ?? ((): void => queueMicrotask(flushNow));
     this.writer = new RingWriter(out, bell === undefined ? {} : { bell });
     this.reader = new RingReader(inbound);
     // A quarter of a ring per piece: a piece always fits once the reader caught up.
@@ -112,7 +114,7 @@ export class Channel {
     this.outbox.push(record);
     if (!this.flushQueued) {
       this.flushQueued = true;
-      queueMicrotask(this.flushSoon);
+      this.flushSoon();
     }
   }
 

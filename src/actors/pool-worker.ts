@@ -16,7 +16,7 @@ import * as Comlink from 'comlink';
 import { nodeEndpoint } from './comlink-node.js';
 import type { Imports } from '../vm/index.js';
 import { pino } from 'pino';
-import { Module } from '../vm/index.js';
+import { Module, warmUp } from '../vm/index.js';
 import { ManualClock } from '../scheduler/index.js';
 import { Doorbell } from '../scheduler/ring.js';
 import { Channel } from './channel.js';
@@ -69,6 +69,10 @@ class WorkerPartition implements Partition {
   private readonly channel: Channel;
   /** The rings to and from the other workers that started with the hive, by slot (closed and gone when one dies). */
   private readonly peers = new Map<number, Channel>();
+  /** The same channels in an array: checked and flushed after every slice, where a Map's iterator costs. */
+  private peerList: Channel[] = [];
+  /** Whether a channel has records queued since the last flushAll (the check after each slice). */
+  private queued = false;
   /** Sleeps on it when no ring has anything: the main thread and the peers ring it. */
   private readonly bell: Doorbell;
   /** The shared block table (which worker each block of ids went to). */
@@ -114,11 +118,12 @@ class WorkerPartition implements Partition {
   private readonly host: Comlink.Remote<HostFunctions>;
 
   constructor(private readonly task: PartitionTask) {
-    this.channel = new Channel(task.up, task.down, true, undefined, this.flushAll);
+    this.channel = new Channel(task.up, task.down, true, undefined, this.flushSoon);
     this.bell = new Doorbell(task.bell);
     this.table = new Uint8Array(task.blocks);
     this.idsWord = new Uint32Array(task.idsBelow);
-    for (const p of task.peers) this.peers.set(p.slot, new Channel(p.out, p.in, true, p.bell, this.flushAll));
+    for (const p of task.peers) this.peers.set(p.slot, new Channel(p.out, p.in, true, p.bell, this.flushSoon));
+    this.peerList = [...this.peers.values()];
     this.actors = new Int32Array(task.actors);
     this.logWindow = new Int32Array(task.logWindow);
     this.host = Comlink.wrap<HostFunctions>(nodeEndpoint(task.hostPort));
@@ -188,8 +193,16 @@ class WorkerPartition implements Partition {
    * directly, which is there to read by then (see pump).
    */
   private readonly flushAll = (): void => {
-    for (const p of this.peers.values()) p.flush();
+    this.queued = false;
+    for (const p of this.peerList) p.flush();
     this.channel.flush();
+  };
+
+  /** A channel's first record of a batch: flushed with the others at the end of the task, or after the slice. */
+  private readonly flushSoon = (): void => {
+    if (this.queued) return; // (a flushAll is queued already: while `queued` holds, one is)
+    this.queued = true;
+    queueMicrotask(this.flushAll);
   };
 
   /**
@@ -233,7 +246,7 @@ class WorkerPartition implements Partition {
   /** Whether a ring it reads has a record. */
   private readable(): boolean {
     if (this.channel.readable) return true;
-    for (const p of this.peers.values()) if (p.readable) return true;
+    for (const p of this.peerList) if (p.readable) return true;
     return false;
   }
 
@@ -348,7 +361,7 @@ class WorkerPartition implements Partition {
         this.system.flushRefunds();
       }
     }
-    this.flushAll();
+    if (this.queued) this.flushAll();
   }
   private slices = 0;
   private refundsSentAt = 0;
@@ -574,6 +587,7 @@ class WorkerPartition implements Partition {
       }
       peer.close();
       this.peers.delete(slot);
+      this.peerList = [...this.peers.values()];
     }
     // What its mailboxes would have given back to this thread's trees never comes (see forgiveRemote).
     this.system.forgiveRemote();
@@ -771,6 +785,9 @@ export default function runAgent(task: AgentTask): Promise<string> {
         resolve('stopped');
       }
     });
+    // The interpreter's warm-up before the thread says it is up (WorkerPool.ready): V8 then compiles the loop in
+    // the background while the pool waits for its first hive, not under that hive's first actors.
+    warmUp();
     task.port.postMessage({ t: 'hello', threadId });
   });
 }

@@ -132,6 +132,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   private readonly events: EventSink;
   /** What carries envelopes between the parties (router.ts). */
   private readonly transport: Transport;
+  /** This thread's own transport (the same as `transport` without partitions): envelopes to an endpoint known to be here. */
+  private readonly local: Transport;
   /** Answers awaited for requests sent, by sequence number. */
   private readonly pending = new Map<number, Answer>();
   /** The guest ABI's imports, shared by every actor of the hive. */
@@ -168,6 +170,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.nextId = options.firstId ?? 1;
     if (!(Number.isInteger(this.nextId) && this.nextId >= 1 && this.nextId <= 0x7fffffff)) throw new RangeError('firstId must be an integer from 1 to 2^31-1');
     const local = (options.transport ?? inlineTransport)({ deliver: this.deliver, executor: this.executor });
+    this.local = local;
     this.transport = partition === null ? local : new PartitionTransport(local, (s) => this.isLocal(s), partition);
   }
 
@@ -941,7 +944,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     // Room is waited for until a time of the clock (the message may arrive later than it was sent).
     const until = wait === 0 ? 0 : wait < 0 ? -1 : Math.max(1, this.clock.now() + wait);
     const seq = done === null ? 0 : done === ACK_TO_WAIT ? this.newSeq() : this.request(done);
-    this.transport.post({ t: 'message', from, to, sender: sender?.id ?? 0, payer: payer?.serial ?? 0, bytes, until, seq, call });
+    // An endpoint here: its local transport at once (the partition's would ask again whether it is here).
+    (ep instanceof RemoteActor ? this.transport : this.local).post({ t: 'message', from, to, sender: sender?.id ?? 0, payer: payer?.serial ?? 0, bytes, until, seq, call });
     return seq;
   }
 

@@ -112,11 +112,30 @@ async function hostCalls(pong: ActorRef, n: number): Promise<number> {
   return n / ((now() - t0) / 1000);
 }
 
+/**
+ * Waits until this process uses less than a tenth of a core (at most 10 s):
+ * after a thread's warm-up V8 compiles the interpreter's loop in the
+ * background, about a second of CPU per thread, which would fall into the
+ * first samples. Returns the ms waited.
+ */
+async function quiet(): Promise<number> {
+  const t0 = now();
+  for (;;) {
+    const c0 = process.cpuUsage();
+    const s = now();
+    await sleep(100);
+    const c = process.cpuUsage(c0);
+    if ((c.user + c.system) / 1000 / (now() - s) < 0.1 || now() - t0 > 10_000) return now() - t0;
+  }
+}
+
 /** Runs the pool's figures. */
 export async function benchPool(plan: PoolPlan, guests: Guests, print: (line: string) => void): Promise<PoolResult> {
   const one = new WorkerPool({ threads: 1 });
   const two = new WorkerPool({ threads: 2 });
   try {
+    await Promise.all([one.ready(), two.ready()]);
+    print(`pool: threads up and warmed; the process was quiet after ${Math.round(await quiet())} ms`);
     // 1. Scaling: the same spinners on one worker, then on two (samples alternate).
     const f1s: number[] = [];
     const f2s: number[] = [];
