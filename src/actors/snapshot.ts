@@ -111,8 +111,12 @@ function valueTuple(v: Value): [string, unknown] {
   }
 }
 
-/** @internal Snapshots an actor that is not running. */
-export function snapshotActor(hive: SnapshotHost, a: Actor): Uint8Array {
+/**
+ * @internal Snapshots an actor that is not running (`moving`: to restore on
+ * another thread and drop here, so the engine keeps no base for incremental
+ * snapshots: no page hashes).
+ */
+export function snapshotActor(hive: SnapshotHost, a: Actor, moving = false): Uint8Array {
   if (a.state === 'exited') throw new HiveStateError(`actor ${a.id} has exited`);
   if (a.state === 'running') throw new HiveStateError(`actor ${a.id} is running: snapshot it between slices, not from its own host calls`);
   const now = hive.clock.now();
@@ -175,7 +179,7 @@ export function snapshotActor(hive: SnapshotHost, a: Actor): Uint8Array {
     ...(bindings !== null ? { bindings } : {}),
     // Ids below this were given out by its hive: the hive restoring it gives out none of them (the actor may hold any in its memory).
     idsBelow: hive.idsBelow,
-    vm: snapshotVm(a.instance!),
+    vm: snapshotVm(a.instance!, moving ? { track: false } : {}),
   };
   const out = packActor(body);
   a.snapshotTaken(out);
@@ -311,7 +315,8 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
   }
   const a = new Actor(hive, id, def, limits, options.schema ?? def.options.schema, new Rng(new Uint32Array(rngWords)), tree ?? hive.newTree(id), given);
   try {
-    hive.instantiate(a, (imports, o) => restoreVm(def.module, vm, imports, o), options.imports);
+    // (A moved actor's snapshot is no one's: not a base for its incremental snapshots, no page hashes.)
+    hive.instantiate(a, (imports, o) => restoreVm(def.module, vm, imports, options.moved !== undefined ? { ...o, track: false } : o), options.imports);
   } catch (e) {
     if (tree === null) hive.dropTree(a.tree); // made for it (regression: refused restores left their trees)
     throw e;

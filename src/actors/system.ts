@@ -1935,7 +1935,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     if (a === undefined || !a.alive) throw new ActorExitedError(id, this.recentExits.get(id) ?? 'noproc');
     const w = a.wait;
     if (a.state === 'running' || (w !== null && w.kind !== 'receive' && w.kind !== 'sleep') || a.tree.actors !== 1 || a.mailbox.blocked > 0 || a.bindings.length > 0) return null;
-    const bytes = snapshotActor(this, a);
+    const bytes = snapshotActor(this, a, true);
     const callers = [...a.callers];
     // What ties it to others, which from now on crosses threads (the main thread keeps it in case a thread dies).
     const links = [...a.links];

@@ -194,6 +194,28 @@ describe('snapshots', () => {
     expect(mem(b)).toEqual(whole.memory);
   });
 
+  it('with track: false, is no base: the same bytes, and the next incremental snapshot builds on the last tracked one', () => {
+    const a = fresh();
+    a.fuel = 4000;
+    a.call('run', [i32(N)]);
+    const full = snapshot(a);
+    a.resume({ fuel: 2000 });
+    // A snapshot for a move (the instance is dropped after it): not a base.
+    const untracked = snapshot(a, { track: false });
+    const inc = snapshot(a, { incremental: true });
+    expect(readSnapshot(inc).incremental).toBe(true);
+    expect(() => restore(new Module(PROGRAM), inc, {}, { bases: [untracked] })).toThrow(/does not build on/);
+    const b = restore(new Module(PROGRAM), inc, {}, { bases: [full] });
+    expect(mem(b)).toEqual(mem(a));
+    // Restored with track: false, an instance has no base: its first incremental snapshot is full.
+    const c = restore(new Module(PROGRAM), untracked, {}, { track: false });
+    expect(readSnapshot(snapshot(c, { incremental: true })).incremental).toBe(false);
+    expect(readSnapshot(snapshot(restore(new Module(PROGRAM), untracked), { incremental: true })).incremental).toBe(true);
+    expect(finish(c, c.resume({ fuel: 5000 }))).toEqual(whole.out);
+    // Byte for byte what a tracked snapshot of the same state is.
+    expect(snapshot(a)).toEqual(untracked);
+  });
+
   it('refuses a snapshot of another module with a clear SnapshotError', () => {
     const a = fresh();
     const other = new Module(wat(`(module (memory 1))`));

@@ -68,6 +68,12 @@ export interface SnapshotOptions {
   /** Brotli quality for memory, stack and tables, 0-11 (default 1: fast). */
   level?: number;
   externs?: ExternCodec;
+  /**
+   * Whether this snapshot is the base of the instance's next incremental one
+   * (default true: its pages are hashed). False for an instance about to be
+   * dropped (an actor moving to another thread): no hashes.
+   */
+  track?: boolean;
 }
 
 /**
@@ -81,6 +87,12 @@ export interface RestoreOptions extends InstanceOptions {
   /** For an incremental snapshot: the snapshots it builds on, the full one first. */
   bases?: Uint8Array[];
   externs?: ExternCodec;
+  /**
+   * Whether the snapshot restored is the base of the instance's next
+   * incremental one (default true: its pages are hashed). False where no
+   * one holds that snapshot (an actor moved from another thread).
+   */
+  track?: boolean;
 }
 
 /** Options of `readSnapshot`: its memory budget. */
@@ -161,6 +173,11 @@ const tracked = new WeakMap<Instance, Tracked>();
 
 const ZERO_PAGE = Buffer.alloc(PAGE);
 
+/** Whether page `p` is all zero. */
+function isZeroPage(u8: Uint8Array, p: number): boolean {
+  return Buffer.from(u8.buffer, u8.byteOffset + p * PAGE, PAGE).equals(ZERO_PAGE);
+}
+
 /** Hash of one page, or null when it is all zero. */
 function pageHash(u8: Uint8Array, p: number): Uint8Array | null {
   const page = Buffer.from(u8.buffer, u8.byteOffset + p * PAGE, PAGE);
@@ -219,6 +236,7 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
   const inst = instance.inst;
   const level = options.level ?? 1;
   const prev = options.incremental === true ? tracked.get(instance) : undefined;
+  const track = options.track !== false || prev !== undefined;
   const status: Status = instance.status;
 
   // Frames, outermost first: (function, pc) pairs; fps follow from the code.
@@ -283,6 +301,10 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
     const keep: number[] = [];
     const before = prev?.pages[k];
     for (let p = 0; p < pages; p++) {
+      if (!track) {
+        if (!isZeroPage(u8, p)) keep.push(p);
+        continue;
+      }
       const h = pageHash(u8, p);
       hs[p] = h;
       if (before === undefined) {
@@ -341,7 +363,7 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
   dv.setUint32(12, prev !== undefined ? FLAG_INCREMENTAL : 0, true);
   out.set(moduleHash(module), 16);
   out.set(encoded, HEADER_BYTES);
-  tracked.set(instance, { id: sha256(out), pages: hashes });
+  if (track) tracked.set(instance, { id: sha256(out), pages: hashes });
   return out;
 }
 
@@ -604,7 +626,7 @@ export function restore(module: Module, bytes: Uint8Array, imports: Imports = {}
     const msg = e instanceof WasmError || e instanceof Error ? e.message : String(e);
     throw bad(msg);
   }
-  trackRestored(instance, bytes);
+  if (options.track !== false) trackRestored(instance, bytes);
   return instance;
 }
 
