@@ -198,11 +198,21 @@ class WorkerPartition implements Partition {
     this.channel.flush();
   };
 
-  /** A channel's first record of a batch: flushed with the others at the end of the task, or after the slice. */
+  /**
+   * A channel's first record of a batch: flushed with the others after the
+   * slice, or at the end of the task. One microtask for all the slices of an
+   * executor's drain (its slices run in one task; each one's end flushes).
+   */
   private readonly flushSoon = (): void => {
-    if (this.queued) return; // (a flushAll is queued already: while `queued` holds, one is)
     this.queued = true;
-    queueMicrotask(this.flushAll);
+    if (this.flushTaskQueued) return;
+    this.flushTaskQueued = true;
+    queueMicrotask(this.flushTask);
+  };
+  private flushTaskQueued = false;
+  private readonly flushTask = (): void => {
+    this.flushTaskQueued = false;
+    if (this.queued) this.flushAll();
   };
 
   /**
