@@ -95,7 +95,9 @@ export class WorkerPool {
   }
 
   /**
-   * Resolves once every thread is up (its agent answered). Hives may be made
+   * Resolves once every thread is up (its agent answered, after running the
+   * interpreter's warm-up; V8 then compiles the interpreter's loop in the
+   * background, about a second of CPU per thread). Hives may be made
    * before: their first spawn then waits for the thread, blocking this one
    * (a thread's start loads and compiles the runtime: tens to hundreds of ms).
    */
