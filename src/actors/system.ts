@@ -1526,7 +1526,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     if (!this.entryRoom(a)) return Status.LIMIT;
     const w: Wait = { kind: 'link', deadline: Infinity, timer: null, to };
-    const seq = this.request((status) => {
+    this.requestLink(a, to, (status) => {
       if (status === Status.OK) {
         // Linked on the other side: this side too; if this actor exited meanwhile, the other side gets its exit signal along the link.
         if (a.alive) a.links.add(to);
@@ -1534,9 +1534,13 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       }
       if (a.wait === w) a.wakeWithI32(status);
     });
-    this.transport.post({ t: 'link', from: a.id, to, seq });
     a.park(w, null);
     return PARK;
+  }
+
+  /** Asks `to`'s side to link with `a` (see onLink); `answered` gets its status (OK, NOT_FOUND, LIMIT). */
+  private requestLink(a: Actor, to: number, answered: (status: number) => void): void {
+    this.transport.post({ t: 'link', from: a.id, to, seq: this.request(answered) });
   }
 
   /** The receiver's side of a link request. */
@@ -1571,12 +1575,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     if (this.partition?.role === 'worker') {
       if (!this.remote(to)) return false;
       a.links.add(to);
-      const seq = this.request((status) => {
+      this.requestLink(a, to, (status) => {
         if (status === Status.OK) return;
         a.links.delete(to);
         if (missing === 'signal' && a.alive) a.exitSignal(to, 'noproc', false);
       });
-      this.transport.post({ t: 'link', from: a.id, to, seq });
       return true;
     }
     const r = this.endpoints.get(to);
