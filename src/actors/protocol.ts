@@ -285,13 +285,24 @@ const A_STATUS = A_SEQ + 8;
 const ACK_BYTES = A_STATUS + 8;
 const ACK_TYPE = SIGNAL_TYPES.indexOf('ack');
 
+/** A signal record of `size` bytes with its header written (kind, type, receiver); the fields are the caller's. */
+function signalRecord(size: number, type: number, to: number): Uint8Array {
+  const out = new Uint8Array(size);
+  out[0] = WireKind.SIGNAL;
+  out[1] = type;
+  // (As wireReceiver reads it: a u32, little-endian; no DataView for four bytes.)
+  const u = to >>> 0;
+  out[4] = u & 0xff;
+  out[5] = (u >>> 8) & 0xff;
+  out[6] = (u >>> 16) & 0xff;
+  out[7] = u >>> 24;
+  return out;
+}
+
 function writeMessage(s: MessageSignal): Uint8Array {
   const n = s.bytes.length;
-  const out = new Uint8Array(M_BYTES + n);
+  const out = signalRecord(M_BYTES + n, MESSAGE_TYPE, s.to);
   const dv = new DataView(out.buffer);
-  out[0] = WireKind.SIGNAL;
-  out[1] = MESSAGE_TYPE;
-  dv.setUint32(4, s.to, true);
   dv.setFloat64(M_FROM, s.from, true);
   dv.setFloat64(M_SENDER, s.sender, true);
   dv.setFloat64(M_PAYER, s.payer, true);
@@ -304,11 +315,8 @@ function writeMessage(s: MessageSignal): Uint8Array {
 }
 
 function writeAck(s: AckSignal): Uint8Array {
-  const out = new Uint8Array(ACK_BYTES);
+  const out = signalRecord(ACK_BYTES, ACK_TYPE, s.to);
   const dv = new DataView(out.buffer);
-  out[0] = WireKind.SIGNAL;
-  out[1] = ACK_TYPE;
-  dv.setUint32(4, s.to, true);
   dv.setFloat64(A_FROM, s.from, true);
   dv.setFloat64(A_SEQ, s.seq, true);
   dv.setFloat64(A_STATUS, s.status, true);
@@ -330,11 +338,8 @@ export function writeSignalByTable(s: Signal): Uint8Array {
       size += 4 + b.length;
     } else size += 4 + (v === null ? 0 : (v as Uint8Array).length);
   }
-  const out = new Uint8Array(size);
+  const out = signalRecord(size, SIGNAL_TYPES.indexOf(s.t), s.to);
   const dv = new DataView(out.buffer);
-  out[0] = WireKind.SIGNAL;
-  out[1] = SIGNAL_TYPES.indexOf(s.t);
-  dv.setUint32(4, s.to, true);
   let at = WIRE_HEADER_BYTES;
   let t = 0;
   for (const [name, kind] of fields) {
