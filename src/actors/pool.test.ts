@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { Hive, WorkerPool, HiveStateError, Pid, Status, decode } from './index.js';
+import { Hive, WorkerPool, HiveStateError, ActorExitedError, Pid, Status, decode } from './index.js';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { poolAgents } from './threads.js';
 import { poolOf } from './hive.js';
@@ -21,19 +21,8 @@ afterAll(() => threads.close());
 
 function pooled(): Hive {
   const hive = new Hive({ workers: threads, logger: pino({ level: 'silent' }), rebalance: false });
-  for (const g of ['probe', 'counter', 'ping', 'pong']) hive.define(g, guest(g));
+  for (const g of ['probe', 'counter', 'ping', 'pong', 'sink']) hive.define(g, guest(g));
   return hive;
-}
-
-/** What `p` gives within `ms`, else undefined (for a wait that must say what it waited for instead of timing out the test). */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)));
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 describe('placement', () => {
@@ -637,32 +626,42 @@ describe('a group snapshot across workers', () => {
       fc.asyncProperty(
         fc.array(fc.record({ ping: fc.integer({ min: 0, max: 1 }), pong: fc.integer({ min: 0, max: 1 }), n: fc.integer({ min: 1_500, max: 3_000 }) }), { minLength: 1, maxLength: 3 }),
         fc.integer({ min: 0, max: 12 }),
-        async (pairs, cut) => {
+        fc.integer({ min: 0, max: 1 }),
+        async (pairs, cut, sinkWorker) => {
+          // The pings report to a sink in the group, not to a host inbox: a ping may finish between the
+          // last look at it and the cut (on its worker, before the main thread hears), and a report sent
+          // before the cut to an actor outside the group is rightly not in the snapshot.
           const hive = pooled();
-          const inbox = hive.inbox<number>();
+          const sink = hive.spawn('sink', { worker: sinkWorker });
           const pongs = pairs.map((p) => hive.spawn('pong', { worker: p.pong }));
-          const pings = pairs.map((p, i) => hive.spawn('ping', { worker: p.ping, init: { peer: pongs[i]!, n: p.n, report: inbox.ref } }));
-          let bytes: Uint8Array;
+          const pings = pairs.map((p, i) => hive.spawn('ping', { worker: p.ping, init: { peer: pongs[i]!, n: p.n, report: sink } }));
+          let bytes: Uint8Array | undefined;
           try {
             for (let i = 0; i < cut; i++) await new Promise((r) => setImmediate(r));
-            expect(pings.every((p) => p.alive)).toBe(true); // (n is large enough: none has finished)
-            bytes = hive.snapshotGroup([...pings, ...pongs]);
+            bytes = hive.snapshotGroup([...pings, ...pongs, sink]);
+          } catch (e) {
+            // A ping that ended before the cut (a loaded machine) is not the case under test: the run is
+            // skipped, and counted so by fast-check, not passed. Any other refusal fails.
+            if (!(e instanceof ActorExitedError && pings.some((p) => p.id === e.pid))) throw e;
           } finally {
             hive.close();
           }
+          fc.pre(bytes !== undefined);
           const two = new Hive({ logger: pino({ level: 'silent' }) });
-          for (const g of ['ping', 'pong']) two.define(g, guest(g));
-          const box = two.inbox<number>({ id: inbox.id });
+          for (const g of ['ping', 'pong', 'sink']) two.define(g, guest(g));
           try {
             const restored = two.restoreGroup(bytes);
-            const reports: number[] = [];
-            for (let i = 0; i < pairs.length; i++) {
-              const report = await within(box.next(), 20_000);
-              // A report that does not come is a message lost at the cut: say where.
-              if (report === undefined) throw new Error(`report ${i} of ${pairs.length} missing after 20 s: pairs ${JSON.stringify(pairs)}, cut ${cut}; restored ${JSON.stringify(restored.map((r) => [r.id, r.info()]))}`);
-              reports.push(report);
+            const kept = restored[restored.length - 1]!;
+            // A report that does not come is a message lost at the cut (or one taken twice, a report too
+            // many): wait for them all, then say where.
+            let reports: number[] = [];
+            for (const deadline = Date.now() + 20_000; reports.length < pairs.length && Date.now() < deadline; ) {
+              await settle(two);
+              reports = (await kept.call('take')) as number[];
             }
             await settle(two);
+            reports = (await kept.call('take')) as number[];
+            if (reports.length !== pairs.length) throw new Error(`reports ${JSON.stringify(reports)} after 20 s: pairs ${JSON.stringify(pairs)}, cut ${cut}, sink on ${sinkWorker}; restored ${JSON.stringify(restored.map((r) => [r.id, r.info()]))}`);
             expect(reports.sort((a, b) => a - b)).toEqual(pairs.map((p) => p.n).sort((a, b) => a - b));
             for (let i = 0; i < pairs.length; i++) expect(restored[pairs.length + i]!.info()!.fuelUsed).toBe(await pongFuel(pairs[i]!.n));
           } finally {
