@@ -243,7 +243,7 @@ describe('host work in imports is paid for in fuel', () => {
     hive.on('spawned', (e) => children.push(e.id));
     const spawner = (call: string): Uint8Array => guestOf(`(data (i32.const 0) "child") (func (export "main") (drop ${call}))`);
     // The same call with a bad flag: refused after reading the name, before anything else.
-    const refused = hive.spawn(spawner(`(call $spawn (i32.const 0) (i32.const 5) (i32.const 0) (i32.const ${4 * KiB}) (i32.const 2))`));
+    const refused = hive.spawn(spawner(`(call $spawn (i32.const 0) (i32.const 5) (i32.const 0) (i32.const ${4 * KiB}) (i32.const 4))`));
     const spawned = hive.spawn(spawner(`(call $spawn (i32.const 0) (i32.const 5) (i32.const 0) (i32.const ${4 * KiB}) (i32.const 0))`));
     await settle(hive);
     expect(fuel.get(spawned.id)! - fuel.get(refused.id)!).toBe(10_000 + (4 * KiB) / 16 + (2 * 64 * KiB) / 64);

@@ -8,7 +8,7 @@
  */
 import type { Imports, Memory, Suspend, Value } from '../vm/index.js';
 import { bindingImports, type Binding, type BindingClock, type BindingContext, type BindingLogger, type BindingRandom, type LogLevel } from '../bindings/binding.js';
-import { HiveAbi, HiveStatus, NO_RESULTS, type HivePort, type SpawnOutcome } from '../bindings/hive/index.js';
+import { HiveAbi, HiveStatus, NO_RESULTS, SPAWN_LINK, SPAWN_SERVICES, type HivePort, type SpawnOutcome } from '../bindings/hive/index.js';
 import { Actor, ExitRequest, PARK, YIELD } from './actor.js';
 import { Status } from './envelope.js';
 
@@ -142,8 +142,8 @@ class ActorPort implements HivePort {
     return this.actor.hive.guestCall(this.actor, to, bytes, timeout);
   }
 
-  spawn(module: string, init: Uint8Array | null, link: boolean, paid: (made: SpawnOutcome) => void): number | Suspend {
-    return this.actor.hive.guestSpawn(this.actor, module, init, link, paid);
+  spawn(module: string, init: Uint8Array | null, flags: number, paid: (made: SpawnOutcome) => void): number | Suspend {
+    return this.actor.hive.guestSpawn(this.actor, module, init, (flags & SPAWN_LINK) !== 0, (flags & SPAWN_SERVICES) !== 0, paid);
   }
 
   link(pid: number): number | Suspend {

@@ -45,7 +45,7 @@ export interface ActorHost {
   actor(id: number): Actor | undefined;
   guestSend(a: Actor, to: number, bytes: Uint8Array, timeout: number): number | Suspend;
   guestCall(a: Actor, to: number, bytes: Uint8Array, timeout: number): number | Suspend;
-  guestSpawn(a: Actor, module: string, init: Uint8Array | null, link: boolean, paid: (made: SpawnOutcome) => void): number | Suspend;
+  guestSpawn(a: Actor, module: string, init: Uint8Array | null, link: boolean, services: boolean, paid: (made: SpawnOutcome) => void): number | Suspend;
   guestRegister(a: Actor, name: string): number | Suspend;
   guestUnregister(a: Actor): number;
   guestLookup(a: Actor, name: string): number | Suspend;
@@ -160,6 +160,32 @@ export class Actor implements Process, Runnable {
   stackPages = 0;
   /** The last snapshot taken of this actor (supervisors restart from it). */
   lastSnapshot: Uint8Array | null = null;
+
+  /** The host's services it was granted (`SpawnOptions.services`), in grant order: it addresses them as SERVICE_BASE + index. */
+  #services: readonly string[] = [];
+  /** Its calls (and sends) to services so far: the numbers of their call ids. */
+  #serviceCalls = 0;
+
+  /** The services it was granted, in order. */
+  get services(): readonly string[] {
+    return this.#services;
+  }
+
+  /** Its calls to services so far (saved in snapshots: call ids survive them). */
+  get serviceCalls(): number {
+    return this.#serviceCalls;
+  }
+
+  /** Sets its grants and call count (at spawn or restore, before it runs). */
+  grantServices(names: readonly string[], calls = 0): void {
+    this.#services = names;
+    this.#serviceCalls = calls;
+  }
+
+  /** The number of its next call to a service (1, 2, ...). */
+  nextServiceCall(): number {
+    return ++this.#serviceCalls;
+  }
 
   /** Native services it was given (a Wasi...): its own objects, saved in its snapshots under their names. */
   readonly bindings: readonly Binding[];
@@ -418,8 +444,8 @@ export class Actor implements Process, Runnable {
    * against this actor's tree, which asked for it) and the call returns its
    * size.
    */
-  answered(env: Envelope): void {
-    this.current = { kind: Kind.MESSAGE, from: env.from, bytes: env.bytes, ref: 0, payer: this.tree };
+  answered(env: Envelope, from = env.from): void {
+    this.current = { kind: Kind.MESSAGE, from, bytes: env.bytes, ref: 0, payer: this.tree };
     this.wakeWithI32(env.bytes.length);
   }
 

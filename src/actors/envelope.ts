@@ -19,6 +19,8 @@ export interface Envelope {
   ref: number;
   /** The spawn tree whose actor sent it (its bytes count against the tree while it waits); none for the host's. */
   payer?: Tree | null;
+  /** A request to a service: the calling actor (its `from` is the call's reply address, or the actor itself for a send). */
+  sender?: number;
 }
 
 /** Statuses the guest ABI returns (docs/guest-abi.md): the hive binding's table. */

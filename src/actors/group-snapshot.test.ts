@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { cmd, settle, testHive } from '../../test/helpers/hive.js';
 import { HiveStateError, NameTakenError } from './errors.js';
+import { SERVICE_BASE } from './service.js';
 import { SnapshotError } from '../vm/index.js';
 import { Packr } from 'msgpackr';
 
@@ -92,10 +93,11 @@ describe('group snapshots', () => {
 
 describe('limits of ids and of group snapshots', () => {
   it('a hive that gave out its last id refuses more: the host gets LimitError("ids"), a guest LIMIT', async () => {
-    const { hive } = testHive({ firstId: 0x7fffffff - 1 });
+    // (The last ids below the services' range: SERVICE_BASE and above are no actor's.)
+    const { hive } = testHive({ firstId: SERVICE_BASE - 2 });
     const probe = hive.spawn('probe'); // the second to last id
     await settle(hive);
-    expect(probe.id).toBe(0x7fffffff - 1);
+    expect(probe.id).toBe(SERVICE_BASE - 2);
     // The last id goes to the reply address of this call; the probe's spawn then finds none left.
     expect(await cmd(probe, 'spawn', 'counter', null, false)).toBe(-10);
     expect(() => hive.spawn('probe')).toThrow(/limit ids/);

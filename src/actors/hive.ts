@@ -13,6 +13,7 @@ import type { Pid } from './codec.js';
 import type { ActorRef, Inbox, InboxOptions } from './ref.js';
 import type { RestoreActorOptions } from './snapshot.js';
 import type { Supervisor, SupervisorSpec } from './supervisor.js';
+import type { Service, ServiceHandlers, ServiceOptions } from './service.js';
 import { ActorSystem } from './system.js';
 import { ActorPool } from './pool.js';
 import { WorkerPool } from './threads.js';
@@ -168,6 +169,27 @@ export class Hive extends EventEmitter<HiveEvents> {
    */
   inbox<T = unknown>(options: InboxOptions = {}): Inbox<T> {
     return this.#system.inbox<T>(options);
+  }
+
+  /**
+   * Registers a native service: methods (sync or async) that actors granted
+   * it at spawn (`spawn(m, { services: [name] })`) call with the ordinary
+   * call ABI, from any thread, with MessagePack `[method, request]`; each
+   * handler gets the decoded request and the caller's identity, and its
+   * result (or error) is the answer `[status, body]` (docs/guest-abi.md,
+   * "Services"). Throws NameTakenError when a service has the name.
+   *
+   * ```ts
+   * const kv = new Map<string, string>();
+   * hive.service('kv', {
+   *   get: (key: string) => kv.get(key) ?? null,
+   *   put: async ([key, value]: [string, string], ctx) => void kv.set(`${ctx.caller}/${key}`, value),
+   * });
+   * hive.spawn('app', { services: ['kv'] });
+   * ```
+   */
+  service<H extends ServiceHandlers>(name: string, handlers: H, options: ServiceOptions<H> = {}): Service<H> {
+    return this.#system.service(name, handlers, options);
   }
 
   /**

@@ -61,6 +61,8 @@ export interface Partition {
    * no worker and no placement gives out one of them from now on.
    */
   reserved?(below: number): void;
+  /** The main thread: the hive's services changed (the workers get the table: [name, address, idempotent]). */
+  servicesChanged?(table: [string, number, boolean][]): void;
   /** An actor began on this worker (spawned by a guest, restored). */
   born?(id: number, name: string | null, hash: string, tree: number, mailbox: number): void;
   /** An actor of this worker exited. */

@@ -24,6 +24,7 @@ import { Obligations } from './obligations.js';
 import type { Partition } from './partition.js';
 import { blockOwner, treeOfKey, readControl, readSignal, writeControl, writeSignal, STATE_READY, STATE_THREAD, WireKind, type AgentMessage, type AgentTask, type AnswerControl, type HostFunctions, type PartitionTask, type PoolControl, type RequestControl, type Signal, type StartControl, type InspectQuery, type IdsControl, type FrozenCounts } from './protocol.js';
 import { ActorSystem } from './system.js';
+import { SERVICE_BASE } from './service.js';
 import { HiveStateError, LimitError } from './errors.js';
 import { inspectActor } from './inspect.js';
 import { restoreActor } from './snapshot.js';
@@ -295,7 +296,7 @@ class WorkerPartition implements Partition {
     while (b.length > 0 && b[0]! >= b[1]!) b.splice(0, 2);
     if (b.length === 0) {
       // The hive gave out its last ids (as inline: LimitError 'ids', a guest's spawn gets LIMIT).
-      if (this.noIdsLeft) throw new LimitError('ids', 0x7fffffff, 0);
+      if (this.noIdsLeft) throw new LimitError('ids', SERVICE_BASE - 1, 0);
       throw new Error('this worker has no ids left (the main thread did not answer in time)');
     }
     const id = b[0]!;
@@ -531,6 +532,9 @@ class WorkerPartition implements Partition {
 
   private onControl(c: PoolControl): void {
     switch (c.t) {
+      case 'services':
+        this.system.setServices(c.table);
+        break;
       case 'define': {
         const module = new Module(c.bytes);
         // Its host functions (if any) run on the main thread: a guest's spawn of it here calls them there.
@@ -615,7 +619,7 @@ class WorkerPartition implements Partition {
       const def = this.defs.get(c.hash);
       if (def === undefined) throw new Error(`module ${c.hash} was not sent to this worker`);
       const imports = this.hostImports(c.hostImports);
-      this.system.startPlaced(def, c.id, { name: c.name, init: c.init, tree: c.tree, linkTo: c.linkTo, options: { ...(c.limits === null ? {} : { limits: c.limits as Partial<ActorLimits> }), ...(imports !== undefined ? { imports } : {}) } });
+      this.system.startPlaced(def, c.id, { name: c.name, init: c.init, tree: c.tree, linkTo: c.linkTo, options: { ...(c.limits === null ? {} : { limits: c.limits as Partial<ActorLimits> }), ...(imports !== undefined ? { imports } : {}) }, services: c.services });
       this.answer(c.req, null);
     } catch (e) {
       this.fail(c.req, e);

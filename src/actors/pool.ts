@@ -200,6 +200,8 @@ export class ActorPool implements Partition {
     // Its first ids, and the named modules, wait in its ring until it starts.
     this.grantIds(slot);
     for (const def of this.system.modules.named.values()) this.sendDef(slot, def);
+    const services = this.system.services;
+    if (services.length > 0) this.control(slot, { t: 'services', table: services });
     slot.forget = this.agents.start(index - 1, task, (reason) => this.lost(slot, reason));
     void this.pumpLoop(slot);
   }
@@ -303,7 +305,7 @@ export class ActorPool implements Partition {
     if (p.name !== null) this.system.assertNameFree(p.name);
     const id = this.placeId(slot);
     const limits = { ...def.options.limits, ...o.limits };
-    const r = this.startRemote(slot, def, id, p.name, tree, limits, hostImports, (key) => (req) => ({ t: 'start', req, id, hash: def.hash, name: p.name, init: p.init, tree, linkTo: p.linkTo, limits: Object.keys(limits).length > 0 ? (limits as Record<string, number>) : null, hostImports: hostImports.fields.map(([m, f]) => [m, f, key] as const) }));
+    const r = this.startRemote(slot, def, id, p.name, tree, limits, hostImports, (key) => (req) => ({ t: 'start', req, id, hash: def.hash, name: p.name, init: p.init, tree, linkTo: p.linkTo, limits: Object.keys(limits).length > 0 ? (limits as Record<string, number>) : null, hostImports: hostImports.fields.map(([m, f]) => [m, f, key] as const), services: o.services ?? [] }));
     this.system.announce(r.id);
     return r;
   }
@@ -926,6 +928,11 @@ export class ActorPool implements Partition {
     if (key === 0) return [];
     const imports = this.hostImports.get(key)!;
     return Object.entries(imports).flatMap(([m, fs]) => Object.keys(fs ?? {}).map((f) => [m, f, key] as const));
+  }
+
+  /** The hive's services changed: every worker learns the table (its actors' grants name them). */
+  servicesChanged(table: [string, number, boolean][]): void {
+    for (const s of this.slots) if (s !== undefined && s.alive) this.control(s, { t: 'services', table });
   }
 
   /** A module defined by name after the pool started: every worker learns it (guests spawn it by name). */

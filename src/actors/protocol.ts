@@ -168,6 +168,8 @@ export interface SpawnSignal {
   readonly module: string;
   readonly init: Uint8Array | null;
   readonly link: boolean;
+  /** The child is granted the spawner's services (the SERVICES flag). */
+  readonly services: boolean;
 }
 
 /**
@@ -242,7 +244,7 @@ export const SIGNAL_FIELDS: { readonly [T in Signal['t']]: readonly (readonly [E
   register: [['from', 'num'], ['seq', 'num'], ['name', 'str']],
   unregister: [['from', 'num'], ['name', 'str']],
   lookup: [['from', 'num'], ['seq', 'num'], ['name', 'str']],
-  spawn: [['from', 'num'], ['seq', 'num'], ['module', 'str'], ['init', 'bytes?'], ['link', 'bool']],
+  spawn: [['from', 'num'], ['seq', 'num'], ['module', 'str'], ['init', 'bytes?'], ['link', 'bool'], ['services', 'bool']],
   spawned: [['from', 'num'], ['seq', 'num'], ['status', 'num'], ['memoryBytes', 'num'], ['tableElements', 'num']],
 };
 
@@ -433,6 +435,12 @@ export function readSignalByTable(record: Uint8Array): Signal {
 /** Limits a definition or spawn sets, as plain data. */
 export type LimitsData = Record<string, number>;
 
+/** main → worker: the hive's services, [name, address, idempotent] (sent when they change, and to a worker as it starts): guests' grants name them. */
+export interface ServicesControl {
+  readonly t: 'services';
+  readonly table: readonly (readonly [string, number, boolean])[];
+}
+
 /** main → worker: a module the worker may start actors of (sent once per worker; named ones to every worker). */
 export interface DefineControl {
   readonly t: 'define';
@@ -464,6 +472,8 @@ export interface StartControl {
   readonly limits: LimitsData | null;
   /** Host functions it imports, which stay on the main thread: [module, field, import-set key]. */
   readonly hostImports: readonly (readonly [string, string, number])[];
+  /** The services it is granted, by name. */
+  readonly services: readonly string[];
 }
 
 /** main → worker: end an actor now with `reason`, trapping exits or not (the host's kill, a supervisor's shutdown). */
@@ -747,7 +757,7 @@ export interface LostControl {
 }
 
 /** Every pool control envelope. */
-export type PoolControl = DefineControl | StartControl | TerminateControl | IdsControl | RequestControl | TimeControl | CloseControl | AnswerControl | BornControl | DiedControl | EventControl | LogControl | WantIdsControl | AwayControl | MovedControl | FenceControl | LostControl | RefundControl | ForgetControl;
+export type PoolControl = DefineControl | ServicesControl | StartControl | TerminateControl | IdsControl | RequestControl | TimeControl | CloseControl | AnswerControl | BornControl | DiedControl | EventControl | LogControl | WantIdsControl | AwayControl | MovedControl | FenceControl | LostControl | RefundControl | ForgetControl;
 
 /** A control envelope as a wire record. */
 export function writeControl(c: PoolControl): Uint8Array {

@@ -202,8 +202,8 @@ describe('names and spawn are requests to the hive', () => {
       { t: 'register', from: 5, to: HIVE_ADDRESS, seq: 9, name: 'n' },
       { t: 'unregister', from: 5, to: HIVE_ADDRESS, name: 'n' },
       { t: 'lookup', from: 5, to: HIVE_ADDRESS, seq: 10, name: 'n' },
-      { t: 'spawn', from: 5, to: HIVE_ADDRESS, seq: 11, module: 'm', init, link: true },
-      { t: 'spawn', from: 5, to: HIVE_ADDRESS, seq: 12, module: 'm', init: null, link: false },
+      { t: 'spawn', from: 5, to: HIVE_ADDRESS, seq: 11, module: 'm', init, link: true, services: false },
+      { t: 'spawn', from: 5, to: HIVE_ADDRESS, seq: 12, module: 'm', init: null, link: false, services: true },
       { t: 'spawned', from: HIVE_ADDRESS, to: 5, seq: 11, status: 17, memoryBytes: 65536, tableElements: 0 },
     ] as const) {
       expect(decodeSignal(encodeSignal(s))).toEqual(s);

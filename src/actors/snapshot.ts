@@ -6,6 +6,7 @@
  * docs/snapshot-format.md ("Actor snapshots"). Restoring checks every field:
  * the bytes may come from anywhere.
  */
+import { MAX_SERVICES, SERVICE_BASE } from './service.js';
 import { ACTOR_SNAPSHOT_FORMAT, ID_MAX, arr, bool, bytes, fail, int, obj, packActor, readActorSnapshot, str } from './snapshot-format.js';
 import { restore as restoreVm, snapshot as snapshotVm, SnapshotError, Suspend, Trap, type Instance, type MemoryPool, type Value, type Module, type Imports } from '../vm/index.js';
 import { Actor, type ActorHost, type Wait } from './actor.js';
@@ -177,6 +178,9 @@ export function snapshotActor(hive: SnapshotHost, a: Actor, moving = false): Uin
     rng: [...a.rng.s],
     // The states of its other bindings (a Wasi...), by name; absent when it has none.
     ...(bindings !== null ? { bindings } : {}),
+    // The services it was granted (by name: it addresses them by index) and its calls to them so far; absent when none.
+    ...(a.services.length > 0 ? { services: [...a.services] } : {}),
+    ...(a.serviceCalls > 0 ? { serviceCalls: a.serviceCalls } : {}),
     // Ids below this were given out by its hive: the hive restoring it gives out none of them (the actor may hold any in its memory).
     idsBelow: hive.idsBelow,
     vm: snapshotVm(a.instance!, moving ? { track: false } : {}),
@@ -236,7 +240,7 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
   const hash = str(m['hash'], 'module hash');
   if (hash !== def.hash) throw new SnapshotError(`the snapshot is of another module (module SHA-256 ${hash}, this module ${def.hash})`);
 
-  const oldId = int(b['id'], 'id', 1, ID_MAX);
+  const oldId = int(b['id'], 'id', 1, SERVICE_BASE - 1);
   // Written since format 1 was extended; absent from older snapshots.
   const idsBelow = b['idsBelow'] === undefined ? oldId + 1 : int(b['idsBelow'], 'idsBelow', 1, ID_MAX + 1);
   let id = oldId;
@@ -296,6 +300,10 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
   });
   const nextMonitorRef = int(b['nextMonitorRef'], 'nextMonitorRef', 1, ID_MAX);
   const wait = b['wait'] === null ? null : obj(b['wait'], 'wait');
+  const services = b['services'] === undefined ? [] : arr(b['services'], 'services', MAX_SERVICES).map((v, i) => str(v, `services[${i}]`));
+  if (services.some((n) => n.length === 0 || Buffer.byteLength(n) > 255)) fail('a service name is 1 to 255 bytes');
+  if (new Set(services).size !== services.length) fail('services lists each service once');
+  const serviceCalls = b['serviceCalls'] === undefined ? 0 : int(b['serviceCalls'], 'serviceCalls', 0, Number.MAX_SAFE_INTEGER);
   const vm = bytes(b['vm'], 'vm', Number.MAX_SAFE_INTEGER);
   if (!started && start !== 'running' && (wait !== null || resume !== null || resumeError !== null)) fail('an actor that has not started cannot wait');
   if (wait !== null && (resume !== null || resumeError !== null)) fail('an actor cannot both wait and be woken');
@@ -314,6 +322,7 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
     x.restore(states[x.name]);
   }
   const a = new Actor(hive, id, def, limits, options.schema ?? def.options.schema, new Rng(new Uint32Array(rngWords)), tree ?? hive.newTree(id), given);
+  a.grantServices(services, serviceCalls);
   try {
     // (A moved actor's snapshot is no one's: not a base for its incremental snapshots, no page hashes.)
     hive.instantiate(a, (imports, o) => restoreVm(def.module, vm, imports, options.moved !== undefined ? { ...o, track: false } : o), options.imports);

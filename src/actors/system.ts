@@ -27,6 +27,7 @@ import { RemoteActor } from './remote.js';
 import { Rng } from './rng.js';
 import { Supervisor, type SupervisedActor, type SupervisorHost, type SupervisorSpec } from './supervisor.js';
 import { restoreActor, restoreActorParts, snapshotActor, type RestoreActorOptions, type SnapshotHost } from './snapshot.js';
+import { MAX_SERVICES, SERVICE_BASE, Service, isServiceAddress, type ServiceHandlers, type ServiceHost, type ServiceOptions } from './service.js';
 import { packGroup, readActorSnapshot, readGroupSnapshot } from './snapshot-format.js';
 import type { ActorOptions, DeadLetter, EventSink, ExitEvent, HiveOptions, ModuleDef, RestartEvent, SpawnOptions } from './types.js';
 
@@ -65,7 +66,8 @@ class ReplyTo implements Endpoint {
         o.wakeWithI32(Status.LIMIT);
         return;
       }
-      o.answered(env);
+      // A service's answer comes from the address the guest called it by (its grant's), not the service's own.
+      o.answered(env, isServiceAddress(w.target) ? w.target : env.from);
     } else {
       this.hive.executor.yieldSoon();
       o.resolve(env);
@@ -116,6 +118,10 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   private readonly endpoints = new Map<number, Endpoint>();
   /** Names of actors and host mailboxes (the hive's side of register, unregister and lookup). */
   private readonly names = new NameTable();
+  /** The hive's services by name: their addresses (SERVICE_BASE + their number) and whether they are idempotent. Every thread has it (the main thread sends it to the workers). */
+  private serviceTable = new Map<string, { readonly id: number; readonly idempotent: boolean }>();
+  /** Services registered so far (their numbers are never given out twice). */
+  private servicesMade = 0;
   /** Exit reasons of the last actors that exited (errors about them say why they are gone), at most RECENT_EXITS. */
   private readonly recentExits = new Map<number, string>();
   /** The modules it knows. */
@@ -168,7 +174,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     if (this.signalPolicy !== 'tree' && this.signalPolicy !== 'open') throw new RangeError(`signals must be 'tree' or 'open'`);
     this.logGate = new LogGate(this.hiveLimits.logLinesPerSecond);
     this.nextId = options.firstId ?? 1;
-    if (!(Number.isInteger(this.nextId) && this.nextId >= 1 && this.nextId <= 0x7fffffff)) throw new RangeError('firstId must be an integer from 1 to 2^31-1');
+    if (!(Number.isInteger(this.nextId) && this.nextId >= 1 && this.nextId <= ID_MAX)) throw new RangeError(`firstId must be an integer from 1 to ${ID_MAX}`);
     const local = (options.transport ?? inlineTransport)({ deliver: this.deliver, executor: this.executor });
     this.local = local;
     this.transport = partition === null ? local : new PartitionTransport(local, (s) => this.isLocal(s), partition);
@@ -227,10 +233,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       assertSchema(schema?.init, options.init, 'init', 0);
       init = this.checkSize(encode(options.init));
     }
+    const services = this.checkGrants(options.services);
     const placed = this.partition?.place?.(def, { name: options.name ?? null, init, tree: options.tree === undefined ? 0 : typeof options.tree === 'number' ? options.tree : options.tree.id, linkTo: 0, options });
     if (placed != null) return this.refOf(placed.id);
     const tree = options.tree === undefined ? null : this.treeOf(options.tree);
-    const actor = this.start(def, { name: options.name ?? null, init, from: 0, linkTo: null, options, tree, by: null })!;
+    const actor = this.start(def, { name: options.name ?? null, init, from: 0, linkTo: null, options, tree, by: null, services })!;
     return this.refOf(actor.id);
   }
 
@@ -239,10 +246,10 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * the id it gave; `linkTo`: a process of the main thread it is linked
    * with. Throws what `spawn` throws.
    */
-  startPlaced(def: ModuleDef, id: number, s: { name: string | null; init: Uint8Array | null; tree: number; linkTo: number; options: ActorOptions }): void {
+  startPlaced(def: ModuleDef, id: number, s: { name: string | null; init: Uint8Array | null; tree: number; linkTo: number; options: ActorOptions; services: readonly string[] }): void {
     this.open();
     const tree = s.tree === 0 ? null : this.treeOf(s.tree);
-    const actor = this.start(def, { name: s.name, init: s.init, from: 0, linkTo: null, options: s.options, tree, by: null, id })!;
+    const actor = this.start(def, { name: s.name, init: s.init, from: 0, linkTo: null, options: s.options, tree, by: null, id, services: s.services })!;
     if (s.linkTo !== 0) actor.links.add(s.linkTo);
   }
 
@@ -261,7 +268,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   private start(
     def: ModuleDef,
-    s: { name: string | null; init: Uint8Array | null; from: number; linkTo: Process | null; options: ActorOptions; tree: Tree | null; by: Actor | null; id?: number },
+    s: { name: string | null; init: Uint8Array | null; from: number; linkTo: Process | null; options: ActorOptions; tree: Tree | null; by: Actor | null; id?: number; services?: readonly string[] },
   ): Actor | null {
     if (s.name !== null) this.checkName(s.name);
     const limits = this.limitsFor(def, s.options.limits);
@@ -282,6 +289,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     const id = s.id ?? this.allocId();
     const actor = new Actor(this, id, def, limits, s.options.schema ?? def.options.schema, Rng.forActor(this.seed, id), s.tree ?? this.newTree(id), (s.options as SpawnOptions).bindings ?? NO_BINDINGS);
+    if (s.services !== undefined && s.services.length > 0) actor.grantServices(s.services);
     // The start function is not run here but in the actor's own slices (Actor.runSlice).
     try {
       this.instantiate(actor, (imports, opts) => new Instance(def.module, imports, { ...opts, runStart: false }), s.options.imports);
@@ -484,13 +492,14 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   }
 
   /** A guest's child (see guestSpawn): its id or a status, and what it holds. */
-  private spawnChild(parent: Actor, module: string, init: Uint8Array | null, link: boolean): SpawnOutcome {
+  private spawnChild(parent: Actor, module: string, init: Uint8Array | null, link: boolean, services: boolean): SpawnOutcome {
     const refused = this.spawnRefused(module, init);
     if (refused !== 0) return { status: refused, memoryBytes: 0, tableElements: 0 };
     const def = this.modules.byName(module)!;
     let status: number;
     try {
-      const child = this.start(def, { name: null, init, from: parent.id, linkTo: link ? parent : null, options: {}, tree: parent.tree, by: parent });
+      // The spawner's grants pass on only when it asks (the SERVICES flag): the same list, so the same addresses.
+      const child = this.start(def, { name: null, init, from: parent.id, linkTo: link ? parent : null, options: {}, tree: parent.tree, by: parent, services: services ? parent.services : NO_SERVICES });
       if (child === null || child.instance === null) return { status: Status.LIMIT, memoryBytes: 0, tableElements: 0 };
       let memoryBytes = 0;
       for (const m of child.instance.inst.memories) memoryBytes += m.byteLength;
@@ -512,7 +521,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * A new id. Ids are never reused in a hive (an actor may keep the ids it
    * was told of in its memory, where no one can see them): they go up from
    * `firstId`, past every id restored or claimed, and a hive gives out at
-   * most 2^31-1 (then LimitError 'ids').
+   * most 2^31 - 2^16 - 1 (then LimitError 'ids'; the ids above are the services' range).
    */
   allocId(): number {
     if (this.partition?.allocId !== undefined) return this.partition.allocId();
@@ -703,13 +712,84 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   inbox<T = unknown>(options: InboxOptions = {}): Inbox<T> {
     this.open();
     if (options.id !== undefined && this.endpoints.has(options.id)) throw new HiveStateError(`id ${options.id} is in use`);
-    if (options.id !== undefined && !(Number.isInteger(options.id) && options.id >= 1 && options.id <= 0x7fffffff)) throw new RangeError('an id is an integer from 1 to 2^31-1');
+    if (options.id !== undefined && !(Number.isInteger(options.id) && options.id >= 1 && options.id <= ID_MAX)) throw new RangeError(`an id is an integer from 1 to ${ID_MAX}`);
     if (options.name !== undefined) this.checkName(options.name);
     const box = new Inbox<T>(this, options.id ?? this.allocId(), options);
     if (options.id !== undefined) this.claimId(options.id);
     this.endpoints.set(box.id, box);
     if (options.name !== undefined) this.names.add(options.name, box.id);
     return box;
+  }
+
+  /**
+   * Registers a native service under `name` (see service.ts): actors
+   * granted it at spawn (`services: [name]`) call it. Only on the hive's
+   * main thread. Throws NameTakenError when a service has that name,
+   * LimitError after 65,536 services.
+   */
+  service<H extends ServiceHandlers>(name: string, handlers: H, options: ServiceOptions<H> = {}): Service<H> {
+    this.open();
+    if (this.partition !== null && this.partition.role !== 'main') throw new HiveStateError('services are registered on the hive\'s main thread');
+    if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > 255) throw new RangeError('a service name is 1 to 255 bytes of UTF-8');
+    const taken = this.serviceTable.get(name);
+    if (taken !== undefined) throw new NameTakenError(name, taken.id);
+    if (this.servicesMade >= MAX_SERVICES) throw new LimitError('services', MAX_SERVICES, 0);
+    const id = SERVICE_BASE + this.servicesMade++;
+    const host: ServiceHost = {
+      clock: this.clock,
+      answer: (replyTo, bytes) => {
+        // A caller that timed out or exited closed its reply address: the answer is dropped.
+        if (this.endpoints.get(replyTo) instanceof ReplyTo || this.remote(replyTo)) this.sendMessage(null, id, replyTo, bytes, -1, null);
+      },
+      nameOf: (pid) => this.names.nameOf(pid) ?? null,
+      serviceClosed: (svc) => {
+        this.endpoints.delete(svc.id);
+        this.failCallers(svc, 'closed');
+        this.serviceTable.delete(svc.name);
+        this.partition?.servicesChanged?.(this.services);
+      },
+      log: (level, msg, obj) => this.logger[level](obj, msg),
+    };
+    const svc = new Service<H>(host, id, name, handlers, options);
+    this.endpoints.set(id, svc);
+    this.serviceTable.set(name, { id, idempotent: svc.idempotent });
+    this.partition?.servicesChanged?.(this.services);
+    return svc;
+  }
+
+  /** @internal The service table, as the workers are sent it: [name, address, idempotent]. */
+  get services(): [string, number, boolean][] {
+    return [...this.serviceTable].map(([name, s]) => [name, s.id, s.idempotent]);
+  }
+
+  /** @internal A worker's copy of the main thread's service table. */
+  setServices(table: readonly (readonly [string, number, boolean])[]): void {
+    this.serviceTable = new Map(table.map(([name, id, idempotent]) => [name, { id, idempotent }]));
+  }
+
+  /** The names of services, checked for a spawn's grants: each registered, once. */
+  private checkGrants(services: readonly string[] | undefined): readonly string[] {
+    if (services === undefined || services.length === 0) return NO_SERVICES;
+    if (!Array.isArray(services)) throw new TypeError('services is an array of service names');
+    if (services.length > MAX_SERVICES) throw new RangeError(`an actor holds at most ${MAX_SERVICES} services`);
+    for (const n of services) if (!this.serviceTable.has(n)) throw new NotFoundError(`no service ${JSON.stringify(n)}: register it with hive.service first`);
+    if (new Set(services).size !== services.length) throw new RangeError('services lists each service once');
+    return Object.freeze([...services]);
+  }
+
+  /**
+   * The address of the service a guest addresses as `to` (SERVICE_BASE +
+   * the index of its grant), or NOT_FOUND (a dead letter, as for an address
+   * that does not exist): not granted, or not registered (any more).
+   */
+  private serviceTarget(a: Actor, to: number, bytes: Uint8Array): number {
+    const name = a.services[to - SERVICE_BASE];
+    const svc = name === undefined ? undefined : this.serviceTable.get(name);
+    if (svc === undefined) {
+      this.deadLetter(a.id, to, bytes, 'no such actor');
+      return Status.NOT_FOUND;
+    }
+    return svc.id;
   }
 
   /**
@@ -800,6 +880,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** `lookup` from a guest: parks until the hive answers (an id, or NOT_FOUND). */
   guestLookup(a: Actor, name: string): number | Suspend {
+    // A service granted to it: its address in the actor's own grants, known here (services not granted are not found).
+    const i = a.services.length === 0 ? -1 : a.services.indexOf(name);
+    if (i >= 0) return this.serviceTable.has(name) ? SERVICE_BASE + i : Status.NOT_FOUND;
     return this.askHive(a, 'lookup', (seq) => this.transport.post({ t: 'lookup', from: a.id, to: HIVE_ADDRESS, seq, name }));
   }
 
@@ -809,7 +892,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * the hive answers with the child's id or a status. `paid` learns what the
    * child holds, before the guest resumes (the spawner pays for it).
    */
-  guestSpawn(a: Actor, module: string, init: Uint8Array | null, link: boolean, paid: (made: SpawnOutcome) => void): number | Suspend {
+  guestSpawn(a: Actor, module: string, init: Uint8Array | null, link: boolean, services: boolean, paid: (made: SpawnOutcome) => void): number | Suspend {
     const refused = this.spawnRefused(module, init);
     if (refused !== 0) {
       paid({ status: refused, memoryBytes: 0, tableElements: 0 });
@@ -818,7 +901,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return this.askHive(
       a,
       'spawn',
-      (seq) => this.transport.post({ t: 'spawn', from: a.id, to: HIVE_ADDRESS, seq, module, init, link }),
+      (seq) => this.transport.post({ t: 'spawn', from: a.id, to: HIVE_ADDRESS, seq, module, init, link, services }),
       (status, s) => {
         if (a.alive && s?.t === 'spawned') paid({ status, memoryBytes: s.memoryBytes, tableElements: s.tableElements });
       },
@@ -861,7 +944,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** The hive's side of a spawn: the child starts in the spawner's tree. */
   private onSpawn(s: SpawnSignal): void {
     const parent = this.endpoints.get(s.from);
-    const made = parent instanceof Actor && parent.alive ? this.spawnChild(parent, s.module, s.init, s.link) : { status: Status.NOT_FOUND, memoryBytes: 0, tableElements: 0 };
+    const made = parent instanceof Actor && parent.alive ? this.spawnChild(parent, s.module, s.init, s.link, s.services) : { status: Status.NOT_FOUND, memoryBytes: 0, tableElements: 0 };
     this.transport.post({ t: 'spawned', from: HIVE_ADDRESS, to: s.from, seq: s.seq, ...made });
   }
 
@@ -977,7 +1060,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     // A call's request: the call fails if the receiver goes away before answering.
     // (Only while its reply address is open: a caller that timed out or exited meanwhile closed it.)
     if (s.call && (this.endpoints.get(s.from) instanceof ReplyTo || this.remote(s.from))) ep.callers?.add(s.from);
-    const env: Envelope = { kind: Kind.MESSAGE, from: s.from, bytes, ref: 0, payer };
+    // A service is told who calls (an actor's `from` is a call's reply address).
+    const env: Envelope = ep instanceof Service ? { kind: Kind.MESSAGE, from: s.from, bytes, ref: 0, payer, sender: s.sender } : { kind: Kind.MESSAGE, from: s.from, bytes, ref: 0, payer };
     if (ep.hasRoom(bytes.length)) {
       ep.deliver(env);
       return answer(Status.OK);
@@ -1174,8 +1258,16 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** `send` (and `reply`) from a guest: a status decided here, or PARK until the receiver's side answers (OK, FULL after `timeout` ms, NOT_FOUND, INVALID). */
   guestSend(a: Actor, to: number, bytes: Uint8Array, timeout: number): number | Suspend {
     const w: Wait & { kind: 'send' } = { kind: 'send', deadline: this.deadlineOf(timeout), timer: null, to, bytes, seq: 0 };
+    let target = to;
+    let sent = bytes;
+    if (isServiceAddress(to)) {
+      target = this.serviceTarget(a, to, bytes);
+      if (target < 0) return target;
+      if (bytes[0] !== FIXARRAY_2) return Status.BAD_ARGUMENT;
+      sent = numbered(bytes, a.nextServiceCall());
+    }
     // Answered to this wait (see onAck).
-    const st = this.sendMessage(a, a.id, to, bytes, timeout < 0 ? -1 : timeout, ACK_TO_WAIT);
+    const st = this.sendMessage(a, a.id, target, sent, timeout < 0 ? -1 : timeout, ACK_TO_WAIT);
     if (st < 0) return st;
     w.seq = st;
     // The receiver's side keeps the deadline (it answers FULL when it passes).
@@ -1192,9 +1284,18 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * sends the request and returns TIMEOUT once it is taken.
    */
   guestCall(a: Actor, to: number, bytes: Uint8Array, timeout: number): number | Suspend {
-    const replyId = this.openReply(a, to);
+    let target = to;
+    let request = bytes;
+    if (isServiceAddress(to)) {
+      // A service granted to it: its call's number goes in the request (the call's id survives snapshots with it).
+      target = this.serviceTarget(a, to, bytes);
+      if (target < 0) return target;
+      if (bytes[0] !== FIXARRAY_2) return Status.BAD_ARGUMENT;
+      request = numbered(bytes, a.nextServiceCall());
+    }
+    const replyId = this.openReply(a, target);
     const deadline = timeout === 0 ? Infinity : this.deadlineOf(timeout);
-    const w: Wait & { kind: 'call' } = { kind: 'call', deadline, timer: null, replyId, target: to, request: bytes };
+    const w: Wait & { kind: 'call' } = { kind: 'call', deadline, timer: null, replyId, target: to, request };
     const st = this.sendRequest(a, w, timeout < 0 ? -1 : timeout, timeout === 0);
     if (st !== null) {
       this.closeReply(replyId);
@@ -1209,10 +1310,14 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** Sends the request of a call `w` (made now, or restored from a snapshot). */
   private sendRequest(a: Actor, w: Wait & { kind: 'call' }, wait: number, noAnswer: boolean): number | null {
-    const st = this.sendMessage(a, w.replyId, w.target, w.request!, wait, (status) => {
+    const service = isServiceAddress(w.target);
+    const to = service ? this.serviceTarget(a, w.target, w.request!) : w.target;
+    if (to < 0) return to;
+    const st = this.sendMessage(a, w.replyId, to, w.request!, wait, (status) => {
       if (a.wait !== w) return;
       if (status === Status.OK && !noAnswer) {
-        w.request = null; // taken: now the answer
+        // Taken: now the answer. A service's request is kept: a restore sends it again to an idempotent service.
+        if (!service) w.request = null;
         return;
       }
       this.closeReply(w.replyId);
@@ -1229,8 +1334,36 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     if (st !== PARK) a.wakeWithI32(st as number);
   }
 
+  /**
+   * A restored actor's call to a service: sent again (same call number) when
+   * the service declares itself idempotent, else answered INTERRUPTED (it
+   * may have run before the snapshot: it never runs twice).
+   */
+  private resumeServiceCall(a: Actor, replyId: number, target: number, request: Uint8Array | null, left: number): void {
+    const name = a.services[target - SERVICE_BASE];
+    const svc = name === undefined ? undefined : this.serviceTable.get(name);
+    if (svc === undefined) return a.wakeWithI32(Status.NOT_FOUND);
+    if (!svc.idempotent || request === null) {
+      const text = 'the call was pending when the actor was snapshotted, and the service is not idempotent: it may or may not have run';
+      a.answered({ kind: Kind.MESSAGE, from: target, bytes: encode([Status.INTERRUPTED, text]), ref: 0 });
+      return;
+    }
+    if (!this.reopenReply(a, replyId, svc.id)) return a.wakeWithI32(Status.NOT_FOUND);
+    const w: Wait & { kind: 'call' } = { kind: 'call', deadline: left === Infinity ? Infinity : this.clock.now() + left, timer: null, replyId, target, request };
+    const st = this.sendRequest(a, w, -1, false);
+    if (st !== null) {
+      this.closeReply(replyId);
+      return a.wakeWithI32(st);
+    }
+    a.park(w, () => {
+      this.closeReply(replyId);
+      a.wakeWithI32(Status.TIMEOUT);
+    });
+  }
+
   /** @internal A restored actor's call: its reply address opened again under its id, its request sent again if it had not been taken. */
   resumeCall(a: Actor, replyId: number, target: number, request: Uint8Array | null, left: number): void {
+    if (isServiceAddress(target)) return this.resumeServiceCall(a, replyId, target, request, left);
     const t = this.endpoints.get(target);
     const remote = this.remote(target);
     if ((!remote && (!(t instanceof Actor) || !t.alive)) || !this.reopenReply(a, replyId, target)) {
@@ -2442,8 +2575,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 /** Bytes of log output the default logger holds while stderr is not ready; past it, lines are dropped. */
 const LOG_BUFFER_BYTES = 4 << 20;
 
-/** The largest id. */
-const ID_MAX = 0x7fffffff;
+/** The largest id of an actor (or any other address the hive gives out): the range above is the services' (SERVICE_BASE). */
+const ID_MAX = SERVICE_BASE - 1;
 
 
 /**
@@ -2511,4 +2644,37 @@ function restoredIds(bytes: Uint8Array): RestoredIds {
   const wait = b['wait'] as Record<string, unknown> | null | undefined;
   const reply = wait != null && wait['kind'] === 'call' && typeof wait['reply'] === 'number' ? wait['reply'] : null;
   return { id, name: typeof name === 'string' ? name : null, idsBelow: typeof idsBelow === 'number' && Number.isInteger(idsBelow) && idsBelow > 0 ? Math.min(idsBelow, ID_MAX + 1) : id + 1, reply };
+}
+
+/** The first byte of a MessagePack array of 2: a service request `[method, request]` (any other shape is refused: BAD_ARGUMENT). */
+const FIXARRAY_2 = 0x92;
+
+/** An actor granted no services. */
+const NO_SERVICES: readonly string[] = Object.freeze([]);
+
+/**
+ * A guest's service request `[method, request]` (a MessagePack fixarray of
+ * 2, checked before) with the call's number added as a third
+ * element, so that the service sees the call's id; the guest cannot write
+ * that number itself (a request of any other shape is refused).
+ */
+function numbered(bytes: Uint8Array, n: number): Uint8Array {
+  const tail = n < 0x80 ? 1 : n < 0x10000 ? 3 : n < 0x100000000 ? 5 : 9;
+  const out = new Uint8Array(bytes.length + tail);
+  out.set(bytes);
+  out[0] = 0x93;
+  const at = bytes.length;
+  if (tail === 1) out[at] = n;
+  else if (tail === 3) {
+    out[at] = 0xcd;
+    out[at + 1] = n >>> 8;
+    out[at + 2] = n & 0xff;
+  } else if (tail === 5) {
+    out[at] = 0xce;
+    new DataView(out.buffer).setUint32(at + 1, n);
+  } else {
+    out[at] = 0xcf;
+    new DataView(out.buffer).setBigUint64(at + 1, BigInt(n));
+  }
+  return out;
 }

@@ -100,6 +100,14 @@ export interface SpawnOptions extends ActorOptions {
    */
   bindings?: Binding[];
   /**
+   * The host's services (`Hive.service`) it may call, by name: it finds
+   * each with `lookup(name)` and addresses it by its place in this list.
+   * Nothing else of the kind is reachable (NOT_FOUND, as for an address that
+   * does not exist); its children get these only when spawned with the
+   * SERVICES flag. Each must be registered.
+   */
+  services?: readonly string[];
+  /**
    * Puts the actor in the spawn tree of this live actor (a host-declared
    * group: counted together, and under `signals: 'tree'` they may link and
    * send exit signals to each other). Default: a tree of its own.

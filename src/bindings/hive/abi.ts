@@ -21,7 +21,16 @@ export const HiveStatus = {
   BAD_ARGUMENT: -8,
   TOO_LARGE: -9,
   LIMIT: -10,
+  /** A service's handler threw or rejected (in a service's answer, docs/guest-abi.md "Services"). */
+  FAILED: -11,
+  /** A call to a service was pending when its caller was snapshotted, and the service does not declare itself idempotent: it may or may not have run. */
+  INTERRUPTED: -12,
 } as const;
+
+/** `spawn` flag: link to the new actor atomically. */
+export const SPAWN_LINK = 1;
+/** `spawn` flag: the new actor is granted the spawner's services (the same list: the same addresses). */
+export const SPAWN_SERVICES = 2;
 
 /** Kinds of messages, as the guest ABI numbers them (docs/guest-abi.md, "Messages"). */
 export const MessageKind = { MESSAGE: 0, EXIT: 1, DOWN: 2, INIT: 3 } as const;

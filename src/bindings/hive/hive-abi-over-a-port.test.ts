@@ -57,8 +57,8 @@ class FakePort implements HivePort {
     this.sent.push([to, [...bytes], timeout]);
     return PARKED;
   }
-  spawn(module: string, init: Uint8Array | null, link: boolean, paid: (made: SpawnOutcome) => void): number {
-    this.asked.push(`spawn ${module} ${init === null ? 'no init' : init.length} ${link}`);
+  spawn(module: string, init: Uint8Array | null, flags: number, paid: (made: SpawnOutcome) => void): number {
+    this.asked.push(`spawn ${module} ${init === null ? 'no init' : init.length} flags ${flags}`);
     paid({ status: 77, memoryBytes: 65536, tableElements: 80 });
     return 77;
   }
@@ -148,7 +148,8 @@ const GUEST = wat(`(module
   (func (export "send") (param i32 i32) (result i32) (call $send (i32.const 5) (i32.const 0) (local.get 0) (local.get 1)))
   (func (export "reply") (param i32) (result i32) (call $reply (i32.const 0) (local.get 0)))
   (func (export "spawn") (result i32) (call $spawn (i32.const 16) (i32.const 6) (i32.const 0) (i32.const 5) (i32.const 1)))
-  (func (export "spawn_flags") (result i32) (call $spawn (i32.const 16) (i32.const 6) (i32.const 0) (i32.const -1) (i32.const 2)))
+  (func (export "spawn_flags") (result i32) (call $spawn (i32.const 16) (i32.const 6) (i32.const 0) (i32.const -1) (i32.const 4)))
+  (func (export "spawn_services") (result i32) (call $spawn (i32.const 16) (i32.const 6) (i32.const 0) (i32.const -1) (i32.const 3)))
   (func (export "lookup") (param i32) (result i32) (call $lookup (i32.const 0) (local.get 0)))
   (func (export "exit") (param i32) (result i32) (call $exit (local.get 0) (i32.const 32) (i32.const 3)))
   (func (export "now") (result i64) (call $now))
@@ -233,10 +234,13 @@ describe('the hive binding over a port', () => {
   it('spawns through the port and pays the fixed cost, the name, the init message and the new actor\'s memory and tables', () => {
     const { port, ctx, result } = setUp();
     expect(result('spawn')).toBe(77);
-    expect(port.asked).toEqual(['spawn worker 5 true']);
+    expect(port.asked).toEqual(['spawn worker 5 flags 1']);
     // 40, 6 bytes of name, 5/16 of a unit of init (dropped), 10,000, 65,536/64 + 80/8.
     expect(ctx.charged).toEqual([40, 6, HIVE_FUEL.SPAWN_FUEL, 1024 + 10]);
-    expect(result('spawn_flags')).toBe(HiveStatus.BAD_ARGUMENT);
+    expect(result('spawn_flags')).toBe(HiveStatus.BAD_ARGUMENT); // no flag 4
+    const two = setUp(3);
+    expect(two.result('spawn_services')).toBe(77); // LINK | SERVICES
+    expect(two.port.asked).toEqual(['spawn worker no init flags 3']);
   });
 
   it('exits with the reason when the pid is the caller\'s own, and signals another pid through the port', () => {

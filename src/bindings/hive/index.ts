@@ -12,7 +12,7 @@
  */
 export { HiveAbi } from './binding.js';
 export type { HivePort, CurrentMessage, SpawnOutcome } from './port.js';
-export { ABI_VERSION, HiveStatus, MessageKind, MAX_NAME_BYTES, MAX_REASON_BYTES, MAX_LOG_BYTES, HIVE_FUEL } from './abi.js';
+export { ABI_VERSION, HiveStatus, MessageKind, MAX_NAME_BYTES, MAX_REASON_BYTES, MAX_LOG_BYTES, HIVE_FUEL, SPAWN_LINK, SPAWN_SERVICES } from './abi.js';
 export { HIVE_V1_SIGNATURES, ASSEMBLYSCRIPT_ENV_SIGNATURES, type AbiSignature, type AbiType } from './signatures.js';
 /** Results for an actor system resuming a parked import: one i32 (shared for small values), or none. */
 export { i32Result, NO_RESULTS } from './guest.js';

@@ -69,11 +69,11 @@ export interface HivePort {
 
   /**
    * Spawns from the module defined under that name, with an init message
-   * (null: none), linked when asked: the new pid or a status, at once or
+   * (null: none), with the ABI's flags (SPAWN_LINK, SPAWN_SERVICES): the new pid or a status, at once or
    * after parking until the hive answers. `paid` learns, before the guest
    * resumes, what the new actor holds (the spawner pays for it).
    */
-  spawn(module: string, init: Uint8Array | null, link: boolean, paid: (made: SpawnOutcome) => void): number | Suspend;
+  spawn(module: string, init: Uint8Array | null, flags: number, paid: (made: SpawnOutcome) => void): number | Suspend;
   /** Links with a pid: a status, or parks until the other side answers (then a status). */
   link(pid: number): number | Suspend;
   /** Removes a link, if any. */

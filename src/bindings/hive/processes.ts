@@ -3,7 +3,7 @@
  * (docs/guest-abi.md, "Actors" and "Failure"). The spawner pays for making
  * the new actor: a fixed cost, its init message, its memory and tables.
  */
-import { HIVE_FUEL, HiveStatus, MAX_NAME_BYTES, MAX_REASON_BYTES } from './abi.js';
+import { HIVE_FUEL, HiveStatus, MAX_NAME_BYTES, MAX_REASON_BYTES, SPAWN_LINK, SPAWN_SERVICES } from './abi.js';
 import type { HiveFunctions } from './functions.js';
 
 type Processes = Pick<HiveFunctions, 'self' | 'spawn' | 'link' | 'unlink' | 'monitor' | 'demonitor' | 'exit' | 'trap_exit'>;
@@ -17,9 +17,9 @@ export const processes: Processes = {
     if (name === null) return HiveStatus.BAD_ARGUMENT;
     const hasInit = initLen !== -1;
     if (hasInit && !g.messageArg(initPtr, initLen)) return HiveStatus.TOO_LARGE;
-    if ((flags & ~1) !== 0) return HiveStatus.BAD_ARGUMENT;
+    if ((flags & ~(SPAWN_LINK | SPAWN_SERVICES)) !== 0) return HiveStatus.BAD_ARGUMENT;
     // Paid once the hive answers (at once, or before the guest resumes).
-    return g.port.spawn(name, hasInit ? g.messageCopy(initPtr, initLen) : null, (flags & 1) !== 0, (made) => {
+    return g.port.spawn(name, hasInit ? g.messageCopy(initPtr, initLen) : null, flags, (made) => {
       const st = made.status;
       // Paid when it tried to make the actor (not for a missing module or a refused init message).
       if (st > 0 || st === HiveStatus.SPAWN_FAILED || st === HiveStatus.LIMIT) g.charge(HIVE_FUEL.SPAWN_FUEL);

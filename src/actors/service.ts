@@ -1,0 +1,331 @@
+/**
+ * Native services: handlers the host registers once (`Hive.service`) and
+ * grants to actors at spawn. A service is an address of the hive's main
+ * thread, like a host inbox, whose messages are requests
+ * `[method, request, callNumber]` (the caller's runtime adds the call's
+ * number to the guest's `[method, request]`) and whose answers are
+ * `[status, body]` (docs/guest-abi.md, "Services"). Requests wait in a
+ * bounded queue for one of `concurrency` slots; a full queue makes callers
+ * wait for room, as a full mailbox does.
+ *
+ * Guests never hold a service's address: they address the services they were
+ * granted by their index in their own grant list (SERVICE_BASE + index),
+ * which their runtime translates (see ActorSystem.serviceTarget); anything
+ * else in that range, and any service not granted, is NOT_FOUND.
+ */
+import type { Clock, TimerHandle } from '../scheduler/index.js';
+import { checkSchema, decode, encode, type Schema } from './codec.js';
+import { Status, type Envelope } from './envelope.js';
+import { HiveStateError, SchemaError } from './errors.js';
+import { LazySet } from './lazy.js';
+import { Mailbox } from './mailbox.js';
+import type { BlockedSend } from './process.js';
+
+/** First address of the range guests address services in: SERVICE_BASE + the index of the service in the actor's grants. No actor has an id there. */
+export const SERVICE_BASE = 0x7fff0000;
+/** Services a hive may register, and grants an actor may hold (the range's size). */
+export const MAX_SERVICES = 0x10000;
+
+/** Whether an id is in the services' range. */
+export function isServiceAddress(id: number): boolean {
+  return id >= SERVICE_BASE && id <= 0x7fffffff;
+}
+
+/** What a handler is told of a call. */
+export interface ServiceContext {
+  /** The service's name. */
+  readonly service: string;
+  /** The calling actor's pid; 0 for the host's own `Service.call`. */
+  readonly caller: number;
+  /** The name the caller is registered under, if any (when the request arrived). */
+  readonly callerName: string | null;
+  /**
+   * The call's id: the caller's pid and the number of its call to a service
+   * (`"<pid>:<n>"`), kept across snapshots: a call re-sent after a restore
+   * (to an idempotent service) has the id it had. Unique within a hive and
+   * the hives its actors' snapshots are restored in; a new hive gives its
+   * actors the same ids again, so a service keeping ids in a durable store
+   * must add a namespace of its own (the host's).
+   */
+  readonly callId: string;
+}
+
+/** A method of a service: a request in, a response (or a Promise of one) out. Both travel as MessagePack. */
+export type ServiceMethod<Req = never, Res = unknown> = (request: Req, ctx: ServiceContext) => Res | Promise<Res>;
+
+/** A service's methods by name. */
+export type ServiceHandlers = { readonly [method: string]: ServiceMethod<never, unknown> };
+
+/** Options of `Hive.service`. */
+export interface ServiceOptions<H extends ServiceHandlers = ServiceHandlers> {
+  /** Handlers running at once (default 64); more requests wait in the queue. */
+  concurrency?: number;
+  /** Requests waiting for a slot (default 1,000); past that, callers wait for room as at a full mailbox (or get FULL). */
+  maxQueue?: number;
+  /** Bytes of requests waiting (default 16 MiB). */
+  maxQueueBytes?: number;
+  /**
+   * Ms of the hive's clock a handler has before its caller is answered
+   * TIMEOUT (default: none). The handler is not stopped (JavaScript cannot
+   * stop it) and keeps its slot until it settles: a hung handler holds one
+   * of `concurrency`.
+   */
+  timeout?: number;
+  /**
+   * The service may run a call again: a call pending when its caller was
+   * snapshotted is sent again after a restore, with the same `callId`.
+   * Otherwise (default) such a call is answered INTERRUPTED and never runs
+   * again (at most once).
+   */
+  idempotent?: boolean;
+  /** Schemas of each method's request and response, checked at the boundary (refused: INVALID). */
+  schemas?: { readonly [M in keyof H]?: { request?: Schema; response?: Schema } };
+}
+
+/** The request type of a method. */
+export type RequestOf<F> = F extends (request: infer R, ctx: ServiceContext) => unknown ? R : never;
+/** The response type of a method. */
+export type ResponseOf<F> = F extends (...args: never[]) => infer R ? Awaited<R> : never;
+
+/** What the service needs of the hive (the system implements it). */
+export interface ServiceHost {
+  readonly clock: Clock;
+  /** Sends an answer from the host to a call's reply address (gone: dropped). */
+  answer(replyTo: number, bytes: Uint8Array): void;
+  /** The name an actor is registered under. */
+  nameOf(pid: number): string | null;
+  /** The service closed: its address goes, its pending callers fail. */
+  serviceClosed(s: Service): void;
+  log(level: 'debug' | 'warn', msg: string, obj: object): void;
+}
+
+/** A failure with a status, answered as `[status, message]`. */
+class Refusal {
+  constructor(
+    readonly status: number,
+    readonly message: string,
+  ) {}
+}
+
+/** The answer `[status, text]`. */
+function failure(status: number, text: string): Uint8Array {
+  return encode([status, text]);
+}
+
+/**
+ * A registered native service. Its handle: `call` runs a method from the
+ * host (as a guest's call would, without the grant), `close` unregisters it.
+ */
+// An Endpoint of the system (structurally, as Inbox).
+export class Service<H extends ServiceHandlers = ServiceHandlers> {
+  /** @internal */
+  readonly schema = undefined;
+  /** @internal */
+  readonly hostSide = true;
+  /** @internal Reply addresses of calls to it not yet answered (they fail with NOT_FOUND when it closes). */
+  readonly callers = new LazySet();
+  readonly #host: ServiceHost;
+  readonly #handlers: H;
+  readonly #queue: Mailbox;
+  readonly #concurrency: number;
+  readonly #timeout: number;
+  readonly #schemas: ServiceOptions<H>['schemas'];
+  #running = 0;
+  #closed = false;
+  /** @internal Whether a call pending at a snapshot is sent again after a restore. */
+  readonly idempotent: boolean;
+
+  /** @internal Services are made by `Hive.service`. */
+  constructor(
+    host: ServiceHost,
+    /** @internal Its address (in the services' range; never given to guests). */
+    readonly id: number,
+    /** The name it is granted under. */
+    readonly name: string,
+    handlers: H,
+    options: ServiceOptions<H> = {},
+  ) {
+    for (const [k, v] of Object.entries(handlers)) {
+      if (typeof v !== 'function') throw new TypeError(`service ${name}: method ${k} is not a function`);
+    }
+    const concurrency = options.concurrency ?? 64;
+    const maxQueue = options.maxQueue ?? 1000;
+    const maxQueueBytes = options.maxQueueBytes ?? 16 << 20;
+    for (const [k, v] of [['concurrency', concurrency], ['maxQueue', maxQueue], ['maxQueueBytes', maxQueueBytes]] as const) {
+      if (!(Number.isSafeInteger(v) && v >= 1)) throw new RangeError(`service ${name}: ${k} must be a positive integer, got ${String(v)}`);
+    }
+    const timeout = options.timeout ?? Infinity;
+    if (!(timeout === Infinity || (Number.isFinite(timeout) && timeout > 0))) throw new RangeError(`service ${name}: timeout must be a positive number of ms, got ${String(timeout)}`);
+    this.#host = host;
+    this.#handlers = handlers;
+    this.#queue = new Mailbox(maxQueue, maxQueueBytes);
+    this.#concurrency = concurrency;
+    this.#timeout = timeout;
+    this.#schemas = options.schemas;
+    this.idempotent = options.idempotent === true;
+  }
+
+  /** Requests waiting for a slot. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Handlers running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Whether it was closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Runs a method from the host (caller 0): the request and the response
+   * pass the schemas and MessagePack as a guest's would. Rejects with the
+   * handler's error, a SchemaError, or HiveStateError once closed.
+   */
+  async call<M extends keyof H & string>(method: M, request: RequestOf<H[M]>): Promise<ResponseOf<H[M]>> {
+    if (this.#closed) throw new HiveStateError(`service ${this.name} is closed`);
+    const fn = this.#method(method);
+    if (fn === undefined) throw new RangeError(`service ${this.name} has no method ${method}`);
+    const req = decode(encode(request));
+    const s = this.#schemas?.[method];
+    if (s?.request !== undefined) {
+      const issues = checkSchema(s.request, req);
+      if (issues.length > 0) throw new SchemaError('in', 0, issues);
+    }
+    const res = await fn(req as never, { service: this.name, caller: 0, callerName: null, callId: 'host' });
+    if (s?.response !== undefined) {
+      const issues = checkSchema(s.response, res);
+      if (issues.length > 0) throw new SchemaError('out', 0, issues);
+    }
+    return decode(encode(res)) as ResponseOf<H[M]>;
+  }
+
+  /** Unregisters it: later calls get NOT_FOUND, waiting ones fail (NOT_FOUND); handlers running finish, their answers dropped. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.drain(() => {});
+    this.#host.serviceClosed(this);
+  }
+
+  /** @internal */
+  hasRoom(size: number): boolean {
+    return !this.#closed && (this.#running < this.#concurrency || this.#queue.fits(size));
+  }
+
+  /** @internal */
+  block(b: BlockedSend): void {
+    this.#queue.block(b);
+  }
+
+  /** @internal */
+  unblock(b: BlockedSend): void {
+    this.#queue.unblock(b);
+  }
+
+  /** @internal A request that fits: run now, or queued for a slot. `env.sender`: the caller. */
+  deliver(env: Envelope): void {
+    if (this.#running < this.#concurrency) this.#run(env);
+    else this.#queue.push(env);
+  }
+
+  #method(method: string): ServiceMethod<never, unknown> | undefined {
+    return Object.hasOwn(this.#handlers, method) ? this.#handlers[method] : undefined;
+  }
+
+  /** Runs one request; answers its reply address (a send from an actor, `from` its own id, gets no answer). */
+  #run(env: Envelope): void {
+    const caller = env.sender ?? 0;
+    const replyTo = env.from !== caller ? env.from : 0;
+    let settled = false;
+    let timer: TimerHandle | null = null;
+    const done = (bytes: Uint8Array | null): void => {
+      if (settled) return;
+      settled = true;
+      if (timer !== null) this.#host.clock.clearTimer(timer);
+      if (replyTo !== 0 && bytes !== null) this.#host.answer(replyTo, bytes);
+    };
+    const parsed = this.#parse(env.bytes);
+    if (parsed instanceof Refusal) return done(failure(parsed.status, parsed.message));
+    const [method, fn, request, n] = parsed;
+    const ctx: ServiceContext = { service: this.name, caller, callerName: caller === 0 ? null : this.#host.nameOf(caller), callId: `${caller}:${n}` };
+    this.#running++;
+    const finish = (): void => {
+      this.#running--;
+      this.#next();
+    };
+    const ok = (res: unknown): void => {
+      finish();
+      if (settled) return;
+      const s = this.#schemas?.[method];
+      if (s?.response !== undefined) {
+        const issues = checkSchema(s.response, res);
+        if (issues.length > 0) {
+          this.#host.log('warn', 'a service\'s response was refused by its schema', { service: this.name, method, issues });
+          return done(failure(Status.INVALID, `the response was refused by the service's schema: ${issues.join('; ')}`));
+        }
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = encode([Status.OK, res]);
+      } catch (e) {
+        return done(failure(Status.FAILED, `the response has no MessagePack form: ${(e as Error).message}`));
+      }
+      done(bytes);
+    };
+    const fail = (e: unknown): void => {
+      finish();
+      if (settled) return;
+      this.#host.log('debug', 'a service\'s handler failed', { service: this.name, method, err: e });
+      done(failure(Status.FAILED, e instanceof Error ? e.message : String(e)));
+    };
+    if (this.#timeout !== Infinity && replyTo !== 0) {
+      timer = this.#host.clock.setTimer(this.#host.clock.now() + this.#timeout, () => {
+        timer = null;
+        done(failure(Status.TIMEOUT, `the service did not answer within ${this.#timeout} ms`));
+      });
+    }
+    let r: unknown;
+    try {
+      r = fn(request as never, ctx);
+    } catch (e) {
+      return fail(e);
+    }
+    if (r !== null && typeof r === 'object' && typeof (r as PromiseLike<unknown>).then === 'function') (r as PromiseLike<unknown>).then(ok, fail);
+    else ok(r);
+  }
+
+  /** A request's method, handler, request value (checked) and call number, or why it is refused. */
+  #parse(bytes: Uint8Array): [string, ServiceMethod<never, unknown>, unknown, number] | Refusal {
+    let v: unknown;
+    try {
+      v = decode(bytes);
+    } catch {
+      return new Refusal(Status.BAD_ARGUMENT, 'a service request is MessagePack [method, request]');
+    }
+    if (!Array.isArray(v) || v.length < 2 || v.length > 3 || typeof v[0] !== 'string') return new Refusal(Status.BAD_ARGUMENT, 'a service request is MessagePack [method, request]');
+    const method = v[0];
+    const fn = this.#method(method);
+    if (fn === undefined) return new Refusal(Status.BAD_ARGUMENT, `service ${this.name} has no method ${method}`);
+    const request: unknown = v[1];
+    const s = this.#schemas?.[method];
+    if (s?.request !== undefined) {
+      const issues = checkSchema(s.request, request);
+      if (issues.length > 0) return new Refusal(Status.INVALID, `the request was refused by the service's schema: ${issues.join('; ')}`);
+    }
+    const n = typeof v[2] === 'number' ? v[2] : 0;
+    return [method, fn, request, n];
+  }
+
+  /** A slot came free: the next waiting request runs. */
+  #next(): void {
+    while (this.#running < this.#concurrency && !this.#closed) {
+      const env = this.#queue.shift();
+      if (env === undefined) return;
+      this.#run(env);
+    }
+  }
+}
