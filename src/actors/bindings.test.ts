@@ -58,6 +58,25 @@ describe('bindings of an actor', () => {
     two.hive.close();
   });
 
+  it('WASI is a grant like services: spawned with { wasi } the actor has it (and keeps it across a restore given { wasi }), without it a WASI program fails to link', async () => {
+    const one = testHive();
+    expect(() => one.hive.spawn(GREETER)).toThrow(LinkError);
+    const out = collect();
+    const a = one.hive.spawn<string, string>(GREETER, { wasi: { args: ['greeter'], stdout: out.sink } });
+    expect(await a.call('go')).toBe('ok');
+    expect(out.text()).toBe('hello 1\n');
+    await settle(one.hive);
+    const snap = one.hive.snapshot(a);
+    const two = testHive();
+    expect(() => two.hive.restore(snap, { module: GREETER })).toThrow(/binding "wasi"/);
+    const out2 = collect();
+    const b = two.hive.restore<string, string>(snap, { module: GREETER, wasi: { stdout: out2.sink } });
+    expect(await b.call('go')).toBe('ok');
+    expect(out2.text()).toBe('hello 2\n');
+    one.hive.close();
+    two.hive.close();
+  });
+
   it('refuses a binding that claims the hive module, or two bindings of one name, with a LinkError', () => {
     const { hive } = testHive();
     const fake = hostBinding('mine', 'hive', { self: hostFunction({ params: [], results: [ValType.i32] }, () => [{ type: 'i32', value: 7 }]) });

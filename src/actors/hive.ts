@@ -13,7 +13,8 @@ import type { Pid } from './codec.js';
 import type { ActorRef, Inbox, InboxOptions } from './ref.js';
 import type { RestoreActorOptions } from './snapshot.js';
 import type { Supervisor, SupervisorSpec } from './supervisor.js';
-import type { Service, ServiceHandlers, ServiceOptions } from './service.js';
+import type { Service } from './service.js';
+import type { ServiceDefinition, ServiceHandlers, ServiceOptions } from '../bindings/service.js';
 import { ActorSystem } from './system.js';
 import { ActorPool } from './pool.js';
 import { WorkerPool } from './threads.js';
@@ -177,7 +178,10 @@ export class Hive extends EventEmitter<HiveEvents> {
    * call ABI, from any thread, with MessagePack `[method, request]`; each
    * handler gets the decoded request and the caller's identity, and its
    * result (or error) is the answer `[status, body]` (docs/guest-abi.md,
-   * "Services"). Throws NameTakenError when a service has the name.
+   * "Services"). A `ServiceDefinition` (`defineService`, the built-in
+   * services) brings its handlers, options and start/close with it; options
+   * given here go over its own. Throws NameTakenError when a service has
+   * the name.
    *
    * ```ts
    * const kv = new Map<string, string>();
@@ -188,7 +192,7 @@ export class Hive extends EventEmitter<HiveEvents> {
    * hive.spawn('app', { services: ['kv'] });
    * ```
    */
-  service<H extends ServiceHandlers>(name: string, handlers: H, options: ServiceOptions<H> = {}): Service<H> {
+  service<H extends ServiceHandlers>(name: string, handlers: H | ServiceDefinition<H>, options: ServiceOptions<H> = {}): Service<H> {
     return this.#system.service(name, handlers, options);
   }
 

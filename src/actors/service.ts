@@ -14,7 +14,8 @@
  * else in that range, and any service not granted, is NOT_FOUND.
  */
 import type { Clock, TimerHandle } from '../scheduler/index.js';
-import { checkSchema, decode, encode, type Schema } from './codec.js';
+import { ServiceError, type RequestOf, type ResponseOf, type ServiceContext, type ServiceHandlers, type ServiceMethod, type ServiceOptions } from '../bindings/service.js';
+import { checkSchema, decode, encode } from './codec.js';
 import { Status, type Envelope } from './envelope.js';
 import { HiveStateError, SchemaError } from './errors.js';
 import { LazySet } from './lazy.js';
@@ -31,64 +32,8 @@ export function isServiceAddress(id: number): boolean {
   return id >= SERVICE_BASE && id <= 0x7fffffff;
 }
 
-/** What a handler is told of a call. */
-export interface ServiceContext {
-  /** The service's name. */
-  readonly service: string;
-  /** The calling actor's pid; 0 for the host's own `Service.call`. */
-  readonly caller: number;
-  /** The name the caller is registered under, if any (when the request arrived). */
-  readonly callerName: string | null;
-  /**
-   * The call's id: the caller's pid and the number of its call to a service
-   * (`"<pid>:<n>"`), kept across snapshots: a call re-sent after a restore
-   * (to an idempotent service) has the id it had. Unique within a hive and
-   * the hives its actors' snapshots are restored in; a new hive gives its
-   * actors the same ids again, so a service keeping ids in a durable store
-   * must add a namespace of its own (the host's).
-   */
-  readonly callId: string;
-}
-
-/** A method of a service: a request in, a response (or a Promise of one) out. Both travel as MessagePack. */
-export type ServiceMethod<Req = never, Res = unknown> = (request: Req, ctx: ServiceContext) => Res | Promise<Res>;
-
-/** A service's methods by name. */
-export type ServiceHandlers = { readonly [method: string]: ServiceMethod<never, unknown> };
-
-/** Options of `Hive.service`. */
-export interface ServiceOptions<H extends ServiceHandlers = ServiceHandlers> {
-  /** Handlers running at once (default 64); more requests wait in the queue. */
-  concurrency?: number;
-  /** Requests waiting for a slot (default 1,000); past that, callers wait for room as at a full mailbox (or get FULL). */
-  maxQueue?: number;
-  /** Bytes of requests waiting (default 16 MiB). */
-  maxQueueBytes?: number;
-  /**
-   * Ms of the hive's clock a handler has before its caller is answered
-   * TIMEOUT (default: none). The handler is not stopped (JavaScript cannot
-   * stop it) and keeps its slot until it settles: a hung handler holds one
-   * of `concurrency`.
-   */
-  timeout?: number;
-  /**
-   * The service may run a call again: a call pending when its caller was
-   * snapshotted is sent again after a restore, with the same `callId`.
-   * Otherwise (default) such a call is answered INTERRUPTED and never runs
-   * again (at most once).
-   */
-  idempotent?: boolean;
-  /** Schemas of each method's request and response, checked at the boundary (refused: INVALID). */
-  schemas?: { readonly [M in keyof H]?: { request?: Schema; response?: Schema } };
-}
-
-/** The request type of a method. */
-export type RequestOf<F> = F extends (request: infer R, ctx: ServiceContext) => unknown ? R : never;
-/** The response type of a method. */
-export type ResponseOf<F> = F extends (...args: never[]) => infer R ? Awaited<R> : never;
-
 /** What the service needs of the hive (the system implements it). */
-export interface ServiceHost {
+export interface ServiceSystem {
   readonly clock: Clock;
   /** Sends an answer from the host to a call's reply address (gone: dropped). */
   answer(replyTo: number, bytes: Uint8Array): void;
@@ -124,7 +69,7 @@ export class Service<H extends ServiceHandlers = ServiceHandlers> {
   readonly hostSide = true;
   /** @internal Reply addresses of calls to it not yet answered (they fail with NOT_FOUND when it closes). */
   readonly callers = new LazySet();
-  readonly #host: ServiceHost;
+  readonly #host: ServiceSystem;
   readonly #handlers: H;
   readonly #queue: Mailbox;
   readonly #concurrency: number;
@@ -132,18 +77,20 @@ export class Service<H extends ServiceHandlers = ServiceHandlers> {
   readonly #schemas: ServiceOptions<H>['schemas'];
   #running = 0;
   #closed = false;
+  readonly #onClose: (() => void) | undefined;
   /** @internal Whether a call pending at a snapshot is sent again after a restore. */
   readonly idempotent: boolean;
 
   /** @internal Services are made by `Hive.service`. */
   constructor(
-    host: ServiceHost,
+    host: ServiceSystem,
     /** @internal Its address (in the services' range; never given to guests). */
     readonly id: number,
     /** The name it is granted under. */
     readonly name: string,
     handlers: H,
     options: ServiceOptions<H> = {},
+    onClose?: () => void,
   ) {
     for (const [k, v] of Object.entries(handlers)) {
       if (typeof v !== 'function') throw new TypeError(`service ${name}: method ${k} is not a function`);
@@ -163,6 +110,7 @@ export class Service<H extends ServiceHandlers = ServiceHandlers> {
     this.#timeout = timeout;
     this.#schemas = options.schemas;
     this.idempotent = options.idempotent === true;
+    this.#onClose = onClose;
   }
 
   /** Requests waiting for a slot. */
@@ -209,6 +157,7 @@ export class Service<H extends ServiceHandlers = ServiceHandlers> {
     this.#closed = true;
     this.#queue.drain(() => {});
     this.#host.serviceClosed(this);
+    this.#onClose?.();
   }
 
   /** @internal */
@@ -280,7 +229,7 @@ export class Service<H extends ServiceHandlers = ServiceHandlers> {
       finish();
       if (settled) return;
       this.#host.log('debug', 'a service\'s handler failed', { service: this.name, method, err: e });
-      done(failure(Status.FAILED, e instanceof Error ? e.message : String(e)));
+      done(e instanceof ServiceError ? failure(e.status, e.message) : failure(Status.FAILED, e instanceof Error ? e.message : String(e)));
     };
     if (this.#timeout !== Infinity && replyTo !== 0) {
       timer = this.#host.clock.setTimer(this.#host.clock.now() + this.#timeout, () => {

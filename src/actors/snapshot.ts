@@ -14,7 +14,7 @@ import { lowerLimits, Tree, type ActorLimits } from './limits.js';
 import type { ActorSchema } from './codec.js';
 import { Kind, Status, type Envelope } from './envelope.js';
 import { HiveStateError, NameTakenError } from './errors.js';
-import type { ModuleDef } from './types.js';
+import type { ModuleDef, WasiGrant } from './types.js';
 import type { Binding } from '../bindings/binding.js';
 import { isProcess, type Endpoint } from './process.js';
 import { Rng } from './rng.js';
@@ -80,6 +80,8 @@ export interface RestoreActorOptions {
    * state for, are refused with a SnapshotError.
    */
   bindings?: Binding[];
+  /** WASI for an actor that had it: a new `Wasi` with these streams and `dirs` continues from its saved state (shorthand for `bindings: [new Wasi(...)]`). */
+  wasi?: WasiGrant;
   limits?: Partial<ActorLimits>;
   schema?: ActorSchema;
   imports?: Imports;

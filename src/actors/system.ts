@@ -11,6 +11,7 @@ import { InlineExecutor, SystemClock, type Clock, type Executor, type TimerHandl
 import { ABI_VERSION, hiveImports } from './abi.js';
 import { HiveAbi, type SpawnOutcome } from '../bindings/hive/index.js';
 import type { Binding } from '../bindings/binding.js';
+import { Wasi } from '../bindings/wasi/index.js';
 import { Actor, PARK, type ActorHost, type ActorLimits, type Wait } from './actor.js';
 import { assertSchema, checkBytes, decode, encode, Pid } from './codec.js';
 import { Kind, Status, isNormalExit, type Envelope } from './envelope.js';
@@ -27,9 +28,10 @@ import { RemoteActor } from './remote.js';
 import { Rng } from './rng.js';
 import { Supervisor, type SupervisedActor, type SupervisorHost, type SupervisorSpec } from './supervisor.js';
 import { restoreActor, restoreActorParts, snapshotActor, type RestoreActorOptions, type SnapshotHost } from './snapshot.js';
-import { MAX_SERVICES, SERVICE_BASE, Service, isServiceAddress, type ServiceHandlers, type ServiceHost, type ServiceOptions } from './service.js';
+import { MAX_SERVICES, SERVICE_BASE, Service, isServiceAddress, type ServiceSystem } from './service.js';
+import { isServiceDefinition, type ServiceDefinition, type ServiceHandlers, type ServiceOptions } from '../bindings/service.js';
 import { packGroup, readActorSnapshot, readGroupSnapshot } from './snapshot-format.js';
-import type { ActorOptions, DeadLetter, EventSink, ExitEvent, HiveOptions, ModuleDef, RestartEvent, SpawnOptions } from './types.js';
+import type { ActorOptions, DeadLetter, EventSink, ExitEvent, HiveOptions, ModuleDef, RestartEvent, SpawnOptions, WasiGrant } from './types.js';
 
 /** The reply address of a call (one message, then it closes). */
 class ReplyTo implements Endpoint {
@@ -226,6 +228,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   spawn(source: Module | Uint8Array | string, options: SpawnOptions = {}): ActorRef {
     this.open();
+    options = withWasi(options);
     const def = this.modules.resolve(source);
     const schema = options.schema ?? def.options.schema;
     let init: Uint8Array | null = null;
@@ -727,15 +730,18 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * main thread. Throws NameTakenError when a service has that name,
    * LimitError after 65,536 services.
    */
-  service<H extends ServiceHandlers>(name: string, handlers: H, options: ServiceOptions<H> = {}): Service<H> {
+  service<H extends ServiceHandlers>(name: string, given: H | ServiceDefinition<H>, more: ServiceOptions<H> = {}): Service<H> {
     this.open();
+    const def = isServiceDefinition(given) ? given : null;
+    const handlers = def !== null ? def.handlers : (given as H);
+    const options = def !== null ? { ...def.options, ...more } : more;
     if (this.partition !== null && this.partition.role !== 'main') throw new HiveStateError('services are registered on the hive\'s main thread');
     if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > 255) throw new RangeError('a service name is 1 to 255 bytes of UTF-8');
     const taken = this.serviceTable.get(name);
     if (taken !== undefined) throw new NameTakenError(name, taken.id);
     if (this.servicesMade >= MAX_SERVICES) throw new LimitError('services', MAX_SERVICES, 0);
     const id = SERVICE_BASE + this.servicesMade++;
-    const host: ServiceHost = {
+    const host: ServiceSystem = {
       clock: this.clock,
       answer: (replyTo, bytes) => {
         // A caller that timed out or exited closed its reply address: the answer is dropped.
@@ -750,10 +756,27 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       },
       log: (level, msg, obj) => this.logger[level](obj, msg),
     };
-    const svc = new Service<H>(host, id, name, handlers, options);
+    const svc = new Service<H>(host, id, name, handlers, options, def?.close === undefined ? undefined : () => def.close!());
     this.endpoints.set(id, svc);
     this.serviceTable.set(name, { id, idempotent: svc.idempotent });
     this.partition?.servicesChanged?.(this.services);
+    def?.start?.({
+      now: () => this.clock.now(),
+      setTimer: (at, fn) => this.clock.setTimer(at, fn),
+      clearTimer: (h) => this.clock.clearTimer(h as TimerHandle),
+      send: (to, value) => {
+        try {
+          return this.sendMessage(null, id, to, this.checkSize(encode(value)), -1, null) >= 0;
+        } catch {
+          return false;
+        }
+      },
+      alive: (pid) => {
+        const e = this.endpoints.get(pid);
+        return e instanceof Actor ? e.alive : e instanceof RemoteActor ? e.alive : e instanceof Inbox;
+      },
+      log: (level, msg, obj) => this.logger[level](obj ?? {}, msg),
+    });
     return svc;
   }
 
@@ -2268,6 +2291,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   restore(bytes: Uint8Array, options: RestoreActorOptions = {}): ActorRef {
     this.open();
+    options = withWasi(options);
     if (this.partition?.role === 'main' && options.id !== 'new') {
       // An id a worker of this hive gave out (and may still use): a restore here would take its address from it.
       // (Not one whose actor this thread saw exit: ids are never given out twice.)
@@ -2544,7 +2568,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.transport.flush();
     for (const e of [...this.endpoints.values()]) if (e instanceof Actor && e.alive) this.terminate(e, 'shutdown');
     for (const e of [...this.endpoints.values()]) if (isProcess(e) && e.alive) this.terminate(e, 'shutdown');
-    for (const e of [...this.endpoints.values()]) if (e instanceof Inbox) e.close();
+    for (const e of [...this.endpoints.values()]) if (e instanceof Inbox || e instanceof Service) e.close();
     // Actors on worker threads end with their workers.
     for (const r of this.remoteActors()) this.remoteExited(r.id, this.names.nameOf(r.id) ?? null, 'shutdown', 0, undefined);
     this.partition?.close?.();
@@ -2677,4 +2701,17 @@ function numbered(bytes: Uint8Array, n: number): Uint8Array {
     new DataView(out.buffer).setBigUint64(at + 1, BigInt(n));
   }
   return out;
+}
+
+/**
+ * Options with their `wasi` grant made into a `Wasi` binding (its `dirs`
+ * are the mounts): an actor gets WASI only when granted it, as it gets
+ * services; a WASI program without it fails to link.
+ */
+function withWasi<O extends { wasi?: WasiGrant; bindings?: Binding[] }>(options: O): O {
+  const w = options.wasi;
+  if (w === undefined) return options;
+  const { dirs, ...rest } = w;
+  const wasi = new Wasi({ ...rest, ...(dirs !== undefined ? { mounts: dirs } : {}) });
+  return { ...options, wasi: undefined, bindings: [...(options.bindings ?? []), wasi] };
 }

@@ -10,6 +10,7 @@ import type { ActorSchema } from './codec.js';
 import type { ActorLimits, HiveLimits } from './limits.js';
 import type { ActorRef } from './ref.js';
 import type { Binding } from '../bindings/binding.js';
+import type { WasiOptions } from '../bindings/wasi/index.js';
 import type { TransportFactory } from './router.js';
 import type { WorkerPool } from './threads.js';
 
@@ -108,6 +109,12 @@ export interface SpawnOptions extends ActorOptions {
    */
   services?: readonly string[];
   /**
+   * WASI preview1 for the guest (a `Wasi` binding made for it: `dirs` maps
+   * guest paths to host directories, its only file access): a WASI program
+   * spawned without it fails to link. Shorthand for `bindings: [new Wasi(...)]`.
+   */
+  wasi?: WasiGrant;
+  /**
    * Puts the actor in the spawn tree of this live actor (a host-declared
    * group: counted together, and under `signals: 'tree'` they may link and
    * send exit signals to each other). Default: a tree of its own.
@@ -122,6 +129,9 @@ export interface SpawnOptions extends ActorOptions {
    */
   worker?: number;
 }
+
+/** What WASI an actor is granted: `Wasi`'s options, with `dirs` (guest path -> host directory) for its mounts. */
+export type WasiGrant = Omit<WasiOptions, 'mounts'> & { dirs?: Record<string, string> };
 
 /** What a `placement` function is told of a host's spawn. */
 export interface PlacementRequest {

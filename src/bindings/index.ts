@@ -15,3 +15,5 @@ export { Wasi, WasiExit, WasiStateError, DEFAULT_START_TIME } from './wasi/index
 export type { WasiOptions, WasiIo, WasiState, FdState, WasiStats, StdinSource, OutputSink } from './wasi/index.js';
 export { bindingImports, hostFunction, hostBinding } from './binding.js';
 export type { Binding, BindingContext, BindingClock, BindingRandom, BindingLogger, HostFunction, LogLevel } from './binding.js';
+export { defineService, isServiceDefinition, ServiceError } from './service.js';
+export type { ServiceContext, ServiceMethod, ServiceHandlers, ServiceOptions, ServiceSchema, ServiceHost, ServiceDefinition, RequestOf, ResponseOf } from './service.js';
