@@ -107,15 +107,37 @@ describe('the public API', () => {
     const hive = d.get('actors/hive.d.ts')!;
     const ref = d.get('actors/ref.d.ts')!;
     const sup = d.get('actors/supervisor.d.ts')!;
-    expect(members(hive, 'Hive')).toEqual(['actorIds', 'clock', 'close', 'constructor', 'define', 'emit', 'idle', 'inbox', 'logger', 'migrate', 'modules', 'ref', 'restore', 'restoreGroup', 'snapshot', 'snapshotGroup', 'spawn', 'supervise', 'whereis', 'workerOf'].sort());
+    expect(members(hive, 'Hive')).toEqual(['actorIds', 'clock', 'close', 'constructor', 'define', 'emit', 'idle', 'inbox', 'logger', 'migrate', 'modules', 'ref', 'restore', 'restoreGroup', 'service', 'snapshot', 'snapshotGroup', 'spawn', 'supervise', 'whereis', 'workerOf'].sort());
     expect(members(ref, 'ActorRef')).toEqual(['alive', 'call', 'exited', 'id', 'info', 'kill', 'name', 'send', 'sendWait', 'snapshot', 'stop', 'toString'].sort());
     expect(members(ref, 'Inbox')).toEqual(['close', 'id', 'maxMessages', 'next', 'receive', 'ref', 'size', '[Symbol.asyncIterator]'].sort());
     expect(members(sup, 'Supervisor')).toEqual(expect.arrayContaining(['child', 'id']));
+    const svc = d.get('actors/service.d.ts')!;
+    expect(members(svc, 'Service')).toEqual(['call', 'close', 'closed', 'name', 'queued', 'running'].sort());
+    for (const internal of ['ServiceSystem', 'isServiceAddress', 'MAX_SERVICES', 'idempotent']) expect(`service: ${svc.includes(internal) ? internal : ''}`).toBe('service: ');
     // The system and the interfaces its parts declare stay out of the declarations users read.
     for (const [file, text] of [['hive', hive], ['ref', ref], ['supervisor', sup]] as const) {
       for (const internal of ['ActorSystem', 'systemOf', 'RefHost', 'SupervisorHost', 'allocId', 'addEndpoint']) {
         expect(`${file}: ${text.includes(internal) ? internal : ''}`).toBe(`${file}: `);
       }
     }
+  });
+
+  it('refuses, by type, a raw host import that returns what a guest cannot take (regression: `get: async (key: string) => \'v\'` type-checked as an import of pointers)', () => {
+    const dir = join(process.cwd(), 'node_modules', '.cache', 'wasmhive-import-types');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'user.ts');
+    const src = join(process.cwd(), 'src', 'index.js').replace(/\\/g, '/');
+    writeFileSync(file, `import { Hive } from ${JSON.stringify(src)};
+const hive = new Hive();
+hive.spawn('a.wasm', { imports: { env: { add: (a: number, b: number) => a + b, wait: async (ms: number) => { void ms; }, wide: (x: bigint) => x } } });
+hive.spawn('a.wasm', { imports: { env: { get: async (key: string) => 'v' } } });
+hive.spawn('a.wasm', { imports: { env: { obj: () => ({ a: 1 }) } } });
+`);
+    const program = ts.createProgram([file], { ...OPTIONS, noEmit: true, declaration: false, emitDeclarationOnly: false, rootDir: undefined, outDir: undefined });
+    const lines = ts.getPreEmitDiagnostics(program).filter((x) => x.file?.fileName === file).map((x) => x.file!.getLineAndCharacterOfPosition(x.start!).line + 1);
+    rmSync(dir, { recursive: true, force: true });
+    // Lines 4 and 5 (a string, an object) are refused; line 3 (numbers, a Promise of nothing, a bigint) is not.
+    expect([...new Set(lines)].sort()).toEqual([4, 5]);
   });
 });

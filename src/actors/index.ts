@@ -13,7 +13,7 @@
  */
 export { Hive } from './hive.js';
 export { WorkerPool, type WorkerPoolOptions } from './threads.js';
-export type { HiveOptions, PlacementRequest, ActorOptions, SpawnOptions, WasiGrant, ModuleDef, HiveEvents, ActorEvent, ExitEvent, RestartEvent, DeadLetter, LimitEvent } from './types.js';
+export type { HiveOptions, PlacementRequest, ActorOptions, SpawnOptions, WasiGrant, HostImports, RawHostFunction, ModuleDef, HiveEvents, ActorEvent, ExitEvent, RestartEvent, DeadLetter, LimitEvent } from './types.js';
 export { ActorRef, Inbox, type InboxOptions, type CallOptions, type SendOptions, type Received, type ActorInfo } from './ref.js';
 export { Service, SERVICE_BASE } from './service.js';
 export { defineService, ServiceError, type ServiceContext, type ServiceHandlers, type ServiceMethod, type ServiceOptions, type ServiceDefinition, type ServiceHost, type ServiceSchema, type RequestOf, type ResponseOf } from '../bindings/service.js';

@@ -14,7 +14,6 @@
 import { threadId } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { nodeEndpoint } from './comlink-node.js';
-import type { Imports } from '../vm/index.js';
 import { pino } from 'pino';
 import { Module, warmUp } from '../vm/index.js';
 import { ManualClock } from '../scheduler/index.js';
@@ -29,7 +28,7 @@ import { HiveStateError, LimitError } from './errors.js';
 import { inspectActor } from './inspect.js';
 import { restoreActor } from './snapshot.js';
 import { LogGate, type ActorLimits } from './limits.js';
-import type { EventSink, ModuleDef } from './types.js';
+import type { EventSink, HostImports, ModuleDef } from './types.js';
 
 /** Events a worker sends the main thread a second, at most (see eventGate). */
 const EVENTS_PER_SECOND = 10_000;
@@ -750,10 +749,11 @@ class WorkerPartition implements Partition {
    * Promise, which parks the actor until the answer comes (as a host
    * function returning a Promise does on the main thread).
    */
-  private hostImports(fields: readonly (readonly [string, string, number])[]): Imports | undefined {
+  private hostImports(fields: readonly (readonly [string, string, number])[]): HostImports | undefined {
     if (fields.length === 0) return undefined;
-    const imports: Imports = {};
-    for (const [mod, field, key] of fields) (imports[mod] ??= {})[field] = (...args: unknown[]) => this.host.call(key, mod, field, args);
+    const imports: HostImports = {};
+    // (comlink's Promise of what the main thread's function returned: the engine checks the value.)
+    for (const [mod, field, key] of fields) (imports[mod] ??= {})[field] = (...args: unknown[]) => this.host.call(key, mod, field, args) as Promise<number>;
     return imports;
   }
 

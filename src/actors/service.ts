@@ -24,15 +24,15 @@ import type { BlockedSend } from './process.js';
 
 /** First address of the range guests address services in: SERVICE_BASE + the index of the service in the actor's grants. No actor has an id there. */
 export const SERVICE_BASE = 0x7fff0000;
-/** Services a hive may register, and grants an actor may hold (the range's size). */
+/** @internal Services a hive may register, and grants an actor may hold (the range's size). */
 export const MAX_SERVICES = 0x10000;
 
-/** Whether an id is in the services' range. */
+/** @internal Whether an id is in the services' range. */
 export function isServiceAddress(id: number): boolean {
   return id >= SERVICE_BASE && id <= 0x7fffffff;
 }
 
-/** What the service needs of the hive (the system implements it). */
+/** @internal What the service needs of the hive (the system implements it). */
 export interface ServiceSystem {
   readonly clock: Clock;
   /** Sends an answer from the host to a call's reply address (gone: dropped). */

@@ -4,7 +4,7 @@
  * of the hive's events. No behaviour lives here.
  */
 import type { Logger } from 'pino';
-import type { Module, Trap, Imports } from '../vm/index.js';
+import type { Module, Trap, Func, Memory, Table, Global } from '../vm/index.js';
 import type { Clock, Executor } from '../scheduler/index.js';
 import type { ActorSchema } from './codec.js';
 import type { ActorLimits, HiveLimits } from './limits.js';
@@ -82,8 +82,16 @@ export interface ActorOptions {
   limits?: Partial<ActorLimits>;
   /** Schemas checked at the boundary. */
   schema?: ActorSchema;
-  /** More imports for the guest (host functions; a Promise they return parks the actor until it settles). */
-  imports?: Imports;
+  /**
+   * More imports for the guest: plain functions of wasm values (i32, f32,
+   * f64 as numbers, i64 as bigint; a Promise they return parks the actor
+   * until it settles), or the engine's Func, Memory, Table, Global and
+   * constants. A function returning anything else (a string, an object) is
+   * a type error: a guest passes pointers, so a host function that needs its
+   * caller's memory or identity is a `hostFunction` in `bindings`, and a
+   * service is `Hive.service`.
+   */
+  imports?: HostImports;
 }
 
 /** Options of `Hive.spawn`. */
@@ -129,6 +137,17 @@ export interface SpawnOptions extends ActorOptions {
    */
   worker?: number;
 }
+
+/**
+ * A plain host function of wasm values: numbers (i32, f32, f64) and bigints
+ * (i64) in, one of them (or nothing) out, maybe later. (Its parameters are
+ * not checked by type: an i32 function and an i64 one take different ones.)
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type RawHostFunction = (...args: any[]) => number | bigint | void | Promise<number | bigint | void>;
+
+/** Imports a host gives a guest besides `hive`, by module then field. */
+export type HostImports = Record<string, Record<string, Func | Memory | Table | Global | RawHostFunction | number | bigint | undefined> | undefined>;
 
 /** What WASI an actor is granted: `Wasi`'s options, with `dirs` (guest path -> host directory) for its mounts. */
 export type WasiGrant = Omit<WasiOptions, 'mounts'> & { dirs?: Record<string, string> };
