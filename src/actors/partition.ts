@@ -64,7 +64,7 @@ export interface Partition {
   /** The main thread: the hive's services changed (the workers get the table: [name, address, idempotent]). */
   servicesChanged?(table: [string, number, boolean][]): void;
   /** An actor began on this worker (spawned by a guest, restored). */
-  born?(id: number, name: string | null, hash: string, tree: number, mailbox: number): void;
+  born?(id: number, name: string | null, hash: string, tree: number, mailbox: number, services: readonly string[]): void;
   /** An actor of this worker exited. */
   died?(id: number, name: string | null, reason: string, fuelUsed: number, trap: { message: string; phase: string } | null): void;
   /** After each slice: a worker takes what arrived meanwhile. */
@@ -123,6 +123,8 @@ export interface RestoredIds {
   readonly name: string | null;
   readonly idsBelow: number;
   readonly reply: number | null;
+  /** The services it was granted. */
+  readonly services: readonly string[];
 }
 
 /** @internal The transport of a partition: envelopes for here go through `local`, the others to the partition. */

@@ -343,8 +343,8 @@ class WorkerPartition implements Partition {
     this.askIdsIfLow();
   }
 
-  born(id: number, name: string | null, hash: string, tree: number, mailbox: number): void {
-    this.control({ t: 'born', id, name, hash, tree, mailbox });
+  born(id: number, name: string | null, hash: string, tree: number, mailbox: number, services: readonly string[]): void {
+    this.control(services.length === 0 ? { t: 'born', id, name, hash, tree, mailbox } : { t: 'born', id, name, hash, tree, mailbox, services });
   }
 
   died(id: number, name: string | null, reason: string, fuelUsed: number, trap: { message: string; phase: string } | null): void {

@@ -306,6 +306,7 @@ export class ActorPool implements Partition {
     const id = this.placeId(slot);
     const limits = { ...def.options.limits, ...o.limits };
     const r = this.startRemote(slot, def, id, p.name, tree, limits, hostImports, (key) => (req) => ({ t: 'start', req, id, hash: def.hash, name: p.name, init: p.init, tree, linkTo: p.linkTo, limits: Object.keys(limits).length > 0 ? (limits as Record<string, number>) : null, hostImports: hostImports.fields.map(([m, f]) => [m, f, key] as const), services: o.services ?? [] }));
+    r.services = o.services ?? [];
     this.system.announce(r.id);
     return r;
   }
@@ -393,6 +394,7 @@ export class ActorPool implements Partition {
     const originalLives = id !== saved.id && original !== undefined && 'alive' in original && original.alive === true;
     return this.startRemote(slot, def, id, name, tree, limits, hostImports, (key) => {
       const r = this.system.remoteActor(id)!;
+      r.services = saved.services;
       // A kept id of a worker's block is away (claimed: every worker sends to it through this thread, so it needs no
       // fences to move), and the workers forget that when it exits.
       if (options.id !== 'new' && blockOwner(this.table, id) !== 0) r.away = r.fenced = true;
@@ -457,6 +459,7 @@ export class ActorPool implements Partition {
         if (s.reply !== null) this.system.claimId(s.reply);
         const limits = def.options.limits ?? {};
         const r = new RemoteActor(s.id, slot.index, root, def.hash, (limits.mailbox as number | undefined) ?? this.config.task.limits.mailbox);
+        r.services = s.services;
         const f = fns[i]!;
         const key = f.fields.length === 0 ? 0 : this.nextImportKey++;
         if (key !== 0) {
@@ -1136,7 +1139,9 @@ export class ActorPool implements Partition {
       case 'born':
         if (this.system.remoteActor(c.id) === undefined) {
           slot.actors++;
-          this.system.addRemote(new RemoteActor(c.id, slot.index, c.tree, c.hash, c.mailbox), null, false);
+          const r = new RemoteActor(c.id, slot.index, c.tree, c.hash, c.mailbox);
+          if (c.services !== undefined) r.services = c.services;
+          this.system.addRemote(r, null, false);
           this.system.announce(c.id);
         }
         return;

@@ -636,6 +636,8 @@ export interface BornControl {
   /** The root of its spawn tree. */
   readonly tree: number;
   readonly mailbox: number;
+  /** The services it was granted (absent: none). */
+  readonly services?: readonly string[];
 }
 
 /** worker → main: an actor of the worker exited. */

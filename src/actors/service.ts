@@ -39,6 +39,8 @@ export interface ServiceSystem {
   answer(replyTo: number, bytes: Uint8Array): void;
   /** The name an actor is registered under. */
   nameOf(pid: number): string | null;
+  /** The services an actor was granted. */
+  grantsOf(pid: number): readonly string[];
   /** The service closed: its address goes, its pending callers fail. */
   serviceClosed(s: Service): void;
   log(level: 'debug' | 'warn', msg: string, obj: object): void;
@@ -51,6 +53,8 @@ class Refusal {
     readonly message: string,
   ) {}
 }
+
+const NO_GRANTS: readonly string[] = Object.freeze([]);
 
 /** The answer `[status, text]`. */
 function failure(status: number, text: string): Uint8Array {
@@ -143,7 +147,7 @@ export class Service<H extends ServiceHandlers = ServiceHandlers> {
       const issues = checkSchema(s.request, req);
       if (issues.length > 0) throw new SchemaError('in', 0, issues);
     }
-    const res = await fn(req as never, { service: this.name, caller: 0, callerName: null, callId: 'host' });
+    const res = await fn(req as never, { service: this.name, caller: 0, callerName: null, grants: NO_GRANTS, callId: 'host' });
     if (s?.response !== undefined) {
       const issues = checkSchema(s.response, res);
       if (issues.length > 0) throw new SchemaError('out', 0, issues);
@@ -200,7 +204,7 @@ export class Service<H extends ServiceHandlers = ServiceHandlers> {
     const parsed = this.#parse(env.bytes);
     if (parsed instanceof Refusal) return done(failure(parsed.status, parsed.message));
     const [method, fn, request, n] = parsed;
-    const ctx: ServiceContext = { service: this.name, caller, callerName: caller === 0 ? null : this.#host.nameOf(caller), callId: `${caller}:${n}` };
+    const ctx: ServiceContext = { service: this.name, caller, callerName: caller === 0 ? null : this.#host.nameOf(caller), grants: caller === 0 ? NO_GRANTS : this.#host.grantsOf(caller), callId: `${caller}:${n}` };
     this.#running++;
     const finish = (): void => {
       this.#running--;

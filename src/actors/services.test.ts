@@ -32,7 +32,7 @@ describe('services', () => {
     expect(math).toBe(SERVICE_BASE);
     expect(await call(p, math, ['add', [2, 3]])).toEqual([expect.any(Number), [0, 5]]);
     expect(await call(p, math, ['later', 21])).toEqual([expect.any(Number), [0, { twice: 42 }]]);
-    expect(seen).toEqual([{ service: 'math', caller: p.id, callerName: 'asker', callId: `${p.id}:1` }]);
+    expect(seen).toEqual([{ service: 'math', caller: p.id, callerName: 'asker', grants: ['math'], callId: `${p.id}:1` }]);
     hive.close();
   });
 
@@ -168,7 +168,8 @@ describe('services and snapshots', () => {
     hive.define('probe', guest('probe'));
     const ran: string[] = [];
     let release = (): void => {};
-    hive.service('counter', { inc: (_: null, ctx) => (ran.push(ctx.callId), new Promise<number>((r) => (release = () => r(ran.length)))) }, { idempotent });
+    // (A caller's grants are told to the handler, a restored one's too, on any thread.)
+    hive.service('counter', { inc: (_: null, ctx) => (ran.push(ctx.grants.join() === 'counter' ? ctx.callId : `grants ${ctx.grants.join()}`), new Promise<number>((r) => (release = () => r(ran.length)))) }, { idempotent });
     return { hive, ran, get release() { return release; } } as never;
   };
 

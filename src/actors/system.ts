@@ -309,7 +309,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       s.linkTo.links.add(id);
     }
     this.executor.schedule(actor);
-    this.partition?.born?.(id, actor.name, def.hash, actor.tree.root, limits.mailbox);
+    this.partition?.born?.(id, actor.name, def.hash, actor.tree.root, limits.mailbox, actor.services);
     // Nothing made for nobody: a spawn bomb's or a batch's events and log lines cost only when someone takes them.
     if (this.events.listenerCount('spawned') > 0) this.events.emit('spawned', { ref: this.refOf(id), id, name: actor.name });
     if (this.logger.isLevelEnabled('debug')) actor.logger.debug({ module: def.name ?? def.hash.slice(0, 12) }, 'spawned');
@@ -748,6 +748,10 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         if (this.endpoints.get(replyTo) instanceof ReplyTo || this.remote(replyTo)) this.sendMessage(null, id, replyTo, bytes, -1, null);
       },
       nameOf: (pid) => this.names.nameOf(pid) ?? null,
+      grantsOf: (pid) => {
+        const e = this.endpoints.get(pid);
+        return e instanceof Actor || e instanceof RemoteActor ? e.services : NO_SERVICES;
+      },
       serviceClosed: (svc) => {
         this.endpoints.delete(svc.id);
         this.failCallers(svc, 'closed');
@@ -2658,7 +2662,7 @@ function ownTables(a: Actor): Table[] {
   return inst.inst.tables.slice(a.def.module.ast.numImportedTables);
 }
 
-/** What an actor snapshot says of its addresses (Partition.restoreOn): its id, name, its hive's ids given out, the reply address of the call it waits in. */
+/** What an actor snapshot says of its addresses (Partition.restoreOn): its id, name, its hive's ids given out, the reply address of the call it waits in, its grants. */
 function restoredIds(bytes: Uint8Array): RestoredIds {
   const b = readActorSnapshot(bytes);
   const id = b['id'];
@@ -2667,7 +2671,9 @@ function restoredIds(bytes: Uint8Array): RestoredIds {
   if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > ID_MAX) throw new SnapshotError('malformed actor snapshot: id');
   const wait = b['wait'] as Record<string, unknown> | null | undefined;
   const reply = wait != null && wait['kind'] === 'call' && typeof wait['reply'] === 'number' ? wait['reply'] : null;
-  return { id, name: typeof name === 'string' ? name : null, idsBelow: typeof idsBelow === 'number' && Number.isInteger(idsBelow) && idsBelow > 0 ? Math.min(idsBelow, ID_MAX + 1) : id + 1, reply };
+  // (Checked in full where it is restored: here only what a handler is told of its caller.)
+  const services = Array.isArray(b['services']) && b['services'].every((x) => typeof x === 'string') ? (b['services'] as string[]) : NO_SERVICES;
+  return { id, name: typeof name === 'string' ? name : null, idsBelow: typeof idsBelow === 'number' && Number.isInteger(idsBelow) && idsBelow > 0 ? Math.min(idsBelow, ID_MAX + 1) : id + 1, reply, services };
 }
 
 /** The first byte of a MessagePack array of 2: a service request `[method, request]` (any other shape is refused: BAD_ARGUMENT). */

@@ -15,6 +15,8 @@ export interface ServiceContext {
   readonly caller: number;
   /** The name the caller is registered under, if any (when the request arrived). */
   readonly callerName: string | null;
+  /** The services the caller was granted (this one among them); none for the host. */
+  readonly grants: readonly string[];
   /**
    * The call's id: the caller's pid and the number of its call to a service
    * (`"<pid>:<n>"`), kept across snapshots: a call sent again after a
