@@ -6,6 +6,8 @@
  * appears in the `.d.ts`.
  */
 import { EventEmitter } from 'eventemitter3';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { Module } from '../vm/index.js';
 import type { Clock } from '../scheduler/index.js';
@@ -194,6 +196,28 @@ export class Hive extends EventEmitter<HiveEvents> {
    */
   service<H extends ServiceHandlers>(name: string, handlers: H | ServiceDefinition<H>, options: ServiceOptions<H> = {}): Service<H> {
     return this.#system.service(name, handlers, options);
+  }
+
+  /**
+   * Registers a service that also runs inside each worker thread (stateless
+   * and fast: hashing, compression), so actors on a worker call it without
+   * leaving their thread; one copy per thread, each with its own state. Its
+   * handlers come from an ES module (a path or URL): the export `export`
+   * (default `default`), a `ServiceDefinition` or an object of methods; the
+   * main thread runs a copy too, for its own actors and `Service.call`.
+   * Options must cross threads (no schemas here: put them in the module's
+   * definition). Until a worker has loaded the module, its actors' calls go
+   * to the main thread's copy.
+   */
+  async workerService(name: string, source: { module: string | URL; export?: string }, options: Omit<ServiceOptions, 'schemas'> = {}): Promise<Service> {
+    const url = source.module instanceof URL ? source.module.href : /^[a-z][a-z0-9+.-]*:/i.test(source.module) ? source.module : pathToFileURL(resolve(source.module)).href;
+    const exportName = source.export ?? 'default';
+    const mod = (await import(url)) as Record<string, unknown>;
+    const given = mod[exportName];
+    if (typeof given !== 'object' || given === null) throw new TypeError(`the module ${url} exports no object ${exportName}`);
+    const { concurrency, maxQueue, maxQueueBytes, timeout, idempotent } = options;
+    const sent = Object.fromEntries(Object.entries({ concurrency, maxQueue, maxQueueBytes, timeout, idempotent }).filter(([, v]) => v !== undefined));
+    return this.#system.service(name, given as ServiceHandlers, options, { url, export: exportName, options: sent });
   }
 
   /**

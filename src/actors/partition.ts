@@ -8,7 +8,7 @@
  * its receiver's partition: the inline transport for addresses here, the
  * partition for the others.
  */
-import type { Signal } from './protocol.js';
+import type { Signal, WorkerServiceModule } from './protocol.js';
 import type { RemoteActor } from './remote.js';
 import type { Transport } from './router.js';
 import type { ModuleDef, SpawnOptions } from './types.js';
@@ -62,7 +62,7 @@ export interface Partition {
    */
   reserved?(below: number): void;
   /** The main thread: the hive's services changed (the workers get the table: [name, address, idempotent]). */
-  servicesChanged?(table: [string, number, boolean][]): void;
+  servicesChanged?(table: [string, number, boolean][], inWorkers: [string, number, WorkerServiceModule][]): void;
   /** An actor began on this worker (spawned by a guest, restored). */
   born?(id: number, name: string | null, hash: string, tree: number, mailbox: number, services: readonly string[]): void;
   /** An actor of this worker exited. */

@@ -21,9 +21,10 @@ import { Doorbell } from '../scheduler/ring.js';
 import { Channel } from './channel.js';
 import { Obligations } from './obligations.js';
 import type { Partition } from './partition.js';
-import { blockOwner, treeOfKey, readControl, readSignal, writeControl, writeSignal, STATE_READY, STATE_THREAD, WireKind, type AgentMessage, type AgentTask, type AnswerControl, type HostFunctions, type PartitionTask, type PoolControl, type RequestControl, type Signal, type StartControl, type InspectQuery, type IdsControl, type FrozenCounts } from './protocol.js';
+import { blockOwner, treeOfKey, readControl, readSignal, writeControl, writeSignal, STATE_READY, STATE_THREAD, WireKind, type AgentMessage, type AgentTask, type AnswerControl, type HostFunctions, type PartitionTask, type PoolControl, type RequestControl, type Signal, type StartControl, type ServiceModuleControl, type InspectQuery, type IdsControl, type FrozenCounts } from './protocol.js';
 import { ActorSystem } from './system.js';
 import { SERVICE_BASE } from './service.js';
+import type { ServiceHandlers } from '../bindings/service.js';
 import { HiveStateError, LimitError } from './errors.js';
 import { inspectActor } from './inspect.js';
 import { restoreActor } from './snapshot.js';
@@ -534,6 +535,9 @@ class WorkerPartition implements Partition {
       case 'services':
         this.system.setServices(c.table);
         break;
+      case 'service-module':
+        void this.loadService(c);
+        break;
       case 'define': {
         const module = new Module(c.bytes);
         // Its host functions (if any) run on the main thread: a guest's spawn of it here calls them there.
@@ -755,6 +759,25 @@ class WorkerPartition implements Partition {
     // (comlink's Promise of what the main thread's function returned: the engine checks the value.)
     for (const [mod, field, key] of fields) (imports[mod] ??= {})[field] = (...args: unknown[]) => this.host.call(key, mod, field, args) as Promise<number>;
     return imports;
+  }
+
+  /**
+   * A service declared to run in each worker: its module is imported here and
+   * the service mounted under its address, so this worker's actors call it
+   * without leaving the thread (until then, and if the import fails, their
+   * calls go to the main thread's copy).
+   */
+  private async loadService(c: ServiceModuleControl): Promise<void> {
+    try {
+      const mod = (await import(c.module.url)) as Record<string, unknown>;
+      const given = mod[c.module.export];
+      if (typeof given !== 'object' || given === null) throw new TypeError(`the module ${c.module.url} exports no object ${c.module.export}`);
+      // Closed (or the partition ended) while it loaded: nothing to mount.
+      if (this.closed || !this.system.services.some(([, id]) => id === c.id)) return;
+      this.system.mountService(c.name, c.id, given as ServiceHandlers, c.module.options, false);
+    } catch (e) {
+      this.system.logger.warn({ err: e, service: c.name }, 'a service to run in each worker failed to load: its calls go to the main thread');
+    }
   }
 
   private answer(req: number, value: unknown): void {

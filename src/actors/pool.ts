@@ -25,7 +25,7 @@ import { RingWriter, createDoorbell, createRing } from '../scheduler/ring.js';
 import { Channel, createChannelBuffers } from './channel.js';
 import { ActorExitedError, HiveStateError, LimitError, NotFoundError, WorkerUnavailableError } from './errors.js';
 import type { Partition, Placement, RestoredIds } from './partition.js';
-import { BLOCK_TABLE_BYTES, ID_BLOCK, blockIndex, blockOwner, treeOfKey, readControl, readSignal, writeControl, writeSignal, WireKind, type AnswerControl, type FrozenCounts, type PeerRings, type PoolControl, type Signal } from './protocol.js';
+import { BLOCK_TABLE_BYTES, ID_BLOCK, blockIndex, blockOwner, treeOfKey, readControl, readSignal, writeControl, writeSignal, WireKind, type AnswerControl, type FrozenCounts, type PeerRings, type PoolControl, type Signal, type WorkerServiceModule } from './protocol.js';
 import { RemoteActor } from './remote.js';
 import { readGroupSnapshot } from './snapshot-format.js';
 import { Obligations } from './obligations.js';
@@ -53,6 +53,8 @@ interface Slot {
   alive: boolean;
   /** Module hashes sent to it. */
   readonly defs: Set<string>;
+  /** The addresses of the services running in it (declared to run in each worker), sent once. */
+  readonly workerServices: Set<number>;
   /** Actors placed or born there and not yet exited. */
   actors: number;
   /** Records read while waiting for an answer, handled before anything newer. */
@@ -187,7 +189,7 @@ export class ActorPool implements Partition {
       }
     }
     const tag = first ? index : this.nextTag++;
-    const slot: Slot = { index, channel: new Channel(buffers.down, buffers.up, false, bell), state: new Int32Array(state), alive: true, defs: new Set(), actors: 0, backlog: [], forget: () => {}, awaiting: new Set(), initial, hostPort: null, placeIds: [0, 0], granted: [], tag };
+    const slot: Slot = { index, channel: new Channel(buffers.down, buffers.up, false, bell), state: new Int32Array(state), alive: true, defs: new Set(), workerServices: new Set(), actors: 0, backlog: [], forget: () => {}, awaiting: new Set(), initial, hostPort: null, placeIds: [0, 0], granted: [], tag };
     this.tags.set(tag, slot);
     this.slots[index] = slot;
     // The host functions of its actors, served to it with comlink (the port does not hold the process open).
@@ -202,6 +204,10 @@ export class ActorPool implements Partition {
     for (const def of this.system.modules.named.values()) this.sendDef(slot, def);
     const services = this.system.services;
     if (services.length > 0) this.control(slot, { t: 'services', table: services });
+    for (const [name, id, module] of this.system.workerServices) {
+      slot.workerServices.add(id);
+      this.control(slot, { t: 'service-module', name, id, module });
+    }
     slot.forget = this.agents.start(index - 1, task, (reason) => this.lost(slot, reason));
     void this.pumpLoop(slot);
   }
@@ -934,8 +940,17 @@ export class ActorPool implements Partition {
   }
 
   /** The hive's services changed: every worker learns the table (its actors' grants name them). */
-  servicesChanged(table: [string, number, boolean][]): void {
-    for (const s of this.slots) if (s !== undefined && s.alive) this.control(s, { t: 'services', table });
+  servicesChanged(table: [string, number, boolean][], inWorkers: [string, number, WorkerServiceModule][]): void {
+    for (const s of this.slots) {
+      if (s === undefined || !s.alive) continue;
+      this.control(s, { t: 'services', table });
+      // A new service to run in each worker (one the worker runs already is not sent again).
+      for (const [name, id, module] of inWorkers) {
+        if (s.workerServices.has(id)) continue;
+        s.workerServices.add(id);
+        this.control(s, { t: 'service-module', name, id, module });
+      }
+    }
   }
 
   /** A module defined by name after the pool started: every worker learns it (guests spawn it by name). */

@@ -441,6 +441,21 @@ export interface ServicesControl {
   readonly table: readonly (readonly [string, number, boolean])[];
 }
 
+/** Where a service declared to run in each worker is loaded from: an ES module (a URL) and its export (a ServiceDefinition or an object of handlers), with options that cross threads. */
+export interface WorkerServiceModule {
+  readonly url: string;
+  readonly export: string;
+  readonly options: { concurrency?: number; maxQueue?: number; maxQueueBytes?: number; timeout?: number; idempotent?: boolean };
+}
+
+/** main → worker: a service to run in the worker too, under its address (sent when it is registered, and to a worker as it starts). */
+export interface ServiceModuleControl {
+  readonly t: 'service-module';
+  readonly name: string;
+  readonly id: number;
+  readonly module: WorkerServiceModule;
+}
+
 /** main → worker: a module the worker may start actors of (sent once per worker; named ones to every worker). */
 export interface DefineControl {
   readonly t: 'define';
@@ -759,7 +774,7 @@ export interface LostControl {
 }
 
 /** Every pool control envelope. */
-export type PoolControl = DefineControl | ServicesControl | StartControl | TerminateControl | IdsControl | RequestControl | TimeControl | CloseControl | AnswerControl | BornControl | DiedControl | EventControl | LogControl | WantIdsControl | AwayControl | MovedControl | FenceControl | LostControl | RefundControl | ForgetControl;
+export type PoolControl = DefineControl | ServicesControl | ServiceModuleControl | StartControl | TerminateControl | IdsControl | RequestControl | TimeControl | CloseControl | AnswerControl | BornControl | DiedControl | EventControl | LogControl | WantIdsControl | AwayControl | MovedControl | FenceControl | LostControl | RefundControl | ForgetControl;
 
 /** A control envelope as a wire record. */
 export function writeControl(c: PoolControl): Uint8Array {

@@ -214,3 +214,25 @@ describe('services and snapshots', () => {
     two.hive.close();
   });
 });
+
+describe('services that run in each worker', () => {
+  it('a service declared to run in each worker answers an actor on a worker from that worker (and an inline hive from the main thread)', async () => {
+    const { hive } = testHive();
+    const svc = await hive.workerService('fnv', { module: 'test/fixtures/fnv-service.mjs' });
+    const p = hive.spawn('probe', { services: ['fnv'] });
+    expect((await call(p, SERVICE_BASE, ['fnv', 'hive']))[1]).toEqual([0, 0x2cb45133]);
+    const onWorker = hive.workerOf(p) !== null;
+    // Until its worker has loaded the module, the calls go to the main thread's copy (thread 0).
+    let thread = 0;
+    for (let i = 0; i < 200 && (thread === 0) === onWorker; i++) {
+      thread = ((await call(p, SERVICE_BASE, ['thread', null]))[1] as [number, number])[1];
+      if ((thread === 0) === onWorker) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(thread !== 0).toBe(onWorker);
+    expect(await svc.call('thread', null as never)).toBe(0); // the host's calls run on the main thread
+    svc.close();
+    await settle(hive);
+    expect((await call(p, SERVICE_BASE, ['fnv', 'x'], 1000))[0]).toBe(Status.NOT_FOUND);
+    hive.close();
+  });
+});

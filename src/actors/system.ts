@@ -30,6 +30,7 @@ import { Supervisor, type SupervisedActor, type SupervisorHost, type SupervisorS
 import { restoreActor, restoreActorParts, snapshotActor, type RestoreActorOptions, type SnapshotHost } from './snapshot.js';
 import { MAX_SERVICES, SERVICE_BASE, Service, isServiceAddress, type ServiceSystem } from './service.js';
 import { isServiceDefinition, type ServiceDefinition, type ServiceHandlers, type ServiceOptions } from '../bindings/service.js';
+import type { WorkerServiceModule } from './protocol.js';
 import { packGroup, readActorSnapshot, readGroupSnapshot } from './snapshot-format.js';
 import type { ActorOptions, DeadLetter, EventSink, ExitEvent, HiveOptions, ModuleDef, RestartEvent, SpawnOptions, WasiGrant } from './types.js';
 
@@ -121,7 +122,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** Names of actors and host mailboxes (the hive's side of register, unregister and lookup). */
   private readonly names = new NameTable();
   /** The hive's services by name: their addresses (SERVICE_BASE + their number) and whether they are idempotent. Every thread has it (the main thread sends it to the workers). */
-  private serviceTable = new Map<string, { readonly id: number; readonly idempotent: boolean }>();
+  private serviceTable = new Map<string, { readonly id: number; readonly idempotent: boolean; readonly module?: WorkerServiceModule }>();
   /** Services registered so far (their numbers are never given out twice). */
   private servicesMade = 0;
   /** Exit reasons of the last actors that exited (errors about them say why they are gone), at most RECENT_EXITS. */
@@ -730,17 +731,29 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * main thread. Throws NameTakenError when a service has that name,
    * LimitError after 65,536 services.
    */
-  service<H extends ServiceHandlers>(name: string, given: H | ServiceDefinition<H>, more: ServiceOptions<H> = {}): Service<H> {
+  service<H extends ServiceHandlers>(name: string, given: H | ServiceDefinition<H>, more: ServiceOptions<H> = {}, workerModule?: WorkerServiceModule): Service<H> {
     this.open();
-    const def = isServiceDefinition(given) ? given : null;
-    const handlers = def !== null ? def.handlers : (given as H);
-    const options = def !== null ? { ...def.options, ...more } : more;
     if (this.partition !== null && this.partition.role !== 'main') throw new HiveStateError('services are registered on the hive\'s main thread');
     if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > 255) throw new RangeError('a service name is 1 to 255 bytes of UTF-8');
     const taken = this.serviceTable.get(name);
     if (taken !== undefined) throw new NameTakenError(name, taken.id);
     if (this.servicesMade >= MAX_SERVICES) throw new LimitError('services', MAX_SERVICES, 0);
     const id = SERVICE_BASE + this.servicesMade++;
+    const svc = this.mountService(name, id, given, more, true);
+    this.serviceTable.set(name, { id, idempotent: svc.idempotent, ...(workerModule !== undefined ? { module: workerModule } : {}) });
+    this.partition?.servicesChanged?.(this.services, this.workerServices);
+    return svc;
+  }
+
+  /**
+   * @internal A service's endpoint on this thread under `id`: the main
+   * thread's (`owner`: it keeps the table), or a worker's copy of a service
+   * declared to run in each worker (the table stays the main thread's).
+   */
+  mountService<H extends ServiceHandlers>(name: string, id: number, given: H | ServiceDefinition<H>, more: ServiceOptions<H>, owner: boolean): Service<H> {
+    const def = isServiceDefinition(given) ? given : null;
+    const handlers = def !== null ? def.handlers : (given as H);
+    const options = def !== null ? { ...def.options, ...more } : more;
     const host: ServiceSystem = {
       clock: this.clock,
       answer: (replyTo, bytes) => {
@@ -755,15 +768,14 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       serviceClosed: (svc) => {
         this.endpoints.delete(svc.id);
         this.failCallers(svc, 'closed');
+        if (!owner) return;
         this.serviceTable.delete(svc.name);
-        this.partition?.servicesChanged?.(this.services);
+        this.partition?.servicesChanged?.(this.services, this.workerServices);
       },
       log: (level, msg, obj) => this.logger[level](obj, msg),
     };
     const svc = new Service<H>(host, id, name, handlers, options, def?.close === undefined ? undefined : () => def.close!());
     this.endpoints.set(id, svc);
-    this.serviceTable.set(name, { id, idempotent: svc.idempotent });
-    this.partition?.servicesChanged?.(this.services);
     def?.start?.({
       now: () => this.clock.now(),
       setTimer: (at, fn) => this.clock.setTimer(at, fn),
@@ -784,6 +796,13 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return svc;
   }
 
+  /** @internal The services declared to run in each worker: [name, address, module]. */
+  get workerServices(): [string, number, WorkerServiceModule][] {
+    const out: [string, number, WorkerServiceModule][] = [];
+    for (const [name, s] of this.serviceTable) if (s.module !== undefined) out.push([name, s.id, s.module]);
+    return out;
+  }
+
   /** @internal The service table, as the workers are sent it: [name, address, idempotent]. */
   get services(): [string, number, boolean][] {
     return [...this.serviceTable].map(([name, s]) => [name, s.id, s.idempotent]);
@@ -792,6 +811,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** @internal A worker's copy of the main thread's service table. */
   setServices(table: readonly (readonly [string, number, boolean])[]): void {
     this.serviceTable = new Map(table.map(([name, id, idempotent]) => [name, { id, idempotent }]));
+    // A copy of a service the main thread closed closes here too.
+    const live = new Set(table.map(([, id]) => id));
+    for (const e of [...this.endpoints.values()]) if (e instanceof Service && !live.has(e.id)) e.close();
   }
 
   /** The names of services, checked for a spawn's grants: each registered, once. */
