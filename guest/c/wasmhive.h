@@ -6,7 +6,8 @@
  * works too). It declares the guest ABI `hive` version 1 (docs/guest-abi.md
  * is the contract), its status, kind, flag and log-level constants, and a
  * small MessagePack writer and reader that work on buffers you own (no
- * allocation).
+ * allocation), and helpers to call the host's services (hive_service,
+ * hive_service_call).
  *
  * Build with `npx wasmhive build actor.c`, or with clang (and lld) as it
  * does (guest/c/clang-flags): compile, then link without -O (with -O, clang
@@ -65,6 +66,11 @@ extern "C" {
 #define HIVE_BAD_ARGUMENT (-8) /* an argument is out of range, or not UTF-8 */
 #define HIVE_TOO_LARGE (-9)    /* larger than the hive's maxMessageBytes */
 #define HIVE_LIMIT (-10)       /* a resource limit was reached; nothing done */
+/* Statuses a service answers with (besides BAD_ARGUMENT, INVALID, TIMEOUT, FULL; see "services" below). */
+#define HIVE_FAILED (-11)      /* the service's handler threw or rejected */
+#define HIVE_INTERRUPTED (-12) /* pending when this actor was snapshotted: it may or may not have run */
+/* Not an ABI status: hive_service_call* got an answer that is not [status: int, body]. */
+#define HIVE_DECODE_ERROR (-100)
 
 /* Kinds of the current message (hive_kind()). */
 #define HIVE_MESSAGE 0 /* what the sender sent */
@@ -72,8 +78,12 @@ extern "C" {
 #define HIVE_DOWN 2    /* a monitored actor exited: {ref, from, reason} */
 #define HIVE_INIT 3    /* the init message given to spawn */
 
-/* Flags of hive_spawn. */
-#define HIVE_LINK 1
+/* Flags of hive_spawn (or them together). */
+#define HIVE_LINK 1           /* link to the new actor atomically */
+#define HIVE_SPAWN_SERVICES 2 /* grant it this actor's services, in the same order (so at the same addresses) */
+
+/* Services: lookup gives a granted service the address HIVE_SERVICE_BASE + its index in this actor's grant list. */
+#define HIVE_SERVICE_BASE 0x7FFF0000
 
 /* Timeouts (milliseconds of the hive's clock). */
 #define HIVE_FOREVER (-1)
@@ -146,6 +156,13 @@ static inline int32_t hive_register_str(const char *name) { return hive_register
 
 /** The pid registered under a NUL-terminated name, or HIVE_NOT_FOUND. */
 static inline int32_t hive_lookup_str(const char *name) { return hive_lookup(name, hive_strlen(name)); }
+
+/**
+ * The address of the service granted to this actor under a NUL-terminated
+ * name (see "services" below), or HIVE_NOT_FOUND (no such service, or not
+ * granted to this actor), or HIVE_BAD_ARGUMENT. It is hive_lookup_str.
+ */
+static inline int32_t hive_service(const char *name) { return hive_lookup(name, hive_strlen(name)); }
 
 /**
  * Exits this actor with a NUL-terminated reason. Does not return: when the
@@ -656,6 +673,100 @@ static inline int32_t hive_receive_into(void *buf, int32_t cap, int32_t timeout)
   if (n < 0) return n;
   hive_read(buf, n < cap ? n : cap);
   return n;
+}
+
+/* ---- services ------------------------------------------------------------ */
+
+/*
+ * A service is code the host registered and granted to this actor
+ * (docs/guest-abi.md, "Services"); hive_service(name) gives its address.
+ * A request is the MessagePack array [method: str, request] (request nil
+ * when there is none), sent with hive_call, or with hive_send when no answer
+ * is wanted. The answer becomes the current message: the array
+ * [status: int, body], status 0 with the response as body, or a negative
+ * status (HIVE_FAILED, HIVE_INTERRUPTED, HIVE_BAD_ARGUMENT, HIVE_INVALID,
+ * HIVE_TIMEOUT, HIVE_FULL) with the error message (a str) as body.
+ */
+
+/*
+ * Reads the answer of a service call (n bytes) into buf and splits it: body
+ * reads the body. Returns the answer's status, HIVE_TOO_LARGE (a response
+ * larger than cap) or HIVE_DECODE_ERROR.
+ */
+static inline int32_t hive__service_answer(int32_t n, uint8_t *buf, uint32_t cap, hive_mp_reader *body) {
+  bool whole = (uint32_t)n <= cap;
+  uint32_t got = whole ? (uint32_t)n : cap;
+  hive_read(buf, (int32_t)got);
+  hive_mp_reader r;
+  hive_mpr_init(&r, buf, got);
+  uint32_t items;
+  int64_t status;
+  if (!hive_mpr_array(&r, &items) || items != 2 || !hive_mpr_int(&r, &status))
+    return whole ? HIVE_DECODE_ERROR : HIVE_TOO_LARGE;
+  if (status > 0 || status < INT32_MIN) return HIVE_DECODE_ERROR;
+  if (!whole) return status < 0 ? (int32_t)status : HIVE_TOO_LARGE; /* an error message that does not fit: none */
+  if (r.pos == r.len) return HIVE_DECODE_ERROR;                      /* no body */
+  hive_mpr_init(body, r.buf + r.pos, r.len - r.pos);
+  if (status == 0) {
+    hive_mp_reader check = *body;
+    if (!hive_mpr_skip(&check) || !hive_mpr_done(&check)) {
+      hive_mpr_init(body, buf, 0);
+      return HIVE_DECODE_ERROR;
+    }
+  }
+  return (int32_t)status;
+}
+
+/**
+ * Calls `method` (NUL-terminated) of the service at svc with `request`: one
+ * encoded MessagePack value of request_len bytes (NULL or 0 bytes: none,
+ * sent as nil; not inside buf). buf (cap bytes) holds the request, then the
+ * answer. Returns:
+ * - HIVE_OK: `body` reads the response (in buf);
+ * - the status the service answered (HIVE_FAILED, HIVE_INTERRUPTED,
+ *   HIVE_BAD_ARGUMENT, ...): `body` reads its error message (a str), when
+ *   the answer fits in buf;
+ * - the call's own status (HIVE_NOT_FOUND, HIVE_TIMEOUT, ...);
+ * - HIVE_TOO_LARGE when the request or the response does not fit in buf;
+ * - HIVE_DECODE_ERROR when the answer is not [status: int, body].
+ * `body` reads nothing whenever there is nothing to read.
+ */
+static inline int32_t hive_service_call(int32_t svc, const char *method, const void *request, uint32_t request_len,
+                                        void *buf, uint32_t cap, hive_mp_reader *body, int32_t timeout) {
+  hive_mp_writer w;
+  hive_mpw_init(&w, buf, cap);
+  hive_mpw_array(&w, 2);
+  hive_mpw_cstr(&w, method);
+  if (request == NULL || request_len == 0) hive_mpw_nil(&w);
+  else hive__mpw_bytes(&w, request, request_len);
+  hive_mpr_init(body, buf, 0);
+  if (w.error) return HIVE_TOO_LARGE;
+  int32_t n = hive_call(svc, w.buf, (int32_t)w.len, timeout);
+  if (n < 0) return n;
+  return hive__service_answer(n, (uint8_t *)buf, cap, body);
+}
+
+/**
+ * hive_service_call with an integer request and response, on 128 bytes of
+ * stack: stores the response in *response (0 on failure). Returns HIVE_OK or
+ * a status as hive_service_call does (HIVE_TOO_LARGE for a method name over
+ * about 100 bytes; HIVE_DECODE_ERROR also when the response is not an
+ * integer that fits an int64). For the error message, use hive_service_call.
+ */
+static inline int32_t hive_service_call_int(int32_t svc, const char *method, int64_t request, int64_t *response,
+                                            int32_t timeout) {
+  uint8_t req[9], buf[128];
+  hive_mp_writer w;
+  hive_mpw_init(&w, req, sizeof req);
+  hive_mpw_int(&w, request);
+  *response = 0;
+  hive_mp_reader body;
+  int32_t status = hive_service_call(svc, method, req, w.len, buf, sizeof buf, &body, timeout);
+  if (status != HIVE_OK) return status;
+  int64_t v;
+  if (!hive_mpr_int(&body, &v) || !hive_mpr_done(&body)) return HIVE_DECODE_ERROR;
+  *response = v;
+  return HIVE_OK;
 }
 
 #ifdef __cplusplus

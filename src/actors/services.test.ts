@@ -236,3 +236,34 @@ describe('services that run in each worker', () => {
     hive.close();
   });
 });
+
+describe('the AssemblyScript SDK\'s service client (test/guests/svc.ts)', () => {
+  /** The svc guest's report: it looks up `service` and calls `method` with 0 .. n-1. */
+  const run = async (hive: Hive, services: string[], init: { service: string; method: string; n: number }): Promise<unknown> => {
+    const box = hive.inbox();
+    hive.spawn('svc', { services, init: { ...init, report: box.ref } });
+    const r = await box.next({ timeout: 10_000 });
+    box.close();
+    return r;
+  };
+
+  it('finds a granted service, calls it with typed requests and decodes the typed responses; failures set lastStatus and serviceError, and a service not granted is not found', async () => {
+    const { hive } = testHive();
+    hive.define('svc', guest('svc'));
+    hive.service('math', {
+      square: async (n: number) => BigInt(n) * BigInt(n),
+      odd: (n: number) => {
+        if (n % 2 === 0) throw new Error(`${n} is even`);
+        return n;
+      },
+    });
+    hive.service('other', { square: (n: number) => n });
+    expect(await run(hive, ['math'], { service: 'math', method: 'square', n: 100 })).toEqual({ lookup: 0, ok: 100, sum: 328350, last: 0, error: '' });
+    // Half fail: the last call (n = 9) succeeds; the failures' texts come through serviceError.
+    expect(await run(hive, ['other', 'math'], { service: 'math', method: 'odd', n: 10 })).toEqual({ lookup: 0, ok: 5, sum: 25, last: 0, error: '8 is even' });
+    expect(await run(hive, ['math'], { service: 'math', method: 'odd', n: 1 })).toEqual({ lookup: 0, ok: 0, sum: 0, last: Status.FAILED, error: '0 is even' });
+    expect(await run(hive, ['math'], { service: 'math', method: 'nope', n: 1 })).toEqual({ lookup: 0, ok: 0, sum: 0, last: Status.BAD_ARGUMENT, error: 'service math has no method nope' });
+    expect(await run(hive, ['other'], { service: 'math', method: 'square', n: 1 })).toEqual({ lookup: Status.NOT_FOUND });
+    hive.close();
+  });
+});

@@ -56,6 +56,7 @@ import { Module } from '../vm/index.js';
 import { packageRoot } from './kernels.js';
 import { median } from './measure.js';
 import { benchPool, type PoolPlan, type PoolResult } from './pool.js';
+import { benchServices, type ServicesPlan, type ServicesResult } from './services.js';
 
 /** Sizes of one run of the actor benchmark. */
 export interface ActorsPlan {
@@ -89,10 +90,12 @@ export interface ActorsPlan {
   readonly scaleBlock: number;
   /** The worker pool's figures (pool.ts). */
   readonly pool: PoolPlan;
+  /** Native services' figures (services.ts). */
+  readonly services: ServicesPlan;
 }
 
 /** The figures of the actor benchmark, by the names `--actors` takes. */
-export const ACTOR_FIGURES = ['pingpong', 'spawn', 'memory', 'fairness', 'snapshots', 'scale', 'pool'] as const;
+export const ACTOR_FIGURES = ['pingpong', 'spawn', 'memory', 'fairness', 'snapshots', 'scale', 'pool', 'services'] as const;
 /** One figure of the actor benchmark. */
 export type ActorFigure = (typeof ACTOR_FIGURES)[number];
 
@@ -124,6 +127,7 @@ export const ACTOR_PLANS: Record<'full' | 'quick', ActorsPlan> = {
     scaleActors: 100_000,
     scaleBlock: 10_000,
     pool: { samples: 5, roundTrips: 20_000, pairs: 64, spinners: 4, spinMs: 400, migrations: 200, hostCalls: 5_000, warmMs: 300 },
+    services: { samples: 5, calls: 50_000 },
   },
   quick: {
     samples: 3,
@@ -143,6 +147,7 @@ export const ACTOR_PLANS: Record<'full' | 'quick', ActorsPlan> = {
     scaleActors: 10_000,
     scaleBlock: 1_000,
     pool: { samples: 3, roundTrips: 2_000, pairs: 16, spinners: 4, spinMs: 150, migrations: 50, hostCalls: 500, warmMs: 60 },
+    services: { samples: 3, calls: 5_000 },
   },
 };
 
@@ -220,6 +225,8 @@ export interface ActorsResult {
   readonly samples: number;
   /** The worker pool's figures (issue 12): scaling, crossWorkerMessagesPerSecond, sameWorkerMessagesPerSecond, migrationMs, hostCallsPerSecond, and their bars. */
   readonly pool?: PoolResult;
+  /** Native services' figures (issue 13): callsPerSecond (inline), workerCallsPerSecond, and the bar. */
+  readonly services?: ServicesResult;
   readonly pingPong?: {
     readonly roundTrips: number;
     /** Median messages per second, counting both directions. */
@@ -285,7 +292,7 @@ export interface ActorsResult {
   };
 }
 
-const GUESTS = ['ping', 'ping-raw', 'pong', 'counter', 'spinner', 'probe'] as const;
+const GUESTS = ['ping', 'ping-raw', 'pong', 'counter', 'spinner', 'probe', 'svc'] as const;
 type GuestName = (typeof GUESTS)[number];
 
 /** The guest modules of test/guests, compiled once. */
@@ -877,6 +884,14 @@ export async function benchActors(
     print(`issue 12's bars: ${Object.entries(b).map(([k, v]) => `${k} ${v.value} (bar ${v.bar}) ${v.met ? 'met' : 'NOT met'}`).join('; ')}`);
   }
 
+  // 8. Native services (issue 13).
+  let services: ServicesResult | undefined;
+  if (figures.has('services')) {
+    print('');
+    services = await benchServices(plan.services, guests.svc, print);
+    print(`issue 13's bar: callsPerSecond ${services.callsPerSecond} (bar ${services.bars['callsPerSecond']!.bar}) ${services.bars['callsPerSecond']!.met ? 'met' : 'NOT met'}`);
+  }
+
   const bar = (value: number, want: number, atMost = false): Bar => ({ value, bar: want, met: atMost ? value <= want : value >= want });
   const bars: ActorsResult['bars'] = {};
   if (spawnScaleResult !== undefined) {
@@ -902,6 +917,7 @@ export async function benchActors(
     ...(snapshots !== undefined ? { snapshots } : {}),
     ...(spawnScaleResult !== undefined ? { spawnScale: spawnScaleResult } : {}),
     ...(pool !== undefined ? { pool } : {}),
+    ...(services !== undefined ? { services } : {}),
     bars,
   };
 }

@@ -32,6 +32,13 @@ export const BAD_ARGUMENT: i32 = -8;
 export const TOO_LARGE: i32 = -9;
 /** A resource limit of the actor, its spawn tree or the hive was reached; nothing was made or sent. */
 export const LIMIT: i32 = -10;
+/** In a service's answer: the service's handler threw or rejected (see `callService`). */
+export const FAILED: i32 = -11;
+/**
+ * In a service's answer: the call was pending when this actor was
+ * snapshotted and the service is not idempotent, so it may or may not have run.
+ */
+export const INTERRUPTED: i32 = -12;
 /**
  * Not an ABI status: set by the SDK (see `lastStatus()`) when a message could
  * not be decoded as the type asked for. Chosen far from the ABI's range.
@@ -48,6 +55,17 @@ export const INIT: i32 = 3;
 // ---- spawn flags ----------------------------------------------------------
 
 export const LINK: i32 = 1;
+/** The child is granted the spawner's services, in the same order (so at the same addresses). */
+export const SERVICES: i32 = 2;
+
+// ---- services -------------------------------------------------------------
+
+/**
+ * The first service address: `lookup` gives a granted service the address
+ * SERVICE_BASE + its index in the actor's grant list (up to 0x7FFFFFFF),
+ * never an actor's pid.
+ */
+export const SERVICE_BASE: i32 = 0x7FFF0000;
 
 // ---- timeouts -------------------------------------------------------------
 

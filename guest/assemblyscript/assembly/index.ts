@@ -13,7 +13,9 @@
 //   recorded in `lastStatus()`.
 // - `lastStatus()` is set by every wrapper that can fail: 0 (OK) on success,
 //   the ABI status, or DECODE_ERROR (-100, SDK only) for a payload of the
-//   wrong type.
+//   wrong type. After a service call (`callService`) it is also the status
+//   the service answered (FAILED, INTERRUPTED, BAD_ARGUMENT, ...), whose
+//   text `serviceError()` gives.
 //
 // Do not call these functions from top-level code (module start): the host
 // links the `hive` imports but an actor only runs inside `main`.
@@ -30,9 +32,10 @@ export {
 export {
   ABI_VERSION,
   OK, TIMEOUT, NOT_FOUND, FULL, INVALID, TAKEN, NO_MODULE, SPAWN_FAILED, BAD_ARGUMENT, TOO_LARGE, LIMIT,
+  FAILED, INTERRUPTED,
   DECODE_ERROR,
   MESSAGE, EXIT, DOWN, INIT,
-  LINK, FOREVER, NO_WAIT,
+  LINK, SERVICES, SERVICE_BASE, FOREVER, NO_WAIT,
   LEVEL_TRACE, LEVEL_DEBUG, LEVEL_INFO, LEVEL_WARN, LEVEL_ERROR, LEVEL_FATAL,
 } from "./abi";
 
@@ -61,6 +64,8 @@ export function statusName(s: i32): string {
     case -8: return "BAD_ARGUMENT";
     case -9: return "TOO_LARGE";
     case -10: return "LIMIT";
+    case -11: return "FAILED";
+    case -12: return "INTERRUPTED";
     case -100: return "DECODE_ERROR";
   }
   return s >= 0 ? "OK" : "UNKNOWN(" + s.toString() + ")";
@@ -432,21 +437,25 @@ export function self(): i32 {
 
 /**
  * Spawns an actor of the module defined under `module`, with `init` as its
- * init message (null: none), linked to this actor when `link`. Returns the
- * new pid or a negative status (NO_MODULE, SPAWN_FAILED, BAD_ARGUMENT).
+ * init message (null: none), linked to this actor when `link`. `flags` adds
+ * spawn flags: SERVICES grants the child this actor's services (see
+ * `callService`; without it the child has none); LINK there is the same as
+ * `link`. Returns the new pid or a negative status (NO_MODULE, SPAWN_FAILED,
+ * BAD_ARGUMENT, ...).
  */
-export function spawn(module: string, init: Uint8Array | null = null, link: bool = false): i32 {
+export function spawn(module: string, init: Uint8Array | null = null, link: bool = false, flags: i32 = 0): i32 {
   const name = utf8(module);
-  const flags = link ? abi.LINK : 0;
+  if (link) flags |= abi.LINK;
   if (init == null) return track(abi.spawn(changetype<usize>(name), name.byteLength, 0, -1, flags));
   return track(abi.spawn(changetype<usize>(name), name.byteLength, init.dataStart, init.length, flags));
 }
 
 /** `spawn` with a typed init value, MessagePack-encoded (e.g. a Value map). */
-export function spawnWith<T>(module: string, init: T, link: bool = false): i32 {
+export function spawnWith<T>(module: string, init: T, link: bool = false, flags: i32 = 0): i32 {
   const name = utf8(module);
   const n = encodeOut<T>(init);
-  return track(abi.spawn(changetype<usize>(name), name.byteLength, outPtr, n, link ? abi.LINK : 0));
+  if (link) flags |= abi.LINK;
+  return track(abi.spawn(changetype<usize>(name), name.byteLength, outPtr, n, flags));
 }
 
 /** Registers this actor under `name`. 0, TAKEN or BAD_ARGUMENT. */
@@ -464,6 +473,267 @@ export function unregister(): i32 {
 export function lookup(name: string): i32 {
   const b = utf8(name);
   return track(abi.lookup(changetype<usize>(b), b.byteLength));
+}
+
+// ---------------------------------------------------------------------------
+// Services
+// ---------------------------------------------------------------------------
+//
+// A service is a set of host functions the host registered and granted to
+// this actor (docs/guest-abi.md, "Services"). `lookup` gives its address
+// (SERVICE_BASE + its index in this actor's grant list); a service not
+// granted is NOT_FOUND. A request is the MessagePack array
+// [method: str, request] (nil: no request); the answer, [status: int, body]:
+// status 0 with the response as body, or a negative status (FAILED,
+// INTERRUPTED, BAD_ARGUMENT, INVALID, TIMEOUT, FULL) with a str error message.
+//
+// Like call<Req,Res>, the per-call path keeps to static memory: a scalar or
+// short string request with a short method is encoded into reqScratch() (the
+// method once while it stays the same), and an answer of up to
+// SCRATCH_BYTES is read into the scratch bytes; a scalar response is
+// decoded without allocating. An error text is kept as bytes and decoded
+// when `serviceError()` asks for it.
+
+/** A method of up to this many UTF-16 units and a scalar request fit reqScratch() (1 + putStrRoom(81) + 9 = 255 bytes). */
+const SCRATCH_METHOD_UNITS: i32 = (SCRATCH_BYTES - 13) / 3;
+/** A method and a string request of up to this many units together fit reqScratch() (1 + 2 + 2 + 3 * 83 = 254 bytes). */
+const SCRATCH_PAIR_UNITS: i32 = (SCRATCH_BYTES - 5) / 3;
+
+// The body of the last answer split by readAnswer.
+let bodyPtr: usize = 0;
+let bodyLen: i32 = 0;
+
+// The body of the last error answer, as it came (a str), in heap.alloc
+// memory; errText is its text once serviceError() decoded it (null: not yet).
+let errPtr: usize = 0;
+let errCap: i32 = 0;
+let errLen: i32 = 0;
+let errText: string | null = null;
+// The last service call got an error answer.
+let hasError: bool = false;
+
+// Static bytes of a service request, apart from the scratch bytes (which an
+// answer overwrites): [method, request] with a scalar or a short string
+// request. Its first reqPrefix bytes are the array header and the method,
+// kept while the method is the same string (held in reqMethod, so that its
+// address stays its own), so a loop calling one method encodes it once.
+// A function rather than a constant, so that a guest calling no service
+// does not get the bytes (a top-level memory.data is always laid out).
+function reqScratch(): usize {
+  return memory.data(SCRATCH_BYTES, 16);
+}
+let reqMethod: string | null = null;
+let reqPrefix: i32 = 0;
+
+// The size of the array header and method at reqScratch() (encoded when it is another method than the last).
+// @ts-ignore: decorator
+@inline function requestPrefix(method: string): i32 {
+  if (changetype<usize>(method) != changetype<usize>(reqMethod)) {
+    store<u8>(reqScratch(), 0x92);
+    reqPrefix = 1 + putStr(reqScratch() + 1, method);
+    reqMethod = method;
+  }
+  return reqPrefix;
+}
+
+// Encodes [method, request] for sending: returns the byte count, the bytes
+// are at outPtr.
+// @ts-ignore: decorator
+@inline function encodeRequest<Req>(method: string, request: Req): i32 {
+  const units = method.length;
+  if (isBoolean<Req>() || isInteger<Req>() || isFloat<Req>()) {
+    if (units <= SCRATCH_METHOD_UNITS) {
+      const n = requestPrefix(method);
+      outPtr = reqScratch();
+      return n + putScalar<Req>(reqScratch() + <usize>n, request);
+    }
+  } else if (isString<Req>()) {
+    if (!isNullable<Req>() || changetype<usize>(request) != 0) {
+      const s = changetype<string>(request);
+      if (units + s.length <= SCRATCH_PAIR_UNITS) {
+        const n = requestPrefix(method);
+        outPtr = reqScratch();
+        return n + putStr(reqScratch() + <usize>n, s);
+      }
+    }
+  }
+  const e = encoder();
+  e.arrayHeader(2).str(method);
+  encodeInto<Req>(e, request);
+  outPtr = e.ptr;
+  return e.length;
+}
+
+// The size of the header of an array of 2 items at p (avail bytes there), or 0.
+function pairHeaderAt(p: usize, avail: i32): i32 {
+  if (avail < 1) return 0;
+  const b = load<u8>(p);
+  if (b == 0x92) return 1;
+  if (b == 0xdc && avail >= 3 && load<u16>(p, 1) == bswap<u16>(2)) return 3;
+  if (b == 0xdd && avail >= 5 && load<u32>(p, 1) == bswap<u32>(2)) return 5;
+  return 0;
+}
+
+// Keeps the body of an error answer (m > 0 bytes at p) for serviceError().
+function keepError(p: usize, m: i32): void {
+  hasError = true;
+  // The same text as the last error (a service failing the same way again): keep it.
+  if (m == errLen && memory.compare(p, errPtr, <usize>m) == 0) return;
+  if (m > errCap || errCap > KEEP_INPUT_BYTES) {
+    if (errPtr != 0) heap.free(errPtr);
+    errPtr = heap.alloc(<usize>m);
+    errCap = m;
+  }
+  memory.copy(errPtr, p, <usize>m);
+  errLen = m;
+  errText = null;
+}
+
+// Reads the answer of a service call (the current message, n >= 0 bytes)
+// and splits it: the body goes to bodyPtr/bodyLen. Returns and records in
+// status: 0, the service's negative status (its error kept for
+// serviceError()), or DECODE_ERROR when the answer is not [status: int, body].
+function readAnswer(n: i32): i32 {
+  const p = inputFor(n);
+  if (n > 0) abi.read(p, n);
+  hasError = false;
+  const h = pairHeaderAt(p, n);
+  let s = abi.DECODE_ERROR;
+  if (h != 0) {
+    const v = readScalarAt<i32>(p + <usize>h, n - h);
+    const at = h + rawLen;
+    if (rawLen != 0 && v <= 0 && at < n) {
+      bodyPtr = p + <usize>at;
+      bodyLen = n - at;
+      if (v < 0) keepError(bodyPtr, bodyLen);
+      s = v;
+    }
+  }
+  status = s;
+  return s;
+}
+
+// The body of the answer readAnswer split (status 0) as a Res; sets status.
+// Res's default when it is not one whole Res (DECODE_ERROR).
+// @ts-ignore: decorator
+@inline function decodeBody<Res>(): Res {
+  const p = bodyPtr;
+  const m = bodyLen;
+  if (isBoolean<Res>() || isInteger<Res>() || isFloat<Res>()) {
+    const v = readScalarAt<Res>(p, m);
+    if (rawLen == m) return v;
+    status = abi.DECODE_ERROR;
+    return <Res>0;
+  }
+  if (isString<Res>() && !isNullable<Res>()) {
+    const v = strAt(p, m);
+    if (rawLen == m) return changetype<Res>(v);
+    status = abi.DECODE_ERROR;
+    return changetype<Res>("");
+  }
+  let d = scratchDec;
+  if (d == null) scratchDec = d = new Decoder(new Uint8Array(0));
+  const v = decodeAll<Res>(d.resetPtr(p, m));
+  if (status == 0) return v;
+  return defaultOf<Res>();
+}
+
+/**
+ * The address of the service granted to this actor under `name` (for
+ * `callService`), or NOT_FOUND (no such service, or it was not granted to
+ * this actor), or BAD_ARGUMENT. This is `lookup(name)`: a name registered by
+ * an actor gives its pid, which `callService` can call as well when the
+ * actor answers in the services' format.
+ */
+export function service(name: string): i32 {
+  return lookup(name);
+}
+
+/**
+ * Calls `method` of the service at `svc` with `request` (MessagePack-encoded
+ * as encodeInto does; null of a nullable type: none) and decodes the
+ * response as a Res. On any failure returns Res's default (see the error
+ * convention at the top); lastStatus() says why: the call's own status
+ * (NOT_FOUND, TIMEOUT, ...), the status the service answered (FAILED,
+ * INTERRUPTED, BAD_ARGUMENT, INVALID, TIMEOUT, FULL; `serviceError()` has
+ * its text), or DECODE_ERROR (the answer or the response is not what was
+ * asked for). 0 on success.
+ */
+// @ts-ignore: decorator
+@inline export function callService<Req, Res>(svc: i32, method: string, request: Req, timeout: i32 = -1): Res {
+  return callServiceValue<Req, Res>(svc, method, request, timeout); // inlined: see receive
+}
+
+function callServiceValue<Req, Res>(svc: i32, method: string, request: Req, timeout: i32): Res {
+  const len = encodeRequest<Req>(method, request);
+  const n = abi.call(svc, outPtr, len, timeout);
+  if (n < 0) {
+    status = n;
+    hasError = false;
+    return defaultOf<Res>();
+  }
+  if (readAnswer(n) != 0) return defaultOf<Res>();
+  return decodeBody<Res>();
+}
+
+/**
+ * `callService` with raw MessagePack: `request` is one encoded value (null
+ * or empty: none, sent as nil). Returns a copy of the response's encoded
+ * bytes, or null on any failure (lastStatus() and serviceError() as for
+ * `callService`).
+ */
+export function callServiceBytes(svc: i32, method: string, request: Uint8Array | null, timeout: i32 = -1): Uint8Array | null {
+  const e = encoder();
+  e.arrayHeader(2).str(method);
+  if (request == null || request.length == 0) e.nil();
+  else e.raw(request);
+  const n = abi.call(svc, e.ptr, e.length, timeout);
+  if (n < 0) {
+    status = n;
+    hasError = false;
+    return null;
+  }
+  if (readAnswer(n) != 0) return null;
+  let d = scratchDec;
+  if (d == null) scratchDec = d = new Decoder(new Uint8Array(0));
+  d.resetPtr(bodyPtr, bodyLen).skip();
+  if (d.error || d.pos != d.end) {
+    status = abi.DECODE_ERROR;
+    return null;
+  }
+  const out = new Uint8Array(bodyLen);
+  memory.copy(out.dataStart, bodyPtr, <usize>bodyLen);
+  return out;
+}
+
+/**
+ * Sends `method` with `request` to the service at `svc` without waiting
+ * for an answer (the service runs it and drops its result; its failures
+ * are not reported). Returns 0 or a negative status (NOT_FOUND, FULL, ...).
+ */
+// @ts-ignore: decorator
+@inline export function sendService<Req>(svc: i32, method: string, request: Req, timeout: i32 = -1): i32 {
+  return sendServiceValue<Req>(svc, method, request, timeout); // inlined: see receive
+}
+
+function sendServiceValue<Req>(svc: i32, method: string, request: Req, timeout: i32): i32 {
+  const len = encodeRequest<Req>(method, request);
+  return track(abi.send(svc, outPtr, len, timeout));
+}
+
+/**
+ * The error message of the last service call (`callService`,
+ * `callServiceBytes`) when the service answered with a negative status;
+ * "" otherwise (a success, or a failure of the call itself).
+ */
+export function serviceError(): string {
+  if (!hasError) return "";
+  const t = errText;
+  if (t != null) return t;
+  let s = strAt(errPtr, errLen);
+  if (rawLen != errLen) s = "";
+  errText = s;
+  return s;
 }
 
 // ---------------------------------------------------------------------------
