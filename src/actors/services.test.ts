@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { ManualClock } from '../scheduler/index.js';
 import { Hive, NameTakenError, NotFoundError, SERVICE_BASE, Status, decode, type ServiceContext } from './index.js';
 import { cmd, conformance, guest, settle, testHive } from '../../test/helpers/hive.js';
+import { wat } from '../../test/helpers/wat.js';
 
 /** A probe's call: [status, decoded answer or null]. */
 async function call(probe: Parameters<typeof cmd>[0], to: number, request: unknown, timeout = -1): Promise<[number, unknown]> {
@@ -264,6 +265,40 @@ describe('the AssemblyScript SDK\'s service client (test/guests/svc.ts)', () => 
     expect(await run(hive, ['math'], { service: 'math', method: 'odd', n: 1 })).toEqual({ lookup: 0, ok: 0, sum: 0, last: Status.FAILED, error: '0 is even' });
     expect(await run(hive, ['math'], { service: 'math', method: 'nope', n: 1 })).toEqual({ lookup: 0, ok: 0, sum: 0, last: Status.BAD_ARGUMENT, error: 'service math has no method nope' });
     expect(await run(hive, ['other'], { service: 'math', method: 'square', n: 1 })).toEqual({ lookup: Status.NOT_FOUND });
+    hive.close();
+  });
+});
+
+describe('grants and children', () => {
+  /** A guest that spawns `svc` with its own init message and the spawn flags given, then waits. */
+  const parent = (flags: number): Uint8Array =>
+    wat(`(module
+      (import "hive" "size" (func $size (result i32)))
+      (import "hive" "read" (func $read (param i32 i32) (result i32)))
+      (import "hive" "spawn" (func $spawn (param i32 i32 i32 i32 i32) (result i32)))
+      (import "hive" "receive" (func $receive (param i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 0) "svc")
+      (func (export "main") (local $n i32)
+        (local.set $n (call $size))
+        (drop (call $read (i32.const 1024) (local.get $n)))
+        (drop (call $spawn (i32.const 0) (i32.const 3) (i32.const 1024) (local.get $n) (i32.const ${flags})))
+        (drop (call $receive (i32.const -1)))))`);
+
+  it('a child gets its parent\'s grants only when spawned with the SERVICES flag', async () => {
+    const { hive } = testHive();
+    hive.define('svc', guest('svc'));
+    hive.service('math', { square: (n: number) => n * n });
+    for (const [flags, report] of [
+      [2, { lookup: 0, ok: 3, sum: 5, last: 0, error: '' }],
+      [0, { lookup: Status.NOT_FOUND }],
+      [1, { lookup: Status.NOT_FOUND }], // LINK alone passes nothing on
+    ] as const) {
+      const box = hive.inbox();
+      hive.spawn(parent(flags), { services: ['math'], init: { service: 'math', method: 'square', n: 3, report: box.ref } });
+      expect(await box.next({ timeout: 10_000 })).toEqual(report);
+      box.close();
+    }
     hive.close();
   });
 });
