@@ -70,6 +70,11 @@ describe('the public API', () => {
         'f32', 'f32FromBits', 'f32bits', 'f64', 'f64FromBits', 'f64bits', 'fromJs', 'funcOfJs', 'hostBinding', 'hostFunction',
         'i32', 'i64', 'instantiate', 'isNormalExit', 'readActorSnapshot', 'readSnapshot', 'restore', 'snapshot', 'snapshotHostState', 'toJs',
         'validateModule', 'warmUp',
+        // Native services (issue 13): registration, the contract, the built-ins.
+        'HostImports', 'RawHostFunction', 'WasiGrant', 'SERVICE_BASE', 'Service', 'ServiceContext', 'ServiceDefinition', 'ServiceError', 'ServiceHandlers', 'ServiceHost',
+        'ServiceMethod', 'ServiceOptions', 'ServiceSchema', 'RequestOf', 'ResponseOf', 'defineService', 'isServiceDefinition',
+        'kv', 'KvHandlers', 'KvOptions', 'KvStore', 'KvWrite', 'memoryKvStore', 'timer', 'TimerHandlers', 'TimerOptions', 'MAX_TIMER_MS',
+        'http', 'HttpHandlers', 'HttpOptions', 'HttpRequest', 'HttpResponse',
       ].sort(),
     );
   });
@@ -107,7 +112,7 @@ describe('the public API', () => {
     const hive = d.get('actors/hive.d.ts')!;
     const ref = d.get('actors/ref.d.ts')!;
     const sup = d.get('actors/supervisor.d.ts')!;
-    expect(members(hive, 'Hive')).toEqual(['actorIds', 'clock', 'close', 'constructor', 'define', 'emit', 'idle', 'inbox', 'logger', 'migrate', 'modules', 'ref', 'restore', 'restoreGroup', 'service', 'snapshot', 'snapshotGroup', 'spawn', 'supervise', 'whereis', 'workerOf'].sort());
+    expect(members(hive, 'Hive')).toEqual(['actorIds', 'clock', 'close', 'constructor', 'define', 'emit', 'idle', 'inbox', 'logger', 'migrate', 'modules', 'ref', 'restore', 'restoreGroup', 'service', 'snapshot', 'snapshotGroup', 'spawn', 'supervise', 'whereis', 'workerOf', 'workerService'].sort());
     expect(members(ref, 'ActorRef')).toEqual(['alive', 'call', 'exited', 'id', 'info', 'kill', 'name', 'send', 'sendWait', 'snapshot', 'stop', 'toString'].sort());
     expect(members(ref, 'Inbox')).toEqual(['close', 'id', 'maxMessages', 'next', 'receive', 'ref', 'size', '[Symbol.asyncIterator]'].sort());
     expect(members(sup, 'Supervisor')).toEqual(expect.arrayContaining(['child', 'id']));

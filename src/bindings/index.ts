@@ -17,3 +17,4 @@ export { bindingImports, hostFunction, hostBinding } from './binding.js';
 export type { Binding, BindingContext, BindingClock, BindingRandom, BindingLogger, HostFunction, LogLevel } from './binding.js';
 export { defineService, isServiceDefinition, ServiceError } from './service.js';
 export type { ServiceContext, ServiceMethod, ServiceHandlers, ServiceOptions, ServiceSchema, ServiceHost, ServiceDefinition, RequestOf, ResponseOf } from './service.js';
+export * from './services/index.js';
