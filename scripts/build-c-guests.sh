@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Rebuilds the committed C guests (examples/c-counter/counter.wasm and the
-# test guest guest/c/echo.wasm) from their sources with clang, freestanding
+# Rebuilds the committed C guests (examples/c-counter/counter.wasm,
+# examples/services/visitor-c.wasm and the test guest guest/c/echo.wasm) from their sources with clang, freestanding
 # (no libc), with the flags in guest/c/clang-flags (`wasmhive build x.c`
 # uses the same). Installs clang and lld with apt-get when they are missing
 # (needs root; wasi-libc is not needed). Deterministic: the same clang gives
@@ -12,7 +12,7 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-guests=(examples/c-counter/counter.c guest/c/echo.c)
+guests=(examples/c-counter/counter.c examples/services/visitor-c.c guest/c/echo.c)
 check=0
 [ "${1:-}" = "--check" ] && check=1
 

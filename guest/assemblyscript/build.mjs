@@ -50,7 +50,7 @@ export function guestSources() {
     : [];
   // No test guest sources: an installed package (it ships examples/counter, not its guests' build).
   if (tests.length === 0) return [];
-  return [...tests, 'examples/counter/counter.ts'];
+  return [...tests, 'examples/counter/counter.ts', 'examples/services/visitor.ts'];
 }
 
 /** The nearest folder at or above `dir` holding a package.json, or `dir` itself when there is none. */
