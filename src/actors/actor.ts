@@ -161,13 +161,18 @@ export class Actor implements Process, Runnable {
   /** The last snapshot taken of this actor (supervisors restart from it). */
   lastSnapshot: Uint8Array | null = null;
 
-  /** The host's services it was granted (`SpawnOptions.services`), in grant order: it addresses them as SERVICE_BASE + index. */
-  #services: readonly string[] = [];
+  /**
+   * The host's services it was granted (`SpawnOptions.services`), in grant
+   * order: it addresses them as SERVICE_BASE + index. A null is a grant its
+   * restore did not renew (its address answers NOT_FOUND, the others keep
+   * theirs).
+   */
+  #services: readonly (string | null)[] = [];
   /** Its calls (and sends) to services so far: the numbers of their call ids. */
   #serviceCalls = 0;
 
   /** The services it was granted, in order. */
-  get services(): readonly string[] {
+  get services(): readonly (string | null)[] {
     return this.#services;
   }
 
@@ -177,7 +182,7 @@ export class Actor implements Process, Runnable {
   }
 
   /** Sets its grants and call count (at spawn or restore, before it runs). */
-  grantServices(names: readonly string[], calls = 0): void {
+  grantServices(names: readonly (string | null)[], calls = 0): void {
     this.#services = names;
     this.#serviceCalls = calls;
   }

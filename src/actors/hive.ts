@@ -265,7 +265,7 @@ export class Hive extends EventEmitter<HiveEvents> {
    * Throws SnapshotError, HiveStateError (an id in use), NameTakenError,
    * and then restores none of them.
    */
-  restoreGroup(bytes: Uint8Array, options: { missingLinks?: 'drop' | 'signal'; tree?: ActorRef | number } = {}): ActorRef[] {
+  restoreGroup(bytes: Uint8Array, options: { missingLinks?: 'drop' | 'signal'; tree?: ActorRef | number; services?: readonly string[] } = {}): ActorRef[] {
     return this.#system.restoreGroup(bytes, options);
   }
 

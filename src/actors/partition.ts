@@ -64,7 +64,7 @@ export interface Partition {
   /** The main thread: the hive's services changed (the workers get the table: [name, address, idempotent]). */
   servicesChanged?(table: [string, number, boolean][], inWorkers: [string, number, WorkerServiceModule][]): void;
   /** An actor began on this worker (spawned by a guest, restored). */
-  born?(id: number, name: string | null, hash: string, tree: number, mailbox: number, services: readonly string[]): void;
+  born?(id: number, name: string | null, hash: string, tree: number, mailbox: number, services: readonly (string | null)[]): void;
   /** An actor of this worker exited. */
   died?(id: number, name: string | null, reason: string, fuelUsed: number, trap: { message: string; phase: string } | null): void;
   /** After each slice: a worker takes what arrived meanwhile. */
@@ -88,7 +88,7 @@ export interface Partition {
    * actors, in order, or null when it runs here (as restoreOn). The ids and
    * names were checked free (`saved`, one per actor).
    */
-  restoreGroupOn?(bytes: Uint8Array, defs: readonly ModuleDef[], options: Pick<RestoreActorOptions, 'missingLinks' | 'tree'>, saved: readonly RestoredIds[]): RemoteActor[] | null;
+  restoreGroupOn?(bytes: Uint8Array, defs: readonly ModuleDef[], options: Pick<RestoreActorOptions, 'missingLinks' | 'tree' | 'services'>, saved: readonly RestoredIds[]): RemoteActor[] | null;
   /** The main thread: asks a remote actor's worker, waiting for the answer (throws the worker's error). */
   request?(r: RemoteActor, op: 'info' | 'snapshot' | 'snapshot-group' | 'terminate' | 'link', bytes: Uint8Array | null, options: Record<string, unknown> | null): unknown;
   /**
@@ -123,8 +123,8 @@ export interface RestoredIds {
   readonly name: string | null;
   readonly idsBelow: number;
   readonly reply: number | null;
-  /** The services it was granted. */
-  readonly services: readonly string[];
+  /** The services its snapshot says it was granted (not yet the restore's: see grantsOnRestore). */
+  readonly services: readonly (string | null)[];
 }
 
 /** @internal The transport of a partition: envelopes for here go through `local`, the others to the partition. */

@@ -344,7 +344,7 @@ class WorkerPartition implements Partition {
     this.askIdsIfLow();
   }
 
-  born(id: number, name: string | null, hash: string, tree: number, mailbox: number, services: readonly string[]): void {
+  born(id: number, name: string | null, hash: string, tree: number, mailbox: number, services: readonly (string | null)[]): void {
     this.control(services.length === 0 ? { t: 'born', id, name, hash, tree, mailbox } : { t: 'born', id, name, hash, tree, mailbox, services });
   }
 
@@ -692,6 +692,7 @@ class WorkerPartition implements Partition {
             ...(tree !== 0 ? { tree } : {}),
             ...(o['limits'] != null ? { limits: o['limits'] as Partial<ActorLimits> } : {}),
             ...(imports !== undefined ? { imports } : {}),
+            services: (o['services'] as string[] | undefined) ?? [],
           });
           return this.answer(c.req, null);
         }
@@ -706,7 +707,7 @@ class WorkerPartition implements Partition {
           });
           const imports = ((o['hostImports'] as [string, string, number][][] | undefined) ?? []).map((f) => this.hostImports(f));
           const tree = Number(o['tree'] ?? 0);
-          this.system.restoreGroupPlaced(c.bytes!, defs, { missingLinks: o['missingLinks'] === 'signal' ? 'signal' : 'drop', ...(tree !== 0 ? { tree } : {}) }, imports);
+          this.system.restoreGroupPlaced(c.bytes!, defs, { missingLinks: o['missingLinks'] === 'signal' ? 'signal' : 'drop', ...(tree !== 0 ? { tree } : {}), services: (o['services'] as string[] | undefined) ?? [] }, imports);
           return this.answer(c.req, null);
         }
         case 'immigrate': {

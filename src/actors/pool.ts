@@ -26,6 +26,7 @@ import { Channel, createChannelBuffers } from './channel.js';
 import { ActorExitedError, HiveStateError, LimitError, NotFoundError, WorkerUnavailableError } from './errors.js';
 import type { Partition, Placement, RestoredIds } from './partition.js';
 import { BLOCK_TABLE_BYTES, ID_BLOCK, blockIndex, blockOwner, treeOfKey, readControl, readSignal, writeControl, writeSignal, WireKind, type AnswerControl, type FrozenCounts, type PeerRings, type PoolControl, type Signal, type WorkerServiceModule } from './protocol.js';
+import { grantsOnRestore } from './service.js';
 import { RemoteActor } from './remote.js';
 import { readGroupSnapshot } from './snapshot-format.js';
 import { Obligations } from './obligations.js';
@@ -400,7 +401,7 @@ export class ActorPool implements Partition {
     const originalLives = id !== saved.id && original !== undefined && 'alive' in original && original.alive === true;
     return this.startRemote(slot, def, id, name, tree, limits, hostImports, (key) => {
       const r = this.system.remoteActor(id)!;
-      r.services = saved.services;
+      r.services = grantsOnRestore(saved.services, options.services);
       // A kept id of a worker's block is away (claimed: every worker sends to it through this thread, so it needs no
       // fences to move), and the workers forget that when it exits.
       if (options.id !== 'new' && blockOwner(this.table, id) !== 0) r.away = r.fenced = true;
@@ -409,7 +410,7 @@ export class ActorPool implements Partition {
         this.restoredReplies.set(saved.reply, this.system.remoteActor(id)!);
         this.replyOf.set(id, saved.reply);
       }
-      const o = { hash: def.hash, name, tree, originalLives, missingLinks: options.missingLinks ?? 'drop', limits: Object.keys(limits).length > 0 ? limits : null, hostImports: hostImports.fields.map(([m, f]) => [m, f, key]) };
+      const o = { hash: def.hash, name, tree, originalLives, missingLinks: options.missingLinks ?? 'drop', limits: Object.keys(limits).length > 0 ? limits : null, hostImports: hostImports.fields.map(([m, f]) => [m, f, key]), services: options.services ?? [] };
       return (req) => ({ t: 'request', req, op: 'restore', id, bytes, options: o });
     });
   }
@@ -440,7 +441,7 @@ export class ActorPool implements Partition {
    * resumed); null when the group runs here (a definition with a schema or
    * imports that are not plain functions, a tree of this thread's).
    */
-  restoreGroupOn(bytes: Uint8Array, defs: readonly ModuleDef[], options: Pick<RestoreActorOptions, 'missingLinks' | 'tree'>, saved: readonly RestoredIds[]): RemoteActor[] | null {
+  restoreGroupOn(bytes: Uint8Array, defs: readonly ModuleDef[], options: Pick<RestoreActorOptions, 'missingLinks' | 'tree' | 'services'>, saved: readonly RestoredIds[]): RemoteActor[] | null {
     if (this.closed) return null;
     if (defs.some((d) => d.options.schema !== undefined)) return null;
     const fns = defs.map((d) => functionImports(d.options.imports));
@@ -465,7 +466,7 @@ export class ActorPool implements Partition {
         if (s.reply !== null) this.system.claimId(s.reply);
         const limits = def.options.limits ?? {};
         const r = new RemoteActor(s.id, slot.index, root, def.hash, (limits.mailbox as number | undefined) ?? this.config.task.limits.mailbox);
-        r.services = s.services;
+        r.services = grantsOnRestore(s.services, options.services);
         const f = fns[i]!;
         const key = f.fields.length === 0 ? 0 : this.nextImportKey++;
         if (key !== 0) {
@@ -483,7 +484,7 @@ export class ActorPool implements Partition {
           this.replyOf.set(s.id, s.reply);
         }
       }
-      const o = { hashes: defs.map((d) => d.hash), tree, missingLinks: options.missingLinks ?? 'drop', hostImports: fns.map((f, i) => f!.fields.map(([m, fd]) => [m, fd, keys[i]!])) };
+      const o = { hashes: defs.map((d) => d.hash), tree, missingLinks: options.missingLinks ?? 'drop', hostImports: fns.map((f, i) => f!.fields.map(([m, fd]) => [m, fd, keys[i]!])), services: options.services ?? [] };
       this.ask(slot, (req) => ({ t: 'request', req, op: 'restore-group', id: 0, bytes, options: o }));
     } catch (e) {
       for (const r of made) {

@@ -651,8 +651,8 @@ export interface BornControl {
   /** The root of its spawn tree. */
   readonly tree: number;
   readonly mailbox: number;
-  /** The services it was granted (absent: none). */
-  readonly services?: readonly string[];
+  /** The services it was granted (absent: none; null: a grant withdrawn at a restore). */
+  readonly services?: readonly (string | null)[];
 }
 
 /** worker → main: an actor of the worker exited. */

@@ -15,7 +15,7 @@ export class RemoteActor implements Endpoint {
   /** Whether the main thread has not yet heard of its exit. */
   alive = true;
   /** The services it was granted (what a service's handler is told of its caller). */
-  services: readonly string[] = [];
+  services: readonly (string | null)[] = [];
   /** Resolves with its exit reason. */
   readonly exited: Promise<string>;
   private resolveExited!: (reason: string) => void;

@@ -27,6 +27,17 @@ export const SERVICE_BASE = 0x7fff0000;
 /** @internal Services a hive may register, and grants an actor may hold (the range's size). */
 export const MAX_SERVICES = 0x10000;
 
+/**
+ * @internal An actor's grants after a restore: of the snapshot's list, the
+ * names the host grants again keep their places (so their addresses); the
+ * others become null (NOT_FOUND).
+ */
+export function grantsOnRestore(saved: readonly (string | null)[], granted: readonly string[] | undefined): (string | null)[] {
+  if (saved.length === 0) return [];
+  const ok = new Set(granted ?? []);
+  return saved.map((n) => (n !== null && ok.has(n) ? n : null));
+}
+
 /** @internal Whether an id is in the services' range. */
 export function isServiceAddress(id: number): boolean {
   return id >= SERVICE_BASE && id <= 0x7fffffff;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { ManualClock } from '../scheduler/index.js';
 import { Hive, NameTakenError, NotFoundError, SERVICE_BASE, Status, decode, type ServiceContext } from './index.js';
-import { cmd, conformance, guest, settle, testHive } from '../../test/helpers/hive.js';
+import { cmd, conformance, forge, guest, settle, testHive } from '../../test/helpers/hive.js';
 import { wat } from '../../test/helpers/wat.js';
 
 /** A probe's call: [status, decoded answer or null]. */
@@ -186,7 +186,7 @@ describe('services and snapshots', () => {
     // The restored probe answers the command it was running to the old hive's reply address: a dead letter here.
     const dead: unknown[] = [];
     two.hive.on('deadLetter', (d) => dead.push(decode(d.bytes)));
-    const q = two.hive.restore(bytes);
+    const q = two.hive.restore(bytes, { services: ['counter'] });
     await settle(two.hive);
     expect(two.ran).toEqual([]);
     expect(dead).toHaveLength(1);
@@ -209,7 +209,7 @@ describe('services and snapshots', () => {
     const bytes = one.hive.snapshot(p);
     one.hive.close();
     const two = hiveWith(true);
-    two.hive.restore(bytes);
+    two.hive.restore(bytes, { services: ['counter'] });
     await settle(two.hive);
     expect(two.ran).toEqual([`${p.id}:1`]);
     two.hive.close();
@@ -299,6 +299,54 @@ describe('grants and children', () => {
       expect(await box.next({ timeout: 10_000 })).toEqual(report);
       box.close();
     }
+    hive.close();
+  });
+});
+
+describe('grants and restores', () => {
+  it('a snapshot grants itself nothing: restored, an actor keeps (at their addresses) the services the host grants again, and a forged list gains it none', async () => {
+    const { hive } = testHive();
+    hive.service('a', { who: () => 'a' });
+    hive.service('b', { who: () => 'b' });
+    hive.service('secret', { who: () => 'secret' });
+    const p = hive.spawn('probe', { services: ['a', 'b'] });
+    expect((await call(p, SERVICE_BASE + 1, ['who', null]))[1]).toEqual([0, 'b']);
+    await settle(hive);
+    const bytes = hive.snapshot(p);
+    await p.stop();
+    // Not granted again: nothing (its addresses answer NOT_FOUND, lookup finds nothing).
+    const none = hive.restore(bytes, { id: 'new' });
+    expect((await call(none, SERVICE_BASE, ['who', null], 1000))[0]).toBe(Status.NOT_FOUND);
+    expect(await cmd(none, 'lookup', 'a')).toBe(Status.NOT_FOUND);
+    // 'b' granted again: it keeps its address (SERVICE_BASE + 1); 'a' is gone; 'secret', not in the snapshot, is not added.
+    const some = hive.restore(bytes, { id: 'new', services: ['b', 'secret'] });
+    expect((await call(some, SERVICE_BASE + 1, ['who', null]))[1]).toEqual([0, 'b']);
+    expect((await call(some, SERVICE_BASE, ['who', null], 1000))[0]).toBe(Status.NOT_FOUND);
+    expect(await cmd(some, 'lookup', 'b')).toBe(SERVICE_BASE + 1);
+    expect(await cmd(some, 'lookup', 'secret')).toBe(Status.NOT_FOUND);
+    // A forged snapshot listing 'secret' gets it only if the host grants it.
+    const forged = forge(bytes, (body) => (body['services'] = ['secret', 'b']));
+    const f = hive.restore(forged, { id: 'new', services: ['b'] });
+    expect((await call(f, SERVICE_BASE, ['who', null], 1000))[0]).toBe(Status.NOT_FOUND);
+    expect((await call(f, SERVICE_BASE + 1, ['who', null]))[1]).toEqual([0, 'b']);
+    hive.close();
+  });
+
+  it('a supervisor\'s child gets its spec\'s services, and again when it restarts from its snapshot', async () => {
+    const { hive } = testHive();
+    hive.service('a', { who: () => 'a' });
+    const restarts: string[] = [];
+    hive.on('restarted', (e) => restarts.push(e.child));
+    const sup = hive.supervise({ children: [{ id: 'c', module: 'probe', services: ['a'], from: 'snapshot' }] });
+    const first = sup.child('c')!;
+    expect((await call(first, SERVICE_BASE, ['who', null]))[1]).toEqual([0, 'a']);
+    await settle(hive);
+    first.snapshot();
+    first.kill();
+    for (let i = 0; i < 50 && restarts.length === 0; i++) await settle(hive);
+    expect(restarts).toEqual(['c']);
+    const again = sup.child('c');
+    expect((await call(again!, SERVICE_BASE, ['who', null]))[1]).toEqual([0, 'a']);
     hive.close();
   });
 });

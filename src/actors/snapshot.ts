@@ -6,7 +6,7 @@
  * docs/snapshot-format.md ("Actor snapshots"). Restoring checks every field:
  * the bytes may come from anywhere.
  */
-import { MAX_SERVICES, SERVICE_BASE } from './service.js';
+import { MAX_SERVICES, SERVICE_BASE, grantsOnRestore } from './service.js';
 import { ACTOR_SNAPSHOT_FORMAT, ID_MAX, arr, bool, bytes, fail, int, obj, packActor, readActorSnapshot, str } from './snapshot-format.js';
 import { restore as restoreVm, snapshot as snapshotVm, SnapshotError, Suspend, Trap, type Instance, type MemoryPool, type Value, type Module, type Imports } from '../vm/index.js';
 import { Actor, type ActorHost, type Wait } from './actor.js';
@@ -80,6 +80,14 @@ export interface RestoreActorOptions {
    * state for, are refused with a SnapshotError.
    */
   bindings?: Binding[];
+  /**
+   * The services the host grants the restored actor. A snapshot is
+   * untrusted and grants nothing by itself: of the services it lists, those
+   * named here keep their addresses, the others answer NOT_FOUND (default:
+   * none). Names not in the snapshot are not added (addresses are the
+   * actor's own).
+   */
+  services?: readonly string[];
   /** WASI for an actor that had it: a new `Wasi` with these streams and `dirs` continues from its saved state (shorthand for `bindings: [new Wasi(...)]`). */
   wasi?: WasiGrant;
   limits?: Partial<ActorLimits>;
@@ -302,9 +310,12 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
   });
   const nextMonitorRef = int(b['nextMonitorRef'], 'nextMonitorRef', 1, ID_MAX);
   const wait = b['wait'] === null ? null : obj(b['wait'], 'wait');
-  const services = b['services'] === undefined ? [] : arr(b['services'], 'services', MAX_SERVICES).map((v, i) => str(v, `services[${i}]`));
-  if (services.some((n) => n.length === 0 || Buffer.byteLength(n) > 255)) fail('a service name is 1 to 255 bytes');
-  if (new Set(services).size !== services.length) fail('services lists each service once');
+  const listed = b['services'] === undefined ? [] : arr(b['services'], 'services', MAX_SERVICES).map((v, i) => (v === null ? null : str(v, `services[${i}]`)));
+  if (listed.some((n) => n !== null && (n.length === 0 || Buffer.byteLength(n) > 255))) fail('a service name is 1 to 255 bytes');
+  const named = listed.filter((n) => n !== null);
+  if (new Set(named).size !== named.length) fail('services lists each service once');
+  // A snapshot cannot grant itself services: it keeps (at their addresses) those the host grants again, unless it moves within its hive.
+  const services = options.moved !== undefined ? listed : grantsOnRestore(listed, options.services);
   const serviceCalls = b['serviceCalls'] === undefined ? 0 : int(b['serviceCalls'], 'serviceCalls', 0, Number.MAX_SAFE_INTEGER);
   const vm = bytes(b['vm'], 'vm', Number.MAX_SAFE_INTEGER);
   if (!started && start !== 'running' && (wait !== null || resume !== null || resumeError !== null)) fail('an actor that has not started cannot wait');

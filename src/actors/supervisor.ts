@@ -68,6 +68,8 @@ export interface ChildSpec extends ActorOptions {
   init?: unknown;
   /** Registers the child under this name (again after each restart). */
   name?: string;
+  /** The services the child is granted (at each start, and again when it restarts from its snapshot). */
+  services?: readonly string[];
   /** permanent (default): always restarted; transient: restarted when it fails (not on normal or shutdown); temporary: never. */
   restart?: 'permanent' | 'transient' | 'temporary';
   /** Restart from the initial state (default), or from the child's last snapshot when it has one. */
@@ -311,12 +313,12 @@ export class Supervisor implements Process {
       sup.parent = this.id;
       proc = sup;
     } else if (from === 'snapshot') {
-      const ref = this.#host.restore(c.snapshot!, { module: s.module, ...(s.name !== undefined ? { name: s.name } : {}), limits: s.limits, schema: s.schema, imports: s.imports, missingLinks: 'drop' });
+      const ref = this.#host.restore(c.snapshot!, { module: s.module, ...(s.name !== undefined ? { name: s.name } : {}), limits: s.limits, schema: s.schema, imports: s.imports, missingLinks: 'drop', ...(s.services !== undefined ? { services: s.services } : {}) });
       proc = this.#host.child(ref.id)!;
       if (proc === undefined) throw new Error(`child '${s.id}' exited while being restored`);
       this.#host.link(this, proc.id);
     } else {
-      const ref = this.#host.spawn(s.module!, { name: s.name, init: s.init, limits: s.limits, schema: s.schema, imports: s.imports });
+      const ref = this.#host.spawn(s.module!, { name: s.name, init: s.init, limits: s.limits, schema: s.schema, imports: s.imports, ...(s.services !== undefined ? { services: s.services } : {}) });
       proc = this.#host.child(ref.id)!;
       this.#host.link(this, proc.id);
     }

@@ -272,7 +272,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   private start(
     def: ModuleDef,
-    s: { name: string | null; init: Uint8Array | null; from: number; linkTo: Process | null; options: ActorOptions; tree: Tree | null; by: Actor | null; id?: number; services?: readonly string[] },
+    s: { name: string | null; init: Uint8Array | null; from: number; linkTo: Process | null; options: ActorOptions; tree: Tree | null; by: Actor | null; id?: number; services?: readonly (string | null)[] },
   ): Actor | null {
     if (s.name !== null) this.checkName(s.name);
     const limits = this.limitsFor(def, s.options.limits);
@@ -763,7 +763,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       nameOf: (pid) => this.names.nameOf(pid) ?? null,
       grantsOf: (pid) => {
         const e = this.endpoints.get(pid);
-        return e instanceof Actor || e instanceof RemoteActor ? e.services : NO_SERVICES;
+        return e instanceof Actor || e instanceof RemoteActor ? e.services.filter((n) => n !== null) : NO_SERVICES;
       },
       serviceClosed: (svc) => {
         this.endpoints.delete(svc.id);
@@ -833,7 +833,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   private serviceTarget(a: Actor, to: number, bytes: Uint8Array): number {
     const name = a.services[to - SERVICE_BASE];
-    const svc = name === undefined ? undefined : this.serviceTable.get(name);
+    const svc = name === undefined || name === null ? undefined : this.serviceTable.get(name);
     if (svc === undefined) {
       this.deadLetter(a.id, to, bytes, 'no such actor');
       return Status.NOT_FOUND;
@@ -930,7 +930,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** `lookup` from a guest: parks until the hive answers (an id, or NOT_FOUND). */
   guestLookup(a: Actor, name: string): number | Suspend {
     // A service granted to it: its address in the actor's own grants, known here (services not granted are not found).
-    const i = a.services.length === 0 ? -1 : a.services.indexOf(name);
+    const i = a.services.length === 0 ? -1 : a.services.indexOf(name); // (null entries never match a name)
     if (i >= 0) return this.serviceTable.has(name) ? SERVICE_BASE + i : Status.NOT_FOUND;
     return this.askHive(a, 'lookup', (seq) => this.transport.post({ t: 'lookup', from: a.id, to: HIVE_ADDRESS, seq, name }));
   }
@@ -1390,7 +1390,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   private resumeServiceCall(a: Actor, replyId: number, target: number, request: Uint8Array | null, left: number): void {
     const name = a.services[target - SERVICE_BASE];
-    const svc = name === undefined ? undefined : this.serviceTable.get(name);
+    const svc = name === undefined || name === null ? undefined : this.serviceTable.get(name);
     if (svc === undefined) return a.wakeWithI32(Status.NOT_FOUND);
     if (!svc.idempotent || request === null) {
       const text = 'the call was pending when the actor was snapshotted, and the service is not idempotent: it may or may not have run';
@@ -2386,7 +2386,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * Checks that every id and name is free and every module defined before
    * making any; if one still fails, those made are removed without a trace.
    */
-  restoreGroup(bytes: Uint8Array, options: Pick<RestoreActorOptions, 'missingLinks' | 'tree'> = {}): ActorRef[] {
+  restoreGroup(bytes: Uint8Array, options: Pick<RestoreActorOptions, 'missingLinks' | 'tree' | 'services'> = {}): ActorRef[] {
     this.open();
     this.transport.flush();
     const parts = readGroupSnapshot(bytes, this.hiveLimits.maxActors);
@@ -2414,7 +2414,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * checked the ids and names, and made the records), with each actor's
    * definition and host functions.
    */
-  restoreGroupPlaced(bytes: Uint8Array, defs: readonly ModuleDef[], options: Pick<RestoreActorOptions, 'missingLinks' | 'tree'>, imports: readonly (Imports | undefined)[]): void {
+  restoreGroupPlaced(bytes: Uint8Array, defs: readonly ModuleDef[], options: Pick<RestoreActorOptions, 'missingLinks' | 'tree' | 'services'>, imports: readonly (Imports | undefined)[]): void {
     const parts = readGroupSnapshot(bytes, this.hiveLimits.maxActors);
     if (parts.length !== defs.length) throw new SnapshotError('malformed group snapshot: another group than the one placed');
     this.freeForGroup(parts);
@@ -2447,13 +2447,13 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * then linked, then resumed; if one fails, those made are removed without
    * a trace.
    */
-  private restoreGroupHere(parts: readonly Uint8Array[], defs: readonly ModuleDef[], options: Pick<RestoreActorOptions, 'missingLinks' | 'tree'>, imports: readonly (Imports | undefined)[] = []): Actor[] {
+  private restoreGroupHere(parts: readonly Uint8Array[], defs: readonly ModuleDef[], options: Pick<RestoreActorOptions, 'missingLinks' | 'tree' | 'services'>, imports: readonly (Imports | undefined)[] = []): Actor[] {
     const made: ReturnType<typeof restoreActorParts>[] = [];
     try {
       for (let i = 0; i < parts.length; i++) {
         const tree = options.tree ?? made[0]?.actor.id;
         const own = imports[i];
-        made.push(restoreActorParts(this, parts[i]!, defs[i]!, { missingLinks: options.missingLinks, ...(tree !== undefined ? { tree } : {}), ...(own !== undefined ? { imports: own } : {}) }));
+        made.push(restoreActorParts(this, parts[i]!, defs[i]!, { missingLinks: options.missingLinks, ...(tree !== undefined ? { tree } : {}), ...(own !== undefined ? { imports: own } : {}), ...(options.services !== undefined ? { services: options.services } : {}) }));
       }
     } catch (e) {
       // Nothing links to them yet and nobody was told of them: they go without events (their saved messages are dead letters).
@@ -2694,7 +2694,7 @@ function restoredIds(bytes: Uint8Array): RestoredIds {
   const wait = b['wait'] as Record<string, unknown> | null | undefined;
   const reply = wait != null && wait['kind'] === 'call' && typeof wait['reply'] === 'number' ? wait['reply'] : null;
   // (Checked in full where it is restored: here only what a handler is told of its caller.)
-  const services = Array.isArray(b['services']) && b['services'].every((x) => typeof x === 'string') ? (b['services'] as string[]) : NO_SERVICES;
+  const services = Array.isArray(b['services']) && b['services'].every((x) => typeof x === 'string' || x === null) ? (b['services'] as (string | null)[]) : NO_SERVICES;
   return { id, name: typeof name === 'string' ? name : null, idsBelow: typeof idsBelow === 'number' && Number.isInteger(idsBelow) && idsBelow > 0 ? Math.min(idsBelow, ID_MAX + 1) : id + 1, reply, services };
 }
 
