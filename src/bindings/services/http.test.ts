@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HiveStatus } from '../hive/abi.js';
 import { ServiceError, type ServiceContext } from '../service.js';
 import { http, type HttpRequest, type HttpResponse } from './http.js';
+import { status } from './status-of.test-helper.js';
 
 const ctx: ServiceContext = { service: 'http', caller: 5, callerName: null, grants: ['http'], callId: '5:1' };
 
@@ -22,15 +23,6 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
   return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits };
 }
 
-async function status(p: Promise<unknown>): Promise<number | 'ok'> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    if (e instanceof ServiceError) return e.status;
-    throw e;
-  }
-}
 
 describe('http', () => {
   let main: Awaited<ReturnType<typeof serve>>;

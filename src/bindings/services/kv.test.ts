@@ -4,9 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HiveStatus } from '../hive/abi.js';
-import { ServiceError, type ServiceContext } from '../service.js';
+import type { ServiceContext } from '../service.js';
 import { encodedSize, kv, memoryKvStore, type KvStore } from './kv.js';
 import { encode, Pid } from '../../actors/codec.js';
+import { status } from './status-of.test-helper.js';
 
 /** The context of call number `n` of actor `caller` (0: the host). */
 const ctx = (caller: number, n = 0): ServiceContext => ({ service: 'kv', caller, callerName: null, grants: caller === 0 ? [] : ['kv'], callId: caller === 0 ? 'host' : `${caller}:${n}` });
@@ -17,15 +18,6 @@ function actor(caller: number): (n?: number) => ServiceContext {
   return (again?: number) => ctx(caller, again ?? ++n);
 }
 
-async function status(p: Promise<unknown>): Promise<number | 'ok'> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    if (e instanceof ServiceError) return e.status;
-    throw e;
-  }
-}
 
 describe('kv', () => {
   it('gets, puts, deletes, lists sorted keys by prefix and increments, in the caller\'s namespace', async () => {
