@@ -2,8 +2,8 @@
  * Native services: handlers the host registers once (`Hive.service`) and
  * grants to actors at spawn. A service is an address of the hive's main
  * thread, like a host inbox, whose messages are requests
- * `[method, request, callNumber]` (the caller's runtime adds the call's
- * number to the guest's `[method, request]`) and whose answers are
+ * `[callNumber, [method, request]]` (the caller's runtime wraps the
+ * guest's `[method, request]` with its call's number) and whose answers are
  * `[status, body]` (docs/guest-abi.md, "Services"). Requests wait in a
  * bounded queue for one of `concurrency` slots; a full queue makes callers
  * wait for room, as a full mailbox does.
@@ -270,17 +270,20 @@ export class Service<H extends ServiceHandlers = ServiceHandlers> {
     } catch {
       return new Refusal(Status.BAD_ARGUMENT, 'a service request is MessagePack [method, request]');
     }
-    if (!Array.isArray(v) || v.length < 2 || v.length > 3 || typeof v[0] !== 'string') return new Refusal(Status.BAD_ARGUMENT, 'a service request is MessagePack [method, request]');
-    const method = v[0];
+    // [n, [method, request]]: the call's number, written by the caller's runtime, then the guest's request (see numbered).
+    if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'number') return new Refusal(Status.BAD_ARGUMENT, 'a service request is MessagePack [method, request]');
+    const n = v[0];
+    const r: unknown = v[1];
+    if (!Array.isArray(r) || r.length !== 2 || typeof r[0] !== 'string') return new Refusal(Status.BAD_ARGUMENT, 'a service request is MessagePack [method, request]');
+    const method = r[0];
     const fn = this.#method(method);
     if (fn === undefined) return new Refusal(Status.BAD_ARGUMENT, `service ${this.name} has no method ${method}`);
-    const request: unknown = v[1];
+    const request: unknown = r[1];
     const s = this.#schemas?.[method];
     if (s?.request !== undefined) {
       const issues = checkSchema(s.request, request);
       if (issues.length > 0) return new Refusal(Status.INVALID, `the request was refused by the service's schema: ${issues.join('; ')}`);
     }
-    const n = typeof v[2] === 'number' ? v[2] : 0;
     return [method, fn, request, n];
   }
 

@@ -704,7 +704,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** The actor registered under a name. */
   whereis<In = unknown, Out = unknown>(name: string): ActorRef<In, Out> | undefined {
     const id = this.names.get(name);
-    return id === undefined ? undefined : (this.refOf(id) as ActorRef<In, Out>);
+    return id === undefined || isServiceAddress(id) ? undefined : (this.refOf(id) as ActorRef<In, Out>);
   }
 
   /**
@@ -735,11 +735,14 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.open();
     if (this.partition !== null && this.partition.role !== 'main') throw new HiveStateError('services are registered on the hive\'s main thread');
     if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > 255) throw new RangeError('a service name is 1 to 255 bytes of UTF-8');
-    const taken = this.serviceTable.get(name);
-    if (taken !== undefined) throw new NameTakenError(name, taken.id);
+    const taken = this.serviceTable.get(name)?.id ?? this.names.get(name);
+    if (taken !== undefined) throw new NameTakenError(name, taken);
     if (this.servicesMade >= MAX_SERVICES) throw new LimitError('services', MAX_SERVICES, 0);
     const id = SERVICE_BASE + this.servicesMade++;
     const svc = this.mountService(name, id, given, more, true);
+    // Its name is taken in the hive's name table, so that no actor or inbox can squat it (regression: a guest
+    // registered "kv", and actors not granted kv found the squatter by lookup); lookup finds it only through a grant.
+    this.names.add(name, id);
     this.serviceTable.set(name, { id, idempotent: svc.idempotent, ...(workerModule !== undefined ? { module: workerModule } : {}) });
     this.partition?.servicesChanged?.(this.services, this.workerServices);
     return svc;
@@ -769,6 +772,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         this.endpoints.delete(svc.id);
         this.failCallers(svc, 'closed');
         if (!owner) return;
+        this.names.remove(svc.name, svc.id);
         this.serviceTable.delete(svc.name);
         this.partition?.servicesChanged?.(this.services, this.workerServices);
       },
@@ -781,8 +785,14 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       setTimer: (at, fn) => this.clock.setTimer(at, fn),
       clearTimer: (h) => this.clock.clearTimer(h as TimerHandle),
       send: (to, value) => {
+        // Never waits for room (regression: a timer's ticks to an actor that did not read them piled up as blocked
+        // sends without bound until the heap ran out): a full mailbox drops it, a dead letter. It comes from the
+        // address the receiver knows the service by (its grant), or from the host (0) for one not granted it.
         try {
-          return this.sendMessage(null, id, to, this.checkSize(encode(value)), -1, null) >= 0;
+          const e = this.endpoints.get(to);
+          const grants = e instanceof Actor || e instanceof RemoteActor ? e.services : NO_SERVICES;
+          const i = grants.indexOf(name);
+          return this.sendMessage(null, i < 0 ? 0 : SERVICE_BASE + i, to, this.checkSize(encode(value)), 0, null) >= 0;
         } catch {
           return false;
         }
@@ -987,7 +997,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** The hive's side of a lookup. */
   private onLookup(s: LookupSignal): void {
-    this.transport.post({ t: 'ack', from: HIVE_ADDRESS, to: s.from, seq: s.seq, status: this.names.get(s.name) ?? Status.NOT_FOUND });
+    // A service's name leads to it only through a grant (guestLookup): here it is not found.
+    const id = this.names.get(s.name);
+    this.transport.post({ t: 'ack', from: HIVE_ADDRESS, to: s.from, seq: s.seq, status: id === undefined || isServiceAddress(id) ? Status.NOT_FOUND : id });
   }
 
   /** The hive's side of a spawn: the child starts in the spawner's tree. */
@@ -2705,29 +2717,31 @@ const FIXARRAY_2 = 0x92;
 const NO_SERVICES: readonly string[] = Object.freeze([]);
 
 /**
- * A guest's service request `[method, request]` (a MessagePack fixarray of
- * 2, checked before) with the call's number added as a third
- * element, so that the service sees the call's id; the guest cannot write
- * that number itself (a request of any other shape is refused).
+ * What a service is sent for a guest's request `[method, request]`: the
+ * MessagePack array `[n, <the guest's bytes>]`, n the number of the actor's
+ * call, written first by the runtime, so that the service sees the call's
+ * id and the guest cannot choose it (regression: the number was appended
+ * after the guest's bytes, and a request ending in the start of a third
+ * value made the number part of a value the guest chose). The guest's
+ * bytes must then be exactly one value, or the service refuses the request.
  */
 function numbered(bytes: Uint8Array, n: number): Uint8Array {
-  const tail = n < 0x80 ? 1 : n < 0x10000 ? 3 : n < 0x100000000 ? 5 : 9;
-  const out = new Uint8Array(bytes.length + tail);
-  out.set(bytes);
-  out[0] = 0x93;
-  const at = bytes.length;
-  if (tail === 1) out[at] = n;
-  else if (tail === 3) {
-    out[at] = 0xcd;
-    out[at + 1] = n >>> 8;
-    out[at + 2] = n & 0xff;
-  } else if (tail === 5) {
-    out[at] = 0xce;
-    new DataView(out.buffer).setUint32(at + 1, n);
+  const head = n < 0x80 ? 1 : n < 0x10000 ? 3 : n < 0x100000000 ? 5 : 9;
+  const out = new Uint8Array(1 + head + bytes.length);
+  out[0] = 0x92;
+  if (head === 1) out[1] = n;
+  else if (head === 3) {
+    out[1] = 0xcd;
+    out[2] = n >>> 8;
+    out[3] = n & 0xff;
+  } else if (head === 5) {
+    out[1] = 0xce;
+    new DataView(out.buffer).setUint32(2, n);
   } else {
-    out[at] = 0xcf;
-    new DataView(out.buffer).setBigUint64(at + 1, BigInt(n));
+    out[1] = 0xcf;
+    new DataView(out.buffer).setBigUint64(2, BigInt(n));
   }
+  out.set(bytes, 1 + head);
   return out;
 }
 
