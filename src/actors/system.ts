@@ -792,7 +792,10 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
           const e = this.endpoints.get(to);
           const grants = e instanceof Actor || e instanceof RemoteActor ? e.services : NO_SERVICES;
           const i = grants.indexOf(name);
-          return this.sendMessage(null, i < 0 ? 0 : SERVICE_BASE + i, to, this.checkSize(encode(value)), 0, null) >= 0;
+          const bytes = this.checkSize(encode(value));
+          // An actor of this thread whose mailbox is full refuses it now (a timer then stops).
+          if (e instanceof Actor && !e.hasRoom(bytes.length)) return false;
+          return this.sendMessage(null, i < 0 ? 0 : SERVICE_BASE + i, to, bytes, 0, null) >= 0;
         } catch {
           return false;
         }

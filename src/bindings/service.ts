@@ -78,7 +78,13 @@ export interface ServiceHost {
   /** Calls `fn` once the hive's clock reaches `at`; the handle cancels it. */
   setTimer(at: number, fn: () => void): unknown;
   clearTimer(handle: unknown): void;
-  /** Sends a message from the service to an actor or inbox (any value; bytes pass through): false when there is no such address or it refused the message. */
+  /**
+   * Sends a message from the service to an actor or inbox (any value; bytes
+   * pass through), from the address the receiver knows the service by.
+   * Never waits for room: false when there is no such address or its
+   * mailbox is full now (as far as this thread knows: an actor on another
+   * thread with a full mailbox drops it there, a dead letter).
+   */
   send(to: number, value: unknown): boolean;
   /** Whether an actor (or inbox) with this id exists now. */
   alive(id: number): boolean;

@@ -10,6 +10,7 @@ import { createBrotliCompress, constants as zlib } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import type { Hive, ActorRef } from '../../src/actors/index.js';
 import { wat } from '../helpers/wat.js';
+import { SERVICE_ATTACKS } from './services-attacks.js';
 
 /** What an attack gets from the child. */
 export interface AttackContext {
@@ -388,6 +389,9 @@ export const ATTACKS: Record<string, Attack> = {
 
   /** Actors that recurse 9,900 frames deep (500 locals each) and park there, spawned in a loop. */
   'deep-recursion': (ctx) => spawning(ctx, 'deep'),
+
+  /** Attacks on native services (services-attacks.ts). */
+  ...SERVICE_ATTACKS,
 };
 
 /** `n` bytes of 0x01 as one Brotli stream (compressed 64 MiB at a time, so the host never holds them all). */

@@ -5,6 +5,7 @@
  * limits (src/actors/limits.ts) let the attack hold, rounded up.
  */
 import type { Bars, ChildResult } from './harness.js';
+import { SERVICE_BARS } from './services-attacks.js';
 
 type Counters = ChildResult['counters'];
 
@@ -81,4 +82,6 @@ export const ATTACK_BARS: Record<string, Bars> = {
   'bulk-memory': { rssMB: BASE + 100 },
   // 2,000 actors parked 9,900 frames deep: what their value stacks hold (40 MB each here) must be bounded too.
   'deep-recursion': { rssMB: BASE + 400 },
+  // Native services (services-attacks.ts).
+  ...SERVICE_BARS,
 };

@@ -156,6 +156,32 @@ describe('http', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 
+  it('reads response bodies at most maxBytesPerSecond, across the service\'s requests', async () => {
+    const mib = 1024 * 1024;
+    const svc = http({ allow: [main.origin], maxBytesPerSecond: 4 * mib, maxResponseBytes: 4 * mib });
+    // 2 MiB at 4 MiB/s, less the bucket's 1/20 s: at least ~0.45 s (here, unthrottled, a few ms).
+    let t0 = performance.now();
+    expect((await svc.handlers.fetch({ url: `${main.origin}/big?n=${2 * mib}` }, ctx)).body.length).toBe(2 * mib);
+    expect(performance.now() - t0).toBeGreaterThan(350);
+    // Two requests of 1 MiB at once share the rate.
+    t0 = performance.now();
+    const both = await Promise.all([1, 2].map(() => svc.handlers.fetch({ url: `${main.origin}/big?n=${mib}` }, ctx)));
+    expect(both.map((r) => r.body.length)).toEqual([mib, mib]);
+    expect(performance.now() - t0).toBeGreaterThan(350);
+  });
+
+  it('answers TIMEOUT at the deadline while a body waits for the rate (the wait is cut short)', async () => {
+    const t0 = Date.now();
+    expect(await status(fetchWith({ url: `${main.origin}/big?n=${1024 * 1024}` }, { maxBytesPerSecond: 16 * 1024, timeoutMs: 300 }))).toBe(HiveStatus.TIMEOUT);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('runs at most 8 requests at once by default', () => {
+    expect(http({ allow: [] }).options?.concurrency).toBe(8);
+    expect(http({ allow: [], concurrency: 3 }).options?.concurrency).toBe(3);
+    expect(() => http({ allow: [], maxBytesPerSecond: 0 })).toThrow(RangeError);
+  });
+
   it('answers a network failure with a plain error (FAILED)', async () => {
     const closed = await serve(() => {});
     const origin = closed.origin;

@@ -19,8 +19,18 @@ export interface HttpOptions {
   timeoutMs?: number;
   /** The fetch to use (default `globalThis.fetch`). */
   fetch?: typeof fetch;
-  /** Requests in flight at once (default 16); more wait in the service's queue. */
+  /** Requests in flight at once (default 8); more wait in the service's queue. */
   concurrency?: number;
+  /**
+   * Bytes of response bodies the service reads per second, all requests
+   * together (default 8 MiB/s): the reading runs on the hive's thread, and
+   * an allowed origin answering large bodies fast would otherwise keep it
+   * busy. A token bucket holding 1/20 of a second's bytes (at least 16 KiB):
+   * a body's reader waits (on a timer) for the bucket before each read, and
+   * the connection's backpressure holds the rest at the server. The wait
+   * counts toward `timeoutMs`.
+   */
+  maxBytesPerSecond?: number;
 }
 
 /** A request of `http.fetch`. */
@@ -50,6 +60,50 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 /** Headers the connection owns: a guest does not set them (Host would reach another site behind an allowed origin). */
 const REFUSED_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect', 'proxy-authorization', 'proxy-connection']);
 
+/**
+ * A token bucket of bytes: `rate` per second, up to `burst` saved. A reader
+ * waits until the bucket is not empty, then takes what it read (the bucket
+ * may go below zero: the next reader waits longer).
+ */
+class Bucket {
+  private tokens: number;
+  private last = performance.now();
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  private refill(): void {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
+    this.last = now;
+  }
+
+  /** Resolves once the bucket is not empty (at once when `signal` aborts). */
+  async ready(signal: AbortSignal): Promise<void> {
+    for (this.refill(); this.tokens <= 0 && !signal.aborted; this.refill()) {
+      const ms = Math.max(1, Math.ceil((-this.tokens * 1000) / this.rate));
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal.addEventListener('abort', done);
+      });
+    }
+  }
+
+  take(bytes: number): void {
+    this.refill();
+    this.tokens -= bytes;
+  }
+}
+
 /** A positive integer option, or its default. */
 function bound(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
@@ -66,7 +120,8 @@ const bad = (message: string): ServiceError => new ServiceError(HiveStatus.BAD_A
  * http: or https:, another method, or a header the connection owns is
  * BAD_ARGUMENT; sizes past their bound are TOO_LARGE (the response stream is
  * cancelled); a request past `timeoutMs` is aborted with TIMEOUT; a failure
- * of the network is FAILED. Not idempotent: a request pending when its
+ * of the network is FAILED. Response bodies are read at most
+ * `maxBytesPerSecond`, across the service's requests. Not idempotent: a request pending when its
  * caller is snapshotted is not sent again.
  */
 export function http(options: HttpOptions): ServiceDefinition<HttpHandlers> {
@@ -87,7 +142,9 @@ export function http(options: HttpOptions): ServiceDefinition<HttpHandlers> {
   const maxResponse = bound('maxResponseBytes', options.maxResponseBytes, 1 << 20);
   const maxRequest = bound('maxRequestBytes', options.maxRequestBytes, 1 << 20);
   const timeoutMs = bound('timeoutMs', options.timeoutMs, 10_000);
-  const concurrency = bound('concurrency', options.concurrency, 16);
+  const concurrency = bound('concurrency', options.concurrency, 8);
+  const rate = bound('maxBytesPerSecond', options.maxBytesPerSecond, 8 * 1024 * 1024);
+  const bucket = new Bucket(rate, Math.max(16 * 1024, Math.floor(rate / 20)));
   const fetchFn = options.fetch ?? globalThis.fetch;
   if (typeof fetchFn !== 'function') throw new TypeError('http: no fetch: pass options.fetch');
 
@@ -166,8 +223,10 @@ export function http(options: HttpOptions): ServiceDefinition<HttpHandlers> {
           const reader = res.body.getReader();
           try {
             for (;;) {
+              await bucket.ready(abort.signal);
               const { done, value } = await reader.read();
               if (done) break;
+              bucket.take(value.byteLength);
               bodyBytes += value.byteLength;
               if (received + bodyBytes > maxResponse) {
                 await reader.cancel().catch(() => {});

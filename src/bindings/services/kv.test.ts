@@ -2,10 +2,11 @@
  * The kv service, its handlers called directly with a made-up context:
  * namespaces, bounds, and idempotency by call id.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HiveStatus } from '../hive/abi.js';
 import type { ServiceContext } from '../service.js';
-import { encodedSize, kv, memoryKvStore, type KvStore } from './kv.js';
+import { kv, memoryKvStore, type KvStore } from './kv.js';
+import { encodedSize } from './size.js';
 import { encode, Pid } from '../../actors/codec.js';
 import { status } from './status-of.test-helper.js';
 
@@ -103,6 +104,76 @@ describe('kv', () => {
     expect(await h.keys(['p', 'p2'], a())).toEqual(['p3', 'p4']);
     expect(await h.keys(['p', 'p4'], a())).toEqual(['p5']);
     expect(await h.keys(['p', 'p5'], a())).toEqual([]);
+  });
+
+  it('lists at most 100 keys by default', async () => {
+    const store = memoryKvStore();
+    const { handlers: h } = kv({ store });
+    await store.write(Array.from({ length: 150 }, (_, i) => ({ namespace: '5', key: `k${String(i).padStart(3, '0')}`, value: i })));
+    const first = await h.keys('', ctx(5, 1));
+    expect(first).toHaveLength(100);
+    expect(await h.keys(['', first.at(-1)!], ctx(5, 2))).toHaveLength(50);
+  });
+
+  it('stops a listing before the key that would pass maxListedBytes (default 64 KiB) of MessagePack; the caller pages on with [prefix, after]', async () => {
+    const store = memoryKvStore();
+    const { handlers: h } = kv({ store, maxListedBytes: 100 });
+    // Keys of 30 bytes are 31 bytes of MessagePack: a header of 1 and 3 keys are 94 bytes, a 4th would be 125.
+    const keys = Array.from({ length: 10 }, (_, i) => `${i}`.repeat(30));
+    await store.write(keys.map((key) => ({ namespace: '5', key, value: 0 })));
+    const pages: string[][] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await h.keys(['', after], ctx(5, pages.length + 1));
+      if (page.length === 0) break;
+      pages.push(page);
+      after = page.at(-1);
+    }
+    expect(pages.map((p) => p.length)).toEqual([3, 3, 3, 1]);
+    expect(pages.flat()).toEqual(keys);
+    // A key longer than the bound alone is still answered (one at a time).
+    await store.write([{ namespace: '6', key: 'k'.repeat(200), value: 0 }, { namespace: '6', key: 'l'.repeat(200), value: 0 }]);
+    expect(await h.keys('', ctx(6, 1))).toEqual(['k'.repeat(200)]);
+    // By default: 63 keys of 1 KiB (1,027 bytes each, after a header of 3) fit in 64 KiB, not 64.
+    const big = memoryKvStore();
+    await big.write(Array.from({ length: 100 }, (_, i) => ({ namespace: '5', key: `${String(i).padStart(2, '0')}`.padEnd(1024, 'x'), value: 0 })));
+    expect(await kv({ store: big }).handlers.keys('', ctx(5, 1))).toHaveLength(63);
+  });
+
+  it('answers a listing from keys kept sorted as they are written: it sorts nothing and looks at no more keys than it answers', async () => {
+    const store = memoryKvStore();
+    await store.write(Array.from({ length: 10_000 }, (_, i) => ({ namespace: '5', key: `key/${(i * 7919) % 10_000}`, value: 0 })));
+    const sort = vi.spyOn(Array.prototype, 'sort');
+    const startsWith = vi.spyOn(String.prototype, 'startsWith');
+    try {
+      expect(await store.keys('5', '', 3)).toEqual(['key/0', 'key/1', 'key/10']);
+      expect(await store.keys('5', 'key/99', 5, 'key/9989')).toEqual(['key/999', 'key/9990', 'key/9991', 'key/9992', 'key/9993']);
+      expect(sort).not.toHaveBeenCalled();
+      // (8 for the keys answered; the old sort-every-key listing made 20,000.)
+      expect(startsWith.mock.calls.length).toBeLessThan(100);
+    } finally {
+      sort.mockRestore();
+      startsWith.mockRestore();
+    }
+  });
+
+  it('lists as a sort of every key would, whatever was written and deleted', async () => {
+    const store = memoryKvStore();
+    const keys = new Set<string>();
+    let seed = 1;
+    const rand = (n: number): number => ((seed = (seed * 48271) % 0x7fffffff), seed % n);
+    const alphabet = ['a', 'b', 'ab', 'é', '\u{1f600}', '/', ''];
+    const key = (): string => Array.from({ length: 1 + rand(4) }, () => alphabet[rand(alphabet.length)]).join('') || 'z';
+    for (let round = 0; round < 300; round++) {
+      const changes = Array.from({ length: 1 + rand(5) }, () => ({ namespace: 'n', key: key(), value: rand(3) === 0 ? undefined : round }));
+      await store.write(changes);
+      for (const c of changes) c.value === undefined ? keys.delete(c.key) : keys.add(c.key);
+      const prefix = rand(2) === 0 ? '' : key().slice(0, 1 + rand(2));
+      const after = rand(2) === 0 ? undefined : key();
+      const limit = 1 + rand(20);
+      const expected = [...keys].filter((k) => k.startsWith(prefix) && (after === undefined || k > after)).sort().slice(0, limit);
+      expect(await store.keys('n', prefix, limit, after)).toEqual(expected);
+    }
+    expect(await store.count('n')).toBe(keys.size);
   });
 
   it('incr counts a missing key as 0, refuses a value that is not a number (INVALID) and a `by` that is not a finite number (BAD_ARGUMENT)', async () => {
@@ -209,9 +280,52 @@ describe('kv', () => {
     expect(sums.sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
+  it('memoryKvStore holds at most maxBytes (default 64 MiB) in all namespaces: a write past it is "full" and changes nothing; a delete still applies', async () => {
+    const store = memoryKvStore();
+    // Values of 64 KiB of MessagePack, each in a namespace of its own (about 64.3 KiB counted with its key and namespace).
+    const value = new Uint8Array(64 * 1024 - 3);
+    let stored = 0;
+    let full: boolean | 'full' = true;
+    while (stored < 2000 && (full = await store.write([{ namespace: String(stored), key: 'k', value }])) === true) stored++;
+    expect(full).toBe('full');
+    expect(stored).toBeGreaterThan(1000);
+    expect(stored).toBeLessThan(1024);
+    expect(await store.get(String(stored), 'k')).toBe(undefined);
+    // A write of several changes is refused whole.
+    expect(await store.write([{ namespace: '0', key: 'k', value: undefined }, { namespace: 'x', key: 'k', value }, { namespace: 'y', key: 'k', value }])).toBe('full');
+    expect(await store.get('0', 'k')).toBe(value);
+    // Deleting frees room.
+    expect(await store.write([{ namespace: '0', key: 'k', value: undefined }])).toBe(true);
+    expect(await store.write([{ namespace: 'x', key: 'k', value }])).toBe(true);
+    expect(await store.write([{ namespace: 'y', key: 'k', value }])).toBe('full');
+  });
+
+  it('answers LIMIT "the store is full" once many actors, one value each, fill the store; a delete still applies', async () => {
+    const store = memoryKvStore({ maxBytes: 20_000 });
+    const { handlers: h } = kv({ store });
+    let actor = 1;
+    while (actor < 1000 && (await status(h.put(['k', 'v'.repeat(100)], ctx(actor, 1)))) === 'ok') actor++;
+    expect(actor).toBeGreaterThan(10);
+    expect(actor).toBeLessThan(1000);
+    await expect(h.put(['k', 'v'], ctx(actor, 1))).rejects.toThrow('the store is full');
+    expect(await status(h.put(['big', 'v'.repeat(2000)], ctx(1, 2)))).toBe(HiveStatus.LIMIT);
+    expect(await h.get('k', ctx(actor, 2))).toBe(null);
+    expect(await h.get('k', ctx(1, 3))).toBe('v'.repeat(100));
+    // A full store still deletes, and then has room again.
+    expect(await h.delete('k', ctx(1, 4))).toBe(true);
+    expect(await h.get('k', ctx(1, 5))).toBe(null);
+    expect(await h.put(['k', 'v'], ctx(actor, 3))).toBe(null);
+    // A store of the host's own that is full is answered the same.
+    const mine: KvStore = { ...memoryKvStore(), write: async () => 'full' };
+    expect(await status(kv({ store: mine }).handlers.put(['k', 1], ctx(5, 1)))).toBe(HiveStatus.LIMIT);
+    expect(await status(kv({ store: mine }).handlers.incr('k', ctx(0)))).toBe(HiveStatus.LIMIT);
+  });
+
   it('refuses options that are not positive integers', () => {
     expect(() => kv({ maxKeyBytes: 0 })).toThrow(RangeError);
     expect(() => kv({ maxCallRecords: 1.5 })).toThrow(RangeError);
+    expect(() => kv({ maxListedBytes: 0 })).toThrow(RangeError);
+    expect(() => memoryKvStore({ maxBytes: -1 })).toThrow(RangeError);
   });
 });
 

@@ -1,12 +1,14 @@
 /**
  * The built-in key-value service: one namespace per calling actor, stored
- * behind `KvStore` (in memory by default), every size and count bounded, and
+ * behind `KvStore` (in memory by default), every size and count bounded (the
+ * store's total too: namespaces outlive their actors), and
  * idempotent: each write is recorded under its call id, so a call sent again
  * after its caller was restored (in this hive or another on the same store)
  * is answered from the record instead of being applied twice.
  */
 import { HiveStatus } from '../hive/abi.js';
 import { defineService, ServiceError, type ServiceContext, type ServiceDefinition } from '../service.js';
+import { encodedSize } from './size.js';
 
 /** One change of a `KvStore.write`: `value` is stored under `key` of `namespace`; `undefined` deletes the key. */
 export interface KvWrite {
@@ -24,6 +26,18 @@ export interface KvWrite {
  * a database; it serializes values itself, e.g. with the actors' `encode`
  * and `decode`). Namespaces starting with `#` belong to `kv` itself (its
  * call records). Every method may be called while others are pending.
+ *
+ * What a store must bound itself: `kv` bounds each namespace (keys, key and
+ * value sizes, call records) but not how many namespaces there are, and
+ * namespaces outlive their actors (an actor restored from a snapshot finds
+ * its data), so many actors, each writing a little, can fill any store. A
+ * store bounds the total it holds (memory, disk) and answers `'full'` to a
+ * write that would pass it, changing nothing; `kv` answers its caller LIMIT
+ * ("the store is full"). A write that only deletes should never be `'full'`,
+ * so that a full store can be emptied. And a store answers `keys` from an
+ * ordered index (in time about the log of the namespace's size plus the
+ * keys answered), not by sorting the namespace on each call: actors may
+ * list in a loop.
  */
 export interface KvStore {
   /** The value under a key, or undefined when there is none. */
@@ -34,37 +48,106 @@ export interface KvStore {
   keys(namespace: string, prefix: string, limit: number, after?: string): Promise<string[]>;
   /**
    * Applies every change at once, or none: nothing changes (and it resolves
-   * false) when `unless` names a key that exists at that moment. Resolves
-   * true once the changes are stored.
+   * false) when `unless` names a key that exists at that moment, and nothing
+   * changes (and it resolves `'full'`) when the changes would pass what the
+   * store may hold. Resolves true once the changes are stored.
    */
-  write(changes: readonly KvWrite[], unless?: { readonly namespace: string; readonly key: string }): Promise<boolean>;
+  write(changes: readonly KvWrite[], unless?: { readonly namespace: string; readonly key: string }): Promise<boolean | 'full'>;
 }
 
-/** A `KvStore` in memory: namespaces of Maps, gone with the process. Values are kept as they are given (not copied). */
-export function memoryKvStore(): KvStore {
-  const spaces = new Map<string, Map<string, unknown>>();
+/**
+ * Bytes a `memoryKvStore` counts for each key beyond the key's and value's
+ * own (its Map entry, its slot in the sorted keys), and for each namespace
+ * (its Map and list): a spawn bomb of actors writing one small value each
+ * costs the host this much per value, not just the value's few bytes.
+ */
+const KEY_OVERHEAD = 64;
+const SPACE_OVERHEAD = 256;
+
+/** One namespace of a `memoryKvStore`: its entries, and their keys sorted. */
+interface Space {
+  readonly entries: Map<string, { readonly value: unknown; readonly size: number }>;
+  readonly sorted: string[];
+}
+
+/** The index of the first string of a sorted list that is not below `key` (or, `strict`, above it). */
+function search(sorted: readonly string[], key: string, strict = false): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = sorted[mid]!;
+    if (k < key || (strict && k === key)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * A `KvStore` in memory: namespaces of Maps, gone with the process. Values
+ * are kept as they are given (not copied: a caller does not change a value
+ * after storing it). Each namespace keeps its keys sorted as they are
+ * written, so that a listing costs about the log of the namespace's size
+ * plus the keys it answers.
+ *
+ * `maxBytes` (default 64 MiB) bounds what it holds in all namespaces (the
+ * call records of `kv` included): each key counts its UTF-8 bytes, its
+ * value's MessagePack bytes and 64 bytes more, each namespace 256 bytes. A
+ * write that would pass it changes nothing and resolves `'full'`; a write
+ * that holds no more than before (one that deletes) is always applied.
+ */
+export function memoryKvStore(options: { maxBytes?: number } = {}): KvStore {
+  const maxBytes = bound('maxBytes', options.maxBytes, 64 * 1024 * 1024);
+  const spaces = new Map<string, Space>();
+  let held = 0;
   return {
-    get: async (namespace, key) => spaces.get(namespace)?.get(key),
-    count: async (namespace) => spaces.get(namespace)?.size ?? 0,
+    get: async (namespace, key) => spaces.get(namespace)?.entries.get(key)?.value,
+    count: async (namespace) => spaces.get(namespace)?.entries.size ?? 0,
     keys: async (namespace, prefix, limit, after) => {
-      const space = spaces.get(namespace);
-      if (space === undefined) return [];
+      const sorted = spaces.get(namespace)?.sorted;
+      if (sorted === undefined) return [];
+      let i = search(sorted, prefix);
+      // (An `after` below the prefix is below all its keys.)
+      if (after !== undefined && after >= prefix) i = Math.max(i, search(sorted, after, true));
       const out: string[] = [];
-      for (const k of space.keys()) if (k.startsWith(prefix) && (after === undefined || k > after)) out.push(k);
-      return out.sort().slice(0, Math.max(0, limit));
+      for (; i < sorted.length && out.length < limit && sorted[i]!.startsWith(prefix); i++) out.push(sorted[i]!);
+      return out;
     },
     write: async (changes, unless) => {
-      if (unless !== undefined && spaces.get(unless.namespace)?.has(unless.key) === true) return false;
+      if (unless !== undefined && spaces.get(unless.namespace)?.entries.has(unless.key) === true) return false;
+      // What each changed key comes to (the last change of a key wins), and the bytes held after.
+      const after = new Map<string, Map<string, { value: unknown; size: number } | undefined>>();
+      let delta = 0;
       for (const c of changes) {
-        let space = spaces.get(c.namespace);
-        if (c.value === undefined) {
-          space?.delete(c.key);
-          if (space?.size === 0) spaces.delete(c.namespace);
-          continue;
-        }
-        if (space === undefined) spaces.set(c.namespace, (space = new Map()));
-        space.set(c.key, c.value);
+        let space = after.get(c.namespace);
+        if (space === undefined) after.set(c.namespace, (space = new Map()));
+        const was = space.has(c.key) ? space.get(c.key) : spaces.get(c.namespace)?.entries.get(c.key);
+        const now = c.value === undefined ? undefined : { value: c.value, size: Buffer.byteLength(c.key, 'utf8') + encodedSize(c.value, maxBytes) + KEY_OVERHEAD };
+        delta += (now?.size ?? 0) - (was?.size ?? 0);
+        space.set(c.key, now);
       }
+      for (const [namespace, changed] of after) {
+        const before = spaces.get(namespace)?.entries;
+        let count = before?.size ?? 0;
+        for (const [key, now] of changed) count += (now !== undefined ? 1 : 0) - (before?.has(key) === true ? 1 : 0);
+        if ((before?.size ?? 0) === 0 && count > 0) delta += SPACE_OVERHEAD;
+        if ((before?.size ?? 0) > 0 && count === 0) delta -= SPACE_OVERHEAD;
+      }
+      if (delta > 0 && held + delta > maxBytes) return 'full';
+      for (const [namespace, changed] of after) {
+        let space = spaces.get(namespace);
+        for (const [key, now] of changed) {
+          if (now === undefined) {
+            if (space?.entries.delete(key) === true) space.sorted.splice(search(space.sorted, key), 1);
+            continue;
+          }
+          if (space === undefined) spaces.set(namespace, (space = { entries: new Map(), sorted: [] }));
+          if (!space.entries.has(key)) space.sorted.splice(search(space.sorted, key), 0, key);
+          space.entries.set(key, now);
+        }
+        if (space?.entries.size === 0) spaces.delete(namespace);
+      }
+      held += delta;
       return true;
     },
   };
@@ -72,16 +155,29 @@ export function memoryKvStore(): KvStore {
 
 /** Options of `kv`. Every bound is refused with a ServiceError: TOO_LARGE for sizes, LIMIT for counts. */
 export interface KvOptions {
-  /** Where the data is kept (default: a new `memoryKvStore()`, one per service). */
+  /**
+   * Where the data is kept (default: a new `memoryKvStore()`, one per
+   * service, holding at most 64 MiB in all; past it, LIMIT "the store is
+   * full"). A store bounds its total itself: see `KvStore`.
+   */
   store?: KvStore;
   /** Longest key, in bytes of UTF-8 (default 1 KiB). */
   maxKeyBytes?: number;
-  /** Largest value, in bytes of its MessagePack form (default 64 KiB). */
+  /**
+   * Largest value, in bytes of its MessagePack form (default 64 KiB): what
+   * one `get` answers at most, as `maxListedBytes` bounds one `keys`.
+   */
   maxValueBytes?: number;
   /** Keys a namespace (an actor) may hold (default 10,000). */
   maxKeysPerNamespace?: number;
-  /** Keys one `keys` call answers at most (default 1,000); the next ones are read with `keys([prefix, lastKey])`. */
+  /** Keys one `keys` call answers at most (default 100); the next ones are read with `keys([prefix, lastKey])`. */
   maxKeysListed?: number;
+  /**
+   * Bytes of MessagePack one `keys` call answers at most (default 64 KiB):
+   * the listing stops before the key that would pass it (but answers at
+   * least one key); the caller reads on with `keys([prefix, lastKey])`.
+   */
+  maxListedBytes?: number;
   /** Call records kept per namespace for idempotency (default 1,000): the oldest go first. */
   maxCallRecords?: number;
 }
@@ -95,7 +191,7 @@ export interface KvHandlers {
   put(request: [key: string, value: unknown], ctx: ServiceContext): Promise<null>;
   /** Deletes a key: whether it was there. */
   delete(key: string, ctx: ServiceContext): Promise<boolean>;
-  /** The caller's keys starting with a prefix (and sorting after `after`), sorted, at most `maxKeysListed`. */
+  /** The caller's keys starting with a prefix (and sorting after `after`), sorted, at most `maxKeysListed` of them and `maxListedBytes` in all. */
   keys(request: string | null | [prefix: string, after?: string], ctx: ServiceContext): Promise<string[]>;
   /** Adds `by` (default 1) to the number under a key (missing: 0) and answers the sum. */
   incr(request: string | [key: string, by?: number], ctx: ServiceContext): Promise<number>;
@@ -127,13 +223,16 @@ function bound(name: string, value: number | undefined, fallback: number): numbe
  * write whose call id was recorded (the same call sent again after a
  * restore) answers the recorded result and changes nothing. The host's own
  * calls (`Service.call`) all have the call id "host" and are not recorded.
+ * A write the store has no room for is LIMIT ("the store is full"), but for
+ * a delete, which a full store still applies (unrecorded).
  */
 export function kv(options: KvOptions = {}): ServiceDefinition<KvHandlers> {
   const store = options.store ?? memoryKvStore();
   const maxKeyBytes = bound('maxKeyBytes', options.maxKeyBytes, 1024);
   const maxValueBytes = bound('maxValueBytes', options.maxValueBytes, 64 * 1024);
   const maxKeys = bound('maxKeysPerNamespace', options.maxKeysPerNamespace, 10_000);
-  const maxListed = bound('maxKeysListed', options.maxKeysListed, 1000);
+  const maxListed = bound('maxKeysListed', options.maxKeysListed, 100);
+  const maxListedBytes = bound('maxListedBytes', options.maxListedBytes, 64 * 1024);
   const maxRecords = bound('maxCallRecords', options.maxCallRecords, 1000);
 
   /** Writes of one namespace run one after the other (an incr reads, then writes). */
@@ -149,6 +248,12 @@ export function kv(options: KvOptions = {}): ServiceDefinition<KvHandlers> {
       if (queues.get(namespace) === tail) queues.delete(namespace);
     });
     return run;
+  };
+
+  /** A store's answer to a write: LIMIT when it is full. */
+  const stored = (done: boolean | 'full'): boolean => {
+    if (done === 'full') throw new ServiceError(HiveStatus.LIMIT, 'the store is full');
+    return done;
   };
 
   const namespaceOf = (ctx: ServiceContext): string => (ctx.caller === 0 ? 'host' : String(ctx.caller));
@@ -171,7 +276,7 @@ export function kv(options: KvOptions = {}): ServiceDefinition<KvHandlers> {
       const id = /^(\d+):(\d+)$/.exec(ctx.callId);
       if (ctx.caller === 0 || id === null) {
         const { changes, result } = await apply(ns);
-        if (changes.length > 0) await store.write(changes);
+        if (changes.length > 0) stored(await store.write(changes));
         return result;
       }
       const records = RECORDS + ns;
@@ -187,7 +292,12 @@ export function kv(options: KvOptions = {}): ServiceDefinition<KvHandlers> {
       }
       changes.push({ namespace: records, key: recordKey, value: { m: method, k: key, r: result } satisfies CallRecord });
       // A record written meanwhile (the same call, sent again to a kv of another hive on this store) wins.
-      if (await store.write(changes, seen === undefined ? { namespace: records, key: recordKey } : undefined)) return result;
+      const unless = seen === undefined ? { namespace: records, key: recordKey } : undefined;
+      let done = await store.write(changes, unless);
+      // A full store still deletes (so that it can be emptied), without the record: a delete
+      // sent again after a restore then finds the key gone and answers false.
+      if (done === 'full' && method === 'delete') done = await store.write(changes.filter((c) => c.value === undefined), unless);
+      if (stored(done)) return result;
       const other = (await store.get(records, recordKey)) as CallRecord | undefined;
       if (duplicate(other)) return other.r as T;
       throw new Error('kv: the call was recorded meanwhile for another method or key');
@@ -229,7 +339,14 @@ export function kv(options: KvOptions = {}): ServiceDefinition<KvHandlers> {
         throw new ServiceError(HiveStatus.BAD_ARGUMENT, 'keys takes a prefix, or [prefix, after] (strings)');
       }
       if (Buffer.byteLength(prefix, 'utf8') > maxKeyBytes) throw new ServiceError(HiveStatus.TOO_LARGE, `a key has at most ${maxKeyBytes} bytes`);
-      return store.keys(namespaceOf(ctx), prefix, maxListed, after ?? undefined);
+      const keys = await store.keys(namespaceOf(ctx), prefix, maxListed, after ?? undefined);
+      // The answer's bytes: its array's header, then each key's string.
+      let bytes = keys.length < 16 ? 1 : keys.length < 0x10000 ? 3 : 5;
+      for (let i = 0; i < keys.length; i++) {
+        bytes += encodedSize(keys[i], maxListedBytes);
+        if (bytes > maxListedBytes && i > 0) return keys.slice(0, i);
+      }
+      return keys;
     },
 
     incr: async (request, ctx) => {
@@ -254,54 +371,4 @@ export function kv(options: KvOptions = {}): ServiceDefinition<KvHandlers> {
 function pair(request: unknown, method: string, shape: string, optional = false): [unknown, unknown] {
   if (!Array.isArray(request) || request.length > 2 || request.length < (optional ? 1 : 2)) throw new ServiceError(HiveStatus.BAD_ARGUMENT, `${method} takes ${shape}`);
   return [request[0], request[1]];
-}
-
-/** Bytes of a MessagePack header for a length: 1 (a fix type) below `fix`, then 1 (when the type has an 8-bit form), 2 or 4 bytes of length after the type byte. */
-function header(n: number, fix: number, has8: boolean): number {
-  if (n < fix) return 1;
-  if (has8 && n < 0x100) return 2;
-  return n < 0x10000 ? 3 : 5;
-}
-
-/**
- * The size of a decoded value's MessagePack form, as the hive encodes it
- * (Dates counted at their largest, 15 bytes; other objects, such as pids, as
- * a 4-byte extension); stops counting once past `limit`.
- */
-export function encodedSize(value: unknown, limit: number): number {
-  let total = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0 && total <= limit) {
-    const v = stack.pop();
-    if (v === null || v === undefined || typeof v === 'boolean') total += 1;
-    else if (typeof v === 'number') {
-      if (Number.isInteger(v) && v >= -0x8000_0000 && v < 0x1_0000_0000) {
-        total += v >= -32 && v < 128 ? 1 : v >= -128 && v < 256 ? 2 : v >= -32768 && v < 65536 ? 3 : 5;
-      } else total += 9;
-    } else if (typeof v === 'bigint') total += 9;
-    else if (typeof v === 'string') {
-      const n = Buffer.byteLength(v, 'utf8');
-      total += header(n, 32, true) + n;
-    } else if (v instanceof Uint8Array || v instanceof ArrayBuffer) {
-      const n = v.byteLength;
-      total += (n < 0x100 ? 2 : n < 0x10000 ? 3 : 5) + n;
-    } else if (Array.isArray(v)) {
-      total += header(v.length, 16, false);
-      for (const x of v) stack.push(x);
-    } else if (v instanceof Map) {
-      total += header(v.size, 16, false);
-      for (const [k, x] of v) stack.push(k, x);
-    } else if (v instanceof Date) total += 15;
-    else if (typeof v === 'object') {
-      const proto: unknown = Object.getPrototypeOf(v);
-      if (proto !== Object.prototype && proto !== null) {
-        total += 6;
-        continue;
-      }
-      const entries = Object.entries(v).filter(([, x]) => x !== undefined);
-      total += header(entries.length, 16, false);
-      for (const [k, x] of entries) stack.push(k, x);
-    } else total += 9;
-  }
-  return total;
 }

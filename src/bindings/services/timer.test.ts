@@ -196,10 +196,10 @@ describe('timer', () => {
     h.after([MAX_TIMER_MS, 'far'], call(5));
     host.advance(0);
     expect(host.sent.map(([, v]) => v)).toEqual(['now']);
-    // The default minimum is 1 ms.
+    // The default minimum is 10 ms.
     const other = setup();
-    expect(status(() => other.h.every([0.5, 'x'], other.call(5)))).toBe(HiveStatus.BAD_ARGUMENT);
-    other.h.every([1, 'x'], other.call(5));
+    expect(status(() => other.h.every([9.5, 'x'], other.call(5)))).toBe(HiveStatus.BAD_ARGUMENT);
+    other.h.every([10, 'x'], other.call(5));
   });
 
   it('refuses the host as a caller (it has no mailbox)', () => {
@@ -234,6 +234,142 @@ describe('timer', () => {
     expect(h.after([100, 1], ctx(5, 1))).not.toBe(a);
   });
 
+  it('refuses a message larger than maxMessageBytes of MessagePack (default 64 KiB) with TOO_LARGE', () => {
+    const { host, h, call } = setup();
+    // A bin of n bytes (n >= 65,536) is n + 5 bytes of MessagePack; below, n + 3.
+    h.after([10, new Uint8Array(64 * 1024 - 3)], call(5));
+    expect(status(() => h.after([10, new Uint8Array(64 * 1024 - 2)], call(5)))).toBe(HiveStatus.TOO_LARGE);
+    expect(status(() => h.every([10, ['x'.repeat(40_000), 'y'.repeat(40_000)]], call(5)))).toBe(HiveStatus.TOO_LARGE);
+    const small = setup({ maxMessageBytes: 10 });
+    small.h.after([10, 'x'.repeat(9)], small.call(5)); // 10 bytes
+    expect(status(() => small.h.after([10, 'x'.repeat(10)], small.call(5)))).toBe(HiveStatus.TOO_LARGE);
+    host.advance(10);
+    expect(host.sent).toHaveLength(1);
+  });
+
+  it('bounds the bytes of messages one actor\'s timers hold (maxBytesPerActor, default 1 MiB) with LIMIT; others are not counted, and fired or cancelled timers free theirs', () => {
+    const { host, h, call } = setup();
+    // 16 messages of 65,000 bytes (65,003 of MessagePack) fit in 1 MiB, a 17th does not.
+    const big = new Uint8Array(65_000);
+    const ids = Array.from({ length: 16 }, (_, i) => h.after([10 * (i + 1), big], call(5)));
+    expect(status(() => h.after([1000, big], call(5)))).toBe(HiveStatus.LIMIT);
+    expect(status(() => h.every([1000, big], call(5)))).toBe(HiveStatus.LIMIT);
+    h.after([1000, big], call(6));
+    h.after([1000, 'small'], call(5));
+    host.advance(10);
+    h.after([1000, big], call(5));
+    expect(status(() => h.after([1000, big], call(5)))).toBe(HiveStatus.LIMIT);
+    expect(h.cancel(ids[15]!, call(5))).toBe(true);
+    h.after([1000, big], call(5));
+  });
+
+  it('bounds the bytes of messages all timers hold (maxBytes) with LIMIT, after dropping the timers of actors that are gone', () => {
+    const { host, h, call } = setup({ maxBytes: 1000 });
+    host.alive_.add(7);
+    const msg = 'x'.repeat(400); // 403 bytes
+    h.after([100, msg], call(5));
+    h.every([100, msg], call(6));
+    expect(status(() => h.after([100, msg], call(7)))).toBe(HiveStatus.LIMIT);
+    h.after([100, 'x'.repeat(150)], call(7));
+    host.alive_.delete(6);
+    h.after([100, msg], call(7));
+    host.advance(100);
+    expect(host.sent.map(([to]) => to)).toEqual([5, 7, 7]);
+    // By default, 16 MiB: 16 actors at their 1 MiB each (16 messages of 64 KiB), and not a byte more.
+    const all = setup();
+    const big = new Uint8Array(64 * 1024 - 3);
+    for (let a = 100; a < 117; a++) all.host.alive_.add(a);
+    let last = 0;
+    for (let a = 100; a < 116; a++) for (let i = 0; i < 16; i++) last = all.h.after([1000, big], all.call(a));
+    expect(status(() => all.h.after([1000, null], all.call(116)))).toBe(HiveStatus.LIMIT);
+    all.h.cancel(last, all.call(115));
+    all.h.after([1000, 'x'.repeat(60_000)], all.call(116));
+  });
+
+  it('keeps call records per actor: one actor\'s calls do not push out another\'s', () => {
+    const { h, call } = setup();
+    const mine = h.after([1000, 'mine'], ctx(5, 1));
+    // Actor 6 makes (and cancels) more timers than the service remembers call ids in all.
+    for (let i = 0; i < 10_001; i++) h.cancel(h.after([1000, i], call(6)), call(6));
+    expect(h.after([1000, 'mine'], ctx(5, 1))).toBe(mine);
+  });
+
+  it('remembers at most maxCallRecordsPerActor call ids of one actor, forgetting its oldest', () => {
+    const { h } = setup({ maxCallRecordsPerActor: 2 });
+    const a = h.after([100, 1], ctx(5, 1));
+    const b = h.after([100, 2], ctx(5, 2));
+    const c = h.after([100, 3], ctx(5, 3));
+    const other = h.after([100, 4], ctx(6, 1));
+    expect(h.after([100, 3], ctx(5, 3))).toBe(c);
+    expect(h.after([100, 2], ctx(5, 2))).toBe(b);
+    expect(h.after([100, 1], ctx(5, 1))).not.toBe(a);
+    expect(h.after([100, 4], ctx(6, 1))).toBe(other);
+  });
+
+  it('past maxCallRecords in all, forgets those of actors that are gone, then the oldest of the actor remembering the most', () => {
+    const { host, h } = setup({ maxCallRecords: 4 });
+    host.alive_.add(7);
+    const five = h.after([100, 1], ctx(5, 1));
+    const six = [h.after([100, 1], ctx(6, 1)), h.after([100, 2], ctx(6, 2))];
+    h.after([100, 1], ctx(7, 1));
+    host.alive_.delete(7);
+    // A fifth: actor 7's goes (it is gone).
+    const more = h.after([100, 3], ctx(6, 3));
+    expect(h.after([100, 1], ctx(5, 1))).toBe(five);
+    // A sixth: actor 6 remembers the most, its oldest goes.
+    h.after([100, 4], ctx(6, 4));
+    expect(h.after([100, 1], ctx(5, 1))).toBe(five);
+    expect(h.after([100, 3], ctx(6, 3))).toBe(more);
+    expect(h.after([100, 2], ctx(6, 2))).toBe(six[1]);
+    expect(h.after([100, 1], ctx(6, 1))).not.toBe(six[0]);
+  });
+
+  it('forgets an actor\'s call records with its timers once it is gone', () => {
+    const { host, h } = setup();
+    const id = h.after([10, 'x'], ctx(5, 1));
+    host.alive_.delete(5);
+    host.advance(10);
+    // The pid back (a restore in this hive): the call sent again makes a new timer.
+    host.alive_.add(5);
+    const again = h.after([10, 'x'], ctx(5, 1));
+    expect(again).not.toBe(id);
+    host.advance(10);
+    expect(host.sent).toEqual([[5, 'x', 1020]]);
+  });
+
+  it('stops an interval whose message the host refuses (send false), holding nothing for it', () => {
+    const { host, h, call } = setup({ maxBytesPerActor: 100, maxTimersPerActor: 1 });
+    host.send = () => false;
+    h.every([10, 'x'.repeat(90)], call(5));
+    expect(status(() => h.after([10, 'y'], call(5)))).toBe(HiveStatus.LIMIT);
+    host.advance(10);
+    expect(host.pending.size).toBe(0);
+    host.advance(1000);
+    // Its slot and its bytes are free again.
+    h.every([10, 'x'.repeat(90)], call(5));
+  });
+
+  it('an interval whose messages are posted and dropped (a full mailbox) goes on holding one timer and one message', () => {
+    const { host, h, call } = setup({ maxBytesPerActor: 200 });
+    let posted = 0;
+    let setTimers = 0;
+    host.send = () => (posted++, true); // posted, and dropped as a dead letter
+    const setTimer = host.setTimer.bind(host);
+    host.setTimer = (at, fn) => (setTimers++, setTimer(at, fn));
+    const id = h.every([10, 'x'.repeat(90)], call(5));
+    host.advance(100_000);
+    expect(posted).toBe(10_000);
+    // One timer scheduled at a time, nothing queued on the service's side.
+    expect(host.pending.size).toBe(1);
+    expect(setTimers).toBe(posted + 1);
+    // What it holds is the one message: another the same size fits the actor's 200 bytes, a third does not.
+    h.after([1, 'x'.repeat(90)], call(5));
+    expect(status(() => h.after([1, 'x'.repeat(90)], call(5)))).toBe(HiveStatus.LIMIT);
+    expect(h.cancel(id, call(5))).toBe(true);
+    host.advance(10);
+    expect(host.pending.size).toBe(0);
+  });
+
   it('close clears every timer, and a closed service makes none', () => {
     const { host, def, h, call } = setup();
     h.every([10, 'tick'], call(5));
@@ -249,5 +385,17 @@ describe('timer', () => {
   it('serves one hive: a second start throws', () => {
     const { def } = setup();
     expect(() => def.start!(new FakeHost())).toThrow(/one hive/);
+  });
+
+  it('regression: 10,000 timers every 1 ms kept the host busy sending; now the service sends at most maxMessagesPerSecond, and a timer due when they are spent waits', () => {
+    const { host, h, call } = setup({ maxMessagesPerSecond: 1000, minIntervalMs: 1 });
+    for (let a = 100; a < 150; a++) host.alive_.add(a);
+    for (let a = 100; a < 150; a++) for (let i = 0; i < 10; i++) h.every([1, 'tick'], call(a));
+    host.advance(2_000);
+    // 500 timers every 1 ms would send 1,000,000 in 2 s: the rate lets through 1,000 a second (plus one burst of a tenth of a second).
+    expect(host.sent.length).toBeGreaterThanOrEqual(1_900);
+    expect(host.sent.length).toBeLessThanOrEqual(2_100);
+    // Every actor's timers still get their turn.
+    expect(new Set(host.sent.map(([to]) => to)).size).toBe(50);
   });
 });
