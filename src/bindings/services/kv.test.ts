@@ -348,4 +348,21 @@ describe('encodedSize', () => {
   it('stops counting past its limit', () => {
     expect(encodedSize(Array.from({ length: 1000 }, () => 'x'.repeat(10)), 50)).toBeLessThan(100);
   });
+
+  it('regression: one actor could fill the whole store and leave every other tenant only LIMIT; now a namespace holds at most maxBytesPerNamespace', async () => {
+    const { handlers: h } = kv({ store: memoryKvStore({ maxBytes: 1 << 20, maxBytesPerNamespace: 256 << 10 }) });
+    const hog = actor(5);
+    const value = 'v'.repeat(60_000);
+    let stored = 0;
+    for (let i = 0; i < 50; i++) if ((await status(h.put([`k${i}`, value], hog()))) === 'ok') stored++;
+    // About 256 KiB of 60 KB values: 4 of them; the fifth and later are refused.
+    expect(stored).toBe(4);
+    expect(await status(h.put(['more', value], hog()))).toBe(HiveStatus.LIMIT);
+    // Another tenant still has its share, and the hog may still delete (and then write again).
+    const other = actor(6);
+    for (let i = 0; i < 4; i++) expect(await status(h.put([`k${i}`, value], other()))).toBe('ok');
+    expect(await h.delete('k0', hog())).toBe(true);
+    expect(await status(h.put(['k0', value], hog()))).toBe('ok');
+  });
 });
+

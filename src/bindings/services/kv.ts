@@ -68,6 +68,8 @@ const SPACE_OVERHEAD = 256;
 interface Space {
   readonly entries: Map<string, { readonly value: unknown; readonly size: number }>;
   readonly sorted: string[];
+  /** Bytes of its entries (as counted against maxBytesPerNamespace). */
+  bytes: number;
 }
 
 /** The index of the first string of a sorted list that is not below `key` (or, `strict`, above it). */
@@ -95,9 +97,13 @@ function search(sorted: readonly string[], key: string, strict = false): number 
  * value's MessagePack bytes and 64 bytes more, each namespace 256 bytes. A
  * write that would pass it changes nothing and resolves `'full'`; a write
  * that holds no more than before (one that deletes) is always applied.
+ * `maxBytesPerNamespace` (default 4 MiB) bounds one namespace the same way
+ * (one actor's data, or its call records), so that one tenant cannot fill
+ * the store and leave the others only LIMIT.
  */
-export function memoryKvStore(options: { maxBytes?: number } = {}): KvStore {
+export function memoryKvStore(options: { maxBytes?: number; maxBytesPerNamespace?: number } = {}): KvStore {
   const maxBytes = bound('maxBytes', options.maxBytes, 64 * 1024 * 1024);
+  const maxPerSpace = bound('maxBytesPerNamespace', options.maxBytesPerNamespace, 4 * 1024 * 1024);
   const spaces = new Map<string, Space>();
   let held = 0;
   return {
@@ -118,14 +124,19 @@ export function memoryKvStore(options: { maxBytes?: number } = {}): KvStore {
       // What each changed key comes to (the last change of a key wins), and the bytes held after.
       const after = new Map<string, Map<string, { value: unknown; size: number } | undefined>>();
       let delta = 0;
+      const grows = new Map<string, number>();
       for (const c of changes) {
         let space = after.get(c.namespace);
         if (space === undefined) after.set(c.namespace, (space = new Map()));
         const was = space.has(c.key) ? space.get(c.key) : spaces.get(c.namespace)?.entries.get(c.key);
         const now = c.value === undefined ? undefined : { value: c.value, size: Buffer.byteLength(c.key, 'utf8') + encodedSize(c.value, maxBytes) + KEY_OVERHEAD };
-        delta += (now?.size ?? 0) - (was?.size ?? 0);
+        const d = (now?.size ?? 0) - (was?.size ?? 0);
+        delta += d;
+        grows.set(c.namespace, (grows.get(c.namespace) ?? 0) + d);
         space.set(c.key, now);
       }
+      // One namespace (one actor's data, or its call records) holds at most its share: one tenant cannot fill the store for all.
+      for (const [namespace, d] of grows) if (d > 0 && (spaces.get(namespace)?.bytes ?? 0) + d > maxPerSpace) return 'full';
       for (const [namespace, changed] of after) {
         const before = spaces.get(namespace)?.entries;
         let count = before?.size ?? 0;
@@ -141,10 +152,11 @@ export function memoryKvStore(options: { maxBytes?: number } = {}): KvStore {
             if (space?.entries.delete(key) === true) space.sorted.splice(search(space.sorted, key), 1);
             continue;
           }
-          if (space === undefined) spaces.set(namespace, (space = { entries: new Map(), sorted: [] }));
+          if (space === undefined) spaces.set(namespace, (space = { entries: new Map(), sorted: [], bytes: 0 }));
           if (!space.entries.has(key)) space.sorted.splice(search(space.sorted, key), 0, key);
           space.entries.set(key, now);
         }
+        if (space !== undefined) space.bytes += grows.get(namespace) ?? 0;
         if (space?.entries.size === 0) spaces.delete(namespace);
       }
       held += delta;
