@@ -215,8 +215,8 @@ export class Hive extends EventEmitter<HiveEvents> {
     const mod = (await import(url)) as Record<string, unknown>;
     const given = mod[exportName];
     if (typeof given !== 'object' || given === null) throw new TypeError(`the module ${url} exports no object ${exportName}`);
-    const { concurrency, maxQueue, maxQueueBytes, timeout, idempotent } = options;
-    const sent = Object.fromEntries(Object.entries({ concurrency, maxQueue, maxQueueBytes, timeout, idempotent }).filter(([, v]) => v !== undefined));
+    const { concurrency, maxQueue, maxQueueBytes, timeout, idempotent, failures } = options;
+    const sent = Object.fromEntries(Object.entries({ concurrency, maxQueue, maxQueueBytes, timeout, idempotent, failures }).filter(([, v]) => v !== undefined));
     return this.#system.service(name, given as ServiceHandlers, options, { url, export: exportName, options: sent });
   }
 

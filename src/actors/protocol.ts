@@ -445,7 +445,7 @@ export interface ServicesControl {
 export interface WorkerServiceModule {
   readonly url: string;
   readonly export: string;
-  readonly options: { concurrency?: number; maxQueue?: number; maxQueueBytes?: number; timeout?: number; idempotent?: boolean };
+  readonly options: { concurrency?: number; maxQueue?: number; maxQueueBytes?: number; timeout?: number; idempotent?: boolean; failures?: 'answer' | 'trap' };
 }
 
 /** main → worker: a service to run in the worker too, under its address (sent when it is registered, and to a worker as it starts). */

@@ -54,6 +54,8 @@ export interface ServiceSystem {
   grantsOf(pid: number): readonly string[];
   /** The service closed: its address goes, its pending callers fail. */
   serviceClosed(s: Service): void;
+  /** Ends a calling actor, as a trap would (`failures: 'trap'`). */
+  endCaller(pid: number, reason: string): void;
   log(level: 'debug' | 'warn', msg: string, obj: object): void;
 }
 
@@ -90,6 +92,7 @@ export class Service<H extends ServiceHandlers = ServiceHandlers> {
   readonly #concurrency: number;
   readonly #timeout: number;
   readonly #schemas: ServiceOptions<H>['schemas'];
+  readonly #trap: boolean;
   #running = 0;
   #closed = false;
   readonly #onClose: (() => void) | undefined;
@@ -124,6 +127,8 @@ export class Service<H extends ServiceHandlers = ServiceHandlers> {
     this.#concurrency = concurrency;
     this.#timeout = timeout;
     this.#schemas = options.schemas;
+    if (options.failures !== undefined && options.failures !== 'answer' && options.failures !== 'trap') throw new RangeError(`service ${name}: failures is 'answer' or 'trap', got ${String(options.failures)}`);
+    this.#trap = options.failures === 'trap';
     this.idempotent = options.idempotent === true;
     this.#onClose = onClose;
   }
@@ -244,6 +249,11 @@ export class Service<H extends ServiceHandlers = ServiceHandlers> {
       finish();
       if (settled) return;
       this.#host.log('debug', 'a service\'s handler failed', { service: this.name, method, err: e });
+      if (this.#trap && caller !== 0) {
+        settled = true;
+        if (timer !== null) this.#host.clock.clearTimer(timer);
+        return this.#host.endCaller(caller, `trap: service ${this.name}: ${e instanceof Error ? e.message : String(e)}`);
+      }
       done(e instanceof ServiceError ? failure(e.status, e.message) : failure(Status.FAILED, e instanceof Error ? e.message : String(e)));
     };
     if (this.#timeout !== Infinity && replyTo !== 0) {

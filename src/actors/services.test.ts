@@ -87,6 +87,18 @@ describe('services', () => {
     hive.close();
   });
 
+  it('a service that asks for it (failures: \'trap\') ends a caller whose call failed, as a trap would; refusals are still answered', async () => {
+    const { hive } = testHive();
+    hive.service('strict', { boom: () => Promise.reject(new Error('no way')), ok: () => 1 }, { failures: 'trap' });
+    const p = hive.spawn('probe', { services: ['strict'] });
+    expect((await call(p, SERVICE_BASE, ['ok', null]))[1]).toEqual([0, 1]);
+    expect((await call(p, SERVICE_BASE, ['nope', null]))[1]).toEqual([Status.BAD_ARGUMENT, 'service strict has no method nope']);
+    void cmd(p, 'call', SERVICE_BASE, ['boom', null], -1).catch(() => {});
+    expect(await p.exited).toBe('trap: service strict: no way');
+    expect(() => hive.service('bad', { m: () => 1 }, { failures: 'maybe' as never })).toThrow(RangeError);
+    hive.close();
+  });
+
   it('refuses grants of services that are not registered, and a second service of one name', () => {
     const { hive } = testHive();
     hive.service('one', { m: () => 1 });

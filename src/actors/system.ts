@@ -777,6 +777,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         this.partition?.servicesChanged?.(this.services, this.workerServices);
       },
       log: (level, msg, obj) => this.logger[level](obj, msg),
+      endCaller: (pid, reason) => {
+        const r = this.endpoints.get(pid);
+        if (r instanceof RemoteActor) return this.partition?.terminate?.(r, reason);
+        const a = this.actor(pid);
+        if (a !== undefined && a.alive) this.terminate(a, reason);
+      },
     };
     const svc = new Service<H>(host, id, name, handlers, options, def?.close === undefined ? undefined : () => def.close!());
     this.endpoints.set(id, svc);

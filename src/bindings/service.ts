@@ -67,6 +67,16 @@ export interface ServiceOptions<H extends ServiceHandlers = ServiceHandlers> {
    * again (at most once).
    */
   idempotent?: boolean;
+  /**
+   * What a handler's failure (a throw or a rejection, a `ServiceError`
+   * included) does to its caller: `'answer'` (default) answers `[FAILED,
+   * message]` (or the ServiceError's status), and the guest goes on;
+   * `'trap'` ends the calling actor as a trap would (exit reason
+   * `trap: service <name>: <message>`), for a service whose failure means
+   * the caller cannot go on. Refusals of the request itself (no such
+   * method, a schema) are answered either way.
+   */
+  failures?: 'answer' | 'trap';
   /** Schemas of each method's request and response, checked at the boundary (refused: INVALID). */
   schemas?: { readonly [M in keyof H]?: { request?: ServiceSchema; response?: ServiceSchema } };
 }
