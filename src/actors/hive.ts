@@ -15,7 +15,7 @@ import type { Pid } from './codec.js';
 import type { ActorRef, Inbox, InboxOptions } from './ref.js';
 import type { RestoreActorOptions } from './snapshot.js';
 import type { Supervisor, SupervisorSpec } from './supervisor.js';
-import type { Service } from './service.js';
+import { importService, type Service } from './service.js';
 import type { ServiceDefinition, ServiceHandlers, ServiceOptions } from '../bindings/service.js';
 import { ActorSystem } from './system.js';
 import { ActorPool } from './pool.js';
@@ -212,12 +212,10 @@ export class Hive extends EventEmitter<HiveEvents> {
   async workerService(name: string, source: { module: string | URL; export?: string }, options: Omit<ServiceOptions, 'schemas'> = {}): Promise<Service> {
     const url = source.module instanceof URL ? source.module.href : /^[a-z][a-z0-9+.-]*:/i.test(source.module) ? source.module : pathToFileURL(resolve(source.module)).href;
     const exportName = source.export ?? 'default';
-    const mod = (await import(url)) as Record<string, unknown>;
-    const given = mod[exportName];
-    if (typeof given !== 'object' || given === null) throw new TypeError(`the module ${url} exports no object ${exportName}`);
+    const given = await importService(url, exportName);
     const { concurrency, maxQueue, maxQueueBytes, timeout, idempotent, failures } = options;
     const sent = Object.fromEntries(Object.entries({ concurrency, maxQueue, maxQueueBytes, timeout, idempotent, failures }).filter(([, v]) => v !== undefined));
-    return this.#system.service(name, given as ServiceHandlers, options, { url, export: exportName, options: sent });
+    return this.#system.service(name, given, options, { url, export: exportName, options: sent });
   }
 
   /**

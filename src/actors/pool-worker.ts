@@ -23,8 +23,7 @@ import { Obligations } from './obligations.js';
 import type { Partition } from './partition.js';
 import { blockOwner, treeOfKey, readControl, readSignal, writeControl, writeSignal, STATE_READY, STATE_THREAD, WireKind, type AgentMessage, type AgentTask, type AnswerControl, type HostFunctions, type PartitionTask, type PoolControl, type RequestControl, type Signal, type StartControl, type ServiceModuleControl, type InspectQuery, type IdsControl, type FrozenCounts } from './protocol.js';
 import { ActorSystem } from './system.js';
-import { SERVICE_BASE } from './service.js';
-import type { ServiceHandlers } from '../bindings/service.js';
+import { SERVICE_BASE, importService } from './service.js';
 import { HiveStateError, LimitError } from './errors.js';
 import { inspectActor } from './inspect.js';
 import { restoreActor } from './snapshot.js';
@@ -770,12 +769,10 @@ class WorkerPartition implements Partition {
    */
   private async loadService(c: ServiceModuleControl): Promise<void> {
     try {
-      const mod = (await import(c.module.url)) as Record<string, unknown>;
-      const given = mod[c.module.export];
-      if (typeof given !== 'object' || given === null) throw new TypeError(`the module ${c.module.url} exports no object ${c.module.export}`);
+      const given = await importService(c.module.url, c.module.export);
       // Closed (or the partition ended) while it loaded: nothing to mount.
       if (this.closed || !this.system.services.some(([, id]) => id === c.id)) return;
-      this.system.mountService(c.name, c.id, given as ServiceHandlers, c.module.options, false);
+      this.system.mountService(c.name, c.id, given, c.module.options, false);
     } catch (e) {
       this.system.logger.warn({ err: e, service: c.name }, 'a service to run in each worker failed to load: its calls go to the main thread');
     }

@@ -10,7 +10,7 @@
  *
  * Guests never hold a service's address: they address the services they were
  * granted by their index in their own grant list (SERVICE_BASE + index),
- * which their runtime translates (see ActorSystem.serviceTarget); anything
+ * which their runtime translates (see ActorSystem.serviceRequest); anything
  * else in that range, and any service not granted, is NOT_FOUND.
  */
 import type { Clock, TimerHandle } from '../scheduler/index.js';
@@ -36,6 +36,14 @@ export function grantsOnRestore(saved: readonly (string | null)[], granted: read
   if (saved.length === 0) return [];
   const ok = new Set(granted ?? []);
   return saved.map((n) => (n !== null && ok.has(n) ? n : null));
+}
+
+/** @internal The handlers (or definition) a module exports for `Hive.workerService`, imported on the thread that asks. */
+export async function importService(url: string, exportName: string): Promise<ServiceHandlers> {
+  const mod = (await import(url)) as Record<string, unknown>;
+  const given = mod[exportName];
+  if (typeof given !== 'object' || given === null) throw new TypeError(`the module ${url} exports no object ${exportName}`);
+  return given as ServiceHandlers;
 }
 
 /** @internal Whether an id is in the services' range. */

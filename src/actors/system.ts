@@ -764,10 +764,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         if (this.endpoints.get(replyTo) instanceof ReplyTo || this.remote(replyTo)) this.sendMessage(null, id, replyTo, bytes, -1, null);
       },
       nameOf: (pid) => this.names.nameOf(pid) ?? null,
-      grantsOf: (pid) => {
-        const e = this.endpoints.get(pid);
-        return e instanceof Actor || e instanceof RemoteActor ? e.services.filter((n) => n !== null) : NO_SERVICES;
-      },
+      grantsOf: (pid) => this.grantsOf(pid).filter((n) => n !== null),
       serviceClosed: (svc) => {
         this.endpoints.delete(svc.id);
         this.failCallers(svc, 'closed');
@@ -796,8 +793,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         // address the receiver knows the service by (its grant), or from the host (0) for one not granted it.
         try {
           const e = this.endpoints.get(to);
-          const grants = e instanceof Actor || e instanceof RemoteActor ? e.services : NO_SERVICES;
-          const i = grants.indexOf(name);
+          const i = this.grantsOf(to).indexOf(name);
           const bytes = this.checkSize(encode(value));
           // An actor of this thread whose mailbox is full refuses it now (a timer then stops).
           if (e instanceof Actor && !e.hasRoom(bytes.length)) return false;
@@ -813,6 +809,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       log: (level, msg, obj) => this.logger[level](obj ?? {}, msg),
     });
     return svc;
+  }
+
+  /** The grants of an actor of this thread, or the record of one on a worker (none for any other address). */
+  private grantsOf(pid: number): readonly (string | null)[] {
+    const e = this.endpoints.get(pid);
+    return e instanceof Actor || e instanceof RemoteActor ? e.services : NO_SERVICES;
   }
 
   /** @internal The services declared to run in each worker: [name, address, module]. */
@@ -845,19 +847,26 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return Object.freeze([...services]);
   }
 
+  /** The service an actor addresses as `address` (SERVICE_BASE + the index of its grant): undefined when not granted, or not registered (any more). */
+  private grantedService(a: Actor, address: number): { readonly id: number; readonly idempotent: boolean } | undefined {
+    const name = a.services[address - SERVICE_BASE];
+    return name === undefined || name === null ? undefined : this.serviceTable.get(name);
+  }
+
   /**
-   * The address of the service a guest addresses as `to` (SERVICE_BASE +
-   * the index of its grant), or NOT_FOUND (a dead letter, as for an address
-   * that does not exist): not granted, or not registered (any more).
+   * A guest's request to the service it addresses as `to`: the service's
+   * address and the bytes it is sent (numbered), or a status: NOT_FOUND (a
+   * dead letter, as for an address that does not exist), BAD_ARGUMENT (not
+   * `[method, request]`).
    */
-  private serviceTarget(a: Actor, to: number, bytes: Uint8Array): number {
-    const name = a.services[to - SERVICE_BASE];
-    const svc = name === undefined || name === null ? undefined : this.serviceTable.get(name);
+  private serviceRequest(a: Actor, to: number, bytes: Uint8Array): [target: number, bytes: Uint8Array] | number {
+    const svc = this.grantedService(a, to);
     if (svc === undefined) {
       this.deadLetter(a.id, to, bytes, 'no such actor');
       return Status.NOT_FOUND;
     }
-    return svc.id;
+    if (bytes[0] !== FIXARRAY_2) return Status.BAD_ARGUMENT;
+    return [svc.id, numbered(bytes, a.nextServiceCall())];
   }
 
   /**
@@ -1331,10 +1340,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     let target = to;
     let sent = bytes;
     if (isServiceAddress(to)) {
-      target = this.serviceTarget(a, to, bytes);
-      if (target < 0) return target;
-      if (bytes[0] !== FIXARRAY_2) return Status.BAD_ARGUMENT;
-      sent = numbered(bytes, a.nextServiceCall());
+      const r = this.serviceRequest(a, to, bytes);
+      if (typeof r === 'number') return r;
+      [target, sent] = r;
     }
     // Answered to this wait (see onAck).
     const st = this.sendMessage(a, a.id, target, sent, timeout < 0 ? -1 : timeout, ACK_TO_WAIT);
@@ -1358,15 +1366,14 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     let request = bytes;
     if (isServiceAddress(to)) {
       // A service granted to it: its call's number goes in the request (the call's id survives snapshots with it).
-      target = this.serviceTarget(a, to, bytes);
-      if (target < 0) return target;
-      if (bytes[0] !== FIXARRAY_2) return Status.BAD_ARGUMENT;
-      request = numbered(bytes, a.nextServiceCall());
+      const r = this.serviceRequest(a, to, bytes);
+      if (typeof r === 'number') return r;
+      [target, request] = r;
     }
     const replyId = this.openReply(a, target);
     const deadline = timeout === 0 ? Infinity : this.deadlineOf(timeout);
     const w: Wait & { kind: 'call' } = { kind: 'call', deadline, timer: null, replyId, target: to, request };
-    const st = this.sendRequest(a, w, timeout < 0 ? -1 : timeout, timeout === 0);
+    const st = this.sendRequest(a, w, target, timeout < 0 ? -1 : timeout, timeout === 0);
     if (st !== null) {
       this.closeReply(replyId);
       return st;
@@ -1378,11 +1385,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return PARK;
   }
 
-  /** Sends the request of a call `w` (made now, or restored from a snapshot). */
-  private sendRequest(a: Actor, w: Wait & { kind: 'call' }, wait: number, noAnswer: boolean): number | null {
+  /** Sends the request of a call `w` (made now, or restored from a snapshot) to `to` (w.target, or the service its grant names). */
+  private sendRequest(a: Actor, w: Wait & { kind: 'call' }, to: number, wait: number, noAnswer: boolean): number | null {
     const service = isServiceAddress(w.target);
-    const to = service ? this.serviceTarget(a, w.target, w.request!) : w.target;
-    if (to < 0) return to;
     const st = this.sendMessage(a, w.replyId, to, w.request!, wait, (status) => {
       if (a.wait !== w) return;
       if (status === Status.OK && !noAnswer) {
@@ -1410,8 +1415,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * may have run before the snapshot: it never runs twice).
    */
   private resumeServiceCall(a: Actor, replyId: number, target: number, request: Uint8Array | null, left: number): void {
-    const name = a.services[target - SERVICE_BASE];
-    const svc = name === undefined || name === null ? undefined : this.serviceTable.get(name);
+    const svc = this.grantedService(a, target);
     if (svc === undefined) return a.wakeWithI32(Status.NOT_FOUND);
     if (!svc.idempotent || request === null) {
       const text = 'the call was pending when the actor was snapshotted, and the service is not idempotent: it may or may not have run';
@@ -1420,7 +1424,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     }
     if (!this.reopenReply(a, replyId, svc.id)) return a.wakeWithI32(Status.NOT_FOUND);
     const w: Wait & { kind: 'call' } = { kind: 'call', deadline: left === Infinity ? Infinity : this.clock.now() + left, timer: null, replyId, target, request };
-    const st = this.sendRequest(a, w, -1, false);
+    const st = this.sendRequest(a, w, svc.id, -1, false);
     if (st !== null) {
       this.closeReply(replyId);
       return a.wakeWithI32(st);
@@ -1446,7 +1450,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       if (t instanceof Actor) t.callers.add(replyId);
     }
     else {
-      const st = this.sendRequest(a, w, -1, false);
+      const st = this.sendRequest(a, w, target, -1, false);
       if (st !== null) {
         this.closeReply(replyId);
         a.wakeWithI32(st);
@@ -2735,22 +2739,11 @@ const NO_SERVICES: readonly string[] = Object.freeze([]);
  * bytes must then be exactly one value, or the service refuses the request.
  */
 function numbered(bytes: Uint8Array, n: number): Uint8Array {
-  const head = n < 0x80 ? 1 : n < 0x10000 ? 3 : n < 0x100000000 ? 5 : 9;
-  const out = new Uint8Array(1 + head + bytes.length);
-  out[0] = 0x92;
-  if (head === 1) out[1] = n;
-  else if (head === 3) {
-    out[1] = 0xcd;
-    out[2] = n >>> 8;
-    out[3] = n & 0xff;
-  } else if (head === 5) {
-    out[1] = 0xce;
-    new DataView(out.buffer).setUint32(2, n);
-  } else {
-    out[1] = 0xcf;
-    new DataView(out.buffer).setBigUint64(2, BigInt(n));
-  }
-  out.set(bytes, 1 + head);
+  const head = encode(n);
+  const out = new Uint8Array(1 + head.length + bytes.length);
+  out[0] = FIXARRAY_2;
+  out.set(head, 1);
+  out.set(bytes, 1 + head.length);
   return out;
 }
 
