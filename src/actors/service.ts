@@ -258,8 +258,7 @@ export class Service<H extends ServiceHandlers = ServiceHandlers> {
       if (settled) return;
       this.#host.log('debug', 'a service\'s handler failed', { service: this.name, method, err: e });
       if (this.#trap && caller !== 0) {
-        settled = true;
-        if (timer !== null) this.#host.clock.clearTimer(timer);
+        done(null); // settled, unanswered: the caller ends instead
         return this.#host.endCaller(caller, `trap: service ${this.name}: ${e instanceof Error ? e.message : String(e)}`);
       }
       done(e instanceof ServiceError ? failure(e.status, e.message) : failure(Status.FAILED, e instanceof Error ? e.message : String(e)));
