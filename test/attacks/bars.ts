@@ -13,24 +13,13 @@ import { HANG_AFTER_MS, JIT_WAIT_MS, P99_BAR_MS, figures, missed, runAttack, typ
  */
 const LATENCY_TRIES = 3;
 
-/**
- * The p99 latency the tests gate on. The issue's bar is 50 ms
- * (`P99_BAR_MS`), and every run prints whether it met it. The gate that
- * decides a test stays at 150 ms until the suite is seen to meet 50 ms in 3
- * runs of 3 on this shared 2-core machine. Not yet: at a load average of
- * 9-14 from other work most attacks, even the spinner, missed 50 ms with no
- * stall of their own (13:25 UTC, 2026-12-06); at 16:23-16:31 UTC, load
- * 1.2-4.8 beside other engineers' runs (00219d1), 3 full runs missed it in
- * 1, 1 and 4 of 28 attacks, a different set each time (spawn-bomb 69 ms;
- * call-timeouts 62; demonitor-scan 122, send-to-self 87, bulk-memory 89,
- * table-grow 50), each one stall at the attack's start or a GC pause, with
- * the main thread waiting for a CPU; at 16:42-16:48, load 1.4-3.2, mostly
- * quiet, in 0, 0 and 1 (demonitor-scan 58: its `demonitor` allocates a
- * copy of the signal queue per call; README, "The 50 ms bar"). 150 ms
- * still fails any attack that holds the event loop for long (before the
- * fixes: 110 ms to several seconds, or calls never answered).
+/*
+ * The tests gate on the issue's bar itself, p99 under 50 ms (`P99_BAR_MS`,
+ * in `missed`). Until 2026-12-07 they gated at 150 ms, waiting for the suite
+ * to meet 50 ms in 3 runs of 3 on this shared 2-core machine; on 2026-12-07
+ * 09:00-09:07 UTC (load 1.1-1.7) every attack met it in each of 3 runs, the
+ * slowest p99 15.9 ms (test/attacks/README.md, "The 50 ms bar, 2026-12-07").
  */
-export const P99_GATE_MS = 150;
 
 /**
  * Test timeout of one attack: it may wait for another attack to finish (one
@@ -38,12 +27,6 @@ export const P99_GATE_MS = 150;
  * LATENCY_TRIES times.
  */
 export const ATTACK_TIMEOUT_MS = 2 * LATENCY_TRIES * (HANG_AFTER_MS + JIT_WAIT_MS + 10_000);
-
-/** The misses that fail a test: all of `missed`, but a p99 latency under the gate. */
-function failing(run: AttackRun, bars: Bars): string[] {
-  const p99 = run.result?.latencyMs.p99 ?? null;
-  return missed(run, bars).filter((m) => !(m.startsWith('p99 latency') && p99 !== null && p99 < P99_GATE_MS));
-}
 
 /** Runs an attack and asserts its bars (the figures of every run are printed, and whether it met the 50 ms bar). */
 export async function holds(attack: string, bars: Bars): Promise<AttackRun> {
@@ -54,12 +37,12 @@ export async function holds(attack: string, bars: Bars): Promise<AttackRun> {
   };
   report(run);
   for (let i = 1; i < LATENCY_TRIES; i++) {
-    const miss = failing(run, bars);
+    const miss = missed(run, bars);
     if (miss.length === 0 || !miss.every((m) => m.startsWith('p99 latency'))) break;
-    console.log(`${attack}: p99 over the ${P99_GATE_MS} ms gate (${miss.join('; ')}); run ${i + 1} of at most ${LATENCY_TRIES}`);
+    console.log(`${attack}: p99 over the ${P99_BAR_MS} ms bar (${miss.join('; ')}); run ${i + 1} of at most ${LATENCY_TRIES}`);
     run = await runAttack(attack);
     report(run);
   }
-  expect(failing(run, bars), figures(run)).toEqual([]);
+  expect(missed(run, bars), figures(run)).toEqual([]);
   return run;
 }
