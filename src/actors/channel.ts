@@ -199,6 +199,11 @@ export class Channel {
     return this.reader.used > 0;
   }
 
+  /** `readable` as a hint without synchronization (RingReader.mayHaveRecords): may be stale. */
+  get mayBeReadable(): boolean {
+    return this.reader.mayHaveRecords;
+  }
+
   /** Waits until a record is there (spin, then park without blocking the thread). */
   waitReadable(): Promise<RingWait> {
     return this.reader.waitReadable(undefined, this.keepAlive);

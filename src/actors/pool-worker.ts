@@ -260,6 +260,13 @@ class WorkerPartition implements Partition {
     return false;
   }
 
+  /** `readable` as a hint, for the end of every slice (Channel.mayBeReadable): the pump's `readable` confirms it before parking. */
+  private mayBeReadable(): boolean {
+    if (this.channel.mayBeReadable) return true;
+    for (const p of this.peerList) if (p.mayBeReadable) return true;
+    return false;
+  }
+
   /** This partition's number (see PartitionTask.tag). */
   get threadSlot(): number {
     return this.task.tag;
@@ -361,7 +368,7 @@ class WorkerPartition implements Partition {
    */
   sliceEnded(): void {
     // Delivered here, not on the local transport's own turn at the end of the round (a slice more per hop).
-    if (!this.pumping && this.readable()) this.takeArrived();
+    if (!this.pumping && this.mayBeReadable()) this.takeArrived();
     // Bytes given back to other threads' trees, under load every REFUND_MS (see ActorSystem.flushRefunds; the clock
     // is read every 16 slices).
     if ((++this.slices & 15) === 0) {

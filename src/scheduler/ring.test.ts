@@ -94,6 +94,22 @@ describe('ring on one thread', () => {
     expect(w.used).toBe(0);
   });
 
+  it('hints whether records wait (mayHaveRecords) as the synchronized count does, on the thread that sees both ends', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.nat(200).map((n) => ({ write: n })), fc.constant({ write: -1 }))), (steps) => {
+        const { w, r } = pair();
+        expect(r.mayHaveRecords).toBe(false);
+        for (const s of steps) {
+          if (s.write >= 0) w.write(bytes(s.write));
+          else r.readMany(2);
+          expect(r.mayHaveRecords).toBe(r.used > 0);
+        }
+        r.readMany();
+        expect(r.mayHaveRecords).toBe(false);
+      }),
+    );
+  });
+
   it('reports full with false, keeps nothing of the refused record, and accepts it once there is room', () => {
     const { w, r } = pair();
     let n = 0;

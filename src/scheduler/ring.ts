@@ -413,6 +413,18 @@ export class RingReader extends RingEnd {
     return W_READER_SLEEPS;
   }
 
+  /**
+   * Whether a record may be waiting, read without synchronization (plain
+   * loads of the header): a hint cheap enough to ask after every slice,
+   * where two atomic loads cost 5-7% of a small actor's message round trip
+   * (measured: same-worker ping-pong at 0.93 of inline with them, 0.98 with
+   * plain loads). It may be stale: a false answer must be confirmed by
+   * `readMany`, `read` or a wait before anyone parks on it.
+   */
+  get mayHaveRecords(): boolean {
+    return this.h[W_TAIL] !== this.h[W_HEAD];
+  }
+
   /** Takes the oldest record (a copy), or null when the ring is empty. */
   read(): Uint8Array | null {
     const head = Atomics.load(this.h, W_HEAD) >>> 0;
