@@ -9,3 +9,4 @@ export * from './vm/index.js';
 export * from './bindings/index.js';
 export * from './scheduler/index.js';
 export * from './actors/index.js';
+export * from './store/index.js';

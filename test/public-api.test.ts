@@ -75,6 +75,8 @@ describe('the public API', () => {
         'ServiceMethod', 'ServiceOptions', 'ServiceSchema', 'RequestOf', 'ResponseOf', 'defineService', 'isServiceDefinition',
         'kv', 'KvHandlers', 'KvOptions', 'KvStore', 'KvWrite', 'memoryKvStore', 'timer', 'TimerHandlers', 'TimerOptions', 'MAX_TIMER_MS',
         'http', 'HttpHandlers', 'HttpOptions', 'HttpRequest', 'HttpResponse',
+        // Durable actors (issue 14): the stores and the hive's options.
+        'DurableOptions', 'Store', 'JournalEntry', 'StoreError', 'StoreErrorCode', 'MAX_KEY_LENGTH', 'MAX_VALUE_BYTES', 'MemoryStore',
       ].sort(),
     );
   });
@@ -112,7 +114,7 @@ describe('the public API', () => {
     const hive = d.get('actors/hive.d.ts')!;
     const ref = d.get('actors/ref.d.ts')!;
     const sup = d.get('actors/supervisor.d.ts')!;
-    expect(members(hive, 'Hive')).toEqual(['actorIds', 'clock', 'close', 'constructor', 'define', 'emit', 'idle', 'inbox', 'logger', 'migrate', 'modules', 'ref', 'restore', 'restoreGroup', 'service', 'snapshot', 'snapshotGroup', 'spawn', 'supervise', 'whereis', 'workerOf', 'workerService'].sort());
+    expect(members(hive, 'Hive')).toEqual(['actorIds', 'checkpoint', 'clock', 'close', 'constructor', 'define', 'durable', 'emit', 'idle', 'inbox', 'logger', 'migrate', 'modules', 'passivate', 'recover', 'ref', 'restore', 'restoreGroup', 'service', 'snapshot', 'snapshotGroup', 'spawn', 'supervise', 'whereis', 'workerOf', 'workerService'].sort());
     expect(members(ref, 'ActorRef')).toEqual(['alive', 'call', 'exited', 'id', 'info', 'kill', 'name', 'send', 'sendWait', 'snapshot', 'stop', 'toString'].sort());
     expect(members(ref, 'Inbox')).toEqual(['close', 'id', 'maxMessages', 'next', 'receive', 'ref', 'size', '[Symbol.asyncIterator]'].sort());
     expect(members(sup, 'Supervisor')).toEqual(expect.arrayContaining(['child', 'id']));
@@ -121,7 +123,7 @@ describe('the public API', () => {
     for (const internal of ['ServiceSystem', 'isServiceAddress', 'MAX_SERVICES', 'idempotent']) expect(`service: ${svc.includes(internal) ? internal : ''}`).toBe('service: ');
     // The system and the interfaces its parts declare stay out of the declarations users read.
     for (const [file, text] of [['hive', hive], ['ref', ref], ['supervisor', sup]] as const) {
-      for (const internal of ['ActorSystem', 'systemOf', 'RefHost', 'SupervisorHost', 'allocId', 'addEndpoint']) {
+      for (const internal of ['ActorSystem', 'systemOf', 'RefHost', 'SupervisorHost', 'allocId', 'addEndpoint', 'DurableActors', 'DurableHost']) {
         expect(`${file}: ${text.includes(internal) ? internal : ''}`).toBe(`${file}: `);
       }
     }

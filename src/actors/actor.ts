@@ -28,6 +28,8 @@ export type { ActorLimits } from './limits.js';
  */
 export interface ActorHost {
   readonly clock: Clock;
+  /** After a slice of a durable actor (see `Actor.durable`). */
+  durableSliceEnded(a: Actor): void;
   readonly executor: Executor;
   readonly logger: Logger;
   readonly maxMessageBytes: number;
@@ -160,6 +162,8 @@ export class Actor implements Process, Runnable {
   stackPages = 0;
   /** The last snapshot taken of this actor (supervisors restart from it). */
   lastSnapshot: Uint8Array | null = null;
+  /** @internal Its entry in the hive's durable directory (durable.ts), or null for an actor that is not durable. */
+  durable: object | null = null;
 
   /**
    * The host's services it was granted (`SpawnOptions.services`), in grant
@@ -335,6 +339,7 @@ export class Actor implements Process, Runnable {
     this.hive.meterStack(this);
     const ready = this.settle(out);
     this.hive.sliceEnded();
+    if (this.durable !== null) this.hive.durableSliceEnded(this);
     return ready;
   }
 

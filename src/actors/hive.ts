@@ -11,7 +11,8 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { Module } from '../vm/index.js';
 import type { Clock } from '../scheduler/index.js';
-import type { Pid } from './codec.js';
+import { encode, type Pid } from './codec.js';
+import type { DurableActors } from './durable.js';
 import type { ActorRef, Inbox, InboxOptions } from './ref.js';
 import type { RestoreActorOptions } from './snapshot.js';
 import type { Supervisor, SupervisorSpec } from './supervisor.js';
@@ -55,6 +56,7 @@ export class Hive extends EventEmitter<HiveEvents> {
     super();
     const workers = options.workers ?? 0;
     if (!(workers instanceof WorkerPool || (Number.isInteger(workers) && workers >= 0 && workers <= 64))) throw new RangeError('workers must be a WorkerPool or an integer from 0 to 64');
+    if (options.durable !== undefined && workers !== 0) throw new HiveStateError('durable actors run on hives without workers for now (HiveOptions.durable with workers)');
     this.#pool =
       workers === 0
         ? null
@@ -284,6 +286,49 @@ export class Hive extends EventEmitter<HiveEvents> {
   /** The worker thread (0-based) an actor runs on; null for the main thread (and for every actor of a hive without workers). */
   workerOf(target: ActorRef | number): number | null {
     return this.#pool === null ? null : this.#pool.workerOf(typeof target === 'number' ? target : target.id);
+  }
+
+  /**
+   * The durable actor under `key` (HiveOptions.durable): the live one; or
+   * restored from the store, its checkpoint and then the messages journaled
+   * since; or, when the store has none, a new actor of the defined module
+   * `module`, started with `init` and checkpointed before this resolves.
+   * Messages to it are journaled before they are acknowledged (`sendWait`
+   * resolves, a call is taken), and survive a crash of the process (see the
+   * README's "Durable actors"). Rejects with HiveStateError (no durable
+   * store, a key of another module) or the store's StoreError.
+   */
+  async durable<In = unknown, Out = unknown>(key: string, module: string, options: { init?: unknown; services?: readonly string[] } = {}): Promise<ActorRef<In, Out>> {
+    const d = this.#durable();
+    const init = options.init === undefined ? null : this.#system.checkSize(encode(options.init));
+    const id = await d.open(key, module, init, options.services ?? []);
+    return this.#system.ref<In, Out>(id);
+  }
+
+  /**
+   * After a restart: finds every durable actor in the store (their ids stay
+   * theirs) and restores those with journaled messages past their
+   * checkpoint, which they handle again; the others stay passivated until
+   * addressed. Call it before sending to durable actors.
+   */
+  recover(): Promise<{ actors: number; restored: number; replayed: number }> {
+    return this.#durable().recover();
+  }
+
+  /** Passivates a durable actor now if it is idle (see the README): true when it was; its record is in the store when this resolves. */
+  passivate(target: ActorRef | number): Promise<boolean> {
+    return this.#durable().passivate(typeof target === 'number' ? target : target.id);
+  }
+
+  /** Checkpoints a live durable actor now. */
+  checkpoint(target: ActorRef | number): Promise<void> {
+    return this.#durable().checkpoint(typeof target === 'number' ? target : target.id);
+  }
+
+  #durable(): DurableActors {
+    const d = this.#system.durable;
+    if (d === null) throw new HiveStateError('this hive keeps no durable actors (new Hive({ durable: { store } }))');
+    return d;
   }
 
   /** Resolves when no actor is ready to run (all wait or have exited). */

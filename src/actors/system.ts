@@ -32,6 +32,7 @@ import { MAX_SERVICES, SERVICE_BASE, Service, isServiceAddress, type ServiceSyst
 import { isServiceDefinition, type ServiceDefinition, type ServiceHandlers, type ServiceOptions } from '../bindings/service.js';
 import type { WorkerServiceModule } from './protocol.js';
 import { packGroup, readActorSnapshot, readGroupSnapshot } from './snapshot-format.js';
+import { DurableActors, type DurableHost } from './durable.js';
 import type { ActorOptions, DeadLetter, EventSink, ExitEvent, HiveOptions, ModuleDef, RestartEvent, SpawnOptions, WasiGrant } from './types.js';
 
 /** The reply address of a call (one message, then it closes). */
@@ -119,6 +120,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** All actors' log lines per second. */
   private readonly logGate: LogGate;
   private readonly endpoints = new Map<number, Endpoint>();
+  /** @internal The durable actors (HiveOptions.durable), or null. */
+  readonly durable: DurableActors | null;
   /** Names of actors and host mailboxes (the hive's side of register, unregister and lookup). */
   private readonly names = new NameTable();
   /** The hive's services by name: their addresses (SERVICE_BASE + their number) and whether they are idempotent. Every thread has it (the main thread sends it to the workers). */
@@ -181,6 +184,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     const local = (options.transport ?? inlineTransport)({ deliver: this.deliver, executor: this.executor });
     this.local = local;
     this.transport = partition === null ? local : new PartitionTransport(local, (s) => this.isLocal(s), partition);
+    this.durable = options.durable === undefined ? null : new DurableActors(this.durableHost(), options.durable);
   }
 
   /**
@@ -429,6 +433,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** @internal After an actor's slice: the transport may deliver what it sent. */
   sliceEnded(): void {
     this.transport.sliceEnded();
+  }
+
+  /** @internal After a durable actor's slice (Actor.durable): a checkpoint or passivation may be due. */
+  durableSliceEnded(a: Actor): void {
+    this.durable?.sliceEnded(a);
   }
 
   /**
@@ -1076,7 +1085,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       this.transport.post({ t: 'message', from, to, sender: sender?.id ?? 0, payer, bytes, until, seq, call });
       return seq;
     }
-    if (ep === undefined || (ep instanceof ReplyTo && !ep.accepts(sender?.id ?? 0))) {
+    if ((ep === undefined && !(this.durable?.holds(to) ?? false)) || (ep instanceof ReplyTo && !ep.accepts(sender?.id ?? 0))) {
       this.deadLetter(from, to, bytes, 'no such actor');
       return Status.NOT_FOUND;
     }
@@ -1085,7 +1094,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       this.deadLetter(from, to, bytes, 'no mailbox');
       return Status.NOT_FOUND;
     }
-    if (ep.hostSide && sender !== null) {
+    if (ep !== undefined && ep.hostSide && sender !== null) {
       const outSchema = sender.schema?.out;
       if (outSchema !== undefined) {
         const issues = checkBytes(outSchema, bytes);
@@ -1113,6 +1122,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** The receiver's side of a message. */
   private onMessage(s: MessageSignal): void {
+    // A durable actor's message is journaled before anything else (durable.ts), then comes back here.
+    if (this.durable !== null && this.durable.intercepts(s)) return;
     const bytes = s.bytes;
     const payer = s.payer === 0 ? null : this.payerOf(s.payer, bytes.length + MESSAGE_OVERHEAD);
     // No longer in flight: a mailbox counts it from here (Mailbox.push, Mailbox.block), or it is refused.
@@ -1141,7 +1152,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     if (s.call && (this.endpoints.get(s.from) instanceof ReplyTo || this.remote(s.from))) ep.callers?.add(s.from);
     // A service is told who calls (an actor's `from` is a call's reply address).
     const env: Envelope = ep instanceof Service ? { kind: Kind.MESSAGE, from: s.from, bytes, ref: 0, payer, sender: s.sender } : { kind: Kind.MESSAGE, from: s.from, bytes, ref: 0, payer };
-    if (ep.hasRoom(bytes.length)) {
+    // (A journaled message takes no room check: room was its sender's when it was accepted, see DurableActors.)
+    if (ep.hasRoom(bytes.length) || (this.durable !== null && this.durable.isReleasing(s))) {
       ep.deliver(env);
       return answer(Status.OK);
     }
@@ -1505,6 +1517,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     const ep = this.endpoints.get(to);
     // An address on a worker that this thread has no record of (a guest's reply address): its side decides.
     if (ep === undefined && this.remote(to)) return this.checkSize(encode(value));
+    // A passivated durable actor: its schema is checked where it is delivered (DurableActors restores it first).
+    if (ep === undefined && this.durable?.holds(to) === true) return this.checkSize(encode(value));
     if (ep === undefined) throw this.goneError(to);
     if (ep instanceof Supervisor) throw new HiveStateError(`${to} is a supervisor: it takes no messages`);
     if (!(value instanceof Uint8Array)) assertSchema(ep.schema?.in, value, 'in', to);
@@ -2080,6 +2094,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   }
 
   private finishActor(a: Actor, reason: string): void {
+    if (a.durable !== null) this.durable?.exited(a, reason);
     const w = a.beginExit(reason);
     if (w !== null && w.kind !== 'host') {
       if (w.timer !== null) this.clock.clearTimer(w.timer);
@@ -2172,6 +2187,57 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.endpoints.delete(a.id);
     this.refs.delete(a.id);
     return { bytes, callers, links, monitors, watchers, payers };
+  }
+
+  /**
+   * @internal Takes an idle durable actor out to passivate it (durable.ts):
+   * its snapshot, and it is gone without a trace (no exit, no signal), its id
+   * kept by the durable directory. Null unless it waits in `receive` with no
+   * deadline and has nothing else: no message or signal waiting, no name,
+   * links, monitors, callers, sender waiting for room, bindings, and no
+   * other actor in its spawn tree.
+   */
+  private passivateActor(a: Actor): Uint8Array | null {
+    const w = a.wait;
+    if (!a.alive || a.state !== 'parked' || w === null || w.kind !== 'receive' || w.deadline !== Infinity) return null;
+    if (a.mailbox.length > 0 || a.mailbox.blocked > 0 || a.signals.length > 0 || a.name !== null || a.links.size > 0 || a.monitors.size > 0 || a.monitoredBy.size > 0 || a.callers.size > 0) return null;
+    if (a.tree.actors !== 1 || a.bindings.length > 0) return null;
+    const bytes = snapshotActor(this, a, true);
+    a.beginExit('passivated');
+    try {
+      a.instance?.abort();
+    } catch {
+      // not paused
+    }
+    a.dropQueues(() => {});
+    this.releaseActor(a);
+    this.endpoints.delete(a.id);
+    this.refs.delete(a.id);
+    return bytes;
+  }
+
+  /** What the durable actors of this hive use of it (see DurableHost). */
+  private durableHost(): DurableHost {
+    return {
+      clock: this.clock,
+      moduleNamed: (name) => this.modules.byName(name),
+      spawnDurable: (def, init, services) => this.start(def, { name: null, init, from: 0, linkTo: null, options: {}, tree: null, by: null, services: this.checkGrants(services) })!,
+      restoreDurable: (bytes, def, services) => restoreActor(this, bytes, def, { id: 'same', services }),
+      snapshotOf: (a) => snapshotActor(this, a, true),
+      passivate: (a) => this.passivateActor(a),
+      deliverJournaled: (s) => this.onMessage(s),
+      refuse: (s, status) => this.refuseMessage(s, status),
+      claimId: (id) => this.claimId(id),
+      storeFailed: (what, key, err) => this.logger.error({ err, key }, `durable actor: the store failed (${what})`),
+    };
+  }
+
+  /** Answers a message that was not taken (see onMessage): its bytes leave the sender's tree, and the sender learns `status`. */
+  private refuseMessage(s: MessageSignal, status: number): void {
+    const payer = s.payer === 0 ? null : this.payerOf(s.payer, s.bytes.length + MESSAGE_OVERHEAD);
+    if (payer !== null) this.releaseBytes(payer, s.bytes.length + MESSAGE_OVERHEAD);
+    if (s.seq !== 0) this.transport.post({ t: 'ack', from: s.to, to: s.sender, seq: s.seq, status });
+    else this.deadLetter(s.from, s.to, s.bytes, status === Status.NOT_FOUND ? 'exited' : 'refused');
   }
 
   /** The key a message's tree goes by on another thread (see treeKey): 0 for none. */
@@ -2615,6 +2681,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   close(): void {
     if (this.closed || this.closing) return;
     this.closing = true;
+    this.durable?.close();
     // What is in flight lands first (a host call's request, a host send), so that the exits below fail it.
     this.transport.flush();
     for (const e of [...this.endpoints.values()]) if (e instanceof Actor && e.alive) this.terminate(e, 'shutdown');

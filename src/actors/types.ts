@@ -3,6 +3,7 @@
  * share: options of hives, module definitions and spawns, and the payloads
  * of the hive's events. No behaviour lives here.
  */
+import type { DurableOptions } from './durable.js';
 import type { Logger } from 'pino';
 import type { Module, Trap, Func, Memory, Table, Global } from '../vm/index.js';
 import type { Clock, Executor } from '../scheduler/index.js';
@@ -50,6 +51,13 @@ export interface HiveOptions {
    * each hive per thread). See the README's "Workers".
    */
   workers?: number | WorkerPool;
+  /**
+   * Durable actors (`Hive.durable`): where their checkpoints and journals
+   * go, and when they are checkpointed and passivated. A hive without
+   * workers only, for now (HiveStateError otherwise). See the README's
+   * "Durable actors".
+   */
+  durable?: DurableOptions;
   /**
    * A hive with workers: moves CPU-hungry actors off a worker that has two
    * or more of them more than another, two samples in a row (default on,

@@ -1,0 +1,524 @@
+/**
+ * Durable actors: an actor whose state outlives the process, kept in a
+ * `Store` (src/store) as a checkpoint (its snapshot, a record) and a journal
+ * of the messages accepted for it since (docs/architecture.md, "Durable
+ * actors").
+ *
+ * - Every message for a durable actor is appended to its journal before it
+ *   enters the mailbox, and only then acknowledged (a host `sendWait`
+ *   resolves, a guest's `send` returns OK, a call's request is taken).
+ * - When the actor waits in `receive` after handling messages, it is
+ *   checkpointed (every `checkpointEvery` messages, or `checkpointMs`): its
+ *   snapshot, with the number of the last journal entry it contains, is put
+ *   as its record, and the journal is trimmed up to that number.
+ * - Recovery (`recover`, and any activation) restores the checkpoint and
+ *   delivers the journal's later entries again in order: the engine is
+ *   deterministic, so each acknowledged message takes effect once in the
+ *   actor's state. What the actor sent while handling a replayed message is
+ *   sent again (services get the same call ids and deduplicate).
+ * - Passivation: an actor idle past `passivateAfterMs` (parked in `receive`
+ *   with no deadline, nothing in its mailbox or signal queue, no links,
+ *   monitors or pending calls) is checkpointed and dropped; its id stays
+ *   reserved, and a message to it (or `Hive.durable` of its key) restores it.
+ *
+ * This file keeps the directory (key and id of every durable actor, live or
+ * passivated) and the pipeline of each; the actor system gives it the
+ * operations it needs through `DurableHost` (system.ts), and asks it at the
+ * top of every local delivery whether the receiver is durable.
+ */
+import { decode, encode } from './codec.js';
+import { HiveStateError } from './errors.js';
+import { Status } from './envelope.js';
+import type { Actor } from './actor.js';
+import type { MessageSignal } from './protocol.js';
+import type { ModuleDef } from './types.js';
+import type { Clock, TimerHandle } from '../scheduler/index.js';
+import type { JournalEntry, Store } from '../store/index.js';
+
+/** How a hive keeps its durable actors (`HiveOptions.durable`). */
+export interface DurableOptions {
+  /** Where checkpoints and journals go. */
+  store: Store;
+  /** Messages handled between checkpoints (default 1: after each). */
+  checkpointEvery?: number;
+  /** At most this many ms between a handled message and the checkpoint that covers it, whatever `checkpointEvery` says (default 1,000). */
+  checkpointMs?: number;
+  /** Ms an actor waits idle before it is passivated (default 60,000; Infinity: never). */
+  passivateAfterMs?: number;
+  /** Messages accepted for one actor and not yet journaled; past it, senders get FULL (default 1,024). */
+  maxPending?: number;
+}
+
+/** @internal What durable actors need of the actor system (system.ts implements it). */
+export interface DurableHost {
+  readonly clock: Clock;
+  /** The module defined under `name` in this hive. */
+  moduleNamed(name: string): ModuleDef | undefined;
+  /** Spawns a new actor of `def` (tree of its own) and returns it, not yet run. */
+  spawnDurable(def: ModuleDef, init: Uint8Array | null, services: readonly string[]): Actor;
+  /** Restores an actor under the id in its snapshot; it carries on at once. */
+  restoreDurable(bytes: Uint8Array, def: ModuleDef, services: readonly string[]): Actor;
+  /** The snapshot of a live actor between slices. */
+  snapshotOf(a: Actor): Uint8Array;
+  /** Takes an idle actor out without a trace (no exit, no signal): its snapshot, or null when it is not idle enough (see passivation). */
+  passivate(a: Actor): Uint8Array | null;
+  /** Delivers a message that was journaled: as if it arrived now, but never refused for room. */
+  deliverJournaled(s: MessageSignal): void;
+  /** Answers a message that was not taken: the sender learns `status` (or it is a dead letter). */
+  refuse(s: MessageSignal, status: number): void;
+  /** An id taken as it is (a recovered actor's): later ids go above it. */
+  claimId(id: number): void;
+  /** Reports a failure of the store (logged; the hive goes on). */
+  storeFailed(what: string, key: string, err: unknown): void;
+}
+
+/** The record of a durable actor in its store, under `RECORD_PREFIX + key`. */
+interface DurableRecord {
+  v: 1;
+  key: string;
+  id: number;
+  module: string;
+  /** The services it was granted. */
+  services: string[];
+  /** The journal entries up to this one are in the snapshot. */
+  seq: number;
+  snapshot: Uint8Array;
+}
+
+/** Store key prefix of the records; the journal of an actor is named by its key alone. */
+export const RECORD_PREFIX = 'actor/';
+
+/** One durable actor, live (`actor` set) or passivated. */
+class Cell {
+  actor: Actor | null = null;
+  /** The record written last (or being written), while it is the only copy this process trusts; dropped once put. */
+  record: Uint8Array | null = null;
+  /** The last seq journaled, and the last delivered into the mailbox (what a snapshot now contains). */
+  lastSeq = 0;
+  deliveredSeq = 0;
+  /** The seq the last checkpoint covers. */
+  checkpointSeq = 0;
+  /** Messages delivered since the last checkpoint. */
+  sinceCheckpoint = 0;
+  /** Clock time of the first message handled after the last checkpoint (0: none). */
+  dirtySince = 0;
+  /** Messages waiting for their journal append (in order). */
+  queue: MessageSignal[] = [];
+  pumping = false;
+  putting = false;
+  putAgain = false;
+  idleTimer: TimerHandle | null = null;
+  /** Ids of `hive.durable` callers waiting for activation. */
+  waiters: (() => void)[] | null = null;
+
+  constructor(
+    readonly key: string,
+    readonly id: number,
+    readonly module: string,
+    readonly services: readonly string[],
+  ) {}
+}
+
+function encodeRecord(r: DurableRecord): Uint8Array {
+  return encode(r);
+}
+
+function decodeRecord(bytes: Uint8Array, key: string): DurableRecord {
+  const r = decode(bytes) as Partial<DurableRecord> | null;
+  if (r === null || typeof r !== 'object' || r.v !== 1 || r.key !== key || !Number.isSafeInteger(r.id) || typeof r.module !== 'string' || !Number.isSafeInteger(r.seq) || !(r.snapshot instanceof Uint8Array) || !Array.isArray(r.services)) {
+    throw new HiveStateError(`durable actor ${JSON.stringify(key)}: its record in the store is malformed`);
+  }
+  return r as DurableRecord;
+}
+
+/** A journal entry: [from, bytes]. (Replayed calls answer nobody: their reply addresses died with the process.) */
+function encodeEntry(s: MessageSignal): Uint8Array {
+  return encode([s.from, s.bytes]);
+}
+
+function decodeEntry(e: JournalEntry, key: string): { from: number; bytes: Uint8Array } {
+  const v = decode(e.bytes) as unknown;
+  if (!Array.isArray(v) || v.length !== 2 || !Number.isSafeInteger(v[0]) || !(v[1] instanceof Uint8Array)) throw new HiveStateError(`durable actor ${JSON.stringify(key)}: journal entry ${e.seq} is malformed`);
+  return { from: v[0] as number, bytes: v[1] as Uint8Array };
+}
+
+/** @internal The durable actors of one hive. */
+export class DurableActors {
+  readonly #host: DurableHost;
+  readonly #store: Store;
+  readonly #every: number;
+  readonly #everyMs: number;
+  readonly #idleMs: number;
+  readonly #maxPending: number;
+  readonly #byId = new Map<number, Cell>();
+  readonly #byKey = new Map<string, Cell>();
+  /** Activations under way, by key (`durable` of a key not in the directory yet). */
+  readonly #opening = new Map<string, Promise<Cell>>();
+  /** The message being delivered after its journal append (onMessage lets it through). */
+  #releasing: MessageSignal | null = null;
+  #closed = false;
+  /** Checkpoints written, passivations, activations (for tests and benchmarks). */
+  readonly counts = { checkpoints: 0, passivations: 0, activations: 0, replayed: 0 };
+
+  constructor(host: DurableHost, options: DurableOptions) {
+    this.#host = host;
+    this.#store = options.store;
+    this.#every = positive(options.checkpointEvery ?? 1, 'checkpointEvery');
+    this.#everyMs = positive(options.checkpointMs ?? 1_000, 'checkpointMs');
+    this.#idleMs = options.passivateAfterMs ?? 60_000;
+    if (!(this.#idleMs >= 0)) throw new RangeError(`passivateAfterMs must be >= 0, got ${this.#idleMs}`);
+    this.#maxPending = positive(options.maxPending ?? 1_024, 'maxPending');
+  }
+
+  get store(): Store {
+    return this.#store;
+  }
+
+  /** Durable actors in the directory (live and passivated). */
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  /** Whether `id` is a durable actor's (live or passivated). */
+  holds(id: number): boolean {
+    return this.#byId.has(id);
+  }
+
+  /** Whether `s` is the message being delivered after its journal append (it takes no room check). */
+  isReleasing(s: MessageSignal): boolean {
+    return s === this.#releasing;
+  }
+
+  /** Whether `id` is a passivated durable actor's (its address is held here, no instance). */
+  passivated(id: number): boolean {
+    const c = this.#byId.get(id);
+    return c !== undefined && c.actor === null;
+  }
+
+  /** The key of a durable actor. */
+  keyOf(id: number): string | undefined {
+    return this.#byId.get(id)?.key;
+  }
+
+  /**
+   * Called at the top of every local delivery of a message: true when the
+   * message is durable's to handle (journaled first, delivered later);
+   * false when it is not for a durable actor, or is the one being delivered
+   * after its append.
+   */
+  intercepts(s: MessageSignal): boolean {
+    if (s === this.#releasing) return false;
+    const c = this.#byId.get(s.to);
+    if (c === undefined) return false;
+    if (this.#closed || c.queue.length >= this.#maxPending) {
+      this.#host.refuse(s, Status.FULL);
+      return true;
+    }
+    c.queue.push(s);
+    this.#stopIdle(c);
+    if (!c.pumping) void this.#pump(c);
+    return true;
+  }
+
+  /**
+   * The durable actor under `key`: the live one, or restored from the store
+   * (checkpoint and journal), or a new one of `module` spawned with `init`
+   * and checkpointed before this resolves.
+   */
+  async open(key: string, module: string, init: Uint8Array | null, services: readonly string[]): Promise<number> {
+    if (this.#closed) throw new HiveStateError('the hive is closed');
+    const known = this.#byKey.get(key);
+    if (known !== undefined) {
+      if (known.module !== module) throw new HiveStateError(`durable actor ${JSON.stringify(key)} is of module ${JSON.stringify(known.module)}, not ${JSON.stringify(module)}`);
+      await this.#activate(known);
+      return known.id;
+    }
+    let opening = this.#opening.get(key);
+    if (opening === undefined) {
+      opening = this.#openNew(key, module, init, services);
+      this.#opening.set(key, opening);
+      void opening.finally(() => this.#opening.delete(key)).catch(() => {});
+    }
+    const c = await opening;
+    if (c.module !== module) throw new HiveStateError(`durable actor ${JSON.stringify(key)} is of module ${JSON.stringify(c.module)}, not ${JSON.stringify(module)}`);
+    return c.id;
+  }
+
+  async #openNew(key: string, module: string, init: Uint8Array | null, services: readonly string[]): Promise<Cell> {
+    const saved = await this.#store.get(RECORD_PREFIX + key);
+    if (saved !== null) {
+      const c = this.#enter(decodeRecord(saved, key));
+      await this.#activate(c);
+      return c;
+    }
+    const def = this.#def(module);
+    const a = this.#host.spawnDurable(def, init, services);
+    const c = new Cell(key, a.id, module, [...services]);
+    c.actor = a;
+    a.durable = c;
+    this.#byId.set(c.id, c);
+    this.#byKey.set(key, c);
+    // Its first checkpoint, before anyone is told it exists: a crash from now on recovers it.
+    await this.#checkpoint(c, this.#host.snapshotOf(a));
+    return c;
+  }
+
+  /** Enters a record's actor in the directory, passivated. */
+  #enter(r: DurableRecord): Cell {
+    const c = new Cell(r.key, r.id, r.module, r.services);
+    c.lastSeq = c.deliveredSeq = c.checkpointSeq = r.seq;
+    this.#host.claimId(r.id);
+    this.#byId.set(c.id, c);
+    this.#byKey.set(c.key, c);
+    return c;
+  }
+
+  #def(module: string): ModuleDef {
+    const def = this.#host.moduleNamed(module);
+    if (def === undefined) throw new HiveStateError(`no module ${JSON.stringify(module)} is defined in this hive (hive.define) for its durable actors`);
+    return def;
+  }
+
+  /**
+   * Rebuilds the directory from the store after a restart: every durable
+   * actor's key and id (ids stay reserved), then restores those whose
+   * journal holds messages past their checkpoint (they replay them now);
+   * the others wait passivated until addressed. Returns how many were found
+   * and how many were restored.
+   */
+  async recover(): Promise<{ actors: number; restored: number; replayed: number }> {
+    let actors = 0;
+    for await (const k of this.#store.keys(RECORD_PREFIX)) {
+      const key = k.slice(RECORD_PREFIX.length);
+      if (this.#byKey.has(key)) continue;
+      const bytes = await this.#store.get(k);
+      if (bytes === null) continue;
+      this.#enter(decodeRecord(bytes, key));
+      actors++;
+    }
+    let restored = 0;
+    const before = this.counts.replayed;
+    for await (const key of this.#store.journals()) {
+      const c = this.#byKey.get(key);
+      if (c === undefined || c.actor !== null) continue;
+      await this.#activate(c);
+      restored++;
+    }
+    return { actors, restored, replayed: this.counts.replayed - before };
+  }
+
+  /** Restores a passivated actor (its checkpoint, then its journal's later entries); nothing for a live one. */
+  async #activate(c: Cell): Promise<void> {
+    if (c.actor !== null) return;
+    if (c.waiters !== null) return new Promise((resolve) => c.waiters!.push(resolve));
+    c.waiters = [];
+    try {
+      const bytes = c.record ?? (await this.#store.get(RECORD_PREFIX + c.key));
+      if (bytes === null) throw new HiveStateError(`durable actor ${JSON.stringify(c.key)}: its record is gone from the store`);
+      const r = decodeRecord(bytes, c.key);
+      const entries = await this.#store.read(c.key, r.seq);
+      const a = this.#host.restoreDurable(r.snapshot, this.#def(r.module), r.services);
+      a.durable = c;
+      c.actor = a;
+      c.checkpointSeq = r.seq;
+      c.deliveredSeq = r.seq;
+      for (const e of entries) {
+        const { from, bytes: msg } = decodeEntry(e, c.key);
+        this.#release(c, { t: 'message', from, to: c.id, sender: 0, payer: 0, bytes: msg, until: -1, seq: 0, call: false }, e.seq);
+        this.counts.replayed++;
+      }
+      c.lastSeq = Math.max(c.lastSeq, c.deliveredSeq);
+      this.counts.activations++;
+    } finally {
+      const w = c.waiters;
+      c.waiters = null;
+      for (const f of w) f();
+    }
+  }
+
+  /** Journals what waits in `c.queue`, in batches, and delivers each batch once appended. */
+  async #pump(c: Cell): Promise<void> {
+    c.pumping = true;
+    try {
+      while (c.queue.length > 0 && !this.#closed) {
+        if (c.actor === null) {
+          try {
+            await this.#activate(c);
+          } catch (err) {
+            this.#host.storeFailed('activate', c.key, err);
+            for (const s of c.queue.splice(0)) this.#host.refuse(s, Status.FAILED);
+            return;
+          }
+        }
+        const batch = c.queue.splice(0);
+        const first = c.lastSeq + 1;
+        const entries = batch.map((s, i) => ({ seq: first + i, bytes: encodeEntry(s) }));
+        try {
+          await this.#store.append(c.key, entries);
+        } catch (err) {
+          // Not acknowledged. (An append that failed may still have left some entries: they are replayed by a
+          // recovery. A send that failed may take effect; one that succeeded takes effect once.)
+          this.#host.storeFailed('append', c.key, err);
+          for (const s of batch) this.#host.refuse(s, Status.FAILED);
+          c.lastSeq = first + batch.length - 1;
+          continue;
+        }
+        c.lastSeq = first + batch.length - 1;
+        if (this.#closed) return;
+        for (let i = 0; i < batch.length; i++) this.#release(c, batch[i]!, first + i);
+      }
+    } finally {
+      c.pumping = false;
+    }
+  }
+
+  /** Delivers one journaled message into the live actor's mailbox. */
+  #release(c: Cell, s: MessageSignal, seq: number): void {
+    this.#releasing = s;
+    try {
+      this.#host.deliverJournaled(s);
+    } finally {
+      this.#releasing = null;
+    }
+    c.deliveredSeq = seq;
+    c.sinceCheckpoint++;
+    if (c.dirtySince === 0) c.dirtySince = this.#host.clock.now();
+  }
+
+  /**
+   * After a slice of a durable actor: when it waits in `receive`, a
+   * checkpoint when due, and the idle timer when it has nothing to do.
+   */
+  sliceEnded(a: Actor): void {
+    const c = a.durable as Cell | null;
+    if (c === null || c.actor !== a || this.#closed) return;
+    const w = a.wait;
+    if (a.state !== 'parked' || w === null || w.kind !== 'receive') return;
+    const handled = c.sinceCheckpoint - a.mailbox.length;
+    if (handled > 0 && (handled >= this.#every || this.#host.clock.now() - c.dirtySince >= this.#everyMs)) {
+      void this.#checkpoint(c, this.#host.snapshotOf(a));
+    } else if (handled > 0 && c.idleTimer === null) {
+      // Handled some, fewer than `every`: a checkpoint within checkpointMs, when nothing else made one.
+      c.idleTimer = this.#host.clock.setTimer(this.#host.clock.now() + this.#everyMs, () => {
+        c.idleTimer = null;
+        if (c.actor !== null && c.actor.state === 'parked' && c.actor.wait?.kind === 'receive') this.sliceEnded(c.actor);
+      });
+      return;
+    }
+    if (a.mailbox.length === 0 && c.queue.length === 0) this.#startIdle(c);
+  }
+
+  #startIdle(c: Cell): void {
+    if (c.idleTimer !== null || this.#idleMs === Infinity) return;
+    c.idleTimer = this.#host.clock.setTimer(this.#host.clock.now() + this.#idleMs, () => {
+      c.idleTimer = null;
+      void this.passivate(c.id);
+    });
+  }
+
+  #stopIdle(c: Cell): void {
+    if (c.idleTimer === null) return;
+    this.#host.clock.clearTimer(c.idleTimer);
+    c.idleTimer = null;
+  }
+
+  /**
+   * Writes a checkpoint of `c` from `snapshot` (taken now, between slices,
+   * containing the messages delivered up to `c.deliveredSeq`), then trims
+   * its journal. One put at a time per actor: a newer one waits, and only
+   * the newest is written.
+   */
+  async #checkpoint(c: Cell, snapshot: Uint8Array): Promise<void> {
+    const seq = c.deliveredSeq;
+    const a = c.actor;
+    const record = encodeRecord({ v: 1, key: c.key, id: c.id, module: c.module, services: [...c.services], seq, snapshot });
+    c.record = record;
+    c.sinceCheckpoint = a === null ? 0 : a.mailbox.length;
+    c.dirtySince = 0;
+    if (c.putting) {
+      c.putAgain = true;
+      return;
+    }
+    c.putting = true;
+    try {
+      let next: { record: Uint8Array; seq: number } | null = { record, seq };
+      while (next !== null) {
+        const r: Uint8Array = next.record;
+        const s: number = next.seq;
+        next = null;
+        try {
+          await this.#store.put(RECORD_PREFIX + c.key, r);
+          this.counts.checkpoints++;
+          c.checkpointSeq = Math.max(c.checkpointSeq, s);
+          if (c.record === r) c.record = null;
+          await this.#store.trim(c.key, s);
+        } catch (err) {
+          this.#host.storeFailed('checkpoint', c.key, err);
+        }
+        if (c.putAgain) {
+          c.putAgain = false;
+          if (c.record !== null) next = { record: c.record, seq: c.deliveredSeq };
+        }
+      }
+    } finally {
+      c.putting = false;
+    }
+  }
+
+  /** Checkpoints a live durable actor now (between slices). */
+  async checkpoint(id: number): Promise<void> {
+    const c = this.#byId.get(id);
+    if (c === undefined) throw new HiveStateError(`${id} is not a durable actor`);
+    if (c.actor === null) return;
+    await this.#checkpoint(c, this.#host.snapshotOf(c.actor));
+  }
+
+  /**
+   * Passivates a live durable actor now if it is idle (see the header):
+   * true when it was (its record is in the store when this resolves).
+   */
+  async passivate(id: number): Promise<boolean> {
+    const c = this.#byId.get(id);
+    if (c === undefined || c.actor === null || c.pumping || c.queue.length > 0 || this.#closed) return false;
+    const a = c.actor;
+    const bytes = this.#host.passivate(a);
+    if (bytes === null) return false;
+    this.#stopIdle(c);
+    c.actor = null;
+    a.durable = null;
+    this.counts.passivations++;
+    await this.#checkpoint(c, bytes);
+    return true;
+  }
+
+  /** A durable actor exited (it returned, trapped, was killed): it leaves the directory and the store. */
+  exited(a: Actor, reason: string): void {
+    const c = a.durable as Cell | null;
+    if (c === null) return;
+    a.durable = null;
+    this.#stopIdle(c);
+    if (this.#closed || reason === 'shutdown') return;
+    this.#byId.delete(c.id);
+    this.#byKey.delete(c.key);
+    c.actor = null;
+    void (async () => {
+      try {
+        await this.#store.delete(RECORD_PREFIX + c.key);
+        await this.#store.trim(c.key, Number.MAX_SAFE_INTEGER);
+      } catch (err) {
+        this.#host.storeFailed('delete', c.key, err);
+      }
+    })();
+  }
+
+  /** Stops: no more journaling, checkpoints or passivation (the store stays open: the host closes it). */
+  close(): void {
+    this.#closed = true;
+    for (const c of this.#byId.values()) this.#stopIdle(c);
+  }
+}
+
+function positive(n: number, what: string): number {
+  if (!(n > 0)) throw new RangeError(`${what} must be positive, got ${n}`);
+  return n;
+}
