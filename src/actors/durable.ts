@@ -68,6 +68,10 @@ export interface DurableHost {
   refuse(s: MessageSignal, status: number): void;
   /** An id taken as it is (a recovered actor's): later ids go above it. */
   claimId(id: number): void;
+  /** Ids below this were or may have been given out by this hive. */
+  idsBelow(): number;
+  /** No id below `n` is given out from now on (a recovered hive's: the ids its actors' state may hold). */
+  reserveIdsBelow(n: number): void;
   /** Reports a failure of the store (logged; the hive goes on). */
   storeFailed(what: string, key: string, err: unknown): void;
 }
@@ -82,7 +86,20 @@ interface DurableRecord {
   services: string[];
   /** The journal entries up to this one are in the snapshot. */
   seq: number;
+  /**
+   * The hive's `idsBelow` when it was written: the ids its state may hold.
+   * A recovered hive gives out none below it (a stale pid must not reach a
+   * new actor).
+   */
+  ids: number;
+  /** Its checkpoint (empty once it exited). */
   snapshot: Uint8Array;
+  /**
+   * Why it exited, for a tombstone: what is left of an actor that returned,
+   * trapped or was killed, so that a new actor under its key numbers its
+   * journal on (`Store.append` refuses numbers used before).
+   */
+  exited?: string;
 }
 
 /** Store key prefix of the records; the journal of an actor is named by its key alone. */
@@ -105,8 +122,11 @@ class Cell {
   /** Messages waiting for their journal append (in order). */
   queue: MessageSignal[] = [];
   pumping = false;
+  /** A put of its record under way (#putLoop), and who waits for the next one. */
   putting = false;
-  putAgain = false;
+  afterPut: (() => void)[] | null = null;
+  /** The seq `record` covers. */
+  recordSeq = 0;
   idleTimer: TimerHandle | null = null;
   /** Ids of `hive.durable` callers waiting for activation. */
   waiters: (() => void)[] | null = null;
@@ -125,21 +145,27 @@ function encodeRecord(r: DurableRecord): Uint8Array {
 
 function decodeRecord(bytes: Uint8Array, key: string): DurableRecord {
   const r = decode(bytes) as Partial<DurableRecord> | null;
-  if (r === null || typeof r !== 'object' || r.v !== 1 || r.key !== key || !Number.isSafeInteger(r.id) || typeof r.module !== 'string' || !Number.isSafeInteger(r.seq) || !(r.snapshot instanceof Uint8Array) || !Array.isArray(r.services)) {
+  if (r === null || typeof r !== 'object' || r.v !== 1 || r.key !== key || !Number.isSafeInteger(r.id) || typeof r.module !== 'string' || !Number.isSafeInteger(r.seq) || !(r.snapshot instanceof Uint8Array) || !Number.isSafeInteger(r.ids) || !Array.isArray(r.services) || (r.exited !== undefined && typeof r.exited !== 'string')) {
     throw new HiveStateError(`durable actor ${JSON.stringify(key)}: its record in the store is malformed`);
   }
   return r as DurableRecord;
 }
 
-/** A journal entry: [from, bytes]. (Replayed calls answer nobody: their reply addresses died with the process.) */
-function encodeEntry(s: MessageSignal): Uint8Array {
-  return encode([s.from, s.bytes]);
+/**
+ * A journal entry: [from, bytes, ids], `ids` the hive's idsBelow when it was
+ * journaled (see DurableRecord.ids). A replayed message's sender, or a
+ * replayed call's reply address, is of a process that may be gone: what
+ * the actor sends there is a dead letter, never another actor's (those
+ * ids are reserved first).
+ */
+function encodeEntry(s: MessageSignal, ids: number): Uint8Array {
+  return encode([s.from, s.bytes, ids]);
 }
 
-function decodeEntry(e: JournalEntry, key: string): { from: number; bytes: Uint8Array } {
+function decodeEntry(e: JournalEntry, key: string): { from: number; bytes: Uint8Array; ids: number } {
   const v = decode(e.bytes) as unknown;
-  if (!Array.isArray(v) || v.length !== 2 || !Number.isSafeInteger(v[0]) || !(v[1] instanceof Uint8Array)) throw new HiveStateError(`durable actor ${JSON.stringify(key)}: journal entry ${e.seq} is malformed`);
-  return { from: v[0] as number, bytes: v[1] as Uint8Array };
+  if (!Array.isArray(v) || v.length !== 3 || !Number.isSafeInteger(v[0]) || !(v[1] instanceof Uint8Array) || !Number.isSafeInteger(v[2])) throw new HiveStateError(`durable actor ${JSON.stringify(key)}: journal entry ${e.seq} is malformed`);
+  return { from: v[0] as number, bytes: v[1] as Uint8Array, ids: v[2] as number };
 }
 
 /** @internal The durable actors of one hive. */
@@ -246,14 +272,17 @@ export class DurableActors {
 
   async #openNew(key: string, module: string, init: Uint8Array | null, services: readonly string[]): Promise<Cell> {
     const saved = await this.#store.get(RECORD_PREFIX + key);
-    if (saved !== null) {
-      const c = this.#enter(decodeRecord(saved, key));
+    const r = saved === null ? null : decodeRecord(saved, key);
+    if (r !== null && r.exited === undefined) {
+      const c = this.#enter(r);
       await this.#activate(c);
       return c;
     }
     const def = this.#def(module);
     const a = this.#host.spawnDurable(def, init, services);
     const c = new Cell(key, a.id, module, [...services]);
+    // After a tombstone: its journal numbers on from the last actor's.
+    if (r !== null) c.lastSeq = c.deliveredSeq = c.checkpointSeq = r.seq;
     c.actor = a;
     a.durable = c;
     this.#byId.set(c.id, c);
@@ -293,7 +322,10 @@ export class DurableActors {
       if (this.#byKey.has(key)) continue;
       const bytes = await this.#store.get(k);
       if (bytes === null) continue;
-      this.#enter(decodeRecord(bytes, key));
+      const r = decodeRecord(bytes, key);
+      this.#host.reserveIdsBelow(r.ids);
+      if (r.exited !== undefined) continue;
+      this.#enter(r);
       actors++;
     }
     let restored = 0;
@@ -317,14 +349,16 @@ export class DurableActors {
       if (bytes === null) throw new HiveStateError(`durable actor ${JSON.stringify(c.key)}: its record is gone from the store`);
       const r = decodeRecord(bytes, c.key);
       const entries = await this.#store.read(c.key, r.seq);
+      const replay = entries.map((e) => decodeEntry(e, c.key));
+      for (const e of replay) this.#host.reserveIdsBelow(e.ids);
       const a = this.#host.restoreDurable(r.snapshot, this.#def(r.module), r.services);
       a.durable = c;
       c.actor = a;
       c.checkpointSeq = r.seq;
       c.deliveredSeq = r.seq;
-      for (const e of entries) {
-        const { from, bytes: msg } = decodeEntry(e, c.key);
-        this.#release(c, { t: 'message', from, to: c.id, sender: 0, payer: 0, bytes: msg, until: -1, seq: 0, call: false }, e.seq);
+      for (let i = 0; i < replay.length; i++) {
+        const { from, bytes: msg } = replay[i]!;
+        this.#release(c, { t: 'message', from, to: c.id, sender: 0, payer: 0, bytes: msg, until: -1, seq: 0, call: false }, entries[i]!.seq);
         this.counts.replayed++;
       }
       c.lastSeq = Math.max(c.lastSeq, c.deliveredSeq);
@@ -352,7 +386,8 @@ export class DurableActors {
         }
         const batch = c.queue.splice(0);
         const first = c.lastSeq + 1;
-        const entries = batch.map((s, i) => ({ seq: first + i, bytes: encodeEntry(s) }));
+        const ids = this.#host.idsBelow();
+        const entries = batch.map((s, i) => ({ seq: first + i, bytes: encodeEntry(s, ids) }));
         try {
           await this.#store.append(c.key, entries);
         } catch (err) {
@@ -425,40 +460,49 @@ export class DurableActors {
   /**
    * Writes a checkpoint of `c` from `snapshot` (taken now, between slices,
    * containing the messages delivered up to `c.deliveredSeq`), then trims
-   * its journal. One put at a time per actor: a newer one waits, and only
-   * the newest is written.
+   * its journal.
    */
-  async #checkpoint(c: Cell, snapshot: Uint8Array): Promise<void> {
+  #checkpoint(c: Cell, snapshot: Uint8Array): Promise<void> {
     const seq = c.deliveredSeq;
-    const a = c.actor;
-    const record = encodeRecord({ v: 1, key: c.key, id: c.id, module: c.module, services: [...c.services], seq, snapshot });
-    c.record = record;
-    c.sinceCheckpoint = a === null ? 0 : a.mailbox.length;
+    c.sinceCheckpoint = 0;
     c.dirtySince = 0;
-    if (c.putting) {
-      c.putAgain = true;
-      return;
-    }
+    return this.#write(c, encodeRecord({ v: 1, key: c.key, id: c.id, module: c.module, services: [...c.services], seq, ids: this.#host.idsBelow(), snapshot }), seq);
+  }
+
+  /**
+   * Puts `record` (covering the journal up to `seq`) as c's record, then
+   * trims the journal. One put at a time per actor, in order: a newer record
+   * waits for the put under way and replaces any older one waiting (only the
+   * newest is written). Resolves once this record, or a newer one, is put.
+   */
+  #write(c: Cell, record: Uint8Array, seq: number): Promise<void> {
+    c.record = record;
+    c.recordSeq = seq;
+    const done = new Promise<void>((resolve) => (c.afterPut ??= []).push(resolve));
+    if (!c.putting) void this.#putLoop(c);
+    return done;
+  }
+
+  async #putLoop(c: Cell): Promise<void> {
     c.putting = true;
     try {
-      let next: { record: Uint8Array; seq: number } | null = { record, seq };
-      while (next !== null) {
-        const r: Uint8Array = next.record;
-        const s: number = next.seq;
-        next = null;
+      while (c.record !== null && c.afterPut !== null) {
+        const r = c.record;
+        const seq = c.recordSeq;
+        const waiting = c.afterPut;
+        c.afterPut = null;
         try {
           await this.#store.put(RECORD_PREFIX + c.key, r);
           this.counts.checkpoints++;
-          c.checkpointSeq = Math.max(c.checkpointSeq, s);
+          c.checkpointSeq = Math.max(c.checkpointSeq, seq);
+          // Kept in memory only while it may be newer than the store's.
           if (c.record === r) c.record = null;
-          await this.#store.trim(c.key, s);
+          await this.#store.trim(c.key, seq);
         } catch (err) {
           this.#host.storeFailed('checkpoint', c.key, err);
+          if (c.record === r) c.record = null;
         }
-        if (c.putAgain) {
-          c.putAgain = false;
-          if (c.record !== null) next = { record: c.record, seq: c.deliveredSeq };
-        }
+        for (const f of waiting) f();
       }
     } finally {
       c.putting = false;
@@ -501,14 +545,10 @@ export class DurableActors {
     this.#byId.delete(c.id);
     this.#byKey.delete(c.key);
     c.actor = null;
-    void (async () => {
-      try {
-        await this.#store.delete(RECORD_PREFIX + c.key);
-        await this.#store.trim(c.key, Number.MAX_SAFE_INTEGER);
-      } catch (err) {
-        this.#host.storeFailed('delete', c.key, err);
-      }
-    })();
+    // Messages accepted and not yet journaled find it gone; those journaled are dropped with the journal.
+    for (const s of c.queue.splice(0)) this.#host.refuse(s, Status.NOT_FOUND);
+    // After any checkpoint under way (#write keeps them in order).
+    void this.#write(c, encodeRecord({ v: 1, key: c.key, id: c.id, module: c.module, services: [...c.services], seq: c.lastSeq, ids: this.#host.idsBelow(), snapshot: new Uint8Array(0), exited: reason }), c.lastSeq);
   }
 
   /** Stops: no more journaling, checkpoints or passivation (the store stays open: the host closes it). */

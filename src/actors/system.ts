@@ -2228,6 +2228,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       deliverJournaled: (s) => this.onMessage(s),
       refuse: (s, status) => this.refuseMessage(s, status),
       claimId: (id) => this.claimId(id),
+      idsBelow: () => this.idsBelow,
+      reserveIdsBelow: (n) => this.reserveIdsBelow(n),
       storeFailed: (what, key, err) => this.logger.error({ err, key }, `durable actor: the store failed (${what})`),
     };
   }
