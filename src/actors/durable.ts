@@ -54,14 +54,16 @@ export interface DurableHost {
   readonly clock: Clock;
   /** The module defined under `name` in this hive. */
   moduleNamed(name: string): ModuleDef | undefined;
-  /** Spawns a new actor of `def` (tree of its own) and returns it, not yet run. */
-  spawnDurable(def: ModuleDef, init: Uint8Array | null, services: readonly string[]): Actor;
+  /** The hive's seed (actors' random generators). */
+  readonly seed: string;
+  /** Spawns a new actor of `def` (tree of its own), under `id` and with the random generator of `seed` when given, and returns it, not yet run. */
+  spawnDurable(def: ModuleDef, init: Uint8Array | null, services: readonly string[], id?: number, seed?: string): Actor;
   /** Restores an actor under the id in its snapshot; it carries on at once. */
   restoreDurable(bytes: Uint8Array, def: ModuleDef, services: readonly string[]): Actor;
   /** The snapshot of a live actor between slices. */
   snapshotOf(a: Actor): Uint8Array;
-  /** Takes an idle actor out without a trace (no exit, no signal): its snapshot, or null when it is not idle enough (see passivation). */
-  passivate(a: Actor): Uint8Array | null;
+  /** Takes an idle actor out without a trace (no exit, no signal): its snapshot (or true, without `snapshot`), or null when it is not idle enough (see passivation). */
+  passivate(a: Actor, snapshot: boolean): Uint8Array | true | null;
   /** Delivers a message that was journaled: as if it arrived now, but never refused for room. */
   deliverJournaled(s: MessageSignal): void;
   /** Answers a message that was not taken: the sender learns `status` (or it is a dead letter). */
@@ -92,8 +94,14 @@ interface DurableRecord {
    * new actor).
    */
   ids: number;
-  /** Its checkpoint (empty once it exited). */
-  snapshot: Uint8Array;
+  /**
+   * Its checkpoint; null in its first record (its genesis): then it is
+   * spawned again from `init` under its id with the random generator of
+   * `seed`, and replays its whole journal (the engine is deterministic).
+   */
+  snapshot: Uint8Array | null;
+  init?: Uint8Array | null;
+  seed?: string;
   /**
    * Why it exited, for a tombstone: what is left of an actor that returned,
    * trapped or was killed, so that a new actor under its key numbers its
@@ -117,6 +125,12 @@ class Cell {
   checkpointSeq = 0;
   /** Messages delivered since the last checkpoint. */
   sinceCheckpoint = 0;
+  /**
+   * Whether the last checkpoint (written or being written) is its state now:
+   * taken as it waited in receive, and it has taken nothing since. Then it
+   * passivates without another snapshot.
+   */
+  atRest = false;
   /** Clock time of the first message handled after the last checkpoint (0: none). */
   dirtySince = 0;
   /** Messages waiting for their journal append (in order). */
@@ -145,7 +159,7 @@ function encodeRecord(r: DurableRecord): Uint8Array {
 
 function decodeRecord(bytes: Uint8Array, key: string): DurableRecord {
   const r = decode(bytes) as Partial<DurableRecord> | null;
-  if (r === null || typeof r !== 'object' || r.v !== 1 || r.key !== key || !Number.isSafeInteger(r.id) || typeof r.module !== 'string' || !Number.isSafeInteger(r.seq) || !(r.snapshot instanceof Uint8Array) || !Number.isSafeInteger(r.ids) || !Array.isArray(r.services) || (r.exited !== undefined && typeof r.exited !== 'string')) {
+  if (r === null || typeof r !== 'object' || r.v !== 1 || r.key !== key || !Number.isSafeInteger(r.id) || typeof r.module !== 'string' || !Number.isSafeInteger(r.seq) || !(r.snapshot === null || r.snapshot instanceof Uint8Array) || (r.snapshot === null && (typeof r.seed !== 'string' || !(r.init === null || r.init instanceof Uint8Array))) || !Number.isSafeInteger(r.ids) || !Array.isArray(r.services) || (r.exited !== undefined && typeof r.exited !== 'string')) {
     throw new HiveStateError(`durable actor ${JSON.stringify(key)}: its record in the store is malformed`);
   }
   return r as DurableRecord;
@@ -287,8 +301,8 @@ export class DurableActors {
     a.durable = c;
     this.#byId.set(c.id, c);
     this.#byKey.set(key, c);
-    // Its first checkpoint, before anyone is told it exists: a crash from now on recovers it.
-    await this.#checkpoint(c, this.#host.snapshotOf(a));
+    // Its genesis record, before anyone is told it exists: a crash from now on recovers it (spawned again).
+    await this.#write(c, encodeRecord({ v: 1, key, id: c.id, module, services: [...services], seq: c.lastSeq, ids: this.#host.idsBelow(), snapshot: null, init, seed: this.#host.seed }), c.lastSeq);
     return c;
   }
 
@@ -351,7 +365,7 @@ export class DurableActors {
       const entries = await this.#store.read(c.key, r.seq);
       const replay = entries.map((e) => decodeEntry(e, c.key));
       for (const e of replay) this.#host.reserveIdsBelow(e.ids);
-      const a = this.#host.restoreDurable(r.snapshot, this.#def(r.module), r.services);
+      const a = r.snapshot === null ? this.#host.spawnDurable(this.#def(r.module), r.init ?? null, r.services, r.id, r.seed) : this.#host.restoreDurable(r.snapshot, this.#def(r.module), r.services);
       a.durable = c;
       c.actor = a;
       c.checkpointSeq = r.seq;
@@ -362,6 +376,8 @@ export class DurableActors {
         this.counts.replayed++;
       }
       c.lastSeq = Math.max(c.lastSeq, c.deliveredSeq);
+      // Restored from a checkpoint with nothing to replay: that checkpoint is its state (see atRest).
+      c.atRest = r.snapshot !== null && replay.length === 0;
       this.counts.activations++;
     } finally {
       const w = c.waiters;
@@ -409,6 +425,7 @@ export class DurableActors {
 
   /** Delivers one journaled message into the live actor's mailbox. */
   #release(c: Cell, s: MessageSignal, seq: number): void {
+    c.atRest = false;
     this.#releasing = s;
     try {
       this.#host.deliverJournaled(s);
@@ -432,6 +449,7 @@ export class DurableActors {
     const handled = c.sinceCheckpoint - a.mailbox.length;
     if (handled > 0 && (handled >= this.#every || this.#host.clock.now() - c.dirtySince >= this.#everyMs)) {
       void this.#checkpoint(c, this.#host.snapshotOf(a));
+      c.atRest = true;
     } else if (handled > 0 && c.idleTimer === null) {
       // Handled some, fewer than `every`: a checkpoint within checkpointMs, when nothing else made one.
       c.idleTimer = this.#host.clock.setTimer(this.#host.clock.now() + this.#everyMs, () => {
@@ -525,13 +543,16 @@ export class DurableActors {
     const c = this.#byId.get(id);
     if (c === undefined || c.actor === null || c.pumping || c.queue.length > 0 || this.#closed) return false;
     const a = c.actor;
-    const bytes = this.#host.passivate(a);
+    // At rest, its last checkpoint is its state: no snapshot to take (nor to compress).
+    const rest = c.atRest && a.state === 'parked' && a.wait?.kind === 'receive';
+    const bytes = this.#host.passivate(a, !rest);
     if (bytes === null) return false;
     this.#stopIdle(c);
     c.actor = null;
     a.durable = null;
     this.counts.passivations++;
-    await this.#checkpoint(c, bytes);
+    if (bytes !== true) await this.#checkpoint(c, bytes);
+    else if (c.putting) await new Promise<void>((resolve) => (c.afterPut ??= []).push(resolve));
     return true;
   }
 

@@ -276,7 +276,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    */
   private start(
     def: ModuleDef,
-    s: { name: string | null; init: Uint8Array | null; from: number; linkTo: Process | null; options: ActorOptions; tree: Tree | null; by: Actor | null; id?: number; services?: readonly (string | null)[] },
+    s: { name: string | null; init: Uint8Array | null; from: number; linkTo: Process | null; options: ActorOptions; tree: Tree | null; by: Actor | null; id?: number; services?: readonly (string | null)[]; seed?: string },
   ): Actor | null {
     if (s.name !== null) this.checkName(s.name);
     const limits = this.limitsFor(def, s.options.limits);
@@ -296,7 +296,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       throw new LimitError(hit[0], hit[1], 0);
     }
     const id = s.id ?? this.allocId();
-    const actor = new Actor(this, id, def, limits, s.options.schema ?? def.options.schema, Rng.forActor(this.seed, id), s.tree ?? this.newTree(id), (s.options as SpawnOptions).bindings ?? NO_BINDINGS);
+    const actor = new Actor(this, id, def, limits, s.options.schema ?? def.options.schema, Rng.forActor(s.seed ?? this.seed, id), s.tree ?? this.newTree(id), (s.options as SpawnOptions).bindings ?? NO_BINDINGS);
     if (s.services !== undefined && s.services.length > 0) actor.grantServices(s.services);
     // The start function is not run here but in the actor's own slices (Actor.runSlice).
     try {
@@ -2197,12 +2197,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
    * links, monitors, callers, sender waiting for room, bindings, and no
    * other actor in its spawn tree.
    */
-  private passivateActor(a: Actor): Uint8Array | null {
+  private passivateActor(a: Actor, snapshot: boolean): Uint8Array | true | null {
     const w = a.wait;
     if (!a.alive || a.state !== 'parked' || w === null || w.kind !== 'receive' || w.deadline !== Infinity) return null;
     if (a.mailbox.length > 0 || a.mailbox.blocked > 0 || a.signals.length > 0 || a.name !== null || a.links.size > 0 || a.monitors.size > 0 || a.monitoredBy.size > 0 || a.callers.size > 0) return null;
     if (a.tree.actors !== 1 || a.bindings.length > 0) return null;
-    const bytes = snapshotActor(this, a, true);
+    const bytes = snapshot ? snapshotActor(this, a, true) : true;
     a.beginExit('passivated');
     try {
       a.instance?.abort();
@@ -2221,10 +2221,17 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return {
       clock: this.clock,
       moduleNamed: (name) => this.modules.byName(name),
-      spawnDurable: (def, init, services) => this.start(def, { name: null, init, from: 0, linkTo: null, options: {}, tree: null, by: null, services: this.checkGrants(services) })!,
+      seed: this.seed,
+      spawnDurable: (def, init, services, id, seed) => {
+        if (id !== undefined) {
+          if (this.endpoints.has(id)) throw new HiveStateError(`id ${id} is in use`);
+          this.claimId(id);
+        }
+        return this.start(def, { name: null, init, from: 0, linkTo: null, options: {}, tree: null, by: null, services: this.checkGrants(services), ...(id !== undefined ? { id } : {}), ...(seed !== undefined ? { seed } : {}) })!;
+      },
       restoreDurable: (bytes, def, services) => restoreActor(this, bytes, def, { id: 'same', services }),
       snapshotOf: (a) => snapshotActor(this, a, true),
-      passivate: (a) => this.passivateActor(a),
+      passivate: (a, snapshot) => this.passivateActor(a, snapshot),
       deliverJournaled: (s) => this.onMessage(s),
       refuse: (s, status) => this.refuseMessage(s, status),
       claimId: (id) => this.claimId(id),
