@@ -110,6 +110,8 @@ interface DurableRecord {
   exited?: string;
 }
 
+const NO_SERVICES: readonly string[] = Object.freeze([]);
+
 /** Store key prefix of the records; the journal of an actor is named by its key alone. */
 export const RECORD_PREFIX = 'actor/';
 
@@ -133,8 +135,8 @@ class Cell {
   atRest = false;
   /** Clock time of the first message handled after the last checkpoint (0: none). */
   dirtySince = 0;
-  /** Messages waiting for their journal append (in order). */
-  queue: MessageSignal[] = [];
+  /** Messages waiting for their journal append (in order); null when none (most cells: passivated ones cost little). */
+  queue: MessageSignal[] | null = null;
   pumping = false;
   /** A put of its record under way (#putLoop), and who waits for the next one. */
   putting = false;
@@ -250,11 +252,11 @@ export class DurableActors {
     if (s === this.#releasing) return false;
     const c = this.#byId.get(s.to);
     if (c === undefined) return false;
-    if (this.#closed || c.queue.length >= this.#maxPending) {
+    if (this.#closed || (c.queue !== null && c.queue.length >= this.#maxPending)) {
       this.#host.refuse(s, Status.FULL);
       return true;
     }
-    c.queue.push(s);
+    (c.queue ??= []).push(s);
     this.#stopIdle(c);
     if (!c.pumping) void this.#pump(c);
     return true;
@@ -294,7 +296,7 @@ export class DurableActors {
     }
     const def = this.#def(module);
     const a = this.#host.spawnDurable(def, init, services);
-    const c = new Cell(key, a.id, module, [...services]);
+    const c = new Cell(key, a.id, module, services.length === 0 ? NO_SERVICES : [...services]);
     // After a tombstone: its journal numbers on from the last actor's.
     if (r !== null) c.lastSeq = c.deliveredSeq = c.checkpointSeq = r.seq;
     c.actor = a;
@@ -308,7 +310,7 @@ export class DurableActors {
 
   /** Enters a record's actor in the directory, passivated. */
   #enter(r: DurableRecord): Cell {
-    const c = new Cell(r.key, r.id, r.module, r.services);
+    const c = new Cell(r.key, r.id, r.module, r.services.length === 0 ? NO_SERVICES : r.services);
     c.lastSeq = c.deliveredSeq = c.checkpointSeq = r.seq;
     this.#host.claimId(r.id);
     this.#byId.set(c.id, c);
@@ -390,17 +392,19 @@ export class DurableActors {
   async #pump(c: Cell): Promise<void> {
     c.pumping = true;
     try {
-      while (c.queue.length > 0 && !this.#closed) {
+      while (c.queue !== null && c.queue.length > 0 && !this.#closed) {
         if (c.actor === null) {
           try {
             await this.#activate(c);
           } catch (err) {
             this.#host.storeFailed('activate', c.key, err);
             for (const s of c.queue.splice(0)) this.#host.refuse(s, Status.FAILED);
+            c.queue = null;
             return;
           }
         }
-        const batch = c.queue.splice(0);
+        const batch = c.queue;
+        c.queue = null;
         const first = c.lastSeq + 1;
         const ids = this.#host.idsBelow();
         const entries = batch.map((s, i) => ({ seq: first + i, bytes: encodeEntry(s, ids) }));
@@ -458,7 +462,7 @@ export class DurableActors {
       });
       return;
     }
-    if (a.mailbox.length === 0 && c.queue.length === 0) this.#startIdle(c);
+    if (a.mailbox.length === 0 && c.queue === null) this.#startIdle(c);
   }
 
   #startIdle(c: Cell): void {
@@ -541,7 +545,7 @@ export class DurableActors {
    */
   async passivate(id: number): Promise<boolean> {
     const c = this.#byId.get(id);
-    if (c === undefined || c.actor === null || c.pumping || c.queue.length > 0 || this.#closed) return false;
+    if (c === undefined || c.actor === null || c.pumping || c.queue !== null || this.#closed) return false;
     const a = c.actor;
     // At rest, its last checkpoint is its state: no snapshot to take (nor to compress).
     const rest = c.atRest && a.state === 'parked' && a.wait?.kind === 'receive';
@@ -567,7 +571,8 @@ export class DurableActors {
     this.#byKey.delete(c.key);
     c.actor = null;
     // Messages accepted and not yet journaled find it gone; those journaled are dropped with the journal.
-    for (const s of c.queue.splice(0)) this.#host.refuse(s, Status.NOT_FOUND);
+    for (const s of c.queue ?? []) this.#host.refuse(s, Status.NOT_FOUND);
+    c.queue = null;
     // After any checkpoint under way (#write keeps them in order).
     void this.#write(c, encodeRecord({ v: 1, key: c.key, id: c.id, module: c.module, services: [...c.services], seq: c.lastSeq, ids: this.#host.idsBelow(), snapshot: new Uint8Array(0), exited: reason }), c.lastSeq);
   }
