@@ -16,19 +16,21 @@ import { buildImportGraph, findCycles, folderViolations, formatCycle, importSpec
  * src/index.ts and the other files at the top). Dependencies point one way:
  * the engine knows nothing of the rest, the scheduler imports nothing of
  * ours, bindings plug host functions into the engine and know no actor, and
- * nothing but the command line knows the command line. A new folder must be
+ * nothing but the command line knows the command line; stores know nothing
+ * of actors. A new folder must be
  * added here (until then its imports of other folders fail the test).
  */
 const ALLOWED: Record<string, readonly string[]> = {
   vm: [],
   scheduler: [],
+  store: [],
   bindings: ['vm', 'scheduler'],
-  actors: ['vm', 'scheduler', 'bindings'],
+  actors: ['vm', 'scheduler', 'bindings', 'store'],
   spec: ['vm'],
-  bench: ['vm', 'scheduler', 'bindings', 'actors'],
+  bench: ['vm', 'scheduler', 'bindings', 'actors', 'store'],
   demo: ['vm', 'scheduler', 'bindings', 'actors'],
   cli: ['vm', 'scheduler', 'bindings', 'actors', 'spec', 'bench', 'demo'],
-  '.': ['vm', 'scheduler', 'bindings', 'actors'],
+  '.': ['vm', 'scheduler', 'bindings', 'actors', 'store'],
 };
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Hive } from './hive.js';
 import { HiveStateError } from './errors.js';
 import { MemoryStore } from '../store/index.js';
-import type { DurableOptions } from './durable.js';
+import type { DurableOptions } from './types.js';
 import { conformance, WORKERS } from '../../test/helpers/hive.js';
 
 const counter = readFileSync(new URL('../../test/guests/counter.wasm', import.meta.url));

@@ -31,23 +31,10 @@ import { HiveStateError } from './errors.js';
 import { Status } from './envelope.js';
 import type { Actor } from './actor.js';
 import type { MessageSignal } from './protocol.js';
-import type { ModuleDef } from './types.js';
+import type { DurableOptions, ModuleDef } from './types.js';
 import type { Clock, TimerHandle } from '../scheduler/index.js';
 import type { JournalEntry, Store } from '../store/index.js';
 
-/** How a hive keeps its durable actors (`HiveOptions.durable`). */
-export interface DurableOptions {
-  /** Where checkpoints and journals go. */
-  store: Store;
-  /** Messages handled between checkpoints (default 1: after each). */
-  checkpointEvery?: number;
-  /** At most this many ms between a handled message and the checkpoint that covers it, whatever `checkpointEvery` says (default 1,000). */
-  checkpointMs?: number;
-  /** Ms an actor waits idle before it is passivated (default 60,000; Infinity: never). */
-  passivateAfterMs?: number;
-  /** Messages accepted for one actor and not yet journaled; past it, senders get FULL (default 1,024). */
-  maxPending?: number;
-}
 
 /** @internal What durable actors need of the actor system (system.ts implements it). */
 export interface DurableHost {

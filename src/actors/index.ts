@@ -23,6 +23,6 @@ export { Kind, Status, isNormalExit } from './envelope.js';
 export { ABI_VERSION } from './abi.js';
 export { DEFAULT_ACTOR_LIMITS, DEFAULT_HIVE_LIMITS, type ActorLimits, type HiveLimits } from './limits.js';
 export type { RestoreActorOptions } from './snapshot.js';
-export type { DurableOptions } from './durable.js';
+export type { DurableOptions } from './types.js';
 export { ACTOR_SNAPSHOT_FORMAT, readActorSnapshot } from './snapshot-format.js';
 export { ActorError, ActorExitedError, NotFoundError, CallTimeoutError, MailboxFullError, SchemaError, MessageTooLargeError, NameTakenError, HiveStateError, LimitError, WorkerUnavailableError } from './errors.js';

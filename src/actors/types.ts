@@ -3,7 +3,7 @@
  * share: options of hives, module definitions and spawns, and the payloads
  * of the hive's events. No behaviour lives here.
  */
-import type { DurableOptions } from './durable.js';
+import type { Store } from '../store/index.js';
 import type { Logger } from 'pino';
 import type { Module, Trap, Func, Memory, Table, Global } from '../vm/index.js';
 import type { Clock, Executor } from '../scheduler/index.js';
@@ -236,4 +236,18 @@ export interface HiveEvents {
 export interface EventSink {
   emit<E extends keyof HiveEvents>(event: E, payload: Parameters<HiveEvents[E]>[0]): boolean;
   listenerCount(event: keyof HiveEvents): number;
+}
+
+/** How a hive keeps its durable actors (`HiveOptions.durable`). */
+export interface DurableOptions {
+  /** Where checkpoints and journals go. */
+  store: Store;
+  /** Messages handled between checkpoints (default 1: after each). */
+  checkpointEvery?: number;
+  /** At most this many ms between a handled message and the checkpoint that covers it, whatever `checkpointEvery` says (default 1,000). */
+  checkpointMs?: number;
+  /** Ms an actor waits idle before it is passivated (default 60,000; Infinity: never). */
+  passivateAfterMs?: number;
+  /** Messages accepted for one actor and not yet journaled; past it, senders get FULL (default 1,024). */
+  maxPending?: number;
 }
