@@ -76,7 +76,7 @@ describe('the public API', () => {
         'kv', 'KvHandlers', 'KvOptions', 'KvStore', 'KvWrite', 'memoryKvStore', 'timer', 'TimerHandlers', 'TimerOptions', 'MAX_TIMER_MS',
         'http', 'HttpHandlers', 'HttpOptions', 'HttpRequest', 'HttpResponse',
         // Durable actors (issue 14): the stores and the hive's options.
-        'DurableOptions', 'Store', 'JournalEntry', 'StoreError', 'StoreErrorCode', 'MAX_KEY_LENGTH', 'MAX_VALUE_BYTES', 'MemoryStore',
+        'DurableOptions', 'Store', 'JournalEntry', 'StoreError', 'StoreErrorCode', 'MAX_KEY_LENGTH', 'MAX_VALUE_BYTES', 'MemoryStore', 'FileStore', 'FileStoreOptions', 'NatsStore', 'NatsStoreOptions',
       ].sort(),
     );
   });

@@ -7,3 +7,5 @@
  */
 export { type Store, type JournalEntry, type StoreErrorCode, StoreError, MAX_KEY_LENGTH, MAX_VALUE_BYTES } from './store.js';
 export { MemoryStore } from './memory.js';
+export { FileStore, type FileStoreOptions } from './file.js';
+export { NatsStore, type NatsStoreOptions } from './nats.js';
