@@ -91,6 +91,24 @@ describe.skipIf(WORKERS > 0)('durable actors', () => {
     a.close();
   });
 
+  it('passivate at rest while their checkpoint is still being put, resolving once it is (regression: passivate waited forever)', async () => {
+    const store = new MemoryStore();
+    const put = store.put.bind(store);
+    store.put = async (k, v) => {
+      await new Promise((r) => setTimeout(r, 30));
+      return put(k, v);
+    };
+    const a = hive(store);
+    const c = await a.durable('c1', 'counter');
+    await c.sendWait('up');
+    await a.idle();
+    // Its checkpoint (after 'up') is being put: at rest, it passivates without a snapshot, once that put is done.
+    expect(await a.passivate(c)).toBe(true);
+    expect(await a.passivate(c)).toBe(false);
+    expect(await c.call('up')).toBe('value=2');
+    a.close();
+  });
+
   it('passivate by themselves after passivateAfterMs idle', async () => {
     const store = new MemoryStore();
     const a = hive(store, { passivateAfterMs: 30 });

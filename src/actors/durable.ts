@@ -130,6 +130,8 @@ class Cell {
   afterPut: (() => void)[] | null = null;
   /** The seq `record` covers. */
   recordSeq = 0;
+  /** The first seq of the batch being appended (Infinity: none): an activation meanwhile replays only entries before it. */
+  appending = Infinity;
   idleTimer: TimerHandle | null = null;
   /** Ids of `hive.durable` callers waiting for activation. */
   waiters: (() => void)[] | null = null;
@@ -348,10 +350,13 @@ export class DurableActors {
     if (c.waiters !== null) return new Promise((resolve) => c.waiters!.push(resolve));
     c.waiters = [];
     try {
-      const bytes = c.record ?? (await this.#store.get(RECORD_PREFIX + c.key));
+      // The record and the journal at once: no record is older than the last checkpoint put.
+      const [saved, tail] = await Promise.all([c.record ?? this.#store.get(RECORD_PREFIX + c.key), this.#store.read(c.key, c.checkpointSeq)]);
+      const bytes = c.record ?? saved;
       if (bytes === null) throw new HiveStateError(`durable actor ${JSON.stringify(c.key)}: its record is gone from the store`);
       const r = decodeRecord(bytes, c.key);
-      const entries = await this.#store.read(c.key, r.seq);
+      // Past the record's, and not of a batch being appended now (#pump delivers those).
+      const entries = tail.filter((e) => e.seq > r.seq && e.seq < c.appending);
       const replay = entries.map((e) => decodeEntry(e, c.key));
       for (const e of replay) this.#host.reserveIdsBelow(e.ids);
       const a = r.snapshot === null ? this.#host.spawnDurable(this.#def(r.module), r.init ?? null, r.services, r.id, r.seed) : this.#host.restoreDurable(r.snapshot, this.#def(r.module), r.services);
@@ -380,32 +385,41 @@ export class DurableActors {
     c.pumping = true;
     try {
       while (c.queue !== null && c.queue.length > 0 && !this.#closed) {
+        const batch = c.queue;
+        c.queue = null;
+        const first = c.lastSeq + 1;
+        c.lastSeq = first + batch.length - 1;
+        const ids = this.#host.idsBelow();
+        const entries = batch.map((s, i) => ({ seq: first + i, bytes: encodeEntry(s, ids) }));
+        // A passivated actor is restored while its batch is appended (an activation replays only what came before).
+        c.appending = first;
+        const appended = this.#store.append(c.key, entries);
+        appended.catch(() => {}); // awaited below, after the activation
+        let failed: [string, unknown] | null = null;
         if (c.actor === null) {
           try {
             await this.#activate(c);
           } catch (err) {
-            this.#host.storeFailed('activate', c.key, err);
-            for (const s of c.queue.splice(0)) this.#host.refuse(s, Status.FAILED);
-            c.queue = null;
-            return;
+            failed = ['activate', err];
           }
         }
-        const batch = c.queue;
-        c.queue = null;
-        const first = c.lastSeq + 1;
-        const ids = this.#host.idsBelow();
-        const entries = batch.map((s, i) => ({ seq: first + i, bytes: encodeEntry(s, ids) }));
         try {
-          await this.#store.append(c.key, entries);
+          await appended;
         } catch (err) {
           // Not acknowledged. (An append that failed may still have left some entries: they are replayed by a
           // recovery. A send that failed may take effect; one that succeeded takes effect once.)
-          this.#host.storeFailed('append', c.key, err);
+          failed ??= ['append', err];
+        }
+        c.appending = Infinity;
+        if (failed !== null) {
+          this.#host.storeFailed(failed[0], c.key, failed[1]);
           for (const s of batch) this.#host.refuse(s, Status.FAILED);
-          c.lastSeq = first + batch.length - 1;
+          if (c.actor === null) {
+            for (const s of c.queue ?? []) this.#host.refuse(s, Status.FAILED);
+            c.queue = null;
+          }
           continue;
         }
-        c.lastSeq = first + batch.length - 1;
         if (this.#closed) return;
         for (let i = 0; i < batch.length; i++) this.#release(c, batch[i]!, first + i);
       }
@@ -495,12 +509,13 @@ export class DurableActors {
   async #putLoop(c: Cell): Promise<void> {
     c.putting = true;
     try {
-      while (c.record !== null && c.afterPut !== null) {
-        const r = c.record;
-        const seq = c.recordSeq;
+      while (c.afterPut !== null) {
         const waiting = c.afterPut;
         c.afterPut = null;
-        try {
+        const r = c.record;
+        const seq = c.recordSeq;
+        // Null: what they wait for was put by the last round (nothing newer came).
+        if (r !== null) try {
           await this.#store.put(RECORD_PREFIX + c.key, r);
           this.counts.checkpoints++;
           c.checkpointSeq = Math.max(c.checkpointSeq, seq);

@@ -101,6 +101,8 @@ export interface RestoreActorOptions {
   moved?: { readonly callers: readonly number[]; readonly payers?: readonly number[] };
   /** @internal The id it takes (a worker restoring what the main thread placed there, which chose it). */
   at?: number;
+  /** @internal No base for incremental snapshots (no page hashes): a durable actor's checkpoints are whole. */
+  untracked?: boolean;
   /** @internal Whether the actor it was snapshotted from lives (known on the main thread; a worker cannot see other threads' actors). */
   originalLives?: boolean;
 }
@@ -338,7 +340,7 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
   a.grantServices(services, serviceCalls);
   try {
     // (A moved actor's snapshot is no one's: not a base for its incremental snapshots, no page hashes.)
-    hive.instantiate(a, (imports, o) => restoreVm(def.module, vm, imports, options.moved !== undefined ? { ...o, track: false } : o), options.imports);
+    hive.instantiate(a, (imports, o) => restoreVm(def.module, vm, imports, options.moved !== undefined || options.untracked === true ? { ...o, track: false } : o), options.imports);
   } catch (e) {
     if (tree === null) hive.dropTree(a.tree); // made for it (regression: refused restores left their trees)
     throw e;

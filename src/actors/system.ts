@@ -2229,7 +2229,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         }
         return this.start(def, { name: null, init, from: 0, linkTo: null, options: {}, tree: null, by: null, services: this.checkGrants(services), ...(id !== undefined ? { id } : {}), ...(seed !== undefined ? { seed } : {}) })!;
       },
-      restoreDurable: (bytes, def, services) => restoreActor(this, bytes, def, { id: 'same', services }),
+      restoreDurable: (bytes, def, services) => restoreActor(this, bytes, def, { id: 'same', services, untracked: true }),
       snapshotOf: (a) => snapshotActor(this, a, true),
       passivate: (a, snapshot) => this.passivateActor(a, snapshot),
       deliverJournaled: (s) => this.onMessage(s),

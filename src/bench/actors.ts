@@ -57,6 +57,7 @@ import { packageRoot } from './kernels.js';
 import { median } from './measure.js';
 import { benchPool, type PoolPlan, type PoolResult } from './pool.js';
 import { benchServices, type ServicesPlan, type ServicesResult } from './services.js';
+import { benchDurable, type DurablePlan, type DurableResult } from './durable.js';
 
 /** Sizes of one run of the actor benchmark. */
 export interface ActorsPlan {
@@ -92,10 +93,12 @@ export interface ActorsPlan {
   readonly pool: PoolPlan;
   /** Native services' figures (services.ts). */
   readonly services: ServicesPlan;
+  /** Durable actors' figures (durable.ts). */
+  readonly durable: DurablePlan;
 }
 
 /** The figures of the actor benchmark, by the names `--actors` takes. */
-export const ACTOR_FIGURES = ['pingpong', 'spawn', 'memory', 'fairness', 'snapshots', 'scale', 'pool', 'services'] as const;
+export const ACTOR_FIGURES = ['pingpong', 'spawn', 'memory', 'fairness', 'snapshots', 'scale', 'pool', 'services', 'durable'] as const;
 /** One figure of the actor benchmark. */
 export type ActorFigure = (typeof ACTOR_FIGURES)[number];
 
@@ -128,6 +131,7 @@ export const ACTOR_PLANS: Record<'full' | 'quick', ActorsPlan> = {
     scaleBlock: 10_000,
     pool: { samples: 5, roundTrips: 20_000, pairs: 64, spinners: 4, spinMs: 400, migrations: 200, hostCalls: 5_000, warmMs: 300 },
     services: { samples: 5, calls: 50_000 },
+    durable: { actors: 1_000_000, concurrency: 256, messages: 20_000, counters: 64, sendsInFlight: 256, checkpoints: 300, reactivations: 1_000 },
   },
   quick: {
     samples: 3,
@@ -148,6 +152,7 @@ export const ACTOR_PLANS: Record<'full' | 'quick', ActorsPlan> = {
     scaleBlock: 1_000,
     pool: { samples: 3, roundTrips: 2_000, pairs: 16, spinners: 4, spinMs: 150, migrations: 50, hostCalls: 500, warmMs: 60 },
     services: { samples: 3, calls: 5_000 },
+    durable: { actors: 10_000, concurrency: 128, messages: 2_000, counters: 16, sendsInFlight: 64, checkpoints: 50, reactivations: 200 },
   },
 };
 
@@ -227,6 +232,8 @@ export interface ActorsResult {
   readonly pool?: PoolResult;
   /** Native services' figures (issue 13): callsPerSecond (inline), workerCallsPerSecond, and the bar. */
   readonly services?: ServicesResult;
+  /** Durable actors' figures (issue 14, durable.ts): passivatedActors, rssBytesPerPassivatedActor, reactivateUsP50, checkpointUsP50, recoverActorsPerSecond, journaledMessagesPerSecond, and the bars. */
+  readonly durable?: DurableResult;
   readonly pingPong?: {
     readonly roundTrips: number;
     /** Median messages per second, counting both directions. */
@@ -892,6 +899,14 @@ export async function benchActors(
     print(`issue 13's bar: callsPerSecond ${services.callsPerSecond} (bar ${services.bars['callsPerSecond']!.bar}) ${services.bars['callsPerSecond']!.met ? 'met' : 'NOT met'}`);
   }
 
+  // 9. Durable actors (issue 14): last, it leaves the most behind (a million passivated actors in the full run).
+  let durable: DurableResult | undefined;
+  if (figures.has('durable')) {
+    print('');
+    durable = await benchDurable(plan.durable, guests.counter, print);
+    print(`issue 14's bars: ${Object.entries(durable.bars).map(([k, v]) => `${k} ${v.value} (bar ${v.bar}) ${v.met ? 'met' : 'NOT met'}`).join('; ')}`);
+  }
+
   const bar = (value: number, want: number, atMost = false): Bar => ({ value, bar: want, met: atMost ? value <= want : value >= want });
   const bars: ActorsResult['bars'] = {};
   if (spawnScaleResult !== undefined) {
@@ -918,6 +933,7 @@ export async function benchActors(
     ...(spawnScaleResult !== undefined ? { spawnScale: spawnScaleResult } : {}),
     ...(pool !== undefined ? { pool } : {}),
     ...(services !== undefined ? { services } : {}),
+    ...(durable !== undefined ? { durable } : {}),
     bars,
   };
 }
