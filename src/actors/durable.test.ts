@@ -6,8 +6,11 @@ import { HiveStateError } from './errors.js';
 import { MemoryStore } from '../store/index.js';
 import type { DurableOptions } from './types.js';
 import { conformance, WORKERS } from '../../test/helpers/hive.js';
+import { ManualClock } from '../scheduler/index.js';
+import { decode } from './codec.js';
 
 const counter = readFileSync(new URL('../../test/guests/counter.wasm', import.meta.url));
+const probe = readFileSync(new URL('../../test/guests/probe.wasm', import.meta.url));
 const quiet = pino({ level: 'silent' });
 
 function hive(store: MemoryStore, more: Partial<DurableOptions> = {}): Hive {
@@ -118,6 +121,73 @@ describe.skipIf(WORKERS > 0)('durable actors', () => {
     expect(a.actorIds()).not.toContain(c.id);
     await c.sendWait('up');
     expect(await c.call('up')).toBe('value=3');
+    a.close();
+  });
+
+  it('keep their timers through passivation: a receive with a deadline wakes them at that time, restored, and times out', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock(1_000_000);
+    const a = new Hive(conformance({ logger: quiet, clock, durable: { store, passivateAfterMs: Infinity } }));
+    a.define('probe', probe);
+    const p = await a.durable('p', 'probe');
+    const box = a.inbox();
+    // The probe waits in receive for 5 s, then answers the inbox [status, ...].
+    await p.sendWait(['receive', 5_000], { from: box });
+    await a.idle();
+    expect(await a.passivate(p)).toBe(true);
+    expect(a.actorIds()).not.toContain(p.id);
+    clock.advance(4_000);
+    await a.idle();
+    expect(a.actorIds()).not.toContain(p.id);
+    expect(box.size).toBe(0);
+    clock.advance(1_000);
+    // Its wake timer restored it (the store read is asynchronous); a manual clock fires the receive's timer, due now, when moved.
+    while (!a.actorIds().includes(p.id)) await new Promise((r) => setTimeout(r, 1));
+    expect(p.info()?.waiting).toBe('receive');
+    clock.advance(0);
+    const [status] = decode((await box.receive({ timeout: 5_000 })).bytes) as [number];
+    expect(status).toBe(-1); // TIMEOUT, at its deadline
+    expect(a.actorIds()).toContain(p.id);
+    a.close();
+  });
+
+  it('keep their timers through a restart: recover sets the timer of a passivated actor that waited with a deadline', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock(1_000_000);
+    const a = new Hive(conformance({ logger: quiet, clock, durable: { store, passivateAfterMs: Infinity } }));
+    a.define('probe', probe);
+    const p = await a.durable('p', 'probe');
+    await p.sendWait(['receive', 10_000], { from: a.inbox() });
+    await a.idle();
+    expect(await a.passivate(p)).toBe(true);
+    a.close();
+    clock.advance(3_000);
+    const b = new Hive(conformance({ logger: quiet, clock, durable: { store, passivateAfterMs: Infinity } }));
+    b.define('probe', probe);
+    expect(await b.recover()).toMatchObject({ actors: 1, restored: 0 });
+    clock.advance(6_999);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(b.actorIds()).not.toContain(p.id);
+    clock.advance(1);
+    while (!b.actorIds().includes(p.id)) await new Promise((r) => setTimeout(r, 1));
+    clock.advance(0);
+    await b.idle();
+    // Timed out at its deadline (its answer went to the old hive's inbox, a dead letter): it waits for commands again.
+    expect(b.ref(p.id).info()?.waiting).toBe('receive');
+    expect(await b.ref(p.id).call(['echo', 7])).toBe(7);
+    b.close();
+  });
+
+  it('stay live when their deadline is due soon', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock(1_000_000);
+    const a = new Hive(conformance({ logger: quiet, clock, durable: { store, passivateAfterMs: Infinity } }));
+    a.define('probe', probe);
+    const p = await a.durable('p', 'probe');
+    const box = a.inbox();
+    await p.sendWait(['receive', 500], { from: box });
+    await a.idle();
+    expect(await a.passivate(p)).toBe(false);
     a.close();
   });
 

@@ -17,9 +17,11 @@
  *   actor's state. What the actor sent while handling a replayed message is
  *   sent again (services get the same call ids and deduplicate).
  * - Passivation: an actor idle past `passivateAfterMs` (parked in `receive`
- *   with no deadline, nothing in its mailbox or signal queue, no links,
- *   monitors or pending calls) is checkpointed and dropped; its id stays
- *   reserved, and a message to it (or `Hive.durable` of its key) restores it.
+ *   or `sleep` with no deadline or one at least MIN_WAKE_MS away, nothing
+ *   in its mailbox or signal queue, no links, monitors or pending calls) is
+ *   checkpointed and dropped; its id stays reserved, and a message to it (or
+ *   `Hive.durable` of its key, or its deadline: a timer of the hive's clock)
+ *   restores it, the time it was away taken off what it waited for.
  *
  * This file keeps the directory (key and id of every durable actor, live or
  * passivated) and the pipeline of each; the actor system gives it the
@@ -45,12 +47,12 @@ export interface DurableHost {
   readonly seed: string;
   /** Spawns a new actor of `def` (tree of its own), under `id` and with the random generator of `seed` when given, and returns it, not yet run. */
   spawnDurable(def: ModuleDef, init: Uint8Array | null, services: readonly string[], id?: number, seed?: string): Actor;
-  /** Restores an actor under the id in its snapshot; it carries on at once. */
-  restoreDurable(bytes: Uint8Array, def: ModuleDef, services: readonly string[]): Actor;
+  /** Restores an actor under the id in its snapshot, `elapsedMs` after it was taken; it carries on at once. */
+  restoreDurable(bytes: Uint8Array, def: ModuleDef, services: readonly string[], elapsedMs: number): Actor;
   /** The snapshot of a live actor between slices. */
   snapshotOf(a: Actor): Uint8Array;
   /** Takes an idle actor out without a trace (no exit, no signal): its snapshot (or true, without `snapshot`), or null when it is not idle enough (see passivation). */
-  passivate(a: Actor, snapshot: boolean): Uint8Array | true | null;
+  passivate(a: Actor, snapshot: boolean, minLeftMs: number): Uint8Array | true | null;
   /** Delivers a message that was journaled: as if it arrived now, but never refused for room. */
   deliverJournaled(s: MessageSignal): void;
   /** Answers a message that was not taken: the sender learns `status` (or it is a dead letter). */
@@ -89,6 +91,10 @@ interface DurableRecord {
   snapshot: Uint8Array | null;
   init?: Uint8Array | null;
   seed?: string;
+  /** The hive's clock when the snapshot was taken (a restore takes the time since off what a receive or sleep had left). */
+  at?: number;
+  /** When a receive or sleep it waited in was due (clock ms), or null: a recovery sets its timer, which restores it then. */
+  wakeAt?: number | null;
   /**
    * Why it exited, for a tombstone: what is left of an actor that returned,
    * trapped or was killed, so that a new actor under its key numbers its
@@ -98,6 +104,15 @@ interface DurableRecord {
 }
 
 const NO_SERVICES: readonly string[] = Object.freeze([]);
+
+/** A receive or sleep due sooner than this keeps its actor from passivating ("no timer due soon"). */
+const MIN_WAKE_MS = 1_000;
+
+/** When what a live actor waits in (receive, sleep) is due, or null when it waits for no time. */
+function wakeOf(a: Actor): number | null {
+  const w = a.wait;
+  return w !== null && (w.kind === 'receive' || w.kind === 'sleep') && w.deadline !== Infinity ? w.deadline : null;
+}
 
 /** Store key prefix of the records; the journal of an actor is named by its key alone. */
 export const RECORD_PREFIX = 'actor/';
@@ -130,9 +145,13 @@ class Cell {
   afterPut: (() => void)[] | null = null;
   /** The seq `record` covers. */
   recordSeq = 0;
+  /** When the receive or sleep of its last checkpoint was due (null: none). */
+  wakeAt: number | null = null;
   /** The first seq of the batch being appended (Infinity: none): an activation meanwhile replays only entries before it. */
   appending = Infinity;
   idleTimer: TimerHandle | null = null;
+  /** Passivated while a receive's deadline was ahead: the timer that restores it then. */
+  wakeTimer: TimerHandle | null = null;
   /** Ids of `hive.durable` callers waiting for activation. */
   waiters: (() => void)[] | null = null;
 
@@ -150,7 +169,7 @@ function encodeRecord(r: DurableRecord): Uint8Array {
 
 function decodeRecord(bytes: Uint8Array, key: string): DurableRecord {
   const r = decode(bytes) as Partial<DurableRecord> | null;
-  if (r === null || typeof r !== 'object' || r.v !== 1 || r.key !== key || !Number.isSafeInteger(r.id) || typeof r.module !== 'string' || !Number.isSafeInteger(r.seq) || !(r.snapshot === null || r.snapshot instanceof Uint8Array) || (r.snapshot === null && (typeof r.seed !== 'string' || !(r.init === null || r.init instanceof Uint8Array))) || !Number.isSafeInteger(r.ids) || !Array.isArray(r.services) || (r.exited !== undefined && typeof r.exited !== 'string')) {
+  if (r === null || typeof r !== 'object' || r.v !== 1 || r.key !== key || !Number.isSafeInteger(r.id) || typeof r.module !== 'string' || !Number.isSafeInteger(r.seq) || !(r.snapshot === null || r.snapshot instanceof Uint8Array) || (r.snapshot === null && (typeof r.seed !== 'string' || !(r.init === null || r.init instanceof Uint8Array))) || !Number.isSafeInteger(r.ids) || !Array.isArray(r.services) || (r.exited !== undefined && typeof r.exited !== 'string') || (r.at !== undefined && !Number.isFinite(r.at)) || (r.wakeAt !== undefined && r.wakeAt !== null && !Number.isFinite(r.wakeAt))) {
     throw new HiveStateError(`durable actor ${JSON.stringify(key)}: its record in the store is malformed`);
   }
   return r as DurableRecord;
@@ -297,14 +316,25 @@ export class DurableActors {
     return c;
   }
 
-  /** Enters a record's actor in the directory, passivated. */
+  /** Enters a record's actor in the directory, passivated (its wake timer set, if it waited with a deadline). */
   #enter(r: DurableRecord): Cell {
     const c = new Cell(r.key, r.id, r.module, r.services.length === 0 ? NO_SERVICES : r.services);
     c.lastSeq = c.deliveredSeq = c.checkpointSeq = r.seq;
+    c.wakeAt = r.wakeAt ?? null;
     this.#host.claimId(r.id);
     this.#byId.set(c.id, c);
     this.#byKey.set(c.key, c);
+    this.#setWake(c);
     return c;
+  }
+
+  /** A passivated actor whose last checkpoint waits with a deadline is restored when it is due (it then times out there). */
+  #setWake(c: Cell): void {
+    if (c.wakeAt === null || c.actor !== null || c.wakeTimer !== null || this.#closed) return;
+    c.wakeTimer = this.#host.clock.setTimer(c.wakeAt, () => {
+      c.wakeTimer = null;
+      this.#activate(c).catch((err: unknown) => this.#host.storeFailed('wake', c.key, err));
+    });
   }
 
   #def(module: string): ModuleDef {
@@ -349,6 +379,10 @@ export class DurableActors {
     if (c.actor !== null) return;
     if (c.waiters !== null) return new Promise((resolve) => c.waiters!.push(resolve));
     c.waiters = [];
+    if (c.wakeTimer !== null) {
+      this.#host.clock.clearTimer(c.wakeTimer);
+      c.wakeTimer = null;
+    }
     try {
       // The record and the journal at once: no record is older than the last checkpoint put.
       const [saved, tail] = await Promise.all([c.record ?? this.#store.get(RECORD_PREFIX + c.key), this.#store.read(c.key, c.checkpointSeq)]);
@@ -359,7 +393,8 @@ export class DurableActors {
       const entries = tail.filter((e) => e.seq > r.seq && e.seq < c.appending);
       const replay = entries.map((e) => decodeEntry(e, c.key));
       for (const e of replay) this.#host.reserveIdsBelow(e.ids);
-      const a = r.snapshot === null ? this.#host.spawnDurable(this.#def(r.module), r.init ?? null, r.services, r.id, r.seed) : this.#host.restoreDurable(r.snapshot, this.#def(r.module), r.services);
+      const elapsed = r.at === undefined ? 0 : Math.max(0, this.#host.clock.now() - r.at);
+      const a = r.snapshot === null ? this.#host.spawnDurable(this.#def(r.module), r.init ?? null, r.services, r.id, r.seed) : this.#host.restoreDurable(r.snapshot, this.#def(r.module), r.services, elapsed);
       a.durable = c;
       c.actor = a;
       c.checkpointSeq = r.seq;
@@ -453,7 +488,7 @@ export class DurableActors {
     if (a.state !== 'parked' || w === null || w.kind !== 'receive') return;
     const handled = c.sinceCheckpoint - a.mailbox.length;
     if (handled > 0 && (handled >= this.#every || this.#host.clock.now() - c.dirtySince >= this.#everyMs)) {
-      void this.#checkpoint(c, this.#host.snapshotOf(a));
+      void this.#checkpoint(c, this.#host.snapshotOf(a), wakeOf(a));
       c.atRest = true;
     } else if (handled > 0 && c.idleTimer === null) {
       // Handled some, fewer than `every`: a checkpoint within checkpointMs, when nothing else made one.
@@ -485,11 +520,13 @@ export class DurableActors {
    * containing the messages delivered up to `c.deliveredSeq`), then trims
    * its journal.
    */
-  #checkpoint(c: Cell, snapshot: Uint8Array): Promise<void> {
+  #checkpoint(c: Cell, snapshot: Uint8Array, wakeAt: number | null): Promise<void> {
     const seq = c.deliveredSeq;
     c.sinceCheckpoint = 0;
     c.dirtySince = 0;
-    return this.#write(c, encodeRecord({ v: 1, key: c.key, id: c.id, module: c.module, services: [...c.services], seq, ids: this.#host.idsBelow(), snapshot }), seq);
+    c.wakeAt = wakeAt;
+    const at = this.#host.clock.now();
+    return this.#write(c, encodeRecord({ v: 1, key: c.key, id: c.id, module: c.module, services: [...c.services], seq, ids: this.#host.idsBelow(), snapshot, at, wakeAt }), seq);
   }
 
   /**
@@ -538,7 +575,7 @@ export class DurableActors {
     const c = this.#byId.get(id);
     if (c === undefined) throw new HiveStateError(`${id} is not a durable actor`);
     if (c.actor === null) return;
-    await this.#checkpoint(c, this.#host.snapshotOf(c.actor));
+    await this.#checkpoint(c, this.#host.snapshotOf(c.actor), wakeOf(c.actor));
   }
 
   /**
@@ -551,14 +588,16 @@ export class DurableActors {
     const a = c.actor;
     // At rest, its last checkpoint is its state: no snapshot to take (nor to compress).
     const rest = c.atRest && a.state === 'parked' && a.wait?.kind === 'receive';
-    const bytes = this.#host.passivate(a, !rest);
+    const wakeAt = wakeOf(a);
+    const bytes = this.#host.passivate(a, !rest, MIN_WAKE_MS);
     if (bytes === null) return false;
     this.#stopIdle(c);
     c.actor = null;
     a.durable = null;
     this.counts.passivations++;
-    if (bytes !== true) await this.#checkpoint(c, bytes);
-    else if (c.putting) await new Promise<void>((resolve) => (c.afterPut ??= []).push(resolve));
+    const written = bytes !== true ? this.#checkpoint(c, bytes, wakeAt) : c.putting ? new Promise<void>((resolve) => (c.afterPut ??= []).push(resolve)) : null;
+    this.#setWake(c);
+    if (written !== null) await written;
     return true;
   }
 
@@ -582,7 +621,11 @@ export class DurableActors {
   /** Stops: no more journaling, checkpoints or passivation (the store stays open: the host closes it). */
   close(): void {
     this.#closed = true;
-    for (const c of this.#byId.values()) this.#stopIdle(c);
+    for (const c of this.#byId.values()) {
+      this.#stopIdle(c);
+      if (c.wakeTimer !== null) this.#host.clock.clearTimer(c.wakeTimer);
+      c.wakeTimer = null;
+    }
   }
 }
 

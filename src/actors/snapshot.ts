@@ -103,6 +103,12 @@ export interface RestoreActorOptions {
   at?: number;
   /** @internal No base for incremental snapshots (no page hashes): a durable actor's checkpoints are whole. */
   untracked?: boolean;
+  /**
+   * @internal Ms of the clock since the snapshot was taken, off the time a
+   * receive or sleep had left (a durable actor woken from passivation: its
+   * timer was due at the time it was due, not as long after it came back).
+   */
+  elapsedMs?: number;
   /** @internal Whether the actor it was snapshotted from lives (known on the main thread; a worker cannot see other threads' actors). */
   originalLives?: boolean;
 }
@@ -363,6 +369,9 @@ export function restoreActorParts(hive: SnapshotHost, data: Uint8Array, def: Mod
     // What it waits for, checked in full before the actor is registered: from
     // here on nothing may fail (a failure would leave a half-restored actor).
     plan = waitPlan(wait, inst, maxBytes);
+    if (options.elapsedMs !== undefined && options.elapsedMs > 0 && (plan.kind === 'receive' || plan.kind === 'sleep') && plan.left !== Infinity) {
+      plan = { kind: plan.kind, left: Math.max(0, plan.left - options.elapsedMs) };
+    }
   } catch (e) {
     inst.dispose(); // its memories' regions go back to the pool
     if (tree === null) hive.dropTree(a.tree);

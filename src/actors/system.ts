@@ -2192,14 +2192,15 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /**
    * @internal Takes an idle durable actor out to passivate it (durable.ts):
    * its snapshot, and it is gone without a trace (no exit, no signal), its id
-   * kept by the durable directory. Null unless it waits in `receive` with no
-   * deadline and has nothing else: no message or signal waiting, no name,
+   * kept by the durable directory (its snapshot when `snapshot`, else true).
+   * Null unless it waits in `receive` or `sleep` with no deadline or one at
+   * least `minLeftMs` away, and has nothing else: no message or signal waiting, no name,
    * links, monitors, callers, sender waiting for room, bindings, and no
    * other actor in its spawn tree.
    */
-  private passivateActor(a: Actor, snapshot: boolean): Uint8Array | true | null {
+  private passivateActor(a: Actor, snapshot: boolean, minLeftMs: number): Uint8Array | true | null {
     const w = a.wait;
-    if (!a.alive || a.state !== 'parked' || w === null || w.kind !== 'receive' || w.deadline !== Infinity) return null;
+    if (!a.alive || a.state !== 'parked' || w === null || (w.kind !== 'receive' && w.kind !== 'sleep') || w.deadline - this.clock.now() < minLeftMs) return null;
     if (a.mailbox.length > 0 || a.mailbox.blocked > 0 || a.signals.length > 0 || a.name !== null || a.links.size > 0 || a.monitors.size > 0 || a.monitoredBy.size > 0 || a.callers.size > 0) return null;
     if (a.tree.actors !== 1 || a.bindings.length > 0) return null;
     const bytes = snapshot ? snapshotActor(this, a, true) : true;
@@ -2229,9 +2230,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         }
         return this.start(def, { name: null, init, from: 0, linkTo: null, options: {}, tree: null, by: null, services: this.checkGrants(services), ...(id !== undefined ? { id } : {}), ...(seed !== undefined ? { seed } : {}) })!;
       },
-      restoreDurable: (bytes, def, services) => restoreActor(this, bytes, def, { id: 'same', services, untracked: true }),
+      restoreDurable: (bytes, def, services, elapsedMs) => restoreActor(this, bytes, def, { id: 'same', services, untracked: true, elapsedMs }),
       snapshotOf: (a) => snapshotActor(this, a, true),
-      passivate: (a, snapshot) => this.passivateActor(a, snapshot),
+      passivate: (a, snapshot, minLeftMs) => this.passivateActor(a, snapshot, minLeftMs),
       deliverJournaled: (s) => this.onMessage(s),
       refuse: (s, status) => this.refuseMessage(s, status),
       claimId: (id) => this.claimId(id),
