@@ -178,6 +178,43 @@ describe.skipIf(WORKERS > 0)('durable actors', () => {
     b.close();
   });
 
+  it('are restored by a monitor: the watcher sees the real exit, not noproc', async () => {
+    const store = new MemoryStore();
+    const a = hive(store);
+    a.define('probe', probe);
+    const c = await a.durable('c1', 'counter');
+    await c.sendWait('up');
+    await a.idle();
+    expect(await a.passivate(c)).toBe(true);
+    const box = a.inbox();
+    const watcher = a.spawn(probe, { init: { report: box.ref } });
+    await box.receive({ timeout: 5_000 }); // its init report
+    expect(typeof (await watcher.call(['monitor', c.id]))).toBe('number');
+    await a.idle();
+    expect(a.actorIds()).toContain(c.id);
+    c.kill();
+    const down = decode((await box.receive({ timeout: 5_000 })).bytes) as { kind: string; from: { id: number }; reason: string };
+    expect(down).toMatchObject({ kind: 'down', from: { id: c.id }, reason: 'killed' });
+    a.close();
+  });
+
+  it('are killed when passivated: restored, then killed, leaving a tombstone', async () => {
+    const store = new MemoryStore();
+    const a = hive(store);
+    const c = await a.durable('c1', 'counter');
+    await c.sendWait('up');
+    await a.idle();
+    expect(await a.passivate(c)).toBe(true);
+    c.kill();
+    await new Promise((r) => setTimeout(r, 20));
+    await a.idle();
+    expect(a.actorIds()).not.toContain(c.id);
+    const fresh = await a.durable('c1', 'counter');
+    expect(fresh.id).not.toBe(c.id);
+    expect(await fresh.call('up')).toBe('value=1');
+    a.close();
+  });
+
   it('stay live when their deadline is due soon', async () => {
     const store = new MemoryStore();
     const clock = new ManualClock(1_000_000);

@@ -32,7 +32,7 @@ import { decode, encode } from './codec.js';
 import { HiveStateError } from './errors.js';
 import { Status } from './envelope.js';
 import type { Actor } from './actor.js';
-import type { MessageSignal } from './protocol.js';
+import type { MessageSignal, Signal } from './protocol.js';
 import type { DurableOptions, ModuleDef } from './types.js';
 import type { Clock, TimerHandle } from '../scheduler/index.js';
 import type { JournalEntry, Store } from '../store/index.js';
@@ -55,6 +55,8 @@ export interface DurableHost {
   passivate(a: Actor, snapshot: boolean, minLeftMs: number): Uint8Array | true | null;
   /** Delivers a message that was journaled: as if it arrived now, but never refused for room. */
   deliverJournaled(s: MessageSignal): void;
+  /** Delivers a signal that waited for its actor to be restored (a link, monitor or exit signal), as if it arrived now. */
+  redeliver(s: Signal): void;
   /** Answers a message that was not taken: the sender learns `status` (or it is a dead letter). */
   refuse(s: MessageSignal, status: number): void;
   /** An id taken as it is (a recovered actor's): later ids go above it. */
@@ -137,8 +139,12 @@ class Cell {
   atRest = false;
   /** Clock time of the first message handled after the last checkpoint (0: none). */
   dirtySince = 0;
-  /** Messages waiting for their journal append (in order); null when none (most cells: passivated ones cost little). */
-  queue: MessageSignal[] | null = null;
+  /**
+   * Messages waiting for their journal append, and the link, monitor and
+   * exit signals behind them (or waiting for it to be restored), in order;
+   * null when none (most cells: passivated ones cost little).
+   */
+  queue: Signal[] | null = null;
   pumping = false;
   /** A put of its record under way (#putLoop), and who waits for the next one. */
   putting = false;
@@ -206,6 +212,8 @@ export class DurableActors {
   readonly #opening = new Map<string, Promise<Cell>>();
   /** The message being delivered after its journal append (onMessage lets it through). */
   #releasing: MessageSignal | null = null;
+  /** The signal being delivered after it waited (the system's handlers let it through, to the actor or to nobody). */
+  #passing: Signal | null = null;
   #closed = false;
   /** Checkpoints written, passivations, activations (for tests and benchmarks). */
   readonly counts = { checkpoints: 0, passivations: 0, activations: 0, replayed: 0 };
@@ -264,6 +272,22 @@ export class DurableActors {
       this.#host.refuse(s, Status.FULL);
       return true;
     }
+    (c.queue ??= []).push(s);
+    this.#stopIdle(c);
+    if (!c.pumping) void this.#pump(c);
+    return true;
+  }
+
+  /**
+   * Called before a link, monitor or exit signal is delivered: true when it
+   * is for a passivated durable actor, or one with messages on their way to
+   * its journal (it then waits, in order behind them, for the actor to be
+   * restored, and is delivered then).
+   */
+  holdsSignal(s: Signal): boolean {
+    if (s === this.#passing) return false;
+    const c = this.#byId.get(s.to);
+    if (c === undefined || this.#closed || (c.actor !== null && !c.pumping)) return false;
     (c.queue ??= []).push(s);
     this.#stopIdle(c);
     if (!c.pumping) void this.#pump(c);
@@ -420,15 +444,17 @@ export class DurableActors {
     c.pumping = true;
     try {
       while (c.queue !== null && c.queue.length > 0 && !this.#closed) {
-        const batch = c.queue;
+        const held = c.queue;
         c.queue = null;
+        // Messages are journaled; the signals among them wait for their turn (and for the actor to be restored).
+        const batch = held.filter((s): s is MessageSignal => s.t === 'message');
         const first = c.lastSeq + 1;
         c.lastSeq = first + batch.length - 1;
         const ids = this.#host.idsBelow();
         const entries = batch.map((s, i) => ({ seq: first + i, bytes: encodeEntry(s, ids) }));
         // A passivated actor is restored while its batch is appended (an activation replays only what came before).
         c.appending = first;
-        const appended = this.#store.append(c.key, entries);
+        const appended = entries.length === 0 ? Promise.resolve() : this.#store.append(c.key, entries);
         appended.catch(() => {}); // awaited below, after the activation
         let failed: [string, unknown] | null = null;
         if (c.actor === null) {
@@ -449,17 +475,36 @@ export class DurableActors {
         if (failed !== null) {
           this.#host.storeFailed(failed[0], c.key, failed[1]);
           for (const s of batch) this.#host.refuse(s, Status.FAILED);
+          // The signals go on: to the actor if it is there, else they find it gone (noproc).
+          for (const s of held) if (s.t !== 'message') this.#pass(s);
           if (c.actor === null) {
-            for (const s of c.queue ?? []) this.#host.refuse(s, Status.FAILED);
+            for (const s of (c.queue as Signal[] | null) ?? []) {
+              if (s.t === 'message') this.#host.refuse(s, Status.FAILED);
+              else this.#pass(s);
+            }
             c.queue = null;
           }
           continue;
         }
         if (this.#closed) return;
-        for (let i = 0; i < batch.length; i++) this.#release(c, batch[i]!, first + i);
+        let seq = first;
+        for (const s of held) {
+          if (s.t === 'message') this.#release(c, s, seq++);
+          else this.#pass(s);
+        }
       }
     } finally {
       c.pumping = false;
+    }
+  }
+
+  /** Delivers a signal that waited in a cell's queue, once: to the restored actor, or, if it is not there, to nobody (noproc). */
+  #pass(s: Signal): void {
+    this.#passing = s;
+    try {
+      this.#host.redeliver(s);
+    } finally {
+      this.#passing = null;
     }
   }
 
@@ -612,7 +657,10 @@ export class DurableActors {
     this.#byKey.delete(c.key);
     c.actor = null;
     // Messages accepted and not yet journaled find it gone; those journaled are dropped with the journal.
-    for (const s of c.queue ?? []) this.#host.refuse(s, Status.NOT_FOUND);
+    for (const s of c.queue ?? []) {
+      if (s.t === 'message') this.#host.refuse(s, Status.NOT_FOUND);
+      else this.#pass(s);
+    }
     c.queue = null;
     // After any checkpoint under way (#write keeps them in order).
     void this.#write(c, encodeRecord({ v: 1, key: c.key, id: c.id, module: c.module, services: [...c.services], seq: c.lastSeq, ids: this.#host.idsBelow(), snapshot: new Uint8Array(0), exited: reason }), c.lastSeq);

@@ -1766,6 +1766,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** The receiver's side of a link request. */
   private onLink(s: LinkSignal): void {
+    if (this.durable !== null && this.durable.holdsSignal(s)) return;
     this.transport.post({ t: 'ack', from: s.to, to: s.from, seq: s.seq, status: this.linkFrom(s.to, s.from) });
   }
 
@@ -1852,7 +1853,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     // the monitor. Until then the down may still come, so it takes room in the signal queue (downsAwaited) as a
     // `noproc` down queued at once here does: maxSignals holds whichever thread the target's id leads to.
     const elsewhere = this.remote(target);
-    const alive = elsewhere || (isProcess(t) && t.alive);
+    // (A passivated durable actor is alive: the monitor signal restores it.)
+    const alive = elsewhere || (isProcess(t) && t.alive) || (t === undefined && this.durable !== null && this.durable.holds(target));
     if ((elsewhere || !alive) && !watcher.signalRoom) {
       this.limitHit('maxSignals', watcher.limits.maxSignals, watcher);
       return Status.LIMIT;
@@ -1870,6 +1872,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** The monitored side of a monitor request. */
   private onMonitor(s: MonitorSignal): void {
+    // A passivated durable actor is restored first (durable.ts), then this comes back.
+    if (this.durable !== null && this.durable.holdsSignal(s)) return;
     const t = this.endpoints.get(s.to);
     if (!isProcess(t) || !t.alive) {
       this.transport.post({ t: 'down', from: s.to, to: s.from, ref: s.ref, reason: 'noproc' });
@@ -1946,6 +1950,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** The receiver's side of an exit signal. */
   private onExit(s: ExitSignal): void {
+    if (this.durable !== null && this.durable.holdsSignal(s)) return;
     const answer = (status: number): void => {
       if (s.seq !== 0) this.transport.post({ t: 'ack', from: s.to, to: s.from, seq: s.seq, status });
     };
@@ -2234,6 +2239,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       snapshotOf: (a) => snapshotActor(this, a, true),
       passivate: (a, snapshot, minLeftMs) => this.passivateActor(a, snapshot, minLeftMs),
       deliverJournaled: (s) => this.onMessage(s),
+      redeliver: (s) => this.deliver(s),
       refuse: (s, status) => this.refuseMessage(s, status),
       claimId: (id) => this.claimId(id),
       idsBelow: () => this.idsBelow,
@@ -2612,6 +2618,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   killActor(id: number): void {
     const r = this.endpoints.get(id);
     if (r instanceof RemoteActor) return this.partition!.terminate!(r, 'killed');
+    // A passivated durable actor: restored, then killed (its tombstone written).
+    if (r === undefined && this.durable?.passivated(id) === true) return this.sendExit(0, id, 'kill');
     const a = this.actor(id);
     if (a !== undefined) this.terminate(a, 'killed');
   }
