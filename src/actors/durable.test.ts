@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Hive } from './hive.js';
+import type { ActorRef } from './ref.js';
 import { HiveStateError } from './errors.js';
 import { MemoryStore } from '../store/index.js';
 import type { DurableOptions } from './types.js';
@@ -18,6 +19,20 @@ function hive(store: MemoryStore, more: Partial<DurableOptions> = {}): Hive {
   const h = new Hive(conformance({ logger: quiet, durable: { store, ...more } }));
   h.define('counter', counter);
   return h;
+}
+
+/** A hive on a manual clock with the probe guest, whose durable actors passivate only when told to. */
+function probeHive(store: MemoryStore, clock: ManualClock): Hive {
+  const h = new Hive(conformance({ logger: quiet, clock, durable: { store, passivateAfterMs: Infinity } }));
+  h.define('probe', probe);
+  return h;
+}
+
+/** Sends a counter "up", waits until it handled it, and passivates it. */
+async function upAndPassivate(a: Hive, c: ActorRef): Promise<void> {
+  await c.sendWait('up');
+  await a.idle();
+  expect(await a.passivate(c)).toBe(true);
 }
 
 // The pool's conformance runs skip these (reported as skipped): durable actors need a hive without workers, for now.
@@ -85,9 +100,7 @@ describe.skipIf(WORKERS > 0)('durable actors', () => {
     const store = new MemoryStore();
     const a = hive(store);
     const c = await a.durable('c1', 'counter');
-    await c.sendWait('up');
-    await a.idle();
-    expect(await a.passivate(c)).toBe(true);
+    await upAndPassivate(a, c);
     expect(a.actorIds()).not.toContain(c.id);
     expect(await c.call('up')).toBe('value=2');
     expect(a.actorIds()).toContain(c.id);
@@ -127,8 +140,7 @@ describe.skipIf(WORKERS > 0)('durable actors', () => {
   it('keep their timers through passivation: a receive with a deadline wakes them at that time, restored, and times out', async () => {
     const store = new MemoryStore();
     const clock = new ManualClock(1_000_000);
-    const a = new Hive(conformance({ logger: quiet, clock, durable: { store, passivateAfterMs: Infinity } }));
-    a.define('probe', probe);
+    const a = probeHive(store, clock);
     const p = await a.durable('p', 'probe');
     const box = a.inbox();
     // The probe waits in receive for 5 s, then answers the inbox [status, ...].
@@ -154,16 +166,14 @@ describe.skipIf(WORKERS > 0)('durable actors', () => {
   it('keep their timers through a restart: recover sets the timer of a passivated actor that waited with a deadline', async () => {
     const store = new MemoryStore();
     const clock = new ManualClock(1_000_000);
-    const a = new Hive(conformance({ logger: quiet, clock, durable: { store, passivateAfterMs: Infinity } }));
-    a.define('probe', probe);
+    const a = probeHive(store, clock);
     const p = await a.durable('p', 'probe');
     await p.sendWait(['receive', 10_000], { from: a.inbox() });
     await a.idle();
     expect(await a.passivate(p)).toBe(true);
     a.close();
     clock.advance(3_000);
-    const b = new Hive(conformance({ logger: quiet, clock, durable: { store, passivateAfterMs: Infinity } }));
-    b.define('probe', probe);
+    const b = probeHive(store, clock);
     expect(await b.recover()).toMatchObject({ actors: 1, restored: 0 });
     clock.advance(6_999);
     await new Promise((r) => setTimeout(r, 20));
@@ -183,9 +193,7 @@ describe.skipIf(WORKERS > 0)('durable actors', () => {
     const a = hive(store);
     a.define('probe', probe);
     const c = await a.durable('c1', 'counter');
-    await c.sendWait('up');
-    await a.idle();
-    expect(await a.passivate(c)).toBe(true);
+    await upAndPassivate(a, c);
     const box = a.inbox();
     const watcher = a.spawn(probe, { init: { report: box.ref } });
     await box.receive({ timeout: 5_000 }); // its init report
@@ -202,9 +210,7 @@ describe.skipIf(WORKERS > 0)('durable actors', () => {
     const store = new MemoryStore();
     const a = hive(store);
     const c = await a.durable('c1', 'counter');
-    await c.sendWait('up');
-    await a.idle();
-    expect(await a.passivate(c)).toBe(true);
+    await upAndPassivate(a, c);
     c.kill();
     await new Promise((r) => setTimeout(r, 20));
     await a.idle();
@@ -218,8 +224,7 @@ describe.skipIf(WORKERS > 0)('durable actors', () => {
   it('stay live when their deadline is due soon', async () => {
     const store = new MemoryStore();
     const clock = new ManualClock(1_000_000);
-    const a = new Hive(conformance({ logger: quiet, clock, durable: { store, passivateAfterMs: Infinity } }));
-    a.define('probe', probe);
+    const a = probeHive(store, clock);
     const p = await a.durable('p', 'probe');
     const box = a.inbox();
     await p.sendWait(['receive', 500], { from: box });

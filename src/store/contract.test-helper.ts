@@ -18,16 +18,20 @@ export interface StoreUnderTest {
   runs?: number;
 }
 
-const b = (...xs: number[]): Uint8Array => Uint8Array.from(xs);
-const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+/** Bytes of these numbers. */
+export const b = (...xs: number[]): Uint8Array => Uint8Array.from(xs);
+/** UTF-8 bytes of a string. */
+export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
+/** Everything an async iterable gives. */
+export async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);
   return out;
 }
 
-async function code(p: Promise<unknown>): Promise<string> {
+/** The StoreError code a promise rejects with, or 'resolved'. */
+export async function code(p: Promise<unknown>): Promise<string> {
   try {
     await p;
   } catch (e) {

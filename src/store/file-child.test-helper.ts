@@ -15,7 +15,7 @@
  *       prints puts per second, <concurrency> calls in flight at a time.
  */
 import { pathToFileURL } from 'node:url';
-import { FileStore, type CompactionStep } from './file.js';
+import { FileStore, type CompactionStep, type FileStoreStats } from './file.js';
 
 /** The deterministic contents of version `version` of `name`, `size` bytes (at least 8). */
 export function bytesFor(name: string, version: number, size: number): Uint8Array {
@@ -155,17 +155,7 @@ async function index(dir: string, keys: number, valueBytes: number): Promise<voi
     await store.close();
     return ms;
   };
-  const fillMs = await fill();
-  gc();
-  const before = used();
-  const t0 = performance.now();
-  const store = await FileStore.open(dir, { durability: 'none', autoCompact: false });
-  const openMs = performance.now() - t0;
-  gc();
-  const after = used();
-  const s = store.stats();
-  process.stdout.write(`${JSON.stringify({ keys: s.records, segments: s.segments, bytes: s.bytes, fillMs: Math.round(fillMs), openMs: Math.round(openMs), bytesPerKey: Math.round((after - before) / s.records) })}\n`);
-  await store.close();
+  await reopenMeasured(dir, await fill(), (st, bytes, openMs, fillMs) => ({ keys: st.records, segments: st.segments, bytes: st.bytes, fillMs, openMs, bytesPerKey: Math.round(bytes / st.records) }));
 }
 
 /** Like `index`, for actors as src/actors keeps them: a checkpoint record and a journal trimmed up to it (keeping `keep` entries). */
@@ -190,7 +180,11 @@ async function actors(dir: string, n: number, keep: number): Promise<void> {
     await store.close();
     return ms;
   };
-  const fillMs = await fill();
+  await reopenMeasured(dir, await fill(), (st, bytes, openMs, fillMs) => ({ actors: n, keep, records: st.records, journals: st.journals, segments: st.segments, bytes: st.bytes, fillMs, openMs, bytesPerActor: Math.round(bytes / n) }));
+}
+
+/** Opens the store at `dir` again, timing it and measuring the memory its index takes (after GCs), and prints `report`'s line. */
+async function reopenMeasured(dir: string, fillMs: number, report: (s: FileStoreStats, indexBytes: number, openMs: number, fillMs: number) => object): Promise<void> {
   gc();
   const before = used();
   const t0 = performance.now();
@@ -198,8 +192,7 @@ async function actors(dir: string, n: number, keep: number): Promise<void> {
   const openMs = performance.now() - t0;
   gc();
   const after = used();
-  const s = store.stats();
-  process.stdout.write(`${JSON.stringify({ actors: n, keep, records: s.records, journals: s.journals, segments: s.segments, bytes: s.bytes, fillMs: Math.round(fillMs), openMs: Math.round(openMs), bytesPerActor: Math.round((after - before) / n) })}\n`);
+  process.stdout.write(`${JSON.stringify(report(store.stats(), after - before, Math.round(openMs), Math.round(fillMs)))}\n`);
   await store.close();
 }
 

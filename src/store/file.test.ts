@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { storeContract } from './contract.test-helper.js';
+import { storeContract, b, text, all, code } from './contract.test-helper.js';
 import { FileStore, type CompactionStep, type FileStoreOptions } from './file.js';
 import { StoreError, type JournalEntry } from './store.js';
 
@@ -19,8 +19,6 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const fileTs = fileURLToPath(new URL('./file.ts', import.meta.url));
 const child = fileURLToPath(new URL('./file-child.test-helper.ts', import.meta.url));
 
-const b = (...xs: number[]): Uint8Array => Uint8Array.from(xs);
-const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 const made: string[] = [];
 afterEach(async () => {
@@ -33,21 +31,7 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof StoreError) return e.code;
-    throw e;
-  }
-  return 'resolved';
-}
 
 async function segments(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => n.endsWith('.seg')).sort();

@@ -10,7 +10,7 @@
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeContract } from './contract.test-helper.js';
+import { storeContract, b, text, all, code } from './contract.test-helper.js';
 import { NatsStore, type NatsStoreOptions } from './nats.js';
 import { freePort, natsServerAvailable, natsServerBinary, NO_NATS_SERVER, startLocalNatsServer, startNatsServer, type LocalNatsServer, type NatsServer } from './nats-server.test-helper.js';
 import { MAX_VALUE_BYTES, StoreError, type JournalEntry } from './store.js';
@@ -28,24 +28,8 @@ function uniqueBucket(): string {
   return `t${process.pid}x${Date.now().toString(36)}x${(places++).toString(36)}`;
 }
 
-const b = (...xs: number[]): Uint8Array => Uint8Array.from(xs);
-const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof StoreError) return e.code;
-    throw e;
-  }
-  return 'resolved';
-}
 
 function pattern(n: number, salt: number): Uint8Array {
   const out = new Uint8Array(n);
