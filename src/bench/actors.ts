@@ -46,15 +46,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 
 import { Hive, type ActorRef } from '../actors/index.js';
 import { systemOf } from '../actors/hive.js';
 import { Module } from '../vm/index.js';
 import { packageRoot } from './kernels.js';
-import { median } from './measure.js';
+import { gcFunction, median } from './measure.js';
 import { benchPool, type PoolPlan, type PoolResult } from './pool.js';
 import { benchServices, type ServicesPlan, type ServicesResult } from './services.js';
 import { benchDurable, type DurablePlan, type DurableResult } from './durable.js';
@@ -482,18 +480,6 @@ async function spawnScale(guests: Record<GuestName, Module>, n: number, block: n
 // ---------------------------------------------------------------------------
 // Memory per idle actor
 
-/** A function running a full garbage collection, if one can be had. */
-function gcFunction(): (() => void) | null {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (typeof g === 'function') return g;
-  try {
-    setFlagsFromString('--expose-gc');
-    const f = runInNewContext('gc') as unknown;
-    return typeof f === 'function' ? (f as () => void) : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Spawns n idle counters in a fresh hive and measures what they add to the process. */
 export async function measureIdleMemory(n: number, measuredIn: string): Promise<IdleMemoryResult> {

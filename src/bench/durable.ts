@@ -26,12 +26,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import type { Module } from '../vm/index.js';
 import { Hive, type ActorRef } from '../actors/index.js';
 import { FileStore } from '../store/index.js';
+import { gcFunction } from './measure.js';
 
 /** Sizes of the durable figures. */
 export interface DurablePlan {
@@ -72,17 +71,6 @@ export const DURABLE_BARS = { passivatedActors: 1_000_000, rssBytesPerPassivated
 
 const now = (): number => performance.now();
 
-function gcFunction(): (() => void) | null {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (typeof g === 'function') return g;
-  try {
-    setFlagsFromString('--expose-gc');
-    const f = runInNewContext('gc') as unknown;
-    return typeof f === 'function' ? (f as () => void) : null;
-  } catch {
-    return null;
-  }
-}
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -7,6 +7,8 @@
  * divided by the number of calls, so every figure is "ms per run(n)" and the
  * two engines' figures compare the same work.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { formatResult, sameResult, type RunFn } from './engines.js';
 
 /** How to time one engine. */
@@ -105,4 +107,17 @@ export function measure(
     samplesMs.push(ms / callsPerSample);
   }
   return { medianMs: median(samplesMs), minMs: Math.min(...samplesMs), samplesMs, callsPerSample, warmupCalls };
+}
+
+/** A function running a full garbage collection, if one can be had (memory figures measure after it). */
+export function gcFunction(): (() => void) | null {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (typeof g === 'function') return g;
+  try {
+    setFlagsFromString('--expose-gc');
+    const f = runInNewContext('gc') as unknown;
+    return typeof f === 'function' ? (f as () => void) : null;
+  } catch {
+    return null;
+  }
 }
