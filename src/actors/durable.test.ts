@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { Hive } from './hive.js';
 import type { ActorRef } from './ref.js';
 import { HiveStateError } from './errors.js';
-import { MemoryStore } from '../store/index.js';
+import { MemoryStore, type Store } from '../store/index.js';
+import { encode } from './codec.js';
 import type { DurableOptions } from './types.js';
 import { conformance, WORKERS } from '../../test/helpers/hive.js';
 import { ManualClock } from '../scheduler/index.js';
@@ -26,6 +27,17 @@ function probeHive(store: MemoryStore, clock: ManualClock): Hive {
   const h = new Hive(conformance({ logger: quiet, clock, durable: { store, passivateAfterMs: Infinity } }));
   h.define('probe', probe);
   return h;
+}
+
+/** A store whose puts take `ms` (a slow fsync), or fail while `failing()` says so. */
+function slowPuts(store: MemoryStore, ms: number, failing: () => boolean = () => false): Store {
+  const put = store.put.bind(store);
+  store.put = async (k, v) => {
+    await new Promise((r) => setTimeout(r, ms));
+    if (failing()) throw new Error('disk full');
+    return put(k, v);
+  };
+  return store;
 }
 
 /** Sends a counter "up", waits until it handled it, and passivates it. */
@@ -281,5 +293,117 @@ describe.skipIf(WORKERS > 0)('durable actors', () => {
 describe('durable actors on workers', () => {
   it('are refused for now, with a typed error at the hive', () => {
     expect(() => new Hive({ logger: quiet, workers: 1, durable: { store: new MemoryStore() } })).toThrow(HiveStateError);
+  });
+});
+
+describe.skipIf(WORKERS > 0)('durable actors, regressions', () => {
+  it('do not roll back a timer: after a receive timed out, passivation takes its state now (regression: the stale checkpoint came back and answered its timeout again, forever)', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock(1_000_000);
+    const a = probeHive(store, clock);
+    const p = await a.durable('p', 'probe');
+    const box = a.inbox();
+    await p.sendWait(['receive', 5_000], { from: box });
+    await a.idle();
+    clock.advance(5_000);
+    await a.idle();
+    expect((decode((await box.receive({ timeout: 0 })).bytes) as number[])[0]).toBe(-1);
+    expect(await a.passivate(p)).toBe(true);
+    // No wake timer is left (its deadline passed live); a command finds it waiting for commands.
+    for (let i = 0; i < 5; i++) {
+      clock.advance(10_000);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(box.size).toBe(0);
+    expect(await p.call(['echo', 7])).toBe(7);
+    a.close();
+  });
+
+  it('start a new actor for a key whose actor was just killed (regression: its old record, the tombstone not yet put, brought it back)', async () => {
+    const store = slowPuts(new MemoryStore(), 30);
+    const a = hive(store as MemoryStore, { checkpointEvery: 1_000_000, checkpointMs: 1e9 });
+    const c = await a.durable('k', 'counter');
+    for (let i = 0; i < 3; i++) await c.sendWait('up');
+    c.kill();
+    await c.exited;
+    const fresh = await a.durable('k', 'counter');
+    expect(fresh.id).not.toBe(c.id);
+    expect(await fresh.call('up')).toBe('value=1');
+    for (let i = 0; i < 5; i++) await fresh.sendWait('up');
+    await a.idle();
+    a.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const b = hive(store as MemoryStore);
+    expect(await b.recover()).toMatchObject({ actors: 1 });
+    expect(await (await b.durable('k', 'counter')).call('up')).toBe('value=7');
+    b.close();
+  });
+
+  it('reject durable() when the first record cannot be written (regression: it resolved, and what was acknowledged after was lost)', async () => {
+    let failing = true;
+    const store = slowPuts(new MemoryStore(), 0, () => failing);
+    const a = hive(store as MemoryStore);
+    await expect(a.durable('k', 'counter')).rejects.toThrow(/could not be written/);
+    expect(a.actorIds()).toEqual([]);
+    failing = false;
+    const c = await a.durable('k', 'counter');
+    expect(await c.call('up')).toBe('value=1');
+    a.close();
+  });
+
+  it('recover the other actors when one record is malformed, and refuse ids and numbers out of range (regression: one bad record stopped recovery, and the others\' ids were given out again)', async () => {
+    const store = new MemoryStore();
+    const a = hive(store);
+    const good = await a.durable('good', 'counter');
+    await good.sendWait('up');
+    await a.idle();
+    a.close();
+    await new Promise((r) => setTimeout(r, 10));
+    const base = { v: 1, module: 'counter', services: [], seq: 0, ids: 1, snapshot: null, init: null, seed: '0' };
+    await store.put('actor/a-garbage', Uint8Array.of(0xc1));
+    await store.put('actor/b-version', encode({ ...base, key: 'b-version', id: 7, v: 2 }));
+    await store.put('actor/c-id-zero', encode({ ...base, key: 'c-id-zero', id: 0 }));
+    await store.put('actor/d-id-huge', encode({ ...base, key: 'd-id-huge', id: 2 ** 40 }));
+    await store.put('actor/e-ids-huge', encode({ ...base, key: 'e-ids-huge', id: 9, ids: 2 ** 31 }));
+    await store.put('actor/f-seq-negative', encode({ ...base, key: 'f-seq-negative', id: 10, seq: -5 }));
+    const b = hive(store);
+    expect(await b.recover()).toMatchObject({ actors: 1 });
+    const again = await b.durable('good', 'counter');
+    expect(again.id).toBe(good.id);
+    expect(await again.call('up')).toBe('value=2');
+    // The hive still gives out ids, none of the recovered one's.
+    const other = b.spawn(counter);
+    expect(other.id).toBeGreaterThan(good.id);
+    b.close();
+  });
+
+  it('refuse an empty key, and an id given out before recover()', async () => {
+    const store = new MemoryStore();
+    const a = hive(store);
+    await expect(a.durable('', 'counter')).rejects.toThrow(RangeError);
+    const c = await a.durable('k', 'counter');
+    a.close();
+    const b = hive(store);
+    b.inbox(); // takes the id the durable actor had
+    expect(c.id).toBe(1);
+    expect(await b.recover()).toMatchObject({ actors: 0 });
+    b.close();
+  });
+
+  it('look alive while passivated: ref.exited waits for their real exit (regression: it resolved noproc at once)', async () => {
+    const store = new MemoryStore();
+    const a = hive(store);
+    const c = await a.durable('k', 'counter');
+    await upAndPassivate(a, c);
+    let exited: string | null = null;
+    void c.exited.then((r) => (exited = r));
+    expect(c.alive).toBe(true);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(exited).toBeNull();
+    expect(await c.call('up')).toBe('value=2');
+    c.kill();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(exited).toBe('killed');
+    a.close();
   });
 });

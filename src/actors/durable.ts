@@ -35,6 +35,7 @@ import type { Actor } from './actor.js';
 import type { MessageSignal, Signal } from './protocol.js';
 import type { DurableOptions, ModuleDef } from './types.js';
 import type { Clock, TimerHandle } from '../scheduler/index.js';
+import { SERVICE_BASE } from './service.js';
 import type { JournalEntry, Store } from '../store/index.js';
 
 
@@ -57,10 +58,14 @@ export interface DurableHost {
   deliverJournaled(s: MessageSignal): void;
   /** Delivers a signal that waited for its actor to be restored (a link, monitor or exit signal), as if it arrived now. */
   redeliver(s: Signal): void;
+  /** Ends an actor that never became durable (its first record could not be written). */
+  kill(a: Actor): void;
   /** Answers a message that was not taken: the sender learns `status` (or it is a dead letter). */
   refuse(s: MessageSignal, status: number): void;
   /** An id taken as it is (a recovered actor's): later ids go above it. */
   claimId(id: number): void;
+  /** Whether something of this hive (an actor, an inbox...) has this id now. */
+  idInUse(id: number): boolean;
   /** Ids below this were or may have been given out by this hive. */
   idsBelow(): number;
   /** No id below `n` is given out from now on (a recovered hive's: the ids its actors' state may hold). */
@@ -148,7 +153,7 @@ class Cell {
   pumping = false;
   /** A put of its record under way (#putLoop), and who waits for the next one. */
   putting = false;
-  afterPut: (() => void)[] | null = null;
+  afterPut: ((ok: boolean) => void)[] | null = null;
   /** The seq `record` covers. */
   recordSeq = 0;
   /** When the receive or sleep of its last checkpoint was due (null: none). */
@@ -158,8 +163,14 @@ class Cell {
   idleTimer: TimerHandle | null = null;
   /** Passivated while a receive's deadline was ahead: the timer that restores it then. */
   wakeTimer: TimerHandle | null = null;
-  /** Ids of `hive.durable` callers waiting for activation. */
+  /** Callers waiting for its activation. */
   waiters: (() => void)[] | null = null;
+  /** A checkpoint was due while a put was under way: taken when it is done (one snapshot per put). */
+  checkpointAfterPut = false;
+  /** The last put's failure, if it failed. */
+  putError: unknown = null;
+  /** Its exit, for refs that ask while it is passivated (made on demand). */
+  exit: { promise: Promise<string>; resolve(reason: string): void } | null = null;
 
   constructor(
     readonly key: string,
@@ -173,9 +184,22 @@ function encodeRecord(r: DurableRecord): Uint8Array {
   return encode(r);
 }
 
+/** A record or entry the store gave back, as MessagePack: a typed error when it is not. */
+function decodeStored(bytes: Uint8Array, what: string): unknown {
+  try {
+    return decode(bytes);
+  } catch (e) {
+    throw new HiveStateError(`${what} is malformed: ${(e as Error).message}`);
+  }
+}
+
+const isId = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 1 && (n as number) < SERVICE_BASE;
+const isCount = (n: unknown, max = Number.MAX_SAFE_INTEGER): boolean => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= max;
+
 function decodeRecord(bytes: Uint8Array, key: string): DurableRecord {
-  const r = decode(bytes) as Partial<DurableRecord> | null;
-  if (r === null || typeof r !== 'object' || r.v !== 1 || r.key !== key || !Number.isSafeInteger(r.id) || typeof r.module !== 'string' || !Number.isSafeInteger(r.seq) || !(r.snapshot === null || r.snapshot instanceof Uint8Array) || (r.snapshot === null && (typeof r.seed !== 'string' || !(r.init === null || r.init instanceof Uint8Array))) || !Number.isSafeInteger(r.ids) || !Array.isArray(r.services) || (r.exited !== undefined && typeof r.exited !== 'string') || (r.at !== undefined && !Number.isFinite(r.at)) || (r.wakeAt !== undefined && r.wakeAt !== null && !Number.isFinite(r.wakeAt))) {
+  const r = decodeStored(bytes, `durable actor ${JSON.stringify(key)}: its record`) as Partial<DurableRecord> | null;
+  // The store is durable state the host may not fully trust: ids in the actors' range, numbers in theirs.
+  if (r === null || typeof r !== 'object' || r.v !== 1 || r.key !== key || !isId(r.id) || !isCount(r.seq) || !isCount(r.ids, SERVICE_BASE) || typeof r.module !== 'string' || !Number.isSafeInteger(r.seq) || !(r.snapshot === null || r.snapshot instanceof Uint8Array) || (r.snapshot === null && (typeof r.seed !== 'string' || !(r.init === null || r.init instanceof Uint8Array))) || !Array.isArray(r.services) || !r.services.every((x) => typeof x === 'string') || (r.exited !== undefined && typeof r.exited !== 'string') || (r.at !== undefined && !Number.isFinite(r.at)) || (r.wakeAt !== undefined && r.wakeAt !== null && !Number.isFinite(r.wakeAt))) {
     throw new HiveStateError(`durable actor ${JSON.stringify(key)}: its record in the store is malformed`);
   }
   return r as DurableRecord;
@@ -193,8 +217,8 @@ function encodeEntry(s: MessageSignal, ids: number): Uint8Array {
 }
 
 function decodeEntry(e: JournalEntry, key: string): { from: number; bytes: Uint8Array; ids: number } {
-  const v = decode(e.bytes) as unknown;
-  if (!Array.isArray(v) || v.length !== 3 || !Number.isSafeInteger(v[0]) || !(v[1] instanceof Uint8Array) || !Number.isSafeInteger(v[2])) throw new HiveStateError(`durable actor ${JSON.stringify(key)}: journal entry ${e.seq} is malformed`);
+  const v = decodeStored(e.bytes, `durable actor ${JSON.stringify(key)}: journal entry ${e.seq}`);
+  if (!Array.isArray(v) || v.length !== 3 || !isCount(v[0], SERVICE_BASE + 0xffff) || !(v[1] instanceof Uint8Array) || !isCount(v[2], SERVICE_BASE)) throw new HiveStateError(`durable actor ${JSON.stringify(key)}: journal entry ${e.seq} is malformed`);
   return { from: v[0] as number, bytes: v[1] as Uint8Array, ids: v[2] as number };
 }
 
@@ -210,6 +234,9 @@ export class DurableActors {
   readonly #byKey = new Map<string, Cell>();
   /** Activations under way, by key (`durable` of a key not in the directory yet). */
   readonly #opening = new Map<string, Promise<Cell>>();
+  /** Keys whose actor exited and whose tombstone is being put: `durable` of them waits for it. */
+  readonly #exiting = new Map<string, Promise<void>>();
+  #recovering: Promise<{ actors: number; restored: number; replayed: number }> | null = null;
   /** The message being delivered after its journal append (onMessage lets it through). */
   #releasing: MessageSignal | null = null;
   /** The signal being delivered after it waited (the system's handlers let it through, to the actor or to nobody). */
@@ -251,6 +278,22 @@ export class DurableActors {
   passivated(id: number): boolean {
     const c = this.#byId.get(id);
     return c !== undefined && c.actor === null;
+  }
+
+  /**
+   * The exit of a passivated durable actor, for its refs (`exited`,
+   * `alive`): it resolves when the actor, restored, exits, or the hive
+   * closes; undefined for an id that is not a passivated actor's.
+   */
+  exitedOf(id: number): Promise<string> | undefined {
+    const c = this.#byId.get(id);
+    if (c === undefined || c.actor !== null) return undefined;
+    if (c.exit === null) {
+      let resolve!: (reason: string) => void;
+      const promise = new Promise<string>((r) => (resolve = r));
+      c.exit = { promise, resolve };
+    }
+    return c.exit.promise;
   }
 
   /** The key of a durable actor. */
@@ -301,6 +344,8 @@ export class DurableActors {
    */
   async open(key: string, module: string, init: Uint8Array | null, services: readonly string[]): Promise<number> {
     if (this.#closed) throw new HiveStateError('the hive is closed');
+    if (typeof key !== 'string' || key.length === 0) throw new RangeError('a durable actor\'s key must be a non-empty string');
+    await this.#exiting.get(key);
     const known = this.#byKey.get(key);
     if (known !== undefined) {
       if (known.module !== module) throw new HiveStateError(`durable actor ${JSON.stringify(key)} is of module ${JSON.stringify(known.module)}, not ${JSON.stringify(module)}`);
@@ -320,10 +365,21 @@ export class DurableActors {
 
   async #openNew(key: string, module: string, init: Uint8Array | null, services: readonly string[]): Promise<Cell> {
     const saved = await this.#store.get(RECORD_PREFIX + key);
+    // A recovery may have entered it meanwhile.
+    const entered = this.#byKey.get(key);
+    if (entered !== undefined) {
+      await this.#activate(entered);
+      return entered;
+    }
     const r = saved === null ? null : decodeRecord(saved, key);
     if (r !== null && r.exited === undefined) {
       const c = this.#enter(r);
-      await this.#activate(c);
+      try {
+        await this.#activate(c);
+      } catch (e) {
+        this.#forget(c);
+        throw e;
+      }
       return c;
     }
     const def = this.#def(module);
@@ -336,8 +392,28 @@ export class DurableActors {
     this.#byId.set(c.id, c);
     this.#byKey.set(key, c);
     // Its genesis record, before anyone is told it exists: a crash from now on recovers it (spawned again).
-    await this.#write(c, encodeRecord({ v: 1, key, id: c.id, module, services: [...services], seq: c.lastSeq, ids: this.#host.idsBelow(), snapshot: null, init, seed: this.#host.seed }), c.lastSeq);
+    const ok = await this.#write(c, encodeRecord({ v: 1, key, id: c.id, module, services: [...services], seq: c.lastSeq, ids: this.#host.idsBelow(), snapshot: null, init, seed: this.#host.seed }), c.lastSeq);
+    if (!ok) {
+      // Not durable: it never was (nothing was acknowledged to it), and goes.
+      this.#forget(c);
+      a.durable = null;
+      for (const s of c.queue ?? []) {
+        if (s.t === 'message') this.#host.refuse(s, Status.FAILED);
+      }
+      c.queue = null;
+      this.#host.kill(a);
+      throw new HiveStateError(`durable actor ${JSON.stringify(key)}: its first record could not be written to the store`, { cause: c.putError });
+    }
     return c;
+  }
+
+  /** Takes a cell out of the directory (its actor never became durable, or could not be restored). */
+  #forget(c: Cell): void {
+    if (this.#byId.get(c.id) === c) this.#byId.delete(c.id);
+    if (this.#byKey.get(c.key) === c) this.#byKey.delete(c.key);
+    this.#stopIdle(c);
+    if (c.wakeTimer !== null) this.#host.clock.clearTimer(c.wakeTimer);
+    c.wakeTimer = null;
   }
 
   /** Enters a record's actor in the directory, passivated (its wake timer set, if it waited with a deadline). */
@@ -374,26 +450,43 @@ export class DurableActors {
    * the others wait passivated until addressed. Returns how many were found
    * and how many were restored.
    */
-  async recover(): Promise<{ actors: number; restored: number; replayed: number }> {
+  recover(): Promise<{ actors: number; restored: number; replayed: number }> {
+    // One at a time: a second call gets the first's answer.
+    this.#recovering ??= this.#recover().finally(() => (this.#recovering = null));
+    return this.#recovering;
+  }
+
+  async #recover(): Promise<{ actors: number; restored: number; replayed: number }> {
     let actors = 0;
+    // A record that cannot be read (malformed, of an id in use) is logged and skipped: the others recover.
     for await (const k of this.#store.keys(RECORD_PREFIX)) {
       const key = k.slice(RECORD_PREFIX.length);
       if (this.#byKey.has(key)) continue;
-      const bytes = await this.#store.get(k);
-      if (bytes === null) continue;
-      const r = decodeRecord(bytes, key);
-      this.#host.reserveIdsBelow(r.ids);
-      if (r.exited !== undefined) continue;
-      this.#enter(r);
-      actors++;
+      try {
+        const bytes = await this.#store.get(k);
+        if (bytes === null || this.#byKey.has(key)) continue;
+        const r = decodeRecord(bytes, key);
+        this.#host.reserveIdsBelow(r.ids);
+        if (r.exited !== undefined) continue;
+        if (this.#byId.has(r.id)) throw new HiveStateError(`durable actor ${JSON.stringify(key)}: id ${r.id} is another durable actor's`);
+        if (this.#host.idInUse(r.id)) throw new HiveStateError(`durable actor ${JSON.stringify(key)}: its id ${r.id} was given out in this hive before recover() (call it before spawning or opening inboxes)`);
+        this.#enter(r);
+        actors++;
+      } catch (err) {
+        this.#host.storeFailed('recover', key, err);
+      }
     }
     let restored = 0;
     const before = this.counts.replayed;
     for await (const key of this.#store.journals()) {
       const c = this.#byKey.get(key);
       if (c === undefined || c.actor !== null) continue;
-      await this.#activate(c);
-      restored++;
+      try {
+        await this.#activate(c);
+        restored++;
+      } catch (err) {
+        this.#host.storeFailed('recover', key, err);
+      }
     }
     return { actors, restored, replayed: this.counts.replayed - before };
   }
@@ -529,22 +622,34 @@ export class DurableActors {
   sliceEnded(a: Actor): void {
     const c = a.durable as Cell | null;
     if (c === null || c.actor !== a || this.#closed) return;
+    // It ran: its last checkpoint is its state no longer, unless one is taken now.
+    c.atRest = false;
     const w = a.wait;
-    if (a.state !== 'parked' || w === null || w.kind !== 'receive') return;
-    const handled = c.sinceCheckpoint - a.mailbox.length;
-    if (handled > 0 && (handled >= this.#every || this.#host.clock.now() - c.dirtySince >= this.#everyMs)) {
-      void this.#checkpoint(c, this.#host.snapshotOf(a), wakeOf(a));
-      c.atRest = true;
-    } else if (handled > 0 && c.idleTimer === null) {
-      // Handled some, fewer than `every`: a checkpoint within checkpointMs, when nothing else made one.
-      c.idleTimer = this.#host.clock.setTimer(this.#host.clock.now() + this.#everyMs, () => {
-        c.idleTimer = null;
-        if (c.actor !== null && c.actor.state === 'parked' && c.actor.wait?.kind === 'receive') this.sliceEnded(c.actor);
-      });
-      return;
+    if (a.state !== 'parked' || w === null || (w.kind !== 'receive' && w.kind !== 'sleep')) return;
+    const now = this.#host.clock.now();
+    // Messages handled since its checkpoint, or the deadline that checkpoint waited for passed (a timer ran it).
+    const moved = c.sinceCheckpoint + (c.wakeAt !== null && now >= c.wakeAt ? 1 : 0);
+    if (w.kind === 'receive' && moved > 0) {
+      if (moved >= this.#every || c.dirtySince === 0 || now - c.dirtySince >= this.#everyMs) {
+        if (c.putting) {
+          // One snapshot per put: the newest state is taken when the put under way is done (#putLoop).
+          c.checkpointAfterPut = true;
+        } else {
+          void this.#checkpoint(c, this.#host.snapshotOf(a), wakeOf(a));
+          c.atRest = true;
+        }
+      } else if (c.idleTimer === null) {
+        // Handled some, fewer than `every`: a checkpoint within checkpointMs, when nothing else made one.
+        c.idleTimer = this.#host.clock.setTimer(c.dirtySince + this.#everyMs, () => {
+          c.idleTimer = null;
+          if (c.actor !== null && c.actor.state === 'parked') this.sliceEnded(c.actor);
+        });
+        return;
+      }
     }
     if (a.mailbox.length === 0 && c.queue === null) this.#startIdle(c);
   }
+
 
   #startIdle(c: Cell): void {
     if (c.idleTimer !== null || this.#idleMs === Infinity) return;
@@ -565,7 +670,7 @@ export class DurableActors {
    * containing the messages delivered up to `c.deliveredSeq`), then trims
    * its journal.
    */
-  #checkpoint(c: Cell, snapshot: Uint8Array, wakeAt: number | null): Promise<void> {
+  #checkpoint(c: Cell, snapshot: Uint8Array, wakeAt: number | null): Promise<boolean> {
     const seq = c.deliveredSeq;
     c.sinceCheckpoint = 0;
     c.dirtySince = 0;
@@ -580,10 +685,10 @@ export class DurableActors {
    * waits for the put under way and replaces any older one waiting (only the
    * newest is written). Resolves once this record, or a newer one, is put.
    */
-  #write(c: Cell, record: Uint8Array, seq: number): Promise<void> {
+  #write(c: Cell, record: Uint8Array, seq: number): Promise<boolean> {
     c.record = record;
     c.recordSeq = seq;
-    const done = new Promise<void>((resolve) => (c.afterPut ??= []).push(resolve));
+    const done = new Promise<boolean>((resolve) => (c.afterPut ??= []).push(resolve));
     if (!c.putting) void this.#putLoop(c);
     return done;
   }
@@ -597,18 +702,37 @@ export class DurableActors {
         const r = c.record;
         const seq = c.recordSeq;
         // Null: what they wait for was put by the last round (nothing newer came).
-        if (r !== null) try {
-          await this.#store.put(RECORD_PREFIX + c.key, r);
-          this.counts.checkpoints++;
-          c.checkpointSeq = Math.max(c.checkpointSeq, seq);
-          // Kept in memory only while it may be newer than the store's.
-          if (c.record === r) c.record = null;
-          await this.#store.trim(c.key, seq);
-        } catch (err) {
-          this.#host.storeFailed('checkpoint', c.key, err);
-          if (c.record === r) c.record = null;
+        let ok = c.putError === null;
+        if (r !== null) {
+          try {
+            await this.#store.put(RECORD_PREFIX + c.key, r);
+            this.counts.checkpoints++;
+            c.checkpointSeq = Math.max(c.checkpointSeq, seq);
+            c.putError = null;
+            ok = true;
+            // Kept in memory only while it may be newer than the store's.
+            if (c.record === r) c.record = null;
+            await this.#store.trim(c.key, seq);
+          } catch (err) {
+            // (The store keeps the last checkpoint and the journal after it, which rebuild the actor.)
+            if (c.record === r) {
+              this.#host.storeFailed('checkpoint', c.key, err);
+              c.putError = err;
+              ok = false;
+              c.record = null;
+            }
+          }
         }
-        for (const f of waiting) f();
+        for (const f of waiting) f(ok);
+        // A checkpoint that came due meanwhile, taken now if the actor still waits in receive.
+        const a = c.actor;
+        if (c.checkpointAfterPut && c.afterPut === null && a !== null && !this.#closed) {
+          c.checkpointAfterPut = false;
+          if (a.state === 'parked' && a.wait?.kind === 'receive') {
+            void this.#checkpoint(c, this.#host.snapshotOf(a), wakeOf(a));
+            c.atRest = true;
+          }
+        }
       }
     } finally {
       c.putting = false;
@@ -620,7 +744,7 @@ export class DurableActors {
     const c = this.#byId.get(id);
     if (c === undefined) throw new HiveStateError(`${id} is not a durable actor`);
     if (c.actor === null) return;
-    await this.#checkpoint(c, this.#host.snapshotOf(c.actor), wakeOf(c.actor));
+    if (!(await this.#checkpoint(c, this.#host.snapshotOf(c.actor), wakeOf(c.actor)))) throw new HiveStateError(`durable actor ${JSON.stringify(c.key)}: its checkpoint could not be written to the store`, { cause: c.putError });
   }
 
   /**
@@ -640,7 +764,7 @@ export class DurableActors {
     c.actor = null;
     a.durable = null;
     this.counts.passivations++;
-    const written = bytes !== true ? this.#checkpoint(c, bytes, wakeAt) : c.putting ? new Promise<void>((resolve) => (c.afterPut ??= []).push(resolve)) : null;
+    const written = bytes !== true ? this.#checkpoint(c, bytes, wakeAt) : c.putting ? new Promise<boolean>((resolve) => (c.afterPut ??= []).push(resolve)) : null;
     this.#setWake(c);
     if (written !== null) await written;
     return true;
@@ -652,6 +776,8 @@ export class DurableActors {
     if (c === null) return;
     a.durable = null;
     this.#stopIdle(c);
+    c.exit?.resolve(reason);
+    c.exit = null;
     if (this.#closed || reason === 'shutdown') return;
     this.#byId.delete(c.id);
     this.#byKey.delete(c.key);
@@ -662,8 +788,11 @@ export class DurableActors {
       else this.#pass(s);
     }
     c.queue = null;
-    // After any checkpoint under way (#write keeps them in order).
-    void this.#write(c, encodeRecord({ v: 1, key: c.key, id: c.id, module: c.module, services: [...c.services], seq: c.lastSeq, ids: this.#host.idsBelow(), snapshot: new Uint8Array(0), exited: reason }), c.lastSeq);
+    // After any checkpoint under way (#write keeps them in order); `durable` of its key waits for it.
+    const written = this.#write(c, encodeRecord({ v: 1, key: c.key, id: c.id, module: c.module, services: [...c.services], seq: c.lastSeq, ids: this.#host.idsBelow(), snapshot: new Uint8Array(0), exited: reason }), c.lastSeq).then(() => {
+      if (this.#exiting.get(c.key) === written) this.#exiting.delete(c.key);
+    });
+    this.#exiting.set(c.key, written);
   }
 
   /** Stops: no more journaling, checkpoints or passivation (the store stays open: the host closes it). */
@@ -671,6 +800,8 @@ export class DurableActors {
     this.#closed = true;
     for (const c of this.#byId.values()) {
       this.#stopIdle(c);
+      c.exit?.resolve('shutdown');
+      c.exit = null;
       if (c.wakeTimer !== null) this.#host.clock.clearTimer(c.wakeTimer);
       c.wakeTimer = null;
     }

@@ -2240,8 +2240,10 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       passivate: (a, snapshot, minLeftMs) => this.passivateActor(a, snapshot, minLeftMs),
       deliverJournaled: (s) => this.onMessage(s),
       redeliver: (s) => this.deliver(s),
+      kill: (a) => this.terminate(a, 'killed'),
       refuse: (s, status) => this.refuseMessage(s, status),
       claimId: (id) => this.claimId(id),
+      idInUse: (id) => this.endpoints.has(id),
       idsBelow: () => this.idsBelow,
       reserveIdsBelow: (n) => this.reserveIdsBelow(n),
       storeFailed: (what, key, err) => this.logger.error({ err, key }, `durable actor: the store failed (${what})`),
@@ -2629,7 +2631,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     const r = this.endpoints.get(id);
     if (r instanceof RemoteActor) return r.alive ? r.exited : undefined;
     const a = this.actor(id);
-    return a !== undefined && a.alive ? a.exited : undefined;
+    if (a === undefined) return this.durable?.exitedOf(id);
+    return a.alive ? a.exited : undefined;
   }
 
   /** The name of a live actor. */
