@@ -3,11 +3,10 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Hive } from './hive.js';
 import type { ActorRef } from './ref.js';
-import { HiveStateError } from './errors.js';
 import { MemoryStore, type Store } from '../store/index.js';
 import { encode } from './codec.js';
 import type { DurableOptions } from './types.js';
-import { conformance, WORKERS } from '../../test/helpers/hive.js';
+import { conformance } from '../../test/helpers/hive.js';
 import { ManualClock } from '../scheduler/index.js';
 import { decode } from './codec.js';
 
@@ -47,8 +46,8 @@ async function upAndPassivate(a: Hive, c: ActorRef): Promise<void> {
   expect(await a.passivate(c)).toBe(true);
 }
 
-// The pool's conformance runs skip these (reported as skipped): durable actors need a hive without workers, for now.
-describe.skipIf(WORKERS > 0)('durable actors', () => {
+// In the pool's conformance runs the durable actors run on the main thread, the other actors on the workers.
+describe('durable actors', () => {
   it('keep their state across hives: a new hive on the same store carries on from the last checkpoint', async () => {
     const store = new MemoryStore();
     const a = hive(store);
@@ -290,13 +289,27 @@ describe.skipIf(WORKERS > 0)('durable actors', () => {
   });
 });
 
-describe('durable actors on workers', () => {
-  it('are refused for now, with a typed error at the hive', () => {
-    expect(() => new Hive({ logger: quiet, workers: 1, durable: { store: new MemoryStore() } })).toThrow(HiveStateError);
+describe('durable actors on a hive with workers', () => {
+  it('run on the main thread, and actors on workers reach them, passivated or not', async () => {
+    const store = new MemoryStore();
+    const a = new Hive({ logger: quiet, workers: 1, durable: { store, passivateAfterMs: Infinity } });
+    try {
+      a.define('counter', counter);
+      const c = await a.durable('c1', 'counter');
+      expect(a.workerOf(c)).toBeNull();
+      await upAndPassivate(a, c);
+      const p = a.spawn(probe, { worker: 0 });
+      expect(a.workerOf(p)).toBe(0);
+      // The probe on the worker sends "up" to the passivated counter: acknowledged once journaled.
+      for (let i = 0; i < 3; i++) expect(await p.call(['send', c.id, 'up', 5_000])).toBe(0);
+      expect(await c.call('up')).toBe('value=5');
+    } finally {
+      a.close();
+    }
   });
 });
 
-describe.skipIf(WORKERS > 0)('durable actors, regressions', () => {
+describe('durable actors, regressions', () => {
   it('do not roll back a timer: after a receive timed out, passivation takes its state now (regression: the stale checkpoint came back and answered its timeout again, forever)', async () => {
     const store = new MemoryStore();
     const clock = new ManualClock(1_000_000);

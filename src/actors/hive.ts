@@ -56,7 +56,6 @@ export class Hive extends EventEmitter<HiveEvents> {
     super();
     const workers = options.workers ?? 0;
     if (!(workers instanceof WorkerPool || (Number.isInteger(workers) && workers >= 0 && workers <= 64))) throw new RangeError('workers must be a WorkerPool or an integer from 0 to 64');
-    if (options.durable !== undefined && workers !== 0) throw new HiveStateError('durable actors run on hives without workers for now (HiveOptions.durable with workers)');
     this.#pool =
       workers === 0
         ? null

@@ -53,9 +53,9 @@ export interface HiveOptions {
   workers?: number | WorkerPool;
   /**
    * Durable actors (`Hive.durable`): where their checkpoints and journals
-   * go, and when they are checkpointed and passivated. A hive without
-   * workers only, for now (HiveStateError otherwise). See the README's
-   * "Durable actors".
+   * go, and when they are checkpointed and passivated. On a hive with
+   * workers they run on the main thread (actors on every worker reach
+   * them). See the README's "Durable actors".
    */
   durable?: DurableOptions;
   /**
