@@ -390,6 +390,21 @@ describe('durable actors, regressions', () => {
     b.close();
   });
 
+  it('refuse messages past the mailbox limit of an actor that does not take them (regression: journaled messages were delivered past it, without bound)', async () => {
+    const store = new MemoryStore();
+    const a = hive(store);
+    a.define('spinner', probe, { limits: { mailbox: 4 } });
+    const p = await a.durable('p', 'spinner');
+    await p.sendWait(['spin', -1]);
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => p.sendWait(['echo', 1])));
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(results.length - refused.length).toBeLessThanOrEqual(4);
+    expect(refused.length).toBeGreaterThanOrEqual(16);
+    expect(String((refused[0] as PromiseRejectedResult).reason)).toMatch(/full/i);
+    expect(p.info()!.mailbox).toBeLessThanOrEqual(4);
+    a.close();
+  });
+
   it('refuse an empty key, and an id given out before recover()', async () => {
     const store = new MemoryStore();
     const a = hive(store);

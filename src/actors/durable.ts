@@ -160,6 +160,8 @@ class Cell {
   wakeAt: number | null = null;
   /** The first seq of the batch being appended (Infinity: none): an activation meanwhile replays only entries before it. */
   appending = Infinity;
+  /** Messages of the batch being appended (they take room until delivered). */
+  journaling = 0;
   idleTimer: TimerHandle | null = null;
   /** Passivated while a receive's deadline was ahead: the timer that restores it then. */
   wakeTimer: TimerHandle | null = null;
@@ -311,7 +313,10 @@ export class DurableActors {
     if (s === this.#releasing) return false;
     const c = this.#byId.get(s.to);
     if (c === undefined) return false;
-    if (this.#closed || (c.queue !== null && c.queue.length >= this.#maxPending)) {
+    // Room is taken when a message is accepted (it is delivered later without a check): in the queue, and in
+    // the live actor's mailbox counting what waits in the queue (a passivated one's is empty).
+    const queued = (c.queue === null ? 0 : c.queue.length) + c.journaling;
+    if (this.#closed || queued >= this.#maxPending || (c.actor !== null && (c.actor.mailbox.length + queued >= c.actor.limits.mailbox || !c.actor.hasRoom(s.bytes.length)))) {
       this.#host.refuse(s, Status.FULL);
       return true;
     }
@@ -547,6 +552,7 @@ export class DurableActors {
         const entries = batch.map((s, i) => ({ seq: first + i, bytes: encodeEntry(s, ids) }));
         // A passivated actor is restored while its batch is appended (an activation replays only what came before).
         c.appending = first;
+        c.journaling = batch.length;
         const appended = entries.length === 0 ? Promise.resolve() : this.#store.append(c.key, entries);
         appended.catch(() => {}); // awaited below, after the activation
         let failed: [string, unknown] | null = null;
@@ -565,6 +571,7 @@ export class DurableActors {
           failed ??= ['append', err];
         }
         c.appending = Infinity;
+        c.journaling = 0;
         if (failed !== null) {
           this.#host.storeFailed(failed[0], c.key, failed[1]);
           for (const s of batch) this.#host.refuse(s, Status.FAILED);
