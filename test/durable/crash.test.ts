@@ -10,6 +10,7 @@
  * passivation policies vary by run, from a seed printed with any failure
  * (set WASMHIVE_CRASH_SEED to replay one; WASMHIVE_CRASH_RUNS for the count).
  * The child runs the built package (dist/): `npm run build` after changing src.
+ * Run: `npx vitest run --project crash` (the project runs after every other test, alone).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
