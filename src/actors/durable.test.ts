@@ -39,6 +39,15 @@ function slowPuts(store: MemoryStore, ms: number, failing: () => boolean = () =>
   return store;
 }
 
+/** A durable probe on a manual clock, and an inbox for its answers. */
+async function waitingProbe(): Promise<{ store: MemoryStore; clock: ManualClock; a: Hive; p: ActorRef; box: ReturnType<Hive['inbox']> }> {
+  const store = new MemoryStore();
+  const clock = new ManualClock(1_000_000);
+  const a = probeHive(store, clock);
+  const p = await a.durable('p', 'probe');
+  return { store, clock, a, p, box: a.inbox() };
+}
+
 /** Sends a counter "up", waits until it handled it, and passivates it. */
 async function upAndPassivate(a: Hive, c: ActorRef): Promise<void> {
   await c.sendWait('up');
@@ -149,11 +158,7 @@ describe('durable actors', () => {
   });
 
   it('keep their timers through passivation: a receive with a deadline wakes them at that time, restored, and times out', async () => {
-    const store = new MemoryStore();
-    const clock = new ManualClock(1_000_000);
-    const a = probeHive(store, clock);
-    const p = await a.durable('p', 'probe');
-    const box = a.inbox();
+    const { clock, a, p, box } = await waitingProbe();
     // The probe waits in receive for 5 s, then answers the inbox [status, ...].
     await p.sendWait(['receive', 5_000], { from: box });
     await a.idle();
@@ -233,11 +238,7 @@ describe('durable actors', () => {
   });
 
   it('stay live when their deadline is due soon', async () => {
-    const store = new MemoryStore();
-    const clock = new ManualClock(1_000_000);
-    const a = probeHive(store, clock);
-    const p = await a.durable('p', 'probe');
-    const box = a.inbox();
+    const { a, p, box } = await waitingProbe();
     await p.sendWait(['receive', 500], { from: box });
     await a.idle();
     expect(await a.passivate(p)).toBe(false);
@@ -311,11 +312,7 @@ describe('durable actors on a hive with workers', () => {
 
 describe('durable actors, regressions', () => {
   it('do not roll back a timer: after a receive timed out, passivation takes its state now (regression: the stale checkpoint came back and answered its timeout again, forever)', async () => {
-    const store = new MemoryStore();
-    const clock = new ManualClock(1_000_000);
-    const a = probeHive(store, clock);
-    const p = await a.durable('p', 'probe');
-    const box = a.inbox();
+    const { clock, a, p, box } = await waitingProbe();
     await p.sendWait(['receive', 5_000], { from: box });
     await a.idle();
     clock.advance(5_000);
