@@ -402,6 +402,36 @@ describe('durable actors, regressions', () => {
     a.close();
   });
 
+  it('are restored by a guest\'s link and exit signal, like a message (regression: the guest got NOT_FOUND and nothing was sent)', async () => {
+    const store = new MemoryStore();
+    const a = new Hive(conformance({ logger: quiet, signals: 'open', durable: { store, passivateAfterMs: Infinity } }));
+    a.define('counter', counter);
+    const c = await a.durable('c1', 'counter');
+    await upAndPassivate(a, c);
+    const p = a.spawn(probe);
+    expect(await p.call(['link', c.id])).toBe(0);
+    expect(await c.call('up')).toBe('value=2');
+    await a.idle();
+    expect(await a.passivate(c)).toBe(false); // linked: it stays
+    const d = await a.durable('d1', 'counter');
+    await upAndPassivate(a, d);
+    expect(await p.call(['exit', d.id, 'kill'])).toBe(0);
+    expect(await d.exited).toBe('killed');
+    a.close();
+  });
+
+  it('resolve ref.exited of an actor passivated, restored, then killed (regression: the ref kept the first instance\'s exit, which never came)', async () => {
+    const store = new MemoryStore();
+    const a = hive(store);
+    const c = await a.durable('k', 'counter');
+    expect(c.alive).toBe(true);
+    await upAndPassivate(a, c);
+    expect(await c.call('up')).toBe('value=2');
+    c.kill();
+    expect(await c.exited).toBe('killed');
+    a.close();
+  });
+
   it('refuse an empty key, and an id given out before recover()', async () => {
     const store = new MemoryStore();
     const a = hive(store);

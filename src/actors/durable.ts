@@ -290,6 +290,7 @@ export class DurableActors {
   exitedOf(id: number): Promise<string> | undefined {
     const c = this.#byId.get(id);
     if (c === undefined || c.actor !== null) return undefined;
+    if (this.#closed) return Promise.resolve('shutdown');
     if (c.exit === null) {
       let resolve!: (reason: string) => void;
       const promise = new Promise<string>((r) => (resolve = r));

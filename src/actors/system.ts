@@ -435,6 +435,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.transport.sliceEnded();
   }
 
+  /** Whether `id`, with no endpoint here (`ep`), is a passivated durable actor's: alive, restored by what reaches it. */
+  private passivatedDurable(ep: Endpoint | undefined, id: number): boolean {
+    return ep === undefined && this.durable !== null && this.durable.passivated(id);
+  }
+
   /** @internal After a durable actor's slice (Actor.durable): a checkpoint or passivation may be due. */
   durableSliceEnded(a: Actor): void {
     this.durable?.sliceEnded(a);
@@ -1739,7 +1744,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   guestLink(a: Actor, to: number): number | Suspend {
     if (!this.maySignal(a, to)) return Status.NOT_FOUND;
     const other = this.endpoints.get(to);
-    if (!this.remote(to) && (!isProcess(other) || !other.alive)) return Status.NOT_FOUND;
+    // (A passivated durable actor is alive: the link signal restores it.)
+    if (!this.remote(to) && (!isProcess(other) || !other.alive) && !this.passivatedDurable(other, to)) return Status.NOT_FOUND;
     if (other === a || a.links.has(to)) return Status.OK;
     if (a.links.size >= a.limits.maxLinks) {
       this.limitHit('maxLinks', a.limits.maxLinks, a);
@@ -1854,7 +1860,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     // `noproc` down queued at once here does: maxSignals holds whichever thread the target's id leads to.
     const elsewhere = this.remote(target);
     // (A passivated durable actor is alive: the monitor signal restores it.)
-    const alive = elsewhere || (isProcess(t) && t.alive) || (t === undefined && this.durable !== null && this.durable.holds(target));
+    const alive = elsewhere || (isProcess(t) && t.alive) || this.passivatedDurable(t, target);
     if ((elsewhere || !alive) && !watcher.signalRoom) {
       this.limitHit('maxSignals', watcher.limits.maxSignals, watcher);
       return Status.LIMIT;
@@ -1933,7 +1939,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   guestExit(a: Actor, to: number, reason: string): number | Suspend {
     if (!this.maySignal(a, to)) return Status.NOT_FOUND;
     const t = this.endpoints.get(to);
-    if (!this.remote(to) && (!isProcess(t) || !t.alive)) return Status.NOT_FOUND;
+    if (!this.remote(to) && (!isProcess(t) || !t.alive) && !this.passivatedDurable(t, to)) return Status.NOT_FOUND;
     const w: Wait = { kind: 'exit', deadline: Infinity, timer: null, to, reason };
     const seq = this.request((status) => {
       if (a.wait === w) a.wakeWithI32(status);
@@ -2218,7 +2224,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     a.dropQueues(() => {});
     this.releaseActor(a);
     this.endpoints.delete(a.id);
-    this.refs.delete(a.id);
+    // Its refs stay registered: when it exits, restored, they see that exit (finish).
     return bytes;
   }
 
