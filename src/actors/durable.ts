@@ -244,8 +244,8 @@ export class DurableActors {
   /** The signal being delivered after it waited (the system's handlers let it through, to the actor or to nobody). */
   #passing: Signal | null = null;
   #closed = false;
-  /** Checkpoints written, passivations, activations (for tests and benchmarks). */
-  readonly counts = { checkpoints: 0, passivations: 0, activations: 0, replayed: 0 };
+  /** Journal entries replayed so far (recover reports its own). */
+  #replayed = 0;
 
   constructor(host: DurableHost, options: DurableOptions) {
     this.#host = host;
@@ -255,15 +255,6 @@ export class DurableActors {
     this.#idleMs = options.passivateAfterMs ?? 60_000;
     if (!(this.#idleMs >= 0)) throw new RangeError(`passivateAfterMs must be >= 0, got ${this.#idleMs}`);
     this.#maxPending = positive(options.maxPending ?? 1_024, 'maxPending');
-  }
-
-  get store(): Store {
-    return this.#store;
-  }
-
-  /** Durable actors in the directory (live and passivated). */
-  get size(): number {
-    return this.#byId.size;
   }
 
   /** Whether `id` is a durable actor's (live or passivated). */
@@ -299,10 +290,6 @@ export class DurableActors {
     return c.exit.promise;
   }
 
-  /** The key of a durable actor. */
-  keyOf(id: number): string | undefined {
-    return this.#byId.get(id)?.key;
-  }
 
   /**
    * Called at the top of every local delivery of a message: true when the
@@ -483,7 +470,7 @@ export class DurableActors {
       }
     }
     let restored = 0;
-    const before = this.counts.replayed;
+    const before = this.#replayed;
     for await (const key of this.#store.journals()) {
       const c = this.#byKey.get(key);
       if (c === undefined || c.actor !== null) continue;
@@ -494,7 +481,7 @@ export class DurableActors {
         this.#host.storeFailed('recover', key, err);
       }
     }
-    return { actors, restored, replayed: this.counts.replayed - before };
+    return { actors, restored, replayed: this.#replayed - before };
   }
 
   /** Restores a passivated actor (its checkpoint, then its journal's later entries); nothing for a live one. */
@@ -525,12 +512,11 @@ export class DurableActors {
       for (let i = 0; i < replay.length; i++) {
         const { from, bytes: msg } = replay[i]!;
         this.#release(c, { t: 'message', from, to: c.id, sender: 0, payer: 0, bytes: msg, until: -1, seq: 0, call: false }, entries[i]!.seq);
-        this.counts.replayed++;
+        this.#replayed++;
       }
       c.lastSeq = Math.max(c.lastSeq, c.deliveredSeq);
       // Restored from a checkpoint with nothing to replay: that checkpoint is its state (see atRest).
       c.atRest = r.snapshot !== null && replay.length === 0;
-      this.counts.activations++;
     } finally {
       const w = c.waiters;
       c.waiters = null;
@@ -714,7 +700,6 @@ export class DurableActors {
         if (r !== null) {
           try {
             await this.#store.put(RECORD_PREFIX + c.key, r);
-            this.counts.checkpoints++;
             c.checkpointSeq = Math.max(c.checkpointSeq, seq);
             c.putError = null;
             ok = true;
@@ -771,7 +756,6 @@ export class DurableActors {
     this.#stopIdle(c);
     c.actor = null;
     a.durable = null;
-    this.counts.passivations++;
     const written = bytes !== true ? this.#checkpoint(c, bytes, wakeAt) : c.putting ? new Promise<boolean>((resolve) => (c.afterPut ??= []).push(resolve)) : null;
     this.#setWake(c);
     if (written !== null) await written;
