@@ -62,6 +62,17 @@ export default defineConfig({
           sequence: { groupOrder: 2 },
         },
       },
+      {
+        test: {
+          ...shared,
+          // examples/chat (issue 15): servers with worker pools, WebSocket clients, a browser, a killed server
+          // process: one file at a time, last, so that their threads and children share the cores with nothing.
+          name: 'chat',
+          include: ['examples/chat/**/*.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 3 },
+        },
+      },
     ],
   },
 });

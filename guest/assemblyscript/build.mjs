@@ -50,8 +50,11 @@ export function guestSources() {
     : [];
   // No test guest sources: an installed package (it ships examples/counter, not its guests' build).
   if (tests.length === 0) return [];
-  return [...tests, 'examples/counter/counter.ts', 'examples/services/visitor.ts'];
+  return [...tests, 'examples/counter/counter.ts', 'examples/services/visitor.ts', ...CHAT_GUESTS];
 }
+
+/** The chat example's actors (examples/chat; json.ts is a module they share, not a guest). */
+const CHAT_GUESTS = ['examples/chat/directory.ts', 'examples/chat/room.ts', 'examples/chat/session.ts'];
 
 /** The nearest folder at or above `dir` holding a package.json, or `dir` itself when there is none. */
 export function projectRoot(dir) {

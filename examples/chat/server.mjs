@@ -1,0 +1,424 @@
+#!/usr/bin/env node
+// The chat server: HTTP for the page (public/), a WebSocket endpoint (/ws)
+// for the protocol (README.md), and a hive of AssemblyScript actors: the
+// directory and the rooms, durable, on the main thread; a session per
+// connection on the worker pool.
+//
+//   node examples/chat/server.mjs [--port 8080] [--host H] [--data ./data] [--store nats://host:4222]
+//                                 [--workers 2] [--max-connections 10000] [--quiet]
+//
+// As a module: `startChat(options)` (the tests and load.mjs use it).
+import { createServer } from 'node:http';
+import { readFile, readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { dirname, extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { WebSocketServer, WebSocket } from 'ws';
+import pino from 'pino';
+import { FileStore, Hive, NatsStore, ServiceError, Status } from 'wasmhive';
+import { moderation } from './moderation.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** The protocol's bounds (README.md, "Bounds and errors"); the actors keep theirs (rate, rooms, history) to the same figures. */
+export const LIMITS = Object.freeze({
+  maxFrameBytes: 8 * 1024,
+  maxTextChars: 1000,
+  postsPerSecond: 10,
+  postBurst: 20,
+  maxRooms: 10,
+  historyLength: 100,
+  maxNameChars: 32,
+  maxRoomChars: 32,
+});
+/** Frames above this close the connection (ws answers 1009); between maxFrameBytes and this, an error. */
+const MAX_PAYLOAD = 64 * 1024;
+/** A connection whose unsent output passes this is closed (a client that does not read). */
+const MAX_BUFFERED = 4 << 20;
+const HELLO_MS = 10_000;
+const HEARTBEAT_MS = 30_000;
+const NAME = /^[A-Za-z0-9_.-](?:[A-Za-z0-9_. -]*[A-Za-z0-9_.-])?$/;
+const ROOM = /^[a-z0-9_-]+$/;
+const REF_CHARS = 64;
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png', '.svg': 'image/svg+xml', '.ico': 'image/x-icon' };
+
+/** The length of a string in characters (code points). */
+function chars(s) {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+function validName(name) {
+  return typeof name === 'string' && name.length <= LIMITS.maxNameChars * 2 && chars(name) <= LIMITS.maxNameChars && NAME.test(name);
+}
+
+function validRoom(room) {
+  return typeof room === 'string' && room.length >= 1 && room.length <= LIMITS.maxRoomChars && ROOM.test(room);
+}
+
+/**
+ * Starts the chat: opens the store, the hive (recovering the rooms), the HTTP
+ * and WebSocket server. Resolves once it listens.
+ * @param {{ port?: number, host?: string, data?: string, store?: string, workers?: number, maxConnections?: number, quiet?: boolean, logger?: import('pino').Logger }} [options]
+ */
+export async function startChat(options = {}) {
+  const { port = 8080, host, data = './data', workers = 2, maxConnections = 10_000, quiet = false } = options;
+  const log = options.logger ?? pino({ level: quiet ? 'silent' : (process.env.WASMHIVE_LOG_LEVEL ?? 'info') }, pino.destination({ fd: 2, sync: false }));
+  const store = options.store !== undefined && /^nats:\/\//.test(options.store)
+    ? await NatsStore.connect({ servers: options.store, bucket: 'wasmhive-chat' })
+    : await FileStore.open(options.store ?? data);
+
+  let hive;
+  let http;
+  let wss;
+  const connections = new Set();
+  try {
+    hive = new Hive({
+      workers,
+      logger: log,
+      // A room is checkpointed every 64 posts or 2 s of activity; idle a minute with nobody in it, it is passivated.
+      durable: { store, checkpointEvery: 64, checkpointMs: 2_000, passivateAfterMs: 60_000 },
+    });
+    for (const m of ['directory', 'room', 'session']) hive.define(m, join(HERE, `${m}.wasm`));
+    hive.service('moderation', moderation(), { concurrency: 64, timeout: 2_000 });
+    hive.service('rooms', {
+      // Makes (or restores, or wakes) a room's durable actor: called by the directory only.
+      async open(name) {
+        if (!validRoom(name)) throw new ServiceError(Status.BAD_ARGUMENT, 'not a room name');
+        return hive.durable(`room:${name}`, 'room', { init: name, services: ['moderation'] });
+      },
+    }, { concurrency: 16, timeout: 10_000, idempotent: true });
+    const recovered = await hive.recover();
+    // The rooms' frames come through the gateway (see Outboxes); opened after recover (it takes an id).
+    const outboxes = new Outboxes();
+    const gateway = hive.inbox({ name: 'gateway', maxMessages: 10_000, maxBytes: 64 << 20 });
+    void outboxes.pump(gateway, log);
+    const directory = await hive.durable('directory', 'directory', { services: ['rooms'] });
+    log.info(recovered, 'chat: recovered');
+
+    const files = await publicFiles();
+    http = createServer((req, res) => serveFile(files, req, res));
+    wss = new WebSocketServer({ server: http, path: '/ws', maxPayload: MAX_PAYLOAD });
+    wss.on('connection', (ws) => {
+      if (connections.size >= maxConnections) {
+        ws.close(1013, 'too many connections');
+        return;
+      }
+      const c = new Connection(ws, hive, directory, outboxes, log);
+      connections.add(c);
+      ws.once('close', () => connections.delete(c));
+    });
+    const heartbeat = setInterval(() => {
+      for (const c of connections) c.heartbeat();
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
+    await new Promise((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = http.address().port;
+    const shown = host === undefined || host === '::' || host === '0.0.0.0' ? 'localhost' : host;
+    let closing = null;
+    return {
+      url: `http://${shown}:${bound}/`,
+      wsUrl: `ws://${shown}:${bound}/ws`,
+      port: bound,
+      hive,
+      /** Stops accepting, closes every connection (1001), the hive and the store. */
+      close() {
+        closing ??= (async () => {
+          clearInterval(heartbeat);
+          for (const c of connections) c.close(1001, 'server going away');
+          await new Promise((resolve) => wss.close(() => resolve()));
+          await new Promise((resolve) => http.close(() => resolve()));
+          http.closeAllConnections?.();
+          await hive.close();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (e) {
+    wss?.close();
+    http?.close();
+    await hive?.close();
+    await store.close();
+    throw e;
+  }
+}
+
+/** The files of public/, by URL path ('/' is index.html); nothing else is served. */
+async function publicFiles() {
+  const dir = join(HERE, 'public');
+  const files = new Map();
+  for (const f of await readdir(dir)) {
+    const type = TYPES[extname(f)];
+    if (type !== undefined) files.set(`/${f}`, { path: join(dir, f), type });
+  }
+  const index = files.get('/index.html');
+  if (index !== undefined) files.set('/', index);
+  return files;
+}
+
+function serveFile(files, req, res) {
+  const path = (req.url ?? '/').split('?')[0];
+  const f = files.get(path);
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || f === undefined) {
+    res.writeHead(f === undefined ? 404 : 405, { 'content-type': 'text/plain' }).end(f === undefined ? 'not found\n' : 'method not allowed\n');
+    return;
+  }
+  readFile(f.path).then(
+    (body) => res.writeHead(200, { 'content-type': f.type, 'cache-control': 'no-cache' }).end(req.method === 'HEAD' ? undefined : body),
+    () => res.writeHead(500, { 'content-type': 'text/plain' }).end('cannot read the file\n'),
+  );
+}
+
+/**
+ * The connections by outbox (the id of the inbox that takes their session's
+ * frames), and the gateway: an inbox registered as "gateway" that takes the
+ * rooms' frames, each message [frame, [outbox, ...], ...], and writes each
+ * frame to those connections. Frames written in one turn of the event loop
+ * leave each socket in one write (a busy room sends a member several at once:
+ * it takes the posts journaled together in one slice).
+ */
+class Outboxes {
+  #byId = new Map();
+  #corked = [];
+  #uncork = () => {
+    const list = this.#corked;
+    this.#corked = [];
+    for (const ws of list) ws._socket?.uncork();
+  };
+
+  add(id, connection) {
+    this.#byId.set(id, connection);
+  }
+
+  delete(id) {
+    this.#byId.delete(id);
+  }
+
+  /** Writes a frame (JSON text: a string or UTF-8 bytes) to a WebSocket, corking its socket until the turn ends. */
+  write(ws, frame) {
+    const socket = ws._socket;
+    // ws keeps its socket in `_socket` (ws 8); without it, the frame goes as ws sends it.
+    if (socket != null && socket.writableCorked === 0) {
+      socket.cork();
+      this.#corked.push(ws);
+      if (this.#corked.length === 1) setImmediate(this.#uncork);
+    }
+    ws.send(frame, { binary: false });
+  }
+
+  /** Takes the gateway's messages until it is closed. */
+  async pump(gateway, log) {
+    for await (const m of gateway) {
+      let parts;
+      try {
+        parts = m.value;
+      } catch (err) {
+        log.warn({ err, from: m.from }, 'chat: a gateway message that is not MessagePack');
+        continue;
+      }
+      if (!Array.isArray(parts)) continue;
+      for (let i = 0; i + 1 < parts.length; i += 2) {
+        const frame = parts[i];
+        const to = parts[i + 1];
+        if (!(frame instanceof Uint8Array) || !Array.isArray(to)) continue;
+        for (const id of to) this.#byId.get(id)?.send(frame);
+      }
+    }
+  }
+}
+
+/** One WebSocket connection: checks what the client sends and hands it to its session; writes what the session sends back. */
+class Connection {
+  #ws;
+  #hive;
+  #directory;
+  #log;
+  #session = null;
+  #inbox = null;
+  #alive = true;
+  #closed = false;
+  #hello;
+  #outboxes;
+
+  constructor(ws, hive, directory, outboxes, log) {
+    this.#ws = ws;
+    this.#outboxes = outboxes;
+    this.#hive = hive;
+    this.#directory = directory;
+    this.#log = log;
+    this.#hello = setTimeout(() => this.close(1008, 'hello expected'), HELLO_MS);
+    ws.on('message', (data, binary) => this.#onFrame(data, binary));
+    ws.on('pong', () => {
+      this.#alive = true;
+    });
+    ws.on('error', (err) => log.debug({ err }, 'chat: connection error'));
+    ws.once('close', () => this.#ended());
+  }
+
+  /** Sends a ping; a connection that did not answer the last one is dropped. */
+  heartbeat() {
+    if (!this.#alive) {
+      this.#ws.terminate();
+      return;
+    }
+    this.#alive = false;
+    this.#ws.ping();
+  }
+
+  close(code, reason) {
+    if (this.#ws.readyState === WebSocket.OPEN || this.#ws.readyState === WebSocket.CONNECTING) this.#ws.close(code, reason);
+    this.#ended();
+  }
+
+  #ended() {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#hello);
+    // Its rooms see the session go (their monitors), and take it out.
+    if (this.#session?.alive) this.#session.kill();
+    if (this.#inbox !== null) {
+      this.#outboxes.delete(this.#inbox.id);
+      this.#inbox.close();
+    }
+  }
+
+  /** Writes a frame (JSON text) to the client; one that does not read is dropped past MAX_BUFFERED. */
+  send(frame) {
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    this.#outboxes.write(this.#ws, frame);
+    if (this.#ws.bufferedAmount > MAX_BUFFERED) this.close(1013, 'too slow: output not read');
+  }
+
+  #error(code, message, req) {
+    const e = { type: 'error', code, message };
+    if (req !== undefined && typeof req.room === 'string' && req.room.length <= LIMITS.maxRoomChars * 4) e.room = req.room;
+    if (req !== undefined && typeof req.ref === 'string' && req.ref.length <= REF_CHARS) e.ref = req.ref;
+    this.send(JSON.stringify(e));
+  }
+
+  #onFrame(data, binary) {
+    if (this.#closed) return;
+    if (binary) return this.#error('bad_request', 'frames are JSON text');
+    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+    if (size > LIMITS.maxFrameBytes) return this.#error('too_large', `a frame is at most ${LIMITS.maxFrameBytes} bytes`);
+    let req;
+    try {
+      req = JSON.parse(Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString('utf8'));
+    } catch {
+      return this.#error('bad_json', 'not JSON');
+    }
+    if (req === null || typeof req !== 'object' || Array.isArray(req)) return this.#error('bad_json', 'a frame is a JSON object');
+    if (req.ref !== undefined && (typeof req.ref !== 'string' || req.ref.length > REF_CHARS)) return this.#error('bad_request', `ref is a string of at most ${REF_CHARS} characters`);
+    const ref = req.ref ?? '';
+    if (typeof req.type !== 'string') return this.#error('bad_request', 'a frame has a type', req);
+    if (req.type === 'ping') return this.send(JSON.stringify(req.ref === undefined ? { type: 'pong' } : { type: 'pong', ref }));
+    if (req.type === 'hello') return this.#helloed(req);
+    if (!['rooms', 'join', 'leave', 'post'].includes(req.type)) return this.#error('bad_request', `unknown type ${JSON.stringify(req.type.slice(0, 32))}`, req);
+    if (this.#session === null) return this.#error('hello_first', 'say hello first', req);
+    if (req.type === 'rooms') return this.#toSession(['rooms', ref]);
+    if (!validRoom(req.room)) return this.#error('bad_room', `a room name is 1-${LIMITS.maxRoomChars} characters: a-z, 0-9, - and _`, req);
+    if (req.type === 'join' || req.type === 'leave') return this.#toSession([req.type, req.room, ref]);
+    const text = req.text;
+    if (typeof text !== 'string') return this.#error('bad_request', 'a post has a text', req);
+    if (chars(text) > LIMITS.maxTextChars) return this.#error('too_large', `a post is at most ${LIMITS.maxTextChars} characters`, req);
+    if (text.trim().length === 0) return this.#error('bad_request', 'a post is not empty', req);
+    if (!text.isWellFormed()) return this.#error('bad_request', 'a post is well-formed Unicode', req);
+    this.#toSession(['post', req.room, text, Date.now(), ref]);
+  }
+
+  #helloed(req) {
+    if (this.#session !== null) return this.#error('bad_request', 'hello only once', req);
+    if (!validName(req.name)) return this.#error('bad_name', `a name is 1-${LIMITS.maxNameChars} characters: letters, digits, _, -, . and spaces inside`, req);
+    clearTimeout(this.#hello);
+    const inbox = this.#hive.inbox({ maxMessages: 10_000, maxBytes: 8 << 20 });
+    this.#inbox = inbox;
+    try {
+      this.#session = this.#hive.spawn('session', { init: { name: req.name, out: inbox.ref, dir: this.#directory } });
+    } catch (err) {
+      this.#log.warn({ err }, 'chat: cannot start a session');
+      inbox.close();
+      this.#inbox = null;
+      return this.close(1013, 'cannot start a session');
+    }
+    const welcome = { type: 'welcome', name: req.name, limits: LIMITS };
+    if (req.ref !== undefined) welcome.ref = req.ref;
+    this.#outboxes.add(inbox.id, this);
+    this.send(JSON.stringify(welcome));
+    void this.#pump(inbox);
+    void this.#session.exited.then((reason) => {
+      if (!this.#closed) {
+        this.#log.warn({ reason }, 'chat: a session ended');
+        this.close(1011, 'session ended');
+      }
+    });
+  }
+
+  async #pump(inbox) {
+    for await (const m of inbox) this.send(m.bytes);
+  }
+
+  #toSession(msg) {
+    try {
+      this.#session.send(msg);
+    } catch (err) {
+      this.#log.warn({ err }, 'chat: the session is gone');
+      this.close(1011, 'session ended');
+    }
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: process.env.PORT ?? '8080' },
+      host: { type: 'string' },
+      data: { type: 'string', default: './data' },
+      store: { type: 'string' },
+      workers: { type: 'string', default: '2' },
+      'max-connections': { type: 'string', default: '10000' },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  const int = (v, what) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${what} takes a non-negative integer, not ${JSON.stringify(v)}`);
+    return n;
+  };
+  const chat = await startChat({
+    port: int(values.port, 'port'),
+    host: values.host,
+    data: values.data,
+    store: values.store,
+    workers: int(values.workers, 'workers'),
+    maxConnections: int(values['max-connections'], 'max-connections'),
+    quiet: values.quiet,
+  });
+  console.log(`chat: ${chat.url.replace(/\/$/, '')}`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    chat.close().then(() => process.exit(0), (err) => {
+      console.error('chat: closing failed:', err);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err) => {
+    console.error(`chat: ${err?.message ?? err}`);
+    process.exit(1);
+  });
+}
