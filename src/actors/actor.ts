@@ -510,7 +510,11 @@ export class Actor implements Process, Runnable {
   received(env: Envelope): void {
     this.current = env;
     this.replyTo = env.from;
+    this.receivedKind = env.kind;
   }
+
+  /** The kind of the last message it received (not an answer to its call): what it handles now; -1 before any. */
+  receivedKind = -1;
 
   /** The sender of the last message it received (or of its init message): where `reply` goes; 0 for none. */
   replyTo = 0;

@@ -30,7 +30,7 @@
  */
 import { decode, encode } from './codec.js';
 import { HiveStateError } from './errors.js';
-import { Status } from './envelope.js';
+import { Kind, Status } from './envelope.js';
 import type { Actor } from './actor.js';
 import type { MessageSignal, Signal } from './protocol.js';
 import type { DurableOptions, ModuleDef } from './types.js';
@@ -171,6 +171,16 @@ class Cell {
   checkpointAfterPut = false;
   /** The last put's failure, if it failed. */
   putError: unknown = null;
+  /** When it crashed and was restarted (clock ms), the last `maxRestarts` of them (DurableOptions.restart). */
+  crashes: number[] | null = null;
+  /**
+   * Journal entries its activations do not replay: the messages it was
+   * handling when it crashed (restartsAfterCrash), until a checkpoint covers
+   * them; null for none.
+   */
+  skip: Set<number> | null = null;
+  /** A checkpoint is due when it next waits in receive, whatever checkpointEvery says (after a crash restart). */
+  checkpointDue = false;
   /** Its exit, for refs that ask while it is passivated (made on demand). */
   exit: { promise: Promise<string>; resolve(reason: string): void } | null = null;
 
@@ -232,6 +242,8 @@ export class DurableActors {
   readonly #everyMs: number;
   readonly #idleMs: number;
   readonly #maxPending: number;
+  /** Crash restarts (DurableOptions.restart), or null. */
+  readonly #restart: { readonly maxRestarts: number; readonly withinMs: number } | null;
   readonly #byId = new Map<number, Cell>();
   readonly #byKey = new Map<string, Cell>();
   /** Activations under way, by key (`durable` of a key not in the directory yet). */
@@ -255,6 +267,11 @@ export class DurableActors {
     this.#idleMs = options.passivateAfterMs ?? 60_000;
     if (!(this.#idleMs >= 0)) throw new RangeError(`passivateAfterMs must be >= 0, got ${this.#idleMs}`);
     this.#maxPending = positive(options.maxPending ?? 1_024, 'maxPending');
+    const r = options.restart ?? false;
+    this.#restart = r === false ? null : {
+      maxRestarts: r === true || r.maxRestarts === undefined ? 3 : count(r.maxRestarts, 'restart.maxRestarts'),
+      withinMs: r === true || r.withinMs === undefined ? 5_000 : positive(r.withinMs, 'restart.withinMs'),
+    };
   }
 
   /** Whether `id` is a durable actor's (live or passivated). */
@@ -499,8 +516,11 @@ export class DurableActors {
       const bytes = c.record ?? saved;
       if (bytes === null) throw new HiveStateError(`durable actor ${JSON.stringify(c.key)}: its record is gone from the store`);
       const r = decodeRecord(bytes, c.key);
-      // Past the record's, and not of a batch being appended now (#pump delivers those).
-      const entries = tail.filter((e) => e.seq > r.seq && e.seq < c.appending);
+      // Past the record's, and not of a batch being appended now (#pump delivers those); not the message a crash
+      // restart skips (restartsAfterCrash).
+      const skip = c.skip;
+      const past = tail.filter((e) => e.seq > r.seq && e.seq < c.appending);
+      const entries = skip === null ? past : past.filter((e) => !skip.has(e.seq));
       const replay = entries.map((e) => decodeEntry(e, c.key));
       for (const e of replay) this.#host.reserveIdsBelow(e.ids);
       const elapsed = r.at === undefined ? 0 : Math.max(0, this.#host.clock.now() - r.at);
@@ -513,6 +533,11 @@ export class DurableActors {
         const { from, bytes: msg } = replay[i]!;
         this.#release(c, { t: 'message', from, to: c.id, sender: 0, payer: 0, bytes: msg, until: -1, seq: 0, call: false }, entries[i]!.seq);
         this.#replayed++;
+      }
+      if (skip !== null) {
+        // What it skipped is behind it too: the checkpoint it takes next covers it, and later activations read past it.
+        c.deliveredSeq = Math.max(c.deliveredSeq, past.at(-1)?.seq ?? 0);
+        c.checkpointDue = true;
       }
       c.lastSeq = Math.max(c.lastSeq, c.deliveredSeq);
       // Restored from a checkpoint with nothing to replay: that checkpoint is its state (see atRest).
@@ -556,6 +581,14 @@ export class DurableActors {
           // Not acknowledged. (An append that failed may still have left some entries: they are replayed by a
           // recovery. A send that failed may take effect; one that succeeded takes effect once.)
           failed ??= ['append', err];
+        }
+        // It crashed meanwhile, and is being restarted (restart): delivered to the restored actor.
+        if (failed === null && c.actor === null && !this.#closed) {
+          try {
+            await this.#activate(c);
+          } catch (err) {
+            failed = ['activate', err];
+          }
         }
         c.appending = Infinity;
         c.journaling = 0;
@@ -622,9 +655,9 @@ export class DurableActors {
     if (a.state !== 'parked' || w === null || (w.kind !== 'receive' && w.kind !== 'sleep')) return;
     const now = this.#host.clock.now();
     // Messages handled since its checkpoint, or the deadline that checkpoint waited for passed (a timer ran it).
-    const moved = c.sinceCheckpoint + (c.wakeAt !== null && now >= c.wakeAt ? 1 : 0);
+    const moved = c.sinceCheckpoint + (c.wakeAt !== null && now >= c.wakeAt ? 1 : 0) + (c.checkpointDue ? 1 : 0);
     if (w.kind === 'receive' && moved > 0) {
-      if (moved >= this.#every || c.dirtySince === 0 || now - c.dirtySince >= this.#everyMs) {
+      if (moved >= this.#every || c.checkpointDue || c.dirtySince === 0 || now - c.dirtySince >= this.#everyMs) {
         if (c.putting) {
           // One snapshot per put: the newest state is taken when the put under way is done (#putLoop).
           c.checkpointAfterPut = true;
@@ -669,8 +702,18 @@ export class DurableActors {
     c.sinceCheckpoint = 0;
     c.dirtySince = 0;
     c.wakeAt = wakeAt;
+    c.checkpointDue = false;
     const at = this.#host.clock.now();
-    return this.#write(c, encodeRecord({ v: 1, key: c.key, id: c.id, module: c.module, services: [...c.services], seq, ids: this.#host.idsBelow(), snapshot, at, wakeAt }), seq);
+    const written = this.#write(c, encodeRecord({ v: 1, key: c.key, id: c.id, module: c.module, services: [...c.services], seq, ids: this.#host.idsBelow(), snapshot, at, wakeAt }), seq);
+    if (c.skip === null) return written;
+    // Entries skipped after a crash that this checkpoint covers are trimmed with the journal: no activation reads them.
+    return written.then((ok) => {
+      if (ok && c.skip !== null) {
+        for (const q of c.skip) if (q <= seq) c.skip.delete(q);
+        if (c.skip.size === 0) c.skip = null;
+      }
+      return ok;
+    });
   }
 
   /**
@@ -762,6 +805,60 @@ export class DurableActors {
     return true;
   }
 
+  /**
+   * A live durable actor trapped (`reason`): whether it is restarted in place
+   * (DurableOptions.restart, within its intensity). When it is, the actor
+   * system takes it down without a trace, as it passivates one, and calls
+   * `restart`. Asked before anything of it is let go: the message it was
+   * handling is the journal entry after those still in its mailbox (a durable
+   * actor's mailbox holds journaled messages only, in order, the last being
+   * `deliveredSeq`), when what it received last was a message (not a signal
+   * or its init message). That entry must be past its last checkpoint (only
+   * `Hive.checkpoint` checkpoints an actor with messages in its mailbox),
+   * else it is not restarted.
+   */
+  restartsAfterCrash(a: Actor): boolean {
+    const c = a.durable as Cell | null;
+    if (c === null || c.actor !== a || this.#restart === null || this.#closed) return false;
+    const handling = a.receivedKind === Kind.MESSAGE ? c.deliveredSeq - a.mailbox.length : 0;
+    if (handling !== 0 && handling <= c.checkpointSeq) return false;
+    const now = this.#host.clock.now();
+    const recent = (c.crashes ?? []).filter((t) => now - t < this.#restart!.withinMs);
+    if (recent.length >= this.#restart.maxRestarts) return false;
+    recent.push(now);
+    c.crashes = recent;
+    if (handling !== 0) (c.skip ??= new Set()).add(handling);
+    return true;
+  }
+
+  /**
+   * Restores a durable actor the actor system took down after
+   * `restartsAfterCrash`: from its last checkpoint, replaying its journal
+   * since, the entry it crashed on skipped. Resolves true when it runs
+   * again; false when the store failed (logged): it then stays passivated,
+   * and what reaches it next tries again (still skipping that entry).
+   */
+  async restart(a: Actor): Promise<boolean> {
+    const c = a.durable as Cell;
+    this.#stopIdle(c);
+    c.actor = null;
+    a.durable = null;
+    c.atRest = false;
+    try {
+      await this.#activate(c);
+      return true;
+    } catch (err) {
+      this.#host.storeFailed('restart', c.key, err);
+      this.#setWake(c);
+      return false;
+    }
+  }
+
+  /** The key of a durable actor's id (undefined for others). */
+  keyOf(id: number): string | undefined {
+    return this.#byId.get(id)?.key;
+  }
+
   /** A durable actor exited (it returned, trapped, was killed): it leaves the directory and the store. */
   exited(a: Actor, reason: string): void {
     const c = a.durable as Cell | null;
@@ -798,6 +895,11 @@ export class DurableActors {
       c.wakeTimer = null;
     }
   }
+}
+
+function count(n: number, what: string): number {
+  if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`${what} must be a non-negative integer, got ${n}`);
+  return n;
 }
 
 function positive(n: number, what: string): number {

@@ -2065,6 +2065,11 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         p.decideExit(reason);
         return;
       }
+      // A durable actor that crashed, restarted in place (DurableOptions.restart): no exit, no signal.
+      if (p.durable !== null && (trap !== undefined || reason.startsWith('abort: ')) && this.durable?.restartsAfterCrash(p) === true) {
+        this.restartDurable(p, reason);
+        return;
+      }
       this.finishActor(p, reason);
     } else {
       (p as Process & { finish(reason: string): void }).finish(reason);
@@ -2226,6 +2231,50 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     this.endpoints.delete(a.id);
     // Its refs stay registered: when it exits, restored, they see that exit (finish).
     return bytes;
+  }
+
+  /**
+   * Takes down a durable actor that crashed and restarts it from its last
+   * checkpoint (durable.ts, `restartsAfterCrash`). It goes as a passivated
+   * actor goes, without a trace: its id, refs, links and the monitors on it
+   * stay, and so do those it holds (its restored snapshot, and the replay of
+   * its journal, make the same again). Its mailbox holds journaled messages
+   * only, replayed; the signals waiting in its queue are dropped (a monitor
+   * of an actor that is gone fires again, noproc, when it is restored). The
+   * call it was handling, if it was one, fails (NOT_FOUND, as when a callee
+   * exits); its other callers wait for the answers of the restored actor.
+   */
+  private restartDurable(a: Actor, reason: string): void {
+    const handling = a.receivedKind === Kind.MESSAGE ? a.replyTo : 0;
+    const callers = [...a.callers].filter((id) => id !== handling);
+    if (handling !== 0 && a.callers.has(handling)) {
+      const r = this.endpoints.get(handling);
+      if (r instanceof ReplyTo) r.targetExited(reason);
+      else if (this.remote(handling)) this.transport.post({ t: 'down', from: a.id, to: handling, ref: 0, reason });
+    }
+    a.log('warn', 'crashed; restarted from its last checkpoint', { reason });
+    a.flushLogs();
+    a.beginExit(reason);
+    try {
+      a.instance?.abort();
+    } catch {
+      // not paused
+    }
+    this.names.forget(a.id);
+    a.dropQueues(() => {});
+    a.callers.clear();
+    this.releaseActor(a);
+    this.endpoints.delete(a.id);
+    const durable = this.durable!;
+    const key = durable.keyOf(a.id) ?? '';
+    void durable.restart(a).then((ok) => {
+      if (!ok) return;
+      const b = this.actor(a.id);
+      if (b === undefined) return;
+      for (const id of callers) b.callers.add(id);
+      const ref = this.refs.get(a.id)?.deref() ?? new ActorRef(this, a.id);
+      this.events.emit('restarted', { supervisor: 0, child: key, old: a.id, ref, reason, from: 'checkpoint' });
+    });
   }
 
   /** What the durable actors of this hive use of it (see DurableHost). */

@@ -194,13 +194,16 @@ export interface ExitEvent extends ActorEvent {
 }
 /** Payload of the `restarted` event. */
 export interface RestartEvent {
+  /** The supervisor's id; 0 for a durable actor restarted by its hive (DurableOptions.restart). */
   supervisor: number;
+  /** The child's id in its supervisor's spec; a durable actor's key. */
   child: string;
-  /** The actor that exited, and the one that replaces it. */
+  /** The actor that exited, and the one that replaces it (a durable actor keeps its id). */
   old: number;
   ref: ActorRef;
   reason: string;
-  from: 'initial' | 'snapshot';
+  /** What the new one started from: its module, a snapshot (a supervisor's), or its last checkpoint (a durable actor's). */
+  from: 'initial' | 'snapshot' | 'checkpoint';
 }
 /** Payload of the `deadLetter` event: a message nobody took. */
 export interface DeadLetter {
@@ -250,4 +253,14 @@ export interface DurableOptions {
   passivateAfterMs?: number;
   /** Messages accepted for one actor and not yet journaled; past it, senders get FULL (default 1,024). */
   maxPending?: number;
+  /**
+   * Crash restarts (default off: a durable actor that crashes exits, and
+   * leaves a tombstone). On, an actor that traps is restored in place, under
+   * its id, from its last checkpoint, and replays the messages journaled
+   * since, except the one it was handling when it trapped (a dead letter):
+   * links, monitors and callers see no exit. At most `maxRestarts` restarts
+   * in `withinMs` (default 3 in 5,000 ms) per actor; one more crash within
+   * them and it exits as without this option.
+   */
+  restart?: boolean | { maxRestarts?: number; withinMs?: number };
 }
