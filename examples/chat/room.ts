@@ -11,8 +11,12 @@
 //   call ["join", session, outbox, name]  -> the str '"history":[...],"members":[...]'
 //                                    (a fragment of the session's `joined` frame)
 //   send ["leave", session]
-//   send ["post", session, text, ts, ref]: the author's outbox gets `ack`
-//        (the post was journaled before the room took it) or an `error`
+//   send ["post", session, outbox, name, text, ts, ref]: the author's outbox
+//        gets `ack` (the post was journaled before the room took it) or an
+//        `error`. A post is taken whether its author is still a member or
+//        not: it was acknowledged when it was journaled, and a replay after
+//        a restart meets the authors' sessions gone (their DOWN messages,
+//        noproc, come before the replayed posts: signals overtake messages).
 // Its frames (JSON text, UTF-8: `message`, `presence`, and `ack` or `error`
 // for a post's author) go to the server's gateway (an inbox registered as
 // "gateway"), one message per event: [frame, [outbox, ...], frame, [...]...],
@@ -23,7 +27,7 @@
 //
 // Build: node guest/assemblyscript/build.mjs (writes room.wasm).
 import {
-  Encoder, DOWN, MESSAGE, callService, demonitor, initValue, lastStatus, monitor, receiveMessage,
+  Encoder, DOWN, MESSAGE, Message, callService, demonitor, initValue, lastStatus, monitor, receiveMessage,
   NOT_FOUND, lookup, replyBytes, sendBytes, service, serviceError, statusName, logWarn,
 } from "../../guest/assemblyscript/assembly";
 import { errorFrame, quote, refField, stringArray, utf8 } from "./json";
@@ -124,11 +128,7 @@ function down(ref: i32): void {
   }
 }
 
-function post(session: i32, text: string, ts: i64, ref: string, mod: i32): void {
-  const i = memberAt(session);
-  // Not a member (it left, or the post crossed its leave): the session told its client already.
-  if (i < 0) return;
-  const author = members[i];
+function post(author: Member, text: string, ts: i64, ref: string, mod: i32): void {
   let clean = text;
   if (mod >= 0) {
     clean = callService<string, string>(mod, "check", text, 2000);
@@ -153,6 +153,37 @@ function post(session: i32, text: string, ts: i64, ref: string, mod: i32): void 
   deliver(e);
 }
 
+/**
+ * Handles one request; false when it cannot be read (only sessions, this
+ * example's own code, write to a room: a request it cannot read is a bug).
+ */
+function handle(m: Message, mod: i32): bool {
+  const d = m.decoder();
+  const n = d.readArrayHeader();
+  const op = d.readString();
+  const session = d.readPid();
+  if (!d.ok) return false;
+  if (op == "post" && n == 7) {
+    const out = d.readPid();
+    const who = d.readString();
+    const text = d.readString();
+    const ts = d.readI64();
+    const ref = d.readString();
+    if (!d.ok) return false;
+    post(new Member(session, out, who, 0), text, ts, ref, mod);
+  } else if (op == "join" && n == 4) {
+    const out = d.readPid();
+    const who = d.readString();
+    if (!d.ok) return false;
+    join(session, out, who);
+  } else if (op == "leave" && n == 2) {
+    leave(session);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 export function main(): void {
   name = initValue<string>();
   roomField = ',"room":' + quote(name);
@@ -161,27 +192,9 @@ export function main(): void {
   while (true) {
     const m = receiveMessage();
     if (m == null) continue;
-    if (m.kind == DOWN) {
-      down(m.ref);
-      continue;
-    }
-    if (m.kind != MESSAGE) continue;
-    const d = m.decoder();
-    const n = d.readArrayHeader();
-    const op = d.readString();
-    if (!d.ok || n < 2) continue;
-    const session = d.readPid();
-    if (op == "post" && n == 5) {
-      const text = d.readString();
-      const ts = d.readI64();
-      const ref = d.readString();
-      if (d.ok) post(session, text, ts, ref, mod);
-    } else if (op == "join" && n == 4) {
-      const out = d.readPid();
-      const who = d.readString();
-      if (d.ok) join(session, out, who);
-    } else if (op == "leave" && n == 2) {
-      if (d.ok) leave(session);
-    }
+    if (m.kind == DOWN) down(m.ref);
+    // Let it crash: the server restarts a crashed room from its last checkpoint, without the message it
+    // crashed on (durable crash restarts), so a bad request costs a restart, not the room.
+    else if (m.kind == MESSAGE && !handle(m, mod)) abort("room " + name + ": a request it cannot read");
   }
 }

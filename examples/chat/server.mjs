@@ -35,6 +35,7 @@ export const LIMITS = Object.freeze({
 const MAX_PAYLOAD = 64 * 1024;
 /** A connection whose unsent output passes this is closed (a client that does not read). */
 const MAX_BUFFERED = 4 << 20;
+/** How long a connection may take to say hello (startChat's `helloMs`). */
 const HELLO_MS = 10_000;
 const HEARTBEAT_MS = 30_000;
 const NAME = /^[A-Za-z0-9_.-](?:[A-Za-z0-9_. -]*[A-Za-z0-9_.-])?$/;
@@ -61,10 +62,10 @@ function validRoom(room) {
 /**
  * Starts the chat: opens the store, the hive (recovering the rooms), the HTTP
  * and WebSocket server. Resolves once it listens.
- * @param {{ port?: number, host?: string, data?: string, store?: string, workers?: number, maxConnections?: number, quiet?: boolean, logger?: import('pino').Logger }} [options]
+ * @param {{ port?: number, host?: string, data?: string, store?: string, workers?: number, maxConnections?: number, helloMs?: number, quiet?: boolean, logger?: import('pino').Logger }} [options]
  */
 export async function startChat(options = {}) {
-  const { port = 8080, host, data = './data', workers = 2, maxConnections = 10_000, quiet = false } = options;
+  const { port = 8080, host, data = './data', workers = 2, maxConnections = 10_000, helloMs = HELLO_MS, quiet = false } = options;
   const log = options.logger ?? pino({ level: quiet ? 'silent' : (process.env.WASMHIVE_LOG_LEVEL ?? 'info') }, pino.destination({ fd: 2, sync: false }));
   const store = options.store !== undefined && /^nats:\/\//.test(options.store)
     ? await NatsStore.connect({ servers: options.store, bucket: 'wasmhive-chat' })
@@ -78,8 +79,9 @@ export async function startChat(options = {}) {
     hive = new Hive({
       workers,
       logger: log,
-      // A room is checkpointed every 64 posts or 2 s of activity; idle a minute with nobody in it, it is passivated.
-      durable: { store, checkpointEvery: 64, checkpointMs: 2_000, passivateAfterMs: 60_000 },
+      // A room is checkpointed every 64 posts or 2 s of activity; idle a minute with nobody in it, it is passivated;
+      // one that crashes is restarted from its last checkpoint without the message it crashed on (3 times in 10 s at most).
+      durable: { store, checkpointEvery: 64, checkpointMs: 2_000, passivateAfterMs: 60_000, restart: { maxRestarts: 3, withinMs: 10_000 } },
     });
     for (const m of ['directory', 'room', 'session']) hive.define(m, join(HERE, `${m}.wasm`));
     hive.service('moderation', moderation(), { concurrency: 64, timeout: 2_000 });
@@ -106,7 +108,7 @@ export async function startChat(options = {}) {
         ws.close(1013, 'too many connections');
         return;
       }
-      const c = new Connection(ws, hive, directory, outboxes, log);
+      const c = new Connection(ws, hive, directory, outboxes, log, helloMs);
       connections.add(c);
       ws.once('close', () => connections.delete(c));
     });
@@ -249,13 +251,13 @@ class Connection {
   #hello;
   #outboxes;
 
-  constructor(ws, hive, directory, outboxes, log) {
+  constructor(ws, hive, directory, outboxes, log, helloMs) {
     this.#ws = ws;
     this.#outboxes = outboxes;
     this.#hive = hive;
     this.#directory = directory;
     this.#log = log;
-    this.#hello = setTimeout(() => this.close(1008, 'hello expected'), HELLO_MS);
+    this.#hello = setTimeout(() => this.close(1008, 'hello expected'), helloMs);
     ws.on('message', (data, binary) => this.#onFrame(data, binary));
     ws.on('pong', () => {
       this.#alive = true;

@@ -114,7 +114,7 @@ function post(room: string, text: string, ts: i64, ref: string): void {
   }
   tokens -= 1;
   // Returns once the room's journal has it; the room answers the client itself (ack, or error), on the main thread.
-  const s = sendBytes(rooms.get(room), req.reset().arrayHeader(5).str("post").pid(me).str(text).int(ts).str(ref).finish(), CALL_MS);
+  const s = sendBytes(rooms.get(room), req.reset().arrayHeader(7).str("post").pid(me).pid(out).str(name).str(text).int(ts).str(ref).finish(), CALL_MS);
   if (s != 0) fail("unavailable", "the room: " + statusName(s), room, ref);
 }
 
