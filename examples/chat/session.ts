@@ -12,7 +12,7 @@
 //
 // Build: node guest/assemblyscript/build.mjs (writes session.wasm).
 import {
-  Encoder, MESSAGE, callBytes, initValue, lastStatus, now, receiveMessage, self, sendBytes, statusName, Value,
+  Decoder, Encoder, MESSAGE, callBytes, initValue, lastStatus, now, receiveMessage, self, sendBytes, statusName, Value,
 } from "../../guest/assemblyscript/assembly";
 import { errorFrame, quote, refField, utf8 } from "./json";
 
@@ -26,6 +26,8 @@ let out = 0;
 let dir = 0;
 let me = 0;
 let name = "";
+/** Its name as a MessagePack str. */
+let nameRaw = new Uint8Array(0);
 const rooms = new Map<string, i32>();
 let tokens: f64 = BURST;
 let lastRefill: i64 = 0;
@@ -99,7 +101,8 @@ function leave(room: string, ref: string): void {
   emit('{"type":"left","room":' + quote(room) + refField(ref) + "}");
 }
 
-function post(room: string, text: string, ts: i64, ref: string): void {
+/** A post: its text and ref as they came, MessagePack strs (the room reads them in place). */
+function post(room: string, text: Uint8Array, ts: i64, ref: string, refRaw: Uint8Array): void {
   if (!rooms.has(room)) {
     fail("not_joined", "join the room first", room, ref);
     return;
@@ -114,13 +117,14 @@ function post(room: string, text: string, ts: i64, ref: string): void {
   }
   tokens -= 1;
   // Returns once the room's journal has it; the room answers the client itself (ack, or error), on the main thread.
-  const s = sendBytes(rooms.get(room), req.reset().arrayHeader(7).str("post").pid(me).pid(out).str(name).str(text).int(ts).str(ref).finish(), CALL_MS);
+  const s = sendBytes(rooms.get(room), req.reset().arrayHeader(7).str("post").pid(me).pid(out).raw(nameRaw).raw(text).int(ts).raw(refRaw).finish(), CALL_MS);
   if (s != 0) fail("unavailable", "the room: " + statusName(s), room, ref);
 }
 
 export function main(): void {
   const args = initValue<Value>();
   name = args.get("name").asString();
+  nameRaw = new Encoder(64).str(name).finish();
   out = args.get("out").asPid();
   dir = args.get("dir").asPid();
   me = self();
@@ -140,10 +144,11 @@ export function main(): void {
     if (!d.ok) continue;
     if (op == "post" && n == 5) {
       const room = d.readString();
-      const text = d.readString();
+      const text = d.readRaw();
       const ts = d.readI64();
-      const ref = d.readString();
-      if (d.ok) post(room, text, ts, ref);
+      const refRaw = d.readRaw();
+      const ref = new Decoder(refRaw).readString();
+      if (d.ok) post(room, text, ts, ref, refRaw);
     } else if (op == "join" && n == 3) {
       const room = d.readString();
       const ref = d.readString();

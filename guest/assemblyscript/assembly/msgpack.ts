@@ -583,6 +583,12 @@ export class Encoder {
     return this;
   }
 
+  /** Bytes already encoded, the `n` at address `ptr` (unsafe: they must be allocated memory). */
+  rawAt(ptr: usize, n: i32): Encoder {
+    this.copyIn(ptr, n);
+    return this;
+  }
+
   /** A dynamic value, recursively. */
   value(v: Value): Encoder {
     switch (v.kind) {
@@ -926,6 +932,28 @@ export class Decoder {
     this.pos += rawLen;
     return s;
   }
+
+  /**
+   * The UTF-8 bytes of a str, in place (no copy, no decode): their address,
+   * their length in `lastLength`. 0 (and `error`) when the next value is not
+   * a str. The address is valid while the bytes read are.
+   */
+  readStringPtr(): usize {
+    this.lastLength = 0;
+    if (this.error) return 0;
+    const n = <i32>this.header(MsgType.STR);
+    if (n < 0 || n > this.end - this.pos) {
+      this.error = true;
+      return 0;
+    }
+    const p = this.at(0);
+    this.pos += n;
+    this.lastLength = n;
+    return p;
+  }
+
+  /** The length of what `readStringPtr` read last. */
+  lastLength: i32 = 0;
 
   /** The next value is a str equal to `s` (nothing is consumed). */
   isString(s: string): bool {
