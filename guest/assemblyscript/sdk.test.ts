@@ -786,6 +786,12 @@ describe('send<T>, reply<T>, receive<T> and call<Req,Res> through scratch memory
     }
   });
 
+  it('Decoder.readStringPtr gives a str\'s UTF-8 bytes in place, which Encoder.rawAt writes back; anything else is an error', () => {
+    const values: unknown[] = ['', 'a', 'é漢字🎉', 'x'.repeat(31), 'x'.repeat(32), 'y'.repeat(256), 'z'.repeat(70_000), 5, null, new Uint8Array([1, 2])];
+    const r = wire(values.map((v) => ['strptr', v]));
+    expect(r.out.map((o) => unpack(o.bytes))).toEqual(values.map((v) => (typeof v === 'string' ? [true, Buffer.byteLength(v), v] : [false, 0, null])));
+  });
+
   it('unpaired surrogates are written as U+FFFD by both paths', () => {
     const [[fast, encoder]] = pairs(wire([['surrogates']]));
     expect(fast).toBe(encoder);

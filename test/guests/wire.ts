@@ -11,6 +11,8 @@
 //   ["call_i32", pid, n] call<i32, i32>(pid, n, 100); answers [result, lastStatus()]
 //   ["call_str", pid, s] call<string, string>(pid, s, 100); answers [result, lastStatus()]
 //   ["surrogates"]       sends a string with unpaired surrogates both ways
+//   ["strptr", value]    Decoder.readStringPtr of value; answers [ok, lastLength, the str
+//                        written again with Encoder.strHeader + rawAt (nil when not ok)]
 // Types: bool i8 u8 i16 u16 i32 u32 i64 u64 f32 f64 string string?
 import {
   Decoder, Encoder, decodeFrom, encode, encodeInto,
@@ -51,6 +53,14 @@ export function main(): void {
       const v = call<string, string>(pid, d.readString(), 100);
       const e = new Encoder();
       e.arrayHeader(2).str(v).int(lastStatus());
+      sendBytes(from, e.finish());
+    } else if (t == "strptr") {
+      const p = d.readStringPtr();
+      const n = d.lastLength;
+      const e = new Encoder();
+      e.arrayHeader(3).bool(d.ok).int(n);
+      if (d.ok) e.strHeader(n).rawAt(p, n);
+      else e.nil();
       sendBytes(from, e.finish());
     } else if (t == "surrogates") {
       const s = "a" + String.fromCharCode(0xd800) + "b" + String.fromCharCode(0xdc00) + String.fromCharCodes([0xd83c, 0xdf89]) + String.fromCharCode(0xdbff);

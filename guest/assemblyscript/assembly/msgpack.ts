@@ -206,6 +206,9 @@ export function putStr(p: usize, s: string): i32 {
  * bytes taken, or to 0 (and returns "") when there is no whole str there.
  * Invalid UTF-8 is decoded as String.UTF8.decodeUnsafe does.
  */
+// Decoder.readStringPtr's length (a global, not a field: a field would change every Decoder's layout, and so every guest).
+let lastStringLength: i32 = 0;
+
 export function strAt(p: usize, avail: i32): string {
   rawLen = 0;
   if (avail < 1) return "";
@@ -939,7 +942,7 @@ export class Decoder {
    * a str. The address is valid while the bytes read are.
    */
   readStringPtr(): usize {
-    this.lastLength = 0;
+    lastStringLength = 0;
     if (this.error) return 0;
     const n = <i32>this.header(MsgType.STR);
     if (n < 0 || n > this.end - this.pos) {
@@ -948,12 +951,14 @@ export class Decoder {
     }
     const p = this.at(0);
     this.pos += n;
-    this.lastLength = n;
+    lastStringLength = n;
     return p;
   }
 
-  /** The length of what `readStringPtr` read last. */
-  lastLength: i32 = 0;
+  /** The length of what `readStringPtr` read last (of any Decoder). */
+  get lastLength(): i32 {
+    return lastStringLength;
+  }
 
   /** The next value is a str equal to `s` (nothing is consumed). */
   isString(s: string): bool {
