@@ -5,7 +5,7 @@
 // connection on the worker pool.
 //
 //   node examples/chat/server.mjs [--port 8080] [--host H] [--data ./data] [--store nats://host:4222]
-//                                 [--workers N] [--max-connections 10000] [--quiet]
+//                                 [--bucket wasmhive-chat] [--workers N] [--max-connections 10000] [--quiet]
 // (--workers: default one fewer than the machine's cores, at least 1; 0 runs every actor on the main thread)
 //
 // As a module: `startChat(options)` (the tests and load.mjs use it).
@@ -74,13 +74,14 @@ function validRoom(room) {
 /**
  * Starts the chat: opens the store, the hive (recovering the rooms), the HTTP
  * and WebSocket server. Resolves once it listens.
- * @param {{ port?: number, host?: string, data?: string, store?: string, workers?: number, maxConnections?: number, helloMs?: number, quiet?: boolean, logger?: import('pino').Logger }} [options]
+ * `store` a `nats://` URL: the rooms are kept in NATS JetStream, in the bucket `bucket` (default `wasmhive-chat`).
+ * @param {{ port?: number, host?: string, data?: string, store?: string, bucket?: string, workers?: number, maxConnections?: number, helloMs?: number, quiet?: boolean, logger?: import('pino').Logger }} [options]
  */
 export async function startChat(options = {}) {
   const { port = 8080, host, data = './data', workers = defaultWorkers(), maxConnections = 10_000, helloMs = HELLO_MS, quiet = false } = options;
   const log = options.logger ?? pino({ level: quiet ? 'silent' : (process.env.WASMHIVE_LOG_LEVEL ?? 'info') }, pino.destination({ fd: 2, sync: false }));
   const store = options.store !== undefined && /^nats:\/\//.test(options.store)
-    ? await NatsStore.connect({ servers: options.store, bucket: 'wasmhive-chat' })
+    ? await NatsStore.connect({ servers: options.store, bucket: options.bucket ?? 'wasmhive-chat' })
     : await FileStore.open(options.store ?? data);
 
   let hive;
@@ -397,6 +398,7 @@ async function main() {
       host: { type: 'string' },
       data: { type: 'string', default: './data' },
       store: { type: 'string' },
+      bucket: { type: 'string' },
       workers: { type: 'string', default: String(defaultWorkers()) },
       'max-connections': { type: 'string', default: '10000' },
       quiet: { type: 'boolean', default: false },
@@ -412,6 +414,7 @@ async function main() {
     host: values.host,
     data: values.data,
     store: values.store,
+    bucket: values.bucket,
     workers: int(values.workers, 'workers'),
     maxConnections: int(values['max-connections'], 'max-connections'),
     quiet: values.quiet,
