@@ -345,6 +345,27 @@ describe('chat server', () => {
     expect((await fetch(base, { method: 'POST' })).status).toBe(405);
   });
 
+  it('passivates a room nobody is in, and brings it back with its history on the next join', async () => {
+    const quick = await startChat({ port: 0, host: '127.0.0.1', data: join(dir, 'passivate'), workers: 1, quiet: true, passivateAfterMs: 200 });
+    try {
+      const a = await Client.hello(quick.wsUrl, 'pa');
+      await a.ask({ type: 'join', room: 'idle' });
+      for (let i = 1; i <= 3; i++) await a.ask({ type: 'post', room: 'idle', text: `m${i}` });
+      const room = await quick.hive.durable('room:idle', 'room');
+      a.close();
+      // Alone, it had monitors (of its member): once the member left, nothing keeps it.
+      await expect.poll(() => room.info() === undefined, { timeout: 10_000 }).toBe(true);
+      expect(room.alive).toBe(true);
+      const b = await Client.hello(quick.wsUrl, 'pb');
+      const joined = await b.ask({ type: 'join', room: 'idle' });
+      expect((joined.history as { text: string }[]).map((m) => m.text)).toEqual(['m1', 'm2', 'm3']);
+      expect(await b.ask({ type: 'post', room: 'idle', text: 'm4' })).toMatchObject({ type: 'ack', id: 4 });
+      b.close();
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('restarts a room that crashed from its checkpoint: its history, members and ids carry on', async () => {
     const a = await hello('crash-a');
     const b = await hello('crash-b');

@@ -75,10 +75,10 @@ function validRoom(room) {
  * Starts the chat: opens the store, the hive (recovering the rooms), the HTTP
  * and WebSocket server. Resolves once it listens.
  * `store` a `nats://` URL: the rooms are kept in NATS JetStream, in the bucket `bucket` (default `wasmhive-chat`).
- * @param {{ port?: number, host?: string, data?: string, store?: string, bucket?: string, workers?: number, maxConnections?: number, helloMs?: number, quiet?: boolean, logger?: import('pino').Logger }} [options]
+ * @param {{ port?: number, host?: string, data?: string, store?: string, bucket?: string, workers?: number, maxConnections?: number, helloMs?: number, passivateAfterMs?: number, quiet?: boolean, logger?: import('pino').Logger }} [options]
  */
 export async function startChat(options = {}) {
-  const { port = 8080, host, data = './data', workers = defaultWorkers(), maxConnections = 10_000, helloMs = HELLO_MS, quiet = false } = options;
+  const { port = 8080, host, data = './data', workers = defaultWorkers(), maxConnections = 10_000, helloMs = HELLO_MS, passivateAfterMs = 60_000, quiet = false } = options;
   const log = options.logger ?? pino({ level: quiet ? 'silent' : (process.env.WASMHIVE_LOG_LEVEL ?? 'info') }, pino.destination({ fd: 2, sync: false }));
   const store = options.store !== undefined && /^nats:\/\//.test(options.store)
     ? await NatsStore.connect({ servers: options.store, bucket: options.bucket ?? 'wasmhive-chat' })
@@ -94,7 +94,7 @@ export async function startChat(options = {}) {
       logger: log,
       // A room is checkpointed every 64 posts or 2 s of activity; idle a minute with nobody in it, it is passivated;
       // one that crashes is restarted from its last checkpoint without the message it crashed on (3 times in 10 s at most).
-      durable: { store, checkpointEvery: 64, checkpointMs: 2_000, passivateAfterMs: 60_000, restart: { maxRestarts: 3, withinMs: 10_000 } },
+      durable: { store, checkpointEvery: 64, checkpointMs: 2_000, passivateAfterMs, restart: { maxRestarts: 3, withinMs: 10_000 } },
     });
     for (const m of ['directory', 'room', 'session']) hive.define(m, join(HERE, `${m}.wasm`));
     hive.service('moderation', moderation(), { concurrency: 64, timeout: 2_000 });
