@@ -43,6 +43,7 @@
 import { EventEmitter } from 'node:events';
 import { clearLine, createInterface, cursorTo } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseArgs as parseCommandLine } from 'node:util';
 import { WebSocket } from 'ws';
 
 /**
@@ -346,24 +347,27 @@ function usage(message) {
 }
 
 function parseArgs(argv) {
-  const o = { name: null, rooms: [], url: process.env['CHAT_URL'] || 'ws://localhost:8080/ws', printJson: false, drainMs: 10_000 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) usage(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--name') o.name = value();
-    else if (a === '--room') o.rooms.push(value());
-    else if (a === '--url') o.url = value();
-    else if (a === '--print-json') o.printJson = true;
-    else if (a === '--drain-ms') o.drainMs = Number(value());
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write(`usage: node examples/chat/cli.mjs --name NAME [--room ROOM]... [--url URL] [--print-json]\n${HELP}\n`);
-      process.exit(0);
-    } else usage(`unknown argument ${a}`);
+  let values;
+  try {
+    ({ values } = parseCommandLine({
+      args: argv,
+      options: {
+        name: { type: 'string' },
+        room: { type: 'string', multiple: true, default: [] },
+        url: { type: 'string', default: process.env['CHAT_URL'] || 'ws://localhost:8080/ws' },
+        'print-json': { type: 'boolean', default: false },
+        'drain-ms': { type: 'string', default: '10000' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    usage(err.message);
   }
+  if (values.help) {
+    process.stdout.write(`usage: node examples/chat/cli.mjs --name NAME [--room ROOM]... [--url URL] [--print-json]\n${HELP}\n`);
+    process.exit(0);
+  }
+  const o = { name: values.name ?? null, rooms: [...values.room], url: values.url, printJson: values['print-json'], drainMs: Number(values['drain-ms']) };
   if (o.name === null) usage('--name is required');
   if (!/^[A-Za-z0-9_.-]([A-Za-z0-9_. -]{0,30}[A-Za-z0-9_.-])?$/.test(o.name)) usage('a name is 1-32 letters, digits, _ - . (and spaces inside)');
   if (o.rooms.length === 0) o.rooms.push('lobby');

@@ -56,6 +56,7 @@
  * The exit code is 0 unless the run could not be made at all (no server, no
  * client joined), then 1; 2 for a bad argument.
  */
+import { parseArgs as parseCommandLine } from 'node:util';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -75,30 +76,41 @@ function usage(message) {
 }
 
 function parseArgs(argv) {
-  const o = { clients: 200, rooms: 10, seconds: 10, rate: 6, workers: null, url: null, json: null, server: null };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) usage(`${a} needs a value`);
-      return v;
-    };
-    const number = (min) => {
-      const n = Number(value());
-      if (!(Number.isFinite(n) && n >= min)) usage(`${a}: a number >= ${min}`);
-      return n;
-    };
-    if (a === '--clients') o.clients = Math.floor(number(1));
-    else if (a === '--rooms') o.rooms = Math.floor(number(1));
-    else if (a === '--seconds') o.seconds = number(0.1);
-    else if (a === '--rate') o.rate = number(0.01);
-    else if (a === '--workers') o.workers = Math.floor(number(0));
-    else if (a === '--url') o.url = value();
-    else if (a === '--json') o.json = value();
-    else if (a === '--server') o.server = value();
-    else if (a === '--help' || a === '-h') usage('');
-    else usage(`unknown argument ${a}`);
+  let values;
+  try {
+    ({ values } = parseCommandLine({
+      args: argv,
+      options: {
+        clients: { type: 'string', default: '200' },
+        rooms: { type: 'string', default: '10' },
+        seconds: { type: 'string', default: '10' },
+        rate: { type: 'string', default: '6' },
+        workers: { type: 'string' },
+        url: { type: 'string' },
+        json: { type: 'string' },
+        server: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    usage(err.message);
   }
+  if (values.help) usage('');
+  const number = (name, min) => {
+    const n = Number(values[name]);
+    if (!(Number.isFinite(n) && n >= min)) usage(`--${name}: a number >= ${min}`);
+    return n;
+  };
+  const o = {
+    clients: Math.floor(number('clients', 1)),
+    rooms: Math.floor(number('rooms', 1)),
+    seconds: number('seconds', 0.1),
+    rate: number('rate', 0.01),
+    workers: values.workers === undefined ? null : Math.floor(number('workers', 0)),
+    url: values.url ?? null,
+    json: values.json ?? null,
+    server: values.server ?? null,
+  };
   if (o.rooms > o.clients) usage('--rooms must not exceed --clients');
   return o;
 }

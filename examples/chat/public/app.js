@@ -734,20 +734,9 @@ function messageItem(m) {
   li.dataset.name = m.name;
   li.dataset.ts = String(m.ts);
   if (m.name === state.name) li.classList.add('mine');
-  const av = avatar(m.name, '');
-  const body = document.createElement('div');
-  body.className = 'msg-body';
-  const meta = document.createElement('div');
-  meta.className = 'msg-meta';
-  const author = document.createElement('span');
-  author.className = 'msg-author';
+  const { av, body, meta, author, text } = messageParts(m.name);
   author.dataset.testid = 'message-author';
-  author.textContent = m.name;
-  author.style.color = nameColor(m.name);
-  const time = timeEl(m.ts);
-  meta.append(author, ' ', time);
-  const text = document.createElement('div');
-  text.className = 'msg-text';
+  meta.append(author, ' ', timeEl(m.ts));
   text.dataset.testid = 'message-text';
   appendLinked(text, m.text);
   body.append(meta, text);
@@ -756,6 +745,22 @@ function messageItem(m) {
   side.setAttribute('aria-hidden', 'true');
   li.append(av, side, body);
   return li;
+}
+
+/** The parts of a message's item: the author's avatar, and a body of a header (meta, with the author) and a text. */
+function messageParts(name) {
+  const av = avatar(name, '');
+  const body = document.createElement('div');
+  body.className = 'msg-body';
+  const meta = document.createElement('div');
+  meta.className = 'msg-meta';
+  const author = document.createElement('span');
+  author.className = 'msg-author';
+  author.textContent = name;
+  author.style.color = nameColor(name);
+  const text = document.createElement('div');
+  text.className = 'msg-text';
+  return { av, body, meta, author, text };
 }
 
 function timeEl(ts) {
@@ -824,15 +829,7 @@ function renderPost(p) {
   li.className = `msg mine pending-post ${p.state}`;
   li.dataset.testid = 'pending-post';
   li.dataset.state = p.state;
-  const av = avatar(state.name, '');
-  const body = document.createElement('div');
-  body.className = 'msg-body';
-  const meta = document.createElement('div');
-  meta.className = 'msg-meta';
-  const author = document.createElement('span');
-  author.className = 'msg-author';
-  author.textContent = state.name;
-  author.style.color = nameColor(state.name);
+  const { av, body, meta, author, text } = messageParts(state.name);
   const status = document.createElement('span');
   status.className = 'post-status';
   status.textContent = {
@@ -842,8 +839,6 @@ function renderPost(p) {
     failed: `not sent: ${p.reason}`,
   }[p.state];
   meta.append(author, ' ', status);
-  const text = document.createElement('div');
-  text.className = 'msg-text';
   text.textContent = p.text;
   body.append(meta, text);
   if (p.state === 'failed') {
