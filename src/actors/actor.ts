@@ -154,6 +154,8 @@ export class Actor implements Process, Runnable {
   /** Resolves with the exit reason. */
   readonly exited: Promise<string>;
   resolveExited!: (reason: string) => void;
+  /** Whether `exited` was handed to the host's code (a durable actor taken down keeps its resolver: see DurableActors). */
+  exitWatched = false;
   /** Fuel used in all, recorded when it exits. */
   finalFuel = 0;
   /** Slices that ended with its fuel spent while it wanted to run on: its demand for CPU, whatever share it got (the rebalancer's measure). */

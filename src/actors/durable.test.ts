@@ -9,6 +9,7 @@ import type { DurableOptions } from './types.js';
 import { conformance } from '../../test/helpers/hive.js';
 import { ManualClock } from '../scheduler/index.js';
 import { decode } from './codec.js';
+import { wat } from '../../test/helpers/wat.js';
 
 const counter = readFileSync(new URL('../../test/guests/counter.wasm', import.meta.url));
 const probe = readFileSync(new URL('../../test/guests/probe.wasm', import.meta.url));
@@ -459,6 +460,75 @@ describe('durable actors, regressions', () => {
     c.kill();
     await new Promise((r) => setTimeout(r, 10));
     expect(exited).toBe('killed');
+    a.close();
+  });
+});
+
+describe('durable actors under attack (regressions of test/attacks/durable-attacks.ts)', () => {
+  it('apply a demonitor after the monitor it undoes when both wait for the actor (regression: the demonitor overtook the held monitor, which stayed for ever)', async () => {
+    const store = new MemoryStore();
+    const append = store.append.bind(store);
+    store.append = async (key, entries) => {
+      await new Promise((r) => setTimeout(r, 30));
+      return append(key, entries);
+    };
+    const clock = new ManualClock(1_000_000);
+    const a = probeHive(store, clock);
+    const p = await a.durable('p', 'probe');
+    // p journals a message (slowly): the monitor and the demonitor of a guest, made in one slice, wait for it,
+    // in the order they came.
+    p.send(['inc']);
+    const flipper = a.spawn(wat(`(module
+      (import "hive" "read" (func $read (param i32 i32) (result i32)))
+      (import "hive" "monitor" (func $monitor (param i32) (result i32)))
+      (import "hive" "demonitor" (func $demonitor (param i32) (result i32)))
+      (import "hive" "receive" (func $receive (param i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "main")
+        (drop (call $read (i32.const 0) (i32.const 4)))
+        (drop (call $demonitor (call $monitor (i32.load (i32.const 0)))))
+        (drop (call $receive (i32.const -1)))))`), { init: new Uint8Array(new Uint32Array([p.id]).buffer) });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(flipper.alive).toBe(true);
+    await a.idle();
+    // Nothing monitors p: it passivates.
+    expect(await a.passivate(p)).toBe(true);
+    a.close();
+  });
+
+  it('take no more bytes than mailboxBytes for a busy actor, counting those on their way to its journal (regression: appended messages went in past it)', async () => {
+    const store = new MemoryStore();
+    const a = new Hive(conformance({ logger: quiet, durable: { store, passivateAfterMs: Infinity } }));
+    a.define('probe', probe, { limits: { mailboxBytes: 8_192 } });
+    const p = await a.durable('p', 'probe');
+    // Busy for good: it never takes another message.
+    p.send(['spin', -1]);
+    const kib = 'x'.repeat(1_000);
+    // All at once: most are on their way to the journal when the later ones come.
+    const sent = await Promise.allSettled(Array.from({ length: 40 }, () => p.sendWait(['echo', kib], { timeout: 0 })));
+    const ok = sent.filter((r) => r.status === 'fulfilled').length;
+    expect(ok).toBeGreaterThanOrEqual(5);
+    expect(ok).toBeLessThanOrEqual(9);
+    for (const r of sent) if (r.status === 'rejected') expect((r.reason as Error).name).toBe('MailboxFullError');
+    expect((await p.info())?.mailboxBytes).toBeLessThanOrEqual(8_192 + 1_100);
+    a.close();
+  });
+
+  it('resolve an exited promise taken before they were passivated or restarted after a crash, when they really exit (regression: it never resolved)', async () => {
+    const store = new MemoryStore();
+    const a = new Hive(conformance({ logger: quiet, durable: { store, restart: true, passivateAfterMs: Infinity } }));
+    a.define('probe', probe);
+    const p = await a.durable('p', 'probe');
+    const before = p.exited;
+    await a.idle();
+    expect(await a.passivate(p)).toBe(true);
+    expect(await p.call(['inc'])).toBe(1);
+    const beforeCrash = p.exited;
+    await p.sendWait(['trap', 'unreachable']);
+    expect(await p.call(['get'])).toBe(1);
+    p.kill();
+    expect(await before).toBe('killed');
+    expect(await beforeCrash).toBe('killed');
     a.close();
   });
 });

@@ -34,6 +34,7 @@ import { Kind, Status } from './envelope.js';
 import type { Actor } from './actor.js';
 import type { MessageSignal, Signal } from './protocol.js';
 import type { DurableOptions, ModuleDef } from './types.js';
+import type { ActorLimits } from './limits.js';
 import type { Clock, TimerHandle } from '../scheduler/index.js';
 import { SERVICE_BASE } from './service.js';
 import type { JournalEntry, Store } from '../store/index.js';
@@ -44,6 +45,8 @@ export interface DurableHost {
   readonly clock: Clock;
   /** The module defined under `name` in this hive. */
   moduleNamed(name: string): ModuleDef | undefined;
+  /** The limits an actor of the defined module `name` gets (the hive's when there is no such module). */
+  limitsOf(name: string): ActorLimits;
   /** The hive's seed (actors' random generators). */
   readonly seed: string;
   /** Spawns a new actor of `def` (tree of its own), under `id` and with the random generator of `seed` when given, and returns it, not yet run. */
@@ -51,7 +54,8 @@ export interface DurableHost {
   /** Restores an actor under the id in its snapshot, `elapsedMs` after it was taken; it carries on at once. */
   restoreDurable(bytes: Uint8Array, def: ModuleDef, services: readonly string[], elapsedMs: number): Actor;
   /** The snapshot of a live actor between slices. */
-  snapshotOf(a: Actor): Uint8Array;
+  /** The snapshot of a live actor between slices: its state taken now, its bytes when compressed (off the thread). */
+  snapshotOf(a: Actor): Promise<Uint8Array>;
   /** Takes an idle actor out without a trace (no exit, no signal): its snapshot (or true, without `snapshot`), or null when it is not idle enough (see passivation). */
   passivate(a: Actor, snapshot: boolean, minLeftMs: number): Uint8Array | true | null;
   /** Delivers a message that was journaled: as if it arrived now, but never refused for room. */
@@ -112,6 +116,16 @@ interface DurableRecord {
 
 const NO_SERVICES: readonly string[] = Object.freeze([]);
 
+/**
+ * Checkpoints take at most about 1 / CHECKPOINT_SHARE of the time of an actor
+ * whose checkpoints are slow (a large memory): the next is not due before
+ * CHECKPOINT_SHARE times as long as the last took (from its snapshot to its
+ * put) has passed since it began. The journal keeps every message meanwhile.
+ * Checkpoints quicker than CHECKPOINT_SLOW_MS are not spaced out.
+ */
+const CHECKPOINT_SHARE = 10;
+const CHECKPOINT_SLOW_MS = 5;
+
 /** A receive or sleep due sooner than this keeps its actor from passivating ("no timer due soon"). */
 const MIN_WAKE_MS = 1_000;
 
@@ -134,6 +148,9 @@ class Cell {
   deliveredSeq = 0;
   /** The seq the last checkpoint covers. */
   checkpointSeq = 0;
+  /** When its last checkpoint began (clock ms), and how long it took until put (see CHECKPOINT_SHARE). */
+  checkpointAt = 0;
+  checkpointTook = 0;
   /** Messages delivered since the last checkpoint. */
   sinceCheckpoint = 0;
   /**
@@ -162,6 +179,8 @@ class Cell {
   appending = Infinity;
   /** Messages of the batch being appended (they take room until delivered). */
   journaling = 0;
+  /** Bytes of the messages in `queue` and being journaled: they count in its mailbox's `mailboxBytes` when accepted. */
+  pendingBytes = 0;
   idleTimer: TimerHandle | null = null;
   /** Passivated while a receive's deadline was ahead: the timer that restores it then. */
   wakeTimer: TimerHandle | null = null;
@@ -169,6 +188,8 @@ class Cell {
   waiters: (() => void)[] | null = null;
   /** A checkpoint was due while a put was under way: taken when it is done (one snapshot per put). */
   checkpointAfterPut = false;
+  /** A record being made (its snapshot compressed): settles once it is handed to the puts; later records wait for it. */
+  compressing: Promise<void> | null = null;
   /** The last put's failure, if it failed. */
   putError: unknown = null;
   /** When it crashed and was restarted (clock ms), the last `maxRestarts` of them (DurableOptions.restart). */
@@ -181,6 +202,12 @@ class Cell {
   skip: Set<number> | null = null;
   /** A checkpoint is due when it next waits in receive, whatever checkpointEvery says (after a crash restart). */
   checkpointDue = false;
+  /**
+   * The exits of instances taken down (passivated, or restarted after a
+   * crash) whose `exited` the host's code holds: resolved with its real
+   * exit, as `exit` is.
+   */
+  exitWaiters: ((reason: string) => void)[] | null = null;
   /** Its exit, for refs that ask while it is passivated (made on demand). */
   exit: { promise: Promise<string>; resolve(reason: string): void } | null = null;
 
@@ -321,13 +348,37 @@ export class DurableActors {
     // Room is taken when a message is accepted (it is delivered later without a check): in the queue, and in
     // the live actor's mailbox counting what waits in the queue (a passivated one's is empty).
     const queued = (c.queue === null ? 0 : c.queue.length) + c.journaling;
-    if (this.#closed || queued >= this.#maxPending || (c.actor !== null && (c.actor.mailbox.length + queued >= c.actor.limits.mailbox || !c.actor.hasRoom(s.bytes.length)))) {
+    // As its mailbox would count them, with those on their way to it (a passivated actor's is empty): at most
+    // `mailbox` messages, and `mailboxBytes` bytes unless it is the only one.
+    const size = s.bytes.length;
+    const limits = c.actor?.limits ?? this.#host.limitsOf(c.module);
+    const count = (c.actor?.mailbox.length ?? 0) + queued;
+    const room = count < limits.mailbox && (count === 0 || (c.actor?.mailbox.bytes ?? 0) + c.pendingBytes + size <= limits.mailboxBytes);
+    if (this.#closed || queued >= this.#maxPending || !room || (c.actor !== null && !c.actor.hasRoom(size))) {
       this.#host.refuse(s, Status.FULL);
       return true;
     }
     (c.queue ??= []).push(s);
+    c.pendingBytes += size;
     this.#stopIdle(c);
     if (!c.pumping) void this.#pump(c);
+    return true;
+  }
+
+  /**
+   * Called before an unlink or demonitor is delivered: true when it waits
+   * behind the signals held for its actor (the link or monitor it undoes may
+   * be among them: delivered first, it would find nothing, and that one
+   * would stay for ever), or is dropped for a passivated actor that holds
+   * none (a passivated actor has no links or monitors: nothing to undo, and
+   * nothing to restore it for).
+   */
+  holdsUndo(s: Signal): boolean {
+    if (s === this.#passing) return false;
+    const c = this.#byId.get(s.to);
+    if (c === undefined || this.#closed || (c.actor !== null && !c.pumping)) return false;
+    if (c.queue === null && !c.pumping) return true;
+    (c.queue ??= []).push(s);
     return true;
   }
 
@@ -592,6 +643,8 @@ export class DurableActors {
         }
         c.appending = Infinity;
         c.journaling = 0;
+        // Delivered into the mailbox (which counts them from there), or refused.
+        for (const s of batch) c.pendingBytes -= s.bytes.length;
         if (failed !== null) {
           this.#host.storeFailed(failed[0], c.key, failed[1]);
           for (const s of batch) this.#host.refuse(s, Status.FAILED);
@@ -603,6 +656,7 @@ export class DurableActors {
               else this.#pass(s);
             }
             c.queue = null;
+            c.pendingBytes = 0;
           }
           continue;
         }
@@ -657,8 +711,19 @@ export class DurableActors {
     // Messages handled since its checkpoint, or the deadline that checkpoint waited for passed (a timer ran it).
     const moved = c.sinceCheckpoint + (c.wakeAt !== null && now >= c.wakeAt ? 1 : 0) + (c.checkpointDue ? 1 : 0);
     if (w.kind === 'receive' && moved > 0) {
+      const spaced = c.checkpointTook >= CHECKPOINT_SLOW_MS ? c.checkpointAt + CHECKPOINT_SHARE * c.checkpointTook : 0;
+      if (spaced > now && !c.checkpointDue) {
+        // A slow checkpoint not long ago: the next when its share of the time allows.
+        if (c.idleTimer === null) {
+          c.idleTimer = this.#host.clock.setTimer(spaced, () => {
+            c.idleTimer = null;
+            if (c.actor !== null && c.actor.state === 'parked') this.sliceEnded(c.actor);
+          });
+        }
+        return;
+      }
       if (moved >= this.#every || c.checkpointDue || c.dirtySince === 0 || now - c.dirtySince >= this.#everyMs) {
-        if (c.putting) {
+        if (c.putting || c.compressing !== null) {
           // One snapshot per put: the newest state is taken when the put under way is done (#putLoop).
           c.checkpointAfterPut = true;
         } else {
@@ -697,14 +762,24 @@ export class DurableActors {
    * containing the messages delivered up to `c.deliveredSeq`), then trims
    * its journal.
    */
-  #checkpoint(c: Cell, snapshot: Uint8Array, wakeAt: number | null): Promise<boolean> {
+  #checkpoint(c: Cell, snapshot: Uint8Array | Promise<Uint8Array>, wakeAt: number | null): Promise<boolean> {
     const seq = c.deliveredSeq;
     c.sinceCheckpoint = 0;
     c.dirtySince = 0;
     c.wakeAt = wakeAt;
     c.checkpointDue = false;
     const at = this.#host.clock.now();
-    const written = this.#write(c, encodeRecord({ v: 1, key: c.key, id: c.id, module: c.module, services: [...c.services], seq, ids: this.#host.idsBelow(), snapshot, at, wakeAt }), seq);
+    c.checkpointAt = at;
+    const ids = this.#host.idsBelow();
+    const record = (bytes: Uint8Array): Uint8Array => encodeRecord({ v: 1, key: c.key, id: c.id, module: c.module, services: [...c.services], seq, ids, snapshot: bytes, at, wakeAt });
+    // (A snapshot compressed off the thread is large, or may be: its record is made, and put, each in a turn of its own.)
+    const written = this.#write(c, snapshot instanceof Uint8Array ? record(snapshot) : snapshot.then(async (bytes) => {
+      await nextTurn();
+      return record(bytes);
+    }), seq);
+    void written.then(() => {
+      c.checkpointTook = this.#host.clock.now() - at;
+    });
     if (c.skip === null) return written;
     // Entries skipped after a crash that this checkpoint covers are trimmed with the journal: no activation reads them.
     return written.then((ok) => {
@@ -722,7 +797,39 @@ export class DurableActors {
    * waits for the put under way and replaces any older one waiting (only the
    * newest is written). Resolves once this record, or a newer one, is put.
    */
-  #write(c: Cell, record: Uint8Array, seq: number): Promise<boolean> {
+  #write(c: Cell, record: Uint8Array | Promise<Uint8Array>, seq: number): Promise<boolean> {
+    if (record instanceof Uint8Array && c.compressing === null) return this.#put(c, record, seq);
+    // Records go to the puts in the order they were made: one whose snapshot is compressed meanwhile is waited for.
+    const before = c.compressing;
+    let handed!: () => void;
+    const gate = new Promise<void>((resolve) => (handed = resolve));
+    c.compressing = gate;
+    const release = (): void => {
+      handed();
+      if (c.compressing === gate) c.compressing = null;
+    };
+    return Promise.all([before, record]).then(
+      async ([, bytes]) => {
+        await nextTurn();
+        const put = this.#put(c, bytes, seq);
+        release();
+        return put;
+      },
+      (err: unknown) => {
+        release();
+        this.#host.storeFailed('checkpoint', c.key, err);
+        return false;
+      },
+    );
+  }
+
+  /** When the put under way (if any) is done: true when it was written. */
+  #putDone(c: Cell): Promise<boolean> | null {
+    return c.putting ? new Promise<boolean>((resolve) => (c.afterPut ??= []).push(resolve)) : null;
+  }
+
+  /** `#write` of a record made: one put at a time (#putLoop), the newest waiting one replacing the others. */
+  #put(c: Cell, record: Uint8Array, seq: number): Promise<boolean> {
     c.record = record;
     c.recordSeq = seq;
     const done = new Promise<boolean>((resolve) => (c.afterPut ??= []).push(resolve));
@@ -799,7 +906,9 @@ export class DurableActors {
     this.#stopIdle(c);
     c.actor = null;
     a.durable = null;
-    const written = bytes !== true ? this.#checkpoint(c, bytes, wakeAt) : c.putting ? new Promise<boolean>((resolve) => (c.afterPut ??= []).push(resolve)) : null;
+    if (a.exitWatched) (c.exitWaiters ??= []).push(a.resolveExited);
+    // At rest, its last checkpoint, which may still be compressed or put, is its state: passivated once it is written.
+    const written = bytes !== true ? this.#checkpoint(c, bytes, wakeAt) : c.compressing !== null ? c.compressing.then(() => this.#putDone(c)) : this.#putDone(c);
     this.#setWake(c);
     if (written !== null) await written;
     return true;
@@ -843,6 +952,7 @@ export class DurableActors {
     this.#stopIdle(c);
     c.actor = null;
     a.durable = null;
+    if (a.exitWatched) (c.exitWaiters ??= []).push(a.resolveExited);
     c.atRest = false;
     try {
       await this.#activate(c);
@@ -866,6 +976,8 @@ export class DurableActors {
     a.durable = null;
     this.#stopIdle(c);
     c.exit?.resolve(reason);
+    for (const f of c.exitWaiters ?? []) f(reason);
+    c.exitWaiters = null;
     c.exit = null;
     if (this.#closed || reason === 'shutdown') return;
     this.#byId.delete(c.id);
@@ -890,11 +1002,18 @@ export class DurableActors {
     for (const c of this.#byId.values()) {
       this.#stopIdle(c);
       c.exit?.resolve('shutdown');
+      for (const f of c.exitWaiters ?? []) f('shutdown');
+      c.exitWaiters = null;
       c.exit = null;
       if (c.wakeTimer !== null) this.#host.clock.clearTimer(c.wakeTimer);
       c.wakeTimer = null;
     }
   }
+}
+
+/** The next turn of the event loop (after I/O): a large record is made and put in separate turns. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function count(n: number, what: string): number {

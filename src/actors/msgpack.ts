@@ -175,7 +175,9 @@ class Encoder {
   /** Makes room for n more bytes. */
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    const size = Math.max(this.buf.length * 2, this.pos + n);
+    // Past `pos` it is written before it is read: not zeroed first (a large bin, a snapshot in a record, is copied in).
+    const next = size < 65536 ? new Uint8Array(size) : new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);

@@ -26,7 +26,8 @@ export interface RefHost {
   stopActor(id: number, reason: string, timeout: number): Promise<string> | null;
   killActor(id: number): void;
   /** The exit promise of the live actor with this id, if any. */
-  exitedOf(id: number): Promise<string> | undefined;
+  /** The exit of a live actor (`watch`: the promise goes to the user, and must resolve whatever becomes of this instance), undefined once gone. */
+  exitedOf(id: number, watch?: boolean): Promise<string> | undefined;
   nameOf(id: number): string | null;
   info(id: number): ActorInfo | undefined;
   snapshot(id: number): Uint8Array;
@@ -152,7 +153,7 @@ export class ActorRef<In = unknown, Out = unknown> {
 
   /** Resolves with the exit reason when the actor exits ('noproc' if there was no such actor). */
   get exited(): Promise<string> {
-    return this.#host.exitedOf(this.id) ?? this.#exited ?? Promise.resolve('noproc');
+    return this.#host.exitedOf(this.id, true) ?? this.#exited ?? Promise.resolve('noproc');
   }
 
   /** Whether the actor is alive. */

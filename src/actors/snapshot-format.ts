@@ -75,7 +75,8 @@ export function isGroupSnapshot(data: Uint8Array): boolean {
 
 function pack(magic: Uint8Array, body: unknown): Uint8Array {
   const packed = packr.pack(body);
-  const out = new Uint8Array(magic.length + packed.length);
+  // Not zeroed first (every byte is written below): a snapshot of a large memory is large.
+  const out = new Uint8Array(Buffer.allocUnsafeSlow(magic.length + packed.length).buffer, 0, magic.length + packed.length);
   out.set(magic, 0);
   out.set(packed, magic.length);
   return out;

@@ -8,7 +8,7 @@
  */
 import { MAX_SERVICES, SERVICE_BASE, grantsOnRestore } from './service.js';
 import { ACTOR_SNAPSHOT_FORMAT, ID_MAX, arr, bool, bytes, fail, int, obj, packActor, readActorSnapshot, str } from './snapshot-format.js';
-import { restore as restoreVm, snapshot as snapshotVm, SnapshotError, Suspend, Trap, type Instance, type MemoryPool, type Value, type Module, type Imports } from '../vm/index.js';
+import { restore as restoreVm, snapshot as snapshotVm, snapshotAsync as snapshotVmAsync, SnapshotError, Suspend, Trap, type Instance, type MemoryPool, type Value, type Module, type Imports } from '../vm/index.js';
 import { Actor, type ActorHost, type Wait } from './actor.js';
 import { lowerLimits, Tree, type ActorLimits } from './limits.js';
 import type { ActorSchema } from './codec.js';
@@ -136,6 +136,29 @@ function valueTuple(v: Value): [string, unknown] {
  * snapshots: no page hashes).
  */
 export function snapshotActor(hive: SnapshotHost, a: Actor, moving = false): Uint8Array {
+  const body = actorBody(hive, a);
+  body['vm'] = snapshotVm(a.instance!, moving ? { track: false } : {});
+  const out = packActor(body);
+  a.snapshotTaken(out);
+  return out;
+}
+
+/**
+ * @internal `snapshotActor` (moving) whose memory, stack and tables are
+ * compressed on libuv's thread pool: the state is taken now, the bytes come
+ * when compressed (a durable actor's checkpoint: it does not hold up the
+ * thread).
+ */
+export async function snapshotActorAsync(hive: SnapshotHost, a: Actor): Promise<Uint8Array> {
+  const body = actorBody(hive, a);
+  body['vm'] = await snapshotVmAsync(a.instance!);
+  // Each copy of a large memory in a turn of its own (see DurableActors: a checkpoint does not hold the thread long).
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return packActor(body);
+}
+
+/** An actor's snapshot, but for its VM's (`vm`): everything copied or immutable. */
+function actorBody(hive: SnapshotHost, a: Actor): Record<string, unknown> {
   if (a.state === 'exited') throw new HiveStateError(`actor ${a.id} has exited`);
   if (a.state === 'running') throw new HiveStateError(`actor ${a.id} is running: snapshot it between slices, not from its own host calls`);
   const now = hive.clock.now();
@@ -201,11 +224,8 @@ export function snapshotActor(hive: SnapshotHost, a: Actor, moving = false): Uin
     ...(a.serviceCalls > 0 ? { serviceCalls: a.serviceCalls } : {}),
     // Ids below this were given out by its hive: the hive restoring it gives out none of them (the actor may hold any in its memory).
     idsBelow: hive.idsBelow,
-    vm: snapshotVm(a.instance!, moving ? { track: false } : {}),
   };
-  const out = packActor(body);
-  a.snapshotTaken(out);
-  return out;
+  return body;
 }
 
 // ---------------------------------------------------------------------------

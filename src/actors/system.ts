@@ -27,7 +27,7 @@ import { PartitionTransport, type Partition, type RestoredIds } from './partitio
 import { RemoteActor } from './remote.js';
 import { Rng } from './rng.js';
 import { Supervisor, type SupervisedActor, type SupervisorHost, type SupervisorSpec } from './supervisor.js';
-import { restoreActor, restoreActorParts, snapshotActor, type RestoreActorOptions, type SnapshotHost } from './snapshot.js';
+import { restoreActor, restoreActorParts, snapshotActor, snapshotActorAsync, type RestoreActorOptions, type SnapshotHost } from './snapshot.js';
 import { MAX_SERVICES, SERVICE_BASE, Service, isServiceAddress, type ServiceSystem } from './service.js';
 import { isServiceDefinition, type ServiceDefinition, type ServiceHandlers, type ServiceOptions } from '../bindings/service.js';
 import type { WorkerServiceModule } from './protocol.js';
@@ -1912,6 +1912,8 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
       t?.callers?.delete(s.from);
       return;
     }
+    // A durable actor holding signals (passivated, or journaling): the demonitor waits behind them, in order.
+    if (this.durable !== null && this.durable.holdsUndo(s)) return;
     if (!isProcess(t)) return;
     const refs = t.monitoredBy.get(s.from);
     refs?.delete(s.ref);
@@ -1980,6 +1982,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
 
   /** The receiver's side of an unlink. */
   private onUnlink(s: UnlinkSignal): void {
+    if (this.durable !== null && this.durable.holdsUndo(s)) return;
     const t = this.endpoints.get(s.to);
     if (isProcess(t)) t.links.delete(s.from);
   }
@@ -2282,6 +2285,10 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     return {
       clock: this.clock,
       moduleNamed: (name) => this.modules.byName(name),
+      limitsOf: (name) => {
+        const def = this.modules.byName(name);
+        return def === undefined ? this.limits : this.limitsFor(def, undefined);
+      },
       seed: this.seed,
       spawnDurable: (def, init, services, id, seed) => {
         if (id !== undefined) {
@@ -2291,7 +2298,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
         return this.start(def, { name: null, init, from: 0, linkTo: null, options: {}, tree: null, by: null, services: this.checkGrants(services), ...(id !== undefined ? { id } : {}), ...(seed !== undefined ? { seed } : {}) })!;
       },
       restoreDurable: (bytes, def, services, elapsedMs) => restoreActor(this, bytes, def, { id: 'same', services, untracked: true, elapsedMs }),
-      snapshotOf: (a) => snapshotActor(this, a, true),
+      snapshotOf: (a) => snapshotActorAsync(this, a),
       passivate: (a, snapshot, minLeftMs) => this.passivateActor(a, snapshot, minLeftMs),
       deliverJournaled: (s) => this.onMessage(s),
       redeliver: (s) => this.deliver(s),
@@ -2682,12 +2689,15 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   }
 
   /** The exit promise of a live actor. */
-  exitedOf(id: number): Promise<string> | undefined {
+  exitedOf(id: number, watch = false): Promise<string> | undefined {
     const r = this.endpoints.get(id);
     if (r instanceof RemoteActor) return r.alive ? r.exited : undefined;
     const a = this.actor(id);
     if (a === undefined) return this.durable?.exitedOf(id);
-    return a.alive ? a.exited : undefined;
+    if (!a.alive) return undefined;
+    // A durable actor passivated or restarted later resolves this instance's promise when it really exits (durable.ts).
+    if (watch) a.exitWatched = true;
+    return a.exited;
   }
 
   /** The name of a live actor. */

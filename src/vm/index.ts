@@ -17,7 +17,7 @@ export type { Outcome, Completion, HostCall, Features } from './api.js';
 export { WasmError, DecodeError, ValidationError, LinkError, Trap, Exhaustion, SnapshotError, StateError, type StackFrame } from './errors.js';
 export { i32, i64, f32, f64, f32bits, f64bits, f32FromBits, f64FromBits, toJs, fromJs, type Value, type ValueTypeName } from './values.js';
 export { ValType, type FuncType } from './types.js';
-export { snapshot, restore, readSnapshot, snapshotHostState, SNAPSHOT_FORMAT, CODE_VERSION, type SnapshotOptions, type RestoreOptions, type SnapshotInfo, type ReadSnapshotOptions, type ExternCodec } from './snapshot.js';
+export { snapshot, snapshotAsync, restore, readSnapshot, snapshotHostState, SNAPSHOT_FORMAT, CODE_VERSION, type SnapshotOptions, type RestoreOptions, type SnapshotInfo, type ReadSnapshotOptions, type ExternCodec } from './snapshot.js';
 export { decodeModule } from './decode.js';
 export { validateModule } from './validate.js';
 export { disassemble } from './disasm.js';

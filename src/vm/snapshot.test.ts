@@ -15,6 +15,7 @@ import {
   readSnapshot,
   restore,
   snapshot,
+  snapshotAsync,
   type Outcome,
 } from './index.js';
 
@@ -214,6 +215,22 @@ describe('snapshots', () => {
     expect(finish(c, c.resume({ fuel: 5000 }))).toEqual(whole.out);
     // Byte for byte what a tracked snapshot of the same state is.
     expect(snapshot(a)).toEqual(untracked);
+  });
+
+  it('snapshotAsync gives the bytes snapshot gives, of the state when it was called, though the instance runs on before they come', async () => {
+    const a = fresh();
+    a.fuel = 4000;
+    a.call('run', [i32(N)]);
+    const sync = snapshot(a, { track: false });
+    const later = snapshotAsync(a);
+    // The instance runs on, and changes its memory, stack and globals, while the snapshot is compressed.
+    a.resume({ fuel: 2000 });
+    expect(await later).toEqual(sync);
+    const b = restore(new Module(PROGRAM), await later);
+    expect(finish(b, b.resume({ fuel: 5000 }))).toEqual(whole.out);
+    expect(mem(b)).toEqual(whole.memory);
+    // Not a base: an incremental snapshot after it is as after the sync one with track: false (full here).
+    expect(readSnapshot(snapshot(a, { incremental: true })).incremental).toBe(false);
   });
 
   it('refuses a snapshot of another module with a clear SnapshotError', () => {

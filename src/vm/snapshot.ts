@@ -19,7 +19,7 @@
  */
 import { kMaxLength } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
+import { brotliCompress, brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import { SnapshotError, StateError, WasmError } from './errors.js';
 import { Instance, RESTORING, type Imports, type InstanceOptions } from './instance.js';
@@ -203,6 +203,16 @@ function compress(data: Uint8Array, quality: number): Uint8Array {
   );
 }
 
+/** `compress` on libuv's thread pool: the same bytes, without blocking the thread (snapshotAsync). */
+function compressAsync(data: Uint8Array, quality: number): Promise<Uint8Array> {
+  const window = Math.min(22, Math.max(16, Math.ceil(Math.log2(data.length + 1))));
+  return new Promise((resolve, reject) => {
+    brotliCompress(data, {
+      params: { [zlib.BROTLI_PARAM_QUALITY]: quality, [zlib.BROTLI_PARAM_SIZE_HINT]: data.length, [zlib.BROTLI_PARAM_LGWIN]: window },
+    }, (err, out) => (err !== null ? reject(err) : resolve(new Uint8Array(out))));
+  });
+}
+
 // ---------------------------------------------------------------------------
 // Words as bytes (little-endian, whatever the host)
 
@@ -234,12 +244,75 @@ function bytesToWords(b: Uint8Array, what: string): Int32Array {
  * function of another instance, or an externref the codec cannot encode).
  */
 export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uint8Array {
+  const level = options.level ?? 1;
+  return finish(capture(instance, options, (data) => compress(data, level)));
+}
+
+/**
+ * `snapshot`, with the compression on libuv's thread pool: the state is
+ * taken now (copied: the instance may run on at once), and the bytes, the
+ * same `snapshot` would give, come when compressed. Never incremental, and
+ * not a base for an incremental snapshot (no page hashes).
+ */
+export async function snapshotAsync(instance: Instance, options: Omit<SnapshotOptions, 'incremental' | 'track'> = {}): Promise<Uint8Array> {
+  const level = options.level ?? 1;
+  const raw = new Map<Uint8Array, Uint8Array>();
+  const taken = capture(instance, { ...options, incremental: false, track: false }, (data) => {
+    // A placeholder, replaced by the compressed bytes below.
+    const slot = new Uint8Array(0);
+    raw.set(slot, data);
+    return slot;
+  });
+  const squeezed = new Map(await Promise.all([...raw].map(async ([slot, data]) => [slot, await compressAsync(data, level)] as const)));
+  const fill = (x: Uint8Array): Uint8Array => squeezed.get(x) ?? x;
+  const body = taken.body;
+  body['frames'] = fill(body['frames'] as Uint8Array);
+  body['stack'] = fill(body['stack'] as Uint8Array);
+  for (const mem of body['memories'] as { data: Uint8Array }[]) mem.data = fill(mem.data);
+  for (const t of body['tables'] as { ids: Uint8Array }[]) t.ids = fill(t.ids);
+  return finish(taken);
+}
+
+/** What `capture` took: the body to encode, and what `finish` needs. */
+interface Taken {
+  instance: Instance;
+  body: Record<string, unknown>;
+  incremental: boolean;
+  track: boolean;
+  hashes: (Uint8Array | null)[][];
+}
+
+/** Encodes what `capture` took (the header, then the body), and keeps the page hashes of a tracked snapshot. */
+function finish(t: Taken): Uint8Array {
+  let encoded: Uint8Array;
+  try {
+    encoded = packr.pack(t.body);
+  } catch (e) {
+    throw new SnapshotError(`cannot encode the snapshot: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  // Not zeroed first (every byte is written below): a snapshot of a large memory is large.
+  const out = new Uint8Array(Buffer.allocUnsafeSlow(HEADER_BYTES + encoded.length).buffer, 0, HEADER_BYTES + encoded.length);
+  const dv = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  dv.setUint16(6, SNAPSHOT_FORMAT, true);
+  dv.setUint32(8, CODE_VERSION, true);
+  dv.setUint32(12, t.incremental ? FLAG_INCREMENTAL : 0, true);
+  out.set(moduleHash(t.instance.module), 16);
+  out.set(encoded, HEADER_BYTES);
+  if (t.track) tracked.set(t.instance, { id: sha256(out), pages: t.hashes });
+  return out;
+}
+
+/**
+ * Takes the instance's state into a snapshot's body, every value copied;
+ * `squeeze` compresses (now, or into a placeholder snapshotAsync fills).
+ */
+function capture(instance: Instance, options: SnapshotOptions, squeeze: (data: Uint8Array) => Uint8Array): Taken {
   const m = instance.machine;
   if (m.nest > 0) throw new StateError('cannot snapshot an instance while it runs');
   const module = instance.module;
   const ast = module.ast;
   const inst = instance.inst;
-  const level = options.level ?? 1;
   const prev = options.incremental === true ? tracked.get(instance) : undefined;
   const track = options.track !== false || prev !== undefined;
   const status: Status = instance.status;
@@ -275,7 +348,7 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
   const tables = inst.tables.slice(ast.numImportedTables).map((t) => {
     const ids = new Int32Array(t.elements.length);
     for (let i = 0; i < ids.length; i++) ids[i] = refToId(refs, t.elements[i]);
-    return { size: ids.length, ids: compress(wordsToBytes(ids), level) };
+    return { size: ids.length, ids: squeeze(wordsToBytes(ids)) };
   });
   const g0 = ast.numImportedGlobals;
   const gw = new Int32Array(2 * ast.globals.length);
@@ -322,7 +395,7 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
     hashes.push(hs);
     const raw = new Uint8Array(keep.length * PAGE);
     keep.forEach((p, i) => raw.set(u8.subarray(p * PAGE, (p + 1) * PAGE), i * PAGE));
-    return { pages, index: wordsToBytes(Uint32Array.from(keep)), data: compress(raw, level) };
+    return { pages, index: wordsToBytes(Uint32Array.from(keep)), data: squeeze(raw) };
   });
 
   const refList: unknown[] = [];
@@ -335,10 +408,10 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
     used: m.used,
     // Units paid toward the instruction the call stopped inside (see payInParts in interp.ts), or -1.
     part: status === 'out-of-fuel' ? m.part : -1,
-    frames: compress(wordsToBytes(frames), level),
+    frames: squeeze(wordsToBytes(frames)),
     names,
     stackWords,
-    stack: compress(wordsToBytes(m.S.subarray(0, stackWords)), level),
+    stack: squeeze(wordsToBytes(m.S.subarray(0, stackWords))),
     pending,
     globals: wordsToBytes(gw),
     memories,
@@ -353,23 +426,7 @@ export function snapshot(instance: Instance, options: SnapshotOptions = {}): Uin
     body['pendingName'] = { module: call.module, name: call.name };
   } else body['pendingName'] = null;
   if (prev !== undefined) body['base'] = prev.id;
-
-  let encoded: Uint8Array;
-  try {
-    encoded = packr.pack(body);
-  } catch (e) {
-    throw new SnapshotError(`cannot encode the snapshot: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const out = new Uint8Array(HEADER_BYTES + encoded.length);
-  const dv = new DataView(out.buffer);
-  out.set(MAGIC, 0);
-  dv.setUint16(6, SNAPSHOT_FORMAT, true);
-  dv.setUint32(8, CODE_VERSION, true);
-  dv.setUint32(12, prev !== undefined ? FLAG_INCREMENTAL : 0, true);
-  out.set(moduleHash(module), 16);
-  out.set(encoded, HEADER_BYTES);
-  if (track) tracked.set(instance, { id: sha256(out), pages: hashes });
-  return out;
+  return { instance, body, incremental: prev !== undefined, track, hashes };
 }
 
 /** A reference as saved: a function by its index in the instance, an extern value as itself or through the codec. */
