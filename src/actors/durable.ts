@@ -37,6 +37,7 @@ import type { DurableOptions, ModuleDef } from './types.js';
 import type { ActorLimits } from './limits.js';
 import type { Clock, TimerHandle } from '../scheduler/index.js';
 import { SERVICE_BASE } from './service.js';
+import { nextTurn } from './snapshot.js';
 import type { JournalEntry, Store } from '../store/index.js';
 
 
@@ -1009,11 +1010,6 @@ export class DurableActors {
       c.wakeTimer = null;
     }
   }
-}
-
-/** The next turn of the event loop (after I/O): a large record is made and put in separate turns. */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function count(n: number, what: string): number {

@@ -74,7 +74,17 @@ export function isGroupSnapshot(data: Uint8Array): boolean {
 }
 
 function pack(magic: Uint8Array, body: unknown): Uint8Array {
+  return withMagic(magic, packr.pack(body));
+}
+
+/** @internal `packActor` in two turns of the event loop: the body encoded, then copied after its magic (a large snapshot takes a while to copy). */
+export async function packActorAsync(body: Record<string, unknown>, turn: () => Promise<void>): Promise<Uint8Array> {
   const packed = packr.pack(body);
+  await turn();
+  return withMagic(ACTOR_MAGIC, packed);
+}
+
+function withMagic(magic: Uint8Array, packed: Uint8Array): Uint8Array {
   // Not zeroed first (every byte is written below): a snapshot of a large memory is large.
   const out = new Uint8Array(Buffer.allocUnsafeSlow(magic.length + packed.length).buffer, 0, magic.length + packed.length);
   out.set(magic, 0);

@@ -7,7 +7,7 @@
  * the bytes may come from anywhere.
  */
 import { MAX_SERVICES, SERVICE_BASE, grantsOnRestore } from './service.js';
-import { ACTOR_SNAPSHOT_FORMAT, ID_MAX, arr, bool, bytes, fail, int, obj, packActor, readActorSnapshot, str } from './snapshot-format.js';
+import { ACTOR_SNAPSHOT_FORMAT, ID_MAX, arr, bool, bytes, fail, int, obj, packActor, packActorAsync, readActorSnapshot, str } from './snapshot-format.js';
 import { restore as restoreVm, snapshot as snapshotVm, snapshotAsync as snapshotVmAsync, SnapshotError, Suspend, Trap, type Instance, type MemoryPool, type Value, type Module, type Imports } from '../vm/index.js';
 import { Actor, type ActorHost, type Wait } from './actor.js';
 import { lowerLimits, Tree, type ActorLimits } from './limits.js';
@@ -153,8 +153,18 @@ export async function snapshotActorAsync(hive: SnapshotHost, a: Actor): Promise<
   const body = actorBody(hive, a);
   body['vm'] = await snapshotVmAsync(a.instance!);
   // Each copy of a large memory in a turn of its own (see DurableActors: a checkpoint does not hold the thread long).
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  return packActor(body);
+  await nextTurn();
+  return packActorAsync(body, nextTurn);
+}
+
+/**
+ * @internal The next turn of the event loop, after its timers and I/O: a
+ * large snapshot or record is made in several turns (durable checkpoints).
+ * (One setImmediate set from an I/O callback runs in the same turn, before
+ * any I/O; one set from there runs in the next.)
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 /** An actor's snapshot, but for its VM's (`vm`): everything copied or immutable. */

@@ -264,13 +264,23 @@ export async function snapshotAsync(instance: Instance, options: Omit<SnapshotOp
     return slot;
   });
   const squeezed = new Map(await Promise.all([...raw].map(async ([slot, data]) => [slot, await compressAsync(data, level)] as const)));
+  // Encoded, then copied after its header, each in a turn of the event loop of its own, after its timers and I/O
+  // (a large memory takes a while to copy).
+  await nextTurn();
   const fill = (x: Uint8Array): Uint8Array => squeezed.get(x) ?? x;
   const body = taken.body;
   body['frames'] = fill(body['frames'] as Uint8Array);
   body['stack'] = fill(body['stack'] as Uint8Array);
   for (const mem of body['memories'] as { data: Uint8Array }[]) mem.data = fill(mem.data);
   for (const t of body['tables'] as { ids: Uint8Array }[]) t.ids = fill(t.ids);
-  return finish(taken);
+  const encoded = encodeBody(taken.body);
+  await nextTurn();
+  return withHeader(taken, encoded);
+}
+
+/** The next turn of the event loop, after its timers and I/O (one setImmediate set from an I/O callback runs before any). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 /** What `capture` took: the body to encode, and what `finish` needs. */
@@ -284,12 +294,19 @@ interface Taken {
 
 /** Encodes what `capture` took (the header, then the body), and keeps the page hashes of a tracked snapshot. */
 function finish(t: Taken): Uint8Array {
-  let encoded: Uint8Array;
+  return withHeader(t, encodeBody(t.body));
+}
+
+function encodeBody(body: Record<string, unknown>): Uint8Array {
   try {
-    encoded = packr.pack(t.body);
+    return packr.pack(body);
   } catch (e) {
     throw new SnapshotError(`cannot encode the snapshot: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/** The snapshot: its header, then the encoded body. */
+function withHeader(t: Taken, encoded: Uint8Array): Uint8Array {
   // Not zeroed first (every byte is written below): a snapshot of a large memory is large.
   const out = new Uint8Array(Buffer.allocUnsafeSlow(HEADER_BYTES + encoded.length).buffer, 0, HEADER_BYTES + encoded.length);
   const dv = new DataView(out.buffer);
@@ -393,7 +410,8 @@ function capture(instance: Instance, options: SnapshotOptions, squeeze: (data: U
       }
     }
     hashes.push(hs);
-    const raw = new Uint8Array(keep.length * PAGE);
+    // Not zeroed first: every byte is copied in below.
+    const raw = new Uint8Array(Buffer.allocUnsafeSlow(keep.length * PAGE).buffer, 0, keep.length * PAGE);
     keep.forEach((p, i) => raw.set(u8.subarray(p * PAGE, (p + 1) * PAGE), i * PAGE));
     return { pages, index: wordsToBytes(Uint32Array.from(keep)), data: squeeze(raw) };
   });

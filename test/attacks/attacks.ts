@@ -11,6 +11,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import type { Hive, ActorRef } from '../../src/actors/index.js';
 import { wat } from '../helpers/wat.js';
 import { SERVICE_ATTACKS } from './services-attacks.js';
+import { DURABLE_ATTACKS, DURABLE_HIVES, type HiveSetup } from './durable-attacks.js';
 
 /** What an attack gets from the child. */
 export interface AttackContext {
@@ -392,7 +393,19 @@ export const ATTACKS: Record<string, Attack> = {
 
   /** Attacks on native services (services-attacks.ts). */
   ...SERVICE_ATTACKS,
+
+  /** Attacks on durable actors (durable-attacks.ts). */
+  ...DURABLE_ATTACKS,
 };
+
+/**
+ * The hives of the attacks that need more than `new Hive()` (child.ts makes
+ * the others so): the durable attacks' store (durable-attacks.ts).
+ */
+export const HIVES: Record<string, () => Promise<HiveSetup>> = {
+  ...DURABLE_HIVES,
+};
+export type { HiveSetup };
 
 /** `n` bytes of 0x01 as one Brotli stream (compressed 64 MiB at a time, so the host never holds them all). */
 async function bomb(n: number): Promise<Uint8Array> {

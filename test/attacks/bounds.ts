@@ -6,6 +6,7 @@
  */
 import type { Bars, ChildResult } from './harness.js';
 import { SERVICE_BARS } from './services-attacks.js';
+import { DURABLE_BARS } from './durable-attacks.js';
 
 type Counters = ChildResult['counters'];
 
@@ -84,4 +85,6 @@ export const ATTACK_BARS: Record<string, Bars> = {
   'deep-recursion': { rssMB: BASE + 400 },
   // Native services (services-attacks.ts).
   ...SERVICE_BARS,
+  // Durable actors (durable-attacks.ts).
+  ...DURABLE_BARS,
 };

@@ -17,7 +17,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 // (Typed as src/ for the type checker: the two are the same API.)
 const { Hive } = (await import('../../dist/actors/index.js' as string)) as typeof import('../../src/actors/index.js');
 const { Instance, Module } = (await import('../../dist/vm/index.js' as string)) as typeof import('../../src/vm/index.js');
-import { ATTACKS, type AttackContext, type Running } from './attacks.js';
+import { ATTACKS, HIVES, type AttackContext, type Running } from './attacks.js';
 import { wat } from '../helpers/wat.js';
 import { JIT_WAIT_MS } from './harness.js';
 
@@ -47,7 +47,9 @@ function mark(what: string): void {
 }
 mark('start');
 
-const hive = new Hive();
+// The default configuration; an attack of HIVES gets what it needs besides (the durable attacks: a store).
+const setup = await HIVES[name]?.();
+const hive = new Hive(setup?.options);
 mark('hive made');
 
 /**
@@ -299,13 +301,15 @@ if (process.env['ATTACK_PREWARM'] === '1') {
   // WARM_MS in a scratch hive first, so that V8 has compiled the attacker's
   // code paths; the measured run then shows what the attack costs once the
   // JIT has seen it, apart from the stall of its first run.
-  const scratch = new Hive();
+  const scratchSetup = await HIVES[name]?.();
+  const scratch = new Hive(scratchSetup?.options);
   scratch.define('counter', readFileSync(new URL('../guests/counter.wasm', import.meta.url)));
   const scratchCtx: AttackContext = { hive: scratch, counter: scratch.spawn('counter'), counters: {}, caught: () => undefined };
   const r = await attack(scratchCtx);
   await new Promise((res) => setTimeout(res, WARM_MS));
   r?.stop?.();
   scratch.close();
+  await scratchSetup?.close();
 }
 await Promise.all([...outstanding]);
 latencies.length = 0;
@@ -358,6 +362,12 @@ const actorsAlive = hive.actorIds().length;
 const closeStart = performance.now();
 hive.close();
 const closeMs = performance.now() - closeStart;
+// What the hive's options held (a store): closed after the hive, its files removed.
+try {
+  await setup?.close();
+} catch (e) {
+  ctx.caught('setupCloseError', e);
+}
 
 const sorted = latencies.slice().sort((a, b) => a - b);
 const pct = (q: number): number | null => {

@@ -17,7 +17,7 @@
  * (a diagnostic) runs each attack once in a scratch hive before the measured run.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,12 @@ export const HANG_AFTER_MS = 20_000;
  * deadline allows for it.
  */
 export const JIT_WAIT_MS = Number(process.env['ATTACK_JIT_WAIT_MS'] ?? 10_000);
+/**
+ * The temp dirs of the durable attacks' stores (durable-attacks.ts): this,
+ * the child's pid, '-', a random suffix. The child removes its own; the
+ * harness what a child that died left.
+ */
+export const STORE_DIR_PREFIX = 'wasmhive-attack-durable-';
 /** RSS past which the harness kills the child (MiB): a failure, and a guard for the shared machine. */
 export const RSS_CAP_MB = 2048;
 
@@ -182,6 +188,8 @@ function runChild(attack: string, options: { seconds?: number }): Promise<Attack
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       clearInterval(watch);
+      // A child that died (or was killed) before it closed its durable store leaves its files: removed here.
+      removeStoreDirs(child.pid);
       let result: ChildResult | null = null;
       try {
         if (line.trim() !== '') result = JSON.parse(line.trim().split('\n')[0]!) as ChildResult;
@@ -205,6 +213,16 @@ function runChild(attack: string, options: { seconds?: number }): Promise<Attack
       resolve(run);
     });
   });
+}
+
+/** Removes the temp dirs of the durable attacks' stores that the child `pid` left (durable-attacks.ts names them after it). */
+function removeStoreDirs(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    for (const d of readdirSync(tmpdir())) if (d.startsWith(`${STORE_DIR_PREFIX}${pid}-`)) rmSync(join(tmpdir(), d), { recursive: true, force: true });
+  } catch {
+    // nothing to remove
+  }
 }
 
 /** The bars an attack is held to. */
