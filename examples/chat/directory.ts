@@ -4,8 +4,9 @@
 // room's durable actor (`rooms.open(name)` answers its pid).
 //
 // Requests (calls; MessagePack arrays):
-//   ["room", name] -> the room's pid, or a str saying why not (too many rooms)
-//   ["list"]       -> the str '["a","b",...]' (a JSON array of the names, sorted)
+//   ["room", name] -> the room's pid, or [code, message] saying why not
+//                     (code "too_many_rooms", or "unavailable": the room could not be opened)
+//   ["list"]       -> the str '["a","b",...]' (a JSON array of the names, sorted; made again only when a room is added)
 //
 // Build: node guest/assemblyscript/build.mjs (writes directory.wasm).
 import {
@@ -20,6 +21,7 @@ export function main(): void {
   const names = new Array<string>();
   const known = new Set<string>();
   const answer = new Encoder(64);
+  let list = "[]";
   while (true) {
     const m = receiveMessage();
     if (m == null || m.kind != MESSAGE) continue;
@@ -28,24 +30,25 @@ export function main(): void {
     const op = d.readString();
     if (!d.ok) continue;
     if (op == "list" && n == 1) {
-      replyBytes(answer.reset().str(stringArray(names)).finish());
+      replyBytes(answer.reset().str(list).finish());
     } else if (op == "room" && n == 2) {
       const name = d.readString();
       if (!d.ok) continue;
       if (!known.has(name) && names.length >= MAX_ROOMS) {
-        replyBytes(answer.reset().str("at most " + MAX_ROOMS.toString() + " rooms").finish());
+        replyBytes(answer.reset().arrayHeader(2).str("too_many_rooms").str("at most " + MAX_ROOMS.toString() + " rooms").finish());
         continue;
       }
       // Asked each time: the service gives the room's actor now (restored, or woken).
       const pid = callService<string, Value>(svc, "open", name, 5000).asPid();
       if (lastStatus() != 0 || pid <= 0) {
-        replyBytes(answer.reset().str("the room could not be opened: " + statusName(lastStatus()) + " " + serviceError()).finish());
+        replyBytes(answer.reset().arrayHeader(2).str("unavailable").str("the room could not be opened: " + statusName(lastStatus()) + " " + serviceError()).finish());
         continue;
       }
       if (!known.has(name)) {
         known.add(name);
         names.push(name);
         names.sort((a: string, b: string): i32 => (a < b ? -1 : a > b ? 1 : 0));
+        list = stringArray(names);
       }
       replyBytes(answer.reset().pid(pid).finish());
     }

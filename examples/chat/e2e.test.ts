@@ -338,7 +338,8 @@ describe.skipIf(executablePath === null)(`the web client in Chromium${executable
     await expect.poll(async () => (await shown(ada, 'flood')).length + (await failed.count()), WAIT).toBe(80);
     expect(await ada.getByTestId('pending-post').count()).toBe(await failed.count());
     expect(await failed.count()).toBeGreaterThan(0);
-    expect((await shown(ada, 'flood')).length).toBeGreaterThanOrEqual(20);
+    // The burst of 20 requests, less the join.
+    expect((await shown(ada, 'flood')).length).toBeGreaterThanOrEqual(19);
     expect(await failed.first().textContent()).toContain('too fast');
     expect(await connection(ada)).toBe('ready');
     // The posts that went through are in order, with no gap.

@@ -44,12 +44,9 @@ export function errorFrame(code: string, message: string, room: string, ref: str
 
 /** A JSON array of strings. */
 export function stringArray(items: Array<string>): string {
-  let s = "[";
-  for (let i = 0; i < items.length; i++) {
-    if (i > 0) s += ",";
-    s += quote(items[i]);
-  }
-  return s + "]";
+  const parts = new Array<string>(items.length);
+  for (let i = 0; i < items.length; i++) parts[i] = quote(items[i]);
+  return "[" + parts.join(",") + "]";
 }
 
 /** UTF-8 bytes of a frame (what the actors send the server). */

@@ -9,7 +9,8 @@
 // Init: its name (a string). Requests (MessagePack arrays; the session puts
 // its own pid in, as a call's sender is a reply address):
 //   call ["join", session, outbox, name]  -> the str '"history":[...],"members":[...]'
-//                                            (a fragment of the session's `joined` frame)
+//                                            (a fragment of the session's `joined` frame),
+//                                            or ["room_full", message] past MAX_MEMBERS
 //   send ["leave", session]
 //   send ["post", session, outbox, name, text, ts, ref]: the author's outbox
 //        gets `ack` (the post was journaled before the room took it) or an
@@ -39,6 +40,8 @@ import { JsonBytes, errorFrame, quote, stringArray, utf8 } from "./json";
 
 /** Messages kept and sent on join. */
 const HISTORY = 100;
+/** Members at once (each is monitored: an actor holds at most 1,000 monitors). */
+const MAX_MEMBERS = 500;
 
 class Member {
   constructor(public pid: i32, public out: i32, public name: string, public ref: i32) {}
@@ -119,6 +122,10 @@ function presence(who: string, event: string, except: i32): void {
 }
 
 function join(session: i32, outbox: i32, who: string): void {
+  if (memberAt(session) < 0 && members.length >= MAX_MEMBERS) {
+    replyBytes(answer.reset().arrayHeader(2).str("room_full").str("at most " + MAX_MEMBERS.toString() + " members in a room").finish());
+    return;
+  }
   if (memberAt(session) < 0) {
     members.push(new Member(session, outbox, who, monitor(session)));
     presence(who, "join", session);

@@ -43,6 +43,20 @@ const HEARTBEAT_MS = 30_000;
 const NAME = /^[A-Za-z0-9_.-](?:[A-Za-z0-9_. -]*[A-Za-z0-9_.-])?$/;
 const ROOM = /^[a-z0-9_-]+$/;
 const REF_CHARS = 64;
+/**
+ * Requests of a connection on their way into its session's mailbox: past
+ * PAUSE_AT the server stops reading its socket (TCP holds the client back),
+ * and reads again below RESUME_AT. So a client that sends faster than its
+ * session takes its requests costs the server a bounded amount of memory.
+ */
+const PAUSE_AT = 64;
+const RESUME_AT = 16;
+/** A session that takes none of its requests for this long is stuck: its connection is closed. */
+const SESSION_STUCK_MS = 30_000;
+
+function validRef(ref) {
+  return typeof ref === 'string' && ref.length <= REF_CHARS * 2 && chars(ref) <= REF_CHARS && ref.isWellFormed();
+}
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png', '.svg': 'image/svg+xml', '.ico': 'image/x-icon' };
 
@@ -114,7 +128,26 @@ export async function startChat(options = {}) {
     log.info(recovered, 'chat: recovered');
 
     const files = await publicFiles();
-    http = createServer((req, res) => serveFile(files, req, res));
+    // A socket that does not finish its request (or its WebSocket upgrade) within helloMs is closed, and there are
+    // at most maxConnections and a few (pages being fetched) sockets at once.
+    http = createServer({ requestTimeout: helloMs, headersTimeout: helloMs, connectionsCheckingInterval: Math.min(helloMs, 1_000) }, (req, res) => serveFile(files, req, res));
+    http.maxConnections = maxConnections + 64;
+    // (Node times out a request whose headers it has begun to read; a socket that sends nothing, or never ends
+    // its request line, is closed here.)
+    const silent = new Map();
+    http.on('connection', (socket) => {
+      silent.set(socket, setTimeout(() => socket.destroy(), helloMs));
+      socket.once('close', () => {
+        clearTimeout(silent.get(socket));
+        silent.delete(socket);
+      });
+    });
+    const spoke = (socket) => {
+      clearTimeout(silent.get(socket));
+      silent.delete(socket);
+    };
+    http.on('request', (req) => spoke(req.socket));
+    http.on('upgrade', (req, socket) => spoke(socket));
     wss = new WebSocketServer({ server: http, path: '/ws', maxPayload: MAX_PAYLOAD });
     wss.on('connection', (ws) => {
       if (connections.size >= maxConnections) {
@@ -261,6 +294,9 @@ class Connection {
   #inbox = null;
   #alive = true;
   #closed = false;
+  /** Requests sent to the session and not yet in its mailbox; whether the socket is paused for them. */
+  #inflight = 0;
+  #paused = false;
   #hello;
   #outboxes;
 
@@ -316,7 +352,7 @@ class Connection {
   #error(code, message, req) {
     const e = { type: 'error', code, message };
     if (req !== undefined && typeof req.room === 'string' && req.room.length <= LIMITS.maxRoomChars * 4) e.room = req.room;
-    if (req !== undefined && typeof req.ref === 'string' && req.ref.length <= REF_CHARS) e.ref = req.ref;
+    if (req !== undefined && validRef(req.ref)) e.ref = req.ref;
     this.send(JSON.stringify(e));
   }
 
@@ -332,7 +368,7 @@ class Connection {
       return this.#error('bad_json', 'not JSON');
     }
     if (req === null || typeof req !== 'object' || Array.isArray(req)) return this.#error('bad_json', 'a frame is a JSON object');
-    if (req.ref !== undefined && (typeof req.ref !== 'string' || req.ref.length > REF_CHARS)) return this.#error('bad_request', `ref is a string of at most ${REF_CHARS} characters`);
+    if (req.ref !== undefined && !validRef(req.ref)) return this.#error('bad_request', `ref is a string of at most ${REF_CHARS} characters, well-formed Unicode`);
     const ref = req.ref ?? '';
     if (typeof req.type !== 'string') return this.#error('bad_request', 'a frame has a type', req);
     if (req.type === 'ping') return this.send(JSON.stringify(req.ref === undefined ? { type: 'pong' } : { type: 'pong', ref }));
@@ -382,12 +418,26 @@ class Connection {
   }
 
   #toSession(msg) {
-    try {
-      this.#session.send(msg);
-    } catch (err) {
-      this.#log.warn({ err }, 'chat: the session is gone');
-      this.close(1011, 'session ended');
+    this.#inflight++;
+    if (this.#inflight >= PAUSE_AT && !this.#paused) {
+      this.#paused = true;
+      this.#ws.pause();
     }
+    this.#session.sendWait(msg, { timeout: SESSION_STUCK_MS }).then(
+      () => {
+        this.#inflight--;
+        if (this.#paused && this.#inflight <= RESUME_AT && !this.#closed) {
+          this.#paused = false;
+          this.#ws.resume();
+        }
+      },
+      (err) => {
+        this.#inflight--;
+        if (this.#closed) return;
+        this.#log.warn({ err }, 'chat: the session took no request');
+        this.close(1011, 'session ended');
+      },
+    );
   }
 }
 

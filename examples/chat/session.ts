@@ -1,6 +1,7 @@
 // A chat session: one actor per WebSocket connection, on the worker pool.
 // It keeps its user's name, the rooms it joined (at most MAX_ROOMS) and its
-// posting budget (a token bucket: RATE a second, bursts of BURST).
+// budget of requests (a token bucket: RATE a second, bursts of BURST; posts,
+// joins, leaves and lists alike).
 //
 // Init: {name: str, out: pid (the server's inbox of this connection), dir: pid (the directory)}.
 // From the server (MessagePack arrays; ref "" when the client gave none):
@@ -17,7 +18,7 @@ import {
 import { errorFrame, quote, refField, utf8 } from "./json";
 
 const MAX_ROOMS = 10;
-const RATE: f64 = 10; // posts a second
+const RATE: f64 = 10; // requests a second
 const BURST: f64 = 20;
 /** How long a request to a room or the directory may take. */
 const CALL_MS = 5000;
@@ -57,12 +58,34 @@ function callText(to: i32, bytes: Uint8Array, what: string, room: string, ref: s
   return s;
 }
 
+/** Takes one request from the budget (every request: posts, joins, leaves, lists), or fails it with `rate_limited`. */
+function allowed(room: string, ref: string): bool {
+  const t = now();
+  tokens += (<f64>(t - lastRefill) / 1000.0) * RATE;
+  if (tokens > BURST) tokens = BURST;
+  lastRefill = t;
+  if (tokens < 1) {
+    fail("rate_limited", "at most " + (<i32>RATE).toString() + " requests a second", room, ref);
+    return false;
+  }
+  tokens -= 1;
+  return true;
+}
+
+/** The error a refusal carries: ["code", "message"] (a directory's or a room's answer that is not what was asked). */
+function refused(v: Value, what: string, room: string, ref: string): void {
+  const code = v.at(0).asString();
+  fail(code.length > 0 ? code : "unavailable", v.length > 1 ? v.at(1).asString() : what + ": a bad answer", room, ref);
+}
+
 function listRooms(ref: string): void {
+  if (!allowed("", ref)) return;
   const list = callText(dir, req.reset().arrayHeader(1).str("list").finish(), "the directory", "", ref);
   if (list != null) emit('{"type":"rooms","rooms":' + list + refField(ref) + "}");
 }
 
 function join(room: string, ref: string): void {
+  if (!allowed(room, ref)) return;
   if (!rooms.has(room) && rooms.size >= MAX_ROOMS) {
     fail("too_many_rooms", "at most " + MAX_ROOMS.toString() + " rooms at once", room, ref);
     return;
@@ -75,8 +98,8 @@ function join(room: string, ref: string): void {
   }
   const d = m.decoder();
   const v = d.readValue();
-  if (v.isString) {
-    fail("too_many_rooms", v.asString(), room, ref);
+  if (v.isArray) {
+    refused(v, "the directory", room, ref);
     return;
   }
   const pid = v.asPid();
@@ -84,13 +107,30 @@ function join(room: string, ref: string): void {
     fail("unavailable", "the directory: a bad answer", room, ref);
     return;
   }
-  const frag = callText(pid, req.reset().arrayHeader(4).str("join").pid(me).pid(out).str(name).finish(), "the room", room, ref);
-  if (frag == null) return;
+  const answer = callBytes(pid, req.reset().arrayHeader(4).str("join").pid(me).pid(out).str(name).finish(), CALL_MS);
+  if (answer == null) {
+    // The room may take the join later (it is journaled): it is told to forget it, so that a client told
+    // `unavailable` is not a member.
+    sendBytes(pid, req.reset().arrayHeader(2).str("leave").pid(me).finish(), CALL_MS);
+    fail("unavailable", "the room: " + statusName(lastStatus()), room, ref);
+    return;
+  }
+  const a = answer.decoder().readValue();
+  if (a.isArray) {
+    refused(a, "the room", room, ref);
+    return;
+  }
+  if (!a.isString) {
+    fail("unavailable", "the room: a bad answer", room, ref);
+    return;
+  }
+  const frag = a.asString();
   rooms.set(room, pid);
   emit('{"type":"joined","room":' + quote(room) + "," + frag + refField(ref) + "}");
 }
 
 function leave(room: string, ref: string): void {
+  if (!allowed(room, ref)) return;
   if (!rooms.has(room)) {
     fail("not_joined", "not in this room", room, ref);
     return;
@@ -107,15 +147,7 @@ function post(room: string, text: Uint8Array, ts: i64, ref: string, refRaw: Uint
     fail("not_joined", "join the room first", room, ref);
     return;
   }
-  const t = now();
-  tokens += (<f64>(t - lastRefill) / 1000.0) * RATE;
-  if (tokens > BURST) tokens = BURST;
-  lastRefill = t;
-  if (tokens < 1) {
-    fail("rate_limited", "at most " + (<i32>RATE).toString() + " posts a second", room, ref);
-    return;
-  }
-  tokens -= 1;
+  if (!allowed(room, ref)) return;
   // Returns once the room's journal has it; the room answers the client itself (ack, or error), on the main thread.
   const s = sendBytes(rooms.get(room), req.reset().arrayHeader(7).str("post").pid(me).pid(out).raw(nameRaw).raw(text).int(ts).raw(refRaw).finish(), CALL_MS);
   if (s != 0) fail("unavailable", "the room: " + statusName(s), room, ref);

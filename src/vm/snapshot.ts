@@ -203,6 +203,9 @@ function compress(data: Uint8Array, quality: number): Uint8Array {
   );
 }
 
+/** Data from this size on is compressed on the thread pool by snapshotAsync (256 KiB: about a millisecond here). */
+const ASYNC_COMPRESS_BYTES = 256 << 10;
+
 /** `compress` on libuv's thread pool: the same bytes, without blocking the thread (snapshotAsync). */
 function compressAsync(data: Uint8Array, quality: number): Promise<Uint8Array> {
   const window = Math.min(22, Math.max(16, Math.ceil(Math.log2(data.length + 1))));
@@ -258,6 +261,8 @@ export async function snapshotAsync(instance: Instance, options: Omit<SnapshotOp
   const level = options.level ?? 1;
   const raw = new Map<Uint8Array, Uint8Array>();
   const taken = capture(instance, { ...options, incremental: false, track: false }, (data) => {
+    // Small data at once (a trip to the thread pool costs more, and waits behind the file system's work there).
+    if (data.length < ASYNC_COMPRESS_BYTES) return compress(data, level);
     // A placeholder, replaced by the compressed bytes below.
     const slot = new Uint8Array(0);
     raw.set(slot, data);
