@@ -11,81 +11,10 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChat } from './server.mjs';
+import { Client, type Frame } from './client.test-helper.js';
 
-type Frame = { type: string; [k: string]: unknown };
 type Chat = Awaited<ReturnType<typeof startChat>>;
 
-/** A WebSocket client that keeps every frame it gets, for `take` to find. */
-class Client {
-  readonly frames: Frame[] = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  #waiters: { pred: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data, binary) => {
-      expect(binary).toBe(false);
-      const f = JSON.parse(data.toString()) as Frame;
-      const i = this.#waiters.findIndex((w) => w.pred(f));
-      if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(f);
-      else this.frames.push(f);
-    });
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  }
-
-  static async open(url: string): Promise<Client> {
-    const ws = new WebSocket(url);
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
-    return new Client(ws);
-  }
-
-  /** Opens a connection and says hello as `name`. */
-  static async hello(url: string, name: string): Promise<Client> {
-    const c = await Client.open(url);
-    c.send({ type: 'hello', name });
-    await c.take((f) => f.type === 'welcome');
-    return c;
-  }
-
-  send(frame: object | string | Buffer): void {
-    this.ws.send(typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame));
-  }
-
-  /** The first frame, received or to come, that `pred` accepts (taken out of `frames`); rejects after `ms`. */
-  take(pred: (f: Frame) => boolean, ms = 10_000): Promise<Frame> {
-    const i = this.frames.findIndex(pred);
-    if (i >= 0) return Promise.resolve(this.frames.splice(i, 1)[0]!);
-    return new Promise((resolve, reject) => {
-      const w = { pred, resolve: (f: Frame) => (clearTimeout(t), resolve(f)) };
-      const t = setTimeout(() => {
-        this.#waiters.splice(this.#waiters.indexOf(w), 1);
-        reject(new Error(`no frame as expected within ${ms} ms; got ${JSON.stringify(this.frames).slice(0, 500)}`));
-      }, ms);
-      this.#waiters.push(w);
-    });
-  }
-
-  /** The answer to a request: sends it with a fresh ref and takes the frame that carries that ref back. */
-  async ask(req: object): Promise<Frame> {
-    const ref = `r${++Client.refs}`;
-    this.send({ ...req, ref });
-    return this.take((f) => f.ref === ref);
-  }
-  static refs = 0;
-
-  /** The error a request gets (its code). */
-  async errorOf(req: object): Promise<string> {
-    const f = await this.ask(req);
-    expect(f.type).toBe('error');
-    return f.code as string;
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
 
 const error = (code: string) => (f: Frame) => f.type === 'error' && f.code === code;
 

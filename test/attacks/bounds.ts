@@ -4,11 +4,12 @@
  * bound is the child's RSS under no attack plus what the hive's default
  * limits (src/actors/limits.ts) let the attack hold, rounded up.
  */
-import type { Bars, ChildResult } from './harness.js';
+import { BASE_RSS_MB, atMost, type Bars, type ChildResult } from './harness.js';
+
+type Counters = ChildResult['counters'];
 import { SERVICE_BARS } from './services-attacks.js';
 import { DURABLE_BARS } from './durable-attacks.js';
 
-type Counters = ChildResult['counters'];
 
 /** A host error must be one of the runtime's typed errors, never a raw RangeError or TypeError from inside it. */
 function typed(c: Counters, key: string): string[] {
@@ -24,19 +25,8 @@ function equal(c: Counters, want: Counters): string[] {
     .map(([k, v]) => `${k} is ${String(c[k])}, not ${String(v)}`);
 }
 
-/**
- * Counters that must stay at or under a bound: queues the hive's documented
- * defaults bound (1,000 signals or monitors per actor; 64 MiB of queued
- * messages per spawn tree), so that growth shows even in a short run.
- */
-function atMost(c: Counters, bounds: Record<string, number>): string[] {
-  return Object.entries(bounds)
-    .filter(([k, max]) => typeof c[k] === 'number' && (c[k] as number) > max)
-    .map(([k, max]) => `${k} reached ${String(c[k])}, more than ${max}`);
-}
 
-/** RSS of the child under no attack, rounded up (MiB): Node, tsx, the engine's warm-up, the counter, the probe (measured 210-280). */
-const BASE = 320;
+const BASE = BASE_RSS_MB;
 
 /** The bars of each attack, by name (names of attacks.ts). */
 export const ATTACK_BARS: Record<string, Bars> = {

@@ -21,7 +21,7 @@ import type { ActorRef, DurableOptions, Hive, HiveOptions } from '../../src/acto
 import type * as HiveInternals from '../../src/actors/hive.js';
 import type * as Stores from '../../src/store/index.js';
 import { wat } from '../helpers/wat.js';
-import { STORE_DIR_PREFIX, type Bars, type ChildResult } from './harness.js';
+import { BASE_RSS_MB, STORE_DIR_PREFIX, atLeast, atMost, type Bars } from './harness.js';
 
 /** What an attack gets from the child (the same shape as attacks.ts's AttackContext). */
 interface Context {
@@ -390,22 +390,10 @@ export const DURABLE_ATTACKS: Record<string, (ctx: Context) => Running | void | 
   },
 };
 
-type Counters = ChildResult['counters'];
 
-function atMost(c: Counters, bounds: Record<string, number>): string[] {
-  return Object.entries(bounds)
-    .filter(([k, max]) => typeof c[k] === 'number' && (c[k] as number) > max)
-    .map(([k, max]) => `${k} reached ${String(c[k])}, more than ${max}`);
-}
 
-function atLeast(c: Counters, bounds: Record<string, number>): string[] {
-  return Object.entries(bounds)
-    .filter(([k, min]) => !(typeof c[k] === 'number' && (c[k] as number) >= min))
-    .map(([k, min]) => `${k} is ${String(c[k])}, not at least ${min}`);
-}
 
-/** RSS of the child under no attack, rounded up (MiB): as bounds.ts's BASE. */
-const BASE = 320;
+const BASE = BASE_RSS_MB;
 
 /** The bars of the durable attacks (added to bounds.ts's ATTACK_BARS). */
 export const DURABLE_BARS: Record<string, Bars> = {

@@ -263,3 +263,24 @@ export function figures(run: AttackRun): string {
   const sched = s == null ? '' : `; main thread cpu ${s.mainCpuMs} ms, waited for a cpu ${s.waitedMs} (longest ${s.waitedMaxMs}), helpers cpu ${s.helpersCpuMs}, gc ${s.gcMs} (longest ${s.gcMaxMs})`;
   return `${base}; load ${r.load.join('->')}, nice ${r.nice}${jit}; calls ${r.calls.answered}/${r.calls.planned}, p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} max ${r.latencyMs.max} ms${sched}; heap ${r.memoryMB.heapMax} MiB; acked ${r.acked} counted ${r.counted}; ${JSON.stringify(r.counters)}`;
 }
+
+/**
+ * Counters that must stay at or under a bound: queues the hive's documented
+ * defaults bound (1,000 signals or monitors per actor; 64 MiB of queued
+ * messages per spawn tree), so that growth shows even in a short run.
+ */
+export function atMost(c: ChildResult['counters'], bounds: Record<string, number>): string[] {
+  return Object.entries(bounds)
+    .filter(([k, max]) => typeof c[k] === 'number' && (c[k] as number) > max)
+    .map(([k, max]) => `${k} reached ${String(c[k])}, more than ${max}`);
+}
+
+/** Counters that must reach a bound (the attack did what it says). */
+export function atLeast(c: ChildResult['counters'], bounds: Record<string, number>): string[] {
+  return Object.entries(bounds)
+    .filter(([k, min]) => !(typeof c[k] === 'number' && (c[k] as number) >= min))
+    .map(([k, min]) => `${k} is ${String(c[k])}, not at least ${min}`);
+}
+
+/** RSS of the child under no attack, rounded up (MiB): Node, tsx, the engine's warm-up, the counter, the probe (measured 210-280). */
+export const BASE_RSS_MB = 320;

@@ -17,7 +17,7 @@ import { Packr } from 'msgpackr';
 import type { ActorRef, Hive } from '../../src/actors/index.js';
 import type * as Bindings from '../../src/bindings/index.js';
 import { wat } from '../helpers/wat.js';
-import type { Bars, ChildResult } from './harness.js';
+import { BASE_RSS_MB, atLeast, atMost, type Bars } from './harness.js';
 
 /** What an attack gets from the child (the same shape as attacks.ts's AttackContext). */
 interface Context {
@@ -449,22 +449,10 @@ export const SERVICE_ATTACKS: Record<string, (ctx: Context) => Running | void | 
   ]),
 };
 
-type Counters = ChildResult['counters'];
 
-function atMost(c: Counters, bounds: Record<string, number>): string[] {
-  return Object.entries(bounds)
-    .filter(([k, max]) => typeof c[k] === 'number' && (c[k] as number) > max)
-    .map(([k, max]) => `${k} reached ${String(c[k])}, more than ${max}`);
-}
 
-function atLeast(c: Counters, bounds: Record<string, number>): string[] {
-  return Object.entries(bounds)
-    .filter(([k, min]) => !(typeof c[k] === 'number' && (c[k] as number) >= min))
-    .map(([k, min]) => `${k} is ${String(c[k])}, not at least ${min}`);
-}
 
-/** RSS of the child under no attack, rounded up (MiB): as bounds.ts's BASE. */
-const BASE = 320;
+const BASE = BASE_RSS_MB;
 
 /** The bars of the service attacks (added to bounds.ts's ATTACK_BARS). */
 export const SERVICE_BARS: Record<string, Bars> = {
