@@ -68,7 +68,7 @@ describe('the public API', () => {
         'Trap', 'ValType', 'ValidationError', 'Value', 'ValueTypeName', 'Wasi', 'WasiExit', 'WasiIo', 'WasiOptions', 'WasiState',
         'WasiStateError', 'WasiStats', 'WasmError', 'bindingImports', 'checkSchema', 'compile', 'decode', 'decodeModule', 'disassemble', 'encode',
         'f32', 'f32FromBits', 'f32bits', 'f64', 'f64FromBits', 'f64bits', 'fromJs', 'funcOfJs', 'hostBinding', 'hostFunction',
-        'i32', 'i64', 'instantiate', 'isNormalExit', 'readActorSnapshot', 'readSnapshot', 'restore', 'snapshot', 'snapshotHostState', 'toJs',
+        'i32', 'i64', 'instantiate', 'isNormalExit', 'readActorSnapshot', 'readSnapshot', 'restore', 'snapshot', 'snapshotAsync', 'snapshotHostState', 'toJs',
         'validateModule', 'warmUp',
         // Native services (issue 13): registration, the contract, the built-ins.
         'HostImports', 'RawHostFunction', 'WasiGrant', 'SERVICE_BASE', 'Service', 'ServiceContext', 'ServiceDefinition', 'ServiceError', 'ServiceHandlers', 'ServiceHost',

@@ -5,7 +5,8 @@
  * posts and presence; a reloaded page finds its rooms and their history; the
  * server restarts on the same data and port, and the pages reconnect by
  * themselves, one of them after missing a post (it comes back once, from the
- * history); what people write is shown as text; refused posts are shown as such.
+ * history); what people write is shown as text; refused posts are shown as such;
+ * the pages and a terminal client (cli.mjs) chat in one room.
  * Also a screenshot of a small conversation (examples/chat/screenshot.png with
  * UPDATE_SCREENSHOT=1).
  *
@@ -13,7 +14,7 @@
  * one before. Without Chromium (/usr/bin/chromium, `chromium` on the PATH, or
  * CHROMIUM_PATH) they are skipped, and reported as skipped.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -57,6 +58,7 @@ const NO_CHROMIUM = process.env['CHROMIUM_PATH']
 if (executablePath === null) console.warn(`chat e2e tests skipped: ${NO_CHROMIUM}`);
 
 const SCREENSHOT = fileURLToPath(new URL('./screenshot.png', import.meta.url));
+const CLI = fileURLToPath(new URL('./cli.mjs', import.meta.url));
 const VIEWPORT = { width: 1280, height: 800 };
 /** How long a condition may take to hold in the page (a join, a post going round, a reconnect). */
 const WAIT = { timeout: 20_000, interval: 50 };
@@ -345,5 +347,35 @@ describe.skipIf(executablePath === null)(`the web client in Chromium${executable
     // The posts that went through are in order, with no gap.
     const ids = (await shown(ada, 'flood')).map((m) => m.id);
     expect(ids).toEqual(ids.map((_, i) => i + 1));
+  }, 60_000);
+
+  it('two pages and a terminal client (cli.mjs) chat in one room: each sees the others\' posts', async () => {
+    await joinRoom(linus, 'terminal');
+    // (Ada's budget of requests spent by the flood above comes back at 10 a second.)
+    await new Promise((r) => setTimeout(r, 2_500));
+    await joinRoom(ada, 'terminal');
+    const cli = spawn(process.execPath, [CLI, '--name', 'term', '--room', 'terminal', '--url', chat!.wsUrl, '--print-json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const frames: { type: string; name?: string; text?: string }[] = [];
+    let pending = '';
+    cli.stdout.setEncoding('utf8').on('data', (d: string) => {
+      pending += d;
+      for (let i = pending.indexOf('\n'); i >= 0; i = pending.indexOf('\n')) {
+        frames.push(JSON.parse(pending.slice(0, i)));
+        pending = pending.slice(i + 1);
+      }
+    });
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    try {
+      await expect.poll(() => present(ada), WAIT).toEqual(['Ada', 'Linus', 'term']);
+      cli.stdin.write('hello from the terminal\n');
+      for (const page of [ada, linus]) await expect.poll(() => said(page, 'terminal'), WAIT).toContain('term: hello from the terminal');
+      await say(linus, 'terminal', 'hello terminal, from a page');
+      await expect.poll(() => frames.some((f) => f.type === 'message' && f.name === 'Linus' && f.text === 'hello terminal, from a page'), WAIT).toBe(true);
+      cli.stdin.end();
+      expect(await exited).toBe(0);
+      await expect.poll(() => present(ada), WAIT).toEqual(['Ada', 'Linus']);
+    } finally {
+      cli.kill();
+    }
   }, 60_000);
 });
