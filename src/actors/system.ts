@@ -1639,13 +1639,16 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   failCallers(ep: Endpoint, reason: string): void {
     const callers = ep.callers;
     if (callers === undefined) return;
-    for (const id of [...callers]) {
-      const r = this.endpoints.get(id);
-      if (r instanceof ReplyTo) r.targetExited(reason);
-      // A caller on another partition: a DOWN of reference 0 to its reply address fails the call there.
-      else if (this.remote(id)) this.transport.post({ t: 'down', from: ep.id, to: id, ref: 0, reason });
-    }
+    for (const id of [...callers]) this.failCaller(ep, id, reason);
     callers.clear();
+  }
+
+  /** Fails one call to `ep` (its reply address `id`) as when `ep` exits with `reason`. */
+  private failCaller(ep: Endpoint, id: number, reason: string): void {
+    const r = this.endpoints.get(id);
+    if (r instanceof ReplyTo) r.targetExited(reason);
+    // A caller on another partition: a DOWN of reference 0 to its reply address fails the call there.
+    else if (this.remote(id)) this.transport.post({ t: 'down', from: ep.id, to: id, ref: 0, reason });
   }
 
   /** Re-opens a restored actor's pending call's reply address under its id (false when the id is taken). */
@@ -2223,7 +2226,19 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     if (a.mailbox.length > 0 || a.mailbox.blocked > 0 || a.signals.length > 0 || a.name !== null || a.links.size > 0 || a.monitors.size > 0 || a.monitoredBy.size > 0 || a.callers.size > 0) return null;
     if (a.tree.actors !== 1 || a.bindings.length > 0) return null;
     const bytes = snapshot ? snapshotActor(this, a, true) : true;
-    a.beginExit('passivated');
+    this.takeDownDurable(a, 'passivated');
+    return bytes;
+  }
+
+  /**
+   * Takes a durable actor out of the system without a trace (no exit, no
+   * signal): passivated, or crashed and about to be restored. What waits in
+   * its queues is dropped (a durable actor's mailbox holds journaled
+   * messages only). Its refs stay registered: when it exits, restored, they
+   * see that exit (finish).
+   */
+  private takeDownDurable(a: Actor, reason: string): void {
+    a.beginExit(reason);
     try {
       a.instance?.abort();
     } catch {
@@ -2232,8 +2247,6 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
     a.dropQueues(() => {});
     this.releaseActor(a);
     this.endpoints.delete(a.id);
-    // Its refs stay registered: when it exits, restored, they see that exit (finish).
-    return bytes;
   }
 
   /**
@@ -2250,24 +2263,12 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   private restartDurable(a: Actor, reason: string): void {
     const handling = a.receivedKind === Kind.MESSAGE ? a.replyTo : 0;
     const callers = [...a.callers].filter((id) => id !== handling);
-    if (handling !== 0 && a.callers.has(handling)) {
-      const r = this.endpoints.get(handling);
-      if (r instanceof ReplyTo) r.targetExited(reason);
-      else if (this.remote(handling)) this.transport.post({ t: 'down', from: a.id, to: handling, ref: 0, reason });
-    }
+    if (handling !== 0 && a.callers.has(handling)) this.failCaller(a, handling, reason);
     a.log('warn', 'crashed; restarted from its last checkpoint', { reason });
     a.flushLogs();
-    a.beginExit(reason);
-    try {
-      a.instance?.abort();
-    } catch {
-      // not paused
-    }
     this.names.forget(a.id);
-    a.dropQueues(() => {});
     a.callers.clear();
-    this.releaseActor(a);
-    this.endpoints.delete(a.id);
+    this.takeDownDurable(a, reason);
     const durable = this.durable!;
     const key = durable.keyOf(a.id) ?? '';
     void durable.restart(a).then((ok) => {

@@ -19,7 +19,7 @@
  */
 import { kMaxLength } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { brotliCompress, brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
+import { brotliCompress, brotliCompressSync, brotliDecompressSync, constants as zlib, type BrotliOptions } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import { SnapshotError, StateError, WasmError } from './errors.js';
 import { Instance, RESTORING, type Imports, type InstanceOptions } from './instance.js';
@@ -195,12 +195,13 @@ function pageHash(u8: Uint8Array, p: number): Uint8Array | null {
 // than half the time (a 64 KiB memory: 25 us instead of 57). Decoders read
 // the window from the stream.
 function compress(data: Uint8Array, quality: number): Uint8Array {
+  return new Uint8Array(brotliCompressSync(data, brotliOptions(data, quality)));
+}
+
+/** The encoder's options for `data`: the quality, and a window that fits the data. */
+function brotliOptions(data: Uint8Array, quality: number): BrotliOptions {
   const window = Math.min(22, Math.max(16, Math.ceil(Math.log2(data.length + 1))));
-  return new Uint8Array(
-    brotliCompressSync(data, {
-      params: { [zlib.BROTLI_PARAM_QUALITY]: quality, [zlib.BROTLI_PARAM_SIZE_HINT]: data.length, [zlib.BROTLI_PARAM_LGWIN]: window },
-    }),
-  );
+  return { params: { [zlib.BROTLI_PARAM_QUALITY]: quality, [zlib.BROTLI_PARAM_SIZE_HINT]: data.length, [zlib.BROTLI_PARAM_LGWIN]: window } };
 }
 
 /** Data from this size on is compressed on the thread pool by snapshotAsync (256 KiB: about a millisecond here). */
@@ -208,11 +209,8 @@ const ASYNC_COMPRESS_BYTES = 256 << 10;
 
 /** `compress` on libuv's thread pool: the same bytes, without blocking the thread (snapshotAsync). */
 function compressAsync(data: Uint8Array, quality: number): Promise<Uint8Array> {
-  const window = Math.min(22, Math.max(16, Math.ceil(Math.log2(data.length + 1))));
   return new Promise((resolve, reject) => {
-    brotliCompress(data, {
-      params: { [zlib.BROTLI_PARAM_QUALITY]: quality, [zlib.BROTLI_PARAM_SIZE_HINT]: data.length, [zlib.BROTLI_PARAM_LGWIN]: window },
-    }, (err, out) => (err !== null ? reject(err) : resolve(new Uint8Array(out))));
+    brotliCompress(data, brotliOptions(data, quality), (err, out) => (err !== null ? reject(err) : resolve(new Uint8Array(out))));
   });
 }
 
