@@ -2,11 +2,15 @@
  * `wasmhive bench`: run the compute kernels of `bench/kernels` on V8's own
  * WebAssembly and on the wasmhive interpreter in the same process, check that
  * both compute the same checksums, and print a table of median times and the
- * ratio wasmhive / V8 for the same work.
+ * ratio wasmhive / V8 for the same work. Then CoreMark (`./coremark.ts`,
+ * `bench/coremark`): the same, for EEMBC's benchmark, checked against
+ * CoreMark's own validation.
  *
  * Then, on the same machine in the same run: the cost of fuel metering (the
  * kernels on the engine with and without its metering statements), and the
- * time and size of snapshots and restores for memories of 1, 16 and 64 MiB.
+ * time and size of snapshots and restores for memories of 1, 16 and 64 MiB,
+ * and cold starts (`./cold.ts`: each kernel in a fresh process, its first run
+ * over its warm runs: `coldOverWarm`).
  * Last, the actor runtime (`./actors.ts`): ping-pong, spawning, memory per
  * idle actor, fairness with spinning actors and one actor's snapshot; this
  * part ends the output with one line of JSON holding its figures.
@@ -24,10 +28,12 @@ import { parseArgs } from 'node:util';
 
 import { formatResult, jsTypeOf, sameResult, v8Engine, wasmhiveEngine, type Engine, type RunFn } from './engines.js';
 import { KERNELS, kernelsDir, loadKernelBytes, selectKernels, type Kernel } from './kernels.js';
+import { benchCoreMark, type CoreMarkResult } from './coremark.js';
 import { measure, type MeasureOptions, type Timing } from './measure.js';
 import { benchMetering, type MeteringResult } from './metering.js';
 import { benchSnapshots, type SnapshotResult } from './snapshots.js';
 import { ACTOR_FIGURES, ACTOR_PLANS, actorsJsonLine, benchActors, type ActorFigure, type ActorsResult } from './actors.js';
+import { benchCold, COLD_PLANS, type ColdReport } from './cold.js';
 
 export { KERNELS, type Kernel } from './kernels.js';
 
@@ -73,34 +79,44 @@ export interface BenchReport {
   readonly kernels: KernelResult[];
   /** Geometric mean of the ratios of the kernels that succeeded. */
   geomeanRatio?: number;
+  /** CoreMark (bench/coremark): wasmhive median / V8 median for the same iterations (issue 16's bar: <= 3). */
+  coremarkRatio?: number;
+  /** CoreMark's iterations, times on both engines and its validation. */
+  coremark?: CoreMarkResult;
   /** Per kernel: time with and without fuel metering. */
   metering?: MeteringResult[];
   /** Geometric mean of metered / unmetered time, minus 1. */
   meteringCost?: number;
   snapshots?: SnapshotResult[];
+  /** Cold starts (./cold.ts): a fresh process's guest, its first run over its warm runs, geometric mean (issue 16's bar: <= 1.3). */
+  coldOverWarm?: number;
+  /** Per kernel: first and warm times, and the interpreter loop's deoptimizations and compiles. */
+  cold?: ColdReport;
   /** The actor runtime's figures. */
   actors?: ActorsResult;
   failures: number;
 }
 
-const PARTS = ['kernels', 'metering', 'snapshots', 'actors'] as const;
+const PARTS = ['kernels', 'coremark', 'metering', 'snapshots', 'cold', 'actors'] as const;
 type Part = (typeof PARTS)[number];
 
 const USAGE = `usage: wasmhive bench [--quick] [--filter NAME[,NAME...]] [--part PARTS] [--actors FIGURES] [--json FILE]
 
 Runs each compute kernel of bench/kernels on V8's WebAssembly and on the
 wasmhive interpreter, checks both give the same result, and prints the median
-time per run and the ratio wasmhive / V8 for the same work. Then measures the
+time per run and the ratio wasmhive / V8 for the same work; the same for
+CoreMark (bench/coremark), checked by CoreMark's own validation. Then measures the
 cost of fuel metering (the kernels with and without the interpreter's metering
-statements) and the time and size of snapshots of 1, 16 and 64 MiB memories.
-Last, the actor runtime: ping-pong messages per second, spawns per second,
+statements), the time and size of snapshots of 1, 16 and 64 MiB memories,
+and cold starts (each kernel in a fresh process: its first run over its warm
+runs, and the interpreter loop's deoptimizations). Last, the actor runtime: ping-pong messages per second, spawns per second,
 memory per idle actor, call latency with spinning actors, one actor's
 snapshot, 100,000 spawns into one hive; its figures end the output as one
 line of JSON (issue 11's bars under "bars").
 
   --quick          smaller inputs and fewer repetitions (a smoke run)
   --filter NAMES   only kernels whose name contains one of NAMES (comma-separated)
-  --part PARTS     only these parts: kernels, metering, snapshots, actors (comma-separated; default all)
+  --part PARTS     only these parts: kernels, coremark, metering, snapshots, cold, actors (comma-separated; default all)
   --actors FIGURES only these figures of the actors part: ${ACTOR_FIGURES.join(', ')} (comma-separated; default all)
   --json FILE      also write the results as JSON to FILE
   -h, --help       show this help
@@ -325,6 +341,18 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
+  if (parts.has('coremark')) {
+    console.log('');
+    const r = await benchCoreMark(mode);
+    report.coremark = r;
+    if (r.ok) {
+      report.coremarkRatio = r.ratio;
+    } else {
+      report.failures++;
+      console.error(`\n!!! coremark FAILED: ${r.error}\n`);
+    }
+  }
+
   if (parts.has('metering')) {
     console.log('');
     console.log('fuel metering: median ms of one run(n) on the engine as built and with its metering statements taken out');
@@ -360,6 +388,22 @@ export async function main(argv: string[]): Promise<number> {
     } catch (e) {
       report.failures++;
       console.error(`\n!!! snapshots FAILED: ${errorText(e)}\n`);
+    }
+  }
+
+  if (parts.has('cold')) {
+    console.log('');
+    try {
+      report.cold = await benchCold(kernels, COLD_PLANS[mode], console.log);
+      if (report.cold.coldOverWarm !== undefined) report.coldOverWarm = report.cold.coldOverWarm;
+      for (const r of report.cold.kernels) {
+        if (r.ok) continue;
+        report.failures++;
+        console.error(`\n!!! cold ${r.kernel} FAILED: ${r.error}\n`);
+      }
+    } catch (e) {
+      report.failures++;
+      console.error(`\n!!! cold FAILED: ${errorText(e)}\n`);
     }
   }
 
