@@ -66,7 +66,7 @@ describe('the public API', () => {
         'PlacementRequest', 'WorkerPool', 'WorkerPoolOptions', 'WorkerUnavailableError',
         'StateError', 'Status', 'StdinSource', 'Strategy', 'Supervisor', 'SupervisorSpec', 'Suspend', 'SystemClock', 'Table', 'TimerHandle',
         'Trap', 'ValType', 'ValidationError', 'Value', 'ValueTypeName', 'Wasi', 'WasiExit', 'WasiIo', 'WasiOptions', 'WasiState',
-        'WasiStateError', 'WasiStats', 'WasmError', 'bindingImports', 'checkSchema', 'compile', 'decode', 'decodeModule', 'disassemble', 'encode',
+        'WasiStateError', 'WasiStats', 'WasmError', 'bindingImports', 'checkSchema', 'compile', 'decode', 'decodeModule', 'disassemble', 'disassembleLowered', 'encode',
         'f32', 'f32FromBits', 'f32bits', 'f64', 'f64FromBits', 'f64bits', 'fromJs', 'funcOfJs', 'hostBinding', 'hostFunction',
         'i32', 'i64', 'instantiate', 'isNormalExit', 'readActorSnapshot', 'readSnapshot', 'restore', 'snapshot', 'snapshotAsync', 'snapshotHostState', 'toJs',
         'validateModule', 'warmUp',

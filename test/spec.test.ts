@@ -14,7 +14,9 @@ import { WasmhiveEngine } from '../src/spec/engines/wasmhive.js';
 import { discoverScripts, formatDetails, formatTable, isSimdScript, makeReport, runScript, specRoot, type ScriptResult } from '../src/spec/index.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const engine = new WasmhiveEngine();
+const interpreted = new WasmhiveEngine();
+/** The compiled tier forced: every function compiled to JavaScript at its first call (issue 16). */
+const compiled = new WasmhiveEngine({ tier: 'compiled' });
 
 /** At most `max` lines of a failure listing. */
 function clip(text: string, max: number): string {
@@ -23,10 +25,10 @@ function clip(text: string, max: number): string {
 }
 
 /** One test per script of a suite directory (features follow the directory, see featuresFor). */
-function suite(name: string, dir: string): void {
+function suite(name: string, dir: string, engine: WasmhiveEngine): void {
   const scripts = existsSync(dir) ? discoverScripts(dir) : [];
   const results: ScriptResult[] = [];
-  describe(`spec testsuite (${name})`, () => {
+  describe(`spec testsuite (${name}, ${engine.name})`, () => {
     it('finds the testsuite', () => {
       if (!existsSync(dir)) {
         throw new Error(`spec testsuite not found at ${dir}: it is vendored in test/spec-suite (or set WASM_SPEC_DIR to a suite's root)`);
@@ -54,10 +56,12 @@ function suite(name: string, dir: string): void {
       // The totals rows of the table: all, without simd_*, simd_* only.
       const table = formatTable(report).split('\n');
       const dash = table.findIndex((l) => l.startsWith('---'));
-      console.log([`spec totals (wasmhive, ${name}):`, table[0], ...table.slice(dash)].join('\n'));
+      console.log([`spec totals (${engine.name}, ${name}):`, table[0], ...table.slice(dash)].join('\n'));
     });
   });
 }
 
-suite('core', join(specRoot(repoRoot), 'core'));
-suite('proposals', join(specRoot(repoRoot), 'proposals'));
+for (const engine of [interpreted, compiled]) {
+  suite('core', join(specRoot(repoRoot), 'core'), engine);
+  suite('proposals', join(specRoot(repoRoot), 'proposals'), engine);
+}

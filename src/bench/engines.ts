@@ -1,8 +1,10 @@
 /**
  * The two engines the benchmark compares, behind one shape: instantiate a
  * kernel module, get its `run(n)` export as a JS function. V8 is Node's own
- * `WebAssembly`; wasmhive is our interpreter in `src/vm`, whose JS-API-like
- * exports return i64 as bigint exactly as V8 does, so results compare directly.
+ * `WebAssembly`; wasmhive is our engine in `src/vm` with its default tier
+ * ('auto': the interpreter, hot functions compiled to JavaScript), whose
+ * JS-API-like exports return i64 as bigint exactly as V8 does, so results
+ * compare directly.
  */
 import type { ResultType } from './kernels.js';
 
@@ -32,7 +34,7 @@ export const v8Engine: Engine = {
   },
 };
 
-/** Our interpreter, loaded on first use so a broken engine fails the kernels loudly instead of the import. */
+/** Our engine (its default tier), loaded on first use so a broken engine fails the kernels loudly instead of the import. */
 export const wasmhiveEngine: Engine = {
   name: 'wasmhive',
   async instantiate(bytes) {

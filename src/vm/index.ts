@@ -20,6 +20,6 @@ export { ValType, type FuncType } from './types.js';
 export { snapshot, snapshotAsync, restore, readSnapshot, snapshotHostState, SNAPSHOT_FORMAT, CODE_VERSION, type SnapshotOptions, type RestoreOptions, type SnapshotInfo, type ReadSnapshotOptions, type ExternCodec } from './snapshot.js';
 export { decodeModule } from './decode.js';
 export { validateModule } from './validate.js';
-export { disassemble } from './disasm.js';
+export { disassemble, disassembleLowered } from './disasm.js';
 /** Warms up the interpreter so that V8 optimizes its loop for every instruction (once per process; `Hive` calls it). */
 export { warmUp } from './warmup.js';

@@ -5,7 +5,8 @@
  * WebAssembly JS API).
  */
 import { Exhaustion, LinkError, StateError, Trap } from './errors.js';
-import { K, Machine, Paused, type RunResult } from './interp.js';
+import { Machine, Paused, type RunResult } from './interp.js';
+import { operandAt } from './isa.js';
 import { CodeReader } from './reader.js';
 import { Op } from './opcodes.js';
 import { ElementQuota, Func, Global, MAX_TABLE_ELEMENTS, Memory, Suspend, Table, asTrap, checkArgs, checkResults, funcAt, globalAt, idToRef, readValue, refToId, writeValue, type Inst, type MemoryPool } from './runtime.js';
@@ -13,6 +14,7 @@ import { funcTypeKey, type ConstExpr, type FuncType, type ModuleAst } from './ty
 import { fromJs, toJs, typeName, type Value } from './values.js';
 import { Module, type CompileOptions } from './module.js';
 import type { Completion, HostCall, Outcome } from './api.js';
+import { TIER_SHARE, tierUpPolicy } from './compiled/index.js';
 
 /** What can be given for an import. A plain JS function gets the type the import declares. */
 export type ImportValue = Func | Memory | Table | Global | ((...args: any[]) => unknown) | number | bigint;
@@ -193,6 +195,10 @@ export class Instance {
     this.inst = inst;
     this.machine = new Machine(inst, (_inst, idx) => module.lower(idx), options, 2 * (ast.numImportedGlobals + ast.globals.length));
     inst.machine = this.machine;
+    if (module.tier !== 'interpreter') {
+      this.machine.tierUp = tierUpPolicy(module.tier);
+      this.machine.share = TIER_SHARE;
+    }
     if (options.fuel !== undefined) this.fuel = options.fuel;
 
     this.link(ast, imports);
@@ -467,8 +473,8 @@ export class Instance {
     if (p === null) return null;
     // A direct call names its import (the same Func may be given for two imports); an indirect one only its target.
     const code = m.code(m.pFn).code;
-    const op = code[m.pPc]!;
-    const index = op === K.CALL || op === K.RETURN_CALL ? code[m.pPc + 1]! : this.inst.funcs.indexOf(p.func);
+    const calleeAt = operandAt(code[m.pPc]!, 'func');
+    const index = calleeAt > 0 ? code[m.pPc + calleeAt]! : this.inst.funcs.indexOf(p.func);
     const imp = index >= 0 && index < this.module.ast.numImportedFuncs ? this.module.funcImports[index] : undefined;
     return { module: imp?.module ?? '', name: imp?.name ?? '', index, func: p.func, args: p.args, answer: p.answer };
   }

@@ -22,4 +22,31 @@ export interface Lowered {
   frameWords: number;
   /** Fuel of the run at pc 0, charged when the function is entered (see `chargeRuns`), plus 1 per 16 words of `init`. */
   entry: number;
+  /** The compiled tier's code of this function: undefined until it is hot, null when it stays interpreted. */
+  compiled?: CompiledCode | null;
+  /** Calls and resumes counted toward compiling it (see Machine.tierUp). */
+  heat?: number;
 }
+
+/**
+ * A function of the compiled tier (src/vm/compiled): `(machine, fp, depth,
+ * fuel, entry, jsLeft) => fuel left, or -1 when it stopped` (see compile.ts).
+ * `entries[pc]` is the block that starts at pc (where it can be entered), or 0.
+ */
+export interface CompiledCode {
+  (m: never, fp: number, depth: number, fuel: number, entry: number, jsLeft: number): number;
+  readonly entries: Int32Array;
+}
+
+/** How a compiled frame stopped (Machine.uw): paused, trapped, or a call to go on from the explicit frames. */
+export const UW_PAUSE = 1;
+export const UW_TRAP = 2;
+export const UW_DEEP = 3;
+
+/**
+ * The JS stack, in bytes as estimated, that a chain of compiled frames may
+ * take from where the interpreter calls in; past it a call goes on from the
+ * explicit frames (UW_DEEP), so the wasm depth limit is the interpreter's
+ * whatever the JS stack (see jsFrameBytes in compiled/compile.ts).
+ */
+export const JS_STACK_BUDGET = 256 * 1024;

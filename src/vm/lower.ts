@@ -17,7 +17,8 @@
 import { CodeReader } from './reader.js';
 import { BLOCK_EMPTY, Imm, Op, OPS, op } from './opcodes.js';
 import { funcTypeOf, type ModuleAst, type ValidatedModule } from './types.js';
-import { ENDS_RUN, K, insnLength, isCondBranch } from './interp.js';
+import { K } from './interp.js';
+import { ENDS_RUN, ISA, forEachTarget, insnLength, isCondBranch, opcode } from './isa.js';
 import type { Lowered } from './internal-code.js';
 export type { Lowered } from './internal-code.js';
 
@@ -51,16 +52,11 @@ function chargeRuns(code: Int32Array): number {
   }
   const at = (pc: number): number => cost.get(pc) ?? 0;
   for (const pc of starts) {
-    const op = code[pc]!;
-    if (op === K.BR) code[pc + 2] = at(code[pc + 1]!);
-    else if (op === K.BR_TABLE) {
-      const n = code[pc + 2]!;
-      for (let k = 0; k <= n; k++) code[pc + 4 + n + k] = at(code[pc + 3 + k]!);
-    } else if (isCondBranch(op)) {
-      // `c target delta` (BR_IF, BR_UNLESS) or `a b target delta` (compare-and-branch)
-      const len = insnLength(code, pc);
-      code[pc + len - 1] = at(code[pc + len - 2]!) - at(pc + len);
-    }
+    // A taken conditional branch pays the run at its target less the rest of its own run (the run after it).
+    const rest = isCondBranch(code[pc]!) ? at(pc + insnLength(code, pc)) : 0;
+    forEachTarget(code, pc, (target, fuel) => {
+      code[fuel] = at(code[target]!) - rest;
+    });
   }
   return at(0);
 }
@@ -98,14 +94,8 @@ interface Frame {
 
 /** wasm opcode -> internal opcode for instructions that map one to one (d a [b]). */
 const SIMPLE = new Int16Array(0x400).fill(-1);
-/** Internal binary i32 op -> its immediate form. */
-const IMM_FORM = new Map<number, number>([
-  [K.I32_ADD, K.I32_ADD_I], [K.I32_AND, K.I32_AND_I], [K.I32_OR, K.I32_OR_I], [K.I32_XOR, K.I32_XOR_I],
-  [K.I32_SHL, K.I32_SHL_I], [K.I32_SHR_S, K.I32_SHR_S_I], [K.I32_SHR_U, K.I32_SHR_U_I], [K.I32_MUL, K.I32_MUL_I],
-  [K.I32_EQ, K.I32_EQ_I], [K.I32_NE, K.I32_NE_I], [K.I32_LT_S, K.I32_LT_S_I], [K.I32_LT_U, K.I32_LT_U_I],
-  [K.I32_GT_S, K.I32_GT_S_I], [K.I32_GT_U, K.I32_GT_U_I], [K.I32_LE_S, K.I32_LE_S_I], [K.I32_LE_U, K.I32_LE_U_I],
-  [K.I32_GE_S, K.I32_GE_S_I], [K.I32_GE_U, K.I32_GE_U_I],
-]);
+/** Internal binary i32 op -> its immediate form (the superinstructions of the table that fuse an op, and do not branch). */
+const IMM_FORM = new Map<number, number>(ISA.filter((i) => i.of !== null && !i.branch).map((i) => [opcode(i.of!), i.op]));
 const COMMUTATIVE = new Set<number>([K.I32_ADD, K.I32_AND, K.I32_OR, K.I32_XOR, K.I32_MUL, K.I32_EQ, K.I32_NE]);
 /** Compare op (i32 register or immediate form, f64) -> [branch-if-true op, branch-if-false op]. */
 const CMP_BRANCH = new Map<number, [number, number]>();
@@ -126,51 +116,8 @@ const CMP_BRANCH = new Map<number, [number, number]>();
   }
 }
 
-{
-  const map: Record<string, number> = {
-    'i32.load': K.LOAD_32, 'f32.load': K.LOAD_32, 'i64.load': K.LOAD_64, 'f64.load': K.LOAD_64,
-    'i32.load8_s': K.LOAD_I32_8S, 'i32.load8_u': K.LOAD_I32_8U, 'i32.load16_s': K.LOAD_I32_16S, 'i32.load16_u': K.LOAD_I32_16U,
-    'i64.load8_s': K.LOAD_I64_8S, 'i64.load8_u': K.LOAD_I64_8U, 'i64.load16_s': K.LOAD_I64_16S, 'i64.load16_u': K.LOAD_I64_16U,
-    'i64.load32_s': K.LOAD_I64_32S, 'i64.load32_u': K.LOAD_I64_32U,
-    'i32.store': K.STORE_32, 'f32.store': K.STORE_32, 'i64.store32': K.STORE_32, 'i64.store': K.STORE_64, 'f64.store': K.STORE_64,
-    'i32.store8': K.STORE_8, 'i64.store8': K.STORE_8, 'i32.store16': K.STORE_16, 'i64.store16': K.STORE_16,
-    'i32.eqz': K.I32_EQZ, 'i32.eq': K.I32_EQ, 'i32.ne': K.I32_NE, 'i32.lt_s': K.I32_LT_S, 'i32.lt_u': K.I32_LT_U,
-    'i32.gt_s': K.I32_GT_S, 'i32.gt_u': K.I32_GT_U, 'i32.le_s': K.I32_LE_S, 'i32.le_u': K.I32_LE_U, 'i32.ge_s': K.I32_GE_S,
-    'i32.ge_u': K.I32_GE_U, 'i32.clz': K.I32_CLZ, 'i32.ctz': K.I32_CTZ, 'i32.popcnt': K.I32_POPCNT, 'i32.add': K.I32_ADD,
-    'i32.sub': K.I32_SUB, 'i32.mul': K.I32_MUL, 'i32.div_s': K.I32_DIV_S, 'i32.div_u': K.I32_DIV_U, 'i32.rem_s': K.I32_REM_S,
-    'i32.rem_u': K.I32_REM_U, 'i32.and': K.I32_AND, 'i32.or': K.I32_OR, 'i32.xor': K.I32_XOR, 'i32.shl': K.I32_SHL,
-    'i32.shr_s': K.I32_SHR_S, 'i32.shr_u': K.I32_SHR_U, 'i32.rotl': K.I32_ROTL, 'i32.rotr': K.I32_ROTR,
-    'i64.eqz': K.I64_EQZ, 'i64.eq': K.I64_EQ, 'i64.ne': K.I64_NE, 'i64.lt_s': K.I64_LT_S, 'i64.lt_u': K.I64_LT_U,
-    'i64.gt_s': K.I64_GT_S, 'i64.gt_u': K.I64_GT_U, 'i64.le_s': K.I64_LE_S, 'i64.le_u': K.I64_LE_U, 'i64.ge_s': K.I64_GE_S,
-    'i64.ge_u': K.I64_GE_U, 'i64.clz': K.I64_CLZ, 'i64.ctz': K.I64_CTZ, 'i64.popcnt': K.I64_POPCNT, 'i64.add': K.I64_ADD,
-    'i64.sub': K.I64_SUB, 'i64.mul': K.I64_MUL, 'i64.div_s': K.I64_DIV_S, 'i64.div_u': K.I64_DIV_U, 'i64.rem_s': K.I64_REM_S,
-    'i64.rem_u': K.I64_REM_U, 'i64.and': K.I64_AND, 'i64.or': K.I64_OR, 'i64.xor': K.I64_XOR, 'i64.shl': K.I64_SHL,
-    'i64.shr_s': K.I64_SHR_S, 'i64.shr_u': K.I64_SHR_U, 'i64.rotl': K.I64_ROTL, 'i64.rotr': K.I64_ROTR,
-    'f32.eq': K.F32_EQ, 'f32.ne': K.F32_NE, 'f32.lt': K.F32_LT, 'f32.gt': K.F32_GT, 'f32.le': K.F32_LE, 'f32.ge': K.F32_GE,
-    'f64.eq': K.F64_EQ, 'f64.ne': K.F64_NE, 'f64.lt': K.F64_LT, 'f64.gt': K.F64_GT, 'f64.le': K.F64_LE, 'f64.ge': K.F64_GE,
-    'f32.abs': K.F32_ABS, 'f32.neg': K.F32_NEG, 'f32.ceil': K.F32_CEIL, 'f32.floor': K.F32_FLOOR, 'f32.trunc': K.F32_TRUNC,
-    'f32.nearest': K.F32_NEAREST, 'f32.sqrt': K.F32_SQRT, 'f32.add': K.F32_ADD, 'f32.sub': K.F32_SUB, 'f32.mul': K.F32_MUL,
-    'f32.div': K.F32_DIV, 'f32.min': K.F32_MIN, 'f32.max': K.F32_MAX, 'f32.copysign': K.F32_COPYSIGN,
-    'f64.abs': K.F64_ABS, 'f64.neg': K.F64_NEG, 'f64.ceil': K.F64_CEIL, 'f64.floor': K.F64_FLOOR, 'f64.trunc': K.F64_TRUNC,
-    'f64.nearest': K.F64_NEAREST, 'f64.sqrt': K.F64_SQRT, 'f64.add': K.F64_ADD, 'f64.sub': K.F64_SUB, 'f64.mul': K.F64_MUL,
-    'f64.div': K.F64_DIV, 'f64.min': K.F64_MIN, 'f64.max': K.F64_MAX, 'f64.copysign': K.F64_COPYSIGN,
-    'i32.trunc_f32_s': K.I32_TRUNC_F32_S, 'i32.trunc_f32_u': K.I32_TRUNC_F32_U, 'i32.trunc_f64_s': K.I32_TRUNC_F64_S,
-    'i32.trunc_f64_u': K.I32_TRUNC_F64_U, 'i64.extend_i32_s': K.I64_EXTEND_I32_S, 'i64.extend_i32_u': K.I64_EXTEND_I32_U,
-    'i64.trunc_f32_s': K.I64_TRUNC_F32_S, 'i64.trunc_f32_u': K.I64_TRUNC_F32_U, 'i64.trunc_f64_s': K.I64_TRUNC_F64_S,
-    'i64.trunc_f64_u': K.I64_TRUNC_F64_U, 'f32.convert_i32_s': K.F32_CONVERT_I32_S, 'f32.convert_i32_u': K.F32_CONVERT_I32_U,
-    'f32.convert_i64_s': K.F32_CONVERT_I64_S, 'f32.convert_i64_u': K.F32_CONVERT_I64_U, 'f32.demote_f64': K.F32_DEMOTE_F64,
-    'f64.convert_i32_s': K.F64_CONVERT_I32_S, 'f64.convert_i32_u': K.F64_CONVERT_I32_U, 'f64.convert_i64_s': K.F64_CONVERT_I64_S,
-    'f64.convert_i64_u': K.F64_CONVERT_I64_U, 'f64.promote_f32': K.F64_PROMOTE_F32,
-    'i32.extend8_s': K.I32_EXTEND8_S, 'i32.extend16_s': K.I32_EXTEND16_S, 'i64.extend8_s': K.I64_EXTEND8_S,
-    'i64.extend16_s': K.I64_EXTEND16_S, 'i64.extend32_s': K.I64_EXTEND32_S,
-    'i32.trunc_sat_f32_s': K.I32_TRUNC_SAT_F32_S, 'i32.trunc_sat_f32_u': K.I32_TRUNC_SAT_F32_U,
-    'i32.trunc_sat_f64_s': K.I32_TRUNC_SAT_F64_S, 'i32.trunc_sat_f64_u': K.I32_TRUNC_SAT_F64_U,
-    'i64.trunc_sat_f32_s': K.I64_TRUNC_SAT_F32_S, 'i64.trunc_sat_f32_u': K.I64_TRUNC_SAT_F32_U,
-    'i64.trunc_sat_f64_s': K.I64_TRUNC_SAT_F64_S, 'i64.trunc_sat_f64_u': K.I64_TRUNC_SAT_F64_U,
-    'ref.is_null': K.REF_IS_NULL,
-  };
-  for (const [name, k] of Object.entries(map)) SIMPLE[op(name)] = k;
-}
+// The wasm instructions each internal one implements one to one: the `wasm` column of the table in isa.ts.
+for (const insn of ISA) for (const name of insn.wasm) SIMPLE[op(name)] = insn.op;
 
 /** i32 ops that take a constant right operand as an immediate (a constant before them needs no slot). */
 const IMM_NEXT = new Set(['i32.add', 'i32.sub', 'i32.and', 'i32.or', 'i32.xor', 'i32.shl', 'i32.shr_s', 'i32.shr_u', 'i32.mul',
@@ -843,7 +790,7 @@ class Lowerer {
     // `i32.add imm` that just computed the address is folded in as k.
     if (r.c !== 0 && info.imm === Imm.memarg) {
       // A memory other than 0 (multi-memory): one generic instruction, out of the fast paths.
-      if (k >= K.STORE_32) {
+      if (ISA[k]!.store) {
         const v = this.src(this.h - 1);
         const a = this.src(this.h - 2);
         this.h -= 2;
@@ -857,7 +804,7 @@ class Lowerer {
       }
       return;
     }
-    if (k >= K.LOAD_32 && k <= K.LOAD_I64_32U) {
+    if (ISA[k]!.load) {
       let a: number;
       let add = 0;
       if (this.addrAdd(this.h - 1)) {
@@ -870,7 +817,7 @@ class Lowerer {
       this.emitResult(k, this.slot(this.h - 1), a, add, r.b);
       return;
     }
-    if (k >= K.STORE_32 && k <= K.STORE_16) {
+    if (ISA[k]!.store) {
       let a = -1;
       let add = 0;
       // Only when the value is not in a slot: then no instruction came between the add and here.

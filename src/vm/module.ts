@@ -23,6 +23,14 @@ export const EAGER_LOWER_BYTES = 16 * 1024;
 /** Options for compiling a module. */
 export interface CompileOptions {
   features?: Features;
+  /**
+   * Which tier runs the module's functions (see docs/architecture.md, "Tiers"):
+   * 'auto' (the default: a function is compiled to JavaScript once it is hot),
+   * 'interpreter' (never) or 'compiled' (every function at its first call: for
+   * testing the compiled tier). Results, fuel used, pauses, traps and snapshot
+   * bytes are the same in every tier.
+   */
+  tier?: 'interpreter' | 'auto' | 'compiled';
 }
 
 /** A validated WebAssembly module. Construction throws DecodeError or ValidationError. */
@@ -30,6 +38,8 @@ export class Module {
   readonly ast: ModuleAst;
   readonly validated: ValidatedModule;
   readonly features: Features;
+  /** Which tier runs its functions (CompileOptions.tier). */
+  readonly tier: 'interpreter' | 'auto' | 'compiled';
   /** Lowered code per defined function, filled on first call. */
   readonly lowered: (Lowered | undefined)[];
   /**
@@ -59,6 +69,8 @@ export class Module {
     // Copy, so that later changes to the caller's buffer cannot change a validated module.
     const own = new Uint8Array(bytes instanceof ArrayBuffer ? bytes.slice(0) : bytes.slice());
     this.features = { ...options.features };
+    this.tier = options.tier ?? 'auto';
+    if (this.tier !== 'interpreter' && this.tier !== 'auto' && this.tier !== 'compiled') throw new TypeError(`unknown tier ${JSON.stringify(this.tier)}`);
     this.ast = decodeModule(own, this.features);
     this.validated = validateModule(this.ast, this.features);
 

@@ -23,7 +23,7 @@ import { brotliCompress, brotliCompressSync, brotliDecompressSync, constants as 
 import { Packr, Unpackr } from 'msgpackr';
 import { SnapshotError, StateError, WasmError } from './errors.js';
 import { Instance, RESTORING, type Imports, type InstanceOptions } from './instance.js';
-import { K, insnLength, isCondBranch } from './interp.js';
+import { ISA, forEachTarget, insnLength, operandAt } from './isa.js';
 import { Func, PAGE, Suspend, canonicalTypeId, funcAt, readValue, refToId, type Inst } from './runtime.js';
 import { funcTypeOf, type FuncType, type ModuleAst } from './types.js';
 import type { Lowered } from './internal-code.js';
@@ -46,7 +46,9 @@ const FLAG_INCREMENTAL = 1;
 const STATUS = ['idle', 'out-of-fuel', 'waiting'] as const;
 
 /** Instructions a call may stop inside of (paid in parts: see payInParts in interp.ts). */
-const PAID_IN_PARTS = new Set<number>([K.MEMORY_GROW, K.MEMORY_GROW_M, K.MEMORY_FILL, K.MEMORY_COPY, K.MEMORY_INIT, K.TABLE_GROW, K.TABLE_FILL, K.TABLE_COPY, K.TABLE_INIT]);
+const PAID_IN_PARTS = new Set<number>(ISA.filter((i) => i.pauses === 'parts').map((i) => i.op));
+/** Whether op is a call (direct or indirect, tail call or not): where a call waiting on the host can be. */
+const isCall = (op: number | undefined): boolean => op !== undefined && ISA[op]?.call === true;
 type Status = (typeof STATUS)[number];
 
 /** Saves and loads externref values that are not null, booleans, numbers or strings. */
@@ -653,14 +655,11 @@ function codeFacts(lw: Lowered): CodeFacts {
   const callAt = new Map<number, number>();
   for (let pc = 0; pc < code.length; ) {
     starts.add(pc);
-    const op = code[pc]!;
+    const insn = ISA[code[pc]!]!;
     const len = insnLength(code, pc);
-    if (op === K.CALL || op === K.CALL_INDIRECT) callAt.set(pc + len, pc);
-    if (op === K.BR) runStarts.add(code[pc + 1]!);
-    else if (isCondBranch(op)) runStarts.add(code[pc + len - 2]!);
-    else if (op === K.BR_TABLE) {
-      for (let k = 0; k <= code[pc + 2]!; k++) runStarts.add(code[pc + 3 + k]!);
-    }
+    // A call that returns here (not a tail call): its caller's frame records the pc after it.
+    if (insn.call && !insn.returns) callAt.set(pc + len, pc);
+    forEachTarget(code, pc, (target) => runStarts.add(code[target]!));
     pc += len;
   }
   f = { starts, runStarts, callAt };
@@ -854,23 +853,23 @@ function load(instance: Instance, chain: Parsed[], codec: ExternCodec | undefine
       const callPc = cf.callAt.get(pc);
       if (callPc === undefined) throw bad(`frame ${i}: pc ${pc} is not a return address in ${inst.funcName(fn)}`);
       const code = lw.code;
-      const direct = code[callPc] === K.CALL;
-      const calleeType = direct ? funcTypeOf(ast, code[callPc + 1]!) : ast.types[code[callPc + 1]!]!;
+      const op = code[callPc]!;
+      const calleeAt = operandAt(op, 'func'); // a direct call names its callee, an indirect one its type
+      const calleeType = calleeAt > 0 ? funcTypeOf(ast, code[callPc + calleeAt]!) : ast.types[code[callPc + operandAt(op, 'type')]!]!;
       const next = int(fr[2 * (i + 1)], `frame ${i + 1} function`, nImp, nFuncs - 1);
       // The callee may have been replaced by a tail call; its results are the same.
       if (!sameResults(calleeType, funcTypeOf(ast, next))) throw bad(`frame ${i + 1} does not return what the call in frame ${i} expects`);
       m.frames[3 * i] = pc;
       m.frames[3 * i + 1] = fp;
       m.frames[3 * i + 2] = fn;
-      fp += code[callPc + (direct ? 2 : 4)]!;
+      fp += code[callPc + operandAt(op, 'base')]!;
     } else if (status === 'out-of-fuel' && part >= 0) {
       // Stopped inside a grow or bulk instruction paid in parts.
       if (!cf.starts.has(pc) || !PAID_IN_PARTS.has(lw.code[pc]!)) throw bad(`top frame: pc ${pc} is not a grow or bulk instruction in ${inst.funcName(fn)}`);
     } else if (status === 'out-of-fuel') {
       if (!cf.runStarts.has(pc)) throw bad(`top frame: pc ${pc} is not where a run of ${inst.funcName(fn)} starts`);
     } else {
-      const op = lw.code[pc];
-      if (!cf.starts.has(pc) || !(op === K.CALL || op === K.CALL_INDIRECT || op === K.RETURN_CALL || op === K.RETURN_CALL_INDIRECT)) {
+      if (!cf.starts.has(pc) || !isCall(lw.code[pc])) {
         throw bad(`top frame: pc ${pc} is not a call in ${inst.funcName(fn)}`);
       }
     }
@@ -896,12 +895,13 @@ function load(instance: Instance, chain: Parsed[], codec: ExternCodec | undefine
     const code = lw!.code;
     const pc = m.pPc;
     const op = code[pc]!;
-    if (op === K.CALL || op === K.RETURN_CALL) {
-      if (code[pc + 1] !== idx) throw bad('the pending call is not the function the code calls');
-    } else if (canonicalTypeId(f.type) !== inst.typeIds[code[pc + 1]!]) {
+    const calleeAt = operandAt(op, 'func');
+    if (calleeAt > 0) {
+      if (code[pc + calleeAt] !== idx) throw bad('the pending call is not the function the code calls');
+    } else if (canonicalTypeId(f.type) !== inst.typeIds[code[pc + operandAt(op, 'type')]!]) {
       throw bad('the pending call does not have the type of the indirect call');
     }
-    const base = fp + code[pc + (op === K.CALL || op === K.RETURN_CALL ? 2 : 4)]!;
+    const base = fp + code[pc + operandAt(op, 'base')]!;
     const args: Value[] = f.type.params.map((t, i) => readValue(t, m.S, base + 2 * i, inst));
     m.pending = { func: f, args, answer: new Suspend(pd['data']) };
   } else if (b['pending'] !== null && b['pending'] !== undefined) {

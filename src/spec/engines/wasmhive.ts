@@ -57,15 +57,19 @@ class WasmhiveInstance implements EngineInstance {
 export interface WasmhiveEngineOptions {
   /** Passed to every `Instance` (e.g. `maxCallDepth`). */
   instance?: InstanceOptions;
+  /** Which tier runs the functions (`CompileOptions.tier`); 'compiled' compiles every function at its first call. */
+  tier?: 'interpreter' | 'auto' | 'compiled';
 }
 
 /** The adapter for wasmhive's VM. */
 export class WasmhiveEngine implements SpecEngine {
-  readonly name = 'wasmhive';
-  constructor(private readonly options: WasmhiveEngineOptions = {}) {}
+  readonly name: string;
+  constructor(private readonly options: WasmhiveEngineOptions = {}) {
+    this.name = options.tier === undefined || options.tier === 'interpreter' ? 'wasmhive' : `wasmhive (${options.tier} tier)`;
+  }
 
   compile(bytes: Uint8Array, features: SpecFeatures): EngineModule {
-    const module = new Module(bytes, { features });
+    const module = new Module(bytes, { features, tier: this.options.tier });
     return {
       instantiate: (imports: ImportObject) => new WasmhiveInstance(new Instance(module, imports as Imports, this.options.instance)),
     };

@@ -1,0 +1,756 @@
+/**
+ * The compiled tier's code generator: one lowered function (the
+ * interpreter's internal code, see interp.ts) to one JavaScript function,
+ * which V8 then optimizes on its own.
+ *
+ * The frame stays where the interpreter keeps it, with one difference:
+ * the function's locals live in JS variables (the words of an i32, i64, f32
+ * or reference local as int32 variables, an f64 local as a double), which
+ * are written back to the frame's slots in S wherever the frame ends or
+ * stops (a return, a trap, a pause, a call that goes on from the explicit
+ * frames, before a helper that reads the frame). Constant and operand slots
+ * stay in S. So the words a compiled frame leaves in S are exactly the
+ * interpreter's, live or dead, and snapshots are the same bytes. What it
+ * saves over the interpreter: the dispatch on each opcode, the reads of the
+ * operands from the code array (each becomes a constant in the source), and
+ * the loads and stores of locals.
+ *
+ * Shape of the generated function `(m, fp, depth, fuel, entry, jsLeft) => number`:
+ * a loop over a `switch` on the current block (a block starts at pc 0, at
+ * every branch target and after every call), each case the straight-line
+ * code of its instructions in pc order, falling through into the next.
+ * `entry` 0 enters at the start of the function (writes its declared locals
+ * and constant slots, pays for its first run); entry k > 0 enters at block k
+ * (its run already paid for: a resume). Fuel is paid as in the interpreter:
+ * a taken branch subtracts the cost its operand holds, the loop's head
+ * refuels when the local went below zero, so `fuelUsed` is the
+ * interpreter's exactly.
+ *
+ * Returns the fuel left (>= 0) when the function returned (its results at
+ * fp), or -1 when it stopped: `m.uw` says why (UW_PAUSE: the machine is
+ * paused at the innermost frame; UW_TRAP: `m.uwTrap` at `m.uwFn`/`m.uwPc`;
+ * UW_DEEP: the call at `m.uwPc` in `m.uwFn` is to run from the explicit
+ * frames), and each compiled caller on the way out writes its locals and
+ * its frame record, so that the machine holds the frames the interpreter
+ * would have. `jsLeft` is the JS stack the chain of compiled frames may still
+ * take (see JS_STACK_BUDGET).
+ */
+import { K, insnLength, RUNTIME, type Machine } from '../interp.js';
+import { ISA, forEachTarget } from '../isa.js';
+import { UW_DEEP, UW_PAUSE, UW_TRAP, type Lowered } from '../internal-code.js';
+export { JS_STACK_BUDGET } from '../internal-code.js';
+
+/** A compiled function (see the header). */
+export type CompiledFn = (m: Machine, fp: number, depth: number, fuel: number, entry: number, jsLeft: number) => number;
+
+/** What the generator needs to know of the module beyond the code. */
+export interface CompileContext {
+  /** Index of the function in the function index space. */
+  readonly fn: number;
+  /** Number of imported functions (callees below it are imports). */
+  readonly numImportedFuncs: number;
+  /** Value types of the function's locals, parameters first (ValType codes). */
+  readonly localTypes: readonly number[];
+}
+
+/** The f64 value type code. */
+const F64 = 0x7c;
+
+/** The result of compiling: the function, or why the function stays interpreted. */
+export type CompileResult = { ok: true; fn: CompiledFn; source: string } | { ok: false; reason: string };
+
+/** Functions with more words of lowered code stay interpreted. */
+export const MAX_CODE_WORDS = 60_000;
+
+/** Functions with more locals keep them in the frame (S), not in JS variables. */
+export const MAX_VAR_LOCALS = 300;
+
+/** A generous estimate of the JS stack a compiled function's frame takes, in bytes, by its number of variables. */
+export function jsFrameBytes(vars: number): number {
+  return 512 + 24 * vars;
+}
+
+/** Instruction starts of `code`, in order. */
+function starts(code: Int32Array): number[] {
+  const out: number[] = [];
+  for (let pc = 0; pc < code.length; pc += insnLength(code, pc)) out.push(pc);
+  return out;
+}
+
+const OOB = 'out of bounds memory access';
+
+/**
+ * Compiles lowered function `lw`. Functions with instructions this version
+ * does not compile (tail calls) are left to the interpreter.
+ */
+export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult {
+  const code = lw.code;
+  // V8 compiles large functions slowly or not at all (and its optimizing compiler has limits): those stay interpreted.
+  if (code.length > MAX_CODE_WORDS) return { ok: false, reason: `${code.length} words of code (at most ${MAX_CODE_WORDS} are compiled)` };
+  const pcs = starts(code);
+  for (const pc of pcs) {
+    const op = code[pc]!;
+    const insn = ISA[op];
+    if (insn === undefined) return { ok: false, reason: `bad opcode ${op} at ${pc}` };
+    if (insn.call && insn.returns) return { ok: false, reason: 'tail call' };
+  }
+  // Blocks: pc 0, branch targets, and the instruction after each call (where a resume after a host call enters).
+  const blockAt = new Map<number, number>();
+  const blockPcs: number[] = [-1];
+  const addBlock = (pc: number): void => {
+    if (!blockAt.has(pc) && pc < code.length) {
+      blockAt.set(pc, 0);
+    }
+  };
+  addBlock(0);
+  for (const pc of pcs) {
+    forEachTarget(code, pc, (at) => addBlock(code[at]!));
+    if (ISA[code[pc]!]!.call) addBlock(pc + insnLength(code, pc));
+  }
+  for (const pc of pcs) {
+    if (blockAt.has(pc)) {
+      blockAt.set(pc, blockPcs.length);
+      blockPcs.push(pc);
+    }
+  }
+  const blk = (pc: number): number => {
+    const b = blockAt.get(pc);
+    if (b === undefined) throw new Error(`compile: branch to ${pc}, not a block`);
+    return b;
+  };
+
+  const FN = ctx.fn;
+  /** br_table targets: (block, cost) pairs of every br_table, in one table of constants (BT). */
+  const brTables: number[] = [];
+  const nImp = ctx.numImportedFuncs;
+  const out: string[] = [];
+  const emit = (s: string): void => {
+    out.push(s);
+  };
+  // Locals live in JS variables: the words of an i32, i64, f32 or reference local in `w<word>` (int32, as
+  // in S, both words, so that what is written back is what the interpreter would have in S), an f64 local
+  // in `x<local>` (a double: its bits are kept, as in a Float64Array). Constant and operand slots stay in S.
+  // T32/T64/TF are one 8-byte scratch seen as int32, f64 and f32, to move bits between the two.
+  // (A function with very many locals keeps them in S: thousands of JS variables make frames V8 handles badly.)
+  const NW = lw.nlocals <= MAX_VAR_LOCALS ? 2 * lw.nlocals : 0;
+  const f64 = (o: number): boolean => o < NW && ctx.localTypes[o >> 1] === F64;
+  /** An int32 read of word o. */
+  const s = (o: number): string => (o >= NW ? `S[fp + ${o}]` : f64(o) ? `(T64[0] = x${o >> 1}, T32[${o & 1}])` : `w${o}`);
+  const u = (o: number): string => `(${s(o)} >>> 0)`;
+  /** An f64 read of the slot at word o. */
+  const d = (o: number): string => (o >= NW ? `D[(fp + ${o}) >> 1]` : f64(o) ? `x${o >> 1}` : `(T32[0] = w${o}, T32[1] = w${o + 1}, T64[0])`);
+  /** An f32 read (as a number) of the slot at word o. */
+  const f = (o: number): string => (o >= NW ? `F[fp + ${o}]` : `(T32[0] = ${s(o)}, TF[0])`);
+  /** Locals the function writes: the only ones a flush must write back (the others are still as they were in S). */
+  const written = new Set<number>();
+  /** Writes an int32 word (an Int32Array store: ToInt32). */
+  const W = (o: number, e: string): string => {
+    if (o >= NW) return `S[fp + ${o}] = ${e};`;
+    written.add(o >> 1);
+    if (f64(o)) return `{ const v_ = ${e}; T64[0] = x${o >> 1}; T32[${o & 1}] = v_; x${o >> 1} = T64[0]; }`;
+    return `w${o} = (${e}) | 0;`;
+  };
+  /** Writes both words of a slot (both values computed before either is written). */
+  const W64 = (o: number, lo: string, hi: string): string => {
+    if (o < NW) written.add(o >> 1);
+    if (o >= NW) return `{ const l_ = ${lo}; const h_ = ${hi}; S[fp + ${o}] = l_; S[fp + ${o + 1}] = h_; }`;
+    if (f64(o)) return `{ const l_ = ${lo}; const h_ = ${hi}; T32[0] = l_; T32[1] = h_; x${o >> 1} = T64[0]; }`;
+    return `{ const l_ = ${lo}; const h_ = ${hi}; w${o} = l_ | 0; w${o + 1} = h_ | 0; }`;
+  };
+  /** Writes an f64 (a Float64Array store). */
+  const WF64 = (o: number, e: string): string => {
+    if (o >= NW) return `D[(fp + ${o}) >> 1] = ${e};`;
+    written.add(o >> 1);
+    if (f64(o)) return `x${o >> 1} = ${e};`;
+    return `{ T64[0] = ${e}; w${o} = T32[0]; w${o + 1} = T32[1]; }`;
+  };
+  /** Writes an f32 (a Float32Array store: rounds). */
+  const WF32 = (o: number, e: string): string => (o >= NW ? `F[fp + ${o}] = ${e};` : `{ TF[0] = ${e}; ${W(o, 'T32[0]')} }`);
+  /** Copies a slot's two words. */
+  const COPY64 = (dst: number, src: number): string => {
+    if (dst < NW) written.add(dst >> 1);
+    if (dst < NW && src < NW && f64(dst) && f64(src)) return `x${dst >> 1} = x${src >> 1};`;
+    if (dst >= NW && src < NW && f64(src)) return `D[(fp + ${dst}) >> 1] = x${src >> 1};`;
+    if (dst < NW && f64(dst) && src >= NW) return `x${dst >> 1} = D[(fp + ${src}) >> 1];`;
+    return W64(dst, s(src), s(src + 1));
+  };
+  /**
+   * A helper that works on S words (i64 arithmetic): its operand slots are
+   * copied to the scratch SC (at 2, 4, ...), it writes its result at SC[0..1],
+   * which goes to slot d. `body(dst, srcs)` gets the offset expressions.
+   */
+  const viaScratch = (dst: number, srcs: number[], body: (dd: string, a: string[]) => string): string => {
+    const ins = srcs.map((o, k) => `SC[${2 + 2 * k}] = ${s(o)}; SC[${3 + 2 * k}] = ${s(o + 1)};`).join(' ');
+    return `{ ${ins} ${body('SC, 0', srcs.map((_, k) => String(2 + 2 * k)))} ${W64(dst, 'SC[0]', 'SC[1]')} }`;
+  };
+  /** Writes the locals' variables to S (before the frame stops or a helper reads it), and back. */
+  // Written back wherever the frame ends or stops: a return, a pause, a trap, a call going on from the explicit frames
+  // (so S holds, live or dead, exactly the words the interpreter would have left there: snapshots are the same bytes).
+  // Which locals it writes is known once the body is generated: a placeholder until then.
+  const flushParts: string[] = [];
+  const loadParts: string[] = [];
+  for (let L = 0; L < NW / 2; L++) {
+    if (ctx.localTypes[L] === F64) {
+      flushParts.push(`D[(fp + ${2 * L}) >> 1] = x${L};`);
+      loadParts.push(`x${L} = D[(fp + ${2 * L}) >> 1];`);
+    } else {
+      flushParts.push(`S[fp + ${2 * L}] = w${2 * L}; S[fp + ${2 * L + 1}] = w${2 * L + 1};`);
+      loadParts.push(`w${2 * L} = S[fp + ${2 * L}]; w${2 * L + 1} = S[fp + ${2 * L + 1}];`);
+    }
+  }
+  const FLUSH = '/*FLUSH*/';
+  const LOAD = loadParts.join(' ');
+  const decls: string[] = [];
+  for (let L = 0; L < NW / 2; L++) decls.push(ctx.localTypes[L] === F64 ? `x${L} = 0` : `w${2 * L} = 0, w${2 * L + 1} = 0`);
+  const JS_FRAME = jsFrameBytes(NW);
+  /** A trap at pc with message expression `msg` (a JS string literal or variable). */
+  const trap = (pc: number, msg: string): string => `{ pc = ${pc}; msg = ${msg}; break sw; }`;
+  /** A taken branch: pays for the target's run and goes there (the loop's head refuels when needed). */
+  const jump = (target: number, cost: string): string => `{ fuel -= ${cost}; b = ${blk(target)}; continue; }`;
+  /** After anything that may have grown the stack or memory 0. */
+  const reload = 'S = m.S; D = m.D; F = m.F; dv = mem.dv; memLen = mem.byteLength;';
+
+  for (const pc of pcs) {
+    const op = code[pc]!;
+    const c = (k: number): number => code[pc + k]!;
+    const len = insnLength(code, pc);
+    const next = pc + len;
+    if (blockAt.has(pc)) emit(`case ${blk(pc)}: // pc ${pc}`);
+    switch (op) {
+      case K.UNREACHABLE:
+        emit(trap(pc, `'unreachable'`));
+        break;
+      case K.BR:
+        emit(jump(c(1), String(c(2))));
+        break;
+      case K.BR_IF:
+        emit(`if (${s(c(1))} !== 0) ${jump(c(2), String(c(3)))}`);
+        break;
+      case K.BR_UNLESS:
+        emit(`if (${s(c(1))} === 0) ${jump(c(2), String(c(3)))}`);
+        break;
+      case K.BR_TABLE: {
+        // Targets (as blocks) and their costs from a table of constants, not a switch: br_table may have 65,536 targets.
+        const n = c(2);
+        const at = brTables.length;
+        for (let k = 0; k <= n; k++) brTables.push(blk(c(3 + k)), c(4 + n + k));
+        emit(`{ const i = ${u(c(1))}; const t = ${at} + 2 * (i < ${n} ? i : ${n}); fuel -= BT[t + 1]; b = BT[t]; continue; }`);
+        break;
+      }
+      case K.RETURN0:
+        emit(`${FLUSH} return fuel;`);
+        break;
+      case K.RETURN1:
+        emit(`{ const r0 = ${s(c(1))}; const r1 = ${s(c(1) + 1)}; ${FLUSH} S[fp] = r0; S[fp + 1] = r1; return fuel; }`);
+        break;
+      case K.RETURN_N:
+        { const w: string[] = []; for (let i = 0; i < 2 * c(2); i++) w.push(`const r${i} = ${s(c(1) + i)};`); w.push(FLUSH); for (let i = 0; i < 2 * c(2); i++) w.push(`S[fp + ${i}] = r${i};`); emit(`{ ${w.join(' ')} }`); }
+        emit(`${FLUSH} return fuel;`);
+        break;
+      case K.CALL:
+      case K.CALL_INDIRECT: {
+        // The callee: a defined function of this instance (compiled, or run through the explicit
+        // frames), an import or another instance's function (out of the loop, as the interpreter does).
+        const baseOff = op === K.CALL ? c(2) : c(4);
+        emit(`{ const base = fp + ${baseOff};`);
+        if (op === K.CALL) {
+          const callee = c(1);
+          if (callee < nImp) {
+            emit(`const o = inst.funcs[${callee}];`);
+            emit(`m.depth = depth; R.settle(m, fuel); const t = R.callOther(m, o, base); fuel = R.take(m);`);
+            emit(`if (t !== null) { S = m.S; D = m.D; F = m.F; if (t === R.PAUSE) { ${FLUSH} R.stop(m, fuel, ${FN}, ${pc}, fp, depth); m.uw = ${UW_PAUSE}; return -1; } ${FLUSH} return fail(m, fuel, t, ${pc}, depth); }`);
+            emit(reload);
+            emit(`}`);
+            break;
+          }
+          emit(`const k = ${callee - nImp};`);
+        } else {
+          emit(`const table = inst.tables[${c(2)}]; const i = ${u(c(3))};`);
+          emit(`if (i >= table.elements.length) ${trap(pc, `'undefined element'`)}`);
+          emit(`const g = table.elements[i];`);
+          emit(`if (g === null) ${trap(pc, '`uninitialized element ${i}`')}`);
+          emit(`if (g.typeId !== inst.typeIds[${c(1)}]) ${trap(pc, `'indirect call type mismatch'`)}`);
+          emit(`if (g.inst !== inst) {`);
+          emit(`m.depth = depth; R.settle(m, fuel); const t = R.callOther(m, g, base); fuel = R.take(m);`);
+          emit(`if (t !== null) { S = m.S; D = m.D; F = m.F; if (t === R.PAUSE) { ${FLUSH} R.stop(m, fuel, ${FN}, ${pc}, fp, depth); m.uw = ${UW_PAUSE}; return -1; } ${FLUSH} return fail(m, fuel, t, ${pc}, depth); }`);
+          emit(reload);
+          emit(`} else {`);
+          emit(`const k = g.index - ${nImp};`);
+        }
+        emit(`const lw = LW[k] ?? m.lower(inst, k + ${nImp});`);
+        emit(`let cf = lw.compiled;`);
+        emit(`if (cf === undefined) cf = m.tierUp === null ? null : m.tierUp(inst, k + ${nImp}, lw, 1e9);`);
+        // Deep in JS, or a callee left to the interpreter: the call runs from the explicit frames.
+        emit(`if (cf == null || jsLeft < ${JS_FRAME}) { ${FLUSH} m.uwFuel = fuel; m.uw = ${UW_DEEP}; m.uwFn = ${FN}; m.uwPc = ${pc}; m.uwFp = fp; m.depth = depth; return -1; }`);
+        emit(`if (3 * depth + 3 > m.frames.length || depth >= m.maxDepth) { if (!m.ensureFrames(depth)) { ${FLUSH} return fail(m, fuel, new R.Exhaustion('call stack exhausted'), ${pc}, depth); } }`);
+        emit(`if (base + lw.frameWords > S.length) { if (!m.ensureStack(base + lw.frameWords)) { ${FLUSH} return fail(m, fuel, new R.Exhaustion('call stack exhausted'), ${pc}, depth); } S = m.S; D = m.D; F = m.F; }`);
+        emit(`const left = cf(m, base, depth + 1, fuel, 0, jsLeft - ${JS_FRAME});`);
+        emit(`if (left < 0) { S = m.S; D = m.D; F = m.F; ${FLUSH} const fr = m.frames; fr[3 * depth] = ${next}; fr[3 * depth + 1] = fp; fr[3 * depth + 2] = ${FN}; return -1; }`);
+        emit(`fuel = left;`);
+        emit(reload);
+        if (op === K.CALL_INDIRECT) emit(`}`);
+        emit(`}`);
+        break;
+      }
+      case K.COPY:
+        emit(COPY64(c(1), c(2)));
+        break;
+      case K.CONST32:
+        emit(W(c(1), `${c(2)}`));
+        break;
+      case K.CONST64:
+        emit(W64(c(1), String(c(2)), String(c(3))));
+        break;
+      case K.SELECT:
+        emit(`if (${s(c(4))} !== 0) { ${COPY64(c(1), c(2))} } else { ${COPY64(c(1), c(3))} }`);
+        break;
+      case K.GLOBAL_GET:
+        emit(W64(c(1), `G[${c(2)}]`, `G[${c(2) + 1}]`));
+        break;
+      case K.GLOBAL_SET:
+        emit(`G[${c(1)}] = ${s(c(2))}; G[${c(1) + 1}] = ${s(c(2) + 1)};`);
+        break;
+      case K.GLOBAL_GET_EXT:
+      case K.GLOBAL_SET_EXT:
+        emit(`${FLUSH} msg = R.globalExt(inst, S, CODE, ${pc}, fp); ${LOAD} if (msg !== '') { pc = ${pc}; break sw; }`);
+        break;
+
+      case K.LOAD_32:
+      case K.LOAD_64:
+      case K.LOAD_I32_8S:
+      case K.LOAD_I32_8U:
+      case K.LOAD_I32_16S:
+      case K.LOAD_I32_16U:
+      case K.LOAD_I64_8S:
+      case K.LOAD_I64_8U:
+      case K.LOAD_I64_16S:
+      case K.LOAD_I64_16U:
+      case K.LOAD_I64_32S:
+      case K.LOAD_I64_32U: {
+        const width = op === K.LOAD_64 ? 8 : op === K.LOAD_32 || op === K.LOAD_I64_32S || op === K.LOAD_I64_32U ? 4 : op === K.LOAD_I32_16S || op === K.LOAD_I32_16U || op === K.LOAD_I64_16S || op === K.LOAD_I64_16U ? 2 : 1;
+        const off = c(4) >>> 0;
+        const ea = `((${s(c(2))} + ${c(3)}) >>> 0)${off !== 0 ? ` + ${off}` : ''}`;
+        const dst = c(1);
+        emit(`{ const ea = ${ea}; if (ea + ${width} > memLen) ${trap(pc, `''`)}`);
+        switch (op) {
+          case K.LOAD_32: emit(W(dst, `dv.getInt32(ea, true)`)); break;
+          case K.LOAD_64: emit(W64(dst, `dv.getInt32(ea, true)`, `dv.getInt32(ea + 4, true)`)); break;
+          case K.LOAD_I32_8S: emit(W(dst, `dv.getInt8(ea)`)); break;
+          case K.LOAD_I32_8U: emit(W(dst, `dv.getUint8(ea)`)); break;
+          case K.LOAD_I32_16S: emit(W(dst, `dv.getInt16(ea, true)`)); break;
+          case K.LOAD_I32_16U: emit(W(dst, `dv.getUint16(ea, true)`)); break;
+          case K.LOAD_I64_8S: emit(`{ const v = dv.getInt8(ea); ${W64(dst, 'v', 'v >> 31')} }`); break;
+          case K.LOAD_I64_8U: emit(W64(dst, `dv.getUint8(ea)`, '0')); break;
+          case K.LOAD_I64_16S: emit(`{ const v = dv.getInt16(ea, true); ${W64(dst, 'v', 'v >> 31')} }`); break;
+          case K.LOAD_I64_16U: emit(W64(dst, `dv.getUint16(ea, true)`, '0')); break;
+          case K.LOAD_I64_32S: emit(`{ const v = dv.getInt32(ea, true); ${W64(dst, 'v', 'v >> 31')} }`); break;
+          default: emit(W64(dst, `dv.getInt32(ea, true)`, '0')); break;
+        }
+        emit(`}`);
+        break;
+      }
+      case K.STORE_32:
+      case K.STORE_64:
+      case K.STORE_8:
+      case K.STORE_16: {
+        const width = op === K.STORE_64 ? 8 : op === K.STORE_32 ? 4 : op === K.STORE_16 ? 2 : 1;
+        const off = c(4) >>> 0;
+        const ea = `((${s(c(1))} + ${c(3)}) >>> 0)${off !== 0 ? ` + ${off}` : ''}`;
+        const v = c(2);
+        emit(`{ const ea = ${ea}; if (ea + ${width} > memLen) ${trap(pc, `''`)}`);
+        if (op === K.STORE_32) emit(`dv.setInt32(ea, ${s(v)}, true);`);
+        else if (op === K.STORE_64) emit(`dv.setInt32(ea, ${s(v)}, true); dv.setInt32(ea + 4, ${s(v + 1)}, true);`);
+        else if (op === K.STORE_16) emit(`dv.setInt16(ea, ${s(v)}, true);`);
+        else emit(`dv.setInt8(ea, ${s(v)});`);
+        emit(`}`);
+        break;
+      }
+      case K.MEMORY_SIZE:
+        emit(W(c(1), `memLen / 65536`));
+        break;
+      case K.MEMORY_GROW:
+      case K.MEMORY_INIT:
+      case K.MEMORY_COPY:
+      case K.MEMORY_FILL:
+      case K.DATA_DROP:
+      case K.MEM_ACCESS_M:
+      case K.MEMORY_SIZE_M:
+      case K.MEMORY_GROW_M:
+        emit(`${FLUSH} msg = bulk(m, ${pc}, fp, depth, fuel, 0); fuel = bfuel; ${LOAD}`);
+        emit(`if (msg === R.PAUSED_INSIDE) { m.uw = ${UW_PAUSE}; return -1; }`);
+        emit(`dv = mem.dv; memLen = mem.byteLength; if (msg !== '') { pc = ${pc}; break sw; }`);
+        break;
+      case K.TABLE_GET:
+      case K.TABLE_SET:
+      case K.TABLE_SIZE:
+      case K.TABLE_GROW:
+      case K.TABLE_FILL:
+      case K.TABLE_COPY:
+      case K.TABLE_INIT:
+      case K.ELEM_DROP:
+        emit(`${FLUSH} msg = bulk(m, ${pc}, fp, depth, fuel, 1); fuel = bfuel; ${LOAD}`);
+        emit(`if (msg === R.PAUSED_INSIDE) { m.uw = ${UW_PAUSE}; return -1; }`);
+        emit(`if (msg !== '') { pc = ${pc}; break sw; }`);
+        break;
+      case K.REF_IS_NULL:
+        emit(W(c(1), `${s(c(2))} === 0 ? 1 : 0`));
+        break;
+      case K.REF_FUNC:
+        emit(W(c(1), `R.refToId(inst, inst.funcs[${c(2)}])`));
+        break;
+
+      case K.I32_EQZ: emit(W(c(1), `${s(c(2))} === 0 ? 1 : 0`)); break;
+      case K.I32_EQ: emit(W(c(1), `${s(c(2))} === ${s(c(3))} ? 1 : 0`)); break;
+      case K.I32_NE: emit(W(c(1), `${s(c(2))} !== ${s(c(3))} ? 1 : 0`)); break;
+      case K.I32_LT_S: emit(W(c(1), `${s(c(2))} < ${s(c(3))} ? 1 : 0`)); break;
+      case K.I32_LT_U: emit(W(c(1), `${u(c(2))} < ${u(c(3))} ? 1 : 0`)); break;
+      case K.I32_GT_S: emit(W(c(1), `${s(c(2))} > ${s(c(3))} ? 1 : 0`)); break;
+      case K.I32_GT_U: emit(W(c(1), `${u(c(2))} > ${u(c(3))} ? 1 : 0`)); break;
+      case K.I32_LE_S: emit(W(c(1), `${s(c(2))} <= ${s(c(3))} ? 1 : 0`)); break;
+      case K.I32_LE_U: emit(W(c(1), `${u(c(2))} <= ${u(c(3))} ? 1 : 0`)); break;
+      case K.I32_GE_S: emit(W(c(1), `${s(c(2))} >= ${s(c(3))} ? 1 : 0`)); break;
+      case K.I32_GE_U: emit(W(c(1), `${u(c(2))} >= ${u(c(3))} ? 1 : 0`)); break;
+      case K.I32_CLZ: emit(W(c(1), `Math.clz32(${s(c(2))})`)); break;
+      case K.I32_CTZ: emit(W(c(1), `R.ctz32(${s(c(2))})`)); break;
+      case K.I32_POPCNT: emit(W(c(1), `R.popcnt32(${s(c(2))})`)); break;
+      case K.I32_ADD: emit(W(c(1), `(${s(c(2))} + ${s(c(3))}) | 0`)); break;
+      case K.I32_SUB: emit(W(c(1), `(${s(c(2))} - ${s(c(3))}) | 0`)); break;
+      case K.I32_MUL: emit(W(c(1), `Math.imul(${s(c(2))}, ${s(c(3))})`)); break;
+      case K.I32_DIV_S:
+        emit(`{ const x = ${s(c(2))}; const y = ${s(c(3))}; if (y === 0) ${trap(pc, `'integer divide by zero'`)} if (x === -2147483648 && y === -1) ${trap(pc, `'integer overflow'`)} ${W(c(1), '(x / y) | 0')} }`);
+        break;
+      case K.I32_DIV_U:
+        emit(`{ const y = ${u(c(3))}; if (y === 0) ${trap(pc, `'integer divide by zero'`)} ${W(c(1), `(${u(c(2))} / y) | 0`)} }`);
+        break;
+      case K.I32_REM_S:
+        emit(`{ const y = ${s(c(3))}; if (y === 0) ${trap(pc, `'integer divide by zero'`)} ${W(c(1), `${s(c(2))} % y | 0`)} }`);
+        break;
+      case K.I32_REM_U:
+        emit(`{ const y = ${u(c(3))}; if (y === 0) ${trap(pc, `'integer divide by zero'`)} ${W(c(1), `${u(c(2))} % y | 0`)} }`);
+        break;
+      case K.I32_AND: emit(W(c(1), `${s(c(2))} & ${s(c(3))}`)); break;
+      case K.I32_OR: emit(W(c(1), `${s(c(2))} | ${s(c(3))}`)); break;
+      case K.I32_XOR: emit(W(c(1), `${s(c(2))} ^ ${s(c(3))}`)); break;
+      case K.I32_SHL: emit(W(c(1), `${s(c(2))} << ${s(c(3))}`)); break;
+      case K.I32_SHR_S: emit(W(c(1), `${s(c(2))} >> ${s(c(3))}`)); break;
+      case K.I32_SHR_U: emit(W(c(1), `${s(c(2))} >>> ${s(c(3))}`)); break;
+      case K.I32_ROTL: emit(`{ const x = ${s(c(2))}; const k = ${s(c(3))} & 31; ${W(c(1), '(x << k) | (x >>> (32 - k))')} }`); break;
+      case K.I32_ROTR: emit(`{ const x = ${s(c(2))}; const k = ${s(c(3))} & 31; ${W(c(1), '(x >>> k) | (x << (32 - k))')} }`); break;
+
+      case K.I64_EQZ: emit(W(c(1), `(${s(c(2))} | ${s(c(2) + 1)}) === 0 ? 1 : 0`)); break;
+      case K.I64_EQ: emit(W(c(1), `${s(c(2))} === ${s(c(3))} && ${s(c(2) + 1)} === ${s(c(3) + 1)} ? 1 : 0`)); break;
+      case K.I64_NE: emit(W(c(1), `${s(c(2))} !== ${s(c(3))} || ${s(c(2) + 1)} !== ${s(c(3) + 1)} ? 1 : 0`)); break;
+      case K.I64_LT_S:
+      case K.I64_LT_U:
+      case K.I64_GT_S:
+      case K.I64_GT_U:
+      case K.I64_LE_S:
+      case K.I64_LE_U:
+      case K.I64_GE_S:
+      case K.I64_GE_U: {
+        const signed = op === K.I64_LT_S || op === K.I64_GT_S || op === K.I64_LE_S || op === K.I64_GE_S;
+        const rel = op === K.I64_LT_S || op === K.I64_LT_U ? '<' : op === K.I64_GT_S || op === K.I64_GT_U ? '>' : op === K.I64_LE_S || op === K.I64_LE_U ? '<=' : '>=';
+        const ah = signed ? s(c(2) + 1) : u(c(2) + 1);
+        const bh = signed ? s(c(3) + 1) : u(c(3) + 1);
+        emit(`{ const ah = ${ah}; const bh = ${bh}; const al = ${u(c(2))}; const bl = ${u(c(3))};`);
+        emit(`const cmp = ah < bh ? -1 : ah > bh ? 1 : al < bl ? -1 : al > bl ? 1 : 0; ${W(c(1), `cmp ${rel} 0 ? 1 : 0`)} }`);
+        break;
+      }
+      case K.I64_CLZ:
+        emit(`{ const h = ${s(c(2) + 1)}; ${W64(c(1), `h !== 0 ? Math.clz32(h) : 32 + Math.clz32(${s(c(2))})`, '0')} }`);
+        break;
+      case K.I64_CTZ:
+        emit(`{ const l = ${s(c(2))}; ${W64(c(1), `l !== 0 ? R.ctz32(l) : 32 + R.ctz32(${s(c(2) + 1)})`, '0')} }`);
+        break;
+      case K.I64_POPCNT:
+        emit(W64(c(1), `R.popcnt32(${s(c(2))}) + R.popcnt32(${s(c(2) + 1)})`, '0'));
+        break;
+      case K.I64_ADD:
+        emit(`{ const al = ${s(c(2))}; const lo = (al + ${s(c(3))}) | 0; ${W64(c(1), 'lo', `(${s(c(2) + 1)} + ${s(c(3) + 1)} + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0`)} }`);
+        break;
+      case K.I64_SUB:
+        emit(`{ const al = ${s(c(2))}; const bl = ${s(c(3))}; ${W64(c(1), '(al - bl) | 0', `(${s(c(2) + 1)} - ${s(c(3) + 1)} - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0`)} }`);
+        break;
+      case K.I64_MUL:
+        // Inline, as the interpreter's i64mul: 16-bit limbs for the low word's exact product, Math.imul for the cross terms.
+        emit(`{ const al = ${s(c(2))}; const ah = ${s(c(2) + 1)}; const bl = ${s(c(3))}; const bh = ${s(c(3) + 1)};`);
+        emit(`const a0 = al & 0xffff; const a1 = al >>> 16; const b0 = bl & 0xffff; const b1 = bl >>> 16; const mid = a0 * b1 + a1 * b0;`);
+        emit(`const lo = a0 * b0 + (mid % 65536) * 65536;`);
+        emit(`const hi = a1 * b1 + Math.floor(mid / 65536) + Math.floor(lo / 4294967296) + Math.imul(ah, bl) + Math.imul(al, bh);`);
+        emit(`${W64(c(1), 'lo | 0', 'hi | 0')} }`);
+        break;
+      case K.I64_DIV_S:
+      case K.I64_DIV_U:
+      case K.I64_REM_S:
+      case K.I64_REM_U:
+        emit(viaScratch(c(1), [c(2), c(3)], (d, a) => `msg = R.i64divrem(${d}, ${a[0]}, ${a[1]}, ${op}); if (msg !== null) { pc = ${pc}; break sw; }`));
+        break;
+      case K.I64_AND: emit(W64(c(1), `${s(c(2))} & ${s(c(3))}`, `${s(c(2) + 1)} & ${s(c(3) + 1)}`)); break;
+      case K.I64_OR: emit(W64(c(1), `${s(c(2))} | ${s(c(3))}`, `${s(c(2) + 1)} | ${s(c(3) + 1)}`)); break;
+      case K.I64_XOR: emit(W64(c(1), `${s(c(2))} ^ ${s(c(3))}`, `${s(c(2) + 1)} ^ ${s(c(3) + 1)}`)); break;
+      case K.I64_SHL:
+      case K.I64_SHR_S:
+      case K.I64_SHR_U:
+      case K.I64_ROTL:
+      case K.I64_ROTR:
+        emit(viaScratch(c(1), [c(2), c(3)], (d, a) => `R.i64shift(${d}, ${a[0]}, ${a[1]}, ${op})`));
+        break;
+
+      case K.F32_EQ: emit(W(c(1), `${f(c(2))} === ${f(c(3))} ? 1 : 0`)); break;
+      case K.F32_NE: emit(W(c(1), `${f(c(2))} !== ${f(c(3))} ? 1 : 0`)); break;
+      case K.F32_LT: emit(W(c(1), `${f(c(2))} < ${f(c(3))} ? 1 : 0`)); break;
+      case K.F32_GT: emit(W(c(1), `${f(c(2))} > ${f(c(3))} ? 1 : 0`)); break;
+      case K.F32_LE: emit(W(c(1), `${f(c(2))} <= ${f(c(3))} ? 1 : 0`)); break;
+      case K.F32_GE: emit(W(c(1), `${f(c(2))} >= ${f(c(3))} ? 1 : 0`)); break;
+      case K.F64_EQ: emit(W(c(1), `${d(c(2))} === ${d(c(3))} ? 1 : 0`)); break;
+      case K.F64_NE: emit(W(c(1), `${d(c(2))} !== ${d(c(3))} ? 1 : 0`)); break;
+      case K.F64_LT: emit(W(c(1), `${d(c(2))} < ${d(c(3))} ? 1 : 0`)); break;
+      case K.F64_GT: emit(W(c(1), `${d(c(2))} > ${d(c(3))} ? 1 : 0`)); break;
+      case K.F64_LE: emit(W(c(1), `${d(c(2))} <= ${d(c(3))} ? 1 : 0`)); break;
+      case K.F64_GE: emit(W(c(1), `${d(c(2))} >= ${d(c(3))} ? 1 : 0`)); break;
+
+      case K.F32_ABS: emit(W(c(1), `${s(c(2))} & 0x7fffffff`)); break;
+      case K.F32_NEG: emit(W(c(1), `${s(c(2))} ^ -0x80000000`)); break;
+      case K.F32_CEIL: emit(WF32(c(1), `Math.ceil(${f(c(2))})`)); break;
+      case K.F32_FLOOR: emit(WF32(c(1), `Math.floor(${f(c(2))})`)); break;
+      case K.F32_TRUNC: emit(WF32(c(1), `Math.trunc(${f(c(2))})`)); break;
+      case K.F32_NEAREST: emit(WF32(c(1), `R.nearest(${f(c(2))})`)); break;
+      case K.F32_SQRT: emit(WF32(c(1), `Math.sqrt(${f(c(2))})`)); break;
+      case K.F32_ADD: emit(WF32(c(1), `${f(c(2))} + ${f(c(3))}`)); break;
+      case K.F32_SUB: emit(WF32(c(1), `${f(c(2))} - ${f(c(3))}`)); break;
+      case K.F32_MUL: emit(WF32(c(1), `${f(c(2))} * ${f(c(3))}`)); break;
+      case K.F32_DIV: emit(WF32(c(1), `${f(c(2))} / ${f(c(3))}`)); break;
+      case K.F32_MIN: emit(WF32(c(1), `Math.min(${f(c(2))}, ${f(c(3))})`)); break;
+      case K.F32_MAX: emit(WF32(c(1), `Math.max(${f(c(2))}, ${f(c(3))})`)); break;
+      case K.F32_COPYSIGN: emit(W(c(1), `R.copysignHi(${s(c(2))}, ${s(c(3))})`)); break;
+      case K.F64_ABS: emit(W64(c(1), s(c(2)), `${s(c(2) + 1)} & 0x7fffffff`)); break;
+      case K.F64_NEG: emit(W64(c(1), s(c(2)), `${s(c(2) + 1)} ^ -0x80000000`)); break;
+      case K.F64_CEIL: emit(WF64(c(1), `R.quiet(Math.ceil(${d(c(2))}))`)); break;
+      case K.F64_FLOOR: emit(WF64(c(1), `R.quiet(Math.floor(${d(c(2))}))`)); break;
+      case K.F64_TRUNC: emit(WF64(c(1), `R.quiet(Math.trunc(${d(c(2))}))`)); break;
+      case K.F64_NEAREST: emit(WF64(c(1), `R.quiet(R.nearest(${d(c(2))}))`)); break;
+      case K.F64_SQRT: emit(WF64(c(1), `Math.sqrt(${d(c(2))})`)); break;
+      case K.F64_ADD: emit(WF64(c(1), `${d(c(2))} + ${d(c(3))}`)); break;
+      case K.F64_SUB: emit(WF64(c(1), `${d(c(2))} - ${d(c(3))}`)); break;
+      case K.F64_MUL: emit(WF64(c(1), `${d(c(2))} * ${d(c(3))}`)); break;
+      case K.F64_DIV: emit(WF64(c(1), `${d(c(2))} / ${d(c(3))}`)); break;
+      case K.F64_MIN: emit(WF64(c(1), `Math.min(${d(c(2))}, ${d(c(3))})`)); break;
+      case K.F64_MAX: emit(WF64(c(1), `Math.max(${d(c(2))}, ${d(c(3))})`)); break;
+      case K.F64_COPYSIGN:
+        emit(`{ const sgn = ${s(c(3) + 1)}; ${W64(c(1), s(c(2)), `R.copysignHi(${s(c(2) + 1)}, sgn)`)} }`);
+        break;
+
+      case K.MOV32: emit(W(c(1), `${s(c(2))}`)); break;
+      case K.I32_TRUNC_F32_S:
+      case K.I32_TRUNC_F32_U:
+      case K.I32_TRUNC_F64_S:
+      case K.I32_TRUNC_F64_U:
+      case K.I32_TRUNC_SAT_F32_S:
+      case K.I32_TRUNC_SAT_F32_U:
+      case K.I32_TRUNC_SAT_F64_S:
+      case K.I32_TRUNC_SAT_F64_U: {
+        const isF32 = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F32_U || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F32_U;
+        const signed = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F64_S || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F64_S;
+        const sat = op >= K.I32_TRUNC_SAT_F32_S;
+        emit(`{ const r = R.truncToI32(${isF32 ? f(c(2)) : d(c(2))}, ${signed}, ${sat}); if (typeof r === 'string') ${trap(pc, 'r')} ${W(c(1), 'r')} }`);
+        break;
+      }
+      case K.I64_TRUNC_F32_S:
+      case K.I64_TRUNC_F32_U:
+      case K.I64_TRUNC_F64_S:
+      case K.I64_TRUNC_F64_U:
+      case K.I64_TRUNC_SAT_F32_S:
+      case K.I64_TRUNC_SAT_F32_U:
+      case K.I64_TRUNC_SAT_F64_S:
+      case K.I64_TRUNC_SAT_F64_U: {
+        const isF32 = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F32_U || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F32_U;
+        const signed = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F64_S || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F64_S;
+        const sat = op >= K.I64_TRUNC_SAT_F32_S;
+        emit(viaScratch(c(1), [], (dd) => `msg = R.truncToI64(${dd}, ${isF32 ? f(c(2)) : d(c(2))}, ${signed}, ${sat}); if (msg !== null) { pc = ${pc}; break sw; }`));
+        break;
+      }
+      case K.I64_EXTEND_I32_S: emit(`{ const v = ${s(c(2))}; ${W64(c(1), 'v', 'v >> 31')} }`); break;
+      case K.I64_EXTEND_I32_U: emit(W64(c(1), s(c(2)), '0')); break;
+      case K.F32_CONVERT_I32_S: emit(WF32(c(1), `${s(c(2))}`)); break;
+      case K.F32_CONVERT_I32_U: emit(WF32(c(1), `${u(c(2))}`)); break;
+      case K.F32_CONVERT_I64_S:
+      case K.F32_CONVERT_I64_U:
+        emit(`SC[2] = ${s(c(2))}; SC[3] = ${s(c(2) + 1)}; ${WF32(c(1), `R.i64ToFloat(SC, 2, ${op === K.F32_CONVERT_I64_S}, true)`)}`);
+        break;
+      case K.F32_DEMOTE_F64: emit(WF32(c(1), `${d(c(2))}`)); break;
+      case K.F64_CONVERT_I32_S: emit(WF64(c(1), `${s(c(2))}`)); break;
+      case K.F64_CONVERT_I32_U: emit(WF64(c(1), `${u(c(2))}`)); break;
+      case K.F64_CONVERT_I64_S:
+      case K.F64_CONVERT_I64_U:
+        emit(`SC[2] = ${s(c(2))}; SC[3] = ${s(c(2) + 1)}; ${WF64(c(1), `R.i64ToFloat(SC, 2, ${op === K.F64_CONVERT_I64_S}, false)`)}`);
+        break;
+      case K.F64_PROMOTE_F32: emit(WF64(c(1), `${f(c(2))}`)); break;
+      case K.I32_EXTEND8_S: emit(W(c(1), `(${s(c(2))} << 24) >> 24`)); break;
+      case K.I32_EXTEND16_S: emit(W(c(1), `(${s(c(2))} << 16) >> 16`)); break;
+      case K.I64_EXTEND8_S:
+      case K.I64_EXTEND16_S:
+      case K.I64_EXTEND32_S: {
+        const expr = op === K.I64_EXTEND8_S ? `(${s(c(2))} << 24) >> 24` : op === K.I64_EXTEND16_S ? `(${s(c(2))} << 16) >> 16` : s(c(2));
+        emit(`{ const v = ${expr}; ${W64(c(1), 'v', 'v >> 31')} }`);
+        break;
+      }
+
+      case K.I32_ADD_I: emit(W(c(1), `(${s(c(2))} + ${c(3)}) | 0`)); break;
+      case K.I32_AND_I: emit(W(c(1), `${s(c(2))} & ${c(3)}`)); break;
+      case K.I32_OR_I: emit(W(c(1), `${s(c(2))} | ${c(3)}`)); break;
+      case K.I32_XOR_I: emit(W(c(1), `${s(c(2))} ^ ${c(3)}`)); break;
+      case K.I32_SHL_I: emit(W(c(1), `${s(c(2))} << ${c(3)}`)); break;
+      case K.I32_SHR_S_I: emit(W(c(1), `${s(c(2))} >> ${c(3)}`)); break;
+      case K.I32_SHR_U_I: emit(W(c(1), `${s(c(2))} >>> ${c(3)}`)); break;
+      case K.I32_MUL_I: emit(W(c(1), `Math.imul(${s(c(2))}, ${c(3)})`)); break;
+      case K.I32_EQ_I: emit(W(c(1), `${s(c(2))} === ${c(3)} ? 1 : 0`)); break;
+      case K.I32_NE_I: emit(W(c(1), `${s(c(2))} !== ${c(3)} ? 1 : 0`)); break;
+      case K.I32_LT_S_I: emit(W(c(1), `${s(c(2))} < ${c(3)} ? 1 : 0`)); break;
+      case K.I32_LT_U_I: emit(W(c(1), `${u(c(2))} < ${c(3) >>> 0} ? 1 : 0`)); break;
+      case K.I32_GT_S_I: emit(W(c(1), `${s(c(2))} > ${c(3)} ? 1 : 0`)); break;
+      case K.I32_GT_U_I: emit(W(c(1), `${u(c(2))} > ${c(3) >>> 0} ? 1 : 0`)); break;
+      case K.I32_LE_S_I: emit(W(c(1), `${s(c(2))} <= ${c(3)} ? 1 : 0`)); break;
+      case K.I32_LE_U_I: emit(W(c(1), `${u(c(2))} <= ${c(3) >>> 0} ? 1 : 0`)); break;
+      case K.I32_GE_S_I: emit(W(c(1), `${s(c(2))} >= ${c(3)} ? 1 : 0`)); break;
+      case K.I32_GE_U_I: emit(W(c(1), `${u(c(2))} >= ${c(3) >>> 0} ? 1 : 0`)); break;
+
+      case K.BR_IF_EQ: emit(`if (${s(c(1))} === ${s(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_NE: emit(`if (${s(c(1))} !== ${s(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_LT_S: emit(`if (${s(c(1))} < ${s(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_LT_U: emit(`if (${u(c(1))} < ${u(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_GT_S: emit(`if (${s(c(1))} > ${s(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_GT_U: emit(`if (${u(c(1))} > ${u(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_LE_S: emit(`if (${s(c(1))} <= ${s(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_LE_U: emit(`if (${u(c(1))} <= ${u(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_GE_S: emit(`if (${s(c(1))} >= ${s(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_GE_U: emit(`if (${u(c(1))} >= ${u(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_EQ_I: emit(`if (${s(c(1))} === ${c(2)}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_NE_I: emit(`if (${s(c(1))} !== ${c(2)}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_LT_S_I: emit(`if (${s(c(1))} < ${c(2)}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_LT_U_I: emit(`if (${u(c(1))} < ${c(2) >>> 0}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_GT_S_I: emit(`if (${s(c(1))} > ${c(2)}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_GT_U_I: emit(`if (${u(c(1))} > ${c(2) >>> 0}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_LE_S_I: emit(`if (${s(c(1))} <= ${c(2)}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_LE_U_I: emit(`if (${u(c(1))} <= ${c(2) >>> 0}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_GE_S_I: emit(`if (${s(c(1))} >= ${c(2)}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_GE_U_I: emit(`if (${u(c(1))} >= ${c(2) >>> 0}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_F64_EQ: emit(`if (${d(c(1))} === ${d(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_F64_NE: emit(`if (${d(c(1))} !== ${d(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_F64_LT: emit(`if (${d(c(1))} < ${d(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_F64_GT: emit(`if (${d(c(1))} > ${d(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_F64_LE: emit(`if (${d(c(1))} <= ${d(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_F64_GE: emit(`if (${d(c(1))} >= ${d(c(2))}) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IFNOT_F64_EQ: emit(`if (!(${d(c(1))} === ${d(c(2))})) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IFNOT_F64_NE: emit(`if (!(${d(c(1))} !== ${d(c(2))})) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IFNOT_F64_LT: emit(`if (!(${d(c(1))} < ${d(c(2))})) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IFNOT_F64_GT: emit(`if (!(${d(c(1))} > ${d(c(2))})) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IFNOT_F64_LE: emit(`if (!(${d(c(1))} <= ${d(c(2))})) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IFNOT_F64_GE: emit(`if (!(${d(c(1))} >= ${d(c(2))})) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_I64_EQZ: emit(`if ((${s(c(1))} | ${s(c(1) + 1)}) === 0) ${jump(c(3), String(c(4)))}`); break;
+      case K.BR_IF_I64_NEZ: emit(`if ((${s(c(1))} | ${s(c(1) + 1)}) !== 0) ${jump(c(3), String(c(4)))}`); break;
+      default:
+        return { ok: false, reason: `opcode ${op} at ${pc} not compiled` };
+    }
+  }
+
+  const init = Array.from(lw.init);
+  const body = [
+    `const inst = m.inst; const LW = inst.lowered; const G = inst.globalWords;`,
+    `const mem = inst.memories[0] ?? R.EMPTY_MEM;`,
+    `let S = m.S, D = m.D, F = m.F, dv = mem.dv, memLen = mem.byteLength;`,
+    `let msg = ''; let pc = 0; let b = entry;`,
+    decls.length > 0 ? `let ${decls.join(', ')};` : '',
+    // The JS depth of this chain of compiled frames starts where the interpreter called in.
+    `if (entry === 0) {`,
+    init.length === 0 ? '' : init.length <= 32 ? `  { const q = fp + ${2 * lw.nparams}; ${init.map((w, i) => `S[q + ${i}] = ${w};`).join(' ')} }` : `  S.set(INIT, fp + ${2 * lw.nparams});`,
+    `  ${loadParts.slice(0, lw.nparams).join(' ')}`,
+    `  fuel -= ${lw.entry}; b = 1;`,
+    `} else {`,
+    `  ${LOAD}`,
+    `}`,
+    `for (;;) {`,
+    `  if (fuel < 0) {`,
+    `    pc = BPC[b];`,
+    `    fuel = R.refuel(m, fuel, CODE, pc);`,
+    `    if (fuel < 0) { ${FLUSH} return outOfFuel(m, pc, fp, depth); }`,
+    `  }`,
+    `  sw: switch (b) {`,
+    ...out,
+    `  default: msg = 'internal error: compiled code ran off its end'; pc = ${code.length}; break sw;`,
+    `  }`,
+    `  ${FLUSH}`,
+    `  return fail(m, fuel, msg === R.OUT_OF_FUEL ? new R.Exhaustion(msg) : new R.Trap(msg === '' ? '${OOB}' : msg), pc, depth);`,
+    `}`,
+  ].join('\n');
+  const flushCode = flushParts.filter((_, L) => written.has(L)).join(' ');
+  const source = `return function compiled_${FN}(m, fp, depth, fuel, entry, jsLeft) {\n${body.split(FLUSH).join(flushCode)}\n};`;
+
+  // Helpers shared by every compiled function of the module, closed over by this one.
+  const R = RUNTIME;
+  const CODE = code;
+  const scratch = new ArrayBuffer(8);
+  const T32 = new Int32Array(scratch);
+  const T64 = new Float64Array(scratch);
+  const TF = new Float32Array(scratch);
+  const SC = new Int32Array(8);
+  const BPC = Int32Array.from(blockPcs.map((p) => (p < 0 ? 0 : p)));
+  /** A trap at (FN, pc) in the frame at `depth`: unwinds (see the header). */
+  const fail = (m: Machine, fuel: number, t: InstanceType<typeof R.Trap>, pc: number, depth: number): number => {
+    R.settle(m, fuel);
+    m.uw = UW_TRAP;
+    m.uwTrap = t;
+    m.uwFn = FN;
+    m.uwPc = pc;
+    m.depth = depth;
+    return -1;
+  };
+  /** Out of fuel before the run at pc: pause there, or trap when this run cannot pause (as the interpreter's outOfFuel). */
+  const outOfFuel = (m: Machine, pc: number, fp: number, depth: number): number => {
+    if (m.nest === 1 && m.suspendable) {
+      R.stop(m, 0, FN, pc, fp, depth);
+      m.uw = UW_PAUSE;
+      return -1;
+    }
+    m.uw = UW_TRAP;
+    m.uwTrap = new R.Exhaustion('out of fuel');
+    m.uwFn = FN;
+    m.uwPc = pc;
+    m.depth = depth;
+    return -1;
+  };
+  /**
+   * A grow, bulk or table instruction at pc, as the interpreter runs it: its
+   * size cost paid from the local when it can, else in parts (which may
+   * pause inside it). Returns '' or a trap message or PAUSED_INSIDE; the
+   * fuel left is in `bfuel`.
+   */
+  let bfuel = 0;
+  const bulk = (m: Machine, pc: number, fp: number, depth: number, fuel: number, table: number): string => {
+    const cost = R.sizeCost(m, m.S, CODE, pc, fp, false);
+    let msg: string;
+    if (cost <= fuel) {
+      fuel -= cost;
+      msg = table === 1 ? R.tableOp(m, CODE, pc, fp) : R.memoryOp(m, CODE, pc, fp);
+    } else {
+      R.settle(m, fuel);
+      msg = R.payInParts(m, CODE, pc, fp, cost, 0);
+      fuel = R.take(m);
+      if (msg === R.PAUSED_INSIDE) R.stop(m, fuel, FN, pc, fp, depth);
+    }
+    bfuel = fuel;
+    return msg;
+  };
+  let fn: CompiledFn;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const factory = new Function('R', 'CODE', 'INIT', 'BPC', 'BT', 'fail', 'outOfFuel', 'bulk', 'getBfuel', 'T32', 'T64', 'TF', 'SC', source.replace(/fuel = bfuel;/g, 'fuel = getBfuel();'));
+    fn = factory(R, CODE, lw.init, BPC, Int32Array.from(brTables), fail, outOfFuel, bulk, () => bfuel, T32, T64, TF, SC) as CompiledFn;
+  } catch (e) {
+    // Code generation from strings can be disallowed (--disallow-code-generation-from-strings, CSP): stay interpreted.
+    return { ok: false, reason: `cannot make a function: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  const entries = new Int32Array(code.length);
+  for (let k = 1; k < blockPcs.length; k++) entries[blockPcs[k]!] = k;
+  (fn as CompiledFn & { entries: Int32Array }).entries = entries;
+  return { ok: true, fn, source };
+}

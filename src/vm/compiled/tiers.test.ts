@@ -1,0 +1,232 @@
+/**
+ * The compiled tier agrees with the interpreter: the same results, the same
+ * fuel used, the same snapshot bytes at the same cut, the same traps with
+ * the same wasm stacks, whichever tier ran and wherever a run was cut and
+ * moved to the other tier. (The spec suite with every function compiled is
+ * in test/spec.test.ts.)
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Instance, Memory, Module, Suspend, i32, restore, snapshot, snapshotHostState, toJs, type Outcome } from '../index.js';
+import { Wasi, WasiExit } from '../../bindings/index.js';
+import { programBytes } from '../../../test/programs/harness.js';
+import { wat } from '../../../test/helpers/wat.js';
+import { kernelsDir, KERNELS } from '../../bench/kernels.js';
+import type { Tier } from './index.js';
+
+const TIERS: readonly Tier[] = ['interpreter', 'auto', 'compiled'];
+
+interface Ending {
+  stdout: string;
+  exit: number | string;
+  memory: Buffer;
+  used: number;
+  /** Snapshot bytes at each cut, in order. */
+  snaps: Uint8Array[];
+}
+
+/**
+ * Runs a WASI program to its end; at each cut (fuel counts) it snapshots,
+ * restores into a fresh module of the next tier in `tiers` (cycling), and goes on.
+ */
+function runCut(name: string, cuts: readonly number[], tiers: readonly Tier[]): Ending {
+  const bytes = programBytes(name);
+  const out: Uint8Array[] = [];
+  const io = { stdout: (b: Uint8Array) => out.push(b.slice()), stderr: () => {} };
+  let wasi = new Wasi({ args: [name], env: {}, seed: 7, ...io });
+  let t = 0;
+  let inst = new Instance(new Module(bytes, { tier: tiers[t++ % tiers.length] }), wasi.imports);
+  const bind = (): void => {
+    const i = inst;
+    wasi.bind(i.getExport('memory') as Memory, () => i.fuelUsed);
+  };
+  bind();
+  const left = [...cuts];
+  const snaps: Uint8Array[] = [];
+  inst.fuel = left.length > 0 ? left.shift()! : Infinity;
+  let o: Outcome = inst.call('_start');
+  while (o.kind === 'out-of-fuel') {
+    const snap = snapshot(inst, { host: { wasi: wasi.save() } });
+    snaps.push(snap);
+    wasi.close();
+    wasi = Wasi.restore(snapshotHostState(snap)['wasi'], io);
+    inst = restore(new Module(bytes, { tier: tiers[t++ % tiers.length] }), snap, wasi.imports);
+    bind();
+    o = inst.resume({ fuel: left.length > 0 ? left.shift()! : Infinity });
+  }
+  wasi.close();
+  const exit = o.kind === 'done' ? 0 : o.kind === 'trapped' ? (o.trap instanceof WasiExit ? o.trap.code : o.trap.message) : o.kind;
+  return { stdout: Buffer.concat(out).toString('utf8'), exit, memory: Buffer.from((inst.getExport('memory') as Memory).bytes()), used: inst.fuelUsed, snaps };
+}
+
+const PROGRAMS = ['compute', 'qsort', 'i64', 'float', 'recurse', 'hello'];
+
+describe('the compiled tier runs C programs as the interpreter does', () => {
+  const whole = new Map(PROGRAMS.map((p) => [p, runCut(p, [], ['interpreter'])] as const));
+
+  it.each(PROGRAMS)('%s: same output, exit, memory and fuel in every tier', (name) => {
+    const w = whole.get(name)!;
+    expect(typeof w.exit, String(w.exit)).toBe('number');
+    for (const tier of ['auto', 'compiled'] as const) {
+      const e = runCut(name, [], [tier]);
+      expect(e.exit, tier).toEqual(w.exit);
+      expect(e.stdout, tier).toEqual(w.stdout);
+      expect(e.used, tier).toEqual(w.used);
+      expect(e.memory.equals(w.memory), tier).toBe(true);
+    }
+  });
+
+  it.each(PROGRAMS)('%s: cut at random instruction counts and moved between tiers, it ends as an uninterrupted run', (name) => {
+    const w = whole.get(name)!;
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: Math.max(2, Math.floor(w.used / 3)) }), { minLength: 1, maxLength: 4 }),
+        fc.shuffledSubarray([...TIERS], { minLength: 2 }),
+        (cuts, tiers) => {
+          const e = runCut(name, cuts, tiers);
+          expect(e.exit).toEqual(w.exit);
+          expect(e.stdout).toEqual(w.stdout);
+          expect(e.used).toEqual(w.used);
+          expect(e.memory.equals(w.memory)).toBe(true);
+        },
+      ),
+      { numRuns: name === 'compute' ? 4 : 10 },
+    );
+  }, 120_000);
+
+  it.each(PROGRAMS)('%s: the snapshot at a cut has the same bytes whichever tier ran up to it', (name) => {
+    const w = whole.get(name)!;
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: Math.max(2, Math.floor(w.used / 3)) }), { minLength: 1, maxLength: 3 }), (cuts) => {
+        const a = runCut(name, cuts, ['interpreter']);
+        const b = runCut(name, cuts, ['compiled']);
+        expect(b.snaps.length).toBe(a.snaps.length);
+        for (let i = 0; i < a.snaps.length; i++) expect(Buffer.from(b.snaps[i]!).equals(Buffer.from(a.snaps[i]!)), `snapshot ${i}`).toBe(true);
+      }),
+      { numRuns: 6 },
+    );
+  }, 120_000);
+});
+
+describe('regressions of the compiled tier', () => {
+  it('regression: a call going on from the explicit frames kept its fuel by settling it into a reserve in debt (hello cut at 260 paused elsewhere)', () => {
+    const a = runCut('hello', [260], ['interpreter']);
+    const b = runCut('hello', [260], ['compiled']);
+    expect(Buffer.from(b.snaps[0]!).equals(Buffer.from(a.snaps[0]!))).toBe(true);
+  });
+
+  it('regression: a callee that grew the stack and paused left its compiled callers writing their locals into the old stack', () => {
+    // Each frame keeps a local (n * 7) live across its call; the stack (1 KiB to start) grows on the way down.
+    const bytes = wat(`(module (import "host" "wait" (func $wait (result i32)))
+      (func $down (export "down") (param $n i32) (result i32) (local $keep i32)
+        (local.set $keep (i32.mul (local.get $n) (i32.const 7)))
+        (if (result i32) (i32.eqz (local.get $n))
+          (then (call $wait))
+          (else (i32.add (call $down (i32.sub (local.get $n) (i32.const 1))) (local.get $keep))))))`);
+    const imports = { host: { wait: () => new Suspend('bottom') } };
+    const runs = (['interpreter', 'compiled'] as const).map((tier) => {
+      const inst = new Instance(new Module(bytes, { tier }), imports);
+      expect(inst.call('down', [i32(300)]).kind).toBe('waiting');
+      const snap = snapshot(inst);
+      const r = restore(new Module(bytes, { tier: tier === 'compiled' ? 'interpreter' : 'compiled' }), snap, imports).resume({ results: [i32(1)] });
+      if (r.kind !== 'done') throw new Error(r.kind);
+      return { snap: Buffer.from(snap), result: toJs(r.results[0]!) };
+    });
+    expect(runs[0]!.result).toBe(1 + (7 * 300 * 301) / 2);
+    expect(runs[1]).toEqual(runs[0]);
+  });
+});
+
+describe('the compiled tier runs the benchmark kernels as the interpreter does', () => {
+  it.each(KERNELS.map((k) => k.name))('%s: same result and fuel, run whole and in slices of random sizes', (name) => {
+    const k = KERNELS.find((x) => x.name === name)!;
+    const bytes = readFileSync(join(kernelsDir(), `${name}.wasm`));
+    const run = (tier: Tier, slices: number[]): { result: unknown; used: number } => {
+      const inst = new Instance(new Module(bytes, { tier }), {});
+      const left = [...slices];
+      inst.fuel = left.length > 0 ? left.shift()! : Infinity;
+      let o = inst.call('run', [i32(k.testN)]);
+      while (o.kind === 'out-of-fuel') o = inst.resume({ fuel: left.length > 0 ? left.shift()! : 1 + (inst.fuelUsed % 997) });
+      if (o.kind !== 'done') throw new Error(`${name} (${tier}): ${o.kind}`);
+      return { result: toJs(o.results[0]!), used: inst.fuelUsed };
+    };
+    const w = run('interpreter', []);
+    for (const tier of ['auto', 'compiled'] as const) expect(run(tier, []), tier).toEqual(w);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 5_000 }), { minLength: 1, maxLength: 20 }), (slices) => {
+        expect(run('compiled', slices)).toEqual(w);
+      }),
+      { numRuns: 5 },
+    );
+  }, 60_000);
+});
+
+describe('traps, pauses and deep calls in compiled code', () => {
+  const calls = wat(`(module
+    (import "host" "wait" (func $wait (param i32) (result i32)))
+    (memory 1)
+    (func $inner (param i32) (result i32)
+      (if (i32.eqz (local.get 0)) (then (unreachable)))
+      (i32.load (i32.mul (local.get 0) (i32.const 65536))))
+    (func $middle (export "middle") (param i32) (result i32)
+      (i32.add (call $inner (local.get 0)) (i32.const 1)))
+    (func (export "outer") (param i32) (result i32)
+      (i32.mul (call $middle (local.get 0)) (i32.const 2)))
+    (func $down (export "down") (param i32) (result i32)
+      (if (result i32) (i32.eqz (local.get 0))
+        (then (i32.const 0))
+        (else (i32.add (call $down (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))))
+    (func (export "waits") (param i32) (result i32)
+      (local i32)
+      (local.set 1 (i32.const 10))
+      (i32.add (call $wait (local.get 0)) (local.get 1))))`);
+  const imports = { host: { wait: (x: number) => (x === 0 ? new Suspend('test') : x * 3) } };
+
+  it('a trap in a compiled callee has the interpreter\'s message and wasm stack', () => {
+    for (const arg of [0, 5]) {
+      const traps = (['interpreter', 'compiled'] as const).map((tier) => {
+        const o = new Instance(new Module(calls, { tier }), imports).call('outer', [i32(arg)]);
+        expect(o.kind).toBe('trapped');
+        if (o.kind !== 'trapped') throw new Error('no trap');
+        return { message: o.trap.message, stack: o.trap.wasmStack };
+      });
+      expect(traps[1]).toEqual(traps[0]);
+      expect(traps[0]!.stack.map((f) => f.name)).toEqual(['inner', 'middle', 'outer']);
+    }
+  });
+
+  it('recursion far deeper than the JS stack allows runs in compiled code, and the depth limit is the interpreter\'s', () => {
+    for (const tier of ['interpreter', 'compiled'] as const) {
+      const inst = new Instance(new Module(calls, { tier }), imports);
+      const o = inst.call('down', [i32(150_000)]);
+      expect(o.kind, tier).toBe('done');
+      if (o.kind === 'done') expect(toJs(o.results[0]!), tier).toBe(150_000);
+    }
+    const limits = (['interpreter', 'compiled'] as const).map((tier) => {
+      const o = new Instance(new Module(calls, { tier }), imports, { maxCallDepth: 5_000 }).call('down', [i32(10_000)]);
+      if (o.kind !== 'trapped') throw new Error(`${tier}: ${o.kind}`);
+      return { message: o.trap.message, frames: o.trap.wasmStack.length, used: 0 };
+    });
+    expect(limits[1]).toEqual(limits[0]);
+    expect(limits[0]!.message).toBe('call stack exhausted');
+  });
+
+  it('a compiled frame waiting on the host pauses, snapshots and resumes as the interpreter\'s', () => {
+    const runs = (['interpreter', 'compiled'] as const).map((tier) => {
+      const inst = new Instance(new Module(calls, { tier }), imports);
+      // Hot first, so that 'waits' is compiled before it pauses.
+      for (let i = 1; i < 4; i++) inst.call('waits', [i32(i)]);
+      const o = inst.call('waits', [i32(0)]);
+      expect(o.kind).toBe('waiting');
+      const snap = snapshot(inst);
+      const back = restore(new Module(calls, { tier }), snap, imports);
+      const r = back.resume({ results: [i32(32)] });
+      if (r.kind !== 'done') throw new Error(`${tier}: ${r.kind}`);
+      return { snap: Buffer.from(snap), result: toJs(r.results[0]!), used: back.fuelUsed };
+    });
+    expect(runs[1]!.result).toBe(42);
+    expect(runs[1]).toEqual(runs[0]);
+  });
+});
