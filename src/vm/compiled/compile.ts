@@ -181,7 +181,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
    */
   const viaScratch = (dst: number, srcs: number[], body: (dd: string, a: string[]) => string): string => {
     const ins = srcs.map((o, k) => `SC[${2 + 2 * k}] = ${s(o)}; SC[${3 + 2 * k}] = ${s(o + 1)};`).join(' ');
-    return `{ ${ins} ${body('SC, 0', srcs.map((_, k) => String(2 + 2 * k)))} ${W64(dst, 'SC[0]', 'SC[1]')} }`;
+    return `{ ${ins} ${body('SC, 0', srcs.map((_, k) => String(2 + 2 * k)))}; ${W64(dst, 'SC[0]', 'SC[1]')} }`;
   };
   /** Writes the locals' variables to S (before the frame stops or a helper reads it), and back. */
   // Written back wherever the frame ends or stops: a return, a pause, a trap, a call going on from the explicit frames
@@ -334,7 +334,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
         emit(`{ const ea = ${ea}; if (ea + ${width} > memLen) ${trap(pc, `''`)}`);
         switch (op) {
           case K.LOAD_32: emit(W(dst, `dv.getInt32(ea, true)`)); break;
-          case K.LOAD_64: emit(W64(dst, `dv.getInt32(ea, true)`, `dv.getInt32(ea + 4, true)`)); break;
+          case K.LOAD_64: emit(f64(dst) ? WF64(dst, `dv.getFloat64(ea, true)`) : W64(dst, `dv.getInt32(ea, true)`, `dv.getInt32(ea + 4, true)`)); break;
           case K.LOAD_I32_8S: emit(W(dst, `dv.getInt8(ea)`)); break;
           case K.LOAD_I32_8U: emit(W(dst, `dv.getUint8(ea)`)); break;
           case K.LOAD_I32_16S: emit(W(dst, `dv.getInt16(ea, true)`)); break;
@@ -359,7 +359,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
         const v = c(2);
         emit(`{ const ea = ${ea}; if (ea + ${width} > memLen) ${trap(pc, `''`)}`);
         if (op === K.STORE_32) emit(`dv.setInt32(ea, ${s(v)}, true);`);
-        else if (op === K.STORE_64) emit(`dv.setInt32(ea, ${s(v)}, true); dv.setInt32(ea + 4, ${s(v + 1)}, true);`);
+        else if (op === K.STORE_64) emit(f64(v) ? `dv.setFloat64(ea, ${d(v)}, true);` : `dv.setInt32(ea, ${s(v)}, true); dv.setInt32(ea + 4, ${s(v + 1)}, true);`);
         else if (op === K.STORE_16) emit(`dv.setInt16(ea, ${s(v)}, true);`);
         else emit(`dv.setInt8(ea, ${s(v)});`);
         emit(`}`);
