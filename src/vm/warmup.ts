@@ -34,8 +34,8 @@ function fromBase64(b64: string): Uint8Array {
 }
 
 /** @internal The warm-up module (compiled anew on each call). */
-export function warmUpModule(): Module {
-  return new Module(fromBase64(WARMUP_WASM), { features: { multiMemory: true, tailCall: true } });
+export function warmUpModule(tier: 'interpreter' | 'compiled' = 'interpreter'): Module {
+  return new Module(fromBase64(WARMUP_WASM), { features: { multiMemory: true, tailCall: true }, tier });
 }
 
 /**
@@ -137,6 +137,20 @@ export function runWarmUp(rounds = 2): number {
   mustTrap(inst, 'bulk', [i32(7)]);
   inst.fuel = 50;
   mustTrap(inst, 'deep', [i32(300)]); // out of fuel at a call, where the call cannot pause
+  // The compiled tier: the loop calls compiled functions (at a call, and where it enters or resumes one), each a
+  // function of its own; a loop compiled having seen one would be dropped ("wrong call target") at the next. So
+  // several compiled functions are called from the loop, paused in and resumed (out of fuel, waiting on the host),
+  // and trapping.
+  const compiled = new Instance(warmUpModule('compiled'), warmUpImports());
+  compiled.fuel = FUEL;
+  for (const name of ['lazy', 'tail_locals']) finish(compiled, compiled.call(name, [i32(3)]), name);
+  for (const name of ['host_wait_call']) finish(compiled, compiled.call(name, [i32(3)]), name, [i32(4)]);
+  for (const name of ['ind_call', 'ind_call_type']) mustTrap(compiled, name, [i32(name === 'ind_call' ? 40 : 0)]);
+  finish(compiled, compiled.call('deep', [i32(300)]), 'deep (compiled)');
+  compiled.fuel = 997;
+  let c = compiled.call('main', [i32(1)]);
+  for (let n = 0; c.kind === 'out-of-fuel' && n < 10_000; n++) c = compiled.resume({ fuel: SLICE });
+  finish(compiled, c, 'main (compiled)');
   // Every instruction over the operand tables, in slices of SLICE units of fuel as a hive runs
   // guests (paused and resumed: the paths out of the loop and back in, with the fuel a hive gives).
   // One round with host functions called with plain numbers (Func.hostI32), before the loop is hot.
