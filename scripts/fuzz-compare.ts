@@ -235,12 +235,12 @@ function exportFuncIndices(bytes: Uint8Array): Map<string, number> {
 }
 
 /** Runs a module on our engine. */
-export function runOurs(bytes: Uint8Array, opts: { maxCallDepth?: number; tailCall?: boolean } = {}): Run {
+export function runOurs(bytes: Uint8Array, opts: { maxCallDepth?: number; tailCall?: boolean; tier?: 'interpreter' | 'auto' | 'compiled' } = {}): Run {
   const run = empty();
   const t0 = performance.now();
   let mod: Module;
   try {
-    mod = new Module(bytes, { features: { tailCall: opts.tailCall === true } });
+    mod = new Module(bytes, { features: { tailCall: opts.tailCall === true }, tier: opts.tier });
   } catch (e) {
     run.compile = `invalid: ${(e as Error).message}`;
     const at = (e as { offset?: number }).offset;

@@ -3,7 +3,8 @@
  * on V8's WebAssembly and on our engine, with the same host functions, every
  * export called in order; the logs, results, traps, memories and globals must
  * agree (scripts/fuzz-compare.ts says how). The corpus was chosen so that
- * every module finishes in milliseconds on both engines.
+ * every module finishes in milliseconds on both engines. Ours runs in both
+ * tiers: the interpreter, and every function compiled (issue 16).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,10 +23,12 @@ describe('fuzz corpus: our engine agrees with V8', () => {
   it.each(files)('%s', (name) => {
     const bytes = new Uint8Array(readFileSync(join(dir, name)));
     const v8 = runV8(bytes);
-    const ours = runOurs(bytes);
-    const mm = compareRuns(v8, ours);
-    expect(mm === null ? null : `${mm.kind}\n${mm.detail}`).toBeNull();
-    // The runs did something (or both engines rejected the module).
-    if (v8.compile === 'ok') expect(ours.events.length).toBeGreaterThan(0);
+    for (const tier of ['interpreter', 'compiled'] as const) {
+      const ours = runOurs(bytes, { tier });
+      const mm = compareRuns(v8, ours);
+      expect(mm === null ? null : `${tier}: ${mm.kind}\n${mm.detail}`).toBeNull();
+      // The runs did something (or both engines rejected the module).
+      if (v8.compile === 'ok') expect(ours.events.length).toBeGreaterThan(0);
+    }
   });
 });

@@ -244,8 +244,14 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
         emit(`{ const r0 = ${s(c(1))}; const r1 = ${s(c(1) + 1)}; ${FLUSH} S[fp] = r0; S[fp + 1] = r1; return fuel; }`);
         break;
       case K.RETURN_N:
-        { const w: string[] = []; for (let i = 0; i < 2 * c(2); i++) w.push(`const r${i} = ${s(c(1) + i)};`); w.push(FLUSH); for (let i = 0; i < 2 * c(2); i++) w.push(`S[fp + ${i}] = r${i};`); emit(`{ ${w.join(' ')} }`); }
-        emit(`${FLUSH} return fuel;`);
+        {
+          // The results are read before the locals are written back: they may overwrite locals' words at fp.
+          const w: string[] = [];
+          for (let i = 0; i < 2 * c(2); i++) w.push(`const r${i} = ${s(c(1) + i)};`);
+          w.push(FLUSH);
+          for (let i = 0; i < 2 * c(2); i++) w.push(`S[fp + ${i}] = r${i};`);
+          emit(`{ ${w.join(' ')} return fuel; }`);
+        }
         break;
       case K.CALL:
       case K.CALL_INDIRECT: {

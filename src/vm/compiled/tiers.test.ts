@@ -163,6 +163,17 @@ describe('regressions of the compiled tier', () => {
     expect(Buffer.from(b.snaps[0]!).equals(Buffer.from(a.snaps[0]!))).toBe(true);
   });
 
+  it('regression: a function returning several values wrote its locals back over its results (found by the fuzz corpus on the compiled tier)', () => {
+    const bytes = wat(`(module (func (export "three") (param i32) (result f64 i64 i32) (local f64 i64)
+      (local.set 1 (f64.const 2.5)) (local.set 2 (i64.const 7)) (local.set 0 (i32.const 9))
+      (f64.const 65424) (i64.const 123) (i32.const -105)))`);
+    for (const tier of ['interpreter', 'compiled'] as const) {
+      const o = new Instance(new Module(bytes, { tier }), {}).call('three', [i32(1)]);
+      if (o.kind !== 'done') throw new Error(o.kind);
+      expect(o.results.map(toJs), tier).toEqual([65424, 123n, -105]);
+    }
+  });
+
   it('regression: a callee that grew the stack and paused left its compiled callers writing their locals into the old stack', () => {
     // Each frame keeps a local (n * 7) live across its call; the stack (1 KiB to start) grows on the way down.
     const bytes = wat(`(module (import "host" "wait" (func $wait (result i32)))
