@@ -4,7 +4,7 @@
  *
  *   node scripts/fuzz-v8.mjs --count N --seed S [--out DIR] [--jobs J]
  *                            [--timeout MS] [--min-bytes B] [--max-bytes B]
- *                            [--gen mix|ttf|stack] [--tail-call] [--mutate P]
+ *                            [--gen mix|ttf|stack] [--tail-call] [--mutate P] [--tier interpreter|auto|compiled]
  *   node scripts/fuzz-v8.mjs --file case.wasm      (re-run one module, print both logs)
  *   node scripts/fuzz-v8.mjs --corpus DIR --count N --seed S   (make a fixed corpus, see makeCorpus)
  *
@@ -12,7 +12,8 @@
  * our own stack-code generator (scripts/fuzz-gen.mjs, no binaryen needed)
  * that writes the stack shapes binaryen's trees rarely have. --tail-call
  * lets the stack generator make tail calls too (beyond 2.0; our engine runs
- * them with its tailCall feature on).
+ * them with its tailCall feature on). --tier: which of our tiers runs the
+ * modules (the interpreter by default; `compiled` compiles every function).
  *
  * The -ttf cases need binaryen's `wasm-opt` on PATH (Debian: `apt-get
  * install binaryen`; made with version 108). Case i of seed S feeds
@@ -108,7 +109,7 @@ export function generate(seed, i, dir, minBytes, maxBytes, gen = 'mix', tailCall
 
 function args() {
   const a = process.argv.slice(2);
-  const o = { count: 100, seed: 1, out: join(tmpdir(), 'wasmhive-fuzz'), jobs: 2, timeout: 20000, minBytes: 1000, maxBytes: 12000, file: null, gen: 'mix', corpus: null, tailCall: false, mutate: 0 };
+  const o = { count: 100, seed: 1, out: join(tmpdir(), 'wasmhive-fuzz'), jobs: 2, timeout: 20000, minBytes: 1000, maxBytes: 12000, file: null, gen: 'mix', corpus: null, tailCall: false, mutate: 0, tier: 'interpreter' };
   for (let i = 0; i < a.length; i++) {
     const k = a[i];
     const v = a[i + 1];
@@ -123,6 +124,7 @@ function args() {
     else if (k === '--gen') o.gen = v, i++;
     else if (k === '--corpus') o.corpus = v, i++;
     else if (k === '--tail-call') o.tailCall = true;
+    else if (k === '--tier') o.tier = v, i++;
     else if (k === '--mutate') o.mutate = Number(v), i++;
     else throw new Error(`unknown option ${k}`);
   }
@@ -133,10 +135,10 @@ function args() {
 
 async function workerMain() {
   const { runV8, runOurs } = await import(compareUrl);
-  parentPort.on('message', ({ id, wasm, tailCall }) => {
+  parentPort.on('message', ({ id, wasm, tailCall, tier }) => {
     const v8 = runV8(wasm);
     parentPort.postMessage({ id, phase: 'v8', run: v8 });
-    const ours = runOurs(wasm, { tailCall });
+    const ours = runOurs(wasm, { tailCall, tier });
     parentPort.postMessage({ id, phase: 'ours', run: ours });
   });
   parentPort.postMessage({ phase: 'ready' });
@@ -166,7 +168,7 @@ class Runner {
   }
 
   /** Runs one module: { v8, ours } runs, or { timeout: 'v8' | 'ours', v8? }. */
-  async run(id, wasm, tailCall = false) {
+  async run(id, wasm, tailCall = false, tier = "interpreter") {
     if (this.worker === null) await this.start();
     const w = this.worker;
     return new Promise((resolve) => {
@@ -197,7 +199,7 @@ class Runner {
       };
       w.on('message', on);
       w.once('error', onErr);
-      w.postMessage({ id, wasm, tailCall });
+      w.postMessage({ id, wasm, tailCall, tier });
     });
   }
 
@@ -229,7 +231,7 @@ async function makeCorpus(o, compareRuns) {
     }
     if (gen.wasm.length > 12 * 1024) continue;
     const a = runV8(gen.wasm);
-    const b = runOurs(gen.wasm, { tailCall: o.tailCall });
+    const b = runOurs(gen.wasm, { tailCall: o.tailCall, tier: o.tier });
     if (a.ms > 30 || b.ms > 150 || a.exhausted || b.exhausted || compareRuns(a, b) !== null) continue;
     const name = `${o.seed}-${i}.wasm`;
     writeFileSync(join(o.corpus, name), gen.wasm);
@@ -249,7 +251,7 @@ async function main() {
     const wasm = new Uint8Array(readFileSync(o.file));
     const { runV8, runOurs } = await import(compareUrl);
     const a = runV8(wasm);
-    const b = runOurs(wasm, { tailCall: o.tailCall });
+    const b = runOurs(wasm, { tailCall: o.tailCall, tier: o.tier });
     console.log('V8:', a.compile, `${a.ms.toFixed(1)} ms`);
     a.events.forEach((e, i) => console.log(`  ${e}${a.messages[i] ? ` (${a.messages[i]})` : ''}`));
     console.log('ours:', b.compile, `${b.ms.toFixed(1)} ms`);
@@ -290,7 +292,7 @@ async function main() {
       }
       if (o.mutate > 0) gen = mutate(gen, o.seed, i, o.mutate);
       stats.cases++;
-      const res = await r.run(i, gen.wasm, o.tailCall);
+      const res = await r.run(i, gen.wasm, o.tailCall, o.tier);
       if (res.error) {
         stats.workerError++;
         report(name, gen.wasm, 'worker-error', res.error, gen.flags);
