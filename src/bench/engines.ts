@@ -2,7 +2,8 @@
  * The two engines the benchmark compares, behind one shape: instantiate a
  * kernel module, get its `run(n)` export as a JS function. V8 is Node's own
  * `WebAssembly`; wasmhive is our engine in `src/vm` with tier 'auto' (the
- * default: the interpreter, hot functions compiled to JavaScript), whose
+ * interpreter, hot functions compiled to JavaScript; not yet the default tier,
+ * see CompileOptions.tier), whose
  * JS-API-like exports return i64 as bigint exactly as V8 does, so results
  * compare directly.
  */

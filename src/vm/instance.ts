@@ -14,7 +14,7 @@ import { funcTypeKey, type ConstExpr, type FuncType, type ModuleAst } from './ty
 import { fromJs, toJs, typeName, type Value } from './values.js';
 import { Module, type CompileOptions } from './module.js';
 import type { Completion, HostCall, Outcome } from './api.js';
-import { TIER_SHARE, tierUpPolicy } from './compiled/index.js';
+import { tierUpPolicy } from './compiled/index.js';
 
 /** What can be given for an import. A plain JS function gets the type the import declares. */
 export type ImportValue = Func | Memory | Table | Global | ((...args: any[]) => unknown) | number | bigint;
@@ -195,10 +195,7 @@ export class Instance {
     this.inst = inst;
     this.machine = new Machine(inst, (_inst, idx) => module.lower(idx), options, 2 * (ast.numImportedGlobals + ast.globals.length));
     inst.machine = this.machine;
-    if (module.tier !== 'interpreter') {
-      this.machine.tierUp = tierUpPolicy(module.tier);
-      this.machine.share = TIER_SHARE;
-    }
+    if (module.tier !== 'interpreter') this.machine.tierUp = tierUpPolicy(module.tier);
     if (options.fuel !== undefined) this.fuel = options.fuel;
 
     this.link(ast, imports);

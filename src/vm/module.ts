@@ -25,9 +25,9 @@ export interface CompileOptions {
   features?: Features;
   /**
    * Which tier runs the module's functions (see docs/architecture.md, "Tiers"):
-   * 'auto' (the default: a function is compiled to JavaScript once it is hot:
-   * 3-10x faster compute, but a new guest's first seconds run slower, see
-   * there), 'interpreter' (never) or 'compiled' (every function at its first
+   * 'interpreter' (the default, for now), 'auto' (a function is compiled to
+   * JavaScript once it is hot: 3-10x faster compute, but a new guest's first
+   * seconds run slower, see there) or 'compiled' (every function at its first
    * call: for testing the compiled tier). Results, fuel used, pauses, traps and
    * snapshot bytes are the same in every tier.
    */
@@ -70,7 +70,7 @@ export class Module {
     // Copy, so that later changes to the caller's buffer cannot change a validated module.
     const own = new Uint8Array(bytes instanceof ArrayBuffer ? bytes.slice(0) : bytes.slice());
     this.features = { ...options.features };
-    this.tier = options.tier ?? 'auto';
+    this.tier = options.tier ?? 'interpreter';
     if (this.tier !== 'interpreter' && this.tier !== 'auto' && this.tier !== 'compiled') throw new TypeError(`unknown tier ${JSON.stringify(this.tier)}`);
     this.ast = decodeModule(own, this.features);
     this.validated = validateModule(this.ast, this.features);

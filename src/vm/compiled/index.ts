@@ -22,15 +22,11 @@ export { compileFunction, type CompiledFn, type CompileResult, JS_STACK_BUDGET }
 export type Tier = 'interpreter' | 'auto' | 'compiled';
 
 /**
- * Heat at which a function is compiled, with tier 'auto': a call adds 1; an
- * entry of the interpreter's loop in it (from outside, a resume, a return
- * into it, a refuel every TIER_SHARE units of fuel) adds 10; a call from
+ * Heat at which a function is compiled, with tier 'auto': an entry from
+ * outside or a resume adds 100 (see enterCompiled in interp.ts); a call from
  * compiled code compiles it at once (a callee of hot code is hot).
  */
 export const HOT = 200;
-
-/** The interpreter's fuel share with a compiled tier (Machine.share): it refuels, and may move to compiled code, this often. */
-export const TIER_SHARE = 1 << 14;
 
 /** The machine's tier-up hook for a tier (Machine.tierUp): counts heat, and compiles a function once it is hot. */
 export function tierUpPolicy(tier: Exclude<Tier, 'interpreter'>): (inst: Inst, funcIdx: number, lw: Lowered, heat: number) => CompiledCode | null | undefined {
