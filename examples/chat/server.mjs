@@ -5,8 +5,9 @@
 // connection on the worker pool.
 //
 //   node examples/chat/server.mjs [--port 8080] [--host H] [--data ./data] [--store nats://host:4222]
-//                                 [--bucket wasmhive-chat] [--workers N] [--max-connections 10000] [--quiet]
-// (--workers: default one fewer than the machine's cores, at least 1; 0 runs every actor on the main thread)
+//                                 [--bucket wasmhive-chat] [--workers N] [--max-connections 10000] [--no-warm-up] [--quiet]
+// (--workers: default one fewer than the machine's cores, at least 1; 0 runs every actor on the main thread;
+// --no-warm-up: announce the server at once, without running its own traffic first: see warmUp below)
 //
 // As a module: `startChat(options)` (the tests and load.mjs use it).
 import { createServer } from 'node:http';
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { WebSocketServer, WebSocket } from 'ws';
 import pino from 'pino';
 import { FileStore, Hive, NatsStore, ServiceError, Status } from 'wasmhive';
@@ -89,10 +91,12 @@ function validRoom(room) {
  * Starts the chat: opens the store, the hive (recovering the rooms), the HTTP
  * and WebSocket server. Resolves once it listens.
  * `store` a `nats://` URL: the rooms are kept in NATS JetStream, in the bucket `bucket` (default `wasmhive-chat`).
- * @param {{ port?: number, host?: string, data?: string, store?: string, bucket?: string, workers?: number, maxConnections?: number, helloMs?: number, passivateAfterMs?: number, quiet?: boolean, logger?: import('pino').Logger }} [options]
+ * `warmUp`: before it resolves, the server runs traffic of its own through every path (see `warmUpChat`); the
+ * result's `warmedUp` says what it ran (null without).
+ * @param {{ port?: number, host?: string, data?: string, store?: string, bucket?: string, workers?: number, maxConnections?: number, helloMs?: number, passivateAfterMs?: number, quiet?: boolean, warmUp?: boolean, logger?: import('pino').Logger }} [options]
  */
 export async function startChat(options = {}) {
-  const { port = 8080, host, data = './data', workers = defaultWorkers(), maxConnections = 10_000, helloMs = HELLO_MS, passivateAfterMs = 60_000, quiet = false } = options;
+  const { port = 8080, host, data = './data', workers = defaultWorkers(), maxConnections = 10_000, helloMs = HELLO_MS, passivateAfterMs = 60_000, quiet = false, warmUp = false } = options;
   const log = options.logger ?? pino({ level: quiet ? 'silent' : (process.env.WASMHIVE_LOG_LEVEL ?? 'info') }, pino.destination({ fd: 2, sync: false }));
   const store = options.store !== undefined && /^nats:\/\//.test(options.store)
     ? await NatsStore.connect({ servers: options.store, bucket: options.bucket ?? 'wasmhive-chat' })
@@ -102,6 +106,8 @@ export async function startChat(options = {}) {
   let http;
   let wss;
   const connections = new Set();
+  /** While the server warms up: the token its own clients present (`/ws?warm-up=TOKEN`), their directory and its `open`. */
+  let warming = null;
   try {
     hive = new Hive({
       workers,
@@ -114,8 +120,10 @@ export async function startChat(options = {}) {
     hive.service('moderation', moderation(), { concurrency: 64, timeout: 2_000 });
     hive.service('rooms', {
       // Makes (or restores, or wakes) a room's durable actor: called by the directory only.
-      async open(name) {
+      async open(name, { caller }) {
         if (!validRoom(name)) throw new ServiceError(Status.BAD_ARGUMENT, 'not a room name');
+        // The warm-up's directory has rooms of its own (see warmUpChat).
+        if (warming !== null && caller === warming.directory?.id) return warming.open(name);
         return hive.durable(`room:${name}`, 'room', { init: name, services: ['moderation'] });
       },
     }, { concurrency: 16, timeout: 10_000, idempotent: true });
@@ -149,12 +157,13 @@ export async function startChat(options = {}) {
     http.on('request', (req) => spoke(req.socket));
     http.on('upgrade', (req, socket) => spoke(socket));
     wss = new WebSocketServer({ server: http, path: '/ws', maxPayload: MAX_PAYLOAD });
-    wss.on('connection', (ws) => {
+    wss.on('connection', (ws, req) => {
       if (connections.size >= maxConnections) {
         ws.close(1013, 'too many connections');
         return;
       }
-      const c = new Connection(ws, hive, directory, outboxes, log, helloMs);
+      const own = warming !== null && req.url === `/ws?warm-up=${warming.token}`;
+      const c = new Connection(ws, hive, own ? warming.directory : directory, outboxes, log, helloMs);
       connections.add(c);
       ws.once('close', () => connections.delete(c));
     });
@@ -171,12 +180,28 @@ export async function startChat(options = {}) {
     });
     const bound = http.address().port;
     const shown = host === undefined || host === '::' || host === '0.0.0.0' ? 'localhost' : host;
+    let warmedUp = null;
+    if (warmUp) {
+      const token = randomBytes(16).toString('hex');
+      const a = http.address().address;
+      const at = a === '::' || a === '0.0.0.0' ? '127.0.0.1' : a.includes(':') ? `[${a}]` : a;
+      try {
+        warmedUp = await warmUpChat(hive, `ws://${at}:${bound}/ws?warm-up=${token}`, (w) => {
+          warming = { token, ...w };
+        });
+      } finally {
+        warming = null;
+      }
+      log.info(warmedUp, 'chat: warmed up');
+    }
     let closing = null;
     return {
       url: `http://${shown}:${bound}/`,
       wsUrl: `ws://${shown}:${bound}/ws`,
       port: bound,
       hive,
+      /** What the warm-up ran (startChat's `warmUp`), or null. */
+      warmedUp,
       /** Stops accepting, closes every connection (1001), the hive and the store. */
       close() {
         closing ??= (async () => {
@@ -192,12 +217,119 @@ export async function startChat(options = {}) {
       },
     };
   } catch (e) {
+    for (const c of connections) c.close(1011, 'server failed to start');
     wss?.close();
     http?.close();
     await hive?.close();
     await store.close();
     throw e;
   }
+}
+
+/** The warm-up's traffic: clients, in rooms, posting at a rate for a time (about the load tool's mix: 20 a room). */
+const WARM_UP = Object.freeze({ clients: 40, rooms: 2, postsPerSecond: 9, ms: 1_500, setupMs: 20_000, drainMs: 5_000 });
+
+/**
+ * Runs the server's own traffic through it before it is announced: clients
+ * on loopback, each through a WebSocket, a session and a room like any other,
+ * posting for WARM_UP.ms. A fresh process runs its JavaScript in V8's slow
+ * tiers at first and spends a core compiling it: measured with the load tool
+ * (200 clients, 24,000 deliveries a second), the first second of traffic on a
+ * cold server queued deliveries for 200-600 ms, when a warm one answers
+ * within 30. The warm-up pays that second before anyone is served.
+ *
+ * Its clients present the token of `url` and get a directory of their own
+ * (`started` tells the server which, and how its rooms are opened). Their
+ * rooms are the durable actors `warm-up:w0` and `warm-up:w1`: the server's
+ * directory never lists them, and they are killed at the end (a killed
+ * durable actor leaves only its tombstone in the store, under the same keys
+ * every time; one left alive by a crash is opened and killed by the next
+ * warm-up). Resolves with what ran.
+ */
+async function warmUpChat(hive, url, started) {
+  const t = performance.now();
+  const rooms = new Map();
+  const directory = hive.spawn('directory', { services: ['rooms'] });
+  started({
+    directory,
+    async open(name) {
+      const ref = await hive.durable(`warm-up:${name}`, 'room', { init: name, services: ['moderation'] });
+      rooms.set(name, ref);
+      return ref;
+    },
+  });
+  const clients = [];
+  const counts = { posts: 0, acks: 0, deliveries: 0 };
+  try {
+    const deadline = Date.now() + WARM_UP.setupMs;
+    for (let i = 0; i < WARM_UP.clients; i++) clients.push(warmUpClient(url, i, `w${i % WARM_UP.rooms}`, counts, deadline));
+    await Promise.all(clients.map((c) => c.joined));
+    const period = 1000 / WARM_UP.postsPerSecond;
+    const t0 = performance.now();
+    await new Promise((resolve) => {
+      const tick = setInterval(() => {
+        const t = performance.now() - t0;
+        if (t >= WARM_UP.ms) {
+          clearInterval(tick);
+          resolve();
+          return;
+        }
+        for (let i = 0; i < clients.length; i++) {
+          const c = clients[i];
+          // Client i posts at i / clients of a period, then every period.
+          while (c.sent * period + (i * period) / clients.length <= t) c.post();
+        }
+      }, 5);
+    });
+    const drained = Date.now() + WARM_UP.drainMs;
+    while (counts.acks < counts.posts && Date.now() < drained) await new Promise((r) => setTimeout(r, 10));
+  } finally {
+    for (const c of clients) c.close();
+    directory.kill();
+    for (const ref of rooms.values()) ref.kill();
+    await Promise.allSettled([directory.exited, ...[...rooms.values()].map((r) => r.exited)]);
+  }
+  return { ...counts, clients: clients.length, ms: Math.round(performance.now() - t) };
+}
+
+/** One client of the warm-up: says hello, joins `room`, then `post()` sends one post; counts acks and deliveries. */
+function warmUpClient(url, i, room, counts, deadline) {
+  const ws = new WebSocket(url);
+  let joinedResolve;
+  let joinedReject;
+  const joined = new Promise((resolve, reject) => {
+    joinedResolve = resolve;
+    joinedReject = reject;
+  });
+  const timer = setTimeout(() => joinedReject(new Error('chat: the warm-up could not join its room')), Math.max(0, deadline - Date.now()));
+  ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', name: `warm-up-${i}` })));
+  ws.on('message', (data) => {
+    const f = JSON.parse(data.toString('utf8'));
+    if (f.type === 'welcome') ws.send(JSON.stringify({ type: 'join', room }));
+    else if (f.type === 'joined') {
+      clearTimeout(timer);
+      joinedResolve();
+    } else if (f.type === 'ack') counts.acks++;
+    else if (f.type === 'message') counts.deliveries++;
+    else if (f.type === 'error' && f.code !== 'rate_limited') joinedReject(new Error(`chat: the warm-up was refused: ${f.code} ${f.message}`));
+  });
+  ws.on('error', (err) => joinedReject(err));
+  ws.on('close', () => joinedReject(new Error('chat: a warm-up connection closed')));
+  const c = {
+    joined,
+    sent: 0,
+    post() {
+      c.sent++;
+      counts.posts++;
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'post', room, text: `warm-up ${i} ${c.sent}` }));
+    },
+    close() {
+      clearTimeout(timer);
+      joined.catch(() => {});
+      ws.terminate();
+    },
+  };
+  return c;
 }
 
 /** The files of public/, by URL path ('/' is index.html); nothing else is served. */
@@ -390,16 +522,17 @@ class Connection {
     if (this.#session !== null) return this.#error('bad_request', 'hello only once', req);
     if (!validName(req.name)) return this.#error('bad_name', `a name is 1-${LIMITS.maxNameChars} characters: letters, digits, _, -, . and spaces inside`, req);
     clearTimeout(this.#hello);
-    const inbox = this.#hive.inbox({ maxMessages: 10_000, maxBytes: 8 << 20 });
-    this.#inbox = inbox;
     try {
-      this.#session = this.#hive.spawn('session', { init: { name: req.name, out: inbox.ref, dir: this.#directory } });
+      this.#inbox = this.#hive.inbox({ maxMessages: 10_000, maxBytes: 8 << 20 });
+      this.#session = this.#hive.spawn('session', { init: { name: req.name, out: this.#inbox.ref, dir: this.#directory } });
     } catch (err) {
+      // (A full hive, or one closing: the connection goes, the server stays.)
       this.#log.warn({ err }, 'chat: cannot start a session');
-      inbox.close();
+      this.#inbox?.close();
       this.#inbox = null;
       return this.close(1013, 'cannot start a session');
     }
+    const inbox = this.#inbox;
     const welcome = { type: 'welcome', name: req.name, limits: LIMITS };
     if (req.ref !== undefined) welcome.ref = req.ref;
     this.#outboxes.add(inbox.id, this);
@@ -451,6 +584,7 @@ async function main() {
       bucket: { type: 'string' },
       workers: { type: 'string', default: String(defaultWorkers()) },
       'max-connections': { type: 'string', default: '10000' },
+      'no-warm-up': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
     },
   });
@@ -467,6 +601,7 @@ async function main() {
     bucket: values.bucket,
     workers: int(values.workers, 'workers'),
     maxConnections: int(values['max-connections'], 'max-connections'),
+    warmUp: !values['no-warm-up'],
     quiet: values.quiet,
   });
   console.log(`chat: ${chat.url.replace(/\/$/, '')}`);
