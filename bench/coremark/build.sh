@@ -4,10 +4,10 @@
 #
 # The module imports nothing and exports `run(n)` (CoreMark with n
 # iterations, performance-run seeds 0x0 0x0 0x66, TOTAL_DATA_SIZE 2000;
-# returns crcfinal | failures << 16), `report(i)` and its memory. Same
-# compiler settings as bench/kernels/build.sh: clang --target=wasm32 -O2, no
-# libc, only the WebAssembly 2.0 features the engine supports (bulk memory,
-# sign extension, non-trapping float-to-int); no SIMD. core_main.c's main()
+# returns crcfinal | failures << 16), `report(i)` and its memory. The
+# compiler settings of every benchmark program (../wasm-flags.sh: clang
+# --target=wasm32 -O2, no libc, WebAssembly 2.0 features, no SIMD), plus
+# CoreMark's own defines. core_main.c's main()
 # is renamed coremark_main with -D (the sources stay as upstream has them).
 #
 # Usage: bench/coremark/build.sh
@@ -16,40 +16,20 @@ set -euo pipefail
 
 cd "$(dirname "$0")"
 
-need_install=0
-command -v clang >/dev/null 2>&1 || need_install=1
-command -v wasm-ld >/dev/null 2>&1 || need_install=1
-if [ "$need_install" = 1 ]; then
-  echo "build.sh: installing clang and lld" >&2
-  SUDO=""
-  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-  $SUDO apt-get update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y clang lld
-fi
+# shellcheck source=../wasm-flags.sh
+. ../wasm-flags.sh
 
-OPT=-O2
-FEATURES=(-mbulk-memory -msign-ext -mnontrapping-fptoint)
 CFLAGS=(
-  --target=wasm32
-  "$OPT"
-  -std=c11
-  -Wall -Wextra -Werror
-  -nostdlib
-  -ffreestanding
-  -fno-strict-aliasing
-  "${FEATURES[@]}"
+  "${WASM_CFLAGS[@]}"
   -I.
   -DTOTAL_DATA_SIZE=2000
   -Dmain=coremark_main
-  "-DCOMPILER_FLAGS=\"--target=wasm32 $OPT ${FEATURES[*]} -nostdlib -ffreestanding\""
+  "-DCOMPILER_FLAGS=\"--target=wasm32 $WASM_OPT ${WASM_FEATURES[*]} -nostdlib -ffreestanding\""
 )
 LDFLAGS=(
-  -Wl,--no-entry
+  "${WASM_LDFLAGS[@]}"
   -Wl,--export=run
   -Wl,--export=report
-  -Wl,--stack-first
-  -Wl,-z,stack-size=65536
-  -Wl,--strip-debug
 )
 
 SOURCES=(core_list_join.c core_main.c core_matrix.c core_state.c core_util.c core_portme.c)
