@@ -43,7 +43,7 @@
  */
 import { execFile } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -56,6 +56,7 @@ import { gcFunction, median } from './measure.js';
 import { benchPool, type PoolPlan, type PoolResult } from './pool.js';
 import { benchServices, type ServicesPlan, type ServicesResult } from './services.js';
 import { benchDurable, type DurablePlan, type DurableResult } from './durable.js';
+import { isMainModule, runMain } from './cli.js';
 
 /** Sizes of one run of the actor benchmark. */
 export interface ActorsPlan {
@@ -930,25 +931,10 @@ export function actorsJsonLine(r: ActorsResult): string {
 }
 
 // The memory child process: `node --expose-gc actors.js --idle-memory N` prints one JSON line.
-function isMainModule(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMainModule() && process.argv[2] === '--idle-memory') {
+if (isMainModule(import.meta.url) && process.argv[2] === '--idle-memory') {
   const n = Number(process.argv[3]);
-  measureIdleMemory(Number.isInteger(n) && n > 0 ? n : 10_000, 'child process').then(
-    (r) => {
-      process.stdout.write(JSON.stringify(r) + '\n');
-    },
-    (e: unknown) => {
-      console.error(e);
-      process.exitCode = 1;
-    },
-  );
+  runMain(async () => {
+    const r = await measureIdleMemory(Number.isInteger(n) && n > 0 ? n : 10_000, 'child process');
+    process.stdout.write(JSON.stringify(r) + '\n');
+  });
 }

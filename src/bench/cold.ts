@@ -65,7 +65,7 @@
  * (`--no-warmup`: the children do not call warmUp(), to see what it buys).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire, SourceMap } from 'node:module';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -75,6 +75,7 @@ import { formatResult, sameResult } from './engines.js';
 import { KERNELS, loadKernelBytes, packageRoot, selectKernels, type Kernel } from './kernels.js';
 import { median } from './measure.js';
 import { Instance, Module, warmUp } from '../vm/index.js';
+import { isMainModule, runMain } from './cli.js';
 
 /** The issue's bar: a fresh guest's first run at most this many times its warm run (geometric mean). */
 export const COLD_BAR = 1.3;
@@ -793,16 +794,6 @@ export function summarize(rows: ColdKernelResult[], plan: ColdPlan, log: (line: 
 // ---------------------------------------------------------------------------
 // Entry points: `--child SPEC` (the child), or the part standalone.
 
-function isMainModule(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
 async function standalone(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -828,18 +819,7 @@ async function standalone(argv: string[]): Promise<number> {
   return report.failures > 0 ? 1 : 0;
 }
 
-if (isMainModule()) {
-  if (process.argv[2] === '--child') {
-    runChild(JSON.parse(process.argv[3]!) as ChildSpec);
-  } else {
-    standalone(process.argv.slice(2)).then(
-      (code) => {
-        process.exitCode = code;
-      },
-      (e: unknown) => {
-        console.error(e);
-        process.exitCode = 1;
-      },
-    );
-  }
+if (isMainModule(import.meta.url)) {
+  if (process.argv[2] === '--child') runChild(JSON.parse(process.argv[3]!) as ChildSpec);
+  else runMain(() => standalone(process.argv.slice(2)));
 }

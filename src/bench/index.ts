@@ -21,9 +21,8 @@
  * Exit code: 0 when every kernel ran on both engines with equal results,
  * 1 when any kernel failed (mismatch, error or trap), 2 on a usage error.
  */
-import { writeFileSync, realpathSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, platform, arch } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { formatResult, jsTypeOf, sameResult, v8Engine, wasmhiveEngine, type Engine, type RunFn } from './engines.js';
@@ -34,6 +33,7 @@ import { benchMetering, type MeteringResult } from './metering.js';
 import { benchSnapshots, type SnapshotResult } from './snapshots.js';
 import { ACTOR_FIGURES, ACTOR_PLANS, actorsJsonLine, benchActors, type ActorFigure, type ActorsResult } from './actors.js';
 import { benchCold, COLD_PLANS, type ColdReport } from './cold.js';
+import { isMainModule, runMain } from './cli.js';
 
 export { KERNELS, type Kernel } from './kernels.js';
 
@@ -443,24 +443,4 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-function isMainModule(): boolean {
-  const entry = process.argv[1];
-  if (entry === undefined) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMainModule()) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      console.error(e);
-      process.exitCode = 1;
-    },
-  );
-}
+if (isMainModule(import.meta.url)) runMain(() => main(process.argv.slice(2)));
