@@ -545,7 +545,7 @@ class WorkerPartition implements Partition {
         void this.loadService(c);
         break;
       case 'define': {
-        const module = new Module(c.bytes);
+        const module = new Module(c.bytes, c.compile);
         // Its host functions (if any) run on the main thread: a guest's spawn of it here calls them there.
         const imports = this.hostImports(c.hostImports ?? []);
         const options = { ...(c.limits === null ? {} : { limits: c.limits as Partial<ActorLimits> }), ...(imports !== undefined ? { imports } : {}) };

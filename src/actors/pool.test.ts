@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { Hive, WorkerPool, HiveStateError, ActorExitedError, Pid, Status, decode } from './index.js';
+import { Module } from '../vm/index.js';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { poolAgents } from './threads.js';
 import { poolOf } from './hive.js';
@@ -107,6 +108,28 @@ describe('placement', () => {
     expect(hive.workerOf(child)).toBe(1); // beside its spawner
     expect(await reported).toBe(42);
     expect(await hive.ref(child).exited).toBe('normal');
+    hive.close();
+  });
+});
+
+describe('modules on workers', () => {
+  it('regression: a worker compiled a module again without its compile options (features, tier); now it compiles it as the main thread did', async () => {
+    const hive = pooled();
+    let report!: (v: number) => void;
+    const reported = new Promise<number>((r) => (report = r));
+    // Tail calls are a feature a module must be compiled with: without it, this module does not validate. (Its tier
+    // crosses too, but no test sees it: every tier gives the same results.)
+    const bytes = wat(`(module
+      (import "host" "report" (func $report (param i32)))
+      (memory (export "memory") 1)
+      (func $count (param i32 i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0)) (then (local.get 1))
+          (else (return_call $count (i32.sub (local.get 0) (i32.const 1)) (i32.add (local.get 1) (i32.const 2))))))
+      (func (export "main") (call $report (call $count (i32.const 100000) (i32.const 0)))))`);
+    const a = hive.spawn(new Module(bytes, { features: { tailCall: true }, tier: 'compiled' }), { worker: 1, imports: { host: { report: (v: number) => report(v) } } });
+    expect(hive.workerOf(a)).toBe(1);
+    expect(await reported).toBe(200_000);
+    expect(await a.exited).toBe('normal');
     hive.close();
   });
 });

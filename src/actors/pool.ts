@@ -919,7 +919,8 @@ export class ActorPool implements Partition {
     slot.defs.add(key);
     const limits = def.options.limits;
     const hostImports = this.defImports(def);
-    this.control(slot, { t: 'define', hash: def.hash, name: def.name, bytes: def.module.ast.bytes, limits: limits === undefined ? null : (limits as Record<string, number>), ...(hostImports.length > 0 ? { hostImports } : {}) });
+    const compile = { features: { ...def.module.features } as Record<string, boolean>, tier: def.module.tier };
+    this.control(slot, { t: 'define', hash: def.hash, name: def.name, bytes: def.module.ast.bytes, compile, limits: limits === undefined ? null : (limits as Record<string, number>), ...(hostImports.length > 0 ? { hostImports } : {}) });
   }
 
   /**

@@ -457,11 +457,25 @@ export interface ServiceModuleControl {
 }
 
 /** main → worker: a module the worker may start actors of (sent once per worker; named ones to every worker). */
+/** A module's compile options as they cross to a worker (CompileOptions: features, tier). */
+export interface CompileOptionsData {
+  readonly features: Readonly<Record<string, boolean>>;
+  readonly tier: 'interpreter' | 'auto' | 'compiled';
+}
+
 export interface DefineControl {
   readonly t: 'define';
   readonly hash: string;
   readonly name: string | null;
   readonly bytes: Uint8Array;
+  /**
+   * The options the module was compiled with on the main thread (its
+   * features, its tier), for the worker to compile it the same way. One
+   * worker keeps one compiled module per hash: the same bytes compiled with
+   * other options go on with the first (features only decide what
+   * validates, and every tier gives the same results).
+   */
+  readonly compile: CompileOptionsData;
   readonly limits: LimitsData | null;
   /**
    * The definition's host functions (module, field, key): run on the main
