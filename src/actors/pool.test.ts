@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { Hive, WorkerPool, HiveStateError, ActorExitedError, Pid, Status, decode } from './index.js';
 import { Module } from '../vm/index.js';
 import { isMainThread, Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { poolAgents } from './threads.js';
 import { poolOf } from './hive.js';
 import { wat } from '../../test/helpers/wat.js';
@@ -131,6 +132,24 @@ describe('modules on workers', () => {
     expect(await reported).toBe(200_000);
     expect(await a.exited).toBe('normal');
     hive.close();
+  });
+});
+
+describe('tiers', () => {
+  it('compiles the modules a hive is given as bytes or a path in its tier, keeps a Module\'s own, and refuses an unknown tier', async () => {
+    const hive = new Hive({ workers: threads, logger: pino({ level: 'silent' }), rebalance: false, tier: 'auto' });
+    hive.define('counter', fileURLToPath(new URL('../../test/guests/counter.wasm', import.meta.url)));
+    hive.define('own', guest('counter'));
+    expect(hive.modules.get('counter')!.module.tier).toBe('auto');
+    expect(hive.modules.get('own')!.module.tier).toBe('interpreter');
+    // A counter on each worker counts in the hive's tier as in the interpreter.
+    const refs = [hive.spawn('counter', { worker: 0 }), hive.spawn('counter', { worker: 1 })];
+    for (const r of refs) {
+      for (let i = 0; i < 299; i++) r.send('up');
+      expect(await r.call('up')).toBe('value=300');
+    }
+    hive.close();
+    expect(() => new Hive({ tier: 'fast' as never })).toThrow(TypeError);
   });
 });
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { createHash } from 'node:crypto';
-import { Module, SnapshotError } from '../vm/index.js';
+import { Module, SnapshotError, type CompileOptions } from '../vm/index.js';
 import { HiveStateError, NotFoundError } from './errors.js';
 import type { ActorOptions, ModuleDef } from './types.js';
 
@@ -19,12 +19,15 @@ export class ModuleRegistry {
   /** SHA-256 of each module's bytes, computed once. */
   private readonly hashes = new WeakMap<Module, string>();
 
+  /** `options`: how the modules it compiles itself (from bytes, from a file) are compiled (HiveOptions.tier). */
+  constructor(private readonly options: CompileOptions = {}) {}
+
   /** Defines a module under a name (1 to 255 bytes of UTF-8, not defined already). */
   define(name: string, source: Module | Uint8Array | string, options: ActorOptions): void {
     // The guest ABI reads module names of up to 255 bytes.
     if (typeof name !== 'string' || name.length === 0 || Buffer.byteLength(name) > 255) throw new RangeError('a module name is 1 to 255 bytes of UTF-8');
     if (this.defs.has(name)) throw new HiveStateError(`a module named '${name}' is defined already`);
-    const module = source instanceof Module ? source : new Module(typeof source === 'string' ? readFileSync(source) : source);
+    const module = source instanceof Module ? source : new Module(typeof source === 'string' ? readFileSync(source) : source, this.options);
     this.defs.set(name, { name, module, hash: this.hash(module), options });
   }
 
@@ -61,12 +64,12 @@ export class ModuleRegistry {
         } catch (e) {
           throw new NotFoundError(`no module named '${source}' is defined, and no file '${source}' can be read (${(e as Error).message})`);
         }
-        const module = new Module(bytes);
+        const module = new Module(bytes, this.options);
         this.files.set(path, (d = { name: null, module, hash: this.hash(module), options: {} }));
       }
       return d;
     }
-    const module = new Module(source);
+    const module = new Module(source, this.options);
     return { name: null, module, hash: this.hash(module), options: {} };
   }
 

@@ -131,7 +131,7 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   /** Exit reasons of the last actors that exited (errors about them say why they are gone), at most RECENT_EXITS. */
   private readonly recentExits = new Map<number, string>();
   /** The modules it knows. */
-  readonly modules = new ModuleRegistry();
+  readonly modules: ModuleRegistry;
   private nextId: number;
   private closed = false;
   /** Set while `close` stops everything: exits then restart nobody. */
@@ -166,6 +166,9 @@ export class ActorSystem implements ActorHost, RefHost, SupervisorHost, Snapshot
   constructor(options: HiveOptions, events: EventSink, partition: Partition | null = null) {
     this.events = events;
     this.partition = partition;
+    const tier = options.tier ?? 'interpreter';
+    if (tier !== 'interpreter' && tier !== 'auto' && tier !== 'compiled') throw new TypeError(`HiveOptions.tier: 'interpreter', 'auto' or 'compiled', not ${JSON.stringify(options.tier)}`);
+    this.modules = new ModuleRegistry({ tier });
     warmUp(); // once per process: V8 then optimizes the interpreter for every instruction (see vm/warmup.ts)
     this.clock = options.clock ?? new SystemClock();
     // Asynchronous, so a slow reader of stderr never blocks the thread, and

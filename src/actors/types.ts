@@ -31,6 +31,15 @@ export interface HiveOptions {
   seed?: string | number;
   /** Largest message in bytes (default 1 MiB). */
   maxMessageBytes?: number;
+  /**
+   * Which engine tier runs the modules this hive compiles itself (defined or
+   * spawned from bytes or a file path; a `Module` brings its own):
+   * 'interpreter' (default), 'auto' (hot functions compiled to JavaScript)
+   * or 'compiled' (every function at its first call). Results, fuel,
+   * pauses, traps and snapshot bytes are the same in every tier
+   * (CompileOptions.tier, docs/architecture.md "Tiers").
+   */
+  tier?: 'interpreter' | 'auto' | 'compiled';
   /** Limits of actors that neither their module definition nor their spawn set (defaults: `DEFAULT_ACTOR_LIMITS`). */
   limits?: Partial<ActorLimits>;
   /** Limits of the hive and of each spawn tree (defaults: `DEFAULT_HIVE_LIMITS`). */
