@@ -47,6 +47,9 @@
  *             so that a server that falls behind shows it.
  *   p50Ms, p99Ms  post-to-receipt times over all deliveries (including
  *             the generator's own delays: it shares the machine with the server).
+ *             The summary also gives the p99 of the posts sent in each second
+ *             of the window, which shows whether a tail is a moment (a cold
+ *             start, a pause) or the whole run.
  * Errors (by code) and closed connections are reported on stderr; the CPU
  * used by the generator and by the server (its process, from /proc, when it
  * is its own child) over the window is in the summary.
@@ -203,8 +206,10 @@ const stats = {
   lastDeliveryAt: 0,
 };
 let latencies = new Float64Array(1 << 16);
+let sentAts = new Float64Array(1 << 16);
 let posting = false;
 let windowEnd = Infinity;
+let windowStart = 0;
 
 const countError = (code) => stats.errors.set(code, (stats.errors.get(code) ?? 0) + 1);
 
@@ -250,7 +255,11 @@ function onFrame(c, data) {
         const bigger = new Float64Array(latencies.length * 2);
         bigger.set(latencies);
         latencies = bigger;
+        const biggerAt = new Float64Array(sentAts.length * 2);
+        biggerAt.set(sentAts);
+        sentAts = biggerAt;
       }
+      sentAts[stats.delivered] = sentAt;
       latencies[stats.delivered++] = now - sentAt;
       if (now <= windowEnd) stats.deliveredInWindow++;
       stats.lastDeliveryAt = now;
@@ -333,6 +342,17 @@ async function connectAll() {
   return failures;
 }
 
+/** The p99 latency of the deliveries of the posts sent in each second of the window (where the tail comes from). */
+function bySecond() {
+  const seconds = Math.ceil(opts.seconds);
+  const buckets = Array.from({ length: seconds }, () => []);
+  for (let i = 0; i < stats.delivered; i++) {
+    const s = Math.floor((sentAts[i] - windowStart) / 1000);
+    if (s >= 0 && s < seconds) buckets[s].push(latencies[i]);
+  }
+  return buckets.map((b) => (b.length === 0 ? '-' : String(Math.round(percentile(b.sort((x, y) => x - y), 0.99)))));
+}
+
 /** Posts for `seconds`, every joined client at `rate`, one interval ticking all. */
 function postFor(seconds) {
   const period = 1000 / opts.rate;
@@ -340,6 +360,7 @@ function postFor(seconds) {
   const start = performance.now() + 20;
   const end = start + seconds * 1000;
   windowEnd = end;
+  windowStart = start;
   for (const c of live) c.next = start + Math.random() * period;
   posting = true;
   return new Promise((resolve) => {
@@ -420,6 +441,8 @@ try {
   const serverCpu1 = server !== null ? cpuOf(server.pid) : null;
   const drainMs = await drain();
 
+  // (Before the sort below, which reorders `latencies` in place.)
+  const perSecond = bySecond();
   const sorted = latencies.subarray(0, stats.delivered).sort();
   const p50 = percentile(sorted, 0.5);
   const p99 = percentile(sorted, 0.99);
@@ -443,6 +466,7 @@ try {
     `lost:      ${result.lost}`,
     `rate:      ${result.deliveriesPerSecond} deliveries/s (delivered / ${opts.seconds} s window; within the window alone ${round(stats.deliveredInWindow / opts.seconds, 1)}/s); posts acked ${round(stats.acked / opts.seconds, 1)}/s`,
     `latency:   p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, max ${round(maxLatency, 1)} ms (post to receipt)`,
+    `p99 of the posts of each second of the window (ms): ${perSecond.join(' ')}`,
     `cpu over the window: generator ${pct((cpu1.user + cpu1.system) / 1e6 / (windowMs / 1000))} of a core${serverCpu0 !== null && serverCpu1 !== null ? `, server ${pct((serverCpu1 - serverCpu0) / (windowMs / 1000))} of a core` : ''}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
