@@ -274,6 +274,21 @@ export const enum K {
   RETURN_CALL_INDIRECT, // 238: type table c:i32 base
   COUNT,
 }
+/**
+ * The float-to-int truncations (the `trunc` rows of isa.ts) as constants: with
+ * `bit = 1 << (op - TRUNC.I32)`, an i32 truncation is from f32 when `bit & TRUNC.I32_F32`,
+ * signed when `bit & TRUNC.I32_SIGNED`, saturating when `bit & TRUNC.I32_SAT` (I64: the same).
+ */
+export const enum TRUNC {
+  I32 = 152,
+  I32_F32 = 0x6000003,
+  I32_SIGNED = 0xa000005,
+  I32_SAT = 0x1e000000,
+  I64 = 158,
+  I64_F32 = 0x1800003,
+  I64_SIGNED = 0x2800005,
+  I64_SAT = 0x7800000,
+}
 // END GENERATED
 
 /** What run() returns when execution stopped and can continue: out of fuel, or waiting on the host. */
@@ -350,8 +365,6 @@ export class Machine {
   // The compiled tier (src/vm/compiled): how a compiled frame stopped (UW_*; 0 while none did), the trap and
   // where, or where a call too deep for the JS stack goes on.
   uw = 0;
-  /** The most fuel handed to the loop at a time. */
-  share = FUEL_SLICE;
   uwTrap: Trap | null = null;
   uwFn = 0;
   uwPc = 0;
@@ -511,7 +524,7 @@ export class Machine {
     let r: RunResult;
     this.nest++;
     try {
-      r = this.tierUp !== null && inside < 0 ? enterCompiled(this, fn, fp, code, pc, entryDepth, charge) : run(this, fn, fp, code, pc, entryDepth, charge, inside);
+      r = this.tierUp !== null && inside < 0 ? enterCompiled(this, fn, fp, code, pc, entryDepth, charge) : run(this, fn, fp, code, pc, entryDepth, charge, inside, -1);
     } catch (e) {
       // A JS error inside the loop is an engine bug or a resource failure (e.g. out of memory); keep it contained.
       r = isStackOverflow(e) ? new Exhaustion('call stack exhausted') : internalError(e);
@@ -538,8 +551,7 @@ export class Machine {
 /** Hands the loop its next share of fuel. */
 function take(m: Machine): number {
   const r = m.reserve;
-  const share = m.share;
-  const t = r <= 0 ? 0 : r < share ? r : share;
+  const t = r <= 0 ? 0 : r < FUEL_SLICE ? r : FUEL_SLICE;
   m.reserve = r - t;
   m.slice = t;
   return t;
@@ -1234,9 +1246,11 @@ const EMPTY_MEM = { byteLength: 0, buffer: new ArrayBuffer(0), u8: new Uint8Arra
 /**
  * The loop. Runs function `fn` (already set up at `fp` with code `code`)
  * from `pc`, having `charge` to pay for the run there, until the frame depth
- * returns to `entryDepth`. Returns null, a Trap, or PAUSE.
+ * returns to `entryDepth`. `share`: the fuel share it starts with, already
+ * taken from the machine (a chain of compiled frames going on here with
+ * UW_DEEP), or -1 to take one. Returns null, a Trap, or PAUSE.
  */
-function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, entryDepth: number, charge: number, inside: number): RunResult {
+function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, entryDepth: number, charge: number, inside: number, share: number): RunResult {
   const inst = m.inst;
   const nImp = inst.module.ast.numImportedFuncs;
   const lowered = inst.lowered;
@@ -1251,7 +1265,7 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, e
   const maxDepth = m.maxDepth;
   let msg = '';
   // The loop's share of fuel; the run at pc is paid for here.
-  let fuel = take(m) - charge;
+  let fuel = (share < 0 ? take(m) : share) - charge;
   if (inside >= 0) {
     // Resumed inside a grow or bulk instruction paid in parts, `inside` units paid: go on paying for it first.
     settle(m, fuel);
@@ -2177,9 +2191,8 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, e
           case K.I32_TRUNC_SAT_F64_U: {
             const op = code[pc]!;
             const a = fp + code[pc + 2]!;
-            const isF32 = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F32_U || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F32_U;
-            const signed = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F64_S || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F64_S;
-            const r = truncToI32(isF32 ? F[a]! : D[a >> 1]!, signed, op >= K.I32_TRUNC_SAT_F32_S);
+            const bit = 1 << (op - TRUNC.I32);
+            const r = truncToI32((bit & TRUNC.I32_F32) !== 0 ? F[a]! : D[a >> 1]!, (bit & TRUNC.I32_SIGNED) !== 0, (bit & TRUNC.I32_SAT) !== 0);
             if (typeof r === 'string') {
               msg = r;
               break;
@@ -2198,9 +2211,8 @@ function run(m: Machine, fn: number, fp: number, code: Int32Array, pc: number, e
           case K.I64_TRUNC_SAT_F64_U: {
             const op = code[pc]!;
             const a = fp + code[pc + 2]!;
-            const isF32 = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F32_U || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F32_U;
-            const signed = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F64_S || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F64_S;
-            const r = truncToI64(S, fp + code[pc + 1]!, isF32 ? F[a]! : D[a >> 1]!, signed, op >= K.I64_TRUNC_SAT_F32_S);
+            const bit = 1 << (op - TRUNC.I64);
+            const r = truncToI64(S, fp + code[pc + 1]!, (bit & TRUNC.I64_F32) !== 0 ? F[a]! : D[a >> 1]!, (bit & TRUNC.I64_SIGNED) !== 0, (bit & TRUNC.I64_SAT) !== 0);
             if (r !== null) {
               msg = r;
               break;
@@ -2703,20 +2715,20 @@ function enterCompiled(m: Machine, fn: number, fp: number, code: Int32Array, pc:
   let cf = lw.compiled;
   if (cf === undefined) cf = m.tierUp!(inst, fn, lw, 100);
   const blk = cf != null ? cf.entries[pc]! : 0;
-  if (blk === 0) return run(m, fn, fp, code, pc, entryDepth, charge, -1);
+  if (blk === 0) return run(m, fn, fp, code, pc, entryDepth, charge, -1, -1);
   const fuel = take(m) - charge;
   if (fuel < 0) {
     settle(m, fuel + charge);
-    return run(m, fn, fp, code, pc, entryDepth, charge, -1);
+    return run(m, fn, fp, code, pc, entryDepth, charge, -1, -1);
   }
   const depth = m.depth;
   const left = (cf as unknown as CompiledCall)(m, fp, depth, fuel, blk, JS_STACK_BUDGET);
   if (left < 0) {
     const r = unwound(m, entryDepth);
     if (r !== null) return r;
-    // A call too deep for the JS stack: the loop goes on from the explicit frames, with the fuel share as it was.
-    settle(m, m.uwFuel);
-    return run(m, m.uwFn, m.uwFp, m.code(m.uwFn).code, m.uwPc, entryDepth, 0, -1);
+    // A call too deep for the JS stack: the loop goes on from the explicit frames, with the fuel share as it
+    // was (settled and taken again, a reserve in debt would give the loop less than the chain had).
+    return run(m, m.uwFn, m.uwFp, m.code(m.uwFn).code, m.uwPc, entryDepth, 0, -1, m.uwFuel);
   }
   if (depth === entryDepth) {
     m.depth = depth;
@@ -2728,7 +2740,7 @@ function enterCompiled(m: Machine, fn: number, fp: number, code: Int32Array, pc:
   m.depth = d;
   settle(m, left);
   const cfn = m.frames[3 * d + 2]!;
-  return run(m, cfn, m.frames[3 * d + 1]!, m.code(cfn).code, m.frames[3 * d]!, entryDepth, 0, -1);
+  return run(m, cfn, m.frames[3 * d + 1]!, m.code(cfn).code, m.frames[3 * d]!, entryDepth, 0, -1, -1);
 }
 
 /**

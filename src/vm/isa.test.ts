@@ -179,7 +179,11 @@ describe('the table is consistent', () => {
       if (i.targets) expect(k.at(-1)).toBe('n');
       if (i.load || i.store) expect([i.name, i.mayTrap]).toEqual([i.name, true]);
       if (i.mnemonic !== i.name.toLowerCase()) expect(i.mnemonic).toMatch(/^[if](32|64)\./);
+      // The truncations' classification (source, signedness, saturation) agrees with their names.
+      const t = /^I(32|64)_TRUNC_(SAT_)?F(32|64)_([SU])$/.exec(i.name);
+      expect([i.name, i.trunc]).toEqual([i.name, t === null ? null : { from: `f${t[3]}`, to: `i${t[1]}`, signed: t[4] === 'S', sat: t[2] !== undefined }]);
     }
+    expect(ISA.filter((i) => i.trunc !== null).length).toBe(16);
   });
 
   it('the wasm column: each wasm instruction once, with the types of its stack signature', () => {

@@ -142,6 +142,21 @@ export interface Insn {
    */
   readonly of: string | null;
   readonly when: boolean;
+  /**
+   * For a float-to-int truncation: its source (the `a` slot's type), result
+   * (`d`'s), whether it is signed, and whether it saturates (else it traps on
+   * NaN and out of range). The interpreter's loop reads it as constants
+   * (`const enum TRUNC`, generated), the compiled tier from here.
+   */
+  readonly trunc: Trunc | null;
+}
+
+/** A float-to-int truncation (Insn.trunc). */
+export interface Trunc {
+  readonly from: 'f32' | 'f64';
+  readonly to: 'i32' | 'i64';
+  readonly signed: boolean;
+  readonly sat: boolean;
 }
 
 type Row = readonly [name: string, operands: string, flags?: string, wasm?: string, of?: string];
@@ -166,7 +181,8 @@ const load = (t: SlotType): string => `d:${t} a:i32 k offset`;
 const store = (t: SlotType): string => `a:i32 b:${t} k offset`;
 
 // Flags: branch, cond (conditional branch), ends-run, call, return, trap (may trap),
-// pause (at a call), parts (paid in parts: may pause inside itself).
+// pause (at a call), parts (paid in parts: may pause inside itself); trunc (a float-to-int
+// truncation, from its `a` slot's type to its `d` slot's) with signed and sat (saturating).
 const CALL = 'call trap pause';
 const BULK = 'trap parts';
 const BR_COND = 'branch cond';
@@ -344,16 +360,16 @@ const ROWS: readonly Row[] = [
 
   // Conversions
   ['MOV32', 'd:w32 a:w32'], // one word (lowering emits none: i32.wrap_i64 and the reinterprets are free)
-  ['I32_TRUNC_F32_S', 'd:i32 a:f32', 'trap', 'i32.trunc_f32_s'],
-  ['I32_TRUNC_F32_U', 'd:i32 a:f32', 'trap', 'i32.trunc_f32_u'],
-  ['I32_TRUNC_F64_S', 'd:i32 a:f64', 'trap', 'i32.trunc_f64_s'],
-  ['I32_TRUNC_F64_U', 'd:i32 a:f64', 'trap', 'i32.trunc_f64_u'],
+  ['I32_TRUNC_F32_S', 'd:i32 a:f32', 'trap trunc signed', 'i32.trunc_f32_s'],
+  ['I32_TRUNC_F32_U', 'd:i32 a:f32', 'trap trunc', 'i32.trunc_f32_u'],
+  ['I32_TRUNC_F64_S', 'd:i32 a:f64', 'trap trunc signed', 'i32.trunc_f64_s'],
+  ['I32_TRUNC_F64_U', 'd:i32 a:f64', 'trap trunc', 'i32.trunc_f64_u'],
   ['I64_EXTEND_I32_S', 'd:i64 a:i32', '', 'i64.extend_i32_s'],
   ['I64_EXTEND_I32_U', 'd:i64 a:i32', '', 'i64.extend_i32_u'],
-  ['I64_TRUNC_F32_S', 'd:i64 a:f32', 'trap', 'i64.trunc_f32_s'],
-  ['I64_TRUNC_F32_U', 'd:i64 a:f32', 'trap', 'i64.trunc_f32_u'],
-  ['I64_TRUNC_F64_S', 'd:i64 a:f64', 'trap', 'i64.trunc_f64_s'],
-  ['I64_TRUNC_F64_U', 'd:i64 a:f64', 'trap', 'i64.trunc_f64_u'],
+  ['I64_TRUNC_F32_S', 'd:i64 a:f32', 'trap trunc signed', 'i64.trunc_f32_s'],
+  ['I64_TRUNC_F32_U', 'd:i64 a:f32', 'trap trunc', 'i64.trunc_f32_u'],
+  ['I64_TRUNC_F64_S', 'd:i64 a:f64', 'trap trunc signed', 'i64.trunc_f64_s'],
+  ['I64_TRUNC_F64_U', 'd:i64 a:f64', 'trap trunc', 'i64.trunc_f64_u'],
   ['F32_CONVERT_I32_S', 'd:f32 a:i32', '', 'f32.convert_i32_s'],
   ['F32_CONVERT_I32_U', 'd:f32 a:i32', '', 'f32.convert_i32_u'],
   ['F32_CONVERT_I64_S', 'd:f32 a:i64', '', 'f32.convert_i64_s'],
@@ -369,14 +385,14 @@ const ROWS: readonly Row[] = [
   ['I64_EXTEND8_S', I64_UN, '', 'i64.extend8_s'],
   ['I64_EXTEND16_S', I64_UN, '', 'i64.extend16_s'],
   ['I64_EXTEND32_S', I64_UN, '', 'i64.extend32_s'],
-  ['I32_TRUNC_SAT_F32_S', 'd:i32 a:f32', '', 'i32.trunc_sat_f32_s'],
-  ['I32_TRUNC_SAT_F32_U', 'd:i32 a:f32', '', 'i32.trunc_sat_f32_u'],
-  ['I32_TRUNC_SAT_F64_S', 'd:i32 a:f64', '', 'i32.trunc_sat_f64_s'],
-  ['I32_TRUNC_SAT_F64_U', 'd:i32 a:f64', '', 'i32.trunc_sat_f64_u'],
-  ['I64_TRUNC_SAT_F32_S', 'd:i64 a:f32', '', 'i64.trunc_sat_f32_s'],
-  ['I64_TRUNC_SAT_F32_U', 'd:i64 a:f32', '', 'i64.trunc_sat_f32_u'],
-  ['I64_TRUNC_SAT_F64_S', 'd:i64 a:f64', '', 'i64.trunc_sat_f64_s'],
-  ['I64_TRUNC_SAT_F64_U', 'd:i64 a:f64', '', 'i64.trunc_sat_f64_u'],
+  ['I32_TRUNC_SAT_F32_S', 'd:i32 a:f32', 'trunc signed sat', 'i32.trunc_sat_f32_s'],
+  ['I32_TRUNC_SAT_F32_U', 'd:i32 a:f32', 'trunc sat', 'i32.trunc_sat_f32_u'],
+  ['I32_TRUNC_SAT_F64_S', 'd:i32 a:f64', 'trunc signed sat', 'i32.trunc_sat_f64_s'],
+  ['I32_TRUNC_SAT_F64_U', 'd:i32 a:f64', 'trunc sat', 'i32.trunc_sat_f64_u'],
+  ['I64_TRUNC_SAT_F32_S', 'd:i64 a:f32', 'trunc signed sat', 'i64.trunc_sat_f32_s'],
+  ['I64_TRUNC_SAT_F32_U', 'd:i64 a:f32', 'trunc sat', 'i64.trunc_sat_f32_u'],
+  ['I64_TRUNC_SAT_F64_S', 'd:i64 a:f64', 'trunc signed sat', 'i64.trunc_sat_f64_s'],
+  ['I64_TRUNC_SAT_F64_U', 'd:i64 a:f64', 'trunc sat', 'i64.trunc_sat_f64_u'],
 
   // Superinstructions (see lower.ts for when they are chosen): i32 operations with an immediate
   ['I32_ADD_I', I32_IMM, '', '', 'I32_ADD'],
@@ -442,7 +458,7 @@ const ROWS: readonly Row[] = [
 const SLOT_KINDS: ReadonlySet<string> = new Set(['d', 'a', 'b', 'c', 'x', 'y', 'base']);
 const KINDS: ReadonlySet<string> = new Set([...SLOT_KINDS, 'imm32', 'lo', 'hi', 'k', 'offset', 'target', 'fuel', 'n', 'func', 'type', 'table', 'mem', 'seg', 'global', 'globalIdx', 'wasmOp', 'pad']);
 const TYPES: ReadonlySet<string> = new Set(['i32', 'i64', 'f32', 'f64', 'ref', 'w32', 'w64', 'any']);
-const FLAGS: ReadonlySet<string> = new Set(['branch', 'cond', 'ends-run', 'call', 'return', 'trap', 'pause', 'parts']);
+const FLAGS: ReadonlySet<string> = new Set(['branch', 'cond', 'ends-run', 'call', 'return', 'trap', 'pause', 'parts', 'trunc', 'signed', 'sat']);
 
 /** `I32_ADD_I` -> `i32.add_i`. */
 function mnemonic(name: string): string {
@@ -469,6 +485,16 @@ function insn(op: number, [name, spec, flagText = '', wasm = '', of = '']: Row):
   const flags = new Set(flagText.split(' ').filter((f) => f !== ''));
   for (const f of flags) if (!FLAGS.has(f)) throw bad(`unknown flag ${f}`);
   const kinds = operands.map((o) => o.kind);
+  let trunc: Trunc | null = null;
+  if (flags.has('trunc')) {
+    const from = operands.find((o) => o.kind === 'a')?.type;
+    const to = operands.find((o) => o.kind === 'd')?.type;
+    if ((from !== 'f32' && from !== 'f64') || (to !== 'i32' && to !== 'i64')) throw bad('a truncation is from an f32 or f64 `a` to an i32 or i64 `d`');
+    if (flags.has('sat') === flags.has('trap')) throw bad('a truncation either saturates (sat) or traps (trap)');
+    trunc = { from, to, signed: flags.has('signed'), sat: flags.has('sat') };
+  } else if (flags.has('signed') || flags.has('sat')) {
+    throw bad('signed and sat go with trunc');
+  }
   const memAccess = kinds.length === 4 && kinds[2] === 'k' && kinds[3] === 'offset';
   return {
     op,
@@ -488,6 +514,7 @@ function insn(op: number, [name, spec, flagText = '', wasm = '', of = '']: Row):
     wasm: wasm.split(' ').filter((w) => w !== ''),
     of: of === '' ? null : of.replace(/^!/, ''),
     when: !of.startsWith('!'),
+    trunc,
   };
 }
 
@@ -585,6 +612,7 @@ export function opcodeEnumSource(): string {
     ...ISA.map((i) => `  ${i.name}, // ${i.op}:${specText(i)}`),
     '  COUNT,',
     '}',
+    ...truncEnumSource(),
     GENERATED_END,
   ];
   return lines.join('\n') + '\n';
@@ -593,6 +621,35 @@ export function opcodeEnumSource(): string {
 /** The markers of the generated enum in interp.ts. */
 export const GENERATED_BEGIN = '// BEGIN GENERATED by scripts/gen-isa.mjs from the table in isa.ts: do not edit';
 export const GENERATED_END = '// END GENERATED';
+
+/** The source of `const enum TRUNC`: the `trunc` rows as bit masks, one set per result type (the loop's two cases). */
+function truncEnumSource(): string[] {
+  const members: string[] = [];
+  for (const to of ['i32', 'i64'] as const) {
+    const rows = ISA.filter((i) => i.trunc?.to === to);
+    const base = Math.min(...rows.map((i) => i.op));
+    const mask = (p: (t: Trunc) => boolean): string => {
+      let m = 0;
+      for (const i of rows) {
+        if (i.op - base > 31) throw new Error(`isa: the ${to} truncations span more than 32 opcodes`);
+        if (p(i.trunc!)) m |= 1 << (i.op - base);
+      }
+      return `0x${(m >>> 0).toString(16)}`;
+    };
+    const T = to.toUpperCase();
+    members.push(`  ${T} = ${base},`, `  ${T}_F32 = ${mask((t) => t.from === 'f32')},`, `  ${T}_SIGNED = ${mask((t) => t.signed)},`, `  ${T}_SAT = ${mask((t) => t.sat)},`);
+  }
+  return [
+    '/**',
+    ' * The float-to-int truncations (the `trunc` rows of isa.ts) as constants: with',
+    ' * `bit = 1 << (op - TRUNC.I32)`, an i32 truncation is from f32 when `bit & TRUNC.I32_F32`,',
+    ' * signed when `bit & TRUNC.I32_SIGNED`, saturating when `bit & TRUNC.I32_SAT` (I64: the same).',
+    ' */',
+    'export const enum TRUNC {',
+    ...members,
+    '}',
+  ];
+}
 
 function specText(i: Insn): string {
   const words = i.operands.map((o) => (o.type === null ? o.kind : `${o.kind}:${o.type}`));

@@ -256,6 +256,10 @@ class Lowerer {
       nresults: this.nresults,
       init,
       frameWords: 2 * (this.L + this.maxStack + 2),
+      // Present from the start, so that every Lowered has one shape (one map in V8) whichever tier ran it:
+      // the compiled tier reads them at each call.
+      compiled: undefined,
+      heat: 0,
     };
   }
 

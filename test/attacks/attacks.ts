@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createBrotliCompress, constants as zlib } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import type { Hive, ActorRef } from '../../src/actors/index.js';
+import type { Module } from '../../src/vm/index.js';
 import { wat } from '../helpers/wat.js';
 import { SERVICE_ATTACKS } from './services-attacks.js';
 import { DURABLE_ATTACKS, DURABLE_HIVES, type HiveSetup } from './durable-attacks.js';
@@ -57,9 +58,21 @@ function spawnerInit(module: string, init: Uint8Array | null = null, max = 0): U
   return out;
 }
 
+/**
+ * What the guests of the attacks in this file are given to the hive as: their
+ * bytes (the hive compiles them with the default tier), or, when the child is
+ * asked for a tier (ATTACK_TIER, see child.ts), a Module of that tier.
+ */
+let compileGuest: (bytes: Uint8Array) => Uint8Array | Module = (b) => b;
+
+/** Makes the attacks of this file give the hive their guests compiled by `compile` (child.ts: with ATTACK_TIER). */
+export function setGuestCompiler(compile: (bytes: Uint8Array) => Module): void {
+  compileGuest = compile;
+}
+
 /** Defines guests of ./guests under their file names. */
 function define(hive: Hive, ...names: string[]): void {
-  for (const n of names) if (!hive.modules.has(n)) hive.define(n, guest(n));
+  for (const n of names) if (!hive.modules.has(n)) hive.define(n, compileGuest(guest(n)));
 }
 
 /** Largest value of a counter so far. */
@@ -302,7 +315,7 @@ export const ATTACKS: Record<string, Attack> = {
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $again))))`;
     try {
-      const ref = ctx.hive.spawn(wat(text));
+      const ref = ctx.hive.spawn(compileGuest(wat(text)));
       ctx.counters['hostSpawn'] = 'spawned';
       const w = watch(ctx, ref, 'brTable');
       return {
@@ -324,7 +337,7 @@ export const ATTACKS: Record<string, Attack> = {
       (func $wide (local ${' i64'.repeat(50_000).trim()}))
       (func (export "main") (loop $again (call $wide) (br $again))))`;
     try {
-      const ref = ctx.hive.spawn(wat(text));
+      const ref = ctx.hive.spawn(compileGuest(wat(text)));
       ctx.counters['hostSpawn'] = 'spawned';
       return { sample: watch(ctx, ref) };
     } catch (e) {

@@ -13,10 +13,21 @@ const ATTACKS: [name: string, what: string][] = [
   ['many-locals', 'a call in a loop to a function with 50,000 i64 locals'],
 ];
 
+/** Tiers the attacks also run with (besides the hive's default). */
+const TIERS = ['auto', 'compiled'] as const;
+
 describe('attacks: call frames', () => {
   for (const [name, what] of ATTACKS) {
     it(`${name}: ${what}`, async () => {
       await holds(name, ATTACK_BARS[name]!);
     }, ATTACK_TIMEOUT_MS);
+  }
+  // The same bars with the compiled tier's code (docs/architecture.md, "Tiers"), whose limits these attacks reach.
+  for (const tier of TIERS) {
+    for (const [name, what] of ATTACKS) {
+      it(`${name} (tier ${tier}): ${what}`, async () => {
+        await holds(name, ATTACK_BARS[name]!, { tier });
+      }, ATTACK_TIMEOUT_MS);
+    }
   }
 });

@@ -17,7 +17,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 // (Typed as src/ for the type checker: the two are the same API.)
 const { Hive } = (await import('../../dist/actors/index.js' as string)) as typeof import('../../src/actors/index.js');
 const { Instance, Module } = (await import('../../dist/vm/index.js' as string)) as typeof import('../../src/vm/index.js');
-import { ATTACKS, HIVES, type AttackContext, type Running } from './attacks.js';
+import { ATTACKS, HIVES, setGuestCompiler, type AttackContext, type Running } from './attacks.js';
 import { wat } from '../helpers/wat.js';
 import { JIT_WAIT_MS } from './harness.js';
 
@@ -35,6 +35,12 @@ if (attack === undefined) {
   process.exit(2);
 }
 const seconds = Number(process.env['ATTACK_SECONDS'] ?? 2);
+/**
+ * The engine's tier for the attack's guests (ATTACK_TIER: 'interpreter', 'auto' or 'compiled';
+ * unset: the hive's default). Applies to the guests of attacks.ts (the counter keeps the default).
+ */
+const tier = process.env['ATTACK_TIER'] || undefined;
+if (tier !== undefined) setGuestCompiler((bytes) => new Module(bytes, { tier: tier as 'interpreter' | 'auto' | 'compiled' }));
 const WARM_MS = Number(process.env['ATTACK_WARM_MS'] ?? 1000);
 
 /**
@@ -411,6 +417,8 @@ const result = {
         },
   /** The niceness the process ran at (the harness asks for -10). */
   nice: getPriority(),
+  /** The tier of the attack's guests (ATTACK_TIER), null for the default. */
+  tier: tier ?? null,
   counters: ctx.counters,
 };
 writeSync(3, JSON.stringify(result) + '\n');

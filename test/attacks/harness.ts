@@ -13,7 +13,9 @@
  *
  * ATTACK_SECONDS sets how long each attack runs (default 2); ATTACK_REPORT
  * names a file each result is appended to (JSON lines, for the README);
- * ATTACK_NICE the child's niceness (default -10; 0 for none); ATTACK_PREWARM=1
+ * ATTACK_NICE the child's niceness (default -10; 0 for none); ATTACK_TIER the
+ * engine's tier of the attacks' guests ('interpreter', 'auto', 'compiled';
+ * default the hive's; a test may ask for one); ATTACK_PREWARM=1
  * (a diagnostic) runs each attack once in a scratch hive before the measured run.
  */
 import { spawn } from 'node:child_process';
@@ -63,6 +65,8 @@ export interface ChildResult {
   load: number[];
   nice: number;
   prewarmed: boolean;
+  /** The engine's tier of the attack's guests (ATTACK_TIER), null for the default (absent in older runs). */
+  tier?: string | null;
   /** The warm-up's wait for the interpreter's loop to be compiled (child.ts; absent in runs before it existed). */
   jit?: { waitMs: number; ready: boolean; coldSliceMs: number; sliceMs: number };
   /** Where the attack's time went besides the host's work: CPU, run-queue waits, helper threads, GC (child.ts; null off Linux, absent in older runs). */
@@ -134,8 +138,14 @@ function alive(pid: number): boolean {
   }
 }
 
+/** How an attack is run: its length (default ATTACK_SECONDS or 2 s), and the engine's tier for its guests (default: the hive's). */
+export interface AttackOptions {
+  seconds?: number;
+  tier?: 'interpreter' | 'auto' | 'compiled';
+}
+
 /** Runs an attack in a child (one at a time) and resolves with what happened (it never rejects for the child's failures). */
-export async function runAttack(attack: string, options: { seconds?: number } = {}): Promise<AttackRun> {
+export async function runAttack(attack: string, options: AttackOptions = {}): Promise<AttackRun> {
   const unlock = await lock();
   try {
     return await runChild(attack, options);
@@ -144,12 +154,14 @@ export async function runAttack(attack: string, options: { seconds?: number } = 
   }
 }
 
-function runChild(attack: string, options: { seconds?: number }): Promise<AttackRun> {
+function runChild(attack: string, options: AttackOptions): Promise<AttackRun> {
   const seconds = options.seconds ?? Number(process.env['ATTACK_SECONDS'] ?? 2);
   const t0 = performance.now();
   // The default configuration: the log level too.
   const env: NodeJS.ProcessEnv = { ...process.env, ATTACK_SECONDS: String(seconds) };
   delete env['WASMHIVE_LOG_LEVEL'];
+  // The guests' tier: the test's, else ATTACK_TIER as the runner set it (unset: the hive's default).
+  if (options.tier !== undefined) env['ATTACK_TIER'] = options.tier;
   // The child runs at a higher priority (niceness ATTACK_NICE, default -10,
   // where the user may; GNU nice runs it anyway where not): on a machine
   // shared with other work, that measures the host as on its own machine.
@@ -256,7 +268,7 @@ export function missed(run: AttackRun, bars: Bars): string[] {
 /** One line of figures for the test output. */
 export function figures(run: AttackRun): string {
   const r = run.result;
-  const base = `${run.attack}: exit ${run.exitCode ?? run.signal}${run.killed ? ` killed (${run.killed})` : ''}, peak RSS ${run.peakRssMB} MiB, logs ${Math.round(run.logBytes / 1024)} KiB, ${run.wallMs} ms`;
+  const base = `${run.attack}${r?.tier != null ? ` (tier ${r.tier})` : ''}: exit ${run.exitCode ?? run.signal}${run.killed ? ` killed (${run.killed})` : ''}, peak RSS ${run.peakRssMB} MiB, logs ${Math.round(run.logBytes / 1024)} KiB, ${run.wallMs} ms`;
   if (r === null) return base;
   const jit = r.jit === undefined ? '' : `, jit ${r.jit.ready ? 'ready' : 'NOT READY'} +${r.jit.waitMs} ms (slice ${r.jit.coldSliceMs} -> ${r.jit.sliceMs} ms)`;
   const s = r.sched;

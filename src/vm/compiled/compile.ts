@@ -4,21 +4,31 @@
  * which V8 then optimizes on its own.
  *
  * The frame stays where the interpreter keeps it, with one difference:
- * the function's locals live in JS variables (the words of an i32, i64, f32
- * or reference local as int32 variables, an f64 local as a double), which
- * are written back to the frame's slots in S wherever the frame ends or
- * stops (a return, a trap, a pause, a call that goes on from the explicit
- * frames, before a helper that reads the frame). Constant and operand slots
- * stay in S. So the words a compiled frame leaves in S are exactly the
- * interpreter's, live or dead, and snapshots are the same bytes. What it
- * saves over the interpreter: the dispatch on each opcode, the reads of the
- * operands from the code array (each becomes a constant in the source), and
- * the loads and stores of locals.
+ * the function's locals and most of its operand slots live in JS variables
+ * (the words of an i32, i64, f32 or reference value as int32 variables, an
+ * f64 as a double), which are written back to the frame's slots in S
+ * wherever the frame ends or stops (a return, a trap, a pause, a call that
+ * goes on from the explicit frames, before a helper that reads the frame).
+ * Operand slots are read from S at each entry (S may hold words the
+ * interpreter would leave there, dead ones, which a write-back must not
+ * change) and, from a call's base up, written before the call and read after
+ * it (the callee's words land there). The types of the instructions'
+ * destinations (the ISA table) tell how each operand slot is written:
+ * mostly with integers, it is int32 variables; mostly with f64s, a double;
+ * else it stays in S. Constant slots (written at entry, never changed) are read as literals.
+ * So the words a compiled frame leaves in S are exactly the interpreter's,
+ * live or dead, and snapshots are the same bytes. What it saves over the
+ * interpreter: the dispatch on each opcode, the reads of the operands from
+ * the code array (each becomes a constant in the source), and most loads
+ * and stores of the frame's slots; i64 shifts, and division where the
+ * operands allow, are inline.
  *
  * Shape of the generated function `(m, fp, depth, fuel, entry, jsLeft) => number`:
  * a loop over a `switch` on the current block (a block starts at pc 0, at
  * every branch target and after every call), each case the straight-line
- * code of its instructions in pc order, falling through into the next.
+ * code of its instructions in pc order, falling through into the next; a
+ * block that branches to its own start (a loop of one block) is wrapped in
+ * a loop of its own, which that branch goes round while the fuel lasts.
  * `entry` 0 enters at the start of the function (writes its declared locals
  * and constant slots, pays for its first run); entry k > 0 enters at block k
  * (its run already paid for: a resume). Fuel is paid as in the interpreter:
@@ -65,6 +75,9 @@ export const MAX_CODE_WORDS = 60_000;
 /** Functions with more locals keep them in the frame (S), not in JS variables. */
 export const MAX_VAR_LOCALS = 300;
 
+/** Functions whose locals and operand slots in variables would be more keep their operand slots in S. */
+export const MAX_VARS = 400;
+
 /** A generous estimate of the JS stack a compiled function's frame takes, in bytes, by its number of variables. */
 export function jsFrameBytes(vars: number): number {
   return 512 + 24 * vars;
@@ -78,6 +91,41 @@ function starts(code: Int32Array): number[] {
 }
 
 const OOB = 'out of bounds memory access';
+
+/**
+ * The halves of an i64 shift or rotation of (lo, hi), as expressions: by the
+ * constant `k` (0-63), or by a variable `k` known to be 1-31 (k = -1) or
+ * 32-63 (k = -2) (not for rotations).
+ */
+function shift64(op: number, lo: string, hi: string, k: number): [string, string] {
+  const n = k === -1 ? 'k' : k === -2 ? '(k - 32)' : String(k);
+  const m = k === -1 ? '(32 - k)' : String(32 - k);
+  if (k === 0) return [lo, hi];
+  const small = k === -1 || (k > 0 && k < 32);
+  switch (op) {
+    case K.I64_SHL:
+      return small ? [`${lo} << ${n}`, `(${hi} << ${n}) | (${lo} >>> ${m})`] : ['0', `${lo} << ${k === -2 ? n : k - 32}`];
+    case K.I64_SHR_U:
+      return small ? [`(${lo} >>> ${n}) | (${hi} << ${m})`, `${hi} >>> ${n}`] : [`${hi} >>> ${k === -2 ? n : k - 32}`, '0'];
+    case K.I64_SHR_S:
+      return small ? [`(${lo} >>> ${n}) | (${hi} << ${m})`, `${hi} >> ${n}`] : [`${hi} >> ${k === -2 ? n : k - 32}`, `${hi} >> 31`];
+    case K.I64_ROTL:
+    case K.I64_ROTR: {
+      // A constant rotation: rotl by r.
+      let r = op === K.I64_ROTR ? (64 - k) & 63 : k;
+      let l = lo;
+      let h = hi;
+      if (r >= 32) {
+        l = hi;
+        h = lo;
+        r -= 32;
+      }
+      return r === 0 ? [l, h] : [`(${l} << ${r}) | (${h} >>> ${32 - r})`, `(${h} << ${r}) | (${l} >>> ${32 - r})`];
+    }
+    default:
+      throw new Error(`shift64: opcode ${op}`);
+  }
+}
 
 /**
  * Compiles lowered function `lw`. Functions with instructions this version
@@ -120,59 +168,146 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   };
 
   const FN = ctx.fn;
-  /** br_table targets: (block, cost) pairs of every br_table, in one table of constants (BT). */
-  const brTables: number[] = [];
   const nImp = ctx.numImportedFuncs;
-  const out: string[] = [];
-  const emit = (s: string): void => {
-    out.push(s);
-  };
   // Locals live in JS variables: the words of an i32, i64, f32 or reference local in `w<word>` (int32, as
   // in S, both words, so that what is written back is what the interpreter would have in S), an f64 local
-  // in `x<local>` (a double: its bits are kept, as in a Float64Array). Constant and operand slots stay in S.
+  // in `x<local>` (a double: its bits are kept, as in a Float64Array).
+  // Operand slots too, those the function writes mostly as integers or mostly as f64s (moves of any value
+  // neutral), by the types of the instructions' destinations: `w<word>` or `x<slot>`. They are written back wherever the
+  // locals are (so S holds exactly the interpreter's words, dead ones included), read from S at every entry
+  // (S holds words the interpreter would leave there, which a flush must not change), and around a call:
+  // those from its base up written back before it (the callee reads its arguments there, and its own words
+  // land there) and read again after it.
+  // Constant slots (written at entry, never changed) are read as literals.
   // T32/T64/TF are one 8-byte scratch seen as int32, f64 and f32, to move bits between the two.
   // (A function with very many locals keeps them in S: thousands of JS variables make frames V8 handles badly.)
   const NW = lw.nlocals <= MAX_VAR_LOCALS ? 2 * lw.nlocals : 0;
-  const f64 = (o: number): boolean => o < NW && ctx.localTypes[o >> 1] === F64;
+  /** First word of the constant slots, and of the operand slots. */
+  const constLo = 2 * lw.nlocals;
+  const opLo = 2 * lw.nparams + lw.init.length;
+  /** The operand slots kept in variables (by slot index): 'w' as two int32 words, 'x' as a double. */
+  let opVar = new Map<number, 'w' | 'x'>();
+  /** Whether constant slots are read as literals (off if anything writes one: never seen). */
+  let foldConsts = true;
+  /** How each operand slot is written: writes of an integer word or two (int), of an f64 (f64); moves of any value neither. */
+  const opWrites = new Map<number, { int: number; f64: number }>();
+  const OPW_INT = 1;
+  const OPW_F64 = 2;
+  const OPW_ANY = 4;
+  let constWritten = false;
+  const record = (o: number, how: number): void => {
+    if (o >= opLo) {
+      let w = opWrites.get(o >> 1);
+      if (w === undefined) opWrites.set(o >> 1, (w = { int: 0, f64: 0 }));
+      if (how === OPW_INT) w.int++;
+      else if (how === OPW_F64) w.f64++;
+    }
+    else if (o >= constLo) constWritten = true;
+  };
+  /** Where word o is: 0 in S, 1 an int32 variable, 2 (a word of) a double variable, 3 a constant. */
+  const where = (o: number): number => {
+    if (o < NW) return ctx.localTypes[o >> 1] === F64 ? 2 : 1;
+    if (o >= opLo) {
+      const k = opVar.get(o >> 1);
+      return k === undefined ? 0 : k === 'x' ? 2 : 1;
+    }
+    return foldConsts && o >= constLo ? 3 : 0;
+  };
+  const f64 = (o: number): boolean => where(o) === 2;
+  const scratch8 = new DataView(new ArrayBuffer(8));
+  /** A constant word, as a literal. */
+  const cw = (o: number): string => `(${lw.init[o - 2 * lw.nparams]!})`;
+  /** A number as a JS literal, or null (a NaN: its bits matter, read it from S). */
+  const lit = (v: number): string | null => (Number.isNaN(v) ? null : Object.is(v, -0) ? '(-0)' : `(${String(v)})`);
+  /** An f64 constant slot at word o, as a literal, or null. */
+  const cd = (o: number): string | null => {
+    scratch8.setInt32(0, lw.init[o - 2 * lw.nparams]!, true);
+    scratch8.setInt32(4, lw.init[o + 1 - 2 * lw.nparams]!, true);
+    return lit(scratch8.getFloat64(0, true));
+  };
+  /** An f32 constant slot at word o, as a literal, or null. */
+  const cf32 = (o: number): string | null => {
+    scratch8.setInt32(0, lw.init[o - 2 * lw.nparams]!, true);
+    return lit(scratch8.getFloat32(0, true));
+  };
   /** An int32 read of word o. */
-  const s = (o: number): string => (o >= NW ? `S[fp + ${o}]` : f64(o) ? `(T64[0] = x${o >> 1}, T32[${o & 1}])` : `w${o}`);
+  const s = (o: number): string => {
+    const k = where(o);
+    return k === 0 ? `S[fp + ${o}]` : k === 1 ? `w${o}` : k === 2 ? `(T64[0] = x${o >> 1}, T32[${o & 1}])` : cw(o);
+  };
   const u = (o: number): string => `(${s(o)} >>> 0)`;
   /** An f64 read of the slot at word o. */
-  const d = (o: number): string => (o >= NW ? `D[(fp + ${o}) >> 1]` : f64(o) ? `x${o >> 1}` : `(T32[0] = w${o}, T32[1] = w${o + 1}, T64[0])`);
+  const d = (o: number): string => {
+    const k = where(o);
+    return k === 0 ? `D[(fp + ${o}) >> 1]` : k === 2 ? `x${o >> 1}` : k === 1 ? `(T32[0] = w${o}, T32[1] = w${o + 1}, T64[0])` : (cd(o) ?? `D[(fp + ${o}) >> 1]`);
+  };
   /** An f32 read (as a number) of the slot at word o. */
-  const f = (o: number): string => (o >= NW ? `F[fp + ${o}]` : `(T32[0] = ${s(o)}, TF[0])`);
+  const f = (o: number): string => {
+    const k = where(o);
+    return k === 0 ? `F[fp + ${o}]` : k === 3 ? (cf32(o) ?? `F[fp + ${o}]`) : `(T32[0] = ${s(o)}, TF[0])`;
+  };
   /** Locals the function writes: the only ones a flush must write back (the others are still as they were in S). */
   const written = new Set<number>();
   /** Writes an int32 word (an Int32Array store: ToInt32). */
   const W = (o: number, e: string): string => {
-    if (o >= NW) return `S[fp + ${o}] = ${e};`;
-    written.add(o >> 1);
-    if (f64(o)) return `{ const v_ = ${e}; T64[0] = x${o >> 1}; T32[${o & 1}] = v_; x${o >> 1} = T64[0]; }`;
+    record(o, OPW_INT);
+    const k = where(o);
+    if (k === 0 || k === 3) return `S[fp + ${o}] = ${e};`;
+    if (o < NW) written.add(o >> 1);
+    if (k === 2) return `{ const v_ = ${e}; T64[0] = x${o >> 1}; T32[${o & 1}] = v_; x${o >> 1} = T64[0]; }`;
     return `w${o} = (${e}) | 0;`;
   };
   /** Writes both words of a slot (both values computed before either is written). */
-  const W64 = (o: number, lo: string, hi: string): string => {
+  const W64 = (o: number, lo: string, hi: string, how = OPW_INT): string => {
+    record(o, how);
+    const k = where(o);
+    if (k === 0 || k === 3) return `{ const l_ = ${lo}; const h_ = ${hi}; S[fp + ${o}] = l_; S[fp + ${o + 1}] = h_; }`;
     if (o < NW) written.add(o >> 1);
-    if (o >= NW) return `{ const l_ = ${lo}; const h_ = ${hi}; S[fp + ${o}] = l_; S[fp + ${o + 1}] = h_; }`;
-    if (f64(o)) return `{ const l_ = ${lo}; const h_ = ${hi}; T32[0] = l_; T32[1] = h_; x${o >> 1} = T64[0]; }`;
+    if (k === 2) return `{ const l_ = ${lo}; const h_ = ${hi}; T32[0] = l_; T32[1] = h_; x${o >> 1} = T64[0]; }`;
     return `{ const l_ = ${lo}; const h_ = ${hi}; w${o} = l_ | 0; w${o + 1} = h_ | 0; }`;
   };
   /** Writes an f64 (a Float64Array store). */
   const WF64 = (o: number, e: string): string => {
-    if (o >= NW) return `D[(fp + ${o}) >> 1] = ${e};`;
-    written.add(o >> 1);
-    if (f64(o)) return `x${o >> 1} = ${e};`;
+    record(o, OPW_F64);
+    const k = where(o);
+    if (k === 0 || k === 3) return `D[(fp + ${o}) >> 1] = ${e};`;
+    if (o < NW) written.add(o >> 1);
+    if (k === 2) return `x${o >> 1} = ${e};`;
     return `{ T64[0] = ${e}; w${o} = T32[0]; w${o + 1} = T32[1]; }`;
   };
   /** Writes an f32 (a Float32Array store: rounds). */
-  const WF32 = (o: number, e: string): string => (o >= NW ? `F[fp + ${o}] = ${e};` : `{ TF[0] = ${e}; ${W(o, 'T32[0]')} }`);
+  const WF32 = (o: number, e: string): string => {
+    const k = where(o);
+    if (k === 0 || k === 3) {
+      record(o, OPW_INT);
+      return `F[fp + ${o}] = ${e};`;
+    }
+    return `{ TF[0] = ${e}; ${W(o, 'T32[0]')} }`;
+  };
   /** Copies a slot's two words. */
   const COPY64 = (dst: number, src: number): string => {
-    if (dst < NW) written.add(dst >> 1);
-    if (dst < NW && src < NW && f64(dst) && f64(src)) return `x${dst >> 1} = x${src >> 1};`;
-    if (dst >= NW && src < NW && f64(src)) return `D[(fp + ${dst}) >> 1] = x${src >> 1};`;
-    if (dst < NW && f64(dst) && src >= NW) return `x${dst >> 1} = D[(fp + ${src}) >> 1];`;
-    return W64(dst, s(src), s(src + 1));
+    const kd = where(dst);
+    const ks = where(src);
+    if (kd === 2 || kd === 1) {
+      if (dst < NW) written.add(dst >> 1);
+    }
+    if (kd === 2 && ks === 2) {
+      record(dst, OPW_ANY);
+      return `x${dst >> 1} = x${src >> 1};`;
+    }
+    if (kd === 0 && ks === 2) {
+      record(dst, OPW_ANY);
+      return `D[(fp + ${dst}) >> 1] = x${src >> 1};`;
+    }
+    if (kd === 2 && ks === 0) {
+      record(dst, OPW_ANY);
+      return `x${dst >> 1} = D[(fp + ${src}) >> 1];`;
+    }
+    if (kd === 2 && ks === 3 && cd(src) !== null) {
+      record(dst, OPW_ANY);
+      return `x${dst >> 1} = ${cd(src)!};`;
+    }
+    return W64(dst, s(src), s(src + 1), OPW_ANY);
   };
   /**
    * A helper that works on S words (i64 arithmetic): its operand slots are
@@ -198,24 +333,82 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
       loadParts.push(`w${2 * L} = S[fp + ${2 * L}]; w${2 * L + 1} = S[fp + ${2 * L + 1}];`);
     }
   }
-  const FLUSH = '/*FLUSH*/';
-  const LOAD = loadParts.join(' ');
-  const decls: string[] = [];
-  for (let L = 0; L < NW / 2; L++) decls.push(ctx.localTypes[L] === F64 ? `x${L} = 0` : `w${2 * L} = 0, w${2 * L + 1} = 0`);
-  const JS_FRAME = jsFrameBytes(NW);
+  /** The operand slots' variables from word `from` up to word `to`, written to S, or read from S. */
+  const opFlush = (from: number, to = Infinity): string => {
+    const w: string[] = [];
+    for (const [sl, k] of opVar) {
+      if (2 * sl < from || 2 * sl >= to) continue;
+      w.push(k === 'x' ? `D[(fp + ${2 * sl}) >> 1] = x${sl};` : `S[fp + ${2 * sl}] = w${2 * sl}; S[fp + ${2 * sl + 1}] = w${2 * sl + 1};`);
+    }
+    return w.join(' ');
+  };
+  const opLoad = (from: number): string => {
+    const w: string[] = [];
+    for (const [sl, k] of opVar) {
+      if (2 * sl < from) continue;
+      w.push(k === 'x' ? `x${sl} = D[(fp + ${2 * sl}) >> 1];` : `w${2 * sl} = S[fp + ${2 * sl}]; w${2 * sl + 1} = S[fp + ${2 * sl + 1}];`);
+    }
+    return w.join(' ');
+  };
+  /** Where the locals' flush goes (known once the body is generated). */
+  const FLUSHL = '/*FLUSH*/';
+  // Set by each pass, as opVar is.
+  let FLUSH = '';
+  let LOAD = '';
+  let JS_FRAME = 0;
+  /** Writes back what is below a call's base (its callee's words are above: they stay). */
+  const flushBelow = (baseOff: number): string => `${FLUSHL} ${opFlush(0, baseOff)}`;
   /** A trap at pc with message expression `msg` (a JS string literal or variable). */
   const trap = (pc: number, msg: string): string => `{ pc = ${pc}; msg = ${msg}; break sw; }`;
   /** A taken branch: pays for the target's run and goes there (the loop's head refuels when needed). */
-  const jump = (target: number, cost: string): string => `{ fuel -= ${cost}; b = ${blk(target)}; continue; }`;
+  // A block that branches to its own start (a loop of one block: most hot inner loops) is wrapped in a loop of
+  // its own, `case k: for (;;) { ...; break; }`, and that branch goes round it while the fuel lasts instead of
+  // through the switch; it leaves for the loop's head (L) as any branch when the fuel went below zero.
+  const selfLoops = new Set<number>();
+  {
+    let cur = 0;
+    for (const pc of pcs) {
+      if (blockAt.has(pc)) cur = blk(pc);
+      if (code[pc] !== K.BR_TABLE) forEachTarget(code, pc, (at) => {
+        if (blk(code[at]!) === cur) selfLoops.add(cur);
+      });
+    }
+  }
+  /** The block whose code is being generated. */
+  let curBlock = 0;
+  const jump = (target: number, cost: string): string =>
+    blk(target) === curBlock && selfLoops.has(curBlock)
+      ? `{ fuel -= ${cost}; if (fuel >= 0) continue; b = ${curBlock}; continue L; }`
+      : `{ fuel -= ${cost}; b = ${blk(target)}; continue L; }`;
   /** After anything that may have grown the stack or memory 0. */
   const reload = 'S = m.S; D = m.D; F = m.F; dv = mem.dv; memLen = mem.byteLength;';
 
+  /** One pass of the generator over the code: the switch's cases, or why the function is not compiled. */
+  const generate = (): { out: string[]; brTables: number[] } | string => {
+  FLUSH = `${FLUSHL} ${opFlush(0)}`;
+  LOAD = `${loadParts.join(' ')} ${opLoad(0)}`;
+  JS_FRAME = jsFrameBytes(NW + 2 * opVar.size);
+  written.clear();
+  opWrites.clear();
+  curBlock = 0;
+  constWritten = false;
+  /** br_table targets: (block, cost) pairs of every br_table, in one table of constants (BT). */
+  const brTables: number[] = [];
+  const out: string[] = [];
+  const emit = (s: string): void => {
+    out.push(s);
+  };
   for (const pc of pcs) {
     const op = code[pc]!;
     const c = (k: number): number => code[pc + k]!;
     const len = insnLength(code, pc);
     const next = pc + len;
-    if (blockAt.has(pc)) emit(`case ${blk(pc)}: // pc ${pc}`);
+    if (blockAt.has(pc)) {
+      if (selfLoops.has(curBlock)) emit(`break; }`);
+      curBlock = blk(pc);
+      emit(`case ${curBlock}: // pc ${pc}`);
+      if (selfLoops.has(curBlock)) emit(`for (;;) {`);
+    }
     switch (op) {
       case K.UNREACHABLE:
         emit(trap(pc, `'unreachable'`));
@@ -234,7 +427,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
         const n = c(2);
         const at = brTables.length;
         for (let k = 0; k <= n; k++) brTables.push(blk(c(3 + k)), c(4 + n + k));
-        emit(`{ const i = ${u(c(1))}; const t = ${at} + 2 * (i < ${n} ? i : ${n}); fuel -= BT[t + 1]; b = BT[t]; continue; }`);
+        emit(`{ const i = ${u(c(1))}; const t = ${at} + 2 * (i < ${n} ? i : ${n}); fuel -= BT[t + 1]; b = BT[t]; continue L; }`);
         break;
       }
       case K.RETURN0:
@@ -258,14 +451,17 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
         // The callee: a defined function of this instance (compiled, or run through the explicit
         // frames), an import or another instance's function (out of the loop, as the interpreter does).
         const baseOff = op === K.CALL ? c(2) : c(4);
-        emit(`{ const base = fp + ${baseOff};`);
+        // The arguments and whatever else of this frame is at the base and above go to S before the call, and
+        // are read back after it (the callee's frame starts at the base: its words are left there).
+        emit(`{ const base = fp + ${baseOff}; ${opFlush(baseOff)}`);
         if (op === K.CALL) {
           const callee = c(1);
           if (callee < nImp) {
             emit(`const o = inst.funcs[${callee}];`);
             emit(`m.depth = depth; R.settle(m, fuel); const t = R.callOther(m, o, base); fuel = R.take(m);`);
-            emit(`if (t !== null) { S = m.S; D = m.D; F = m.F; if (t === R.PAUSE) { ${FLUSH} R.stop(m, fuel, ${FN}, ${pc}, fp, depth); m.uw = ${UW_PAUSE}; return -1; } ${FLUSH} return fail(m, fuel, t, ${pc}, depth); }`);
+            emit(`if (t !== null) { S = m.S; D = m.D; F = m.F; if (t === R.PAUSE) { ${flushBelow(baseOff)} R.stop(m, fuel, ${FN}, ${pc}, fp, depth); m.uw = ${UW_PAUSE}; return -1; } ${flushBelow(baseOff)} return fail(m, fuel, t, ${pc}, depth); }`);
             emit(reload);
+            emit(opLoad(baseOff));
             emit(`}`);
             break;
           }
@@ -278,8 +474,9 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
           emit(`if (g.typeId !== inst.typeIds[${c(1)}]) ${trap(pc, `'indirect call type mismatch'`)}`);
           emit(`if (g.inst !== inst) {`);
           emit(`m.depth = depth; R.settle(m, fuel); const t = R.callOther(m, g, base); fuel = R.take(m);`);
-          emit(`if (t !== null) { S = m.S; D = m.D; F = m.F; if (t === R.PAUSE) { ${FLUSH} R.stop(m, fuel, ${FN}, ${pc}, fp, depth); m.uw = ${UW_PAUSE}; return -1; } ${FLUSH} return fail(m, fuel, t, ${pc}, depth); }`);
+          emit(`if (t !== null) { S = m.S; D = m.D; F = m.F; if (t === R.PAUSE) { ${flushBelow(baseOff)} R.stop(m, fuel, ${FN}, ${pc}, fp, depth); m.uw = ${UW_PAUSE}; return -1; } ${flushBelow(baseOff)} return fail(m, fuel, t, ${pc}, depth); }`);
           emit(reload);
+          emit(opLoad(baseOff));
           emit(`} else {`);
           emit(`const k = g.index - ${nImp};`);
         }
@@ -287,13 +484,14 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
         emit(`let cf = lw.compiled;`);
         emit(`if (cf === undefined) cf = m.tierUp === null ? null : m.tierUp(inst, k + ${nImp}, lw, 1e9);`);
         // Deep in JS, or a callee left to the interpreter: the call runs from the explicit frames.
-        emit(`if (cf == null || jsLeft < ${JS_FRAME}) { ${FLUSH} m.uwFuel = fuel; m.uw = ${UW_DEEP}; m.uwFn = ${FN}; m.uwPc = ${pc}; m.uwFp = fp; m.depth = depth; return -1; }`);
-        emit(`if (3 * depth + 3 > m.frames.length || depth >= m.maxDepth) { if (!m.ensureFrames(depth)) { ${FLUSH} return fail(m, fuel, new R.Exhaustion('call stack exhausted'), ${pc}, depth); } }`);
-        emit(`if (base + lw.frameWords > S.length) { if (!m.ensureStack(base + lw.frameWords)) { ${FLUSH} return fail(m, fuel, new R.Exhaustion('call stack exhausted'), ${pc}, depth); } S = m.S; D = m.D; F = m.F; }`);
+        emit(`if (cf == null || jsLeft < ${JS_FRAME}) { ${flushBelow(baseOff)} m.uwFuel = fuel; m.uw = ${UW_DEEP}; m.uwFn = ${FN}; m.uwPc = ${pc}; m.uwFp = fp; m.depth = depth; return -1; }`);
+        emit(`if (3 * depth + 3 > m.frames.length || depth >= m.maxDepth) { if (!m.ensureFrames(depth)) { ${flushBelow(baseOff)} return fail(m, fuel, new R.Exhaustion('call stack exhausted'), ${pc}, depth); } }`);
+        emit(`if (base + lw.frameWords > S.length) { if (!m.ensureStack(base + lw.frameWords)) { ${flushBelow(baseOff)} return fail(m, fuel, new R.Exhaustion('call stack exhausted'), ${pc}, depth); } S = m.S; D = m.D; F = m.F; }`);
         emit(`const left = cf(m, base, depth + 1, fuel, 0, jsLeft - ${JS_FRAME});`);
-        emit(`if (left < 0) { S = m.S; D = m.D; F = m.F; ${FLUSH} const fr = m.frames; fr[3 * depth] = ${next}; fr[3 * depth + 1] = fp; fr[3 * depth + 2] = ${FN}; return -1; }`);
+        emit(`if (left < 0) { S = m.S; D = m.D; F = m.F; ${flushBelow(baseOff)} const fr = m.frames; fr[3 * depth] = ${next}; fr[3 * depth + 1] = fp; fr[3 * depth + 2] = ${FN}; return -1; }`);
         emit(`fuel = left;`);
         emit(reload);
+        emit(opLoad(baseOff));
         if (op === K.CALL_INDIRECT) emit(`}`);
         emit(`}`);
         break;
@@ -488,9 +686,34 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
       case K.I64_DIV_S:
       case K.I64_DIV_U:
       case K.I64_REM_S:
-      case K.I64_REM_U:
-        emit(viaScratch(c(1), [c(2), c(3)], (d, a) => `msg = R.i64divrem(${d}, ${a[0]}, ${a[1]}, ${op}); if (msg !== null) { pc = ${pc}; break sw; }`));
+      case K.I64_REM_U: {
+        // Inline where the operands allow it (as the interpreter's divU64): unsigned, both below 2^53 (in
+        // doubles), or a divisor below 2^32 (in 16-bit steps); signed, both int32s. Else the interpreter's helper.
+        const div = op === K.I64_DIV_S || op === K.I64_DIV_U;
+        const helper = viaScratch(c(1), [c(2), c(3)], (d, a) => `msg = R.i64divrem(${d}, ${a[0]}, ${a[1]}, ${op}); if (msg !== null) { pc = ${pc}; break sw; }`);
+        emit(`{ const al = ${s(c(2))}; const ah = ${s(c(2) + 1)}; const bl = ${s(c(3))}; const bh = ${s(c(3) + 1)};`);
+        emit(`if ((bl | bh) === 0) ${trap(pc, `'integer divide by zero'`)}`);
+        if (op === K.I64_DIV_U || op === K.I64_REM_U) {
+          emit(`const nh = ah >>> 0; const nl = al >>> 0; const dh = bh >>> 0; const dl = bl >>> 0;`);
+          emit(`if (nh < 0x200000 && dh < 0x200000) {`);
+          emit(`const x = nh * 4294967296 + nl; const y = dh * 4294967296 + dl; let q = Math.floor(x / y); let r = x - q * y;`);
+          emit(`if (r < 0) { q--; r += y; } else if (r >= y) { q++; r -= y; }`);
+          emit(div ? W64(c(1), 'q', 'Math.floor(q / 4294967296)') : W64(c(1), 'r', 'Math.floor(r / 4294967296)'));
+          emit(`} else if (dh === 0) {`);
+          emit(`let t = nh >>> 16; const q3 = Math.floor(t / dl); let r = t - q3 * dl;`);
+          emit(`t = r * 65536 + (nh & 0xffff); const q2 = Math.floor(t / dl); r = t - q2 * dl;`);
+          emit(`t = r * 65536 + (nl >>> 16); const q1 = Math.floor(t / dl); r = t - q1 * dl;`);
+          emit(`t = r * 65536 + (nl & 0xffff); const q0 = Math.floor(t / dl); r = t - q0 * dl;`);
+          emit(div ? W64(c(1), 'q1 * 65536 + q0', 'q3 * 65536 + q2') : W64(c(1), 'r', '0'));
+          emit(`} else ${helper}`);
+        } else {
+          emit(`if (ah === al >> 31 && bh === bl >> 31) {`);
+          emit(div ? `const q = Math.trunc(al / bl); ${W64(c(1), 'q', 'q < 0 ? -1 : 0')}` : `const r = al % bl; ${W64(c(1), 'r', 'r < 0 ? -1 : 0')}`);
+          emit(`} else ${helper}`);
+        }
+        emit(`}`);
         break;
+      }
       case K.I64_AND: emit(W64(c(1), `${s(c(2))} & ${s(c(3))}`, `${s(c(2) + 1)} & ${s(c(3) + 1)}`)); break;
       case K.I64_OR: emit(W64(c(1), `${s(c(2))} | ${s(c(3))}`, `${s(c(2) + 1)} | ${s(c(3) + 1)}`)); break;
       case K.I64_XOR: emit(W64(c(1), `${s(c(2))} ^ ${s(c(3))}`, `${s(c(2) + 1)} ^ ${s(c(3) + 1)}`)); break;
@@ -498,9 +721,30 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
       case K.I64_SHR_S:
       case K.I64_SHR_U:
       case K.I64_ROTL:
-      case K.I64_ROTR:
-        emit(viaScratch(c(1), [c(2), c(3)], (d, a) => `R.i64shift(${d}, ${a[0]}, ${a[1]}, ${op})`));
+      case K.I64_ROTR: {
+        // Inline, on the two halves (as the interpreter's i64shift): by a constant, the case of its amount only.
+        const k = where(c(3)) === 3 ? lw.init[c(3) - 2 * lw.nparams]! & 63 : -1;
+        const by = (n: number): [string, string] => shift64(op, 'lo', 'hi', n);
+        if (k >= 0) {
+          const [l, h] = by(k);
+          emit(`{ const lo = ${s(c(2))}; const hi = ${s(c(2) + 1)}; ${W64(c(1), l, h)} }`);
+        } else {
+          // Amount 0, 1-31, 32-63 (a rotation by 32 or more swaps the halves first).
+          const [l0, h0] = by(0);
+          const [l1, h1] = op === K.I64_ROTL || op === K.I64_ROTR ? ['', ''] : shift64(op, 'lo', 'hi', -1);
+          const [l2, h2] = op === K.I64_ROTL || op === K.I64_ROTR ? ['', ''] : shift64(op, 'lo', 'hi', -2);
+          if (op === K.I64_ROTL || op === K.I64_ROTR) {
+            const right = op === K.I64_ROTR;
+            emit(`{ let lo = ${s(c(2))}; let hi = ${s(c(2) + 1)}; let k = ${right ? `(64 - (${s(c(3))} & 63)) & 63` : `${s(c(3))} & 63`};`);
+            emit(`if (k >= 32) { const t = lo; lo = hi; hi = t; k -= 32; }`);
+            emit(`${W64(c(1), `k === 0 ? lo : (lo << k) | (hi >>> (32 - k))`, `k === 0 ? hi : (hi << k) | (lo >>> (32 - k))`)} }`);
+          } else {
+            emit(`{ const lo = ${s(c(2))}; const hi = ${s(c(2) + 1)}; const k = ${s(c(3))} & 63;`);
+            emit(`${W64(c(1), `k === 0 ? ${l0} : k < 32 ? ${l1} : ${l2}`, `k === 0 ? ${h0} : k < 32 ? ${h1} : ${h2}`)} }`);
+          }
+        }
         break;
+      }
 
       case K.F32_EQ: emit(W(c(1), `${f(c(2))} === ${f(c(3))} ? 1 : 0`)); break;
       case K.F32_NE: emit(W(c(1), `${f(c(2))} !== ${f(c(3))} ? 1 : 0`)); break;
@@ -555,10 +799,8 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
       case K.I32_TRUNC_SAT_F32_U:
       case K.I32_TRUNC_SAT_F64_S:
       case K.I32_TRUNC_SAT_F64_U: {
-        const isF32 = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F32_U || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F32_U;
-        const signed = op === K.I32_TRUNC_F32_S || op === K.I32_TRUNC_F64_S || op === K.I32_TRUNC_SAT_F32_S || op === K.I32_TRUNC_SAT_F64_S;
-        const sat = op >= K.I32_TRUNC_SAT_F32_S;
-        emit(`{ const r = R.truncToI32(${isF32 ? f(c(2)) : d(c(2))}, ${signed}, ${sat}); if (typeof r === 'string') ${trap(pc, 'r')} ${W(c(1), 'r')} }`);
+        const { from, signed, sat } = ISA[op]!.trunc!;
+        emit(`{ const r = R.truncToI32(${from === 'f32' ? f(c(2)) : d(c(2))}, ${signed}, ${sat}); if (typeof r === 'string') ${trap(pc, 'r')} ${W(c(1), 'r')} }`);
         break;
       }
       case K.I64_TRUNC_F32_S:
@@ -569,10 +811,8 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
       case K.I64_TRUNC_SAT_F32_U:
       case K.I64_TRUNC_SAT_F64_S:
       case K.I64_TRUNC_SAT_F64_U: {
-        const isF32 = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F32_U || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F32_U;
-        const signed = op === K.I64_TRUNC_F32_S || op === K.I64_TRUNC_F64_S || op === K.I64_TRUNC_SAT_F32_S || op === K.I64_TRUNC_SAT_F64_S;
-        const sat = op >= K.I64_TRUNC_SAT_F32_S;
-        emit(viaScratch(c(1), [], (dd) => `msg = R.truncToI64(${dd}, ${isF32 ? f(c(2)) : d(c(2))}, ${signed}, ${sat}); if (msg !== null) { pc = ${pc}; break sw; }`));
+        const { from, signed, sat } = ISA[op]!.trunc!;
+        emit(viaScratch(c(1), [], (dd) => `msg = R.truncToI64(${dd}, ${from === 'f32' ? f(c(2)) : d(c(2))}, ${signed}, ${sat}); if (msg !== null) { pc = ${pc}; break sw; }`));
         break;
       }
       case K.I64_EXTEND_I32_S: emit(`{ const v = ${s(c(2))}; ${W64(c(1), 'v', 'v >> 31')} }`); break;
@@ -655,9 +895,43 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
       case K.BR_IF_I64_EQZ: emit(`if ((${s(c(1))} | ${s(c(1) + 1)}) === 0) ${jump(c(3), String(c(4)))}`); break;
       case K.BR_IF_I64_NEZ: emit(`if ((${s(c(1))} | ${s(c(1) + 1)}) !== 0) ${jump(c(3), String(c(4)))}`); break;
       default:
-        return { ok: false, reason: `opcode ${op} at ${pc} not compiled` };
+        return `opcode ${op} at ${pc} not compiled`;
     }
   }
+  if (selfLoops.has(curBlock)) emit(`break; }`);
+  return { out, brTables };
+  };
+
+  // How each operand slot is written, from the types of the instructions' destinations (the ISA table): a
+  // scan, not a pass of the generator (which would double the time of compiling).
+  opWrites.clear();
+  constWritten = false;
+  for (const pc of pcs) {
+    const ops = ISA[code[pc]!]!.operands;
+    for (let i = 0; i < ops.length; i++) {
+      if (ops[i]!.kind !== 'd') continue;
+      const t = ops[i]!.type;
+      record(code[pc + 1 + i]!, t === 'f64' ? OPW_F64 : t === 'any' ? OPW_ANY : OPW_INT);
+    }
+  }
+  if (constWritten) foldConsts = false;
+  const vars = new Map<number, 'w' | 'x'>();
+  for (const [sl, how] of opWrites) {
+    // A slot written with integers (COPY aside), f64s at most a quarter as often, is two int32 variables; one
+    // written with f64s more often than with integers a double (the others go through the scratch); the others
+    // stay in S, where either kind of write is one store (measured: a slot as the kind it is rarely written as
+    // made matmul 5x, nbody 2.5x slower).
+    if (4 * how.f64 <= how.int) vars.set(sl, 'w');
+    else if (how.f64 > how.int) vars.set(sl, 'x');
+  }
+  // As with locals: a frame of very many variables would cost V8 more than S does.
+  opVar = NW / 2 + vars.size <= MAX_VARS ? vars : new Map();
+  const g = generate();
+  if (typeof g === 'string') return { ok: false, reason: g };
+  const { out, brTables } = g;
+  const decls: string[] = [];
+  for (let L = 0; L < NW / 2; L++) decls.push(ctx.localTypes[L] === F64 ? `x${L} = 0` : `w${2 * L} = 0, w${2 * L + 1} = 0`);
+  for (const [sl, k] of opVar) decls.push(k === 'x' ? `x${sl} = 0` : `w${2 * sl} = 0, w${2 * sl + 1} = 0`);
 
   const init = Array.from(lw.init);
   const body = [
@@ -669,12 +943,12 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     // The JS depth of this chain of compiled frames starts where the interpreter called in.
     `if (entry === 0) {`,
     init.length === 0 ? '' : init.length <= 32 ? `  { const q = fp + ${2 * lw.nparams}; ${init.map((w, i) => `S[q + ${i}] = ${w};`).join(' ')} }` : `  S.set(INIT, fp + ${2 * lw.nparams});`,
-    `  ${loadParts.slice(0, lw.nparams).join(' ')}`,
+    `  ${loadParts.slice(0, lw.nparams).join(' ')} ${opLoad(0)}`,
     `  fuel -= ${lw.entry}; b = 1;`,
     `} else {`,
     `  ${LOAD}`,
     `}`,
-    `for (;;) {`,
+    `L: for (;;) {`,
     `  if (fuel < 0) {`,
     `    pc = BPC[b];`,
     `    fuel = R.refuel(m, fuel, CODE, pc);`,
@@ -689,7 +963,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     `}`,
   ].join('\n');
   const flushCode = flushParts.filter((_, L) => written.has(L)).join(' ');
-  const source = `return function compiled_${FN}(m, fp, depth, fuel, entry, jsLeft) {\n${body.split(FLUSH).join(flushCode)}\n};`;
+  const source = `return function compiled_${FN}(m, fp, depth, fuel, entry, jsLeft) {\n${body.split(FLUSHL).join(flushCode)}\n};`;
 
   // Helpers shared by every compiled function of the module, closed over by this one.
   const R = RUNTIME;

@@ -270,6 +270,84 @@ describe('traps, pauses and deep calls in compiled code', () => {
     expect(limits[0]!.message).toBe('call stack exhausted');
   });
 
+  it('recursion past the JS stack budget (going on from the explicit frames) pauses where the interpreter does, with the same snapshot bytes', () => {
+    // 'down' 3,000 deep: the chain of compiled frames reaches JS_STACK_BUDGET a few times (UW_DEEP), and the loop
+    // goes on with the chain's fuel share (run's `share`). Cut at random fuel counts, metered all along.
+    const full = new Instance(new Module(calls, { tier: 'interpreter' }), imports);
+    full.fuel = 1e9;
+    expect(full.call('down', [i32(3_000)]).kind).toBe('done');
+    const total = full.fuelUsed;
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: Math.floor(total / 2) }), { minLength: 1, maxLength: 4 }), (cuts) => {
+        const runs = (['interpreter', 'compiled'] as const).map((tier) => {
+          const inst = new Instance(new Module(calls, { tier }), imports);
+          const snaps: Buffer[] = [];
+          const left = [...cuts];
+          inst.fuel = left.shift()!;
+          let o = inst.call('down', [i32(3_000)]);
+          while (o.kind === 'out-of-fuel') {
+            snaps.push(Buffer.from(snapshot(inst)));
+            o = inst.resume({ fuel: left.length > 0 ? left.shift()! : 1e9 });
+          }
+          if (o.kind !== 'done') throw new Error(`${tier}: ${o.kind}`);
+          return { snaps, used: inst.fuelUsed, result: toJs(o.results[0]!) };
+        });
+        expect(runs[1]).toEqual(runs[0]);
+      }),
+      { numRuns: 8 },
+    );
+  });
+
+  it('operand slots kept in variables leave S as the interpreter does (dead words included): pauses after calls and cuts at random fuel', () => {
+    // The callee writes operand slots of every kind above its caller's call base; the caller keeps values in
+    // operand slots across its calls (in a loop of one block and a loop of several), then waits on the host.
+    const bytes = wat(`(module (import "host" "wait" (func $wait (param i32) (result i32)))
+      (func $leaf (param i32) (result i32) (local i64 f64)
+        (local.set 1 (i64.mul (i64.extend_i32_u (local.get 0)) (i64.const 0x123456789)))
+        (local.set 2 (f64.mul (f64.convert_i32_s (local.get 0)) (f64.const 1.5)))
+        (drop (i64.rem_u (local.get 1) (i64.const 1000003)))
+        (drop (f64.add (local.get 2) (f64.const 0.25)))
+        (i32.add (i32.wrap_i64 (i64.shr_u (local.get 1) (i64.const 7))) (i32.trunc_f64_s (local.get 2))))
+      (func (export "go") (param i32) (result i32) (local i32 f64 i64)
+        (loop
+          (local.set 2 (f64.add (local.get 2) (f64.convert_i32_s (i32.add (i32.const 5) (call $leaf (local.get 1))))))
+          (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+          (br_if 0 (i32.lt_u (local.get 1) (local.get 0))))
+        (loop
+          (local.set 3 (i64.add (local.get 3) (i64.mul (i64.extend_i32_u (local.get 1)) (i64.const 3))))
+          (if (i32.and (local.get 1) (i32.const 1)) (then (local.set 3 (i64.rotl (local.get 3) (i64.const 5)))))
+          (local.set 1 (i32.sub (local.get 1) (i32.const 1)))
+          (br_if 0 (local.get 1)))
+        (i32.add (call $wait (i32.wrap_i64 (i64.add (local.get 3) (i64.trunc_f64_s (local.get 2))))) (i32.const 3))))`);
+    const imports = { host: { wait: () => new Suspend('w') } };
+    const full = new Instance(new Module(bytes, { tier: 'interpreter' }), imports);
+    full.fuel = 1e9;
+    expect(full.call('go', [i32(60)]).kind).toBe('waiting');
+    const total = full.fuelUsed;
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: total }), { maxLength: 3 }), (cuts) => {
+        const runs = (['interpreter', 'compiled'] as const).map((tier) => {
+          const inst = new Instance(new Module(bytes, { tier }), imports);
+          const snaps: Buffer[] = [];
+          const left = [...cuts];
+          inst.fuel = left.length > 0 ? left.shift()! : 1e9;
+          let o = inst.call('go', [i32(60)]);
+          while (o.kind === 'out-of-fuel') {
+            snaps.push(Buffer.from(snapshot(inst)));
+            o = inst.resume({ fuel: left.length > 0 ? left.shift()! : 1e9 });
+          }
+          expect(o.kind).toBe('waiting');
+          snaps.push(Buffer.from(snapshot(inst)));
+          const r = inst.resume({ results: [i32(100)] });
+          if (r.kind !== 'done') throw new Error(`${tier}: ${r.kind}`);
+          return { snaps, used: inst.fuelUsed, result: toJs(r.results[0]!) };
+        });
+        expect(runs[1]).toEqual(runs[0]);
+      }),
+      { numRuns: 10 },
+    );
+  });
+
   it('a compiled frame waiting on the host pauses, snapshots and resumes as the interpreter\'s', () => {
     const runs = (['interpreter', 'compiled'] as const).map((tier) => {
       const inst = new Instance(new Module(calls, { tier }), imports);
