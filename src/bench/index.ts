@@ -87,6 +87,9 @@ export interface BenchReport {
   metering?: MeteringResult[];
   /** Geometric mean of metered / unmetered time, minus 1. */
   meteringCost?: number;
+  /** The same in the compiled tier (tier 'auto'). */
+  meteringCompiled?: MeteringResult[];
+  meteringCostCompiled?: number;
   snapshots?: SnapshotResult[];
   /** Cold starts (./cold.ts): a fresh process's guest, its first run over its warm runs, geometric mean (issue 16's bar: <= 1.3). */
   coldOverWarm?: number;
@@ -365,6 +368,16 @@ export async function main(argv: string[]): Promise<number> {
       }
       report.meteringCost = Math.exp(rows.reduce((s, r) => s + Math.log(r.meteredMs / r.unmeteredMs), 0) / rows.length) - 1;
       console.log(`geometric mean cost of metering: ${fmtPct(report.meteringCost)}`);
+      console.log('');
+      console.log("the same in the compiled tier (tier 'auto': every kernel compiled after its warm-up call)");
+      const compiled = await benchMetering(kernels, dir, (k) => (mode === 'quick' ? k.quickN : k.n), mode === 'quick' ? 3 : 7, 'auto');
+      report.meteringCompiled = compiled;
+      console.log(`${'kernel'.padEnd(12)}  ${'metered ms'.padStart(11)}  ${'unmetered ms'.padStart(13)}  ${'cost'.padStart(7)}`);
+      for (const r of compiled) {
+        console.log(`${r.kernel.padEnd(12)}  ${fmtMs(r.meteredMs).padStart(11)}  ${fmtMs(r.unmeteredMs).padStart(13)}  ${fmtPct(r.cost).padStart(7)}`);
+      }
+      report.meteringCostCompiled = Math.exp(compiled.reduce((s, r) => s + Math.log(r.meteredMs / r.unmeteredMs), 0) / compiled.length) - 1;
+      console.log(`geometric mean cost of metering in the compiled tier: ${fmtPct(report.meteringCostCompiled)}`);
     } catch (e) {
       report.failures++;
       console.error(`\n!!! metering FAILED: ${errorText(e)}\n`);

@@ -1,9 +1,11 @@
 /**
  * The cost of fuel metering. The interpreter pays for fuel with a
  * subtraction and a check at each branch and call (see chargeRuns in
- * src/vm/lower.ts). To measure what that costs, this loads a second copy of
- * the built engine with those statements taken out of the interpreter loop,
- * and times the kernels on both copies in one run, alternating samples.
+ * src/vm/lower.ts), and the compiled tier's code does the same. To measure
+ * what that costs, this loads a second copy of the built engine with those
+ * statements taken out of the interpreter loop and out of the code the
+ * compiled tier writes, and times the kernels on both copies in one run,
+ * alternating samples, in either tier.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -32,6 +34,19 @@ export interface MeteringResult {
 const STRIP = [/fuel -= [^;]+;/g, /if \(fuel < 0\)\s*break exec;/g];
 
 /**
+ * The same in the compiled tier's generator (compile.js: the templates of the
+ * code it writes): a branch's payment and its check, the entry's payment, a
+ * br_table's, and the check at the head of the block loop. [pattern, replacement].
+ */
+const STRIP_COMPILED: [RegExp, string][] = [
+  [/fuel -= \$\{cost\}; if \(fuel >= 0\) continue; b = \$\{curBlock\}; continue L;/g, 'continue;'],
+  [/fuel -= \$\{cost\}; /g, ''],
+  [/fuel -= BT\[t \+ 1\]; /g, ''],
+  [/fuel -= \$\{lw\.entry\}; /g, ''],
+  [/`  if \(fuel < 0\) \{`/g, '`  if (false) {`'],
+];
+
+/**
  * The engine with metering taken out, as a module loaded from a copy of the
  * built `dist/vm` (inside `dist`, so that its imports of packages resolve).
  * Throws when the engine was not built (running from TypeScript sources)
@@ -53,24 +68,37 @@ export async function loadUnmetered(): Promise<VmModule> {
     src = src.replace(re, '');
   }
   writeFileSync(join(copy, 'interp.js'), src);
+  const compile = join(vmDir, 'compiled', 'compile.js');
+  let gen = readFileSync(compile, 'utf8');
+  for (const [re, by] of STRIP_COMPILED) {
+    if (!re.test(gen)) throw new Error(`metering: no match of ${re} in compiled/compile.js`);
+    gen = gen.replace(re, by);
+  }
+  writeFileSync(join(copy, 'compiled', 'compile.js'), gen);
   return (await import(pathToFileURL(join(copy, 'index.js')).href)) as VmModule;
 }
 
-function runOf(vm: VmModule, bytes: Uint8Array): RunFn {
-  const inst = new vm.Instance(new vm.Module(bytes), {});
+function runOf(vm: VmModule, bytes: Uint8Array, tier: Tier): RunFn {
+  const inst = new vm.Instance(new vm.Module(bytes, { tier }), {});
   return inst.exports['run'] as RunFn;
 }
 
-/** Times each kernel on both engines: `samples` alternating samples of one call each, after one warm-up call. */
-export async function benchMetering(kernels: readonly Kernel[], dir: string, nOf: (k: Kernel) => number, samples: number): Promise<MeteringResult[]> {
+type Tier = 'interpreter' | 'auto';
+
+/**
+ * Times each kernel on both engines in `tier` ('auto': the compiled tier, once
+ * the warm-up call made the kernel hot): `samples` alternating samples of one
+ * call each, after one warm-up call.
+ */
+export async function benchMetering(kernels: readonly Kernel[], dir: string, nOf: (k: Kernel) => number, samples: number, tier: Tier = 'interpreter'): Promise<MeteringResult[]> {
   const metered = await import('../vm/index.js');
   const unmetered = await loadUnmetered();
   const out: MeteringResult[] = [];
   for (const k of kernels) {
     const bytes = loadKernelBytes(k, dir);
     const n = nOf(k);
-    const a = runOf(metered, bytes);
-    const b = runOf(unmetered, bytes);
+    const a = runOf(metered, bytes, tier);
+    const b = runOf(unmetered, bytes, tier);
     const want = a(n);
     if (!Object.is(b(n), want)) throw new Error(`metering: ${k.name} gives different results with and without metering`);
     const ta: number[] = [];
