@@ -198,18 +198,23 @@ export async function startChat(options = {}) {
     const bound = http.address().port;
     const shown = host === undefined || host === '::' || host === '0.0.0.0' ? 'localhost' : host;
     let warmedUp = null;
-    if (warmUp) {
+    if (warmUp && maxConnections > 0) {
       const token = randomBytes(16).toString('hex');
       const a = http.address().address;
       const at = a === '::' || a === '0.0.0.0' ? '127.0.0.1' : a.includes(':') ? `[${a}]` : a;
+      // Its clients take connections like anyone's: never more than the server allows.
+      const clients = Math.min(WARM_UP.clients, maxConnections);
       try {
-        warmedUp = await warmUpChat(hive, `ws://${at}:${bound}/ws?warm-up=${token}`, (w) => {
+        warmedUp = await warmUpChat(hive, `ws://${at}:${bound}/ws?warm-up=${token}`, clients, (w) => {
           warming = { token, ...w };
         });
+        log.info(warmedUp, 'chat: warmed up');
+      } catch (err) {
+        // Only a matter of speed: the server is served cold rather than not at all.
+        log.warn({ err }, 'chat: the warm-up failed; serving without it');
       } finally {
         warming = null;
       }
-      log.info(warmedUp, 'chat: warmed up');
     }
     let closing = null;
     return {
@@ -269,7 +274,7 @@ const WARM_UP = Object.freeze({ clients: 100, rooms: 5, postsPerSecond: 9, ms: 2
  * every time; one left alive by a crash is opened and killed by the next
  * warm-up). Resolves with what ran.
  */
-async function warmUpChat(hive, url, started) {
+async function warmUpChat(hive, url, clientCount, started) {
   const t = performance.now();
   const rooms = new Map();
   const directory = hive.spawn('directory', { services: ['rooms'] });
@@ -282,10 +287,13 @@ async function warmUpChat(hive, url, started) {
     },
   });
   const clients = [];
-  const counts = { posts: 0, acks: 0, deliveries: 0 };
+  /** Posts sent, acknowledged, messages received; `expected`: each post times the members of its room. */
+  const counts = { posts: 0, acks: 0, deliveries: 0, expected: 0 };
   try {
     const deadline = Date.now() + WARM_UP.setupMs;
-    for (let i = 0; i < WARM_UP.clients; i++) clients.push(warmUpClient(url, i, `w${i % WARM_UP.rooms}`, counts, deadline));
+    const roomCount = Math.max(1, Math.round((WARM_UP.rooms * clientCount) / WARM_UP.clients));
+    const members = (r) => Math.floor(clientCount / roomCount) + (r < clientCount % roomCount ? 1 : 0);
+    for (let i = 0; i < clientCount; i++) clients.push(warmUpClient(url, i, `w${i % roomCount}`, members(i % roomCount), counts, deadline));
     await Promise.all(clients.map((c) => c.joined));
     const period = 1000 / WARM_UP.postsPerSecond;
     const t0 = performance.now();
@@ -305,9 +313,8 @@ async function warmUpChat(hive, url, started) {
       }, 5);
     });
     const drained = Date.now() + WARM_UP.drainMs;
-    // Every post acknowledged and delivered to each member of its room (rooms of clients / rooms members).
-    const members = WARM_UP.clients / WARM_UP.rooms;
-    while ((counts.acks < counts.posts || counts.deliveries < counts.posts * members) && Date.now() < drained) await new Promise((r) => setTimeout(r, 10));
+    // Every post acknowledged and delivered to each member of its room.
+    while ((counts.acks < counts.posts || counts.deliveries < counts.expected) && Date.now() < drained) await new Promise((r) => setTimeout(r, 10));
   } finally {
     for (const c of clients) c.close();
     directory.kill();
@@ -317,8 +324,8 @@ async function warmUpChat(hive, url, started) {
   return { ...counts, clients: clients.length, ms: Math.round(performance.now() - t) };
 }
 
-/** One client of the warm-up: says hello, joins `room`, then `post()` sends one post; counts acks and deliveries. */
-function warmUpClient(url, i, room, counts, deadline) {
+/** One client of the warm-up: says hello, joins `room` (of `members` clients), then `post()` sends one post; counts acks and deliveries. */
+function warmUpClient(url, i, room, members, counts, deadline) {
   const ws = new WebSocket(url);
   let joinedResolve;
   let joinedReject;
@@ -346,6 +353,7 @@ function warmUpClient(url, i, room, counts, deadline) {
     post() {
       c.sent++;
       counts.posts++;
+      counts.expected += members;
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'post', room, text: `warm-up ${i} ${c.sent}` }));
     },
     close() {

@@ -59,6 +59,20 @@ describe('chat warm-up', () => {
     }
   }, 60_000);
 
+  it('takes no more connections than the server allows', async () => {
+    const chat = await startChat({ port: 0, host: '127.0.0.1', data: join(dir, 'few'), workers: 1, quiet: true, warmUp: true, maxConnections: 10 });
+    try {
+      const w = chat.warmedUp!;
+      expect(w.clients).toBe(10);
+      expect(w.posts).toBeGreaterThan(100);
+      expect(w.acks).toBe(w.posts);
+      // One room of all ten.
+      expect(w.deliveries).toBe(w.posts * 10);
+    } finally {
+      await chat.close();
+    }
+  }, 60_000);
+
   it('leaves no room behind: after a restart (and a second warm-up) only the rooms users made are there', async () => {
     // Each warm-up room leaves its tombstone (a killed durable actor's record), under the same five keys every time.
     expect(await storeKeys()).toEqual(['actor/directory', 'actor/room:w0', ...[0, 1, 2, 3, 4].map((i) => `actor/warm-up:w${i}`)]);
