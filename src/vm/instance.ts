@@ -5,11 +5,11 @@
  * WebAssembly JS API).
  */
 import { Exhaustion, LinkError, StateError, Trap } from './errors.js';
-import { Machine, Paused, type RunResult } from './interp.js';
+import { Machine, Paused, readResults, type RunResult } from './interp.js';
 import { operandAt } from './isa.js';
 import { CodeReader } from './reader.js';
 import { Op } from './opcodes.js';
-import { ElementQuota, Func, Global, MAX_TABLE_ELEMENTS, Memory, Suspend, Table, asTrap, checkArgs, checkResults, funcAt, globalAt, idToRef, readValue, refToId, writeValue, type Inst, type MemoryPool } from './runtime.js';
+import { ElementQuota, Func, Global, MAX_TABLE_ELEMENTS, Memory, Suspend, Table, asTrap, checkArgs, checkResults, funcAt, globalAt, idToRef, readValue, refToId, writeValue, type Inst, type InstanceEngine, type MemoryPool } from './runtime.js';
 import { funcTypeKey, type ConstExpr, type FuncType, type ModuleAst } from './types.js';
 import { fromJs, toJs, typeName, type Value } from './values.js';
 import { Module, type CompileOptions } from './module.js';
@@ -124,31 +124,10 @@ function hostFromJs(type: FuncType, fn: (...args: any[]) => unknown): Func {
   });
 }
 
-// Calls of wasm functions from outside, through the JS API and Func.invoke:
-// arguments into the machine's stack above whatever is live, run, results out.
-// These calls cannot pause (they run with the instance's fuel and trap when it runs out).
-Func.invoker = (f: Func, args: Value[]): Completion => {
-  const m = f.inst!.machine as Machine;
-  const { params, results } = f.type;
-  const base = m.top;
-  const words = 2 * Math.max(params.length, results.length);
-  if (!m.ensureStack(base + words)) return { kind: 'trapped', trap: new Exhaustion('call stack exhausted') };
-  for (let i = 0; i < args.length; i++) writeValue(args[i]!, m.S, base + 2 * i, f.inst);
-  const t = m.call(f.index, base);
-  if (t !== null) return { kind: 'trapped', trap: t instanceof Paused ? new Trap('internal error: paused call') : t };
-  return readResults(m, results, base);
+/** What an Inst runs with until its Machine is made (never called: the Machine is made in the same constructor). */
+const NO_ENGINE: InstanceEngine = {
+  invoke: () => ({ kind: 'trapped', trap: new Trap('internal error: the instance has no engine yet') }),
 };
-
-/** The results of a finished call, or a trap when one is a reference the instance does not hold (a forged snapshot). */
-function readResults(m: Machine, types: readonly number[], base: number): Completion {
-  const out: Value[] = new Array(types.length);
-  try {
-    for (let i = 0; i < types.length; i++) out[i] = readValue(types[i]!, m.S, base + 2 * i, m.inst);
-  } catch (e) {
-    return { kind: 'trapped', trap: asTrap(e) };
-  }
-  return { kind: 'done', results: out };
-}
 
 /** What `Instance.resume` is given: the results of the host call the guest waits on, or an error that traps it; and optionally new fuel. */
 export interface ResumeInput {
@@ -185,7 +164,7 @@ export class Instance {
       typeIds: module.typeIds,
       datas: [],
       elems: [],
-      machine: null,
+      engine: NO_ENGINE,
       funcName: module.funcNameOf,
       refs: [null],
       refIds: null,
@@ -194,7 +173,7 @@ export class Instance {
     };
     this.inst = inst;
     this.machine = new Machine(inst, (_inst, idx) => module.lower(idx), options, 2 * (ast.numImportedGlobals + ast.globals.length));
-    inst.machine = this.machine;
+    inst.engine = this.machine;
     if (module.tier !== 'interpreter') this.machine.tierUp = tierUpPolicy(module.tier);
     if (options.fuel !== undefined) this.fuel = options.fuel;
 

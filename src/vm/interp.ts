@@ -16,7 +16,8 @@
  * compiles it, and V8 compiles the switch to a jump table.
  */
 import { Exhaustion, Trap, type StackFrame } from './errors.js';
-import { Func, PAGE, Suspend, asTrap, checkResults, idToRef, isPause, isStackOverflow, refToId, readValue, writeValue, type HostResult, type I32HostFn, type Inst, type Memory } from './runtime.js';
+import { Func, PAGE, Suspend, asTrap, checkResults, idToRef, isPause, isStackOverflow, refToId, readValue, writeValue, type HostResult, type I32HostFn, type Inst, type InstanceEngine, type Memory } from './runtime.js';
+import type { Completion } from './completion.js';
 import { JS_STACK_BUDGET, UW_PAUSE, UW_TRAP, type CompiledCode, type Lowered } from './internal-code.js';
 import type { Table } from './runtime.js';
 import { Imm, OPS } from './opcodes.js';
@@ -315,7 +316,18 @@ const FUEL_SLICE = 0x3fffffff;
 const NESTED_DEBT = 1 << 24;
 
 /** Execution state of one instance. Every field that a snapshot needs is a number or a typed array. */
-export class Machine {
+/** The results of a finished call at word `base`, or a trap when one is a reference the instance does not hold (a forged snapshot). */
+export function readResults(m: Machine, types: readonly number[], base: number): Completion {
+  const out: Value[] = new Array(types.length);
+  try {
+    for (let i = 0; i < types.length; i++) out[i] = readValue(types[i]!, m.S, base + 2 * i, m.inst);
+  } catch (e) {
+    return { kind: 'trapped', trap: asTrap(e) };
+  }
+  return { kind: 'done', results: out };
+}
+
+export class Machine implements InstanceEngine {
   /** Words of the stack: frames' locals and operand stacks. */
   S: Int32Array;
   D: Float64Array;
@@ -456,6 +468,23 @@ export class Machine {
    * `base`; leaves its results there. Returns null when it returned, the
    * trap, or PAUSE when it paused (only an outermost, suspendable call can).
    */
+  /**
+   * A call of wasm function `f` of this instance from outside (the JS API,
+   * Func.invoke: InstanceEngine): its arguments into the stack above
+   * whatever is live, run, its results out. It cannot pause: it runs with
+   * the instance's fuel and traps when that runs out.
+   */
+  invoke(f: Func, args: Value[]): Completion {
+    const { params, results } = f.type;
+    const base = this.top;
+    const words = 2 * Math.max(params.length, results.length);
+    if (!this.ensureStack(base + words)) return { kind: 'trapped', trap: new Exhaustion('call stack exhausted') };
+    for (let i = 0; i < args.length; i++) writeValue(args[i]!, this.S, base + 2 * i, this.inst);
+    const t = this.call(f.index, base);
+    if (t !== null) return { kind: 'trapped', trap: t instanceof Paused ? new Trap('internal error: paused call') : t };
+    return readResults(this, results, base);
+  }
+
   call(fn: number, base: number): RunResult {
     const lw = this.code(fn);
     if (this.nest === 0 && !this.paused) this.part = -1; // a new outermost call: nothing is paid toward an aborted instruction
@@ -1153,7 +1182,8 @@ function callOut(m: Machine, f: Func, base: number): RunResult {
   // Another instance's function. Numbers pass as raw words, so NaN payloads
   // survive; references are translated between the two instances' ids. The
   // caller's fuel pays for the callee.
-  const other = f.inst!.machine as Machine;
+  // (The engine of every instance is a Machine: InstanceEngine has no other implementation.)
+  const other = f.inst!.engine as Machine;
   const n = Math.max(type.params.length, type.results.length);
   const ob = other.top;
   if (!other.ensureStack(ob + 2 * n)) return new Exhaustion('call stack exhausted');

@@ -102,6 +102,17 @@ export function globalAt(inst: Inst, idx: number): Global {
 
 // ---------------------------------------------------------------------------
 
+/**
+ * The execution side of an instance, as the runtime objects see it: a call
+ * from outside into one of its functions (Func.invoke, the JS API). The
+ * engine (src/vm/interp.ts's Machine, whichever tier runs each function)
+ * implements it; nothing here knows how code runs.
+ */
+export interface InstanceEngine {
+  /** Runs wasm function `f` of this instance with `args` (checked); a completion, never a throw. Cannot pause. */
+  invoke(f: Func, args: Value[]): Completion;
+}
+
 /** What an instance is to the interpreter: plain fields, read in the hot loop. */
 export interface Inst extends HostCaller {
   module: ValidatedModule;
@@ -132,8 +143,8 @@ export interface Inst extends HostCaller {
   datasShared: boolean;
   /** Element segments as resolved references; null once dropped. */
   elems: (unknown[] | null)[];
-  /** The machine that runs this instance's code (set by the interpreter). */
-  machine: unknown;
+  /** What runs this instance's code (its Machine: the interpreter and the compiled tier over one frame stack; set by Instance). */
+  engine: InstanceEngine;
   /** Function names for stack traces. */
   funcName(idx: number): string;
   /** References held in slots, by id (see refToId); entry 0 is null. */
@@ -206,8 +217,6 @@ export class Func implements FuncRefValue {
   readonly host: HostFn | null;
   /** For a host function made by `hostI32`: the same function, called with plain numbers. */
   fast: I32HostFn | null = null;
-  /** Set by the interpreter module: runs a wasm function. */
-  static invoker: (f: Func, args: Value[]) => Completion;
 
   /** `typeId`, when given, must be `canonicalTypeId(type)` (instances pass the id they computed per type). */
   constructor(type: FuncType, inst: Inst | null, index: number, host: HostFn | null, typeId = canonicalTypeId(type)) {
@@ -256,7 +265,7 @@ export class Func implements FuncRefValue {
         return { kind: 'trapped', trap: asTrap(e) };
       }
     }
-    return Func.invoker(this, args);
+    return this.inst!.engine.invoke(this, args);
   }
 }
 
