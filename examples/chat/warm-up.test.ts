@@ -37,6 +37,7 @@ async function storeKeys(): Promise<string[]> {
 /** What the warm-up ran: `clients`, at least `minPosts` posts, each acknowledged and delivered to the `members` of its room. */
 function expectWarmedUp(chat: Awaited<ReturnType<typeof startChat>>, want: { clients: number; members: number; minPosts: number }): void {
   const w = chat.warmedUp!;
+  expect(w.rounds).toBe(2);
   expect(w.clients).toBe(want.clients);
   expect(w.posts).toBeGreaterThanOrEqual(want.minPosts);
   expect(w.acks).toBe(w.posts);
