@@ -205,6 +205,12 @@ const stats = {
   closes: new Map(),
   lastDeliveryAt: 0,
 };
+/** A copy of `a` in an array twice as long. */
+function doubled(a) {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
+}
 let latencies = new Float64Array(1 << 16);
 let sentAts = new Float64Array(1 << 16);
 let posting = false;
@@ -252,12 +258,8 @@ function onFrame(c, data) {
       }
       c.seen.add(key);
       if (stats.delivered === latencies.length) {
-        const bigger = new Float64Array(latencies.length * 2);
-        bigger.set(latencies);
-        latencies = bigger;
-        const biggerAt = new Float64Array(sentAts.length * 2);
-        biggerAt.set(sentAts);
-        sentAts = biggerAt;
+        latencies = doubled(latencies);
+        sentAts = doubled(sentAts);
       }
       sentAts[stats.delivered] = sentAt;
       latencies[stats.delivered++] = now - sentAt;
