@@ -39,10 +39,10 @@ const STRIP = [/fuel -= [^;]+;/g, /if \(fuel < 0\)\s*break exec;/g];
  * br_table's, and the check at the head of the block loop. [pattern, replacement].
  */
 const STRIP_COMPILED: [RegExp, string][] = [
-  [/fuel -= \$\{cost\}; if \(fuel >= 0\) continue; b = \$\{curBlock\}; continue L;/g, 'continue;'],
-  [/fuel -= \$\{cost\}; /g, ''],
-  [/fuel -= BT\[t \+ 1\]; /g, ''],
-  [/fuel -= \$\{lw\.entry\}; /g, ''],
+  [/fuel = \(fuel - \$\{cost\}\) \| 0; if \(fuel >= 0\) continue; b = \$\{curBlock\}; continue L;/g, 'continue;'],
+  [/fuel = \(fuel - \$\{cost\}\) \| 0; /g, ''],
+  [/fuel = \(fuel - BT\[t \+ 1\]\) \| 0; /g, ''],
+  [/fuel = \(fuel - \$\{lw\.entry\}\) \| 0; /g, ''],
   [/`  if \(fuel < 0\) \{`/g, '`  if (false) {`'],
 ];
 
