@@ -38,10 +38,15 @@ export interface CompiledCode {
   readonly entries: Int32Array;
 }
 
-/** How a compiled frame stopped (Machine.uw): paused, trapped, or a call to go on from the explicit frames. */
+/**
+ * How a compiled frame stopped (Machine.uw): paused, trapped, a call to go on from the explicit frames, or
+ * (UW_AGAIN) the root of a chain, out of its fuel share at the run at m.uwPc with the local at m.uwFuel, to be
+ * called again there (see ROOT_SLICE in interp.ts).
+ */
 export const UW_PAUSE = 1;
 export const UW_TRAP = 2;
 export const UW_DEEP = 3;
+export const UW_AGAIN = 4;
 
 /**
  * The JS stack, in bytes as estimated, that a chain of compiled frames may

@@ -18,7 +18,7 @@
 import { Exhaustion, Trap, type StackFrame } from './errors.js';
 import { Func, PAGE, Suspend, asTrap, checkResults, idToRef, isPause, isStackOverflow, refToId, readValue, writeValue, type HostResult, type I32HostFn, type Inst, type InstanceEngine, type Memory } from './runtime.js';
 import type { Completion } from './completion.js';
-import { JS_STACK_BUDGET, UW_PAUSE, UW_TRAP, type CompiledCode, type Lowered } from './internal-code.js';
+import { JS_STACK_BUDGET, UW_AGAIN, UW_PAUSE, UW_TRAP, type CompiledCode, type Lowered } from './internal-code.js';
 import type { Table } from './runtime.js';
 import { Imm, OPS } from './opcodes.js';
 import { OPERANDS, operandAt, runCost } from './isa.js';
@@ -312,6 +312,18 @@ export interface Pending {
 
 /** Fuel handed to the loop at a time: small enough to stay a small integer in V8. */
 const FUEL_SLICE = 0x3fffffff;
+
+/**
+ * Fuel handed at a time to the root of a chain of compiled frames (the one enterCompiled calls). When it is
+ * spent the root returns (UW_AGAIN, its locals written back as for a pause) and is called again at the same
+ * run, which it pays from a new share (the accounting is the same as refuelling in place). Why: a guest's
+ * long loop in a function called once would otherwise run in the code V8 compiles on stack replacement
+ * (OSR), whose values enter untyped, and when that code is thrown away V8 may never optimize the function
+ * as a whole, which it does for a function that is called: measured, the kernels' steady state was
+ * bimodal, from run to run either that or the function's optimized code (matmul 182 or 100 ms, nbody 66
+ * or 43, mandelbrot 24.5 or 19.4). About 10 ms of compiled code.
+ */
+export const ROOT_SLICE = 1 << 23;
 /** How far a nested run may overdraw when its pausable caller is out of fuel (see refuel). */
 const NESTED_DEBT = 1 << 24;
 
@@ -578,9 +590,9 @@ export class Machine implements InstanceEngine {
 // fuel used = m.used + m.slice - local.
 
 /** Hands the loop its next share of fuel. */
-function take(m: Machine): number {
+function take(m: Machine, max = FUEL_SLICE): number {
   const r = m.reserve;
-  const t = r <= 0 ? 0 : r < FUEL_SLICE ? r : FUEL_SLICE;
+  const t = r <= 0 ? 0 : r < max ? r : max;
   m.reserve = r - t;
   m.slice = t;
   return t;
@@ -598,7 +610,7 @@ function settle(m: Machine, fuel: number): void {
  * new share when the machine has fuel for it, else -1 when no fuel at all
  * was left (the run is then not paid for, and does not start).
  */
-function refuel(m: Machine, fuel: number, code: Int32Array, pc: number): number {
+function refuel(m: Machine, fuel: number, code: Int32Array, pc: number, max = FUEL_SLICE): number {
   const total = m.reserve + fuel;
   if (total < 0) {
     const cost = runCost(code, pc);
@@ -617,7 +629,7 @@ function refuel(m: Machine, fuel: number, code: Int32Array, pc: number): number 
     return 0;
   }
   settle(m, fuel);
-  return take(m);
+  return take(m, max);
 }
 
 /** Out of fuel before the run at pc: pause there, or trap when this run cannot pause. */
@@ -2746,13 +2758,19 @@ function enterCompiled(m: Machine, fn: number, fp: number, code: Int32Array, pc:
   if (cf === undefined) cf = m.tierUp!(inst, fn, lw, 100);
   const blk = cf != null ? cf.entries[pc]! : 0;
   if (blk === 0) return run(m, fn, fp, code, pc, entryDepth, charge, -1, -1);
-  const fuel = take(m) - charge;
+  const fuel = take(m, ROOT_SLICE) - charge;
   if (fuel < 0) {
     settle(m, fuel + charge);
     return run(m, fn, fp, code, pc, entryDepth, charge, -1, -1);
   }
   const depth = m.depth;
-  const left = (cf as unknown as CompiledCall)(m, fp, depth, fuel, blk, JS_STACK_BUDGET);
+  let left = (cf as unknown as CompiledCall)(m, fp, depth, fuel, blk, JS_STACK_BUDGET);
+  // Its share spent, the root is called again at the run it stopped before (a negative entry: it refuels there
+  // first, in place; see ROOT_SLICE).
+  while (left < 0 && m.uw === UW_AGAIN) {
+    m.uw = 0;
+    left = (cf as unknown as CompiledCall)(m, fp, depth, m.uwFuel, -cf!.entries[m.uwPc]!, JS_STACK_BUDGET);
+  }
   if (left < 0) {
     const r = unwound(m, entryDepth);
     if (r !== null) return r;
@@ -3008,7 +3026,7 @@ function tableOp(m: Machine, code: Int32Array, pc: number, fp: number): string {
  * compiled code does exactly what the loop does. Not part of the public API.
  */
 export const RUNTIME = {
-  take, settle, refuel, stop, withTrace, sizeCost, payInParts, memoryOp, tableOp, globalExt, callOther,
+  take, settle, refuel, ROOT_SLICE, stop, withTrace, sizeCost, payInParts, memoryOp, tableOp, globalExt, callOther,
   ctz32, popcnt32, quiet, nearest, i64mul, i64divrem, i64shift, truncToI64, truncToI32, i64ToFloat, copysignHi, refToId,
   Trap, Exhaustion, PAUSE, PAUSED_INSIDE, OUT_OF_FUEL, EMPTY_MEM,
 } as const;

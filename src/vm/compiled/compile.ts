@@ -47,8 +47,8 @@
  */
 import { K, insnLength, RUNTIME, type Machine } from '../interp.js';
 import { ISA, forEachTarget } from '../isa.js';
-import { UW_DEEP, UW_PAUSE, UW_TRAP, type Lowered } from '../internal-code.js';
-export { JS_STACK_BUDGET } from '../internal-code.js';
+import { JS_STACK_BUDGET, UW_AGAIN, UW_DEEP, UW_PAUSE, UW_TRAP, type Lowered } from '../internal-code.js';
+export { JS_STACK_BUDGET };
 
 /** A compiled function (see the header). */
 export type CompiledFn = (m: Machine, fp: number, depth: number, fuel: number, entry: number, jsLeft: number) => number;
@@ -469,7 +469,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
           const callee = c(1);
           if (callee < nImp) {
             emit(`const o = inst.funcs[${callee}];`);
-            emit(`m.depth = depth; R.settle(m, fuel); const t = R.callOther(m, o, base); fuel = R.take(m) | 0;`);
+            emit(`m.depth = depth; R.settle(m, fuel); const t = R.callOther(m, o, base); fuel = R.take(m, root ? R.ROOT_SLICE : undefined) | 0;`);
             emit(`if (t !== null) { S = m.S; D = m.D; F = m.F; if (t === R.PAUSE) { ${flushBelow(baseOff)} R.stop(m, fuel, ${FN}, ${pc}, fp, depth); m.uw = ${UW_PAUSE}; return -1; } ${flushBelow(baseOff)} return fail(m, fuel, t, ${pc}, depth); }`);
             emit(reload);
             emit(opLoad(baseOff));
@@ -484,7 +484,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
           emit(`if (g === null) ${trap(pc, '`uninitialized element ${i}`')}`);
           emit(`if (g.typeId !== inst.typeIds[${c(1)}]) ${trap(pc, `'indirect call type mismatch'`)}`);
           emit(`if (g.inst !== inst) {`);
-          emit(`m.depth = depth; R.settle(m, fuel); const t = R.callOther(m, g, base); fuel = R.take(m) | 0;`);
+          emit(`m.depth = depth; R.settle(m, fuel); const t = R.callOther(m, g, base); fuel = R.take(m, root ? R.ROOT_SLICE : undefined) | 0;`);
           emit(`if (t !== null) { S = m.S; D = m.D; F = m.F; if (t === R.PAUSE) { ${flushBelow(baseOff)} R.stop(m, fuel, ${FN}, ${pc}, fp, depth); m.uw = ${UW_PAUSE}; return -1; } ${flushBelow(baseOff)} return fail(m, fuel, t, ${pc}, depth); }`);
           emit(reload);
           emit(opLoad(baseOff));
@@ -949,7 +949,11 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     `let S = m.S, D = m.D, F = m.F, dv = mem.dv, memLen = mem.byteLength;`,
     // The fuel local is always an int32 (a share is below 2^30, see FUEL_SLICE in interp.ts, and goes below zero by
     // at most one run's cost): `| 0` on each change lets V8 keep it in a register, with no overflow checks.
-    `fuel = fuel | 0; let msg = ''; let pc = 0; let b = entry;`,
+    `fuel = fuel | 0; let msg = ''; let pc = 0; let b = entry < 0 ? -entry : entry;`,
+    // The root of a chain (called by the loop with the whole JS budget) returns when its fuel share is spent, to be
+    // called again at the same run (UW_AGAIN, see ROOT_SLICE in interp.ts); called again (entry < 0), it refuels
+    // in place first. Its shares are ROOT_SLICE.
+    `const root = jsLeft === ${JS_STACK_BUDGET}; let again = root && entry >= 0;`,
     decls.length > 0 ? `let ${decls.join(', ')};` : '',
     // The JS depth of this chain of compiled frames starts where the interpreter called in.
     `if (entry === 0) {`,
@@ -962,7 +966,9 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     `L: for (;;) {`,
     `  if (fuel < 0) {`,
     `    pc = BPC[b];`,
-    `    fuel = R.refuel(m, fuel, CODE, pc) | 0;`,
+    `    if (again) { m.uwPc = pc; m.uwFuel = fuel; m.uw = ${UW_AGAIN}; return -1; }`,
+    `    again = root;`,
+    `    fuel = R.refuel(m, fuel, CODE, pc, root ? R.ROOT_SLICE : undefined) | 0;`,
     `    if (fuel < 0) { ${FLUSH} return outOfFuel(m, pc, fp, depth); }`,
     `  }`,
     `  sw: switch (b) {`,

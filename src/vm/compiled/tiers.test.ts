@@ -18,6 +18,7 @@ import { programBytes } from '../../../test/programs/harness.js';
 import { wat } from '../../../test/helpers/wat.js';
 import { kernelsDir, KERNELS } from '../../bench/kernels.js';
 import type { Tier } from './index.js';
+import { ROOT_SLICE } from '../interp.js';
 
 const TIERS: readonly Tier[] = ['interpreter', 'auto', 'compiled'];
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -192,6 +193,53 @@ describe('regressions of the compiled tier', () => {
       return { snap: Buffer.from(snap), result: toJs(r.results[0]!) };
     });
     expect(runs[0]!.result).toBe(1 + (7 * 300 * 301) / 2);
+    expect(runs[1]).toEqual(runs[0]);
+  });
+});
+
+describe('the root of a chain of compiled frames, called again when its fuel share is spent', () => {
+  // A loop of about 3 x ROOT_SLICE fuel in one call: the compiled root returns (UW_AGAIN) and is called again at
+  // the run it stopped before, three times or so; locals of every kind live across those returns.
+  const bytes = wat(`(module (memory 1)
+    (func (export "spin") (param $n i32) (result i64) (local $i i32) (local $a i64) (local $x f64) (local $y f32)
+      (local.set $x (f64.const 1.5)) (local.set $y (f32.const 0.25))
+      (loop $l
+        (local.set $a (i64.add (i64.mul (local.get $a) (i64.const 6364136223846793005)) (i64.extend_i32_u (local.get $i))))
+        (local.set $x (f64.add (f64.mul (local.get $x) (f64.const 0.999)) (f64.convert_i32_s (local.get $i))))
+        (local.set $y (f32.add (local.get $y) (f32.const 1)))
+        (i32.store (i32.and (i32.shl (local.get $i) (i32.const 2)) (i32.const 0xfffc)) (local.get $i))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+      (i64.add (local.get $a) (i64.add (i64.trunc_sat_f64_s (local.get $x)) (i64.trunc_sat_f32_s (local.get $y))))))`);
+  const N = 2_500_000;
+
+  it('gives the interpreter\'s result and fuel, run whole', () => {
+    const runs = (['interpreter', 'compiled'] as const).map((tier) => {
+      const inst = new Instance(new Module(bytes, { tier }), {});
+      inst.fuel = 1e9;
+      const o = inst.call('spin', [i32(N)]);
+      if (o.kind !== 'done') throw new Error(`${tier}: ${o.kind}`);
+      return { result: toJs(o.results[0]!), used: inst.fuelUsed };
+    });
+    expect(runs[0]!.used).toBeGreaterThan(3 * ROOT_SLICE);
+    expect(runs[1]).toEqual(runs[0]);
+  });
+
+  it('pauses where the interpreter does, with the same snapshot bytes, at cuts around the ends of its shares', () => {
+    const cuts = [ROOT_SLICE - 3, 1, ROOT_SLICE + 5, 7, ROOT_SLICE - 1];
+    const runs = (['interpreter', 'compiled'] as const).map((tier) => {
+      const inst = new Instance(new Module(bytes, { tier }), {});
+      const snaps: Buffer[] = [];
+      const left = [...cuts];
+      inst.fuel = left.shift()!;
+      let o = inst.call('spin', [i32(N)]);
+      while (o.kind === 'out-of-fuel') {
+        snaps.push(Buffer.from(snapshot(inst)));
+        o = inst.resume({ fuel: left.length > 0 ? left.shift()! : 1e9 });
+      }
+      if (o.kind !== 'done') throw new Error(`${tier}: ${o.kind}`);
+      return { snaps, used: inst.fuelUsed, result: toJs(o.results[0]!) };
+    });
+    expect(runs[1]!.snaps.length).toBe(cuts.length);
     expect(runs[1]).toEqual(runs[0]);
   });
 });
