@@ -1080,7 +1080,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     `L: for (;;) {`,
     `  if (fuel < 0) {`,
     `    pc = BPC[b];`,
-    `    if (again) { m.uwPc = pc; m.uwFuel = fuel; m.uw = ${UW_AGAIN}; return -1; }`,
+    `    if (again) { ${FLUSH} m.uwPc = pc; m.uwFuel = fuel; m.uw = ${UW_AGAIN}; return -1; }`,
     `    again = root;`,
     `    fuel = R.refuel(m, fuel, CODE, pc, root ? R.ROOT_SLICE : undefined) | 0;`,
     `    if (fuel < 0) { ${FLUSH} return outOfFuel(m, pc, fp, depth); }`,
