@@ -6,7 +6,8 @@
  * The frame stays where the interpreter keeps it, with one difference:
  * the function's locals and most of its operand slots live in JS variables
  * (the words of an i32, i64, f32 or reference value as int32 variables, an
- * f64 as a double), which are written back to the frame's slots in S
+ * f64 as a double, an f32 used mostly as an f32 as a number, a NaN's bits
+ * kept in S: see ySlots), which are written back to the frame's slots in S
  * wherever the frame ends or stops (a return, a trap, a pause, a call that
  * goes on from the explicit frames, before a helper that reads the frame).
  * Operand slots are read from S at each entry (S may hold words the
@@ -15,6 +16,7 @@
  * it (the callee's words land there). The types of the instructions'
  * destinations (the ISA table) tell how each operand slot is written:
  * mostly with integers, it is int32 variables; mostly with f64s, a double;
+ * read and written mostly as f32s (in the innermost loops), an f32 number;
  * else it stays in S. Constant slots (written at entry, never changed) are read as literals.
  * So the words a compiled frame leaves in S are exactly the interpreter's,
  * live or dead, and snapshots are the same bytes. What it saves over the
@@ -63,8 +65,9 @@ export interface CompileContext {
   readonly localTypes: readonly number[];
 }
 
-/** The f64 value type code. */
+/** The f64 and f32 value type codes. */
 const F64 = 0x7c;
+const F32 = 0x7d;
 
 /** The result of compiling: the function, or why the function stays interpreted. */
 export type CompileResult = { ok: true; fn: CompiledFn; source: string } | { ok: false; reason: string };
@@ -261,8 +264,24 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   /** First word of the constant slots, and of the operand slots. */
   const constLo = 2 * lw.nlocals;
   const opLo = 2 * lw.nparams + lw.init.length;
-  /** The operand slots kept in variables (by slot index): 'w' as two int32 words, 'x' as a double. */
-  let opVar = new Map<number, 'w' | 'x'>();
+  /**
+   * The operand slots kept in variables (by slot index): 'w' as two int32 words, 'x' as a double, 'y' as an
+   * f32 number and an int32 high word (see ySlots).
+   */
+  let opVar = new Map<number, 'w' | 'x' | 'y'>();
+  /**
+   * The f32 slots (locals and operand slots, by slot index) whose low word is a number, `y<word>` (an f32
+   * value, as Math.fround gives), not its bits: f32 arithmetic on them needs no trip through the scratch.
+   * Bits are what S holds, though, and a NaN's bits are not a number's (a signalling NaN read as a number
+   * is quieted): the invariant is "if y is NaN, S holds the slot's exact low word (written when the NaN was
+   * made, loaded or copied); else y is the value", so a flush writes `F[..] = y` only when y is not NaN,
+   * and a read of the bits is `y === y ? <bits of y> : S[..]`. As a number, a NaN y is the one a Float32Array
+   * read of those bits gives (both are the hardware's float32 to float64 conversion), so arithmetic on it
+   * gives the interpreter's bits. The high word is an int32 variable `w<word + 1>`.
+   * Chosen by the types the instructions read and write the slot as (the ISA table): f32 more often than
+   * integers and f64s (see fScan).
+   */
+  const ySlots = new Set<number>();
   /** Whether constant slots are read as literals (off if anything writes one: never seen). */
   let foldConsts = true;
   /** How each operand slot is written: writes of an integer word or two (int), of an f64 (f64); moves of any value neither. */
@@ -280,12 +299,12 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     }
     else if (o >= constLo) constWritten = true;
   };
-  /** Where word o is: 0 in S, 1 an int32 variable, 2 (a word of) a double variable, 3 a constant. */
+  /** Where word o is: 0 in S, 1 an int32 variable, 2 (a word of) a double variable, 3 a constant, 4 an f32 number (the low word of a 'y' slot). */
   const where = (o: number): number => {
-    if (o < NW) return ctx.localTypes[o >> 1] === F64 ? 2 : 1;
+    if (o < NW) return ctx.localTypes[o >> 1] === F64 ? 2 : (o & 1) === 0 && ySlots.has(o >> 1) ? 4 : 1;
     if (o >= opLo) {
       const k = opVar.get(o >> 1);
-      return k === undefined ? 0 : k === 'x' ? 2 : 1;
+      return k === undefined ? 0 : k === 'x' ? 2 : k === 'y' && (o & 1) === 0 ? 4 : 1;
     }
     return foldConsts && o >= constLo ? 3 : 0;
   };
@@ -311,18 +330,18 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   /** An int32 read of word o. */
   const s = (o: number): string => {
     const k = where(o);
-    return k === 0 ? `S[fp + ${o}]` : k === 1 ? `w${o}` : k === 2 ? `(T64[0] = x${o >> 1}, T32[${o & 1}])` : cw(o);
+    return k === 0 ? `S[fp + ${o}]` : k === 1 ? `w${o}` : k === 2 ? `(T64[0] = x${o >> 1}, T32[${o & 1}])` : k === 4 ? `(y${o} === y${o} ? (TF[0] = y${o}, T32[0]) : S[fp + ${o}])` : cw(o);
   };
   const u = (o: number): string => `(${s(o)} >>> 0)`;
   /** An f64 read of the slot at word o. */
   const d = (o: number): string => {
     const k = where(o);
-    return k === 0 ? `D[(fp + ${o}) >> 1]` : k === 2 ? `x${o >> 1}` : k === 1 ? `(T32[0] = w${o}, T32[1] = w${o + 1}, T64[0])` : (cd(o) ?? `D[(fp + ${o}) >> 1]`);
+    return k === 0 ? `D[(fp + ${o}) >> 1]` : k === 2 ? `x${o >> 1}` : k === 1 ? `(T32[0] = w${o}, T32[1] = w${o + 1}, T64[0])` : k === 4 ? `(T32[0] = ${s(o)}, T32[1] = w${o + 1}, T64[0])` : (cd(o) ?? `D[(fp + ${o}) >> 1]`);
   };
   /** An f32 read (as a number) of the slot at word o. */
   const f = (o: number): string => {
     const k = where(o);
-    return k === 0 ? `F[fp + ${o}]` : k === 3 ? (cf32(o) ?? `F[fp + ${o}]`) : `(T32[0] = ${s(o)}, TF[0])`;
+    return k === 0 ? `F[fp + ${o}]` : k === 3 ? (cf32(o) ?? `F[fp + ${o}]`) : k === 4 ? `y${o}` : `(T32[0] = ${s(o)}, TF[0])`;
   };
   /** Locals the function writes: the only ones a flush must write back (the others are still as they were in S). */
   const written = new Set<number>();
@@ -333,7 +352,18 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     if (k === 0 || k === 3) return `S[fp + ${o}] = ${e};`;
     if (o < NW) written.add(o >> 1);
     if (k === 2) return `{ const v_ = ${e}; T64[0] = x${o >> 1}; T32[${o & 1}] = v_; x${o >> 1} = T64[0]; }`;
+    if (k === 4) return `{ const v_ = ${e}; T32[0] = v_; y${o} = TF[0]; if (y${o} !== y${o}) S[fp + ${o}] = v_; }`;
     return `w${o} = (${e}) | 0;`;
+  };
+  /** Writes a constant word. */
+  const Wconst = (o: number, bits: number): string => {
+    if (where(o) !== 4) return W(o, String(bits));
+    record(o, OPW_INT);
+    if (o < NW) written.add(o >> 1);
+    scratch8.setInt32(0, bits, true);
+    const v = lit(scratch8.getFloat32(0, true));
+    // A NaN's number is the one its bits read as (its payload goes on through arithmetic).
+    return v === null ? `S[fp + ${o}] = ${bits}; y${o} = F[fp + ${o}];` : `y${o} = ${v};`;
   };
   /** Writes both words of a slot (both values computed before either is written). */
   const W64 = (o: number, lo: string, hi: string, how = OPW_INT): string => {
@@ -342,6 +372,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     if (k === 0 || k === 3) return `{ const l_ = ${lo}; const h_ = ${hi}; S[fp + ${o}] = l_; S[fp + ${o + 1}] = h_; }`;
     if (o < NW) written.add(o >> 1);
     if (k === 2) return `{ const l_ = ${lo}; const h_ = ${hi}; T32[0] = l_; T32[1] = h_; x${o >> 1} = T64[0]; }`;
+    if (k === 4) return `{ const l_ = ${lo}; const h_ = ${hi}; ${W(o, 'l_')} w${o + 1} = h_ | 0; }`;
     return `{ const l_ = ${lo}; const h_ = ${hi}; w${o} = l_ | 0; w${o + 1} = h_ | 0; }`;
   };
   /** Writes an f64 (a Float64Array store). */
@@ -351,6 +382,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     if (k === 0 || k === 3) return `D[(fp + ${o}) >> 1] = ${e};`;
     if (o < NW) written.add(o >> 1);
     if (k === 2) return `x${o >> 1} = ${e};`;
+    if (k === 4) return `{ T64[0] = ${e}; const l_ = T32[0]; w${o + 1} = T32[1]; ${W(o, 'l_')} }`;
     return `{ T64[0] = ${e}; w${o} = T32[0]; w${o + 1} = T32[1]; }`;
   };
   /** Writes an f32 (a Float32Array store: rounds). */
@@ -360,13 +392,19 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
       record(o, OPW_INT);
       return `F[fp + ${o}] = ${e};`;
     }
+    if (k === 4) {
+      // The number rounded to f32; a NaN's bits to S as the interpreter's store makes them.
+      record(o, OPW_INT);
+      if (o < NW) written.add(o >> 1);
+      return `{ const e_ = ${e}; y${o} = Math.fround(e_); if (y${o} !== y${o}) F[fp + ${o}] = e_; }`;
+    }
     return `{ TF[0] = ${e}; ${W(o, 'T32[0]')} }`;
   };
   /** Copies a slot's two words. */
   const COPY64 = (dst: number, src: number): string => {
     const kd = where(dst);
     const ks = where(src);
-    if (kd === 2 || kd === 1) {
+    if (kd === 2 || kd === 1 || kd === 4) {
       if (dst < NW) written.add(dst >> 1);
     }
     if (kd === 2 && ks === 2) {
@@ -385,6 +423,21 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
       record(dst, OPW_ANY);
       return `x${dst >> 1} = ${cd(src)!};`;
     }
+    if (kd === 4) {
+      // The number as the number (a NaN's bits from S to S), the high word as a word.
+      record(dst, OPW_ANY);
+      const y = `y${dst}`;
+      const lo =
+        ks === 4 ? `${y} = y${src}; if (${y} !== ${y}) S[fp + ${dst}] = S[fp + ${src}];`
+        : ks === 0 ? `${y} = F[fp + ${src}]; if (${y} !== ${y}) S[fp + ${dst}] = S[fp + ${src}];`
+        : ks === 3 ? Wconst(dst, lw.init[src - 2 * lw.nparams]!)
+        : W(dst, s(src));
+      return `{ const h_ = ${s(src + 1)}; ${lo} w${dst + 1} = h_ | 0; }`;
+    }
+    if (ks === 4 && kd === 0) {
+      record(dst, OPW_ANY);
+      return `if (y${src} === y${src}) F[fp + ${dst}] = y${src}; else S[fp + ${dst}] = S[fp + ${src}]; S[fp + ${dst + 1}] = ${s(src + 1)};`;
+    }
     return W64(dst, s(src), s(src + 1), OPW_ANY);
   };
   /**
@@ -396,14 +449,65 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     const ins = srcs.map((o, k) => `SC[${2 + 2 * k}] = ${s(o)}; SC[${3 + 2 * k}] = ${s(o + 1)};`).join(' ');
     return `{ ${ins} ${body('SC, 0', srcs.map((_, k) => String(2 + 2 * k)))}; ${W64(dst, 'SC[0]', 'SC[1]')} }`;
   };
+  /** A 'y' slot at word o written to S (a NaN's low word is there already), and read from S. */
+  const yFlush = (o: number): string => `if (y${o} === y${o}) F[fp + ${o}] = y${o}; S[fp + ${o + 1}] = w${o + 1};`;
+  const yLoad = (o: number): string => `y${o} = F[fp + ${o}]; w${o + 1} = S[fp + ${o + 1}];`;
+  /**
+   * Which slots are 'y' (see ySlots): f32 locals and operand slots that the instructions read or write as
+   * f32 more often than as integers or f64s (a read of an integer from a 'y' slot, or of an f32 from a 'w'
+   * one, goes through the scratch). Loads, stores and moves of a word, and moves of any value, count as
+   * neither (for a 'y' slot they are as cheap). Each access counts 8^d, d the depth of loops it is in (up to
+   * 4): an operand slot is used as an integer in one loop and as an f32 in another (matmul's: integers in
+   * the loop that fills the matrices, f32s in the inner loop of the product), and the inner loop is the one
+   * that counts. Operand slots are checked again by the pass that chooses the operand slots' kinds (a slot
+   * it leaves in S is in S).
+   */
+  function fScan(): void {
+    const f32n = new Map<number, number>();
+    const other = new Map<number, number>();
+    // Loop depth at each instruction: a branch back to pc t (or to itself) makes [t, branch] a loop.
+    const depthAt = new Int32Array(code.length + 1);
+    for (const pc of pcs) {
+      forEachTarget(code, pc, (at) => {
+        const t = code[at]!;
+        if (t <= pc) {
+          depthAt[t]!++;
+          depthAt[pc + 1]!--;
+        }
+      });
+    }
+    let depth = 0;
+    let last = 0;
+    for (const pc of pcs) {
+      for (; last <= pc; last++) depth += depthAt[last]!;
+      const wgt = 8 ** Math.min(depth, 4);
+      const ops = ISA[code[pc]!]!.operands;
+      for (let i = 0; i < ops.length; i++) {
+        const { kind, type } = ops[i]!;
+        if (type === null || type === 'any' || type === 'w32' || type === 'w64') continue;
+        if (kind !== 'd' && kind !== 'a' && kind !== 'b' && kind !== 'c') continue;
+        const sl = code[pc + 1 + i]! >> 1;
+        const m = type === 'f32' ? f32n : other;
+        m.set(sl, (m.get(sl) ?? 0) + wgt);
+      }
+    }
+    for (const [sl, n] of f32n) {
+      if (n <= (other.get(sl) ?? 0)) continue;
+      if (2 * sl < NW ? ctx.localTypes[sl] === F32 : 2 * sl >= opLo) ySlots.add(sl);
+    }
+  }
   /** Writes the locals' variables to S (before the frame stops or a helper reads it), and back. */
   // Written back wherever the frame ends or stops: a return, a pause, a trap, a call going on from the explicit frames
   // (so S holds, live or dead, exactly the words the interpreter would have left there: snapshots are the same bytes).
   // Which locals it writes is known once the body is generated: a placeholder until then.
   const flushParts: string[] = [];
   const loadParts: string[] = [];
+  fScan();
   for (let L = 0; L < NW / 2; L++) {
-    if (ctx.localTypes[L] === F64) {
+    if (ySlots.has(L)) {
+      flushParts.push(yFlush(2 * L));
+      loadParts.push(yLoad(2 * L));
+    } else if (ctx.localTypes[L] === F64) {
       flushParts.push(`D[(fp + ${2 * L}) >> 1] = x${L};`);
       loadParts.push(`x${L} = D[(fp + ${2 * L}) >> 1];`);
     } else {
@@ -416,7 +520,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     const w: string[] = [];
     for (const [sl, k] of opVar) {
       if (2 * sl < from || 2 * sl >= to) continue;
-      w.push(k === 'x' ? `D[(fp + ${2 * sl}) >> 1] = x${sl};` : `S[fp + ${2 * sl}] = w${2 * sl}; S[fp + ${2 * sl + 1}] = w${2 * sl + 1};`);
+      w.push(k === 'x' ? `D[(fp + ${2 * sl}) >> 1] = x${sl};` : k === 'y' ? yFlush(2 * sl) : `S[fp + ${2 * sl}] = w${2 * sl}; S[fp + ${2 * sl + 1}] = w${2 * sl + 1};`);
     }
     return w.join(' ');
   };
@@ -424,7 +528,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     const w: string[] = [];
     for (const [sl, k] of opVar) {
       if (2 * sl < from) continue;
-      w.push(k === 'x' ? `x${sl} = D[(fp + ${2 * sl}) >> 1];` : `w${2 * sl} = S[fp + ${2 * sl}]; w${2 * sl + 1} = S[fp + ${2 * sl + 1}];`);
+      w.push(k === 'x' ? `x${sl} = D[(fp + ${2 * sl}) >> 1];` : k === 'y' ? yLoad(2 * sl) : `w${2 * sl} = S[fp + ${2 * sl}]; w${2 * sl + 1} = S[fp + ${2 * sl + 1}];`);
     }
     return w.join(' ');
   };
@@ -592,7 +696,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
         emit(COPY64(c(1), c(2)));
         break;
       case K.CONST32:
-        emit(W(c(1), `${c(2)}`));
+        emit(Wconst(c(1), c(2)));
         break;
       case K.CONST64:
         emit(W64(c(1), String(c(2)), String(c(3))));
@@ -628,7 +732,13 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
         const dst = c(1);
         emit(`{ const ea = ${address(c(2), c(3), off)}; if (ea > memLen - ${width}) ${trap(pc, `''`)}`);
         switch (op) {
-          case K.LOAD_32: emit(W(dst, `dv.getInt32(ea, true)`)); break;
+          case K.LOAD_32:
+            if (where(dst) === 4) {
+              // A signalling NaN's bits would not survive the number: they go to S.
+              if (dst < NW) written.add(dst >> 1);
+              emit(`y${dst} = dv.getFloat32(ea, true); if (y${dst} !== y${dst}) S[fp + ${dst}] = dv.getInt32(ea, true);`);
+            } else emit(W(dst, `dv.getInt32(ea, true)`));
+            break;
           case K.LOAD_64: emit(f64(dst) ? WF64(dst, `dv.getFloat64(ea, true)`) : W64(dst, `dv.getInt32(ea, true)`, `dv.getInt32(ea + 4, true)`)); break;
           case K.LOAD_I32_8S: emit(W(dst, `dv.getInt8(ea)`)); break;
           case K.LOAD_I32_8U: emit(W(dst, `dv.getUint8(ea)`)); break;
@@ -652,7 +762,8 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
         const off = c(4) >>> 0;
         const v = c(2);
         emit(`{ const ea = ${address(c(1), c(3), off)}; if (ea > memLen - ${width}) ${trap(pc, `''`)}`);
-        if (op === K.STORE_32) emit(`dv.setInt32(ea, ${s(v)}, true);`);
+        if (op === K.STORE_32 && where(v) === 4) emit(`if (y${v} === y${v}) dv.setFloat32(ea, y${v}, true); else dv.setInt32(ea, S[fp + ${v}], true);`);
+        else if (op === K.STORE_32) emit(`dv.setInt32(ea, ${s(v)}, true);`);
         else if (op === K.STORE_64) emit(f64(v) ? `dv.setFloat64(ea, ${d(v)}, true);` : `dv.setInt32(ea, ${s(v)}, true); dv.setInt32(ea + 4, ${s(v + 1)}, true);`);
         else if (op === K.STORE_16) emit(`dv.setInt16(ea, ${s(v)}, true);`);
         else emit(`dv.setInt8(ea, ${s(v)});`);
@@ -1037,13 +1148,14 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     }
   }
   if (constWritten) foldConsts = false;
-  const vars = new Map<number, 'w' | 'x'>();
+  const vars = new Map<number, 'w' | 'x' | 'y'>();
   for (const [sl, how] of opWrites) {
     // A slot written with integers (COPY aside), f64s at most a quarter as often, is two int32 variables; one
     // written with f64s more often than with integers a double (the others go through the scratch); the others
     // stay in S, where either kind of write is one store (measured: a slot as the kind it is rarely written as
     // made matmul 5x, nbody 2.5x slower).
-    if (4 * how.f64 <= how.int) vars.set(sl, 'w');
+    if (ySlots.has(sl)) vars.set(sl, 'y');
+    else if (4 * how.f64 <= how.int) vars.set(sl, 'w');
     else if (how.f64 > how.int) vars.set(sl, 'x');
   }
   // As with locals: a frame of very many variables would cost V8 more than S does.
@@ -1052,8 +1164,8 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   if (typeof g === 'string') return { ok: false, reason: g };
   const { out, brTables } = g;
   const decls: string[] = [];
-  for (let L = 0; L < NW / 2; L++) decls.push(ctx.localTypes[L] === F64 ? `x${L} = 0` : `w${2 * L} = 0, w${2 * L + 1} = 0`);
-  for (const [sl, k] of opVar) decls.push(k === 'x' ? `x${sl} = 0` : `w${2 * sl} = 0, w${2 * sl + 1} = 0`);
+  for (let L = 0; L < NW / 2; L++) decls.push(ySlots.has(L) ? `y${2 * L} = 0, w${2 * L + 1} = 0` : ctx.localTypes[L] === F64 ? `x${L} = 0` : `w${2 * L} = 0, w${2 * L + 1} = 0`);
+  for (const [sl, k] of opVar) decls.push(k === 'x' ? `x${sl} = 0` : k === 'y' ? `y${2 * sl} = 0, w${2 * sl + 1} = 0` : `w${2 * sl} = 0, w${2 * sl + 1} = 0`);
   for (const o of rcpCaches) decls.push(`rcp${o}d = 0, rcp${o}i = 0`);
 
   const init = Array.from(lw.init);
