@@ -8,7 +8,7 @@
  * (the words of an i32, i64, f32 or reference value as int32 variables, an
  * f64 as a double, an f32 used mostly as an f32 as a number, a NaN's bits
  * kept in S: see ySlots), which are written back to the frame's slots in S
- * wherever the frame ends or stops (a return, a trap, a pause, a call that
+ * (those the code writes: the others hold what S holds) wherever the frame ends or stops (a return, a trap, a pause, a call that
  * goes on from the explicit frames, before a helper that reads the frame).
  * Operand slots are read from S at each entry (S may hold words the
  * interpreter would leave there, dead ones, which a write-back must not
@@ -343,14 +343,24 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     const k = where(o);
     return k === 0 ? `F[fp + ${o}]` : k === 3 ? (cf32(o) ?? `F[fp + ${o}]`) : k === 4 ? `y${o}` : `(T32[0] = ${s(o)}, TF[0])`;
   };
-  /** Locals the function writes: the only ones a flush must write back (the others are still as they were in S). */
-  const written = new Set<number>();
+  /**
+   * The words of variables the code writes (a double's by its first word). A variable the code never writes
+   * only ever holds what S holds (it is read from S at entry, after calls and helpers, and nothing else writes
+   * it), so a flush leaves it out: flushes are placeholders per word (`mark`), resolved once the body is generated.
+   */
+  const wrote = new Set<number>();
+  const wroteVar = (o: number, k: number): void => {
+    if (k === 2) wrote.add(o & ~1);
+    else wrote.add(o);
+  };
+  /** A flush of word o's int32 variable, or (x) of the double at words o and o + 1, kept only if the code writes it. */
+  const mark = (o: number, x: boolean): string => (x ? `/*x${o}*/D[(fp + ${o}) >> 1] = x${o >> 1};/**/` : `/*w${o}*/S[fp + ${o}] = w${o};/**/`);
   /** Writes an int32 word (an Int32Array store: ToInt32). */
   const W = (o: number, e: string): string => {
     record(o, OPW_INT);
     const k = where(o);
     if (k === 0 || k === 3) return `S[fp + ${o}] = ${e};`;
-    if (o < NW) written.add(o >> 1);
+    wroteVar(o, k);
     if (k === 2) return `{ const v_ = ${e}; T64[0] = x${o >> 1}; T32[${o & 1}] = v_; x${o >> 1} = T64[0]; }`;
     if (k === 4) return `{ const v_ = ${e}; T32[0] = v_; y${o} = TF[0]; if (y${o} !== y${o}) S[fp + ${o}] = v_; }`;
     return `w${o} = (${e}) | 0;`;
@@ -359,7 +369,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   const Wconst = (o: number, bits: number): string => {
     if (where(o) !== 4) return W(o, String(bits));
     record(o, OPW_INT);
-    if (o < NW) written.add(o >> 1);
+    wroteVar(o, 4);
     scratch8.setInt32(0, bits, true);
     const v = lit(scratch8.getFloat32(0, true));
     // A NaN's number is the one its bits read as (its payload goes on through arithmetic).
@@ -370,7 +380,8 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     record(o, how);
     const k = where(o);
     if (k === 0 || k === 3) return `{ const l_ = ${lo}; const h_ = ${hi}; S[fp + ${o}] = l_; S[fp + ${o + 1}] = h_; }`;
-    if (o < NW) written.add(o >> 1);
+    wroteVar(o, k);
+    wroteVar(o + 1, k);
     if (k === 2) return `{ const l_ = ${lo}; const h_ = ${hi}; T32[0] = l_; T32[1] = h_; x${o >> 1} = T64[0]; }`;
     if (k === 4) return `{ const l_ = ${lo}; const h_ = ${hi}; ${W(o, 'l_')} w${o + 1} = h_ | 0; }`;
     return `{ const l_ = ${lo}; const h_ = ${hi}; w${o} = l_ | 0; w${o + 1} = h_ | 0; }`;
@@ -380,7 +391,8 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     record(o, OPW_F64);
     const k = where(o);
     if (k === 0 || k === 3) return `D[(fp + ${o}) >> 1] = ${e};`;
-    if (o < NW) written.add(o >> 1);
+    wroteVar(o, k);
+    wroteVar(o + 1, k);
     if (k === 2) return `x${o >> 1} = ${e};`;
     if (k === 4) return `{ T64[0] = ${e}; const l_ = T32[0]; w${o + 1} = T32[1]; ${W(o, 'l_')} }`;
     return `{ T64[0] = ${e}; w${o} = T32[0]; w${o + 1} = T32[1]; }`;
@@ -395,7 +407,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     if (k === 4) {
       // The number rounded to f32; a NaN's bits to S as the interpreter's store makes them.
       record(o, OPW_INT);
-      if (o < NW) written.add(o >> 1);
+      wroteVar(o, 4);
       return `{ const e_ = ${e}; y${o} = Math.fround(e_); if (y${o} !== y${o}) F[fp + ${o}] = e_; }`;
     }
     return `{ TF[0] = ${e}; ${W(o, 'T32[0]')} }`;
@@ -405,7 +417,8 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     const kd = where(dst);
     const ks = where(src);
     if (kd === 2 || kd === 1 || kd === 4) {
-      if (dst < NW) written.add(dst >> 1);
+      wroteVar(dst, kd);
+      wroteVar(dst + 1, kd);
     }
     if (kd === 2 && ks === 2) {
       record(dst, OPW_ANY);
@@ -508,10 +521,10 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
       flushParts.push(yFlush(2 * L));
       loadParts.push(yLoad(2 * L));
     } else if (ctx.localTypes[L] === F64) {
-      flushParts.push(`D[(fp + ${2 * L}) >> 1] = x${L};`);
+      flushParts.push(mark(2 * L, true));
       loadParts.push(`x${L} = D[(fp + ${2 * L}) >> 1];`);
     } else {
-      flushParts.push(`S[fp + ${2 * L}] = w${2 * L}; S[fp + ${2 * L + 1}] = w${2 * L + 1};`);
+      flushParts.push(`${mark(2 * L, false)} ${mark(2 * L + 1, false)}`);
       loadParts.push(`w${2 * L} = S[fp + ${2 * L}]; w${2 * L + 1} = S[fp + ${2 * L + 1}];`);
     }
   }
@@ -520,7 +533,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     const w: string[] = [];
     for (const [sl, k] of opVar) {
       if (2 * sl < from || 2 * sl >= to) continue;
-      w.push(k === 'x' ? `D[(fp + ${2 * sl}) >> 1] = x${sl};` : k === 'y' ? yFlush(2 * sl) : `S[fp + ${2 * sl}] = w${2 * sl}; S[fp + ${2 * sl + 1}] = w${2 * sl + 1};`);
+      w.push(k === 'x' ? mark(2 * sl, true) : k === 'y' ? yFlush(2 * sl) : `${mark(2 * sl, false)} ${mark(2 * sl + 1, false)}`);
     }
     return w.join(' ');
   };
@@ -538,6 +551,11 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   let FLUSH = '';
   let LOAD = '';
   let JS_FRAME = 0;
+  /** The flush at a return of `n` result words, which leaves out the words the results overwrite. */
+  const flushReturn = (n: number): string =>
+    FLUSH.split(FLUSHL)
+      .join(`/*FLUSHR${n}*/`)
+      .replace(/\/\*([wx])(\d+)\*\/[^;]*;\/\*\*\//g, (all, k: string, o: string) => (Number(o) + (k === 'x' ? 1 : 0) < n ? '' : all));
   /** Writes back what is below a call's base (its callee's words are above: they stay). */
   const flushBelow = (baseOff: number): string => `${FLUSHL} ${opFlush(0, baseOff)}`;
   /** The divisors (their slots' first words) whose last reciprocal a variable keeps (see divU64Small). */
@@ -564,8 +582,12 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     blk(target) === curBlock && selfLoops.has(curBlock)
       ? `{ fuel = (fuel - ${cost}) | 0; if (fuel >= 0) continue; b = ${curBlock}; continue L; }`
       : `{ fuel = (fuel - ${cost}) | 0; b = ${blk(target)}; continue L; }`;
-  /** After anything that may have grown the stack or memory 0. */
-  const reload = 'S = m.S; D = m.D; F = m.F; dv = mem.dv; memLen = mem.byteLength;';
+  // After anything that may have grown the stack (RELOAD_S: S and its views) or memory 0 too (RELOAD): placeholders
+  // until the body is generated, then the reads of only the views the function uses (see `header` below).
+  const RELOAD_S = '/*RELOAD_S*/';
+  const reload = '/*RELOAD*/';
+  /** Calls to defined functions by pc: each caches its callee's compiled code and frame size (see K.CALL). */
+  const callSites: number[] = [];
 
   /**
    * The effective address of a memory access, as an expression: the i32 in slot `o` plus `k` (wrapped to 32
@@ -583,9 +605,10 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   FLUSH = `${FLUSHL} ${opFlush(0)}`;
   LOAD = `${loadParts.join(' ')} ${opLoad(0)}`;
   JS_FRAME = jsFrameBytes(NW + 2 * opVar.size);
-  written.clear();
+  wrote.clear();
   opWrites.clear();
   rcpCaches.clear();
+  callSites.length = 0;
   curBlock = 0;
   constWritten = false;
   /** br_table targets: (block, cost) pairs of every br_table, in one table of constants (BT). */
@@ -630,14 +653,14 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
         emit(`${FLUSH} return fuel;`);
         break;
       case K.RETURN1:
-        emit(`{ const r0 = ${s(c(1))}; const r1 = ${s(c(1) + 1)}; ${FLUSH} S[fp] = r0; S[fp + 1] = r1; return fuel; }`);
+        emit(`{ const r0 = ${s(c(1))}; const r1 = ${s(c(1) + 1)}; ${flushReturn(2)} S[fp] = r0; S[fp + 1] = r1; return fuel; }`);
         break;
       case K.RETURN_N:
         {
           // The results are read before the locals are written back: they may overwrite locals' words at fp.
           const w: string[] = [];
           for (let i = 0; i < 2 * c(2); i++) w.push(`const r${i} = ${s(c(1) + i)};`);
-          w.push(FLUSH);
+          w.push(flushReturn(2 * c(2)));
           for (let i = 0; i < 2 * c(2); i++) w.push(`S[fp + ${i}] = r${i};`);
           emit(`{ ${w.join(' ')} return fuel; }`);
         }
@@ -655,13 +678,21 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
           if (callee < nImp) {
             emit(`const o = inst.funcs[${callee}];`);
             emit(`m.depth = depth; R.settle(m, fuel); const t = R.callOther(m, o, base); fuel = R.take(m, root ? R.ROOT_SLICE : undefined) | 0;`);
-            emit(`if (t !== null) { S = m.S; D = m.D; F = m.F; if (t === R.PAUSE) { ${flushBelow(baseOff)} R.stop(m, fuel, ${FN}, ${pc}, fp, depth); m.uw = ${UW_PAUSE}; return -1; } ${flushBelow(baseOff)} return fail(m, fuel, t, ${pc}, depth); }`);
+            emit(`if (t !== null) { ${RELOAD_S} if (t === R.PAUSE) { ${flushBelow(baseOff)} R.stop(m, fuel, ${FN}, ${pc}, fp, depth); m.uw = ${UW_PAUSE}; return -1; } ${flushBelow(baseOff)} return fail(m, fuel, t, ${pc}, depth); }`);
             emit(reload);
             emit(opLoad(baseOff));
             emit(`}`);
             break;
           }
-          emit(`const k = ${callee - nImp};`);
+          // The callee's compiled code and frame size, once known, are cached in variables of the closure (of
+          // every instance of the module: the lowered code, and so its compiled code, is the module's). A
+          // callee left to the interpreter is looked up each time (it takes the slow way anyway).
+          callSites.push(pc);
+          emit(`let cf = C${pc}; let fw = FW${pc};`);
+          // (The instance is read here, on the way that runs once, not at every entry.)
+          emit(`if (cf === null) { const k = ${callee - nImp}; const mi = m.inst; const lw = mi.lowered[k] ?? m.lower(mi, k + ${nImp}); cf = lw.compiled; fw = lw.frameWords;`);
+          emit(`if (cf === undefined) cf = m.tierUp === null ? null : m.tierUp(mi, k + ${nImp}, lw, 1e9);`);
+          emit(`if (cf != null) { C${pc} = cf; FW${pc} = fw; } }`);
         } else {
           emit(`const table = inst.tables[${c(2)}]; const i = ${u(c(3))};`);
           emit(`if (i >= table.elements.length) ${trap(pc, `'undefined element'`)}`);
@@ -670,21 +701,24 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
           emit(`if (g.typeId !== inst.typeIds[${c(1)}]) ${trap(pc, `'indirect call type mismatch'`)}`);
           emit(`if (g.inst !== inst) {`);
           emit(`m.depth = depth; R.settle(m, fuel); const t = R.callOther(m, g, base); fuel = R.take(m, root ? R.ROOT_SLICE : undefined) | 0;`);
-          emit(`if (t !== null) { S = m.S; D = m.D; F = m.F; if (t === R.PAUSE) { ${flushBelow(baseOff)} R.stop(m, fuel, ${FN}, ${pc}, fp, depth); m.uw = ${UW_PAUSE}; return -1; } ${flushBelow(baseOff)} return fail(m, fuel, t, ${pc}, depth); }`);
+          emit(`if (t !== null) { ${RELOAD_S} if (t === R.PAUSE) { ${flushBelow(baseOff)} R.stop(m, fuel, ${FN}, ${pc}, fp, depth); m.uw = ${UW_PAUSE}; return -1; } ${flushBelow(baseOff)} return fail(m, fuel, t, ${pc}, depth); }`);
           emit(reload);
           emit(opLoad(baseOff));
           emit(`} else {`);
           emit(`const k = g.index - ${nImp};`);
+          emit(`const lw = LW[k] ?? m.lower(inst, k + ${nImp});`);
+          emit(`let cf = lw.compiled; const fw = lw.frameWords;`);
+          emit(`if (cf === undefined) cf = m.tierUp === null ? null : m.tierUp(inst, k + ${nImp}, lw, 1e9);`);
         }
-        emit(`const lw = LW[k] ?? m.lower(inst, k + ${nImp});`);
-        emit(`let cf = lw.compiled;`);
-        emit(`if (cf === undefined) cf = m.tierUp === null ? null : m.tierUp(inst, k + ${nImp}, lw, 1e9);`);
         // Deep in JS, or a callee left to the interpreter: the call runs from the explicit frames.
         emit(`if (cf == null || jsLeft < ${JS_FRAME}) { ${flushBelow(baseOff)} m.uwFuel = fuel; m.uw = ${UW_DEEP}; m.uwFn = ${FN}; m.uwPc = ${pc}; m.uwFp = fp; m.depth = depth; return -1; }`);
-        emit(`if (3 * depth + 3 > m.frames.length || depth >= m.maxDepth) { if (!m.ensureFrames(depth)) { ${flushBelow(baseOff)} return fail(m, fuel, new R.Exhaustion('call stack exhausted'), ${pc}, depth); } }`);
-        emit(`if (base + lw.frameWords > S.length) { if (!m.ensureStack(base + lw.frameWords)) { ${flushBelow(baseOff)} return fail(m, fuel, new R.Exhaustion('call stack exhausted'), ${pc}, depth); } S = m.S; D = m.D; F = m.F; }`);
+        // The depth limit, as the interpreter's. This frame's record is written only if the callee stops (on the
+        // way out, below): the room for it is made there, not on every call.
+        emit(`if (depth >= m.maxDepth) { ${flushBelow(baseOff)} return fail(m, fuel, new R.Exhaustion('call stack exhausted'), ${pc}, depth); }`);
+        // (S is not read again before the call; it is read again after it.)
+        emit(`if (base + fw > S.length && !m.ensureStack(base + fw)) { ${flushBelow(baseOff)} return fail(m, fuel, new R.Exhaustion('call stack exhausted'), ${pc}, depth); }`);
         emit(`const left = cf(m, base, depth + 1, fuel, 0, jsLeft - ${JS_FRAME});`);
-        emit(`if (left < 0) { S = m.S; D = m.D; F = m.F; ${flushBelow(baseOff)} const fr = m.frames; fr[3 * depth] = ${next}; fr[3 * depth + 1] = fp; fr[3 * depth + 2] = ${FN}; return -1; }`);
+        emit(`if (left < 0) { ${RELOAD_S} ${flushBelow(baseOff)} if (3 * depth + 3 > m.frames.length) m.ensureFrames(depth); const fr = m.frames; fr[3 * depth] = ${next}; fr[3 * depth + 1] = fp; fr[3 * depth + 2] = ${FN}; return -1; }`);
         emit(`fuel = left | 0;`);
         emit(reload);
         emit(opLoad(baseOff));
@@ -735,7 +769,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
           case K.LOAD_32:
             if (where(dst) === 4) {
               // A signalling NaN's bits would not survive the number: they go to S.
-              if (dst < NW) written.add(dst >> 1);
+              wroteVar(dst, 4);
               emit(`y${dst} = dv.getFloat32(ea, true); if (y${dst} !== y${dst}) S[fp + ${dst}] = dv.getInt32(ea, true);`);
             } else emit(W(dst, `dv.getInt32(ea, true)`));
             break;
@@ -1168,27 +1202,20 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   for (const [sl, k] of opVar) decls.push(k === 'x' ? `x${sl} = 0` : k === 'y' ? `y${2 * sl} = 0, w${2 * sl + 1} = 0` : `w${2 * sl} = 0, w${2 * sl + 1} = 0`);
   for (const o of rcpCaches) decls.push(`rcp${o}d = 0, rcp${o}i = 0`);
 
-  const init = Array.from(lw.init);
-  const body = [
-    `const inst = m.inst; const LW = inst.lowered; const G = inst.globalWords;`,
-    `const mem = inst.memories[0] ?? R.EMPTY_MEM;`,
-    `let S = m.S, D = m.D, F = m.F, dv = mem.dv, memLen = mem.byteLength;`,
-    // The fuel local is always an int32 (a share is below 2^30, see FUEL_SLICE in interp.ts, and goes below zero by
-    // at most one run's cost): `| 0` on each change lets V8 keep it in a register, with no overflow checks.
-    `fuel = fuel | 0; let msg = ''; let pc = 0; let b = entry < 0 ? -entry : entry;`,
-    // The root of a chain (called by the loop with the whole JS budget) returns when its fuel share is spent, to be
-    // called again at the same run (UW_AGAIN, see ROOT_SLICE in interp.ts); called again (entry < 0), it refuels
-    // in place first. Its shares are ROOT_SLICE.
-    `const root = jsLeft === ${JS_STACK_BUDGET}; let again = root && entry >= 0;`,
-    decls.length > 0 ? `let ${decls.join(', ')};` : '',
-    // The JS depth of this chain of compiled frames starts where the interpreter called in.
-    `if (entry === 0) {`,
-    init.length === 0 ? '' : init.length <= 32 ? `  { const q = fp + ${2 * lw.nparams}; ${init.map((w, i) => `S[q + ${i}] = ${w};`).join(' ')} }` : `  S.set(INIT, fp + ${2 * lw.nparams});`,
-    `  ${loadParts.slice(0, lw.nparams).join(' ')} ${opLoad(0)}`,
-    `  fuel = (fuel - ${lw.entry}) | 0; b = 1;`,
-    `} else {`,
-    `  ${LOAD}`,
-    `}`,
+  // The words written at entry: the declared locals' zeros and the constant slots. A declared local in variables
+  // that the function writes needs no zero in S: its variable (0 at entry) is written back wherever the frame
+  // ends or stops, before anything reads S (those it does not write stay as the entry leaves them in S).
+  /** The locals' flush at a return of n result words. */
+  const flushReturn0 = (n: number): string =>
+    flushParts.join(' ').replace(/\/\*([wx])(\d+)\*\/[^;]*;\/\*\*\//g, (all, k: string, o: string) => (Number(o) + (k === 'x' ? 1 : 0) < n ? '' : all));
+  const initAt: number[] = [];
+  for (let i = 0; i < lw.init.length; i++) {
+    const o = 2 * lw.nparams + i;
+    if (!(o < NW && wrote.has(ctx.localTypes[o >> 1] === F64 ? o & ~1 : o))) initAt.push(i);
+  }
+  const initCode =
+    initAt.length === 0 ? '' : initAt.length <= 32 ? `  { const q = fp + ${2 * lw.nparams}; ${initAt.map((i) => `S[q + ${i}] = ${lw.init[i]!};`).join(' ')} }` : `  S.set(INIT, fp + ${2 * lw.nparams});`;
+  const cases = [
     `L: for (;;) {`,
     `  if (fuel < 0) {`,
     `    pc = BPC[b];`,
@@ -1205,8 +1232,46 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     `  return fail(m, fuel, msg === R.OUT_OF_FUEL ? new R.Exhaustion(msg) : new R.Trap(msg === '' ? '${OOB}' : msg), pc, depth);`,
     `}`,
   ].join('\n');
-  const flushCode = flushParts.filter((_, L) => written.has(L)).join(' ');
-  const source = `return function compiled_${FN}(m, fp, depth, fuel, entry, jsLeft) {\n${body.split(FLUSHL).join(flushCode)}\n};`;
+  const entryCode = [
+    `if (entry === 0) {`,
+    initCode,
+    `  ${loadParts.slice(0, lw.nparams).join(' ')} ${opLoad(0)}`,
+    `  fuel = (fuel - ${lw.entry}) | 0; b = 1;`,
+    `} else {`,
+    `  ${LOAD}`,
+    `}`,
+  ].join('\n');
+  // Only the views and tables the code uses are read at entry, and again after a call (fewer loads on every
+  // call: a leaf function that touches no memory reads S alone).
+  let code1 = `${entryCode}\n${cases}`
+    .split(FLUSHL)
+    .join(flushParts.join(' '))
+    .replace(/\/\*FLUSHR(\d+)\*\//g, (_, n: string) => flushReturn0(Number(n)))
+    .replace(/\/\*[wx](\d+)\*\/([^;]*;)\/\*\*\//g, (_, o: string, store: string) => (wrote.has(Number(o)) ? store : ''));
+  const uses = (name: string): boolean => new RegExp(`(?<![\\w.$])${name}\\b`).test(code1);
+  const useD = uses('D');
+  const useF = uses('F');
+  const useMem = uses('dv') || uses('memLen');
+  const reloadS = `S = m.S;${useD ? ' D = m.D;' : ''}${useF ? ' F = m.F;' : ''}`;
+  code1 = code1.split(RELOAD_S).join(reloadS).split(reload).join(`${reloadS}${useMem ? ' dv = mem.dv; memLen = mem.byteLength;' : ''}`);
+  const useMemObj = useMem || uses('mem');
+  const useInst = useMemObj || uses('inst') || uses('LW') || uses('G');
+  const header = [
+    useInst ? `const inst = m.inst;${uses('LW') ? ' const LW = inst.lowered;' : ''}${uses('G') ? ' const G = inst.globalWords;' : ''}` : '',
+    useMemObj ? `const mem = inst.memories[0] ?? R.EMPTY_MEM;` : '',
+    `let S = m.S${useD ? ', D = m.D' : ''}${useF ? ', F = m.F' : ''}${useMem ? ', dv = mem.dv, memLen = mem.byteLength' : ''};`,
+    // The fuel local is always an int32 (a share is below 2^30, see FUEL_SLICE in interp.ts, and goes below zero by
+    // at most one run's cost): `| 0` on each change lets V8 keep it in a register, with no overflow checks.
+    `fuel = fuel | 0; let msg = ''; let pc = 0; let b = entry < 0 ? -entry : entry;`,
+    // The root of a chain (called by the loop with the whole JS budget) returns when its fuel share is spent, to be
+    // called again at the same run (UW_AGAIN, see ROOT_SLICE in interp.ts); called again (entry < 0), it refuels
+    // in place first. Its shares are ROOT_SLICE.
+    `const root = jsLeft === ${JS_STACK_BUDGET}; let again = root && entry >= 0;`,
+    decls.length > 0 ? `let ${decls.join(', ')};` : '',
+  ].filter((l) => l !== '').join('\n');
+  // The call sites' caches (see K.CALL), shared by every call of this function.
+  const caches = callSites.length > 0 ? `let ${callSites.map((pc) => `C${pc} = null, FW${pc} = 0`).join(', ')};\n` : '';
+  const source = `${caches}return function compiled_${FN}(m, fp, depth, fuel, entry, jsLeft) {\n${header}\n${code1}\n};`;
 
   // Helpers shared by every compiled function of the module, closed over by this one.
   const R = RUNTIME;
