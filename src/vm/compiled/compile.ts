@@ -551,11 +551,11 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   let FLUSH = '';
   let LOAD = '';
   let JS_FRAME = 0;
+  /** `flush` without the marked stores of the words below n (those a return's `n` result words overwrite). */
+  const aboveResults = (flush: string, n: number): string =>
+    flush.replace(/\/\*([wx])(\d+)\*\/[^;]*;\/\*\*\//g, (all, k: string, o: string) => (Number(o) + (k === 'x' ? 1 : 0) < n ? '' : all));
   /** The flush at a return of `n` result words, which leaves out the words the results overwrite. */
-  const flushReturn = (n: number): string =>
-    FLUSH.split(FLUSHL)
-      .join(`/*FLUSHR${n}*/`)
-      .replace(/\/\*([wx])(\d+)\*\/[^;]*;\/\*\*\//g, (all, k: string, o: string) => (Number(o) + (k === 'x' ? 1 : 0) < n ? '' : all));
+  const flushReturn = (n: number): string => aboveResults(FLUSH.split(FLUSHL).join(`/*FLUSHR${n}*/`), n);
   /** Writes back what is below a call's base (its callee's words are above: they stay). */
   const flushBelow = (baseOff: number): string => `${FLUSHL} ${opFlush(0, baseOff)}`;
   /** The divisors (their slots' first words) whose last reciprocal a variable keeps (see divU64Small). */
@@ -677,7 +677,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
           const callee = c(1);
           if (callee < nImp) {
             emit(`const o = inst.funcs[${callee}];`);
-            emit(`m.depth = depth; R.settle(m, fuel); const t = R.callOther(m, o, base); fuel = R.take(m, root ? R.ROOT_SLICE : undefined) | 0;`);
+            emit(`m.depth = depth; R.settle(m, fuel); const t = R.callOther(m, o, base); fuel = R.take(m, share) | 0;`);
             emit(`if (t !== null) { ${RELOAD_S} if (t === R.PAUSE) { ${flushBelow(baseOff)} R.stop(m, fuel, ${FN}, ${pc}, fp, depth); m.uw = ${UW_PAUSE}; return -1; } ${flushBelow(baseOff)} return fail(m, fuel, t, ${pc}, depth); }`);
             emit(reload);
             emit(opLoad(baseOff));
@@ -700,7 +700,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
           emit(`if (g === null) ${trap(pc, '`uninitialized element ${i}`')}`);
           emit(`if (g.typeId !== inst.typeIds[${c(1)}]) ${trap(pc, `'indirect call type mismatch'`)}`);
           emit(`if (g.inst !== inst) {`);
-          emit(`m.depth = depth; R.settle(m, fuel); const t = R.callOther(m, g, base); fuel = R.take(m, root ? R.ROOT_SLICE : undefined) | 0;`);
+          emit(`m.depth = depth; R.settle(m, fuel); const t = R.callOther(m, g, base); fuel = R.take(m, share) | 0;`);
           emit(`if (t !== null) { ${RELOAD_S} if (t === R.PAUSE) { ${flushBelow(baseOff)} R.stop(m, fuel, ${FN}, ${pc}, fp, depth); m.uw = ${UW_PAUSE}; return -1; } ${flushBelow(baseOff)} return fail(m, fuel, t, ${pc}, depth); }`);
           emit(reload);
           emit(opLoad(baseOff));
@@ -815,7 +815,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
       case K.MEM_ACCESS_M:
       case K.MEMORY_SIZE_M:
       case K.MEMORY_GROW_M:
-        emit(`${FLUSH} msg = bulk(m, ${pc}, fp, depth, fuel, 0); fuel = bfuel | 0; ${LOAD}`);
+        emit(`${FLUSH} msg = bulk(m, ${pc}, fp, depth, fuel, 0, share); fuel = bfuel | 0; ${LOAD}`);
         emit(`if (msg === R.PAUSED_INSIDE) { m.uw = ${UW_PAUSE}; return -1; }`);
         emit(`dv = mem.dv; memLen = mem.byteLength; if (msg !== '') { pc = ${pc}; break sw; }`);
         break;
@@ -827,7 +827,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
       case K.TABLE_COPY:
       case K.TABLE_INIT:
       case K.ELEM_DROP:
-        emit(`${FLUSH} msg = bulk(m, ${pc}, fp, depth, fuel, 1); fuel = bfuel | 0; ${LOAD}`);
+        emit(`${FLUSH} msg = bulk(m, ${pc}, fp, depth, fuel, 1, share); fuel = bfuel | 0; ${LOAD}`);
         emit(`if (msg === R.PAUSED_INSIDE) { m.uw = ${UW_PAUSE}; return -1; }`);
         emit(`if (msg !== '') { pc = ${pc}; break sw; }`);
         break;
@@ -1206,8 +1206,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   // that the function writes needs no zero in S: its variable (0 at entry) is written back wherever the frame
   // ends or stops, before anything reads S (those it does not write stay as the entry leaves them in S).
   /** The locals' flush at a return of n result words. */
-  const flushReturn0 = (n: number): string =>
-    flushParts.join(' ').replace(/\/\*([wx])(\d+)\*\/[^;]*;\/\*\*\//g, (all, k: string, o: string) => (Number(o) + (k === 'x' ? 1 : 0) < n ? '' : all));
+  const flushReturn0 = (n: number): string => aboveResults(flushParts.join(' '), n);
   const initAt: number[] = [];
   for (let i = 0; i < lw.init.length; i++) {
     const o = 2 * lw.nparams + i;
@@ -1221,7 +1220,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     `    pc = BPC[b];`,
     `    if (again) { ${FLUSH} m.uwPc = pc; m.uwFuel = fuel; m.uw = ${UW_AGAIN}; return -1; }`,
     `    again = root;`,
-    `    fuel = R.refuel(m, fuel, CODE, pc, root ? R.ROOT_SLICE : undefined) | 0;`,
+    `    fuel = R.refuel(m, fuel, CODE, pc, share) | 0;`,
     `    if (fuel < 0) { ${FLUSH} return outOfFuel(m, pc, fp, depth); }`,
     `  }`,
     `  sw: switch (b) {`,
@@ -1266,7 +1265,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     // The root of a chain (called by the loop with the whole JS budget) returns when its fuel share is spent, to be
     // called again at the same run (UW_AGAIN, see ROOT_SLICE in interp.ts); called again (entry < 0), it refuels
     // in place first. Its shares are ROOT_SLICE.
-    `const root = jsLeft === ${JS_STACK_BUDGET}; let again = root && entry >= 0;`,
+    `const root = jsLeft === ${JS_STACK_BUDGET}; const share = root ? R.ROOT_SLICE : undefined; let again = root && entry >= 0;`,
     decls.length > 0 ? `let ${decls.join(', ')};` : '',
   ].filter((l) => l !== '').join('\n');
   // The call sites' caches (see K.CALL), shared by every call of this function.
@@ -1313,7 +1312,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
    * fuel left is in `bfuel`.
    */
   let bfuel = 0;
-  const bulk = (m: Machine, pc: number, fp: number, depth: number, fuel: number, table: number): string => {
+  const bulk = (m: Machine, pc: number, fp: number, depth: number, fuel: number, table: number, share: number | undefined): string => {
     const cost = R.sizeCost(m, m.S, CODE, pc, fp, false);
     let msg: string;
     if (cost <= fuel) {
@@ -1322,7 +1321,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     } else {
       R.settle(m, fuel);
       msg = R.payInParts(m, CODE, pc, fp, cost, 0);
-      fuel = R.take(m);
+      fuel = R.take(m, share);
       if (msg === R.PAUSED_INSIDE) R.stop(m, fuel, FN, pc, fp, depth);
     }
     bfuel = fuel;
