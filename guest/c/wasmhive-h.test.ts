@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'bigint' });
 const pack = (v: unknown): Uint8Array => new Uint8Array(packr.pack(v));
 const unpack = (b: Uint8Array): unknown => packr.unpack(b);
+// Random bytes may hold maps keyed by maps or arrays, which the echo answers with as they are: read as Maps.
+const anyKeys = new Packr({ useRecords: false, mapsAsObjects: false, int64AsType: 'bigint' });
 const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
 const echoModule = new WebAssembly.Module(readFileSync(new URL('./echo.wasm', import.meta.url)));
@@ -165,7 +167,7 @@ describe('wasmhive.h MessagePack', () => {
   it('answers random bytes without trapping: either a value that msgpackr reads back, or an error', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), (bytes) => {
-        const [status] = unpack(echo([bytes])[0]!) as [string];
+        const [status] = anyKeys.unpack(echo([bytes])[0]!) as [string];
         expect(['ok', 'error']).toContain(status);
       }),
       { numRuns: 300 },
