@@ -50,6 +50,7 @@
 import { K, insnLength, RUNTIME, type Machine } from '../interp.js';
 import { ISA, forEachTarget } from '../isa.js';
 import { JS_STACK_BUDGET, UW_AGAIN, UW_DEEP, UW_PAUSE, UW_TRAP, type Lowered } from '../internal-code.js';
+import { blocksOf, structure, type Item } from './structure.js';
 export { JS_STACK_BUDGET };
 
 /** A compiled function (see the header). */
@@ -59,6 +60,8 @@ export type CompiledFn = (m: Machine, fp: number, depth: number, fuel: number, e
 export interface CompileContext {
   /** Index of the function in the function index space. */
   readonly fn: number;
+  /** The generated code's shape: 'structured' (the default, where the flow allows it: see structure.ts) or 'switch' (a loop over a switch on the block). */
+  readonly shape?: 'structured' | 'switch';
   /** Number of imported functions (callees below it are imports). */
   readonly numImportedFuncs: number;
   /** Value types of the function's locals, parameters first (ValType codes). */
@@ -74,6 +77,9 @@ export type CompileResult = { ok: true; fn: CompiledFn; source: string } | { ok:
 
 /** Functions with more words of lowered code stay interpreted. */
 export const MAX_CODE_WORDS = 60_000;
+
+/** Functions whose structured shape would nest deeper than this (labelled blocks and loops) get the switch shape. */
+export const MAX_NEST = 1000;
 
 /** Functions with more locals keep them in the frame (S), not in JS variables. */
 export const MAX_VAR_LOCALS = 300;
@@ -567,25 +573,38 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   // its own, `case k: for (;;) { ...; break; }`, and that branch goes round it while the fuel lasts instead of
   // through the switch; it leaves for the loop's head (L) as any branch when the fuel went below zero.
   const selfLoops = new Set<number>();
+  /** The branches between blocks, [from, to]. */
+  const edges: [number, number][] = [];
   {
     let cur = 0;
     for (const pc of pcs) {
       if (blockAt.has(pc)) cur = blk(pc);
-      if (code[pc] !== K.BR_TABLE) forEachTarget(code, pc, (at) => {
-        if (blk(code[at]!) === cur) selfLoops.add(cur);
+      forEachTarget(code, pc, (at) => {
+        edges.push([cur, blk(code[at]!)]);
+        if (code[pc] !== K.BR_TABLE && blk(code[at]!) === cur) selfLoops.add(cur);
       });
     }
   }
+  // The function's constructs (see structure.ts), or null: then the code is a loop over a switch on the block.
+  const tree: Item[] | null = ctx.shape === 'switch' ? null : structure(blockPcs.length - 1, edges);
   /** The block whose code is being generated. */
   let curBlock = 0;
+  /** A taken branch's payment and check in the structured shape: when the fuel went below zero, out to refuel before `target`. */
+  const pay = (cost: string, T: number): string => `fuel = (fuel - ${cost}) | 0; if (fuel < 0) { b = ${T}; break sw; } `;
+  /** A taken branch in the structured shape, to block T: `continue` the loop it heads, or `break` the block that ends before it. */
+  const goTo = (T: number): string => (T <= curBlock ? `continue L${T};` : `break B${T};`);
   const jump = (target: number, cost: string): string =>
-    blk(target) === curBlock && selfLoops.has(curBlock)
+    tree !== null
+      ? `{ ${pay(cost, blk(target))}${goTo(blk(target))} }`
+      : blk(target) === curBlock && selfLoops.has(curBlock)
       ? `{ fuel = (fuel - ${cost}) | 0; if (fuel >= 0) continue; b = ${curBlock}; continue L; }`
       : `{ fuel = (fuel - ${cost}) | 0; b = ${blk(target)}; continue L; }`;
   // After anything that may have grown the stack (RELOAD_S: S and its views) or memory 0 too (RELOAD): placeholders
   // until the body is generated, then the reads of only the views the function uses (see `header` below).
   const RELOAD_S = '/*RELOAD_S*/';
   const reload = '/*RELOAD*/';
+  /** Where each block's code starts in the generator's output (the structured shape). */
+  const blockStart: number[] = [];
   /** Calls to defined functions by pc: each caches its callee's compiled code and frame size (see K.CALL). */
   const callSites: number[] = [];
 
@@ -610,6 +629,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   rcpCaches.clear();
   callSites.length = 0;
   curBlock = 0;
+  blockStart.length = 0;
   constWritten = false;
   /** br_table targets: (block, cost) pairs of every br_table, in one table of constants (BT). */
   const brTables: number[] = [];
@@ -622,7 +642,11 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     const c = (k: number): number => code[pc + k]!;
     const len = insnLength(code, pc);
     const next = pc + len;
-    if (blockAt.has(pc)) {
+    if (blockAt.has(pc) && tree !== null) {
+      curBlock = blk(pc);
+      blockStart[curBlock] = out.length;
+      emit(`// block ${curBlock}: pc ${pc}`);
+    } else if (blockAt.has(pc)) {
       if (selfLoops.has(curBlock)) emit(`break; }`);
       curBlock = blk(pc);
       emit(`case ${curBlock}: // pc ${pc}`);
@@ -646,7 +670,11 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
         const n = c(2);
         const at = brTables.length;
         for (let k = 0; k <= n; k++) brTables.push(blk(c(3 + k)), c(4 + n + k));
-        emit(`{ const i = ${u(c(1))}; const t = ${at} + 2 * (i < ${n} ? i : ${n}); fuel = (fuel - BT[t + 1]) | 0; b = BT[t]; continue L; }`);
+        if (tree !== null) {
+          const ts = [...new Set(Array.from({ length: n + 1 }, (_, k) => blk(c(3 + k))))];
+          emit(`{ const i = ${u(c(1))}; const t = ${at} + 2 * (i < ${n} ? i : ${n}); fuel = (fuel - BT[t + 1]) | 0; const tb = BT[t]; if (fuel < 0) { b = tb; break sw; }`);
+          emit(`switch (tb) { ${ts.map((T) => `case ${T}: ${goTo(T)}`).join(' ')} } }`);
+        } else emit(`{ const i = ${u(c(1))}; const t = ${at} + 2 * (i < ${n} ? i : ${n}); fuel = (fuel - BT[t + 1]) | 0; b = BT[t]; continue L; }`);
         break;
       }
       case K.RETURN0:
@@ -1165,7 +1193,8 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
         return `opcode ${op} at ${pc} not compiled`;
     }
   }
-  if (selfLoops.has(curBlock)) emit(`break; }`);
+  if (tree === null && selfLoops.has(curBlock)) emit(`break; }`);
+  blockStart[blockPcs.length] = out.length;
   return { out, brTables };
   };
 
@@ -1214,7 +1243,67 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   }
   const initCode =
     initAt.length === 0 ? '' : initAt.length <= 32 ? `  { const q = fp + ${2 * lw.nparams}; ${initAt.map((i) => `S[q + ${i}] = ${lw.init[i]!};`).join(' ')} }` : `  S.set(INIT, fp + ${2 * lw.nparams});`;
-  const cases = [
+  // The structured shape (see structure.ts). Each sequence of items (the function's, a loop's body, a labelled
+  // block's) can be entered at any of its blocks (a resume after a pause or a call that stopped, a refuel): `rb`
+  // is that block, 0 when none. A sequence opens with a dispatch on it, which breaks out of labelled blocks
+  // (e<seq>_<i>, around its first i items) to the item holding that block; the block itself clears it. A branch
+  // that finds the fuel spent leaves the whole body (`break sw`) with `b` its target, to be refuelled and resumed.
+  // Entering a construct at its first block is entering it: the dispatch outside clears `rb` for it, so that a
+  // construct's own dispatch is only for its other blocks (a loop of one block has none: no test per round).
+  let seqs = 0;
+  let tooDeep = false;
+  const body: string[] = [];
+  const emitSeq = (items: readonly Item[], depth: number, inner: boolean): void => {
+    const id = seqs++;
+    const n = items.length;
+    if (depth + n > MAX_NEST) tooDeep = true;
+    for (let i = n - 1; i >= 1; i--) body.push(`e${id}_${i}: {`);
+    const cases: string[] = [];
+    items.forEach((it, i) => {
+      const to = i === 0 ? 'break;' : `break e${id}_${i};`;
+      const ks = blocksOf(it);
+      ks.forEach((k, j) => {
+        if (j === 0 && !(i === 0 && inner)) cases.push(`case ${k}: rb = 0; ${to}`);
+        else if (j > 0 && i > 0) cases.push(`case ${k}: ${to}`);
+      });
+    });
+    if (cases.length > 0) body.push(`if (rb !== 0) switch (rb) { ${cases.join(' ')} }`);
+    items.forEach((it, i) => {
+      if (typeof it === 'number') body.push(...out.slice(blockStart[it], blockStart[it + 1]));
+      else if (it.kind === 'loop') {
+        body.push(`L${it.start}: for (;;) {`);
+        emitSeq(it.items, depth + n, true);
+        body.push(`break; }`);
+      } else {
+        body.push(`B${it.end + 1}: {`);
+        emitSeq(it.items, depth + n, true);
+        body.push(`}`);
+      }
+      if (i < n - 1) body.push(`}`);
+    });
+  };
+  if (tree !== null) emitSeq(tree, 0, false);
+  if (tooDeep) return compileFunction(lw, { ...ctx, shape: 'switch' });
+  const cases = tree !== null ? [
+    `for (;;) {`,
+    `  if (b !== 0) {`,
+    `    pc = BPC[b];`,
+    `    if (again) { ${FLUSH} m.uwPc = pc; m.uwFuel = fuel; m.uw = ${UW_AGAIN}; return -1; }`,
+    `    again = root;`,
+    `    fuel = R.refuel(m, fuel, CODE, pc, share) | 0;`,
+    `    if (fuel < 0) { ${FLUSH} return outOfFuel(m, pc, fp, depth); }`,
+    `    rb = b; b = 0;`,
+    `  }`,
+    `  sw: {`,
+    ...body,
+    `  msg = 'internal error: compiled code ran off its end'; pc = ${code.length};`,
+    `  }`,
+    `  if (b === 0) {`,
+    `  ${FLUSH}`,
+    `  return fail(m, fuel, msg === R.OUT_OF_FUEL ? new R.Exhaustion(msg) : new R.Trap(msg === '' ? '${OOB}' : msg), pc, depth);`,
+    `  }`,
+    `}`,
+  ].join('\n') : [
     `L: for (;;) {`,
     `  if (fuel < 0) {`,
     `    pc = BPC[b];`,
@@ -1235,9 +1324,10 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     `if (entry === 0) {`,
     initCode,
     `  ${loadParts.slice(0, lw.nparams).join(' ')} ${opLoad(0)}`,
-    `  fuel = (fuel - ${lw.entry}) | 0; b = 1;`,
+    tree !== null ? `  fuel = (fuel - ${lw.entry}) | 0; if (fuel < 0) b = 1;` : `  fuel = (fuel - ${lw.entry}) | 0; b = 1;`,
     `} else {`,
     `  ${LOAD}`,
+    tree !== null ? `  if (fuel < 0) b = entry < 0 ? -entry : entry; else rb = entry < 0 ? -entry : entry;` : '',
     `}`,
   ].join('\n');
   // Only the views and tables the code uses are read at entry, and again after a call (fewer loads on every
@@ -1261,7 +1351,7 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     `let S = m.S${useD ? ', D = m.D' : ''}${useF ? ', F = m.F' : ''}${useMem ? ', dv = mem.dv, memLen = mem.byteLength' : ''};`,
     // The fuel local is always an int32 (a share is below 2^30, see FUEL_SLICE in interp.ts, and goes below zero by
     // at most one run's cost): `| 0` on each change lets V8 keep it in a register, with no overflow checks.
-    `fuel = fuel | 0; let msg = ''; let pc = 0; let b = entry < 0 ? -entry : entry;`,
+    tree !== null ? `fuel = fuel | 0; let msg = ''; let pc = 0; let b = 0; let rb = 0;` : `fuel = fuel | 0; let msg = ''; let pc = 0; let b = entry < 0 ? -entry : entry;`,
     // The root of a chain (called by the loop with the whole JS budget) returns when its fuel share is spent, to be
     // called again at the same run (UW_AGAIN, see ROOT_SLICE in interp.ts); called again (entry < 0), it refuels
     // in place first. Its shares are ROOT_SLICE.
