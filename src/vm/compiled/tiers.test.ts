@@ -11,7 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Instance, Memory, Module, Suspend, i32, restore, snapshot, snapshotHostState, toJs, type Features, type Outcome } from '../index.js';
-import { compileFunction } from './compile.js';
+import { compileFunction, MAX_NEST } from './compile.js';
 import { funcTypeOf } from '../types.js';
 import { Wasi, WasiExit } from '../../bindings/index.js';
 import { programBytes } from '../../../test/programs/harness.js';
@@ -132,13 +132,15 @@ describe('what the compiled tier compiles', () => {
       for (const l of ast.codes[d]!.locals) for (let i = 0; i < l.count; i++) types.push(l.type);
       const r = compileFunction(mod.lower(fn), { fn, numImportedFuncs: ast.numImportedFuncs, localTypes: types });
       if (!r.ok) out.push(`func ${fn}: ${r.reason}`);
+      // Structured flow is the fast shape: a function that falls back to the switch would be a silent slowdown.
+      else if (r.source.includes('sw: switch')) out.push(`func ${fn}: the switch shape`);
     }
     return out;
   }
 
   // What broke: generated code with a syntax error (i64 shifts) made new Function throw, and the function silently
   // stayed interpreted: the spec suite and the kernels passed, only slower.
-  it('regression: every function of the kernels, C programs, test guests, examples and spec modules compiles (tail calls and giants aside)', () => {
+  it('regression: every function of the kernels, C programs, test guests, examples and spec modules compiles, with structured flow (tail calls and giants aside)', () => {
     const files: string[] = [];
     const walk = (dir: string): void => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -411,5 +413,96 @@ describe('traps, pauses and deep calls in compiled code', () => {
     });
     expect(runs[1]!.result).toBe(42);
     expect(runs[1]).toEqual(runs[0]);
+  });
+});
+
+describe('the two shapes of generated code', () => {
+  // Loops, forward branches, a br_table and a call inside a loop: every kind of branch of both shapes.
+  const bytes = wat(`(module (memory 1)
+    (func $f (export "f") (param $n i32) (result i32) (local $i i32) (local $acc i32)
+      (block $out
+        (loop $l
+          (br_if $out (i32.ge_u (local.get $i) (local.get $n)))
+          (block $b3 (block $b2 (block $b1 (block $b0
+            (br_table $b0 $b1 $b2 $b3 (i32.and (local.get $i) (i32.const 3))))
+            (local.set $acc (i32.add (local.get $acc) (i32.const 1))) (br $b3))
+            (local.set $acc (i32.mul (local.get $acc) (i32.const 3))) (br $b3))
+            (local.set $acc (call $g (local.get $acc))))
+          (i32.store (i32.const 0) (local.get $acc))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $l)))
+      (local.get $acc))
+    (func $g (param i32) (result i32)
+      (if (result i32) (i32.gt_u (local.get 0) (i32.const 1000)) (then (i32.shr_u (local.get 0) (i32.const 1))) (else (i32.add (local.get 0) (i32.const 7))))))`);
+
+  /** A module whose functions are compiled in `shape` before they run (the structured one is the default). */
+  function shaped(shape: 'structured' | 'switch' | null): Module {
+    const mod = new Module(bytes, { tier: shape === null ? 'interpreter' : 'compiled' });
+    if (shape === null) return mod;
+    const ast = mod.ast;
+    for (let d = 0; d < ast.funcs.length; d++) {
+      const fn = d + ast.numImportedFuncs;
+      const lw = mod.lower(fn);
+      const r = compileFunction(lw, { fn, numImportedFuncs: ast.numImportedFuncs, localTypes: [...funcTypeOf(ast, fn).params, i32Type, i32Type].slice(0, lw.nlocals), shape });
+      if (!r.ok) throw new Error(r.reason);
+      expect(r.source.includes('sw: switch'), shape).toBe(shape === 'switch');
+      (lw as { compiled?: unknown }).compiled = r.fn;
+    }
+    return mod;
+  }
+  const i32Type = 0x7f;
+
+  it('both shapes, cut at every fuel count, leave the interpreter\'s snapshot bytes and end as it does', () => {
+    const whole = new Instance(shaped(null), {});
+    const o = whole.call('f', [i32(40)]);
+    if (o.kind !== 'done') throw new Error(o.kind);
+    const used = whole.fuelUsed;
+    expect(used).toBeGreaterThan(100);
+    let paused = 0;
+    for (let k = 1; k < used; k++) {
+      const snaps = ([null, 'structured', 'switch'] as const).map((shape) => {
+        const inst = new Instance(shaped(shape), {});
+        inst.fuel = k;
+        // (Fuel is paid a run ahead and a forward branch may give some back: a few counts below `used` end the run.)
+        const first = inst.call('f', [i32(40)]);
+        if (first.kind === 'done') {
+          expect(toJs(first.results[0]!), `${shape} at ${k}`).toBe(toJs(o.results[0]!));
+          return Buffer.from(`done ${inst.fuelUsed}`);
+        }
+        expect(first.kind).toBe('out-of-fuel');
+        const snap = snapshot(inst);
+        const r = restore(shaped(shape), snap, {}).resume({ fuel: Infinity });
+        if (r.kind !== 'done') throw new Error(`${shape} at ${k}: ${r.kind}`);
+        expect(toJs(r.results[0]!), `${shape} at ${k}`).toBe(toJs(o.results[0]!));
+        return Buffer.from(snap);
+      });
+      expect(snaps[1]!.equals(snaps[0]!), `structured at ${k}`).toBe(true);
+      expect(snaps[2]!.equals(snaps[0]!), `switch at ${k}`).toBe(true);
+      if (!snaps[0]!.toString('latin1').startsWith('done')) paused++;
+    }
+    expect(paused).toBeGreaterThan(used - 20);
+  });
+});
+
+describe('limits of the structured shape', () => {
+  // A call ends a block, so n calls in a row are n + 1 blocks in one sequence: n labelled blocks deep.
+  const calls = (n: number): Uint8Array =>
+    wat(`(module (global $g (mut i32) (i32.const 0))
+      (func $inc (global.set $g (i32.add (global.get $g) (i32.const 1))))
+      (func (export "f") (result i32) ${'(call $inc) '.repeat(n)} (global.get $g)))`);
+
+  it.each([MAX_NEST - 2, MAX_NEST + 200])('%i calls in a row: compiled (structured up to the nesting limit, else the switch), they run as interpreted', (n) => {
+    const bytes = calls(n);
+    const mod = new Module(bytes, { tier: 'compiled' });
+    const r = compileFunction(mod.lower(1), { fn: 1, numImportedFuncs: 0, localTypes: [] });
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.source.includes('sw: switch')).toBe(n + 1 > MAX_NEST);
+    for (const tier of ['interpreter', 'compiled'] as const) {
+      const inst = new Instance(new Module(bytes, { tier }), {});
+      inst.fuel = 1e7;
+      const o = inst.call('f');
+      if (o.kind !== 'done') throw new Error(`${tier}: ${o.kind}`);
+      expect(toJs(o.results[0]!), tier).toBe(n);
+    }
   });
 });
