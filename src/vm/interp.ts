@@ -1283,7 +1283,7 @@ function passWords(from: Inst, src: Int32Array, at: number, to: Inst, dst: Int32
   return true;
 }
 
-const EMPTY_MEM = { byteLength: 0, buffer: new ArrayBuffer(0), u8: new Uint8Array(0), dv: new DataView(new ArrayBuffer(0)) } as unknown as Memory;
+const EMPTY_MEM = { byteLength: 0, buffer: new ArrayBuffer(0), u8: new Uint8Array(0), dv: new DataView(new ArrayBuffer(0)), exact: new DataView(new ArrayBuffer(0)) } as unknown as Memory;
 
 /**
  * The loop. Runs function `fn` (already set up at `fp` with code `code`)
@@ -3025,7 +3025,13 @@ function tableOp(m: Machine, code: Int32Array, pc: number, fp: number): string {
  * protocol, traps and pauses, and the helpers kept out of the loop, so that
  * compiled code does exactly what the loop does. Not part of the public API.
  */
+/** Whether `e` is what a DataView throws for an access past its end (the compiled tier's out-of-bounds access). */
+function isAccessError(e: unknown): boolean {
+  return e instanceof RangeError && e.message.includes('bounds of the DataView');
+}
+
 export const RUNTIME = {
+  isAccessError,
   take, settle, refuel, ROOT_SLICE, stop, withTrace, sizeCost, payInParts, memoryOp, tableOp, globalExt, callOther,
   ctz32, popcnt32, quiet, nearest, i64mul, i64divrem, i64shift, truncToI64, truncToI32, i64ToFloat, copysignHi, refToId,
   Trap, Exhaustion, PAUSE, PAUSED_INSIDE, OUT_OF_FUEL, EMPTY_MEM,

@@ -610,6 +610,11 @@ export class Memory {
   /** The views of the memory's bytes (of its room: at least `byteLength` bytes), replaced by a grow that moves it and by `release`. */
   u8: Uint8Array;
   dv: DataView;
+  /**
+   * @internal A view of exactly `byteLength` bytes, replaced with it: the compiled tier's accesses go through it
+   * and an access past the end throws (a RangeError), which traps, so that they need no check of their own.
+   */
+  exact: DataView;
   /** The memory's size in bytes (a multiple of 64 KiB). */
   byteLength: number;
   /** Maximum in pages (65536 when the type gives none). */
@@ -658,6 +663,7 @@ export class Memory {
     }
     this.u8 = region;
     this.dv = new DataView(region.buffer, region.byteOffset, region.byteLength);
+    this.exact = new DataView(region.buffer, region.byteOffset, this.byteLength);
   }
 
   /** The host's limit in pages (at most `max`): growing past it fails like growing past the maximum. 0 once released. */
@@ -702,6 +708,7 @@ export class Memory {
     this.leavePool();
     this.u8 = NO_BYTES;
     this.dv = NO_VIEW;
+    this.exact = NO_VIEW;
     this.byteLength = 0;
     this.lim = 0;
     this.next = null;
@@ -723,6 +730,7 @@ export class Memory {
     this.leavePool();
     this.u8 = u8;
     this.dv = new DataView(store);
+    this.exact = new DataView(store, 0, this.byteLength);
   }
 
   /** The backing store a grow by `delta` pages moves to: `roomPages` of the new size, within the limit; 0 when it fits the room or fails. */
@@ -807,6 +815,7 @@ export class Memory {
       this.moveTo(next);
     }
     this.byteLength = size;
+    this.exact = new DataView(this.u8.buffer, this.u8.byteOffset, size);
     this.budget?.took(delta);
     return old;
   }

@@ -506,3 +506,42 @@ describe('limits of the structured shape', () => {
     }
   });
 });
+
+describe('memory accesses of compiled code (no check of their own: the view of exactly the memory throws)', () => {
+  const bytes = wat(`(module (memory (export "mem") 1 4)
+    (func (export "st64") (param $a i32) (i64.store (local.get $a) (i64.const -1)))
+    (func (export "stf64") (param $a i32) (f64.store (local.get $a) (f64.const -1)))
+    (func (export "st32") (param $a i32) (i32.store (local.get $a) (i32.const -1)))
+    (func (export "st16") (param $a i32) (i32.store16 (local.get $a) (i32.const -1)))
+    (func (export "ld64") (param $a i32) (result i64) (i64.load (local.get $a)))
+    (func (export "ld8") (param $a i32) (result i32) (i32.load8_u offset=1 (local.get $a)))
+    (func (export "grow") (param $n i32) (result i32) (memory.grow (local.get $n))))`);
+
+  it('a store that reaches past the end traps and writes none of its bytes, at every address near the end, as interpreted', () => {
+    for (const f of ['st64', 'stf64', 'st32', 'st16', 'ld64', 'ld8']) {
+      for (let a = 65536 - 10; a <= 65536 + 2; a++) {
+        const runs = (['interpreter', 'compiled'] as const).map((tier) => {
+          const inst = new Instance(new Module(bytes, { tier }), {});
+          const o = inst.call(f, [i32(a)]);
+          const mem = (inst.getExport('mem') as Memory).bytes();
+          return { kind: o.kind, trap: o.kind === 'trapped' ? o.trap.message : '', tail: Buffer.from(mem.subarray(65536 - 16)).toString('hex') };
+        });
+        expect(runs[1], `${f}(${a})`).toEqual(runs[0]);
+      }
+    }
+  });
+
+  it('after a grow (by the guest or the host), the new pages are reachable and the end moves', () => {
+    for (const tier of ['interpreter', 'compiled'] as const) {
+      const inst = new Instance(new Module(bytes, { tier }), {});
+      expect(inst.call('st32', [i32(70000)]).kind, tier).toBe('trapped');
+      const g = inst.call('grow', [i32(1)]);
+      if (g.kind !== 'done') throw new Error(g.kind);
+      expect(inst.call('st32', [i32(70000)]).kind, tier).toBe('done');
+      expect(inst.call('st32', [i32(131072 - 3)]).kind, tier).toBe('trapped');
+      (inst.getExport('mem') as Memory).grow(1);
+      expect(inst.call('st32', [i32(131072 - 3)]).kind, tier).toBe('done');
+      expect(inst.call('st32', [i32(196608 - 3)]).kind, tier).toBe('trapped');
+    }
+  });
+});
