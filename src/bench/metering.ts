@@ -35,10 +35,16 @@ const STRIP = [/fuel -= [^;]+;/g, /if \(fuel < 0\)\s*break exec;/g];
 
 /**
  * The same in the compiled tier's generator (compile.js: the templates of the
- * code it writes): a branch's payment and its check, the entry's payment, a
- * br_table's, and the check at the head of the block loop. [pattern, replacement].
+ * code it writes), in both of its shapes: a branch's payment and its check,
+ * the entry's payment, a br_table's, and (the switch shape) the check at the
+ * head of the block loop. [pattern, replacement].
  */
 const STRIP_COMPILED: [RegExp, string][] = [
+  // The structured shape (see compile.ts): a branch's payment and check, a br_table's, the entry's.
+  [/fuel = \(fuel - \$\{cost\}\) \| 0; if \(fuel < 0\) \{ b = \$\{T\}; break sw; \} /g, ''],
+  [/fuel = \(fuel - BT\[t \+ 1\]\) \| 0; const tb = BT\[t\]; if \(fuel < 0\) \{ b = tb; break sw; \}/g, 'const tb = BT[t];'],
+  [/fuel = \(fuel - \$\{lw\.entry\}\) \| 0; if \(fuel < 0\) b = 1;/g, ''],
+  // The switch shape.
   [/fuel = \(fuel - \$\{cost\}\) \| 0; if \(fuel >= 0\) continue; b = \$\{curBlock\}; continue L;/g, 'continue;'],
   [/fuel = \(fuel - \$\{cost\}\) \| 0; /g, ''],
   [/fuel = \(fuel - BT\[t \+ 1\]\) \| 0; /g, ''],

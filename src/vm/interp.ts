@@ -3020,16 +3020,16 @@ function tableOp(m: Machine, code: Int32Array, pc: number, fp: number): string {
   }
 }
 
-/**
- * @internal What the compiled tier (src/vm/compiled) calls: the fuel
- * protocol, traps and pauses, and the helpers kept out of the loop, so that
- * compiled code does exactly what the loop does. Not part of the public API.
- */
 /** Whether `e` is what a DataView throws for an access past its end (the compiled tier's out-of-bounds access). */
 function isAccessError(e: unknown): boolean {
   return e instanceof RangeError && e.message.includes('bounds of the DataView');
 }
 
+/**
+ * @internal What the compiled tier (src/vm/compiled) calls: the fuel
+ * protocol, traps and pauses, and the helpers kept out of the loop, so that
+ * compiled code does exactly what the loop does. Not part of the public API.
+ */
 export const RUNTIME = {
   isAccessError,
   take, settle, refuel, ROOT_SLICE, stop, withTrace, sizeCost, payInParts, memoryOp, tableOp, globalExt, callOther,

@@ -294,6 +294,29 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
    * integers and f64s (see fScan).
    */
   const ySlots = new Set<number>();
+  /**
+   * The weight of an instruction in the choices of variables' kinds: 8^d, d the depth of loops it is in (up to 4),
+   * so that what the inner loops do decides. A branch back to pc t (or to itself) makes [t, branch] a loop.
+   */
+  const weightAt = new Float64Array(code.length + 1);
+  {
+    const depthAt = new Int32Array(code.length + 1);
+    for (const pc of pcs) {
+      forEachTarget(code, pc, (at) => {
+        const t = code[at]!;
+        if (t <= pc) {
+          depthAt[t]!++;
+          depthAt[pc + 1]!--;
+        }
+      });
+    }
+    let depth = 0;
+    let last = 0;
+    for (const pc of pcs) {
+      for (; last <= pc; last++) depth += depthAt[last]!;
+      weightAt[pc] = 8 ** Math.min(depth, 4);
+    }
+  }
   /** Whether constant slots are read as literals (off if anything writes one: never seen). */
   let foldConsts = true;
   /** How each operand slot is written: writes of an integer word or two (int), of an f64 (f64); moves of any value neither. */
@@ -302,12 +325,12 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   const OPW_F64 = 2;
   const OPW_ANY = 4;
   let constWritten = false;
-  const record = (o: number, how: number): void => {
+  const record = (o: number, how: number, wgt = 1): void => {
     if (o >= opLo) {
       let w = opWrites.get(o >> 1);
       if (w === undefined) opWrites.set(o >> 1, (w = { int: 0, f64: 0 }));
-      if (how === OPW_INT) w.int++;
-      else if (how === OPW_F64) w.f64++;
+      if (how === OPW_INT) w.int += wgt;
+      else if (how === OPW_F64) w.f64 += wgt;
     }
     else if (o >= constLo) constWritten = true;
   };
@@ -490,22 +513,8 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   function fScan(): void {
     const f32n = new Map<number, number>();
     const other = new Map<number, number>();
-    // Loop depth at each instruction: a branch back to pc t (or to itself) makes [t, branch] a loop.
-    const depthAt = new Int32Array(code.length + 1);
     for (const pc of pcs) {
-      forEachTarget(code, pc, (at) => {
-        const t = code[at]!;
-        if (t <= pc) {
-          depthAt[t]!++;
-          depthAt[pc + 1]!--;
-        }
-      });
-    }
-    let depth = 0;
-    let last = 0;
-    for (const pc of pcs) {
-      for (; last <= pc; last++) depth += depthAt[last]!;
-      const wgt = 8 ** Math.min(depth, 4);
+      const wgt = weightAt[pc]!;
       const ops = ISA[code[pc]!]!.operands;
       for (let i = 0; i < ops.length; i++) {
         const { kind, type } = ops[i]!;
@@ -1216,12 +1225,13 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     for (let i = 0; i < ops.length; i++) {
       if (ops[i]!.kind !== 'd') continue;
       const t = ops[i]!.type;
-      record(code[pc + 1 + i]!, t === 'f64' ? OPW_F64 : t === 'any' ? OPW_ANY : OPW_INT);
+      record(code[pc + 1 + i]!, t === 'f64' ? OPW_F64 : t === 'any' ? OPW_ANY : OPW_INT, weightAt[pc]);
     }
   }
   if (constWritten) foldConsts = false;
   const vars = new Map<number, 'w' | 'x' | 'y'>();
   for (const [sl, how] of opWrites) {
+    // (Writes weighted by loop depth, weightAt: a slot of integers in an inner loop and f64s outside it is integers.)
     // A slot written with integers (COPY aside), f64s at most a quarter as often, is two int32 variables; one
     // written with f64s more often than with integers a double (the others go through the scratch); the others
     // stay in S, where either kind of write is one store (measured: a slot as the kind it is rarely written as
