@@ -608,9 +608,14 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   const pay = (cost: string, T: number): string => `fuel = (fuel - ${cost}) | 0; if (fuel < 0) { b = ${T}; break sw; } `;
   /** A taken branch in the structured shape, to block T: `continue` the loop it heads, or `break` the block that ends before it. */
   const goTo = (T: number): string => (T <= curBlock ? `continue L${T};` : `break B${T};`);
+  // (The local is never below zero where a branch is: a payment of nothing, or a refund, cannot take it below.)
   const jump = (target: number, cost: string): string =>
     tree !== null
-      ? `{ ${pay(cost, blk(target))}${goTo(blk(target))} }`
+      ? Number(cost) > 0
+        ? `{ ${pay(cost, blk(target))}${goTo(blk(target))} }`
+        : Number(cost) < 0
+        ? `{ fuel = (fuel - ${cost}) | 0; ${goTo(blk(target))} }`
+        : `{ ${goTo(blk(target))} }`
       : blk(target) === curBlock && selfLoops.has(curBlock)
       ? `{ fuel = (fuel - ${cost}) | 0; if (fuel >= 0) continue; b = ${curBlock}; continue L; }`
       : `{ fuel = (fuel - ${cost}) | 0; b = ${blk(target)}; continue L; }`;
