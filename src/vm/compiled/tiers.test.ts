@@ -11,7 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Instance, Memory, Module, Suspend, i32, restore, snapshot, snapshotHostState, toJs, type Features, type Outcome } from '../index.js';
-import { compileFunction, MAX_NEST } from './compile.js';
+import { compileFunction, MAX_NEST, SKIP_INIT } from './compile.js';
 import { funcTypeOf } from '../types.js';
 import { Wasi, WasiExit } from '../../bindings/index.js';
 import { programBytes } from '../../../test/programs/harness.js';
@@ -542,6 +542,70 @@ describe('memory accesses of compiled code (no check of their own: the view of e
       (inst.getExport('mem') as Memory).grow(1);
       expect(inst.call('st32', [i32(131072 - 3)]).kind, tier).toBe('done');
       expect(inst.call('st32', [i32(196608 - 3)]).kind, tier).toBe('trapped');
+    }
+  });
+});
+
+describe('calls that skip the words their callee writes at entry (SKIP_INIT)', () => {
+  // $f's entry words (six locals it never writes: 12 words) are still in place when it is called again from the
+  // same place with nothing called between (the third loop skips them); $g, called between at the same base,
+  // writes its locals over them, so that the next call of $f must write them again (a caller that skipped them
+  // whenever anything had been called since fails this at the 47th fuel count); a host call between two calls
+  // resets it as any other call does. Cut at every fuel count, the snapshots (which hold the
+  // frames' words, dead ones too) must be the interpreter's.
+  const bytes = wat(`(module (import "host" "three" (func $three (result i32 i32 i32)))
+    (func $f (param $x i32) (result i32) (local i32 i32 i32 i32 i32 i32)
+      (i32.add (i32.mul (local.get $x) (i32.const 3)) (i32.const 7)))
+    (func $g (param $x i32) (result i32) (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local i32 i32 i32 i32)
+      (local.set $a (i32.const 11)) (local.set $b (i32.const 12)) (local.set $c (i32.const 13)) (local.set $d (i32.const 14))
+      (i32.add (local.get $x) (i32.add (i32.add (local.get $a) (local.get $b)) (i32.add (local.get $c) (local.get $d)))))
+    (func (export "run") (param $n i32) (result i32) (local $i i32) (local $s i32)
+      ;; a host call between two calls from one place
+      (loop $l
+        (local.set $s (call $f (local.get $i)))
+        (call $three) (drop) (drop) (local.set $s (i32.add (local.get $s)))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+      ;; $g's locals over them
+      (local.set $i (i32.const 0))
+      (loop $l
+        (local.set $s (i32.add (local.get $s) (call $f (local.get $i))))
+        (local.set $s (i32.add (local.get $s) (call $g (local.get $i))))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+      ;; nothing between: skipped
+      (local.set $i (i32.const 0))
+      (loop $l
+        (local.set $s (i32.add (local.get $s) (call $f (local.get $i))))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+      (local.get $s)))`);
+  const imports = { host: { three: () => [i32(101), i32(102), i32(103)] } };
+
+  it('the compiled run skips them where it may, and leaves the interpreter\'s snapshot bytes at every fuel count', () => {
+    const mod = new Module(bytes, { tier: 'compiled' });
+    const src = (fn: number): string => {
+      const ast = mod.ast;
+      const types = [...funcTypeOf(ast, fn).params];
+      for (const l of ast.codes[fn - ast.numImportedFuncs]!.locals) for (let i = 0; i < l.count; i++) types.push(l.type);
+      const r = compileFunction(mod.lower(fn), { fn, numImportedFuncs: ast.numImportedFuncs, localTypes: types });
+      if (!r.ok) throw new Error(r.reason);
+      return r.source;
+    };
+    // The caller passes SKIP_INIT at its calls of $f, and $f has entry words to skip.
+    expect(src(3)).toContain(`? ${SKIP_INIT} : 0`);
+    expect(src(1)).toContain(`if (entry === 0) {`);
+    const whole = new Instance(new Module(bytes, { tier: 'interpreter' }), imports);
+    const o = whole.call('run', [i32(3)]);
+    if (o.kind !== 'done') throw new Error(o.kind);
+    const used = whole.fuelUsed;
+    for (let k = 1; k < used; k++) {
+      const snaps = (['interpreter', 'compiled'] as const).map((tier) => {
+        const inst = new Instance(new Module(bytes, { tier }), imports);
+        inst.fuel = k;
+        const first = inst.call('run', [i32(3)]);
+        if (first.kind === 'done') return Buffer.from(`done ${toJs(first.results[0]!)}`);
+        expect(first.kind).toBe('out-of-fuel');
+        return Buffer.from(snapshot(inst));
+      });
+      expect(snaps[1]!.equals(snaps[0]!), `at ${k}`).toBe(true);
     }
   });
 });
