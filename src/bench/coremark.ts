@@ -23,7 +23,7 @@ import { join } from 'node:path';
 
 import { formatResult, sameResult, v8Engine, wasmhiveEngine, type Engine, type RunFn } from './engines.js';
 import { packageRoot } from './kernels.js';
-import { measure, type MeasureOptions, type Timing } from './measure.js';
+import { measurePair, type MeasureOptions, type Timing } from './measure.js';
 
 /** Iterations: a full run (one wasmhive call ~1-3 s), `--quick`, and the unit test. */
 export const COREMARK_ITERATIONS = { n: 1000, quickN: 100, testN: 10 } as const;
@@ -284,8 +284,11 @@ export async function benchCoreMark(
   );
 
   try {
-    out.v8 = measure(v8.run, n, v8.result, plans.v8, 'coremark on v8', v8.callMs);
-    out.wasmhive = measure(wh.run, n, wh.result, plans.wasmhive, 'coremark on wasmhive', wh.callMs);
+    [out.v8, out.wasmhive] = measurePair(
+      n,
+      { run: v8.run, expected: v8.result, opts: plans.v8, label: 'coremark on v8', priorCallMs: v8.callMs },
+      { run: wh.run, expected: wh.result, opts: plans.wasmhive, label: 'coremark on wasmhive', priorCallMs: wh.callMs },
+    );
   } catch (e) {
     out.error = errorText(e);
     return out;

@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { formatResult, jsTypeOf, sameResult, v8Engine, wasmhiveEngine, type Engine, type RunFn } from './engines.js';
 import { KERNELS, kernelsDir, loadKernelBytes, selectKernels, type Kernel } from './kernels.js';
 import { benchCoreMark, type CoreMarkResult } from './coremark.js';
-import { measure, type MeasureOptions, type Timing } from './measure.js';
+import { measurePair, type MeasureOptions, type Timing } from './measure.js';
 import { benchMetering, type MeteringResult } from './metering.js';
 import { benchSnapshots, type SnapshotResult } from './snapshots.js';
 import { ACTOR_FIGURES, ACTOR_PLANS, actorsJsonLine, benchActors, type ActorFigure, type ActorsResult } from './actors.js';
@@ -237,8 +237,11 @@ async function benchKernel(kernel: Kernel, dir: string, mode: 'full' | 'quick'):
 
   const plan = PLANS[mode];
   try {
-    row.v8 = measure(v8.run, n, v8.result, plan.v8, `${kernel.name} on v8`, v8.callMs);
-    row.wasmhive = measure(wh.run, n, wh.result, plan.wasmhive, `${kernel.name} on wasmhive`, wh.callMs);
+    [row.v8, row.wasmhive] = measurePair(
+      n,
+      { run: v8.run, expected: v8.result, opts: plan.v8, label: `${kernel.name} on v8`, priorCallMs: v8.callMs },
+      { run: wh.run, expected: wh.result, opts: plan.wasmhive, label: `${kernel.name} on wasmhive`, priorCallMs: wh.callMs },
+    );
   } catch (e) {
     row.error = errorText(e);
     return row;

@@ -1,6 +1,7 @@
 /**
- * Timing of one kernel on one engine: warm up, then take several samples
- * with `process.hrtime.bigint()` and report the median time of one call.
+ * Timing of one kernel on two engines: warm up each, then take samples of
+ * both in turn with `process.hrtime.bigint()` and report each one's median
+ * time of one call (measurePair).
  *
  * A sample may batch several calls when one call is too short to time well
  * (V8 on a size picked for the interpreter); the sample's time is then
@@ -51,62 +52,74 @@ function elapsedMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
+/** One engine's side of a paired measurement (see measurePair). */
+export interface PairSide {
+  readonly run: RunFn;
+  readonly expected: unknown;
+  readonly opts: MeasureOptions;
+  readonly label: string;
+  readonly priorCallMs?: number;
+}
+
 /**
- * Time `run(n)`. Every call's result must equal `expected` (a kernel is
- * deterministic for a given n); a differing one throws. `priorCallMs` is the
- * time of a call already made (the correctness check), which sizes the
- * batches when the options ask for no warm-up.
+ * Times two engines on the same `run(n)` with their samples interleaved
+ * (a, b, a, b, ...), after each one's warm-up: a machine that is slower for
+ * a while (shared, noisy) slows both engines' samples alike, so the ratio of
+ * their medians holds better than when one engine is timed after the other.
+ * Takes as many rounds as the larger `samples` asks, fewer when the two
+ * budgets together are spent (at least the smaller `samples`).
  */
-export function measure(
-  run: RunFn,
-  n: number,
-  expected: unknown,
-  opts: MeasureOptions,
-  label: string,
-  priorCallMs?: number,
-): Timing {
-  const check = (got: unknown): void => {
-    if (!sameResult(got, expected)) {
-      throw new Error(`${label}: run(${n}) returned ${formatResult(got)} on a later call, ${formatResult(expected)} before`);
+export function measurePair(n: number, a: PairSide, b: PairSide): [Timing, Timing] {
+  const sides = [a, b].map((x) => {
+    const check = (got: unknown): void => {
+      if (!sameResult(got, x.expected)) {
+        throw new Error(`${x.label}: run(${n}) returned ${formatResult(got)} on a later call, ${formatResult(x.expected)} before`);
+      }
+    };
+    return { ...x, check, warmupCalls: 0, callsPerSample: 1, samplesMs: [] as number[] };
+  });
+  for (const x of sides) {
+    let lastCallMs = x.priorCallMs ?? Infinity;
+    const warmStart = process.hrtime.bigint();
+    while (x.warmupCalls < x.opts.warmupCalls || elapsedMs(warmStart) < x.opts.warmupMs) {
+      const t0 = process.hrtime.bigint();
+      x.check(x.run(n));
+      lastCallMs = elapsedMs(t0);
+      x.warmupCalls++;
     }
-  };
-
-  // Warm-up.
-  let warmupCalls = 0;
-  let lastCallMs = priorCallMs ?? Infinity;
-  const warmStart = process.hrtime.bigint();
-  while (warmupCalls < opts.warmupCalls || elapsedMs(warmStart) < opts.warmupMs) {
-    const t0 = process.hrtime.bigint();
-    check(run(n));
-    lastCallMs = elapsedMs(t0);
-    warmupCalls++;
-  }
-
-  // Size the batches from the last call made, or from one extra call if none was.
-  if (!Number.isFinite(lastCallMs)) {
-    const t0 = process.hrtime.bigint();
-    check(run(n));
-    lastCallMs = elapsedMs(t0);
-  }
-  const callsPerSample = Math.max(1, Math.ceil(opts.minSampleMs / Math.max(lastCallMs, 1e-3)));
-
-  // Samples.
-  const samplesMs: number[] = [];
-  const sampleStart = process.hrtime.bigint();
-  while (samplesMs.length < opts.samples) {
-    if (samplesMs.length > 0) {
-      const spent = elapsedMs(sampleStart);
-      const perSample = spent / samplesMs.length;
-      if (spent + perSample > opts.budgetMs) break;
+    if (!Number.isFinite(lastCallMs)) {
+      const t0 = process.hrtime.bigint();
+      x.check(x.run(n));
+      lastCallMs = elapsedMs(t0);
     }
-    let result: unknown;
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < callsPerSample; i++) result = run(n);
-    const ms = elapsedMs(t0);
-    check(result);
-    samplesMs.push(ms / callsPerSample);
+    x.callsPerSample = Math.max(1, Math.ceil(x.opts.minSampleMs / Math.max(lastCallMs, 1e-3)));
   }
-  return { medianMs: median(samplesMs), minMs: Math.min(...samplesMs), samplesMs, callsPerSample, warmupCalls };
+  const rounds = Math.max(a.opts.samples, b.opts.samples);
+  const least = Math.min(a.opts.samples, b.opts.samples);
+  const budget = a.opts.budgetMs + b.opts.budgetMs;
+  const start = process.hrtime.bigint();
+  for (let r = 0; r < rounds; r++) {
+    if (r >= least) {
+      const spent = elapsedMs(start);
+      if (spent + spent / r > budget) break;
+    }
+    for (const x of sides) {
+      let result: unknown;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < x.callsPerSample; i++) result = x.run(n);
+      const ms = elapsedMs(t0);
+      x.check(result);
+      x.samplesMs.push(ms / x.callsPerSample);
+    }
+  }
+  const timing = (x: (typeof sides)[number]): Timing => ({
+    medianMs: median(x.samplesMs),
+    minMs: Math.min(...x.samplesMs),
+    samplesMs: x.samplesMs,
+    callsPerSample: x.callsPerSample,
+    warmupCalls: x.warmupCalls,
+  });
+  return [timing(sides[0]!), timing(sides[1]!)];
 }
 
 /** A function running a full garbage collection, if one can be had (memory figures measure after it). */

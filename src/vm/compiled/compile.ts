@@ -1392,22 +1392,25 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   const uses = (name: string): boolean => new RegExp(`(?<![\\w.$])${name}\\b`).test(code1);
   const useD = uses('D');
   const useF = uses('F');
-  const useMem = uses('dv') || uses('memLen');
+  // (The accesses need the view alone; the size is for memory.size and the bulk instructions.)
+  const useDv = uses('dv');
+  const useLen = uses('memLen');
+  const useMem = useDv || useLen;
   const reloadS = `S = m.S;${useD ? ' D = m.D;' : ''}${useF ? ' F = m.F;' : ''}`;
-  code1 = code1.split(RELOAD_S).join(reloadS).split(reload).join(`${reloadS}${useMem ? ' dv = mem.exact; memLen = mem.byteLength;' : ''}`);
+  code1 = code1.split(RELOAD_S).join(reloadS).split(reload).join(`${reloadS}${useDv ? ' dv = mem.exact;' : ''}${useLen ? ' memLen = mem.byteLength;' : ''}`);
   const useMemObj = useMem || uses('mem');
   const useInst = useMemObj || uses('inst') || uses('LW') || uses('G');
   const header = [
     useInst ? `const inst = m.inst;${uses('LW') ? ' const LW = inst.lowered;' : ''}${uses('G') ? ' const G = inst.globalWords;' : ''}` : '',
     useMemObj ? `const mem = inst.memories[0] ?? R.EMPTY_MEM;` : '',
-    `let S = m.S${useD ? ', D = m.D' : ''}${useF ? ', F = m.F' : ''}${useMem ? ', dv = mem.exact, memLen = mem.byteLength' : ''};`,
+    `let S = m.S${useD ? ', D = m.D' : ''}${useF ? ', F = m.F' : ''}${useDv ? ', dv = mem.exact' : ''}${useLen ? ', memLen = mem.byteLength' : ''};`,
     // The fuel local is always an int32 (a share is below 2^30, see FUEL_SLICE in interp.ts, and goes below zero by
     // at most one run's cost): `| 0` on each change lets V8 keep it in a register, with no overflow checks.
     tree !== null ? `fuel = fuel | 0; let msg = ''; let pc = 0; let b = 0; let rb = 0;` : `fuel = fuel | 0; let msg = ''; let pc = 0; let b = entry < 0 ? -entry : entry;`,
     // The root of a chain (called by the loop with the whole JS budget) returns when its fuel share is spent, to be
     // called again at the same run (UW_AGAIN, see ROOT_SLICE in interp.ts); called again (entry < 0), it refuels
     // in place first. Its shares are ROOT_SLICE.
-    `const root = jsLeft === ${JS_STACK_BUDGET}; const share = root ? R.ROOT_SLICE : undefined; let again = root && entry >= 0;`,
+    `const root = jsLeft === ${JS_STACK_BUDGET}; const share = root ? ${RUNTIME.ROOT_SLICE} : undefined; let again = root && entry >= 0;`,
     decls.length > 0 ? `let ${decls.join(', ')};` : '',
   ].filter((l) => l !== '').join('\n');
   // The call sites' caches (see K.CALL), shared by every call of this function.
