@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { Instance, Memory, Module, Suspend, i32, restore, snapshot, snapshotHostState, toJs, type Features, type Outcome } from '../index.js';
+import { Instance, Memory, Module, Suspend, i32, i64, restore, snapshot, snapshotHostState, toJs, type Features, type Outcome } from '../index.js';
 import { compileFunction, MAX_NEST, SKIP_INIT } from './compile.js';
 import { funcTypeOf } from '../types.js';
 import { Wasi, WasiExit } from '../../bindings/index.js';
@@ -607,5 +607,29 @@ describe('calls that skip the words their callee writes at entry (SKIP_INIT)', (
       });
       expect(snaps[1]!.equals(snaps[0]!), `at ${k}`).toBe(true);
     }
+  });
+});
+
+describe('select without a branch (a mask from the condition)', () => {
+  const bytes = wat(`(module
+    (func (export "sel64") (param $c i32) (param $a i64) (param $b i64) (result i64) (select (local.get $a) (local.get $b) (local.get $c)))
+    (func (export "sel32") (param $c i32) (param $a i32) (param $b i32) (result i32) (select (local.get $a) (local.get $b) (local.get $c))))`);
+  const insts = (['interpreter', 'compiled'] as const).map((tier) => new Instance(new Module(bytes, { tier }), {}));
+
+  it('property: any condition (0, INT_MIN, -1 among them) picks as interpreted', () => {
+    const cond = fc.oneof(fc.constantFrom(0, 1, -1, -2147483648, 2147483647), fc.integer({ min: -2147483648, max: 2147483647 }));
+    fc.assert(
+      fc.property(cond, fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), fc.integer({ min: -2147483648, max: 2147483647 }), (c, a, b, x) => {
+        const got = insts.map((inst) => {
+          const o64 = inst.call('sel64', [i32(c), i64(a), i64(b)]);
+          const o32 = inst.call('sel32', [i32(c), i32(x), i32(~x)]);
+          if (o64.kind !== 'done' || o32.kind !== 'done') throw new Error('trapped');
+          return [toJs(o64.results[0]!), toJs(o32.results[0]!)];
+        });
+        expect(got[1]).toEqual(got[0]);
+        expect(got[0]).toEqual([c !== 0 ? a : b, c !== 0 ? x : ~x]);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
