@@ -62,6 +62,16 @@ export { JS_STACK_BUDGET };
 /** A compiled function (see the header). */
 export type CompiledFn = (m: Machine, fp: number, depth: number, fuel: number, entry: number, jsLeft: number) => number;
 
+/** What a compiled function carries beside its code (read by the loop, `entries`, and by its compiled callers). */
+interface CompiledInfo {
+  /** The block at each pc where a block starts (0 elsewhere): where a resume enters. */
+  entries: Int32Array;
+  /** Its entry words that SKIP_INIT may skip: [initLo, initHi) of its frame, and whether it may. */
+  initLo: number;
+  initHi: number;
+  initSafe: boolean;
+}
+
 /** What the generator needs to know of the module beyond the code. */
 export interface CompileContext {
   /** Index of the function in the function index space. */
@@ -607,7 +617,15 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     }
   }
   // The function's constructs (see structure.ts), or null: then the code is a loop over a switch on the block.
-  const tree: Item[] | null = ctx.shape === 'switch' ? null : structure(blockPcs.length - 1, edges);
+  // A function nested deeper than MAX_NEST gets the switch shape too (each sequence of n items is n labelled blocks
+  // deep: see emitSeq below).
+  const nesting = (items: readonly Item[], depth: number): number => {
+    let most = depth + items.length;
+    for (const it of items) if (typeof it !== 'number') most = Math.max(most, nesting(it.items, depth + items.length));
+    return most;
+  };
+  const nested = ctx.shape === 'switch' ? null : structure(blockPcs.length - 1, edges);
+  const tree: Item[] | null = nested !== null && nesting(nested, 0) <= MAX_NEST ? nested : null;
   /** The block whose code is being generated. */
   let curBlock = 0;
   /** A taken branch's payment and check in the structured shape: when the fuel went below zero, out to refuel before `target`. */
@@ -1244,7 +1262,8 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   };
 
   // How each operand slot is written, from the types of the instructions' destinations (the ISA table): a
-  // scan, not a pass of the generator (which would double the time of compiling).
+  // scan, not a pass of the generator (which would double the time of compiling). The same scan gathers the
+  // words of the frame the code writes (both words of each destination slot), for the calls' SKIP_INIT.
   opWrites.clear();
   constWritten = false;
   for (const pc of pcs) {
@@ -1252,16 +1271,13 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     for (let i = 0; i < ops.length; i++) {
       if (ops[i]!.kind !== 'd') continue;
       const t = ops[i]!.type;
-      record(code[pc + 1 + i]!, t === 'f64' ? OPW_F64 : t === 'any' ? OPW_ANY : OPW_INT, weightAt[pc]);
+      const o = code[pc + 1 + i]!;
+      record(o, t === 'f64' ? OPW_F64 : t === 'any' ? OPW_ANY : OPW_INT, weightAt[pc]);
+      writtenWords.add(o).add(o + 1);
     }
   }
   if (constWritten) foldConsts = false;
   const vars = new Map<number, 'w' | 'x' | 'y'>();
-  // The words of the frame the code writes (both words of each destination slot), for the calls' SKIP_INIT.
-  for (const pc of pcs) {
-    const ops = ISA[code[pc]!]!.operands;
-    for (let i = 0; i < ops.length; i++) if (ops[i]!.kind === 'd') writtenWords.add(code[pc + 1 + i]!).add(code[pc + 1 + i]! + 1);
-  }
   for (const [sl, how] of opWrites) {
     // (Writes weighted by loop depth, weightAt: a slot of integers in an inner loop and f64s outside it is integers.)
     // A slot written with integers (COPY aside), f64s at most a quarter as often, is two int32 variables; one
@@ -1304,12 +1320,10 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   // Entering a construct at its first block is entering it: the dispatch outside clears `rb` for it, so that a
   // construct's own dispatch is only for its other blocks (a loop of one block has none: no test per round).
   let seqs = 0;
-  let tooDeep = false;
   const body: string[] = [];
-  const emitSeq = (items: readonly Item[], depth: number, inner: boolean): void => {
+  const emitSeq = (items: readonly Item[], inner: boolean): void => {
     const id = seqs++;
     const n = items.length;
-    if (depth + n > MAX_NEST) tooDeep = true;
     for (let i = n - 1; i >= 1; i--) body.push(`e${id}_${i}: {`);
     const cases: string[] = [];
     items.forEach((it, i) => {
@@ -1325,26 +1339,31 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
       if (typeof it === 'number') body.push(...out.slice(blockStart[it], blockStart[it + 1]));
       else if (it.kind === 'loop') {
         body.push(`L${it.start}: for (;;) {`);
-        emitSeq(it.items, depth + n, true);
+        emitSeq(it.items, true);
         body.push(`break; }`);
       } else {
         body.push(`B${it.end + 1}: {`);
-        emitSeq(it.items, depth + n, true);
+        emitSeq(it.items, true);
         body.push(`}`);
       }
       if (i < n - 1) body.push(`}`);
     });
   };
-  if (tree !== null) emitSeq(tree, 0, false);
-  if (tooDeep) return compileFunction(lw, { ...ctx, shape: 'switch' });
-  const cases = tree !== null ? [
-    `for (;;) {`,
-    `  if (b !== 0) {`,
+  if (tree !== null) emitSeq(tree, false);
+  // Both shapes: before block b when the fuel went below zero, the root's return or a refuel (or a pause); after
+  // the body, the trap at pc.
+  const refuelAt = [
     `    pc = BPC[b];`,
     `    if (again) { ${FLUSH} m.uwPc = pc; m.uwFuel = fuel; m.uw = ${UW_AGAIN}; return -1; }`,
     `    again = root;`,
     `    fuel = R.refuel(m, fuel, CODE, pc, share) | 0;`,
     `    if (fuel < 0) { ${FLUSH} return outOfFuel(m, pc, fp, depth); }`,
+  ];
+  const trapAtPc = `  return fail(m, fuel, msg === R.OUT_OF_FUEL ? new R.Exhaustion(msg) : new R.Trap(msg === '' ? '${OOB}' : msg), pc, depth);`;
+  const cases = tree !== null ? [
+    `for (;;) {`,
+    `  if (b !== 0) {`,
+    ...refuelAt,
     `    rb = b; b = 0;`,
     `  }`,
     `  sw: {`,
@@ -1353,24 +1372,20 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
     `  }`,
     `  if (b === 0) {`,
     `  ${FLUSH}`,
-    `  return fail(m, fuel, msg === R.OUT_OF_FUEL ? new R.Exhaustion(msg) : new R.Trap(msg === '' ? '${OOB}' : msg), pc, depth);`,
+    trapAtPc,
     `  }`,
     `}`,
   ].join('\n') : [
     `L: for (;;) {`,
     `  if (fuel < 0) {`,
-    `    pc = BPC[b];`,
-    `    if (again) { ${FLUSH} m.uwPc = pc; m.uwFuel = fuel; m.uw = ${UW_AGAIN}; return -1; }`,
-    `    again = root;`,
-    `    fuel = R.refuel(m, fuel, CODE, pc, share) | 0;`,
-    `    if (fuel < 0) { ${FLUSH} return outOfFuel(m, pc, fp, depth); }`,
+    ...refuelAt,
     `  }`,
     `  sw: switch (b) {`,
     ...out,
     `  default: msg = 'internal error: compiled code ran off its end'; pc = ${code.length}; break sw;`,
     `  }`,
     `  ${FLUSH}`,
-    `  return fail(m, fuel, msg === R.OUT_OF_FUEL ? new R.Exhaustion(msg) : new R.Trap(msg === '' ? '${OOB}' : msg), pc, depth);`,
+    trapAtPc,
     `}`,
   ].join('\n');
   const entryCode = [
@@ -1493,7 +1508,8 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   }
   const entries = new Int32Array(code.length);
   for (let k = 1; k < blockPcs.length; k++) entries[blockPcs[k]!] = k;
-  (fn as CompiledFn & { entries: Int32Array }).entries = entries;
+  const info = fn as CompiledFn & CompiledInfo;
+  info.entries = entries;
   // Whether a caller may skip this function's entry words (SKIP_INIT): they are the words [initLo, initHi) of its
   // frame that its code never writes (its locals in variables, no constant slot written), above the words its
   // returns write (its results); a caller that writes none of them itself may call it again without them.
@@ -1505,6 +1521,8 @@ export function compileFunction(lw: Lowered, ctx: CompileContext): CompileResult
   const initLo = initAt.length > 0 ? 2 * lw.nparams + initAt[0]! : 0;
   const initHi = initAt.length > 0 ? 2 * lw.nparams + initAt[initAt.length - 1]! + 1 : 0;
   // (Only for 8 words or more: fib's 5 were measured 6% slower skipped, the test of `entry` costing more than they.)
-  Object.assign(fn, { initLo, initHi, initSafe: initAt.length >= 8 && NW === 2 * lw.nlocals && !constWritten && initLo >= maxRet });
+  info.initLo = initLo;
+  info.initHi = initHi;
+  info.initSafe = initAt.length >= 8 && NW === 2 * lw.nlocals && !constWritten && initLo >= maxRet;
   return { ok: true, fn, source };
 }

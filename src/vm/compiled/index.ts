@@ -9,8 +9,8 @@ import type { CompiledCode, Lowered } from '../internal-code.js';
 import { compileFunction } from './compile.js';
 import { funcTypeOf, type ModuleAst } from '../types.js';
 
-/** The value types of a defined function's locals, parameters first. */
-function localTypes(ast: ModuleAst, funcIdx: number): number[] {
+/** The value types of a defined function's locals, parameters first (CompileContext.localTypes). */
+export function localTypes(ast: ModuleAst, funcIdx: number): number[] {
   const out: number[] = [...funcTypeOf(ast, funcIdx).params];
   for (const l of ast.codes[funcIdx - ast.numImportedFuncs]!.locals) for (let i = 0; i < l.count; i++) out.push(l.type);
   return out;

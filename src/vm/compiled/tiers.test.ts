@@ -17,7 +17,7 @@ import { Wasi, WasiExit } from '../../bindings/index.js';
 import { programBytes } from '../../../test/programs/harness.js';
 import { wat } from '../../../test/helpers/wat.js';
 import { kernelsDir, KERNELS } from '../../bench/kernels.js';
-import type { Tier } from './index.js';
+import { localTypes, type Tier } from './index.js';
 import { ROOT_SLICE } from '../interp.js';
 
 const TIERS: readonly Tier[] = ['interpreter', 'auto', 'compiled'];
@@ -443,14 +443,13 @@ describe('the two shapes of generated code', () => {
     for (let d = 0; d < ast.funcs.length; d++) {
       const fn = d + ast.numImportedFuncs;
       const lw = mod.lower(fn);
-      const r = compileFunction(lw, { fn, numImportedFuncs: ast.numImportedFuncs, localTypes: [...funcTypeOf(ast, fn).params, i32Type, i32Type].slice(0, lw.nlocals), shape });
+      const r = compileFunction(lw, { fn, numImportedFuncs: ast.numImportedFuncs, localTypes: localTypes(ast, fn), shape });
       if (!r.ok) throw new Error(r.reason);
       expect(r.source.includes('sw: switch'), shape).toBe(shape === 'switch');
       (lw as { compiled?: unknown }).compiled = r.fn;
     }
     return mod;
   }
-  const i32Type = 0x7f;
 
   it('both shapes, cut at every fuel count, leave the interpreter\'s snapshot bytes and end as it does', () => {
     const whole = new Instance(shaped(null), {});
@@ -582,10 +581,7 @@ describe('calls that skip the words their callee writes at entry (SKIP_INIT)', (
   it('the compiled run skips them where it may, and leaves the interpreter\'s snapshot bytes at every fuel count', () => {
     const mod = new Module(bytes, { tier: 'compiled' });
     const src = (fn: number): string => {
-      const ast = mod.ast;
-      const types = [...funcTypeOf(ast, fn).params];
-      for (const l of ast.codes[fn - ast.numImportedFuncs]!.locals) for (let i = 0; i < l.count; i++) types.push(l.type);
-      const r = compileFunction(mod.lower(fn), { fn, numImportedFuncs: ast.numImportedFuncs, localTypes: types });
+      const r = compileFunction(mod.lower(fn), { fn, numImportedFuncs: mod.ast.numImportedFuncs, localTypes: localTypes(mod.ast, fn) });
       if (!r.ok) throw new Error(r.reason);
       return r.source;
     };
